@@ -1,0 +1,69 @@
+"""Investment arithmetic on monthly cashflow series: NPV, IRR, money multiple, peak capital.
+
+Flows are from one party's point of view: negative out, positive in, one entry per month.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import brentq
+
+
+class UndefinedIRR(ValueError):
+    """The IRR does not exist (no sign change, or no root in a sensible range)."""
+
+
+def npv(flows: np.ndarray, annual_rate: float) -> float:
+    """Net present value at month 0 of monthly ``flows`` discounted at ``annual_rate`` (real)."""
+    flows = np.asarray(flows, dtype=float)
+    months = np.arange(len(flows))
+    return float(np.sum(flows / (1.0 + annual_rate) ** (months / 12.0)))
+
+
+def irr(flows: np.ndarray) -> float:
+    """Annual internal rate of return of monthly ``flows``.
+
+    Raises :class:`UndefinedIRR` when the flows never change sign (nothing was invested, or
+    nothing came back) or when no root exists between -99.99 % and +10 000 % a year; an undefined
+    IRR is never reported as 0.
+    """
+    flows = np.trim_zeros(np.asarray(flows, dtype=float), "b")
+    if len(flows) == 0 or not (np.any(flows > 0) and np.any(flows < 0)):
+        raise UndefinedIRR("the cashflows never change sign")
+
+    def f(monthly: float) -> float:
+        return float(np.sum(flows / (1.0 + monthly) ** np.arange(len(flows))))
+
+    lo, hi = -0.999, (1 + 100.0) ** (1 / 12) - 1
+    grid = np.concatenate([np.linspace(lo, 0, 40, endpoint=False), np.geomspace(1e-6, hi, 60)])
+    values = np.array([f(r) for r in grid])
+    sign = np.sign(values)
+    change = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
+    if len(change) == 0:
+        zero = np.nonzero(values == 0)[0]
+        if len(zero):
+            return (1 + grid[zero[0]]) ** 12 - 1
+        raise UndefinedIRR("no rate between -99.99 % and +10 000 % a year makes the NPV zero")
+    i = change[0]
+    monthly = brentq(f, grid[i], grid[i + 1], xtol=1e-14)
+    return (1.0 + monthly) ** 12 - 1.0
+
+
+def irr_or_nan(flows: np.ndarray) -> float:
+    try:
+        return irr(flows)
+    except UndefinedIRR:
+        return math.nan
+
+
+def money_multiple(invested: float, returned: float) -> float:
+    """Money back per krone put in (NaN if nothing was put in)."""
+    return float(returned / invested) if invested > 0 else math.nan
+
+
+def peak_capital(flows: np.ndarray) -> float:
+    """The largest cumulative net outflow: the capital at risk at the worst moment."""
+    cum = np.cumsum(np.asarray(flows, dtype=float))
+    return float(max(0.0, -cum.min())) if len(cum) else 0.0

@@ -1,0 +1,117 @@
+"""The record tables one replication produces, with fixed Arrow schemas.
+
+These schemas are the contract between ``sim`` and everything above it: ``contracts`` reads them
+(and can read real observed data in the same shape), ``experiments`` adds run keys and stores them.
+Times are in weeks from the start of the simulation; money is NOK per year at the scenario's price
+year; benefits are in multiples of G per year.
+
+``persons``   one row per person and arm
+``events``    one row per thing that happened to a person (entered a stage, completed, dropped out...)
+``spells``    one row per interval a person spent in one state; a person's spells tile
+              [entry_week, horizon] without gaps or overlaps
+``capacity``  one row per use of a capacity slot: when it was asked for, granted and released
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+ARMS = ("treatment", "control")
+"""``control`` is the counterfactual arm: the same people under business as usual (parallel mode),
+or the people randomised out of the programme (RCT mode)."""
+
+STATES = ("programme", "waiting", "employed", "not_employed", "moved")
+"""``programme``: in a non-employment pathway stage; ``waiting``: queued for a capacity slot;
+``employed``: in a job (pathway employment stage or the labour market); ``not_employed``: out of
+work, on the prior benefit; ``moved``: out of sight (moved away), neither benefit nor wage."""
+
+PERSONS = pa.schema(
+    [
+        ("arm", pa.string()),
+        ("person_id", pa.int32()),
+        ("cohort", pa.string()),
+        ("group", pa.string()),
+        ("age", pa.int16()),
+        ("norwegian", pa.string()),
+        ("education", pa.string()),
+        ("work_capacity", pa.float64()),
+        ("benefit_kind", pa.string()),
+        ("benefit_g", pa.float64()),
+        ("entry_week", pa.float64()),
+    ]
+)
+
+EVENTS = pa.schema(
+    [
+        ("arm", pa.string()),
+        ("person_id", pa.int32()),
+        ("time", pa.float64()),
+        ("stage", pa.string()),
+        ("event", pa.string()),
+    ]
+)
+EVENT_KINDS = ("referred", "queued", "entered", "completed", "exited", "hired", "left_job", "moved")
+
+SPELLS = pa.schema(
+    [
+        ("arm", pa.string()),
+        ("person_id", pa.int32()),
+        ("state", pa.string()),
+        ("stage", pa.string()),
+        ("contract", pa.string()),
+        ("start", pa.float64()),
+        ("end", pa.float64()),
+        ("fte", pa.float64()),
+        ("annual_wage", pa.float64()),
+        ("benefit_kind", pa.string()),
+        ("benefit_g", pa.float64()),
+    ]
+)
+
+CAPACITY = pa.schema(
+    [
+        ("resource", pa.string()),
+        ("person_id", pa.int32()),
+        ("requested", pa.float64()),
+        ("granted", pa.float64()),
+        ("released", pa.float64()),
+    ]
+)
+
+SCHEMAS = {"persons": PERSONS, "events": EVENTS, "spells": SPELLS, "capacity": CAPACITY}
+
+
+@dataclass
+class Tables:
+    """The four record tables of one replication."""
+
+    persons: pa.Table
+    events: pa.Table
+    spells: pa.Table
+    capacity: pa.Table
+
+    def items(self) -> list[tuple[str, pa.Table]]:
+        return [(n, getattr(self, n)) for n in SCHEMAS]
+
+
+@dataclass
+class Recorder:
+    """Collects rows as plain tuples (cheap in the simulation loop) and builds tables once."""
+
+    persons: list[tuple] = field(default_factory=list)
+    events: list[tuple] = field(default_factory=list)
+    spells: list[tuple] = field(default_factory=list)
+    capacity: list[tuple] = field(default_factory=list)
+
+    def tables(self) -> Tables:
+        out = {}
+        for name, schema in SCHEMAS.items():
+            rows = getattr(self, name)
+            cols = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+            out[name] = pa.Table.from_arrays(
+                [pa.array(c, type=f.type) for c, f in zip(cols, schema, strict=True)],
+                schema=schema,
+            )
+        return Tables(**out)
