@@ -25,8 +25,9 @@ def test_people_are_conserved_and_spells_tile_the_horizon(small_scenario):
         assert (persons.groupby("arm").size() == world.size).all()
         assert set(persons["arm"]) == {"treatment", "control"}
         # each person's spells cover [entry, horizon] without gap or overlap
-        for (arm, pid), s in spells.sort_values("start").groupby(["arm", "person_id"]):
-            entry = persons.query("arm == @arm and person_id == @pid")["entry_week"].iloc[0]
+        entries = persons.set_index(["arm", "person_id"])["entry_week"]
+        for key, s in spells.sort_values("start").groupby(["arm", "person_id"]):
+            entry = entries.loc[key]
             assert s["start"].iloc[0] == pytest.approx(entry)
             assert s["end"].iloc[-1] == pytest.approx(world.horizon_weeks)
             np.testing.assert_allclose(s["start"].to_numpy()[1:], s["end"].to_numpy()[:-1])
