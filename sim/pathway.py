@@ -2,18 +2,33 @@
 
 A pathway says, for one qualification programme, which stages a person passes (interview, course,
 work training, temporary job ...), how long each takes, which competing exits it has and with what
-probability, and which stages need a capacity slot. The simulation engine walks this graph; it
-contains no programme-specific code, so a user adds a pathway by writing a file.
+probability, which stages need capacity (placement slots, mentors), who pays during each stage and
+what it costs. The simulation engine walks this graph; it contains no programme-specific code, so a
+user adds a pathway by writing a file.
 
 Conventions
 -----------
-* Durations are in weeks.
+* Durations are in weeks; money is NOK at the scenario's price year.
 * ``exits`` are competing destinations with probabilities; the remaining probability goes to
   ``next``. A stage without ``next`` is terminal: an ``employment`` stage hands the person to the
   labour market in that job, an ``exit`` stage hands them on without one (or out of sight, for
   ``outcome = "moved"``).
-* Group multipliers scale an exit probability for people of a target group (capped at 1; when the
-  scaled exits sum over 1 they are scaled down proportionally).
+* An exit probability can depend on the person. ``group_multiplier`` scales it for people of a
+  target group (capped at 1). ``logistic`` shifts it on the log-odds scale by coefficients on
+  person attributes measured from a reference person (see :data:`LOGISTIC_TERMS`): ``p`` is then the
+  probability for the reference person. When a person's exits sum over 1 they are scaled down
+  proportionally.
+* An exit may lead back to an earlier stage or to the stage itself (an exam retake, a repeated
+  course). ``limit`` caps how often one person can take it; after that the person goes to
+  ``otherwise`` instead. Cycles are allowed as long as every stage can reach a terminal stage
+  through exits of positive probability.
+* ``capacity`` names one resource or a list (``["placements", "mentors"]``); a person holds one
+  unit of each for the whole stage, acquired in the order the resources are declared.
+* ``funding`` says who pays the person during the stage (benefit continues or stops, wage payer,
+  wage subsidy such as NAV's lønnstilskudd, whether the integration grant finances it) and
+  ``costs`` what the stage costs per person, per week and per cohort, and who pays. Both are
+  recorded on the ``spells`` table (see :mod:`sim.records`) for ``contracts`` to price; per-cohort
+  costs are declared here only, for ``contracts`` to read from the pathway.
 """
 
 from __future__ import annotations
@@ -41,6 +56,20 @@ StageKind = Literal[
 ]
 EMPLOYED_KINDS = ("employment", "project_position")
 
+Payer = Literal["kommune", "nav", "state", "employer", "provider", "investor"]
+"""Parties that can pay a wage, a subsidy or a cost. ``nav`` is the state's labour and welfare
+administration (lønnstilskudd, AAP); ``employer`` is an ordinary employer outside the contract."""
+
+LogisticTerm = Literal["age", "norwegian", "work_capacity", "higher_education"]
+LOGISTIC_TERMS: dict[str, str] = {
+    "age": "years above 30",
+    "norwegian": "CEFR steps above B1 (A1=-2, A2=-1, B1=0, B2=1, C1=2, native=3)",
+    "work_capacity": "work capacity minus 1.0 (so -0.5 for half capacity)",
+    "higher_education": "1 with higher education (recognised or not), else 0",
+}
+"""The person attributes a ``logistic`` exit can use, and how each is measured from the reference
+person (30 years old, Norwegian at B1, full work capacity, no higher education)."""
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -50,9 +79,26 @@ class Exit(_Strict):
     """A competing exit from a stage."""
 
     to: str
-    p: float = Field(ge=0, le=1, description="probability of taking this exit")
+    p: float = Field(ge=0, le=1, description="probability of taking this exit (reference person)")
     group_multiplier: dict[str, float] = Field(default_factory=dict)
+    logistic: dict[LogisticTerm, float] = Field(
+        default_factory=dict, description="log-odds change per unit of each person attribute"
+    )
+    limit: int | None = Field(
+        default=None, ge=0, description="how many times one person can take this exit"
+    )
+    otherwise: str | None = Field(
+        default=None, description="where a person goes instead once the limit is used up"
+    )
     source: str | None = None
+
+    @model_validator(mode="after")
+    def _limit(self) -> Exit:
+        if (self.limit is None) != (self.otherwise is None):
+            raise ValueError("'limit' and 'otherwise' go together: say how often, and where to go after")
+        if any(m < 0 for m in self.group_multiplier.values()):
+            raise ValueError("group_multiplier values must not be negative")
+        return self
 
 
 class Employment(_Strict):
@@ -67,55 +113,108 @@ class Employment(_Strict):
     source: str | None = None
 
 
+class Funding(_Strict):
+    """Who pays the person during a stage.
+
+    By default a person keeps the prior benefit in non-employment stages and the employer pays the
+    wage (no benefit) in employment stages. ``subsidy_share`` of the wage cost is reimbursed by
+    ``subsidy_payer`` (NAV's lønnstilskudd: 0.4 for the first six months, DOMAIN.md §5).
+    """
+
+    benefit: Literal["continues", "stops"] | None = None
+    wage_payer: Payer | None = None
+    subsidy_payer: Payer | None = None
+    subsidy_share: float = Field(default=0.0, ge=0, le=1)
+    integration_grant: bool = Field(
+        default=False, description="the stage is financed from the kommune's integration grant"
+    )
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _subsidy(self) -> Funding:
+        if self.subsidy_share > 0 and self.subsidy_payer is None:
+            raise ValueError("a subsidy_share needs a subsidy_payer (e.g. 'nav')")
+        return self
+
+
+class Costs(_Strict):
+    """What a stage costs, in NOK: once per person entering it, per person-week, once per cohort."""
+
+    per_person: float = Field(default=0.0, ge=0)
+    per_week: float = Field(default=0.0, ge=0)
+    per_cohort: float = Field(default=0.0, ge=0)
+    payer: Payer = "provider"
+    source: str | None = None
+
+
 class Stage(_Strict):
-    """One stage of a pathway."""
+    """One stage of a pathway. Consistency across keys is checked by :class:`Pathway`, which
+    knows the stage's name and so can name the exact key in its messages."""
 
     kind: StageKind
     title: str = ""
     duration: Duration | None = None
     exits: list[Exit] = Field(default_factory=list)
     next: str | None = None
-    capacity: str | None = None
+    capacity: str | list[str] | None = None
     employment: Employment | None = None
+    funding: Funding = Funding()
+    costs: Costs = Costs()
     outcome: Literal["not_employed", "moved"] | None = None
     source: str | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Stage:
-        if self.kind == "exit":
-            if self.duration is not None or self.exits or self.next or self.capacity:
-                raise ValueError(
-                    "an exit stage takes no duration, exits, next or capacity; "
-                    "it only says its outcome"
-                )
-            if self.outcome is None:
-                raise ValueError("an exit stage needs outcome = 'not_employed' or 'moved'")
-            return self
-        if self.duration is None and not self.terminal:
-            raise ValueError(f"a {self.kind} stage needs a duration (weeks)")
-        if self.terminal and self.kind not in EMPLOYED_KINDS:
-            raise ValueError(
-                f"a {self.kind} stage needs a 'next' stage or exits; only employment and exit "
-                "stages can end a pathway"
-            )
-        if self.outcome is not None:
-            raise ValueError("only exit stages have an outcome")
-        if self.kind in EMPLOYED_KINDS and self.employment is None:
-            raise ValueError(f"a {self.kind} stage needs an [employment] table")
-        if self.kind not in EMPLOYED_KINDS and self.employment is not None:
-            raise ValueError(f"a {self.kind} stage cannot have an employment table")
-        total = sum(e.p for e in self.exits)
-        if total > 1 + 1e-9:
-            raise ValueError(f"exit probabilities sum to {total:g}, more than 1")
-        if self.next is None and self.exits and total < 1 - 1e-9:
-            raise ValueError(
-                f"exits sum to {total:g} < 1 and there is no 'next' stage for the rest"
-            )
-        return self
 
     @property
     def terminal(self) -> bool:
         return self.kind == "exit" or (self.next is None and not self.exits)
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """The capacities this stage needs one unit of each (maybe none)."""
+        if self.capacity is None:
+            return ()
+        return (self.capacity,) if isinstance(self.capacity, str) else tuple(self.capacity)
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(key, message) for every inconsistency between this stage's keys."""
+        out: list[tuple[str, str]] = []
+        if self.kind == "exit":
+            for key in ("duration", "next", "capacity", "employment"):
+                if getattr(self, key):
+                    out.append((key, "an exit stage takes no duration, exits, next, capacity or "
+                                     "employment; it only says its outcome"))
+            if self.exits:
+                out.append(("exits", "an exit stage has no exits of its own"))
+            if self.outcome is None:
+                out.append(("outcome", "an exit stage needs outcome = 'not_employed' or 'moved'"))
+            return out
+        if self.duration is None and not self.terminal:
+            out.append(("duration", f"a {self.kind} stage needs a duration (weeks), e.g. "
+                                    "{ dist = \"fixed\", value = 4 }"))
+        if self.terminal and self.kind not in EMPLOYED_KINDS:
+            out.append(("next", f"a {self.kind} stage needs a 'next' stage or exits; only "
+                                "employment and exit stages can end a pathway"))
+        if self.outcome is not None:
+            out.append(("outcome", "only exit stages have an outcome"))
+        if self.kind in EMPLOYED_KINDS and self.employment is None:
+            out.append(("employment", f"a {self.kind} stage needs an [employment] table"))
+        if self.kind not in EMPLOYED_KINDS and self.employment is not None:
+            out.append(("employment", f"a {self.kind} stage cannot have an employment table "
+                                      f"(only {', '.join(EMPLOYED_KINDS)})"))
+        if self.employment is None and (self.funding.wage_payer or self.funding.subsidy_share):
+            out.append(("funding", "wage_payer and subsidy_share need a wage: only stages with "
+                                   "an [employment] table pay one"))
+        total = sum(e.p for e in self.exits)
+        if total > 1 + 1e-9:
+            ps = ", ".join(f"{e.to}={e.p:g}" for e in self.exits)
+            out.append(("exits", f"probabilities sum to {total:g} ({ps}); they must sum to at most 1, "
+                                 "the rest goes to 'next'"))
+        if self.next is None and self.exits and total < 1 - 1e-9:
+            out.append(("exits", f"probabilities sum to {total:g} < 1 and there is no 'next' stage "
+                                 "for the rest"))
+        res = self.resources
+        if len(set(res)) != len(res):
+            out.append(("capacity", "names a resource twice"))
+        return out
 
 
 class Capacity(_Strict):
@@ -143,51 +242,74 @@ class Pathway(_Strict):
 
     @model_validator(mode="after")
     def _graph(self) -> Pathway:
-        problems = []
+        # One problem per line, each starting with its dotted key (sim.specfile splits them).
+        problems = [f"stages.{n}.{k}: {m}" for n, st in self.stages.items() for k, m in st.problems()]
+        if problems:
+            raise ValueError("\n".join(problems))
         names = set(self.stages)
+        known = ", ".join(sorted(names))
         if self.pathway.entry not in names:
-            problems.append(f"pathway.entry: no stage named '{self.pathway.entry}'")
+            problems.append(f"pathway.entry: no stage named '{self.pathway.entry}' (stages: {known})")
         for name, st in self.stages.items():
             for i, ex in enumerate(st.exits):
                 if ex.to not in names:
-                    problems.append(f"stages.{name}.exits[{i}].to: no stage named '{ex.to}'")
+                    problems.append(
+                        f"stages.{name}.exits[{i}].to: no stage named '{ex.to}' (stages: {known})"
+                    )
+                if ex.otherwise is not None and ex.otherwise not in names:
+                    problems.append(
+                        f"stages.{name}.exits[{i}].otherwise: no stage named '{ex.otherwise}' "
+                        f"(stages: {known})"
+                    )
             if st.next is not None and st.next not in names:
-                problems.append(f"stages.{name}.next: no stage named '{st.next}'")
-            if st.capacity is not None and st.capacity not in self.capacity:
+                problems.append(f"stages.{name}.next: no stage named '{st.next}' (stages: {known})")
+            for r in st.resources:
+                if r not in self.capacity:
+                    problems.append(
+                        f"stages.{name}.capacity: no capacity named '{r}' "
+                        f"(declared: {', '.join(sorted(self.capacity)) or 'none'}; "
+                        f"add a [capacity.{r}] table with slots = N)"
+                    )
+        if problems:
+            raise ValueError("\n".join(problems))
+        reachable = self._reachable_from(self.pathway.entry, positive=False)
+        for n in sorted(names - reachable):
+            problems.append(f"stages.{n}: not reachable from the entry stage '{self.pathway.entry}'")
+        for n in sorted(reachable):
+            if not any(self.stages[m].terminal for m in self._reachable_from(n, positive=True)):
                 problems.append(
-                    f"stages.{name}.capacity: no capacity named '{st.capacity}' "
-                    f"(declared: {', '.join(sorted(self.capacity)) or 'none'})"
+                    f"stages.{n}: no path of positive probability leads out of it to an employment "
+                    "or exit stage (a cycle without exit); give the loop an exit with p > 0 or a limit"
                 )
         if problems:
-            raise ValueError("; ".join(problems))
-        reachable = self._reachable_from(self.pathway.entry)
-        unreachable = sorted(names - reachable)
-        if unreachable:
-            raise ValueError(f"stages not reachable from the entry: {', '.join(unreachable)}")
-        stuck = sorted(n for n in names if not self._reaches_terminal(n))
-        if stuck:
-            raise ValueError(f"stages from which no path leads out (a cycle without exit): {stuck}")
+            raise ValueError("\n".join(problems))
         return self
 
-    def successors(self, name: str) -> list[str]:
+    def successors(self, name: str, positive: bool = False) -> list[str]:
+        """Stages a person can go to from ``name`` (only by positive probability if ``positive``).
+
+        An exit with a ``limit`` can always lead on to its ``otherwise`` stage.
+        """
         st = self.stages[name]
-        out = [e.to for e in st.exits]
-        if st.next is not None:
+        out = []
+        for e in st.exits:
+            if not positive or e.p > 0:
+                out.append(e.to)
+            if e.otherwise is not None:
+                out.append(e.otherwise)
+        if st.next is not None and (not positive or sum(e.p for e in st.exits) < 1 - 1e-12):
             out.append(st.next)
         return out
 
-    def _reachable_from(self, start: str) -> set[str]:
+    def _reachable_from(self, start: str, positive: bool = False) -> set[str]:
         seen, todo = set(), [start]
         while todo:
             n = todo.pop()
             if n in seen or n not in self.stages:
                 continue
             seen.add(n)
-            todo.extend(self.successors(n))
+            todo.extend(self.successors(n, positive))
         return seen
-
-    def _reaches_terminal(self, start: str) -> bool:
-        return any(self.stages[n].terminal for n in self._reachable_from(start))
 
     @property
     def name(self) -> str:

@@ -120,12 +120,28 @@ def default_benefits() -> dict[str, Benefit]:
 
 
 class Cohort(_Strict):
-    """A kull: ``size`` people who start together at ``start_week``, with a target-group mix."""
+    """A kull, a repeating schedule of kull, or a referral stream.
+
+    ``arrival = "together"`` (default): ``size`` people start together at ``start_week``. With
+    ``repeats = K`` and ``repeat_every_weeks = N`` the kull repeats K times, N weeks apart (e.g. a
+    kull of 14 twice a year: ``repeats = 6, repeat_every_weeks = 26``); the copies are named
+    ``"<name> 1"``, ``"<name> 2"`` ... ``arrival = "poisson"``: a referral stream; ``size`` people
+    arrive one at a time from ``start_week`` as a Poisson process of ``rate_per_week`` (exponential
+    gaps); people who would arrive at or after the horizon are not simulated.
+
+    ``stage`` starts the people in a named pathway stage instead of the pathway's entry: with
+    ``start_week = 0`` that is an initial caseload already in the system when the simulation starts.
+    """
 
     name: str
     start_week: float = Field(ge=0)
     size: int = Field(ge=1)
     groups: dict[str, float] = Field(min_length=1)
+    arrival: Literal["together", "poisson"] = "together"
+    rate_per_week: float | None = Field(default=None, gt=0)
+    repeats: int = Field(default=1, ge=1)
+    repeat_every_weeks: float | None = Field(default=None, gt=0)
+    stage: str | None = None
 
     @model_validator(mode="after")
     def _mix(self) -> Cohort:
@@ -134,7 +150,22 @@ class Cohort(_Strict):
         total = sum(self.groups.values())
         if abs(total - 1) > 1e-6:
             raise ValueError(f"group shares sum to {total:g}, not 1")
+        if (self.arrival == "poisson") != (self.rate_per_week is not None):
+            raise ValueError("rate_per_week is needed for, and only for, arrival = 'poisson'")
+        if self.repeats > 1 and self.repeat_every_weeks is None:
+            raise ValueError("repeats > 1 needs repeat_every_weeks (weeks between kull)")
         return self
+
+    def starts(self) -> list[tuple[str, float]]:
+        """(name, start week) of each kull in the schedule."""
+        if self.repeats == 1:
+            return [(self.name, self.start_week)]
+        step = self.repeat_every_weeks or 0.0
+        return [(f"{self.name} {k + 1}", self.start_week + k * step) for k in range(self.repeats)]
+
+    @property
+    def total_size(self) -> int:
+        return self.size * self.repeats
 
 
 @dataclass(slots=True)
@@ -151,6 +182,7 @@ class Person:
     benefit_kind: str
     benefit_g: float
     entry_week: float
+    stage: str | None = None  # the stage the person starts in (None: the pathway's entry)
 
 
 def _pick(rng: np.random.Generator, shares: dict[str, float], n: int) -> list[str]:
@@ -164,8 +196,15 @@ def draw_people(
     groups: dict[str, TargetGroup],
     benefits: dict[str, Benefit],
     rng: np.random.Generator,
+    arrivals: np.random.Generator | None = None,
+    horizon: float = np.inf,
 ) -> list[Person]:
-    """Draw everyone in ``cohorts``; ids run from 0 in cohort order."""
+    """Draw everyone in ``cohorts``; ids run from 0 in cohort (then schedule) order.
+
+    Attributes come from ``rng``; the arrival times of referral streams from ``arrivals`` (so
+    adding a referral stream never changes the arrival times of anyone else). People arriving at or
+    after ``horizon`` are left out.
+    """
     people: list[Person] = []
     for cohort in cohorts:
         unknown = sorted(set(cohort.groups) - set(groups))
@@ -174,15 +213,22 @@ def draw_people(
                 f"cohort '{cohort.name}': unknown target group(s) {unknown}; "
                 f"known: {', '.join(sorted(groups))}"
             )
-        for g in _pick(rng, cohort.groups, cohort.size):
-            tg = groups[g]
-            age = int(rng.integers(int(tg.age.low), int(tg.age.high) + 1))
-            kind = _pick(rng, tg.benefit, 1)[0]
-            level = benefits[kind].g * (benefits[kind].under25 if age < 25 else 1.0)
-            people.append(
-                Person(
+        for name, start in cohort.starts():
+            if cohort.arrival == "poisson":
+                if arrivals is None:
+                    raise ValueError("a referral stream needs an 'arrivals' random stream")
+                gaps = arrivals.exponential(1.0 / (cohort.rate_per_week or 1.0), cohort.size)
+                entries = start + np.cumsum(gaps)
+            else:
+                entries = np.full(cohort.size, start)
+            for g, entry in zip(_pick(rng, cohort.groups, cohort.size), entries, strict=True):
+                tg = groups[g]
+                age = int(rng.integers(int(tg.age.low), int(tg.age.high) + 1))
+                kind = _pick(rng, tg.benefit, 1)[0]
+                level = benefits[kind].g * (benefits[kind].under25 if age < 25 else 1.0)
+                person = Person(
                     person_id=len(people),
-                    cohort=cohort.name,
+                    cohort=name,
                     group=g,
                     age=age,
                     norwegian=_pick(rng, tg.norwegian, 1)[0],
@@ -190,7 +236,9 @@ def draw_people(
                     work_capacity=float(rng.uniform(tg.work_capacity.low, tg.work_capacity.high)),
                     benefit_kind=kind,
                     benefit_g=level,
-                    entry_week=cohort.start_week,
+                    entry_week=float(entry),
+                    stage=cohort.stage,
                 )
-            )
+                if entry < horizon:
+                    people.append(person)
     return people

@@ -10,6 +10,11 @@ year; benefits are in multiples of G per year.
 ``spells``    one row per interval a person spent in one state; a person's spells tile
               [entry_week, horizon] without gaps or overlaps
 ``capacity``  one row per use of a capacity slot: when it was asked for, granted and released
+
+Columns are only ever added, never renamed or removed (``contracts`` reads them). Added since the
+walking skeleton: spells ``wage_payer``, ``subsidy_payer``, ``subsidy_share``,
+``integration_grant``, ``cost_once``, ``cost_per_week``, ``cost_payer``; capacity ``stage``;
+event kind ``made_permanent``.
 """
 
 from __future__ import annotations
@@ -52,7 +57,18 @@ EVENTS = pa.schema(
         ("event", pa.string()),
     ]
 )
-EVENT_KINDS = ("referred", "queued", "entered", "completed", "exited", "hired", "left_job", "moved")
+EVENT_KINDS = ("referred", "queued", "entered", "completed", "exited", "hired", "left_job", "moved",
+               "made_permanent")
+"""``made_permanent``: a temporary job became permanent (the person stays employed; a new spell
+with ``contract = "permanent"`` starts)."""
+
+CONTRACTS = ("temporary", "permanent", "project")
+"""Values of ``spells.contract`` for employed spells (null otherwise). Jobs found in the labour
+market after (or without) the pathway are ``temporary`` or ``permanent``; ``spells.stage`` is null
+for them and names the pathway stage for jobs that came from the pathway."""
+
+PAYERS = ("kommune", "nav", "state", "employer", "provider", "investor")
+"""Values of ``wage_payer``, ``subsidy_payer`` and ``cost_payer`` (null when nothing is paid)."""
 
 SPELLS = pa.schema(
     [
@@ -67,8 +83,19 @@ SPELLS = pa.schema(
         ("annual_wage", pa.float64()),
         ("benefit_kind", pa.string()),
         ("benefit_g", pa.float64()),
+        # who pays during the spell (see sim.pathway.Funding); null when nothing is paid
+        ("wage_payer", pa.string()),       # who pays the wage (employed spells)
+        ("subsidy_payer", pa.string()),    # who reimburses part of the wage cost (lønnstilskudd: nav)
+        ("subsidy_share", pa.float64()),   # share of the wage cost reimbursed by subsidy_payer
+        ("integration_grant", pa.bool_()),  # financed from the kommune's integration grant
+        # what the stage costs (see sim.pathway.Costs); per-cohort costs are declared in the pathway
+        ("cost_once", pa.float64()),       # NOK charged once at the spell's start (per person)
+        ("cost_per_week", pa.float64()),   # NOK per week while the spell lasts
+        ("cost_payer", pa.string()),       # who pays cost_once and cost_per_week
     ]
 )
+"""A spell's ``benefit_kind``/``benefit_g`` is the prior benefit the person draws during it
+(``none``/0 when it stops, e.g. in a job or after moving away)."""
 
 CAPACITY = pa.schema(
     [
@@ -77,8 +104,11 @@ CAPACITY = pa.schema(
         ("requested", pa.float64()),
         ("granted", pa.float64()),
         ("released", pa.float64()),
+        ("stage", pa.string()),  # the stage the slot was used for
     ]
 )
+"""``granted``/``released`` are NaN for a request still waiting at the horizon; ``released`` may lie
+beyond the horizon (the end the stage was scheduled to have)."""
 
 SCHEMAS = {"persons": PERSONS, "events": EVENTS, "spells": SPELLS, "capacity": CAPACITY}
 

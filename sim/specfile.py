@@ -85,6 +85,9 @@ def format_validation_error(model: type[BaseModel], err: ValidationError) -> lis
             problems.append(msg)
         else:
             text = e["msg"].removeprefix("Value error, ")
+            if not loc:  # a whole-file check: one problem per line, each naming its own key
+                problems.extend(line for line in text.splitlines() if line.strip())
+                continue
             problems.append(f"{key}: {text}")
     return problems
 

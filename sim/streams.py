@@ -12,16 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STREAM_NAMES = ("people", "pathway", "labour_market", "counterfactual", "assignment")
+STREAM_NAMES = ("people", "pathway", "labour_market", "counterfactual", "assignment", "arrivals")
 
 
 @dataclass(frozen=True)
 class Streams:
+    """One generator per named purpose; see :data:`STREAM_NAMES` for the spawn order."""
+
     people: np.random.Generator
     pathway: np.random.Generator
     labour_market: np.random.Generator
     counterfactual: np.random.Generator
     assignment: np.random.Generator
+    arrivals: np.random.Generator  # arrival times of referral streams
 
     @classmethod
     def from_seed(cls, seed: int | np.random.SeedSequence) -> Streams:

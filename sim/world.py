@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.labour_market import LabourMarket, default_labour_market
 from sim.pathway import Pathway
 from sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
 
@@ -33,6 +34,12 @@ class Counterfactual(BaseModel):
 
 
 class World(BaseModel):
+    """Everything one replication needs apart from the random streams.
+
+    ``cohorts`` holds kull (possibly on a repeating schedule), referral streams (Poisson arrivals)
+    and initial caseloads (people starting in a named stage at week 0); see :class:`sim.Cohort`.
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     pathway: Pathway
@@ -41,6 +48,7 @@ class World(BaseModel):
     counterfactual: Counterfactual = Counterfactual()
     groups: dict[str, TargetGroup] = Field(default_factory=default_target_groups)
     benefits: dict[str, Benefit] = Field(default_factory=default_benefits)
+    labour_market: LabourMarket = Field(default_factory=default_labour_market)
 
     @model_validator(mode="after")
     def _known_groups(self) -> World:
@@ -52,9 +60,24 @@ class World(BaseModel):
                     f"known: {', '.join(sorted(self.groups))}"
                 )
             if c.start_week >= self.horizon_weeks:
-                raise ValueError(f"cohorts[{i}].start_week is at or after the horizon")
+                raise ValueError(
+                    f"cohorts[{i}].start_week ({c.start_week:g}) is at or after the horizon "
+                    f"({self.horizon_weeks:g} weeks)"
+                )
+            last_name, last = c.starts()[-1]
+            if last >= self.horizon_weeks:
+                raise ValueError(
+                    f"cohorts[{i}].repeats: '{last_name}' would start at week {last:g}, at or after the "
+                    f"horizon ({self.horizon_weeks:g} weeks); lower repeats or repeat_every_weeks"
+                )
+            if c.stage is not None and c.stage not in self.pathway.stages:
+                raise ValueError(
+                    f"cohorts[{i}].stage: no stage named '{c.stage}' in pathway "
+                    f"'{self.pathway.name}' (stages: {', '.join(self.pathway.stages)})"
+                )
         return self
 
     @property
     def size(self) -> int:
-        return sum(c.size for c in self.cohorts)
+        """How many people are referred (at most, for referral streams cut off by the horizon)."""
+        return sum(c.total_size for c in self.cohorts)
