@@ -4,23 +4,31 @@ Pure function of the tables and the terms: no SimPy, no files. The money flows m
 
 * the **provider** delivers the programme; its costs (per kull, per participant, per
   participant-week in programme) fall due month by month;
-* the **investor** funds those costs as they fall due and receives the outcome payments;
-* the **commissioners** (e.g. kommune and state) pay the outcome payments in agreed shares.
+* the **investors** fund those costs (and the intermediary's fees) as they fall due, through the
+  vehicle of :mod:`contracts.waterfall`, and are repaid from the outcome payments; under bridge
+  financing a commissioner takes over the funding after the investors' months;
+* the **commissioners** (e.g. kommune and state) pay the outcome payments in agreed shares, plus
+  any coupons and capital guarantees;
+* the **beregningsmodell** (:mod:`contracts.fiscal`) adds what the programme changed in each public
+  budget against the control arm: benefits, taxes, grants, and the contract's own payments.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from contracts import fiscal as fis
 from contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
 from contracts.outcomes import in_work_share, measure_outcomes
 from contracts.payments import schedule_payments
-from contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
+from contracts.periods import month_of, months_in, spread_over_months
 from contracts.terms import Terms
+from contracts.waterfall import Waterfall, run_waterfall
 
 CASHFLOWS = pa.schema(
     [
@@ -30,7 +38,23 @@ CASHFLOWS = pa.schema(
         ("amount", pa.float64()),
     ]
 )
-"""Cashflows by party and month; ``amount`` is NOK, positive into the party, negative out."""
+"""Contract cashflows by party and month; ``amount`` is NOK, positive into the party, negative out.
+They sum to minus the provider's delivery cost over all parties (money is only created by nobody)."""
+
+FISCAL = pa.schema(
+    [
+        ("arm", pa.string()),
+        ("party", pa.string()),
+        ("month", pa.int32()),
+        ("item", pa.string()),
+        ("amount", pa.float64()),
+    ]
+)
+"""Public budget flows by arm (treatment, control, difference = treatment - scaled control), party,
+month and item (benefits, income_tax, employer_contributions, integration_grant, wage_cost,
+wage_subsidy, contract; earnings to party ``participants``)."""
+
+G_DEFAULT = 130160.0  # source: NAV, grunnbeløp from 1 May 2025
 
 
 @dataclass
@@ -39,27 +63,65 @@ class Evaluation:
     payments: pd.DataFrame
     cashflows: pd.DataFrame
     kpis: dict[str, float] = field(default_factory=dict)
+    fiscal: pd.DataFrame | None = None
 
 
-def _as_frame(t: pa.Table | pd.DataFrame) -> pd.DataFrame:
+def _as_frame(t: pa.Table | pd.DataFrame | None) -> pd.DataFrame | None:
     return t.to_pandas() if isinstance(t, pa.Table) else t
 
 
 def provider_costs(terms: Terms, persons: pd.DataFrame, spells: pd.DataFrame,
                    n_months: int) -> np.ndarray:
-    """The provider's delivery cost in each month, for the treated arm."""
+    """The provider's delivery cost in each month, for the treated arm, in NOK."""
     p = terms.provider
+    fx = terms.contract.nok_per_unit
     costs = np.zeros(n_months)
     treated = persons[persons["arm"] == "treatment"]
+    if treated.empty:
+        return costs
     cohort_start = treated.groupby("cohort")["entry_week"].min().to_numpy()
-    np.add.at(costs, np.minimum(month_of(cohort_start), n_months - 1), p.per_cohort)
+    np.add.at(costs, np.minimum(month_of(cohort_start), n_months - 1), p.per_cohort * fx)
     np.add.at(costs, np.minimum(month_of(treated["entry_week"].to_numpy()), n_months - 1),
-              p.per_participant)
+              p.per_participant * fx)
     prog = spells[(spells["arm"] == "treatment") & (spells["state"] == "programme")]
     if p.per_week and len(prog):
         weeks = spread_over_months(prog["start"].to_numpy(), prog["end"].to_numpy(), n_months)
-        costs += p.per_week * weeks.sum(axis=0)
+        costs += p.per_week * fx * weeks.sum(axis=0)
     return costs
+
+
+def _intermediary_fees(terms: Terms, provider: np.ndarray) -> np.ndarray:
+    i, fx = terms.intermediary, terms.contract.nok_per_unit
+    fees = np.zeros(len(provider))
+    active = np.nonzero(provider > 0)[0]
+    if len(active) == 0:
+        return fees
+    fees[active[0]] += i.fixed * fx
+    fees[active[0]:active[-1] + 1] += i.per_month * fx
+    return fees
+
+
+def _rows(party: str, item: str, amounts: np.ndarray) -> pd.DataFrame:
+    nz = np.nonzero(np.abs(amounts) > 1e-9)[0]
+    return pd.DataFrame({"party": party, "month": nz, "item": item, "amount": amounts[nz]})
+
+
+def _party(name: str, n_tranches: int) -> str:
+    return "investor" if n_tranches == 1 else f"investor.{name}"
+
+
+def _investor_kpis(prefix: str, flows: np.ndarray, drawn: float, received: float,
+                   rate: float) -> dict[str, float]:
+    return {
+        f"{prefix}_invested": drawn,
+        f"{prefix}_received": received,
+        f"{prefix}_net": received - drawn,
+        f"{prefix}_irr": irr_or_nan(flows),
+        f"{prefix}_multiple": money_multiple(drawn, received),
+        f"{prefix}_npv": npv(flows, rate),
+        f"{prefix}_peak_capital": peak_capital(flows),
+        f"{prefix}_loss": float(received < drawn - 1e-6),
+    }
 
 
 def evaluate(
@@ -68,60 +130,170 @@ def evaluate(
     spells: pa.Table | pd.DataFrame,
     horizon_weeks: float,
     discount_rate: float = 0.04,
+    *,
+    events: pa.Table | pd.DataFrame | None = None,
+    G: float = G_DEFAULT,
+    fiscal_params: fis.FiscalParams | None = None,
 ) -> Evaluation:
-    """Outcomes, payments, monthly cashflows by party and the replication's KPIs."""
-    persons, spells = _as_frame(persons), _as_frame(spells)
-    outcomes = measure_outcomes(terms.outcomes, persons, spells)
-    treated = outcomes[outcomes["arm"] == "treatment"]
-    payments = schedule_payments(terms, treated)
+    """Outcomes, payments, monthly cashflows by party, the public budgets and the KPIs.
+
+    ``events`` is needed for qualification and completion outcomes; ``G`` (NOK) prices benefits
+    given in multiples of G; ``discount_rate`` is real and annual (R-109: 4 %). A contract that
+    compares with the control arm raises :class:`contracts.payments.NeedsControl` when the tables
+    have none.
+    """
+    persons, spells, events = _as_frame(persons), _as_frame(spells), _as_frame(events)
+    n_treat = int((persons["arm"] == "treatment").sum())
+    n_control = int((persons["arm"] == "control").sum())
+    c = terms.contract
+
+    outcomes = measure_outcomes(terms.outcomes, persons, spells, events)
+    n_data = max(months_in(horizon_weeks), c.final_month + 1)
+    levels = fis.public_flows(persons, spells, G, n_data, fiscal_params)
+    diff = fis.difference(levels, n_treat, n_control)
+    gains = fis.gains_by_component(diff) if n_control else None
+    payments = schedule_payments(terms, outcomes, persons, gains)
 
     last_paid = int(payments["month_paid"].max()) + 1 if len(payments) else 0
-    n_months = max(int(np.ceil(horizon_weeks / WEEKS_PER_MONTH)), last_paid, 1)
+    n_months = max(n_data, last_paid)
     cost = provider_costs(terms, persons, spells, n_months)
     paid = np.bincount(payments["month_paid"].to_numpy(dtype=int),
                        weights=payments["amount"].to_numpy(dtype=float), minlength=n_months)
-
-    rows = []
     months = np.arange(n_months)
+    bridge = terms.funding.investor_months
+    investor_months = months < bridge if bridge is not None else np.ones(n_months, bool)
+    cost_vehicle = np.where(investor_months, cost, 0.0)
+    cost_taken_over = cost - cost_vehicle
+    fees = _intermediary_fees(terms, cost)
+    end_month = max(c.final_month, last_paid - 1, int(np.nonzero(cost)[0].max()) if cost.any() else 0)
+    wf = run_waterfall(terms, cost_vehicle + fees, paid, end_month)
 
-    def add(party: str, item: str, amounts: np.ndarray) -> None:
-        nz = amounts != 0
-        rows.append(pd.DataFrame({"party": party, "month": months[nz], "item": item,
-                                  "amount": amounts[nz]}))
+    cashflows = _cashflows(terms, wf, cost, cost_taken_over, fees, paid)
+    kpis = _kpis(terms, persons, spells, outcomes, payments, wf, cost, paid, cashflows,
+                 horizon_weeks, discount_rate, n_treat, n_control)
+    fiscal = _fiscal_table(terms, levels, cashflows, n_treat, n_control)
+    kpis.update(_fiscal_kpis(fiscal, n_months, discount_rate, G, n_treat, n_control))
+    return Evaluation(outcomes=outcomes, payments=payments, cashflows=cashflows, kpis=kpis,
+                      fiscal=fiscal)
 
-    add("investor", "funding", -cost)
-    add("investor", "outcome_payment", paid)
-    add("provider", "funding", cost)
-    add("provider", "delivery_cost", -cost)
+
+def _cashflows(terms: Terms, wf: Waterfall, cost: np.ndarray, taken_over: np.ndarray,
+               fees: np.ndarray, paid: np.ndarray) -> pd.DataFrame:
+    n_tr = len(terms.investors.tranches)
+    rows = []
+    for t in terms.investors.tranches:
+        party = _party(t.name, n_tr)
+        rows += [_rows(party, "funding", -wf.drawn[t.name]),
+                 _rows(party, "outcome_payment", wf.distributed[t.name]),
+                 _rows(party, "coupon", wf.coupons[t.name]),
+                 _rows(party, "capital_protection", wf.protection[t.name])]
+    rows += [_rows("provider", "funding", cost), _rows("provider", "delivery_cost", -cost),
+             _rows("provider", "performance_fee", wf.performance_fee),
+             _rows("intermediary", "fee", fees + wf.intermediary_share)]
+    coupons, protection = wf.total(wf.coupons), wf.total(wf.protection)
     for name, share in terms.commissioners.items():
-        add(name, "outcome_payment", -share * paid)
-    cashflows = pd.concat(rows, ignore_index=True).astype({"month": "int32"})
+        rows += [_rows(name, "outcome_payment", -share * paid),
+                 _rows(name, "coupon", -share * coupons),
+                 _rows(name, "capital_protection", -share * protection)]
+        if terms.investors.residual_to == "commissioners":
+            rows.append(_rows(name, "refund", share * wf.residual))
+        if name == terms.funding.takeover_by:
+            rows.append(_rows(name, "bridge_funding", -taken_over))
+    if terms.investors.residual_to == "provider":
+        rows.append(_rows("provider", "residual", wf.residual))
+    out = pd.concat(rows, ignore_index=True)
+    return out.astype({"month": "int32", "amount": float})[CASHFLOWS.names]
 
-    investor = paid - cost
-    n_treat = int((persons["arm"] == "treatment").sum())
-    n_control = int((persons["arm"] == "control").sum())
+
+def _kpis(terms: Terms, persons: pd.DataFrame, spells: pd.DataFrame, outcomes: pd.DataFrame,
+          payments: pd.DataFrame, wf: Waterfall, cost: np.ndarray, paid: np.ndarray,
+          cashflows: pd.DataFrame, horizon_weeks: float, rate: float, n_treat: int,
+          n_control: int) -> dict[str, float]:
     kpis: dict[str, float] = {"participants": n_treat, "controls": n_control}
     for months_after in (12, 24):
         share = in_work_share(persons, spells, months_after * 52 / 12, horizon_weeks)
         for arm in ("treatment", "control"):
-            kpis[f"in_work_{months_after}m_{arm}"] = share.get(arm, float("nan"))
+            kpis[f"in_work_{months_after}m_{arm}"] = share.get(arm, math.nan)
     for name in terms.outcomes:
-        kpis[f"outcomes_{name}"] = int((treated["outcome"] == name).sum())
-        ctrl = outcomes[(outcomes["arm"] == "control") & (outcomes["outcome"] == name)]
-        kpis[f"outcomes_{name}_control"] = len(ctrl)
+        for arm, suffix in (("treatment", ""), ("control", "_control")):
+            got = outcomes[(outcomes["arm"] == arm) & (outcomes["outcome"] == name)]
+            kpis[f"outcomes_{name}{suffix}"] = float(got["quantity"].sum())
+    drawn = float(wf.total(wf.drawn).sum())
+    received = float(wf.total(wf.distributed).sum() + wf.total(wf.coupons).sum()
+                     + wf.total(wf.protection).sum())
+    flows = wf.investor_flows
     total_paid = float(paid.sum())
-    invested = float(cost.sum())
     kpis.update(
         outcome_payments=total_paid,
-        provider_costs=invested,
+        provider_costs=float(cost.sum()),
         cap_binding=float(bool(payments["capped"].any())) if len(payments) else 0.0,
-        investor_invested=invested,
-        investor_received=total_paid,
-        investor_net=total_paid - invested,
-        investor_irr=irr_or_nan(investor),
-        investor_multiple=money_multiple(invested, total_paid),
-        investor_npv=npv(investor, discount_rate),
-        investor_peak_capital=peak_capital(investor),
-        investor_loss=float(total_paid < invested),
+        recycled_payments=float(wf.recycled.sum()),
     )
-    return Evaluation(outcomes=outcomes, payments=payments, cashflows=cashflows, kpis=kpis)
+    kpis.update(_investor_kpis("investor", flows, drawn, received, rate))
+    cap = terms.caps.contract
+    kpis["investor_peak_capital_share_of_cap"] = (
+        kpis["investor_peak_capital"] / (cap * terms.contract.nok_per_unit) if cap else math.nan)
+    if terms.investors.commitment is not None:
+        kpis["investor_commitment_exceeded"] = float(
+            kpis["investor_peak_capital"] > terms.investors.commitment * terms.contract.nok_per_unit + 1e-6)
+    if len(terms.investors.tranches) > 1:
+        for t in terms.investors.tranches:
+            got = float(wf.distributed[t.name].sum() + wf.coupons[t.name].sum() + wf.protection[t.name].sum())
+            kpis.update(_investor_kpis(f"investor_{t.name}", wf.tranche_flows[t.name],
+                                       float(wf.drawn[t.name].sum()), got, rate))
+    # the commissioners' view
+    comm = cashflows[cashflows["party"].isin(list(terms.commissioners))]
+    paid_total = -float(comm["amount"].sum())
+    kpis["commissioner_paid"] = paid_total
+    for name in terms.commissioners:
+        kpis[f"commissioner_paid_{name}"] = -float(comm[comm["party"] == name]["amount"].sum())
+    primary = terms.primary
+    n_prim = kpis[f"outcomes_{primary}"]
+    n_prim_c = kpis[f"outcomes_{primary}_control"]
+    additional = n_prim - n_prim_c * n_treat / n_control if n_control else math.nan
+    kpis["additional_outcomes"] = additional
+    kpis["cost_per_outcome"] = paid_total / n_prim if n_prim > 0 else math.nan
+    kpis["cost_per_additional_outcome"] = (
+        paid_total / additional if np.isfinite(additional) and additional > 0 else math.nan)
+    ffs = float(cost.sum()) * (1 + terms.contract.fee_for_service_margin)
+    kpis["fee_for_service_cost"] = ffs
+    kpis["premium_over_fee_for_service"] = paid_total - ffs
+    return kpis
+
+
+def _fiscal_table(terms: Terms, levels: pd.DataFrame, cashflows: pd.DataFrame, n_treat: int,
+                  n_control: int) -> pd.DataFrame:
+    comm = cashflows[cashflows["party"].isin(list(terms.commissioners))]
+    contract = (comm.groupby(["party", "month"], as_index=False)["amount"].sum()
+                .assign(arm="treatment", item="contract"))
+    treated = pd.concat([levels, contract[fis.FISCAL_COLUMNS]], ignore_index=True)
+    diff = fis.difference(treated, n_treat, n_control)
+    out = pd.concat([treated, diff], ignore_index=True)[fis.FISCAL_COLUMNS]
+    return out.astype({"month": "int32", "amount": float}).reset_index(drop=True)
+
+
+def _fiscal_kpis(fiscal: pd.DataFrame, n_months: int, rate: float, G: float, n_treat: int,
+                 n_control: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    public = sorted(set(fiscal["party"]) - {"participants"} | set(fis.PUBLIC_DEFAULT))
+    diff = fiscal[fiscal["arm"] == "difference"]
+    if n_control == 0:
+        nan = math.nan
+        out.update({f"fiscal_npv_{p}": nan for p in public})
+        out.update(fiscal_npv_total=nan, benefits_saved_g=nan, earnings_gain=nan)
+        return out
+    total = np.zeros(n_months)
+    for p in public:
+        s = fis.series(diff, n_months, party=p)
+        out[f"fiscal_npv_{p}"] = npv(s, rate)
+        out[f"fiscal_net_{p}"] = float(s.sum())
+        total += s
+    out["fiscal_npv_total"] = npv(total, rate)
+    out["fiscal_net_total"] = float(total.sum())
+    for item in ("benefits", "income_tax", "employer_contributions", "integration_grant",
+                 "wage_cost", "wage_subsidy", "contract"):
+        out[f"fiscal_{item}"] = float(fis.series(diff, n_months, item=item, party=public).sum())
+    out["benefits_saved_g"] = out["fiscal_benefits"] / G
+    out["earnings_gain"] = float(fis.series(diff, n_months, item="earnings").sum())
+    out["earnings_gain_per_person"] = out["earnings_gain"] / n_treat if n_treat else math.nan
+    return out

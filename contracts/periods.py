@@ -1,15 +1,29 @@
-"""Turning simulation time (weeks) into contract periods (months)."""
+"""Turning simulation time (weeks) into contract periods (months), and months into payment dates."""
 
 from __future__ import annotations
 
 import numpy as np
 
 WEEKS_PER_MONTH = 52.0 / 12.0
+PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}
 
 
 def month_of(week: np.ndarray | float) -> np.ndarray:
     """The month (0-based) in which a time in weeks falls."""
     return np.floor(np.asarray(week, dtype=float) / WEEKS_PER_MONTH + 1e-9).astype(int)
+
+
+def months_in(weeks: float) -> int:
+    """How many months it takes to cover ``weeks`` weeks (at least one)."""
+    return max(int(np.ceil(weeks / WEEKS_PER_MONTH - 1e-9)), 1)
+
+
+def pay_month(month: np.ndarray | int, lag: int, period: str) -> np.ndarray:
+    """The month a payment due in ``month`` is paid: ``lag`` months later, at the end of the
+    payment period (monthly, quarterly: months 2, 5, 8, ...; annual: months 11, 23, ...)."""
+    n = PERIOD_MONTHS[period]
+    m = np.asarray(month, dtype=int) + lag
+    return (m // n) * n + (n - 1)
 
 
 def spread_over_months(start: np.ndarray, end: np.ndarray, n_months: int) -> np.ndarray:

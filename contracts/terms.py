@@ -1,24 +1,30 @@
-"""Contract terms: which outcomes are paid for, at what price, with which caps and timing, and
-who funds and who pays. Read from TOML templates (``contracts/templates``) or a user's file.
+"""Contract terms: which outcomes are paid for, at what price, with which triggers, caps and timing,
+and who funds, who delivers and who pays. Read from TOML templates (``contracts/templates``) or a
+user's file, and validated strictly: a mistake names the file and the dotted key.
 
-Money is NOK at the scenario's price year. Outcome windows are in weeks from a person's entry
-(the simulation clock's unit); payment timing is in months, the period of the cashflows.
+Money is in the contract's currency (``contract.currency``) and converted to NOK with
+``contract.nok_per_unit`` when a contract is evaluated, so a template can keep the prices its source
+published (GBP, EUR). Outcome windows are in weeks from a person's entry (the simulation clock's
+unit); payment timing is in months, the period of the cashflows.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.specfile import SpecError, read_toml, validate
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
+
+# -- outcome metrics ------------------------------------------------------------------------------
 
 class JobStart(_Strict):
     """A person starts a job of at least ``min_fte`` within ``window_weeks`` of entry."""
@@ -29,14 +35,19 @@ class JobStart(_Strict):
 
 
 class SustainedEmployment(_Strict):
-    """A person has been in work ``weeks`` weeks without a break, reached within ``window_weeks``
-    of entry (consecutive job spells, e.g. a temporary engagement then a permanent post, count as
-    one unbroken period)."""
+    """A person has been in work ``weeks`` weeks, reached within ``window_weeks`` of entry.
+
+    ``continuous = true`` (default, as DWP's 'sustained job'): without a break; consecutive job
+    spells (a temporary engagement, then a permanent post) count as one unbroken period.
+    ``continuous = false``: ``weeks`` weeks in work in all, counted from entry ('N weeks within M
+    months').
+    """
 
     metric: Literal["sustained_employment"]
     weeks: float = Field(gt=0)
     min_fte: float = Field(default=0.0, ge=0, le=1)
     window_weeks: float = Field(gt=0)
+    continuous: bool = True
 
     @model_validator(mode="after")
     def _fits(self) -> SustainedEmployment:
@@ -45,16 +56,176 @@ class SustainedEmployment(_Strict):
         return self
 
 
-Outcome = Annotated[JobStart | SustainedEmployment, Field(discriminator="metric")]
+class InWorkAt(_Strict):
+    """A person is in work (at least ``min_fte``) at a point in time: ``weeks_after_entry`` weeks
+    after their own entry, or at the absolute simulation week ``at_week``."""
 
+    metric: Literal["in_work_at"]
+    weeks_after_entry: float | None = Field(default=None, ge=0)
+    at_week: float | None = Field(default=None, ge=0)
+    min_fte: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_date(self) -> InWorkAt:
+        if (self.weeks_after_entry is None) == (self.at_week is None):
+            raise ValueError("give exactly one of weeks_after_entry and at_week")
+        return self
+
+
+class StageEvent(_Strict):
+    """A person has an event (default ``completed``) at a stage whose name matches one of
+    ``stages`` (shell patterns such as ``"fagprove*"``), within ``window_weeks`` of entry.
+
+    ``followed_by`` (patterns) requires the next stage the person went to to match, which tells a
+    passed exam (next: the job) from a failed one (next: a retake). ``qualification`` (fagbrev,
+    language test) and ``completion`` (of the programme) are the same measurement with two names.
+    """
+
+    metric: Literal["qualification", "completion"]
+    stages: list[str] = Field(min_length=1)
+    events: list[str] = Field(default_factory=lambda: ["completed"], min_length=1)
+    followed_by: list[str] = Field(default_factory=list)
+    window_weeks: float | None = Field(default=None, gt=0)
+
+    def matches(self, stage: str | None, patterns: list[str] | None = None) -> bool:
+        pats = self.stages if patterns is None else patterns
+        return stage is not None and any(fnmatch.fnmatchcase(stage, p) for p in pats)
+
+
+class BenefitDaysSaved(_Strict):
+    """Days off benefit against an expected benefit duration (Buzinezzclub).
+
+    A person is expected to stay on benefit ``expected_weeks`` weeks from entry (per target group
+    with ``expected_weeks_by_group``); the outcome's quantity is the days within that window the
+    person was not on a benefit, reached at the end of the window (or at the end of the data).
+    People without a benefit at entry save nothing unless ``only_on_benefit_at_entry = false``.
+    """
+
+    metric: Literal["benefit_days_saved"]
+    expected_weeks: float = Field(gt=0)
+    expected_weeks_by_group: dict[str, float] = Field(default_factory=dict)
+    only_on_benefit_at_entry: bool = True
+
+    @field_validator("expected_weeks_by_group")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = sorted(k for k, w in v.items() if w <= 0)
+        if bad:
+            raise ValueError(f"expected weeks must be positive (groups {bad})")
+        return v
+
+
+Outcome = Annotated[
+    JobStart | SustainedEmployment | InWorkAt | StageEvent | BenefitDaysSaved,
+    Field(discriminator="metric"),
+]
+BINARY_METRICS = ("job_start", "sustained_employment", "in_work_at", "qualification", "completion")
+
+
+# -- pricing --------------------------------------------------------------------------------------
+
+class Step(_Strict):
+    """One rung of a price ladder: from ``from`` (count of outcomes so far, or weeks since entry)
+    on, the price is ``price``."""
+
+    start: float = Field(alias="from", ge=0)
+    price: float
+
+
+class Price(_Strict):
+    """The price of one outcome (per unit of it: per person, or per day for benefit days).
+
+    ``by_group`` overrides the default for target groups; ``ladder`` replaces it by rungs, either
+    by the number of such outcomes paid before in the contract (``ladder_by = "count"``, volume
+    tiers) or by how soon after entry it was reached (``"weeks_since_entry"``, faster pays more).
+    """
+
+    default: float
+    by_group: dict[str, float] = Field(default_factory=dict)
+    ladder: list[Step] = Field(default_factory=list)
+    ladder_by: Literal["count", "weeks_since_entry"] = "count"
+
+    @model_validator(mode="after")
+    def _ladder_sorted(self) -> Price:
+        starts = [s.start for s in self.ladder]
+        if starts != sorted(starts) or len(set(starts)) != len(starts):
+            raise ValueError("ladder rungs must have increasing 'from' values")
+        return self
+
+    def all_prices(self) -> list[float]:
+        return [self.default, *self.by_group.values(), *(s.price for s in self.ladder)]
+
+
+class Trigger(_Strict):
+    """Pay for an outcome only when the cohort result clears a threshold (Peterborough).
+
+    The result is the share of people with the outcome; ``compare`` says against what:
+    ``absolute`` (the share itself), ``relative_to_control`` ((share - control share) / control
+    share) or ``difference_to_control`` (share - control share). ``scope = "cohort"`` tests each
+    cohort ``evaluate_after_months`` after its start; ``"pooled"`` tests all cohorts together at the
+    contract's final evaluation and pays what the cohort tests have not already paid.
+    ``pay = "additional"`` pays only for outcomes above the control arm's rate.
+    """
+
+    outcome: str
+    scope: Literal["cohort", "pooled"]
+    compare: Literal["absolute", "relative_to_control", "difference_to_control"]
+    threshold: float
+    pay: Literal["all", "additional"] = "all"
+    evaluate_after_months: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _when(self) -> Trigger:
+        if self.scope == "cohort" and self.evaluate_after_months is None:
+            raise ValueError("a cohort trigger needs evaluate_after_months")
+        return self
+
+    @property
+    def needs_control(self) -> bool:
+        return self.compare != "absolute" or self.pay == "additional"
+
+
+SAVINGS_COMPONENTS = ("income_tax", "employer_contributions", "benefits", "earnings")
+
+
+class SavingsShare(_Strict):
+    """Pay a share of what the public purse gained against the control arm (Koto-SIB).
+
+    ``share`` of the sum of ``components`` (treatment minus control, scaled to the treatment arm's
+    size) over the first ``window_months`` months, paid once at the final evaluation; nothing is
+    paid when the gain is negative.
+    """
+
+    share: float = Field(gt=0, le=1)
+    components: list[Literal["income_tax", "employer_contributions", "benefits", "earnings"]] = (
+        Field(min_length=1)
+    )
+    window_months: int = Field(gt=0)
+
+
+# -- contract frame -------------------------------------------------------------------------------
 
 class ContractInfo(_Strict):
     name: str
     title: str
     source: str = ""
+    currency: str = "NOK"
+    nok_per_unit: float = Field(default=1.0, gt=0, description="NOK per unit of the currency")
     term_months: int = Field(gt=0, description="last month in which an outcome can be achieved")
+    final_evaluation_month: int | None = Field(default=None, ge=0)
     payment_lag_months: int = Field(default=0, ge=0)
-    payment_period: Literal["monthly", "quarterly"] = "monthly"
+    payment_period: Literal["monthly", "quarterly", "annual"] = "monthly"
+    primary_outcome: str | None = None
+    fee_for_service_margin: float = Field(
+        default=0.0, ge=0, description="provider margin on costs if bought fee-for-service"
+    )
+
+    @property
+    def final_month(self) -> int:
+        """The month of the final evaluation (default: end of term plus the payment lag)."""
+        if self.final_evaluation_month is not None:
+            return self.final_evaluation_month
+        return self.term_months + self.payment_lag_months
 
 
 class Caps(_Strict):
@@ -63,11 +234,93 @@ class Caps(_Strict):
 
 
 class Provider(_Strict):
-    """The service provider's delivery costs, which the investor funds as they fall due."""
+    """The service provider's delivery costs (funded by investors as they fall due) and its
+    performance fee (a share of each outcome payment, paid before investors)."""
 
     per_cohort: float = Field(default=0.0, ge=0, description="fixed cost per kull, at its start")
     per_participant: float = Field(default=0.0, ge=0, description="at entry")
     per_week: float = Field(default=0.0, ge=0, description="per participant-week in programme")
+    performance_fee: float = Field(default=0.0, ge=0, le=1, description="share of payments")
+
+
+class Intermediary(_Strict):
+    """The intermediary's fees: ``fixed`` at the start, ``per_month`` during delivery (both funded
+    like delivery costs) and ``share_of_payments`` of each outcome payment."""
+
+    fixed: float = Field(default=0.0, ge=0)
+    per_month: float = Field(default=0.0, ge=0)
+    share_of_payments: float = Field(default=0.0, ge=0, le=1)
+
+
+class Tranche(_Strict):
+    """One class of investor capital.
+
+    ``share`` of every drawdown; ``seniority`` 1 is repaid first; ``capital_protection`` is the
+    share of drawn principal the commissioners guarantee at the final evaluation; ``coupon`` a fixed
+    annual rate on outstanding principal that the commissioners pay for the first ``coupon_months``;
+    ``max_return`` caps the tranche's return (simple annual rate on outstanding principal, coupons
+    included); beyond it payments go to the next tranche or the residual.
+    """
+
+    name: str
+    share: float = Field(gt=0, le=1)
+    seniority: int = Field(default=1, ge=1)
+    capital_protection: float = Field(default=0.0, ge=0, le=1)
+    coupon: float = Field(default=0.0, ge=0)
+    coupon_months: int = Field(default=0, ge=0)
+    max_return: float | None = Field(default=None, ge=0)
+
+
+class Investors(_Strict):
+    """Who funds the working capital, in tranches whose shares sum to 1.
+
+    ``commitment`` is the capital promised (informative: the KPIs say whether it was enough).
+    ``residual_to`` receives what is left when every tranche has reached its maximum return.
+    """
+
+    commitment: float | None = Field(default=None, gt=0)
+    tranches: list[Tranche] = Field(
+        default_factory=lambda: [Tranche(name="investor", share=1.0)], min_length=1
+    )
+    residual_to: Literal["commissioners", "provider"] = "commissioners"
+
+    @model_validator(mode="after")
+    def _add_up(self) -> Investors:
+        total = sum(t.share for t in self.tranches)
+        if abs(total - 1) > 1e-9:
+            raise ValueError(f"tranches: shares sum to {total:g}, not 1")
+        names = [t.name for t in self.tranches]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tranches: names must be unique ({names})")
+        ranked = sorted(self.tranches, key=lambda t: t.seniority)
+        for t in ranked[:-1]:
+            if t.max_return is None and any(u.seniority > t.seniority for u in ranked):
+                raise ValueError(
+                    f"tranches: '{t.name}' has no max_return, so the more junior tranches "
+                    "behind it could never be paid a return; give it a max_return"
+                )
+        return self
+
+
+class Funding(_Strict):
+    """How delivery is financed.
+
+    ``recycling``: outcome payments received during delivery pay later costs before new capital
+    is drawn (so investors need less than the cap); off by default, when every payment is passed
+    straight on to the investors. ``investor_months``: bridge financing
+    (Lier, Asker-Arba) - investors fund delivery only in the first months; after that
+    ``takeover_by`` (a commissioner) pays the provider directly.
+    """
+
+    recycling: bool = False
+    investor_months: int | None = Field(default=None, ge=0)
+    takeover_by: str | None = None
+
+    @model_validator(mode="after")
+    def _bridge(self) -> Funding:
+        if (self.investor_months is None) != (self.takeover_by is None):
+            raise ValueError("bridge financing needs both investor_months and takeover_by")
+        return self
 
 
 class Terms(_Strict):
@@ -75,26 +328,48 @@ class Terms(_Strict):
 
     contract: ContractInfo
     outcomes: dict[str, Outcome] = Field(min_length=1)
-    prices: dict[str, float]
+    prices: dict[str, Price]
+    triggers: list[Trigger] = Field(default_factory=list)
+    savings_share: SavingsShare | None = None
     caps: Caps = Caps()
     commissioners: dict[str, float] = Field(min_length=1)
     provider: Provider = Provider()
+    intermediary: Intermediary = Intermediary()
+    investors: Investors = Investors()
+    funding: Funding = Funding()
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _plain_prices(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: ({"default": p} if isinstance(p, int | float) else p) for k, p in v.items()}
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> Terms:
+        outcomes = sorted(self.outcomes)
         unknown = sorted(set(self.prices) - set(self.outcomes))
         if unknown:
-            raise ValueError(
-                f"prices: unknown outcome(s) {unknown}; outcomes defined: "
-                f"{', '.join(sorted(self.outcomes))}"
-            )
+            raise ValueError(f"prices: unknown outcome(s) {unknown}; outcomes defined: {', '.join(outcomes)}")
         unpriced = sorted(set(self.outcomes) - set(self.prices))
         if unpriced:
             raise ValueError(f"prices: no price for outcome(s) {unpriced}")
-        negative = sorted(k for k, v in self.prices.items() if v < 0)
-        if negative:
-            raise ValueError(f"prices: negative price for {negative}")
-        top = max(self.prices.values())
+        for k, p in self.prices.items():
+            if any(x < 0 for x in p.all_prices()):
+                raise ValueError(f"prices.{k}: negative price; prices must be >= 0")
+        for i, t in enumerate(self.triggers):
+            if t.outcome not in self.outcomes:
+                raise ValueError(f"triggers[{i}].outcome: unknown outcome '{t.outcome}'; "
+                                 f"outcomes defined: {', '.join(outcomes)}")
+            if self.outcomes[t.outcome].metric not in BINARY_METRICS:
+                raise ValueError(f"triggers[{i}].outcome: '{t.outcome}' is not a yes/no outcome")
+        primary = self.contract.primary_outcome
+        if primary is not None and primary not in self.outcomes:
+            raise ValueError(f"contract.primary_outcome: unknown outcome '{primary}'; "
+                             f"outcomes defined: {', '.join(outcomes)}")
+        binary_prices = [max(p.all_prices()) for k, p in self.prices.items()
+                         if self.outcomes[k].metric in BINARY_METRICS]
+        top = max(binary_prices, default=0.0)
         for key in ("per_person", "contract"):
             cap = getattr(self.caps, key)
             if cap is not None and cap < top:
@@ -104,11 +379,24 @@ class Terms(_Strict):
         total = sum(self.commissioners.values())
         if abs(total - 1) > 1e-9:
             raise ValueError(f"commissioners: shares sum to {total:g}, not 1")
+        taker = self.funding.takeover_by
+        if taker is not None and taker not in self.commissioners:
+            raise ValueError(f"funding.takeover_by: '{taker}' is not a commissioner "
+                             f"({', '.join(sorted(self.commissioners))})")
         return self
+
+    @property
+    def primary(self) -> str:
+        """The outcome the commissioner's cost per outcome is counted in."""
+        return self.contract.primary_outcome or next(iter(self.outcomes))
+
+    @property
+    def needs_control(self) -> bool:
+        return self.savings_share is not None or any(t.needs_control for t in self.triggers)
 
 
 def templates_dir() -> Path:
-    return (Path(__file__).parent / "templates")
+    return Path(__file__).parent / "templates"
 
 
 def template_names() -> list[str]:

@@ -1,0 +1,249 @@
+"""The beregningsmodell: what the programme means for each public budget, month by month.
+
+For each arm and each public party (kommune, state; the commissioners of a contract are parties
+too) this integrates over the spells:
+
+* **benefits** paid (negative), from each spell's benefit in multiples of G, paid by the party
+  ``sim/data/benefits.toml`` names;
+* **income tax** on wages (positive), at the average rate for the annual wage, split between the
+  kommune (its skatteøre) and the state;
+* **employer contributions** (arbeidsgiveravgift) on wages, to the state;
+* the **integration grant** the state pays the kommune per settled refugee (state negative,
+  kommune positive) while the person has not moved away;
+* **wage costs** of positions created for the programme (project positions) and **wage subsidies**
+  (lønnstilskudd), when the spells say so.
+
+The contract's own flows (outcome payments, coupons, guarantees, bridge funding) are added by
+:mod:`contracts.evaluate`. The **difference** arm is treatment minus control, the control scaled
+to the treatment arm's size, so that it reads "what the programme changed". Participants' gross
+earnings are reported as party ``participants`` (not a public budget). All amounts are NOK.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from contracts.periods import WEEKS_PER_MONTH, spread_over_months
+from sim.specfile import load_spec
+
+FISCAL_COLUMNS = ["arm", "party", "month", "item", "amount"]
+PUBLIC_DEFAULT = ("kommune", "state")
+NOT_PUBLIC = {"none", "employer", "private", "participants", ""}
+SUBSIDY_SHARE_COLUMNS = ("subsidy_share", "wage_subsidy_share", "wage_subsidy")
+SUBSIDY_PAYER_COLUMNS = ("subsidy_payer", "wage_subsidy_payer")
+WAGE_PAYER_COLUMNS = ("wage_payer", "employer")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IncomeTax(_Strict):
+    wage_points: list[float] = Field(min_length=2)
+    average_rates: list[float]
+    kommune_shares: list[float]
+
+    @model_validator(mode="after")
+    def _same_length(self) -> IncomeTax:
+        n = len(self.wage_points)
+        if len(self.average_rates) != n or len(self.kommune_shares) != n:
+            raise ValueError("wage_points, average_rates and kommune_shares need the same length")
+        if self.wage_points != sorted(self.wage_points):
+            raise ValueError("wage_points must increase")
+        if not all(0 <= x <= 1 for x in [*self.average_rates, *self.kommune_shares]):
+            raise ValueError("rates and shares must lie in [0, 1]")
+        return self
+
+    def rate(self, income: np.ndarray) -> np.ndarray:
+        return np.interp(income, self.wage_points, self.average_rates)
+
+    def kommune_share(self, income: np.ndarray) -> np.ndarray:
+        return np.interp(income, self.wage_points, self.kommune_shares)
+
+
+class EmployerContributions(_Strict):
+    rate: float = Field(ge=0, le=1)
+    to: str = "state"
+
+
+class IntegrationGrant(_Strict):
+    per_year: list[float]
+    year_at_entry: int = Field(default=1, ge=1)
+    groups: list[str] = Field(default_factory=list)
+    benefit_kinds: list[str] = Field(default_factory=list)
+
+
+class Wages(_Strict):
+    public_cost_contracts: list[str] = Field(default_factory=list)
+    default_wage_payer: str = "kommune"
+    default_subsidy_payer: str = "state"
+
+
+class FiscalParams(_Strict):
+    """The fiscal rules (``contracts/data/fiscal.toml``)."""
+
+    income_tax: IncomeTax
+    employer_contributions: EmployerContributions
+    integration_grant: IntegrationGrant
+    wages: Wages = Wages()
+
+
+def fiscal_path() -> Path:
+    return Path(__file__).parent / "data" / "fiscal.toml"
+
+
+@cache
+def default_fiscal() -> FiscalParams:
+    """The built-in fiscal rules, read once."""
+    return load_spec(FiscalParams, fiscal_path())
+
+
+def benefit_payers() -> dict[str, str]:
+    """Which party pays each benefit kind (from ``sim/data/benefits.toml``)."""
+    from sim.people import default_benefits
+
+    return {k: b.payer for k, b in default_benefits().items()}
+
+
+def _column(df: pd.DataFrame, names: tuple[str, ...]) -> pd.Series | None:
+    for n in names:
+        if n in df:
+            return df[n]
+    return None
+
+
+def _accumulate(rows: list[dict], arm: str, party: str, item: str, monthly: np.ndarray) -> None:
+    for m in np.nonzero(np.abs(monthly) > 1e-9)[0]:
+        rows.append({"arm": arm, "party": party, "month": int(m), "item": item,
+                     "amount": float(monthly[m])})
+
+
+def _by_party(rows: list[dict], arm: str, item: str, parties: np.ndarray, annual: np.ndarray,
+              weeks: np.ndarray, sign: float) -> None:
+    """Add ``sign x annual x weeks / 52`` summed over spells, per party."""
+    for party in pd.unique(parties):
+        if party in NOT_PUBLIC and item != "earnings":
+            continue
+        mask = parties == party
+        monthly = sign * (annual[mask] @ weeks[mask]) / 52.0
+        _accumulate(rows, arm, str(party), item, monthly)
+
+
+def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months: int,
+                 params: FiscalParams | None = None,
+                 payers: dict[str, str] | None = None) -> pd.DataFrame:
+    """Each arm's public flows by party, month and item (levels, not differences)."""
+    params = params or default_fiscal()
+    payers = payers if payers is not None else benefit_payers()
+    rows: list[dict] = []
+    for arm, s in spells.groupby("arm", sort=True):
+        s = s.reset_index(drop=True)
+        weeks = spread_over_months(s["start"].to_numpy(), s["end"].to_numpy(), n_months)
+        # benefits
+        kind = s["benefit_kind"].fillna("none").astype(str) if "benefit_kind" in s else None
+        if kind is not None:
+            g = s["benefit_g"].fillna(0.0).to_numpy(dtype=float)
+            _by_party(rows, arm, "benefits", kind.map(payers).fillna("none").to_numpy(),
+                      g * G, weeks, -1.0)
+        # wages: earnings, tax, employer contributions
+        employed = (s["state"] == "employed").to_numpy()
+        income = np.where(employed, s["annual_wage"].fillna(0).to_numpy(float)
+                          * s["fte"].fillna(0).to_numpy(float), 0.0)
+        tax = params.income_tax.rate(income) * income
+        k_share = params.income_tax.kommune_share(income)
+        ones = np.full(len(s), "participants", dtype=object)
+        _by_party(rows, arm, "earnings", ones, income, weeks, 1.0)
+        _by_party(rows, arm, "income_tax", np.full(len(s), "kommune", dtype=object),
+                  tax * k_share, weeks, 1.0)
+        _by_party(rows, arm, "income_tax", np.full(len(s), "state", dtype=object),
+                  tax * (1 - k_share), weeks, 1.0)
+        aga = params.employer_contributions.rate
+        _by_party(rows, arm, "employer_contributions",
+                  np.full(len(s), params.employer_contributions.to, dtype=object),
+                  income * aga, weeks, 1.0)
+        # wage costs of programme positions and wage subsidies
+        w = params.wages
+        payer_col = _column(s, WAGE_PAYER_COLUMNS)
+        wage_payer = (payer_col.fillna(w.default_wage_payer).astype(str).to_numpy() if payer_col is not None
+                      else np.full(len(s), w.default_wage_payer, dtype=object))
+        contract = s["contract"].fillna("").astype(str).to_numpy() if "contract" in s else np.full(len(s), "")
+        public_wage = employed & np.isin(contract, w.public_cost_contracts)
+        labour_cost = income * (1 + aga)
+        _by_party(rows, arm, "wage_cost", wage_payer, np.where(public_wage, labour_cost, 0.0), weeks, -1.0)
+        share_col = _column(s, SUBSIDY_SHARE_COLUMNS)
+        if share_col is not None:
+            share = pd.to_numeric(share_col, errors="coerce").fillna(0.0).to_numpy(float)
+            sub_col = _column(s, SUBSIDY_PAYER_COLUMNS)
+            sub_payer = (sub_col.fillna(w.default_subsidy_payer).astype(str).to_numpy() if sub_col is not None
+                         else np.full(len(s), w.default_subsidy_payer, dtype=object))
+            subsidy = np.where(employed, share * labour_cost, 0.0)
+            _by_party(rows, arm, "wage_subsidy", sub_payer, subsidy, weeks, -1.0)
+            _by_party(rows, arm, "wage_subsidy", wage_payer, subsidy, weeks, 1.0)
+    _integration_grant(rows, persons, spells, n_months, params.integration_grant)
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "amount" else object) for c in FISCAL_COLUMNS})
+    out = pd.DataFrame(rows)
+    return out.groupby(["arm", "party", "month", "item"], as_index=False)["amount"].sum()[FISCAL_COLUMNS]
+
+
+def _integration_grant(rows: list[dict], persons: pd.DataFrame, spells: pd.DataFrame, n_months: int,
+                       ig: IntegrationGrant) -> None:
+    if not ig.per_year:
+        return
+    eligible = persons["group"].isin(ig.groups)
+    if "benefit_kind" in persons:
+        eligible |= persons["benefit_kind"].isin(ig.benefit_kinds)
+    p = persons[eligible]
+    if p.empty:
+        return
+    key = ["arm", "person_id"]
+    moved = spells[spells["state"] == "moved"].groupby(key)["start"].min()
+    data_end = spells.groupby(key)["end"].max()
+    t = (np.arange(n_months) + 0.5) * WEEKS_PER_MONTH
+    idx = pd.MultiIndex.from_frame(p[key])
+    stop = np.minimum(moved.reindex(idx).fillna(np.inf).to_numpy(),
+                      data_end.reindex(idx).fillna(0).to_numpy())
+    entry = p["entry_week"].to_numpy(float)
+    year = ig.year_at_entry - 1 + np.floor((t[None, :] - entry[:, None]) / 52.0).astype(int)
+    active = (t[None, :] >= entry[:, None]) & (t[None, :] < stop[:, None]) & (year < len(ig.per_year))
+    per_year = np.asarray(ig.per_year, float)
+    monthly = np.where(active, per_year[np.clip(year, 0, len(per_year) - 1)] / 12.0, 0.0)
+    for arm in sorted(p["arm"].unique()):
+        total = monthly[(p["arm"] == arm).to_numpy()].sum(axis=0)
+        _accumulate(rows, arm, "kommune", "integration_grant", total)
+        _accumulate(rows, arm, "state", "integration_grant", -total)
+
+
+def difference(levels: pd.DataFrame, n_treatment: int, n_control: int) -> pd.DataFrame:
+    """Treatment minus control (scaled to the treatment arm's size): arm ``difference``."""
+    if n_control == 0 or levels.empty:
+        return levels.iloc[0:0]
+    scale = n_treatment / n_control
+    t = levels[levels["arm"] == "treatment"]
+    c = levels[levels["arm"] == "control"].assign(amount=lambda d: -scale * d["amount"])
+    both = pd.concat([t, c], ignore_index=True).assign(arm="difference")
+    return both.groupby(["arm", "party", "month", "item"], as_index=False)["amount"].sum()[FISCAL_COLUMNS]
+
+
+def gains_by_component(diff: pd.DataFrame) -> pd.DataFrame:
+    """The public gain against control per month and component (income_tax, employer_contributions,
+    benefits saved, earnings): what a savings-share contract (Koto-SIB) pays a share of."""
+    d = diff[diff["item"].isin(["income_tax", "employer_contributions", "benefits", "earnings"])]
+    return (d.groupby(["month", "item"], as_index=False)["amount"].sum()
+            .rename(columns={"item": "component"}))
+
+
+def series(table: pd.DataFrame, n_months: int, **where: object) -> np.ndarray:
+    """The monthly amounts of the rows of ``table`` matching ``where`` (column=value)."""
+    t = table
+    for col, val in where.items():
+        t = t[t[col].isin(val)] if isinstance(val, list | tuple | set) else t[t[col] == val]
+    out = np.zeros(n_months)
+    if len(t):
+        np.add.at(out, np.clip(t["month"].to_numpy(int), 0, n_months - 1), t["amount"].to_numpy(float))
+    return out
