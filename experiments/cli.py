@@ -1,7 +1,15 @@
-"""The ``effekt`` command line. Thin: it parses, calls the library, and prints."""
+"""The ``effekt`` command line. Thin: it parses, calls the library, and prints.
+
+``effekt run [SCENARIO]``      run a scenario's replications and print a plain-language summary
+``effekt batch FILE``          the same, for scripts: results only (no summary)
+``effekt sweep FILE``          every design point of the scenario's [design] section
+``effekt validate FILE``       check a scenario (and every design point) without running it
+``effekt summary DIR``         the KPI table of a results directory
+"""
 
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 from importlib.metadata import version
@@ -11,22 +19,89 @@ import click
 
 from experiments.batch import run_batch
 from experiments.executors import make_executor
-from experiments.scenario import load_scenario
+from experiments.runner import RECORD_TABLES
+from experiments.scenario import Experiment, load_experiment
 from experiments.store import ResultsDirError
-from experiments.summary import headline, kpi_table, load_runs, render
+from experiments.summary import headline, kpi_table, load_runs, parameters, render
 from sim.specfile import SpecError
 
 
-def _fail(err: Exception) -> None:
+def _fail(err: Exception | str) -> None:
     click.echo(f"error: {err}", err=True)
     sys.exit(2)
 
 
-def _load(scenario, assignments):
+def _load(scenario, assignments, sweep: bool) -> Experiment:
     try:
-        return load_scenario(scenario, list(assignments))
+        return load_experiment(scenario, list(assignments), sweep=sweep)
     except SpecError as err:
         _fail(err)
+
+
+def _tables(text: str | None) -> tuple[str, ...]:
+    names = tuple(t.strip() for t in (text or "").split(",") if t.strip())
+    unknown = sorted(set(names) - set(RECORD_TABLES))
+    if unknown:
+        raise click.BadParameter(f"unknown table(s) {unknown}; choose from {', '.join(RECORD_TABLES)}")
+    return names
+
+
+def _batch_options(fn):
+    """Options shared by run, batch and sweep."""
+    options = [
+        click.option("--runs", "replications", type=click.IntRange(min=1),
+                     help="Replications per design point (default: the scenario's design.replications)."),
+        click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the scenario's)."),
+        click.option("--out", type=click.Path(file_okay=False),
+                     help="Results directory (default: results/<scenario name>)."),
+        click.option("--workers", type=click.IntRange(min=1),
+                     help="Local worker processes, or workers of --dask local (default: all cores; "
+                          "1 runs in this process)."),
+        click.option("--dask", "dask", metavar="ADDRESS",
+                     help="Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a "
+                          "LocalCluster (pip install 'effekt[dask]')."),
+        click.option("--chunk", type=click.IntRange(min=1),
+                     help="Replications per task (default: about one second of work)."),
+        click.option("--tables", "tables", metavar="NAMES",
+                     help=f"Also store record tables, comma-separated: {','.join(RECORD_TABLES)}."),
+        click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+                     help="Override a scenario key, e.g. --set contract.prices.job_start=60000."),
+        click.option("--overwrite", is_flag=True, help="Replace results of another experiment in --out."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary."),
+    ]
+    return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
+
+
+def _execute(scenario, replications, seed, out, workers, dask, chunk, tables, assignments,
+             overwrite, quiet, sweep: bool) -> tuple[Experiment, Path]:
+    extra = list(assignments)
+    if replications is not None:
+        extra.append(f"design.replications={replications}")
+    if seed is not None:
+        extra.append(f"design.seed={seed}")
+    try:
+        names = _tables(tables)
+    except click.BadParameter as err:
+        _fail(f"--tables: {err.message}")
+    exp = _load(scenario, extra, sweep)
+    if sweep and not exp.is_sweep:
+        _fail(f"{exp.base.source}: the [design] section varies nothing; add [design.sweep], "
+              "[design.levers] or [design.uncertainties] (see docs/experiments.md), or use "
+              "'effekt batch'")
+    out = Path(out or Path("results") / exp.base.info.name)
+    command = "effekt " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    try:
+        executor = make_executor(workers, dask)
+    except RuntimeError as err:
+        _fail(err)
+    try:
+        run_batch(exp, out, executor=executor, chunk=chunk, overwrite=overwrite,
+                  progress=None if not quiet else False, command=command, tables=names)
+    except ResultsDirError as err:
+        _fail(err)
+    finally:
+        executor.close()
+    return exp, out
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,41 +117,20 @@ def main() -> None:
 
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@click.option("--runs", "replications", type=click.IntRange(min=1),
-              help="Replications (default: the scenario's design.replications).")
-@click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the scenario's).")
-@click.option("--out", type=click.Path(file_okay=False),
-              help="Results directory (default: results/<scenario name>).")
-@click.option("--workers", type=click.IntRange(min=1),
-              help="Local worker processes (default: all cores; 1 runs in this process).")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario key, e.g. --set contract.prices.job_start=60000.")
-@click.option("--overwrite", is_flag=True, help="Replace results of another scenario in --out.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
-def run(scenario, replications, seed, out, workers, assignments, overwrite, quiet):
+@_batch_options
+def run(scenario, **opts):
     """Run SCENARIO (a TOML file; without it the built-in default) and summarise.
 
-    Results are written as Parquet under --out; a run that was stopped resumes where it
-    left off when started again with the same command.
+    Runs the scenario as written (a [design] sweep is left to `effekt sweep`). Results are
+    written as Parquet under --out; a run that was stopped resumes where it left off when started
+    again with the same command.
     """
-    extra = list(assignments)
-    if replications is not None:
-        extra.append(f"design.replications={replications}")
-    if seed is not None:
-        extra.append(f"design.seed={seed}")
-    sc = _load(scenario, extra)
-    out = Path(out or Path("results") / sc.info.name)
-    command = "effekt " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    try:
-        run_batch(sc, out, executor=make_executor(workers), overwrite=overwrite,
-                  progress=None if not quiet else False, command=command)
-    except ResultsDirError as err:
-        _fail(err)
-    if quiet:
+    exp, out = _execute(scenario, sweep=False, **opts)
+    if opts["quiet"]:
         return
     runs = load_runs(out)
     click.echo("")
-    for line in headline(runs, sc.info.title):
+    for line in headline(runs, exp.base.info.title):
         click.echo(line)
     click.echo("")
     click.echo(f"Results in {out}/: runs/ (one row per replication), cashflows/ (party x month), "
@@ -86,13 +140,37 @@ def run(scenario, replications, seed, out, workers, assignments, overwrite, quie
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
+@_batch_options
+def batch(scenario, **opts):
+    """Run the replications of SCENARIO into --out (no summary; resumes when rerun)."""
+    exp, out = _execute(scenario, sweep=False, **opts)
+    if not opts["quiet"]:
+        click.echo(f"{exp.replications} replications of {exp.base.info.name} in {out}/")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@_batch_options
+def sweep(scenario, **opts):
+    """Run every design point of SCENARIO's [design] section into --out (resumes when rerun)."""
+    exp, out = _execute(scenario, sweep=True, **opts)
+    if not opts["quiet"]:
+        click.echo(f"{len(exp.points)} design points x {exp.replications} replications of "
+                   f"{exp.base.info.name} in {out}/ (parameters: {', '.join(exp.parameters)})")
+        click.echo(f"More: effekt summary {out}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
 def validate(scenario, assignments):
-    """Check SCENARIO without running it."""
-    sc = _load(scenario, assignments)
+    """Check SCENARIO and every design point of it without running anything."""
+    exp = _load(scenario, assignments, sweep=True)
+    sc = exp.base
+    points = f", {len(exp.points)} design points" if exp.is_sweep else ""
     click.echo(f"{scenario}: ok ({sc.info.name}, pathway {sc.world.pathway.name}, "
                f"contract {sc.terms.contract.name}, {sc.world.size} people, "
-               f"{sc.design.replications} replications)")
+               f"{sc.design.replications} replications{points})")
 
 
 @main.command()
@@ -100,9 +178,16 @@ def validate(scenario, assignments):
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "markdown"]),
               default="text", show_default=True)
 def summary(out, fmt):
-    """KPI table of a results directory: mean, 95 % CI, P5/P50/P95."""
+    """KPI table of a results directory: mean, 95 % CI, P5/P50/P95 (per design point for sweeps).
+
+    Indicators (investor_loss, cap_binding) have a probability as their mean.
+    """
     try:
         runs = load_runs(out)
     except FileNotFoundError as err:
         _fail(err)
-    click.echo(render(kpi_table(runs), fmt))
+    click.echo(render(kpi_table(runs, parameters(out)), fmt))
+
+from experiments.cli_pathways import pathways  # noqa: E402
+
+main.add_command(pathways)

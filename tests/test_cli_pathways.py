@@ -1,0 +1,108 @@
+"""`effekt pathways list` and `effekt pathways show NAME`, through click's CliRunner.
+
+Expected values are read from the TOML files themselves (stage counts, names) or computed by hand
+(a triangular mean), never from the code that prints them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from experiments.cli import main
+from experiments.cli_pathways import describe_duration
+from sim.distributions import Triangular, Uniform
+
+PATHWAYS = Path(__file__).parents[1] / "sim" / "pathways"
+BUILT_IN = sorted(p.stem for p in PATHWAYS.glob("*.toml"))
+
+
+def _toml(name: str) -> dict:
+    with (PATHWAYS / f"{name}.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(main, ["pathways", *args])
+
+
+def test_the_six_seed_pathways_are_built_in():
+    assert {"kongsberg_kull", "gloppen", "fjell_project_jobs", "baerum_pilot",
+            "lyngdal_en_av_mange", "enkla_jobb"} <= set(BUILT_IN)
+
+
+def test_list_shows_every_built_in_with_its_stage_count_title_and_source():
+    r = _invoke("list")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    for name in BUILT_IN:
+        data = _toml(name)
+        row = next(line for line in lines if line.startswith(name + " "))
+        assert row.split()[1] == str(len(data["stages"]))
+        assert data["pathway"]["title"] in row
+        assert data["pathway"]["source"] in r.output
+
+
+def test_show_outlines_every_stage_with_kind_durations_exits_capacity_and_jobs():
+    r = _invoke("show", "gloppen")
+    assert r.exit_code == 0, r.output
+    out = r.output
+    for name, stage in _toml("gloppen")["stages"].items():
+        assert name in out
+        if stage["kind"] != "exit":
+            assert f"{name}  [{stage['kind']}]" in out
+    assert "class_seats: 12 slots" in out
+    assert "needs: class_seats (12 slots)" in out
+    assert "fixed 104 weeks" in out
+    assert "uniform 8-26 weeks, mean 17 weeks" in out  # (8 + 26) / 2
+    assert "15 % -> not_selected" in out
+    assert "85 % -> practice_period (next)" in out  # the rest goes to next
+    assert "permanent, 80 % FTE, 448 000 NOK/yr" in out
+    # exit stages are listed last, with their outcome
+    ends = out.split("\nEnds\n")[1]
+    assert "moved_away" in ends and "moved away" in ends
+    assert "dropped_out" in ends and "not employed" in ends
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_show_works_for_every_built_in(name):
+    r = _invoke("show", name)
+    assert r.exit_code == 0, r.output
+    assert _toml(name)["pathway"]["title"] in r.output
+
+
+def test_show_reads_a_users_copy_of_a_pathway(tmp_path):
+    text = (PATHWAYS / "kongsberg_kull.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "kongsberg_kull"', 'name = "my_kull"').replace("slots = 10", "slots = 3")
+    path = tmp_path / "my_kull.toml"
+    path.write_text(text, encoding="utf-8")
+    r = _invoke("show", str(path))
+    assert r.exit_code == 0, r.output
+    assert "[my_kull]" in r.output
+    assert "placements: 3 slots" in r.output
+
+
+def test_show_unknown_name_is_a_clear_error():
+    r = _invoke("show", "kongsbergg")
+    assert r.exit_code == 2
+    assert "kongsbergg" in r.output and "kongsberg_kull" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_show_bad_file_names_the_file_the_stage_and_the_key(tmp_path):
+    text = (PATHWAYS / "kongsberg_kull.toml").read_text(encoding="utf-8")
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace('{ to = "dropped_out", p = 0.05 }', '{ to = "dropped_out", p = 1.5 }'),
+                    encoding="utf-8")
+    r = _invoke("show", str(path))
+    assert r.exit_code == 2
+    assert "bad.toml" in r.output and "stages.course" in r.output and ".p" in r.output
+
+
+def test_duration_descriptions_give_the_mean():
+    assert describe_duration(Triangular(dist="triangular", low=12, mode=26, high=52)).endswith(
+        "mean 30 weeks")  # (12 + 26 + 52) / 3
+    assert describe_duration(Uniform(dist="uniform", low=2, high=8)).endswith("mean 5 weeks")
