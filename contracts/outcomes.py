@@ -48,12 +48,19 @@ def employment_runs(spells: pd.DataFrame, min_fte: float = 0.0) -> pd.DataFrame:
     )
 
 
+def _jobs(spells: pd.DataFrame, o: JobStart | SustainedEmployment | InWorkAt) -> pd.DataFrame:
+    """The spells that count as work for metric ``o`` (all, less the excluded contracts)."""
+    if o.exclude_contracts and "contract" in spells:
+        return spells[~spells["contract"].isin(o.exclude_contracts)]
+    return spells
+
+
 def _with_entry(df: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     return df.merge(persons[[*KEY, "entry_week"]], on=KEY)
 
 
 def _job_start(o: JobStart, persons: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
-    runs = _with_entry(employment_runs(spells, o.min_fte), persons)
+    runs = _with_entry(employment_runs(_jobs(spells, o), o.min_fte), persons)
     ok = runs[(runs["start"] >= runs["entry_week"] - 1e-9)
               & (runs["start"] <= runs["entry_week"] + o.window_weeks + 1e-9)]
     first = ok.groupby(KEY, as_index=False)["start"].min()
@@ -62,14 +69,15 @@ def _job_start(o: JobStart, persons: pd.DataFrame, spells: pd.DataFrame) -> pd.D
 
 def _sustained(o: SustainedEmployment, persons: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
     if o.continuous:
-        runs = _with_entry(employment_runs(spells, o.min_fte), persons)
+        runs = _with_entry(employment_runs(_jobs(spells, o), o.min_fte), persons)
         begin = np.maximum(runs["start"], runs["entry_week"])
         reached = begin + o.weeks
         ok = runs.assign(week=reached)[
             (reached <= runs["end"] + 1e-9) & (reached <= runs["entry_week"] + o.window_weeks + 1e-9)
         ]
         return ok.groupby(KEY, as_index=False)["week"].min()
-    e = _with_entry(spells[(spells["state"] == "employed") & (spells["fte"] >= o.min_fte)], persons)
+    jobs = _jobs(spells, o)
+    e = _with_entry(jobs[(jobs["state"] == "employed") & (jobs["fte"] >= o.min_fte)], persons)
     start = np.maximum(e["start"], e["entry_week"])
     e = e.assign(start=start, dur=np.clip(e["end"] - start, 0, None))
     e = e[e["dur"] > 0].sort_values([*KEY, "start"], kind="stable")
@@ -83,7 +91,8 @@ def _sustained(o: SustainedEmployment, persons: pd.DataFrame, spells: pd.DataFra
 def _in_work_at(o: InWorkAt, persons: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
     t = (persons["entry_week"] + o.weeks_after_entry) if o.at_week is None else o.at_week
     at = persons[KEY].assign(week=t)
-    e = spells[(spells["state"] == "employed") & (spells["fte"] >= o.min_fte)].merge(at, on=KEY)
+    jobs = _jobs(spells, o)
+    e = jobs[(jobs["state"] == "employed") & (jobs["fte"] >= o.min_fte)].merge(at, on=KEY)
     working = e[(e["start"] <= e["week"]) & (e["week"] < e["end"])]
     return working.drop_duplicates(KEY)[[*KEY, "week"]]
 
@@ -94,10 +103,15 @@ def _stage_event(o: StageEvent, persons: pd.DataFrame, events: pd.DataFrame | No
     ev = events.sort_values([*KEY, "time"], kind="stable").reset_index(drop=True)
     same = (ev["arm"].shift(-1) == ev["arm"]) & (ev["person_id"].shift(-1) == ev["person_id"])
     ev = ev.assign(next_stage=ev["stage"].shift(-1).where(same))
-    stage = ev["stage"].astype(object)
-    hit = ev["event"].isin(o.events) & stage.map(o.matches)
+    def matching(col: str, patterns: list[str]) -> pd.Series:
+        names = ev[col].dropna().unique()
+        return ev[col].isin([s for s in names if o.matches(s, patterns)])
+
+    hit = ev["event"].isin(o.events) & matching("stage", o.stages)
     if o.followed_by:
-        hit &= ev["next_stage"].map(lambda s: o.matches(s, o.followed_by))
+        hit &= matching("next_stage", o.followed_by)
+    if o.not_followed_by:
+        hit &= ~matching("next_stage", o.not_followed_by)
     got = _with_entry(ev[hit], persons)
     if o.window_weeks is not None:
         got = got[got["time"] <= got["entry_week"] + o.window_weeks + 1e-9]

@@ -27,11 +27,16 @@ class _Strict(BaseModel):
 # -- outcome metrics ------------------------------------------------------------------------------
 
 class JobStart(_Strict):
-    """A person starts a job of at least ``min_fte`` within ``window_weeks`` of entry."""
+    """A person starts a job of at least ``min_fte`` within ``window_weeks`` of entry.
+
+    Jobs whose ``contract`` is in ``exclude_contracts`` (e.g. ``"project"``: a programme's own
+    project positions) do not count, in this and the other employment metrics.
+    """
 
     metric: Literal["job_start"]
     min_fte: float = Field(default=0.0, ge=0, le=1)
     window_weeks: float = Field(gt=0)
+    exclude_contracts: list[str] = Field(default_factory=list)
 
 
 class SustainedEmployment(_Strict):
@@ -48,6 +53,7 @@ class SustainedEmployment(_Strict):
     min_fte: float = Field(default=0.0, ge=0, le=1)
     window_weeks: float = Field(gt=0)
     continuous: bool = True
+    exclude_contracts: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _fits(self) -> SustainedEmployment:
@@ -64,6 +70,7 @@ class InWorkAt(_Strict):
     weeks_after_entry: float | None = Field(default=None, ge=0)
     at_week: float | None = Field(default=None, ge=0)
     min_fte: float = Field(default=0.0, ge=0, le=1)
+    exclude_contracts: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_date(self) -> InWorkAt:
@@ -77,7 +84,9 @@ class StageEvent(_Strict):
     ``stages`` (shell patterns such as ``"fagprove*"``), within ``window_weeks`` of entry.
 
     ``followed_by`` (patterns) requires the next stage the person went to to match, which tells a
-    passed exam (next: the job) from a failed one (next: a retake). ``qualification`` (fagbrev,
+    passed exam (next: the job) from a failed one (next: a retake); ``not_followed_by`` excludes
+    people whose next stage matches (e.g. ``"dropped_out"``: 'completed' marks the end of a stage's
+    time, and a drop-out exit is taken after it). ``qualification`` (fagbrev,
     language test) and ``completion`` (of the programme) are the same measurement with two names.
     """
 
@@ -85,11 +94,12 @@ class StageEvent(_Strict):
     stages: list[str] = Field(min_length=1)
     events: list[str] = Field(default_factory=lambda: ["completed"], min_length=1)
     followed_by: list[str] = Field(default_factory=list)
+    not_followed_by: list[str] = Field(default_factory=list)
     window_weeks: float | None = Field(default=None, gt=0)
 
     def matches(self, stage: str | None, patterns: list[str] | None = None) -> bool:
         pats = self.stages if patterns is None else patterns
-        return stage is not None and any(fnmatch.fnmatchcase(stage, p) for p in pats)
+        return isinstance(stage, str) and any(fnmatch.fnmatchcase(stage, p) for p in pats)
 
 
 class BenefitDaysSaved(_Strict):
