@@ -1,11 +1,13 @@
-"""A batch: every task of a scenario run on an executor, streamed to a results directory."""
+"""A batch: every task of an experiment (design points x replications) run on an executor and
+streamed to a results directory, resuming whatever an earlier, interrupted run left undone."""
 
 from __future__ import annotations
 
-import functools
+import math
 import sys
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
-from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -13,15 +15,29 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from experiments.executors import Executor, SerialExecutor
-from experiments.runner import Task, plan_tasks, run_task
-from experiments.scenario import Scenario
-from experiments.store import ResultStore
+from experiments.runner import RECORD_TABLES, Job, Task, param_fields, plan_tasks, run_job, run_replication
+from experiments.scenario import Experiment, Scenario
+from experiments.store import ResultStore, now
+
+TASK_SECONDS = 1.0
+"""Target run time of one task: long enough that scheduling overhead (Dask's is a few ms per
+task) is negligible, short enough to balance load and lose little when a worker dies."""
+
+
+class _Rate(ProgressColumn):
+    """Replications per second."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.1f} rep/s")
 
 
 def _progress(enabled: bool):
@@ -32,6 +48,7 @@ def _progress(enabled: bool):
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("replications"),
+        _Rate(),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
@@ -39,54 +56,100 @@ def _progress(enabled: bool):
     )
 
 
-def _run(scenario: Scenario, task: Task):
-    return run_task(scenario, task)
+def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECONDS) -> int:
+    """Replications per task: enough for ``target`` seconds of work (timed on a few replications
+    here), but no more than gives every worker about two tasks, and at most one design point."""
+    sc = experiment.scenarios[0]
+    start, n = time.perf_counter(), 0
+    while n < 5 and (n == 0 or time.perf_counter() - start < 0.25):
+        run_replication(sc, n % experiment.replications)
+        n += 1
+    per_rep = max((time.perf_counter() - start) / n, 1e-4)
+    reps = experiment.replications
+    total = reps * len(experiment.points)
+    return max(1, min(math.ceil(target / per_rep), reps, math.ceil(total / (2 * workers))))
+
+
+def as_experiment(scenario: Scenario | Experiment) -> Experiment:
+    if isinstance(scenario, Experiment):
+        return scenario
+    return Experiment(base=scenario, points=[{}], scenarios=[scenario])
 
 
 def run_batch(
-    scenario: Scenario,
+    scenario: Scenario | Experiment,
     out: str | Path,
     executor: Executor | None = None,
     chunk: int | None = None,
     overwrite: bool = False,
     progress: bool | None = None,
     command: str = "",
+    tables: Sequence[str] = (),
 ) -> ResultStore:
-    """Run all replications of ``scenario`` into ``out``; resumes what an earlier run left.
+    """Run all replications of every design point of ``scenario`` into ``out``; resumes what an
+    earlier run of the same experiment left undone (``chunk`` is then the earlier run's).
 
-    ``chunk``: replications per task (default: enough for ~1 s of work, at most 50).
+    ``chunk``: replications per task (default: about :data:`TASK_SECONDS` of work).
+    ``tables``: record tables to store besides ``runs`` and ``cashflows`` (persons, events, spells).
+    ``progress``: a progress bar on stderr (default: when stderr is a terminal).
     """
+    exp = as_experiment(scenario)
     executor = executor or SerialExecutor()
-    reps = scenario.design.replications
-    chunk = chunk or max(1, min(50, reps // 8 or 1))
-    tasks = plan_tasks(reps, chunk)
+    unknown = sorted(set(tables) - set(RECORD_TABLES))
+    if unknown:
+        raise ValueError(f"tables: unknown {unknown}; choose from {', '.join(RECORD_TABLES)}")
+    tables = tuple(t for t in RECORD_TABLES if t in tables)
+    reps, npoints = exp.replications, len(exp.points)
     store = ResultStore(out)
+    base = exp.base
     manifest = {
-        "scenario": scenario.resolved,
-        "scenario_source": scenario.source,
-        "scenario_hash": scenario.hash,
-        "root_seed": scenario.design.seed,
+        "scenario": base.resolved,
+        "scenario_source": str(Path(base.source).resolve()),
+        "scenario_hash": base.hash,
+        "experiment_hash": exp.hash,
+        "points": exp.points,
+        "parameters": exp.parameters,
+        "root_seed": base.design.seed,
         "replications": reps,
         "chunk": chunk,
-        "tasks": [t.name for t in tasks],
+        "tables": list(tables),
         "effekt_version": version("effekt"),
         "python": sys.version.split()[0],
         "executor": executor.name,
         "command": command,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started": now(),
     }
+    old = store.read_manifest()
+    if old is not None and not store.mismatch(old, manifest) and old.get("chunk"):
+        chunk = int(old["chunk"])  # resuming: the same tasks as before
+    elif chunk is None:
+        chunk = choose_chunk(exp, executor.workers)
+    manifest["chunk"] = chunk
+    manifest["tasks_total"] = npoints * math.ceil(reps / chunk)
     done = store.open(manifest, overwrite=overwrite)
-    todo = [t for t in tasks if t.name not in done]
+
+    fields = param_fields(exp.points)
+    todo = [t for k in range(npoints) for t in plan_tasks(reps, chunk, k) if t.name not in done]
+
+    def jobs() -> Iterator[Job]:
+        for t in todo:
+            yield Job(task=t, scenario=exp.scenarios[t.point], params=exp.points[t.point],
+                      param_fields=fields, tables=tables, experiment=exp.hash)
+
     if progress is None:
         progress = sys.stderr.isatty()
+    total = reps * npoints
     with _progress(progress) as bar:
         handle = None
         if bar is not None:
-            handle = bar.add_task(scenario.info.name, total=reps,
-                                  completed=reps - sum(t.stop - t.start for t in todo))
-        for task, tables in executor.map_unordered(functools.partial(_run, scenario), todo):
-            store.write_task(task.point, task.name, tables)
+            label = base.info.name + (f" ({npoints} design points)" if exp.is_sweep else "")
+            handle = bar.add_task(label, total=total, completed=total - sum(t.size for t in todo))
+        for job, result in executor.map_unordered(run_job, jobs()):
+            store.write_task(job.task.point, job.task.name, result)
             if bar is not None:
-                bar.advance(handle, task.stop - task.start)
-    store.finish(manifest)
+                bar.advance(handle, job.task.size)
+    store.finish()
     return store
+
+
+__all__ = ["Task", "as_experiment", "choose_chunk", "run_batch"]

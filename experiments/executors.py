@@ -1,8 +1,10 @@
-"""Executors: where tasks run. All share one seam, ``map_unordered(fn, items)``, which yields
-``(item, result)`` as each finishes, so results stream to disk whatever runs them.
+"""Executors: where tasks run. All share one seam (EMA Workbench's evaluators), ``map_unordered(fn,
+items)``, which yields ``(item, result)`` as each task finishes, so results stream to disk whatever
+runs them, with a bounded number of tasks in flight so memory stays flat.
 
 * :class:`SerialExecutor` runs in this process (debugging, tests, small jobs);
-* :class:`ProcessExecutor` runs on local processes (the default, all cores).
+* :class:`ProcessExecutor` runs on local processes (the default, all cores);
+* :class:`experiments.dask_executor.DaskExecutor` runs on a Dask cluster (``pip install effekt[dask]``).
 
 Results never depend on the executor: every task carries its own seeds.
 """
@@ -17,17 +19,26 @@ from typing import Any, Protocol
 
 class Executor(Protocol):
     name: str
+    workers: int
 
     def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]
                       ) -> Iterator[tuple[Any, Any]]: ...
 
+    def close(self) -> None: ...
+
 
 class SerialExecutor:
+    """Every task in this process, one after another."""
+
     name = "serial"
+    workers = 1
 
     def map_unordered(self, fn, items):
         for item in items:
             yield item, fn(item)
+
+    def close(self) -> None:
+        pass
 
 
 class ProcessExecutor:
@@ -55,9 +66,17 @@ class ProcessExecutor:
                     if nxt is not None:
                         pending[pool.submit(fn, nxt)] = nxt
 
+    def close(self) -> None:
+        pass
 
-def make_executor(workers: int | None) -> Executor:
-    """``workers`` = 1: serial; None or more than 1: local processes."""
+
+def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:
+    """``dask``: a scheduler address (``tcp://host:8786``) or ``local`` for a LocalCluster of
+    ``workers`` processes. Otherwise ``workers`` = 1: serial; None or more: local processes."""
+    if dask:
+        from experiments.dask_executor import DaskExecutor
+
+        return DaskExecutor(dask, workers)
     if workers == 1:
         return SerialExecutor()
     return ProcessExecutor(workers)

@@ -1,22 +1,32 @@
 """Running replications: one replication is simulate -> evaluate; a task is a chunk of them.
 
-Every replication is seeded by ``SeedSequence(root_seed, spawn_key=(replication,))`` (see
-``sim.streams``), so its tables do not depend on which worker runs it, in which order, or with how
-many workers, and design points share common random numbers.
+Every replication is seeded by ``sim.replication_seed(root_seed, replication)``, which does not
+depend on the design point, so its tables do not depend on which worker runs it, in which order,
+with how many workers or on which executor, and design points share common random numbers.
+
+The tables a task returns have explicit Arrow schemas (:func:`schemas`): the store writes them as
+they come, and every file of a dataset has the same columns and types.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
 from contracts import CASHFLOWS, evaluate
 from experiments.scenario import Scenario
-from sim import replication_seed, simulate
+from sim import SCHEMAS, replication_seed, simulate
 
 KEYS = [("point", pa.int32()), ("replication", pa.int32())]
+"""Run keys of every row. ``point`` is stored in the hive partition path (``point=K``), not in
+the files."""
+
+RECORD_TABLES = ("persons", "events", "spells")
+"""The simulation's record tables that can be stored too (opt-in: they are large)."""
 
 
 @dataclass(frozen=True)
@@ -31,35 +41,108 @@ class Task:
     def name(self) -> str:
         return f"p{self.point:05d}-r{self.start:07d}-{self.stop:07d}"
 
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
 
 def plan_tasks(replications: int, chunk: int, point: int = 0) -> list[Task]:
+    """Replications ``0 .. replications - 1`` of one design point in chunks of ``chunk``."""
     return [Task(point, s, min(s + chunk, replications)) for s in range(0, replications, chunk)]
 
 
-def run_replication(scenario: Scenario, replication: int, point: int = 0) -> dict[str, pd.DataFrame]:
-    """Simulate and evaluate one replication; returns the ``runs`` row and ``cashflows``."""
-    seed = replication_seed(scenario.design.seed, replication)
-    tables = simulate(scenario.world, seed)
-    ev = evaluate(scenario.terms, tables.persons, tables.spells,
-                  scenario.world.horizon_weeks, scenario.info.discount_rate)
-    keys = {"point": point, "replication": replication}
-    runs = pd.DataFrame([{**keys, **ev.kpis}])
-    cash = ev.cashflows.assign(**keys)
-    return {"runs": runs, "cashflows": cash}
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs for one task: the task, the scenario at its design point, the
+    point's parameter values, which tables to return and their parameter columns' types."""
+
+    task: Task
+    scenario: Scenario
+    params: dict[str, Any] = field(default_factory=dict)
+    param_fields: tuple[pa.Field, ...] = ()
+    tables: tuple[str, ...] = ()
+    experiment: str = ""
+
+    @property
+    def key(self) -> str:
+        """A name unique to this task of this experiment (a Dask key, a file name)."""
+        return f"effekt-{self.experiment}-{self.task.name}"
 
 
-def run_task(scenario: Scenario, task: Task) -> dict[str, pa.Table]:
-    """Run a chunk of replications; returns Arrow tables ready to be written."""
-    parts: dict[str, list[pd.DataFrame]] = {"runs": [], "cashflows": []}
-    for rep in range(task.start, task.stop):
-        for name, df in run_replication(scenario, rep, task.point).items():
-            parts[name].append(df)
-    runs = pd.concat(parts["runs"], ignore_index=True)
-    cash = pd.concat(parts["cashflows"], ignore_index=True)
-    cash_schema = pa.schema([*KEYS, *CASHFLOWS])
-    return {
-        "runs": pa.Table.from_pandas(runs.astype({"point": "int32", "replication": "int32"}),
-                                     preserve_index=False),
-        "cashflows": pa.Table.from_pandas(cash[cash_schema.names], schema=cash_schema,
-                                          preserve_index=False),
+def param_fields(points: Sequence[dict[str, Any]]) -> tuple[pa.Field, ...]:
+    """One Arrow field per design parameter, typed from all the values it takes."""
+    out = []
+    for key in (points[0] if points else {}):
+        values = [p[key] for p in points]
+        if all(isinstance(v, bool) for v in values):
+            typ = pa.bool_()
+        elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            typ = pa.int64()
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            typ = pa.float64()
+        else:
+            typ = pa.string()
+        out.append(pa.field(key, typ))
+    return tuple(out)
+
+
+def schemas(kpis: Sequence[str], params: Sequence[pa.Field] = (),
+            tables: Sequence[str] = ()) -> dict[str, pa.Schema]:
+    """The stored schema of each dataset (without ``point``, which is the partition key).
+
+    ``runs``: replication, the design parameters, then every KPI as float64 (counts too, so a
+    missing value is NaN and every file agrees); ``cashflows``: replication + party, month, item,
+    amount; ``persons``/``events``/``spells``: replication + the simulation's record schema.
+    """
+    rep = pa.field("replication", pa.int32())
+    out = {
+        "runs": pa.schema([rep, *params, *(pa.field(k, pa.float64()) for k in kpis)]),
+        "cashflows": pa.schema([rep, *CASHFLOWS]),
     }
+    for name in tables:
+        out[name] = pa.schema([rep, *SCHEMAS[name]])
+    return out
+
+
+def run_replication(scenario: Scenario, replication: int, point: int = 0,
+                    tables: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+    """Simulate and evaluate one replication: the ``runs`` row (keys and KPIs), ``cashflows`` and
+    any of the record tables named in ``tables``."""
+    seed = replication_seed(scenario.design.seed, replication)
+    sim_tables = simulate(scenario.world, seed)
+    ev = evaluate(scenario.terms, sim_tables.persons, sim_tables.spells,
+                  scenario.world.horizon_weeks, scenario.info.discount_rate,
+                  events=sim_tables.events, G=scenario.info.G)
+    keys = {"point": point, "replication": replication}
+    out = {"runs": pd.DataFrame([{**keys, **ev.kpis}]), "cashflows": ev.cashflows.assign(**keys)}
+    for name in tables:
+        out[name] = getattr(sim_tables, name).to_pandas().assign(**keys)
+    return out
+
+
+def _table(frames: list[pd.DataFrame], schema: pa.Schema) -> pa.Table:
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    arrays = [pa.array(df[f.name].to_numpy() if f.name in df else [None] * len(df), type=f.type,
+                       from_pandas=True) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = None,
+             fields: Sequence[pa.Field] = (), tables: Sequence[str] = ()) -> dict[str, pa.Table]:
+    """Run a chunk of replications; returns one Arrow table per dataset, in its stored schema."""
+    parts: dict[str, list[pd.DataFrame]] = {"runs": [], "cashflows": [], **{t: [] for t in tables}}
+    kpis: list[str] = []
+    for rep in range(task.start, task.stop):
+        for name, df in run_replication(scenario, rep, task.point, tables).items():
+            parts[name].append(df)
+        if not kpis:
+            kpis = [c for c in parts["runs"][0].columns if c not in ("point", "replication")]
+    params = params or {}
+    parts["runs"] = [df.assign(**params) for df in parts["runs"]]
+    sch = schemas(kpis, fields, tables)
+    return {name: _table(frames, sch[name]) for name, frames in parts.items()}
+
+
+def run_job(job: Job) -> dict[str, pa.Table]:
+    """Run one :class:`Job` (the function executors call)."""
+    return run_task(job.scenario, job.task, job.params, job.param_fields, job.tables)

@@ -1,14 +1,17 @@
-"""The results directory: Parquet datasets plus a manifest, safe to kill and resume.
+"""The results directory: Parquet datasets hive-partitioned by design point, a manifest, and resume.
 
 Layout::
 
-    OUT/manifest.json                     scenario as resolved, hash, seed, version, command, tasks done
-    OUT/runs/point=0/<task>.parquet       one row per replication: design point, KPIs
-    OUT/cashflows/point=0/<task>.parquet  party x month cashflows per replication
+    OUT/manifest.json                          scenario as resolved, hashes, seed, version, command,
+                                               start/end, tasks done
+    OUT/runs/point=K/<task>.parquet            one row per replication: parameters and KPIs
+    OUT/cashflows/point=K/<task>.parquet       party x month cashflows per replication
+    OUT/persons|events|spells/point=K/...      opt-in record tables of the simulation
 
-Each task's file is written under a temporary name and renamed, so a killed batch never leaves a
-half-written file; a task counts as done when its files exist. The datasets are hive-partitioned
-by design point and readable by pandas, pyarrow, DuckDB and polars without effekt.
+Each task's files are written under a temporary name (``.<name>.tmp``, which readers skip) and
+renamed, ``runs`` last, so a killed batch never leaves a half-written file and a task counts as
+done exactly when its ``runs`` file and all its other files exist. The datasets are readable by
+pandas, pyarrow, DuckDB and polars without effekt.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,19 +28,27 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 DATASETS = ("runs", "cashflows")
+"""Always written; ``persons``, ``events`` and ``spells`` are added on request."""
 
 
 class ResultsDirError(RuntimeError):
     """The output directory holds something we must not overwrite."""
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class ResultStore:
+    """One results directory. ``open`` it for an experiment, ``write_task`` as tasks finish,
+    ``finish`` at the end."""
+
     def __init__(self, out: str | Path):
         self.out = Path(out)
+        self.datasets: tuple[str, ...] = DATASETS
+        self._manifest: dict[str, Any] = {}
+        self._done: set[str] = set()
+        self._last_save = 0.0
 
     @property
     def manifest_path(self) -> Path:
@@ -48,50 +60,79 @@ class ResultStore:
         return json.loads(self.manifest_path.read_text())
 
     def open(self, manifest: dict[str, Any], overwrite: bool = False) -> set[str]:
-        """Prepare the directory for a scenario; returns the names of tasks already done."""
+        """Prepare the directory for an experiment; returns the names of tasks already done.
+
+        A directory holding another experiment (another scenario, design, seed, number of
+        replications or set of tables) is refused unless ``overwrite``. When resuming, the
+        earlier run's ``chunk`` is kept (in ``manifest``, updated in place) so that task names,
+        and therefore files, line up.
+        """
         old = self.read_manifest()
-        if old is not None and old.get("scenario_hash") != manifest["scenario_hash"]:
-            if not overwrite:
+        if old is not None:
+            problem = self.mismatch(old, manifest)
+            if problem and not overwrite:
                 raise ResultsDirError(
-                    f"{self.out} holds results of another scenario "
-                    f"('{old.get('scenario', {}).get('scenario', {}).get('name', '?')}', hash "
-                    f"{old.get('scenario_hash')}); choose another --out or pass --overwrite"
+                    f"{self.out} holds results of {problem}; choose another --out, or pass "
+                    "--overwrite to delete them and start again"
                 )
-            shutil.rmtree(self.out)
-            old = None
-        elif old is None and self.out.exists() and any(self.out.iterdir()):
+            if problem:
+                shutil.rmtree(self.out)
+                old = None
+        elif self.out.exists() and any(self.out.iterdir()):
             if not overwrite:
                 raise ResultsDirError(
-                    f"{self.out} exists and is not an effekt results directory; "
-                    "choose another --out or pass --overwrite"
+                    f"{self.out} exists, is not empty and is not an effekt results directory (no "
+                    "manifest.json); choose another --out or pass --overwrite to delete it"
                 )
             shutil.rmtree(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
-        done = self.done_tasks()
-        manifest = {**manifest, "tasks_done": sorted(done), "finished": None}
+        self.datasets = (*DATASETS, *manifest.get("tables", ()))
+        for stale in self.out.glob("*/point=*/.*.tmp"):
+            stale.unlink()
         if old is not None:
-            manifest["started"] = old.get("started", manifest["started"])
-            manifest["resumed"] = [*old.get("resumed", []), _now()]
-        self.write_manifest(manifest)
+            manifest["started"] = old.get("started", manifest.get("started"))
+            manifest["resumed"] = [*old.get("resumed", []), now()]
+        done = self.done_tasks()
+        self._done = set(done)
+        self._manifest = {**manifest, "tasks_done": sorted(done), "finished": None}
+        self.write_manifest(self._manifest)
         return done
 
+    @staticmethod
+    def mismatch(old: dict[str, Any], new: dict[str, Any]) -> str:
+        """What makes ``old`` (a manifest on disk) another experiment than ``new``; '' if none."""
+        old_id = old.get("experiment_hash", old.get("scenario_hash"))
+        if old_id != new["experiment_hash"]:
+            name = old.get("scenario", {}).get("scenario", {}).get("name", "?")
+            return (f"another experiment (scenario '{name}', hash {old_id}; this one is "
+                    f"'{new['scenario']['scenario']['name']}', hash {new['experiment_hash']})")
+        if list(old.get("tables", [])) != list(new.get("tables", [])):
+            was = ", ".join(old.get("tables", [])) or "none"
+            asked = ", ".join(new.get("tables", [])) or "none"
+            return (f"the same experiment with other tables stored (--tables {was}; now asked for "
+                    f"{asked})")
+        return ""
+
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        tmp = self.manifest_path.with_suffix(".json.tmp")
+        tmp = self.manifest_path.with_name(".manifest.json.tmp")
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
         os.replace(tmp, self.manifest_path)
+        self._last_save = time.monotonic()
 
     def _path(self, dataset: str, point: int, task: str) -> Path:
         return self.out / dataset / f"point={point}" / f"{task}.parquet"
 
     def done_tasks(self) -> set[str]:
-        found = [
-            {p.stem for p in (self.out / ds).glob("point=*/*.parquet")} for ds in DATASETS
-        ]
+        """Tasks whose files all exist (the ``runs`` file is written last)."""
+        found = [{p.stem for p in (self.out / ds).glob("point=*/*.parquet")} for ds in self.datasets]
         return set.intersection(*found) if found else set()
 
     def write_task(self, point: int, task: str, tables: dict[str, pa.Table]) -> None:
-        """Write one task's tables atomically (temp file, then rename); ``runs`` last."""
-        for ds in sorted(tables, key=lambda d: d == "runs"):
+        """Write one task's tables atomically (temp file, then rename), ``runs`` last."""
+        missing = set(self.datasets) - set(tables)
+        if missing:
+            raise ValueError(f"task {task}: no table for {sorted(missing)}")
+        for ds in sorted(self.datasets, key=lambda d: d == "runs"):
             path = self._path(ds, point, task)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.tmp")
@@ -100,7 +141,15 @@ class ResultStore:
                 table = table.drop_columns(["point"])
             pq.write_table(table, tmp)
             os.replace(tmp, path)
+        self._done.add(task)
+        if time.monotonic() - self._last_save > 5:  # progress in the manifest, not on every task
+            self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
 
-    def finish(self, manifest: dict[str, Any]) -> None:
-        self.write_manifest({**manifest, "tasks_done": sorted(self.done_tasks()),
-                             "finished": _now()})
+    def finish(self) -> dict[str, Any]:
+        """Record the end: tasks done and the finishing time. Returns the final manifest."""
+        done = self.done_tasks()
+        total = self._manifest.get("tasks_total", 0)
+        self._manifest = {**self._manifest, "tasks_done": sorted(done),
+                          "complete": len(done) >= total, "finished": now()}
+        self.write_manifest(self._manifest)
+        return self._manifest

@@ -1,7 +1,15 @@
-"""Summaries of a results directory: KPI statistics over replications, in words and tables."""
+"""Summaries of a results directory: KPI statistics over replications, in words and tables.
+
+For each KPI: the number of defined values, the mean with its 95 % confidence interval, and the
+5th, 50th and 95th percentiles over replications. A KPI that is 0 or 1 in every replication (an
+indicator such as ``investor_loss`` or ``cap_binding``) has a probability as its mean, and its
+interval is Wilson's score interval, which stays inside [0, 1] and is honest near 0 and 1. For a
+sweep, every design point gets its own rows, with the point's parameters beside them.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +30,7 @@ LABELS = {
     "investor_loss": "Probability of investor loss",
     "cap_binding": "Probability a payment cap binds",
 }
+STATS = ["n", "mean", "ci_low", "ci_high", "p5", "p50", "p95"]
 
 
 def load_runs(out: str | Path) -> pd.DataFrame:
@@ -34,23 +43,61 @@ def load_runs(out: str | Path) -> pd.DataFrame:
     return runs.sort_values(["point", "replication"]).reset_index(drop=True)
 
 
-def kpi_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean, 95 % CI of the mean, P5/P50/P95 and the count of defined values for each KPI."""
+def parameters(out: str | Path) -> list[str]:
+    """The design parameters of a results directory (columns of ``runs``), from its manifest."""
+    m = Path(out) / "manifest.json"
+    return list(json.loads(m.read_text()).get("parameters", [])) if m.exists() else []
+
+
+def wilson(successes: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion."""
+    if n == 0:
+        return np.nan, np.nan
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def describe(x: np.ndarray) -> dict[str, float]:
+    """n, mean, 95 % CI of the mean, P5/P50/P95 of the finite values of ``x``."""
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return {"n": 0, **{k: np.nan for k in STATS[1:]}}
+    mean = float(x.mean())
+    if np.isin(x, (0.0, 1.0)).all():
+        lo, hi = wilson(x.sum(), n)
+    elif n > 1:
+        half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
+        lo, hi = mean - half, mean + half
+    else:
+        lo = hi = np.nan
+    p5, p50, p95 = np.percentile(x, [5, 50, 95])
+    return {"n": n, "mean": mean, "ci_low": lo, "ci_high": hi,
+            "p5": float(p5), "p50": float(p50), "p95": float(p95)}
+
+
+def kpi_table(runs: pd.DataFrame, params: list[str] | None = None) -> pd.DataFrame:
+    """One row per KPI (per design point and KPI when there is more than one point), indexed by
+    ``kpi`` (or ``point``, ``kpi``), with the point's parameters, a label and :data:`STATS`."""
+    params = [p for p in (params or []) if p in runs.columns]
+    skip = {"point", "replication", *params}
+    kpis = [c for c in runs.columns if c not in skip and pd.api.types.is_numeric_dtype(runs[c])
+            and not pd.api.types.is_bool_dtype(runs[c])]
     rows = []
-    skip = {"point", "replication"}
-    for col in runs.columns:
-        if col in skip or not pd.api.types.is_numeric_dtype(runs[col]):
-            continue
-        x = runs[col].to_numpy(dtype=float)
-        x = x[np.isfinite(x)]
-        n = len(x)
-        mean = float(x.mean()) if n else np.nan
-        half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
-        p5, p50, p95 = (np.percentile(x, [5, 50, 95]) if n else (np.nan,) * 3)
-        rows.append({"kpi": col, "label": LABELS.get(col, col), "n": n, "mean": mean,
-                     "ci_low": mean - half, "ci_high": mean + half,
-                     "p5": p5, "p50": p50, "p95": p95})
-    return pd.DataFrame(rows).set_index("kpi")
+    by_point = runs["point"].nunique() > 1 if "point" in runs else False
+    groups = runs.groupby("point", sort=True) if by_point else [(None, runs)]
+    for point, df in groups:
+        head = {"point": int(point)} if by_point else {}
+        head.update({p: df[p].iloc[0] for p in params} if by_point else {})
+        for col in kpis:
+            rows.append({**head, "kpi": col, "label": LABELS.get(col, col),
+                         **describe(df[col].to_numpy())})
+    index = ["point", "kpi"] if by_point else ["kpi"]
+    return pd.DataFrame(rows).set_index(index)
 
 
 def _pct(x: float) -> str:
@@ -62,9 +109,11 @@ def _nok(x: float) -> str:
 
 
 def headline(runs: pd.DataFrame, title: str = "") -> list[str]:
-    """A short plain-language summary, one line per key number."""
-    t = kpi_table(runs)
+    """A short plain-language summary, one line per key number (lines whose KPIs are missing are
+    left out)."""
+    t = kpi_table(runs.assign(point=0) if "point" in runs else runs)
     n = len(runs)
+    has = set(t.index)
 
     def band(k: str, fmt) -> str:
         r = t.loc[k]
@@ -74,22 +123,25 @@ def headline(runs: pd.DataFrame, title: str = "") -> list[str]:
     lines.append(f"{n} replications")
     for m in (12, 24):
         tr, ct = f"in_work_{m}m_treatment", f"in_work_{m}m_control"
-        if tr in t.index and t.loc[tr, "n"] > 0:
+        if {tr, ct} <= has and t.loc[tr, "n"] > 0:
             lines.append(f"In work {m} months after start: {band(tr, _pct)} with the programme, "
                          f"{band(ct, _pct)} without it")
-    lines.append(f"Outcome payments: {band('outcome_payments', _nok)} NOK; "
-                 f"a cap binds in {_pct(t.loc['cap_binding', 'mean'])} of runs")
-    irr = t.loc["investor_irr"]
-    undefined = n - int(irr["n"])
-    lines.append(
-        f"Investor IRR: median {_pct(irr['p50'])} a year (90 % of runs {_pct(irr['p5'])} to "
-        f"{_pct(irr['p95'])})" + (f"; undefined in {undefined} runs" if undefined else "")
-    )
-    mult = t.loc["investor_multiple"]
-    lines.append(
-        f"Investor money multiple: {mult['mean']:.2f} (90 % of runs {mult['p5']:.2f} to "
-        f"{mult['p95']:.2f}); probability of loss {_pct(t.loc['investor_loss', 'mean'])}"
-    )
+    if {"outcome_payments", "cap_binding"} <= has:
+        lines.append(f"Outcome payments: {band('outcome_payments', _nok)} NOK; "
+                     f"a cap binds in {_pct(t.loc['cap_binding', 'mean'])} of runs")
+    if "investor_irr" in has:
+        irr = t.loc["investor_irr"]
+        undefined = n - int(irr["n"])
+        lines.append(
+            f"Investor IRR: median {_pct(irr['p50'])} a year (90 % of runs {_pct(irr['p5'])} to "
+            f"{_pct(irr['p95'])})" + (f"; undefined in {undefined} runs" if undefined else "")
+        )
+    if {"investor_multiple", "investor_loss"} <= has:
+        mult = t.loc["investor_multiple"]
+        lines.append(
+            f"Investor money multiple: {mult['mean']:.2f} (90 % of runs {mult['p5']:.2f} to "
+            f"{mult['p95']:.2f}); probability of loss {_pct(t.loc['investor_loss', 'mean'])}"
+        )
     return lines
 
 
@@ -99,14 +151,23 @@ def render(table: pd.DataFrame, fmt: str) -> str:
         return table.to_csv(float_format="%.6g")
     if fmt == "json":
         return table.reset_index().to_json(orient="records", indent=2)
-    cols = ["label", "n", "mean", "ci_low", "ci_high", "p5", "p50", "p95"]
-    body = table[cols].copy()
-    for c in cols[2:]:
+    flat = table.reset_index()
+    lead = [c for c in flat.columns if c not in ("label", *STATS)]
+    cols = [*lead, "label", *STATS]
+    body = flat[cols].copy()
+    for c in STATS[1:]:
         body[c] = body[c].map(lambda v: f"{v:,.4g}" if np.isfinite(v) else "n/a")
     if fmt == "markdown":
-        head = "| kpi | " + " | ".join(cols) + " |"
-        sep = "|" + "---|" * (len(cols) + 1)
-        rows = [f"| {k} | " + " | ".join(str(r[c]) for c in cols) + " |"
-                for k, r in body.iterrows()]
+        head = "| " + " | ".join(cols) + " |"
+        sep = "|" + "---|" * len(cols)
+        rows = ["| " + " | ".join(str(r[c]) for c in cols) + " |" for _, r in body.iterrows()]
         return "\n".join([head, sep, *rows])
-    return body.to_string()
+    if "point" not in body:
+        return body.to_string(index=False)
+    blocks = []
+    for point, df in body.groupby("point", sort=True):
+        where = ", ".join(f"{c} = {df[c].iloc[0]}" for c in lead if c not in ("point", "kpi"))
+        blocks.append(f"design point {point}" + (f": {where}" if where else ""))
+        blocks.append(df[["kpi", "label", *STATS]].to_string(index=False))
+        blocks.append("")
+    return "\n".join(blocks)

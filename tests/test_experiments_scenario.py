@@ -1,0 +1,154 @@
+"""Scenario files: strict validation with located errors, ``--set`` overrides into templates, and
+``effekt validate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from experiments.cli import main
+from experiments.scenario import load_scenario, split_key
+from sim.specfile import SpecError
+
+SMALL = """
+[scenario]
+name = "small"
+[world]
+horizon_weeks = 104
+[[world.cohorts]]
+name = "k"
+start_week = 0
+size = 6
+groups = {{ A = 0.5, B = 0.5 }}
+[pathway]
+template = "kongsberg_kull"
+{pathway}
+[contract]
+template = "kongsberg_outcomes"
+{contract}
+[design]
+replications = 4
+seed = 3
+{design}
+"""
+
+
+def write(tmp_path: Path, pathway: str = "", contract: str = "", design: str = "",
+          name: str = "s.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(SMALL.format(pathway=pathway, contract=contract, design=design))
+    return path
+
+
+def problems(path, assignments=()) -> str:
+    with pytest.raises(SpecError) as info:
+        load_scenario(path, list(assignments))
+    return str(info.value)
+
+
+def test_split_key_reads_dots_and_indices():
+    assert split_key("world.cohorts[0].size") == ["world", "cohorts", 0, "size"]
+    assert split_key("world.cohorts.0.size") == ["world", "cohorts", 0, "size"]
+    assert split_key("a[1][2].b") == ["a", 1, 2, "b"]
+    with pytest.raises(ValueError):
+        split_key("a..b")
+
+
+def test_overrides_reach_into_pathway_and_contract_templates(tmp_path):
+    path = write(tmp_path)
+    sc = load_scenario(path, [
+        "pathway.capacity.placements.slots=3",
+        "pathway.stages.course.exits[0].p=0.25",
+        "contract.prices.job_start=60000",
+        "contract.caps.per_person=200000",
+        "world.cohorts[0].size=9",
+        "world.counterfactual.mode='none'",
+    ])
+    assert sc.world.pathway.capacity["placements"].slots == 3
+    assert sc.world.pathway.stages["course"].exits[0].p == 0.25
+    price = sc.terms.prices["job_start"]
+    assert getattr(price, "default", price) == 60000
+    assert sc.terms.caps.per_person == 200000
+    assert sc.world.size == 9
+    assert sc.world.counterfactual.mode == "none"
+    # the resolved tree (what the manifest stores) shows the overrides, and the hash changes
+    assert sc.resolved["pathway"]["capacity"]["placements"]["slots"] == 3
+    assert sc.hash != load_scenario(path).hash
+
+
+def test_the_scenario_file_can_override_templates_in_place(tmp_path):
+    path = write(tmp_path, pathway="capacity.placements.slots = 5",
+                 contract="prices.job_sustained = 70000")
+    sc = load_scenario(path)
+    assert sc.world.pathway.capacity["placements"].slots == 5
+    price = sc.terms.prices["job_sustained"]
+    assert getattr(price, "default", price) == 70000
+
+
+@pytest.mark.parametrize(("where", "text", "key", "hint"), [
+    ("design", "replicatons = 3", "design.replicatons", "replications"),
+    ("pathway", "capacity.placments.slots = 3", "pathway.capacity.placments", "placements"),
+    ("pathway", "stages.course.duraton = { dist = 'fixed', value = 3 }",
+     "pathway.stages.course.duraton", "duration"),
+    ("contract", "caps.per_persn = 3", "contract.caps.per_persn", "per_person"),
+])
+def test_misspelt_keys_in_the_file_name_file_key_and_suggestion(tmp_path, where, text, key, hint):
+    path = write(tmp_path, **{where: text})
+    msg = problems(path)
+    assert str(path) in msg
+    assert key in msg
+    assert f"did you mean '{hint}'" in msg
+
+
+@pytest.mark.parametrize(("assignment", "expected"), [
+    ("contrct.prices.job_start=1", ["'contrct' is no section", "did you mean 'contract'"]),
+    ("world.counterfactual.mod='rct'", ["world.counterfactual.mod", "did you mean 'mode'",
+                                        "allowed here"]),
+    ("pathway.capacity.placments.slots=3", ["pathway.capacity.placments", "did you mean 'placements'"]),
+    ("world.horizon_weks=3", ["world.horizon_weks", "did you mean 'horizon_weeks'"]),
+    ("world.cohorts.size=3", ["world.cohorts is a list", "world.cohorts[0]"]),
+    ("world.cohorts[2].size=3", ["world.cohorts[2]", "out of range", "1 entry"]),
+    ("scenario.discount_rate=abc", ["scenario.discount_rate", "number"]),
+    ("pathway.stages.course.exits[0].p=2", ["pathway.stages.course.exits[0].p", "less than or equal to 1"]),
+    ("contract.prices.job_strat=1", ["contract.prices", "job_strat"]),
+    ("design.replications=0", ["design.replications", "greater than or equal to 1"]),
+    ("novalue", ["expected dotted.key=value"]),
+])
+def test_bad_overrides_are_located(tmp_path, assignment, expected):
+    msg = problems(write(tmp_path), [assignment])
+    for part in expected:
+        assert part in msg, (part, msg)
+    assert "Traceback" not in msg
+
+
+def test_unknown_pathway_template_names_the_choices(tmp_path):
+    msg = problems(write(tmp_path), ["pathway.template='kongsberg_kul'"])
+    assert "pathway.template" in msg and "kongsberg_kull" in msg
+
+
+def test_cli_validate_ok_and_error(tmp_path):
+    path = write(tmp_path)
+    r = CliRunner().invoke(main, ["validate", str(path)])
+    assert r.exit_code == 0, r.output
+    assert "ok" in r.output and "6 people" in r.output
+    r = CliRunner().invoke(main, ["validate", str(path), "--set", "world.cohorts[0].size=11"])
+    assert r.exit_code == 0 and "11 people" in r.output
+    bad = write(tmp_path, design="seeed = 3", name="bad.toml")
+    r = CliRunner().invoke(main, ["validate", str(bad)])
+    assert r.exit_code == 2
+    assert "bad.toml" in r.output and "design.seeed" in r.output and "did you mean 'seed'" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_cli_validate_checks_every_design_point(tmp_path):
+    # price 1 is below nothing, but a price of -5 at one grid point must be caught before running
+    path = write(tmp_path, design='[design.sweep]\n"contract.prices.job_start" = [30000, -5]\n')
+    r = CliRunner().invoke(main, ["validate", str(path)])
+    assert r.exit_code == 2
+    assert "design point 1" in r.output and "contract.prices.job_start=-5" in r.output
+    ok = write(tmp_path, design='[design.sweep]\n"contract.prices.job_start" = [30000, 60000]\n',
+               name="ok.toml")
+    r = CliRunner().invoke(main, ["validate", str(ok)])
+    assert r.exit_code == 0 and "2 design points" in r.output
