@@ -9,10 +9,12 @@ Outcome payments arrive from the commissioners; the provider's performance fee a
 intermediary's share come off the top. What is left is distributed once delivery is over (with
 recycling) or as it arrives (without), tranche by tranche in order of seniority: each tranche first
 gets its outstanding principal back, then a return up to its ``max_return`` (simple annual rate on
-outstanding principal, coupons included); a tranche without a maximum takes the rest. What no
-tranche may take goes to the residual party (commissioners as a refund, or the provider).
+the principal outstanding at the end of each earlier month, coupons included); a tranche without
+a maximum takes the rest. What no tranche may take goes to the residual party (commissioners as a
+refund, or the provider).
 
-Commissioners pay fixed coupons in their coupon months and, at the final month, top up each
+Commissioners pay fixed coupons in months 1 .. ``coupon_months`` (a month's coupon on the principal
+carried into it) and, at the final month, top up each
 tranche whose receipts fall short of its ``capital_protection`` share of the principal drawn: with no
 outcomes at all, investors lose exactly their unprotected capital.
 """
@@ -80,17 +82,18 @@ def run_waterfall(terms: Terms, due: np.ndarray, paid: np.ndarray, end_month: in
             recycled[m] = use
             draw -= use
         for t in tranches:
-            d = t.share * draw
-            drawn[t.name][m] = d
-            outstanding[t.name] += d
-            principal_in[t.name] += d
-            if t.coupon and m < t.coupon_months:
+            # a month's coupon and return allowance are earned on the capital carried into it
+            if t.coupon and m <= t.coupon_months:
                 c = outstanding[t.name] * t.coupon / 12.0
                 coup[t.name][m] = c
                 returned[t.name] += c
                 received[t.name] += c
             if t.max_return is not None:
                 allowance[t.name] += outstanding[t.name] * t.max_return / 12.0
+            d = t.share * draw
+            drawn[t.name][m] = d
+            outstanding[t.name] += d
+            principal_in[t.name] += d
         if (not terms.funding.recycling or m >= last_due or m >= end_month) and cash > 0:
             left = cash
             cash = 0.0
