@@ -1,0 +1,113 @@
+"""Dask distributed: a real scheduler and real workers on loopback give the same tables as a serial
+run, also when a worker is killed in the middle of the batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_experiments_scenario import write
+
+from experiments.batch import run_batch
+from experiments.executors import SerialExecutor
+from experiments.scenario import load_experiment
+
+distributed = pytest.importorskip("distributed")
+
+DASK = str(Path(sys.executable).with_name("dask"))
+SWEEP = '[design.sweep]\n"contract.prices.job_start" = [30000, 60000]\n'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """``dask scheduler`` and two single-threaded ``dask worker`` processes (no nanny, so a killed
+    worker stays dead) on 127.0.0.1."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=env)]
+    for _ in range(2):
+        procs.append(subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--no-nanny",
+                                       "--no-dashboard", "--host", "127.0.0.1"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+    client = None
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client = distributed.Client(address, timeout=5)
+                client.wait_for_workers(2, timeout=max(1.0, deadline - time.monotonic()))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        client.close()
+        yield address, procs
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def table(out: Path, ds: str) -> pd.DataFrame:
+    df = pd.read_parquet(out / ds)
+    df["point"] = df["point"].astype(int)
+    keys = [c for c in ("point", "replication", "party", "month", "item") if c in df.columns]
+    return df.sort_values(keys).reset_index(drop=True)
+
+
+def test_dask_results_equal_serial_even_when_a_worker_dies(cluster, tmp_path):
+    from experiments.dask_executor import DaskExecutor
+
+    address, procs = cluster
+    exp = load_experiment(write(tmp_path, design=SWEEP), ["design.replications=8"])
+    run_batch(exp, tmp_path / "serial", executor=SerialExecutor(), chunk=5, progress=False)
+
+    executor = DaskExecutor(address)
+    assert executor.workers == 2
+    victim = procs[1]
+    original = executor.map_unordered
+
+    def killing_map(fn, items):
+        # kill one worker as soon as the first result is in: the other tasks it held are lost
+        # with it, and the scheduler must run them again on the survivor
+        for n, pair in enumerate(original(fn, items)):
+            if n == 0:
+                os.kill(victim.pid, signal.SIGKILL)
+                victim.wait()
+            yield pair
+
+    executor.map_unordered = killing_map
+    try:
+        run_batch(exp, tmp_path / "dask", executor=executor, chunk=2, progress=False)
+    finally:
+        executor.close()
+    assert victim.poll() is not None
+    for ds in ("runs", "cashflows"):
+        a, b = table(tmp_path / "serial", ds), table(tmp_path / "dask", ds)
+        assert len(b) == len(a)
+        pd.testing.assert_frame_equal(a, b)
+    runs = table(tmp_path / "dask", "runs")
+    assert not runs.duplicated(["point", "replication"]).any()
+    assert len(runs) == 2 * 8
