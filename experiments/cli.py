@@ -191,3 +191,7 @@ def summary(out, fmt):
 from experiments.cli_pathways import pathways  # noqa: E402
 
 main.add_command(pathways)
+
+from experiments.cli_analysis import register  # noqa: E402
+
+register(main)

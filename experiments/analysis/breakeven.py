@@ -1,0 +1,226 @@
+"""``effekt breakeven FILE --for investor|commissioner --vary KEY``: the value of one scenario
+number (a price, a probability, a cohort size) at which a party just breaks even.
+
+* **investor**: the mean IRR over replications reaches the target (0 by default), or the mean NPV
+  with ``--metric npv``. A replication where the investor gets nothing back has an IRR of -100 %.
+* **commissioner**: what the commissioners pay in outcome payments (NPV) equals the public
+  savings they get (NPV of benefits saved and taxes gained): the net public gain is zero. Savings
+  come from the results' own ``fiscal_*`` KPIs when the contracts layer provides them, else from
+  the rough estimate in :mod:`experiments.analysis.fiscal`.
+
+Every value of KEY is run with the same replication seeds (common random numbers), so the curve
+of the mean against the value is smooth and the break-even point is found by root finding on it.
+Its uncertainty: bootstrap over replications (resample replications, recompute the curve on the
+grid and its crossing).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+
+from experiments.analysis.common import get_value, replicate, scenario_at, scenario_with
+from experiments.analysis.fiscal import fiscal_columns, public_gain
+from sim import replication_seed, simulate
+from sim.specfile import SpecError
+
+PARTIES = ("investor", "commissioner")
+
+
+@dataclass
+class BreakEven:
+    party: str
+    metric: str
+    key: str
+    target: float
+    base_value: float
+    value: float                 # NaN when the curve does not cross the target in [low, high]
+    ci_low: float
+    ci_high: float
+    replications: int
+    grid: pd.DataFrame           # value, mean, ci_low, ci_high of the metric at each grid point
+    bootstrap_no_crossing: float  # share of bootstrap samples without a crossing
+    notes: list[str] = field(default_factory=list)
+
+
+def investor_values(runs: pd.DataFrame, metric: str) -> np.ndarray:
+    """Per replication: the investor's IRR (-1 when nothing came back) or NPV."""
+    if metric == "npv":
+        return runs["investor_npv"].to_numpy(float)
+    irr = runs["investor_irr"].to_numpy(float).copy()
+    total_loss = (runs["investor_received"].to_numpy(float) <= 0) & (
+        runs["investor_invested"].to_numpy(float) > 0)
+    irr[np.isnan(irr) & total_loss] = -1.0
+    return irr
+
+
+def commissioner_values(scenario, runs: pd.DataFrame, seed: int) -> tuple[np.ndarray, str]:
+    """Per replication: net public gain (NPV) = savings - outcome payments; and where savings came
+    from (``fiscal KPIs`` or ``rough estimate``)."""
+    fc = fiscal_columns(runs)
+    total = [c for c in fc if "npv" in c and "total" in c]
+    if total:
+        return runs[total[0]].to_numpy(float), f"fiscal KPI {total[0]}"
+    gains = []
+    for r in runs["replication"].astype(int):
+        t = simulate(scenario.world, replication_seed(seed, r))
+        g = public_gain(t.persons.to_pandas(), t.spells.to_pandas(), scenario.info.G,
+                        scenario.info.discount_rate)
+        gains.append(g["kommune"] + g["state"])
+    return np.asarray(gains) - runs["commissioner_payments_npv"].to_numpy(float), "rough estimate"
+
+
+def _nanmean(a: np.ndarray, axis=None):
+    """``np.nanmean`` without the warning for all-NaN columns (values left out)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(a, axis=axis)
+
+
+def _first_crossing(x: np.ndarray, y: np.ndarray) -> tuple[float, int] | None:
+    """Linear interpolation of the first sign change of ``y`` along ``x``; (root, left index)."""
+    ok = np.isfinite(y)
+    x, y, idx = x[ok], y[ok], np.nonzero(ok)[0]
+    for i in range(len(y)):
+        if y[i] == 0:
+            return float(x[i]), int(idx[i])
+    s = np.sign(y)
+    ch = np.nonzero(s[:-1] * s[1:] < 0)[0]
+    if len(ch) == 0:
+        return None
+    i = ch[0]
+    return float(x[i] - y[i] * (x[i + 1] - x[i]) / (y[i + 1] - y[i])), int(idx[i])
+
+
+def find_breakeven(evaluate: Callable[[float], np.ndarray], low: float, high: float,
+                   target: float = 0.0, points: int = 7, bootstrap: int = 1000,
+                   rng: np.random.Generator | None = None, refine: bool = True,
+                   xtol: float | None = None) -> dict:
+    """Break-even of ``mean(evaluate(v)) = target`` for ``v`` in [low, high].
+
+    ``evaluate(v)`` returns one value per replication, the same replications for every ``v``
+    (common random numbers). Returns the value, its bootstrap 95 % CI and the grid.
+    """
+    rng = rng or np.random.default_rng(0)
+    grid = np.linspace(low, high, points)
+    cache: dict[float, np.ndarray] = {}
+
+    def values(v: float) -> np.ndarray:
+        if v not in cache:
+            cache[v] = np.asarray(evaluate(v), dtype=float)
+        return cache[v]
+
+    Y = np.column_stack([values(v) for v in grid])  # replications x points
+    curve = _nanmean(Y, axis=0) - target
+    found = _first_crossing(grid, curve)
+    value = math.nan
+    if found is not None:
+        value, i = found
+        if refine and curve[i] != 0 and i + 1 < len(grid):
+            def f(v: float) -> float:
+                return float(_nanmean(values(v)) - target)
+            value = brentq(f, grid[i], grid[i + 1], xtol=xtol or (high - low) * 1e-9)
+    roots = []
+    R = Y.shape[0]
+    for _ in range(bootstrap):
+        sample = Y[rng.integers(0, R, R)]
+        with np.errstate(all="ignore"):
+            c = _first_crossing(grid, _nanmean(sample, axis=0) - target)
+        roots.append(c[0] if c is not None else math.nan)
+    roots = np.asarray(roots)
+    if found is not None and np.isfinite(value):
+        # the resamples' crossings are interpolated on the grid; shift them by the full sample's
+        # interpolation error so the interval is centred on the refined root
+        roots = roots + (value - found[0])
+    good = roots[np.isfinite(roots)]
+    n = np.sum(np.isfinite(Y), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sd = np.nanstd(Y, axis=0, ddof=1) if R > 1 else np.zeros(points)
+    half = 1.96 * sd / np.sqrt(np.maximum(n, 1))
+    table = pd.DataFrame({"value": grid, "mean": curve + target, "ci_low": curve + target - half,
+                          "ci_high": curve + target + half})
+    return {
+        "value": value,
+        "ci_low": float(np.percentile(good, 2.5)) if len(good) else math.nan,
+        "ci_high": float(np.percentile(good, 97.5)) if len(good) else math.nan,
+        "no_crossing": float(1 - len(good) / max(1, len(roots))),
+        "grid": table,
+    }
+
+
+def breakeven(path, party: str, vary: str, target: float = 0.0, metric: str | None = None,
+              low: float | None = None, high: float | None = None, points: int = 7,
+              replications: int = 50, seed: int | None = None, bootstrap: int = 1000,
+              assignments: list[str] | None = None) -> BreakEven:
+    """Break-even value of scenario key ``vary`` for ``party`` (see the module docstring)."""
+    if party not in PARTIES:
+        raise SpecError("--for", [f"'{party}': allowed: {', '.join(PARTIES)}"])
+    metric = metric or ("irr" if party == "investor" else "npv")
+    if metric not in ("irr", "npv"):
+        raise SpecError("--metric", [f"'{metric}': allowed: irr, npv"])
+    if party == "commissioner" and metric != "npv":
+        raise SpecError("--metric", ["the commissioner's break-even is on NPV only"])
+    assignments = list(assignments or [])
+    base_sc = scenario_with(path, assignments=assignments)
+    base = get_value(base_sc.resolved, vary)
+    if not isinstance(base, int | float) or isinstance(base, bool):
+        raise SpecError("--vary", [f"'{vary}' is {base!r}, not a number"])
+    seed = base_sc.design.seed if seed is None else seed
+    lo = 0.0 if low is None else low
+    hi = (2.0 * base if base > 0 else 1.0) if high is None else high
+    notes: list[str] = []
+
+    def evaluate(v: float) -> np.ndarray:
+        try:
+            sc = scenario_at(path, {vary: v}, base_sc.resolved, assignments)
+        except SpecError as err:  # e.g. a price above a cap: leave this value out, say why
+            notes.append(f"{vary} = {v:g} left out: {'; '.join(err.problems)}")
+            return np.full(replications, np.nan)
+        runs = replicate(sc, replications, seed=seed)
+        if party == "investor":
+            return investor_values(runs, metric)
+        vals, source = commissioner_values(sc, runs, seed)
+        if f"public savings: {source}" not in notes:
+            notes.append(f"public savings: {source}")
+        return vals
+
+    xtol = 0.5 if isinstance(base, int) else None
+    res = find_breakeven(evaluate, lo, hi, target, points, bootstrap,
+                         np.random.default_rng(seed), xtol=xtol)
+    return BreakEven(party=party, metric=metric, key=vary, target=target, base_value=float(base),
+                     value=res["value"], ci_low=res["ci_low"], ci_high=res["ci_high"],
+                     replications=replications, grid=res["grid"],
+                     bootstrap_no_crossing=res["no_crossing"],
+                     notes=notes)
+
+
+def render(b: BreakEven) -> str:
+    def fmt(v: float) -> str:
+        return f"{v:,.6g}".replace(",", " ") if np.isfinite(v) else "n/a"
+
+    what = {("investor", "irr"): "the investor's mean IRR", ("investor", "npv"): "the investor's mean NPV",
+            ("commissioner", "npv"): "mean public savings minus outcome payments (NPV)"}[(b.party, b.metric)]
+    lines = []
+    if np.isfinite(b.value):
+        lines.append(f"Break-even for the {b.party}: {b.key} = {fmt(b.value)} "
+                     f"(95 % CI {fmt(b.ci_low)} to {fmt(b.ci_high)}), where {what} = {b.target:g}")
+    else:
+        lo, hi = b.grid["value"].iloc[0], b.grid["value"].iloc[-1]
+        lines.append(f"No break-even for the {b.party} with {b.key} between {fmt(lo)} and {fmt(hi)}: "
+                     f"{what} stays on one side of {b.target:g} (try --low/--high)")
+    lines.append(f"Scenario value: {fmt(b.base_value)}; {b.replications} replications per value, "
+                 "common random numbers; CI: bootstrap over replications"
+                 + (f" ({100 * b.bootstrap_no_crossing:.0f} % of resamples had no crossing)"
+                    if b.bootstrap_no_crossing > 0 else ""))
+    lines.extend(b.notes)
+    g = b.grid.copy()
+    lines.append("")
+    lines.append(g.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    return "\n".join(lines)

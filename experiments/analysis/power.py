@@ -1,0 +1,175 @@
+"""Pilot size (the Test step of the KS BLT method): could a pilot of N people show anything?
+
+A pilot succeeds statistically if the share in work (or any yes/no outcome) among participants
+differs significantly from the counterfactual. Three ways to get its power:
+
+* **exact**: sum the binomial probabilities of every possible pilot result that the test would
+  call significant (no approximation beyond the test itself);
+* **normal**: the textbook normal-approximation formula for two proportions;
+* **simulated**: run many pilots (binomial draws, or whole pilots through the simulation model,
+  with the capacity queues and drop-outs that make people not independent).
+
+Two designs: ``two-arm`` (N in the programme and N in a control group, two-sided test) and
+``benchmark`` (N in the programme only, compared with a known counterfactual rate, one-sided exact
+binomial test). Bærum's pilot of 5 had no control group: the benchmark design is its case.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+def _z_reject(x_t: np.ndarray, x_c: np.ndarray, n_t: int, n_c: int, alpha: float) -> np.ndarray:
+    """Two-sided pooled two-proportion z-test (no continuity correction) rejects at these counts."""
+    pooled = (x_t + x_c) / (n_t + n_c)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c))
+    diff = x_t / n_t - x_c / n_c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, diff / se, 0.0)
+    return np.abs(z) > stats.norm.ppf(1 - alpha / 2)
+
+
+def _fisher_reject(n_t: int, n_c: int, alpha: float) -> np.ndarray:
+    """Rejection region of the two-sided Fisher exact test, as a (n_t+1) x (n_c+1) boolean table.
+
+    Two-sided p-value: the probability, given the total successes, of a split no more likely than
+    the observed one (the definition ``scipy.stats.fisher_exact`` uses).
+    """
+    reject = np.zeros((n_t + 1, n_c + 1), dtype=bool)
+    for s in range(n_t + n_c + 1):
+        lo, hi = max(0, s - n_c), min(n_t, s)
+        x = np.arange(lo, hi + 1)
+        pmf = stats.hypergeom.pmf(x, n_t + n_c, n_t, s)
+        p = np.array([pmf[pmf <= v * (1 + 1e-7)].sum() for v in pmf])
+        reject[x, s - x] = p <= alpha
+    return reject
+
+
+def power_exact(n_t: int, n_c: int, p_t: float, p_c: float, alpha: float = 0.05,
+                test: str = "z") -> float:
+    """Power of a two-arm pilot, summing binomial probabilities over the test's rejection region."""
+    x_t, x_c = np.arange(n_t + 1), np.arange(n_c + 1)
+    prob = np.outer(stats.binom.pmf(x_t, n_t, p_t), stats.binom.pmf(x_c, n_c, p_c))
+    if test == "z":
+        reject = _z_reject(x_t[:, None], x_c[None, :], n_t, n_c, alpha)
+    elif test == "fisher":
+        reject = _fisher_reject(n_t, n_c, alpha)
+    else:
+        raise ValueError(f"test: '{test}'; allowed: z, fisher")
+    return float(prob[reject].sum())
+
+
+def power_normal(n_t: int, n_c: int, p_t: float, p_c: float, alpha: float = 0.05) -> float:
+    """Normal-approximation power of the two-sided pooled z-test (both tails)."""
+    pbar = (n_t * p_t + n_c * p_c) / (n_t + n_c)
+    s0 = math.sqrt(pbar * (1 - pbar) * (1 / n_t + 1 / n_c))
+    s1 = math.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
+    if s1 == 0:
+        return float(p_t != p_c)
+    z = stats.norm.ppf(1 - alpha / 2)
+    d = p_t - p_c
+    return float(stats.norm.cdf((d - z * s0) / s1) + stats.norm.cdf((-d - z * s0) / s1))
+
+
+def n_normal(p_t: float, p_c: float, alpha: float = 0.05, power: float = 0.8) -> int:
+    """People per arm for ``power`` (equal arms), by the normal formula (Fleiss, no correction)."""
+    if p_t == p_c:
+        return math.inf  # type: ignore[return-value]
+    pbar = (p_t + p_c) / 2
+    za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    n = (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p_t * (1 - p_t) + p_c * (1 - p_c))) ** 2
+    return math.ceil(n / (p_t - p_c) ** 2)
+
+
+def n_exact(p_t: float, p_c: float, alpha: float = 0.05, power: float = 0.8, test: str = "z",
+            n_max: int = 20000) -> int | None:
+    """Smallest people per arm whose exact power reaches ``power`` (None if above ``n_max``).
+
+    Exact power is not monotone in N (the discrete test's saw-tooth), so this searches upwards from
+    a little below the normal formula's answer.
+    """
+    guess = n_normal(p_t, p_c, alpha, power)
+    if not math.isfinite(guess) or guess > n_max:
+        return None
+    n = max(1, int(guess * 0.8) - 2)
+    while n <= n_max:
+        if power_exact(n, n, p_t, p_c, alpha, test) >= power:
+            # step back while still enough (the formula may overshoot)
+            while n > 1 and power_exact(n - 1, n - 1, p_t, p_c, alpha, test) >= power:
+                n -= 1
+            return n
+        n += max(1, n // 50)
+    return None
+
+
+def power_simulated(n_t: int, n_c: int, p_t: float, p_c: float, rng: np.random.Generator,
+                    alpha: float = 0.05, pilots: int = 20000) -> tuple[float, float]:
+    """Monte Carlo power of the z-test from binomial draws: (power, its standard error)."""
+    x_t = rng.binomial(n_t, p_t, size=pilots)
+    x_c = rng.binomial(n_c, p_c, size=pilots)
+    hit = _z_reject(x_t, x_c, n_t, n_c, alpha)
+    p = float(hit.mean())
+    return p, math.sqrt(p * (1 - p) / pilots)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A pilot without control group, tested against a known counterfactual rate ``p0``."""
+
+    n: int
+    p0: float
+    critical: int | None  # smallest successes out of n that are significant (None: none is)
+    size: float           # the test's real false-positive rate (<= alpha)
+    power: float
+
+
+def power_benchmark(n: int, p_t: float, p0: float, alpha: float = 0.05) -> Benchmark:
+    """One-sided exact binomial test of H0: rate <= p0 with ``n`` participants and no control."""
+    k = np.arange(n + 1)
+    tail = stats.binom.sf(k - 1, n, p0)  # P(X >= k | p0)
+    ok = np.nonzero(tail <= alpha)[0]
+    if len(ok) == 0:
+        return Benchmark(n, p0, None, 0.0, 0.0)
+    c = int(ok[0])
+    return Benchmark(n, p0, c, float(tail[c]), float(stats.binom.sf(c - 1, n, p_t)))
+
+
+def rates_from_runs(runs, measure: str = "in_work_12m") -> tuple[float, float]:
+    """Success probabilities (programme, counterfactual) of ``measure`` from KPI rows."""
+    tr, ct = f"{measure}_treatment", f"{measure}_control"
+    missing = [c for c in (tr, ct) if c not in runs]
+    if missing:
+        known = sorted(c[: -len("_treatment")] for c in runs.columns if c.endswith("_treatment"))
+        raise ValueError(f"measure '{measure}': no KPI columns {missing}; measures: {', '.join(known)}")
+    return float(runs[tr].mean()), float(runs[ct].mean())
+
+
+def pilots_through_model(path, n: int, replications: int = 200, measure: str = "in_work_12m",
+                         alpha: float = 0.05, seed: int | None = None) -> tuple[float, float]:
+    """Power from whole pilots simulated by the model: a randomised pilot of about ``2n`` people.
+
+    The scenario's cohorts are replaced by one cohort of ``2n`` people of the same group mix, half
+    randomised to the programme (RCT counterfactual). Each replication is one pilot; it counts as
+    a success if the z-test finds a difference. Returns (power, its standard error).
+    """
+    from experiments.analysis.common import replicate, scenario_with
+    from experiments.scenario import load_scenario
+
+    base = load_scenario(path)
+    cohort = base.resolved["world"]["cohorts"][0]
+    values = {"world.cohorts": [{**cohort, "size": 2 * n, "start_week": 0}],
+              "world.counterfactual": {"mode": "rct", "treatment_share": 0.5}}
+    sc = scenario_with(path, values)
+    runs = replicate(sc, replications, seed=seed)
+    tr, ct = f"{measure}_treatment", f"{measure}_control"
+    nt, nc = runs["participants"].to_numpy(int), runs["controls"].to_numpy(int)
+    xt = np.rint(runs[tr].fillna(0).to_numpy() * nt).astype(int)
+    xc = np.rint(runs[ct].fillna(0).to_numpy() * nc).astype(int)
+    hits = np.array([bool(_z_reject(np.array(a), np.array(b), max(c, 1), max(d, 1), alpha))
+                     if c > 0 and d > 0 else False for a, b, c, d in zip(xt, xc, nt, nc, strict=True)])
+    p = float(hits.mean())
+    return p, math.sqrt(p * (1 - p) / len(hits))

@@ -1,0 +1,175 @@
+"""``effekt sensitivity``: which uncertain numbers matter for an outcome?
+
+* **one at a time** (tornado): each parameter at its low and its high value, the others at the
+  scenario's values;
+* **Morris** screening (elementary effects: mu*, sigma) and **Sobol** indices (first order S1 and
+  total ST, with bootstrap confidence intervals), both sampled and analysed by SALib.
+
+Parameters are dotted scenario keys with a range (``contract.prices.job_sustained=60000:120000``;
+a bare key means +-20 % around the scenario's value). At each sample point the scenario runs the
+same replications (common random numbers) and the output is their mean, so the indices measure
+the parameters and not the dice. The pipeline takes any model callable ``values -> float``, which
+is how it is tested on the Ishigami function, whose Sobol indices are known in closed form.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+
+from experiments.analysis.breakeven import investor_values
+from experiments.analysis.common import get_value, replicate, scenario_at, scenario_with
+from sim.specfile import SpecError
+
+Model = Callable[[Mapping[str, float]], float]
+
+
+@dataclass(frozen=True)
+class Param:
+    """An uncertain scenario number and the range it may take."""
+
+    key: str
+    low: float
+    high: float
+
+
+def parse_params(specs: list[str], resolved: Mapping) -> list[Param]:
+    """``KEY=LOW:HIGH`` or ``KEY`` (+-20 % around the scenario's own value) -> parameters."""
+    out = []
+    for spec in specs:
+        key, _, rng = spec.partition("=")
+        key = key.strip()
+        base = get_value(resolved, key)
+        if isinstance(base, bool) or not isinstance(base, int | float):
+            raise SpecError("--param", [f"'{key}' is {base!r}, not a number"])
+        if rng:
+            try:
+                lo, hi = (float(x) for x in rng.split(":"))
+            except ValueError:
+                raise SpecError("--param", [f"'{spec}': expected KEY=LOW:HIGH"]) from None
+        else:
+            lo, hi = sorted((0.8 * base, 1.2 * base))
+        if not lo < hi:
+            raise SpecError("--param", [f"'{spec}': needs LOW < HIGH"])
+        out.append(Param(key, lo, hi))
+    return out
+
+
+def kpi_value(runs: pd.DataFrame, output: str) -> float:
+    """The mean of ``output`` over replications (``investor_irr``: -100 % for a total loss)."""
+    if output == "investor_irr":
+        return float(np.nanmean(investor_values(runs, "irr")))
+    if output not in runs:
+        known = ", ".join(c for c in runs.columns if c not in ("point", "replication"))
+        raise SpecError("--output", [f"'{output}': no such KPI; known: {known}"])
+    return float(np.nanmean(runs[output].to_numpy(float)))
+
+
+class ScenarioModel:
+    """A scenario as a model: dotted-key values -> mean KPI over common-random-number replications.
+
+    A plain class (not a closure) so worker processes can receive it.
+    """
+
+    def __init__(self, path, output: str = "investor_npv", replications: int = 20,
+                 seed: int | None = None, assignments: list[str] | None = None):
+        self.path, self.output, self.replications = path, output, replications
+        self.assignments = list(assignments or [])
+        base = scenario_with(path, assignments=self.assignments)
+        self.resolved = base.resolved
+        self.seed = base.design.seed if seed is None else seed
+
+    def base_value(self, key: str) -> float:
+        return float(get_value(self.resolved, key))
+
+    def __call__(self, values: Mapping[str, float]) -> float:
+        sc = scenario_at(self.path, values, self.resolved, self.assignments)
+        return kpi_value(replicate(sc, self.replications, seed=self.seed), self.output)
+
+
+def _call(args: tuple[Model, dict[str, float]]) -> float:
+    model, values = args
+    return model(values)
+
+
+def evaluate_points(model: Model, params: list[Param], X: np.ndarray, workers: int = 1) -> np.ndarray:
+    """The model at each row of ``X`` (columns in the order of ``params``)."""
+    points = [({p.key: float(x) for p, x in zip(params, row, strict=True)}) for row in X]
+    if workers > 1 and len(points) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return np.array(list(pool.map(_call, [(model, v) for v in points],
+                                          chunksize=max(1, len(points) // (4 * workers)))))
+    return np.array([model(v) for v in points])
+
+
+def _problem(params: list[Param]) -> dict:
+    return {"num_vars": len(params), "names": [p.key for p in params],
+            "bounds": [[p.low, p.high] for p in params]}
+
+
+def one_at_a_time(model: Model, params: list[Param], base: Mapping[str, float],
+                  output: str = "", workers: int = 1) -> pd.DataFrame:
+    """Tornado table: output at each parameter's low and high, the others at ``base``."""
+    rows = [dict(base)]
+    for p in params:
+        rows.append({**base, p.key: p.low})
+        rows.append({**base, p.key: p.high})
+    keys = list(rows[0])
+    X = np.array([[r[k] for k in keys] for r in rows])
+    Y = evaluate_points(model, [Param(k, 0, 1) for k in keys], X, workers)
+    out = pd.DataFrame({
+        "parameter": [p.key for p in params], "low": [p.low for p in params],
+        "high": [p.high for p in params], "y_low": Y[1::2], "y_high": Y[2::2],
+        "y_base": Y[0], "output": output,
+    })
+    out["swing"] = (out["y_high"] - out["y_low"]).abs()
+    return out.sort_values("swing", ascending=False).reset_index(drop=True)
+
+
+def morris(model: Model, params: list[Param], trajectories: int = 10, levels: int = 4,
+           seed: int = 0, workers: int = 1) -> pd.DataFrame:
+    """Morris screening: mu* (mean absolute elementary effect, with its 95 % CI) and sigma."""
+    problem = _problem(params)
+    X = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
+    Y = evaluate_points(model, params, X, workers)
+    res = morris_analyze.analyze(problem, X, Y, num_levels=levels, conf_level=0.95, seed=seed)
+    return pd.DataFrame({"parameter": problem["names"], "mu_star": res["mu_star"],
+                         "mu_star_conf": res["mu_star_conf"], "mu": res["mu"], "sigma": res["sigma"],
+                         }).sort_values("mu_star", ascending=False).reset_index(drop=True)
+
+
+def sobol(model: Model, params: list[Param], n: int = 64, seed: int = 0, workers: int = 1
+          ) -> pd.DataFrame:
+    """Sobol first-order (S1) and total (ST) indices with 95 % bootstrap CIs (Saltelli sampling,
+    ``n`` a power of two; ``n * (k + 2)`` model runs for ``k`` parameters)."""
+    if n < 2 or n & (n - 1):
+        raise SpecError("--samples", [f"{n}: Sobol sampling needs a power of two (e.g. 64, 128)"])
+    problem = _problem(params)
+    X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
+    Y = evaluate_points(model, params, X, workers)
+    if np.ptp(Y) == 0:
+        return pd.DataFrame({"parameter": problem["names"], "S1": 0.0, "S1_conf": 0.0, "ST": 0.0,
+                             "ST_conf": 0.0})
+    res = sobol_analyze.analyze(problem, Y, calc_second_order=False, conf_level=0.95, seed=seed)
+    return pd.DataFrame({"parameter": problem["names"], "S1": res["S1"], "S1_conf": res["S1_conf"],
+                         "ST": res["ST"], "ST_conf": res["ST_conf"]}
+                        ).sort_values("ST", ascending=False).reset_index(drop=True)
+
+
+def ishigami(values: Mapping[str, float], a: float = 7.0, b: float = 0.1) -> float:
+    """The Ishigami test function on x1, x2, x3 in [-pi, pi]."""
+    x1, x2, x3 = values["x1"], values["x2"], values["x3"]
+    return math.sin(x1) + a * math.sin(x2) ** 2 + b * x3 ** 4 * math.sin(x1)
+
+
+def render(table: pd.DataFrame) -> str:
+    return table.to_string(index=False, float_format=lambda v: f"{v:,.4g}")

@@ -1,0 +1,221 @@
+"""The analysis commands of ``effekt``: report, breakeven, sensitivity, pilot-size, compare.
+
+Thin, like the rest of the CLI: parse, call :mod:`experiments.report` or
+:mod:`experiments.analysis`, print. ``register(main)`` adds them to the ``effekt`` group.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from sim.specfile import SpecError
+
+
+def _fail(err: Exception | str) -> None:
+    click.echo(f"error: {err}", err=True)
+    sys.exit(2)
+
+
+def _save(table, out: str | None) -> None:
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+        click.echo(f"\nSaved {out}")
+
+
+@click.command()
+@click.argument("results", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", type=click.Path(dir_okay=False), help="HTML file (default: RESULTS/report.html).")
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
+              help="Norwegian bokmål or English labels.")
+@click.option("--point", type=int, default=0, show_default=True, help="Design point to report.")
+@click.option("--timeseries-runs", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Replications re-simulated for time series and the funnel.")
+def report(results, out, lang, point, timeseries_runs):
+    """One self-contained HTML report of a results directory: summary, caveats and figures.
+
+    Picks up RESULTS/analysis/sensitivity_oat.csv (tornado) and RESULTS/analysis/compare.csv
+    when present.
+    """
+    from experiments.report import write_report
+
+    try:
+        path = write_report(results, out, lang=lang, point=point, ts_runs=timeseries_runs)
+    except (SpecError, FileNotFoundError) as err:
+        _fail(err)
+    click.echo(f"Report written to {path}")
+
+
+@click.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, exists=True))
+@click.option("--for", "party", type=click.Choice(["investor", "commissioner"]), required=True)
+@click.option("--vary", required=True, metavar="KEY",
+              help="Dotted scenario key, e.g. contract.prices.job_sustained or world.cohorts[0].size.")
+@click.option("--target", type=float, default=0.0, show_default=True,
+              help="Break-even level of the metric (e.g. 0.05 for a 5 %% IRR).")
+@click.option("--metric", type=click.Choice(["irr", "npv"]),
+              help="investor: irr (default) or npv; commissioner: npv.")
+@click.option("--low", type=float, help="Lowest value tried (default 0).")
+@click.option("--high", type=float, help="Highest value tried (default twice the scenario's).")
+@click.option("--points", type=click.IntRange(min=2), default=7, show_default=True)
+@click.option("--runs", "replications", type=click.IntRange(min=2), default=50, show_default=True,
+              help="Replications per value (the same seeds for every value).")
+@click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the scenario's).")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
+def breakeven(scenario, party, vary, target, metric, low, high, points, replications, seed,
+              bootstrap, assignments):
+    """The value of one scenario number at which the investor or the commissioner breaks even."""
+    from experiments.analysis.breakeven import breakeven as run
+    from experiments.analysis.breakeven import render
+
+    try:
+        b = run(scenario, party, vary, target=target, metric=metric, low=low, high=high,
+                points=points, replications=replications, seed=seed, bootstrap=bootstrap,
+                assignments=list(assignments))
+    except SpecError as err:
+        _fail(err)
+    click.echo(render(b))
+
+
+@click.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, exists=True))
+@click.option("--param", "params", multiple=True, required=True, metavar="KEY[=LOW:HIGH]",
+              help="An uncertain number and its range (bare KEY: +-20 %% around its value).")
+@click.option("--method", type=click.Choice(["oat", "morris", "sobol"]), default="oat",
+              show_default=True)
+@click.option("--output", default="investor_npv", show_default=True, help="KPI to explain.")
+@click.option("--runs", "replications", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Replications per sample point (common random numbers).")
+@click.option("--samples", type=click.IntRange(min=2), default=32, show_default=True,
+              help="Sobol: base samples (power of two); Morris: trajectories.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the parameter sample.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Save the table as CSV.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
+def sensitivity(scenario, params, method, output, replications, samples, seed, workers, out,
+                assignments):
+    """Which uncertain numbers move an outcome: tornado (oat), Morris or Sobol (SALib)."""
+    from experiments.analysis import sensitivity as sa
+
+    try:
+        model = sa.ScenarioModel(scenario, output, replications, assignments=list(assignments))
+        ps = sa.parse_params(list(params), model.resolved)
+        if method == "oat":
+            base = {p.key: model.base_value(p.key) for p in ps}
+            table = sa.one_at_a_time(model, ps, base, output, workers)
+            head = f"One at a time: mean {output} at each parameter's low and high value"
+        elif method == "morris":
+            table = sa.morris(model, ps, trajectories=samples, seed=seed, workers=workers)
+            head = f"Morris screening of {output}: mu* (95 % CI half-width), sigma"
+        else:
+            table = sa.sobol(model, ps, n=samples, seed=seed, workers=workers)
+            head = f"Sobol indices of {output}: first order S1, total ST, 95 % CI half-widths"
+    except SpecError as err:
+        _fail(err)
+    click.echo(f"{head} ({replications} replications per point, common random numbers)")
+    click.echo(sa.render(table))
+    _save(table, out)
+
+
+@click.command("pilot-size")
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, exists=True))
+@click.option("--n", "sizes", type=click.IntRange(min=1), multiple=True, default=(5,), show_default=True,
+              help="Pilot size(s): people in the programme (and as many controls).")
+@click.option("--measure", default="in_work_12m", show_default=True,
+              help="Yes/no outcome with _treatment and _control KPIs (in_work_12m, in_work_24m).")
+@click.option("--p-treatment", type=click.FloatRange(0, 1), help="Success probability with the "
+              "programme (default: from simulating the scenario).")
+@click.option("--p-control", type=click.FloatRange(0, 1), help="... and without it.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
+              show_default=True)
+@click.option("--power", "target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.8, show_default=True)
+@click.option("--runs", "replications", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Replications to estimate the probabilities, and model-simulated pilots.")
+@click.option("--no-model-pilots", is_flag=True, help="Skip simulating whole pilots through the model.")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
+def pilot_size(scenario, sizes, measure, p_treatment, p_control, alpha, target, replications,
+               no_model_pilots, assignments):
+    """Could a pilot of N people show a difference? Power, and the N needed (BLT: Test)."""
+    from experiments.analysis import power as pw
+    from experiments.analysis.common import replicate, scenario_with
+
+    try:
+        source = "given"
+        if p_treatment is None or p_control is None:
+            sc = scenario_with(scenario, assignments=list(assignments))
+            runs = replicate(sc, replications)
+            est_t, est_c = pw.rates_from_runs(runs, measure)
+            p_treatment = est_t if p_treatment is None else p_treatment
+            p_control = est_c if p_control is None else p_control
+            source = f"from {replications} replications of {sc.info.name}"
+    except (SpecError, ValueError) as err:
+        _fail(err)
+    click.echo(f"Outcome: {measure}; probability with the programme {p_treatment:.3f}, without it "
+               f"{p_control:.3f} ({source}); two-sided alpha {alpha:g}")
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        click.echo(f"\nPilot of {n} in the programme and {n} controls:")
+        click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'z'):.1%} "
+                   "(exact binomial, z-test)")
+        if n <= 200:
+            click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'fisher'):.1%} "
+                       "(exact binomial, Fisher's exact test)")
+        click.echo(f"  power {pw.power_normal(n, n, p_treatment, p_control, alpha):.1%} "
+                   "(normal approximation)")
+        sim, se = pw.power_simulated(n, n, p_treatment, p_control, rng, alpha)
+        click.echo(f"  power {sim:.1%} +- {1.96 * se:.1%} (20 000 simulated binomial pilots)")
+        if not no_model_pilots and source != "given":  # model pilots use the scenario's own rates
+            try:
+                mp, mse = pw.pilots_through_model(scenario, n, replications, measure, alpha)
+                click.echo(f"  power {mp:.1%} +- {1.96 * mse:.1%} ({replications} randomised pilots of "
+                           f"about {2 * n} people simulated through the model)")
+            except (SpecError, ValueError) as err:
+                click.echo(f"  (model pilots skipped: {err})")
+        b = pw.power_benchmark(n, p_treatment, p_control, alpha / 2)
+        if b.critical is None:
+            click.echo(f"  without a control group, against a known rate of {p_control:.3f}: no "
+                       f"result out of {n} would be significant (one-sided alpha {alpha / 2:g})")
+        else:
+            click.echo(f"  without a control group, against a known rate of {p_control:.3f}: "
+                       f"significant only with {b.critical} or more of {n} in work "
+                       f"(one-sided alpha {alpha / 2:g}); power {b.power:.1%}")
+    nn = pw.n_normal(p_treatment, p_control, alpha, target)
+    ne = pw.n_exact(p_treatment, p_control, alpha, target)
+    click.echo(f"\nPeople per arm for {target:.0%} power: {nn} (normal formula), "
+               f"{ne if ne is not None else 'more than 20 000'} (exact binomial, z-test); "
+               f"{2 * nn if isinstance(nn, int) else nn} people in all")
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@click.option("--runs", "replications", type=click.IntRange(min=2),
+              help="Replications per scenario (default: the smallest design.replications).")
+@click.option("--seed", type=click.IntRange(min=0), help="Common root seed (default: the first's).")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Save the long table as CSV (put it in RESULTS/analysis/compare.csv for the report).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Applied to every scenario.")
+def compare(scenarios, replications, seed, out, assignments):
+    """Run scenarios under common random numbers and show them side by side."""
+    from experiments.analysis.compare import compare as run
+    from experiments.analysis.compare import render
+
+    try:
+        table = run(list(scenarios), replications, seed, list(assignments))
+    except SpecError as err:
+        _fail(err)
+    click.echo(render(table))
+    _save(table, out)
+
+
+def register(main: click.Group) -> None:
+    """Add the analysis commands to the ``effekt`` command group."""
+    for cmd in (report, breakeven, sensitivity, pilot_size, compare):
+        main.add_command(cmd)

@@ -1,0 +1,377 @@
+"""``effekt report DIR``: one self-contained HTML file a KS adviser can mail to a colleague.
+
+The report reads a results directory (``runs/``, ``cashflows/``, ``manifest.json``), re-simulates
+the replications it needs for time series (seeds are deterministic, so they are the same ones),
+and writes a plain-language summary with the key numbers and their uncertainty, the caveats, and
+the figures embedded as PNG. No scripts, no network: it opens anywhere.
+
+Optional extras found in ``DIR/analysis/``: ``sensitivity_oat.csv`` (tornado, from
+``effekt sensitivity --method oat --out DIR/analysis/sensitivity_oat.csv``) and ``compare.csv``
+(from ``effekt compare ... --out DIR/analysis/compare.csv``).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments import report_figures as fig
+from experiments.analysis.common import scenario_from_results
+from experiments.analysis.fiscal import fiscal_columns, public_gain
+from experiments.report_text import TEXT, nok, pct
+from experiments.summary import load_runs
+from experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
+from sim.specfile import SpecError
+
+CSS = """
+body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:60em;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+.lead{font-size:1.1em}.key li{margin:.3em 0}.caveat{background:#fff8e1;border-left:4px solid #d4a017;
+padding:.5em 1em}figure{margin:1.5em 0}figure img{max-width:100%}
+figcaption{font-weight:bold;margin-bottom:.4em}
+.note{color:#555;font-size:.9em}table{border-collapse:collapse;font-size:.9em}
+td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th:first-child,td:first-child{text-align:left}
+"""
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, gathered once (tests inspect this rather than the HTML)."""
+
+    runs: pd.DataFrame
+    cashflows: pd.DataFrame
+    scenario: object | None
+    in_work: pd.DataFrame | None = None      # replication, arm, month, share
+    reach: pd.DataFrame | None = None        # replication, stage, people
+    fiscal: pd.DataFrame | None = None       # replication, kommune, state (gain before payments)
+    fiscal_source: str = "none"              # "runs" (contracts' KPIs), "estimate" or "none"
+    oat: pd.DataFrame | None = None
+    compare: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _read_cashflows(out: Path, point: int) -> pd.DataFrame:
+    path = out / "cashflows"
+    if not path.exists():
+        return pd.DataFrame(columns=["replication", "party", "month", "item", "amount"])
+    cash = pd.read_parquet(path)
+    cash["point"] = cash["point"].astype(int)
+    return cash[cash["point"] == point]
+
+
+def _stage_order(pathway) -> dict[str, int]:
+    """Non-exit stages with their step count from the entry (breadth first)."""
+    depth: dict[str, int] = {}
+    queue = [(pathway.pathway.entry, 0)]
+    while queue:
+        name, d = queue.pop(0)
+        if name in depth or name not in pathway.stages or pathway.stages[name].kind == "exit":
+            continue
+        depth[name] = d
+        st = pathway.stages[name]
+        queue.extend((nxt, d + 1) for nxt in ([st.next] if st.next else []) + [e.to for e in st.exits])
+    return depth
+
+
+def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
+    """Read a results directory and re-simulate up to ``ts_runs`` replications for time series."""
+    out = Path(out)
+    runs = load_runs(out)
+    runs = runs[runs["point"] == point].reset_index(drop=True)
+    if runs.empty:
+        raise SpecError(str(out), [f"runs: no replications for design point {point}"])
+    data = ReportData(runs=runs, cashflows=_read_cashflows(out, point), scenario=None)
+    try:
+        data.scenario = scenario_from_results(out)
+    except SpecError as err:
+        data.notes.append(f"scenario could not be rebuilt ({err.problems[0] if err.problems else err})")
+    sc = data.scenario
+    if sc is not None and point == 0:
+        reps = sorted(runs["replication"].astype(int))[:ts_runs]
+        iw, rc, fs = [], [], []
+        need_fiscal = not fiscal_columns(runs)
+        n = max(reps) + 1 if reps else 0
+        for r, t in simulate_replications(sc, n):
+            if r not in reps:
+                continue
+            persons, spells = t.persons.to_pandas(), t.spells.to_pandas()
+            iw.append(in_work_by_month(persons, spells, sc.world.horizon_weeks).assign(replication=r))
+            rc.append(stage_reach(t.events).rename("people").reset_index().assign(replication=r))
+            if need_fiscal:
+                fs.append({"replication": r, **public_gain(persons, spells, sc.info.G,
+                                                           sc.info.discount_rate)})
+        data.in_work = pd.concat(iw, ignore_index=True)
+        data.reach = pd.concat(rc, ignore_index=True)
+        if need_fiscal:
+            data.fiscal = pd.DataFrame(fs)
+            data.fiscal_source = "estimate" if data.fiscal[["kommune", "state"]].notna().any().any() \
+                else "none"
+    elif point != 0:
+        data.notes.append("time series are drawn for design point 0 only")
+    if fiscal_columns(runs):
+        data.fiscal_source = "runs"
+    analysis = out / "analysis"
+    if (analysis / "sensitivity_oat.csv").exists():
+        data.oat = pd.read_csv(analysis / "sensitivity_oat.csv")
+    if (analysis / "compare.csv").exists():
+        data.compare = pd.read_csv(analysis / "compare.csv")
+    return data
+
+
+def _provenance(sc) -> dict[str, int]:
+    """Numbers in the pathway and contract files, by how they are marked in their comments."""
+    from contracts.terms import template_names, templates_dir
+    from sim.pathway import builtin_dir, builtin_names
+
+    files = []
+    pname = sc.world.pathway.name if hasattr(sc.world.pathway, "name") else None
+    if pname in builtin_names():
+        files.append(builtin_dir() / f"{pname}.toml")
+    cname = sc.terms.contract.name
+    if cname in template_names():
+        files.append(templates_dir() / f"{cname}.toml")
+    counts = {"assumption": 0, "source": 0, "calibrated": 0, "unmarked": 0}
+    number = re.compile(r"=\s*[-+]?\d|[{,]\s*\w+\s*=\s*[-+]?\d")
+    for f in files:
+        for line in f.read_text(encoding="utf-8").splitlines():
+            code, _, comment = line.partition("#")
+            if not number.search(code):
+                continue
+            c = comment.lower()
+            kind = ("calibrated" if "calibrated" in c else "source" if "source" in c
+                    else "assumption" if "assumption" in c else "unmarked")
+            counts[kind] += 1
+    return counts
+
+
+def _ci_prop(k: float, n: int) -> tuple[float, float]:
+    """Wilson 95 % interval of a proportion."""
+    if n == 0:
+        return math.nan, math.nan
+    z, p = 1.96, k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def _fiscal_table(data: ReportData) -> pd.DataFrame | None:
+    """Per public party and in total: mean gain before outcome payments, mean outcome payments
+    (NPV), and the net NPV with its 90 % band over replications.
+
+    The net comes from the contracts layer's ``fiscal_npv_<party>`` KPIs (which include the
+    outcome payments) when the results have them, else from the report's rough estimate.
+    """
+    runs, sc = data.runs, data.scenario
+    if data.fiscal_source == "none":
+        return None
+    rate = sc.info.discount_rate if sc is not None else 0.04
+    cash = data.cashflows
+    pay = cash[cash["item"] == "outcome_payment"].assign(
+        pv=lambda d: -d["amount"] / (1 + rate) ** (d["month"] / 12.0))
+    paid = pay.groupby(["replication", "party"])["pv"].sum().unstack(fill_value=0.0)
+    reps = runs["replication"].to_numpy()
+    if data.fiscal_source == "runs":
+        r = runs.set_index("replication")
+        net = {p: r[f"fiscal_npv_{p}"] for p in ("kommune", "state", "total")
+               if f"fiscal_npv_{p}" in r}
+    else:
+        f = data.fiscal.set_index("replication")
+        reps = f.index.to_numpy()
+        def pp(party: str) -> pd.Series:
+            return (paid[party] if party in paid else pd.Series(0.0, paid.index)).reindex(
+                reps, fill_value=0.0)
+        net = {p: f[p] - pp(p) for p in ("kommune", "state")}
+        net["total"] = net["kommune"] + net["state"]
+    rows = {}
+    for party, x in net.items():
+        parties = ["kommune", "state"] if party == "total" else [party]
+        p_paid = sum((paid[q].reindex(x.index, fill_value=0.0) for q in parties if q in paid),
+                     pd.Series(0.0, x.index))
+        rows[party] = {"gain": float((x + p_paid).mean()), "paid": float(p_paid.mean()),
+                       "net": float(x.mean()), "net_low": float(x.quantile(0.05)),
+                       "net_high": float(x.quantile(0.95))}
+    return pd.DataFrame(rows).T if rows else None
+
+
+def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[str]]:
+    t = TEXT[lang]
+    runs, sc = data.runs, data.scenario
+    n_reps = len(runs)
+    what = ""
+    if sc is not None:
+        what = t["what_text"].format(
+            n=sc.world.size, pathway=sc.world.pathway.pathway.title or sc.world.pathway.name,
+            contract=sc.terms.contract.title or sc.terms.contract.name,
+            years=sc.world.horizon_weeks / 52.0, reps=n_reps,
+            cf=t[f"cf_{sc.world.counterfactual.mode}"])
+    key = []
+    for m in (12, 24):
+        tr, ct = f"in_work_{m}m_treatment", f"in_work_{m}m_control"
+        if tr in runs and ct in runs and runs[tr].notna().any():
+            d = (runs[tr] - runs[ct]).dropna()
+            half = 1.96 * d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
+            key.append(t["work_line"].format(m=m, t=pct(runs[tr].mean(), lang),
+                                             c=pct(runs[ct].mean(), lang),
+                                             d=pct(d.mean(), lang, 1), lo=pct(d.mean() - half, lang, 1),
+                                             hi=pct(d.mean() + half, lang, 1)))
+    if "outcome_payments" in runs:
+        x = runs["outcome_payments"]
+        key.append(t["pay_line"].format(mean=nok(x.mean(), lang), p5=nok(x.quantile(0.05), lang),
+                                        p95=nok(x.quantile(0.95), lang)))
+    if "investor_irr" in runs:
+        irr = runs["investor_irr"].dropna()
+        loss = runs["investor_loss"] if "investor_loss" in runs else pd.Series(dtype=float)
+        lo, hi = _ci_prop(float(loss.sum()), len(loss))
+        key.append(t["irr_line"].format(
+            med=pct(irr.median() if len(irr) else math.nan, lang, 1),
+            p5=pct(irr.quantile(0.05) if len(irr) else math.nan, lang, 1),
+            p95=pct(irr.quantile(0.95) if len(irr) else math.nan, lang, 1),
+            loss=pct(loss.mean() if len(loss) else math.nan, lang), lo=pct(lo, lang), hi=pct(hi, lang)))
+    ft = _fiscal_table(data)
+    if ft is not None and "kommune" in ft.index and "state" in ft.index:
+        total = ft.loc["total"] if "total" in ft.index else None
+        key.append(t["fiscal_line"].format(
+            k=nok(ft.loc["kommune", "net"], lang), s=nok(ft.loc["state", "net"], lang),
+            p5=nok(total["net_low"] if total is not None else math.nan, lang),
+            p95=nok(total["net_high"] if total is not None else math.nan, lang)))
+    caveats = [t["mc_caveat"], t["cf_caveat"]]
+    if sc is not None:
+        pv = _provenance(sc)
+        if sum(pv.values()):
+            u = t["prov_unmarked"].format(u=pv["unmarked"]) if pv["unmarked"] else ""
+            caveats.insert(0, t["prov_line"].format(a=pv["assumption"], s=pv["source"],
+                                                    c=pv["calibrated"], u=u))
+    if data.fiscal_source == "estimate":
+        caveats.append(t["fiscal_rough"])
+    caveats.extend(data.notes)
+    return what, key, caveats
+
+
+def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
+    """(caption, data URI, note) for each figure the data allow."""
+    t = TEXT[lang]
+    out: list[tuple[str, str, str]] = []
+    sc, runs = data.scenario, data.runs
+    if data.reach is not None and sc is not None:
+        depth = _stage_order(sc.world.pathway)
+        reps = data.reach["replication"].nunique()
+        mean = (data.reach.groupby("stage")["people"].sum() / reps).reindex(list(depth), fill_value=0.0)
+        # in pathway order; stages as many steps from the entry: the more common first
+        order = sorted(depth, key=lambda s: (depth[s], -mean[s]))
+        mean = mean.reindex(order)
+        titles = [sc.world.pathway.stages[s].title or s for s in order]
+        series = pd.Series(mean.to_numpy(), index=titles)
+        series = pd.concat([pd.Series({t["people"]: float(sc.world.size)}), series])
+        for m in (12, 24):
+            col = f"in_work_{m}m_treatment"
+            if col in runs and runs[col].notna().any():
+                part = runs["participants"].mean() if "participants" in runs else sc.world.size
+                series[t[f"in_work_{m}"]] = float(runs[col].mean() * part)
+        out.append((t["funnel"], fig.funnel(series, t), ""))
+    if data.in_work is not None:
+        out.append((t["in_work"], fig.in_work(band(data.in_work), t), ""))
+    cash = data.cashflows
+    if not cash.empty:
+        pay = cash[(cash["party"] == "investor") & (cash["item"] == "outcome_payment")]
+        if not pay.empty:
+            reps = runs["replication"].unique()
+            months = np.arange(int(cash["month"].max()) + 1)
+            grid = (pay.pivot_table(index="replication", columns="month", values="amount",
+                                    aggfunc="sum").reindex(index=reps, columns=months).fillna(0.0))
+            cum = grid.cumsum(axis=1)
+            by_month = pd.DataFrame({"month": months, "mean": grid.mean().to_numpy(),
+                                     "cum_mean": cum.mean().to_numpy(),
+                                     "cum_low": cum.quantile(0.05).to_numpy(),
+                                     "cum_high": cum.quantile(0.95).to_numpy()})
+            out.append((t["payments"], fig.payments(by_month, t, lang), ""))
+    if "investor_irr" in runs:
+        irr = runs["investor_irr"].to_numpy(float)
+        loss = runs["investor_loss"] if "investor_loss" in runs else pd.Series((irr < 0).astype(float))
+        lo, hi = _ci_prop(float(loss.sum()), len(loss))
+        txt = f"{pct(loss.mean(), lang)} (95 % CI {pct(lo, lang)}\u2013{pct(hi, lang)})"
+        out.append((t["irr"], fig.irr_histogram(irr, int(np.isnan(irr).sum()), float(loss.mean()),
+                                                 t, txt), ""))
+    if not cash.empty:
+        reps = runs["replication"].nunique()
+        months = np.arange(int(cash["month"].max()) + 1)
+        by = (cash.groupby(["month", "party"])["amount"].sum().unstack(fill_value=0.0)
+              .reindex(months, fill_value=0.0) / reps)
+        out.append((t["cash"], fig.cash_by_party(by.cumsum(), t, lang), ""))
+    ft = _fiscal_table(data)
+    if ft is not None and len(ft):
+        note = t["fiscal_rough"] if data.fiscal_source == "estimate" else ""
+        out.append((t["fiscal"], fig.fiscal(ft.fillna(0.0), t, lang), note))
+    if data.oat is not None and len(data.oat):
+        output = str(data.oat["output"].iloc[0]) if "output" in data.oat else ""
+        out.append((t["tornado"], fig.tornado(data.oat, t, output), ""))
+    if data.compare is not None and len(data.compare):
+        kpis = ["in_work_24m_treatment", "outcome_payments", "investor_irr", "investor_npv"]
+        out.append((t["compare"], fig.compare(data.compare, kpis, t), ""))
+    return out
+
+
+def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
+    """The report as one HTML document."""
+    t = TEXT[lang]
+    esc = html.escape
+    what, key, caveats = _summary_lines(data, lang)
+    title = t["title"]
+    if data.scenario is not None and data.scenario.info.title:
+        title = f"{t['title']}: {data.scenario.info.title}"
+    parts = [
+        "<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
+        f"<h1>{esc(title)}</h1>", f"<h2>{esc(t['summary'])}</h2>",
+    ]
+    if what:
+        parts.append(f'<p class="lead"><b>{esc(t["what"])}:</b> {esc(what)}</p>')
+    parts.append(f"<h3>{esc(t['key'])}</h3><ul class=\"key\">")
+    parts.extend(f"<li>{esc(k)}</li>" for k in key)
+    parts.append(f"</ul><div class=\"caveat\"><h3>{esc(t['caveats'])}</h3><ul>")
+    parts.extend(f"<li>{esc(c)}</li>" for c in caveats)
+    parts.append(f"</ul></div><h2>{esc(t['figures'])}</h2>")
+    for caption, uri, note in figures(data, lang):
+        parts.append(f'<figure><figcaption>{esc(caption)}</figcaption><img src="{uri}" '
+                     f'alt="{esc(caption)}">')
+        if note:
+            parts.append(f'<p class="note">{esc(note)}</p>')
+        parts.append("</figure>")
+    if data.compare is not None and len(data.compare):
+        parts.append(_compare_table(data.compare, lang))
+    parts.append(f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}'
+                 "</p></body></html>")
+    return "\n".join(parts)
+
+
+def _compare_table(table: pd.DataFrame, lang: str) -> str:
+    t = TEXT[lang]
+    wide = table.pivot_table(index="kpi", columns="scenario", values="mean", sort=False)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in wide.columns)
+    rows = []
+    for k, r in wide.iterrows():
+        cells = "".join(f"<td>{v:,.4g}</td>" if np.isfinite(v) else "<td>\u2013</td>" for v in r)
+        rows.append(f"<tr><td>{html.escape(str(k))}</td>{cells}</tr>")
+    return (f"<h3>{html.escape(t['compare'])}</h3><table><tr><th>{t['kpi']} ({t['mean']})</th>"
+            f"{head}</tr>{''.join(rows)}</table>")
+
+
+def write_report(out_dir: str | Path, html_path: str | Path | None = None, lang: str = "nb",
+                 point: int = 0, ts_runs: int = 200) -> Path:
+    """Build the report of results directory ``out_dir``; returns the HTML file written."""
+    if lang not in TEXT:
+        raise SpecError("--lang", [f"'{lang}': allowed: {', '.join(TEXT)}"])
+    out_dir = Path(out_dir)
+    path = Path(html_path) if html_path else out_dir / "report.html"
+    data = gather(out_dir, point=point, ts_runs=ts_runs)
+    path.write_text(render_html(data, lang, str(out_dir)), encoding="utf-8")
+    return path

@@ -1,0 +1,188 @@
+"""The report's figures: matplotlib (Agg, no display) drawn to PNG and embedded as base64.
+
+Each function takes plain data frames and the report's words, and returns a ``data:`` URI, so the
+report stays one file that opens without a network.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+
+TREAT, CONTROL = "#1b6ca8", "#c0504d"
+PARTY_COLOURS = {"investor": "#1b6ca8", "provider": "#7f7f7f", "kommune": "#2e8b57",
+                 "state": "#d4a017"}
+
+
+def _uri(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _kr(lang: str):
+    sep = "\u202f"
+    return FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", sep))
+
+
+def funnel(reach: pd.Series, t: dict[str, str]) -> str:
+    """Horizontal bars, top to bottom in pathway order: mean people reaching each stage."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(reach) + 1.2))
+    y = np.arange(len(reach))[::-1]
+    ax.barh(y, reach.to_numpy(), color=TREAT, alpha=0.85)
+    for yi, v in zip(y, reach.to_numpy(), strict=True):
+        ax.text(v, yi, f" {v:.1f}", va="center", fontsize=9)
+    ax.set_yticks(y, reach.index)
+    ax.set_xlabel(t["funnel_x"])
+    ax.set_xlim(0, max(1.0, float(reach.max()) * 1.15))
+    ax.spines[["top", "right"]].set_visible(False)
+    return _uri(fig)
+
+
+def in_work(bands: pd.DataFrame, t: dict[str, str]) -> str:
+    """Share in work by month: mean line, 95 % CI of the mean (dark) and 90 % band (light)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    for arm, colour in (("treatment", TREAT), ("control", CONTROL)):
+        b = bands[bands["arm"] == arm]
+        if b.empty:
+            continue
+        ax.fill_between(b["month"], b["p_low"], b["p_high"], color=colour, alpha=0.12, lw=0)
+        ax.fill_between(b["month"], b["ci_low"], b["ci_high"], color=colour, alpha=0.3, lw=0)
+        ax.plot(b["month"], b["mean"], color=colour, lw=2, label=t[arm])
+    ax.fill_between([], [], [], color="grey", alpha=0.15, label=t["band90"])
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(t["months"])
+    ax.set_ylabel(t["in_work_y"])
+    ax.legend(loc="upper left", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _uri(fig)
+
+
+def payments(by_month: pd.DataFrame, t: dict[str, str], lang: str) -> str:
+    """Mean outcome payment per month (bars) and the cumulative total with its 90 % band."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    ax.bar(by_month["month"], by_month["mean"], color=TREAT, alpha=0.8)
+    ax.set_xlabel(t["month"])
+    ax.set_ylabel(t["payments_y"])
+    ax.yaxis.set_major_formatter(_kr(lang))
+    ax2 = ax.twinx()
+    ax2.plot(by_month["month"], by_month["cum_mean"], color="black", lw=1.5, label=t["payments_cum"])
+    ax2.fill_between(by_month["month"], by_month["cum_low"], by_month["cum_high"], color="black",
+                     alpha=0.1, lw=0, label=t["band90"])
+    ax2.yaxis.set_major_formatter(_kr(lang))
+    ax2.set_ylim(bottom=0)
+    ax2.legend(loc="upper left", frameon=False)
+    ax.spines[["top"]].set_visible(False)
+    return _uri(fig)
+
+
+def irr_histogram(irr: np.ndarray, undefined: int, p_loss: float, t: dict[str, str],
+                  loss_text: str) -> str:
+    """Histogram of defined IRRs; the loss side (IRR < 0) shaded, the loss probability written."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    irr = irr[np.isfinite(irr)]
+    if len(irr):
+        lo, hi = np.percentile(irr, [0.5, 99.5])
+        lo, hi = min(lo, -0.05), max(hi, 0.05)
+        bins = np.linspace(lo, hi, 31)
+        clipped = np.clip(irr, lo, hi)
+        ax.hist(clipped[clipped < 0], bins=bins, color=CONTROL, alpha=0.85)
+        ax.hist(clipped[clipped >= 0], bins=bins, color=TREAT, alpha=0.85)
+    ax.axvline(0, color="black", lw=1)
+    ax.text(0.02, 0.95, f"{t['loss']}: {loss_text}", transform=ax.transAxes, va="top",
+            fontsize=11, fontweight="bold", color=CONTROL)
+    if undefined:
+        ax.text(0.02, 0.86, f"{t['undefined']}: {undefined}", transform=ax.transAxes, va="top",
+                fontsize=9)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(t["irr_x"])
+    ax.set_ylabel(t["irr_y"])
+    ax.spines[["top", "right"]].set_visible(False)
+    return _uri(fig)
+
+
+def cash_by_party(cum: pd.DataFrame, t: dict[str, str], lang: str) -> str:
+    """Mean cumulative net cashflow of each party by month (``cum``: month x party)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    styles = ["-", "--", ":", "-."]
+    for i, party in enumerate(cum.columns):  # dashes keep overlapping lines (equal shares) visible
+        ax.plot(cum.index, cum[party], lw=2, ls=styles[i % len(styles)], label=t.get(party, party),
+                color=PARTY_COLOURS.get(party))
+    ax.axhline(0, color="black", lw=0.8)
+    ax.yaxis.set_major_formatter(_kr(lang))
+    ax.set_xlabel(t["month"])
+    ax.set_ylabel(t["cash_y"])
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _uri(fig)
+
+
+def fiscal(table: pd.DataFrame, t: dict[str, str], lang: str) -> str:
+    """Grouped bars per public party: gain, outcome payments and net NPV with 90 % bands.
+
+    ``table``: index party; columns ``gain``, ``paid``, ``net`` (means) and ``net_low``, ``net_high``.
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    x = np.arange(len(table))
+    w = 0.27
+    ax.bar(x - w, table["gain"], w, color="#2e8b57", label=t["fiscal_gain"])
+    ax.bar(x, -table["paid"], w, color=CONTROL, label=t["fiscal_paid"])
+    err = np.vstack([table["net"] - table["net_low"], table["net_high"] - table["net"]])
+    ax.bar(x + w, table["net"], w, color="#444444", label=t["fiscal_net"], yerr=err, capsize=4)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(x, [t.get(p, p) for p in table.index])
+    ax.yaxis.set_major_formatter(_kr(lang))
+    ax.set_ylabel(t["fiscal_y"])
+    ax.legend(frameon=False, fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _uri(fig)
+
+
+def tornado(oat: pd.DataFrame, t: dict[str, str], output: str) -> str:
+    """Bars from the base case to the output at each parameter's low and high value, widest on top.
+
+    ``oat``: columns ``parameter``, ``low``, ``high``, ``y_low``, ``y_high``, ``y_base``.
+    """
+    d = oat.assign(swing=(oat["y_high"] - oat["y_low"]).abs()).sort_values("swing")
+    base = float(d["y_base"].iloc[0])
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(d) + 1.3))
+    y = np.arange(len(d))
+    ax.barh(y, d["y_low"] - base, left=base, color=CONTROL, alpha=0.8, label="low")
+    ax.barh(y, d["y_high"] - base, left=base, color=TREAT, alpha=0.8, label="high")
+    labels = [f"{p}  [{lo:g} .. {hi:g}]" for p, lo, hi in zip(d["parameter"], d["low"], d["high"],
+                                                               strict=True)]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.axvline(base, color="black", lw=1)
+    ax.set_xlabel(t["tornado_x"].format(out=output))
+    ax.legend(frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _uri(fig)
+
+
+def compare(table: pd.DataFrame, kpis: list[str], t: dict[str, str]) -> str:
+    """Small multiples: one panel per KPI, one bar per scenario with its 95 % CI.
+
+    ``table``: columns ``scenario``, ``kpi``, ``mean``, ``ci_low``, ``ci_high``.
+    """
+    kpis = [k for k in kpis if k in set(table["kpi"])]
+    fig, axes = plt.subplots(1, len(kpis), figsize=(3.2 * len(kpis), 3.4), squeeze=False)
+    for ax, k in zip(axes[0], kpis, strict=True):
+        d = table[table["kpi"] == k]
+        x = np.arange(len(d))
+        err = np.vstack([d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]])
+        ax.bar(x, d["mean"], color=TREAT, alpha=0.85, yerr=err, capsize=4)
+        ax.set_xticks(x, d["scenario"], rotation=30, ha="right", fontsize=8)
+        ax.set_title(k, fontsize=9)
+        ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return _uri(fig)

@@ -1,0 +1,173 @@
+"""Words of the report in Norwegian bokmål and English, and number formats for each.
+
+Kept apart from the figures and the HTML so a translator edits one table.
+"""
+
+from __future__ import annotations
+
+import math
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Simulated outcome contract",
+        "summary": "Summary",
+        "what": "What was simulated",
+        "key": "Key numbers",
+        "caveats": "Caveats",
+        "figures": "Figures",
+        "funnel": "How the cohort flows through the pathway (mean people per replication)",
+        "funnel_x": "people (mean over replications)",
+        "in_work": "Share in work by month since entry",
+        "in_work_y": "share in work",
+        "months": "months since entry",
+        "month": "month",
+        "treatment": "with the programme",
+        "control": "without it (counterfactual)",
+        "band90": "90 % of replications",
+        "payments": "Outcome payments over time",
+        "payments_y": "NOK (mean per month)",
+        "payments_cum": "cumulative (right axis)",
+        "irr": "Distribution of the investor's IRR",
+        "irr_x": "IRR per year",
+        "irr_y": "replications",
+        "loss": "probability of loss",
+        "undefined": "IRR undefined (no money back at all, or nothing invested)",
+        "cash": "Cumulative cashflow by party (mean over replications)",
+        "cash_y": "NOK, cumulative",
+        "fiscal": "Public budgets: net present value for the kommune and the state",
+        "fiscal_y": "NPV, NOK",
+        "fiscal_gain": "savings and taxes",
+        "fiscal_paid": "outcome payments",
+        "fiscal_net": "net",
+        "fiscal_rough": ("Rough estimate made by the report (benefits saved and tax on extra wages; "
+                         "tax 22 %, employer contribution 14.1 %, all tax to the state), because the "
+                         "results hold no fiscal KPIs of their own."),
+        "tornado": "Most influential parameters (one at a time, low and high value)",
+        "tornado_x": "change in {out} from the base case",
+        "compare": "Scenarios side by side (common random numbers)",
+        "kommune": "kommune",
+        "state": "state",
+        "total": "total",
+        "investor": "investor",
+        "provider": "provider",
+        "no_ts": "Time series and funnel left out: {why}",
+        "people": "people",
+        "replications": "replications",
+        "in_work_12": "in work 12 months after start",
+        "in_work_24": "in work 24 months after start",
+        "what_text": ("{n} people referred to the pathway \u201c{pathway}\u201d, under the contract "
+                      "\u201c{contract}\u201d, followed for {years:.1f} years; {reps} replications "
+                      "(Monte Carlo runs) with different random draws. Counterfactual: {cf}."),
+        "cf_parallel": "the same people under business as usual",
+        "cf_rct": "a randomised control group",
+        "cf_none": "none",
+        "work_line": ("In work {m} months after start: {t} with the programme and {c} without it; "
+                      "difference {d} (95 % CI {lo} to {hi})."),
+        "pay_line": "Outcome payments: {mean} NOK on average (90 % of replications {p5} to {p95}).",
+        "irr_line": ("Investor IRR: median {med} a year (90 % of replications {p5} to {p95}); "
+                     "probability of loss {loss} (95 % CI {lo} to {hi})."),
+        "fiscal_line": ("Public budgets, NPV net of outcome payments: kommune {k}, state {s} NOK "
+                        "(mean; 90 % of replications for the total {p5} to {p95})."),
+        "prov_line": ("Of the numbers in the pathway and contract files, {a} are marked as "
+                      "assumptions, {s} have a source and {c} are calibrated{u}."),
+        "prov_unmarked": ", {u} are unmarked",
+        "mc_caveat": ("The ranges show chance alone (who is referred, who drops out, who finds "
+                      "work) with the parameters fixed at their values; uncertainty about the "
+                      "parameters themselves shows in the sensitivity analysis, not here."),
+        "cf_caveat": ("Everything depends on the counterfactual: how many would have found work "
+                      "anyway. It is an assumption unless calibrated to a control group."),
+        "generated": "Made by effekt {version} from {dir}.",
+        "scenario": "scenario",
+        "kpi": "key figure",
+        "mean": "mean",
+    },
+    "nb": {
+        "title": "Simulert effektkontrakt",
+        "summary": "Sammendrag",
+        "what": "Hva er simulert",
+        "key": "Nøkkeltall",
+        "caveats": "Forbehold",
+        "figures": "Figurer",
+        "funnel": "Hvordan kullet går gjennom løpet (gjennomsnittlig antall personer per replikasjon)",
+        "funnel_x": "personer (gjennomsnitt over replikasjoner)",
+        "in_work": "Andel i arbeid etter måneder siden oppstart",
+        "in_work_y": "andel i arbeid",
+        "months": "måneder siden oppstart",
+        "month": "måned",
+        "treatment": "med tiltaket",
+        "control": "uten tiltaket (kontrafaktisk)",
+        "band90": "90 % av replikasjonene",
+        "payments": "Utbetalinger for resultater over tid",
+        "payments_y": "kr (gjennomsnitt per måned)",
+        "payments_cum": "akkumulert (høyre akse)",
+        "irr": "Fordeling av investors internrente (IRR)",
+        "irr_x": "internrente per år",
+        "irr_y": "replikasjoner",
+        "loss": "sannsynlighet for tap",
+        "undefined": "IRR udefinert (ingen penger tilbake, eller ingenting investert)",
+        "cash": "Akkumulert kontantstrøm per part (gjennomsnitt over replikasjoner)",
+        "cash_y": "kr, akkumulert",
+        "fiscal": "Offentlige budsjetter: nåverdi for kommune og stat",
+        "fiscal_y": "nåverdi, kr",
+        "fiscal_gain": "innsparing og skatt",
+        "fiscal_paid": "utbetalinger for resultater",
+        "fiscal_net": "netto",
+        "fiscal_rough": ("Grovt anslag laget av rapporten (sparte ytelser og skatt på ekstra lønn; "
+                         "skatt 22 %, arbeidsgiveravgift 14,1 %, all skatt til staten), fordi "
+                         "resultatene ikke har egne finanspolitiske nøkkeltall."),
+        "tornado": "De mest innflytelsesrike parameterne (én om gangen, lav og høy verdi)",
+        "tornado_x": "endring i {out} fra basisscenariet",
+        "compare": "Scenarier side om side (felles tilfeldige tall)",
+        "kommune": "kommune",
+        "state": "stat",
+        "total": "totalt",
+        "investor": "investor",
+        "provider": "leverandør",
+        "no_ts": "Tidsserier og trakt er utelatt: {why}",
+        "people": "personer",
+        "replications": "replikasjoner",
+        "in_work_12": "i arbeid 12 måneder etter oppstart",
+        "in_work_24": "i arbeid 24 måneder etter oppstart",
+        "what_text": ("{n} personer henvist til løpet «{pathway}», under kontrakten «{contract}», "
+                      "fulgt i {years:.1f} år; {reps} replikasjoner (Monte Carlo-kjøringer) med "
+                      "ulike tilfeldige trekk. Kontrafaktisk: {cf}."),
+        "cf_parallel": "de samme personene uten tiltaket",
+        "cf_rct": "en randomisert kontrollgruppe",
+        "cf_none": "ingen",
+        "work_line": ("I arbeid {m} måneder etter oppstart: {t} med tiltaket og {c} uten; "
+                      "forskjell {d} (95 % KI {lo} til {hi})."),
+        "pay_line": ("Utbetalinger for resultater: {mean} kr i gjennomsnitt (90 % av replikasjonene "
+                     "{p5} til {p95})."),
+        "irr_line": ("Investors internrente: median {med} per år (90 % av replikasjonene {p5} til "
+                     "{p95}); sannsynlighet for tap {loss} (95 % KI {lo} til {hi})."),
+        "fiscal_line": ("Offentlige budsjetter, nåverdi etter utbetalinger: kommune {k}, stat {s} kr "
+                        "(gjennomsnitt; 90 % av replikasjonene for totalen {p5} til {p95})."),
+        "prov_line": ("Av tallene i løps- og kontraktsfilene er {a} merket som antakelser, {s} har "
+                      "kilde og {c} er kalibrert{u}."),
+        "prov_unmarked": ", {u} er umerket",
+        "mc_caveat": ("Intervallene viser bare tilfeldig variasjon (hvem som henvises, hvem som "
+                      "faller fra, hvem som får jobb) med parameterne holdt fast; usikkerhet om "
+                      "selve parameterne vises i sensitivitetsanalysen, ikke her."),
+        "cf_caveat": ("Alt avhenger av det kontrafaktiske: hvor mange som ville fått jobb uansett. "
+                      "Det er en antakelse med mindre det er kalibrert mot en kontrollgruppe."),
+        "generated": "Laget av effekt {version} fra {dir}.",
+        "scenario": "scenario",
+        "kpi": "nøkkeltall",
+        "mean": "gjennomsnitt",
+    },
+}
+
+
+def pct(x: float, lang: str, digits: int = 0) -> str:
+    """A share as a percentage (``41 %``; ``41,5 %`` in bokmål)."""
+    if x is None or not math.isfinite(x):
+        return "n/a" if lang == "en" else "i.a."
+    s = f"{100 * x:.{digits}f}"
+    return (s.replace(".", ",") if lang == "nb" else s) + "\u00a0%"
+
+
+def nok(x: float, lang: str) -> str:
+    """Whole kroner with a thin space between thousands (``1 215 000``)."""
+    if x is None or not math.isfinite(x):
+        return "n/a" if lang == "en" else "i.a."
+    return f"{x:,.0f}".replace(",", "\u202f").replace("-", "\u2212")

@@ -1,0 +1,153 @@
+"""Break-even on a case with a closed-form answer, and the commissioner's break-even."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from experiments.analysis.breakeven import breakeven, find_breakeven
+from experiments.analysis.common import replicate, scenario_with
+from experiments.cli import main
+
+PATHWAY = """
+[pathway]
+name = "deterministic"
+title = "Deterministic test pathway"
+source = "test: every duration fixed, no exits"
+entry = "course"
+
+[capacity.placements]
+title = "Places"
+slots = 100
+
+[stages.course]
+kind = "course"
+title = "Course"
+duration = { dist = "fixed", value = 4 }
+next = "work_training"
+
+[stages.work_training]
+kind = "placement"
+title = "Work training"
+capacity = "placements"
+duration = { dist = "fixed", value = 12 }
+next = "temporary_job"
+
+[stages.temporary_job]
+kind = "employment"
+title = "Temporary job"
+duration = { dist = "fixed", value = 26 }
+employment = { contract = "temporary", fte = 0.8, annual_wage = 420000 }
+next = "permanent_job"
+
+[stages.permanent_job]
+kind = "employment"
+title = "Permanent job"
+employment = { contract = "permanent", fte = 0.8, annual_wage = 448000, job_loss_multiplier = 0 }
+"""
+
+SCENARIO = """
+[scenario]
+name = "deterministic"
+
+[world]
+horizon_weeks = 156
+counterfactual = { mode = "parallel", entry_rate_multiplier = 0 }
+
+[[world.cohorts]]
+name = "kull"
+start_week = 0
+size = 10
+groups = { A = 1.0 }
+
+[pathway]
+template = "det_pathway.toml"
+
+[contract]
+template = "kongsberg_outcomes"
+prices = { job_start = 20000, job_sustained = 10000 }
+caps = { per_person = 1000000, contract = 100000000 }
+provider = { per_cohort = 100000, per_participant = 10000, per_week = 500 }
+
+[design]
+replications = 3
+seed = 1
+"""
+
+
+@pytest.fixture
+def deterministic(tmp_path):
+    """Ten people, all through a 4-week course and 12 weeks of work training into a job they
+    never lose: every outcome and cost is known by hand."""
+    (tmp_path / "det_pathway.toml").write_text(PATHWAY)
+    path = tmp_path / "det.toml"
+    path.write_text(SCENARIO)
+    return path
+
+
+def test_investor_breakeven_price_matches_hand_calculation(deterministic):
+    # Costs: 100 000 per kull + 10 x 10 000 per participant + 500 x 10 people x 16 programme weeks
+    # = 280 000. Every one of the 10 gets a job start (20 000) and a sustained job (p) within the
+    # term and no cap binds, so the investor gets 10 x (20 000 + p) back. IRR = 0 exactly when
+    # money back = money in: p = 280 000 / 10 - 20 000 = 8 000.
+    b = breakeven(deterministic, "investor", "contract.prices.job_sustained", replications=3,
+                  points=5, low=0, high=20000, bootstrap=100)
+    assert b.value == pytest.approx(8000, abs=0.5)
+    # nothing is random, so resampling replications cannot move it
+    assert b.ci_low == pytest.approx(8000, abs=0.5) and b.ci_high == pytest.approx(8000, abs=0.5)
+    # the grid is monotone: more per outcome, higher IRR
+    assert np.all(np.diff(b.grid["mean"]) > 0)
+
+
+def test_investor_breakeven_on_npv_target_and_integer_key(deterministic):
+    # NPV break-even on the number of people: 100 000 per kull is fixed; each person brings
+    # 30 000 of payments and costs 10 000 + 16 x 500 = 18 000, so undiscounted the investor breaks
+    # even at 100 000 / 12 000 = 8.33 people; payments come months after the costs, so discounting
+    # moves it up a little, never down. People come whole: the answer is a step in [8.33, 10].
+    b = breakeven(deterministic, "investor", "world.cohorts[0].size", metric="npv",
+                  replications=2, points=5, low=2, high=18, bootstrap=0)
+    assert 100000 / 12000 <= b.value <= 10
+    at = {n: replicate(scenario_with(deterministic, {"world.cohorts[0].size": n}), 1)
+          for n in (int(np.floor(b.value)), int(np.ceil(b.value)))}
+    assert at[int(np.floor(b.value))]["investor_npv"].iloc[0] < 0 < at[int(np.ceil(b.value))][
+        "investor_npv"].iloc[0]
+
+
+def test_commissioner_breakeven_balances_payments_and_savings(deterministic):
+    # in the deterministic case the control arm never finds work, so the public saves benefits
+    # and gains taxes; the break-even price is where the outcome payments eat exactly that
+    b = breakeven(deterministic, "commissioner", "contract.prices.job_sustained", replications=4,
+                  points=4, low=0, high=3_000_000, bootstrap=50)
+    assert np.isfinite(b.value)
+    # check by an independent route: run the scenario at the break-even price and read the
+    # contracts layer's own net public balance (NPV, after outcome payments)
+    runs = replicate(scenario_with(deterministic, {"contract.prices.job_sustained": b.value}), 4)
+    assert runs["fiscal_npv_total"].mean() == pytest.approx(0, abs=1.0)
+    assert b.ci_low <= b.value <= b.ci_high
+    # and a price 10 % lower leaves the public better off
+    lower = replicate(scenario_with(deterministic, {"contract.prices.job_sustained": 0.9 * b.value}), 4)
+    assert lower["fiscal_npv_total"].mean() > 0
+
+
+def test_find_breakeven_on_a_linear_function_recovers_root_and_ci():
+    # y_r(v) = v - 3 + e_r with e_r fixed per replication (common random numbers): the mean
+    # crosses 0 at 3 + mean(e); the bootstrap CI is the CI of -mean(e), about +-1.96 sd/sqrt(n)
+    e = np.random.default_rng(4).normal(0, 1, 400)
+    res = find_breakeven(lambda v: v - 3 + e, 0, 10, points=5, bootstrap=400,
+                         rng=np.random.default_rng(1))
+    assert res["value"] == pytest.approx(3 - e.mean(), abs=1e-6)
+    half = 1.96 * e.std(ddof=1) / np.sqrt(len(e))
+    assert res["ci_high"] - res["ci_low"] == pytest.approx(2 * half, rel=0.2)
+
+
+def test_cli_breakeven_and_bad_key(deterministic):
+    r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "investor", "--vary",
+                                  "contract.prices.job_sustained", "--low", "0", "--high", "20000",
+                                  "--points", "3", "--runs", "2", "--bootstrap", "10"])
+    assert r.exit_code == 0, r.output
+    assert "Break-even for the investor" in r.output and "= 8 000 " in r.output
+    r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "investor", "--vary",
+                                  "contract.prices.job_sustaind", "--runs", "2"])
+    assert r.exit_code == 2
+    assert "job_sustaind" in r.output and "job_sustained" in r.output

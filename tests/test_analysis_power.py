@@ -1,0 +1,72 @@
+"""Pilot power against closed-form binomial calculations done by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from experiments.analysis.power import (
+    n_exact,
+    n_normal,
+    power_benchmark,
+    power_exact,
+    power_normal,
+    power_simulated,
+)
+from experiments.cli import main
+
+
+def test_fisher_power_of_five_per_arm_matches_hand_enumeration():
+    # With 5 per arm, Fisher's exact test (two-sided, 5 %) rejects only at 5/5 vs 0/5
+    # (p = 2/252), 5/5 vs 1/5 and 4/5 vs 0/5 (p = 10/210 each), and their mirror images: every
+    # other split has p > 0.05 (e.g. 4/5 vs 1/5: p = 52/252). So the power is a sum of binomial
+    # terms, written out here.
+    pt, pc = 0.8, 0.4
+    qt, qc = 1 - pt, 1 - pc
+    up = pt**5 * qc**5 + pt**5 * 5 * pc * qc**4 + 5 * pt**4 * qt * qc**5
+    down = qt**5 * pc**5 + qt**5 * 5 * qc * pc**4 + 5 * qt**4 * pt * pc**5
+    assert power_exact(5, 5, pt, pc, test="fisher") == pytest.approx(up + down, rel=1e-12)
+
+
+def test_fisher_size_never_exceeds_alpha():
+    for n in (3, 5, 12):
+        for p in (0.1, 0.5, 0.9):
+            assert power_exact(n, n, p, p, test="fisher") <= 0.05 + 1e-12
+
+
+def test_baerum_five_without_control_group():
+    # Five participants, no control group, benchmark rate 0.47 (introduction-programme leavers in
+    # work a year later): P(X = 5 | 0.47) = 0.47^5 = 0.0229 <= 0.025 but P(X >= 4) = 0.0229 +
+    # 5 * 0.47^4 * 0.53 = 0.155, so only 5 of 5 is significant; if the true rate were 0.8 the
+    # pilot would show it with probability 0.8^5 = 0.328.
+    b = power_benchmark(5, 0.8, 0.47, alpha=0.025)
+    assert b.critical == 5
+    assert b.size == pytest.approx(0.47**5)
+    assert b.power == pytest.approx(0.8**5)
+    # against a benchmark of 0.65 (in work or education), nothing out of 5 is significant
+    assert power_benchmark(5, 0.95, 0.65, alpha=0.025).critical is None
+
+
+def test_sample_size_matches_textbook_normal_formula():
+    # 0.6 vs 0.4, alpha 5 % two-sided, 80 % power: (1.96 sqrt(2 * .5 * .5) + 0.8416 sqrt(.24 +
+    # .24))^2 / 0.2^2 = (1.3859 + 0.5831)^2 / 0.04 = 96.9 -> 97 per arm (the usual table value)
+    assert n_normal(0.6, 0.4) == 97
+    assert power_normal(97, 97, 0.6, 0.4) == pytest.approx(0.80, abs=0.01)
+    # the exact binomial answer for the z-test agrees within a few people
+    assert abs(n_exact(0.6, 0.4) - 97) <= 5
+
+
+def test_simulated_power_agrees_with_exact_enumeration():
+    exact = power_exact(40, 40, 0.55, 0.3, test="z")
+    sim, se = power_simulated(40, 40, 0.55, 0.3, np.random.default_rng(3), pilots=40000)
+    assert abs(sim - exact) < 4 * se
+
+
+def test_cli_pilot_size_with_given_rates():
+    r = CliRunner().invoke(main, ["pilot-size", "--n", "5", "--p-treatment", "0.8",
+                                  "--p-control", "0.4"])
+    assert r.exit_code == 0, r.output
+    assert "Pilot of 5" in r.output
+    assert "People per arm for 80% power" in r.output
+    assert "5 or more of 5" in r.output

@@ -1,0 +1,118 @@
+"""The HTML report: content, self-containedness, rebuilding the scenario, and a real browser."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from experiments.analysis.common import scenario_from_results
+from experiments.batch import run_batch
+from experiments.cli import main
+from experiments.report import gather, render_html, write_report
+from experiments.scenario import default_scenario_path, load_scenario
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A small results directory of the default scenario, with a tornado table beside it."""
+    out = tmp_path_factory.mktemp("report") / "res"
+    run_batch(load_scenario(None, ["design.replications=12"]), out, progress=False)
+    (out / "analysis").mkdir()
+    pd.DataFrame({"parameter": ["contract.prices.job_sustained", "contract.provider.per_week"],
+                  "low": [60000, 640], "high": [120000, 960], "y_low": [-2e5, 1e4],
+                  "y_high": [2e5, -5e4], "y_base": [0.0, 0.0], "output": "investor_npv"}
+                 ).to_csv(out / "analysis" / "sensitivity_oat.csv", index=False)
+    return out
+
+
+def test_gather_resimulates_the_stored_replications(results):
+    data = gather(results)
+    assert data.scenario is not None and not data.notes
+    assert set(data.in_work["arm"]) == {"treatment", "control"}
+    assert data.in_work["replication"].nunique() == 12
+    # at entry everybody in the programme arm is in the first stage, nobody in work
+    first = data.in_work[(data.in_work["month"] == 0) & (data.in_work["arm"] == "treatment")]
+    assert (first["share"] == 0).all()
+    # every referred person reaches the entry stage, in every replication
+    entry = data.scenario.world.pathway.pathway.entry
+    reach = data.reach[data.reach["stage"] == entry]
+    assert (reach["people"] == data.scenario.world.size).all()
+
+
+def test_html_is_self_contained_with_all_figures(results):
+    html = render_html(gather(results), "nb", str(results))
+    assert html.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)  # nothing to fetch
+    assert "<script" not in html
+    # funnel, in work, payments, IRR, cashflows, public budgets, tornado
+    assert html.count('src="data:image/png;base64,') == 7
+    for word in ("Sammendrag", "Forbehold", "Andel i arbeid", "kommune", "investor", "utbetalinger"):
+        assert word.lower() in html.lower(), word
+    assert "Summary" not in html
+
+
+def test_english_report_and_cli(results, tmp_path):
+    out = tmp_path / "r.html"
+    r = CliRunner().invoke(main, ["report", str(results), "--lang", "en", "--out", str(out),
+                                  "--timeseries-runs", "5"])
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    assert "Summary" in text and "Share in work by month since entry" in text
+    assert "probability of loss" in text
+
+
+def test_scenario_is_rebuilt_when_its_file_is_gone(tmp_path):
+    src = tmp_path / "mine.toml"
+    shutil.copy(default_scenario_path(), src)
+    sc = load_scenario(src, ["design.replications=3"])
+    run_batch(sc, tmp_path / "res", progress=False)
+    src.unlink()
+    rebuilt = scenario_from_results(tmp_path / "res")
+    assert rebuilt.world == sc.world
+    assert rebuilt.terms == sc.terms
+    assert rebuilt.design.seed == sc.design.seed
+
+
+def test_report_of_a_directory_without_results_is_a_clear_error(tmp_path):
+    r = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "runs" in r.output and "Traceback" not in r.output
+
+
+def _chromium(page: Path, shot: Path, profile: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+         "--window-size=1100,2400", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
+def test_report_opens_in_headless_chromium_without_console_errors(results, tmp_path):
+    page = write_report(results, tmp_path / "report.html", lang="nb", ts_runs=6)
+    shot = tmp_path / "shot.png"
+    run = _chromium(page, shot, tmp_path / "profile")
+    assert run.returncode == 0, run.stderr[-2000:]
+    console = [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []
+    # the screenshot shows the page: a real PNG, not blank
+    from PIL import Image
+
+    img = Image.open(shot).convert("L")
+    assert img.size == (1100, 2400)
+    lo, hi = img.getextrema()
+    assert hi - lo > 100
+    # and the check above can fail: a page with a console error is caught the same way
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><script>console.error('boom')</script></body></html>")
+    run = _chromium(bad, tmp_path / "bad.png", tmp_path / "profile2")
+    assert any(":CONSOLE" in line and "boom" in line for line in run.stderr.splitlines())
