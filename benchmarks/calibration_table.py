@@ -71,6 +71,11 @@ def main() -> None:
     rows.append(_row("business as usual, group R", "47 % employed a year after (2021 leavers)",
                      "SSB", "control arm: employed at week 52 (SSB's status definition)", s,
                      spread=False))
+    s = cal.replicate(cal.bau_world("R", horizon_weeks=265),
+                      lambda t: cal.bau_employed_at(t, "R", at_weeks=260),
+                      max(1, args.reps // 100), args.seed)
+    rows.append(_row("business as usual, group R", "long run ~43 % employed", "SSB",
+                     "control arm: employed at week 260", s, spread=False))
     print("\n".join(rows))
     print(f"\n{args.reps} replications per pathway (business as usual: {max(1, args.reps // 100)} x "
           f"4000 people per group), seed {args.seed}, {time.perf_counter() - t0:.0f} s")

@@ -23,8 +23,10 @@ docs/pathways.md, so the table and the tests measure the same thing.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -271,3 +273,56 @@ def test_calibration_holds_with_many_replications(world, measure, low, high):
     est = replicate(world(), measure, reps=2000, root=ROOT_SEED + 1)
     assert est.half_width < 0.012
     assert low <= est.mean <= high
+
+
+# --------------------------------------------------------------------------------------------
+# Every built-in runs, and every number in it says where it comes from
+# --------------------------------------------------------------------------------------------
+
+PATHWAY_DIR = Path(__file__).parents[1] / "sim" / "pathways"
+TYPICAL = {  # a cohort like the one each source describes (see the header of each file)
+    "baerum_pilot": Cohort(name="pilot", start_week=0, size=5, groups={"D": 0.8, "C": 0.2}),
+    "enkla_jobb": Cohort(name="stream", start_week=0, size=30, groups={"A": 0.5, "C": 0.5},
+                         arrival="poisson", rate_per_week=1.0),
+    "fjell_project_jobs": Cohort(name="2017", start_week=0, size=10, groups={"R": 1.0}),
+    "gloppen": Cohort(name="class", start_week=0, size=13, groups={"R": 0.5, "C": 0.5}),
+    "kongsberg_kull": Cohort(name="kull", start_week=0, size=14, groups={"A": 0.5, "C": 0.5},
+                             repeats=2, repeat_every_weeks=26),
+    "lyngdal_en_av_mange": Cohort(name="intake", start_week=0, size=10, groups={"A": 0.5, "B": 0.5},
+                                  repeats=4, repeat_every_weeks=26),
+}
+
+
+def test_every_built_in_has_a_typical_cohort_here():
+    assert set(TYPICAL) == {p.stem for p in PATHWAY_DIR.glob("*.toml")}
+
+
+@pytest.mark.parametrize("name", sorted(TYPICAL))
+def test_every_built_in_runs_its_typical_cohort_and_conserves_people(name):
+    cohort = TYPICAL[name]
+    world = World(pathway=load_pathway(name), cohorts=[cohort], horizon_weeks=260)
+    for rep in range(3):
+        t = simulate(world, replication_seed(ROOT_SEED, rep))
+        persons = t.persons.to_pandas()
+        assert (persons.groupby("arm").size() == cohort.size * cohort.repeats).all()
+        sp = t.spells.to_pandas()
+        # every person's time is accounted for up to the horizon, in both arms
+        assert sp.groupby(["arm", "person_id"])["end"].max().eq(260).all()
+        ev = t.events.to_pandas()
+        visited = set(ev.loc[ev["arm"] == "treatment", "stage"].dropna())
+        assert load_pathway(name).pathway.entry in visited
+
+
+@pytest.mark.parametrize("path", sorted(PATHWAY_DIR.glob("*.toml")), ids=lambda p: p.stem)
+def test_every_number_in_a_built_in_has_a_source_or_says_assumption(path):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    missing = []
+    for i, line in enumerate(lines):
+        code, _, comment = line.partition("#")
+        if not re.search(r"=\s*-?\d", code):
+            continue
+        if not comment and i > 0 and lines[i - 1].lstrip().startswith("#"):
+            comment = lines[i - 1]  # a comment line just above an entry of a list
+        if not re.search(r"source|assumption|calibrated", comment):
+            missing.append(f"line {i + 1}: {line.strip()}")
+    assert not missing, "\n".join(missing)

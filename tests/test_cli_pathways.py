@@ -106,3 +106,16 @@ def test_duration_descriptions_give_the_mean():
     assert describe_duration(Triangular(dist="triangular", low=12, mode=26, high=52)).endswith(
         "mean 30 weeks")  # (12 + 26 + 52) / 3
     assert describe_duration(Uniform(dist="uniform", low=2, high=8)).endswith("mean 5 weeks")
+
+
+def test_the_example_in_the_docs_is_a_valid_pathway_that_runs(tmp_path):
+    doc = (Path(__file__).parents[1] / "docs" / "pathways.md").read_text(encoding="utf-8")
+    example = doc.split("### A complete small example", 1)[1].split("```toml", 1)[1].split("```", 1)[0]
+    path = tmp_path / "my_kull.toml"
+    path.write_text(example, encoding="utf-8")
+    r = _invoke("show", str(path))
+    assert r.exit_code == 0, r.output
+    assert "placements: 6 slots" in r.output
+    assert "triangular 8-20 weeks, mode 12, mean 13.3 weeks" in r.output  # (8 + 12 + 20) / 3
+    assert "35 % -> job; group x D 1.3" in r.output
+    assert "50 % -> no_job (next)" in r.output  # 1 - 0.15 - 0.35
