@@ -62,7 +62,8 @@ def _exit_line(e) -> str:
         parts.append("group x " + ", ".join(f"{g} {_num(m)}" for g, m in sorted(mult.items())))
     logistic = getattr(e, "logistic", None)
     if logistic:
-        parts.append("log-odds " + ", ".join(f"{k} {b:+.3g}" for k, b in logistic.items()))
+        parts.append("log-odds per unit of " + ", ".join(f"{k} {b:+.3g}" for k, b in logistic.items())
+                     + " (p is for the reference person)")
     limit = getattr(e, "limit", None)
     if limit is not None:
         parts.append(f"at most {limit} time{'s' if limit != 1 else ''}, then -> {e.otherwise}")
@@ -159,7 +160,10 @@ def outline(pw: Pathway) -> str:
                 lines.append(f"{INDENT}  {_exit_line(e)}")
             if st.next is not None:
                 rest = 1 - sum(e.p for e in st.exits)
-                lines.append(f"{INDENT}  {_pct(max(rest, 0.0))} -> {st.next} (next)")
+                varies = any(getattr(e, "group_multiplier", None) or getattr(e, "logistic", None)
+                             for e in st.exits)
+                note = "next: everyone who takes no exit" if varies else "next"
+                lines.append(f"{INDENT}  {_pct(max(rest, 0.0))} -> {st.next} ({note})")
     if ends:
         lines += ["", "Ends"] + ends
     return "\n".join(lines)

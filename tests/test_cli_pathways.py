@@ -118,4 +118,55 @@ def test_the_example_in_the_docs_is_a_valid_pathway_that_runs(tmp_path):
     assert "placements: 6 slots" in r.output
     assert "triangular 8-20 weeks, mode 12, mean 13.3 weeks" in r.output  # (8 + 12 + 20) / 3
     assert "35 % -> job; group x D 1.3" in r.output
-    assert "50 % -> no_job (next)" in r.output  # 1 - 0.15 - 0.35
+    assert "50 % -> no_job (next" in r.output  # 1 - 0.15 - 0.35 (for people outside group D)
+
+
+def test_show_explains_person_dependent_exits():
+    r = _invoke("show", "baerum_pilot")
+    assert r.exit_code == 0, r.output
+    line = next(x for x in r.output.splitlines() if "-> not_selected" in x)
+    assert "norwegian -2" in line and "reference person" in line
+
+
+def test_a_user_can_copy_change_and_run_a_pathway_without_python(tmp_path):
+    text = (PATHWAYS / "gloppen.toml").read_text(encoding="utf-8")
+    (tmp_path / "our_class.toml").write_text(
+        text.replace('name = "gloppen"', 'name = "our_class"').replace("slots = 12", "slots = 8"),
+        encoding="utf-8")
+    scenario = tmp_path / "our_scenario.toml"
+    scenario.write_text("""
+[scenario]
+name = "our_class"
+title = "Our own Gloppen-style class"
+currency = "NOK"
+price_year = 2025
+G = 130160
+discount_rate = 0.04
+
+[world]
+horizon_weeks = 104
+counterfactual = { mode = "parallel" }
+
+[[world.cohorts]]
+name = "class"
+start_week = 0
+size = 10
+groups = { R = 1.0 }
+
+[pathway]
+template = "our_class.toml"
+
+[contract]
+template = "kongsberg_outcomes"
+
+[design]
+replications = 3
+seed = 1
+""", encoding="utf-8")
+    r = CliRunner().invoke(main, ["validate", str(scenario)])
+    assert r.exit_code == 0, r.output
+    assert "our_class" in r.output
+    r = CliRunner().invoke(main, ["run", str(scenario), "--workers", "1", "--quiet",
+                                  "--out", str(tmp_path / "res")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "res" / "manifest.json").exists()
