@@ -52,7 +52,7 @@ FISCAL = pa.schema(
 )
 """Public budget flows by arm (treatment, control, difference = treatment - scaled control), party,
 month and item (benefits, income_tax, employer_contributions, integration_grant, wage_cost,
-wage_subsidy, contract; earnings to party ``participants``)."""
+wage_subsidy, programme_costs, contract; earnings to party ``participants``)."""
 
 G_DEFAULT = 130160.0  # source: NAV, grunnbeløp from 1 May 2025
 
@@ -87,6 +87,14 @@ def provider_costs(terms: Terms, persons: pd.DataFrame, spells: pd.DataFrame,
     if p.per_week and len(prog):
         weeks = spread_over_months(prog["start"].to_numpy(), prog["end"].to_numpy(), n_months)
         costs += p.per_week * fx * weeks.sum(axis=0)
+    if p.pathway_costs and "cost_payer" in spells:
+        own = spells[(spells["arm"] == "treatment") & (spells["cost_payer"] == "provider")]
+        if len(own):
+            weeks = spread_over_months(own["start"].to_numpy(), own["end"].to_numpy(), n_months)
+            per_week = pd.to_numeric(own.get("cost_per_week"), errors="coerce").fillna(0).to_numpy(float)
+            costs += per_week @ weeks
+            once = pd.to_numeric(own.get("cost_once"), errors="coerce").fillna(0).to_numpy(float)
+            np.add.at(costs, np.minimum(month_of(own["start"].to_numpy()), n_months - 1), once)
     return costs
 
 
@@ -291,7 +299,7 @@ def _fiscal_kpis(fiscal: pd.DataFrame, n_months: int, rate: float, G: float, n_t
     out["fiscal_npv_total"] = npv(total, rate)
     out["fiscal_net_total"] = float(total.sum())
     for item in ("benefits", "income_tax", "employer_contributions", "integration_grant",
-                 "wage_cost", "wage_subsidy", "contract"):
+                 "wage_cost", "wage_subsidy", "programme_costs", "contract"):
         out[f"fiscal_{item}"] = float(fis.series(diff, n_months, item=item, party=public).sum())
     out["benefits_saved_g"] = out["fiscal_benefits"] / G
     out["earnings_gain"] = float(fis.series(diff, n_months, item="earnings").sum())

@@ -11,7 +11,11 @@ too) this integrates over the spells:
 * the **integration grant** the state pays the kommune per settled refugee (state negative,
   kommune positive) while the person has not moved away;
 * **wage costs** of positions created for the programme (project positions) and **wage subsidies**
-  (lønnstilskudd), when the spells say so.
+  (lønnstilskudd), from the spells' ``wage_payer``, ``subsidy_payer`` and ``subsidy_share``;
+* **programme costs** the pathway charges to a public party (spells' ``cost_once``,
+  ``cost_per_week``, ``cost_payer``).
+
+NAV counts as the state. Columns a table lacks are skipped (older tables, observed data).
 
 The contract's own flows (outcome payments, coupons, guarantees, bridge funding) are added by
 :mod:`contracts.evaluate`. The **difference** arm is treatment minus control, the control scaled
@@ -28,12 +32,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.periods import WEEKS_PER_MONTH, spread_over_months
+from contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
 from sim.specfile import load_spec
 
 FISCAL_COLUMNS = ["arm", "party", "month", "item", "amount"]
 PUBLIC_DEFAULT = ("kommune", "state")
-NOT_PUBLIC = {"none", "employer", "private", "participants", ""}
+NOT_PUBLIC = {"none", "employer", "private", "participants", "provider", "investor", ""}
+ALIASES = {"nav": "state"}
+"""NAV is the state's: its payments and receipts are the state's."""
 SUBSIDY_SHARE_COLUMNS = ("subsidy_share", "wage_subsidy_share", "wage_subsidy")
 SUBSIDY_PAYER_COLUMNS = ("subsidy_payer", "wage_subsidy_payer")
 WAGE_PAYER_COLUMNS = ("wage_payer", "employer")
@@ -126,12 +132,35 @@ def _accumulate(rows: list[dict], arm: str, party: str, item: str, monthly: np.n
 def _by_party(rows: list[dict], arm: str, item: str, parties: np.ndarray, annual: np.ndarray,
               weeks: np.ndarray, sign: float) -> None:
     """Add ``sign x annual x weeks / 52`` summed over spells, per party."""
+    parties = np.array([ALIASES.get(p, p) for p in parties], dtype=object)
     for party in pd.unique(parties):
         if party in NOT_PUBLIC and item != "earnings":
             continue
         mask = parties == party
         monthly = sign * (annual[mask] @ weeks[mask]) / 52.0
         _accumulate(rows, arm, str(party), item, monthly)
+
+
+def _programme_costs(rows: list[dict], arm: str, s: pd.DataFrame, weeks: np.ndarray) -> None:
+    """Stage costs the pathway charges to a public party (spells' ``cost_once`` at the spell's
+    start, ``cost_per_week`` while it lasts, paid by ``cost_payer``)."""
+    if "cost_payer" not in s:
+        return
+    payer = s["cost_payer"].fillna("none").astype(str).map(lambda p: ALIASES.get(p, p)).to_numpy()
+    per_week = pd.to_numeric(s.get("cost_per_week"), errors="coerce")
+    once = pd.to_numeric(s.get("cost_once"), errors="coerce")
+    n = weeks.shape[1]
+    for party in pd.unique(payer):
+        if party in NOT_PUBLIC:
+            continue
+        mask = payer == party
+        monthly = np.zeros(n)
+        if per_week is not None:
+            monthly += per_week.fillna(0).to_numpy(float)[mask] @ weeks[mask]
+        if once is not None:
+            m = np.clip(month_of(s["start"].to_numpy(float)[mask]), 0, n - 1)
+            np.add.at(monthly, m, once.fillna(0).to_numpy(float)[mask])
+        _accumulate(rows, arm, str(party), "programme_costs", -monthly)
 
 
 def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months: int,
@@ -184,6 +213,7 @@ def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months
             subsidy = np.where(employed, share * labour_cost, 0.0)
             _by_party(rows, arm, "wage_subsidy", sub_payer, subsidy, weeks, -1.0)
             _by_party(rows, arm, "wage_subsidy", wage_payer, subsidy, weeks, 1.0)
+        _programme_costs(rows, arm, s, weeks)
     _integration_grant(rows, persons, spells, n_months, params.integration_grant)
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "amount" else object) for c in FISCAL_COLUMNS})

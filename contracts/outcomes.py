@@ -8,6 +8,8 @@ saved).
 
 from __future__ import annotations
 
+import fnmatch
+
 import numpy as np
 import pandas as pd
 
@@ -49,9 +51,13 @@ def employment_runs(spells: pd.DataFrame, min_fte: float = 0.0) -> pd.DataFrame:
 
 
 def _jobs(spells: pd.DataFrame, o: JobStart | SustainedEmployment | InWorkAt) -> pd.DataFrame:
-    """The spells that count as work for metric ``o`` (all, less the excluded contracts)."""
+    """The spells that count as work for metric ``o`` (all, less excluded contracts and stages)."""
     if o.exclude_contracts and "contract" in spells:
-        return spells[~spells["contract"].isin(o.exclude_contracts)]
+        spells = spells[~spells["contract"].isin(o.exclude_contracts)]
+    if o.exclude_stages and "stage" in spells:
+        names = spells["stage"].dropna().unique()
+        excluded = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in o.exclude_stages)]
+        spells = spells[~spells["stage"].isin(excluded)]
     return spells
 
 

@@ -30,13 +30,15 @@ class JobStart(_Strict):
     """A person starts a job of at least ``min_fte`` within ``window_weeks`` of entry.
 
     Jobs whose ``contract`` is in ``exclude_contracts`` (e.g. ``"project"``: a programme's own
-    project positions) do not count, in this and the other employment metrics.
+    project positions) or whose pathway stage matches a pattern in ``exclude_stages`` (e.g.
+    ``"simple_job*"``) do not count, in this and the other employment metrics.
     """
 
     metric: Literal["job_start"]
     min_fte: float = Field(default=0.0, ge=0, le=1)
     window_weeks: float = Field(gt=0)
     exclude_contracts: list[str] = Field(default_factory=list)
+    exclude_stages: list[str] = Field(default_factory=list)
 
 
 class SustainedEmployment(_Strict):
@@ -54,6 +56,7 @@ class SustainedEmployment(_Strict):
     window_weeks: float = Field(gt=0)
     continuous: bool = True
     exclude_contracts: list[str] = Field(default_factory=list)
+    exclude_stages: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _fits(self) -> SustainedEmployment:
@@ -71,6 +74,7 @@ class InWorkAt(_Strict):
     at_week: float | None = Field(default=None, ge=0)
     min_fte: float = Field(default=0.0, ge=0, le=1)
     exclude_contracts: list[str] = Field(default_factory=list)
+    exclude_stages: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_date(self) -> InWorkAt:
@@ -245,11 +249,19 @@ class Caps(_Strict):
 
 class Provider(_Strict):
     """The service provider's delivery costs (funded by investors as they fall due) and its
-    performance fee (a share of each outcome payment, paid before investors)."""
+    performance fee (a share of each outcome payment, paid before investors).
+
+    The costs are the contract's own (``per_cohort``, ``per_participant``, ``per_week``), in the
+    contract's currency; with ``pathway_costs = true`` the stage costs a pathway charges to the
+    provider (spells' ``cost_once``/``cost_per_week`` with ``cost_payer = "provider"``, NOK) are
+    added.
+    """
 
     per_cohort: float = Field(default=0.0, ge=0, description="fixed cost per kull, at its start")
     per_participant: float = Field(default=0.0, ge=0, description="at entry")
     per_week: float = Field(default=0.0, ge=0, description="per participant-week in programme")
+    pathway_costs: bool = Field(
+        default=False, description="also fund the stage costs the pathway charges to the provider")
     performance_fee: float = Field(default=0.0, ge=0, le=1, description="share of payments")
 
 

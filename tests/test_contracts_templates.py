@@ -301,13 +301,14 @@ def test_fjell_outcomes_by_hand_kommune_pays_state_saves():
 
 
 def test_baerum_outcomes_by_hand():
-    spells = [spell(0, "employed", 0, 26, contract="temporary", annual_wage=400_000),
+    spells = [spell(0, "employed", 0, 26, stage="temporary_employment", contract="temporary",
+                    annual_wage=460_000, wage_payer="kommune", subsidy_payer="nav", subsidy_share=0.4),
               spell(0, "not_employed", 26, 40),
               spell(0, "employed", 40, 156, annual_wage=400_000)]
     ev = run("baerum_pilot_outcomes", [person(0)], spells)
-    # six months in the pilot job: week 26 = month 6 -> 9 -> 11 (40 000); in work at week 52 =
-    # month 12 -> 15 -> 17 (60 000)
-    assert by_month(ev, "investor", "outcome_payment") == approx_dict({11: 40_000, 17: 60_000})
+    # in work at week 52 = month 12 -> 15 -> 17 (60 000); the pilot job does not count towards six
+    # months in work: from week 40, reached week 66 = month 15 -> 18 -> 20 (40 000)
+    assert by_month(ev, "investor", "outcome_payment") == approx_dict({17: 60_000, 20: 40_000})
 
 
 def test_lyngdal_outcomes_by_hand():
@@ -318,7 +319,8 @@ def test_lyngdal_outcomes_by_hand():
 
 
 def test_enkla_jobb_outcomes_by_hand():
-    spells = [spell(0, "employed", 0, 52, contract="project", annual_wage=350_000),
+    spells = [spell(0, "employed", 0, 52, stage="simple_job_year1", contract="temporary",
+                    annual_wage=350_000, wage_payer="kommune", subsidy_payer="nav", subsidy_share=0.8),
               spell(0, "employed", 52, 156, annual_wage=400_000)]
     ev = run("enkla_jobb_outcomes", [person(0)], spells)
     # the simple job does not count: job start week 52 = month 12 -> 15 -> 17; week 78 = 18 -> 23
