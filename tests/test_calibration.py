@@ -93,7 +93,10 @@ def bau_world(group: str, size: int = 4000, horizon_weeks: float = 60) -> World:
 
 def _events(t: Tables, arm: str = "treatment") -> pd.DataFrame:
     ev = t.events.to_pandas()
-    return ev[ev["arm"] == arm].reset_index(drop=True)  # recorded in time order per person
+    ev = ev[ev["arm"] == arm]
+    # per person in time order; a stable sort keeps the recorded order of same-time events
+    # (e.g. 'completed' a stage, then 'exited' at the exit stage it led to)
+    return ev.sort_values(["person_id", "time"], kind="stable").reset_index(drop=True)
 
 
 def employed_at(t: Tables, when: pd.Series, arm: str = "treatment") -> pd.Series:
