@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from importlib.metadata import version
 from pathlib import Path
@@ -85,6 +85,7 @@ def run_batch(
     progress: bool | None = None,
     command: str = "",
     tables: Sequence[str] = (),
+    task_fn: Callable[[Job], dict] = run_job,
 ) -> ResultStore:
     """Run all replications of every design point of ``scenario`` into ``out``; resumes what an
     earlier run of the same experiment left undone (``chunk`` is then the earlier run's).
@@ -92,6 +93,7 @@ def run_batch(
     ``chunk``: replications per task (default: about :data:`TASK_SECONDS` of work).
     ``tables``: record tables to store besides ``runs`` and ``cashflows`` (persons, events, spells).
     ``progress``: a progress bar on stderr (default: when stderr is a terminal).
+    ``task_fn``: what runs one :class:`Job` (a seam for benchmarks of the machinery itself).
     """
     exp = as_experiment(scenario)
     executor = executor or SerialExecutor()
@@ -144,7 +146,7 @@ def run_batch(
         if bar is not None:
             label = base.info.name + (f" ({npoints} design points)" if exp.is_sweep else "")
             handle = bar.add_task(label, total=total, completed=total - sum(t.size for t in todo))
-        for job, result in executor.map_unordered(run_job, jobs()):
+        for job, result in executor.map_unordered(task_fn, jobs()):
             store.write_task(job.task.point, job.task.name, result)
             if bar is not None:
                 bar.advance(handle, job.task.size)

@@ -1,0 +1,152 @@
+"""Executors: speed-up over serial, and peak memory of long batches.
+
+Speed-up (``--speedup``): the same batch (the built-in default scenario, ``--runs`` replications,
+one chunk size for all) run serially, on local processes and on a Dask LocalCluster, each into its
+own results directory; wall time of ``run_batch``. The LocalCluster's start-up is timed apart: it is
+paid once per session, not per batch. Results of all three are checked to be equal.
+
+Peak memory (``--memory``): peak resident memory of the process that runs the batch (it receives
+every row and writes the files) and of its largest worker, for 10 000 and 100 000 replications,
+each in a fresh interpreter. The flat-memory property belongs to the machinery (executor, bounded
+in-flight tasks, streaming store), so the memory run replays one real replication's tables for every
+replication (the rows are real; only the simulation is not redone) through the real ``run_batch``,
+process executor and Parquet store: 100 000 real replications would take about an hour on this
+2-core machine. ``--memory-real N`` runs N real replications of a tiny world instead.
+
+    python benchmarks/bench_executors.py --speedup --runs 240
+    python benchmarks/bench_executors.py --memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from experiments.batch import choose_chunk, run_batch
+from experiments.executors import ProcessExecutor, SerialExecutor
+from experiments.runner import Job, run_task
+from experiments.scenario import Experiment, load_experiment
+
+TINY = ["world.cohorts[0].size=1", "world.horizon_weeks=8", "world.counterfactual.mode='none'"]
+
+_REPLAY: dict[str, pa.Table] | None = None
+
+
+def replay_job(job: Job) -> dict[str, pa.Table]:
+    """One real replication's tables, relabelled for every replication of the job."""
+    global _REPLAY
+    if _REPLAY is None:
+        _REPLAY = run_task(job.scenario, type(job.task)(0, 0, 1), job.params, job.param_fields, job.tables)
+    out = {}
+    for name, table in _REPLAY.items():
+        parts = []
+        for rep in range(job.task.start, job.task.stop):
+            col = pa.array([rep] * table.num_rows, type=pa.int32())
+            parts.append(table.set_column(table.schema.get_field_index("replication"), "replication", col))
+        out[name] = pa.concat_tables(parts)
+    return out
+
+
+def load(out: Path, ds: str) -> pd.DataFrame:
+    df = pd.read_parquet(out / ds)
+    df["point"] = df["point"].astype(int)
+    keys = [c for c in ("point", "replication", "party", "month", "item") if c in df]
+    return df.sort_values(keys).reset_index(drop=True)
+
+
+def speedup(runs: int, workers: int) -> dict:
+    from experiments.dask_executor import DaskExecutor
+
+    exp = load_experiment(None, [f"design.replications={runs}"], sweep=False)
+    chunk = choose_chunk(exp, workers)
+    res: dict = {"runs": runs, "workers": workers, "chunk": chunk, "cpus": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        t = time.perf_counter()
+        run_batch(exp, tmp / "serial", SerialExecutor(), chunk=chunk, progress=False)
+        res["serial_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        run_batch(exp, tmp / "procs", ProcessExecutor(workers), chunk=chunk, progress=False)
+        res["processes_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        dask = DaskExecutor("local", workers)
+        res["dask_startup_s"] = time.perf_counter() - t
+        try:
+            t = time.perf_counter()
+            run_batch(exp, tmp / "dask", dask, chunk=chunk, progress=False)
+            res["dask_s"] = time.perf_counter() - t
+        finally:
+            dask.close()
+        for name in ("procs", "dask"):
+            pd.testing.assert_frame_equal(load(tmp / "serial", "runs"), load(tmp / name, "runs"))
+    res["speedup_processes"] = res["serial_s"] / res["processes_s"]
+    res["speedup_dask"] = res["serial_s"] / res["dask_s"]
+    res["load_average"] = os.getloadavg()
+    return res
+
+
+def _memory_child(runs: int, real: bool, workers: int) -> None:
+    """Run one batch here and print peak RSS (MB) of this process and of the largest worker."""
+    exp: Experiment = load_experiment(None, [*TINY, f"design.replications={runs}"], sweep=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        chunk = 50 if real else 500
+        run_batch(exp, Path(tmp) / "out", ProcessExecutor(workers), chunk=chunk, progress=False,
+                  task_fn=run_task_job if real else replay_job)
+        rows = len(pd.read_parquet(Path(tmp) / "out" / "runs", columns=["replication"]))
+        wall = time.perf_counter() - t
+    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"runs": runs, "rows": rows, "real": real, "wall_s": wall,
+                      "parent_peak_mb": self_mb, "worker_peak_mb": child_mb}))
+
+
+def run_task_job(job: Job) -> dict[str, pa.Table]:
+    return run_task(job.scenario, job.task, job.params, job.param_fields, job.tables)
+
+
+def memory(sizes: list[int], real: bool, workers: int) -> list[dict]:
+    out = []
+    for n in sizes:
+        cmd = [sys.executable, __file__, "--memory-child", str(n), "--workers", str(workers)]
+        if real:
+            cmd.append("--real")
+        line = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        out.append(json.loads(line))
+        print(out[-1], flush=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--speedup", action="store_true")
+    ap.add_argument("--memory", action="store_true")
+    ap.add_argument("--memory-real", type=int, metavar="N", help="real replications, N and N/10")
+    ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--real", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--runs", type=int, default=240)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    if args.memory_child:
+        _memory_child(args.memory_child, args.real, args.workers)
+        return
+    if args.speedup:
+        print(json.dumps(speedup(args.runs, args.workers), indent=2), flush=True)
+    if args.memory:
+        memory([10_000, 100_000], real=False, workers=args.workers)
+    if args.memory_real:
+        memory([args.memory_real // 10, args.memory_real], real=True, workers=args.workers)
+
+
+if __name__ == "__main__":
+    main()

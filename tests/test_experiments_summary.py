@@ -1,0 +1,115 @@
+"""Summaries against hand-computed statistics, and the CLI from a sweep to its summary."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from test_experiments_scenario import write
+
+from experiments.batch import choose_chunk, run_batch
+from experiments.cli import main
+from experiments.scenario import load_experiment, load_scenario
+from experiments.summary import describe, kpi_table, render, wilson
+
+
+def test_describe_matches_hand_computed_t_interval_and_percentiles():
+    d = describe(np.array([1.0, 2, 3, 4, 5, np.nan]))  # NaN (an undefined IRR) is left out
+    assert d["n"] == 5 and d["mean"] == 3
+    # t(0.975, 4) = 2.776445; sd = sqrt(2.5); half width = 2.776445 * 1.581139 / sqrt(5) = 1.963243
+    assert d["ci_low"] == pytest.approx(3 - 1.963243, abs=1e-6)
+    assert d["ci_high"] == pytest.approx(3 + 1.963243, abs=1e-6)
+    # linear interpolation between order statistics: P5 = 1 + 0.05 * 4 = 1.2, P95 = 4.8
+    assert (d["p5"], d["p50"], d["p95"]) == pytest.approx((1.2, 3.0, 4.8))
+
+
+def test_indicators_get_wilson_intervals():
+    # Wilson 95 % for 3 of 10: (0.1078, 0.6032) (Newcombe 1998, table I method 3 gives 0.1078-0.6032)
+    lo, hi = wilson(3, 10)
+    assert (lo, hi) == pytest.approx((0.10779, 0.60323), abs=1e-4)
+    d = describe(np.array([1.0] * 3 + [0.0] * 7))
+    assert d["mean"] == pytest.approx(0.3)
+    assert (d["ci_low"], d["ci_high"]) == pytest.approx((lo, hi))
+    zero = describe(np.zeros(20))  # never a loss in 20 runs: still up to 16 % is plausible
+    assert zero["ci_low"] == pytest.approx(0, abs=1e-12)
+    assert zero["ci_high"] == pytest.approx(3.8415 / (20 + 3.8415), abs=1e-4)
+
+
+def test_kpi_table_per_design_point_with_parameters():
+    runs = pd.DataFrame({"point": [0, 0, 1, 1], "replication": [0, 1, 0, 1],
+                         "price": [10, 10, 20, 20], "investor_loss": [1.0, 0.0, 0.0, 0.0],
+                         "outcome_payments": [100.0, 300.0, 200.0, 400.0]})
+    t = kpi_table(runs, ["price"])
+    assert t.loc[(0, "outcome_payments"), "mean"] == 200
+    assert t.loc[(1, "outcome_payments"), "mean"] == 300
+    assert t.loc[(1, "investor_loss"), "price"] == 20
+    assert t.loc[(0, "investor_loss"), "mean"] == 0.5
+    assert "price" not in t.index.get_level_values("kpi")
+    md = render(t, "markdown").splitlines()
+    assert md[0].startswith("| point | kpi | price | label |") and len(md) == 2 + 4
+    text = render(t, "text")
+    assert "design point 0: price = 10" in text and "design point 1: price = 20" in text
+
+
+def test_choose_chunk_bounds():
+    exp = load_experiment(None, ["design.replications=10"], sweep=False)
+    assert choose_chunk(exp, workers=1, target=0.0) == 1
+    # a huge target is capped so that two workers still get two tasks each ... and a task never
+    # spans more than one design point's replications
+    assert choose_chunk(exp, workers=2, target=1e6) == 3
+    assert choose_chunk(exp, workers=1, target=1e6) == 5
+
+
+def test_cli_sweep_then_summary_in_every_format(tmp_path):
+    path = write(tmp_path, design='[design.levers]\n"contract.prices.job_start" = [30000, 60000]\n')
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--runs", "3", "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert "2 design points x 3 replications" in r.output
+    assert "ETA" not in r.output  # no progress bar when not a terminal
+
+    r = CliRunner().invoke(main, ["summary", str(out), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    loss = {row["point"]: row for row in rows if row["kpi"] == "investor_loss"}
+    assert set(loss) == {0, 1}
+    assert {loss[k]["contract.prices.job_start"] for k in loss} == {30000, 60000}
+    assert all(row["n"] == 3 for row in rows if row["kpi"] == "outcome_payments")
+
+    r = CliRunner().invoke(main, ["summary", str(out), "--format", "csv"])
+    csv = pd.read_csv(io.StringIO(r.output))
+    assert {"point", "kpi", "mean", "ci_low", "ci_high", "p5", "p50", "p95"} <= set(csv.columns)
+    r = CliRunner().invoke(main, ["summary", str(out), "--format", "markdown"])
+    assert r.output.startswith("| point | kpi |")
+    # the runs table holds the parameter; the payments at the higher price are never lower
+    runs = pd.read_parquet(out / "runs").sort_values(["replication", "contract.prices.job_start"])
+    pay = runs.pivot(index="replication", columns="contract.prices.job_start", values="outcome_payments")
+    assert (pay[60000] >= pay[30000]).all()
+
+
+def test_cli_sweep_without_a_design_is_refused(tmp_path):
+    r = CliRunner().invoke(main, ["sweep", str(write(tmp_path)), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "varies nothing" in r.output
+
+
+def test_cli_batch_stores_opt_in_tables_and_rejects_unknown_ones(tmp_path):
+    path = write(tmp_path)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["batch", str(path), "--out", str(out), "--runs", "2", "--workers", "1",
+                                  "--tables", "persons,spells", "-q"])
+    assert r.exit_code == 0, r.output
+    assert (out / "persons").is_dir() and (out / "spells").is_dir() and not (out / "events").exists()
+    persons = pd.read_parquet(out / "persons")
+    assert len(persons) == 2 * 2 * load_scenario(path).world.size  # replications x arms x people
+    r = CliRunner().invoke(main, ["batch", str(path), "--out", str(tmp_path / "x"), "--tables", "peeps"])
+    assert r.exit_code == 2 and "peeps" in r.output
+
+
+def test_progress_bar_runs_with_rate_and_eta(tmp_path, capsys):
+    sc = load_scenario(write(tmp_path), ["design.replications=2"])
+    run_batch(sc, tmp_path / "out", chunk=1, progress=True)  # must not fail when forced on
+    assert len(pd.read_parquet(tmp_path / "out" / "runs")) == 2
