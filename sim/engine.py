@@ -1,10 +1,14 @@
 """The discrete-event model: people walk a pathway's stage graph in SimPy, then the labour market.
 
-Each person is one SimPy process. A stage samples its duration once and yields one timeout (no
-polling); capacity is a ``simpy.Resource`` per declared capacity, so waiting for a placement slot
-or a mentor is a real queue. After the pathway the labour market is a renewal process (out of
-work / temporary job / permanent job) with group hazards, again one timeout per transition.
-Anything that would end after the horizon is recorded up to the horizon and not scheduled at all.
+Each person is one SimPy process. A stage samples its duration once (no polling); capacity is a
+``simpy.Resource`` per declared capacity, so waiting for a placement slot or a mentor is a real
+queue. People interact only through capacity, so a person's process keeps its own clock and
+touches the SimPy clock only around capacity stages (catch up, request, hold, release); every
+other stage, and the labour market after the pathway (a renewal process out of work / temporary
+job / permanent job with group hazards), is a sampled duration added to that clock. Anything that
+would end after the horizon is recorded up to the horizon and not scheduled at all.
+
+Rows are appended per person in time order, not globally in time order: sort by time if needed.
 
 The control arm runs in the same environment with its own random stream: the same people under
 business as usual (``parallel``), or the people randomised out of the programme (``rct``).
@@ -54,6 +58,9 @@ class _Stage:
     terminal: bool
     on_benefit: bool
     tail: tuple
+    head: tuple  # spell columns (state, stage, contract) of a stay in this stage
+    pay: tuple  # spell columns (fte, annual_wage)
+    enter_event: str  # "hired" for employment stages, else "entered"
 
 
 def _cumulate(ps: list[float], targets: list[str]) -> Thresholds:
@@ -65,6 +72,29 @@ def _cumulate(ps: list[float], targets: list[str]) -> Thresholds:
         acc += p
         cum.append((acc, to, i))
     return tuple(cum)
+
+
+def _sampler(dist) -> Callable[[np.random.Generator], float] | None:
+    """A fast closure drawing from ``dist`` (one Generator call, no attribute look-ups)."""
+    if dist is None:
+        return None
+    kind = dist.dist
+    if kind == "fixed":
+        value = float(dist.value)
+        return lambda rng: value
+    if kind == "exponential":
+        mean = float(dist.mean)
+        return lambda rng: rng.exponential(mean)
+    if kind == "triangular":
+        lo, mode, hi = float(dist.low), float(dist.mode), float(dist.high)
+        return lambda rng: rng.triangular(lo, mode, hi)
+    if kind == "uniform":
+        lo, hi = float(dist.low), float(dist.high)
+        return lambda rng: rng.uniform(lo, hi)
+    if kind == "gamma":
+        shape, scale = float(dist.shape), float(dist.scale)
+        return lambda rng: rng.gamma(shape, scale)
+    return dist.sample
 
 
 def _tail(st: Stage) -> tuple:
@@ -93,7 +123,7 @@ def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
             name=name,
             kind=st.kind,
             state="employed" if employed else "programme",
-            sample=st.duration.sample if st.duration is not None else None,
+            sample=_sampler(st.duration),
             exits=exits,
             personal=personal,
             limited={i: (e.limit, e.otherwise) for i, e in enumerate(st.exits) if e.limit is not None},
@@ -104,8 +134,30 @@ def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
             terminal=st.terminal,
             on_benefit=(benefit == "continues") if benefit is not None else not employed,
             tail=_tail(st),
+            head=("employed" if employed else "programme", name,
+                  st.employment.contract if st.employment else None),
+            pay=(st.employment.fte, st.employment.annual_wage) if st.employment else (0.0, 0.0),
+            enter_event="hired" if st.employment is not None else "entered",
         )
     return out
+
+
+_COMPILED: dict[tuple[int, tuple[str, ...]], tuple[Pathway, dict[str, _Stage]]] = {}
+
+
+def _compiled(pathway: Pathway, groups: tuple[str, ...]) -> dict[str, _Stage]:
+    """:func:`_compile`, remembered for the last few pathways (a Monte Carlo batch runs the same
+    world many times). Pathways are frozen, and the cache holds a reference to each, so an id is
+    never reused while its entry lives."""
+    key = (id(pathway), groups)
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is pathway:
+        return hit[1]
+    if len(_COMPILED) >= 16:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    compiled = _compile(pathway, list(groups))
+    _COMPILED[key] = (pathway, compiled)
+    return compiled
 
 
 def person_terms(p: Person) -> dict[str, float]:
@@ -139,7 +191,7 @@ class _Model:
         self.env = simpy.Environment()
         self.horizon = world.horizon_weeks
         self.rec = Recorder()
-        self.stages = _compile(world.pathway, list(world.groups))
+        self.stages = _compiled(world.pathway, tuple(world.groups))
         self.entry = world.pathway.pathway.entry
         self.resources = {
             name: simpy.Resource(self.env, capacity=c.slots)
@@ -149,62 +201,66 @@ class _Model:
         # people still waiting for capacity at the horizon: pid -> (stage, asked, [(res, req_t, granted)])
         self.waiting: dict[int, tuple[str, float, list]] = {}
 
-    def _event(self, arm: str, p: Person, stage: str | None, event: str) -> None:
-        self.rec.events.append((arm, p.person_id, self.env.now, stage, event))
-
     # -- processes ---------------------------------------------------------------------------
     def treatment(self, p: Person):
-        """One person's walk through the pathway, then the labour market."""
+        """One person's walk through the pathway, then the labour market.
+
+        The person keeps a local clock ``t`` and only synchronises with the SimPy clock around
+        stages that need capacity, the one place where people interact: a stage without capacity
+        is one sampled duration added to ``t``, with no event at all. So the events per person are
+        few (one per capacity request, one per capacity stage) and nobody ever polls.
+        """
         env, H, rng = self.env, self.horizon, self.streams.pathway
         spells, events, stages = self.rec.spells, self.rec.events, self.stages
         arm, pid = "treatment", p.person_id
-        bkind, bg = p.benefit_kind, p.benefit_g
-        if p.entry_week > 0:
-            yield env.timeout(p.entry_week)
-        events.append((arm, pid, env.now, None, "referred"))
+        bkind, bg, group = p.benefit_kind, p.benefit_g, p.group
+        on, off = (bkind, bg), ("none", 0.0)  # spell benefit columns on / off the benefit
+        resources, waiting, capacity = self.resources, self.waiting, self.rec.capacity
+        t = p.entry_week
+        events.append((arm, pid, t, None, "referred"))
         name = p.stage or self.entry
         taken: dict[tuple[str, int], int] | None = None  # how often a limited exit was taken
         while True:
             st = stages[name]
             if st.terminal:
-                tg = self.world.groups[p.group]
+                tg = self.world.groups[group]
                 if st.kind == "exit":
-                    events.append((arm, pid, env.now, name, "exited"))
+                    events.append((arm, pid, t, name, "exited"))
                     if st.outcome == "moved":
-                        events.append((arm, pid, env.now, name, "moved"))
-                        spells.append((arm, pid, "moved", name, None, env.now, H, 0.0, 0.0, "none",
-                                       0.0, *_NO_PAY))
+                        events.append((arm, pid, t, name, "moved"))
+                        spells.append((arm, pid, "moved", name, None, t, H, 0.0, 0.0, "none",
+                                       0.0) + _NO_PAY)
                         return
-                    yield from self.labour_market(arm, p, self.streams.labour_market, tg,
-                                                  tg.post_entry_rate)
+                    self.labour_market(arm, p, self.streams.labour_market, tg, tg.post_entry_rate, t)
                     return
                 # a terminal employment stage: keep this job in the labour market
-                events.append((arm, pid, env.now, name, "hired"))
-                yield from self.labour_market(arm, p, self.streams.labour_market, tg,
-                                              tg.post_entry_rate, stage=st)
+                events.append((arm, pid, t, name, "hired"))
+                self.labour_market(arm, p, self.streams.labour_market, tg, tg.post_entry_rate, t,
+                                   stage=st)
                 return
-            if st.resources:
-                asked = env.now
+            res = st.resources
+            if res:
+                if t > env.now:  # catch up with the shared clock before asking for a slot
+                    yield env.timeout(t - env.now)
                 held = []
-                for r in st.resources:
-                    t = env.now
-                    req = self.resources[r].request()
-                    held.append([r, req, t, None])
+                for r in res:
+                    req = resources[r].request()
+                    held.append([r, req, env.now, env.now])
                     if not req.triggered:
-                        if pid not in self.waiting:
-                            events.append((arm, pid, asked, name, "queued"))
-                        self.waiting[pid] = (name, asked, held)
+                        if pid not in waiting:
+                            events.append((arm, pid, t, name, "queued"))
+                        waiting[pid] = (name, t, held)
                         yield req
-                    held[-1][3] = env.now
-                if pid in self.waiting:
-                    del self.waiting[pid]
-                    spells.append((arm, pid, "waiting", name, None, asked, env.now, 0.0, 0.0, bkind,
-                                   bg, *_NO_PAY))
-            start = env.now
+                        held[-1][3] = env.now
+                if pid in waiting:
+                    del waiting[pid]
+                    spells.append((arm, pid, "waiting", name, None, t, env.now, 0.0, 0.0, bkind,
+                                   bg) + _NO_PAY)
+                    t = env.now
             d = st.sample(rng)
             u = rng.random()
             target = st.next
-            for threshold, to, i in (st.exits[p.group] if st.personal is None
+            for threshold, to, i in (st.exits[group] if st.personal is None
                                      else _personal_thresholds(st, p)):
                 if u < threshold:
                     target = to
@@ -217,49 +273,42 @@ class _Model:
                         else:
                             taken[(name, i)] = n + 1
                     break
-            job = st.job
-            events.append((arm, pid, start, name, "hired" if job is not None else "entered"))
-            end = start + d
-            on_b = st.on_benefit
-            if job is None:
-                spells.append((arm, pid, st.state, name, None, start, end if end < H else H, 0.0, 0.0,
-                               bkind if on_b else "none", bg if on_b else 0.0, *st.tail))
-            else:
-                spells.append((arm, pid, "employed", name, job.contract, start, end if end < H else H,
-                               job.fte, job.annual_wage, bkind if on_b else "none", bg if on_b else 0.0,
-                               *st.tail))
-            if st.resources:
-                for r, _, t, granted in held:
-                    self.rec.capacity.append((r, pid, t, granted, end, name))
+            events.append((arm, pid, t, name, st.enter_event))
+            end = t + d
+            spells.append((arm, pid) + st.head + (t, end if end < H else H) + st.pay
+                          + (on if st.on_benefit else off) + st.tail)
+            if res:
+                for r, _, asked, granted in held:
+                    capacity.append((r, pid, asked, granted, end, name))
             if end >= H:
                 return
-            yield env.timeout(d)
-            if st.resources:
+            if res:  # hold the slots on the shared clock, then hand them on
+                yield env.timeout(d)
                 for r, req, _, _ in held:
-                    self.resources[r].release(req)
-            left_job = job is not None and (target is None or stages[target].job is None)
-            events.append((arm, pid, end, name, "left_job" if left_job else "completed"))
+                    resources[r].release(req)
+            t = end
+            left_job = st.job is not None and (target is None or stages[target].job is None)
+            events.append((arm, pid, t, name, "left_job" if left_job else "completed"))
             name = target
 
-    def control(self, p: Person):
+    def control(self, p: Person) -> None:
         """The same person under business as usual: the group's hazard of entering work."""
-        if p.entry_week > 0:
-            yield self.env.timeout(p.entry_week)
-        self._event("control", p, None, "referred")
+        self.rec.events.append(("control", p.person_id, p.entry_week, None, "referred"))
         tg = self.world.groups[p.group]
         rate = tg.bau_entry_rate * self.world.counterfactual.entry_rate_multiplier
-        yield from self.labour_market("control", p, self.streams.counterfactual, tg, rate)
+        self.labour_market("control", p, self.streams.counterfactual, tg, rate, p.entry_week)
 
     def labour_market(self, arm: str, p: Person, rng: np.random.Generator, tg: TargetGroup,
-                      entry_rate: float, stage: _Stage | None = None):
-        """Out of work, in a temporary job or in a permanent job until the horizon.
+                      entry_rate: float, t: float, stage: _Stage | None = None) -> None:
+        """Out of work, in a temporary job or in a permanent job from week ``t`` to the horizon.
 
         Competing exponential hazards: out of work -> hired at ``entry_rate``; temporary ->
         permanent at the labour market's conversion rate; employed -> out of work at the group's
         job-loss rate (times the stage's ``job_loss_multiplier`` while in a pathway job and the
-        temporary multiplier in a temporary job). One timeout per change of state.
+        temporary multiplier in a temporary job). Nobody else is involved, so this needs no
+        simulation clock: it is a loop over sampled spell lengths, recorded as spells.
         """
-        env, H, lm = self.env, self.horizon, self.lm
+        H, lm = self.horizon, self.lm
         spells, events = self.rec.spells, self.rec.events
         pid, bkind, bg = p.person_id, p.benefit_kind, p.benefit_g
         if stage is not None:  # keep the pathway's job, with its funding (not its one-off cost)
@@ -270,7 +319,6 @@ class _Model:
         else:
             employed = False
         while True:
-            now = env.now
             if employed:
                 loss = tg.job_loss_rate * loss_mult
                 conv = 0.0
@@ -278,26 +326,27 @@ class _Model:
                     loss *= lm.temporary_loss_multiplier
                     conv = lm.conversion_rate
                 rate = loss + conv
-                d = rng.exponential(WEEKS_PER_YEAR / rate) if rate > 0 else math.inf
-                spells.append((arm, pid, "employed", name, contract, now, now + d if now + d < H else H,
-                               fte, wage, bkind if on_b else "none", bg if on_b else 0.0, *tail))
-                tail = tail if tail[4] == 0 else (*tail[:4], 0.0, *tail[5:])
+                end = t + rng.exponential(WEEKS_PER_YEAR / rate) if rate > 0 else math.inf
+                spells.append((arm, pid, "employed", name, contract, t, end if end < H else H,
+                               fte, wage, bkind if on_b else "none", bg if on_b else 0.0) + tail)
+                if tail[4]:
+                    tail = (*tail[:4], 0.0, *tail[5:])
             else:
-                d = rng.exponential(WEEKS_PER_YEAR / entry_rate) if entry_rate > 0 else math.inf
-                spells.append((arm, pid, "not_employed", None, None, now, now + d if now + d < H else H,
-                               0.0, 0.0, bkind, bg, *_NO_PAY))
-            if now + d >= H:
+                end = t + rng.exponential(WEEKS_PER_YEAR / entry_rate) if entry_rate > 0 else math.inf
+                spells.append((arm, pid, "not_employed", None, None, t, end if end < H else H,
+                               0.0, 0.0, bkind, bg) + _NO_PAY)
+            if end >= H:
                 return
-            yield env.timeout(d)
+            t = end
             if employed:
                 if conv > 0 and rng.random() * rate < conv:
-                    events.append((arm, pid, env.now, name, "made_permanent"))
+                    events.append((arm, pid, t, name, "made_permanent"))
                     contract = "permanent"
                     continue
-                events.append((arm, pid, env.now, name, "left_job"))
+                events.append((arm, pid, t, name, "left_job"))
                 employed = False
             else:
-                events.append((arm, pid, env.now, None, "hired"))
+                events.append((arm, pid, t, None, "hired"))
                 employed, name, fte, wage, loss_mult = True, None, tg.fte, tg.wage, 1.0
                 tail, on_b = _EMPLOYER_PAYS, False
                 temporary = lm.temporary_share > 0 and rng.random() < lm.temporary_share
@@ -323,15 +372,18 @@ class _Model:
                     (arm, p.person_id, p.cohort, p.group, p.age, p.norwegian, p.education,
                      p.work_capacity, p.benefit_kind, p.benefit_g, p.entry_week)
                 )
-                self.env.process(self.treatment(p) if arm == "treatment" else self.control(p))
+                if arm == "treatment":
+                    self.env.process(self.treatment(p))
+                else:
+                    self.control(p)
         self.env.run(until=self.horizon)
         by_id = {p.person_id: p for p in people}
         for pid, (stage, asked, held) in sorted(self.waiting.items()):
             p = by_id[pid]
             self.rec.spells.append(("treatment", pid, "waiting", stage, None, asked, self.horizon,
-                                    0.0, 0.0, p.benefit_kind, p.benefit_g, *_NO_PAY))
-            for r, _, t, granted in held:
-                self.rec.capacity.append((r, pid, t, math.nan if granted is None else granted,
+                                    0.0, 0.0, p.benefit_kind, p.benefit_g) + _NO_PAY)
+            for r, req, t, granted in held:
+                self.rec.capacity.append((r, pid, t, granted if req.triggered else math.nan,
                                           math.nan, stage))
         return self.rec.tables()
 

@@ -8,6 +8,7 @@ the treatment and the counterfactual arm (common random numbers).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -185,10 +186,26 @@ class Person:
     stage: str | None = None  # the stage the person starts in (None: the pathway's entry)
 
 
+@cache
+def _cumulative(items: tuple[tuple[str, float], ...]) -> tuple[list[str], list[float]]:
+    keys = [k for k, _ in items]
+    total = sum(v for _, v in items)
+    cum, acc = [], 0.0
+    for _, v in items:
+        acc += v / total
+        cum.append(acc)
+    cum[-1] = 1.0
+    return keys, cum
+
+
 def _pick(rng: np.random.Generator, shares: dict[str, float], n: int) -> list[str]:
-    keys = list(shares)
-    p = np.fromiter(shares.values(), dtype=float)
-    return [keys[i] for i in rng.choice(len(keys), size=n, p=p / p.sum())]
+    """``n`` keys of ``shares`` drawn with those shares (inverse CDF, one uniform per draw)."""
+    keys, cum = _cumulative(tuple(shares.items()))
+    u = rng.random(n).tolist()
+    if len(keys) == 1:
+        return keys * n
+    last = len(keys) - 1
+    return [keys[min(bisect_right(cum, x), last)] for x in u]
 
 
 def draw_people(
@@ -201,11 +218,15 @@ def draw_people(
 ) -> list[Person]:
     """Draw everyone in ``cohorts``; ids run from 0 in cohort (then schedule) order.
 
-    Attributes come from ``rng``; the arrival times of referral streams from ``arrivals`` (so
-    adding a referral stream never changes the arrival times of anyone else). People arriving at or
-    after ``horizon`` are left out.
+    Attributes come from ``rng``, drawn in bulk per kull: first everyone's group, then for each
+    group in the order of the cohort's mix one uniform per person and attribute (age, benefit,
+    Norwegian level, education, work capacity), turned into values by inverse CDF; the arrival
+    times of referral streams come from ``arrivals`` (so adding a
+    referral stream never changes the arrival times of anyone else). People arriving at or after
+    ``horizon`` are left out.
     """
     people: list[Person] = []
+    next_id = 0
     for cohort in cohorts:
         unknown = sorted(set(cohort.groups) - set(groups))
         if unknown:
@@ -213,32 +234,45 @@ def draw_people(
                 f"cohort '{cohort.name}': unknown target group(s) {unknown}; "
                 f"known: {', '.join(sorted(groups))}"
             )
+        n = cohort.size
         for name, start in cohort.starts():
             if cohort.arrival == "poisson":
                 if arrivals is None:
                     raise ValueError("a referral stream needs an 'arrivals' random stream")
-                gaps = arrivals.exponential(1.0 / (cohort.rate_per_week or 1.0), cohort.size)
-                entries = start + np.cumsum(gaps)
+                gaps = arrivals.exponential(1.0 / (cohort.rate_per_week or 1.0), n)
+                entries = (start + np.cumsum(gaps)).tolist()
             else:
-                entries = np.full(cohort.size, start)
-            for g, entry in zip(_pick(rng, cohort.groups, cohort.size), entries, strict=True):
+                entries = [float(start)] * n
+            who = _pick(rng, cohort.groups, n)
+            batch: list[Person | None] = [None] * n
+            for g in cohort.groups:
+                idx = [i for i, x in enumerate(who) if x == g]
+                if not idx:
+                    continue
                 tg = groups[g]
-                age = int(rng.integers(int(tg.age.low), int(tg.age.high) + 1))
-                kind = _pick(rng, tg.benefit, 1)[0]
-                level = benefits[kind].g * (benefits[kind].under25 if age < 25 else 1.0)
-                person = Person(
-                    person_id=len(people),
-                    cohort=name,
-                    group=g,
-                    age=age,
-                    norwegian=_pick(rng, tg.norwegian, 1)[0],
-                    education=_pick(rng, tg.education, 1)[0],
-                    work_capacity=float(rng.uniform(tg.work_capacity.low, tg.work_capacity.high)),
-                    benefit_kind=kind,
-                    benefit_g=level,
-                    entry_week=float(entry),
-                    stage=cohort.stage,
-                )
-                if entry < horizon:
-                    people.append(person)
+                age_low, age_span = int(tg.age.low), int(tg.age.high) - int(tg.age.low) + 1
+                wc_low, wc_span = tg.work_capacity.low, tg.work_capacity.high - tg.work_capacity.low
+                kinds, kcum = _cumulative(tuple(tg.benefit.items()))
+                levels, lcum = _cumulative(tuple(tg.norwegian.items()))
+                edus, ecum = _cumulative(tuple(tg.education.items()))
+                # one uniform per attribute and person: age, benefit, Norwegian, education, capacity
+                for i, (ua, ub, un, ue, uw) in zip(idx, rng.random((len(idx), 5)).tolist(), strict=True):
+                    age = age_low + min(int(ua * age_span), age_span - 1)
+                    kind = kinds[min(bisect_right(kcum, ub), len(kinds) - 1)]
+                    b = benefits[kind]
+                    batch[i] = Person(
+                        person_id=next_id + i,
+                        cohort=name,
+                        group=g,
+                        age=age,
+                        norwegian=levels[min(bisect_right(lcum, un), len(levels) - 1)],
+                        education=edus[min(bisect_right(ecum, ue), len(edus) - 1)],
+                        work_capacity=wc_low + uw * wc_span,
+                        benefit_kind=kind,
+                        benefit_g=b.g * (b.under25 if age < 25 else 1.0),
+                        entry_week=entries[i],
+                        stage=cohort.stage,
+                    )
+            next_id += n
+            people.extend(p for p in batch if p is not None and p.entry_week < horizon)
     return people

@@ -1,0 +1,223 @@
+"""Engine speed: the Kongsberg pathway through ``sim.simulate`` vs a plain hand-written SimPy model.
+
+Both run the same flow in one process: the same stages, the same duration distributions, the same
+branch probabilities (read from the built-in ``kongsberg_kull`` pathway, so a recalibration changes
+both), the same capacity (placement slots), and afterwards the same labour market (job loss,
+re-entry, temporary -> permanent). Both record the same events and spells as tuples; the framework
+also turns them into Arrow tables, which is part of what a user pays for. Only the treatment arm
+is simulated (counterfactual mode "none"), because the hand-written model has no control arm.
+
+Usage::
+
+    python benchmarks/bench_engine.py      # 300 replications: a kull of 14 a year for 3 years
+    python benchmarks/bench_engine.py --reps 30 --horizon 1040      # 20 kull over 20 years
+
+Prints persons/s for both and the ratio framework / hand-written (target >= 0.8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import simpy
+
+from sim import Cohort, World, load_pathway, simulate
+from sim.people import default_benefits, default_target_groups, draw_people
+from sim.streams import Streams
+from sim.world import Counterfactual
+
+GROUPS = {"A": 0.2, "B": 0.3, "C": 0.3, "D": 0.2}  # the default scenario's mix
+
+
+def make_world(size: int, every: float, horizon: float) -> World:
+    """A kull of ``size`` every ``every`` weeks until the horizon, treatment arm only."""
+    repeats = int(math.ceil(horizon / every))
+    cohort = Cohort(name="kull", start_week=0, size=size, groups=GROUPS, repeats=repeats,
+                    repeat_every_weeks=every if repeats > 1 else None)
+    return World(pathway=load_pathway("kongsberg_kull"), cohorts=[cohort],
+                 horizon_weeks=horizon, counterfactual=Counterfactual(mode="none"))
+
+
+# -- the hand-written model ---------------------------------------------------------------------
+
+
+def handwritten(world: World, seed: int) -> tuple[list, list]:
+    """The Kongsberg flow as one would write it by hand in SimPy, numbers from the pathway file."""
+    pw = world.pathway
+    s = pw.stages
+    p_reject = s["referral_interview"].exits[0].p
+    interview_weeks = s["referral_interview"].duration.value
+    p_drop_course = s["course"].exits[0].p
+    course_weeks = s["course"].duration.value
+    wt = s["work_training"].duration
+    p_drop_wt, p_search = s["work_training"].exits[0].p, s["work_training"].exits[1].p
+    search_mean = s["job_search"].duration.mean
+    p_no_job_search = s["job_search"].exits[0].p
+    tj = s["temporary_job"].duration
+    p_no_job_temp = s["temporary_job"].exits[0].p
+    temp_job, perm_job = s["temporary_job"].employment, s["permanent_job"].employment
+    lm, groups, H = world.labour_market, world.groups, world.horizon_weeks
+
+    streams = Streams.from_seed(seed)
+    rng, lm_rng = streams.pathway, streams.labour_market
+    people = draw_people(world.cohorts, groups, world.benefits, streams.people, streams.arrivals, H)
+    env = simpy.Environment()
+    slots = simpy.Resource(env, capacity=pw.capacity["placements"].slots)
+    events: list[tuple] = []
+    spells: list[tuple] = []
+
+    def labour_market(p, employed, contract, fte, wage, loss_mult):
+        g = groups[p.group]
+        while True:
+            now = env.now
+            if employed:
+                conv = lm.conversion_rate if contract == "temporary" else 0.0
+                loss = g.job_loss_rate * loss_mult * (lm.temporary_loss_multiplier if conv else 1.0)
+                rate = loss + conv
+                d = lm_rng.exponential(52.0 / rate) if rate > 0 else math.inf
+                spells.append((p.person_id, "employed", None, contract, now, min(now + d, H), fte, wage))
+            else:
+                d = lm_rng.exponential(52.0 / g.post_entry_rate) if g.post_entry_rate > 0 else math.inf
+                spells.append((p.person_id, "not_employed", None, None, now, min(now + d, H), 0.0, 0.0))
+            if now + d >= H:
+                return
+            yield env.timeout(d)
+            if employed and conv and lm_rng.random() * rate < conv:
+                contract = "permanent"
+                events.append((p.person_id, env.now, None, "made_permanent"))
+            elif employed:
+                employed, loss_mult = False, 1.0
+                events.append((p.person_id, env.now, None, "left_job"))
+            else:
+                employed, fte, wage = True, g.fte, g.wage
+                contract = "temporary" if rng.random() < lm.temporary_share else "permanent"
+                events.append((p.person_id, env.now, None, "hired"))
+
+    def stage(p, name, d):
+        """Record a programme stage; False if it ends after the horizon."""
+        now = env.now
+        events.append((p.person_id, now, name, "entered"))
+        spells.append((p.person_id, "programme", name, None, now, min(now + d, H), 0.0, 0.0))
+        return now + d < H
+
+    def done(p, name):
+        events.append((p.person_id, env.now, name, "completed"))
+
+    def exited(p, name):
+        events.append((p.person_id, env.now, name, "exited"))
+
+    def person(p):
+        if p.entry_week > 0:
+            yield env.timeout(p.entry_week)
+        events.append((p.person_id, env.now, None, "referred"))
+        d, u = interview_weeks, rng.random()
+        if not stage(p, "referral_interview", d):
+            return
+        yield env.timeout(d)
+        done(p, "referral_interview")
+        if u < p_reject:
+            exited(p, "rejected")
+            yield from labour_market(p, False, None, 0.0, 0.0, 1.0)
+            return
+        d, u = course_weeks, rng.random()
+        if not stage(p, "course", d):
+            return
+        yield env.timeout(d)
+        done(p, "course")
+        if u < p_drop_course:
+            exited(p, "dropped_out")
+            yield from labour_market(p, False, None, 0.0, 0.0, 1.0)
+            return
+        asked = env.now
+        with slots.request() as req:
+            if not req.triggered:
+                events.append((p.person_id, asked, "work_training", "queued"))
+            yield req
+            if env.now > asked:
+                spells.append((p.person_id, "waiting", "work_training", None, asked, env.now, 0.0, 0.0))
+            d, u = rng.triangular(wt.low, wt.mode, wt.high), rng.random()
+            if not stage(p, "work_training", d):
+                return
+            yield env.timeout(d)
+        done(p, "work_training")
+        if u < p_drop_wt:
+            exited(p, "dropped_out")
+            yield from labour_market(p, False, None, 0.0, 0.0, 1.0)
+            return
+        if u < p_drop_wt + p_search:
+            d, u = rng.exponential(search_mean), rng.random()
+            if not stage(p, "job_search", d):
+                return
+            yield env.timeout(d)
+            done(p, "job_search")
+            if u < p_no_job_search:
+                exited(p, "no_job")
+                yield from labour_market(p, False, None, 0.0, 0.0, 1.0)
+                return
+        d, u = rng.triangular(tj.low, tj.mode, tj.high), rng.random()
+        now = env.now
+        events.append((p.person_id, now, "temporary_job", "hired"))
+        spells.append((p.person_id, "employed", "temporary_job", "temporary", now, min(now + d, H),
+                       temp_job.fte, temp_job.annual_wage))
+        if now + d >= H:
+            return
+        yield env.timeout(d)
+        if u < p_no_job_temp:
+            events.append((p.person_id, env.now, "temporary_job", "left_job"))
+            exited(p, "no_job")
+            yield from labour_market(p, False, None, 0.0, 0.0, 1.0)
+            return
+        events.append((p.person_id, env.now, "temporary_job", "completed"))
+        events.append((p.person_id, env.now, "permanent_job", "hired"))
+        yield from labour_market(p, True, perm_job.contract, perm_job.fte, perm_job.annual_wage,
+                                 perm_job.job_loss_multiplier)
+
+    for p in people:
+        env.process(person(p))
+    env.run(until=H)
+    return events, spells
+
+
+# -- timing -------------------------------------------------------------------------------------
+
+
+def time_runs(fn, world: World, reps: int) -> float:
+    """CPU seconds for ``reps`` replications (CPU time, so other processes on the machine matter
+    less than with wall time)."""
+    t0 = time.process_time()
+    for r in range(reps):
+        fn(world, r)
+    return time.process_time() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reps", type=int, default=300, help="replications per timing (default 300)")
+    ap.add_argument("--size", type=int, default=14, help="people per kull (default 14)")
+    ap.add_argument("--every", type=float, default=52, help="weeks between kull starts (default 52)")
+    ap.add_argument("--horizon", type=float, default=156, help="weeks (default 156)")
+    ap.add_argument("--rounds", type=int, default=5, help="timings of each, best taken (default 5)")
+    args = ap.parse_args()
+    default_target_groups(), default_benefits()
+    world = make_world(args.size, args.every, args.horizon)
+    persons = sum(len(simulate(world, r).persons) for r in range(args.reps))
+    hand_persons = sum(
+        len({e[0] for e in handwritten(world, r)[0]}) for r in range(args.reps)
+    )
+    best_fw, best_hw = math.inf, math.inf
+    for _ in range(args.rounds):  # alternate, so both see the same machine state
+        best_fw = min(best_fw, time_runs(simulate, world, args.reps))
+        best_hw = min(best_hw, time_runs(handwritten, world, args.reps))
+    fw, hw = persons / best_fw, hand_persons / best_hw
+    print(f"world: {world.size} people per replication (a kull of {args.size} every {args.every:g} "
+          f"weeks), horizon {args.horizon:g} weeks, {args.reps} replications, best of {args.rounds} "
+          "(CPU time)")
+    print(f"framework    (sim.simulate): {fw:10.0f} persons/s  ({best_fw:.2f} s)")
+    print(f"hand-written (plain SimPy):  {hw:10.0f} persons/s  ({best_hw:.2f} s)")
+    print(f"ratio framework / hand-written: {fw / hw:.2f}  (target >= 0.80)")
+
+
+if __name__ == "__main__":
+    main()
