@@ -11,7 +11,8 @@ from __future__ import annotations
 import difflib
 import tomllib
 from pathlib import Path
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -58,6 +59,42 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return [f.alias or name for name, f in fields.items()]
 
 
+def _members(annotation: Any) -> list[Any]:
+    """The alternatives of a (possibly Annotated / Optional) union annotation, else [annotation]."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        return [m for a in get_args(annotation) for m in _members(a)]
+    return [annotation]
+
+
+def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
+    """Follow ``loc`` through the model's annotations. Returns the location to show, without the
+    tags pydantic inserts for tagged unions (``duration.triangular.mode`` is shown as
+    ``duration.mode``), and the model that holds the last key (None if unknown)."""
+    shown: list[Any] = []
+    current: Any = model
+    for i, item in enumerate(loc):
+        options = _members(current)
+        models = [m for m in options if isinstance(m, type) and issubclass(m, BaseModel)]
+        tagged = [m for m in models if len(options) > 1 and any(
+            get_origin(f.annotation) is Literal and item in get_args(f.annotation)
+            for f in m.model_fields.values())]
+        if tagged and i < len(loc) - 1:  # the tag of a tagged union: pick that member, hide it
+            current = tagged[0]
+            continue
+        shown.append(item)
+        if i == len(loc) - 1:
+            break
+        if len(models) == 1 and item in models[0].model_fields:
+            current = models[0].model_fields[item].annotation
+        else:
+            containers = [o for o in options if get_origin(o) in (dict, list)]
+            current = get_args(containers[0])[-1] if containers else None
+    holders = [m for m in _members(current) if isinstance(m, type) and issubclass(m, BaseModel)]
+    return tuple(shown), holders[0] if len(holders) == 1 else None
+
+
 def _inner_model(annotation: Any) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
@@ -72,10 +109,11 @@ def format_validation_error(model: type[BaseModel], err: ValidationError) -> lis
     """Turn a pydantic error into one readable line per problem."""
     problems = []
     for e in err.errors():
-        loc = tuple(e["loc"])
+        loc, holder = _walk(model, tuple(e["loc"]))
         key = _dotted(loc)
         if e["type"] == "extra_forbidden":
-            allowed = _allowed_keys(model, loc)
+            allowed = ([f.alias or n for n, f in holder.model_fields.items()] if holder is not None
+                       else _allowed_keys(model, loc))
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             msg = f"{key}: unknown key"
             if hint:

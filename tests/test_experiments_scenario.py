@@ -115,6 +115,11 @@ def test_misspelt_keys_in_the_file_name_file_key_and_suggestion(tmp_path, where,
     ("contract.prices.job_strat=1", ["contract.prices", "job_strat"]),
     ("design.replications=0", ["design.replications", "greater than or equal to 1"]),
     ("novalue", ["expected dotted.key=value"]),
+    # inside tagged unions (a duration's dist, an outcome's metric) the key is shown as written
+    ("pathway.stages.work_training.duration.mdoe=3", ["pathway.stages.work_training.duration.mdoe",
+                                                      "did you mean 'mode'", "high, low, mode"]),
+    ("contract.outcomes.job_start.min_ft=0.3", ["contract.outcomes.job_start.min_ft:",
+                                                "did you mean 'min_fte'"]),
 ])
 def test_bad_overrides_are_located(tmp_path, assignment, expected):
     msg = problems(write(tmp_path), [assignment])
