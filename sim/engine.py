@@ -359,25 +359,24 @@ class _Model:
                              streams.arrivals, self.horizon)
         mode = world.counterfactual.mode
         if mode == "rct":
-            treated = streams.assignment.random(len(people)) < world.counterfactual.treatment_share
+            share = world.counterfactual.treatment_share
+            arms_of = [("treatment",) if u < share else ("control",)
+                       for u in streams.assignment.random(len(people)).tolist()]
         else:
-            treated = np.ones(len(people), dtype=bool)
-        persons = self.rec.persons
-        for p, t in zip(people, treated, strict=True):
-            arms = ("treatment", "control") if mode == "parallel" else (
-                ("treatment",) if t else ("control",)
-            )
+            arms_of = [("treatment", "control") if mode == "parallel" else ("treatment",)] * len(people)
+        persons, process = self.rec.persons, self.env.process
+        for p, arms in zip(people, arms_of, strict=True):
             for arm in arms:
                 persons.append(
                     (arm, p.person_id, p.cohort, p.group, p.age, p.norwegian, p.education,
                      p.work_capacity, p.benefit_kind, p.benefit_g, p.entry_week)
                 )
                 if arm == "treatment":
-                    self.env.process(self.treatment(p))
+                    process(self.treatment(p))
                 else:
                     self.control(p)
         self.env.run(until=self.horizon)
-        by_id = {p.person_id: p for p in people}
+        by_id = {p.person_id: p for p in people} if self.waiting else {}
         for pid, (stage, asked, held) in sorted(self.waiting.items()):
             p = by_id[pid]
             self.rec.spells.append(("treatment", pid, "waiting", stage, None, asked, self.horizon,
