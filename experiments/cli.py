@@ -21,7 +21,7 @@ from experiments.batch import run_batch
 from experiments.executors import make_executor
 from experiments.runner import RECORD_TABLES
 from experiments.scenario import Experiment, load_experiment
-from experiments.store import ResultsDirError
+from experiments.store import ResultsDirError, ResultStore
 from experiments.summary import headline, kpi_table, load_runs, parameters, render
 from sim.specfile import SpecError
 
@@ -88,7 +88,18 @@ def _execute(scenario, replications, seed, out, workers, dask, chunk, tables, as
         _fail(f"{exp.base.source}: the [design] section varies nothing; add [design.sweep], "
               "[design.levers] or [design.uncertainties] (see docs/experiments.md), or use "
               "'effekt batch'")
-    out = Path(out or Path("results") / exp.base.info.name)
+    if out is None:
+        # results/<name> is effekt's own scratch place: results of another experiment there are
+        # replaced (with a note); an explicit --out is never overwritten without --overwrite
+        out = Path("results") / exp.base.info.name
+        old = ResultStore(out).read_manifest()
+        if old is not None and ResultStore.mismatch(old, {"experiment_hash": exp.hash,
+                                                           "scenario": exp.base.resolved,
+                                                           "tables": list(names)}):
+            click.echo(f"note: replacing earlier results of another experiment in {out}/ "
+                       "(give --out to keep results apart)", err=True)
+            overwrite = True
+    out = Path(out)
     command = "effekt " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         executor = make_executor(workers, dask)

@@ -77,6 +77,23 @@ def table(out: Path, ds: str) -> pd.DataFrame:
     return df.sort_values(keys).reset_index(drop=True)
 
 
+def test_cli_runs_a_sweep_on_the_cluster(cluster, tmp_path):
+    # runs first, while both workers are alive
+    from click.testing import CliRunner
+
+    from experiments.cli import main
+
+    address, _ = cluster
+    path = write(tmp_path, design=SWEEP)
+    r = CliRunner().invoke(main, ["sweep", str(path), "--dask", address, "--runs", "3", "--chunk", "2",
+                                  "--out", str(tmp_path / "out"), "-q"])
+    assert r.exit_code == 0, r.output
+    runs = table(tmp_path / "out", "runs")
+    assert len(runs) == 6 and not runs.duplicated(["point", "replication"]).any()
+    manifest = (tmp_path / "out" / "manifest.json").read_text()
+    assert '"executor": "dask"' in manifest
+
+
 def test_dask_results_equal_serial_even_when_a_worker_dies(cluster, tmp_path):
     from experiments.dask_executor import DaskExecutor
 
