@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from contracts import fiscal as fis
 from contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
-from contracts.outcomes import in_work_share, measure_outcomes
+from contracts.outcomes import Tables, in_work_share, measure_outcomes
 from contracts.payments import schedule_payments
 from contracts.periods import month_of, months_in, spread_over_months
 from contracts.terms import Terms
@@ -109,9 +109,21 @@ def _intermediary_fees(terms: Terms, provider: np.ndarray) -> np.ndarray:
     return fees
 
 
-def _rows(party: str, item: str, amounts: np.ndarray) -> pd.DataFrame:
-    nz = np.nonzero(np.abs(amounts) > 1e-9)[0]
-    return pd.DataFrame({"party": party, "month": nz, "item": item, "amount": amounts[nz]})
+def _rows(party: str, item: str, amounts: np.ndarray) -> tuple[str, str, np.ndarray]:
+    return party, item, np.asarray(amounts, dtype=float)
+
+
+def _frame(rows: list[tuple[str, str, np.ndarray]]) -> pd.DataFrame:
+    """Cashflow rows (party, item, monthly amounts) as the long ``CASHFLOWS`` table."""
+    parties, items, months, amounts = [], [], [], []
+    for party, item, a in rows:
+        nz = np.nonzero(np.abs(a) > 1e-9)[0]
+        parties.append(np.full(len(nz), party, dtype=object))
+        items.append(np.full(len(nz), item, dtype=object))
+        months.append(nz)
+        amounts.append(a[nz])
+    return pd.DataFrame({"party": np.concatenate(parties), "month": np.concatenate(months).astype(np.int32),
+                         "item": np.concatenate(items), "amount": np.concatenate(amounts).astype(float)})
 
 
 def _party(name: str, n_tranches: int) -> str:
@@ -151,15 +163,15 @@ def evaluate(
     have none.
     """
     persons, spells, events = _as_frame(persons), _as_frame(spells), _as_frame(events)
-    n_treat = int((persons["arm"] == "treatment").sum())
-    n_control = int((persons["arm"] == "control").sum())
+    tables = Tables.of(persons, spells, events)
+    n_treat = int((tables.arm == "treatment").sum())
+    n_control = int((tables.arm == "control").sum())
     c = terms.contract
 
-    outcomes = measure_outcomes(terms.outcomes, persons, spells, events)
+    outcomes = measure_outcomes(terms.outcomes, persons, spells, events, tables=tables)
     n_data = max(months_in(horizon_weeks), c.final_month + 1)
-    levels = fis.public_flows(persons, spells, G, n_data, fiscal_params)
-    diff = fis.difference(levels, n_treat, n_control)
-    gains = fis.gains_by_component(diff) if n_control else None
+    levels = fis.public_ledger(persons, spells, G, n_data, fiscal_params)
+    gains = fis.gains_by_component(fis.difference_ledger(levels, n_treat, n_control)) if n_control else None
     payments = schedule_payments(terms, outcomes, persons, gains)
 
     last_paid = int(payments["month_paid"].max()) + 1 if len(payments) else 0
@@ -176,17 +188,20 @@ def evaluate(
     end_month = max(c.final_month, last_paid - 1, int(np.nonzero(cost)[0].max()) if cost.any() else 0)
     wf = run_waterfall(terms, cost_vehicle + fees, paid, end_month)
 
-    cashflows = _cashflows(terms, wf, cost, cost_taken_over, fees, paid)
-    kpis = _kpis(terms, persons, spells, outcomes, payments, wf, cost, paid, cashflows,
-                 horizon_weeks, discount_rate, n_treat, n_control)
-    fiscal = _fiscal_table(terms, levels, cashflows, n_treat, n_control)
-    kpis.update(_fiscal_kpis(fiscal, n_months, discount_rate, G, n_treat, n_control))
+    rows = _cashflow_rows(terms, wf, cost, cost_taken_over, fees, paid)
+    cashflows = _frame(rows)
+    kpis = _kpis(terms, tables, outcomes, payments, wf, cost, paid, rows, horizon_weeks, discount_rate,
+                 n_treat, n_control)
+    ledger = _with_contract(terms, levels, rows, n_months)
+    diff = fis.difference_ledger(ledger, n_treat, n_control)
+    kpis.update(_fiscal_kpis(diff, n_months, discount_rate, G, n_treat, n_control))
+    fiscal = fis.ledger_frame({**ledger, **diff}).astype({"month": "int32", "amount": float})
     return Evaluation(outcomes=outcomes, payments=payments, cashflows=cashflows, kpis=kpis,
                       fiscal=fiscal)
 
 
-def _cashflows(terms: Terms, wf: Waterfall, cost: np.ndarray, taken_over: np.ndarray,
-               fees: np.ndarray, paid: np.ndarray) -> pd.DataFrame:
+def _cashflow_rows(terms: Terms, wf: Waterfall, cost: np.ndarray, taken_over: np.ndarray,
+                   fees: np.ndarray, paid: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     n_tr = len(terms.investors.tranches)
     rows = []
     for t in terms.investors.tranches:
@@ -209,23 +224,22 @@ def _cashflows(terms: Terms, wf: Waterfall, cost: np.ndarray, taken_over: np.nda
             rows.append(_rows(name, "bridge_funding", -taken_over))
     if terms.investors.residual_to == "provider":
         rows.append(_rows("provider", "residual", wf.residual))
-    out = pd.concat(rows, ignore_index=True)
-    return out.astype({"month": "int32", "amount": float})[CASHFLOWS.names]
+    return rows
 
 
-def _kpis(terms: Terms, persons: pd.DataFrame, spells: pd.DataFrame, outcomes: pd.DataFrame,
-          payments: pd.DataFrame, wf: Waterfall, cost: np.ndarray, paid: np.ndarray,
-          cashflows: pd.DataFrame, horizon_weeks: float, rate: float, n_treat: int,
-          n_control: int) -> dict[str, float]:
+def _kpis(terms: Terms, tables: Tables, outcomes: pd.DataFrame, payments: pd.DataFrame, wf: Waterfall,
+          cost: np.ndarray, paid: np.ndarray, rows: list[tuple[str, str, np.ndarray]],
+          horizon_weeks: float, rate: float, n_treat: int, n_control: int) -> dict[str, float]:
     kpis: dict[str, float] = {"participants": n_treat, "controls": n_control}
     for months_after in (12, 24):
-        share = in_work_share(persons, spells, months_after * 52 / 12, horizon_weeks)
+        share = in_work_share(None, None, months_after * 52 / 12, horizon_weeks, tables=tables)
         for arm in ("treatment", "control"):
             kpis[f"in_work_{months_after}m_{arm}"] = share.get(arm, math.nan)
+    arm_o, name_o, q_o = (outcomes["arm"].to_numpy(), outcomes["outcome"].to_numpy(),
+                          outcomes["quantity"].to_numpy(dtype=float))
     for name in terms.outcomes:
         for arm, suffix in (("treatment", ""), ("control", "_control")):
-            got = outcomes[(outcomes["arm"] == arm) & (outcomes["outcome"] == name)]
-            kpis[f"outcomes_{name}{suffix}"] = float(got["quantity"].sum())
+            kpis[f"outcomes_{name}{suffix}"] = float(q_o[(arm_o == arm) & (name_o == name)].sum())
     drawn = float(wf.total(wf.drawn).sum())
     received = float(wf.total(wf.distributed).sum() + wf.total(wf.coupons).sum()
                      + wf.total(wf.protection).sum())
@@ -250,11 +264,11 @@ def _kpis(terms: Terms, persons: pd.DataFrame, spells: pd.DataFrame, outcomes: p
             kpis.update(_investor_kpis(f"investor_{t.name}", wf.tranche_flows[t.name],
                                        float(wf.drawn[t.name].sum()), got, rate))
     # the commissioners' view
-    comm = cashflows[cashflows["party"].isin(list(terms.commissioners))]
-    paid_total = -float(comm["amount"].sum())
+    paid_by = {name: -float(sum(a.sum() for p, _, a in rows if p == name)) for name in terms.commissioners}
+    paid_total = sum(paid_by.values())
     kpis["commissioner_paid"] = paid_total
-    for name in terms.commissioners:
-        kpis[f"commissioner_paid_{name}"] = -float(comm[comm["party"] == name]["amount"].sum())
+    for name, v in paid_by.items():
+        kpis[f"commissioner_paid_{name}"] = v
     primary = terms.primary
     n_prim = kpis[f"outcomes_{primary}"]
     n_prim_c = kpis[f"outcomes_{primary}_control"]
@@ -269,39 +283,48 @@ def _kpis(terms: Terms, persons: pd.DataFrame, spells: pd.DataFrame, outcomes: p
     return kpis
 
 
-def _fiscal_table(terms: Terms, levels: pd.DataFrame, cashflows: pd.DataFrame, n_treat: int,
-                  n_control: int) -> pd.DataFrame:
-    comm = cashflows[cashflows["party"].isin(list(terms.commissioners))]
-    contract = (comm.groupby(["party", "month"], as_index=False)["amount"].sum()
-                .assign(arm="treatment", item="contract"))
-    treated = pd.concat([levels, contract[fis.FISCAL_COLUMNS]], ignore_index=True)
-    diff = fis.difference(treated, n_treat, n_control)
-    out = pd.concat([treated, diff], ignore_index=True)[fis.FISCAL_COLUMNS]
-    return out.astype({"month": "int32", "amount": float}).reset_index(drop=True)
+def _with_contract(terms: Terms, levels: fis.Ledger, rows: list[tuple[str, str, np.ndarray]],
+                   n_months: int) -> fis.Ledger:
+    """The public ledger with the commissioners' contract flows added to the treatment arm."""
+    out: fis.Ledger = {}
+    for key, a in levels.items():
+        out[key] = np.pad(a, (0, n_months - len(a))) if len(a) < n_months else a
+    for party, _, a in rows:
+        if party in terms.commissioners:
+            key = ("treatment", party, "contract")
+            out[key] = out.get(key, np.zeros(n_months)) + a
+    return out
 
 
-def _fiscal_kpis(fiscal: pd.DataFrame, n_months: int, rate: float, G: float, n_treat: int,
+def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat: int,
                  n_control: int) -> dict[str, float]:
     out: dict[str, float] = {}
-    public = sorted(set(fiscal["party"]) - {"participants"} | set(fis.PUBLIC_DEFAULT))
-    diff = fiscal[fiscal["arm"] == "difference"]
+    parties = {p for (_, p, _) in diff} - {"participants"}
+    public = sorted(parties | set(fis.PUBLIC_DEFAULT))
     if n_control == 0:
         nan = math.nan
         out.update({f"fiscal_npv_{p}": nan for p in public})
         out.update(fiscal_npv_total=nan, benefits_saved_g=nan, earnings_gain=nan)
         return out
-    total = np.zeros(n_months)
+
+    def total(party: str | None = None, item: str | None = None) -> np.ndarray:
+        acc = np.zeros(n_months)
+        for (_, p, i), a in diff.items():
+            if (party is None and p != "participants" or p == party) and (item is None or i == item):
+                acc[:len(a)] += a
+        return acc
+
     for p in public:
-        s = fis.series(diff, n_months, party=p)
+        s = total(party=p)
         out[f"fiscal_npv_{p}"] = npv(s, rate)
         out[f"fiscal_net_{p}"] = float(s.sum())
-        total += s
-    out["fiscal_npv_total"] = npv(total, rate)
-    out["fiscal_net_total"] = float(total.sum())
+    everyone = total()
+    out["fiscal_npv_total"] = npv(everyone, rate)
+    out["fiscal_net_total"] = float(everyone.sum())
     for item in ("benefits", "income_tax", "employer_contributions", "integration_grant",
                  "wage_cost", "wage_subsidy", "programme_costs", "contract"):
-        out[f"fiscal_{item}"] = float(fis.series(diff, n_months, item=item, party=public).sum())
+        out[f"fiscal_{item}"] = float(total(item=item).sum())
     out["benefits_saved_g"] = out["fiscal_benefits"] / G
-    out["earnings_gain"] = float(fis.series(diff, n_months, item="earnings").sum())
+    out["earnings_gain"] = float(total(party="participants", item="earnings").sum())
     out["earnings_gain_per_person"] = out["earnings_gain"] / n_treat if n_treat else math.nan
     return out

@@ -86,6 +86,7 @@ class IntegrationGrant(_Strict):
 
 class Wages(_Strict):
     public_cost_contracts: list[str] = Field(default_factory=list)
+    subsidised_wages_are_costs: bool = False
     default_wage_payer: str = "kommune"
     default_subsidy_payer: str = "state"
 
@@ -123,13 +124,48 @@ def _column(df: pd.DataFrame, names: tuple[str, ...]) -> pd.Series | None:
     return None
 
 
-def _accumulate(rows: list[dict], arm: str, party: str, item: str, monthly: np.ndarray) -> None:
-    for m in np.nonzero(np.abs(monthly) > 1e-9)[0]:
-        rows.append({"arm": arm, "party": party, "month": int(m), "item": item,
-                     "amount": float(monthly[m])})
+Ledger = dict[tuple[str, str, str], np.ndarray]
+"""Monthly amounts by (arm, party, item)."""
 
 
-def _by_party(rows: list[dict], arm: str, item: str, parties: np.ndarray, annual: np.ndarray,
+def _accumulate(rows: Ledger, arm: str, party: str, item: str, monthly: np.ndarray) -> None:
+    key = (arm, party, item)
+    if key in rows:
+        rows[key] = rows[key] + monthly
+    else:
+        rows[key] = np.asarray(monthly, dtype=float).copy()
+
+
+def ledger_frame(ledger: Ledger) -> pd.DataFrame:
+    """A ledger as a long table (``FISCAL_COLUMNS``), zero months left out."""
+    parts = []
+    for (arm, party, item), a in ledger.items():
+        nz = np.nonzero(np.abs(a) > 1e-9)[0]
+        if len(nz):
+            parts.append((arm, party, item, nz, a[nz]))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=float if c == "amount" else object) for c in FISCAL_COLUMNS})
+    n = [len(nz) for *_, nz, _ in parts]
+    return pd.DataFrame({
+        "arm": np.repeat([p[0] for p in parts], n), "party": np.repeat([p[1] for p in parts], n),
+        "month": np.concatenate([p[3] for p in parts]), "item": np.repeat([p[2] for p in parts], n),
+        "amount": np.concatenate([p[4] for p in parts]),
+    })
+
+
+def difference_ledger(ledger: Ledger, n_treatment: int, n_control: int) -> Ledger:
+    """Treatment minus control, scaled to the treatment arm's size (arm ``difference``)."""
+    if n_control == 0:
+        return {}
+    scale = n_treatment / n_control
+    out: Ledger = {}
+    for (arm, party, item), a in ledger.items():
+        if arm in ("treatment", "control"):
+            _accumulate(out, "difference", party, item, a if arm == "treatment" else -scale * a)
+    return out
+
+
+def _by_party(rows: Ledger, arm: str, item: str, parties: np.ndarray, annual: np.ndarray,
               weeks: np.ndarray, sign: float) -> None:
     """Add ``sign x annual x weeks / 52`` summed over spells, per party."""
     parties = np.array([ALIASES.get(p, p) for p in parties], dtype=object)
@@ -141,7 +177,7 @@ def _by_party(rows: list[dict], arm: str, item: str, parties: np.ndarray, annual
         _accumulate(rows, arm, str(party), item, monthly)
 
 
-def _programme_costs(rows: list[dict], arm: str, s: pd.DataFrame, weeks: np.ndarray) -> None:
+def _programme_costs(rows: Ledger, arm: str, s: pd.DataFrame, weeks: np.ndarray) -> None:
     """Stage costs the pathway charges to a public party (spells' ``cost_once`` at the spell's
     start, ``cost_per_week`` while it lasts, paid by ``cost_payer``)."""
     if "cost_payer" not in s:
@@ -167,9 +203,15 @@ def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months
                  params: FiscalParams | None = None,
                  payers: dict[str, str] | None = None) -> pd.DataFrame:
     """Each arm's public flows by party, month and item (levels, not differences)."""
+    return ledger_frame(public_ledger(persons, spells, G, n_months, params, payers))
+
+
+def public_ledger(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months: int,
+                  params: FiscalParams | None = None, payers: dict[str, str] | None = None) -> Ledger:
+    """Each arm's public flows as monthly arrays by (arm, party, item)."""
     params = params or default_fiscal()
     payers = payers if payers is not None else benefit_payers()
-    rows: list[dict] = []
+    rows: Ledger = {}
     for arm, s in spells.groupby("arm", sort=True):
         s = s.reset_index(drop=True)
         weeks = spread_over_months(s["start"].to_numpy(), s["end"].to_numpy(), n_months)
@@ -201,12 +243,14 @@ def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months
         wage_payer = (payer_col.fillna(w.default_wage_payer).astype(str).to_numpy() if payer_col is not None
                       else np.full(len(s), w.default_wage_payer, dtype=object))
         contract = s["contract"].fillna("").astype(str).to_numpy() if "contract" in s else np.full(len(s), "")
-        public_wage = employed & np.isin(contract, w.public_cost_contracts)
+        share_col = _column(s, SUBSIDY_SHARE_COLUMNS)
+        share = (pd.to_numeric(share_col, errors="coerce").fillna(0.0).to_numpy(float)
+                 if share_col is not None else np.zeros(len(s)))
+        public_wage = employed & (np.isin(contract, w.public_cost_contracts)
+                                  | (w.subsidised_wages_are_costs & (share > 0)))
         labour_cost = income * (1 + aga)
         _by_party(rows, arm, "wage_cost", wage_payer, np.where(public_wage, labour_cost, 0.0), weeks, -1.0)
-        share_col = _column(s, SUBSIDY_SHARE_COLUMNS)
         if share_col is not None:
-            share = pd.to_numeric(share_col, errors="coerce").fillna(0.0).to_numpy(float)
             sub_col = _column(s, SUBSIDY_PAYER_COLUMNS)
             sub_payer = (sub_col.fillna(w.default_subsidy_payer).astype(str).to_numpy() if sub_col is not None
                          else np.full(len(s), w.default_subsidy_payer, dtype=object))
@@ -215,13 +259,10 @@ def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months
             _by_party(rows, arm, "wage_subsidy", wage_payer, subsidy, weeks, 1.0)
         _programme_costs(rows, arm, s, weeks)
     _integration_grant(rows, persons, spells, n_months, params.integration_grant)
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=float if c == "amount" else object) for c in FISCAL_COLUMNS})
-    out = pd.DataFrame(rows)
-    return out.groupby(["arm", "party", "month", "item"], as_index=False)["amount"].sum()[FISCAL_COLUMNS]
+    return rows
 
 
-def _integration_grant(rows: list[dict], persons: pd.DataFrame, spells: pd.DataFrame, n_months: int,
+def _integration_grant(rows: Ledger, persons: pd.DataFrame, spells: pd.DataFrame, n_months: int,
                        ig: IntegrationGrant) -> None:
     if not ig.per_year:
         return
@@ -260,10 +301,23 @@ def difference(levels: pd.DataFrame, n_treatment: int, n_control: int) -> pd.Dat
     return both.groupby(["arm", "party", "month", "item"], as_index=False)["amount"].sum()[FISCAL_COLUMNS]
 
 
-def gains_by_component(diff: pd.DataFrame) -> pd.DataFrame:
+COMPONENTS = ("income_tax", "employer_contributions", "benefits", "earnings")
+
+
+def gains_by_component(diff: pd.DataFrame | Ledger) -> pd.DataFrame:
     """The public gain against control per month and component (income_tax, employer_contributions,
     benefits saved, earnings): what a savings-share contract (Koto-SIB) pays a share of."""
-    d = diff[diff["item"].isin(["income_tax", "employer_contributions", "benefits", "earnings"])]
+    if isinstance(diff, dict):
+        sums: dict[str, np.ndarray] = {}
+        for (_, _, item), a in diff.items():
+            if item in COMPONENTS:
+                sums[item] = sums.get(item, 0) + a
+        if not sums:
+            return pd.DataFrame({"month": pd.Series(dtype=int), "component": pd.Series(dtype=object),
+                                 "amount": pd.Series(dtype=float)})
+        return pd.concat([pd.DataFrame({"month": np.arange(len(a)), "component": c, "amount": a})
+                          for c, a in sums.items()], ignore_index=True)
+    d = diff[diff["item"].isin(list(COMPONENTS))]
     return (d.groupby(["month", "item"], as_index=False)["amount"].sum()
             .rename(columns={"item": "component"}))
 

@@ -3,12 +3,14 @@
 These functions read only the record schemas (see ``sim.records``), so they work the same on
 simulated and on real observed data in that shape. Each metric returns one row per person who
 reached it: the week it was reached and its quantity (1 for a yes/no outcome, days for benefit days
-saved).
+saved). The work is done on numpy arrays (:class:`Tables`), because contracts are evaluated once per
+replication and pandas' per-call overhead would dominate on tables of a few hundred rows.
 """
 
 from __future__ import annotations
 
 import fnmatch
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,181 +26,270 @@ from contracts.terms import (
 
 OUTCOME_COLUMNS = ["arm", "person_id", "cohort", "group", "outcome", "week", "quantity"]
 KEY = ["arm", "person_id"]
+EPS = 1e-9
 
 
-def employment_runs(spells: pd.DataFrame, min_fte: float = 0.0) -> pd.DataFrame:
-    """Unbroken periods in work: consecutive employed spells (fte >= ``min_fte``) joined.
-
-    Returns one row per run with ``arm``, ``person_id``, ``start``, ``end``.
-    """
-    e = spells[(spells["state"] == "employed") & (spells["fte"] >= min_fte)]
-    e = e.sort_values(["arm", "person_id", "start"], kind="stable")
-    if e.empty:
-        return pd.DataFrame({"arm": pd.Series(dtype=object), "person_id": pd.Series(dtype="int64"),
-                             "start": pd.Series(dtype=float), "end": pd.Series(dtype=float)})
-    same_person = (e["arm"].values[1:] == e["arm"].values[:-1]) & (
-        e["person_id"].values[1:] == e["person_id"].values[:-1]
-    )
-    joined = same_person & (e["start"].values[1:] <= e["end"].values[:-1] + 1e-9)
-    run = np.concatenate([[0], np.cumsum(~joined)])
-    return (
-        e.assign(run=run)
-        .groupby("run", sort=False)
-        .agg(arm=("arm", "first"), person_id=("person_id", "first"),
-             start=("start", "min"), end=("end", "max"))
-        .reset_index(drop=True)
-    )
+def _strings(df: pd.DataFrame, col: str, default: str | None = None) -> np.ndarray:
+    if col not in df:
+        return np.full(len(df), default, dtype=object)
+    s = df[col]
+    return (s.where(s.notna(), default) if default is not None else s).to_numpy(dtype=object)
 
 
-def _jobs(spells: pd.DataFrame, o: JobStart | SustainedEmployment | InWorkAt) -> pd.DataFrame:
-    """The spells that count as work for metric ``o`` (all, less excluded contracts and stages)."""
-    if o.exclude_contracts and "contract" in spells:
-        spells = spells[~spells["contract"].isin(o.exclude_contracts)]
-    if o.exclude_stages and "stage" in spells:
-        names = spells["stage"].dropna().unique()
-        excluded = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in o.exclude_stages)]
-        spells = spells[~spells["stage"].isin(excluded)]
-    return spells
+def _floats(df: pd.DataFrame, col: str, default: float = 0.0) -> np.ndarray:
+    if col not in df:
+        return np.full(len(df), default)
+    return pd.to_numeric(df[col], errors="coerce").fillna(default).to_numpy(dtype=float)
 
 
-def _with_entry(df: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
-    return df.merge(persons[[*KEY, "entry_week"]], on=KEY)
+def matching(names: np.ndarray, patterns: list[str]) -> np.ndarray:
+    """Which of ``names`` (strings or None) match one of the shell ``patterns``."""
+    uniq = {n for n in pd.unique(names) if isinstance(n, str)}
+    hits = [n for n in uniq if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    return np.isin(names, np.array(hits, dtype=object)) if hits else np.zeros(len(names), bool)
 
 
-def _job_start(o: JobStart, persons: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
-    runs = _with_entry(employment_runs(_jobs(spells, o), o.min_fte), persons)
-    ok = runs[(runs["start"] >= runs["entry_week"] - 1e-9)
-              & (runs["start"] <= runs["entry_week"] + o.window_weeks + 1e-9)]
-    first = ok.groupby(KEY, as_index=False)["start"].min()
-    return first.rename(columns={"start": "week"})
+@dataclass
+class Tables:
+    """The record tables as numpy arrays, every spell and event tied to its person's row."""
+
+    arm: np.ndarray
+    person_id: np.ndarray
+    cohort: np.ndarray
+    group: np.ndarray
+    entry: np.ndarray
+    benefit_kind: np.ndarray
+    spells: pd.DataFrame
+    s_person: np.ndarray  # row of persons for each spell (-1: unknown person)
+    s_state: np.ndarray
+    s_start: np.ndarray
+    s_end: np.ndarray
+    s_fte: np.ndarray
+    s_contract: np.ndarray
+    s_stage: np.ndarray
+    events: pd.DataFrame | None
+    e_person: np.ndarray | None
+
+    @classmethod
+    def of(cls, persons: pd.DataFrame, spells: pd.DataFrame | None,
+           events: pd.DataFrame | None = None) -> Tables:
+        if spells is None:
+            spells = pd.DataFrame({"arm": pd.Series(dtype=object), "person_id": pd.Series(dtype="int64")})
+        arm = persons["arm"].to_numpy(dtype=object)
+        pid = persons["person_id"].to_numpy(dtype=np.int64)
+        index = {k: i for i, k in enumerate(zip(arm, pid, strict=True))}
+
+        def rows(df: pd.DataFrame) -> np.ndarray:
+            return np.fromiter((index.get(k, -1) for k in zip(
+                df["arm"].to_numpy(dtype=object), df["person_id"].to_numpy(dtype=np.int64), strict=True)),
+                dtype=np.int64, count=len(df))
+
+        return cls(
+            arm=arm, person_id=pid, cohort=_strings(persons, "cohort", ""),
+            group=_strings(persons, "group", ""), entry=_floats(persons, "entry_week"),
+            benefit_kind=_strings(persons, "benefit_kind", "none"),
+            spells=spells, s_person=rows(spells), s_state=_strings(spells, "state", ""),
+            s_start=_floats(spells, "start"), s_end=_floats(spells, "end"), s_fte=_floats(spells, "fte"),
+            s_contract=_strings(spells, "contract"), s_stage=_strings(spells, "stage"),
+            events=events, e_person=rows(events) if events is not None else None,
+        )
+
+    def jobs(self, o: JobStart | SustainedEmployment | InWorkAt | None = None,
+             min_fte: float = 0.0) -> np.ndarray:
+        """Indices of the employed spells that count as work for ``o``, sorted by person and start."""
+        fte = o.min_fte if o is not None else min_fte
+        ok = (self.s_state == "employed") & (self.s_fte >= fte) & (self.s_person >= 0)
+        if o is not None and o.exclude_contracts:
+            ok &= ~np.isin(self.s_contract, np.array(o.exclude_contracts, dtype=object))
+        if o is not None and o.exclude_stages:
+            ok &= ~matching(self.s_stage, o.exclude_stages)
+        idx = np.nonzero(ok)[0]
+        return idx[np.lexsort((self.s_start[idx], self.s_person[idx]))]
+
+    def runs(self, jobs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unbroken periods in work (consecutive job spells joined): person row, start, end."""
+        if len(jobs) == 0:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        p, s, e = self.s_person[jobs], self.s_start[jobs], self.s_end[jobs]
+        joined = (p[1:] == p[:-1]) & (s[1:] <= np.maximum.accumulate(e)[:-1] + EPS)
+        first = np.concatenate([[0], np.nonzero(~joined)[0] + 1])
+        return p[first], s[first], np.maximum.reduceat(e, first)
 
 
-def _sustained(o: SustainedEmployment, persons: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
+def _first_per_person(person: np.ndarray, week: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The earliest week per person."""
+    if len(person) == 0:
+        return person, week
+    order = np.lexsort((week, person))
+    p, w = person[order], week[order]
+    keep = np.concatenate([[True], p[1:] != p[:-1]])
+    return p[keep], w[keep]
+
+
+def _job_start(o: JobStart, t: Tables) -> tuple[np.ndarray, np.ndarray]:
+    p, s, _ = t.runs(t.jobs(o))
+    entry = t.entry[p]
+    ok = (s >= entry - EPS) & (s <= entry + o.window_weeks + EPS)
+    return _first_per_person(p[ok], s[ok])
+
+
+def _sustained(o: SustainedEmployment, t: Tables) -> tuple[np.ndarray, np.ndarray]:
     if o.continuous:
-        runs = _with_entry(employment_runs(_jobs(spells, o), o.min_fte), persons)
-        begin = np.maximum(runs["start"], runs["entry_week"])
-        reached = begin + o.weeks
-        ok = runs.assign(week=reached)[
-            (reached <= runs["end"] + 1e-9) & (reached <= runs["entry_week"] + o.window_weeks + 1e-9)
-        ]
-        return ok.groupby(KEY, as_index=False)["week"].min()
-    jobs = _jobs(spells, o)
-    e = _with_entry(jobs[(jobs["state"] == "employed") & (jobs["fte"] >= o.min_fte)], persons)
-    start = np.maximum(e["start"], e["entry_week"])
-    e = e.assign(start=start, dur=np.clip(e["end"] - start, 0, None))
-    e = e[e["dur"] > 0].sort_values([*KEY, "start"], kind="stable")
-    cum = e.groupby(KEY)["dur"].cumsum()
-    before = cum - e["dur"]
-    crossing = e.assign(week=e["start"] + (o.weeks - before))[(cum >= o.weeks - 1e-9) & (before < o.weeks)]
-    ok = crossing[crossing["week"] <= crossing["entry_week"] + o.window_weeks + 1e-9]
-    return ok.groupby(KEY, as_index=False)["week"].min()
+        p, s, e = t.runs(t.jobs(o))
+        entry = t.entry[p]
+        reached = np.maximum(s, entry) + o.weeks
+        ok = (reached <= e + EPS) & (reached <= entry + o.window_weeks + EPS)
+        return _first_per_person(p[ok], reached[ok])
+    jobs = t.jobs(o)
+    p = t.s_person[jobs]
+    start = np.maximum(t.s_start[jobs], t.entry[p])
+    dur = np.clip(t.s_end[jobs] - start, 0, None)
+    cum = np.cumsum(dur)
+    new = np.concatenate([[True], p[1:] != p[:-1]]) if len(p) else np.zeros(0, bool)
+    base = np.maximum.accumulate(np.where(new, cum - dur, 0.0)) if len(p) else cum
+    cum -= base
+    before = cum - dur
+    week = start + (o.weeks - before)
+    ok = (dur > 0) & (cum >= o.weeks - EPS) & (before < o.weeks) & (week <= t.entry[p] + o.window_weeks + EPS)
+    return _first_per_person(p[ok], week[ok])
 
 
-def _in_work_at(o: InWorkAt, persons: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
-    t = (persons["entry_week"] + o.weeks_after_entry) if o.at_week is None else o.at_week
-    at = persons[KEY].assign(week=t)
-    jobs = _jobs(spells, o)
-    e = jobs[(jobs["state"] == "employed") & (jobs["fte"] >= o.min_fte)].merge(at, on=KEY)
-    working = e[(e["start"] <= e["week"]) & (e["week"] < e["end"])]
-    return working.drop_duplicates(KEY)[[*KEY, "week"]]
+def _in_work_at(o: InWorkAt, t: Tables) -> tuple[np.ndarray, np.ndarray]:
+    jobs = t.jobs(o)
+    p = t.s_person[jobs]
+    when = t.entry[p] + o.weeks_after_entry if o.at_week is None else np.full(len(p), o.at_week)
+    ok = (t.s_start[jobs] <= when) & (when < t.s_end[jobs])
+    return _first_per_person(p[ok], when[ok])
 
 
-def _stage_event(o: StageEvent, persons: pd.DataFrame, events: pd.DataFrame | None) -> pd.DataFrame:
-    if events is None:
+def _stage_event(o: StageEvent, t: Tables) -> tuple[np.ndarray, np.ndarray]:
+    if t.events is None or t.e_person is None:
         raise ValueError(f"a '{o.metric}' outcome is measured from the events table; none was given")
-    ev = events.sort_values([*KEY, "time"], kind="stable").reset_index(drop=True)
-    same = (ev["arm"].shift(-1) == ev["arm"]) & (ev["person_id"].shift(-1) == ev["person_id"])
-    ev = ev.assign(next_stage=ev["stage"].shift(-1).where(same))
-    def matching(col: str, patterns: list[str]) -> pd.Series:
-        names = ev[col].dropna().unique()
-        return ev[col].isin([s for s in names if o.matches(s, patterns)])
-
-    hit = ev["event"].isin(o.events) & matching("stage", o.stages)
+    ev = t.events
+    person, time = t.e_person, _floats(ev, "time")
+    order = np.lexsort((time, person))  # stable: same-time events keep their recorded order
+    person, time = person[order], time[order]
+    stage = _strings(ev, "stage")[order]
+    kind = _strings(ev, "event", "")[order]
+    same = np.concatenate([person[1:] == person[:-1], [False]])
+    nxt = np.where(same, np.concatenate([stage[1:], [None]]), None)
+    hit = np.isin(kind, np.array(o.events, dtype=object)) & matching(stage, o.stages) & (person >= 0)
     if o.followed_by:
-        hit &= matching("next_stage", o.followed_by)
+        hit &= matching(nxt, o.followed_by)
     if o.not_followed_by:
-        hit &= ~matching("next_stage", o.not_followed_by)
-    got = _with_entry(ev[hit], persons)
+        hit &= ~matching(nxt, o.not_followed_by)
+    p, w = person[hit], time[hit]
     if o.window_weeks is not None:
-        got = got[got["time"] <= got["entry_week"] + o.window_weeks + 1e-9]
-    return got.groupby(KEY, as_index=False)["time"].min().rename(columns={"time": "week"})
+        ok = w <= t.entry[p] + o.window_weeks + EPS
+        p, w = p[ok], w[ok]
+    return _first_per_person(p, w)
 
 
-def on_benefit(spells: pd.DataFrame) -> pd.Series:
+def on_benefit(spells: pd.DataFrame) -> np.ndarray:
     """Whether each spell is paid a benefit (from ``benefit_kind``/``benefit_g`` when present,
     else from the state: out of work, in programme or waiting)."""
     if "benefit_g" in spells and "benefit_kind" in spells:
-        kind = spells["benefit_kind"].fillna("none")
-        return (kind != "none") & (spells["benefit_g"].fillna(0) > 0)
-    return spells["state"].isin(["not_employed", "programme", "waiting"])
+        return (_strings(spells, "benefit_kind", "none") != "none") & (_floats(spells, "benefit_g") > 0)
+    return np.isin(_strings(spells, "state", ""), ["not_employed", "programme", "waiting"])
 
 
-def _benefit_days(o: BenefitDaysSaved, persons: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
-    p = persons
-    if o.only_on_benefit_at_entry and "benefit_kind" in p:
-        p = p[p["benefit_kind"].fillna("none") != "none"]
-    expected = p["group"].map(o.expected_weeks_by_group).fillna(o.expected_weeks)
-    data_end = spells.groupby(KEY)["end"].max().rename("data_end").reset_index()
-    win = p[KEY].assign(lo=p["entry_week"], hi=p["entry_week"] + expected).merge(data_end, on=KEY)
-    win["hi"] = np.minimum(win["hi"], win["data_end"])
-    s = spells[on_benefit(spells)].merge(win, on=KEY)
-    overlap = np.clip(np.minimum(s["end"], s["hi"]) - np.maximum(s["start"], s["lo"]), 0, None)
-    weeks_on = s.assign(w=overlap).groupby(KEY)["w"].sum()
-    win = win.set_index(KEY)
-    saved_weeks = (win["hi"] - win["lo"]).clip(lower=0) - weeks_on.reindex(win.index, fill_value=0.0)
-    out = pd.DataFrame({"week": win["hi"], "quantity": 7.0 * saved_weeks.clip(lower=0)}).reset_index()
-    return out[out["quantity"] > 1e-9]
+def _benefit_days(o: BenefitDaysSaved, t: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = len(t.entry)
+    known = t.s_person >= 0
+    data_end = np.full(n, -np.inf)
+    np.maximum.at(data_end, t.s_person[known], t.s_end[known])
+    expected = np.array([o.expected_weeks_by_group.get(g, o.expected_weeks) for g in t.group], dtype=float)
+    lo, hi = t.entry, np.minimum(t.entry + expected, data_end)
+    on = on_benefit(t.spells) & known
+    sp = t.s_person[on]
+    overlap = np.clip(np.minimum(t.s_end[on], hi[sp]) - np.maximum(t.s_start[on], lo[sp]), 0, None)
+    weeks_on = np.zeros(n)
+    np.add.at(weeks_on, sp, overlap)
+    saved = 7.0 * np.clip(np.clip(hi - lo, 0, None) - weeks_on, 0, None)
+    ok = (saved > EPS) & np.isfinite(hi)
+    if o.only_on_benefit_at_entry:
+        ok &= t.benefit_kind != "none"
+    p = np.nonzero(ok)[0]
+    return p, hi[p], saved[p]
+
+
+def _measure(o: Outcome, t: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if isinstance(o, BenefitDaysSaved):
+        return _benefit_days(o, t)
+    if isinstance(o, JobStart):
+        p, w = _job_start(o, t)
+    elif isinstance(o, SustainedEmployment):
+        p, w = _sustained(o, t)
+    elif isinstance(o, InWorkAt):
+        p, w = _in_work_at(o, t)
+    else:
+        p, w = _stage_event(o, t)
+    return p, w, np.ones(len(p))
+
+
+def _frame(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    if parts:
+        name = np.concatenate([np.full(len(p), n, dtype=object) for n, p, _, _ in parts])
+        p = np.concatenate([p for _, p, _, _ in parts]).astype(np.int64)
+        w = np.concatenate([w for _, _, w, _ in parts]).astype(float)
+        q = np.concatenate([q for _, _, _, q in parts]).astype(float)
+    else:
+        name, p, w, q = np.zeros(0, object), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    order = np.lexsort((name, t.person_id[p], w)) if len(p) else p
+    p, name, w, q = p[order], name[order], w[order], q[order]
+    return pd.DataFrame({"arm": t.arm[p], "person_id": t.person_id[p], "cohort": t.cohort[p],
+                         "group": t.group[p], "outcome": name, "week": w, "quantity": q})
 
 
 def measure_one(o: Outcome, persons: pd.DataFrame, spells: pd.DataFrame,
                 events: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Who reached outcome ``o``: ``arm``, ``person_id``, ``week`` and ``quantity``."""
-    if isinstance(o, JobStart):
-        got = _job_start(o, persons, spells)
-    elif isinstance(o, SustainedEmployment):
-        got = _sustained(o, persons, spells)
-    elif isinstance(o, InWorkAt):
-        got = _in_work_at(o, persons, spells)
-    elif isinstance(o, StageEvent):
-        got = _stage_event(o, persons, events)
-    else:
-        return _benefit_days(o, persons, spells)
-    return got.assign(quantity=1.0)
+    """Who reached outcome ``o``: ``arm``, ``person_id``, ``week`` and ``quantity`` (and cohort, group)."""
+    t = Tables.of(persons, spells, events)
+    p, w, q = _measure(o, t)
+    return _frame(t, [("", p, w, q)]).drop(columns="outcome")
 
 
 def measure_outcomes(
     outcomes: dict[str, Outcome], persons: pd.DataFrame, spells: pd.DataFrame,
-    events: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None, tables: Tables | None = None,
 ) -> pd.DataFrame:
     """Every outcome reached, one row per (arm, person, outcome) with the week and quantity, and
-    the person's cohort and target group."""
-    parts = [measure_one(o, persons, spells, events).assign(outcome=name)
-             for name, o in outcomes.items()]
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=float if c in ("week", "quantity") else object)
-                             for c in OUTCOME_COLUMNS})
-    out = pd.concat(parts, ignore_index=True)
-    info = persons[[*KEY, "cohort", "group"]]
-    out = out.merge(info, on=KEY, how="left")[OUTCOME_COLUMNS]
-    return out.sort_values(["week", "person_id", "outcome"], kind="stable").reset_index(drop=True)
+    the person's cohort and target group, ordered by week."""
+    t = tables if tables is not None else Tables.of(persons, spells, events)
+    return _frame(t, [(name, *_measure(o, t)) for name, o in outcomes.items()])
+
+
+def employment_runs(spells: pd.DataFrame, min_fte: float = 0.0,
+                    persons: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Unbroken periods in work: consecutive employed spells (fte >= ``min_fte``) joined.
+
+    Returns one row per run with ``arm``, ``person_id``, ``start``, ``end``.
+    """
+    if persons is None:
+        persons = spells[KEY].drop_duplicates().assign(entry_week=0.0)
+    t = Tables.of(persons, spells)
+    p, s, e = t.runs(t.jobs(min_fte=min_fte))
+    return pd.DataFrame({"arm": t.arm[p], "person_id": t.person_id[p], "start": s, "end": e})
 
 
 def in_work_share(
-    persons: pd.DataFrame, spells: pd.DataFrame, weeks_after_entry: float, horizon: float
+    persons: pd.DataFrame, spells: pd.DataFrame, weeks_after_entry: float, horizon: float,
+    tables: Tables | None = None,
 ) -> dict[str, float]:
     """Share of each arm's people in work ``weeks_after_entry`` weeks after their entry.
 
     People whose measuring point lies at or beyond the horizon are not counted; an arm with no one
     measurable gets NaN.
     """
-    at = persons[KEY].assign(t=persons["entry_week"] + weeks_after_entry)
-    at = at[at["t"] < horizon]
-    emp = spells[spells["state"] == "employed"].merge(at, on=KEY)
-    working = emp[(emp["start"] <= emp["t"]) & (emp["t"] < emp["end"])]
-    n_work = working.drop_duplicates(KEY).groupby("arm").size()
-    n_all = at.groupby("arm").size()
-    return {
-        arm: float(n_work.get(arm, 0) / n_all[arm]) if n_all.get(arm, 0) else float("nan")
-        for arm in sorted(persons["arm"].unique())
-    }
+    t = tables if tables is not None else Tables.of(persons, spells)
+    jobs = t.jobs()
+    p = t.s_person[jobs]
+    when = t.entry[p] + weeks_after_entry
+    working = np.zeros(len(t.entry), bool)
+    working[p[(t.s_start[jobs] <= when) & (when < t.s_end[jobs])]] = True
+    measurable = t.entry + weeks_after_entry < horizon
+    out = {}
+    for arm in sorted(pd.unique(t.arm)):
+        mine = (t.arm == arm) & measurable
+        out[arm] = float(working[mine].mean()) if mine.any() else float("nan")
+    return out

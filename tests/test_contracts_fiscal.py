@@ -39,6 +39,11 @@ def test_wage_subsidy_is_the_states_cost_and_the_employers_income():
     assert total(f, party="kommune", item="wage_subsidy") == pytest.approx(319_480)
     # an ordinary (temporary) job is not a wage cost; a project position is
     assert total(f, item="wage_cost") == 0
+    # unless subsidised jobs are counted as measures (the data file's default): then the kommune
+    # carries the wage cost less the subsidy, 0.2 x 350 000 x 1.141 = 79 870
+    f = public_flows(persons, spells, G, 12, params(wages={"subsidised_wages_are_costs": True}))
+    assert total(f, party="kommune") == pytest.approx(-79_870 + 0.25 * 0.2 * 350_000)
+    assert default_fiscal().wages.subsidised_wages_are_costs
     spells = spells_table([spell(0, "employed", 0, 52, contract="project", annual_wage=350_000,
                                  wage_payer="kommune")])
     f = public_flows(persons, spells, G, 12, params(wages={"public_cost_contracts": ["project"]}))
