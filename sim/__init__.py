@@ -6,6 +6,7 @@ Arrow schemas (:mod:`sim.records`). ``sim`` knows nothing of money contracts or 
 """
 
 from sim.engine import WEEKS_PER_YEAR, simulate
+from sim.labour_market import LabourMarket
 from sim.pathway import Pathway, builtin_names, load_pathway
 from sim.people import Cohort
 from sim.records import SCHEMAS, Tables
@@ -18,6 +19,7 @@ __all__ = [
     "SCHEMAS",
     "Cohort",
     "Counterfactual",
+    "LabourMarket",
     "Pathway",
     "SpecError",
     "Streams",

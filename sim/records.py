@@ -10,6 +10,10 @@ year; benefits are in multiples of G per year.
 ``spells``    one row per interval a person spent in one state; a person's spells tile
               [entry_week, horizon] without gaps or overlaps
 ``capacity``  one row per use of a capacity slot: when it was asked for, granted and released
+              (a stage that needs two resources, e.g. a placement and a mentor, gives two rows)
+
+Row order: rows are appended person by person, each person's rows in time order, but not
+globally in time order; sort (stably) by ``time`` or ``start`` when order matters.
 
 Columns are only ever added, never renamed or removed (``contracts`` reads them). Added since the
 walking skeleton: spells ``wage_payer``, ``subsidy_payer``, ``subsidy_share``,
@@ -107,8 +111,10 @@ CAPACITY = pa.schema(
         ("stage", pa.string()),  # the stage the slot was used for
     ]
 )
-"""``granted``/``released`` are NaN for a request still waiting at the horizon; ``released`` may lie
-beyond the horizon (the end the stage was scheduled to have)."""
+"""``granted`` is NaN for a request still waiting at the horizon and ``released`` is NaN for
+every request of a person still waiting for one of a stage's resources at the horizon (a slot
+already granted is held but the stage never started); otherwise ``released`` is the stage's
+scheduled end, which may lie beyond the horizon."""
 
 SCHEMAS = {"persons": PERSONS, "events": EVENTS, "spells": SPELLS, "capacity": CAPACITY}
 

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 import pytest
 
 from sim import Pathway, World, simulate
@@ -291,3 +292,17 @@ def test_people_are_conserved(mode):
         absorbed = ev[(ev.arm == "treatment") & ((ev.event == "exited") |
                                                   ((ev.event == "hired") & ev.stage.isin(["j1", "j2"])))]
         assert absorbed.person_id.is_unique
+
+
+def test_control_arm_and_people_do_not_depend_on_the_pathway():
+    """Common random numbers: the same seed gives the same people and the same business-as-usual
+    arm whatever the programme looks like, so differences between designs are not noise."""
+    base = busy_world("parallel")
+    tighter = base.pathway.model_copy(update={"capacity": {"seats": base.pathway.capacity["seats"]
+                                                           .model_copy(update={"slots": 1})}})
+    other = base.model_copy(update={"pathway": tighter})
+    a, b = simulate(base, 5), simulate(other, 5)
+    assert a.persons.equals(b.persons)
+    control = [t.spells.filter(pc.equal(t.spells["arm"], "control")) for t in (a, b)]
+    assert control[0].equals(control[1])
+    assert not a.spells.equals(b.spells)  # the programme arm did change
