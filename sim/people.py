@@ -151,10 +151,12 @@ class Cohort(_Strict):
         total = sum(self.groups.values())
         if abs(total - 1) > 1e-6:
             raise ValueError(f"group shares sum to {total:g}, not 1")
-        if (self.arrival == "poisson") != (self.rate_per_week is not None):
-            raise ValueError("rate_per_week is needed for, and only for, arrival = 'poisson'")
+        if self.arrival == "poisson" and self.rate_per_week is None:
+            raise ValueError("rate_per_week: needed with arrival = 'poisson' (referrals per week)")
+        if self.arrival == "together" and self.rate_per_week is not None:
+            raise ValueError("rate_per_week: only for arrival = 'poisson'; a kull arrives together")
         if self.repeats > 1 and self.repeat_every_weeks is None:
-            raise ValueError("repeats > 1 needs repeat_every_weeks (weeks between kull)")
+            raise ValueError("repeat_every_weeks: needed when repeats > 1 (weeks between kull starts)")
         return self
 
     def starts(self) -> list[tuple[str, float]]:

@@ -12,6 +12,7 @@ import pytest
 
 from sim import SpecError, World, load_pathway
 from sim.people import Cohort
+from sim.specfile import validate
 
 VALID = """
 [pathway]
@@ -228,3 +229,17 @@ def test_cohort_schedule_past_the_horizon():
         World(pathway=pw, horizon_weeks=100,
               cohorts=[Cohort(name="k", start_week=0, size=3, groups={"A": 1}, repeats=3,
                               repeat_every_weeks=52)])
+
+
+@pytest.mark.parametrize("cohort, key", [
+    ({"arrival": "poisson"}, "rate_per_week: needed"),
+    ({"rate_per_week": 2.0}, "rate_per_week: only for arrival = 'poisson'"),
+    ({"repeats": 3}, "repeat_every_weeks: needed when repeats > 1"),
+    ({"arrival": "in_batches"}, "arrival: Input should be 'together' or 'poisson'"),
+    ({"size": 0}, "size: Input should be greater than or equal to 1"),
+])
+def test_bad_cohorts_name_the_key(cohort, key):
+    data = {"name": "k", "start_week": 0, "size": 5, "groups": {"A": 1.0}} | cohort
+    with pytest.raises(SpecError) as info:
+        validate(Cohort, data, "scenario.toml")
+    assert "scenario.toml" in str(info.value) and key in str(info.value)
