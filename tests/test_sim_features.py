@@ -280,3 +280,24 @@ def test_rct_assignment_does_not_change_who_is_referred():
     cols = ["person_id", "group", "age"]
     assert a[cols].sort_values("person_id").reset_index(drop=True).equals(
         b[b.arm == "control"][cols].sort_values("person_id").reset_index(drop=True))
+
+
+def test_logistic_exit_on_a_continuous_attribute_averages_over_the_group():
+    # work capacity ~ U(0.4, 0.9); p = sigmoid(b (w - 1)) for the reference p = 0.5;
+    # its mean over the group is [ln(1 + e^{b(w-1)}) / b] from 0.4 to 0.9, divided by 0.5
+    b, lo, hi, n = 3.0, 0.4, 0.9, 6000
+    tg = group().model_copy(update={"work_capacity": group().work_capacity.model_copy(
+        update={"low": lo, "high": hi})})
+    pw = pathway({
+        "practice": {"kind": "practice", "duration": fixed(1), "next": "out", "exits": [
+            {"to": "job", "p": 0.5, "logistic": {"work_capacity": b}}]},
+        "job": JOB, "out": OUT,
+    }, "practice")
+    ev = simulate(world(pw, [kull(n)], horizon=5, T=tg), 15).events.to_pandas()
+    got = ((ev.event == "hired") & (ev.stage == "job")).sum() / n
+
+    def antiderivative(w: float) -> float:
+        return math.log1p(math.exp(b * (w - 1))) / b
+
+    expected = (antiderivative(hi) - antiderivative(lo)) / (hi - lo)
+    assert within(got, expected, n), (got, expected)

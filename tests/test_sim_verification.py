@@ -306,3 +306,27 @@ def test_control_arm_and_people_do_not_depend_on_the_pathway():
     control = [t.spells.filter(pc.equal(t.spells["arm"], "control")) for t in (a, b)]
     assert control[0].equals(control[1])
     assert not a.spells.equals(b.spells)  # the programme arm did change
+
+
+def erlang_c_probability(lam: float, mu: float, c: int) -> float:
+    """Probability that an arrival has to wait in M/M/c."""
+    a = lam / mu
+    top = a**c / math.factorial(c) / (1 - a / c)
+    return top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("c, lam, mean_service", [(1, 0.6, 1.0), (2, 1.5, 1.0), (5, 4.0, 1.0)])
+def test_mmc_waits_and_probability_of_waiting_for_several_c(c, lam, mean_service):
+    n, warm = 8000, 500
+    waits, p_wait = [], []
+    for rep in range(10):
+        cap = simulate(mmc_world(lam, mean_service, c, n), 100 + rep).capacity.to_pandas()
+        w = (cap.sort_values("requested").granted - cap.sort_values("requested").requested).iloc[warm:]
+        waits.append(w.mean())
+        p_wait.append((w > 0).mean())
+    se = np.std(waits, ddof=1) / math.sqrt(len(waits))
+    expected = erlang_c_wait(lam, 1 / mean_service, c)
+    assert abs(np.mean(waits) - expected) < Z * se + 0.02 * expected
+    se_p = np.std(p_wait, ddof=1) / math.sqrt(len(p_wait))
+    assert abs(np.mean(p_wait) - erlang_c_probability(lam, 1 / mean_service, c)) < Z * se_p + 0.01
