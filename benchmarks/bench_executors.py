@@ -64,12 +64,30 @@ def load(out: Path, ds: str) -> pd.DataFrame:
     return df.sort_values(keys).reset_index(drop=True)
 
 
+def _spin(seconds: float) -> float:
+    end = time.perf_counter() + seconds
+    start = time.process_time()
+    while time.perf_counter() < end:
+        pass
+    return time.process_time() - start
+
+
+def cores_available(workers: int, seconds: float = 2.0) -> float:
+    """CPU seconds per wall second that ``workers`` busy processes actually get: 2.0 on an idle
+    2-core machine, less when other work shares it (then no executor can reach 2x)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers) as pool:
+        return sum(pool.map(_spin, [seconds] * workers)) / seconds
+
+
 def speedup(runs: int, workers: int) -> dict:
     from experiments.dask_executor import DaskExecutor
 
     exp = load_experiment(None, [f"design.replications={runs}"], sweep=False)
     chunk = choose_chunk(exp, workers)
-    res: dict = {"runs": runs, "workers": workers, "chunk": chunk, "cpus": os.cpu_count()}
+    res: dict = {"runs": runs, "workers": workers, "chunk": chunk, "cpus": os.cpu_count(),
+                 "cores_available_before": cores_available(workers)}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         t = time.perf_counter()
@@ -91,6 +109,7 @@ def speedup(runs: int, workers: int) -> dict:
             res[f"{name}_equal_serial"] = load(tmp / "serial", "runs").equals(load(tmp / name, "runs"))
     res["speedup_processes"] = res["serial_s"] / res["processes_s"]
     res["speedup_dask"] = res["serial_s"] / res["dask_s"]
+    res["cores_available_after"] = cores_available(workers)
     res["load_average_1_5_15min"] = os.getloadavg()
     return res
 

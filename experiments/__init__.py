@@ -1,8 +1,24 @@
-"""effekt's experiment layer: scenario files, batches of replications on executors, Parquet
-results with a manifest, summaries and the ``effekt`` command line."""
+"""effekt's experiment layer: scenario files, designs (sweeps), batches of replications on
+executors (serial, local processes, Dask), Parquet results with a manifest, summaries and the
+``effekt`` command line."""
 
 from experiments.batch import run_batch
-from experiments.scenario import Scenario, load_scenario
+from experiments.design import Design, design_points
+from experiments.executors import ProcessExecutor, SerialExecutor, make_executor
+from experiments.scenario import Experiment, Scenario, load_experiment, load_scenario
 from experiments.summary import kpi_table, load_runs
 
-__all__ = ["Scenario", "kpi_table", "load_runs", "load_scenario", "run_batch"]
+__all__ = [
+    "Design",
+    "Experiment",
+    "ProcessExecutor",
+    "Scenario",
+    "SerialExecutor",
+    "design_points",
+    "kpi_table",
+    "load_experiment",
+    "load_runs",
+    "load_scenario",
+    "make_executor",
+    "run_batch",
+]

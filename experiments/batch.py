@@ -11,6 +11,7 @@ from contextlib import nullcontext
 from importlib.metadata import version
 from pathlib import Path
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -52,6 +53,7 @@ def _progress(enabled: bool):
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         transient=True,
     )
 

@@ -66,7 +66,7 @@ class DaskExecutor:
 
         def submit(item: Any) -> None:
             key = getattr(item, "key", None)
-            fut = self.client.submit(fn, item, key=key, pure=key is not None, retries=2)
+            fut = self.client.submit(fn, item, key=key, pure=key is not None)
             owner[fut.key] = item
             queue.add(fut)
 

@@ -51,7 +51,9 @@ class ProcessExecutor:
 
     def map_unordered(self, fn, items):
         items = iter(items)
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+        pool = ProcessPoolExecutor(max_workers=self.workers)
+        finished = False
+        try:
             pending = {}
             for item in items:
                 pending[pool.submit(fn, item)] = item
@@ -65,6 +67,10 @@ class ProcessExecutor:
                     nxt = next(items, None)
                     if nxt is not None:
                         pending[pool.submit(fn, nxt)] = nxt
+            finished = True
+        finally:
+            # on Ctrl-C or an error, do not wait for tasks nobody will write
+            pool.shutdown(wait=finished, cancel_futures=not finished)
 
     def close(self) -> None:
         pass
