@@ -81,7 +81,16 @@ def cores_available(workers: int, seconds: float = 2.0) -> float:
         return sum(pool.map(_spin, [seconds] * workers)) / seconds
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def speedup(runs: int, workers: int) -> dict:
+    """Wall time of the same batch on each executor, and the CPU seconds each spent in all its
+    processes (this one, local workers, Dask workers). On a shared machine wall-clock speed-ups
+    are capped by the cores other work leaves (``cores_available_*``); the CPU figures give the
+    speed-up an idle machine would show if the tasks balance: ``workers x serial CPU / CPU``."""
     from experiments.dask_executor import DaskExecutor
 
     exp = load_experiment(None, [f"design.replications={runs}"], sweep=False)
@@ -90,25 +99,32 @@ def speedup(runs: int, workers: int) -> dict:
                  "cores_available_before": cores_available(workers)}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         run_batch(exp, tmp / "serial", SerialExecutor(), chunk=chunk, progress=False)
         res["serial_s"] = time.perf_counter() - t
-        t = time.perf_counter()
+        res["serial_cpu_s"] = time.process_time() - c
+        t, c, k = time.perf_counter(), time.process_time(), _children_cpu()
         run_batch(exp, tmp / "procs", ProcessExecutor(workers), chunk=chunk, progress=False)
         res["processes_s"] = time.perf_counter() - t
+        res["processes_cpu_s"] = time.process_time() - c + _children_cpu() - k
         t = time.perf_counter()
         dask = DaskExecutor("local", workers)
         res["dask_startup_s"] = time.perf_counter() - t
         try:
-            t = time.perf_counter()
+            w0 = dask.client.run(time.process_time)
+            t, c = time.perf_counter(), time.process_time()
             run_batch(exp, tmp / "dask", dask, chunk=chunk, progress=False)
             res["dask_s"] = time.perf_counter() - t
+            w1 = dask.client.run(time.process_time)
+            res["dask_cpu_s"] = time.process_time() - c + sum(w1[w] - w0[w] for w in w1)
         finally:
             dask.close()
         for name in ("procs", "dask"):  # unequal only if the code changed while this ran
             res[f"{name}_equal_serial"] = load(tmp / "serial", "runs").equals(load(tmp / name, "runs"))
     res["speedup_processes"] = res["serial_s"] / res["processes_s"]
     res["speedup_dask"] = res["serial_s"] / res["dask_s"]
+    res["idle_speedup_processes"] = workers * res["serial_cpu_s"] / res["processes_cpu_s"]
+    res["idle_speedup_dask"] = workers * res["serial_cpu_s"] / res["dask_cpu_s"]
     res["cores_available_after"] = cores_available(workers)
     res["load_average_1_5_15min"] = os.getloadavg()
     return res
