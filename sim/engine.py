@@ -160,6 +160,17 @@ def _compiled(pathway: Pathway, groups: tuple[str, ...]) -> dict[str, _Stage]:
     return compiled
 
 
+def _remaining(st: _Stage, d: float, elapsed: float, rng: np.random.Generator) -> float:
+    """Time left in a stage already ``elapsed`` weeks under way: a duration drawn given that it is
+    longer than ``elapsed``, minus ``elapsed`` (resampling; 0 if the stage almost never lasts
+    that long)."""
+    for _ in range(1000):
+        if d > elapsed:
+            return d - elapsed
+        d = st.sample(rng)
+    return 0.0
+
+
 def person_terms(p: Person) -> dict[str, float]:
     """The person attributes a logistic exit uses, measured from the reference person
     (see :data:`sim.pathway.LOGISTIC_TERMS`)."""
@@ -220,6 +231,7 @@ class _Model:
         events.append((arm, pid, t, None, "referred"))
         name = p.stage or self.entry
         taken: dict[tuple[str, int], int] | None = None  # how often a limited exit was taken
+        elapsed = p.elapsed
         while True:
             st = stages[name]
             if st.terminal:
@@ -258,6 +270,8 @@ class _Model:
                                    bg) + _NO_PAY)
                     t = env.now
             d = st.sample(rng)
+            if elapsed:  # an initial caseload part-way through its first stage
+                d, elapsed = _remaining(st, d, elapsed, rng), 0.0
             u = rng.random()
             target = st.next
             for threshold, to, i in (st.exits[group] if st.personal is None

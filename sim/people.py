@@ -132,6 +132,9 @@ class Cohort(_Strict):
 
     ``stage`` starts the people in a named pathway stage instead of the pathway's entry: with
     ``start_week = 0`` that is an initial caseload already in the system when the simulation starts.
+    ``elapsed_weeks`` says how long they have already been in that stage: their remaining time is
+    drawn from the stage's duration given that it is longer than that (by resampling), so a
+    caseload half-way through a fixed 26-week placement has 13 weeks left.
     """
 
     name: str
@@ -143,6 +146,7 @@ class Cohort(_Strict):
     repeats: int = Field(default=1, ge=1)
     repeat_every_weeks: float | None = Field(default=None, gt=0)
     stage: str | None = None
+    elapsed_weeks: float = Field(default=0.0, ge=0)
 
     @model_validator(mode="after")
     def _mix(self) -> Cohort:
@@ -155,6 +159,8 @@ class Cohort(_Strict):
             raise ValueError("rate_per_week: needed with arrival = 'poisson' (referrals per week)")
         if self.arrival == "together" and self.rate_per_week is not None:
             raise ValueError("rate_per_week: only for arrival = 'poisson'; a kull arrives together")
+        if self.elapsed_weeks > 0 and self.stage is None:
+            raise ValueError("elapsed_weeks: only for a cohort that starts in a named 'stage'")
         if self.repeats > 1 and self.repeat_every_weeks is None:
             raise ValueError("repeat_every_weeks: needed when repeats > 1 (weeks between kull starts)")
         return self
@@ -186,6 +192,7 @@ class Person:
     benefit_g: float
     entry_week: float
     stage: str | None = None  # the stage the person starts in (None: the pathway's entry)
+    elapsed: float = 0.0  # weeks already spent in that stage at entry (initial caseloads)
 
 
 @cache
@@ -274,6 +281,7 @@ def draw_people(
                         benefit_g=b.g * (b.under25 if age < 25 else 1.0),
                         entry_week=entries[i],
                         stage=cohort.stage,
+                        elapsed=cohort.elapsed_weeks,
                     )
             next_id += n
             people.extend(p for p in batch if p is not None and p.entry_week < horizon)

@@ -301,3 +301,26 @@ def test_logistic_exit_on_a_continuous_attribute_averages_over_the_group():
 
     expected = (antiderivative(hi) - antiderivative(lo)) / (hi - lo)
     assert within(got, expected, n), (got, expected)
+
+
+def test_initial_caseload_part_way_through_its_stage():
+    pw = pathway({
+        "fixed_training": {"kind": "placement", "duration": fixed(26), "next": "job"},
+        "open_training": {"kind": "placement", "duration": {"dist": "exponential", "mean": 20},
+                          "next": "job"},
+        "start": {"kind": "screening", "duration": fixed(1), "next": "fixed_training",
+                  "exits": [{"to": "open_training", "p": 0.5}]},
+        "job": JOB,
+    }, "start")
+    n = 4000
+    w = world(pw, [{"name": "a", "start_week": 0, "size": 10, "groups": {"T": 1}, "stage": "fixed_training",
+                    "elapsed_weeks": 10},
+                   {"name": "b", "start_week": 0, "size": n, "groups": {"T": 1}, "stage": "open_training",
+                    "elapsed_weeks": 30}], horizon=400)
+    t = simulate(w, 16)
+    hired = t.events.to_pandas().query("event == 'hired'").merge(
+        t.persons.to_pandas()[["person_id", "cohort"]], on="person_id")
+    assert (hired[hired.cohort == "a"].time == 16).all()  # 26 - 10 weeks left
+    # exponential durations are memoryless: 30 weeks in, the time left is still Exp(mean 20)
+    left = hired[hired.cohort == "b"].time
+    assert len(left) == n and left.mean() == pytest.approx(20, rel=Z / math.sqrt(n))
