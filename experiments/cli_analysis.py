@@ -84,8 +84,9 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
 
 @click.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, exists=True))
-@click.option("--param", "params", multiple=True, required=True, metavar="KEY[=LOW:HIGH]",
-              help="An uncertain number and its range (bare KEY: +-20 %% around its value).")
+@click.option("--param", "params", multiple=True, metavar="KEY[=LOW:HIGH]",
+              help="An uncertain number and its range (bare KEY: +-20 %% around its value). "
+                   "Default: the scenario's [design.uncertainties] and numeric [design.levers].")
 @click.option("--method", type=click.Choice(["oat", "morris", "sobol"]), default="oat",
               show_default=True)
 @click.option("--output", default="investor_npv", show_default=True, help="KPI to explain.")
@@ -154,7 +155,8 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, alpha, target, 
             est_t, est_c = pw.rates_from_runs(runs, measure)
             p_treatment = est_t if p_treatment is None else p_treatment
             p_control = est_c if p_control is None else p_control
-            source = f"from {replications} replications of {sc.info.name}"
+            source = f"from {replications} replications of {sc.info.name}" + (
+                f" with {' '.join(assignments)}" if assignments else "")
     except (SpecError, ValueError) as err:
         _fail(err)
     click.echo(f"Outcome: {measure}; probability with the programme {p_treatment:.3f}, without it "
@@ -173,9 +175,13 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, alpha, target, 
         click.echo(f"  power {sim:.1%} +- {1.96 * se:.1%} (20 000 simulated binomial pilots)")
         if not no_model_pilots and source != "given":  # model pilots use the scenario's own rates
             try:
-                mp, mse = pw.pilots_through_model(scenario, n, replications, measure, alpha)
+                mp, mse, worse = pw.pilots_through_model(scenario, n, replications, measure, alpha,
+                                                         assignments=list(assignments))
                 click.echo(f"  power {mp:.1%} +- {1.96 * mse:.1%} ({replications} randomised pilots of "
-                           f"about {2 * n} people simulated through the model)")
+                           f"about {2 * n} people simulated through the model, with its capacity)")
+                if worse > 0:
+                    click.echo(f"    ... and {worse:.1%} of those pilots show the programme "
+                               "significantly WORSE than business as usual")
             except (SpecError, ValueError) as err:
                 click.echo(f"  (model pilots skipped: {err})")
         b = pw.power_benchmark(n, p_treatment, p_control, alpha / 2)

@@ -25,7 +25,7 @@ import pandas as pd
 from experiments import report_figures as fig
 from experiments.analysis.common import scenario_from_results
 from experiments.analysis.fiscal import fiscal_columns, public_gain
-from experiments.report_text import TEXT, nok, pct
+from experiments.report_text import TEXT, nok, number, pct, points
 from experiments.summary import load_runs
 from experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
 from sim.specfile import SpecError
@@ -90,11 +90,11 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
         raise SpecError(str(out), [f"runs: no replications for design point {point}"])
     data = ReportData(runs=runs, cashflows=_read_cashflows(out, point), scenario=None)
     try:
-        data.scenario = scenario_from_results(out)
+        data.scenario = scenario_from_results(out, point)
     except SpecError as err:
         data.notes.append(f"scenario could not be rebuilt ({err.problems[0] if err.problems else err})")
     sc = data.scenario
-    if sc is not None and point == 0:
+    if sc is not None:
         reps = sorted(runs["replication"].astype(int))[:ts_runs]
         iw, rc, fs = [], [], []
         need_fiscal = not fiscal_columns(runs)
@@ -114,8 +114,6 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
             data.fiscal = pd.DataFrame(fs)
             data.fiscal_source = "estimate" if data.fiscal[["kommune", "state"]].notna().any().any() \
                 else "none"
-    elif point != 0:
-        data.notes.append("time series are drawn for design point 0 only")
     if fiscal_columns(runs):
         data.fiscal_source = "runs"
     analysis = out / "analysis"
@@ -211,7 +209,7 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
         what = t["what_text"].format(
             n=sc.world.size, pathway=sc.world.pathway.pathway.title or sc.world.pathway.name,
             contract=sc.terms.contract.title or sc.terms.contract.name,
-            years=sc.world.horizon_weeks / 52.0, reps=n_reps,
+            years=number(sc.world.horizon_weeks / 52.0, lang), reps=n_reps,
             cf=t[f"cf_{sc.world.counterfactual.mode}"])
     key = []
     for m in (12, 24):
@@ -221,8 +219,8 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
             half = 1.96 * d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
             key.append(t["work_line"].format(m=m, t=pct(runs[tr].mean(), lang),
                                              c=pct(runs[ct].mean(), lang),
-                                             d=pct(d.mean(), lang, 1), lo=pct(d.mean() - half, lang, 1),
-                                             hi=pct(d.mean() + half, lang, 1)))
+                                             d=points(d.mean(), lang), lo=points(d.mean() - half, lang),
+                                             hi=points(d.mean() + half, lang)))
     if "outcome_payments" in runs:
         x = runs["outcome_payments"]
         key.append(t["pay_line"].format(mean=nok(x.mean(), lang), p5=nok(x.quantile(0.05), lang),

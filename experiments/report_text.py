@@ -43,7 +43,7 @@ TEXT: dict[str, dict[str, str]] = {
                          "tax 22 %, employer contribution 14.1 %, all tax to the state), because the "
                          "results hold no fiscal KPIs of their own."),
         "tornado": "Most influential parameters (one at a time, low and high value)",
-        "tornado_x": "change in {out} from the base case",
+        "tornado_x": "mean {out} (vertical line: the scenario as it is)",
         "compare": "Scenarios side by side (common random numbers)",
         "kommune": "kommune",
         "state": "state",
@@ -56,21 +56,21 @@ TEXT: dict[str, dict[str, str]] = {
         "in_work_12": "in work 12 months after start",
         "in_work_24": "in work 24 months after start",
         "what_text": ("{n} people referred to the pathway \u201c{pathway}\u201d, under the contract "
-                      "\u201c{contract}\u201d, followed for {years:.1f} years; {reps} replications "
+                      "\u201c{contract}\u201d, followed for {years} years; {reps} replications "
                       "(Monte Carlo runs) with different random draws. Counterfactual: {cf}."),
         "cf_parallel": "the same people under business as usual",
         "cf_rct": "a randomised control group",
         "cf_none": "none",
         "work_line": ("In work {m} months after start: {t} with the programme and {c} without it; "
-                      "difference {d} (95 % CI {lo} to {hi})."),
+                      "difference {d} percentage points (95 % CI {lo} to {hi})."),
         "pay_line": "Outcome payments: {mean} NOK on average (90 % of replications {p5} to {p95}).",
         "irr_line": ("Investor IRR: median {med} a year (90 % of replications {p5} to {p95}); "
                      "probability of loss {loss} (95 % CI {lo} to {hi})."),
         "fiscal_line": ("Public budgets, NPV net of outcome payments: kommune {k}, state {s} NOK "
                         "(mean; 90 % of replications for the total {p5} to {p95})."),
-        "prov_line": ("Of the numbers in the pathway and contract files, {a} are marked as "
-                      "assumptions, {s} have a source and {c} are calibrated{u}."),
-        "prov_unmarked": ", {u} are unmarked",
+        "prov_line": ("Numbers in the pathway and contract files: {a} marked as assumptions, "
+                      "{s} with a source, {c} calibrated{u}."),
+        "prov_unmarked": ", {u} unmarked",
         "mc_caveat": ("The ranges show chance alone (who is referred, who drops out, who finds "
                       "work) with the parameters fixed at their values; uncertainty about the "
                       "parameters themselves shows in the sensitivity analysis, not here."),
@@ -116,7 +116,7 @@ TEXT: dict[str, dict[str, str]] = {
                          "skatt 22 %, arbeidsgiveravgift 14,1 %, all skatt til staten), fordi "
                          "resultatene ikke har egne finanspolitiske nøkkeltall."),
         "tornado": "De mest innflytelsesrike parameterne (én om gangen, lav og høy verdi)",
-        "tornado_x": "endring i {out} fra basisscenariet",
+        "tornado_x": "gjennomsnittlig {out} (loddrett linje: scenarioet slik det er)",
         "compare": "Scenarier side om side (felles tilfeldige tall)",
         "kommune": "kommune",
         "state": "stat",
@@ -129,22 +129,22 @@ TEXT: dict[str, dict[str, str]] = {
         "in_work_12": "i arbeid 12 måneder etter oppstart",
         "in_work_24": "i arbeid 24 måneder etter oppstart",
         "what_text": ("{n} personer henvist til løpet «{pathway}», under kontrakten «{contract}», "
-                      "fulgt i {years:.1f} år; {reps} replikasjoner (Monte Carlo-kjøringer) med "
+                      "fulgt i {years} år; {reps} replikasjoner (Monte Carlo-kjøringer) med "
                       "ulike tilfeldige trekk. Kontrafaktisk: {cf}."),
         "cf_parallel": "de samme personene uten tiltaket",
         "cf_rct": "en randomisert kontrollgruppe",
         "cf_none": "ingen",
         "work_line": ("I arbeid {m} måneder etter oppstart: {t} med tiltaket og {c} uten; "
-                      "forskjell {d} (95 % KI {lo} til {hi})."),
+                      "forskjell {d} prosentpoeng (95 % KI {lo} til {hi})."),
         "pay_line": ("Utbetalinger for resultater: {mean} kr i gjennomsnitt (90 % av replikasjonene "
                      "{p5} til {p95})."),
         "irr_line": ("Investors internrente: median {med} per år (90 % av replikasjonene {p5} til "
                      "{p95}); sannsynlighet for tap {loss} (95 % KI {lo} til {hi})."),
         "fiscal_line": ("Offentlige budsjetter, nåverdi etter utbetalinger: kommune {k}, stat {s} kr "
                         "(gjennomsnitt; 90 % av replikasjonene for totalen {p5} til {p95})."),
-        "prov_line": ("Av tallene i løps- og kontraktsfilene er {a} merket som antakelser, {s} har "
-                      "kilde og {c} er kalibrert{u}."),
-        "prov_unmarked": ", {u} er umerket",
+        "prov_line": ("Tall i løps- og kontraktsfilene: {a} merket som antakelser, {s} med kilde, "
+                      "{c} kalibrert{u}."),
+        "prov_unmarked": ", {u} umerket",
         "mc_caveat": ("Intervallene viser bare tilfeldig variasjon (hvem som henvises, hvem som "
                       "faller fra, hvem som får jobb) med parameterne holdt fast; usikkerhet om "
                       "selve parameterne vises i sensitivitetsanalysen, ikke her."),
@@ -171,3 +171,16 @@ def nok(x: float, lang: str) -> str:
     if x is None or not math.isfinite(x):
         return "n/a" if lang == "en" else "i.a."
     return f"{x:,.0f}".replace(",", "\u202f").replace("-", "\u2212")
+
+
+def number(x: float, lang: str, digits: int = 1) -> str:
+    """A plain decimal number (``3.0``; ``3,0`` in bokmål)."""
+    s = f"{x:.{digits}f}"
+    return s.replace(".", ",") if lang == "nb" else s
+
+
+def points(x: float, lang: str) -> str:
+    """A difference of shares in percentage points, without the unit (``7.2``; ``7,2``)."""
+    if x is None or not math.isfinite(x):
+        return "n/a" if lang == "en" else "i.a."
+    return number(100 * x, lang).replace("-", "\u2212")

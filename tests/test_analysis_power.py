@@ -70,3 +70,47 @@ def test_cli_pilot_size_with_given_rates():
     assert "Pilot of 5" in r.output
     assert "People per arm for 80% power" in r.output
     assert "5 or more of 5" in r.output
+
+
+PERFECT_PATHWAY = """
+[pathway]
+name = "perfect"
+title = "Everybody gets a job for good"
+source = "test"
+entry = "course"
+
+[stages.course]
+kind = "course"
+title = "Course"
+duration = { dist = "fixed", value = 4 }
+next = "job"
+
+[stages.job]
+kind = "employment"
+title = "Job"
+employment = { contract = "permanent", fte = 1.0, annual_wage = 450000, job_loss_multiplier = 0 }
+"""
+
+
+def test_model_pilots_of_a_perfect_programme_are_always_significant(tmp_path):
+    # Programme: everybody in a lasting job after 4 weeks; without it nobody ever works. A
+    # randomised pilot of 10 then always separates perfectly, and for perfect separation the
+    # pooled z statistic is sqrt(N) = sqrt(10) = 3.16 > 1.96 whatever the split, so every pilot
+    # with both arms non-empty is significant: power 1 - 2 x 0.5^10 = 0.998.
+    (tmp_path / "perfect.toml").write_text(PERFECT_PATHWAY)
+    scen = tmp_path / "s.toml"
+    scen.write_text(
+        '[scenario]\nname = "perfect"\n[world]\nhorizon_weeks = 104\n'
+        'counterfactual = { mode = "parallel", entry_rate_multiplier = 0 }\n'
+        '[[world.cohorts]]\nname = "k"\nstart_week = 0\nsize = 3\ngroups = { A = 1.0 }\n'
+        '[pathway]\ntemplate = "perfect.toml"\n[contract]\ntemplate = "kongsberg_outcomes"\n'
+        '[design]\nreplications = 2\nseed = 3\n')
+    from experiments.analysis.power import pilots_through_model
+
+    better, _, worse = pilots_through_model(scen, 5, replications=12)
+    assert better == 1.0 and worse == 0.0
+    # the --set assignments reach the simulated pilots: with a horizon shorter than 12 months
+    # nobody can be measured at 12 months, so no pilot can show anything
+    better, _, worse = pilots_through_model(scen, 5, replications=6,
+                                            assignments=["world.horizon_weeks=40"])
+    assert better == 0.0 and worse == 0.0

@@ -72,6 +72,14 @@ def test_tornado_of_a_scenario_moves_npv_the_right_way():
     assert lo <= t["y_base"].iloc[0] <= hi
 
 
+def test_parameters_default_to_the_scenarios_design_uncertainties_and_levers():
+    resolved = {"design": {"uncertainties": {"a.b": {"low": 1, "high": 2}},
+                           "levers": {"c.d": [5, 3, 9], "e": ["x", "y"]}}}
+    assert parse_params([], resolved) == [Param("a.b", 1, 2), Param("c.d", 3, 9)]
+    with pytest.raises(SpecError, match="design.uncertainties"):
+        parse_params([], {"design": {}})
+
+
 def test_bad_parameter_is_a_clear_error():
     model = ScenarioModel(None, "investor_npv", replications=1)
     with pytest.raises(SpecError, match="job_strat"):

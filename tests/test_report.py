@@ -15,7 +15,7 @@ from experiments.analysis.common import scenario_from_results
 from experiments.batch import run_batch
 from experiments.cli import main
 from experiments.report import gather, render_html, write_report
-from experiments.scenario import default_scenario_path, load_scenario
+from experiments.scenario import default_scenario_path, load_experiment, load_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -79,6 +79,24 @@ def test_scenario_is_rebuilt_when_its_file_is_gone(tmp_path):
     assert rebuilt.world == sc.world
     assert rebuilt.terms == sc.terms
     assert rebuilt.design.seed == sc.design.seed
+
+
+def test_sweep_point_is_rebuilt_with_its_values(tmp_path):
+    # a two-point sweep: the report of point 1 must re-simulate point 1 (its price and places),
+    # so its re-simulated in-work shares equal the stored KPIs of that point
+    src = tmp_path / "sweep.toml"
+    src.write_text(default_scenario_path().read_text() + '\n[design.levers]\n'
+                   '"pathway.capacity.placements.slots" = [3, 12]\n')
+    run_batch(load_experiment(src, ["design.replications=3"]), tmp_path / "res", progress=False)
+    sc = scenario_from_results(tmp_path / "res", point=1)
+    assert sc.world.pathway.capacity["placements"].slots == 12
+    assert scenario_from_results(tmp_path / "res", 0).world.pathway.capacity["placements"].slots == 3
+    data = gather(tmp_path / "res", point=1)
+    at12 = data.in_work[data.in_work["month"] == 12].pivot(index="replication", columns="arm",
+                                                            values="share")
+    runs = data.runs.set_index("replication")
+    assert at12["treatment"].to_numpy() == pytest.approx(runs["in_work_12m_treatment"].to_numpy())
+    assert at12["control"].to_numpy() == pytest.approx(runs["in_work_12m_control"].to_numpy())
 
 
 def test_report_of_a_directory_without_results_is_a_clear_error(tmp_path):

@@ -160,13 +160,15 @@ def scenario_with(path: str | Path | None, values: Mapping[str, Any] | None = No
             raise SpecError(str(src), err.problems) from None
 
 
-def scenario_from_results(out: str | Path) -> Scenario:
-    """The scenario a results directory was run with, rebuilt from its manifest.
+def scenario_from_results(out: str | Path, point: int = 0) -> Scenario:
+    """The scenario a results directory was run with (at design ``point`` of a sweep), rebuilt
+    from its manifest.
 
-    If the manifest's source file still resolves to the same scenario (same hash) it is used;
-    otherwise the resolved scenario stored in the manifest is written back as TOML (pathway and
-    contract as files of their own) and validated by the scenario models, so the directory stays
-    usable when the source file has changed or moved.
+    If the manifest's source file still resolves to the same scenario (same hash) and no design
+    point values apply, it is used; otherwise the resolved scenario stored in the manifest, with
+    the point's values set, is written back as TOML (pathway and contract as files of their own)
+    and validated by the scenario models, so the directory stays usable when the source file has
+    changed or moved.
     """
     out = Path(out)
     mpath = out / "manifest.json"
@@ -175,7 +177,11 @@ def scenario_from_results(out: str | Path) -> Scenario:
     manifest = json.loads(mpath.read_text())
     src = manifest.get("scenario_source")
     want = manifest.get("scenario_hash")
-    if src and Path(src).exists():
+    points = manifest.get("points") or [{}]
+    if not 0 <= point < len(points):
+        raise SpecError(str(mpath), [f"points: no design point {point} (there are {len(points)})"])
+    values = points[point] or {}
+    if src and Path(src).exists() and not values:
         try:
             sc = load_scenario(src)
             if sc.hash == want:
@@ -185,6 +191,9 @@ def scenario_from_results(out: str | Path) -> Scenario:
     resolved = manifest.get("scenario")
     if not isinstance(resolved, dict):
         raise SpecError(str(mpath), ["scenario: missing; cannot rebuild the scenario"])
+    resolved = copy.deepcopy(resolved)
+    for key, value in values.items():
+        set_value(resolved, key, value)
     with tempfile.TemporaryDirectory() as tmp:
         tmpd = Path(tmp)
         top = {k: v for k, v in resolved.items() if k not in ("pathway", "contract")}

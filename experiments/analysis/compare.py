@@ -52,7 +52,7 @@ def compare_runs(runs: dict[str, pd.DataFrame], kpis: list[str] | None = None) -
     kpis = kpis or DEFAULT_KPIS
     first_name = next(iter(runs))
     first = runs[first_name].set_index("replication")
-    fiscal = sorted({c for r in runs.values() for c in r.columns if c.startswith("fiscal_")})
+    fiscal = sorted({c for r in runs.values() for c in r.columns if c.startswith("fiscal_npv_")})
     rows = []
     for name, r in runs.items():
         r = r.set_index("replication")

@@ -149,27 +149,35 @@ def rates_from_runs(runs, measure: str = "in_work_12m") -> tuple[float, float]:
 
 
 def pilots_through_model(path, n: int, replications: int = 200, measure: str = "in_work_12m",
-                         alpha: float = 0.05, seed: int | None = None) -> tuple[float, float]:
+                         alpha: float = 0.05, seed: int | None = None,
+                         assignments: list[str] | None = None) -> tuple[float, float, float]:
     """Power from whole pilots simulated by the model: a randomised pilot of about ``2n`` people.
 
-    The scenario's cohorts are replaced by one cohort of ``2n`` people of the same group mix, half
-    randomised to the programme (RCT counterfactual). Each replication is one pilot; it counts as
-    a success if the z-test finds a difference. Returns (power, its standard error).
+    The scenario's cohorts are replaced by one cohort of ``2n`` people of the first cohort's group
+    mix, half randomised to the programme (RCT counterfactual); everything else (capacity,
+    durations) stays as in the scenario, so a pilot larger than the places available queues.
+    Each replication is one pilot. Returns (share of pilots where the z-test finds the programme
+    significantly *better*, its standard error, share where it finds it significantly *worse*).
     """
     from experiments.analysis.common import replicate, scenario_with
-    from experiments.scenario import load_scenario
 
-    base = load_scenario(path)
+    assignments = list(assignments or [])
+    base = scenario_with(path, assignments=assignments)
     cohort = base.resolved["world"]["cohorts"][0]
     values = {"world.cohorts": [{**cohort, "size": 2 * n, "start_week": 0}],
-              "world.counterfactual": {"mode": "rct", "treatment_share": 0.5}}
-    sc = scenario_with(path, values)
+              # keep the scenario's counterfactual (e.g. its entry-rate multiplier), randomised
+              "world.counterfactual": {**base.resolved["world"].get("counterfactual", {}),
+                                       "mode": "rct", "treatment_share": 0.5}}
+    sc = scenario_with(path, values, assignments)
     runs = replicate(sc, replications, seed=seed)
     tr, ct = f"{measure}_treatment", f"{measure}_control"
     nt, nc = runs["participants"].to_numpy(int), runs["controls"].to_numpy(int)
     xt = np.rint(runs[tr].fillna(0).to_numpy() * nt).astype(int)
     xc = np.rint(runs[ct].fillna(0).to_numpy() * nc).astype(int)
-    hits = np.array([bool(_z_reject(np.array(a), np.array(b), max(c, 1), max(d, 1), alpha))
-                     if c > 0 and d > 0 else False for a, b, c, d in zip(xt, xc, nt, nc, strict=True)])
-    p = float(hits.mean())
-    return p, math.sqrt(p * (1 - p) / len(hits))
+    ok = (nt > 0) & (nc > 0)
+    sig = np.zeros(len(runs), dtype=bool)
+    sig[ok] = _z_reject(xt[ok], xc[ok], nt[ok], nc[ok], alpha)
+    better = sig & (xt * np.maximum(nc, 1) > xc * np.maximum(nt, 1))
+    worse = sig & ~better
+    p = float(better.mean())
+    return p, math.sqrt(p * (1 - p) / len(runs)), float(worse.mean())

@@ -42,8 +42,29 @@ class Param:
     high: float
 
 
+def design_params(resolved: Mapping) -> list[Param]:
+    """The scenario's own uncertain numbers: ``[design.uncertainties]`` ranges, and numeric
+    ``[design.levers]`` from their smallest to their largest value."""
+    design = resolved.get("design", {}) or {}
+    out = []
+    for key, u in (design.get("uncertainties") or {}).items():
+        out.append(Param(key, float(u["low"]), float(u["high"])))
+    for key, values in (design.get("levers") or {}).items():
+        nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(nums) >= 2 and min(nums) < max(nums):
+            out.append(Param(key, float(min(nums)), float(max(nums))))
+    return out
+
+
 def parse_params(specs: list[str], resolved: Mapping) -> list[Param]:
-    """``KEY=LOW:HIGH`` or ``KEY`` (+-20 % around the scenario's own value) -> parameters."""
+    """``KEY=LOW:HIGH`` or ``KEY`` (+-20 % around the scenario's own value) -> parameters; with
+    no specs, the scenario's ``[design]`` uncertainties and levers."""
+    if not specs:
+        found = design_params(resolved)
+        if not found:
+            raise SpecError("--param", ["no parameters: give --param KEY[=LOW:HIGH] or declare "
+                                        "[design.uncertainties] in the scenario"])
+        return found
     out = []
     for spec in specs:
         key, _, rng = spec.partition("=")
