@@ -1,16 +1,19 @@
-"""effekt's money layer: outcome metrics, payment rules, investor finance.
+"""effekt's money layer: outcome metrics, payment rules, investor finance and the public budgets.
 
 Pure functions of ``sim``'s record tables and contract terms; no SimPy, no I/O. They can evaluate
-real observed data in the same schema.
+real observed data in the same schema (``contracts.records`` builds such tables by hand).
 """
 
-from contracts.evaluate import CASHFLOWS, Evaluation, evaluate
+from contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, evaluate
 from contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
-from contracts.terms import Terms, load_terms, template_names
+from contracts.payments import NeedsControl
+from contracts.terms import Terms, load_terms, template_names, unmatched_stages
 
 __all__ = [
     "CASHFLOWS",
+    "FISCAL",
     "Evaluation",
+    "NeedsControl",
     "Terms",
     "UndefinedIRR",
     "evaluate",
@@ -20,4 +23,5 @@ __all__ = [
     "npv",
     "peak_capital",
     "template_names",
+    "unmatched_stages",
 ]

@@ -417,6 +417,31 @@ class Terms(_Strict):
         return self.savings_share is not None or any(t.needs_control for t in self.triggers)
 
 
+def stage_patterns(terms: Terms) -> dict[str, list[str]]:
+    """Every stage-name pattern the terms use, by the dotted key it appears under."""
+    out: dict[str, list[str]] = {}
+    for name, o in terms.outcomes.items():
+        for key in ("stages", "followed_by", "not_followed_by", "exclude_stages"):
+            pats = getattr(o, key, None)
+            if pats:
+                out[f"outcomes.{name}.{key}"] = list(pats)
+    return out
+
+
+def unmatched_stages(terms: Terms, stage_names: list[str]) -> list[str]:
+    """Stage patterns in ``terms`` that match none of a pathway's ``stage_names``, as
+    ``"outcomes.X.stages: 'fagprve*'"``: usually a typo, or a contract written for another
+    pathway (the terms alone cannot know the pathway, so a scenario can check this)."""
+    problems = []
+    for key, pats in stage_patterns(terms).items():
+        if key.endswith("not_followed_by"):
+            continue  # exclusions written for several pathways need not all exist
+        for pat in pats:
+            if not any(fnmatch.fnmatchcase(n, pat) for n in stage_names):
+                problems.append(f"{key}: '{pat}' matches no stage ({', '.join(sorted(stage_names))})")
+    return problems
+
+
 def templates_dir() -> Path:
     return Path(__file__).parent / "templates"
 

@@ -1,0 +1,54 @@
+"""Each Norwegian default contract on its built-in pathway, simulated: the stage names it relies on
+exist, money is conserved, payments stay within the caps, and the fiscal difference is treatment
+minus control. Small and fast: a few replications of one kull."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from contracts import evaluate
+from contracts.terms import unmatched_stages
+from experiments.scenario import load_scenario
+from sim import replication_seed, simulate
+
+PAIRS = {
+    "kongsberg_kull": "kongsberg_outcomes",
+    "gloppen": "gloppen_outcomes",
+    "fjell_project_jobs": "fjell_project_jobs_outcomes",
+    "baerum_pilot": "baerum_pilot_outcomes",
+    "lyngdal_en_av_mange": "lyngdal_en_av_mange_outcomes",
+    "enkla_jobb": "enkla_jobb_outcomes",
+}
+
+
+@pytest.mark.parametrize(("pathway", "template"), PAIRS.items())
+@pytest.mark.parametrize("mode", ["parallel", "rct"])
+def test_default_contract_on_its_pathway(pathway, template, mode):
+    sc = load_scenario(None, [f"pathway.template={pathway}", f"contract.template={template}",
+                              "world.horizon_weeks=312", f"world.counterfactual.mode={mode}"])
+    assert unmatched_stages(sc.terms, list(sc.world.pathway.stages)) == []
+    t = sc.terms
+    for rep in range(3):
+        tables = simulate(sc.world, replication_seed(11, rep))
+        ev = evaluate(t, tables.persons, tables.spells, sc.world.horizon_weeks, 0.04,
+                      events=tables.events, G=sc.info.G)
+        k = ev.kpis
+        assert ev.cashflows["amount"].sum() == pytest.approx(-k["provider_costs"], abs=1e-3)
+        assert 0 <= k["outcome_payments"] <= t.caps.per_person * k["participants"] + 1e-6
+        per_person = ev.payments[ev.payments["person_id"] >= 0].groupby("person_id")["amount"].sum()
+        assert (per_person <= t.caps.per_person + 1e-6).all()
+        f = ev.fiscal
+        scale = k["participants"] / k["controls"]
+        for party in ("kommune", "state"):
+            arm = {a: f[(f["arm"] == a) & (f["party"] == party)]["amount"].sum()
+                   for a in ("treatment", "control", "difference")}
+            assert arm["difference"] == pytest.approx(arm["treatment"] - scale * arm["control"], abs=1e-3)
+        assert np.isfinite(k["fiscal_npv_total"])
+
+
+def test_a_misspelt_stage_is_reported():
+    sc = load_scenario(None, ["pathway.template=gloppen", "contract.template=gloppen_outcomes",
+                              "contract.outcomes.fagbrev.stages=['fagprve*']"])
+    problems = unmatched_stages(sc.terms, list(sc.world.pathway.stages))
+    assert len(problems) == 1 and "outcomes.fagbrev.stages: 'fagprve*'" in problems[0]
