@@ -44,8 +44,30 @@ def make_world(size: int, every: float, horizon: float) -> World:
 # -- the hand-written model ---------------------------------------------------------------------
 
 
-def handwritten(world: World, seed: int) -> tuple[list, list]:
-    """The Kongsberg flow as one would write it by hand in SimPy, numbers from the pathway file."""
+EXPECTED_FLOW = {
+    "referral_interview": ("fixed", ["rejected"], "course", ()),
+    "course": ("fixed", ["dropped_out"], "work_training", ()),
+    "work_training": ("triangular", ["dropped_out", "job_search"], "temporary_job", ("placements",)),
+    "job_search": ("exponential", ["no_job"], "temporary_job", ()),
+    "temporary_job": ("triangular", ["no_job"], "permanent_job", ()),
+}
+
+
+def check_flow(world: World) -> None:
+    """The hand-written model encodes the Kongsberg graph; fail loudly if the file's graph moved."""
+    for name, (dist, exits, nxt, res) in EXPECTED_FLOW.items():
+        st = world.pathway.stages.get(name)
+        got = None if st is None else (st.duration.dist, [e.to for e in st.exits], st.next, st.resources)
+        if got != (dist, exits, nxt, res) or any(e.logistic or e.group_multiplier or e.limit is not None
+                                                 for e in (st.exits if st else [])):
+            raise SystemExit(f"kongsberg_kull.toml changed shape at stage '{name}' ({got}); update "
+                             "the hand-written model in benchmarks/bench_engine.py to match")
+
+
+def handwritten(world: World, seed: int) -> tuple[list, list, list, list]:
+    """The Kongsberg flow as one would write it by hand in SimPy, numbers from the pathway file.
+
+    Returns persons, events, spells and capacity rows as lists of tuples."""
     pw = world.pathway
     s = pw.stages
     p_reject = s["referral_interview"].exits[0].p
@@ -208,6 +230,7 @@ def main() -> None:
     args = ap.parse_args()
     default_target_groups(), default_benefits()
     world = make_world(args.size, args.every, args.horizon)
+    check_flow(world)
     persons = sum(len(simulate(world, r).persons) for r in range(args.reps))
     hand_persons = sum(len(handwritten(world, r)[0]) for r in range(args.reps))
     best_fw, best_hw = math.inf, math.inf

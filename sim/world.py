@@ -52,6 +52,14 @@ class World(BaseModel):
 
     @model_validator(mode="after")
     def _known_groups(self) -> World:
+        for name, st in self.pathway.stages.items():
+            for i, e in enumerate(st.exits):
+                unknown = sorted(set(e.group_multiplier) - set(self.groups))
+                if unknown:
+                    raise ValueError(
+                        f"pathway '{self.pathway.name}': stages.{name}.exits[{i}].group_multiplier: "
+                        f"unknown target group(s) {unknown}; known: {', '.join(sorted(self.groups))}"
+                    )
         for i, c in enumerate(self.cohorts):
             unknown = sorted(set(c.groups) - set(self.groups))
             if unknown:

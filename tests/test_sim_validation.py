@@ -243,3 +243,12 @@ def test_bad_cohorts_name_the_key(cohort, key):
     with pytest.raises(SpecError) as info:
         validate(Cohort, data, "scenario.toml")
     assert "scenario.toml" in str(info.value) and key in str(info.value)
+
+
+def test_group_multiplier_for_an_unknown_group(tmp_path):
+    text = VALID.replace('{ to = "dropped", p = 0.1 }',
+                         '{ to = "dropped", p = 0.1, group_multiplier = { Q = 2 } }')
+    pw = load_pathway(write(tmp_path, text))
+    key = r"stages\.course\.exits\[0\]\.group_multiplier: unknown target group"
+    with pytest.raises(ValueError, match=key):
+        World(pathway=pw, horizon_weeks=52, cohorts=[Cohort(name="c", start_week=0, size=3, groups={"A": 1})])

@@ -330,3 +330,43 @@ def test_mmc_waits_and_probability_of_waiting_for_several_c(c, lam, mean_service
     assert abs(np.mean(waits) - expected) < Z * se + 0.02 * expected
     se_p = np.std(p_wait, ddof=1) / math.sqrt(len(p_wait))
     assert abs(np.mean(p_wait) - erlang_c_probability(lam, 1 / mean_service, c)) < Z * se_p + 0.01
+
+
+def _load_benchmark():
+    """The hand-written SimPy model of the Kongsberg flow lives in the engine benchmark."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "bench_engine.py"
+    spec = importlib.util.spec_from_file_location("bench_engine", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_framework_agrees_with_an_independent_hand_written_simpy_model():
+    """Kongsberg through the engine and through the benchmark's plain SimPy model (written
+    independently, stage by stage): the same shares reach each end and wait for a slot."""
+    bench = _load_benchmark()
+    world = bench.make_world(14, 52, 156)
+    bench.check_flow(world)
+    reps = 150
+    fw = {"permanent": 0, "waited": 0, "exited": 0, "in_work_end": 0}
+    hw = dict.fromkeys(fw, 0)
+    for r in range(reps):
+        t = simulate(world, r)
+        ev, sp = t.events.to_pandas(), t.spells.to_pandas()
+        fw["permanent"] += ((ev.event == "hired") & (ev.stage == "permanent_job")).sum()
+        fw["waited"] += (sp.state == "waiting").sum()
+        fw["exited"] += (ev.event == "exited").sum()
+        fw["in_work_end"] += ((sp.state == "employed") & (sp.end == world.horizon_weeks)).sum()
+        _, events, spells, _ = bench.handwritten(world, 10_000 + r)
+        hw["permanent"] += sum(1 for e in events if e[2] == "permanent_job" and e[3] == "hired")
+        hw["waited"] += sum(1 for s in spells if s[1] == "waiting")
+        hw["exited"] += sum(1 for e in events if e[3] == "exited")
+        hw["in_work_end"] += sum(1 for s in spells if s[1] == "employed" and s[5] == world.horizon_weeks)
+    n = reps * world.size
+    for key in fw:
+        p1, p2 = fw[key] / n, hw[key] / n
+        se = math.sqrt(p1 * (1 - p1) / n + p2 * (1 - p2) / n)
+        assert abs(p1 - p2) < Z * se, (key, p1, p2)
