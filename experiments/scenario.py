@@ -38,8 +38,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.terms import Terms, terms_data
 from experiments.design import Design, design_points
+from sim.labour_market import LabourMarket, default_labour_market
 from sim.pathway import Pathway, builtin_dir, builtin_names
-from sim.people import Cohort
+from sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
 from sim.specfile import SpecError, read_toml, validate
 from sim.world import Counterfactual, World
 
@@ -61,9 +62,16 @@ class ScenarioInfo(_Strict):
 
 
 class WorldSection(_Strict):
+    """``groups``, ``benefits`` and ``labour_market`` start from the built-in data files
+    (``sim/data``); a scenario overrides single keys, e.g. ``[world.groups.B] bau_entry_rate = 0.3``
+    or ``--set world.labour_market.temporary_share=0.5``."""
+
     horizon_weeks: float = Field(gt=0)
     cohorts: list[Cohort] = Field(min_length=1)
     counterfactual: Counterfactual = Counterfactual()
+    groups: dict[str, TargetGroup] = Field(default_factory=default_target_groups)
+    benefits: dict[str, Benefit] = Field(default_factory=default_benefits)
+    labour_market: LabourMarket = Field(default_factory=default_labour_market)
 
 
 class TemplateRef(BaseModel):
@@ -131,6 +139,13 @@ class Experiment:
 def _hash(obj: Any) -> str:
     text = json.dumps(obj, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def sim_data_dir() -> Path:
+    """Where sim keeps its built-in data files (target groups, benefits, labour market)."""
+    import sim
+
+    return Path(sim.__file__).parent / "data"
 
 
 def default_scenario_path() -> Path:
@@ -267,6 +282,22 @@ def _resolve_ref(ref: str, base: Path) -> str:
     return ref if p.is_absolute() or not ref.endswith(".toml") else str(base / p)
 
 
+def _world_data(world: dict[str, Any]) -> dict[str, Any]:
+    """The scenario's world table with the built-in data files merged under its overrides."""
+    data = sim_data_dir()
+    defaults = {
+        "groups": read_toml(data / "target_groups.toml").get("groups", {}),
+        "benefits": read_toml(data / "benefits.toml"),
+        "labour_market": read_toml(data / "labour_market.toml"),
+    }
+    out = dict(world)
+    for key, base in defaults.items():
+        over = world.get(key, {})
+        if isinstance(over, dict):
+            out[key] = deep_merge(base, over, f"world.{key}")
+    return out
+
+
 @dataclass(frozen=True)
 class _Tree:
     """A scenario file with its templates merged in: the tree overrides and design points edit."""
@@ -296,7 +327,11 @@ def _resolve_tree(path: Path, assignments: list[str]) -> _Tree:
         contract = deep_merge(c_data, c_over, "contract")
     except SpecError as err:
         raise SpecError(err.source or source, err.problems) from None
-    data = {"scenario": raw["scenario"], "world": raw["world"], "pathway": pathway,
+    try:
+        world = _world_data(raw["world"])
+    except SpecError as err:
+        raise SpecError(source, err.problems) from None
+    data = {"scenario": raw["scenario"], "world": world, "pathway": pathway,
             "contract": contract, "design": raw.get("design", {})}
     data = copy.deepcopy(data)
     for (key, value), text in zip(parsed, assignments, strict=True):
@@ -347,7 +382,8 @@ def _build(tree: _Tree) -> Scenario:
     try:
         world = World(pathway=pathway, cohorts=top.world.cohorts,
                       horizon_weeks=top.world.horizon_weeks,
-                      counterfactual=top.world.counterfactual)
+                      counterfactual=top.world.counterfactual, groups=top.world.groups,
+                      benefits=top.world.benefits, labour_market=top.world.labour_market)
     except ValueError as err:  # pydantic ValidationError is a ValueError
         raise SpecError(tree.source, [f"world.{e['msg'].removeprefix('Value error, ')}"
                                       for e in err.errors()]) from None

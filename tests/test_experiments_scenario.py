@@ -78,6 +78,19 @@ def test_overrides_reach_into_pathway_and_contract_templates(tmp_path):
     assert sc.hash != load_scenario(path).hash
 
 
+def test_overrides_reach_into_the_built_in_world_data(tmp_path):
+    path = write(tmp_path)
+    base = load_scenario(path)
+    sc = load_scenario(path, ["world.groups.B.bau_entry_rate=0.3",
+                              "world.labour_market.temporary_share=0.5"])
+    assert sc.world.groups["B"].bau_entry_rate == 0.3
+    assert sc.world.groups["A"] == base.world.groups["A"]  # the rest of the data file is kept
+    assert sc.world.labour_market.temporary_share == 0.5
+    assert sc.resolved["world"]["groups"]["B"]["bau_entry_rate"] == 0.3
+    msg = problems(path, ["world.groups.B.bau_entry_rte=0.3"])
+    assert "world.groups.B.bau_entry_rte" in msg and "did you mean 'bau_entry_rate'" in msg
+
+
 def test_the_scenario_file_can_override_templates_in_place(tmp_path):
     path = write(tmp_path, pathway="capacity.placements.slots = 5",
                  contract="prices.job_sustained = 70000")
