@@ -10,8 +10,10 @@ would end after the horizon is recorded up to the horizon and not scheduled at a
 
 Rows are appended per person in time order, not globally in time order: sort by time if needed.
 
-The control arm runs in the same environment with its own random stream: the same people under
-business as usual (``parallel``), or the people randomised out of the programme (``rct``).
+The control arm (the same people under business as usual in ``parallel`` mode, or the people
+randomised out of the programme in ``rct`` mode) meets no capacity, so it is drawn person by person
+from its own random stream before the clock starts: it is the same whatever the pathway (common
+random numbers).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class _Stage:
     state: str
     sample: Callable[[np.random.Generator], float] | None
     exits: dict[str, Thresholds]  # by group, for people without person-specific exits
-    personal: tuple | None  # ((p by group, group multiplier, coefficients, target) per exit) if logistic
+    personal: tuple | None  # per exit (p, group multipliers, logistic coefficients, target), if any logistic
     limited: dict[int, tuple[int, str]]  # exit index -> (limit, otherwise)
     next: str | None
     resources: tuple[str, ...]
