@@ -171,7 +171,8 @@ def evaluate(
     outcomes = measure_outcomes(terms.outcomes, persons, spells, events, tables=tables)
     n_data = max(months_in(horizon_weeks), c.final_month + 1)
     levels = fis.public_ledger(persons, spells, G, n_data, fiscal_params)
-    gains = fis.gains_by_component(fis.difference_ledger(levels, n_treat, n_control)) if n_control else None
+    gains = (fis.gains_by_component(fis.difference_ledger(levels, n_treat, n_control))
+             if n_control and terms.savings_share is not None else None)
     payments = schedule_payments(terms, outcomes, persons, gains)
 
     last_paid = int(payments["month_paid"].max()) + 1 if len(payments) else 0

@@ -31,48 +31,65 @@ class NeedsControl(ValueError):
     """A contract compares with the control arm, and the tables have no control arm."""
 
 
-def unit_prices(price: Price, rows: pd.DataFrame) -> np.ndarray:
-    """The price of each outcome in ``rows`` (in the order given: the order they were reached).
-
-    ``rows`` needs ``group`` and, for a ladder by time, ``weeks_since_entry``.
-    """
+def unit_prices(price: Price, groups: np.ndarray, weeks_since_entry: np.ndarray) -> np.ndarray:
+    """The price of each outcome (given in the order they were reached), from the person's target
+    group and how long after entry it was reached."""
     if price.ladder:
         starts = np.array([s.start for s in price.ladder])
         rung_prices = np.array([s.price for s in price.ladder])
-        x = np.arange(len(rows), dtype=float) if price.ladder_by == "count" else (
-            rows["weeks_since_entry"].to_numpy(dtype=float))
+        x = np.arange(len(groups), dtype=float) if price.ladder_by == "count" else weeks_since_entry
         rung = np.searchsorted(starts, x, side="right") - 1
         return np.where(rung >= 0, rung_prices[np.clip(rung, 0, None)], price.default)
-    return rows["group"].map(price.by_group).fillna(price.default).to_numpy(dtype=float)
+    if price.by_group:
+        return np.array([price.by_group.get(g, price.default) for g in groups], dtype=float)
+    return np.full(len(groups), price.default)
+
+
+def _cumsum_by(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running sums of ``values`` within each key, in the given order."""
+    out = np.empty(len(values))
+    running: dict = {}
+    for i, (k, v) in enumerate(zip(keys, values, strict=True)):
+        running[k] = running.get(k, 0.0) + v
+        out[i] = running[k]
+    return out
 
 
 def _rate_card(terms: Terms, treated: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
-    triggered = {t.outcome for t in terms.triggers}
-    a = treated[~treated["outcome"].isin(triggered)].copy()
-    a["month_achieved"] = month_of(a["week"].to_numpy())
-    a = a[a["month_achieved"] < terms.contract.term_months]
-    entry = persons[persons["arm"] == "treatment"].set_index("person_id")["entry_week"]
-    a["weeks_since_entry"] = a["week"].to_numpy() - a["person_id"].map(entry).to_numpy(dtype=float)
-    a = a.sort_values(["week", "person_id", "outcome"], kind="stable")
-    price = np.zeros(len(a))
-    for name, p in terms.prices.items():
-        mask = (a["outcome"] == name).to_numpy()
-        if mask.any():
-            price[mask] = unit_prices(p, a[mask])
-    price *= terms.contract.nok_per_unit
-    amount = price * a["quantity"].to_numpy(dtype=float)
-    due = amount.copy()
-    cap = terms.caps.per_person
-    if cap is not None and len(a):
-        cap *= terms.contract.nok_per_unit
-        before = pd.Series(due).groupby(a["person_id"].to_numpy()).cumsum().to_numpy() - due
-        amount = np.clip(np.minimum(amount, cap - before), 0.0, None)
     c = terms.contract
-    return a.assign(
-        kind="rate_card",
-        month_paid=pay_month(a["month_achieved"].to_numpy(), c.payment_lag_months, c.payment_period),
-        price=price, amount=amount, capped=amount < due - 1e-9,
-    )
+    triggered = [t.outcome for t in terms.triggers]
+    outcome = treated["outcome"].to_numpy(dtype=object)
+    week = treated["week"].to_numpy(dtype=float)
+    month = month_of(week)
+    keep = (month < c.term_months) & ~np.isin(outcome, np.array(triggered, dtype=object))
+    pid = treated["person_id"].to_numpy()[keep]
+    outcome, week, month = outcome[keep], week[keep], month[keep]
+    group = treated["group"].to_numpy(dtype=object)[keep]
+    cohort = treated["cohort"].to_numpy(dtype=object)[keep]
+    quantity = treated["quantity"].to_numpy(dtype=float)[keep]
+    order = np.lexsort((outcome.astype(str), pid, week))
+    pid, outcome, week, month, group, cohort, quantity = (
+        x[order] for x in (pid, outcome, week, month, group, cohort, quantity))
+    mine = persons[persons["arm"] == "treatment"]
+    entry_of = dict(zip(mine["person_id"].to_numpy(), mine["entry_week"].to_numpy(dtype=float), strict=True))
+    since = week - np.array([entry_of.get(p, 0.0) for p in pid], dtype=float)
+    price = np.zeros(len(pid))
+    for name, p in terms.prices.items():
+        mask = outcome == name
+        if mask.any():
+            price[mask] = unit_prices(p, group[mask], since[mask])
+    price *= c.nok_per_unit
+    due = price * quantity
+    amount = due
+    if terms.caps.per_person is not None and len(pid):
+        before = _cumsum_by(pid, due) - due
+        amount = np.clip(np.minimum(due, terms.caps.per_person * c.nok_per_unit - before), 0.0, None)
+    return pd.DataFrame({
+        "kind": "rate_card", "person_id": pid, "cohort": cohort,
+        "outcome": outcome, "week": week, "month_achieved": month,
+        "month_paid": pay_month(month, c.payment_lag_months, c.payment_period),
+        "price": price, "quantity": quantity, "amount": amount, "capped": amount < due - 1e-9,
+    })
 
 
 def _rates(outcomes: pd.DataFrame, persons: pd.DataFrame, name: str, cohort: str | None,

@@ -345,6 +345,9 @@ class Funding(_Strict):
         return self
 
 
+RESERVED_PARTIES = {"investor", "provider", "intermediary", "participants"}
+
+
 class Terms(_Strict):
     """A validated contract."""
 
@@ -396,6 +399,10 @@ class Terms(_Strict):
             cap = getattr(self.caps, key)
             if cap is not None and cap < top:
                 raise ValueError(f"caps.{key} ({cap:g}) is below a single price ({top:g})")
+        clash = sorted(set(self.commissioners) & RESERVED_PARTIES)
+        if clash:
+            raise ValueError(f"commissioners: {clash} name other parties of the contract; use e.g. "
+                             "'kommune', 'state', 'fylke'")
         if any(v < 0 for v in self.commissioners.values()):
             raise ValueError("commissioners: shares must not be negative")
         total = sum(self.commissioners.values())

@@ -61,6 +61,7 @@ def _dump(data: dict, prefix: str = "") -> str:
     (lambda d: d.update(funding={"investor_months": 12, "takeover_by": "fylke"}), "takeover_by",
      "not a commissioner"),
     (lambda d: d["contract"].update(primary_outcome="jobs"), "contract.primary_outcome", "unknown outcome"),
+    (lambda d: d.update(commissioners={"investor": 1.0}), "commissioners", "other parties"),
 ])
 def test_bad_terms_name_file_and_key(tmp_path, edit, key, words):
     path = write_variant(tmp_path, edit)
