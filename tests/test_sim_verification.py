@@ -370,3 +370,89 @@ def test_framework_agrees_with_an_independent_hand_written_simpy_model():
         p1, p2 = fw[key] / n, hw[key] / n
         se = math.sqrt(p1 * (1 - p1) / n + p2 * (1 - p2) / n)
         assert abs(p1 - p2) < Z * se, (key, p1, p2)
+
+
+# -- random pathways: conservation whatever the graph ------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+KINDS = ["course", "practice", "placement", "language", "exam", "job_search"]
+
+
+@st.composite
+def random_worlds(draw) -> World:
+    """A random valid pathway: a chain of stages, each with random exits forward, to the end
+    stages, or back (a loop with a limit), random durations and random capacity needs."""
+    n = draw(st.integers(1, 5))
+    names = [f"s{i}" for i in range(n)]
+    ends = ["job", "temp", "out", "moved"]
+    stages: dict = {"job": JOB, "out": OUT, "moved": {"kind": "exit", "outcome": "moved"},
+                    "temp": {"kind": "employment", "duration": fixed(draw(st.integers(1, 30))),
+                             "next": "job", "exits": [{"to": "out", "p": 0.3}],
+                             "employment": {"contract": "temporary", "fte": 0.5, "annual_wage": 300000}}}
+    for i, name in enumerate(names):
+        dur = draw(st.sampled_from([
+            fixed(draw(st.integers(0, 20))),
+            {"dist": "exponential", "mean": draw(st.floats(0.5, 20))},
+            {"dist": "uniform", "low": 0, "high": draw(st.floats(1, 20))},
+            {"dist": "triangular", "low": 1, "mode": 2, "high": draw(st.floats(3, 30))},
+        ]))
+        targets = names[i + 1:] + ends
+        k = draw(st.integers(0, 3))
+        ps = draw(st.lists(st.integers(0, 10), min_size=k, max_size=k))
+        total = sum(ps)
+        scale = draw(st.integers(1, 10)) / 10 / total if total > 0 else 0
+        exits = [{"to": draw(st.sampled_from(targets)), "p": min(1.0, p * scale)} for p in ps]
+        if i > 0 and draw(st.booleans()):  # a loop back (a retake), limited
+            exits.append({"to": names[draw(st.integers(0, i))], "p": 0.0, "limit": draw(st.integers(0, 2)),
+                          "otherwise": "out"})
+            exits[-1]["p"] = max(0.0, min(0.5, 1 - sum(e["p"] for e in exits[:-1])))
+        stage = {"kind": draw(st.sampled_from(KINDS)), "duration": dur, "exits": exits,
+                 "next": names[i + 1] if i + 1 < n else draw(st.sampled_from(["job", "temp", "out"]))}
+        if draw(st.booleans()):
+            stage["capacity"] = draw(st.sampled_from([["a"], ["b"], ["a", "b"]]))
+        stages[name] = stage
+    capacity = {"a": {"slots": draw(st.integers(1, 4))}, "b": {"slots": draw(st.integers(1, 3))}}
+    # make every end reachable by a zero-probability exit from the first stage (validation wants it)
+    stages[names[0]]["exits"] += [{"to": e, "p": 0.0} for e in ends]
+    pw = pathway(stages, names[0], capacity)
+    cohorts = [{"name": "k", "start_week": draw(st.integers(0, 20)), "size": draw(st.integers(1, 15)),
+                "groups": {"T": 0.5, "U": 0.5}},
+               {"name": "r", "start_week": 0, "size": draw(st.integers(1, 15)), "groups": {"T": 1},
+                "arrival": "poisson", "rate_per_week": draw(st.floats(0.1, 2))}]
+    lm = LabourMarket(temporary_share=draw(st.floats(0, 1)), conversion_rate=draw(st.floats(0, 2)),
+                      temporary_loss_multiplier=draw(st.floats(0.5, 3)))
+    return World(pathway=pw, cohorts=[Cohort(**c) for c in cohorts], horizon_weeks=draw(st.integers(30, 150)),
+                 counterfactual=Counterfactual(mode=draw(st.sampled_from(["parallel", "rct", "none"]))),
+                 groups={"T": group(0.3, 0.5, 0.4), "U": group(0.0, 1.0, 0.0)}, labour_market=lm)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(w=random_worlds(), seed=st.integers(0, 2**32 - 1))
+def test_random_pathways_conserve_people_time_and_capacity(w, seed):
+    t = simulate(w, seed)
+    persons, spells, ev, cap = (t.persons.to_pandas(), t.spells.to_pandas(), t.events.to_pandas(),
+                                t.capacity.to_pandas())
+    H = w.horizon_weeks
+    # every person's spells tile [entry, horizon]
+    s = spells.sort_values(["arm", "person_id", "start", "end"], kind="stable")
+    g = s.groupby(["arm", "person_id"])
+    first, last = g.start.min(), g.end.max()
+    entry = persons.set_index(["arm", "person_id"]).entry_week
+    assert len(first) == len(persons)
+    np.testing.assert_allclose(first.loc[entry.index], entry)
+    np.testing.assert_allclose(last, H)
+    total = (s.end - s.start).groupby([s.arm, s.person_id]).sum()
+    np.testing.assert_allclose(total, H - entry.loc[total.index])
+    assert (s.end >= s.start).all() and (s.start >= 0).all()
+    # capacity: never more in use than slots, granted after requested
+    for r, slots in (("a", w.pathway.capacity["a"].slots), ("b", w.pathway.capacity["b"].slots)):
+        c = cap[(cap.resource == r) & cap.granted.notna() & cap.released.notna()]
+        assert (c.granted >= c.requested - 1e-9).all()
+        starts, ends = c.granted.to_numpy(), c.released.to_numpy()
+        for x in starts:
+            assert ((starts <= x) & (ends > x)).sum() <= slots
+    # the treatment arm never has more than one absorbing event per person
+    done = ev[(ev.arm == "treatment") & (ev.event == "exited")]
+    assert done.person_id.is_unique
