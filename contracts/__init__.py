@@ -4,7 +4,7 @@ Pure functions of ``sim``'s record tables and contract terms; no SimPy, no I/O. 
 real observed data in the same schema (``contracts.records`` builds such tables by hand).
 """
 
-from contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, evaluate
+from contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate
 from contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
 from contracts.payments import NeedsControl
 from contracts.terms import Terms, load_terms, template_names, unmatched_stages
@@ -16,6 +16,7 @@ __all__ = [
     "NeedsControl",
     "Terms",
     "UndefinedIRR",
+    "by_period",
     "evaluate",
     "irr",
     "load_terms",

@@ -26,7 +26,7 @@ from contracts import fiscal as fis
 from contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
 from contracts.outcomes import Tables, in_work_share, measure_outcomes
 from contracts.payments import schedule_payments
-from contracts.periods import month_of, months_in, spread_over_months
+from contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
 from contracts.terms import Terms
 from contracts.waterfall import Waterfall, run_waterfall
 
@@ -64,6 +64,17 @@ class Evaluation:
     cashflows: pd.DataFrame
     kpis: dict[str, float] = field(default_factory=dict)
     fiscal: pd.DataFrame | None = None
+
+
+def by_period(table: pd.DataFrame, period: str = "annual") -> pd.DataFrame:
+    """Monthly ``cashflows`` (or ``fiscal``) rows summed into quarters or years: ``month`` becomes
+    the period's index (0 = months 0-2 or 0-11)."""
+    n = PERIOD_MONTHS[period]
+    keys = [c for c in table.columns if c not in ("month", "amount")]
+    out = table.assign(month=table["month"].to_numpy() // n)
+    name = {"monthly": "month", "quarterly": "quarter", "annual": "year"}[period]
+    return out.groupby([*keys, "month"], as_index=False, sort=True)["amount"].sum().rename(
+        columns={"month": name})
 
 
 def _as_frame(t: pa.Table | pd.DataFrame | None) -> pd.DataFrame | None:
@@ -141,6 +152,7 @@ def _investor_kpis(prefix: str, flows: np.ndarray, drawn: float, received: float
         f"{prefix}_npv": npv(flows, rate),
         f"{prefix}_peak_capital": peak_capital(flows),
         f"{prefix}_loss": float(received < drawn - 1e-6),
+        f"{prefix}_loss_amount": max(0.0, drawn - received),
     }
 
 

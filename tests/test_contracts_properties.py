@@ -111,3 +111,42 @@ def test_trigger_just_below_threshold_pays_nothing(n_c, size, compare, n_t):
     above = Trigger(outcome="job", scope="pooled", compare=compare, threshold=result + 1e-6)
     assert trigger_result(at, counts) == (True, float(n_t))
     assert trigger_result(above, counts) == (False, 0.0)
+
+
+@SETTINGS
+@given(due=st.lists(st.floats(0, 1e5), min_size=3, max_size=30), data=st.data(),
+       tranches=st.lists(tranche, min_size=1, max_size=3), recycling=st.booleans(),
+       fee=st.floats(0, 0.3), share=st.floats(0, 0.2))
+def test_waterfall_conserves_money_and_pays_nothing_negative(due, data, tranches, recycling, fee, share):
+    import numpy as np
+
+    from contracts.waterfall import run_waterfall
+
+    n = len(due)
+    paid = np.array(data.draw(st.lists(st.floats(0, 2e5), min_size=n, max_size=n)))
+    due = np.array(due)
+    total = sum(s for s, _, _ in tranches)
+    spec = [{"name": f"t{i}", "share": s / total, "seniority": i + 1, "capital_protection": p,
+             "max_return": r} for i, (s, p, r) in enumerate(tranches)]
+    spec[-1]["share"] = 1 - sum(t["share"] for t in spec[:-1])
+    t = Terms.model_validate({
+        "contract": {"name": "p", "title": "p", "term_months": n},
+        "outcomes": {"job": {"metric": "job_start", "window_weeks": 52}}, "prices": {"job": 1.0},
+        "commissioners": {"state": 1.0}, "investors": {"tranches": spec},
+        "funding": {"recycling": recycling}, "provider": {"performance_fee": fee},
+        "intermediary": {"share_of_payments": share},
+    })
+    wf = run_waterfall(t, due, paid, n - 1)
+    for part in (wf.drawn, wf.distributed, wf.coupons, wf.protection):
+        assert all((a >= -1e-9).all() for a in part.values())
+    assert (wf.residual >= -1e-9).all() and (wf.recycled >= -1e-9).all()
+    # every cost is funded, by new capital or by recycled payments
+    assert wf.total(wf.drawn) + wf.recycled == pytest.approx(due, abs=1e-6)
+    # every payment is accounted for, and nothing is left in the vehicle at the end
+    out = wf.performance_fee + wf.intermediary_share + wf.recycled + wf.total(wf.distributed) + wf.residual
+    assert out.sum() == pytest.approx(paid.sum(), rel=1e-9, abs=1e-6)
+    # what a tranche receives from payments never exceeds its principal plus its maximum return
+    for tr in spec:
+        got = wf.distributed[tr["name"]].sum() + wf.coupons[tr["name"]].sum()
+        drawn = wf.drawn[tr["name"]].sum()
+        assert got <= drawn * (1 + tr["max_return"] * n / 12) + 1e-6

@@ -343,3 +343,14 @@ def test_kpis_keep_their_names():
               "investor_npv", "investor_peak_capital", "investor_loss"):
         assert k in ev.kpis
     assert isinstance(ev.fiscal, pd.DataFrame)
+
+
+def test_cashflows_by_year_by_hand():
+    from contracts import by_period
+
+    ev = run("kongsberg_outcomes", *kongsberg_tables())
+    yearly = by_period(ev.cashflows, "annual")
+    kommune = yearly[yearly["party"] == "kommune"].set_index("year")["amount"].to_dict()
+    # month 8 falls in year 0, month 14 in year 1
+    assert kommune == pytest.approx({0: -22_500, 1: -45_000})
+    assert ev.kpis["investor_loss_amount"] == pytest.approx(271_200 - 135_000)
