@@ -178,7 +178,9 @@ class Trigger(_Strict):
     share) or ``difference_to_control`` (share - control share). ``scope = "cohort"`` tests each
     cohort ``evaluate_after_months`` after its start; ``"pooled"`` tests all cohorts together at the
     contract's final evaluation and pays what the cohort tests have not already paid.
-    ``pay = "additional"`` pays only for outcomes above the control arm's rate.
+    ``pay = "additional"`` pays only for outcomes above the control arm's rate. Triggered outcomes
+    are priced at the outcome's ``default`` price (no group prices or ladders) and are not subject
+    to the per-person cap; the contract cap applies.
     """
 
     outcome: str
