@@ -157,8 +157,8 @@ def tornado(oat: pd.DataFrame, t: dict[str, str], output: str) -> str:
     base = float(d["y_base"].iloc[0])
     fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(d) + 1.3))
     y = np.arange(len(d))
-    ax.barh(y, d["y_low"] - base, left=base, color=CONTROL, alpha=0.8, label="low")
-    ax.barh(y, d["y_high"] - base, left=base, color=TREAT, alpha=0.8, label="high")
+    ax.barh(y, d["y_low"] - base, left=base, color=CONTROL, alpha=0.8, label=t["low"])
+    ax.barh(y, d["y_high"] - base, left=base, color=TREAT, alpha=0.8, label=t["high"])
     labels = [f"{p}  [{lo:g} .. {hi:g}]" for p, lo, hi in zip(d["parameter"], d["low"], d["high"],
                                                                strict=True)]
     ax.set_yticks(y, labels, fontsize=8)
