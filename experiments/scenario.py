@@ -316,7 +316,12 @@ def _resolve_tree(path: Path, assignments: list[str]) -> _Tree:
     for key, value in parsed:
         if key in ("pathway.template", "contract.template"):
             _located(set_dotted, (raw, key, value), source, f"--set {key}")
-    top = validate(ScenarioFile, raw, source)
+    if isinstance(raw.get("world"), dict):
+        try:
+            raw["world"] = _world_data(raw["world"])
+        except SpecError as err:
+            raise SpecError(source, err.problems) from None
+    top = _validate_top(raw, source)
     base = path.parent
     try:
         p_data, p_src = _pathway_data(top.pathway.template, base)
@@ -327,11 +332,7 @@ def _resolve_tree(path: Path, assignments: list[str]) -> _Tree:
         contract = deep_merge(c_data, c_over, "contract")
     except SpecError as err:
         raise SpecError(err.source or source, err.problems) from None
-    try:
-        world = _world_data(raw["world"])
-    except SpecError as err:
-        raise SpecError(source, err.problems) from None
-    data = {"scenario": raw["scenario"], "world": world, "pathway": pathway,
+    data = {"scenario": raw["scenario"], "world": raw["world"], "pathway": pathway,
             "contract": contract, "design": raw.get("design", {})}
     data = copy.deepcopy(data)
     for (key, value), text in zip(parsed, assignments, strict=True):
@@ -346,6 +347,18 @@ def _resolve_tree(path: Path, assignments: list[str]) -> _Tree:
                                      f"sections: {', '.join(SECTIONS)}"])
         _located(set_dotted, (data, key, value), source, f"--set {text}")
     return _Tree(data, source, p_src, c_src)
+
+
+_SECTION_CHECK = re.compile(r"^(\w+): ([\w.\[\]']+): ")
+
+
+def _validate_top(data: dict[str, Any], source: str) -> ScenarioFile:
+    """Validate the scenario's own sections; a section-wide check's 'key: message' is shown under
+    the section's dotted key (``design.samples: ...``, not ``design: samples: ...``)."""
+    try:
+        return validate(ScenarioFile, data, source)
+    except SpecError as err:
+        raise SpecError(source, [_SECTION_CHECK.sub(r"\1.\2: ", p) for p in err.problems]) from None
 
 
 def _located(fn, args: tuple, source: str, what: str) -> None:
@@ -375,8 +388,7 @@ def _validate_part(model, data, source: str, section: str, template_src: str):
 
 def _build(tree: _Tree) -> Scenario:
     d = tree.data
-    top = validate(ScenarioFile, {**d, "pathway": {"template": "-"}, "contract": {"template": "-"}},
-                   tree.source)
+    top = _validate_top({**d, "pathway": {"template": "-"}, "contract": {"template": "-"}}, tree.source)
     pathway = _validate_part(Pathway, d["pathway"], tree.source, "pathway", tree.pathway_src)
     terms = _validate_part(Terms, d["contract"], tree.source, "contract", tree.contract_src)
     try:

@@ -87,6 +87,10 @@ def test_overrides_reach_into_the_built_in_world_data(tmp_path):
     assert sc.world.groups["A"] == base.world.groups["A"]  # the rest of the data file is kept
     assert sc.world.labour_market.temporary_share == 0.5
     assert sc.resolved["world"]["groups"]["B"]["bau_entry_rate"] == 0.3
+    path2 = tmp_path / "groups.toml"
+    in_file = "[world.groups.B]\nbau_entry_rate = 0.3\n\n[pathway]"
+    path2.write_text(path.read_text().replace("[pathway]", in_file))
+    assert load_scenario(path2).world.groups["B"].bau_entry_rate == 0.3
     msg = problems(path, ["world.groups.B.bau_entry_rte=0.3"])
     assert "world.groups.B.bau_entry_rte" in msg and "did you mean 'bau_entry_rate'" in msg
 
