@@ -165,37 +165,37 @@ def difference_ledger(ledger: Ledger, n_treatment: int, n_control: int) -> Ledge
     return out
 
 
-def _by_party(rows: Ledger, arm: str, item: str, parties: np.ndarray, annual: np.ndarray,
+def _by_party(rows: Ledger, arm: str, item: str, parties: np.ndarray | str, annual: np.ndarray,
               weeks: np.ndarray, sign: float) -> None:
-    """Add ``sign x annual x weeks / 52`` summed over spells, per party."""
-    parties = np.array([ALIASES.get(p, p) for p in parties], dtype=object)
+    """Add ``sign x annual x weeks / 52`` summed over spells, per party (aliases already applied)."""
+    if isinstance(parties, str):
+        if parties not in NOT_PUBLIC or item == "earnings":
+            _accumulate(rows, arm, parties, item, sign * (annual @ weeks) / 52.0)
+        return
     for party in pd.unique(parties):
         if party in NOT_PUBLIC and item != "earnings":
             continue
         mask = parties == party
-        monthly = sign * (annual[mask] @ weeks[mask]) / 52.0
-        _accumulate(rows, arm, str(party), item, monthly)
+        _accumulate(rows, arm, str(party), item, sign * (annual[mask] @ weeks[mask]) / 52.0)
 
 
-def _programme_costs(rows: Ledger, arm: str, s: pd.DataFrame, weeks: np.ndarray) -> None:
+def _parties(values: np.ndarray) -> np.ndarray:
+    """Party names with aliases applied (NAV is the state); missing values are 'none'."""
+    uniq = {v: ALIASES.get(v, v) if isinstance(v, str) else "none" for v in pd.unique(values)}
+    return np.array([uniq[v] for v in values], dtype=object)
+
+
+def _programme_costs(rows: Ledger, arm: str, payer: np.ndarray, per_week: np.ndarray, once: np.ndarray,
+                     start: np.ndarray, weeks: np.ndarray) -> None:
     """Stage costs the pathway charges to a public party (spells' ``cost_once`` at the spell's
     start, ``cost_per_week`` while it lasts, paid by ``cost_payer``)."""
-    if "cost_payer" not in s:
-        return
-    payer = s["cost_payer"].fillna("none").astype(str).map(lambda p: ALIASES.get(p, p)).to_numpy()
-    per_week = pd.to_numeric(s.get("cost_per_week"), errors="coerce")
-    once = pd.to_numeric(s.get("cost_once"), errors="coerce")
     n = weeks.shape[1]
     for party in pd.unique(payer):
         if party in NOT_PUBLIC:
             continue
         mask = payer == party
-        monthly = np.zeros(n)
-        if per_week is not None:
-            monthly += per_week.fillna(0).to_numpy(float)[mask] @ weeks[mask]
-        if once is not None:
-            m = np.clip(month_of(s["start"].to_numpy(float)[mask]), 0, n - 1)
-            np.add.at(monthly, m, once.fillna(0).to_numpy(float)[mask])
+        monthly = per_week[mask] @ weeks[mask]
+        np.add.at(monthly, np.clip(month_of(start[mask]), 0, n - 1), once[mask])
         _accumulate(rows, arm, str(party), "programme_costs", -monthly)
 
 
@@ -209,55 +209,61 @@ def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months
 def public_ledger(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months: int,
                   params: FiscalParams | None = None, payers: dict[str, str] | None = None) -> Ledger:
     """Each arm's public flows as monthly arrays by (arm, party, item)."""
+    from contracts.outcomes import _floats, _strings
+
     params = params or default_fiscal()
     payers = payers if payers is not None else benefit_payers()
+    w = params.wages
+    n = len(spells)
+    arms = _strings(spells, "arm", "")
+    start, end = _floats(spells, "start"), _floats(spells, "end")
+    weeks_all = spread_over_months(start, end, n_months)
+    employed = _strings(spells, "state", "") == "employed"
+    income = np.where(employed, _floats(spells, "annual_wage") * _floats(spells, "fte"), 0.0)
+    tax = params.income_tax.rate(income) * income
+    k_share = params.income_tax.kommune_share(income)
+    aga = params.employer_contributions.rate
+    labour_cost = income * (1 + aga)
+    has_benefit = "benefit_kind" in spells
+    if has_benefit:
+        kinds = _strings(spells, "benefit_kind", "none")
+        benefit_payer = _parties(np.array([payers.get(k, "none") for k in kinds], dtype=object))
+        benefit = _floats(spells, "benefit_g") * G
+    payer_col = next((c for c in WAGE_PAYER_COLUMNS if c in spells), None)
+    wage_payer = _parties(_strings(spells, payer_col, w.default_wage_payer) if payer_col
+                          else np.full(n, w.default_wage_payer, dtype=object))
+    share_col = next((c for c in SUBSIDY_SHARE_COLUMNS if c in spells), None)
+    share = _floats(spells, share_col) if share_col else np.zeros(n)
+    sub_col = next((c for c in SUBSIDY_PAYER_COLUMNS if c in spells), None)
+    sub_payer = _parties(_strings(spells, sub_col, w.default_subsidy_payer) if sub_col
+                         else np.full(n, w.default_subsidy_payer, dtype=object))
+    contract = _strings(spells, "contract", "")
+    public_wage = employed & (np.isin(contract, np.array(w.public_cost_contracts, dtype=object))
+                              | (w.subsidised_wages_are_costs & (share > 0)))
+    wage_cost = np.where(public_wage, labour_cost, 0.0)
+    subsidy = np.where(employed, share * labour_cost, 0.0)
+    has_costs = "cost_payer" in spells
+    if has_costs:
+        cost_payer = _parties(_strings(spells, "cost_payer", "none"))
+        per_week, once = _floats(spells, "cost_per_week"), _floats(spells, "cost_once")
     rows: Ledger = {}
-    for arm, s in spells.groupby("arm", sort=True):
-        s = s.reset_index(drop=True)
-        weeks = spread_over_months(s["start"].to_numpy(), s["end"].to_numpy(), n_months)
-        # benefits
-        kind = s["benefit_kind"].fillna("none").astype(str) if "benefit_kind" in s else None
-        if kind is not None:
-            g = s["benefit_g"].fillna(0.0).to_numpy(dtype=float)
-            _by_party(rows, arm, "benefits", kind.map(payers).fillna("none").to_numpy(),
-                      g * G, weeks, -1.0)
-        # wages: earnings, tax, employer contributions
-        employed = (s["state"] == "employed").to_numpy()
-        income = np.where(employed, s["annual_wage"].fillna(0).to_numpy(float)
-                          * s["fte"].fillna(0).to_numpy(float), 0.0)
-        tax = params.income_tax.rate(income) * income
-        k_share = params.income_tax.kommune_share(income)
-        ones = np.full(len(s), "participants", dtype=object)
-        _by_party(rows, arm, "earnings", ones, income, weeks, 1.0)
-        _by_party(rows, arm, "income_tax", np.full(len(s), "kommune", dtype=object),
-                  tax * k_share, weeks, 1.0)
-        _by_party(rows, arm, "income_tax", np.full(len(s), "state", dtype=object),
-                  tax * (1 - k_share), weeks, 1.0)
-        aga = params.employer_contributions.rate
-        _by_party(rows, arm, "employer_contributions",
-                  np.full(len(s), params.employer_contributions.to, dtype=object),
-                  income * aga, weeks, 1.0)
-        # wage costs of programme positions and wage subsidies
-        w = params.wages
-        payer_col = _column(s, WAGE_PAYER_COLUMNS)
-        wage_payer = (payer_col.fillna(w.default_wage_payer).astype(str).to_numpy() if payer_col is not None
-                      else np.full(len(s), w.default_wage_payer, dtype=object))
-        contract = s["contract"].fillna("").astype(str).to_numpy() if "contract" in s else np.full(len(s), "")
-        share_col = _column(s, SUBSIDY_SHARE_COLUMNS)
-        share = (pd.to_numeric(share_col, errors="coerce").fillna(0.0).to_numpy(float)
-                 if share_col is not None else np.zeros(len(s)))
-        public_wage = employed & (np.isin(contract, w.public_cost_contracts)
-                                  | (w.subsidised_wages_are_costs & (share > 0)))
-        labour_cost = income * (1 + aga)
-        _by_party(rows, arm, "wage_cost", wage_payer, np.where(public_wage, labour_cost, 0.0), weeks, -1.0)
-        if share_col is not None:
-            sub_col = _column(s, SUBSIDY_PAYER_COLUMNS)
-            sub_payer = (sub_col.fillna(w.default_subsidy_payer).astype(str).to_numpy() if sub_col is not None
-                         else np.full(len(s), w.default_subsidy_payer, dtype=object))
-            subsidy = np.where(employed, share * labour_cost, 0.0)
-            _by_party(rows, arm, "wage_subsidy", sub_payer, subsidy, weeks, -1.0)
-            _by_party(rows, arm, "wage_subsidy", wage_payer, subsidy, weeks, 1.0)
-        _programme_costs(rows, arm, s, weeks)
+    for arm in sorted(pd.unique(arms)):
+        m = arms == arm
+        weeks = weeks_all[m]
+        if has_benefit:
+            _by_party(rows, arm, "benefits", benefit_payer[m], benefit[m], weeks, -1.0)
+        _by_party(rows, arm, "earnings", "participants", income[m], weeks, 1.0)
+        _by_party(rows, arm, "income_tax", "kommune", tax[m] * k_share[m], weeks, 1.0)
+        _by_party(rows, arm, "income_tax", "state", tax[m] * (1 - k_share[m]), weeks, 1.0)
+        _by_party(rows, arm, "employer_contributions", ALIASES.get(params.employer_contributions.to,
+                  params.employer_contributions.to), income[m] * aga, weeks, 1.0)
+        if wage_cost[m].any():
+            _by_party(rows, arm, "wage_cost", wage_payer[m], wage_cost[m], weeks, -1.0)
+        if subsidy[m].any():
+            _by_party(rows, arm, "wage_subsidy", sub_payer[m], subsidy[m], weeks, -1.0)
+            _by_party(rows, arm, "wage_subsidy", wage_payer[m], subsidy[m], weeks, 1.0)
+        if has_costs:
+            _programme_costs(rows, arm, cost_payer[m], per_week[m], once[m], start[m], weeks)
     _integration_grant(rows, persons, spells, n_months, params.integration_grant)
     return rows
 
@@ -266,12 +272,14 @@ def _integration_grant(rows: Ledger, persons: pd.DataFrame, spells: pd.DataFrame
                        ig: IntegrationGrant) -> None:
     if not ig.per_year:
         return
-    eligible = persons["group"].isin(ig.groups)
+    group = persons["group"].to_numpy(dtype=object)
+    eligible = np.isin(group, np.array(ig.groups, dtype=object))
     if "benefit_kind" in persons:
-        eligible |= persons["benefit_kind"].isin(ig.benefit_kinds)
-    p = persons[eligible]
-    if p.empty:
+        kinds = persons["benefit_kind"].to_numpy(dtype=object)
+        eligible |= np.isin(kinds, np.array(ig.benefit_kinds, dtype=object))
+    if not eligible.any():
         return
+    p = persons[eligible]
     key = ["arm", "person_id"]
     moved = spells[spells["state"] == "moved"].groupby(key)["start"].min()
     data_end = spells.groupby(key)["end"].max()
