@@ -59,6 +59,9 @@ G_DEFAULT = 130160.0  # source: NAV, grunnbeløp from 1 May 2025
 
 @dataclass
 class Evaluation:
+    """One replication's money: ``outcomes`` reached (both arms), ``payments`` made, contract
+    ``cashflows`` (``CASHFLOWS``), the public budgets ``fiscal`` (``FISCAL``) and the ``kpis``."""
+
     outcomes: pd.DataFrame
     payments: pd.DataFrame
     cashflows: pd.DataFrame
