@@ -62,7 +62,11 @@ def _read_cashflows(out: Path, point: int) -> pd.DataFrame:
     path = out / "cashflows"
     if not path.exists():
         return pd.DataFrame(columns=["replication", "party", "month", "item", "amount"])
-    cash = pd.read_parquet(path)
+    cols = ["point", "replication", "party", "month", "item", "amount"]
+    try:  # read only this design point's partition
+        cash = pd.read_parquet(path, columns=cols, filters=[("point", "=", point)])
+    except (ValueError, TypeError, KeyError, OSError):
+        cash = pd.read_parquet(path, columns=cols)
     cash["point"] = cash["point"].astype(int)
     return cash[cash["point"] == point]
 
@@ -179,8 +183,9 @@ def _fiscal_table(data: ReportData) -> pd.DataFrame | None:
     reps = runs["replication"].to_numpy()
     if data.fiscal_source == "runs":
         r = runs.set_index("replication")
-        net = {p: r[f"fiscal_npv_{p}"] for p in ("kommune", "state", "total")
-               if f"fiscal_npv_{p}" in r}
+        parties = [c.removeprefix("fiscal_npv_") for c in r.columns if c.startswith("fiscal_npv_")]
+        parties = sorted(p for p in parties if p != "total") + (["total"] if "total" in parties else [])
+        net = {p: r[f"fiscal_npv_{p}"] for p in parties if r[f"fiscal_npv_{p}"].notna().any()}
     else:
         f = data.fiscal.set_index("replication")
         reps = f.index.to_numpy()
@@ -190,8 +195,12 @@ def _fiscal_table(data: ReportData) -> pd.DataFrame | None:
         net = {p: f[p] - pp(p) for p in ("kommune", "state")}
         net["total"] = net["kommune"] + net["state"]
     rows = {}
+    public = [p for p in net if p != "total"]
     for party, x in net.items():
-        parties = ["kommune", "state"] if party == "total" else [party]
+        x = x.dropna()
+        if x.empty:
+            continue
+        parties = public if party == "total" else [party]
         p_paid = sum((paid[q].reindex(x.index, fill_value=0.0) for q in parties if q in paid),
                      pd.Series(0.0, x.index))
         rows[party] = {"gain": float((x + p_paid).mean()), "paid": float(p_paid.mean()),
@@ -214,7 +223,9 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
     key = []
     for m in (12, 24):
         tr, ct = f"in_work_{m}m_treatment", f"in_work_{m}m_control"
-        if tr in runs and ct in runs and runs[tr].notna().any():
+        if tr in runs and runs[tr].notna().any() and (ct not in runs or runs[ct].isna().all()):
+            key.append(t["work_line_only"].format(m=m, t=pct(runs[tr].mean(), lang)))
+        elif tr in runs and ct in runs and runs[tr].notna().any():
             d = (runs[tr] - runs[ct]).dropna()
             half = 1.96 * d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
             key.append(t["work_line"].format(m=m, t=pct(runs[tr].mean(), lang),
@@ -235,10 +246,11 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
             p95=pct(irr.quantile(0.95) if len(irr) else math.nan, lang, 1),
             loss=pct(loss.mean() if len(loss) else math.nan, lang), lo=pct(lo, lang), hi=pct(hi, lang)))
     ft = _fiscal_table(data)
-    if ft is not None and "kommune" in ft.index and "state" in ft.index:
+    if ft is not None:
+        parts = [f"{t.get(p, p)} {nok(ft.loc[p, 'net'], lang)}" for p in ft.index if p != "total"]
         total = ft.loc["total"] if "total" in ft.index else None
         key.append(t["fiscal_line"].format(
-            k=nok(ft.loc["kommune", "net"], lang), s=nok(ft.loc["state", "net"], lang),
+            parts=", ".join(parts),
             p5=nok(total["net_low"] if total is not None else math.nan, lang),
             p95=nok(total["net_high"] if total is not None else math.nan, lang)))
     caveats = [t["mc_caveat"], t["cf_caveat"]]
@@ -295,7 +307,7 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
         irr = runs["investor_irr"].to_numpy(float)
         loss = runs["investor_loss"] if "investor_loss" in runs else pd.Series((irr < 0).astype(float))
         lo, hi = _ci_prop(float(loss.sum()), len(loss))
-        txt = f"{pct(loss.mean(), lang)} (95 % CI {pct(lo, lang)}\u2013{pct(hi, lang)})"
+        txt = f"{pct(loss.mean(), lang)} (95 % {t['ci']} {pct(lo, lang)}\u2013{pct(hi, lang)})"
         out.append((t["irr"], fig.irr_histogram(irr, int(np.isnan(irr).sum()), float(loss.mean()),
                                                  t, txt), ""))
     if not cash.empty:

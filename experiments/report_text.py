@@ -31,6 +31,7 @@ TEXT: dict[str, dict[str, str]] = {
         "irr_x": "IRR per year",
         "irr_y": "replications",
         "loss": "probability of loss",
+        "ci": "CI",
         "undefined": "IRR undefined (no money back at all, or nothing invested)",
         "cash": "Cumulative cashflow by party (mean over replications)",
         "cash_y": "NOK, cumulative",
@@ -68,8 +69,10 @@ TEXT: dict[str, dict[str, str]] = {
         "pay_line": "Outcome payments: {mean} NOK on average (90 % of replications {p5} to {p95}).",
         "irr_line": ("Investor IRR: median {med} a year (90 % of replications {p5} to {p95}); "
                      "probability of loss {loss} (95 % CI {lo} to {hi})."),
-        "fiscal_line": ("Public budgets, NPV net of outcome payments: kommune {k}, state {s} NOK "
+        "fiscal_line": ("Public budgets, NPV net of outcome payments: {parts} NOK "
                         "(mean; 90 % of replications for the total {p5} to {p95})."),
+        "work_line_only": ("In work {m} months after start: {t} with the programme (no "
+                           "counterfactual arm to compare with)."),
         "prov_line": ("Numbers in the pathway and contract files: {a} marked as assumptions, "
                       "{s} with a source, {c} calibrated{u}."),
         "prov_unmarked": ", {u} unmarked",
@@ -106,6 +109,7 @@ TEXT: dict[str, dict[str, str]] = {
         "irr_x": "internrente per år",
         "irr_y": "replikasjoner",
         "loss": "sannsynlighet for tap",
+        "ci": "KI",
         "undefined": "IRR udefinert (ingen penger tilbake, eller ingenting investert)",
         "cash": "Akkumulert kontantstrøm per part (gjennomsnitt over replikasjoner)",
         "cash_y": "kr, akkumulert",
@@ -144,8 +148,10 @@ TEXT: dict[str, dict[str, str]] = {
                      "{p5} til {p95})."),
         "irr_line": ("Investors internrente: median {med} per år (90 % av replikasjonene {p5} til "
                      "{p95}); sannsynlighet for tap {loss} (95 % KI {lo} til {hi})."),
-        "fiscal_line": ("Offentlige budsjetter, nåverdi etter utbetalinger: kommune {k}, stat {s} kr "
+        "fiscal_line": ("Offentlige budsjetter, nåverdi etter utbetalinger: {parts} kr "
                         "(gjennomsnitt; 90 % av replikasjonene for totalen {p5} til {p95})."),
+        "work_line_only": ("I arbeid {m} måneder etter oppstart: {t} med tiltaket (ingen "
+                           "kontrafaktisk gruppe å sammenligne med)."),
         "prov_line": ("Tall i løps- og kontraktsfilene: {a} merket som antakelser, {s} med kilde, "
                       "{c} kalibrert{u}."),
         "prov_unmarked": ", {u} umerket",
@@ -166,7 +172,7 @@ def pct(x: float, lang: str, digits: int = 0) -> str:
     """A share as a percentage (``41 %``; ``41,5 %`` in bokmål)."""
     if x is None or not math.isfinite(x):
         return "n/a" if lang == "en" else "i.a."
-    s = f"{100 * x:.{digits}f}"
+    s = f"{100 * x:.{digits}f}".replace("-", "\u2212")
     return (s.replace(".", ",") if lang == "nb" else s) + "\u00a0%"
 
 

@@ -99,6 +99,15 @@ def test_sweep_point_is_rebuilt_with_its_values(tmp_path):
     assert at12["control"].to_numpy() == pytest.approx(runs["in_work_12m_control"].to_numpy())
 
 
+def test_report_without_a_counterfactual_says_so(tmp_path):
+    run_batch(load_scenario(None, ["design.replications=3", 'world.counterfactual.mode="none"']),
+              tmp_path / "res", progress=False)
+    html = render_html(gather(tmp_path / "res"), "en")
+    assert "no counterfactual arm to compare with" in html
+    assert "n/a percentage points" not in html
+    assert "Public budgets" not in html  # nothing to compare public budgets with
+
+
 def test_report_of_a_directory_without_results_is_a_clear_error(tmp_path):
     r = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert r.exit_code == 2
