@@ -38,8 +38,8 @@ def _save(table, out: str | None) -> None:
 def report(results, out, lang, point, timeseries_runs):
     """One self-contained HTML report of a results directory: summary, caveats and figures.
 
-    Picks up RESULTS/analysis/sensitivity_oat.csv (tornado) and RESULTS/analysis/compare.csv
-    when present.
+    Picks up RESULTS/analysis/sensitivity_oat.csv (tornado), sensitivity_morris.csv,
+    sensitivity_sobol.csv and compare.csv when present.
     """
     from experiments.report import write_report
 
@@ -121,7 +121,7 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
         _fail(err)
     click.echo(f"{head} ({replications} replications per point, common random numbers)")
     click.echo(sa.render(table))
-    _save(table, out)
+    _save(table.assign(output=output), out)
 
 
 @click.command("pilot-size")

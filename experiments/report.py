@@ -6,8 +6,9 @@ and writes a plain-language summary with the key numbers and their uncertainty, 
 the figures embedded as PNG. No scripts, no network: it opens anywhere.
 
 Optional extras found in ``DIR/analysis/``: ``sensitivity_oat.csv`` (tornado, from
-``effekt sensitivity --method oat --out DIR/analysis/sensitivity_oat.csv``) and ``compare.csv``
-(from ``effekt compare ... --out DIR/analysis/compare.csv``).
+``effekt sensitivity --method oat --out DIR/analysis/sensitivity_oat.csv``),
+``sensitivity_morris.csv`` and ``sensitivity_sobol.csv`` (the same with ``--method morris|sobol``)
+and ``compare.csv`` (from ``effekt compare ... --out DIR/analysis/compare.csv``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class ReportData:
     fiscal: pd.DataFrame | None = None       # replication, kommune, state (gain before payments)
     fiscal_source: str = "none"              # "runs" (contracts' KPIs), "estimate" or "none"
     oat: pd.DataFrame | None = None
+    morris: pd.DataFrame | None = None
+    sobol: pd.DataFrame | None = None
     compare: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -123,6 +126,9 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     analysis = out / "analysis"
     if (analysis / "sensitivity_oat.csv").exists():
         data.oat = pd.read_csv(analysis / "sensitivity_oat.csv")
+    for name in ("morris", "sobol"):
+        if (analysis / f"sensitivity_{name}.csv").exists():
+            setattr(data, name, pd.read_csv(analysis / f"sensitivity_{name}.csv"))
     if (analysis / "compare.csv").exists():
         data.compare = pd.read_csv(analysis / "compare.csv")
     return data
@@ -323,6 +329,11 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
     if data.oat is not None and len(data.oat):
         output = str(data.oat["output"].iloc[0]) if "output" in data.oat else ""
         out.append((t["tornado"], fig.tornado(data.oat, t, output), ""))
+    for name, draw in (("morris", fig.morris_bars), ("sobol", fig.sobol_bars)):
+        table = getattr(data, name)
+        if table is not None and len(table):
+            output = str(table["output"].iloc[0]) if "output" in table else ""
+            out.append((t[name].format(out=output), draw(table, t), ""))
     if data.compare is not None and len(data.compare):
         kpis = ["in_work_24m_treatment", "outcome_payments", "investor_irr", "investor_npv"]
         out.append((t["compare"], fig.compare(data.compare, kpis, t), ""))

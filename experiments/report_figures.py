@@ -186,3 +186,36 @@ def compare(table: pd.DataFrame, kpis: list[str], t: dict[str, str]) -> str:
         ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return _uri(fig)
+
+
+def sobol_bars(table: pd.DataFrame, t: dict[str, str]) -> str:
+    """First-order and total Sobol indices per parameter with their 95 % CIs."""
+    d = table.sort_values("ST")
+    y = np.arange(len(d))
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(d) + 1.3))
+    h = 0.38
+    ax.barh(y - h / 2, d["S1"], h, xerr=d["S1_conf"], color=TREAT, alpha=0.85, label="S1", capsize=3)
+    ax.barh(y + h / 2, d["ST"], h, xerr=d["ST_conf"], color="#444444", alpha=0.85, label="ST",
+            capsize=3)
+    ax.set_yticks(y, d["parameter"], fontsize=8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel(t["sobol_x"])
+    ax.legend(frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _uri(fig)
+
+
+def morris_bars(table: pd.DataFrame, t: dict[str, str]) -> str:
+    """Morris mu* per parameter with its 95 % CI, and sigma beside it."""
+    d = table.sort_values("mu_star")
+    y = np.arange(len(d))
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(d) + 1.3))
+    h = 0.38
+    ax.barh(y - h / 2, d["mu_star"], h, xerr=d["mu_star_conf"], color=TREAT, alpha=0.85,
+            label="\u03bc*", capsize=3)
+    ax.barh(y + h / 2, d["sigma"], h, color="#999999", alpha=0.85, label="\u03c3")
+    ax.set_yticks(y, d["parameter"], fontsize=8)
+    ax.set_xlabel(t["morris_x"])
+    ax.legend(frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _uri(fig)

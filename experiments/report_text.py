@@ -45,6 +45,11 @@ TEXT: dict[str, dict[str, str]] = {
                          "results hold no fiscal KPIs of their own."),
         "tornado": "Most influential parameters (one at a time, low and high value)",
         "tornado_x": "mean {out} (vertical line: the scenario as it is)",
+        "sobol": "Global sensitivity (Sobol): share of the variance of {out} due to each parameter",
+        "sobol_x": "S1: alone; ST: with its interactions (95 % CI)",
+        "morris": ("Screening (Morris): average effect on {out} of moving each parameter across "
+                   "its range"),
+        "morris_x": "\u03bc*: mean absolute effect (95 % CI); \u03c3: how much it varies",
         "low": "low value",
         "high": "high value",
         "compare": "Scenarios side by side (common random numbers)",
@@ -123,6 +128,11 @@ TEXT: dict[str, dict[str, str]] = {
                          "resultatene ikke har egne finanspolitiske nøkkeltall."),
         "tornado": "De mest innflytelsesrike parameterne (én om gangen, lav og høy verdi)",
         "tornado_x": "gjennomsnittlig {out} (loddrett linje: scenarioet slik det er)",
+        "sobol": "Global sensitivitet (Sobol): andel av variansen i {out} som skyldes hver parameter",
+        "sobol_x": "S1: alene; ST: med samspill (95 % KI)",
+        "morris": ("Screening (Morris): gjennomsnittlig effekt på {out} av å flytte hver parameter "
+                   "over sitt spenn"),
+        "morris_x": "\u03bc*: gjennomsnittlig absolutt effekt (95 % KI); \u03c3: hvor mye den varierer",
         "low": "lav verdi",
         "high": "høy verdi",
         "compare": "Scenarier side om side (felles tilfeldige tall)",

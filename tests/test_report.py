@@ -30,6 +30,9 @@ def results(tmp_path_factory):
                   "low": [60000, 640], "high": [120000, 960], "y_low": [-2e5, 1e4],
                   "y_high": [2e5, -5e4], "y_base": [0.0, 0.0], "output": "investor_npv"}
                  ).to_csv(out / "analysis" / "sensitivity_oat.csv", index=False)
+    pd.DataFrame({"parameter": ["a", "b"], "S1": [0.6, 0.1], "S1_conf": [0.1, 0.05],
+                  "ST": [0.8, 0.2], "ST_conf": [0.1, 0.05], "output": "investor_npv"}
+                 ).to_csv(out / "analysis" / "sensitivity_sobol.csv", index=False)
     return out
 
 
@@ -52,8 +55,9 @@ def test_html_is_self_contained_with_all_figures(results):
     assert html.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)  # nothing to fetch
     assert "<script" not in html
-    # funnel, in work, payments, IRR, cashflows, public budgets, tornado
-    assert html.count('src="data:image/png;base64,') == 7
+    # funnel, in work, payments, IRR, cashflows, public budgets, tornado, Sobol
+    assert html.count('src="data:image/png;base64,') == 8
+    assert "Global sensitivitet (Sobol)" in html
     for word in ("Sammendrag", "Forbehold", "Andel i arbeid", "kommune", "investor", "utbetalinger"):
         assert word.lower() in html.lower(), word
     assert "Summary" not in html

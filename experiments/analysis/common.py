@@ -22,7 +22,7 @@ import pandas as pd
 
 from experiments.runner import run_replication
 from experiments.scenario import Scenario, load_scenario
-from sim.specfile import SpecError, read_toml
+from sim.specfile import SpecError
 
 _INDEX = re.compile(r"^(?P<name>[^\[\]]+)(?P<idx>(\[\d+\])*)$")
 
@@ -106,16 +106,6 @@ def to_toml(data: Mapping[str, Any]) -> str:
                    if v is not None)
 
 
-def _absolute_refs(raw: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Template references that are file paths, made absolute (the file moves to a temp dir)."""
-    out = copy.deepcopy(raw)
-    for section in ("pathway", "contract"):
-        ref = out.get(section, {}).get("template")
-        if isinstance(ref, str) and ref.endswith(".toml") and not Path(ref).is_absolute():
-            out[section]["template"] = str((base / ref).resolve())
-    return out
-
-
 def scenario_at(path: str | Path | None, values: Mapping[str, float], resolved: Mapping[str, Any],
                 assignments: Iterable[str] = ()) -> Scenario:
     """:func:`scenario_with` for numbers from a sampler or root finder: each value is tried as
@@ -132,32 +122,40 @@ def scenario_with(path: str | Path | None, values: Mapping[str, Any] | None = No
                   assignments: Iterable[str] = ()) -> Scenario:
     """Load scenario ``path`` (None: the built-in default) with dotted ``values`` set.
 
-    Plain dotted keys go through ``load_scenario``'s own ``--set`` route; keys with list indices
-    (``world.cohorts[0].size``) are set in a copy of the file, which is then validated the same way.
-    Errors name the original file.
+    Everything goes through ``load_scenario``'s own ``--set`` route, so errors name the file and
+    key the same way. A key with a list index (``world.cohorts[0].size``,
+    ``pathway.stages.work_training.exits[1].p``) may point into a template the scenario file only
+    names, so the whole list is taken from the resolved scenario, changed, and set as one value.
     """
     values = dict(values or {})
+    assignments = list(assignments)
     plain = [f"{k}={_toml_value(v)}" for k, v in values.items() if "[" not in k]
     indexed = {k: v for k, v in values.items() if "[" in k}
-    extra = [*assignments, *plain]
     if not indexed:
-        return load_scenario(path, extra)
-    from experiments.scenario import apply_assignments, default_scenario_path
-
-    src = Path(path) if path is not None else default_scenario_path()
-    raw = _absolute_refs(apply_assignments(read_toml(src), extra), src.parent)
-    for k, v in indexed.items():
+        return load_scenario(path, [*assignments, *plain])
+    resolved = load_scenario(path, assignments).resolved
+    lists: dict[str, list] = {}
+    for key, value in indexed.items():
+        parts = split_key(key)
+        first = next(i for i, p in enumerate(parts) if isinstance(p, int))
+        prefix = ".".join(str(p) for p in parts[:first])
+        if prefix not in lists:
+            current = get_value(resolved, prefix)
+            if not isinstance(current, list):
+                raise SpecError("--vary", [f"'{key}': {prefix} is not a list"])
+            lists[prefix] = copy.deepcopy(current)
+        node: Any = lists[prefix]
+        rest = parts[first:]
         try:
-            set_value(raw, k, v)
+            for part in rest[:-1]:
+                node = node[part]
+            if rest[-1] not in range(len(node)) if isinstance(node, list) else rest[-1] not in node:
+                raise KeyError(rest[-1])
+            node[rest[-1]] = value
         except (KeyError, IndexError, TypeError):
-            raise SpecError(str(src), [f"{k}: no such entry"]) from None
-    with tempfile.TemporaryDirectory() as tmp:
-        copy_path = Path(tmp) / src.name
-        copy_path.write_text(to_toml(raw))
-        try:
-            return load_scenario(copy_path)
-        except SpecError as err:
-            raise SpecError(str(src), err.problems) from None
+            raise SpecError("--vary", [f"'{key}': no such entry in {prefix}"]) from None
+    listed = [f"{k}={_toml_value(v)}" for k, v in lists.items()]
+    return load_scenario(path, [*assignments, *plain, *listed])
 
 
 def scenario_from_results(out: str | Path, point: int = 0) -> Scenario:
