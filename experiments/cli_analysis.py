@@ -66,9 +66,11 @@ def report(results, out, lang, point, timeseries_runs):
               help="Replications per value (the same seeds for every value).")
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the scenario's).")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes running the grid's values in parallel.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
 def breakeven(scenario, party, vary, target, metric, low, high, points, replications, seed,
-              bootstrap, assignments):
+              bootstrap, workers, assignments):
     """The value of one scenario number at which the investor or the commissioner breaks even."""
     from experiments.analysis.breakeven import breakeven as run
     from experiments.analysis.breakeven import render
@@ -76,7 +78,7 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
     try:
         b = run(scenario, party, vary, target=target, metric=metric, low=low, high=high,
                 points=points, replications=replications, seed=seed, bootstrap=bootstrap,
-                assignments=list(assignments))
+                assignments=list(assignments), workers=workers)
     except SpecError as err:
         _fail(err)
     click.echo(render(b))
@@ -206,9 +208,12 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, alpha, target, 
 @click.option("--seed", type=click.IntRange(min=0), help="Common root seed (default: the first's).")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Save the long table as CSV (put it in RESULTS/analysis/compare.csv for the report).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False),
+              help="Also write a self-contained HTML page with the plot and table.")
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Applied to every scenario.")
-def compare(scenarios, replications, seed, out, assignments):
+def compare(scenarios, replications, seed, out, html_out, lang, assignments):
     """Run scenarios under common random numbers and show them side by side."""
     from experiments.analysis.compare import compare as run
     from experiments.analysis.compare import render
@@ -219,6 +224,12 @@ def compare(scenarios, replications, seed, out, assignments):
         _fail(err)
     click.echo(render(table))
     _save(table, out)
+    if html_out:
+        from experiments.report import render_compare_html
+
+        Path(html_out).write_text(render_compare_html(table, lang, " ".join(scenarios)),
+                                  encoding="utf-8")
+        click.echo(f"Page written to {html_out}")
 
 
 def register(main: click.Group) -> None:

@@ -374,6 +374,23 @@ def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
     return "\n".join(parts)
 
 
+def render_compare_html(table: pd.DataFrame, lang: str = "nb", source: str = "") -> str:
+    """A standalone page for ``effekt compare --html``: the comparison plot and table."""
+    t = TEXT[lang]
+    esc = html.escape
+    kpis = ["in_work_24m_treatment", "outcome_payments", "investor_irr", "investor_npv",
+            "fiscal_npv_total"]
+    uri = fig.compare(table, kpis, t)
+    return "\n".join([
+        "<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
+        f"<title>{esc(t['compare'])}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
+        f"<h1>{esc(t['compare'])}</h1>",
+        f'<figure><img src="{uri}" alt="{esc(t["compare"])}"></figure>',
+        _compare_table(table, lang),
+        f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}</p>',
+        "</body></html>"])
+
+
 def _compare_table(table: pd.DataFrame, lang: str) -> str:
     t = TEXT[lang]
     wide = table.pivot_table(index="kpi", columns="scenario", values="mean", sort=False)

@@ -151,3 +151,11 @@ def test_cli_breakeven_and_bad_key(deterministic):
                                   "contract.prices.job_sustaind", "--runs", "2"])
     assert r.exit_code == 2
     assert "job_sustaind" in r.output and "job_sustained" in r.output
+
+
+def test_parallel_grid_gives_the_same_answer(deterministic):
+    kw = dict(replications=2, points=3, low=0, high=20000, bootstrap=20)
+    a = breakeven(deterministic, "investor", "contract.prices.job_sustained", **kw)
+    b = breakeven(deterministic, "investor", "contract.prices.job_sustained", workers=2, **kw)
+    assert a.value == b.value and a.ci_low == b.ci_low
+    assert a.grid.equals(b.grid)

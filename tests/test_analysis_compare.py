@@ -36,9 +36,13 @@ def test_common_random_numbers_make_pathway_outcomes_identical(cheaper):
 
 def test_cli_compare_prints_table_and_saves(cheaper, tmp_path):
     out = tmp_path / "cmp.csv"
+    page = tmp_path / "cmp.html"
     r = CliRunner().invoke(main, ["compare", str(default_scenario_path()), str(cheaper), "--runs", "3",
-                                  "--out", str(out)])
+                                  "--out", str(out), "--html", str(page), "--lang", "en"])
     assert r.exit_code == 0, r.output
+    text = page.read_text(encoding="utf-8")
+    assert text.count("data:image/png;base64,") == 1
+    assert "<th>cheaper</th>" in text and "Scenarios side by side" in text
     assert "cheaper" in r.output and "kongsberg_default" in r.output
     assert "Δ" in r.output
     assert out.exists()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,22 +102,28 @@ def _first_crossing(x: np.ndarray, y: np.ndarray) -> tuple[float, int] | None:
 def find_breakeven(evaluate: Callable[[float], np.ndarray], low: float, high: float,
                    target: float = 0.0, points: int = 7, bootstrap: int = 1000,
                    rng: np.random.Generator | None = None, refine: bool = True,
-                   xtol: float | None = None) -> dict:
+                   xtol: float | None = None,
+                   grid_map: Callable[[Callable, list[float]], list] | None = None) -> dict:
     """Break-even of ``mean(evaluate(v)) = target`` for ``v`` in [low, high].
 
     ``evaluate(v)`` returns one value per replication, the same replications for every ``v``
-    (common random numbers). Returns the value, its bootstrap 95 % CI and the grid.
+    (common random numbers). ``grid_map(evaluate, values)`` evaluates the grid (default: one by
+    one; a process pool's ``map`` runs it in parallel). Returns the value, its bootstrap 95 % CI
+    and the grid.
     """
     rng = rng or np.random.default_rng(0)
     grid = np.linspace(low, high, points)
     cache: dict[float, np.ndarray] = {}
+    mapped = (grid_map or (lambda fn, vs: [fn(v) for v in vs]))(evaluate, [float(v) for v in grid])
+    for v, y in zip(grid, mapped, strict=True):
+        cache[float(v)] = np.asarray(y, dtype=float)
 
     def values(v: float) -> np.ndarray:
         if v not in cache:
             cache[v] = np.asarray(evaluate(v), dtype=float)
         return cache[v]
 
-    Y = np.column_stack([values(v) for v in grid])  # replications x points
+    Y = np.column_stack([values(float(v)) for v in grid])  # replications x points
     curve = _nanmean(Y, axis=0) - target
     found = _first_crossing(grid, curve)
     value = math.nan
@@ -155,11 +162,40 @@ def find_breakeven(evaluate: Callable[[float], np.ndarray], low: float, high: fl
     }
 
 
+class _Point:
+    """One value of the varied key -> per-replication values and notes (picklable, so worker
+    processes can run grid points)."""
+
+    def __init__(self, path, party, vary, metric, replications, seed, assignments, resolved):
+        self.path, self.party, self.vary, self.metric = path, party, vary, metric
+        self.replications, self.seed, self.assignments = replications, seed, assignments
+        self.resolved = resolved
+
+    def __call__(self, v: float) -> tuple[np.ndarray, list[str]]:
+        try:
+            sc = scenario_at(self.path, {self.vary: v}, self.resolved, self.assignments)
+        except SpecError as err:  # e.g. a price above a cap: leave this value out, say why
+            return (np.full(self.replications, np.nan),
+                    [f"{self.vary} = {v:g} left out: {'; '.join(err.problems)}"])
+        runs = replicate(sc, self.replications, seed=self.seed)
+        if self.party == "investor":
+            return investor_values(runs, self.metric), []
+        vals, source = commissioner_values(sc, runs, self.seed)
+        return vals, [f"public savings: {source}"]
+
+
+def _note(result: tuple[np.ndarray, list[str]], notes: list[str]) -> np.ndarray:
+    values, new = result
+    notes.extend(n for n in new if n not in notes)
+    return values
+
+
 def breakeven(path, party: str, vary: str, target: float = 0.0, metric: str | None = None,
               low: float | None = None, high: float | None = None, points: int = 7,
               replications: int = 50, seed: int | None = None, bootstrap: int = 1000,
-              assignments: list[str] | None = None) -> BreakEven:
-    """Break-even value of scenario key ``vary`` for ``party`` (see the module docstring)."""
+              assignments: list[str] | None = None, workers: int = 1) -> BreakEven:
+    """Break-even value of scenario key ``vary`` for ``party`` (see the module docstring);
+    ``workers`` > 1 runs the grid's values in parallel processes."""
     if party not in PARTIES:
         raise SpecError("--for", [f"'{party}': allowed: {', '.join(PARTIES)}"])
     metric = metric or ("irr" if party == "investor" else "npv")
@@ -176,24 +212,23 @@ def breakeven(path, party: str, vary: str, target: float = 0.0, metric: str | No
     lo = 0.0 if low is None else low
     hi = (2.0 * base if base > 0 else 1.0) if high is None else high
     notes: list[str] = []
+    point = _Point(path, party, vary, metric, replications, seed, assignments, base_sc.resolved)
 
     def evaluate(v: float) -> np.ndarray:
-        try:
-            sc = scenario_at(path, {vary: v}, base_sc.resolved, assignments)
-        except SpecError as err:  # e.g. a price above a cap: leave this value out, say why
-            notes.append(f"{vary} = {v:g} left out: {'; '.join(err.problems)}")
-            return np.full(replications, np.nan)
-        runs = replicate(sc, replications, seed=seed)
-        if party == "investor":
-            return investor_values(runs, metric)
-        vals, source = commissioner_values(sc, runs, seed)
-        if f"public savings: {source}" not in notes:
-            notes.append(f"public savings: {source}")
-        return vals
+        return _note(point(v), notes)
 
-    xtol = 0.5 if isinstance(base, int) else None
-    res = find_breakeven(evaluate, lo, hi, target, points, bootstrap,
-                         np.random.default_rng(seed), xtol=xtol)
+    grid_map = None
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    if pool is not None:
+        def grid_map(_fn, vs):
+            return [_note(r, notes) for r in pool.map(point, vs)]
+    try:
+        xtol = 0.5 if isinstance(base, int) else None
+        res = find_breakeven(evaluate, lo, hi, target, points, bootstrap,
+                             np.random.default_rng(seed), xtol=xtol, grid_map=grid_map)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return BreakEven(party=party, metric=metric, key=vary, target=target, base_value=float(base),
                      value=res["value"], ci_low=res["ci_low"], ci_high=res["ci_high"],
                      replications=replications, grid=res["grid"],
