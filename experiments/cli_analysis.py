@@ -135,6 +135,9 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
 @click.option("--p-treatment", type=click.FloatRange(0, 1), help="Success probability with the "
               "programme (default: from simulating the scenario).")
 @click.option("--p-control", type=click.FloatRange(0, 1), help="... and without it.")
+@click.option("--effect", type=click.FloatRange(-1, 1),
+              help="The effect to detect, as a difference in probability (0.1 = 10 percentage "
+                   "points): sets the programme's probability to the counterfactual's plus this.")
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True)
 @click.option("--power", "target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
@@ -143,31 +146,42 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
               help="Replications to estimate the probabilities, and model-simulated pilots.")
 @click.option("--no-model-pilots", is_flag=True, help="Skip simulating whole pilots through the model.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
-def pilot_size(scenario, sizes, measure, p_treatment, p_control, alpha, target, replications,
-               no_model_pilots, assignments):
+def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
+               replications, no_model_pilots, assignments):
     """Could a pilot of N people show a difference? Power, and the N needed (BLT: Test)."""
     from experiments.analysis import power as pw
     from experiments.analysis.common import replicate, scenario_with
 
+    if effect is not None and p_treatment is not None:
+        _fail("give --p-treatment or --effect, not both")
+    given = p_treatment is not None or p_control is not None or effect is not None
+    source = "given"
     try:
-        source = "given"
-        if p_treatment is None or p_control is None:
+        if p_control is None or (p_treatment is None and effect is None):
             sc = scenario_with(scenario, assignments=list(assignments))
             runs = replicate(sc, replications)
             est_t, est_c = pw.rates_from_runs(runs, measure)
             p_treatment = est_t if p_treatment is None else p_treatment
             p_control = est_c if p_control is None else p_control
-            source = f"from {replications} replications of {sc.info.name}" + (
-                f" with {' '.join(assignments)}" if assignments else "")
+            source = (f"{'partly ' if given else ''}from {replications} replications of "
+                      f"{sc.info.name}" + (f" with {' '.join(assignments)}" if assignments else ""))
     except (SpecError, ValueError) as err:
         _fail(err)
+    if effect is not None:
+        p_treatment = p_control + effect
+        if not 0 <= p_treatment <= 1:
+            _fail(f"--effect {effect:g} on a counterfactual of {p_control:.3f} is not a probability")
+    if p_treatment == p_control:
+        _fail(f"the programme and the counterfactual both have probability {p_control:.3f}: "
+              "there is no difference for a pilot to show")
     click.echo(f"Outcome: {measure}; probability with the programme {p_treatment:.3f}, without it "
                f"{p_control:.3f} ({source}); two-sided alpha {alpha:g}")
     rng = np.random.default_rng(0)
     for n in sizes:
         click.echo(f"\nPilot of {n} in the programme and {n} controls:")
-        click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'z'):.1%} "
-                   "(exact binomial, z-test)")
+        if n <= 2000:  # the exact sum is over (n + 1)^2 outcomes
+            click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'z'):.1%} "
+                       "(exact binomial, z-test)")
         if n <= 200:
             click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'fisher'):.1%} "
                        "(exact binomial, Fisher's exact test)")
@@ -175,7 +189,7 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, alpha, target, 
                    "(normal approximation)")
         sim, se = pw.power_simulated(n, n, p_treatment, p_control, rng, alpha)
         click.echo(f"  power {sim:.1%} +- {1.96 * se:.1%} (20 000 simulated binomial pilots)")
-        if not no_model_pilots and source != "given":  # model pilots use the scenario's own rates
+        if not no_model_pilots and not given:  # model pilots have the scenario's own rates
             try:
                 mp, mse, worse = pw.pilots_through_model(scenario, n, replications, measure, alpha,
                                                          assignments=list(assignments))
@@ -195,10 +209,10 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, alpha, target, 
                        f"significant only with {b.critical} or more of {n} in work "
                        f"(one-sided alpha {alpha / 2:g}); power {b.power:.1%}")
     nn = pw.n_normal(p_treatment, p_control, alpha, target)
-    ne = pw.n_exact(p_treatment, p_control, alpha, target)
+    ne = pw.n_exact(p_treatment, p_control, alpha, target, n_max=2000)
     click.echo(f"\nPeople per arm for {target:.0%} power: {nn} (normal formula), "
-               f"{ne if ne is not None else 'more than 20 000'} (exact binomial, z-test); "
-               f"{2 * nn if isinstance(nn, int) else nn} people in all")
+               f"{ne if ne is not None else 'more than 2 000'} (exact binomial, z-test); "
+               f"{2 * nn} people in all")
 
 
 @click.command()

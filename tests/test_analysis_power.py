@@ -114,3 +114,12 @@ def test_model_pilots_of_a_perfect_programme_are_always_significant(tmp_path):
     better, _, worse = pilots_through_model(scen, 5, replications=6,
                                             assignments=["world.horizon_weeks=40"])
     assert better == 0.0 and worse == 0.0
+
+
+def test_cli_effect_sets_the_programme_rate_and_equal_rates_are_refused():
+    r = CliRunner().invoke(main, ["pilot-size", "--p-control", "0.4", "--effect", "0.2", "--n", "97"])
+    assert r.exit_code == 0, r.output
+    assert "probability with the programme 0.600" in r.output
+    assert "People per arm for 80% power: 97 (normal formula)" in r.output
+    r = CliRunner().invoke(main, ["pilot-size", "--p-control", "0.4", "--p-treatment", "0.4"])
+    assert r.exit_code == 2 and "no difference" in r.output
