@@ -312,19 +312,24 @@ class _Model:
         self.rec.events.append(("control", p.person_id, p.entry_week, None, "referred"))
         tg = self.world.groups[p.group]
         rate = tg.bau_entry_rate * self.world.counterfactual.entry_rate_multiplier
-        self.labour_market("control", p, self.streams.counterfactual, tg, rate, p.entry_week)
+        loss = tg.job_loss_rate if tg.bau_job_loss_rate is None else tg.bau_job_loss_rate
+        self.labour_market("control", p, self.streams.counterfactual, tg, rate, p.entry_week,
+                           loss_rate=loss)
 
     def labour_market(self, arm: str, p: Person, rng: np.random.Generator, tg: TargetGroup,
-                      entry_rate: float, t: float, stage: _Stage | None = None) -> None:
+                      entry_rate: float, t: float, stage: _Stage | None = None,
+                      loss_rate: float | None = None) -> None:
         """Out of work, in a temporary job or in a permanent job from week ``t`` to the horizon.
 
         Competing exponential hazards: out of work -> hired at ``entry_rate``; temporary ->
         permanent at the labour market's conversion rate; employed -> out of work at the group's
-        job-loss rate (times the stage's ``job_loss_multiplier`` while in a pathway job and the
+        job-loss rate, or ``loss_rate`` when given (the control arm's business-as-usual rate)
+        (times the stage's ``job_loss_multiplier`` while in a pathway job and the
         temporary multiplier in a temporary job). Nobody else is involved, so this needs no
         simulation clock: it is a loop over sampled spell lengths, recorded as spells.
         """
         H, lm = self.horizon, self.lm
+        base_loss = tg.job_loss_rate if loss_rate is None else loss_rate
         spells, events = self.rec.spells, self.rec.events
         pid, bkind, bg = p.person_id, p.benefit_kind, p.benefit_g
         if stage is not None:  # keep the pathway's job, with its funding (not its one-off cost)
@@ -336,7 +341,7 @@ class _Model:
             employed = False
         while True:
             if employed:
-                loss = tg.job_loss_rate * loss_mult
+                loss = base_loss * loss_mult
                 conv = 0.0
                 if contract == "temporary":
                     loss *= lm.temporary_loss_multiplier

@@ -75,6 +75,11 @@ class TargetGroup(_Strict):
     bau_entry_rate: float = Field(ge=0, description="per year, business as usual")
     post_entry_rate: float = Field(ge=0, description="per year, after leaving a pathway")
     job_loss_rate: float = Field(ge=0, description="per year, once employed")
+    bau_job_loss_rate: float | None = Field(
+        default=None, ge=0,
+        description="per year, job loss under business as usual (control arm); None: job_loss_rate. "
+        "Jobs found without programme support can be less stable than programme-matched ones.",
+    )
     wage: float = Field(ge=0, description="NOK per year at full time, ordinary job")
     fte: float = Field(gt=0, le=1)
 

@@ -13,8 +13,10 @@ source describes. The figures and their tolerances:
   each finisher 26 weeks after finishing (an assumption about the typical time since finishing).
 * Fjell (IMDi 2020): 9 of 10 who started in 2017 were in work in 2020: share of starters employed
   156 weeks after the start (tolerance 0.85-0.95).
-* Counterfactual (business as usual): each target group's entry hazard ``bau_entry_rate`` is built
-  so that a share 1 - exp(-rate) has entered work within a year (for refugees R: 47 %, SSB).
+* Counterfactual (business as usual): a share 1 - exp(-bau_entry_rate) of each target group has
+  entered work within a year (first entry of a Poisson process). For refugees R the rates are
+  calibrated to SSB's status measure: 47 % of introduction-programme leavers *employed* a year
+  later, and a long-run share near SSB's ~43 % (tolerance 0.43-0.55 after five years).
 
 The helpers below are also used by ``benchmarks/calibration_table.py``, which prints the table in
 docs/pathways.md, so the table and the tests measure the same thing.
@@ -255,11 +257,19 @@ def test_counterfactual_entry_within_a_year_matches_the_rate_it_is_built_from(gr
     assert abs(k / n - expected) < 4 * se, f"{group}: {k / n:.3f} vs {expected:.3f}"
 
 
-def test_counterfactual_refugees_47_percent_entered_work_within_a_year():
+def test_counterfactual_refugees_47_percent_employed_a_year_later():
     # SSB: 47 % of 2021 introduction-programme leavers employed a year later (target_groups.toml)
     t = simulate(bau_world("R", size=6000), replication_seed(ROOT_SEED, 1))
-    k, n = bau_entered_work(t, "R")
-    assert abs(k / n - 0.47) < 0.02
+    k, n = bau_employed_at(t, "R", 52)
+    assert abs(k / n - 0.47) < 0.02, f"simulated {k / n:.3f}"
+
+
+def test_counterfactual_refugees_long_run_near_ssb():
+    # SSB: ~43 % of refugees employed in the long run; a two-state model cannot dip below its
+    # one-year share, so the data file aims between 43 % and the 47 % one-year figure
+    t = simulate(bau_world("R", size=4000, horizon_weeks=262), replication_seed(ROOT_SEED, 2))
+    k, n = bau_employed_at(t, "R", 260)
+    assert 0.43 <= k / n <= 0.55, f"simulated {k / n:.3f}"
 
 
 @pytest.mark.slow
