@@ -117,6 +117,8 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
                                                            sc.info.discount_rate)})
         data.in_work = pd.concat(iw, ignore_index=True)
         data.reach = pd.concat(rc, ignore_index=True)
+        if not _same_as_stored(data.in_work, runs):
+            data.notes.append("drift")
         if need_fiscal:
             data.fiscal = pd.DataFrame(fs)
             data.fiscal_source = "estimate" if data.fiscal[["kommune", "state"]].notna().any().any() \
@@ -132,6 +134,18 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     if (analysis / "compare.csv").exists():
         data.compare = pd.read_csv(analysis / "compare.csv")
     return data
+
+
+def _same_as_stored(in_work: pd.DataFrame, runs: pd.DataFrame) -> bool:
+    """Do the re-simulated replications reproduce the stored in-work KPIs at 12 months? If not,
+    the model changed since the results were produced (a different effekt version)."""
+    col = "in_work_12m_treatment"
+    if col not in runs:
+        return True
+    at = in_work[(in_work["month"] == 12) & (in_work["arm"] == "treatment")].set_index("replication")
+    stored = runs.set_index("replication")[col].reindex(at.index)
+    both = at["share"].notna() & stored.notna()
+    return bool(np.allclose(at["share"][both], stored[both], atol=1e-9))
 
 
 def _provenance(sc) -> dict[str, int]:
@@ -268,7 +282,7 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
                                                     c=pv["calibrated"], u=u))
     if data.fiscal_source == "estimate":
         caveats.append(t["fiscal_rough"])
-    caveats.extend(data.notes)
+    caveats.extend(t["drift"] if n == "drift" else n for n in data.notes)
     return what, key, caveats
 
 

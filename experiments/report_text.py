@@ -59,6 +59,9 @@ TEXT: dict[str, dict[str, str]] = {
         "investor": "investor",
         "provider": "provider",
         "no_ts": "Time series and funnel left out: {why}",
+        "drift": ("The time series and the funnel were simulated again with this version of effekt "
+                  "and do not reproduce the stored results exactly: the model has changed since "
+                  "the results were produced. The key numbers are from the stored results."),
         "people": "people",
         "replications": "replications",
         "in_work_12": "in work 12 months after start",
@@ -142,6 +145,9 @@ TEXT: dict[str, dict[str, str]] = {
         "investor": "investor",
         "provider": "leverandør",
         "no_ts": "Tidsserier og trakt er utelatt: {why}",
+        "drift": ("Tidsseriene og trakten er simulert på nytt med denne versjonen av effekt og "
+                  "gjenskaper ikke de lagrede resultatene nøyaktig: modellen er endret siden "
+                  "resultatene ble laget. Nøkkeltallene er fra de lagrede resultatene."),
         "people": "personer",
         "replications": "replikasjoner",
         "in_work_12": "i arbeid 12 måneder etter oppstart",

@@ -50,6 +50,20 @@ def test_gather_resimulates_the_stored_replications(results):
     assert (reach["people"] == data.scenario.world.size).all()
 
 
+def test_a_changed_model_is_flagged(results, tmp_path):
+    # tamper with the stored KPIs: the re-simulation no longer reproduces them
+    copy = tmp_path / "res"
+    shutil.copytree(results, copy)
+    runs = pd.read_parquet(copy / "runs")
+    for f in (copy / "runs").rglob("*.parquet"):
+        f.unlink()
+    runs["in_work_12m_treatment"] = 1.0
+    (copy / "runs" / "point=0").mkdir(parents=True, exist_ok=True)
+    runs.drop(columns=["point"]).to_parquet(copy / "runs" / "point=0" / "x.parquet")
+    assert "model has changed" in render_html(gather(copy, ts_runs=3), "en")
+    assert "model has changed" not in render_html(gather(results, ts_runs=3), "en")
+
+
 def test_html_is_self_contained_with_all_figures(results):
     html = render_html(gather(results), "nb", str(results))
     assert html.startswith("<!DOCTYPE html>")
