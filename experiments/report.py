@@ -102,19 +102,24 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
         data.notes.append(f"scenario could not be rebuilt ({err.problems[0] if err.problems else err})")
     sc = data.scenario
     if sc is not None:
-        reps = sorted(runs["replication"].astype(int))[:ts_runs]
+        reps = set(sorted(runs["replication"].astype(int))[:ts_runs])
         iw, rc, fs = [], [], []
         need_fiscal = not fiscal_columns(runs)
-        n = max(reps) + 1 if reps else 0
-        for r, t in simulate_replications(sc, n):
-            if r not in reps:
-                continue
-            persons, spells = t.persons.to_pandas(), t.spells.to_pandas()
-            iw.append(in_work_by_month(persons, spells, sc.world.horizon_weeks).assign(replication=r))
-            rc.append(stage_reach(t.events).rename("people").reset_index().assign(replication=r))
-            if need_fiscal:
-                fs.append({"replication": r, **public_gain(persons, spells, sc.info.G,
-                                                           sc.info.discount_rate)})
+        try:
+            for r, t in simulate_replications(sc, max(reps) + 1):
+                if r not in reps:
+                    continue
+                persons, spells = t.persons.to_pandas(), t.spells.to_pandas()
+                iw.append(in_work_by_month(persons, spells, sc.world.horizon_weeks)
+                          .assign(replication=r))
+                rc.append(stage_reach(t.events).rename("people").reset_index().assign(replication=r))
+                if need_fiscal:
+                    fs.append({"replication": r, **public_gain(persons, spells, sc.info.G,
+                                                               sc.info.discount_rate)})
+        except (ValueError, KeyError, TypeError) as err:  # a model that cannot run this scenario
+            data.notes.append(f"no_ts:{err}")
+            sc = None
+    if sc is not None:
         data.in_work = pd.concat(iw, ignore_index=True)
         data.reach = pd.concat(rc, ignore_index=True)
         if not _same_as_stored(data.in_work, runs):
@@ -282,7 +287,13 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
                                                     c=pv["calibrated"], u=u))
     if data.fiscal_source == "estimate":
         caveats.append(t["fiscal_rough"])
-    caveats.extend(t["drift"] if n == "drift" else n for n in data.notes)
+    for n in data.notes:
+        if n == "drift":
+            caveats.append(t["drift"])
+        elif n.startswith("no_ts:"):
+            caveats.append(t["no_ts"].format(why=n.removeprefix("no_ts:")))
+        else:
+            caveats.append(n)
     return what, key, caveats
 
 
