@@ -60,7 +60,8 @@ def _progress(enabled: bool):
 
 def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECONDS) -> int:
     """Replications per task: enough for ``target`` seconds of work (timed on a few replications
-    here), but no more than gives every worker about two tasks, and at most one design point."""
+    here), but small enough that every worker gets about four tasks (so the last ones do not leave
+    workers idle for long), and never more than one design point's replications."""
     sc = experiment.scenarios[0]
     start, n = time.perf_counter(), 0
     while n < 5 and (n == 0 or time.perf_counter() - start < 0.25):
@@ -69,7 +70,7 @@ def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECO
     per_rep = max((time.perf_counter() - start) / n, 1e-4)
     reps = experiment.replications
     total = reps * len(experiment.points)
-    return max(1, min(math.ceil(target / per_rep), reps, math.ceil(total / (2 * workers))))
+    return max(1, min(math.ceil(target / per_rep), reps, math.ceil(total / (4 * workers))))
 
 
 def as_experiment(scenario: Scenario | Experiment) -> Experiment:

@@ -55,13 +55,17 @@ def test_kpi_table_per_design_point_with_parameters():
     assert "design point 0: price = 10" in text and "design point 1: price = 20" in text
 
 
-def test_choose_chunk_bounds():
+def test_choose_chunk_bounds(tmp_path):
     exp = load_experiment(None, ["design.replications=10"], sweep=False)
     assert choose_chunk(exp, workers=1, target=0.0) == 1
-    # a huge target is capped so that two workers still get two tasks each ... and a task never
-    # spans more than one design point's replications
-    assert choose_chunk(exp, workers=2, target=1e6) == 3
-    assert choose_chunk(exp, workers=1, target=1e6) == 5
+    # a huge target is capped so that every worker still gets about four tasks (10 replications,
+    # 2 workers: ceil(10 / 8) = 2; 1 worker: ceil(10 / 4) = 3)
+    assert choose_chunk(exp, workers=2, target=1e6) == 2
+    assert choose_chunk(exp, workers=1, target=1e6) == 3
+    # ... and a task never spans more than one design point's replications
+    sweep = load_experiment(write(tmp_path, design='[design.sweep]\n"contract.prices.job_start" = '
+                                                   '[1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]\n'))
+    assert choose_chunk(sweep, workers=1, target=1e6) == sweep.replications == 4
 
 
 def test_cli_sweep_then_summary_in_every_format(tmp_path):
