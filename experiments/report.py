@@ -261,6 +261,13 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
         x = runs["outcome_payments"]
         key.append(t["pay_line"].format(mean=nok(x.mean(), lang), p5=nok(x.quantile(0.05), lang),
                                         p95=nok(x.quantile(0.95), lang)))
+    if {"commissioner_paid", "additional_outcomes"} <= set(runs.columns):
+        extra = runs["additional_outcomes"].mean()
+        if np.isfinite(extra):
+            what = getattr(sc.terms, "primary", "") if sc is not None else ""
+            key.append(t["extra_line"].format(
+                what=what or "?", n=number(extra, lang), per=nok(runs["commissioner_paid"].mean() / extra, lang)
+                if extra > 0 else t["no_extra"]))
     if "investor_irr" in runs:
         irr = runs["investor_irr"].dropna()
         loss = runs["investor_loss"] if "investor_loss" in runs else pd.Series(dtype=float)

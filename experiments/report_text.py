@@ -59,6 +59,9 @@ TEXT: dict[str, dict[str, str]] = {
         "investor": "investor",
         "provider": "provider",
         "no_ts": "Time series and funnel left out: {why}",
+        "extra_line": ("Additional outcomes ({what}) over the counterfactual: {n} per replication on "
+                       "average; the commissioners pay {per} NOK per additional outcome."),
+        "no_extra": "an unbounded amount (no outcomes beyond what would have happened anyway)",
         "drift": ("The time series and the funnel were simulated again with this version of effekt "
                   "and do not reproduce the stored results exactly: the model has changed since "
                   "the results were produced. The key numbers are from the stored results."),
@@ -145,6 +148,9 @@ TEXT: dict[str, dict[str, str]] = {
         "investor": "investor",
         "provider": "leverandør",
         "no_ts": "Tidsserier og trakt er utelatt: {why}",
+        "extra_line": ("Resultater ({what}) utover det kontrafaktiske: {n} per replikasjon i "
+                       "gjennomsnitt; oppdragsgiverne betaler {per} kr per ekstra resultat."),
+        "no_extra": "et ubegrenset beløp (ingen resultater utover det som ville skjedd uansett)",
         "drift": ("Tidsseriene og trakten er simulert på nytt med denne versjonen av effekt og "
                   "gjenskaper ikke de lagrede resultatene nøyaktig: modellen er endret siden "
                   "resultatene ble laget. Nøkkeltallene er fra de lagrede resultatene."),
