@@ -22,6 +22,7 @@ from typing import Any
 
 def _require_distributed():
     try:
+        import dask  # noqa: F401
         import distributed
     except ImportError:  # pragma: no cover - depends on the environment
         raise RuntimeError(
@@ -37,12 +38,17 @@ class DaskExecutor:
 
     def __init__(self, address: str, workers: int | None = None, timeout: float = 30):
         distributed = _require_distributed()
+        import dask
+
         self._cluster = None
         if address == "local":
-            self._cluster = distributed.LocalCluster(
-                n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                dashboard_address=None,
-            )
+            # the workers' statistical profiler samples task stacks every 10 ms; for a pure-Python
+            # simulation that costs ~20 % of the CPU (measured: benchmarks/bench_executors.py)
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                self._cluster = distributed.LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                    dashboard_address=None,
+                )
             self.client = distributed.Client(self._cluster)
         else:
             try:
