@@ -197,6 +197,11 @@ def summary(out, fmt):
         runs = load_runs(out)
     except FileNotFoundError as err:
         _fail(err)
+    manifest = ResultStore(out).read_manifest() or {}
+    if manifest and not manifest.get("complete"):
+        total = manifest.get("replications", 0) * max(1, len(manifest.get("points", [{}])))
+        click.echo(f"note: {out} is incomplete ({len(runs)} of {total} replications); rerun the "
+                   f"command that made it to finish it: {manifest.get('command') or '?'}", err=True)
     click.echo(render(kpi_table(runs, parameters(out)), fmt))
 
 from experiments.cli_pathways import pathways  # noqa: E402
