@@ -329,7 +329,9 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
         out.append((t["in_work"], fig.in_work(band(data.in_work), t), ""))
     cash = data.cashflows
     if not cash.empty:
-        pay = cash[(cash["party"] == "investor") & (cash["item"] == "outcome_payment")]
+        # what the commissioners pay out (also right with investor tranches as parties)
+        pay = cash[(cash["item"] == "outcome_payment") & (cash["amount"] < 0)].assign(
+            amount=lambda d: -d["amount"])
         if not pay.empty:
             reps = runs["replication"].unique()
             months = np.arange(int(cash["month"].max()) + 1)

@@ -117,6 +117,14 @@ def test_sweep_point_is_rebuilt_with_its_values(tmp_path):
     assert at12["control"].to_numpy() == pytest.approx(runs["in_work_12m_control"].to_numpy())
 
 
+def test_report_with_investor_tranches_still_draws_payments_and_cashflows(tmp_path):
+    # the tranche template names its investors investor.senior / investor.junior
+    run_batch(load_scenario(None, ["design.replications=3", 'contract.template="sticking_together"']),
+              tmp_path / "res", progress=False)
+    html = render_html(gather(tmp_path / "res", ts_runs=3), "en")
+    assert "Outcome payments over time" in html and "Cumulative cashflow by party" in html
+
+
 def test_report_without_a_counterfactual_says_so(tmp_path):
     run_batch(load_scenario(None, ["design.replications=3", 'world.counterfactual.mode="none"']),
               tmp_path / "res", progress=False)
