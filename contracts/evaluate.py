@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,8 @@ import pyarrow as pa
 
 from contracts import fiscal as fis
 from contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
-from contracts.outcomes import Tables, in_work_share, measure_outcomes
-from contracts.payments import schedule_payments
+from contracts.outcomes import Frame, Tables, _floats, _strings, has, in_work_share, outcome_arrays
+from contracts.payments import People, payment_columns, payments_frame, savings_gain
 from contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
 from contracts.terms import Terms
 from contracts.waterfall import Waterfall, run_waterfall
@@ -80,35 +81,35 @@ def by_period(table: pd.DataFrame, period: str = "annual") -> pd.DataFrame:
         columns={"month": name})
 
 
-def _as_frame(t: pa.Table | pd.DataFrame | None) -> pd.DataFrame | None:
-    return t.to_pandas() if isinstance(t, pa.Table) else t
-
-
-def provider_costs(terms: Terms, persons: pd.DataFrame, spells: pd.DataFrame,
-                   n_months: int) -> np.ndarray:
+def provider_costs(terms: Terms, persons: Frame, spells: Frame, n_months: int,
+                   tables: Tables | None = None) -> np.ndarray:
     """The provider's delivery cost in each month, for the treated arm, in NOK."""
+    t = tables if tables is not None else Tables.of(persons, spells)
     p = terms.provider
     fx = terms.contract.nok_per_unit
     costs = np.zeros(n_months)
-    treated = persons[persons["arm"] == "treatment"]
-    if treated.empty:
+    treated = t.arm == "treatment"
+    if not treated.any():
         return costs
-    cohort_start = treated.groupby("cohort")["entry_week"].min().to_numpy()
-    np.add.at(costs, np.minimum(month_of(cohort_start), n_months - 1), p.per_cohort * fx)
-    np.add.at(costs, np.minimum(month_of(treated["entry_week"].to_numpy()), n_months - 1),
-              p.per_participant * fx)
-    prog = spells[(spells["arm"] == "treatment") & (spells["state"] == "programme")]
-    if p.per_week and len(prog):
-        weeks = spread_over_months(prog["start"].to_numpy(), prog["end"].to_numpy(), n_months)
+    cohort_start: dict = {}
+    for cohort, entry in zip(t.cohort[treated].tolist(), t.entry[treated].tolist(), strict=True):
+        cohort_start[cohort] = min(cohort_start.get(cohort, entry), entry)
+    starts = np.array([cohort_start[k] for k in sorted(cohort_start)], dtype=float)
+    np.add.at(costs, np.minimum(month_of(starts), n_months - 1), p.per_cohort * fx)
+    np.add.at(costs, np.minimum(month_of(t.entry[treated]), n_months - 1), p.per_participant * fx)
+    s_treated = _strings(spells, "arm") == "treatment"
+    prog = s_treated & (t.s_state == "programme")
+    if p.per_week and prog.any():
+        weeks = spread_over_months(t.s_start[prog], t.s_end[prog], n_months)
         costs += p.per_week * fx * weeks.sum(axis=0)
-    if p.pathway_costs and "cost_payer" in spells:
-        own = spells[(spells["arm"] == "treatment") & (spells["cost_payer"] == "provider")]
-        if len(own):
-            weeks = spread_over_months(own["start"].to_numpy(), own["end"].to_numpy(), n_months)
-            per_week = pd.to_numeric(own.get("cost_per_week"), errors="coerce").fillna(0).to_numpy(float)
+    if p.pathway_costs and has(spells, "cost_payer"):
+        own = s_treated & (_strings(spells, "cost_payer") == "provider")
+        if own.any():
+            weeks = spread_over_months(t.s_start[own], t.s_end[own], n_months)
+            per_week = _floats(spells, "cost_per_week")[own]
             costs += per_week @ weeks
-            once = pd.to_numeric(own.get("cost_once"), errors="coerce").fillna(0).to_numpy(float)
-            np.add.at(costs, np.minimum(month_of(own["start"].to_numpy()), n_months - 1), once)
+            once = _floats(spells, "cost_once")[own]
+            np.add.at(costs, np.minimum(month_of(t.s_start[own]), n_months - 1), once)
     return costs
 
 
@@ -177,24 +178,33 @@ def evaluate(
     compares with the control arm raises :class:`contracts.payments.NeedsControl` when the tables
     have none.
     """
-    persons, spells, events = _as_frame(persons), _as_frame(spells), _as_frame(events)
     tables = Tables.of(persons, spells, events)
     n_treat = int((tables.arm == "treatment").sum())
     n_control = int((tables.arm == "control").sum())
     c = terms.contract
 
-    outcomes = measure_outcomes(terms.outcomes, persons, spells, events, tables=tables)
+    found = outcome_arrays(terms.outcomes, tables)
     n_data = max(months_in(horizon_weeks), c.final_month + 1)
-    levels = fis.public_ledger(persons, spells, G, n_data, fiscal_params)
-    gains = (fis.gains_by_component(fis.difference_ledger(levels, n_treat, n_control))
-             if n_control and terms.savings_share is not None else None)
-    payments = schedule_payments(terms, outcomes, persons, gains)
+    levels = fis.public_ledger(persons, spells, G, n_data, fiscal_params, _benefit_payers(), tables)
 
-    last_paid = int(payments["month_paid"].max()) + 1 if len(payments) else 0
+    def gain() -> float | None:
+        s = terms.savings_share
+        if s is None:
+            return None
+        if not n_control:
+            return savings_gain(terms, None)  # raises NeedsControl
+        diff = fis.difference_ledger(levels, n_treat, n_control)
+        return fis.savings_gain(diff, s.window_months, s.components)
+
+    people = People(arm=tables.arm, person_id=tables.person_id, cohort=tables.cohort, entry=tables.entry)
+    pay = payment_columns(terms, found, people, gain)
+
+    month_paid = pay["month_paid"] if pay is not None else np.zeros(0, np.int64)
+    amount_paid = pay["amount"] if pay is not None else np.zeros(0)
+    last_paid = int(month_paid.max()) + 1 if len(month_paid) else 0
     n_months = max(n_data, last_paid)
-    cost = provider_costs(terms, persons, spells, n_months)
-    paid = np.bincount(payments["month_paid"].to_numpy(dtype=int),
-                       weights=payments["amount"].to_numpy(dtype=float), minlength=n_months)
+    cost = provider_costs(terms, persons, spells, n_months, tables)
+    paid = np.bincount(month_paid.astype(int), weights=amount_paid.astype(float), minlength=n_months)
     months = np.arange(n_months)
     bridge = terms.funding.investor_months
     investor_months = months < bridge if bridge is not None else np.ones(n_months, bool)
@@ -206,14 +216,23 @@ def evaluate(
 
     rows = _cashflow_rows(terms, wf, cost, cost_taken_over, fees, paid)
     cashflows = _frame(rows)
-    kpis = _kpis(terms, tables, outcomes, payments, wf, cost, paid, rows, horizon_weeks, discount_rate,
+    capped = bool(pay["capped"].any()) if pay is not None else False
+    kpis = _kpis(terms, tables, found, capped, wf, cost, paid, rows, horizon_weeks, discount_rate,
                  n_treat, n_control)
     ledger = _with_contract(terms, levels, rows, n_months)
     diff = fis.difference_ledger(ledger, n_treat, n_control)
     kpis.update(_fiscal_kpis(diff, n_months, discount_rate, G, n_treat, n_control))
-    fiscal = fis.ledger_frame({**ledger, **diff}).astype({"month": "int32", "amount": float})
-    return Evaluation(outcomes=outcomes, payments=payments, cashflows=cashflows, kpis=kpis,
-                      fiscal=fiscal)
+    fiscal = fis.ledger_frame({**ledger, **diff}, np.int32)
+    if fiscal.empty:
+        fiscal = fiscal.astype({"month": "int32", "amount": float})
+    return Evaluation(outcomes=pd.DataFrame(found), payments=payments_frame(pay), cashflows=cashflows,
+                      kpis=kpis, fiscal=fiscal)
+
+
+@cache
+def _benefit_payers() -> dict[str, str]:
+    """Which party pays each benefit kind, read once (the built-in benefits do not change)."""
+    return fis.benefit_payers()
 
 
 def _cashflow_rows(terms: Terms, wf: Waterfall, cost: np.ndarray, taken_over: np.ndarray,
@@ -243,7 +262,7 @@ def _cashflow_rows(terms: Terms, wf: Waterfall, cost: np.ndarray, taken_over: np
     return rows
 
 
-def _kpis(terms: Terms, tables: Tables, outcomes: pd.DataFrame, payments: pd.DataFrame, wf: Waterfall,
+def _kpis(terms: Terms, tables: Tables, found: dict[str, np.ndarray], capped: bool, wf: Waterfall,
           cost: np.ndarray, paid: np.ndarray, rows: list[tuple[str, str, np.ndarray]],
           horizon_weeks: float, rate: float, n_treat: int, n_control: int) -> dict[str, float]:
     kpis: dict[str, float] = {"participants": n_treat, "controls": n_control}
@@ -251,8 +270,7 @@ def _kpis(terms: Terms, tables: Tables, outcomes: pd.DataFrame, payments: pd.Dat
         share = in_work_share(None, None, months_after * 52 / 12, horizon_weeks, tables=tables)
         for arm in ("treatment", "control"):
             kpis[f"in_work_{months_after}m_{arm}"] = share.get(arm, math.nan)
-    arm_o, name_o, q_o = (outcomes["arm"].to_numpy(), outcomes["outcome"].to_numpy(),
-                          outcomes["quantity"].to_numpy(dtype=float))
+    arm_o, name_o, q_o = found["arm"], found["outcome"], found["quantity"]
     for name in terms.outcomes:
         for arm, suffix in (("treatment", ""), ("control", "_control")):
             kpis[f"outcomes_{name}{suffix}"] = float(q_o[(arm_o == arm) & (name_o == name)].sum())
@@ -264,7 +282,7 @@ def _kpis(terms: Terms, tables: Tables, outcomes: pd.DataFrame, payments: pd.Dat
     kpis.update(
         outcome_payments=total_paid,
         provider_costs=float(cost.sum()),
-        cap_binding=float(bool(payments["capped"].any())) if len(payments) else 0.0,
+        cap_binding=float(capped),
         recycled_payments=float(wf.recycled.sum()),
     )
     kpis.update(_investor_kpis("investor", flows, drawn, received, rate))

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contracts.outcomes import Frame, Tables, _floats, _strings, has
 from contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
 from sim.specfile import load_spec
 
@@ -136,7 +137,7 @@ def _accumulate(rows: Ledger, arm: str, party: str, item: str, monthly: np.ndarr
         rows[key] = np.asarray(monthly, dtype=float).copy()
 
 
-def ledger_frame(ledger: Ledger) -> pd.DataFrame:
+def ledger_frame(ledger: Ledger, month_dtype: type = np.int64) -> pd.DataFrame:
     """A ledger as a long table (``FISCAL_COLUMNS``), zero months left out."""
     parts = []
     for (arm, party, item), a in ledger.items():
@@ -148,7 +149,8 @@ def ledger_frame(ledger: Ledger) -> pd.DataFrame:
     n = [len(nz) for *_, nz, _ in parts]
     return pd.DataFrame({
         "arm": np.repeat([p[0] for p in parts], n), "party": np.repeat([p[1] for p in parts], n),
-        "month": np.concatenate([p[3] for p in parts]), "item": np.repeat([p[2] for p in parts], n),
+        "month": np.concatenate([p[3] for p in parts]).astype(month_dtype, copy=False),
+        "item": np.repeat([p[2] for p in parts], n),
         "amount": np.concatenate([p[4] for p in parts]),
     })
 
@@ -206,10 +208,11 @@ def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months
     return ledger_frame(public_ledger(persons, spells, G, n_months, params, payers))
 
 
-def public_ledger(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months: int,
-                  params: FiscalParams | None = None, payers: dict[str, str] | None = None) -> Ledger:
-    """Each arm's public flows as monthly arrays by (arm, party, item)."""
-    from contracts.outcomes import _floats, _strings
+def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
+                  params: FiscalParams | None = None, payers: dict[str, str] | None = None,
+                  tables: Tables | None = None) -> Ledger:
+    """Each arm's public flows as monthly arrays by (arm, party, item); ``tables`` are
+    ``Tables.of(persons, spells)`` when the caller has them already."""
 
     params = params or default_fiscal()
     payers = payers if payers is not None else benefit_payers()
@@ -224,17 +227,17 @@ def public_ledger(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_month
     k_share = params.income_tax.kommune_share(income)
     aga = params.employer_contributions.rate
     labour_cost = income * (1 + aga)
-    has_benefit = "benefit_kind" in spells
+    has_benefit = has(spells, "benefit_kind")
     if has_benefit:
         kinds = _strings(spells, "benefit_kind", "none")
         benefit_payer = _parties(np.array([payers.get(k, "none") for k in kinds], dtype=object))
         benefit = _floats(spells, "benefit_g") * G
-    payer_col = next((c for c in WAGE_PAYER_COLUMNS if c in spells), None)
+    payer_col = next((c for c in WAGE_PAYER_COLUMNS if has(spells, c)), None)
     wage_payer = _parties(_strings(spells, payer_col, w.default_wage_payer) if payer_col
                           else np.full(n, w.default_wage_payer, dtype=object))
-    share_col = next((c for c in SUBSIDY_SHARE_COLUMNS if c in spells), None)
+    share_col = next((c for c in SUBSIDY_SHARE_COLUMNS if has(spells, c)), None)
     share = _floats(spells, share_col) if share_col else np.zeros(n)
-    sub_col = next((c for c in SUBSIDY_PAYER_COLUMNS if c in spells), None)
+    sub_col = next((c for c in SUBSIDY_PAYER_COLUMNS if has(spells, c)), None)
     sub_payer = _parties(_strings(spells, sub_col, w.default_subsidy_payer) if sub_col
                          else np.full(n, w.default_subsidy_payer, dtype=object))
     contract = _strings(spells, "contract", "")
@@ -242,7 +245,7 @@ def public_ledger(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_month
                               | (w.subsidised_wages_are_costs & (share > 0)))
     wage_cost = np.where(public_wage, labour_cost, 0.0)
     subsidy = np.where(employed, share * labour_cost, 0.0)
-    has_costs = "cost_payer" in spells
+    has_costs = has(spells, "cost_payer")
     if has_costs:
         cost_payer = _parties(_strings(spells, "cost_payer", "none"))
         per_week, once = _floats(spells, "cost_per_week"), _floats(spells, "cost_once")
@@ -264,38 +267,41 @@ def public_ledger(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_month
             _by_party(rows, arm, "wage_subsidy", wage_payer[m], subsidy[m], weeks, 1.0)
         if has_costs:
             _programme_costs(rows, arm, cost_payer[m], per_week[m], once[m], start[m], weeks)
-    _integration_grant(rows, persons, spells, n_months, params.integration_grant)
+    if params.integration_grant.per_year:
+        t = tables if tables is not None else Tables.of(persons, spells)
+        _integration_grant(rows, t, n_months, params.integration_grant)
     return rows
 
 
-def _integration_grant(rows: Ledger, persons: pd.DataFrame, spells: pd.DataFrame, n_months: int,
-                       ig: IntegrationGrant) -> None:
+def _integration_grant(rows: Ledger, t: Tables, n_months: int, ig: IntegrationGrant) -> None:
+    """The state's integration grant to the kommune for each eligible person, monthly, from entry
+    until the person moves away or the data end, for ``len(ig.per_year)`` years."""
     if not ig.per_year:
         return
-    group = persons["group"].to_numpy(dtype=object)
-    eligible = np.isin(group, np.array(ig.groups, dtype=object))
-    if "benefit_kind" in persons:
-        kinds = persons["benefit_kind"].to_numpy(dtype=object)
-        eligible |= np.isin(kinds, np.array(ig.benefit_kinds, dtype=object))
+    eligible = np.isin(t.group, np.array(ig.groups, dtype=object))
+    eligible |= np.isin(t.benefit_kind, np.array(ig.benefit_kinds, dtype=object))
     if not eligible.any():
         return
-    p = persons[eligible]
-    key = ["arm", "person_id"]
-    moved = spells[spells["state"] == "moved"].groupby(key)["start"].min()
-    data_end = spells.groupby(key)["end"].max()
-    t = (np.arange(n_months) + 0.5) * WEEKS_PER_MONTH
-    idx = pd.MultiIndex.from_frame(p[key])
-    stop = np.minimum(moved.reindex(idx).fillna(np.inf).to_numpy(),
-                      data_end.reindex(idx).fillna(0).to_numpy())
-    entry = p["entry_week"].to_numpy(float)
-    year = ig.year_at_entry - 1 + np.floor((t[None, :] - entry[:, None]) / 52.0).astype(int)
-    active = (t[None, :] >= entry[:, None]) & (t[None, :] < stop[:, None]) & (year < len(ig.per_year))
+    n = len(t.entry)
+    known = t.s_person >= 0
+    moved_at = np.full(n, np.inf)
+    is_moved = known & (t.s_state == "moved")
+    np.minimum.at(moved_at, t.s_person[is_moved], t.s_start[is_moved])
+    data_end = np.full(n, -np.inf)
+    np.maximum.at(data_end, t.s_person[known], t.s_end[known])
+    data_end[np.isneginf(data_end)] = 0.0
+    stop = np.minimum(moved_at, data_end)[eligible]
+    entry = t.entry[eligible]
+    arm = t.arm[eligible]
+    tm = (np.arange(n_months) + 0.5) * WEEKS_PER_MONTH
+    year = ig.year_at_entry - 1 + np.floor((tm[None, :] - entry[:, None]) / 52.0).astype(int)
+    active = (tm[None, :] >= entry[:, None]) & (tm[None, :] < stop[:, None]) & (year < len(ig.per_year))
     per_year = np.asarray(ig.per_year, float)
     monthly = np.where(active, per_year[np.clip(year, 0, len(per_year) - 1)] / 12.0, 0.0)
-    for arm in sorted(p["arm"].unique()):
-        total = monthly[(p["arm"] == arm).to_numpy()].sum(axis=0)
-        _accumulate(rows, arm, "kommune", "integration_grant", total)
-        _accumulate(rows, arm, "state", "integration_grant", -total)
+    for a in sorted(set(arm.tolist())):
+        total = monthly[arm == a].sum(axis=0)
+        _accumulate(rows, a, "kommune", "integration_grant", total)
+        _accumulate(rows, a, "state", "integration_grant", -total)
 
 
 def difference(levels: pd.DataFrame, n_treatment: int, n_control: int) -> pd.DataFrame:
@@ -328,6 +334,17 @@ def gains_by_component(diff: pd.DataFrame | Ledger) -> pd.DataFrame:
     d = diff[diff["item"].isin(list(COMPONENTS))]
     return (d.groupby(["month", "item"], as_index=False)["amount"].sum()
             .rename(columns={"item": "component"}))
+
+
+def savings_gain(diff: Ledger, window_months: int, components: list[str] | tuple[str, ...]) -> float:
+    """The public gain against control in ``components`` over the first ``window_months`` months:
+    what ``gains_by_component(diff)`` sums to over that window, without building the table."""
+    sums: dict[str, np.ndarray] = {}
+    for (_, _, item), a in diff.items():
+        if item in COMPONENTS:
+            sums[item] = sums.get(item, 0) + a
+    parts = [a[:max(window_months, 0)] for c, a in sums.items() if c in components]
+    return float(np.concatenate(parts).sum()) if parts else 0.0
 
 
 def series(table: pd.DataFrame, n_months: int, **where: object) -> np.ndarray:

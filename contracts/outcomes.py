@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from contracts.terms import (
     BenefitDaysSaved,
@@ -29,17 +30,48 @@ KEY = ["arm", "person_id"]
 EPS = 1e-9
 
 
-def _strings(df: pd.DataFrame, col: str, default: str | None = None) -> np.ndarray:
-    if col not in df:
+Frame = pd.DataFrame | pa.Table
+"""A record table: pandas (hand-built, observed data) or Arrow (straight from ``sim``)."""
+
+
+def has(df: Frame, col: str) -> bool:
+    """Whether table ``df`` has column ``col``."""
+    return col in (df.column_names if isinstance(df, pa.Table) else df)
+
+
+def _strings(df: Frame, col: str, default: str | None = None) -> np.ndarray:
+    if not has(df, col):
         return np.full(len(df), default, dtype=object)
+    if isinstance(df, pa.Table):
+        c = df.column(col)
+        if pa.types.is_string(c.type) or pa.types.is_large_string(c.type):
+            out = c.to_numpy(zero_copy_only=False)
+            if default is not None and c.null_count:
+                out = np.array(out, dtype=object)
+                out[c.is_null().to_numpy(zero_copy_only=False)] = default
+            return out
+        df = pa.table({col: c}).to_pandas()
     s = df[col]
     return (s.where(s.notna(), default) if default is not None else s).to_numpy(dtype=object)
 
 
-def _floats(df: pd.DataFrame, col: str, default: float = 0.0) -> np.ndarray:
-    if col not in df:
+def _floats(df: Frame, col: str, default: float = 0.0) -> np.ndarray:
+    if not has(df, col):
         return np.full(len(df), default)
+    if isinstance(df, pa.Table):
+        c = df.column(col)
+        if pa.types.is_floating(c.type) or pa.types.is_integer(c.type):
+            out = np.asarray(c.to_numpy(zero_copy_only=False), dtype=float)
+            nan = np.isnan(out)
+            return np.where(nan, default, out) if nan.any() else out
+        df = pa.table({col: c}).to_pandas()
     return pd.to_numeric(df[col], errors="coerce").fillna(default).to_numpy(dtype=float)
+
+
+def _ints(df: Frame, col: str) -> np.ndarray:
+    if isinstance(df, pa.Table):
+        return np.asarray(df.column(col).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return df[col].to_numpy(dtype=np.int64)
 
 
 def matching(names: np.ndarray, patterns: list[str]) -> np.ndarray:
@@ -47,6 +79,36 @@ def matching(names: np.ndarray, patterns: list[str]) -> np.ndarray:
     uniq = {n for n in pd.unique(names) if isinstance(n, str)}
     hits = [n for n in uniq if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
     return np.isin(names, np.array(hits, dtype=object)) if hits else np.zeros(len(names), bool)
+
+
+def _person_rows(arm: np.ndarray, pid: np.ndarray):
+    """A function giving, for each row of a table with ``arm`` and ``person_id``, the row of that
+    person among (``arm``, ``pid``), or -1; the last row wins if a person appears twice."""
+    arms = list(dict.fromkeys(a for a in arm if isinstance(a, str)))
+    code = np.full(len(arm), -1, np.int64)
+    for i, a in enumerate(arms):
+        code[arm == a] = i
+    span = int(pid.max()) - int(pid.min()) + 1 if len(pid) else 1
+    low = int(pid.min()) if len(pid) else 0
+    key = np.where(code >= 0, code * span + (pid - low), -1)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+
+    def rows(df: Frame) -> np.ndarray:
+        n = len(df)
+        if n == 0 or len(arm) == 0:
+            return np.full(n, -1, np.int64)
+        s_arm, s_pid = _strings(df, "arm"), _ints(df, "person_id")
+        s_code = np.full(n, -1, np.int64)
+        for i, a in enumerate(arms):
+            s_code[s_arm == a] = i
+        ok = (s_code >= 0) & (s_pid >= low) & (s_pid - low < span)
+        s_key = np.where(ok, s_code * span + (s_pid - low), -2)
+        at = np.searchsorted(sorted_key, s_key, side="right") - 1
+        found = ok & (at >= 0) & (sorted_key[np.clip(at, 0, None)] == s_key)
+        return np.where(found, order[np.clip(at, 0, None)], -1).astype(np.int64)
+
+    return rows
 
 
 @dataclass
@@ -59,7 +121,7 @@ class Tables:
     group: np.ndarray
     entry: np.ndarray
     benefit_kind: np.ndarray
-    spells: pd.DataFrame
+    spells: Frame
     s_person: np.ndarray  # row of persons for each spell (-1: unknown person)
     s_state: np.ndarray
     s_start: np.ndarray
@@ -67,23 +129,17 @@ class Tables:
     s_fte: np.ndarray
     s_contract: np.ndarray
     s_stage: np.ndarray
-    events: pd.DataFrame | None
+    events: Frame | None
     e_person: np.ndarray | None
 
     @classmethod
-    def of(cls, persons: pd.DataFrame, spells: pd.DataFrame | None,
-           events: pd.DataFrame | None = None) -> Tables:
+    def of(cls, persons: Frame, spells: Frame | None, events: Frame | None = None) -> Tables:
+        """The arrays of ``persons``, ``spells`` and ``events`` (pandas or Arrow tables)."""
         if spells is None:
             spells = pd.DataFrame({"arm": pd.Series(dtype=object), "person_id": pd.Series(dtype="int64")})
-        arm = persons["arm"].to_numpy(dtype=object)
-        pid = persons["person_id"].to_numpy(dtype=np.int64)
-        index = {k: i for i, k in enumerate(zip(arm, pid, strict=True))}
-
-        def rows(df: pd.DataFrame) -> np.ndarray:
-            return np.fromiter((index.get(k, -1) for k in zip(
-                df["arm"].to_numpy(dtype=object), df["person_id"].to_numpy(dtype=np.int64), strict=True)),
-                dtype=np.int64, count=len(df))
-
+        arm = _strings(persons, "arm")
+        pid = _ints(persons, "person_id")
+        rows = _person_rows(arm, pid)
         return cls(
             arm=arm, person_id=pid, cohort=_strings(persons, "cohort", ""),
             group=_strings(persons, "group", ""), entry=_floats(persons, "entry_week"),
@@ -185,10 +241,10 @@ def _stage_event(o: StageEvent, t: Tables) -> tuple[np.ndarray, np.ndarray]:
     return _first_per_person(p, w)
 
 
-def on_benefit(spells: pd.DataFrame) -> np.ndarray:
+def on_benefit(spells: Frame) -> np.ndarray:
     """Whether each spell is paid a benefit (from ``benefit_kind``/``benefit_g`` when present,
     else from the state: out of work, in programme or waiting)."""
-    if "benefit_g" in spells and "benefit_kind" in spells:
+    if has(spells, "benefit_g") and has(spells, "benefit_kind"):
         return (_strings(spells, "benefit_kind", "none") != "none") & (_floats(spells, "benefit_g") > 0)
     return np.isin(_strings(spells, "state", ""), ["not_employed", "programme", "waiting"])
 
@@ -227,7 +283,8 @@ def _measure(o: Outcome, t: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return p, w, np.ones(len(p))
 
 
-def _frame(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) -> pd.DataFrame:
+def _arrays(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The outcomes reached as columns (``OUTCOME_COLUMNS``), ordered by week, person and outcome."""
     if parts:
         name = np.concatenate([np.full(len(p), n, dtype=object) for n, p, _, _ in parts])
         p = np.concatenate([p for _, p, _, _ in parts]).astype(np.int64)
@@ -237,8 +294,17 @@ def _frame(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]
         name, p, w, q = np.zeros(0, object), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     order = np.lexsort((name, t.person_id[p], w)) if len(p) else p
     p, name, w, q = p[order], name[order], w[order], q[order]
-    return pd.DataFrame({"arm": t.arm[p], "person_id": t.person_id[p], "cohort": t.cohort[p],
-                         "group": t.group[p], "outcome": name, "week": w, "quantity": q})
+    return {"arm": t.arm[p], "person_id": t.person_id[p], "cohort": t.cohort[p],
+            "group": t.group[p], "outcome": name, "week": w, "quantity": q}
+
+
+def _frame(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    return pd.DataFrame(_arrays(t, parts))
+
+
+def outcome_arrays(outcomes: dict[str, Outcome], t: Tables) -> dict[str, np.ndarray]:
+    """What :func:`measure_outcomes` returns, as numpy columns (no DataFrame overhead)."""
+    return _arrays(t, [(name, *_measure(o, t)) for name, o in outcomes.items()])
 
 
 def measure_one(o: Outcome, persons: pd.DataFrame, spells: pd.DataFrame,

@@ -15,6 +15,9 @@ The contract cap then applies to all of them in the order they fall due. Amounts
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -55,24 +58,49 @@ def _cumsum_by(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _rate_card(terms: Terms, treated: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+Columns = dict[str, np.ndarray]
+"""A small table as numpy columns: outcomes (``OUTCOME_COLUMNS``) or payments (``PAYMENT_COLUMNS``).
+Contracts are evaluated once per replication on tables of a few dozen rows, where pandas' per-call
+overhead would cost more than the arithmetic."""
+
+
+@dataclass(frozen=True)
+class People:
+    """The columns of ``persons`` that payments need."""
+
+    arm: np.ndarray
+    person_id: np.ndarray
+    cohort: np.ndarray
+    entry: np.ndarray
+
+    @classmethod
+    def of(cls, persons: pd.DataFrame) -> People:
+        n = len(persons)
+        return cls(arm=persons["arm"].to_numpy(dtype=object), person_id=persons["person_id"].to_numpy(),
+                   cohort=(persons["cohort"].to_numpy(dtype=object) if "cohort" in persons
+                           else np.full(n, None, dtype=object)),
+                   entry=persons["entry_week"].to_numpy(dtype=float))
+
+
+def _rate_card(terms: Terms, o: Columns, people: People) -> Columns:
     c = terms.contract
     triggered = [t.outcome for t in terms.triggers]
-    outcome = treated["outcome"].to_numpy(dtype=object)
-    week = treated["week"].to_numpy(dtype=float)
+    treated = o["arm"] == "treatment"
+    outcome = o["outcome"][treated]
+    week = o["week"][treated]
     month = month_of(week)
     keep = (month < c.term_months) & ~np.isin(outcome, np.array(triggered, dtype=object))
-    pid = treated["person_id"].to_numpy()[keep]
+    pid = o["person_id"][treated][keep]
     outcome, week, month = outcome[keep], week[keep], month[keep]
-    group = treated["group"].to_numpy(dtype=object)[keep]
-    cohort = treated["cohort"].to_numpy(dtype=object)[keep]
-    quantity = treated["quantity"].to_numpy(dtype=float)[keep]
+    group = o["group"][treated][keep]
+    cohort = o["cohort"][treated][keep]
+    quantity = o["quantity"][treated][keep]
     order = np.lexsort((outcome.astype(str), pid, week))
     pid, outcome, week, month, group, cohort, quantity = (
         x[order] for x in (pid, outcome, week, month, group, cohort, quantity))
-    mine = persons[persons["arm"] == "treatment"]
-    entry_of = dict(zip(mine["person_id"].to_numpy(), mine["entry_week"].to_numpy(dtype=float), strict=True))
-    since = week - np.array([entry_of.get(p, 0.0) for p in pid], dtype=float)
+    mine = people.arm == "treatment"
+    entry_of = dict(zip(people.person_id[mine].tolist(), people.entry[mine].tolist(), strict=True))
+    since = week - np.array([entry_of.get(p, 0.0) for p in pid.tolist()], dtype=float)
     price = np.zeros(len(pid))
     for name, p in terms.prices.items():
         mask = outcome == name
@@ -84,27 +112,30 @@ def _rate_card(terms: Terms, treated: pd.DataFrame, persons: pd.DataFrame) -> pd
     if terms.caps.per_person is not None and len(pid):
         before = _cumsum_by(pid, due) - due
         amount = np.clip(np.minimum(due, terms.caps.per_person * c.nok_per_unit - before), 0.0, None)
-    return pd.DataFrame({
-        "kind": "rate_card", "person_id": pid, "cohort": cohort,
+    n = len(pid)
+    return {
+        "kind": np.full(n, "rate_card", dtype=object), "person_id": pid, "cohort": cohort,
         "outcome": outcome, "week": week, "month_achieved": month,
         "month_paid": pay_month(month, c.payment_lag_months, c.payment_period),
         "price": price, "quantity": quantity, "amount": amount, "capped": amount < due - 1e-9,
-    })
+    }
 
 
-def _rates(outcomes: pd.DataFrame, persons: pd.DataFrame, name: str, cohort: str | None,
+def _rates(o: Columns, people: People, name: str, cohort: str | None,
            until_week: float, term_months: int) -> dict[str, tuple[int, int]]:
     """(people with the outcome by ``until_week``, people) per arm, for one cohort or all."""
     out = {}
+    base = ((o["outcome"] == name) & (o["week"] <= until_week + 1e-9)
+            & (month_of(o["week"]) < term_months))
+    if cohort is not None:
+        base &= o["cohort"] == cohort
     for arm in ("treatment", "control"):
-        people = persons[persons["arm"] == arm]
-        got = outcomes[(outcomes["arm"] == arm) & (outcomes["outcome"] == name)
-                       & (outcomes["week"] <= until_week + 1e-9)
-                       & (month_of(outcomes["week"].to_numpy()) < term_months)]
+        people_here = people.arm == arm
         if cohort is not None:
-            people = people[people["cohort"] == cohort]
-            got = got[got["cohort"] == cohort]
-        out[arm] = (got["person_id"].nunique(), len(people))
+            people_here &= people.cohort == cohort
+        got = o["person_id"][base & (o["arm"] == arm)]
+        out[arm] = (len(pd.unique(got[pd.notna(got)])) if got.dtype == object else len(np.unique(got)),
+                    int(people_here.sum()))
     return out
 
 
@@ -130,18 +161,30 @@ def trigger_result(t: Trigger, counts: dict[str, tuple[int, int]]) -> tuple[bool
     return met, float(paid_for) if met else 0.0
 
 
-def _triggered(terms: Terms, outcomes: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
+def _cohort_starts(people: People) -> list[tuple[object, float]]:
+    """Each treated cohort's first entry week, by cohort name (missing names left out)."""
+    treated = people.arm == "treatment"
+    starts: dict = {}
+    for cohort, entry in zip(people.cohort[treated].tolist(), people.entry[treated].tolist(), strict=True):
+        if cohort is None or (isinstance(cohort, float) and np.isnan(cohort)):
+            continue
+        starts[cohort] = min(starts.get(cohort, entry), entry)
+    return sorted(starts.items(), key=lambda kv: kv[0])
+
+
+def _triggered(terms: Terms, o: Columns, people: People) -> list[dict]:
     c = terms.contract
-    rows = []
-    treated = persons[persons["arm"] == "treatment"]
-    starts = treated.groupby("cohort")["entry_week"].min()
+    rows: list[dict] = []
+    if not terms.triggers:
+        return rows
+    starts = _cohort_starts(people)
     for name in dict.fromkeys(t.outcome for t in terms.triggers):
         price = terms.prices[name].default * c.nok_per_unit
         paid_so_far = 0.0
         for t in (t for t in terms.triggers if t.outcome == name and t.scope == "cohort"):
-            for cohort, start in starts.items():
+            for cohort, start in starts:
                 month = int(month_of(start)) + int(t.evaluate_after_months)
-                counts = _rates(outcomes, persons, name, cohort, month * WEEKS_PER_MONTH, c.term_months)
+                counts = _rates(o, people, name, cohort, month * WEEKS_PER_MONTH, c.term_months)
                 met, n = trigger_result(t, counts)
                 if met and n > 0:
                     rows.append(dict(kind="trigger_cohort", person_id=-1, cohort=cohort, outcome=name,
@@ -152,7 +195,7 @@ def _triggered(terms: Terms, outcomes: pd.DataFrame, persons: pd.DataFrame) -> p
                     paid_so_far += price * n
         for t in (t for t in terms.triggers if t.outcome == name and t.scope == "pooled"):
             final = c.final_month
-            counts = _rates(outcomes, persons, name, None, final * WEEKS_PER_MONTH, c.term_months)
+            counts = _rates(o, people, name, None, final * WEEKS_PER_MONTH, c.term_months)
             met, n = trigger_result(t, counts)
             amount = max(0.0, price * n - paid_so_far)
             if met and amount > 0:
@@ -160,26 +203,77 @@ def _triggered(terms: Terms, outcomes: pd.DataFrame, persons: pd.DataFrame) -> p
                                  week=final * WEEKS_PER_MONTH, month_achieved=final, month_paid=final,
                                  price=price, quantity=n, amount=amount, capped=False))
                 paid_so_far += amount
-    return pd.DataFrame(rows)
+    return rows
 
 
-def _savings(terms: Terms, gains: pd.DataFrame | None) -> pd.DataFrame:
+def savings_gain(terms: Terms, gains: pd.DataFrame | None) -> float | None:
+    """The public gain a savings share is paid on, from ``gains`` (see
+    :func:`contracts.fiscal.gains_by_component`); None without a savings share."""
     s = terms.savings_share
     if s is None:
-        return pd.DataFrame()
+        return None
     if gains is None:
         raise NeedsControl("the savings share is measured against the control arm, "
                            "and there is no control arm (counterfactual mode 'none'?)")
     window = gains[(gains["month"] < s.window_months) & gains["component"].isin(s.components)]
-    gain = float(window["amount"].sum())
+    return float(window["amount"].sum())
+
+
+def _savings(terms: Terms, gain: float | None) -> list[dict]:
+    s = terms.savings_share
+    if s is None or gain is None:
+        return []
     final = terms.contract.final_month
     amount = s.share * max(0.0, gain)
     if amount <= 0:
-        return pd.DataFrame()
-    return pd.DataFrame([dict(kind="savings_share", person_id=-1, cohort="(pooled)",
-                              outcome="savings_share", week=final * WEEKS_PER_MONTH,
-                              month_achieved=final, month_paid=final, price=s.share,
-                              quantity=gain, amount=amount, capped=False)])
+        return []
+    return [dict(kind="savings_share", person_id=-1, cohort="(pooled)",
+                 outcome="savings_share", week=final * WEEKS_PER_MONTH,
+                 month_achieved=final, month_paid=final, price=s.share,
+                 quantity=gain, amount=amount, capped=False)]
+
+
+_DTYPES = {"kind": object, "cohort": object, "outcome": object, "week": float, "month_achieved": np.int64,
+           "month_paid": np.int64, "price": float, "quantity": float, "amount": float, "capped": bool}
+
+
+def payment_columns(terms: Terms, o: Columns, people: People,
+                    gain: Callable[[], float | None]) -> Columns | None:
+    """Every outcome payment as numpy columns (``PAYMENT_COLUMNS``), in the order they fall due,
+    capped; None when nothing is paid. ``gain()`` is what a savings share is paid on
+    (:func:`savings_gain`), asked for only after the triggers."""
+    card = _rate_card(terms, o, people)
+    rows = _triggered(terms, o, people)
+    rows += _savings(terms, gain())
+    parts = [card] if len(card["person_id"]) else []
+    if rows:
+        parts.append({c: np.array([r[c] for r in rows], dtype=_DTYPES.get(c, np.int64))
+                      for c in PAYMENT_COLUMNS})
+    if not parts:
+        return None
+    out = {c: np.concatenate([p[c] for p in parts]) if len(parts) > 1 else parts[0][c]
+           for c in PAYMENT_COLUMNS}
+    order = np.lexsort((out["week"], out["month_paid"]))
+    out = {c: a[order] for c, a in out.items()}
+    cap = terms.caps.contract
+    if cap is not None:
+        cap *= terms.contract.nok_per_unit
+        amount = out["amount"].astype(float)
+        before = np.cumsum(amount) - amount
+        capped = np.clip(np.minimum(amount, cap - before), 0.0, None)
+        out["capped"] = out["capped"].astype(bool) | (capped < amount - 1e-9)
+        out["amount"] = capped
+    out["month_paid"] = out["month_paid"].astype(np.int64)
+    out["month_achieved"] = out["month_achieved"].astype(np.int64)
+    out["capped"] = out["capped"].astype(bool)
+    return out
+
+
+def payments_frame(cols: Columns | None) -> pd.DataFrame:
+    """Payment columns as the ``schedule_payments`` table."""
+    if cols is None:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in PAYMENT_COLUMNS})
+    return pd.DataFrame(cols)
 
 
 def schedule_payments(terms: Terms, outcomes: pd.DataFrame, persons: pd.DataFrame | None = None,
@@ -194,27 +288,17 @@ def schedule_payments(terms: Terms, outcomes: pd.DataFrame, persons: pd.DataFram
     """
     if persons is None:  # the treated outcomes alone (older call style): people from the outcomes
         persons = outcomes.drop_duplicates(["person_id"]).assign(arm="treatment", entry_week=0.0)
-    if "arm" not in outcomes:
-        outcomes = outcomes.assign(arm="treatment")
-    for col in ("cohort", "group"):
-        if col not in outcomes:
-            outcomes = outcomes.assign(**{col: ""})
-    if "quantity" not in outcomes:
-        outcomes = outcomes.assign(quantity=1.0)
-    treated = outcomes[outcomes["arm"] == "treatment"]
-    parts = [_rate_card(terms, treated, persons), _triggered(terms, outcomes, persons),
-             _savings(terms, gains)]
-    parts = [p[PAYMENT_COLUMNS] for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in PAYMENT_COLUMNS})
-    out = pd.concat(parts, ignore_index=True).sort_values(["month_paid", "week"], kind="stable")
-    cap = terms.caps.contract
-    if cap is not None:
-        cap *= terms.contract.nok_per_unit
-        amount = out["amount"].to_numpy(dtype=float)
-        before = np.cumsum(amount) - amount
-        capped = np.clip(np.minimum(amount, cap - before), 0.0, None)
-        out["capped"] = out["capped"].to_numpy(dtype=bool) | (capped < amount - 1e-9)
-        out["amount"] = capped
-    out = out.astype({"month_paid": int, "month_achieved": int, "capped": bool})
-    return out.reset_index(drop=True)
+    n = len(outcomes)
+    o = {
+        "arm": (outcomes["arm"].to_numpy(dtype=object) if "arm" in outcomes
+                else np.full(n, "treatment", dtype=object)),
+        "person_id": outcomes["person_id"].to_numpy(),
+        "cohort": (outcomes["cohort"].to_numpy(dtype=object) if "cohort" in outcomes
+                   else np.full(n, "", dtype=object)),
+        "group": (outcomes["group"].to_numpy(dtype=object) if "group" in outcomes
+                  else np.full(n, "", dtype=object)),
+        "outcome": outcomes["outcome"].to_numpy(dtype=object),
+        "week": outcomes["week"].to_numpy(dtype=float),
+        "quantity": outcomes["quantity"].to_numpy(dtype=float) if "quantity" in outcomes else np.ones(n),
+    }
+    return payments_frame(payment_columns(terms, o, People.of(persons), lambda: savings_gain(terms, gains)))
