@@ -264,10 +264,10 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
     if {"commissioner_paid", "additional_outcomes"} <= set(runs.columns):
         extra = runs["additional_outcomes"].mean()
         if np.isfinite(extra):
-            what = getattr(sc.terms, "primary", "") if sc is not None else ""
+            primary = getattr(sc.terms, "primary", "") if sc is not None else ""
             per = (nok(runs["commissioner_paid"].mean() / extra, lang) if extra > 0
                    else t["no_extra"])
-            key.append(t["extra_line"].format(what=what or "?", n=number(extra, lang), per=per))
+            key.append(t["extra_line"].format(what=primary or "?", n=number(extra, lang), per=per))
     if "investor_irr" in runs:
         irr = runs["investor_irr"].dropna()
         loss = runs["investor_loss"] if "investor_loss" in runs else pd.Series(dtype=float)

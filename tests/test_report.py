@@ -74,6 +74,9 @@ def test_html_is_self_contained_with_all_figures(results):
     assert "Global sensitivitet (Sobol)" in html
     for word in ("Sammendrag", "Forbehold", "Andel i arbeid", "kommune", "investor", "utbetalinger"):
         assert word.lower() in html.lower(), word
+    # what was simulated, in words, with the numbers of this scenario
+    assert "14 personer henvist til løpet «Kongsberg kull" in html
+    assert "12 replikasjoner" in html
     assert "Summary" not in html
 
 
