@@ -81,8 +81,11 @@ def time_case(sc: Scenario, tables: list, repeats: int) -> dict[str, float]:
 def snapshot_cases() -> list[tuple[str, str, list[str]]]:
     cases = [(p, t, []) for p, t in NORWEGIAN.items()]
     cases += [("kongsberg_kull", t, []) for t in OTHER_TEMPLATES]
+    refugees = "world.cohorts[0].groups={R = 0.6, A = 0.4}"  # integration grant, introduksjonsstønad
     cases += [("kongsberg_kull", "kongsberg_outcomes", ["world.counterfactual.mode=rct"]),
-              ("gloppen", "gloppen_outcomes", ["world.horizon_weeks=312"])]
+              ("gloppen", "gloppen_outcomes", ["world.horizon_weeks=312"]),
+              ("gloppen", "gloppen_outcomes", [refugees]),
+              ("kongsberg_kull", "koto_sib", [refugees, "world.counterfactual.mode=rct"])]
     return cases
 
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from contracts import fiscal as fis
 from contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
+from contracts.frames import frame, repeated
 from contracts.outcomes import Frame, Tables, _floats, _strings, has, in_work_share, outcome_arrays
 from contracts.payments import People, payment_columns, payments_frame, savings_gain
 from contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
@@ -130,15 +131,16 @@ def _rows(party: str, item: str, amounts: np.ndarray) -> tuple[str, str, np.ndar
 
 def _frame(rows: list[tuple[str, str, np.ndarray]]) -> pd.DataFrame:
     """Cashflow rows (party, item, monthly amounts) as the long ``CASHFLOWS`` table."""
-    parties, items, months, amounts = [], [], [], []
-    for party, item, a in rows:
+    counts, months, amounts = [], [], []
+    for _, _, a in rows:
         nz = np.nonzero(np.abs(a) > 1e-9)[0]
-        parties.append(np.full(len(nz), party, dtype=object))
-        items.append(np.full(len(nz), item, dtype=object))
+        counts.append(len(nz))
         months.append(nz)
         amounts.append(a[nz])
-    return pd.DataFrame({"party": np.concatenate(parties), "month": np.concatenate(months).astype(np.int32),
-                         "item": np.concatenate(items), "amount": np.concatenate(amounts).astype(float)})
+    return pd.DataFrame({"party": repeated([r[0] for r in rows], counts),
+                         "month": np.concatenate(months).astype(np.int32),
+                         "item": repeated([r[1] for r in rows], counts),
+                         "amount": np.concatenate(amounts).astype(float)}, copy=False)
 
 
 def _party(name: str, n_tranches: int) -> str:
@@ -225,7 +227,7 @@ def evaluate(
     fiscal = fis.ledger_frame({**ledger, **diff}, np.int32)
     if fiscal.empty:
         fiscal = fiscal.astype({"month": "int32", "amount": float})
-    return Evaluation(outcomes=pd.DataFrame(found), payments=payments_frame(pay), cashflows=cashflows,
+    return Evaluation(outcomes=frame(found), payments=payments_frame(pay), cashflows=cashflows,
                       kpis=kpis, fiscal=fiscal)
 
 

@@ -22,6 +22,17 @@ def npv(flows: np.ndarray, annual_rate: float) -> float:
     return float(np.sum(flows / (1.0 + annual_rate) ** (months / 12.0)))
 
 
+_GRID = np.concatenate([np.linspace(-0.999, 0, 40, endpoint=False),
+                        np.geomspace(1e-6, (1 + 100.0) ** (1 / 12) - 1, 60)])
+"""Monthly rates at which :func:`irr` looks for a sign change of the NPV: -99.9 % .. +10 000 % a year."""
+
+
+def _npv_grid(flows: np.ndarray) -> np.ndarray:
+    """The NPV of ``flows`` at each monthly rate of ``_GRID``, all at once (the same terms, summed
+    the same way per rate, as one rate at a time)."""
+    return (flows[None, :] / (1.0 + _GRID[:, None]) ** np.arange(len(flows))[None, :]).sum(axis=1)
+
+
 def irr(flows: np.ndarray) -> float:
     """Annual internal rate of return of monthly ``flows``.
 
@@ -36,9 +47,8 @@ def irr(flows: np.ndarray) -> float:
     def f(monthly: float) -> float:
         return float(np.sum(flows / (1.0 + monthly) ** np.arange(len(flows))))
 
-    lo, hi = -0.999, (1 + 100.0) ** (1 / 12) - 1
-    grid = np.concatenate([np.linspace(lo, 0, 40, endpoint=False), np.geomspace(1e-6, hi, 60)])
-    values = np.array([f(r) for r in grid])
+    grid = _GRID
+    values = _npv_grid(flows)
     sign = np.sign(values)
     change = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
     if len(change) == 0:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contracts.frames import repeated
 from contracts.outcomes import Frame, Tables, _floats, _strings, has
 from contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
 from sim.specfile import load_spec
@@ -148,11 +149,11 @@ def ledger_frame(ledger: Ledger, month_dtype: type = np.int64) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "amount" else object) for c in FISCAL_COLUMNS})
     n = [len(nz) for *_, nz, _ in parts]
     return pd.DataFrame({
-        "arm": np.repeat([p[0] for p in parts], n), "party": np.repeat([p[1] for p in parts], n),
+        "arm": repeated([p[0] for p in parts], n), "party": repeated([p[1] for p in parts], n),
         "month": np.concatenate([p[3] for p in parts]).astype(month_dtype, copy=False),
-        "item": np.repeat([p[2] for p in parts], n),
+        "item": repeated([p[2] for p in parts], n),
         "amount": np.concatenate([p[4] for p in parts]),
-    })
+    }, copy=False)
 
 
 def difference_ledger(ledger: Ledger, n_treatment: int, n_control: int) -> Ledger:
@@ -174,7 +175,7 @@ def _by_party(rows: Ledger, arm: str, item: str, parties: np.ndarray | str, annu
         if parties not in NOT_PUBLIC or item == "earnings":
             _accumulate(rows, arm, parties, item, sign * (annual @ weeks) / 52.0)
         return
-    for party in pd.unique(parties):
+    for party in dict.fromkeys(parties.tolist()):
         if party in NOT_PUBLIC and item != "earnings":
             continue
         mask = parties == party
@@ -183,8 +184,8 @@ def _by_party(rows: Ledger, arm: str, item: str, parties: np.ndarray | str, annu
 
 def _parties(values: np.ndarray) -> np.ndarray:
     """Party names with aliases applied (NAV is the state); missing values are 'none'."""
-    uniq = {v: ALIASES.get(v, v) if isinstance(v, str) else "none" for v in pd.unique(values)}
-    return np.array([uniq[v] for v in values], dtype=object)
+    return np.array([ALIASES.get(v, v) if isinstance(v, str) else "none" for v in values.tolist()],
+                    dtype=object)
 
 
 def _programme_costs(rows: Ledger, arm: str, payer: np.ndarray, per_week: np.ndarray, once: np.ndarray,
@@ -192,7 +193,7 @@ def _programme_costs(rows: Ledger, arm: str, payer: np.ndarray, per_week: np.nda
     """Stage costs the pathway charges to a public party (spells' ``cost_once`` at the spell's
     start, ``cost_per_week`` while it lasts, paid by ``cost_payer``)."""
     n = weeks.shape[1]
-    for party in pd.unique(payer):
+    for party in dict.fromkeys(payer.tolist()):
         if party in NOT_PUBLIC:
             continue
         mask = payer == party
@@ -250,7 +251,7 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
         cost_payer = _parties(_strings(spells, "cost_payer", "none"))
         per_week, once = _floats(spells, "cost_per_week"), _floats(spells, "cost_once")
     rows: Ledger = {}
-    for arm in sorted(pd.unique(arms)):
+    for arm in sorted(set(arms.tolist())):
         m = arms == arm
         weeks = weeks_all[m]
         if has_benefit:

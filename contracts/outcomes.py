@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from contracts.frames import frame
 from contracts.terms import (
     BenefitDaysSaved,
     InWorkAt,
@@ -36,7 +37,7 @@ Frame = pd.DataFrame | pa.Table
 
 def has(df: Frame, col: str) -> bool:
     """Whether table ``df`` has column ``col``."""
-    return col in (df.column_names if isinstance(df, pa.Table) else df)
+    return df.schema.get_field_index(col) >= 0 if isinstance(df, pa.Table) else col in df
 
 
 def _strings(df: Frame, col: str, default: str | None = None) -> np.ndarray:
@@ -299,7 +300,7 @@ def _arrays(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray
 
 
 def _frame(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) -> pd.DataFrame:
-    return pd.DataFrame(_arrays(t, parts))
+    return frame(_arrays(t, parts))
 
 
 def outcome_arrays(outcomes: dict[str, Outcome], t: Tables) -> dict[str, np.ndarray]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from contracts.frames import frame
 from contracts.periods import WEEKS_PER_MONTH, month_of, pay_month
 from contracts.terms import Price, Terms, Trigger
 
@@ -273,7 +274,7 @@ def payments_frame(cols: Columns | None) -> pd.DataFrame:
     """Payment columns as the ``schedule_payments`` table."""
     if cols is None:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in PAYMENT_COLUMNS})
-    return pd.DataFrame(cols)
+    return frame(cols)
 
 
 def schedule_payments(terms: Terms, outcomes: pd.DataFrame, persons: pd.DataFrame | None = None,
