@@ -430,8 +430,17 @@ def _compare_table(table: pd.DataFrame, lang: str) -> str:
     wide = table.pivot_table(index="kpi", columns="scenario", values="mean", sort=False)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in wide.columns)
     rows = []
+    shares = ("in_work_", "investor_irr", "investor_loss", "cap_binding")
+
+    def cell(kpi: str, v: float) -> str:
+        if not np.isfinite(v):
+            return "\u2013"
+        if kpi.startswith(shares):
+            return pct(v, lang, 1)
+        return nok(v, lang) if abs(v) >= 1000 else number(v, lang, 2)
+
     for k, r in wide.iterrows():
-        cells = "".join(f"<td>{v:,.4g}</td>" if np.isfinite(v) else "<td>\u2013</td>" for v in r)
+        cells = "".join(f"<td>{cell(str(k), float(v))}</td>" for v in r)
         rows.append(f"<tr><td>{html.escape(str(k))}</td>{cells}</tr>")
     return (f"<h3>{html.escape(t['compare'])}</h3><table><tr><th>{t['kpi']} ({t['mean']})</th>"
             f"{head}</tr>{''.join(rows)}</table>")
