@@ -217,6 +217,9 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
 
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@click.option("--variant", "variants", multiple=True, metavar="NAME:KEY=VALUE",
+              help="A variant of the first scenario with this setting (repeat a NAME for more), "
+                   "e.g. --variant gloppen:pathway.template=gloppen.")
 @click.option("--runs", "replications", type=click.IntRange(min=2),
               help="Replications per scenario (default: the smallest design.replications).")
 @click.option("--seed", type=click.IntRange(min=0), help="Common root seed (default: the first's).")
@@ -227,13 +230,14 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Applied to every scenario.")
-def compare(scenarios, replications, seed, out, html_out, lang, assignments):
-    """Run scenarios under common random numbers and show them side by side."""
+def compare(scenarios, variants, replications, seed, out, html_out, lang, assignments):
+    """Run scenarios (and variants of the first) under common random numbers, side by side."""
     from experiments.analysis.compare import compare as run
-    from experiments.analysis.compare import render
+    from experiments.analysis.compare import parse_variants, render
 
     try:
-        table = run(list(scenarios), replications, seed, list(assignments))
+        table = run(list(scenarios), replications, seed, list(assignments),
+                    parse_variants(list(variants)))
     except SpecError as err:
         _fail(err)
     click.echo(render(table))

@@ -46,3 +46,26 @@ def test_cli_compare_prints_table_and_saves(cheaper, tmp_path):
     assert "cheaper" in r.output and "kongsberg_default" in r.output
     assert "Δ" in r.output
     assert out.exists()
+
+
+def test_variants_of_one_scenario_share_its_people():
+    from experiments.analysis.compare import parse_variants
+
+    variants = parse_variants(["cheap:contract.prices.job_sustained=60000",
+                               "few_places:pathway.capacity.placements.slots=4"])
+    t = compare([default_scenario_path()], replications=4, variants=variants).set_index(
+        ["scenario", "kpi"])
+    assert set(t.index.get_level_values(0)) == {"kongsberg_default", "cheap", "few_places"}
+    # a price changes no one's path; fewer work-training places do (people queue)
+    assert t.loc[("cheap", "in_work_24m_treatment"), "diff"] == 0
+    assert t.loc[("few_places", "in_work_12m_treatment"), "diff"] < 0
+    # the counterfactual arm never sees the programme's places: identical people, identical luck
+    assert t.loc[("few_places", "in_work_24m_control"), "diff"] == 0
+
+
+def test_bad_variant_is_a_clear_error():
+    from experiments.analysis.compare import parse_variants
+    from sim.specfile import SpecError
+
+    with pytest.raises(SpecError, match="NAME:KEY=VALUE"):
+        parse_variants(["pathway.template=gloppen"])

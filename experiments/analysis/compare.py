@@ -17,6 +17,7 @@ from scipy import stats
 
 from experiments.analysis.common import replicate
 from experiments.scenario import Scenario, load_scenario
+from sim.specfile import SpecError
 
 DEFAULT_KPIS = [
     "in_work_12m_treatment", "in_work_12m_control", "in_work_24m_treatment", "in_work_24m_control",
@@ -70,17 +71,37 @@ def compare_runs(runs: dict[str, pd.DataFrame], kpis: list[str] | None = None) -
     return pd.DataFrame(rows)
 
 
+def parse_variants(specs: list[str]) -> dict[str, list[str]]:
+    """``NAME:KEY=VALUE`` options -> {NAME: [KEY=VALUE, ...]} in the order first named."""
+    out: dict[str, list[str]] = {}
+    for spec in specs:
+        name, sep, assignment = spec.partition(":")
+        if not sep or not name.strip() or "=" not in assignment:
+            raise SpecError("--variant", [f"'{spec}': expected NAME:KEY=VALUE, e.g. "
+                                          "gloppen:pathway.template=gloppen"])
+        out.setdefault(name.strip(), []).append(assignment)
+    return out
+
+
 def compare(paths: list, replications: int | None = None, seed: int | None = None,
-            assignments: list[str] | None = None) -> pd.DataFrame:
-    """Run each scenario file (None: the built-in default) under common random numbers.
+            assignments: list[str] | None = None,
+            variants: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """Run each scenario file (None: the built-in default) under common random numbers, and
+    each named variant of the first file (its own ``KEY=VALUE`` settings on top).
 
     ``seed`` defaults to the first scenario's root seed; ``replications`` to the smallest
     ``design.replications`` among them.
     """
-    scenarios = [load_scenario(p, list(assignments or [])) for p in paths]
+    common = list(assignments or [])
+    scenarios = [load_scenario(p, common) for p in paths]
+    names = names_for(scenarios, paths)
+    for name, extra in (variants or {}).items():
+        if name in names:
+            raise SpecError("--variant", [f"'{name}': already the name of a scenario"])
+        scenarios.append(load_scenario(paths[0], [*common, *extra]))
+        names.append(name)
     seed = scenarios[0].design.seed if seed is None else seed
     reps = replications or min(sc.design.replications for sc in scenarios)
-    names = names_for(scenarios, paths)
     runs = {n: replicate(sc, reps, seed=seed) for n, sc in zip(names, scenarios, strict=True)}
     return compare_runs(runs)
 
