@@ -160,7 +160,7 @@ def test_resume_after_a_crash_between_files_recomputes_only_the_missing_task(tmp
 
 def test_a_batch_killed_with_sigkill_resumes_to_the_same_tables(tmp_path):
     path = write(tmp_path)
-    cmd = [EFFEKT, "batch", str(path), "--runs", "10", "--chunk", "1", "--workers", "1", "--quiet",
+    cmd = [EFFEKT, "run", str(path), "--runs", "10", "--chunk", "1", "--workers", "1", "--quiet",
            "--out", str(tmp_path / "killed"), "--tables", "spells"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     runs = tmp_path / "killed" / "runs" / "point=0"
