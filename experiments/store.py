@@ -35,6 +35,14 @@ class ResultsDirError(RuntimeError):
     """The output directory holds something we must not overwrite."""
 
 
+def _remove(path: Path) -> None:
+    """Delete a directory so that a kill midway leaves either all of it or nothing at ``path``:
+    rename it out of the way first (atomic), then delete the renamed copy."""
+    trash = path.with_name(f".{path.name}.deleting-{os.getpid()}")
+    os.replace(path, trash)
+    shutil.rmtree(trash)
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -76,7 +84,7 @@ class ResultStore:
                     "--overwrite to delete them and start again"
                 )
             if problem:
-                shutil.rmtree(self.out)
+                _remove(self.out)
                 old = None
         elif self.out.exists() and any(self.out.iterdir()):
             if not overwrite:
@@ -84,7 +92,7 @@ class ResultStore:
                     f"{self.out} exists, is not empty and is not an effekt results directory (no "
                     "manifest.json); choose another --out or pass --overwrite to delete it"
                 )
-            shutil.rmtree(self.out)
+            _remove(self.out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.datasets = (*DATASETS, *manifest.get("tables", ()))
         for stale in self.out.glob("*/point=*/.*.tmp"):
