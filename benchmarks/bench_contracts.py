@@ -10,6 +10,8 @@ Usage::
 
     python benchmarks/bench_contracts.py                        # the six Norwegian pathways
     python benchmarks/bench_contracts.py --cases kongsberg_kull --reps 200 --profile
+    python benchmarks/bench_contracts.py --reps 10 --set world.horizon_weeks=1040 \
+        --set world.cohorts[0].repeats=20 --set world.cohorts[0].repeat_every_weeks=52   # 20 kull
     python benchmarks/bench_contracts.py --save before.pkl      # keep every output to compare
     python benchmarks/bench_contracts.py --check before.pkl     # ... and compare with it later
 
@@ -89,11 +91,11 @@ def snapshot_cases() -> list[tuple[str, str, list[str]]]:
     return cases
 
 
-def outputs(reps: int) -> dict[str, list[dict]]:
+def outputs(reps: int, assignments: list[str] | None = None) -> dict[str, list[dict]]:
     """Every case's evaluations as plain frames and dicts (picklable, comparable)."""
     out = {}
     for pathway, template, extra in snapshot_cases():
-        sc = scenario(pathway, template, extra)
+        sc = scenario(pathway, template, [*extra, *(assignments or [])])
         key = " ".join([pathway, template, *extra])
         out[key] = [dict(kpis=ev.kpis, payments=ev.payments, cashflows=ev.cashflows, fiscal=ev.fiscal,
                          outcomes=ev.outcomes) for ev in evaluate_all(sc, simulated(sc, reps))]
@@ -135,23 +137,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=100, help="replications per case (default 100)")
     ap.add_argument("--repeats", type=int, default=5, help="timed passes per case (default 5)")
     ap.add_argument("--cases", nargs="*", default=list(NORWEGIAN), help="pathways to time")
+    ap.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+                    help="scenario override for the timed cases, e.g. world.horizon_weeks=1040")
     ap.add_argument("--profile", action="store_true", help="cProfile the first case, top 30")
-    ap.add_argument("--save", type=Path, help="save 30 replications' outputs of every case")
+    ap.add_argument("--save", type=Path, help="save the outputs of every case (--set applies too)")
     ap.add_argument("--check", type=Path, help="compare with outputs saved by --save")
+    ap.add_argument("--snapshot-reps", type=int, default=30, help="replications per case to --save/--check")
     args = ap.parse_args(argv)
     if args.save or args.check:
-        new = outputs(30)
+        new = outputs(args.snapshot_reps, args.assignments)
         if args.save:
             args.save.write_bytes(pickle.dumps(new))
             print(f"saved {sum(map(len, new.values()))} evaluations of {len(new)} cases to {args.save}")
         if args.check:
             problems = compare(pickle.loads(args.check.read_bytes()), new)
-            print("\n".join(problems[:40]) or f"identical: {len(new)} cases x 30 replications")
+            print("\n".join(problems[:40])
+                  or f"identical: {len(new)} cases x {args.snapshot_reps} replications")
             return 1 if problems else 0
         return 0
     print(f"{'pathway / template':50} {'wall ms':>8} {'cpu ms':>8} {'best cpu':>8}   (per replication)")
     for pathway in args.cases:
-        sc = scenario(pathway, NORWEGIAN[pathway])
+        sc = scenario(pathway, NORWEGIAN[pathway], args.assignments)
         tables = simulated(sc, args.reps)
         if args.profile:
             prof = cProfile.Profile()

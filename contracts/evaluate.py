@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from contracts import fiscal as fis
 from contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
-from contracts.frames import frame, repeated
+from contracts.frames import frame, nonzero_months, taken
 from contracts.outcomes import Frame, Tables, _floats, _strings, has, in_work_share, outcome_arrays
 from contracts.payments import People, payment_columns, payments_frame, savings_gain
 from contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
@@ -131,16 +131,10 @@ def _rows(party: str, item: str, amounts: np.ndarray) -> tuple[str, str, np.ndar
 
 def _frame(rows: list[tuple[str, str, np.ndarray]]) -> pd.DataFrame:
     """Cashflow rows (party, item, monthly amounts) as the long ``CASHFLOWS`` table."""
-    counts, months, amounts = [], [], []
-    for _, _, a in rows:
-        nz = np.nonzero(np.abs(a) > 1e-9)[0]
-        counts.append(len(nz))
-        months.append(nz)
-        amounts.append(a[nz])
-    return pd.DataFrame({"party": repeated([r[0] for r in rows], counts),
-                         "month": np.concatenate(months).astype(np.int32),
-                         "item": repeated([r[1] for r in rows], counts),
-                         "amount": np.concatenate(amounts).astype(float)}, copy=False)
+    which, month, amount = nonzero_months([a for _, _, a in rows])
+    return pd.DataFrame({"party": taken([r[0] for r in rows], which), "month": month.astype(np.int32),
+                         "item": taken([r[1] for r in rows], which), "amount": amount.astype(float)},
+                        copy=False)
 
 
 def _party(name: str, n_tranches: int) -> str:

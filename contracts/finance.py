@@ -30,7 +30,8 @@ _GRID = np.concatenate([np.linspace(-0.999, 0, 40, endpoint=False),
 def _npv_grid(flows: np.ndarray) -> np.ndarray:
     """The NPV of ``flows`` at each monthly rate of ``_GRID``, all at once (the same terms, summed
     the same way per rate, as one rate at a time)."""
-    return (flows[None, :] / (1.0 + _GRID[:, None]) ** np.arange(len(flows))[None, :]).sum(axis=1)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # -99.9 % a month, long flows
+        return (flows[None, :] / (1.0 + _GRID[:, None]) ** np.arange(len(flows))[None, :]).sum(axis=1)
 
 
 def irr(flows: np.ndarray) -> float:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.frames import repeated
+from contracts.frames import nonzero_months, taken
 from contracts.outcomes import Frame, Tables, _floats, _strings, has
 from contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
 from sim.specfile import load_spec
@@ -140,19 +140,14 @@ def _accumulate(rows: Ledger, arm: str, party: str, item: str, monthly: np.ndarr
 
 def ledger_frame(ledger: Ledger, month_dtype: type = np.int64) -> pd.DataFrame:
     """A ledger as a long table (``FISCAL_COLUMNS``), zero months left out."""
-    parts = []
-    for (arm, party, item), a in ledger.items():
-        nz = np.nonzero(np.abs(a) > 1e-9)[0]
-        if len(nz):
-            parts.append((arm, party, item, nz, a[nz]))
-    if not parts:
+    keys = list(ledger)
+    which, month, amount = nonzero_months(list(ledger.values()))
+    if len(which) == 0:
         return pd.DataFrame({c: pd.Series(dtype=float if c == "amount" else object) for c in FISCAL_COLUMNS})
-    n = [len(nz) for *_, nz, _ in parts]
     return pd.DataFrame({
-        "arm": repeated([p[0] for p in parts], n), "party": repeated([p[1] for p in parts], n),
-        "month": np.concatenate([p[3] for p in parts]).astype(month_dtype, copy=False),
-        "item": repeated([p[2] for p in parts], n),
-        "amount": np.concatenate([p[4] for p in parts]),
+        "arm": taken([k[0] for k in keys], which), "party": taken([k[1] for k in keys], which),
+        "month": month.astype(month_dtype, copy=False), "item": taken([k[2] for k in keys], which),
+        "amount": amount,
     }, copy=False)
 
 
@@ -179,11 +174,16 @@ def _by_party(rows: Ledger, arm: str, item: str, parties: np.ndarray | str, annu
         if party in NOT_PUBLIC and item != "earnings":
             continue
         mask = parties == party
-        _accumulate(rows, arm, str(party), item, sign * (annual[mask] @ weeks[mask]) / 52.0)
+        a, w = (annual, weeks) if mask.all() else (annual[mask], weeks[mask])
+        _accumulate(rows, arm, str(party), item, sign * (a @ w) / 52.0)
 
 
 def _parties(values: np.ndarray) -> np.ndarray:
     """Party names with aliases applied (NAV is the state); missing values are 'none'."""
+    if len(values) > 256:  # hash once per distinct name
+        codes, names = pd.factorize(values, use_na_sentinel=False)
+        names = np.array([ALIASES.get(v, v) if isinstance(v, str) else "none" for v in names], dtype=object)
+        return names[codes]
     return np.array([ALIASES.get(v, v) if isinstance(v, str) else "none" for v in values.tolist()],
                     dtype=object)
 
@@ -197,9 +197,17 @@ def _programme_costs(rows: Ledger, arm: str, payer: np.ndarray, per_week: np.nda
         if party in NOT_PUBLIC:
             continue
         mask = payer == party
-        monthly = per_week[mask] @ weeks[mask]
+        monthly = per_week @ weeks if mask.all() else per_week[mask] @ weeks[mask]
         np.add.at(monthly, np.clip(month_of(start[mask]), 0, n - 1), once[mask])
         _accumulate(rows, arm, str(party), "programme_costs", -monthly)
+
+
+def _rows_of(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``a[mask]``, as a view when the rows picked are one unbroken run (arms come in blocks)."""
+    idx = np.flatnonzero(mask)
+    if len(idx) and idx[-1] - idx[0] + 1 == len(idx):
+        return a[idx[0]:idx[-1] + 1]
+    return a[mask]
 
 
 def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months: int,
@@ -253,7 +261,7 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
     rows: Ledger = {}
     for arm in sorted(set(arms.tolist())):
         m = arms == arm
-        weeks = weeks_all[m]
+        weeks = _rows_of(weeks_all, m)
         if has_benefit:
             _by_party(rows, arm, "benefits", benefit_payer[m], benefit[m], weeks, -1.0)
         _by_party(rows, arm, "earnings", "participants", income[m], weeks, 1.0)

@@ -34,14 +34,28 @@ def strings(values: np.ndarray | pa.Array) -> object:
     return pd.array(np.asarray(values, dtype=object), dtype=STR)
 
 
-def repeated(names: list[str], counts: list[int] | np.ndarray) -> object:
-    """A string column holding ``names[i]`` ``counts[i]`` times, in order."""
-    idx = np.repeat(np.arange(len(names)), counts)
+def taken(names: list[str], idx: np.ndarray) -> object:
+    """A string column holding ``names[idx[j]]`` in row j."""
     if len(idx) == 0:
-        return np.zeros(0, dtype=object)  # what pandas makes of an empty column
+        return np.zeros(0, dtype=object)
     if _ARROW:
         return strings(pa.array(names, type=pa.large_string()).take(pa.array(idx)))
     return strings(np.asarray(names, dtype=object)[idx])
+
+
+def nonzero_months(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The months where each monthly series is not zero (``|amount| > 1e-9``): series index,
+    month and amount, ordered by series, then month."""
+    if series and all(len(a) == len(series[0]) for a in series):
+        m = np.vstack(series)
+        which, month = np.nonzero(np.abs(m) > 1e-9)
+        return which, month, m[which, month]
+    nz = [np.nonzero(np.abs(a) > 1e-9)[0] for a in series]
+    which = np.repeat(np.arange(len(series)), [len(x) for x in nz])
+    if not series:
+        return which, np.zeros(0, np.int64), np.zeros(0)
+    amounts = [np.asarray(a, dtype=float)[x] for a, x in zip(series, nz, strict=True)]
+    return which, np.concatenate(nz), np.concatenate(amounts)
 
 
 def frame(columns: dict[str, object]) -> pd.DataFrame:

@@ -31,4 +31,5 @@ def spread_over_months(start: np.ndarray, end: np.ndarray, n_months: int) -> np.
     edges = np.arange(n_months + 1) * WEEKS_PER_MONTH
     lo = np.maximum(np.asarray(start, float)[:, None], edges[None, :-1])
     hi = np.minimum(np.asarray(end, float)[:, None], edges[None, 1:])
-    return np.clip(hi - lo, 0.0, None)
+    np.subtract(hi, lo, out=hi)
+    return np.clip(hi, 0.0, None, out=hi)

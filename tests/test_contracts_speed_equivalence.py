@@ -18,7 +18,7 @@ import pytest
 from contracts import evaluate
 from contracts import fiscal as fis
 from contracts.finance import _GRID, _npv_grid
-from contracts.frames import frame, repeated
+from contracts.frames import frame, nonzero_months, taken
 from contracts.outcomes import Tables, measure_outcomes
 from contracts.payments import schedule_payments
 from contracts.periods import WEEKS_PER_MONTH, months_in
@@ -161,10 +161,19 @@ def test_result_tables_have_the_dtypes_pandas_would_infer(values):
     pd.testing.assert_frame_equal(got, pd.DataFrame({"s": v, "n": np.arange(len(v))}), check_exact=True)
 
 
-def test_repeated_names_read_like_numpy_repeat():
-    names, counts = ["kommune", "state", "participants"], [2, 0, 3]
-    got = pd.DataFrame({"party": repeated(names, counts)})
-    pd.testing.assert_frame_equal(got, pd.DataFrame({"party": np.repeat(names, counts)}), check_exact=True)
+def test_taken_names_read_like_numpy_take():
+    names, idx = ["kommune", "state", "participants"], np.array([0, 0, 2, 2, 2, 1])
+    got = pd.DataFrame({"party": taken(names, idx)})
+    pd.testing.assert_frame_equal(got, pd.DataFrame({"party": np.array(names)[idx]}), check_exact=True)
+    assert pd.DataFrame({"party": taken(names, idx[:0])})["party"].dtype == object  # as pandas: empty
+
+
+def test_nonzero_months_of_unequal_series_read_like_one_by_one():
+    series = [np.array([0.0, 2.0, 0.0, -1.0]), np.zeros(2), np.array([5e-10, 3.0])]
+    which, month, amount = nonzero_months(series)
+    assert which.tolist() == [0, 0, 2] and month.tolist() == [1, 3, 1] and amount.tolist() == [2.0, -1.0, 3.0]
+    which, month, amount = nonzero_months([np.array([1.0, 0.0]), np.array([0.0, -2.0])])
+    assert which.tolist() == [0, 1] and month.tolist() == [0, 1] and amount.tolist() == [1.0, -2.0]
 
 
 def test_savings_gain_matches_the_gains_table():
