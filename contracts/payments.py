@@ -135,8 +135,7 @@ def _rates(o: Columns, people: People, name: str, cohort: str | None,
         if cohort is not None:
             people_here &= people.cohort == cohort
         got = o["person_id"][base & (o["arm"] == arm)]
-        out[arm] = (len(pd.unique(got[pd.notna(got)])) if got.dtype == object else len(np.unique(got)),
-                    int(people_here.sum()))
+        out[arm] = (len(pd.unique(got[pd.notna(got)])), int(people_here.sum()))
     return out
 
 
