@@ -5,15 +5,15 @@ one chunk size for all) run serially, on local processes and on a Dask LocalClus
 own results directory; wall time of ``run_batch``. The LocalCluster's start-up is timed apart: it is
 paid once per session, not per batch. Results of all three are checked to be equal.
 
-Peak memory (``--memory``): peak resident memory of the process that runs the batch (it receives
-every row and writes the files) and of its largest worker, for 10 000 and 100 000 replications,
-each in a fresh interpreter. The flat-memory property belongs to the machinery (executor, bounded
-in-flight tasks, streaming store), so the memory run replays one real replication's tables for every
-replication (the rows are real; only the simulation is not redone) through the real ``run_batch``,
-process executor and Parquet store: 100 000 real replications would take about an hour on this
-2-core machine. ``--memory-real N`` runs N real replications of a tiny world instead.
+Peak memory: peak resident memory of the process that runs the batch (it receives every row and
+writes the files) and of its largest worker, each batch in a fresh interpreter, on a tiny world
+(one person, 8 weeks, no control arm): ``--memory-real N`` runs N/10 and N real replications;
+``--memory`` runs 10 000 and 100 000 replications that replay one real replication's tables
+through the real ``run_batch``, process executor and Parquet store (the flat-memory property
+belongs to that machinery; this is quick even when the simulation is slow).
 
     python benchmarks/bench_executors.py --speedup --runs 1200
+    python benchmarks/bench_executors.py --memory-real 100000
     python benchmarks/bench_executors.py --memory
 """
 
