@@ -24,9 +24,18 @@ from rich.progress import (
 from rich.text import Text
 
 from experiments.executors import Executor, SerialExecutor
-from experiments.runner import RECORD_TABLES, Job, Task, param_fields, plan_tasks, run_job, run_replication
+from experiments.runner import (
+    RECORD_TABLES,
+    Job,
+    Task,
+    param_fields,
+    parse_task,
+    plan_tasks,
+    run_job,
+    run_replication,
+)
 from experiments.scenario import Experiment, Scenario
-from experiments.store import ResultStore, now
+from experiments.store import ResultsDirError, ResultStore, now
 
 TASK_SECONDS = 1.0
 """Target run time of one task: long enough that scheduling overhead (Dask's is a few ms per
@@ -71,6 +80,20 @@ def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECO
     reps = experiment.replications
     total = reps * len(experiment.points)
     return max(1, min(math.ceil(target / per_rep), reps, math.ceil(total / (4 * workers))))
+
+
+def _check_not_fewer(store: ResultStore, old: dict, reps: int) -> None:
+    """Asking for fewer replications than a directory holds would leave extra rows in every
+    summary: refuse, and say how to go on."""
+    files = (store.out / "runs").glob("point=*/*.parquet")
+    had = max((parse_task(p.stem).stop for p in files), default=0)
+    had = max(had, int(old.get("replications", 0) or 0))
+    if reps < had:
+        raise ResultsDirError(
+            f"{store.out} holds (or was started with) {had} replications per design point of this "
+            f"experiment; asked for {reps}. Rerun with --runs {had} or more (more extends the "
+            "results), choose another --out, or pass --overwrite to start again"
+        )
 
 
 def as_experiment(scenario: Scenario | Experiment) -> Experiment:
@@ -130,11 +153,14 @@ def run_batch(
     elif chunk is None:
         chunk = choose_chunk(exp, executor.workers)
     manifest["chunk"] = chunk
-    manifest["tasks_total"] = npoints * math.ceil(reps / chunk)
+    if old is not None and not overwrite and not store.mismatch(old, manifest):
+        _check_not_fewer(store, old, reps)
     done = store.open(manifest, overwrite=overwrite)
+    done_tasks = [parse_task(name) for name in done]
 
     fields = param_fields(exp.points)
-    todo = [t for k in range(npoints) for t in plan_tasks(reps, chunk, k) if t.name not in done]
+    todo = [t for k in range(npoints) for t in plan_tasks(reps, chunk, k, done_tasks)]
+    store.set_tasks_total(len(done) + len(todo))
 
     def jobs() -> Iterator[Job]:
         for t in todo:

@@ -10,10 +10,12 @@ they come, and every file of a dataset has the same columns and types.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -46,9 +48,35 @@ class Task:
         return self.stop - self.start
 
 
-def plan_tasks(replications: int, chunk: int, point: int = 0) -> list[Task]:
-    """Replications ``0 .. replications - 1`` of one design point in chunks of ``chunk``."""
-    return [Task(point, s, min(s + chunk, replications)) for s in range(0, replications, chunk)]
+def plan_tasks(replications: int, chunk: int, point: int = 0,
+               done: Iterable[Task] = ()) -> list[Task]:
+    """Replications ``0 .. replications - 1`` of one design point in chunks of ``chunk``, leaving
+    out those that the ``done`` tasks of this point already cover (resuming or extending a batch):
+    each run of missing replications is chunked from its own start, so no replication is planned
+    twice and no file name repeats."""
+    covered = np.zeros(replications, dtype=bool)
+    for t in done:
+        if t.point == point:
+            covered[t.start:min(t.stop, replications)] = True
+    tasks, r = [], 0
+    while r < replications:
+        if covered[r]:
+            r += 1
+            continue
+        stop = r
+        while stop < replications and not covered[stop] and stop - r < chunk:
+            stop += 1
+        tasks.append(Task(point, r, stop))
+        r = stop
+    return tasks
+
+
+def parse_task(name: str) -> Task:
+    """The task a file stem such as ``p00000-r0000000-0000037`` stands for."""
+    m = re.fullmatch(r"p(\d+)-r(\d+)-(\d+)", name)
+    if m is None:
+        raise ValueError(f"not a task name: {name!r}")
+    return Task(int(m[1]), int(m[2]), int(m[3]))
 
 
 @dataclass(frozen=True)

@@ -129,11 +129,13 @@ class Experiment:
 
     @property
     def hash(self) -> str:
-        """Identity of the whole experiment: the scenario's hash if it has one point, else a hash
-        of the scenario and its design points."""
-        if not self.is_sweep:
-            return self.base.hash
-        return _hash({**self.base.resolved, "points": self.points})
+        """Identity of the whole experiment: the resolved scenario and its design points, but not
+        the number of replications. Replication r has the same seed whatever the total, so a
+        results directory can be extended with more replications of the same experiment."""
+        resolved = {**self.base.resolved,
+                    "design": {k: v for k, v in self.base.resolved.get("design", {}).items()
+                               if k != "replications"}}
+        return _hash({**resolved, "points": self.points} if self.is_sweep else resolved)
 
 
 def _hash(obj: Any) -> str:

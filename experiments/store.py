@@ -83,7 +83,7 @@ class ResultStore:
                     f"{self.out} holds results of {problem}; choose another --out, or pass "
                     "--overwrite to delete them and start again"
                 )
-            if problem:
+            if problem or overwrite:  # --overwrite always starts again
                 _remove(self.out)
                 old = None
         elif self.out.exists() and any(self.out.iterdir()):
@@ -152,6 +152,11 @@ class ResultStore:
         self._done.add(task)
         if time.monotonic() - self._last_save > 5:  # progress in the manifest, not on every task
             self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
+
+    def set_tasks_total(self, total: int) -> None:
+        """How many tasks the experiment has in all (those done plus those planned)."""
+        self._manifest["tasks_total"] = total
+        self.write_manifest(self._manifest)
 
     def finish(self) -> dict[str, Any]:
         """Record the end: tasks done and the finishing time. Returns the final manifest."""
