@@ -29,7 +29,42 @@ LABELS = {
     "investor_peak_capital": "Investor peak capital at risk (NOK)",
     "investor_loss": "Probability of investor loss",
     "cap_binding": "Probability a payment cap binds",
+    "participants": "People in the programme",
+    "controls": "People in the counterfactual arm",
+    "recycled_payments": "Outcome payments recycled into delivery (NOK)",
+    "investor_invested": "Investor capital put in (NOK)",
+    "investor_received": "Investor money back (NOK)",
+    "investor_net": "Investor net gain (NOK)",
+    "investor_loss_amount": "Investor loss when there is one (NOK)",
+    "investor_peak_capital_share_of_cap": "Peak capital as a share of the contract cap",
+    "commissioner_paid": "Commissioners paid in all (NOK)",
+    "cost_per_outcome": "Commissioners' cost per primary outcome (NOK)",
+    "additional_outcomes": "Additional primary outcomes over the counterfactual",
+    "cost_per_additional_outcome": "Commissioners' cost per additional outcome (NOK)",
+    "fee_for_service_cost": "Same service bought fee-for-service (NOK)",
+    "premium_over_fee_for_service": "Paid above fee-for-service (NOK)",
+    "fiscal_npv_kommune": "Kommune budget, NPV vs counterfactual (NOK)",
+    "fiscal_npv_state": "State budget, NPV vs counterfactual (NOK)",
+    "fiscal_npv_total": "Public budgets in all, NPV vs counterfactual (NOK)",
+    "fiscal_net_total": "Public budgets in all, undiscounted (NOK)",
+    "benefits_saved_g": "Benefits saved (multiples of G)",
+    "earnings_gain": "Participants' extra gross earnings (NOK)",
+    "earnings_gain_per_person": "Extra gross earnings per participant (NOK)",
 }
+
+
+def label(kpi: str) -> str:
+    """A readable name for a KPI column (the column name itself when there is none)."""
+    if kpi in LABELS:
+        return LABELS[kpi]
+    for prefix, text in (("commissioner_paid_", "Paid by {}"),
+                         ("fiscal_net_", "Budget of the {}, undiscounted"),
+                         ("fiscal_", "Public budgets: {}, undiscounted"),
+                         ("outcomes_", "Outcomes: {}")):
+        if kpi.startswith(prefix):
+            return text.format(kpi.removeprefix(prefix).replace("_", " ")) + (
+                " (NOK)" if prefix != "outcomes_" else "")
+    return kpi
 STATS = ["n", "mean", "ci_low", "ci_high", "p5", "p50", "p95"]
 
 
@@ -60,15 +95,27 @@ def wilson(successes: float, n: int, level: float = 0.95) -> tuple[float, float]
     return centre - half, centre + half
 
 
-def describe(x: np.ndarray) -> dict[str, float]:
-    """n, mean, 95 % CI of the mean, P5/P50/P95 of the finite values of ``x``."""
+def is_indicator(kpi: str) -> bool:
+    """KPIs that are 1 or 0 per replication, so that their mean is a probability."""
+    return kpi == "cap_binding" or (kpi.startswith("investor_") and kpi.endswith("_loss"))
+
+
+def describe(x: np.ndarray, indicator: bool | None = None) -> dict[str, float]:
+    """n, mean, 95 % CI of the mean, P5/P50/P95 of the finite values of ``x``.
+
+    ``indicator``: the values are 0/1 outcomes (Wilson interval for the probability); by default
+    assumed when every value is 0 or 1 and both occur. A KPI that is 0 in every replication is an
+    indicator only when said so (a probability near 0 is uncertain; a sum of zero money is not).
+    """
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
     n = len(x)
     if n == 0:
         return {"n": 0, **{k: np.nan for k in STATS[1:]}}
     mean = float(x.mean())
-    if np.isin(x, (0.0, 1.0)).all():
+    if indicator is None:
+        indicator = bool(np.isin(x, (0.0, 1.0)).all() and 0 < x.sum() < n)
+    if indicator and np.isin(x, (0.0, 1.0)).all():
         lo, hi = wilson(x.sum(), n)
     elif n > 1:
         half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
@@ -94,8 +141,8 @@ def kpi_table(runs: pd.DataFrame, params: list[str] | None = None) -> pd.DataFra
         head = {"point": int(point)} if by_point else {}
         head.update({p: df[p].iloc[0] for p in params} if by_point else {})
         for col in kpis:
-            rows.append({**head, "kpi": col, "label": LABELS.get(col, col),
-                         **describe(df[col].to_numpy())})
+            rows.append({**head, "kpi": col, "label": label(col),
+                         **describe(df[col].to_numpy(), is_indicator(col) or None)})
     index = ["point", "kpi"] if by_point else ["kpi"]
     return pd.DataFrame(rows).set_index(index)
 
@@ -136,6 +183,11 @@ def headline(runs: pd.DataFrame, title: str = "") -> list[str]:
             f"Investor IRR: median {_pct(irr['p50'])} a year (90 % of runs {_pct(irr['p5'])} to "
             f"{_pct(irr['p95'])})" + (f"; undefined in {undefined} runs" if undefined else "")
         )
+    parties = [k for k in ("fiscal_npv_kommune", "fiscal_npv_state", "fiscal_npv_total") if k in has]
+    if parties:
+        names = {"fiscal_npv_kommune": "kommune", "fiscal_npv_state": "state", "fiscal_npv_total": "total"}
+        lines.append("Public budgets, programme against the counterfactual, NPV with the contract: "
+                     + "; ".join(f"{names[k]} {band(k, _nok)}" for k in parties) + " NOK")
     if {"investor_multiple", "investor_loss"} <= has:
         mult = t.loc["investor_multiple"]
         lines.append(

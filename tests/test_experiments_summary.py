@@ -34,9 +34,18 @@ def test_indicators_get_wilson_intervals():
     d = describe(np.array([1.0] * 3 + [0.0] * 7))
     assert d["mean"] == pytest.approx(0.3)
     assert (d["ci_low"], d["ci_high"]) == pytest.approx((lo, hi))
-    zero = describe(np.zeros(20))  # never a loss in 20 runs: still up to 16 % is plausible
+    zero = describe(np.zeros(20), indicator=True)  # never a loss in 20 runs: up to 16 % plausible
     assert zero["ci_low"] == pytest.approx(0, abs=1e-12)
     assert zero["ci_high"] == pytest.approx(3.8415 / (20 + 3.8415), abs=1e-4)
+
+
+def test_a_kpi_that_is_zero_in_every_run_is_no_probability_unless_it_is_an_indicator():
+    # zero money in every replication is known exactly; zero losses are not
+    assert describe(np.zeros(20))["ci_high"] == 0
+    runs = pd.DataFrame({"replication": range(20), "investor_loss": 0.0, "fiscal_wage_cost": 0.0})
+    table = kpi_table(runs)
+    assert table.loc["investor_loss", "ci_high"] == pytest.approx(3.8415 / 23.8415, abs=1e-4)
+    assert table.loc["fiscal_wage_cost", "ci_high"] == 0
 
 
 def test_kpi_table_per_design_point_with_parameters():
@@ -117,3 +126,14 @@ def test_progress_bar_runs_with_rate_and_eta(tmp_path, capsys):
     sc = load_scenario(write(tmp_path), ["design.replications=2"])
     run_batch(sc, tmp_path / "out", chunk=1, progress=True)  # must not fail when forced on
     assert len(pd.read_parquet(tmp_path / "out" / "runs")) == 2
+
+
+def test_headline_shows_each_public_budget_when_the_fiscal_kpis_are_there():
+    from experiments.summary import headline
+
+    runs = pd.DataFrame({"replication": range(4), "fiscal_npv_kommune": [-100.0, -200, -300, -400],
+                         "fiscal_npv_state": [1000.0, 1000, 1000, 1000]})
+    line = next(x for x in headline(runs) if x.startswith("Public budgets"))
+    assert "kommune -250 (90 % of runs -385 to -115)" in line
+    assert "state 1 000" in line
+    assert "total" not in line
