@@ -6,12 +6,14 @@ real observed data in the same schema (``contracts.records`` builds such tables 
 
 from contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate
 from contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
+from contracts.kpis import INDICATOR_KPIS, is_indicator_kpi
 from contracts.payments import NeedsControl
 from contracts.terms import Terms, load_terms, template_names, unmatched_stages
 
 __all__ = [
     "CASHFLOWS",
     "FISCAL",
+    "INDICATOR_KPIS",
     "Evaluation",
     "NeedsControl",
     "Terms",
@@ -19,6 +21,7 @@ __all__ = [
     "by_period",
     "evaluate",
     "irr",
+    "is_indicator_kpi",
     "load_terms",
     "money_multiple",
     "npv",
