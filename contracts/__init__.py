@@ -4,11 +4,11 @@ Pure functions of ``sim``'s record tables and contract terms; no SimPy, no I/O. 
 real observed data in the same schema (``contracts.records`` builds such tables by hand).
 """
 
-from contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate
+from contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate, kpi_names
 from contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
 from contracts.kpis import INDICATOR_KPIS, is_indicator_kpi
 from contracts.payments import NeedsControl
-from contracts.terms import Terms, load_terms, template_names, unmatched_stages
+from contracts.terms import Terms, load_terms, needs_control, template_names, unmatched_stages
 
 __all__ = [
     "CASHFLOWS",
@@ -22,8 +22,10 @@ __all__ = [
     "evaluate",
     "irr",
     "is_indicator_kpi",
+    "kpi_names",
     "load_terms",
     "money_multiple",
+    "needs_control",
     "npv",
     "peak_capital",
     "template_names",

@@ -27,7 +27,7 @@ from contracts import fiscal as fis
 from contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
 from contracts.frames import frame, nonzero_months, taken
 from contracts.outcomes import Frame, Tables, _floats, _strings, has, in_work_share, outcome_arrays
-from contracts.payments import People, payment_columns, payments_frame, savings_gain
+from contracts.payments import MissingControl, People, payment_columns, payments_frame, savings_gain
 from contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
 from contracts.terms import Terms
 from contracts.waterfall import Waterfall, run_waterfall
@@ -166,13 +166,22 @@ def evaluate(
     events: pa.Table | pd.DataFrame | None = None,
     G: float = G_DEFAULT,
     fiscal_params: fis.FiscalParams | None = None,
+    payers: dict[str, str] | None = None,
+    missing_control: MissingControl = "raise",
 ) -> Evaluation:
     """Outcomes, payments, monthly cashflows by party, the public budgets and the KPIs.
 
     ``events`` is needed for qualification and completion outcomes; ``G`` (NOK) prices benefits
-    given in multiples of G; ``discount_rate`` is real and annual (R-109: 4 %). A contract that
-    compares with the control arm raises :class:`contracts.payments.NeedsControl` when the tables
-    have none.
+    given in multiples of G; ``discount_rate`` is real and annual (R-109: 4 %); ``payers`` says
+    which party pays each benefit kind (default: ``sim/data/benefits.toml``; a scenario that
+    overrides a benefit's payer passes its own).
+
+    A contract that compares with the control arm (:func:`contracts.terms.needs_control`) and
+    finds no controls to compare with raises :class:`contracts.payments.NeedsControl`, or, with
+    ``missing_control="not_met"`` (a randomised trial that put nobody into control), counts the
+    comparison as not met: the trigger pays nothing, the savings share pays nothing, and the KPI
+    ``control_missing`` is 1. The KPIs have the same names whatever the tables hold
+    (:func:`kpi_names`); what cannot be known without controls is NaN.
     """
     tables = Tables.of(persons, spells, events)
     n_treat = int((tables.arm == "treatment").sum())
@@ -181,19 +190,22 @@ def evaluate(
 
     found = outcome_arrays(terms.outcomes, tables)
     n_data = max(months_in(horizon_weeks), c.final_month + 1)
-    levels = fis.public_ledger(persons, spells, G, n_data, fiscal_params, _benefit_payers(), tables)
+    levels = fis.public_ledger(persons, spells, G, n_data, fiscal_params,
+                               payers if payers is not None else _benefit_payers(), tables)
 
     def gain() -> float | None:
         s = terms.savings_share
         if s is None:
             return None
         if not n_control:
+            if missing_control == "not_met":
+                return None
             return savings_gain(terms, None)  # raises NeedsControl
         diff = fis.difference_ledger(levels, n_treat, n_control)
         return fis.savings_gain(diff, s.window_months, s.components)
 
     people = People(arm=tables.arm, person_id=tables.person_id, cohort=tables.cohort, entry=tables.entry)
-    pay = payment_columns(terms, found, people, gain)
+    pay = payment_columns(terms, found, people, gain, missing_control)
 
     month_paid = pay["month_paid"] if pay is not None else np.zeros(0, np.int64)
     amount_paid = pay["amount"] if pay is not None else np.zeros(0)
@@ -215,14 +227,46 @@ def evaluate(
     capped = bool(pay["capped"].any()) if pay is not None else False
     kpis = _kpis(terms, tables, found, capped, wf, cost, paid, rows, horizon_weeks, discount_rate,
                  n_treat, n_control)
+    kpis["control_missing"] = float(_control_missing(terms, people))
     ledger = _with_contract(terms, levels, rows, n_months)
     diff = fis.difference_ledger(ledger, n_treat, n_control)
-    kpis.update(_fiscal_kpis(diff, n_months, discount_rate, G, n_treat, n_control))
+    kpis.update(_fiscal_kpis(diff, n_months, discount_rate, G, n_treat, n_control,
+                             tuple(terms.commissioners)))
     fiscal = fis.ledger_frame({**ledger, **diff}, np.int32)
     if fiscal.empty:
         fiscal = fiscal.astype({"month": "int32", "amount": float})
     return Evaluation(outcomes=frame(found), payments=payments_frame(pay), cashflows=cashflows,
                       kpis=kpis, fiscal=fiscal)
+
+
+def kpi_names(terms: Terms) -> list[str]:
+    """The names of the KPIs :func:`evaluate` returns for ``terms`` on simulated tables, in order:
+    the same for every replication (with or without a control arm), so a batch's ``runs`` table
+    has one schema. Read off an evaluation of nobody, so it cannot drift from :func:`evaluate`."""
+    from contracts.records import events_table, persons_table, spells_table
+
+    ev = evaluate(terms, persons_table([]), spells_table([]), 0.0, events=events_table([]),
+                  missing_control="not_met")
+    return list(ev.kpis)
+
+
+def _control_missing(terms: Terms, people: People) -> bool:
+    """Whether a comparison the contract makes with the control arm found no controls: a savings
+    share or pooled trigger without any control, or a cohort trigger in a cohort without one."""
+    has_control = bool((people.arm == "control").any())
+    if terms.savings_share is not None and not has_control:
+        return True
+    for t in terms.triggers:
+        if not t.needs_control:
+            continue
+        if t.scope == "pooled" and not has_control:
+            return True
+        if t.scope == "cohort":
+            controls = set(people.cohort[people.arm == "control"].tolist())
+            if any(c not in controls for c in people.cohort[people.arm == "treatment"].tolist()
+                   if c is not None and c == c):
+                return True
+    return False
 
 
 @cache
@@ -326,15 +370,26 @@ def _with_contract(terms: Terms, levels: fis.Ledger, rows: list[tuple[str, str, 
     return out
 
 
+FISCAL_ITEMS = ("benefits", "income_tax", "employer_contributions", "integration_grant",
+                "wage_cost", "wage_subsidy", "programme_costs", "contract")
+"""The items of the public budgets with a KPI ``fiscal_<item>`` (net over all public parties)."""
+
+
 def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat: int,
-                 n_control: int) -> dict[str, float]:
+                 n_control: int, commissioners: tuple[str, ...] = ()) -> dict[str, float]:
+    """The public budgets' KPIs: NPV and net per public party (kommune, state, the commissioners
+    and any other party the tables name), in total and per item. The same names with or without
+    a control arm; without one they are NaN (a difference needs both arms)."""
     out: dict[str, float] = {}
     parties = {p for (_, p, _) in diff} - {"participants"}
-    public = sorted(parties | set(fis.PUBLIC_DEFAULT))
+    public = sorted(parties | set(fis.PUBLIC_DEFAULT) | set(commissioners))
     if n_control == 0:
         nan = math.nan
-        out.update({f"fiscal_npv_{p}": nan for p in public})
-        out.update(fiscal_npv_total=nan, benefits_saved_g=nan, earnings_gain=nan)
+        for p in public:
+            out[f"fiscal_npv_{p}"] = out[f"fiscal_net_{p}"] = nan
+        out.update(fiscal_npv_total=nan, fiscal_net_total=nan)
+        out.update({f"fiscal_{item}": nan for item in FISCAL_ITEMS})
+        out.update(benefits_saved_g=nan, earnings_gain=nan, earnings_gain_per_person=nan)
         return out
 
     def total(party: str | None = None, item: str | None = None) -> np.ndarray:
@@ -351,8 +406,7 @@ def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat
     everyone = total()
     out["fiscal_npv_total"] = npv(everyone, rate)
     out["fiscal_net_total"] = float(everyone.sum())
-    for item in ("benefits", "income_tax", "employer_contributions", "integration_grant",
-                 "wage_cost", "wage_subsidy", "programme_costs", "contract"):
+    for item in FISCAL_ITEMS:
         out[f"fiscal_{item}"] = float(total(item=item).sum())
     out["benefits_saved_g"] = out["fiscal_benefits"] / G
     out["earnings_gain"] = float(total(party="participants", item="earnings").sum())

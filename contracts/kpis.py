@@ -13,6 +13,7 @@ INDICATOR_KPIS: frozenset[str] = frozenset({
     "cap_binding",  # some payment was reduced by the per-person or contract cap
     "investor_loss",  # the investors (all tranches) got back less than they put in
     "investor_commitment_exceeded",  # peak capital went above the investors' commitment
+    "control_missing",  # a comparison with the control arm found no controls (counted as not met)
 })
 """The indicator KPIs with fixed names; per-tranche losses (``investor_<tranche>_loss``) are
 indicators too (see :func:`is_indicator_kpi`)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,16 @@ PAYMENT_COLUMNS = [
 
 
 class NeedsControl(ValueError):
-    """A contract compares with the control arm, and the tables have no control arm."""
+    """A contract compares with the control arm, and the tables have no control arm (or none in
+    the cohort a trigger tests)."""
+
+
+MissingControl = Literal["raise", "not_met"]
+"""What a comparison with the control arm does when there are no controls to compare with:
+``raise`` :class:`NeedsControl` (the data cannot answer what the contract asks), or count as
+``not_met`` (a trigger is not met, a savings share pays nothing). A randomised trial can, by
+chance, put nobody of a small cohort into control; the contract then cannot show an effect, so it
+does not pay for one."""
 
 
 def unit_prices(price: Price, groups: np.ndarray, weeks_since_entry: np.ndarray) -> np.ndarray:
@@ -139,16 +149,20 @@ def _rates(o: Columns, people: People, name: str, cohort: str | None,
     return out
 
 
-def trigger_result(t: Trigger, counts: dict[str, tuple[int, int]]) -> tuple[bool, float]:
-    """Whether trigger ``t`` is met by ``counts`` and the number of outcomes it pays for."""
+def trigger_result(t: Trigger, counts: dict[str, tuple[int, int]],
+                   missing_control: MissingControl = "raise") -> tuple[bool, float]:
+    """Whether trigger ``t`` is met by ``counts`` and the number of outcomes it pays for;
+    ``missing_control`` says what a comparison with an empty control arm does."""
     n_t, size_t = counts["treatment"]
     n_c, size_c = counts["control"]
     if size_t == 0:
         return False, 0.0
     rate_t = n_t / size_t
     if t.needs_control and size_c == 0:
+        if missing_control == "not_met":
+            return False, 0.0
         raise NeedsControl(f"trigger on '{t.outcome}' compares with the control arm, "
-                           "and there is no control arm (counterfactual mode 'none'?)")
+                           "and there are no controls to compare with")
     rate_c = n_c / size_c if size_c else 0.0
     if t.compare == "absolute":
         result = rate_t
@@ -172,7 +186,8 @@ def _cohort_starts(people: People) -> list[tuple[object, float]]:
     return sorted(starts.items(), key=lambda kv: kv[0])
 
 
-def _triggered(terms: Terms, o: Columns, people: People) -> list[dict]:
+def _triggered(terms: Terms, o: Columns, people: People,
+               missing_control: MissingControl = "raise") -> list[dict]:
     c = terms.contract
     rows: list[dict] = []
     if not terms.triggers:
@@ -185,7 +200,7 @@ def _triggered(terms: Terms, o: Columns, people: People) -> list[dict]:
             for cohort, start in starts:
                 month = int(month_of(start)) + int(t.evaluate_after_months)
                 counts = _rates(o, people, name, cohort, month * WEEKS_PER_MONTH, c.term_months)
-                met, n = trigger_result(t, counts)
+                met, n = trigger_result(t, counts, missing_control)
                 if met and n > 0:
                     rows.append(dict(kind="trigger_cohort", person_id=-1, cohort=cohort, outcome=name,
                                      week=month * WEEKS_PER_MONTH, month_achieved=month,
@@ -196,7 +211,7 @@ def _triggered(terms: Terms, o: Columns, people: People) -> list[dict]:
         for t in (t for t in terms.triggers if t.outcome == name and t.scope == "pooled"):
             final = c.final_month
             counts = _rates(o, people, name, None, final * WEEKS_PER_MONTH, c.term_months)
-            met, n = trigger_result(t, counts)
+            met, n = trigger_result(t, counts, missing_control)
             amount = max(0.0, price * n - paid_so_far)
             if met and amount > 0:
                 rows.append(dict(kind="trigger_pooled", person_id=-1, cohort="(pooled)", outcome=name,
@@ -214,7 +229,7 @@ def savings_gain(terms: Terms, gains: pd.DataFrame | None) -> float | None:
         return None
     if gains is None:
         raise NeedsControl("the savings share is measured against the control arm, "
-                           "and there is no control arm (counterfactual mode 'none'?)")
+                           "and there are no controls to compare with")
     window = gains[(gains["month"] < s.window_months) & gains["component"].isin(s.components)]
     return float(window["amount"].sum())
 
@@ -238,12 +253,14 @@ _DTYPES = {"kind": object, "cohort": object, "outcome": object, "week": float, "
 
 
 def payment_columns(terms: Terms, o: Columns, people: People,
-                    gain: Callable[[], float | None]) -> Columns | None:
+                    gain: Callable[[], float | None],
+                    missing_control: MissingControl = "raise") -> Columns | None:
     """Every outcome payment as numpy columns (``PAYMENT_COLUMNS``), in the order they fall due,
     capped; None when nothing is paid. ``gain()`` is what a savings share is paid on
-    (:func:`savings_gain`), asked for only after the triggers."""
+    (:func:`savings_gain`; None pays nothing), asked for only after the triggers;
+    ``missing_control`` what a trigger does without controls to compare with."""
     card = _rate_card(terms, o, people)
-    rows = _triggered(terms, o, people)
+    rows = _triggered(terms, o, people, missing_control)
     rows += _savings(terms, gain())
     parts = [card] if len(card["person_id"]) else []
     if rows:

@@ -426,6 +426,22 @@ class Terms(_Strict):
         return self.savings_share is not None or any(t.needs_control for t in self.triggers)
 
 
+def needs_control(terms: Terms) -> list[str]:
+    """What in ``terms`` compares with the control arm, one dotted key (within the contract) and
+    why per item, e.g. ``"triggers[0]: compare = 'relative_to_control' (outcome 'job')"`` or
+    ``"savings_share"``; empty when nothing does. Such a contract cannot be evaluated without a
+    control arm (counterfactual mode ``none``): a scenario checks this when it is loaded."""
+    out = []
+    for i, t in enumerate(terms.triggers):
+        if t.compare != "absolute":
+            out.append(f"triggers[{i}]: compare = '{t.compare}' (outcome '{t.outcome}')")
+        elif t.pay == "additional":
+            out.append(f"triggers[{i}]: pay = 'additional' (outcome '{t.outcome}')")
+    if terms.savings_share is not None:
+        out.append("savings_share: a share of the public gain against the control arm")
+    return out
+
+
 def stage_patterns(terms: Terms) -> dict[str, list[str]]:
     """Every stage-name pattern the terms use, by the dotted key it appears under."""
     out: dict[str, list[str]] = {}

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from contracts import CASHFLOWS, evaluate
+from contracts import CASHFLOWS, evaluate, kpi_names
 from experiments.scenario import Scenario
 from sim import SCHEMAS, replication_seed, simulate
 
@@ -135,12 +135,21 @@ def schemas(kpis: Sequence[str], params: Sequence[pa.Field] = (),
 def run_replication(scenario: Scenario, replication: int, point: int = 0,
                     tables: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
     """Simulate and evaluate one replication: the ``runs`` row (keys and KPIs), ``cashflows`` and
-    any of the record tables named in ``tables``."""
+    any of the record tables named in ``tables``.
+
+    The world's benefits say who pays each benefit (so a payer overridden in the scenario counts in
+    the public budgets). In a randomised trial (counterfactual mode ``rct``) a small cohort can, by
+    chance, get no controls: a contract comparison with the control arm then counts as not met
+    (KPI ``control_missing`` = 1) instead of stopping the batch. In mode ``none`` such a contract
+    is refused when the scenario is loaded; should one get here, evaluate raises."""
     seed = replication_seed(scenario.design.seed, replication)
     sim_tables = simulate(scenario.world, seed)
+    world = scenario.world
     ev = evaluate(scenario.terms, sim_tables.persons, sim_tables.spells,
-                  scenario.world.horizon_weeks, scenario.info.discount_rate,
-                  events=sim_tables.events, G=scenario.info.G)
+                  world.horizon_weeks, scenario.info.discount_rate,
+                  events=sim_tables.events, G=scenario.info.G,
+                  payers={kind: b.payer for kind, b in world.benefits.items()},
+                  missing_control="not_met" if world.counterfactual.mode == "rct" else "raise")
     keys = {"point": point, "replication": replication}
     out = {"runs": pd.DataFrame([{**keys, **ev.kpis}]), "cashflows": ev.cashflows.assign(**keys)}
     for name in tables:
@@ -159,12 +168,14 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
              fields: Sequence[pa.Field] = (), tables: Sequence[str] = ()) -> dict[str, pa.Table]:
     """Run a chunk of replications; returns one Arrow table per dataset, in its stored schema."""
     parts: dict[str, list[pd.DataFrame]] = {"runs": [], "cashflows": [], **{t: [] for t in tables}}
-    kpis: list[str] = []
+    kpis = kpi_names(scenario.terms)  # fixed by the contract: every file of a batch agrees
+    known = {"point", "replication", *kpis}
     for rep in range(task.start, task.stop):
         for name, df in run_replication(scenario, rep, task.point, tables).items():
             parts[name].append(df)
-        if not kpis:
-            kpis = [c for c in parts["runs"][0].columns if c not in ("point", "replication")]
+        extra = [c for c in parts["runs"][-1].columns if c not in known]
+        if extra:
+            raise RuntimeError(f"replication {rep} has KPIs that contracts.kpi_names does not list: {extra}")
     params = params or {}
     parts["runs"] = [df.assign(**params) for df in parts["runs"]]
     sch = schemas(kpis, fields, tables)

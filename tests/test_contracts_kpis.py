@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from contracts import INDICATOR_KPIS, evaluate, is_indicator_kpi
+import math
+
+import pytest
+
+from contracts import (
+    INDICATOR_KPIS,
+    NeedsControl,
+    evaluate,
+    is_indicator_kpi,
+    kpi_names,
+    load_terms,
+    needs_control,
+)
+from contracts.records import events_table, person, persons_table, spell, spells_table
 from experiments.scenario import load_scenario
 from sim import replication_seed, simulate
 
@@ -30,5 +43,52 @@ def test_indicators_are_0_or_1_in_evaluated_kpis():
             if is_indicator_kpi(name):
                 seen.add(name)
                 assert v in (0.0, 1.0), (name, v)
-    assert seen == {"cap_binding", "investor_loss", "investor_commitment_exceeded",
+    assert seen == {"cap_binding", "investor_loss", "investor_commitment_exceeded", "control_missing",
                     "investor_senior_loss", "investor_junior_loss"}
+
+
+def test_kpi_names_are_the_same_with_and_without_a_control_arm():
+    terms = load_terms("kongsberg_outcomes")
+    treated = persons_table([person(0)])
+    both = persons_table([person(0), person(0, arm="control")])
+    life = [spell(0, "employed", 0, 52, annual_wage=400_000)]
+    one = evaluate(terms, treated, spells_table(life), 52, events=events_table([]))
+    two = evaluate(terms, both, spells_table([*life, spell(0, "not_employed", 0, 52, arm="control")]), 52,
+                   events=events_table([]))
+    assert list(one.kpis) == list(two.kpis) == kpi_names(terms)
+    assert math.isnan(one.kpis["fiscal_net_total"]) and not math.isnan(two.kpis["fiscal_net_total"])
+
+
+def test_benefit_payers_passed_in_decide_whose_budget_gains():
+    # the treated person works all year; the control is on AAP of 2 G all year: 2 G saved
+    terms = load_terms("kongsberg_outcomes")
+    persons = persons_table([person(0), person(0, arm="control")])
+    spells = spells_table([spell(0, "employed", 0, 52, annual_wage=400_000),
+                           spell(0, "not_employed", 0, 52, arm="control", benefit_kind="aap", benefit_g=2.0)])
+    G = 100_000.0
+    default = evaluate(terms, persons, spells, 52, events=events_table([]), G=G).kpis  # AAP: the state
+    moved = evaluate(terms, persons, spells, 52, events=events_table([]), G=G,
+                     payers={"aap": "kommune"}).kpis
+    assert moved["fiscal_net_kommune"] - default["fiscal_net_kommune"] == pytest.approx(2 * G)
+    assert default["fiscal_net_state"] - moved["fiscal_net_state"] == pytest.approx(2 * G)
+    assert moved["fiscal_net_total"] == pytest.approx(default["fiscal_net_total"])
+
+
+def test_needs_control_says_what_compares_with_the_control_arm():
+    assert needs_control(load_terms("kongsberg_outcomes")) == []
+    peterborough = needs_control(load_terms("peterborough"))
+    assert len(peterborough) == 2 and all("relative_to_control" in p for p in peterborough)
+    assert peterborough[0].startswith("triggers[0]") and peterborough[1].startswith("triggers[1]")
+    assert needs_control(load_terms("koto_sib")) == [
+        "savings_share: a share of the public gain against the control arm"]
+
+
+def test_missing_control_not_met_pays_no_trigger():
+    t = load_terms("peterborough")
+    persons = persons_table([person(0)])
+    spells = spells_table([spell(0, "employed", 0, 320, annual_wage=400_000)])
+    with pytest.raises(NeedsControl):
+        evaluate(t, persons, spells, 320, events=events_table([]))
+    ev = evaluate(t, persons, spells, 320, events=events_table([]), missing_control="not_met")
+    assert ev.kpis["outcome_payments"] == 0.0 and ev.kpis["control_missing"] == 1.0
+    assert is_indicator_kpi("control_missing")
