@@ -176,7 +176,7 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
               "there is no difference for a pilot to show")
     click.echo(f"Outcome: {measure}; probability with the programme {p_treatment:.3f}, without it "
                f"{p_control:.3f} ({source}); two-sided alpha {alpha:g}")
-    rng = np.random.default_rng(0)
+    rng: np.random.Generator = pw.pilot_rng(scenario, list(assignments))
     for n in sizes:
         click.echo(f"\nPilot of {n} in the programme and {n} controls:")
         if n <= 2000:  # the exact sum is over (n + 1)^2 outcomes

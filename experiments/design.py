@@ -37,9 +37,32 @@ from scipy.stats import qmc
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 
-SAMPLER_SPAWN_KEY = (0x5A3D1E, 0)
-"""Spawn key of the design sampler's stream: of another length than any replication's, so the
-sample never shares random numbers with the simulation."""
+AUXILIARY_PURPOSES = ("design_sampler", "breakeven_bootstrap", "pilot_power")
+"""Random numbers drawn outside the simulation, each from its own stream of the root seed."""
+
+_AUXILIARY = 0x5A3D1E
+
+
+def auxiliary_key(purpose: str) -> tuple[int, int, int]:
+    """Spawn key of an auxiliary stream (one of :data:`AUXILIARY_PURPOSES`) of the root seed.
+
+    Replications use spawn keys of length 1 (``(r,)``) and their named streams keys of length 2
+    (``(r, i)``); these keys have length 3, so no choice of ``r`` can make the design sample, a
+    bootstrap or simulated pilots reuse the random numbers of a replication.
+    """
+    if purpose not in AUXILIARY_PURPOSES:
+        raise ValueError(f"unknown auxiliary stream '{purpose}'; known: {', '.join(AUXILIARY_PURPOSES)}")
+    return (_AUXILIARY, AUXILIARY_PURPOSES.index(purpose), 0)
+
+
+def auxiliary_rng(seed: int, purpose: str) -> np.random.Generator:
+    """The generator of auxiliary stream ``purpose`` of root seed ``seed`` (see :func:`auxiliary_key`)."""
+    sequence = np.random.SeedSequence(seed, spawn_key=auxiliary_key(purpose))
+    return np.random.Generator(np.random.PCG64(sequence))
+
+
+SAMPLER_SPAWN_KEY = auxiliary_key("design_sampler")
+"""Spawn key of the design sampler's stream, ``(0x5A3D1E, 0, 0)``."""
 
 
 class _Strict(BaseModel):
@@ -140,8 +163,7 @@ def _sample(design: Design) -> list[dict[str, Any]]:
     if not design.uncertainties:
         return [{}]
     d = len(design.uncertainties)
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(design.seed,
-                                                                      spawn_key=SAMPLER_SPAWN_KEY)))
+    rng = auxiliary_rng(design.seed, "design_sampler")
     if design.sampler == "sobol":
         unit = qmc.Sobol(d, scramble=True, rng=rng).random(design.samples)
     else:

@@ -1,10 +1,12 @@
 """Summaries of a results directory: KPI statistics over replications, in words and tables.
 
 For each KPI: the number of defined values, the mean with its 95 % confidence interval, and the
-5th, 50th and 95th percentiles over replications. A KPI that is 0 or 1 in every replication (an
-indicator such as ``investor_loss`` or ``cap_binding``) has a probability as its mean, and its
-interval is Wilson's score interval, which stays inside [0, 1] and is honest near 0 and 1. For a
-sweep, every design point gets its own rows, with the point's parameters beside them.
+5th, 50th and 95th percentiles over replications. An indicator KPI (0 or 1 in every replication
+by definition, such as ``investor_loss`` or ``cap_binding``; the contracts layer names them in
+:data:`contracts.INDICATOR_KPIS`) has a probability as its mean, and its interval is Wilson's score
+interval, which stays inside [0, 1] and is honest near 0 and 1. Every other KPI gets Student's t
+interval, even when its values happen to be 0 and 1 (participants in a cohort of one). For a sweep,
+every design point gets its own rows, with the point's parameters beside them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from contracts import is_indicator_kpi
 
 LABELS = {
     "in_work_12m_treatment": "In work 12 months after start, programme",
@@ -96,16 +100,17 @@ def wilson(successes: float, n: int, level: float = 0.95) -> tuple[float, float]
 
 
 def is_indicator(kpi: str) -> bool:
-    """KPIs that are 1 or 0 per replication, so that their mean is a probability."""
-    return kpi == "cap_binding" or (kpi.startswith("investor_") and kpi.endswith("_loss"))
+    """KPIs that are 1 or 0 per replication by definition, so that their mean is a probability
+    (named by the contracts layer, :func:`contracts.is_indicator_kpi`)."""
+    return is_indicator_kpi(kpi)
 
 
-def describe(x: np.ndarray, indicator: bool | None = None) -> dict[str, float]:
+def describe(x: np.ndarray, indicator: bool = False) -> dict[str, float]:
     """n, mean, 95 % CI of the mean, P5/P50/P95 of the finite values of ``x``.
 
-    ``indicator``: the values are 0/1 outcomes (Wilson interval for the probability); by default
-    assumed when every value is 0 or 1 and both occur. A KPI that is 0 in every replication is an
-    indicator only when said so (a probability near 0 is uncertain; a sum of zero money is not).
+    ``indicator``: the values are 0/1 outcomes, so the mean is a probability and its interval
+    Wilson's; otherwise Student's t interval (none for a single value). Say so explicitly (see
+    :func:`is_indicator`): values that merely happen to be 0 and 1 are no probability.
     """
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
@@ -113,9 +118,9 @@ def describe(x: np.ndarray, indicator: bool | None = None) -> dict[str, float]:
     if n == 0:
         return {"n": 0, **{k: np.nan for k in STATS[1:]}}
     mean = float(x.mean())
-    if indicator is None:
-        indicator = bool(np.isin(x, (0.0, 1.0)).all() and 0 < x.sum() < n)
-    if indicator and np.isin(x, (0.0, 1.0)).all():
+    if indicator:
+        if not np.isin(x, (0.0, 1.0)).all():
+            raise ValueError(f"an indicator must be 0 or 1 in every replication, got {sorted(set(x))[:5]}")
         lo, hi = wilson(x.sum(), n)
     elif n > 1:
         half = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n))
@@ -142,7 +147,7 @@ def kpi_table(runs: pd.DataFrame, params: list[str] | None = None) -> pd.DataFra
         head.update({p: df[p].iloc[0] for p in params} if by_point else {})
         for col in kpis:
             rows.append({**head, "kpi": col, "label": label(col),
-                         **describe(df[col].to_numpy(), is_indicator(col) or None)})
+                         **describe(df[col].to_numpy(), is_indicator(col))})
     index = ["point", "kpi"] if by_point else ["kpi"]
     return pd.DataFrame(rows).set_index(index)
 

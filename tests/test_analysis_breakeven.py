@@ -159,3 +159,9 @@ def test_parallel_grid_gives_the_same_answer(deterministic):
     b = breakeven(deterministic, "investor", "contract.prices.job_sustained", workers=2, **kw)
     assert a.value == b.value and a.ci_low == b.ci_low
     assert a.grid.equals(b.grid)
+
+
+def test_find_breakeven_has_no_hidden_fixed_seed():
+    # the bootstrap's generator must be handed in (breakeven() derives it from the root seed)
+    with pytest.raises(TypeError, match="rng"):
+        find_breakeven(lambda v: np.full(3, v - 1.0), 0, 2, points=3, bootstrap=5)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from experiments.analysis.compare import compare
+from experiments.analysis.compare import compare, compare_runs
 from experiments.cli import main
 from experiments.scenario import default_scenario_path
 
@@ -69,3 +70,21 @@ def test_bad_variant_is_a_clear_error():
 
     with pytest.raises(SpecError, match="NAME:KEY=VALUE"):
         parse_variants(["pathway.template=gloppen"])
+
+
+def test_a_probability_keeps_its_interval_inside_0_and_1():
+    # investor_loss in 2 of 3 replications: Wilson 95 % is (0.2077, 0.9385) by hand (centre
+    # (2/3 + 1.9207/3) / (1 + 3.8415/3) = 0.5731, half 1.96 sqrt(2/27 + 3.8415/36) / 2.2805 =
+    # 0.3654); a t interval would be 0.667 +- 4.303 * 0.577 / sqrt(3) = [-0.77, 2.10]
+    a = pd.DataFrame({"replication": [0, 1, 2], "investor_loss": [1.0, 1, 0],
+                      "outcome_payments": [1.0, 2, 3]})
+    b = a.assign(investor_loss=[0.0, 1, 0], outcome_payments=[2.0, 4, 3])
+    t = compare_runs({"a": a, "b": b}).set_index(["scenario", "kpi"])
+    assert (t.loc[("a", "investor_loss"), "ci_low"], t.loc[("a", "investor_loss"), "ci_high"]) == \
+        pytest.approx((0.2077, 0.9385), abs=1e-4)
+    # other KPIs keep Student's t: mean 2, sd 1, half width 4.302653 / sqrt(3) = 2.484138
+    assert t.loc[("a", "outcome_payments"), "ci_high"] == pytest.approx(2 + 2.484138, abs=1e-5)
+    # paired differences b - a: loss (-1, 0, 0), mean -1/3; payments (1, 2, 0), mean 1
+    assert t.loc[("b", "investor_loss"), "diff"] == pytest.approx(-1 / 3)
+    assert t.loc[("b", "outcome_payments"), "diff"] == pytest.approx(1)
+    assert t.loc[("b", "outcome_payments"), "diff_high"] == pytest.approx(1 + 2.484138, abs=1e-5)

@@ -123,3 +123,18 @@ def test_cli_effect_sets_the_programme_rate_and_equal_rates_are_refused():
     assert "People per arm for 80% power: 97 (normal formula)" in r.output
     r = CliRunner().invoke(main, ["pilot-size", "--p-control", "0.4", "--p-treatment", "0.4"])
     assert r.exit_code == 2 and "no difference" in r.output
+
+
+def test_simulated_pilots_follow_the_scenario_seed():
+    # the binomial pilots are drawn from the scenario's root seed: the same seed gives the same
+    # estimate, another seed (here by --set design.seed) another one; 20 000 pilots at power about
+    # 0.5 have a standard error of 0.35 percentage points, so the printed 0.1 % differ
+    def simulated(*extra: str) -> str:
+        r = CliRunner().invoke(main, ["pilot-size", "--n", "30", "--p-treatment", "0.6",
+                                      "--p-control", "0.35", *extra])
+        assert r.exit_code == 0, r.output
+        return next(line for line in r.output.splitlines() if "simulated binomial pilots" in line)
+
+    first = simulated("--set", "design.seed=1")
+    assert simulated("--set", "design.seed=1") == first
+    assert simulated("--set", "design.seed=2") != first

@@ -116,3 +116,29 @@ def test_design_points_share_common_random_numbers(tmp_path):
         assert a["outcomes_job_start"] == b["outcomes_job_start"]
         assert b["outcome_payments"] - a["outcome_payments"] == pytest.approx(
             30000 * a["outcomes_job_start"])
+
+
+def test_the_design_sample_shares_no_random_numbers_with_any_replication():
+    # A Latin hypercube drawn from replication 0x5A3D1E's first stream (people): the design
+    # sampler's own stream must give another sample, or the design would be correlated with that
+    # replication's people.
+    from scipy.stats import qmc
+
+    from sim.streams import Streams, replication_seed
+
+    d = Design(seed=9, samples=8, uncertainties={"world.horizon_weeks": {"low": 0, "high": 1}})
+    ours = [p["world.horizon_weeks"] for p in design_points(d)]
+    for r in (0, 1, 0x5A3D1E):
+        for stream in Streams.from_seed(replication_seed(9, r)).__dict__.values():
+            theirs = qmc.LatinHypercube(1, rng=stream).random(8)[:, 0].tolist()
+            assert theirs != pytest.approx(ours)
+
+
+def test_auxiliary_streams_differ_by_purpose_and_follow_the_seed():
+    from experiments.design import AUXILIARY_PURPOSES, auxiliary_rng
+
+    draws = {(s, p): tuple(auxiliary_rng(s, p).random(4)) for s in (0, 1) for p in AUXILIARY_PURPOSES}
+    assert len(set(draws.values())) == len(draws)
+    assert tuple(auxiliary_rng(1, "pilot_power").random(4)) == draws[(1, "pilot_power")]
+    with pytest.raises(ValueError, match="pilot_power"):
+        auxiliary_rng(0, "pilot")

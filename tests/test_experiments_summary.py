@@ -31,7 +31,7 @@ def test_indicators_get_wilson_intervals():
     # Wilson 95 % for 3 of 10: (0.1078, 0.6032) (Newcombe 1998, table I method 3 gives 0.1078-0.6032)
     lo, hi = wilson(3, 10)
     assert (lo, hi) == pytest.approx((0.10779, 0.60323), abs=1e-4)
-    d = describe(np.array([1.0] * 3 + [0.0] * 7))
+    d = describe(np.array([1.0] * 3 + [0.0] * 7), indicator=True)
     assert d["mean"] == pytest.approx(0.3)
     assert (d["ci_low"], d["ci_high"]) == pytest.approx((lo, hi))
     zero = describe(np.zeros(20), indicator=True)  # never a loss in 20 runs: up to 16 % plausible
@@ -46,6 +46,27 @@ def test_a_kpi_that_is_zero_in_every_run_is_no_probability_unless_it_is_an_indic
     table = kpi_table(runs)
     assert table.loc["investor_loss", "ci_high"] == pytest.approx(3.8415 / 23.8415, abs=1e-4)
     assert table.loc["fiscal_wage_cost", "ci_high"] == 0
+
+
+def test_counts_that_happen_to_be_0_or_1_are_no_probabilities():
+    # cohort of one: 'participants' is 0 or 1 per replication, a count, not a probability. Its
+    # interval is Student's t: mean 0.6, sd = sqrt(0.3), t(0.975, 4) = 2.776445, half width
+    # 2.776445 * 0.547723 / sqrt(5) = 0.680087 (Wilson would give [0.231, 0.882])
+    d = describe(np.array([1.0, 1, 0, 1, 0]))
+    assert d["mean"] == pytest.approx(0.6)
+    assert (d["ci_low"], d["ci_high"]) == pytest.approx((0.6 - 0.680087, 0.6 + 0.680087), abs=1e-6)
+    runs = pd.DataFrame({"replication": range(5), "participants": [1.0, 1, 0, 1, 0],
+                         "investor_commitment_exceeded": [1.0, 1, 0, 1, 0]})
+    t = kpi_table(runs)
+    assert t.loc["participants", "ci_high"] == pytest.approx(1.280087, abs=1e-6)
+    # the commitment indicator is a probability: Wilson 95 % for 3 of 5 is (0.2307, 0.8824)
+    row = t.loc["investor_commitment_exceeded"]
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.2307, 0.8824), abs=1e-4)
+
+
+def test_an_indicator_with_other_values_is_refused():
+    with pytest.raises(ValueError, match="0 or 1"):
+        describe(np.array([0.0, 0.5, 1.0]), indicator=True)
 
 
 def test_kpi_table_per_design_point_with_parameters():

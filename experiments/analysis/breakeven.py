@@ -28,6 +28,7 @@ from scipy.optimize import brentq
 
 from experiments.analysis.common import get_value, replicate, scenario_at, scenario_with
 from experiments.analysis.fiscal import fiscal_columns, public_gain
+from experiments.design import auxiliary_rng
 from sim import replication_seed, simulate
 from sim.specfile import SpecError
 
@@ -100,18 +101,19 @@ def _first_crossing(x: np.ndarray, y: np.ndarray) -> tuple[float, int] | None:
 
 
 def find_breakeven(evaluate: Callable[[float], np.ndarray], low: float, high: float,
-                   target: float = 0.0, points: int = 7, bootstrap: int = 1000,
-                   rng: np.random.Generator | None = None, refine: bool = True,
+                   target: float = 0.0, points: int = 7, bootstrap: int = 1000, *,
+                   rng: np.random.Generator, refine: bool = True,
                    xtol: float | None = None,
                    grid_map: Callable[[Callable, list[float]], list] | None = None) -> dict:
     """Break-even of ``mean(evaluate(v)) = target`` for ``v`` in [low, high].
 
     ``evaluate(v)`` returns one value per replication, the same replications for every ``v``
     (common random numbers). ``grid_map(evaluate, values)`` evaluates the grid (default: one by
-    one; a process pool's ``map`` runs it in parallel). Returns the value, its bootstrap 95 % CI
+    one; a process pool's ``map`` runs it in parallel). ``rng`` draws the bootstrap resamples (no
+    default: a fixed seed here would ignore the scenario's; :func:`breakeven` passes the
+    ``breakeven_bootstrap`` stream of the root seed). Returns the value, its bootstrap 95 % CI
     and the grid.
     """
-    rng = rng or np.random.default_rng(0)
     grid = np.linspace(low, high, points)
     cache: dict[float, np.ndarray] = {}
     mapped = (grid_map or (lambda fn, vs: [fn(v) for v in vs]))(evaluate, [float(v) for v in grid])
@@ -225,7 +227,7 @@ def breakeven(path, party: str, vary: str, target: float = 0.0, metric: str | No
     try:
         xtol = 0.5 if isinstance(base, int) else None
         res = find_breakeven(evaluate, lo, hi, target, points, bootstrap,
-                             np.random.default_rng(seed), xtol=xtol, grid_map=grid_map)
+                             rng=auxiliary_rng(seed, "breakeven_bootstrap"), xtol=xtol, grid_map=grid_map)
     finally:
         if pool is not None:
             pool.shutdown()

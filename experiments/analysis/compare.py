@@ -8,15 +8,14 @@ two independent batches.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from experiments.analysis.common import replicate
 from experiments.scenario import Scenario, load_scenario
+from experiments.summary import describe, is_indicator
 from sim.specfile import SpecError
 
 DEFAULT_KPIS = [
@@ -24,18 +23,6 @@ DEFAULT_KPIS = [
     "outcome_payments", "provider_costs", "commissioner_payments_npv", "investor_irr",
     "investor_npv", "investor_loss",
 ]
-
-
-def _mean_ci(x: np.ndarray) -> tuple[float, float, float, int]:
-    x = x[np.isfinite(x)]
-    n = len(x)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    m = float(x.mean())
-    if n < 2:
-        return m, math.nan, math.nan, n
-    h = float(stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return m, m - h, m + h, n
 
 
 def names_for(scenarios: list[Scenario], paths: list) -> list[str]:
@@ -49,7 +36,12 @@ def names_for(scenarios: list[Scenario], paths: list) -> list[str]:
 
 
 def compare_runs(runs: dict[str, pd.DataFrame], kpis: list[str] | None = None) -> pd.DataFrame:
-    """Long table: scenario, kpi, mean, CI, and the paired difference from the first scenario."""
+    """Long table: scenario, kpi, mean, CI, and the paired difference from the first scenario.
+
+    Statistics as in ``effekt summary`` (:func:`experiments.summary.describe`): an indicator KPI
+    such as ``investor_loss`` is a probability with Wilson's interval inside [0, 1], any other KPI
+    a mean with Student's t interval; the paired differences always get a t interval.
+    """
     kpis = kpis or DEFAULT_KPIS
     first_name = next(iter(runs))
     first = runs[first_name].set_index("replication")
@@ -60,14 +52,12 @@ def compare_runs(runs: dict[str, pd.DataFrame], kpis: list[str] | None = None) -
         for k in [*kpis, *fiscal]:
             if k not in r:
                 continue
-            x = r[k].to_numpy(float)
-            m, lo, hi, n = _mean_ci(x)
-            d = (r[k] - first[k]).to_numpy(float) if k in first else np.array([])
-            dm, dlo, dhi, _ = _mean_ci(d)
-            rows.append({"scenario": name, "kpi": k, "mean": m, "ci_low": lo, "ci_high": hi, "n": n,
-                         "p5": float(np.nanpercentile(x, 5)) if n else math.nan,
-                         "p95": float(np.nanpercentile(x, 95)) if n else math.nan,
-                         "diff": dm, "diff_low": dlo, "diff_high": dhi})
+            s = describe(r[k].to_numpy(float), is_indicator(k))
+            # the paired differences of an indicator are -1, 0 or 1: a mean with a t interval
+            d = describe((r[k] - first[k]).to_numpy(float) if k in first else np.array([]))
+            rows.append({"scenario": name, "kpi": k, "mean": s["mean"], "ci_low": s["ci_low"],
+                         "ci_high": s["ci_high"], "n": s["n"], "p5": s["p5"], "p95": s["p95"],
+                         "diff": d["mean"], "diff_low": d["ci_low"], "diff_high": d["ci_high"]})
     return pd.DataFrame(rows)
 
 

@@ -116,6 +116,19 @@ def power_simulated(n_t: int, n_c: int, p_t: float, p_c: float, rng: np.random.G
     return p, math.sqrt(p * (1 - p) / pilots)
 
 
+def pilot_rng(path, assignments: list[str] | None = None) -> np.random.Generator:
+    """The generator for simulated binomial pilots: the ``pilot_power`` stream of the root seed of
+    scenario ``path`` (None: the built-in default) with ``assignments``, so ``--set
+    design.seed=...`` changes the draws and a run is reproducible from its scenario.
+
+    Raises ``SpecError`` when the scenario does not load.
+    """
+    from experiments.analysis.common import scenario_with
+    from experiments.design import auxiliary_rng
+
+    return auxiliary_rng(scenario_with(path, assignments=list(assignments or [])).design.seed, "pilot_power")
+
+
 @dataclass(frozen=True)
 class Benchmark:
     """A pilot without control group, tested against a known counterfactual rate ``p0``."""
