@@ -66,7 +66,9 @@ def _batch_options(fn):
                      help=f"Also store record tables, comma-separated: {','.join(RECORD_TABLES)}."),
         click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
                      help="Override a scenario key, e.g. --set contract.prices.job_start=60000."),
-        click.option("--overwrite", is_flag=True, help="Replace results of another experiment in --out."),
+        click.option("--overwrite", is_flag=True,
+                     help="Delete the effekt results in --out and start again (a directory without "
+                          "manifest.json is never deleted)."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary."),
     ]
     return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
@@ -92,7 +94,10 @@ def _execute(scenario, replications, seed, out, workers, dask, chunk, tables, as
         # results/<name> is effekt's own scratch place: results of another experiment there are
         # replaced (with a note); an explicit --out is never overwritten without --overwrite
         out = Path("results") / exp.base.info.name
-        old = ResultStore(out).read_manifest()
+        try:
+            old = ResultStore(out).read_manifest()
+        except ResultsDirError as err:
+            _fail(err)
         if old is not None and ResultStore.mismatch(old, {"experiment_hash": exp.hash,
                                                            "scenario": exp.base.resolved,
                                                            "tables": list(names)}):
@@ -149,26 +154,31 @@ def run(scenario, **opts):
     click.echo(f"More: effekt summary {out}")
 
 
-@main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
-@_batch_options
-def batch(scenario, **opts):
-    """Run the replications of SCENARIO into --out (no summary; resumes when rerun)."""
-    exp, out = _execute(scenario, sweep=False, **opts)
-    if not opts["quiet"]:
-        click.echo(f"{exp.replications} replications of {exp.base.info.name} in {out}/")
+def _script_command(name: str, sweep: bool, doc: str):
+    """``effekt batch`` and ``effekt sweep``: the same options and body, for scripts (results only,
+    no summary); they differ only in whether the [design] section is expanded."""
 
-
-@main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
-@_batch_options
-def sweep(scenario, **opts):
-    """Run every design point of SCENARIO's [design] section into --out (resumes when rerun)."""
-    exp, out = _execute(scenario, sweep=True, **opts)
-    if not opts["quiet"]:
+    @main.command(name=name, help=doc)
+    @click.argument("scenario", type=click.Path(dir_okay=False))
+    @_batch_options
+    def command(scenario, **opts):
+        exp, out = _execute(scenario, sweep=sweep, **opts)
+        if opts["quiet"]:
+            return
+        if not sweep:
+            click.echo(f"{exp.replications} replications of {exp.base.info.name} in {out}/")
+            return
         click.echo(f"{len(exp.points)} design points x {exp.replications} replications of "
                    f"{exp.base.info.name} in {out}/ (parameters: {', '.join(exp.parameters)})")
         click.echo(f"More: effekt summary {out}")
+
+    return command
+
+
+batch = _script_command("batch", sweep=False, doc="Run the replications of SCENARIO into --out (no "
+                        "summary; resumes when rerun).")
+sweep = _script_command("sweep", sweep=True, doc="Run every design point of SCENARIO's [design] "
+                        "section into --out (resumes when rerun).")
 
 
 @main.command()
@@ -197,7 +207,10 @@ def summary(out, fmt):
         runs = load_runs(out)
     except FileNotFoundError as err:
         _fail(err)
-    manifest = ResultStore(out).read_manifest() or {}
+    try:
+        manifest = ResultStore(out).read_manifest() or {}
+    except ResultsDirError as err:
+        _fail(err)
     if manifest and not manifest.get("complete"):
         total = manifest.get("replications", 0) * max(1, len(manifest.get("points", [{}])))
         click.echo(f"note: {out} is incomplete ({len(runs)} of {total} replications); rerun the "

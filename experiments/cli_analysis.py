@@ -56,7 +56,7 @@ def report(results, out, lang, point, timeseries_runs):
 @click.option("--vary", required=True, metavar="KEY",
               help="Dotted scenario key, e.g. contract.prices.job_sustained or world.cohorts[0].size.")
 @click.option("--target", type=float, default=0.0, show_default=True,
-              help="Break-even level of the metric (e.g. 0.05 for a 5 %% IRR).")
+              help="Break-even level of the metric (e.g. 0.05 for a 5 % IRR).")
 @click.option("--metric", type=click.Choice(["irr", "npv"]),
               help="investor: irr (default) or npv; commissioner: npv.")
 @click.option("--low", type=float, help="Lowest value tried (default 0).")
@@ -87,7 +87,7 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
 @click.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, exists=True))
 @click.option("--param", "params", multiple=True, metavar="KEY[=LOW:HIGH]",
-              help="An uncertain number and its range (bare KEY: +-20 %% around its value). "
+              help="An uncertain number and its range (bare KEY: +-20 % around its value). "
                    "Default: the scenario's [design.uncertainties] and numeric [design.levers].")
 @click.option("--method", type=click.Choice(["oat", "morris", "sobol"]), default="oat",
               show_default=True)

@@ -28,14 +28,16 @@ import copy
 import difflib
 import hashlib
 import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contracts.periods import WEEKS_PER_MONTH
 from contracts.terms import Terms, terms_data
 from experiments.design import Design, design_points
 from sim.labour_market import LabourMarket, default_labour_market
@@ -51,6 +53,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+"""A scenario name: it becomes a directory name (``results/<name>``), so letters, digits, ``_``,
+``-`` and ``.`` only, not starting with ``.`` and without ``..``: it can never point elsewhere."""
+
+
 class ScenarioInfo(_Strict):
     name: str
     title: str = ""
@@ -59,6 +66,14 @@ class ScenarioInfo(_Strict):
     price_year: int = 2025
     G: float = Field(default=130160, gt=0, description="grunnbeløp in the price year (NOK)")
     discount_rate: float = Field(default=0.04, gt=-1, description="real, per year (R-109: 4 %)")
+
+    @field_validator("name")
+    @classmethod
+    def _a_directory_name(cls, v: str) -> str:
+        if not NAME_PATTERN.match(v) or ".." in v:
+            raise ValueError(f"'{v}' is not allowed: the name becomes a directory (results/<name>), "
+                             "so use letters, digits, '_', '-' and '.' (not first, no '..')")
+        return v
 
 
 class WorldSection(_Strict):
@@ -410,6 +425,36 @@ def _build(tree: _Tree) -> Scenario:
     }
     return Scenario(info=top.scenario, world=world, terms=terms, design=top.design,
                     resolved=resolved, source=tree.source)
+
+
+def horizon_needed(terms: Terms) -> tuple[int, str]:
+    """The months of simulated time the contract needs to see everything it pays for, and the
+    contract key that sets them (times 52/12 gives the weeks).
+
+    Outcomes count when reached before month ``contract.term_months`` (cohort and pooled triggers
+    count the same outcomes), and a savings share sums the public gain over its first
+    ``savings_share.window_months`` months: the simulation has to reach the later of the two.
+    The payment lag and the final evaluation month need no simulated time: they only say when
+    outcomes already reached are paid. Outcome windows (``window_weeks``) count from a person's
+    entry but are cut at the end of the term, so they add nothing either.
+    """
+    months, key = terms.contract.term_months, "contract.contract.term_months"
+    share = terms.savings_share
+    if share is not None and share.window_months > months:
+        months, key = share.window_months, "contract.savings_share.window_months"
+    return months, key
+
+
+def _check_horizon(world: World, terms: Terms, source: str) -> None:
+    """A horizon shorter than the contract cuts outcomes off, which silently gives wrong money."""
+    months, key = horizon_needed(terms)
+    need = months * WEEKS_PER_MONTH
+    if world.horizon_weeks < need - 1e-9:
+        raise SpecError(source, [
+            f"world.horizon_weeks ({world.horizon_weeks:g}) is shorter than the contract: {key} = "
+            f"{months} months needs a horizon of at least {need:.6g} weeks ({months} x 52/12); "
+            f"outcomes after the horizon would silently go unpaid. Raise world.horizon_weeks to "
+            f"{math.ceil(need - 1e-9)} or more, or shorten {key}"])
 
 
 def load_scenario(path: str | Path | None = None, assignments: list[str] | None = None) -> Scenario:

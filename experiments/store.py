@@ -52,7 +52,7 @@ class ResultStore:
     ``finish`` at the end."""
 
     def __init__(self, out: str | Path):
-        self.out = Path(out)
+        self.out = Path(out).resolve()
         self.datasets: tuple[str, ...] = DATASETS
         self._manifest: dict[str, Any] = {}
         self._done: set[str] = set()
@@ -63,15 +63,35 @@ class ResultStore:
         return self.out / "manifest.json"
 
     def read_manifest(self) -> dict[str, Any] | None:
+        """The manifest on disk, or None if there is none. One that is not a JSON object (edited
+        by hand, or not effekt's) is a :class:`ResultsDirError` naming the file."""
         if not self.manifest_path.exists():
             return None
-        return json.loads(self.manifest_path.read_text())
+        try:
+            manifest = json.loads(self.manifest_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ResultsDirError(
+                f"{self.manifest_path} is not valid JSON ({err}); it is not an effekt manifest, or "
+                "it was edited by hand: choose another --out, or delete the directory yourself"
+            ) from None
+        if not isinstance(manifest, dict):
+            raise ResultsDirError(f"{self.manifest_path} is not an effekt manifest (a JSON "
+                                  f"{type(manifest).__name__}, not an object); choose another --out")
+        return manifest
+
+    def _check_removable(self) -> None:
+        """--overwrite deletes ``out``: refuse when that is the working directory or holds it."""
+        cwd = Path.cwd().resolve()
+        if self.out == cwd or self.out in cwd.parents:
+            raise ResultsDirError(f"{self.out} is the working directory or holds it; --overwrite "
+                                  "would delete it: choose another --out (e.g. a subdirectory)")
 
     def open(self, manifest: dict[str, Any], overwrite: bool = False) -> set[str]:
         """Prepare the directory for an experiment; returns the names of tasks already done.
 
-        A directory holding another experiment (another scenario, design, seed, number of
-        replications or set of tables) is refused unless ``overwrite``. When resuming, the
+        A directory holding another experiment (another scenario, design, seed or set of tables)
+        is refused unless ``overwrite``; a non-empty directory without a ``manifest.json`` is
+        always refused (``overwrite`` only ever deletes effekt results directories). When resuming, the
         earlier run's ``chunk`` is kept (in ``manifest``, updated in place) so that task names,
         and therefore files, line up.
         """
@@ -84,15 +104,15 @@ class ResultStore:
                     "--overwrite to delete them and start again"
                 )
             if problem or overwrite:  # --overwrite always starts again
+                self._check_removable()
                 _remove(self.out)
                 old = None
         elif self.out.exists() and any(self.out.iterdir()):
-            if not overwrite:
-                raise ResultsDirError(
-                    f"{self.out} exists, is not empty and is not an effekt results directory (no "
-                    "manifest.json); choose another --out or pass --overwrite to delete it"
-                )
-            _remove(self.out)
+            # never deleted, not even with --overwrite: it may be anything (a thesis, a home directory)
+            raise ResultsDirError(
+                f"{self.out} exists, is not empty and is not an effekt results directory (no "
+                "manifest.json); choose another --out (--overwrite only replaces effekt results)"
+            )
         self.out.mkdir(parents=True, exist_ok=True)
         self.datasets = (*DATASETS, *manifest.get("tables", ()))
         for stale in self.out.glob("*/point=*/.*.tmp"):

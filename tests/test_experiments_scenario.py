@@ -16,7 +16,7 @@ SMALL = """
 [scenario]
 name = "small"
 [world]
-horizon_weeks = 104
+horizon_weeks = 130         # kongsberg_outcomes runs 30 months = 130 weeks
 [[world.cohorts]]
 name = "k"
 start_week = 0
@@ -174,3 +174,18 @@ def test_cli_validate_checks_every_design_point(tmp_path):
                name="ok.toml")
     r = CliRunner().invoke(main, ["validate", str(ok)])
     assert r.exit_code == 0 and "2 design points" in r.output
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "..", ".hidden", "a/b", "a\\\\b", "", "x..y"])
+def test_a_scenario_name_can_not_point_outside_results(tmp_path, name):
+    # the name becomes results/<name>: a path in it would write anywhere
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace('name = "small"', f'name = "{name}"'))
+    msg = problems(path)
+    assert "scenario.name" in msg and "letters, digits" in msg
+
+
+def test_ordinary_scenario_names_are_accepted(tmp_path):
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace('name = "small"', 'name = "kongsberg-2025_v1.2"'))
+    assert load_scenario(path).info.name == "kongsberg-2025_v1.2"

@@ -160,12 +160,21 @@ def test_resume_after_a_crash_between_files_recomputes_only_the_missing_task(tmp
 
 def test_a_batch_killed_with_sigkill_resumes_to_the_same_tables(tmp_path):
     path = write(tmp_path)
-    cmd = [EFFEKT, "run", str(path), "--runs", "10", "--chunk", "1", "--workers", "1", "--quiet",
-           "--out", str(tmp_path / "killed"), "--tables", "spells"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    args = ["run", str(path), "--runs", "10", "--chunk", "1", "--workers", "1", "--quiet",
+            "--out", str(tmp_path / "killed"), "--tables", "spells"]
+    cmd = [EFFEKT, *args]
+    # the first run pauses 0.3 s after each task it writes, so that however loaded the machine,
+    # the kill lands long before all 10 tasks are done (a task alone takes milliseconds)
+    slow = ("import sys, time; from experiments.store import ResultStore; write = ResultStore.write_task\n"
+            "def paused(self, *a, **k):\n    write(self, *a, **k); time.sleep(0.3)\n"
+            "ResultStore.write_task = paused\n"
+            "from experiments.cli import main; main(sys.argv[1:])")
+    proc = subprocess.Popen([sys.executable, "-c", slow, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     runs = tmp_path / "killed" / "runs" / "point=0"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(runs.glob("*.parquet"))) < 3:
+        assert proc.poll() is None, proc.stderr.read().decode()
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -187,3 +196,51 @@ def test_a_batch_killed_with_sigkill_resumes_to_the_same_tables(tmp_path):
         a, b = sorted_table(ref, ds), sorted_table(tmp_path / "killed", ds)
         assert len(b) == len(a)
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_overwrite_never_deletes_a_directory_that_holds_no_effekt_results(tmp_path):
+    sc = load_scenario(write(tmp_path))
+    keep = tmp_path / "d"
+    keep.mkdir()
+    (keep / "keep.txt").write_text("x")
+    with pytest.raises(ResultsDirError, match="not an effekt results directory"):
+        run_batch(sc, keep, progress=False, overwrite=True)
+    assert (keep / "keep.txt").read_text() == "x"
+    r = CliRunner().invoke(main, ["batch", str(write(tmp_path)), "--out", str(keep), "--workers", "1",
+                                  "-q", "--overwrite"])
+    assert r.exit_code == 2 and "no manifest.json" in r.output and "Traceback" not in r.output
+    assert (keep / "keep.txt").read_text() == "x"
+
+
+def test_out_dot_is_resolved_and_the_working_directory_is_never_deleted(tmp_path, monkeypatch):
+    path = write(tmp_path)
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    batch = ["batch", str(path), "--workers", "1", "-q"]
+    assert CliRunner().invoke(main, [*batch, "--out", "."]).exit_code == 0
+    assert (here / "manifest.json").exists()
+    r = CliRunner().invoke(main, [*batch, "--out", ".", "--overwrite"])
+    assert r.exit_code == 2 and "working directory" in r.output and "Traceback" not in r.output
+    assert (here / "manifest.json").exists() and Path.cwd() == here
+    # a relative --out below the working directory is replaced as asked
+    assert CliRunner().invoke(main, [*batch, "--out", "sub"]).exit_code == 0
+    r = CliRunner().invoke(main, [*batch, "--out", "sub", "--overwrite", "--set", "design.seed=9"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((here / "sub" / "manifest.json").read_text())["root_seed"] == 9
+
+
+def test_a_corrupt_manifest_is_a_clear_error_naming_the_file(tmp_path):
+    path = write(tmp_path)
+    out = tmp_path / "out"
+    run_batch(load_scenario(path), out, chunk=2, progress=False)
+    (out / "manifest.json").write_text('{"scenario": ')
+    with pytest.raises(ResultsDirError, match=r"manifest\.json is not valid JSON"):
+        run_batch(load_scenario(path), out, progress=False)
+    for args in (["summary", str(out)], ["batch", str(path), "--out", str(out), "--workers", "1", "-q"]):
+        r = CliRunner().invoke(main, args)
+        assert r.exit_code == 2, args
+        assert str(out / "manifest.json") in r.output and "Traceback" not in r.output
+    (out / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(ResultsDirError, match="not an effekt manifest"):
+        run_batch(load_scenario(path), out, progress=False)
