@@ -10,6 +10,7 @@ verification tests.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 import numpy as np
@@ -26,6 +27,12 @@ class _Dist(BaseModel):
     def mean(self) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @property
+    def upper(self) -> float:
+        """The longest duration this distribution can give (``inf`` when unbounded): a stage
+        already under way for that long cannot go on (see ``Cohort.elapsed_weeks``)."""
+        return math.inf
+
 
 class Fixed(_Dist):
     """Always the same duration: deterministic pathways and verification tests."""
@@ -38,6 +45,10 @@ class Fixed(_Dist):
 
     @property
     def mean(self) -> float:
+        return self.value
+
+    @property
+    def upper(self) -> float:
         return self.value
 
 
@@ -106,6 +117,10 @@ class Triangular(_Dist):
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
 
+    @property
+    def upper(self) -> float:
+        return self.high
+
 
 class Uniform(_Dist):
     """Uniform between ``low`` and ``high``."""
@@ -126,6 +141,10 @@ class Uniform(_Dist):
     @property
     def mean(self) -> float:
         return (self.low + self.high) / 2
+
+    @property
+    def upper(self) -> float:
+        return self.high
 
 
 class Empirical(_Dist):
@@ -158,6 +177,11 @@ class Empirical(_Dist):
         p = self._p()
         v = np.asarray(self.values)
         return float(v.mean() if p is None else (v * p).sum())
+
+    @property
+    def upper(self) -> float:
+        weights = self.weights or [1.0] * len(self.values)
+        return max(v for v, w in zip(self.values, weights, strict=True) if w > 0)
 
 
 Duration = Annotated[

@@ -65,14 +65,24 @@ class _Stage:
     enter_event: str  # "hired" for employment stages, else "entered"
 
 
-def _cumulate(ps: list[float], targets: list[str]) -> Thresholds:
+def _cumulate(ps: list[float], targets: list[str], complete: bool = False) -> Thresholds:
+    """Cumulative thresholds of competing exits: a uniform draw below the first goes to the first
+    exit, and so on; a draw above the last goes to ``next``.
+
+    Exits summing over 1 are scaled down proportionally. ``complete`` (a stage without ``next``):
+    the exits must take everyone, so the last threshold is exactly 1. :class:`sim.pathway.Pathway`
+    only accepts such a stage when every person's exits sum to 1 (up to rounding), so this only
+    removes rounding gaps such as 0.1 + 0.2 + 0.7 = 0.9999999999999999.
+    """
     total = sum(ps)
-    if total > 1:
+    if total > 1 or (complete and total > 0):
         ps = [p / total for p in ps]
     cum, acc = [], 0.0
     for i, (p, to) in enumerate(zip(ps, targets, strict=True)):
         acc += p
         cum.append((acc, to, i))
+    if complete and cum:
+        cum[-1] = (1.0, cum[-1][1], cum[-1][2])
     return tuple(cum)
 
 
@@ -113,7 +123,8 @@ def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
     for name, st in pathway.stages.items():
         targets = [e.to for e in st.exits]
         exits = {
-            g: _cumulate([min(1.0, e.p * e.group_multiplier.get(g, 1.0)) for e in st.exits], targets)
+            g: _cumulate([min(1.0, e.p * e.group_multiplier.get(g, 1.0)) for e in st.exits], targets,
+                         complete=st.next is None)
             for g in groups
         }
         personal = None
@@ -194,7 +205,7 @@ def _personal_thresholds(st: _Stage, p: Person) -> Thresholds:
             q = 1.0 / (1.0 + math.exp(-eta))
         ps.append(q)
         targets.append(to)
-    return _cumulate(ps, targets)
+    return _cumulate(ps, targets, complete=st.next is None)
 
 
 class _Model:

@@ -17,7 +17,9 @@ Conventions
   target group (capped at 1). ``logistic`` shifts it on the log-odds scale by coefficients on
   person attributes measured from a reference person (see :data:`LOGISTIC_TERMS`): ``p`` is then the
   probability for the reference person. When a person's exits sum over 1 they are scaled down
-  proportionally.
+  proportionally. A stage without ``next`` must leave every person's exits summing to 1, so there it
+  allows no ``logistic`` terms and no ``group_multiplier`` that lowers a group's sum below 1 (the
+  file is refused at load, naming the exit).
 * An exit may lead back to an earlier stage or to the stage itself (an exam retake, a repeated
   course). ``limit`` caps how often one person can take it; after that the person goes to
   ``otherwise`` instead. Cycles are allowed as long as every stage can reach a terminal stage
@@ -211,9 +213,36 @@ class Stage(_Strict):
         if self.next is None and self.exits and total < 1 - 1e-9:
             out.append(("exits", f"probabilities sum to {total:g} < 1 and there is no 'next' stage "
                                  "for the rest"))
+        elif self.next is None and self.exits:
+            out.extend(self._shortfalls())
         res = self.resources
         if len(set(res)) != len(res):
             out.append(("capacity", "names a resource twice"))
+        return out
+
+    def _shortfalls(self) -> list[tuple[str, str]]:
+        """Exits of a stage without ``next`` that could leave a person's exits summing below 1.
+
+        Without ``next`` nobody can go anywhere else, so every person's exit probabilities must
+        still sum to 1: a ``logistic`` term can lower any exit, and a ``group_multiplier`` below 1
+        lowers it for that group unless other multipliers make up for it.
+        """
+        out: list[tuple[str, str]] = []
+        for i, e in enumerate(self.exits):
+            if any(b != 0 for b in e.logistic.values()):
+                out.append((f"exits[{i}].logistic", "a logistic exit can push a person's exits below 1, "
+                                                   "and this stage has no 'next' for the rest; add a "
+                                                   "'next' stage (and lower the other exits)"))
+        for g in sorted({g for e in self.exits for g in e.group_multiplier}):
+            ps = [min(1.0, e.p * e.group_multiplier.get(g, 1.0)) for e in self.exits]
+            total = sum(ps)
+            if total < 1 - 1e-9:
+                i = next(i for i, e in enumerate(self.exits) if e.group_multiplier.get(g, 1.0) < 1)
+                shown = ", ".join(f"{e.to}={q:g}" for e, q in zip(self.exits, ps, strict=True))
+                out.append((f"exits[{i}].group_multiplier",
+                            f"for group {g} the exits sum to {total:g} < 1 ({shown}) and this stage "
+                            "has no 'next' for the rest; add a 'next' stage or raise the other "
+                            "exits' multipliers for that group"))
         return out
 
 

@@ -14,6 +14,33 @@ from sim.labour_market import LabourMarket, default_labour_market
 from sim.pathway import Pathway
 from sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
 
+MAX_HORIZON_WEEKS = 5200.0
+"""The longest horizon a world may have: 100 years, well beyond any contract or working life
+(effektkontrakter run 3-8 years, DOMAIN.md), and short enough that a mistyped horizon (1e9) is
+refused with a message instead of exhausting memory."""
+
+
+def _check_elapsed(key: str, elapsed: float, stage: str, pathway: Pathway) -> None:
+    """Refuse an initial caseload that has spent longer in its stage than the stage can last.
+
+    The remaining time is drawn from the stage's duration given that it is longer than
+    ``elapsed``; that is impossible when ``elapsed`` reaches the distribution's upper bound
+    (``fixed`` value, ``uniform``/``triangular`` high, largest ``empirical`` value), and
+    meaningless for a stage without a duration (an end of the pathway).
+    """
+    duration = pathway.stages[stage].duration
+    if duration is None:
+        raise ValueError(
+            f"{key}.elapsed_weeks: stage '{stage}' has no duration (it ends the pathway), so "
+            "nobody can be part-way through it; leave elapsed_weeks out"
+        )
+    if elapsed >= duration.upper:
+        raise ValueError(
+            f"{key}.elapsed_weeks: {elapsed:g} weeks, but stage '{stage}' lasts at most "
+            f"{duration.upper:g} weeks ({duration.dist}); allowed: 0 <= elapsed_weeks < "
+            f"{duration.upper:g}"
+        )
+
 
 class Counterfactual(BaseModel):
     """What would have happened anyway.
@@ -52,6 +79,11 @@ class World(BaseModel):
 
     @model_validator(mode="after")
     def _known_groups(self) -> World:
+        if self.horizon_weeks > MAX_HORIZON_WEEKS:
+            raise ValueError(
+                f"horizon_weeks: {self.horizon_weeks:g} is too long; at most {MAX_HORIZON_WEEKS:g} "
+                f"weeks ({MAX_HORIZON_WEEKS / 52:g} years) are allowed"
+            )
         for name, st in self.pathway.stages.items():
             for i, e in enumerate(st.exits):
                 unknown = sorted(set(e.group_multiplier) - set(self.groups))
@@ -83,6 +115,8 @@ class World(BaseModel):
                     f"cohorts[{i}].stage: no stage named '{c.stage}' in pathway "
                     f"'{self.pathway.name}' (stages: {', '.join(self.pathway.stages)})"
                 )
+            if c.elapsed_weeks > 0:
+                _check_elapsed(f"cohorts[{i}]", c.elapsed_weeks, c.stage, self.pathway)
         return self
 
     @property

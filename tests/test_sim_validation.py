@@ -6,13 +6,16 @@ error says where (file path and dotted key) and what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from sim import SpecError, World, load_pathway
+from sim import SpecError, World, load_pathway, simulate
 from sim.people import Cohort
 from sim.specfile import validate
+from sim.streams import Streams
+from sim.world import Counterfactual
 
 VALID = """
 [pathway]
@@ -252,3 +255,155 @@ def test_group_multiplier_for_an_unknown_group(tmp_path):
     key = r"stages\.course\.exits\[0\]\.group_multiplier: unknown target group"
     with pytest.raises(ValueError, match=key):
         World(pathway=pw, horizon_weeks=52, cohorts=[Cohort(name="c", start_week=0, size=3, groups={"A": 1})])
+
+
+# -- exits of a stage without 'next' must take everyone, whatever the person ---------------------
+
+LAST_STAGE = """
+[pathway]
+name = "t"
+title = "test"
+source = "test"
+entry = "search"
+
+[stages.search]
+kind = "job_search"
+duration = { dist = "fixed", value = 2 }
+exits = [EXITS]
+
+[stages.job]
+kind = "employment"
+employment = { contract = "permanent", fte = 1.0, annual_wage = 450000 }
+
+[stages.out]
+kind = "exit"
+outcome = "not_employed"
+"""
+
+
+def last_stage(exits: str) -> str:
+    return LAST_STAGE.replace("EXITS", exits)
+
+
+def test_group_multiplier_lowering_exits_of_a_stage_without_next_is_refused(tmp_path):
+    # The reviewer's case: validation accepted it and the engine crashed with KeyError: None for
+    # the 40 % of group A whose exits summed to 0.6.
+    text = last_stage('{ to = "job", p = 0.5, group_multiplier = { A = 0.2 } }, { to = "out", p = 0.5 }')
+    msg = error_of(tmp_path, text)
+    assert "stages.search.exits[0].group_multiplier" in msg
+    assert "group A" in msg and "sum to 0.6" in msg and "'next'" in msg
+
+
+def test_logistic_exit_of_a_stage_without_next_is_refused(tmp_path):
+    text = last_stage('{ to = "job", p = 0.5 }, { to = "out", p = 0.5, logistic = { age = 0.1 } }')
+    msg = error_of(tmp_path, text)
+    assert "stages.search.exits[1].logistic" in msg and "'next'" in msg
+
+
+def test_the_same_exits_with_a_next_stage_load(tmp_path):
+    text = (last_stage('{ to = "job", p = 0.5, group_multiplier = { A = 0.2 } }, '
+                       '{ to = "out", p = 0.3, logistic = { age = 0.1 } }')
+            .replace('exits = [{ to = "job"', 'next = "out"\nexits = [{ to = "job"'))
+    assert load_pathway(write(tmp_path, text)).stages["search"].next == "out"
+
+
+def test_multipliers_that_keep_a_group_at_one_are_accepted_and_run(tmp_path):
+    # group A: job 0.5 * 0.5 = 0.25, out 0.5 * 1.5 = 0.75, sum 1: a quarter of A find the job
+    text = last_stage('{ to = "job", p = 0.5, group_multiplier = { A = 0.5 } }, '
+                      '{ to = "out", p = 0.5, group_multiplier = { A = 1.5 } }')
+    pw = load_pathway(write(tmp_path, text))
+    n = 4000
+    w = World(pathway=pw, horizon_weeks=10, counterfactual=Counterfactual(mode="none"),
+              cohorts=[Cohort(name="c", start_week=0, size=n, groups={"A": 1})])
+    ev = simulate(w, 3).events.to_pandas()
+    hired = ((ev.event == "hired") & (ev.stage == "job")).sum()
+    assert ((ev.event == "exited") & (ev.stage == "out")).sum() + hired == n
+    assert abs(hired / n - 0.25) < 3.5 * (0.25 * 0.75 / n) ** 0.5
+
+
+class _AlwaysHigh:
+    """A stand-in generator whose uniform draws are all just below 1."""
+
+    def random(self, *args, **kwargs):
+        return 1 - 1e-12
+
+
+def test_exits_summing_to_one_within_rounding_take_everyone(tmp_path):
+    # 0.4 + 0.5999999995 is accepted as summing to 1 (tolerance 1e-9); a draw in the gap above
+    # the sum used to find no exit and no 'next' (KeyError: None). It must go to an exit.
+    exits = '{ to = "job", p = 0.4 }, { to = "out", p = 0.5999999995 }'
+    pw = load_pathway(write(tmp_path, last_stage(exits)))
+    w = World(pathway=pw, horizon_weeks=10, counterfactual=Counterfactual(mode="none"),
+              cohorts=[Cohort(name="c", start_week=0, size=3, groups={"A": 1})])
+    streams = dataclasses.replace(Streams.from_seed(1), pathway=_AlwaysHigh())
+    ev = simulate(w, streams).events.to_pandas()
+    assert (ev.event == "exited").sum() == 3  # the last exit takes the top of the unit interval
+
+
+# -- initial caseloads part-way through a stage ----------------------------------------------------
+
+STAGES = {
+    "fixed": '{ dist = "fixed", value = 4 }',
+    "uniform": '{ dist = "uniform", low = 2, high = 6 }',
+    "triangular": '{ dist = "triangular", low = 2, mode = 4, high = 8 }',
+    "empirical": '{ dist = "empirical", values = [3, 5, 12], weights = [1, 1, 0] }',
+}
+
+
+@pytest.mark.parametrize("dist, elapsed, upper", [
+    ("fixed", 4, 4), ("fixed", 1000, 4), ("uniform", 6, 6), ("triangular", 9, 8),
+    ("empirical", 5, 5),  # 12 has weight 0: nobody lasts longer than 5 weeks
+])
+def test_caseload_that_has_been_in_its_stage_longer_than_it_can_last_is_refused(tmp_path, dist, elapsed,
+                                                                                 upper):
+    text = VALID.replace('{ dist = "triangular", low = 2, mode = 4, high = 8 }', STAGES[dist])
+    pw = load_pathway(write(tmp_path, text))
+    with pytest.raises(ValueError, match=rf"cohorts\[1\]\.elapsed_weeks: {elapsed:g} weeks, but stage "
+                                         rf"'course' lasts at most {upper:g} weeks"):
+        World(pathway=pw, horizon_weeks=52,
+              cohorts=[Cohort(name="k", start_week=0, size=3, groups={"A": 1}),
+                       Cohort(name="c", start_week=0, size=3, groups={"A": 1}, stage="course",
+                              elapsed_weeks=elapsed)])
+
+
+@pytest.mark.parametrize("dist, elapsed", [
+    ("fixed", 3.5), ("uniform", 5.9), ("triangular", 7), ("empirical", 4.9),
+])
+def test_caseload_part_way_through_its_stage_is_accepted_and_finishes_in_time(tmp_path, dist, elapsed):
+    text = VALID.replace('{ dist = "triangular", low = 2, mode = 4, high = 8 }', STAGES[dist])
+    pw = load_pathway(write(tmp_path, text))
+    w = World(pathway=pw, horizon_weeks=52, counterfactual=Counterfactual(mode="none"),
+              cohorts=[Cohort(name="c", start_week=0, size=20, groups={"A": 1}, stage="course",
+                              elapsed_weeks=elapsed)])
+    sp = simulate(w, 5).spells.to_pandas()
+    course = sp[sp.stage == "course"]
+    upper = {"fixed": 4, "uniform": 6, "triangular": 8, "empirical": 5}[dist]
+    left = course.end - course.start
+    assert len(course) == 20 and (left > 0).all() and (left <= upper - elapsed + 1e-9).all()
+
+
+def test_caseload_in_a_stage_that_ends_the_pathway_cannot_have_elapsed_weeks():
+    pw = load_pathway("kongsberg_kull")
+    end = next(n for n, st in pw.stages.items() if st.duration is None)
+    with pytest.raises(ValueError, match=rf"cohorts\[0\]\.elapsed_weeks: stage '{end}' has no duration"):
+        World(pathway=pw, horizon_weeks=52,
+              cohorts=[Cohort(name="c", start_week=0, size=3, groups={"A": 1}, stage=end, elapsed_weeks=2)])
+
+
+# -- the horizon has an upper bound ------------------------------------------------------------------
+
+def test_horizon_of_a_hundred_years_is_the_longest_allowed():
+    pw = load_pathway("kongsberg_kull")
+    cohorts = [Cohort(name="c", start_week=0, size=3, groups={"A": 1})]
+    assert World(pathway=pw, horizon_weeks=5200, cohorts=cohorts).horizon_weeks == 5200
+    too_long = r"horizon_weeks: 5200\.5 is too long; at most 5200 weeks \(100 years\)"
+    with pytest.raises(ValueError, match=too_long):
+        World(pathway=pw, horizon_weeks=5200.5, cohorts=cohorts)
+
+
+def test_scenario_with_an_absurd_horizon_is_refused_at_load_naming_the_key():
+    from experiments.scenario import load_scenario  # the scenario reuses World's validation
+
+    with pytest.raises(SpecError) as info:
+        load_scenario(assignments=["world.horizon_weeks=1e9"])
+    assert "world.horizon_weeks: 1e+09 is too long" in str(info.value)
