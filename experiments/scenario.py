@@ -38,7 +38,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.periods import WEEKS_PER_MONTH
-from contracts.terms import Terms, terms_data
+from contracts.terms import Terms, needs_control, terms_data
 from experiments.design import Design, design_points
 from sim.labour_market import LabourMarket, default_labour_market
 from sim.pathway import Pathway, builtin_dir, builtin_names
@@ -416,6 +416,7 @@ def _build(tree: _Tree) -> Scenario:
     except ValueError as err:  # pydantic ValidationError is a ValueError
         raise SpecError(tree.source, [f"world.{e['msg'].removeprefix('Value error, ')}"
                                       for e in err.errors()]) from None
+    _check_control_arm(world, terms, tree.source)
     resolved = {
         "scenario": top.scenario.model_dump(),
         "world": top.world.model_dump(),
@@ -455,6 +456,20 @@ def _check_horizon(world: World, terms: Terms, source: str) -> None:
             f"{months} months needs a horizon of at least {need:.6g} weeks ({months} x 52/12); "
             f"outcomes after the horizon would silently go unpaid. Raise world.horizon_weeks to "
             f"{math.ceil(need - 1e-9)} or more, or shorten {key}"])
+
+
+def _check_control_arm(world: World, terms: Terms, source: str) -> None:
+    """A contract that compares with the control arm cannot be evaluated without one: say so when
+    the scenario is loaded, not halfway through a batch."""
+    if world.counterfactual.mode != "none":
+        return
+    comparisons = needs_control(terms)
+    if comparisons:
+        raise SpecError(source, [
+            f"world.counterfactual.mode = 'none' simulates no control arm, but the contract compares "
+            f"with one: {'; '.join(f'contract.{c}' for c in comparisons)}. Use "
+            "world.counterfactual.mode = 'parallel' or 'rct', or a contract that does not compare "
+            "with a control arm"])
 
 
 def load_scenario(path: str | Path | None = None, assignments: list[str] | None = None) -> Scenario:

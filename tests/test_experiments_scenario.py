@@ -189,3 +189,17 @@ def test_ordinary_scenario_names_are_accepted(tmp_path):
     path = write(tmp_path)
     path.write_text(path.read_text().replace('name = "small"', 'name = "kongsberg-2025_v1.2"'))
     assert load_scenario(path).info.name == "kongsberg-2025_v1.2"
+
+
+@pytest.mark.parametrize(("template", "key"), [
+    ("peterborough", "contract.triggers[0]: compare = 'relative_to_control'"),
+    ("koto_sib", "contract.savings_share"),
+])
+def test_a_contract_that_compares_with_controls_needs_a_control_arm(tmp_path, template, key):
+    path = write(tmp_path)
+    base = [f"contract.template={template}", "world.horizon_weeks=260"]
+    msg = problems(path, [*base, "world.counterfactual.mode='none'"])
+    assert str(path) in msg and "world.counterfactual.mode = 'none'" in msg and key in msg
+    assert load_scenario(path, [*base, "world.counterfactual.mode='rct'"]).world.counterfactual.mode == "rct"
+    # a contract paying outcomes as they come needs no controls
+    assert load_scenario(path, ["world.counterfactual.mode='none'"]).world.counterfactual.mode == "none"
