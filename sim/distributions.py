@@ -33,6 +33,13 @@ class _Dist(BaseModel):
         already under way for that long cannot go on (see ``Cohort.elapsed_weeks``)."""
         return math.inf
 
+    def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:  # pragma: no cover
+        """A duration drawn given that it is longer than ``elapsed`` (which must be below
+        :attr:`upper`): the whole duration of a stage a person has already spent ``elapsed`` weeks
+        in (an initial caseload). Exact, by the inverse of the survival function, so it works as
+        well far in the tail as near the start."""
+        raise NotImplementedError
+
 
 class Fixed(_Dist):
     """Always the same duration: deterministic pathways and verification tests."""
@@ -51,6 +58,9 @@ class Fixed(_Dist):
     def upper(self) -> float:
         return self.value
 
+    def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
+        return self.value
+
 
 class Exponential(_Dist):
     """Memoryless duration with the given mean (weeks)."""
@@ -64,6 +74,9 @@ class Exponential(_Dist):
     @property
     def mean(self) -> float:
         return self.mean_weeks
+
+    def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
+        return elapsed + float(rng.exponential(self.mean_weeks))  # memoryless
 
 
 class Gamma(_Dist):
@@ -80,6 +93,15 @@ class Gamma(_Dist):
     def mean(self) -> float:
         return self.shape * self.scale
 
+    def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
+        from scipy.special import gammaincc, gammainccinv  # only initial caseloads need it
+
+        tail = float(gammaincc(self.shape, elapsed / self.scale))  # P(D > elapsed)
+        if tail <= 0.0:  # beyond floating point: the hazard has reached its limit 1/scale
+            return elapsed + float(rng.exponential(self.scale))
+        x = self.scale * float(gammainccinv(self.shape, tail * (1.0 - rng.random())))
+        return max(x, math.nextafter(elapsed, math.inf))
+
 
 class LogNormal(_Dist):
     """Log-normal given by the ``median`` and the log-scale ``sigma``."""
@@ -94,6 +116,23 @@ class LogNormal(_Dist):
     @property
     def mean(self) -> float:
         return float(self.median * np.exp(self.sigma**2 / 2))
+
+    @property
+    def upper(self) -> float:
+        return self.median if self.sigma == 0 else math.inf  # sigma 0: always the median
+
+    def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
+        if self.sigma == 0 or elapsed <= 0:
+            return self.median if self.sigma == 0 else self.sample(rng)
+        from scipy.special import ndtr, ndtri  # only initial caseloads need it
+
+        z0 = (math.log(elapsed) - math.log(self.median)) / self.sigma
+        tail = float(ndtr(-z0))  # P(D > elapsed)
+        if tail <= 0.0:  # beyond floating point: the normal tail beyond z0 is about z0 + Exp(1/z0)
+            z = z0 + float(rng.exponential(1.0 / z0))
+        else:
+            z = -float(ndtri(tail * (1.0 - rng.random())))
+        return max(self.median * math.exp(self.sigma * z), math.nextafter(elapsed, math.inf))
 
 
 class Triangular(_Dist):
@@ -121,6 +160,23 @@ class Triangular(_Dist):
     def upper(self) -> float:
         return self.high
 
+    def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
+        a, c, b = self.low, self.mode, self.high
+
+        def survival(x: float) -> float:
+            if x <= a:
+                return 1.0
+            if x <= c:
+                return 1.0 - (x - a) ** 2 / ((b - a) * (c - a))
+            return (b - x) ** 2 / ((b - a) * (b - c))
+
+        s = survival(elapsed) * (1.0 - rng.random())  # in (0, S(elapsed)]
+        if s <= (b - c) / (b - a):  # beyond the mode
+            x = b - math.sqrt(s * (b - a) * (b - c))
+        else:
+            x = a + math.sqrt((1.0 - s) * (b - a) * (c - a))
+        return max(x, math.nextafter(elapsed, math.inf))
+
 
 class Uniform(_Dist):
     """Uniform between ``low`` and ``high``."""
@@ -145,6 +201,10 @@ class Uniform(_Dist):
     @property
     def upper(self) -> float:
         return self.high
+
+    def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
+        lo = max(self.low, elapsed)
+        return max(float(rng.uniform(lo, self.high)), math.nextafter(elapsed, math.inf))
 
 
 class Empirical(_Dist):
@@ -182,6 +242,13 @@ class Empirical(_Dist):
     def upper(self) -> float:
         weights = self.weights or [1.0] * len(self.values)
         return max(v for v, w in zip(self.values, weights, strict=True) if w > 0)
+
+    def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
+        weights = self.weights or [1.0] * len(self.values)
+        kept = [(v, w) for v, w in zip(self.values, weights, strict=True) if v > elapsed and w > 0]
+        values = np.asarray([v for v, _ in kept])
+        w = np.asarray([w for _, w in kept], dtype=float)
+        return float(rng.choice(values, p=w / w.sum()))
 
 
 Duration = Annotated[

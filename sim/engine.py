@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from sim.distributions import Duration
 from sim.labour_market import LabourMarket
 from sim.pathway import EMPLOYED_KINDS, Employment, Pathway, Stage
 from sim.people import NORWEGIAN_LEVELS, Person, TargetGroup, draw_people
@@ -50,6 +51,7 @@ class _Stage:
     kind: str
     state: str
     sample: Callable[[np.random.Generator], float] | None
+    dist: Duration | None  # for initial caseloads part-way through the stage
     exits: dict[str, Thresholds]  # by group, for people without person-specific exits
     personal: tuple | None  # per exit (p, group multipliers, logistic coefficients, target), if any logistic
     limited: dict[int, tuple[int, str]]  # exit index -> (limit, otherwise)
@@ -137,6 +139,7 @@ def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
             kind=st.kind,
             state="employed" if employed else "programme",
             sample=_sampler(st.duration),
+            dist=st.duration,
             exits=exits,
             personal=personal,
             limited={i: (e.limit, e.otherwise) for i, e in enumerate(st.exits) if e.limit is not None},
@@ -173,15 +176,20 @@ def _compiled(pathway: Pathway, groups: tuple[str, ...]) -> dict[str, _Stage]:
     return compiled
 
 
-def _remaining(st: _Stage, d: float, elapsed: float, rng: np.random.Generator) -> float:
+def _remaining(st: _Stage, elapsed: float, rng: np.random.Generator) -> float:
     """Time left in a stage already ``elapsed`` weeks under way: a duration drawn given that it is
-    longer than ``elapsed``, minus ``elapsed`` (resampling; 0 if the stage almost never lasts
-    that long)."""
-    for _ in range(1000):
+    longer than ``elapsed``, minus ``elapsed``. :class:`World` refuses an ``elapsed`` at or beyond
+    the longest the stage can last.
+
+    A few ordinary draws first (cheap; the first one longer than ``elapsed`` is a draw from the
+    conditional distribution), then, if the stage rarely lasts that long, an exact draw from the
+    tail (:meth:`sim.distributions.Fixed.sample_beyond` and its siblings): either way the result
+    has the conditional distribution, however far in the tail ``elapsed`` is."""
+    for _ in range(32):
+        d = st.sample(rng)
         if d > elapsed:
             return d - elapsed
-        d = st.sample(rng)
-    return 0.0
+    return st.dist.sample_beyond(rng, elapsed) - elapsed
 
 
 def person_terms(p: Person) -> dict[str, float]:
@@ -282,9 +290,10 @@ class _Model:
                     spells.append((arm, pid, "waiting", name, None, t, env.now, 0.0, 0.0, bkind,
                                    bg) + _NO_PAY)
                     t = env.now
-            d = st.sample(rng)
             if elapsed:  # an initial caseload part-way through its first stage
-                d, elapsed = _remaining(st, d, elapsed, rng), 0.0
+                d, elapsed = _remaining(st, elapsed, rng), 0.0
+            else:
+                d = st.sample(rng)
             u = rng.random()
             target = st.next
             for threshold, to, i in (st.exits[group] if st.personal is None

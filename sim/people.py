@@ -138,8 +138,9 @@ class Cohort(_Strict):
     ``stage`` starts the people in a named pathway stage instead of the pathway's entry: with
     ``start_week = 0`` that is an initial caseload already in the system when the simulation starts.
     ``elapsed_weeks`` says how long they have already been in that stage: their remaining time is
-    drawn from the stage's duration given that it is longer than that (by resampling), so a
-    caseload half-way through a fixed 26-week placement has 13 weeks left.
+    drawn from the stage's duration given that it is longer than that, so a caseload half-way
+    through a fixed 26-week placement has 13 weeks left; it must be shorter than the longest the
+    stage can last (checked by :class:`sim.World`).
     """
 
     name: str

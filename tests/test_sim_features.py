@@ -324,3 +324,61 @@ def test_initial_caseload_part_way_through_its_stage():
     # exponential durations are memoryless: 30 weeks in, the time left is still Exp(mean 20)
     left = hired[hired.cohort == "b"].time
     assert len(left) == n and left.mean() == pytest.approx(20, rel=Z / math.sqrt(n))
+
+
+def _time_left(duration: dict, elapsed: float, n: int, seed: int) -> np.ndarray:
+    """Weeks an initial caseload of ``n`` spends in a stage it has been in for ``elapsed`` weeks."""
+    pw = pathway({"training": {"kind": "placement", "duration": duration, "next": "job"}, "job": JOB},
+                 "training")
+    w = world(pw, [{"name": "c", "start_week": 0, "size": n, "groups": {"T": 1}, "stage": "training",
+                    "elapsed_weeks": elapsed}], horizon=1000)
+    sp = simulate(w, seed).spells.to_pandas()
+    stay = sp[sp.stage == "training"]
+    assert len(stay) == n and (stay.start == 0).all()
+    return (stay.end - stay.start).to_numpy()
+
+
+def test_caseload_near_the_end_of_a_triangular_stage_finishes_the_rest():
+    # triangular(2, 4, 8), 7.9 weeks in: the density beyond is proportional to 8 - x, so the time
+    # left is triangular on [0, 0.1] with its peak at 0: mean 0.1/3, sd 0.1/sqrt(18). Only 1 in 2400
+    # durations last that long, so drawing until one does often failed and left 0 weeks.
+    n = 4000
+    left = _time_left({"dist": "triangular", "low": 2, "mode": 4, "high": 8}, 7.9, n, 17)
+    assert (left > 0).all() and (left <= 0.1 + 1e-12).all()
+    assert abs(left.mean() - 0.1 / 3) < Z * (0.1 / math.sqrt(18)) / math.sqrt(n)
+
+
+def test_caseload_far_in_the_tail_of_a_gamma_stage():
+    # gamma(shape 2, scale 5), 200 weeks in (x = 200/5 = 40 scales; P(longer) = e^-40 * 41 ~ 2e-16).
+    # E[D | D > e] = k*scale * S_{k+1}(e) / S_k(e) = 10 * (1 + 40 + 40^2/2) / (1 + 40) = 8410/41,
+    # so the mean time left is 8410/41 - 200 = 210/41 = 5.122 weeks (sd about the scale, 5).
+    n = 4000
+    left = _time_left({"dist": "gamma", "shape": 2, "scale": 5}, 200, n, 18)
+    assert (left > 0).all()
+    assert abs(left.mean() - 210 / 41) < Z * 5.2 / math.sqrt(n)
+
+
+def test_caseload_far_in_the_tail_of_a_lognormal_stage():
+    # lognormal(median 10, sigma 0.5), 100 weeks in: z0 = ln(100/10)/0.5 = 4.61, P(longer) = 2e-6.
+    # The truncated lognormal's moments: E[D^j | D > e] = median^j e^(j^2 s^2/2) Phi(j s - z0) / Phi(-z0).
+    from scipy.stats import norm
+
+    n, m, s, e = 4000, 10.0, 0.5, 100.0
+    z0 = math.log(e / m) / s
+    mean = m * math.exp(s**2 / 2) * norm.sf(z0 - s) / norm.sf(z0)
+    second = m**2 * math.exp(2 * s**2) * norm.sf(z0 - 2 * s) / norm.sf(z0)
+    left = _time_left({"dist": "lognormal", "median": m, "sigma": s}, e, n, 19)
+    assert (left > 0).all()
+    assert abs(left.mean() - (mean - e)) < Z * math.sqrt(second - mean**2) / math.sqrt(n)
+
+
+@pytest.mark.parametrize("duration, elapsed, expected", [
+    ({"dist": "uniform", "low": 2, "high": 6}, 5, 0.5),  # uniform on (5, 6): half a week left
+    ({"dist": "empirical", "values": [3, 5, 9], "weights": [1, 1, 2]}, 4, 23 / 3 - 4),
+])
+def test_caseload_in_bounded_stages_left_time_has_the_conditional_mean(duration, elapsed, expected):
+    # empirical: beyond 4 weeks only 5 (weight 1) and 9 (weight 2): mean (5 + 18)/3 = 7.667, 3.667 left
+    n = 4000
+    left = _time_left(duration, elapsed, n, 20)
+    assert (left > 0).all()
+    assert abs(left.mean() - expected) < Z * 2.5 / math.sqrt(n)

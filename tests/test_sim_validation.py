@@ -347,12 +347,14 @@ STAGES = {
     "uniform": '{ dist = "uniform", low = 2, high = 6 }',
     "triangular": '{ dist = "triangular", low = 2, mode = 4, high = 8 }',
     "empirical": '{ dist = "empirical", values = [3, 5, 12], weights = [1, 1, 0] }',
+    "lognormal": '{ dist = "lognormal", median = 5, sigma = 0 }',  # sigma 0: always 5 weeks
 }
 
 
 @pytest.mark.parametrize("dist, elapsed, upper", [
     ("fixed", 4, 4), ("fixed", 1000, 4), ("uniform", 6, 6), ("triangular", 9, 8),
     ("empirical", 5, 5),  # 12 has weight 0: nobody lasts longer than 5 weeks
+    ("lognormal", 6, 5),
 ])
 def test_caseload_that_has_been_in_its_stage_longer_than_it_can_last_is_refused(tmp_path, dist, elapsed,
                                                                                  upper):
@@ -367,7 +369,7 @@ def test_caseload_that_has_been_in_its_stage_longer_than_it_can_last_is_refused(
 
 
 @pytest.mark.parametrize("dist, elapsed", [
-    ("fixed", 3.5), ("uniform", 5.9), ("triangular", 7), ("empirical", 4.9),
+    ("fixed", 3.5), ("uniform", 5.9), ("triangular", 7), ("empirical", 4.9), ("lognormal", 4.5),
 ])
 def test_caseload_part_way_through_its_stage_is_accepted_and_finishes_in_time(tmp_path, dist, elapsed):
     text = VALID.replace('{ dist = "triangular", low = 2, mode = 4, high = 8 }', STAGES[dist])
@@ -377,7 +379,7 @@ def test_caseload_part_way_through_its_stage_is_accepted_and_finishes_in_time(tm
                               elapsed_weeks=elapsed)])
     sp = simulate(w, 5).spells.to_pandas()
     course = sp[sp.stage == "course"]
-    upper = {"fixed": 4, "uniform": 6, "triangular": 8, "empirical": 5}[dist]
+    upper = {"fixed": 4, "uniform": 6, "triangular": 8, "empirical": 5, "lognormal": 5}[dist]
     left = course.end - course.start
     assert len(course) == 20 and (left > 0).all() and (left <= upper - elapsed + 1e-9).all()
 
