@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from contracts import evaluate
-from experiments.scenario import Scenario, load_scenario
+from contracts import evaluate, load_terms
+from experiments.scenario import Scenario, horizon_needed, load_scenario
 from sim import replication_seed, simulate
 
 NORWEGIAN = {
@@ -52,9 +52,11 @@ OTHER_TEMPLATES = ["peterborough", "koto_sib", "bridge_financing", "buzinezzclub
 
 
 def scenario(pathway: str, template: str, extra: list[str] | None = None) -> Scenario:
-    """The default scenario with another pathway and contract template."""
+    """The default scenario with another pathway and contract template, its horizon (156 weeks)
+    lengthened where the contract runs longer (a scenario refuses a horizon that cuts it off)."""
+    need = math.ceil(horizon_needed(load_terms(template))[0] * 52 / 12 - 1e-9)
     return load_scenario(None, [f"pathway.template={pathway}", f"contract.template={template}",
-                                *(extra or [])])
+                                f"world.horizon_weeks={max(156, need)}", *(extra or [])])
 
 
 def simulated(sc: Scenario, reps: int, seed: int = 20261129) -> list:

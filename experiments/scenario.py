@@ -416,6 +416,7 @@ def _build(tree: _Tree) -> Scenario:
     except ValueError as err:  # pydantic ValidationError is a ValueError
         raise SpecError(tree.source, [f"world.{e['msg'].removeprefix('Value error, ')}"
                                       for e in err.errors()]) from None
+    _check_horizon(world, terms, tree.source)
     _check_control_arm(world, terms, tree.source)
     resolved = {
         "scenario": top.scenario.model_dump(),

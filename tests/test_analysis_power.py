@@ -100,7 +100,7 @@ def test_model_pilots_of_a_perfect_programme_are_always_significant(tmp_path):
     (tmp_path / "perfect.toml").write_text(PERFECT_PATHWAY)
     scen = tmp_path / "s.toml"
     scen.write_text(
-        '[scenario]\nname = "perfect"\n[world]\nhorizon_weeks = 104\n'
+        '[scenario]\nname = "perfect"\n[world]\nhorizon_weeks = 130\n'
         'counterfactual = { mode = "parallel", entry_rate_multiplier = 0 }\n'
         '[[world.cohorts]]\nname = "k"\nstart_week = 0\nsize = 3\ngroups = { A = 1.0 }\n'
         '[pathway]\ntemplate = "perfect.toml"\n[contract]\ntemplate = "kongsberg_outcomes"\n'
@@ -112,7 +112,8 @@ def test_model_pilots_of_a_perfect_programme_are_always_significant(tmp_path):
     # the --set assignments reach the simulated pilots: with a horizon shorter than 12 months
     # nobody can be measured at 12 months, so no pilot can show anything
     better, _, worse = pilots_through_model(scen, 5, replications=6,
-                                            assignments=["world.horizon_weeks=40"])
+                                            assignments=["world.horizon_weeks=40",
+                                                         "contract.contract.term_months=9"])
     assert better == 0.0 and worse == 0.0
 
 

@@ -144,7 +144,7 @@ G = 130160
 discount_rate = 0.04
 
 [world]
-horizon_weeks = 104
+horizon_weeks = 130
 counterfactual = { mode = "parallel" }
 
 [[world.cohorts]]

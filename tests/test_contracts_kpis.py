@@ -34,7 +34,7 @@ def test_the_named_indicators():
 
 def test_indicators_are_0_or_1_in_evaluated_kpis():
     sc = load_scenario(None, ["pathway.template=kongsberg_kull", "contract.template=sticking_together",
-                              "contract.investors.commitment=1000000"])
+                              "contract.investors.commitment=1000000", "world.horizon_weeks=208"])
     seen = set()
     for rep in range(3):
         t = simulate(sc.world, replication_seed(5, rep))

@@ -49,6 +49,6 @@ def test_default_contract_on_its_pathway(pathway, template, mode):
 
 def test_a_misspelt_stage_is_reported():
     sc = load_scenario(None, ["pathway.template=gloppen", "contract.template=gloppen_outcomes",
-                              "contract.outcomes.fagbrev.stages=['fagprve*']"])
+                              "contract.outcomes.fagbrev.stages=['fagprve*']", "world.horizon_weeks=286"])
     problems = unmatched_stages(sc.terms, list(sc.world.pathway.stages))
     assert len(problems) == 1 and "outcomes.fagbrev.stages: 'fagprve*'" in problems[0]

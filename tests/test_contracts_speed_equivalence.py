@@ -28,11 +28,11 @@ from sim import replication_seed, simulate
 REFUGEES = "world.cohorts[0].groups={R = 0.6, A = 0.4}"  # integration grant, introduksjonsstønad
 CASES = {
     "kongsberg": ("kongsberg_kull", "kongsberg_outcomes", []),
-    "gloppen-refugees": ("gloppen", "gloppen_outcomes", [REFUGEES]),
+    "gloppen-refugees": ("gloppen", "gloppen_outcomes", [REFUGEES, "world.horizon_weeks=286"]),
     "koto-savings-share": ("kongsberg_kull", "koto_sib", [REFUGEES, "world.counterfactual.mode=rct"]),
-    "peterborough-triggers": ("kongsberg_kull", "peterborough", []),
-    "fjell-project-jobs": ("fjell_project_jobs", "fjell_project_jobs_outcomes", []),
-    "tranches": ("kongsberg_kull", "sticking_together", []),
+    "peterborough-triggers": ("kongsberg_kull", "peterborough", ["world.horizon_weeks=208"]),
+    "fjell-project-jobs": ("fjell_project_jobs", "fjell_project_jobs_outcomes", ["world.horizon_weeks=182"]),
+    "tranches": ("kongsberg_kull", "sticking_together", ["world.horizon_weeks=208"]),
 }
 
 

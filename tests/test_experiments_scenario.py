@@ -203,3 +203,21 @@ def test_a_contract_that_compares_with_controls_needs_a_control_arm(tmp_path, te
     assert load_scenario(path, [*base, "world.counterfactual.mode='rct'"]).world.counterfactual.mode == "rct"
     # a contract paying outcomes as they come needs no controls
     assert load_scenario(path, ["world.counterfactual.mode='none'"]).world.counterfactual.mode == "none"
+
+
+def test_a_horizon_shorter_than_the_contract_is_refused(tmp_path):
+    # kongsberg_outcomes counts outcomes reached in its first 30 months: 30 x 52/12 = 130 weeks
+    path = write(tmp_path)
+    msg = problems(path, ["world.horizon_weeks=129"])
+    assert str(path) in msg
+    assert "world.horizon_weeks (129)" in msg and "contract.contract.term_months = 30" in msg
+    assert "at least 130 weeks" in msg
+    assert load_scenario(path, ["world.horizon_weeks=130"]).world.horizon_weeks == 130
+    # a savings share summed over a longer window than the term needs that window simulated
+    koto = ["contract.template=koto_sib", "world.counterfactual.mode='rct'"]
+    assert load_scenario(path, [*koto, "world.horizon_weeks=156"]).terms.savings_share is not None
+    msg = problems(path, [*koto, "world.horizon_weeks=156", "contract.savings_share.window_months=48"])
+    assert "contract.savings_share.window_months = 48" in msg and "at least 208 weeks" in msg
+    r = CliRunner().invoke(main, ["validate", str(path), "--set", "world.horizon_weeks=52"])
+    assert r.exit_code == 2 and "world.horizon_weeks" in r.output and "term_months" in r.output
+    assert "Traceback" not in r.output

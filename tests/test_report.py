@@ -122,7 +122,8 @@ def test_sweep_point_is_rebuilt_with_its_values(tmp_path):
 
 def test_report_with_investor_tranches_still_draws_payments_and_cashflows(tmp_path):
     # the tranche template names its investors investor.senior / investor.junior
-    run_batch(load_scenario(None, ["design.replications=3", 'contract.template="sticking_together"']),
+    run_batch(load_scenario(None, ["design.replications=3", 'contract.template="sticking_together"',
+                                   "world.horizon_weeks=208"]),
               tmp_path / "res", progress=False)
     html = render_html(gather(tmp_path / "res", ts_runs=3), "en")
     assert "Outcome payments over time" in html and "Cumulative cashflow by party" in html
