@@ -150,8 +150,10 @@ class Price(_Strict):
     """The price of one outcome (per unit of it: per person, or per day for benefit days).
 
     ``by_group`` overrides the default for target groups; ``ladder`` replaces it by rungs, either
-    by the number of such outcomes paid before in the contract (``ladder_by = "count"``, volume
+    by the number of such outcomes reached before in the contract (``ladder_by = "count"``, volume
     tiers) or by how soon after entry it was reached (``"weeks_since_entry"``, faster pays more).
+    A count ladder counts every outcome reached, also one the per-person cap then pays less for:
+    with falling rungs, one more outcome of a person at the cap can lower the contract's total.
     """
 
     default: float
