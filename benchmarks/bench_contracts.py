@@ -36,17 +36,11 @@ import numpy as np
 import pandas as pd
 
 from contracts import evaluate, load_terms
+from contracts.terms import PATHWAY_TEMPLATES
 from experiments.scenario import Scenario, horizon_needed, load_scenario
 from sim import replication_seed, simulate
 
-NORWEGIAN = {
-    "kongsberg_kull": "kongsberg_outcomes",
-    "gloppen": "gloppen_outcomes",
-    "fjell_project_jobs": "fjell_project_jobs_outcomes",
-    "baerum_pilot": "baerum_pilot_outcomes",
-    "lyngdal_en_av_mange": "lyngdal_en_av_mange_outcomes",
-    "enkla_jobb": "enkla_jobb_outcomes",
-}
+NORWEGIAN = PATHWAY_TEMPLATES
 OTHER_TEMPLATES = ["peterborough", "koto_sib", "bridge_financing", "buzinezzclub", "dwp_rate_card",
                    "sticking_together"]
 
@@ -65,8 +59,9 @@ def simulated(sc: Scenario, reps: int, seed: int = 20261129) -> list:
 
 
 def evaluate_all(sc: Scenario, tables: list) -> list:
+    payers = {kind: b.payer for kind, b in sc.world.benefits.items()}  # as experiments.runner does
     return [evaluate(sc.terms, t.persons, t.spells, sc.world.horizon_weeks, sc.info.discount_rate,
-                     events=t.events, G=sc.info.G) for t in tables]
+                     events=t.events, G=sc.info.G, payers=payers) for t in tables]
 
 
 def time_case(sc: Scenario, tables: list, repeats: int) -> dict[str, float]:

@@ -428,6 +428,18 @@ class Terms(_Strict):
         return self.savings_share is not None or any(t.needs_control for t in self.triggers)
 
 
+PATHWAY_TEMPLATES: dict[str, str] = {
+    "kongsberg_kull": "kongsberg_outcomes",
+    "gloppen": "gloppen_outcomes",
+    "fjell_project_jobs": "fjell_project_jobs_outcomes",
+    "baerum_pilot": "baerum_pilot_outcomes",
+    "lyngdal_en_av_mange": "lyngdal_en_av_mange_outcomes",
+    "enkla_jobb": "enkla_jobb_outcomes",
+}
+"""Each built-in Norwegian pathway (``sim/pathways``) and the contract template written for its
+stages: the pairs tests and benchmarks run together."""
+
+
 def needs_control(terms: Terms) -> list[str]:
     """What in ``terms`` compares with the control arm, one dotted key (within the contract) and
     why per item, e.g. ``"triggers[0]: compare = 'relative_to_control' (outcome 'job')"`` or

@@ -8,18 +8,18 @@ import numpy as np
 import pytest
 
 from contracts import evaluate
-from contracts.terms import unmatched_stages
+from contracts.terms import PATHWAY_TEMPLATES, template_names, unmatched_stages
 from experiments.scenario import load_scenario
 from sim import replication_seed, simulate
+from sim.pathway import builtin_names
 
-PAIRS = {
-    "kongsberg_kull": "kongsberg_outcomes",
-    "gloppen": "gloppen_outcomes",
-    "fjell_project_jobs": "fjell_project_jobs_outcomes",
-    "baerum_pilot": "baerum_pilot_outcomes",
-    "lyngdal_en_av_mange": "lyngdal_en_av_mange_outcomes",
-    "enkla_jobb": "enkla_jobb_outcomes",
-}
+PAIRS = PATHWAY_TEMPLATES
+
+
+def test_every_builtin_pathway_has_its_template():
+    assert sorted(PAIRS) == builtin_names()
+    assert set(PAIRS.values()) <= set(template_names())
+    assert {t for t in template_names() if t.endswith("_outcomes")} == set(PAIRS.values())
 
 
 @pytest.mark.parametrize(("pathway", "template"), PAIRS.items())
