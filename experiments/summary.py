@@ -33,6 +33,8 @@ LABELS = {
     "investor_peak_capital": "Investor peak capital at risk (NOK)",
     "investor_loss": "Probability of investor loss",
     "cap_binding": "Probability a payment cap binds",
+    "control_missing": "Probability the RCT put nobody in control",
+    "investor_commitment_exceeded": "Probability costs exceed the investors' commitment",
     "participants": "People in the programme",
     "controls": "People in the counterfactual arm",
     "recycled_payments": "Outcome payments recycled into delivery (NOK)",
