@@ -14,10 +14,11 @@ from sim.labour_market import LabourMarket, default_labour_market
 from sim.pathway import Pathway
 from sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
 
-MAX_HORIZON_WEEKS = 5200.0
-"""The longest horizon a world may have: 100 years, well beyond any contract or working life
-(effektkontrakter run 3-8 years, DOMAIN.md), and short enough that a mistyped horizon (1e9) is
-refused with a message instead of exhausting memory."""
+MAX_HORIZON_WEEKS = 52000.0
+"""The longest horizon a world may have: 1000 years. Far beyond any contract or working life
+(effektkontrakter run 3-8 years, DOMAIN.md), but long queueing verifications (thousands of
+arrivals through a capacity stage) need long clocks; short enough that a mistyped horizon (1e9)
+is refused with a message instead of exhausting memory."""
 
 
 def _check_elapsed(key: str, elapsed: float, stage: str, pathway: Pathway) -> None:
