@@ -188,34 +188,32 @@ def compare(table: pd.DataFrame, kpis: list[str], t: dict[str, str]) -> str:
     return _uri(fig)
 
 
-def sobol_bars(table: pd.DataFrame, t: dict[str, str]) -> str:
-    """First-order and total Sobol indices per parameter with their 95 % CIs."""
-    d = table.sort_values("ST")
+def _paired_bars(d: pd.DataFrame, first: tuple, second: tuple, xlabel: str, zero_line: bool) -> str:
+    """Two horizontal bars per parameter: ``first`` and ``second`` are (column, error column or
+    None, colour, label)."""
     y = np.arange(len(d))
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(d) + 1.3))
     h = 0.38
-    ax.barh(y - h / 2, d["S1"], h, xerr=d["S1_conf"], color=TREAT, alpha=0.85, label="S1", capsize=3)
-    ax.barh(y + h / 2, d["ST"], h, xerr=d["ST_conf"], color="#444444", alpha=0.85, label="ST",
-            capsize=3)
+    for offset, (col, err, colour, label) in ((-h / 2, first), (h / 2, second)):
+        ax.barh(y + offset, d[col], h, xerr=d[err] if err else None, color=colour, alpha=0.85,
+                label=label, capsize=3)
     ax.set_yticks(y, d["parameter"], fontsize=8)
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel(t["sobol_x"])
+    if zero_line:
+        ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel(xlabel)
     ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _uri(fig)
+
+
+def sobol_bars(table: pd.DataFrame, t: dict[str, str]) -> str:
+    """First-order and total Sobol indices per parameter with their 95 % CIs."""
+    return _paired_bars(table.sort_values("ST"), ("S1", "S1_conf", TREAT, "S1"),
+                        ("ST", "ST_conf", "#444444", "ST"), t["sobol_x"], zero_line=True)
 
 
 def morris_bars(table: pd.DataFrame, t: dict[str, str]) -> str:
     """Morris mu* per parameter with its 95 % CI, and sigma beside it."""
-    d = table.sort_values("mu_star")
-    y = np.arange(len(d))
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(d) + 1.3))
-    h = 0.38
-    ax.barh(y - h / 2, d["mu_star"], h, xerr=d["mu_star_conf"], color=TREAT, alpha=0.85,
-            label="\u03bc*", capsize=3)
-    ax.barh(y + h / 2, d["sigma"], h, color="#999999", alpha=0.85, label="\u03c3")
-    ax.set_yticks(y, d["parameter"], fontsize=8)
-    ax.set_xlabel(t["morris_x"])
-    ax.legend(frameon=False, fontsize=8)
-    ax.spines[["top", "right"]].set_visible(False)
-    return _uri(fig)
+    return _paired_bars(table.sort_values("mu_star"),
+                        ("mu_star", "mu_star_conf", TREAT, "\u03bc*"),
+                        ("sigma", None, "#999999", "\u03c3"), t["morris_x"], zero_line=False)
