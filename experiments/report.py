@@ -25,7 +25,6 @@ import pandas as pd
 
 from experiments import report_figures as fig
 from experiments.analysis.common import scenario_from_results
-from experiments.analysis.fiscal import fiscal_columns, public_gain
 from experiments.report_text import TEXT, nok, number, pct, points
 from experiments.summary import load_runs
 from experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
@@ -52,8 +51,7 @@ class ReportData:
     scenario: object | None
     in_work: pd.DataFrame | None = None      # replication, arm, month, share
     reach: pd.DataFrame | None = None        # replication, stage, people
-    fiscal: pd.DataFrame | None = None       # replication, kommune, state (gain before payments)
-    fiscal_source: str = "none"              # "runs" (contracts' KPIs), "estimate" or "none"
+    fiscal_source: str = "none"              # "runs" (contracts' fiscal KPIs) or "none"
     oat: pd.DataFrame | None = None
     morris: pd.DataFrame | None = None
     sobol: pd.DataFrame | None = None
@@ -103,8 +101,7 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     sc = data.scenario
     if sc is not None:
         reps = set(sorted(runs["replication"].astype(int))[:ts_runs])
-        iw, rc, fs = [], [], []
-        need_fiscal = not fiscal_columns(runs)
+        iw, rc = [], []
         try:
             for r, t in simulate_replications(sc, max(reps) + 1):
                 if r not in reps:
@@ -113,9 +110,6 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
                 iw.append(in_work_by_month(persons, spells, sc.world.horizon_weeks)
                           .assign(replication=r))
                 rc.append(stage_reach(t.events).rename("people").reset_index().assign(replication=r))
-                if need_fiscal:
-                    fs.append({"replication": r, **public_gain(persons, spells, sc.info.G,
-                                                               sc.info.discount_rate)})
         except (ValueError, KeyError, TypeError) as err:  # a model that cannot run this scenario
             data.notes.append(f"no_ts:{err}")
             sc = None
@@ -124,11 +118,7 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
         data.reach = pd.concat(rc, ignore_index=True)
         if not _same_as_stored(data.in_work, runs):
             data.notes.append("drift")
-        if need_fiscal:
-            data.fiscal = pd.DataFrame(fs)
-            data.fiscal_source = "estimate" if data.fiscal[["kommune", "state"]].notna().any().any() \
-                else "none"
-    if fiscal_columns(runs):
+    if any(c.startswith("fiscal_npv_") for c in runs.columns):
         data.fiscal_source = "runs"
     analysis = out / "analysis"
     if (analysis / "sensitivity_oat.csv").exists():
@@ -195,7 +185,7 @@ def _fiscal_table(data: ReportData) -> pd.DataFrame | None:
     (NPV), and the net NPV with its 90 % band over replications.
 
     The net comes from the contracts layer's ``fiscal_npv_<party>`` KPIs (which include the
-    outcome payments) when the results have them, else from the report's rough estimate.
+    outcome payments); results without them (made by an older effekt) get no fiscal figure.
     """
     runs, sc = data.runs, data.scenario
     if data.fiscal_source == "none":
@@ -205,20 +195,10 @@ def _fiscal_table(data: ReportData) -> pd.DataFrame | None:
     pay = cash[cash["item"] == "outcome_payment"].assign(
         pv=lambda d: -d["amount"] / (1 + rate) ** (d["month"] / 12.0))
     paid = pay.groupby(["replication", "party"])["pv"].sum().unstack(fill_value=0.0)
-    reps = runs["replication"].to_numpy()
-    if data.fiscal_source == "runs":
-        r = runs.set_index("replication")
-        parties = [c.removeprefix("fiscal_npv_") for c in r.columns if c.startswith("fiscal_npv_")]
-        parties = sorted(p for p in parties if p != "total") + (["total"] if "total" in parties else [])
-        net = {p: r[f"fiscal_npv_{p}"] for p in parties if r[f"fiscal_npv_{p}"].notna().any()}
-    else:
-        f = data.fiscal.set_index("replication")
-        reps = f.index.to_numpy()
-        def pp(party: str) -> pd.Series:
-            return (paid[party] if party in paid else pd.Series(0.0, paid.index)).reindex(
-                reps, fill_value=0.0)
-        net = {p: f[p] - pp(p) for p in ("kommune", "state")}
-        net["total"] = net["kommune"] + net["state"]
+    r = runs.set_index("replication")
+    parties = [c.removeprefix("fiscal_npv_") for c in r.columns if c.startswith("fiscal_npv_")]
+    parties = sorted(p for p in parties if p != "total") + (["total"] if "total" in parties else [])
+    net = {p: r[f"fiscal_npv_{p}"] for p in parties if r[f"fiscal_npv_{p}"].notna().any()}
     rows = {}
     public = [p for p in net if p != "total"]
     for party, x in net.items():
@@ -292,8 +272,6 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
             u = t["prov_unmarked"].format(u=pv["unmarked"]) if pv["unmarked"] else ""
             caveats.insert(0, t["prov_line"].format(a=pv["assumption"], s=pv["source"],
                                                     c=pv["calibrated"], u=u))
-    if data.fiscal_source == "estimate":
-        caveats.append(t["fiscal_rough"])
     for n in data.notes:
         if n == "drift":
             caveats.append(t["drift"])
@@ -358,8 +336,7 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
         out.append((t["cash"], fig.cash_by_party(by.cumsum(), t, lang), ""))
     ft = _fiscal_table(data)
     if ft is not None and len(ft):
-        note = t["fiscal_rough"] if data.fiscal_source == "estimate" else ""
-        out.append((t["fiscal"], fig.fiscal(ft.fillna(0.0), t, lang), note))
+        out.append((t["fiscal"], fig.fiscal(ft.fillna(0.0), t, lang), ""))
     if data.oat is not None and len(data.oat):
         output = str(data.oat["output"].iloc[0]) if "output" in data.oat else ""
         out.append((t["tornado"], fig.tornado(data.oat, t, output), ""))

@@ -40,9 +40,6 @@ TEXT: dict[str, dict[str, str]] = {
         "fiscal_gain": "savings and taxes",
         "fiscal_paid": "outcome payments",
         "fiscal_net": "net",
-        "fiscal_rough": ("Rough estimate made by the report (benefits saved and tax on extra wages; "
-                         "tax 22 %, employer contribution 14.1 %, all tax to the state), because the "
-                         "results hold no fiscal KPIs of their own."),
         "tornado": "Most influential parameters (one at a time, low and high value)",
         "tornado_x": "mean {out} (vertical line: the scenario as it is)",
         "sobol": "Global sensitivity (Sobol): share of the variance of {out} due to each parameter",
@@ -129,9 +126,6 @@ TEXT: dict[str, dict[str, str]] = {
         "fiscal_gain": "innsparing og skatt",
         "fiscal_paid": "utbetalinger for resultater",
         "fiscal_net": "netto",
-        "fiscal_rough": ("Grovt anslag laget av rapporten (sparte ytelser og skatt på ekstra lønn; "
-                         "skatt 22 %, arbeidsgiveravgift 14,1 %, all skatt til staten), fordi "
-                         "resultatene ikke har egne finanspolitiske nøkkeltall."),
         "tornado": "De mest innflytelsesrike parameterne (én om gangen, lav og høy verdi)",
         "tornado_x": "gjennomsnittlig {out} (loddrett linje: scenarioet slik det er)",
         "sobol": "Global sensitivitet (Sobol): andel av variansen i {out} som skyldes hver parameter",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from experiments.analysis.common import get_value, replicate, scenario_at, scenario_with, to_toml
@@ -49,25 +47,3 @@ def test_toml_writer_round_trips():
     data = {"a": {"b": [1, 2.5, "x\ny"], "c": {"d": True}}, "e": "ø", "f": None}
     assert tomllib.loads(to_toml(data)) == {"a": {"b": [1, 2.5, "x\ny"], "c": {"d": True}}, "e": "ø"}
 
-
-def test_rough_public_gain_on_hand_made_tables():
-    import pandas as pd
-
-    from experiments.analysis.fiscal import public_gain
-
-    # one person, one year: with the programme in work at 520 000 a year, full time; without it on
-    # sosialhjelp of 0.5 G (paid by the kommune). Undiscounted, the kommune saves 0.5 G and the
-    # state gains 22 % income tax + 14.1 % employer contribution on 520 000 = 187 720.
-    persons = pd.DataFrame({"arm": ["treatment", "control"], "person_id": [0, 0]})
-    spells = pd.DataFrame({
-        "arm": ["treatment", "control"], "start": [0.0, 0.0], "end": [52.0, 52.0],
-        "benefit_g": [0.0, 0.5], "benefit_kind": ["none", "sosialhjelp"],
-        "annual_wage": [520000.0, 0.0], "fte": [1.0, 0.0],
-    })
-    g = public_gain(persons, spells, G=130000, rate=0.0)
-    assert g["kommune"] == pytest.approx(65000)
-    assert g["state"] == pytest.approx(187720)
-    # discounting at 4 % over the year: the mean discount factor is (1 - 1.04^-1) / ln 1.04
-    d = public_gain(persons, spells, G=130000, rate=0.04)
-    factor = (1 - 1.04**-1) / math.log(1.04)
-    assert d["kommune"] == pytest.approx(65000 * factor)

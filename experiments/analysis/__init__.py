@@ -5,6 +5,5 @@
 * :mod:`~experiments.analysis.power`: how large a pilot must be to show anything;
 * :mod:`~experiments.analysis.compare`: scenarios side by side;
 * :mod:`~experiments.analysis.common`: scenarios with changed values, replications, rebuilding a
-  scenario from a results directory; :mod:`~experiments.analysis.fiscal`: a rough public-budget
-  estimate for results without fiscal KPIs.
+  scenario from a results directory.
 """

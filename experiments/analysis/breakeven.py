@@ -4,9 +4,8 @@ number (a price, a probability, a cohort size) at which a party just breaks even
 * **investor**: the mean IRR over replications reaches the target (0 by default), or the mean NPV
   with ``--metric npv``. A replication where the investor gets nothing back has an IRR of -100 %.
 * **commissioner**: what the commissioners pay in outcome payments (NPV) equals the public
-  savings they get (NPV of benefits saved and taxes gained): the net public gain is zero. Savings
-  come from the results' own ``fiscal_*`` KPIs when the contracts layer provides them, else from
-  the rough estimate in :mod:`experiments.analysis.fiscal`.
+  savings they get (NPV of benefits saved and taxes gained): the net public gain is zero, read
+  from the contracts layer's ``fiscal_npv_total`` KPI (the beregningsmodell, contract included).
 
 Every value of KEY is run with the same replication seeds (common random numbers), so the curve
 of the mean against the value is smooth and the break-even point is found by root finding on it.
@@ -27,9 +26,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from experiments.analysis.common import get_value, replicate, scenario_at, scenario_with
-from experiments.analysis.fiscal import fiscal_columns, public_gain
 from experiments.design import auxiliary_rng
-from sim import replication_seed, simulate
 from sim.specfile import SpecError
 
 PARTIES = ("investor", "commissioner")
@@ -62,20 +59,10 @@ def investor_values(runs: pd.DataFrame, metric: str) -> np.ndarray:
     return irr
 
 
-def commissioner_values(scenario, runs: pd.DataFrame, seed: int) -> tuple[np.ndarray, str]:
-    """Per replication: net public gain (NPV) = savings - outcome payments; and where savings came
-    from (``fiscal KPIs`` or ``rough estimate``)."""
-    fc = fiscal_columns(runs)
-    total = [c for c in fc if "npv" in c and "total" in c]
-    if total:
-        return runs[total[0]].to_numpy(float), f"fiscal KPI {total[0]}"
-    gains = []
-    for r in runs["replication"].astype(int):
-        t = simulate(scenario.world, replication_seed(seed, r))
-        g = public_gain(t.persons.to_pandas(), t.spells.to_pandas(), scenario.info.G,
-                        scenario.info.discount_rate)
-        gains.append(g["kommune"] + g["state"])
-    return np.asarray(gains) - runs["commissioner_payments_npv"].to_numpy(float), "rough estimate"
+def commissioner_values(runs: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """Per replication: net public gain (NPV) = savings - payments, from the contracts layer's
+    ``fiscal_npv_total`` KPI (NaN where there is no control arm to compare with)."""
+    return runs["fiscal_npv_total"].to_numpy(float), "fiscal KPI fiscal_npv_total"
 
 
 def _nanmean(a: np.ndarray, axis=None):
@@ -182,7 +169,7 @@ class _Point:
         runs = replicate(sc, self.replications, seed=self.seed)
         if self.party == "investor":
             return investor_values(runs, self.metric), []
-        vals, source = commissioner_values(sc, runs, self.seed)
+        vals, source = commissioner_values(runs)
         return vals, [f"public savings: {source}"]
 
 
