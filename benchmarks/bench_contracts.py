@@ -1,4 +1,4 @@
-"""Contract-evaluation speed: ``contracts.evaluate`` on pre-simulated replications.
+"""Contract-evaluation speed: ``effekt.contracts.evaluate`` on pre-simulated replications.
 
 For each case (a built-in pathway with its Norwegian default contract template, on the default
 scenario: one kull of 14, both arms, three years) the replications are simulated first, outside the
@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from contracts import evaluate, load_terms
-from contracts.terms import PATHWAY_TEMPLATES
-from experiments.scenario import Scenario, horizon_needed, load_scenario
-from sim import replication_seed, simulate
+from effekt.contracts import evaluate, load_terms
+from effekt.contracts.terms import PATHWAY_TEMPLATES
+from effekt.experiments.scenario import Scenario, horizon_needed, load_scenario
+from effekt.sim import replication_seed, simulate
 
 NORWEGIAN = PATHWAY_TEMPLATES
 OTHER_TEMPLATES = ["peterborough", "koto_sib", "bridge_financing", "buzinezzclub", "dwp_rate_card",
@@ -59,7 +59,7 @@ def simulated(sc: Scenario, reps: int, seed: int = 20261129) -> list:
 
 
 def evaluate_all(sc: Scenario, tables: list) -> list:
-    payers = {kind: b.payer for kind, b in sc.world.benefits.items()}  # as experiments.runner does
+    payers = {kind: b.payer for kind, b in sc.world.benefits.items()}  # as effekt.experiments.runner does
     return [evaluate(sc.terms, t.persons, t.spells, sc.world.horizon_weeks, sc.info.discount_rate,
                      events=t.events, G=sc.info.G, payers=payers) for t in tables]
 

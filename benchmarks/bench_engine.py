@@ -24,10 +24,10 @@ import time
 
 import simpy
 
-from sim import Cohort, World, load_pathway, simulate
-from sim.people import default_benefits, default_target_groups, draw_people
-from sim.streams import Streams
-from sim.world import Counterfactual
+from effekt.sim import Cohort, World, load_pathway, simulate
+from effekt.sim.people import default_benefits, default_target_groups, draw_people
+from effekt.sim.streams import Streams
+from effekt.sim.world import Counterfactual
 
 GROUPS = {"A": 0.2, "B": 0.3, "C": 0.3, "D": 0.2}  # the default scenario's mix
 

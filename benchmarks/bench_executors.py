@@ -32,10 +32,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from experiments.batch import choose_chunk, run_batch
-from experiments.executors import ProcessExecutor, SerialExecutor
-from experiments.runner import Job, run_task
-from experiments.scenario import Experiment, load_experiment
+from effekt.experiments.batch import choose_chunk, run_batch
+from effekt.experiments.executors import ProcessExecutor, SerialExecutor
+from effekt.experiments.runner import Job, run_task
+from effekt.experiments.scenario import Experiment, load_experiment
 
 TINY = ["world.cohorts[0].size=1", "world.horizon_weeks=8", "world.counterfactual.mode='none'"]
 
@@ -82,7 +82,7 @@ def cores_available(workers: int, seconds: float = 2.0) -> float:
 
 
 def _warm_up(scenario) -> None:
-    from experiments.runner import run_replication
+    from effekt.experiments.runner import run_replication
 
     run_replication(scenario, 0)
 
@@ -97,7 +97,7 @@ def speedup(runs: int, workers: int) -> dict:
     processes (this one, local workers, Dask workers). On a shared machine wall-clock speed-ups
     are capped by the cores other work leaves (``cores_available_*``); the CPU figures give the
     speed-up an idle machine would show if the tasks balance: ``workers x serial CPU / CPU``."""
-    from experiments.dask_executor import DaskExecutor
+    from effekt.experiments.dask_executor import DaskExecutor
 
     exp = load_experiment(None, [f"design.replications={runs}"], sweep=False)
     chunk = choose_chunk(exp, workers)

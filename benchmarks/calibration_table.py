@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import test_calibration as cal  # noqa: E402
 
-from sim import replication_seed, simulate  # noqa: E402
+from effekt.sim import replication_seed, simulate  # noqa: E402
 
 
 def _row(pathway, figure, source, measured, est, spread=True) -> str:

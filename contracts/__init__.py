@@ -1,14 +1,14 @@
 """effekt's money layer: outcome metrics, payment rules, investor finance and the public budgets.
 
 Pure functions of ``sim``'s record tables and contract terms; no SimPy, no I/O. They can evaluate
-real observed data in the same schema (``contracts.records`` builds such tables by hand).
+real observed data in the same schema (``effekt.contracts.records`` builds such tables by hand).
 """
 
-from contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate, kpi_names
-from contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
-from contracts.kpis import INDICATOR_KPIS, is_indicator_kpi
-from contracts.payments import NeedsControl
-from contracts.terms import Terms, load_terms, needs_control, template_names, unmatched_stages
+from effekt.contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate, kpi_names
+from effekt.contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
+from effekt.contracts.kpis import INDICATOR_KPIS, is_indicator_kpi
+from effekt.contracts.payments import NeedsControl
+from effekt.contracts.terms import Terms, load_terms, needs_control, template_names, unmatched_stages
 
 __all__ = [
     "CASHFLOWS",

@@ -5,11 +5,11 @@ Pure function of the tables and the terms: no SimPy, no files. The money flows m
 * the **provider** delivers the programme; its costs (per kull, per participant, per
   participant-week in programme) fall due month by month;
 * the **investors** fund those costs (and the intermediary's fees) as they fall due, through the
-  vehicle of :mod:`contracts.waterfall`, and are repaid from the outcome payments; under bridge
+  vehicle of :mod:`effekt.contracts.waterfall`, and are repaid from the outcome payments; under bridge
   financing a commissioner takes over the funding after the investors' months;
 * the **commissioners** (e.g. kommune and state) pay the outcome payments in agreed shares, plus
   any coupons and capital guarantees;
-* the **beregningsmodell** (:mod:`contracts.fiscal`) adds what the programme changed in each public
+* the **beregningsmodell** (:mod:`effekt.contracts.fiscal`) adds what the programme changed in each public
   budget against the control arm: benefits, taxes, grants, and the contract's own payments.
 """
 
@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from contracts import fiscal as fis
-from contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
-from contracts.frames import frame, nonzero_months, taken
-from contracts.outcomes import Frame, Tables, _floats, _strings, has, in_work_share, outcome_arrays
-from contracts.payments import MissingControl, People, payment_columns, payments_frame, savings_gain
-from contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
-from contracts.terms import Terms
-from contracts.waterfall import Waterfall, run_waterfall
+from effekt.contracts import fiscal as fis
+from effekt.contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
+from effekt.contracts.frames import frame, nonzero_months, taken
+from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has, in_work_share, outcome_arrays
+from effekt.contracts.payments import MissingControl, People, payment_columns, payments_frame, savings_gain
+from effekt.contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
+from effekt.contracts.terms import Terms
+from effekt.contracts.waterfall import Waterfall, run_waterfall
 
 CASHFLOWS = pa.schema(
     [
@@ -176,8 +176,8 @@ def evaluate(
     which party pays each benefit kind (default: ``sim/data/benefits.toml``; a scenario that
     overrides a benefit's payer passes its own).
 
-    A contract that compares with the control arm (:func:`contracts.terms.needs_control`) and
-    finds no controls to compare with raises :class:`contracts.payments.NeedsControl`, or, with
+    A contract that compares with the control arm (:func:`effekt.contracts.terms.needs_control`) and
+    finds no controls to compare with raises :class:`effekt.contracts.payments.NeedsControl`, or, with
     ``missing_control="not_met"`` (a randomised trial that put nobody into control), counts the
     comparison as not met: the trigger pays nothing, the savings share pays nothing, and the KPI
     ``control_missing`` is 1. The KPIs have the same names whatever the tables hold
@@ -243,7 +243,7 @@ def kpi_names(terms: Terms) -> list[str]:
     """The names of the KPIs :func:`evaluate` returns for ``terms`` on simulated tables, in order:
     the same for every replication (with or without a control arm), so a batch's ``runs`` table
     has one schema. Read off an evaluation of nobody, so it cannot drift from :func:`evaluate`."""
-    from contracts.records import events_table, persons_table, spells_table
+    from effekt.contracts.records import events_table, persons_table, spells_table
 
     ev = evaluate(terms, persons_table([]), spells_table([]), 0.0, events=events_table([]),
                   missing_control="not_met")

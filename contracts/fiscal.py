@@ -18,7 +18,7 @@ too) this integrates over the spells:
 NAV counts as the state. Columns a table lacks are skipped (older tables, observed data).
 
 The contract's own flows (outcome payments, coupons, guarantees, bridge funding) are added by
-:mod:`contracts.evaluate`. The **difference** arm is treatment minus control, the control scaled
+:mod:`effekt.contracts.evaluate`. The **difference** arm is treatment minus control, the control scaled
 to the treatment arm's size, so that it reads "what the programme changed". Participants' gross
 earnings are reported as party ``participants`` (not a public budget). All amounts are NOK.
 """
@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.frames import nonzero_months, taken
-from contracts.outcomes import Frame, Tables, _floats, _strings, has
-from contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
-from sim.specfile import load_spec
+from effekt.contracts.frames import nonzero_months, taken
+from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has
+from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
+from effekt.specfile import load_spec
 
 FISCAL_COLUMNS = ["arm", "party", "month", "item", "amount"]
 PUBLIC_DEFAULT = ("kommune", "state")
@@ -114,7 +114,7 @@ def default_fiscal() -> FiscalParams:
 
 def benefit_payers() -> dict[str, str]:
     """Which party pays each benefit kind (from ``sim/data/benefits.toml``)."""
-    from sim.people import default_benefits
+    from effekt.sim.people import default_benefits
 
     return {k: b.payer for k, b in default_benefits().items()}
 

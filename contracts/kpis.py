@@ -1,4 +1,4 @@
-"""The names of the KPIs :func:`contracts.evaluate.evaluate` returns, and which of them are indicators.
+"""The names of the KPIs :func:`effekt.contracts.evaluate.evaluate` returns, and which of them are indicators.
 
 An **indicator** KPI is 0 or 1 in every replication (did the investors lose money, did a cap bind):
 its mean over replications is a probability, and summaries give it a binomial interval. Every other

@@ -1,6 +1,6 @@
 """Outcome metrics measured per person from the ``persons``, ``spells`` and ``events`` tables of ``sim``.
 
-These functions read only the record schemas (see ``sim.records``), so they work the same on
+These functions read only the record schemas (see ``effekt.sim.records``), so they work the same on
 simulated and on real observed data in that shape. Each metric returns one row per person who
 reached it: the week it was reached and its quantity (1 for a yes/no outcome, days for benefit days
 saved). The work is done on numpy arrays (:class:`Tables`), because contracts are evaluated once per
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from contracts.frames import frame
-from contracts.terms import (
+from effekt.contracts.frames import frame
+from effekt.contracts.terms import (
     BenefitDaysSaved,
     InWorkAt,
     JobStart,

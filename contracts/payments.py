@@ -22,9 +22,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from contracts.frames import frame
-from contracts.periods import WEEKS_PER_MONTH, month_of, pay_month
-from contracts.terms import Price, Terms, Trigger
+from effekt.contracts.frames import frame
+from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, pay_month
+from effekt.contracts.terms import Price, Terms, Trigger
 
 PAYMENT_COLUMNS = [
     "kind", "person_id", "cohort", "outcome", "week", "month_achieved", "month_paid",
@@ -223,7 +223,7 @@ def _triggered(terms: Terms, o: Columns, people: People,
 
 def savings_gain(terms: Terms, gains: pd.DataFrame | None) -> float | None:
     """The public gain a savings share is paid on, from ``gains`` (see
-    :func:`contracts.fiscal.gains_by_component`); None without a savings share."""
+    :func:`effekt.contracts.fiscal.gains_by_component`); None without a savings share."""
     s = terms.savings_share
     if s is None:
         return None
@@ -297,9 +297,9 @@ def schedule_payments(terms: Terms, outcomes: pd.DataFrame, persons: pd.DataFram
                       gains: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every outcome payment the commissioners make, in NOK, in the order they fall due.
 
-    ``outcomes`` are all arms' outcomes (see :func:`contracts.outcomes.measure_outcomes`; only
+    ``outcomes`` are all arms' outcomes (see :func:`effekt.contracts.outcomes.measure_outcomes`; only
     the treated are paid, the control arm is the comparison); ``gains`` the treatment-minus-control
-    public gains by month and component (see :mod:`contracts.fiscal`), needed for a savings share.
+    public gains by month and component (see :mod:`effekt.contracts.fiscal`), needed for a savings share.
     Outcomes reached in or after month ``term_months`` are not paid. ``capped`` marks payments
     reduced by a cap.
     """

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.specfile import SpecError, read_toml, validate
+from effekt.specfile import SpecError, read_toml, validate
 
 
 class _Strict(BaseModel):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from contracts.terms import Terms
+from effekt.contracts.terms import Terms
 
 
 @dataclass

@@ -2,11 +2,11 @@
 executors (serial, local processes, Dask), Parquet results with a manifest, summaries and the
 ``effekt`` command line."""
 
-from experiments.batch import run_batch
-from experiments.design import Design, design_points
-from experiments.executors import ProcessExecutor, SerialExecutor, make_executor
-from experiments.scenario import Experiment, Scenario, load_experiment, load_scenario
-from experiments.summary import kpi_table, load_runs
+from effekt.experiments.batch import run_batch
+from effekt.experiments.design import Design, design_points
+from effekt.experiments.executors import ProcessExecutor, SerialExecutor, make_executor
+from effekt.experiments.scenario import Experiment, Scenario, load_experiment, load_scenario
+from effekt.experiments.summary import kpi_table, load_runs
 
 __all__ = [
     "Design",

@@ -23,8 +23,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from experiments.executors import Executor, SerialExecutor
-from experiments.runner import (
+from effekt.experiments.executors import Executor, SerialExecutor
+from effekt.experiments.runner import (
     RECORD_TABLES,
     Job,
     Task,
@@ -34,8 +34,8 @@ from experiments.runner import (
     run_job,
     run_replication,
 )
-from experiments.scenario import Experiment, Scenario
-from experiments.store import ResultsDirError, ResultStore, now
+from effekt.experiments.scenario import Experiment, Scenario
+from effekt.experiments.store import ResultsDirError, ResultStore, now
 
 TASK_SECONDS = 1.0
 """Target run time of one task: long enough that scheduling overhead (Dask's is a few ms per

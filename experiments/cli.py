@@ -17,13 +17,13 @@ from pathlib import Path
 
 import click
 
-from experiments.batch import run_batch
-from experiments.executors import make_executor
-from experiments.runner import RECORD_TABLES
-from experiments.scenario import Experiment, load_experiment
-from experiments.store import ResultsDirError, ResultStore
-from experiments.summary import headline, kpi_table, load_runs, parameters, render
-from sim.specfile import SpecError
+from effekt.experiments.batch import run_batch
+from effekt.experiments.executors import make_executor
+from effekt.experiments.runner import RECORD_TABLES
+from effekt.experiments.scenario import Experiment, load_experiment
+from effekt.experiments.store import ResultsDirError, ResultStore
+from effekt.experiments.summary import headline, kpi_table, load_runs, parameters, render
+from effekt.specfile import SpecError
 
 
 def _fail(err: Exception | str) -> None:
@@ -217,10 +217,10 @@ def summary(out, fmt):
                    f"command that made it to finish it: {manifest.get('command') or '?'}", err=True)
     click.echo(render(kpi_table(runs, parameters(out)), fmt))
 
-from experiments.cli_pathways import pathways  # noqa: E402
+from effekt.experiments.cli_pathways import pathways  # noqa: E402
 
 main.add_command(pathways)
 
-from experiments.cli_analysis import register  # noqa: E402
+from effekt.experiments.cli_analysis import register  # noqa: E402
 
 register(main)

@@ -1,7 +1,7 @@
 """The analysis commands of ``effekt``: report, breakeven, sensitivity, pilot-size, compare.
 
-Thin, like the rest of the CLI: parse, call :mod:`experiments.report` or
-:mod:`experiments.analysis`, print. ``register(main)`` adds them to the ``effekt`` group.
+Thin, like the rest of the CLI: parse, call :mod:`effekt.experiments.report` or
+:mod:`effekt.experiments.analysis`, print. ``register(main)`` adds them to the ``effekt`` group.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from sim.specfile import SpecError
+from effekt.specfile import SpecError
 
 
 def _fail(err: Exception | str) -> None:
@@ -41,7 +41,7 @@ def report(results, out, lang, point, timeseries_runs):
     Picks up RESULTS/analysis/sensitivity_oat.csv (tornado), sensitivity_morris.csv,
     sensitivity_sobol.csv and compare.csv when present.
     """
-    from experiments.report import write_report
+    from effekt.experiments.report import write_report
 
     try:
         path = write_report(results, out, lang=lang, point=point, ts_runs=timeseries_runs)
@@ -72,8 +72,8 @@ def report(results, out, lang, point, timeseries_runs):
 def breakeven(scenario, party, vary, target, metric, low, high, points, replications, seed,
               bootstrap, workers, assignments):
     """The value of one scenario number at which the investor or the commissioner breaks even."""
-    from experiments.analysis.breakeven import breakeven as run
-    from experiments.analysis.breakeven import render
+    from effekt.experiments.analysis.breakeven import breakeven as run
+    from effekt.experiments.analysis.breakeven import render
 
     try:
         b = run(scenario, party, vary, target=target, metric=metric, low=low, high=high,
@@ -104,7 +104,7 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
 def sensitivity(scenario, params, method, output, replications, samples, seed, workers, out,
                 assignments):
     """Which uncertain numbers move an outcome: tornado (oat), Morris or Sobol (SALib)."""
-    from experiments.analysis import sensitivity as sa
+    from effekt.experiments.analysis import sensitivity as sa
 
     try:
         model = sa.ScenarioModel(scenario, output, replications, assignments=list(assignments))
@@ -149,8 +149,8 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
 def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
                replications, no_model_pilots, assignments):
     """Could a pilot of N people show a difference? Power, and the N needed (BLT: Test)."""
-    from experiments.analysis import power as pw
-    from experiments.analysis.common import replicate, scenario_with
+    from effekt.experiments.analysis import power as pw
+    from effekt.experiments.analysis.common import replicate, scenario_with
 
     if effect is not None and p_treatment is not None:
         _fail("give --p-treatment or --effect, not both")
@@ -232,8 +232,8 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
               help="Applied to every scenario.")
 def compare(scenarios, variants, replications, seed, out, html_out, lang, assignments):
     """Run scenarios (and variants of the first) under common random numbers, side by side."""
-    from experiments.analysis.compare import compare as run
-    from experiments.analysis.compare import parse_variants, render
+    from effekt.experiments.analysis.compare import compare as run
+    from effekt.experiments.analysis.compare import parse_variants, render
 
     try:
         table = run(list(scenarios), replications, seed, list(assignments),
@@ -243,7 +243,7 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
     click.echo(render(table))
     _save(table, out)
     if html_out:
-        from experiments.report import render_compare_html
+        from effekt.experiments.report import render_compare_html
 
         Path(html_out).write_text(render_compare_html(table, lang, " ".join(scenarios)),
                                   encoding="utf-8")

@@ -13,8 +13,8 @@ import textwrap
 
 import click
 
-from sim.pathway import Pathway, builtin_dir, builtin_names, load_pathway
-from sim.specfile import SpecError
+from effekt.sim.pathway import Pathway, builtin_dir, builtin_names, load_pathway
+from effekt.specfile import SpecError
 
 INDENT = "      "
 

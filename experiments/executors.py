@@ -4,7 +4,8 @@ runs them, with a bounded number of tasks in flight so memory stays flat.
 
 * :class:`SerialExecutor` runs in this process (debugging, tests, small jobs);
 * :class:`ProcessExecutor` runs on local processes (the default, all cores);
-* :class:`experiments.dask_executor.DaskExecutor` runs on a Dask cluster (``pip install effekt[dask]``).
+* :class:`~effekt.experiments.dask_executor.DaskExecutor` runs on a Dask cluster
+  (``pip install effekt[dask]``).
 
 Results never depend on the executor: every task carries its own seeds.
 """
@@ -80,7 +81,7 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Execut
     """``dask``: a scheduler address (``tcp://host:8786``) or ``local`` for a LocalCluster of
     ``workers`` processes. Otherwise ``workers`` = 1: serial; None or more: local processes."""
     if dask:
-        from experiments.dask_executor import DaskExecutor
+        from effekt.experiments.dask_executor import DaskExecutor
 
         return DaskExecutor(dask, workers)
     if workers == 1:

@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments import report_figures as fig
-from experiments.analysis.common import scenario_from_results
-from experiments.report_text import TEXT, nok, number, pct, points
-from experiments.summary import load_runs
-from experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
-from sim.specfile import SpecError
+from effekt.experiments import report_figures as fig
+from effekt.experiments.analysis.common import scenario_from_results
+from effekt.experiments.report_text import TEXT, nok, number, pct, points
+from effekt.experiments.summary import load_runs
+from effekt.experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
+from effekt.specfile import SpecError
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:60em;margin:2em auto;
@@ -145,8 +145,8 @@ def _same_as_stored(in_work: pd.DataFrame, runs: pd.DataFrame) -> bool:
 
 def _provenance(sc) -> dict[str, int]:
     """Numbers in the pathway and contract files, by how they are marked in their comments."""
-    from contracts.terms import template_names, templates_dir
-    from sim.pathway import builtin_dir, builtin_names
+    from effekt.contracts.terms import template_names, templates_dir
+    from effekt.sim.pathway import builtin_dir, builtin_names
 
     files = []
     pname = sc.world.pathway.name if hasattr(sc.world.pathway, "name") else None

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from contracts import CASHFLOWS, evaluate, kpi_names
-from experiments.scenario import Scenario
-from sim import SCHEMAS, replication_seed, simulate
+from effekt.contracts import CASHFLOWS, evaluate, kpi_names
+from effekt.experiments.scenario import Scenario
+from effekt.sim import SCHEMAS, replication_seed, simulate
 
 KEYS = [("point", pa.int32()), ("replication", pa.int32())]
 """Run keys of every row. ``point`` is stored in the hive partition path (``point=K``), not in

@@ -19,7 +19,7 @@ what is allowed and, for a misspelt key, the key that was probably meant.
 
 :func:`load_scenario` gives one :class:`Scenario`; :func:`load_experiment` gives an
 :class:`Experiment`: the scenario at every design point of its ``[design]`` (see
-:mod:`experiments.design`).
+:mod:`effekt.experiments.design`).
 """
 
 from __future__ import annotations
@@ -37,14 +37,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.periods import WEEKS_PER_MONTH
-from contracts.terms import Terms, needs_control, terms_data
-from experiments.design import Design, design_points
-from sim.labour_market import LabourMarket, default_labour_market
-from sim.pathway import Pathway, builtin_dir, builtin_names
-from sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
-from sim.specfile import SpecError, read_toml, validate
-from sim.world import Counterfactual, World
+from effekt.contracts.periods import WEEKS_PER_MONTH
+from effekt.contracts.terms import Terms, needs_control, terms_data
+from effekt.experiments.design import Design, design_points
+from effekt.sim.labour_market import LabourMarket, default_labour_market
+from effekt.sim.pathway import Pathway, builtin_dir, builtin_names
+from effekt.sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
+from effekt.sim.world import Counterfactual, World
+from effekt.specfile import SpecError, read_toml, validate
 
 SECTIONS = ("scenario", "world", "pathway", "contract", "design")
 
@@ -160,7 +160,7 @@ def _hash(obj: Any) -> str:
 
 def sim_data_dir() -> Path:
     """Where sim keeps its built-in data files (target groups, benefits, labour market)."""
-    import sim
+    from effekt import sim
 
     return Path(sim.__file__).parent / "data"
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from contracts import is_indicator_kpi
+from effekt.contracts import is_indicator_kpi
 
 LABELS = {
     "in_work_12m_treatment": "In work 12 months after start, programme",

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim import Tables, replication_seed, simulate
+from effekt.sim import Tables, replication_seed, simulate
 
 WEEKS_PER_MONTH = 52.0 / 12.0
 

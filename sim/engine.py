@@ -25,13 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from sim.distributions import Duration
-from sim.labour_market import LabourMarket
-from sim.pathway import EMPLOYED_KINDS, Employment, Pathway, Stage
-from sim.people import NORWEGIAN_LEVELS, Person, TargetGroup, draw_people
-from sim.records import Recorder, Tables
-from sim.streams import Streams
-from sim.world import World
+from effekt.sim.distributions import Duration
+from effekt.sim.labour_market import LabourMarket
+from effekt.sim.pathway import EMPLOYED_KINDS, Employment, Pathway, Stage
+from effekt.sim.people import NORWEGIAN_LEVELS, Person, TargetGroup, draw_people
+from effekt.sim.records import Recorder, Tables
+from effekt.sim.streams import Streams
+from effekt.sim.world import World
 
 WEEKS_PER_YEAR = 52.0
 
@@ -72,7 +72,7 @@ def _cumulate(ps: list[float], targets: list[str], complete: bool = False) -> Th
     exit, and so on; a draw above the last goes to ``next``.
 
     Exits summing over 1 are scaled down proportionally. ``complete`` (a stage without ``next``):
-    the exits must take everyone, so the last threshold is exactly 1. :class:`sim.pathway.Pathway`
+    the exits must take everyone, so the last threshold is exactly 1. :class:`effekt.sim.pathway.Pathway`
     only accepts such a stage when every person's exits sum to 1 (up to rounding), so this only
     removes rounding gaps such as 0.1 + 0.2 + 0.7 = 0.9999999999999999.
     """
@@ -183,7 +183,7 @@ def _remaining(st: _Stage, elapsed: float, rng: np.random.Generator) -> float:
 
     A few ordinary draws first (cheap; the first one longer than ``elapsed`` is a draw from the
     conditional distribution), then, if the stage rarely lasts that long, an exact draw from the
-    tail (:meth:`sim.distributions.Fixed.sample_beyond` and its siblings): either way the result
+    tail (:meth:`effekt.sim.distributions.Fixed.sample_beyond` and its siblings): either way the result
     has the conditional distribution, however far in the tail ``elapsed`` is."""
     for _ in range(32):
         d = st.sample(rng)
@@ -194,7 +194,7 @@ def _remaining(st: _Stage, elapsed: float, rng: np.random.Generator) -> float:
 
 def person_terms(p: Person) -> dict[str, float]:
     """The person attributes a logistic exit uses, measured from the reference person
-    (see :data:`sim.pathway.LOGISTIC_TERMS`)."""
+    (see :data:`effekt.sim.pathway.LOGISTIC_TERMS`)."""
     return {
         "age": p.age - 30.0,
         "norwegian": NORWEGIAN_LEVELS.index(p.norwegian) - 2.0,
@@ -431,7 +431,7 @@ class _Model:
 def simulate(world: World, seed: int | np.random.SeedSequence | Streams) -> Tables:
     """Simulate one replication of ``world``; all randomness comes from ``seed``.
 
-    Returns the record tables (see :mod:`sim.records`). Nothing is printed or written.
+    Returns the record tables (see :mod:`effekt.sim.records`). Nothing is printed or written.
     """
     streams = seed if isinstance(seed, Streams) else Streams.from_seed(seed)
     return _Model(world, streams).run()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.specfile import load_spec
+from effekt.specfile import load_spec
 
 
 class LabourMarket(BaseModel):

@@ -29,7 +29,7 @@ Conventions
 * ``funding`` says who pays the person during the stage (benefit continues or stops, wage payer,
   wage subsidy such as NAV's lønnstilskudd, whether the integration grant finances it) and
   ``costs`` what the stage costs per person, per week and per cohort, and who pays. Both are
-  recorded on the ``spells`` table (see :mod:`sim.records`) for ``contracts`` to price; per-cohort
+  recorded on the ``spells`` table (see :mod:`effekt.sim.records`) for ``contracts`` to price; per-cohort
   costs are declared here only, for ``contracts`` to read from the pathway.
 """
 
@@ -41,8 +41,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.distributions import Duration
-from sim.specfile import SpecError, load_spec
+from effekt.sim.distributions import Duration
+from effekt.specfile import SpecError, load_spec
 
 StageKind = Literal[
     "screening",
@@ -271,7 +271,7 @@ class Pathway(_Strict):
 
     @model_validator(mode="after")
     def _graph(self) -> Pathway:
-        # One problem per line, each starting with its dotted key (sim.specfile splits them).
+        # One problem per line, each starting with its dotted key (effekt.specfile splits them).
         problems = [f"stages.{n}.{k}: {m}" for n, st in self.stages.items() for k, m in st.problems()]
         if problems:
             raise ValueError("\n".join(problems))

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.specfile import load_spec
+from effekt.specfile import load_spec
 
 NORWEGIAN_LEVELS = ("A1", "A2", "B1", "B2", "C1", "native")
 EDUCATION_LEVELS = (
@@ -119,7 +119,7 @@ def default_target_groups() -> dict[str, TargetGroup]:
 @cache
 def default_benefits() -> dict[str, Benefit]:
     """Benefit levels in multiples of G, with who pays them."""
-    from sim.specfile import read_toml, validate
+    from effekt.specfile import read_toml, validate
 
     path = _data("benefits.toml")
     return dict(validate(Benefits, {"benefits": read_toml(path)}, str(path)).benefits)

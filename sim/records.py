@@ -87,12 +87,12 @@ SPELLS = pa.schema(
         ("annual_wage", pa.float64()),
         ("benefit_kind", pa.string()),
         ("benefit_g", pa.float64()),
-        # who pays during the spell (see sim.pathway.Funding); null when nothing is paid
+        # who pays during the spell (see effekt.sim.pathway.Funding); null when nothing is paid
         ("wage_payer", pa.string()),       # who pays the wage (employed spells)
         ("subsidy_payer", pa.string()),    # who reimburses part of the wage cost (lønnstilskudd: nav)
         ("subsidy_share", pa.float64()),   # share of the wage cost reimbursed by subsidy_payer
         ("integration_grant", pa.bool_()),  # financed from the kommune's integration grant
-        # what the stage costs (see sim.pathway.Costs); per-cohort costs are declared in the pathway
+        # what the stage costs (see effekt.sim.pathway.Costs); per-cohort costs are declared in the pathway
         ("cost_once", pa.float64()),       # NOK charged once at the spell's start (per person)
         ("cost_per_week", pa.float64()),   # NOK per week while the spell lasts
         ("cost_payer", pa.string()),       # who pays cost_once and cost_per_week

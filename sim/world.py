@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.labour_market import LabourMarket, default_labour_market
-from sim.pathway import Pathway
-from sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
+from effekt.sim.labour_market import LabourMarket, default_labour_market
+from effekt.sim.pathway import Pathway
+from effekt.sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
 
 MAX_HORIZON_WEEKS = 52000.0
 """The longest horizon a world may have: 1000 years. Far beyond any contract or working life

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.scenario import load_scenario
+from effekt.experiments.scenario import load_scenario
 
 
 @pytest.fixture(scope="session")

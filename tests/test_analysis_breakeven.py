@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from experiments.analysis.breakeven import breakeven, find_breakeven
-from experiments.analysis.common import replicate, scenario_with
-from experiments.cli import main
+from effekt.experiments.analysis.breakeven import breakeven, find_breakeven
+from effekt.experiments.analysis.common import replicate, scenario_with
+from effekt.experiments.cli import main
 
 PATHWAY = """
 [pathway]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.analysis.common import get_value, replicate, scenario_at, scenario_with, to_toml
-from sim.specfile import SpecError
+from effekt.experiments.analysis.common import get_value, replicate, scenario_at, scenario_with, to_toml
+from effekt.specfile import SpecError
 
 
 def test_indexed_key_into_a_template_list_changes_only_that_entry():

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from experiments.analysis.compare import compare, compare_runs
-from experiments.cli import main
-from experiments.scenario import default_scenario_path
+from effekt.experiments.analysis.compare import compare, compare_runs
+from effekt.experiments.cli import main
+from effekt.experiments.scenario import default_scenario_path
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_cli_compare_prints_table_and_saves(cheaper, tmp_path):
 
 
 def test_variants_of_one_scenario_share_its_people():
-    from experiments.analysis.compare import parse_variants
+    from effekt.experiments.analysis.compare import parse_variants
 
     variants = parse_variants(["cheap:contract.prices.job_sustained=60000",
                                "few_places:pathway.capacity.placements.slots=4"])
@@ -65,8 +65,8 @@ def test_variants_of_one_scenario_share_its_people():
 
 
 def test_bad_variant_is_a_clear_error():
-    from experiments.analysis.compare import parse_variants
-    from sim.specfile import SpecError
+    from effekt.experiments.analysis.compare import parse_variants
+    from effekt.specfile import SpecError
 
     with pytest.raises(SpecError, match="NAME:KEY=VALUE"):
         parse_variants(["pathway.template=gloppen"])

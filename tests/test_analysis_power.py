@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from experiments.analysis.power import (
+from effekt.experiments.analysis.power import (
     n_exact,
     n_normal,
     power_benchmark,
@@ -14,7 +14,7 @@ from experiments.analysis.power import (
     power_normal,
     power_simulated,
 )
-from experiments.cli import main
+from effekt.experiments.cli import main
 
 
 def test_fisher_power_of_five_per_arm_matches_hand_enumeration():
@@ -105,7 +105,7 @@ def test_model_pilots_of_a_perfect_programme_are_always_significant(tmp_path):
         '[[world.cohorts]]\nname = "k"\nstart_week = 0\nsize = 3\ngroups = { A = 1.0 }\n'
         '[pathway]\ntemplate = "perfect.toml"\n[contract]\ntemplate = "kongsberg_outcomes"\n'
         '[design]\nreplications = 2\nseed = 3\n')
-    from experiments.analysis.power import pilots_through_model
+    from effekt.experiments.analysis.power import pilots_through_model
 
     better, _, worse = pilots_through_model(scen, 5, replications=12)
     assert better == 1.0 and worse == 0.0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from experiments.analysis.sensitivity import (
+from effekt.experiments.analysis.sensitivity import (
     Param,
     ScenarioModel,
     ishigami,
@@ -18,8 +18,8 @@ from experiments.analysis.sensitivity import (
     parse_params,
     sobol,
 )
-from experiments.cli import main
-from sim.specfile import SpecError
+from effekt.experiments.cli import main
+from effekt.specfile import SpecError
 
 
 def test_sobol_indices_of_ishigami_match_closed_form():

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.runner import run_replication
-from experiments.timeseries import WEEKS_PER_MONTH, band, in_work_by_month, scenario_in_work
+from effekt.experiments.runner import run_replication
+from effekt.experiments.timeseries import WEEKS_PER_MONTH, band, in_work_by_month, scenario_in_work
 
 M = WEEKS_PER_MONTH
 

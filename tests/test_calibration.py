@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import Cohort, Counterfactual, Tables, World, load_pathway, replication_seed, simulate
-from sim.people import default_target_groups
+from effekt.sim import Cohort, Counterfactual, Tables, World, load_pathway, replication_seed, simulate
+from effekt.sim.people import default_target_groups
 
 ROOT_SEED = 20261130
 

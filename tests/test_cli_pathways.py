@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from experiments.cli import main
-from experiments.cli_pathways import describe_duration
-from sim.distributions import Triangular, Uniform
+from effekt.experiments.cli import main
+from effekt.experiments.cli_pathways import describe_duration
+from effekt.sim.distributions import Triangular, Uniform
 
 PATHWAYS = Path(__file__).parents[1] / "sim" / "pathways"
 BUILT_IN = sorted(p.stem for p in PATHWAYS.glob("*.toml"))

@@ -6,7 +6,7 @@ import numpy as np
 import numpy_financial as npf
 import pytest
 
-from contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
+from effekt.contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
 
 
 @pytest.mark.parametrize("seed", range(25))

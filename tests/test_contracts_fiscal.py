@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from contracts import evaluate, load_terms
-from contracts.fiscal import FiscalParams, benefit_payers, default_fiscal, public_flows
-from contracts.records import person, persons_table, spell, spells_table
+from effekt.contracts import evaluate, load_terms
+from effekt.contracts.fiscal import FiscalParams, benefit_payers, default_fiscal, public_flows
+from effekt.contracts.records import person, persons_table, spell, spells_table
 
 G = 100_000.0
 

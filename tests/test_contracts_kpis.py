@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from contracts import (
+from effekt.contracts import (
     INDICATOR_KPIS,
     NeedsControl,
     evaluate,
@@ -15,9 +15,9 @@ from contracts import (
     load_terms,
     needs_control,
 )
-from contracts.records import events_table, person, persons_table, spell, spells_table
-from experiments.scenario import load_scenario
-from sim import replication_seed, simulate
+from effekt.contracts.records import events_table, person, persons_table, spell, spells_table
+from effekt.experiments.scenario import load_scenario
+from effekt.sim import replication_seed, simulate
 
 
 def test_the_named_indicators():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from contracts.outcomes import measure_one, measure_outcomes
-from contracts.records import event, events_table, person, persons_table, spell, spells_table
-from contracts.terms import BenefitDaysSaved, InWorkAt, JobStart, StageEvent, SustainedEmployment
+from effekt.contracts.outcomes import measure_one, measure_outcomes
+from effekt.contracts.records import event, events_table, person, persons_table, spell, spells_table
+from effekt.contracts.terms import BenefitDaysSaved, InWorkAt, JobStart, StageEvent, SustainedEmployment
 
 
 def weeks(df: pd.DataFrame) -> dict[int, float]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from contracts import evaluate
-from contracts.terms import PATHWAY_TEMPLATES, template_names, unmatched_stages
-from experiments.scenario import load_scenario
-from sim import replication_seed, simulate
-from sim.pathway import builtin_names
+from effekt.contracts import evaluate
+from effekt.contracts.terms import PATHWAY_TEMPLATES, template_names, unmatched_stages
+from effekt.experiments.scenario import load_scenario
+from effekt.sim import replication_seed, simulate
+from effekt.sim.pathway import builtin_names
 
 PAIRS = PATHWAY_TEMPLATES
 

@@ -8,10 +8,10 @@ import math
 import pandas as pd
 import pytest
 
-from contracts import evaluate
-from contracts.payments import NeedsControl, schedule_payments, trigger_result
-from contracts.records import person, persons_table, spell, spells_table
-from contracts.terms import Terms, Trigger
+from effekt.contracts import evaluate
+from effekt.contracts.payments import NeedsControl, schedule_payments, trigger_result
+from effekt.contracts.records import person, persons_table, spell, spells_table
+from effekt.contracts.terms import Terms, Trigger
 
 
 def terms(**over) -> Terms:

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts import evaluate
-from contracts.payments import schedule_payments, trigger_result
-from contracts.records import person, persons_table, spell, spells_table
-from contracts.terms import Terms, Trigger
+from effekt.contracts import evaluate
+from effekt.contracts.payments import schedule_payments, trigger_result
+from effekt.contracts.records import person, persons_table, spell, spells_table
+from effekt.contracts.terms import Terms, Trigger
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -138,7 +138,7 @@ def test_trigger_just_below_threshold_pays_nothing(n_c, size, compare, n_t):
 def test_waterfall_conserves_money_and_pays_nothing_negative(due, data, tranches, recycling, fee, share):
     import numpy as np
 
-    from contracts.waterfall import run_waterfall
+    from effekt.contracts.waterfall import run_waterfall
 
     n = len(due)
     paid = np.array(data.draw(st.lists(st.floats(0, 2e5), min_size=n, max_size=n)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import contracts
+from effekt import contracts
 
 ROOT = Path(contracts.__file__).parent
 FILES = sorted([*ROOT.glob("templates/*.toml"), *ROOT.glob("data/*.toml")])

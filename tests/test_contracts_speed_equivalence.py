@@ -15,15 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from contracts import evaluate
-from contracts import fiscal as fis
-from contracts.finance import _GRID, _npv_grid
-from contracts.frames import frame, nonzero_months, taken
-from contracts.outcomes import Tables, measure_outcomes
-from contracts.payments import schedule_payments
-from contracts.periods import WEEKS_PER_MONTH, months_in
-from experiments.scenario import load_scenario
-from sim import replication_seed, simulate
+from effekt.contracts import evaluate
+from effekt.contracts import fiscal as fis
+from effekt.contracts.finance import _GRID, _npv_grid
+from effekt.contracts.frames import frame, nonzero_months, taken
+from effekt.contracts.outcomes import Tables, measure_outcomes
+from effekt.contracts.payments import schedule_payments
+from effekt.contracts.periods import WEEKS_PER_MONTH, months_in
+from effekt.experiments.scenario import load_scenario
+from effekt.sim import replication_seed, simulate
 
 REFUGEES = "world.cohorts[0].groups={R = 0.6, A = 0.4}"  # integration grant, introduksjonsstønad
 CASES = {

@@ -13,9 +13,9 @@ import math
 import pandas as pd
 import pytest
 
-from contracts import evaluate, load_terms
-from contracts.fiscal import FiscalParams
-from contracts.records import event, events_table, person, persons_table, spell, spells_table
+from effekt.contracts import evaluate, load_terms
+from effekt.contracts.fiscal import FiscalParams
+from effekt.contracts.records import event, events_table, person, persons_table, spell, spells_table
 
 H = 156.0
 G = 100_000.0
@@ -328,7 +328,7 @@ def test_enkla_jobb_outcomes_by_hand():
 
 
 def test_every_template_is_covered_here():
-    from contracts import template_names
+    from effekt.contracts import template_names
 
     tested = {"kongsberg_outcomes", "dwp_rate_card", "koto_sib", "buzinezzclub", "peterborough",
               "bridge_financing", "sticking_together", "gloppen_outcomes", "fjell_project_jobs_outcomes",
@@ -346,7 +346,7 @@ def test_kpis_keep_their_names():
 
 
 def test_cashflows_by_year_by_hand():
-    from contracts import by_period
+    from effekt.contracts import by_period
 
     ev = run("kongsberg_outcomes", *kongsberg_tables())
     yearly = by_period(ev.cashflows, "annual")

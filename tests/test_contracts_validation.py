@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from contracts import load_terms
-from contracts.terms import templates_dir
-from sim.specfile import SpecError
+from effekt.contracts import load_terms
+from effekt.contracts.terms import templates_dir
+from effekt.specfile import SpecError
 
 
 def write_variant(tmp_path: Path, edit) -> Path:

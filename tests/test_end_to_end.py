@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from experiments.batch import run_batch
-from experiments.cli import main
-from experiments.executors import ProcessExecutor, SerialExecutor
-from experiments.runner import run_replication
-from experiments.summary import load_runs
-from sim import replication_seed, simulate
+from effekt.experiments.batch import run_batch
+from effekt.experiments.cli import main
+from effekt.experiments.executors import ProcessExecutor, SerialExecutor
+from effekt.experiments.runner import run_replication
+from effekt.experiments.summary import load_runs
+from effekt.sim import replication_seed, simulate
 
 
 def test_people_are_conserved_and_spells_tile_the_horizon(small_scenario):

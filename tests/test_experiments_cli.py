@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from test_experiments_scenario import write
 
-from experiments.cli import main
+from effekt.experiments.cli import main
 
 SWEEP = '[design.sweep]\n"contract.prices.job_start" = [30000, 60000]\n'
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from test_experiments_scenario import write
 
-from experiments.batch import run_batch
-from experiments.executors import SerialExecutor
-from experiments.scenario import load_experiment
+from effekt.experiments.batch import run_batch
+from effekt.experiments.executors import SerialExecutor
+from effekt.experiments.scenario import load_experiment
 
 distributed = pytest.importorskip("distributed")
 
@@ -81,7 +81,7 @@ def test_cli_runs_a_sweep_on_the_cluster(cluster, tmp_path):
     # runs first, while both workers are alive
     from click.testing import CliRunner
 
-    from experiments.cli import main
+    from effekt.experiments.cli import main
 
     address, _ = cluster
     path = write(tmp_path, design=SWEEP)
@@ -95,7 +95,7 @@ def test_cli_runs_a_sweep_on_the_cluster(cluster, tmp_path):
 
 
 def test_dask_results_equal_serial_even_when_a_worker_dies(cluster, tmp_path):
-    from experiments.dask_executor import DaskExecutor
+    from effekt.experiments.dask_executor import DaskExecutor
 
     address, procs = cluster
     exp = load_experiment(write(tmp_path, design=SWEEP), ["design.replications=8"])

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from test_experiments_scenario import write
 
-from experiments.design import Design, design_points
-from experiments.runner import run_replication
-from experiments.scenario import load_experiment
-from sim.specfile import SpecError, validate
+from effekt.experiments.design import Design, design_points
+from effekt.experiments.runner import run_replication
+from effekt.experiments.scenario import load_experiment
+from effekt.specfile import SpecError, validate
 
 
 def strata_hit(values: list[float], low: float, high: float) -> list[int]:
@@ -124,7 +124,7 @@ def test_the_design_sample_shares_no_random_numbers_with_any_replication():
     # replication's people.
     from scipy.stats import qmc
 
-    from sim.streams import Streams, replication_seed
+    from effekt.sim.streams import Streams, replication_seed
 
     d = Design(seed=9, samples=8, uncertainties={"world.horizon_weeks": {"low": 0, "high": 1}})
     ours = [p["world.horizon_weeks"] for p in design_points(d)]
@@ -135,7 +135,7 @@ def test_the_design_sample_shares_no_random_numbers_with_any_replication():
 
 
 def test_auxiliary_streams_differ_by_purpose_and_follow_the_seed():
-    from experiments.design import AUXILIARY_PURPOSES, auxiliary_rng
+    from effekt.experiments.design import AUXILIARY_PURPOSES, auxiliary_rng
 
     draws = {(s, p): tuple(auxiliary_rng(s, p).random(4)) for s in (0, 1) for p in AUXILIARY_PURPOSES}
     assert len(set(draws.values())) == len(draws)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from experiments.batch import run_batch
-from experiments.runner import Task, plan_tasks
-from experiments.scenario import load_scenario
-from experiments.store import ResultsDirError
-from experiments.summary import load_runs
+from effekt.experiments.batch import run_batch
+from effekt.experiments.runner import Task, plan_tasks
+from effekt.experiments.scenario import load_scenario
+from effekt.experiments.store import ResultsDirError
+from effekt.experiments.summary import load_runs
 
 
 def _scenario(reps: int):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from experiments.cli import main
-from experiments.scenario import load_scenario, split_key
-from sim.specfile import SpecError
+from effekt.experiments.cli import main
+from effekt.experiments.scenario import load_scenario, split_key
+from effekt.specfile import SpecError
 
 SMALL = """
 [scenario]

@@ -18,11 +18,11 @@ import pytest
 from click.testing import CliRunner
 from test_experiments_scenario import write
 
-from experiments.batch import run_batch
-from experiments.cli import main
-from experiments.executors import SerialExecutor
-from experiments.scenario import load_experiment, load_scenario
-from experiments.store import ResultsDirError
+from effekt.experiments.batch import run_batch
+from effekt.experiments.cli import main
+from effekt.experiments.executors import SerialExecutor
+from effekt.experiments.scenario import load_experiment, load_scenario
+from effekt.experiments.store import ResultsDirError
 
 EFFEKT = str(Path(sys.executable).with_name("effekt"))
 SWEEP = '[design.sweep]\n"contract.prices.job_start" = [30000, 60000]\n"world.cohorts[0].size" = [4, 6]\n'
@@ -165,10 +165,11 @@ def test_a_batch_killed_with_sigkill_resumes_to_the_same_tables(tmp_path):
     cmd = [EFFEKT, *args]
     # the first run pauses 0.3 s after each task it writes, so that however loaded the machine,
     # the kill lands long before all 10 tasks are done (a task alone takes milliseconds)
-    slow = ("import sys, time; from experiments.store import ResultStore; write = ResultStore.write_task\n"
+    slow = ("import sys, time\n"
+            "from effekt.experiments.store import ResultStore; write = ResultStore.write_task\n"
             "def paused(self, *a, **k):\n    write(self, *a, **k); time.sleep(0.3)\n"
             "ResultStore.write_task = paused\n"
-            "from experiments.cli import main; main(sys.argv[1:])")
+            "from effekt.experiments.cli import main; main(sys.argv[1:])")
     proc = subprocess.Popen([sys.executable, "-c", slow, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     runs = tmp_path / "killed" / "runs" / "point=0"

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from test_experiments_scenario import write
 
-from experiments.batch import choose_chunk, run_batch
-from experiments.cli import main
-from experiments.scenario import load_experiment, load_scenario
-from experiments.summary import describe, kpi_table, render, wilson
+from effekt.experiments.batch import choose_chunk, run_batch
+from effekt.experiments.cli import main
+from effekt.experiments.scenario import load_experiment, load_scenario
+from effekt.experiments.summary import describe, kpi_table, render, wilson
 
 
 def test_describe_matches_hand_computed_t_interval_and_percentiles():
@@ -150,7 +150,7 @@ def test_progress_bar_runs_with_rate_and_eta(tmp_path, capsys):
 
 
 def test_headline_shows_each_public_budget_when_the_fiscal_kpis_are_there():
-    from experiments.summary import headline
+    from effekt.experiments.summary import headline
 
     runs = pd.DataFrame({"replication": range(4), "fiscal_npv_kommune": [-100.0, -200, -300, -400],
                          "fiscal_npv_state": [1000.0, 1000, 1000, 1000]})

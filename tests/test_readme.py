@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from experiments.cli import main
+from effekt.experiments.cli import main
 
 README = Path(__file__).parents[1] / "README.md"
 

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from experiments.analysis.common import scenario_from_results
-from experiments.batch import run_batch
-from experiments.cli import main
-from experiments.report import gather, render_html, write_report
-from experiments.scenario import default_scenario_path, load_experiment, load_scenario
+from effekt.experiments.analysis.common import scenario_from_results
+from effekt.experiments.batch import run_batch
+from effekt.experiments.cli import main
+from effekt.experiments.report import gather, render_html, write_report
+from effekt.experiments.scenario import default_scenario_path, load_experiment, load_scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
 

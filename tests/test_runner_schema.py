@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from contracts import NeedsControl, evaluate, kpi_names
-from experiments.runner import Task, run_replication, run_task
-from experiments.scenario import load_scenario
-from sim import replication_seed, simulate
+from effekt.contracts import NeedsControl, evaluate, kpi_names
+from effekt.experiments.runner import Task, run_replication, run_task
+from effekt.experiments.scenario import load_scenario
+from effekt.sim import replication_seed, simulate
 
 
 def _rct(size: int, share: float, *extra: str):

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from sim import SpecError, World, load_pathway, simulate
-from sim.people import Cohort
-from sim.specfile import validate
-from sim.streams import Streams
-from sim.world import Counterfactual
+from effekt.sim import SpecError, World, load_pathway, simulate
+from effekt.sim.people import Cohort
+from effekt.sim.streams import Streams
+from effekt.sim.world import Counterfactual
+from effekt.specfile import validate
 
 VALID = """
 [pathway]
@@ -404,7 +404,7 @@ def test_horizon_of_a_thousand_years_is_the_longest_allowed():
 
 
 def test_scenario_with_an_absurd_horizon_is_refused_at_load_naming_the_key():
-    from experiments.scenario import load_scenario  # the scenario reuses World's validation
+    from effekt.experiments.scenario import load_scenario  # the scenario reuses World's validation
 
     with pytest.raises(SpecError) as info:
         load_scenario(assignments=["world.horizon_weeks=1e9"])

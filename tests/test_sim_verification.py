@@ -21,10 +21,10 @@ import pandas as pd
 import pyarrow.compute as pc
 import pytest
 
-from sim import Pathway, World, simulate
-from sim.labour_market import LabourMarket
-from sim.people import Cohort, TargetGroup
-from sim.world import Counterfactual
+from effekt.sim import Pathway, World, simulate
+from effekt.sim.labour_market import LabourMarket
+from effekt.sim.people import Cohort, TargetGroup
+from effekt.sim.world import Counterfactual
 
 Z = 3.5  # half-width of the acceptance band in standard errors (seeded, so not flaky; still strict)
 

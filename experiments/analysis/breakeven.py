@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from experiments.analysis.common import get_value, replicate, scenario_at, scenario_with
-from experiments.design import auxiliary_rng
-from sim.specfile import SpecError
+from effekt.experiments.analysis.common import get_value, replicate, scenario_at, scenario_with
+from effekt.experiments.design import auxiliary_rng
+from effekt.specfile import SpecError
 
 PARTIES = ("investor", "commissioner")
 

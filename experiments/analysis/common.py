@@ -20,9 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.runner import run_replication
-from experiments.scenario import Scenario, load_scenario
-from sim.specfile import SpecError
+from effekt.experiments.runner import run_replication
+from effekt.experiments.scenario import Scenario, load_scenario
+from effekt.specfile import SpecError
 
 _INDEX = re.compile(r"^(?P<name>[^\[\]]+)(?P<idx>(\[\d+\])*)$")
 

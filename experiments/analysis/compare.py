@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.common import replicate
-from experiments.scenario import Scenario, load_scenario
-from experiments.summary import describe, is_indicator
-from sim.specfile import SpecError
+from effekt.experiments.analysis.common import replicate
+from effekt.experiments.scenario import Scenario, load_scenario
+from effekt.experiments.summary import describe, is_indicator
+from effekt.specfile import SpecError
 
 DEFAULT_KPIS = [
     "in_work_12m_treatment", "in_work_12m_control", "in_work_24m_treatment", "in_work_24m_control",
@@ -38,7 +38,7 @@ def names_for(scenarios: list[Scenario], paths: list) -> list[str]:
 def compare_runs(runs: dict[str, pd.DataFrame], kpis: list[str] | None = None) -> pd.DataFrame:
     """Long table: scenario, kpi, mean, CI, and the paired difference from the first scenario.
 
-    Statistics as in ``effekt summary`` (:func:`experiments.summary.describe`): an indicator KPI
+    Statistics as in ``effekt summary`` (:func:`effekt.experiments.summary.describe`): an indicator KPI
     such as ``investor_loss`` is a probability with Wilson's interval inside [0, 1], any other KPI
     a mean with Student's t interval; the paired differences always get a t interval.
     """

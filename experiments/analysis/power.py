@@ -123,8 +123,8 @@ def pilot_rng(path, assignments: list[str] | None = None) -> np.random.Generator
 
     Raises ``SpecError`` when the scenario does not load.
     """
-    from experiments.analysis.common import scenario_with
-    from experiments.design import auxiliary_rng
+    from effekt.experiments.analysis.common import scenario_with
+    from effekt.experiments.design import auxiliary_rng
 
     return auxiliary_rng(scenario_with(path, assignments=list(assignments or [])).design.seed, "pilot_power")
 
@@ -172,7 +172,7 @@ def pilots_through_model(path, n: int, replications: int = 200, measure: str = "
     Each replication is one pilot. Returns (share of pilots where the z-test finds the programme
     significantly *better*, its standard error, share where it finds it significantly *worse*).
     """
-    from experiments.analysis.common import replicate, scenario_with
+    from effekt.experiments.analysis.common import replicate, scenario_with
 
     assignments = list(assignments or [])
     base = scenario_with(path, assignments=assignments)

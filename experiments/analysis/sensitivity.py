@@ -26,9 +26,9 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from experiments.analysis.breakeven import investor_values
-from experiments.analysis.common import get_value, replicate, scenario_at, scenario_with
-from sim.specfile import SpecError
+from effekt.experiments.analysis.breakeven import investor_values
+from effekt.experiments.analysis.common import get_value, replicate, scenario_at, scenario_with
+from effekt.specfile import SpecError
 
 Model = Callable[[Mapping[str, float]], float]
 
