@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from effekt.contracts.frames import nonzero_months, taken
 from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
-from effekt.specfile import load_spec
+from effekt.specfile import Strict, load_spec
 
 FISCAL_COLUMNS = ["arm", "party", "month", "item", "amount"]
 PUBLIC_DEFAULT = ("kommune", "state")
@@ -47,11 +47,8 @@ SUBSIDY_PAYER_COLUMNS = ("subsidy_payer", "wage_subsidy_payer")
 WAGE_PAYER_COLUMNS = ("wage_payer", "employer")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class IncomeTax(_Strict):
+class IncomeTax(Strict):
     wage_points: list[float] = Field(min_length=2)
     average_rates: list[float]
     kommune_shares: list[float]
@@ -74,26 +71,26 @@ class IncomeTax(_Strict):
         return np.interp(income, self.wage_points, self.kommune_shares)
 
 
-class EmployerContributions(_Strict):
+class EmployerContributions(Strict):
     rate: float = Field(ge=0, le=1)
     to: str = "state"
 
 
-class IntegrationGrant(_Strict):
+class IntegrationGrant(Strict):
     per_year: list[float]
     year_at_entry: int = Field(default=1, ge=1)
     groups: list[str] = Field(default_factory=list)
     benefit_kinds: list[str] = Field(default_factory=list)
 
 
-class Wages(_Strict):
+class Wages(Strict):
     public_cost_contracts: list[str] = Field(default_factory=list)
     subsidised_wages_are_costs: bool = False
     default_wage_payer: str = "kommune"
     default_subsidy_payer: str = "state"
 
 
-class FiscalParams(_Strict):
+class FiscalParams(Strict):
     """The fiscal rules (``contracts/data/fiscal.toml``)."""
 
     income_tax: IncomeTax

@@ -15,18 +15,13 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from effekt.specfile import SpecError, read_toml, validate
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
+from effekt.specfile import SpecError, Strict, read_toml, validate
 
 # -- outcome metrics ------------------------------------------------------------------------------
 
-class JobStart(_Strict):
+class JobStart(Strict):
     """A person starts a job of at least ``min_fte`` within ``window_weeks`` of entry.
 
     Jobs whose ``contract`` is in ``exclude_contracts`` (e.g. ``"project"``: a programme's own
@@ -41,7 +36,7 @@ class JobStart(_Strict):
     exclude_stages: list[str] = Field(default_factory=list)
 
 
-class SustainedEmployment(_Strict):
+class SustainedEmployment(Strict):
     """A person has been in work ``weeks`` weeks, reached within ``window_weeks`` of entry.
 
     ``continuous = true`` (default, as DWP's 'sustained job'): without a break; consecutive job
@@ -65,7 +60,7 @@ class SustainedEmployment(_Strict):
         return self
 
 
-class InWorkAt(_Strict):
+class InWorkAt(Strict):
     """A person is in work (at least ``min_fte``) at a point in time: ``weeks_after_entry`` weeks
     after their own entry, or at the absolute simulation week ``at_week``."""
 
@@ -83,7 +78,7 @@ class InWorkAt(_Strict):
         return self
 
 
-class StageEvent(_Strict):
+class StageEvent(Strict):
     """A person has an event (default ``completed``) at a stage whose name matches one of
     ``stages`` (shell patterns such as ``"fagprove*"``), within ``window_weeks`` of entry.
 
@@ -106,7 +101,7 @@ class StageEvent(_Strict):
         return isinstance(stage, str) and any(fnmatch.fnmatchcase(stage, p) for p in pats)
 
 
-class BenefitDaysSaved(_Strict):
+class BenefitDaysSaved(Strict):
     """Days off benefit against an expected benefit duration (Buzinezzclub).
 
     A person is expected to stay on benefit ``expected_weeks`` weeks from entry (per target group
@@ -138,7 +133,7 @@ BINARY_METRICS = ("job_start", "sustained_employment", "in_work_at", "qualificat
 
 # -- pricing --------------------------------------------------------------------------------------
 
-class Step(_Strict):
+class Step(Strict):
     """One rung of a price ladder: from ``from`` (count of outcomes so far, or weeks since entry)
     on, the price is ``price``."""
 
@@ -146,7 +141,7 @@ class Step(_Strict):
     price: float
 
 
-class Price(_Strict):
+class Price(Strict):
     """The price of one outcome (per unit of it: per person, or per day for benefit days).
 
     ``by_group`` overrides the default for target groups; ``ladder`` replaces it by rungs, either
@@ -172,7 +167,7 @@ class Price(_Strict):
         return [self.default, *self.by_group.values(), *(s.price for s in self.ladder)]
 
 
-class Trigger(_Strict):
+class Trigger(Strict):
     """Pay for an outcome only when the cohort result clears a threshold (Peterborough).
 
     The result is the share of people with the outcome; ``compare`` says against what:
@@ -206,7 +201,7 @@ class Trigger(_Strict):
 SAVINGS_COMPONENTS = ("income_tax", "employer_contributions", "benefits", "earnings")
 
 
-class SavingsShare(_Strict):
+class SavingsShare(Strict):
     """Pay a share of what the public purse gained against the control arm (Koto-SIB).
 
     ``share`` of the sum of ``components`` (treatment minus control, scaled to the treatment arm's
@@ -223,7 +218,7 @@ class SavingsShare(_Strict):
 
 # -- contract frame -------------------------------------------------------------------------------
 
-class ContractInfo(_Strict):
+class ContractInfo(Strict):
     name: str
     title: str
     source: str = ""
@@ -246,12 +241,12 @@ class ContractInfo(_Strict):
         return self.term_months + self.payment_lag_months
 
 
-class Caps(_Strict):
+class Caps(Strict):
     per_person: float | None = Field(default=None, gt=0)
     contract: float | None = Field(default=None, gt=0)
 
 
-class Provider(_Strict):
+class Provider(Strict):
     """The service provider's delivery costs (funded by investors as they fall due) and its
     performance fee (a share of each outcome payment, paid before investors).
 
@@ -269,7 +264,7 @@ class Provider(_Strict):
     performance_fee: float = Field(default=0.0, ge=0, le=1, description="share of payments")
 
 
-class Intermediary(_Strict):
+class Intermediary(Strict):
     """The intermediary's fees: ``fixed`` at the start, ``per_month`` during delivery (both funded
     like delivery costs) and ``share_of_payments`` of each outcome payment."""
 
@@ -278,7 +273,7 @@ class Intermediary(_Strict):
     share_of_payments: float = Field(default=0.0, ge=0, le=1)
 
 
-class Tranche(_Strict):
+class Tranche(Strict):
     """One class of investor capital.
 
     ``share`` of every drawdown; ``seniority`` 1 is repaid first; ``capital_protection`` is the
@@ -297,7 +292,7 @@ class Tranche(_Strict):
     max_return: float | None = Field(default=None, ge=0)
 
 
-class Investors(_Strict):
+class Investors(Strict):
     """Who funds the working capital, in tranches whose shares sum to 1.
 
     ``commitment`` is the capital promised (informative: the KPIs say whether it was enough).
@@ -328,7 +323,7 @@ class Investors(_Strict):
         return self
 
 
-class Funding(_Strict):
+class Funding(Strict):
     """How delivery is financed.
 
     ``recycling``: outcome payments received during delivery pay later costs before new capital
@@ -352,7 +347,7 @@ class Funding(_Strict):
 RESERVED_PARTIES = {"investor", "provider", "intermediary", "participants"}
 
 
-class Terms(_Strict):
+class Terms(Strict):
     """A validated contract."""
 
     contract: ContractInfo

@@ -24,8 +24,6 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     StrictFloat,
@@ -34,6 +32,8 @@ from pydantic import (
     model_validator,
 )
 from scipy.stats import qmc
+
+from effekt.specfile import Strict
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 
@@ -65,11 +65,8 @@ SAMPLER_SPAWN_KEY = auxiliary_key("design_sampler")
 """Spawn key of the design sampler's stream, ``(0x5A3D1E, 0, 0)``."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class Uncertainty(_Strict):
+class Uncertainty(Strict):
     """A range ``[low, high]`` sampled uniformly; ``integer`` draws whole numbers in it."""
 
     low: float
@@ -92,7 +89,7 @@ class Uncertainty(_Strict):
         return [float(v) for v in self.low + u * (self.high - self.low)]
 
 
-class Design(_Strict):
+class Design(Strict):
     """Replications, root seed and (optionally) the design points of a scenario."""
 
     replications: int = Field(default=100, ge=1)

@@ -44,13 +44,10 @@ from effekt.sim.labour_market import LabourMarket, default_labour_market
 from effekt.sim.pathway import Pathway, builtin_dir, builtin_names
 from effekt.sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
 from effekt.sim.world import Counterfactual, World
-from effekt.specfile import SpecError, read_toml, validate
+from effekt.specfile import SpecError, Strict, read_toml, validate
 
 SECTIONS = ("scenario", "world", "pathway", "contract", "design")
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
@@ -58,7 +55,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 ``-`` and ``.`` only, not starting with ``.`` and without ``..``: it can never point elsewhere."""
 
 
-class ScenarioInfo(_Strict):
+class ScenarioInfo(Strict):
     name: str
     title: str = ""
     description: str = ""
@@ -76,7 +73,7 @@ class ScenarioInfo(_Strict):
         return v
 
 
-class WorldSection(_Strict):
+class WorldSection(Strict):
     """``groups``, ``benefits`` and ``labour_market`` start from the built-in data files
     (``sim/data``); a scenario overrides single keys, e.g. ``[world.groups.B] bau_entry_rate = 0.3``
     or ``--set world.labour_market.temporary_share=0.5``."""
@@ -94,7 +91,7 @@ class TemplateRef(BaseModel):
     template: str
 
 
-class ScenarioFile(_Strict):
+class ScenarioFile(Strict):
     scenario: ScenarioInfo
     world: WorldSection
     pathway: TemplateRef

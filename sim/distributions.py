@@ -14,11 +14,12 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from effekt.specfile import Strict
 
 
-class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Dist(Strict):
 
     def sample(self, rng: np.random.Generator) -> float:  # pragma: no cover - abstract
         raise NotImplementedError

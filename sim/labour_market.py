@@ -12,12 +12,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from effekt.specfile import load_spec
+from effekt.specfile import Strict, load_spec
 
 
-class LabourMarket(BaseModel):
+class LabourMarket(Strict):
     """Temporary and permanent jobs in the labour market after the pathway.
 
     A person hired from the labour market starts on a temporary contract with probability
@@ -25,8 +25,6 @@ class LabourMarket(BaseModel):
     ``conversion_rate`` per year, or by job loss at the group's job-loss rate times
     ``temporary_loss_multiplier``; whichever comes first (competing risks).
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     temporary_share: float = Field(default=0.0, ge=0, le=1)
     conversion_rate: float = Field(default=0.0, ge=0, description="per year, temporary -> permanent")

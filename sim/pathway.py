@@ -39,10 +39,10 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from effekt.sim.distributions import Duration
-from effekt.specfile import SpecError, load_spec
+from effekt.specfile import SpecError, Strict, load_spec
 
 StageKind = Literal[
     "screening",
@@ -73,11 +73,8 @@ LOGISTIC_TERMS: dict[str, str] = {
 person (30 years old, Norwegian at B1, full work capacity, no higher education)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class Exit(_Strict):
+class Exit(Strict):
     """A competing exit from a stage."""
 
     to: str
@@ -103,7 +100,7 @@ class Exit(_Strict):
         return self
 
 
-class Employment(_Strict):
+class Employment(Strict):
     """The job a person holds during an employment stage (and keeps, if the stage is terminal)."""
 
     contract: Literal["temporary", "permanent", "project"]
@@ -115,7 +112,7 @@ class Employment(_Strict):
     source: str | None = None
 
 
-class Funding(_Strict):
+class Funding(Strict):
     """Who pays the person during a stage.
 
     By default a person keeps the prior benefit in non-employment stages and the employer pays the
@@ -139,7 +136,7 @@ class Funding(_Strict):
         return self
 
 
-class Costs(_Strict):
+class Costs(Strict):
     """What a stage costs, in NOK: once per person entering it, per person-week, once per cohort."""
 
     per_person: float = Field(default=0.0, ge=0)
@@ -149,7 +146,7 @@ class Costs(_Strict):
     source: str | None = None
 
 
-class Stage(_Strict):
+class Stage(Strict):
     """One stage of a pathway. Consistency across keys is checked by :class:`Pathway`, which
     knows the stage's name and so can name the exact key in its messages."""
 
@@ -246,7 +243,7 @@ class Stage(_Strict):
         return out
 
 
-class Capacity(_Strict):
+class Capacity(Strict):
     """A limited resource that a stage needs one unit of: placement slots, class seats, mentors."""
 
     slots: int = Field(ge=1)
@@ -254,7 +251,7 @@ class Capacity(_Strict):
     source: str | None = None
 
 
-class PathwayInfo(_Strict):
+class PathwayInfo(Strict):
     name: str
     title: str
     source: str
@@ -262,7 +259,7 @@ class PathwayInfo(_Strict):
     description: str = ""
 
 
-class Pathway(_Strict):
+class Pathway(Strict):
     """A validated stage graph."""
 
     pathway: PathwayInfo

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from effekt.specfile import load_spec
+from effekt.specfile import Strict, load_spec
 
 NORWEGIAN_LEVELS = ("A1", "A2", "B1", "B2", "C1", "native")
 EDUCATION_LEVELS = (
@@ -37,9 +37,6 @@ BENEFIT_KINDS = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 def _check_shares(shares: dict[str, float], allowed: tuple[str, ...], what: str) -> None:
     unknown = sorted(set(shares) - set(allowed))
@@ -52,7 +49,7 @@ def _check_shares(shares: dict[str, float], allowed: tuple[str, ...], what: str)
         raise ValueError(f"{what} shares sum to {total:g}, not 1")
 
 
-class Range(_Strict):
+class Range(Strict):
     low: float
     high: float
 
@@ -63,7 +60,7 @@ class Range(_Strict):
         return self
 
 
-class TargetGroup(_Strict):
+class TargetGroup(Strict):
     """What is known (or assumed) about people of one target group."""
 
     title: str
@@ -91,18 +88,18 @@ class TargetGroup(_Strict):
         return self
 
 
-class TargetGroups(_Strict):
+class TargetGroups(Strict):
     groups: dict[str, TargetGroup] = Field(min_length=1)
 
 
-class Benefit(_Strict):
+class Benefit(Strict):
     title: str
     g: float = Field(ge=0, description="multiples of G per year")
     under25: float = Field(gt=0, description="factor for people under 25")
     payer: Literal["state", "kommune", "none"]
 
 
-class Benefits(_Strict):
+class Benefits(Strict):
     benefits: dict[str, Benefit]
 
 
@@ -125,7 +122,7 @@ def default_benefits() -> dict[str, Benefit]:
     return dict(validate(Benefits, {"benefits": read_toml(path)}, str(path)).benefits)
 
 
-class Cohort(_Strict):
+class Cohort(Strict):
     """A kull, a repeating schedule of kull, or a referral stream.
 
     ``arrival = "together"`` (default): ``size`` people start together at ``start_week``. With

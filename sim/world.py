@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from effekt.sim.labour_market import LabourMarket, default_labour_market
 from effekt.sim.pathway import Pathway
 from effekt.sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
+from effekt.specfile import Strict
 
 MAX_HORIZON_WEEKS = 52000.0
 """The longest horizon a world may have: 1000 years. Far beyond any contract or working life
@@ -43,7 +44,7 @@ def _check_elapsed(key: str, elapsed: float, stage: str, pathway: Pathway) -> No
         )
 
 
-class Counterfactual(BaseModel):
+class Counterfactual(Strict):
     """What would have happened anyway.
 
     ``parallel``: every person is simulated twice, in the programme and under business as usual
@@ -52,8 +53,6 @@ class Counterfactual(BaseModel):
     ``none``: no control arm.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     mode: Literal["parallel", "rct", "none"] = "parallel"
     treatment_share: float = Field(default=0.5, gt=0, lt=1)
     entry_rate_multiplier: float = Field(
@@ -61,14 +60,14 @@ class Counterfactual(BaseModel):
     )
 
 
-class World(BaseModel):
+class World(Strict):
     """Everything one replication needs apart from the random streams.
 
     ``cohorts`` holds kull (possibly on a repeating schedule), referral streams (Poisson arrivals)
     and initial caseloads (people starting in a named stage at week 0); see :class:`sim.Cohort`.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(**Strict.model_config, arbitrary_types_allowed=True)
 
     pathway: Pathway
     cohorts: list[Cohort] = Field(min_length=1)

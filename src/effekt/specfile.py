@@ -14,9 +14,18 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """The base of every spec read from a data file: unknown keys are refused (so a typo is an
+    error naming the key, never silently ignored), and a spec is frozen once validated (so a
+    pathway or contract cannot change under a running batch). Keys may be given by field name
+    or by alias."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class SpecError(ValueError):
