@@ -117,7 +117,8 @@ class Funding(Strict):
 
     By default a person keeps the prior benefit in non-employment stages and the employer pays the
     wage (no benefit) in employment stages. ``subsidy_share`` of the wage cost is reimbursed by
-    ``subsidy_payer`` (NAV's lønnstilskudd: 0.4 for the first six months, DOMAIN.md §5).
+    ``subsidy_payer`` (NAV's lønnstilskudd: 0.4 of the wage cost for the first six months, NAV's rules for
+    midlertidig lønnstilskudd).
     """
 
     benefit: Literal["continues", "stops"] | None = None

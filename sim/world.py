@@ -17,7 +17,7 @@ from effekt.specfile import Strict
 
 MAX_HORIZON_WEEKS = 52000.0
 """The longest horizon a world may have: 1000 years. Far beyond any contract or working life
-(effektkontrakter run 3-8 years, DOMAIN.md), but long queueing verifications (thousands of
+(Norwegian and British outcome contracts run 3-8 years), but long queueing verifications (thousands of
 arrivals through a capacity stage) need long clocks; short enough that a mistyped horizon (1e9)
 is refused with a message instead of exhausting memory."""
 

@@ -1,13 +1,14 @@
 """Calibration: the built-in pathways, with their default parameters, reproduce published results.
 
-Each published figure (DOMAIN.md §3 and §4) is measured here the way its source defines it, from
+Each published figure (the sources below) is measured here the way its source defines it, from
 the record tables ``sim.simulate`` returns (events and spells), for a cohort like the one the
 source describes. The figures and their tolerances:
 
 * Gloppen (NORCE 2021): close to 3 of 4 admitted students in completed cohorts got a fagbrev
-  (tolerance 0.70-0.80). Seed 003: 9 of 10 in the first cohort got a fagbrev and a permanent job;
-  a single class of 10 is a small sample, so the test asks that 9 of 10 lies inside the spread the
-  model gives for a class of 10 (and is not a rare event under it).
+  (tolerance 0.70-0.80). KS 2018 (the kommune examples): 9 of 10 in the first cohort got a
+  fagbrev and a permanent job; a single class of 10 is a small sample, so the test asks that
+  9 of 10 lies inside the spread the model gives for a class of 10 (and is not a rare event under
+  it).
 * Springbrett / Kongsberg (Spekter 2017): 24 of 61 who finished work training were in ordinary
   paid work (39 %; tolerance 0.34-0.44). Spekter counted status at one point in time; we count
   each finisher 26 weeks after finishing (an assumption about the typical time since finishing).
@@ -45,9 +46,10 @@ ROOT_SEED = 20261130
 
 
 def gloppen_world(horizon_weeks: float = 330) -> World:
-    """One autumn class: 13 applicants, of whom about 10 are admitted (seed 003: the first class
-    had 10 students; later classes 10-12). Refugees and adult immigrants without recognised
-    higher education (assumption: equal shares). The horizon lets every admitted student finish."""
+    """One autumn class: 13 applicants, of whom about 10 are admitted (KS 2018, the kommune
+    examples: the first class had 10 students; later classes 10-12). Refugees and adult
+    immigrants without recognised higher education (assumption: equal shares). The horizon lets
+    every admitted student finish."""
     return World(
         pathway=load_pathway("gloppen"),
         cohorts=[Cohort(name="class", start_week=0, size=13, groups={"R": 0.5, "C": 0.5})],
@@ -57,7 +59,8 @@ def gloppen_world(horizon_weeks: float = 330) -> World:
 
 
 def kongsberg_world(horizon_weeks: float = 220) -> World:
-    """One kull of 14 (seed 003: kull of 12-16) referred by NAV from the four seminar groups."""
+    """One kull of 14 (KS 2018, the kommune examples: kull of 12-16) referred by NAV from the four
+    seminar groups."""
     return World(
         pathway=load_pathway("kongsberg_kull"),
         cohorts=[Cohort(name="kull", start_week=0, size=14,
@@ -68,7 +71,8 @@ def kongsberg_world(horizon_weeks: float = 220) -> World:
 
 
 def fjell_world(horizon_weeks: float = 160) -> World:
-    """Ten refugees matched to the ten project positions in 2017 (seed 003; IMDi 2020)."""
+    """Ten refugees matched to the ten project positions in 2017 (KS 2018, the kommune examples;
+    IMDi 2020)."""
     return World(
         pathway=load_pathway("fjell_project_jobs"),
         cohorts=[Cohort(name="2017", start_week=0, size=10, groups={"R": 1.0})],
@@ -272,7 +276,7 @@ def test_counterfactual_refugees_long_run_near_ssb():
     assert 0.43 <= k / n <= 0.55, f"simulated {k / n:.3f}"
 
 
-@pytest.mark.slow
+@pytest.mark.calibration
 @pytest.mark.parametrize(
     ("world", "measure", "low", "high"),
     [

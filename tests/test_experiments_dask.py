@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+pytestmark = pytest.mark.integration  # real scheduler and worker processes on loopback
 from test_experiments_scenario import write
 
 from effekt.experiments.batch import run_batch

@@ -158,6 +158,7 @@ def test_resume_after_a_crash_between_files_recomputes_only_the_missing_task(tmp
         pd.testing.assert_frame_equal(sorted_table(full, ds), sorted_table(part, ds))
 
 
+@pytest.mark.integration
 def test_a_batch_killed_with_sigkill_resumes_to_the_same_tables(tmp_path):
     path = write(tmp_path)
     args = ["run", str(path), "--runs", "10", "--chunk", "1", "--workers", "1", "--quiet",

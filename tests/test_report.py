@@ -153,6 +153,7 @@ def _chromium(page: Path, shot: Path, profile: Path) -> subprocess.CompletedProc
         capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
 def test_report_opens_in_headless_chromium_without_console_errors(results, tmp_path):
     page = write_report(results, tmp_path / "report.html", lang="nb", ts_runs=6)
