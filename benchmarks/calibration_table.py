@@ -48,7 +48,7 @@ def main() -> None:
     tens = [c for c, a in runs if a == 10]
     p9 = sum(c >= 9 for c in tens) / len(tens)
     rows.append(f"| gloppen | 9 of 10 in the first class certified and in a permanent job "
-                f"| KS 2018, kommune examples | classes of exactly 10 admitted: number certified "
+                f"| KS Inn i jobb (ks.no) | classes of exactly 10 admitted: number certified "
                 f"| {sum(tens) / len(tens):.2f} of 10 | P(at least 9 of 10) = {p9:.2f} |")
     k = cal.replicate(cal.kongsberg_world(), cal.kongsberg_in_paid_work, args.reps, args.seed)
     rows.append(_row("kongsberg_kull", "24 of 61 (39 %) of work-training finishers in paid work",

@@ -5,7 +5,7 @@ the record tables ``sim.simulate`` returns (events and spells), for a cohort lik
 source describes. The figures and their tolerances:
 
 * Gloppen (NORCE 2021): close to 3 of 4 admitted students in completed cohorts got a fagbrev
-  (tolerance 0.70-0.80). KS 2018 (the kommune examples): 9 of 10 in the first cohort got a
+  (tolerance 0.70-0.80). KS Inn i jobb (ks.no, the kommune examples): 9 of 10 in the first cohort got a
   fagbrev and a permanent job; a single class of 10 is a small sample, so the test asks that
   9 of 10 lies inside the spread the model gives for a class of 10 (and is not a rare event under
   it).
@@ -46,7 +46,7 @@ ROOT_SEED = 20261130
 
 
 def gloppen_world(horizon_weeks: float = 330) -> World:
-    """One autumn class: 13 applicants, of whom about 10 are admitted (KS 2018, the kommune
+    """One autumn class: 13 applicants, of whom about 10 are admitted (KS Inn i jobb (ks.no), the kommune
     examples: the first class had 10 students; later classes 10-12). Refugees and adult
     immigrants without recognised higher education (assumption: equal shares). The horizon lets
     every admitted student finish."""
@@ -59,7 +59,7 @@ def gloppen_world(horizon_weeks: float = 330) -> World:
 
 
 def kongsberg_world(horizon_weeks: float = 220) -> World:
-    """One kull of 14 (KS 2018, the kommune examples: kull of 12-16) referred by NAV from the four
+    """One kull of 14 (KS Inn i jobb, the kommune examples: kull of 12-16) referred by NAV from the four
     seminar groups."""
     return World(
         pathway=load_pathway("kongsberg_kull"),
@@ -71,7 +71,7 @@ def kongsberg_world(horizon_weeks: float = 220) -> World:
 
 
 def fjell_world(horizon_weeks: float = 160) -> World:
-    """Ten refugees matched to the ten project positions in 2017 (KS 2018, the kommune examples;
+    """Ten refugees matched to the ten project positions in 2017 (KS Inn i jobb, the kommune examples;
     IMDi 2020)."""
     return World(
         pathway=load_pathway("fjell_project_jobs"),
