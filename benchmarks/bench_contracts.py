@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from effekt.contracts import evaluate, load_terms
-from effekt.contracts.terms import PATHWAY_TEMPLATES
+from effekt.experiments.examples import PATHWAY_TEMPLATES
+from effekt.experiments.runner import valuation_of
 from effekt.experiments.scenario import Scenario, horizon_needed, load_scenario
 from effekt.sim import replication_seed, simulate
 
@@ -59,9 +60,9 @@ def simulated(sc: Scenario, reps: int, seed: int = 20261129) -> list:
 
 
 def evaluate_all(sc: Scenario, tables: list) -> list:
-    payers = {kind: b.payer for kind, b in sc.world.benefits.items()}  # as effekt.experiments.runner does
-    return [evaluate(sc.terms, t.persons, t.spells, sc.world.horizon_weeks, sc.info.discount_rate,
-                     events=t.events, G=sc.info.G, payers=payers) for t in tables]
+    valuation = valuation_of(sc)  # as effekt.experiments.runner does
+    return [evaluate(sc.terms, t.persons, t.spells, sc.world.horizon_weeks, valuation, events=t.events)
+            for t in tables]
 
 
 def time_case(sc: Scenario, tables: list, repeats: int) -> dict[str, float]:

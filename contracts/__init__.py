@@ -1,33 +1,96 @@
 """effekt's money layer: outcome metrics, payment rules, investor finance and the public budgets.
 
-Pure functions of ``sim``'s record tables and contract terms; no SimPy, no I/O. They can evaluate
-real observed data in the same schema (``effekt.contracts.records`` builds such tables by hand).
+Pure functions of ``sim``'s record tables and contract terms; no SimPy, no I/O beyond reading
+contract files. They can evaluate real observed data in the same schema
+(``effekt.contracts.records`` builds such tables by hand). Of ``effekt.sim`` this layer uses only
+the record schemas; ``effekt.experiments`` uses this layer only through this face
+(``from effekt.contracts import ...``).
+
+Contract terms
+    Terms                   a validated contract: outcomes, prices, triggers, caps, parties, finance
+    load_terms              a contract template by name, or a contract file by path, validated
+    terms_data              the raw table of a template or contract file, and where it came from
+    template_names          the names of the built-in contract templates
+    templates_dir           the folder of the built-in contract templates (to show or copy them)
+    needs_control           what in a contract compares with the control arm (empty if nothing)
+    unmatched_stages        the contract's stage patterns that match no stage of a pathway
+
+Evaluating one replication
+    evaluate                outcomes, payments, cashflows, public budgets and KPIs of one replication
+    Valuation               how flows are valued: G, discount rate, price year, benefit payers ...
+    Evaluation              what evaluate returns: outcomes, payments, cashflows, fiscal, kpis
+    kpi_names               the names of the KPIs evaluate returns for a contract, in order
+    by_period               monthly cashflow or fiscal rows summed into quarters or years
+    CASHFLOWS               Arrow schema of the contract cashflows (party, month, item, amount)
+    FISCAL                  Arrow schema of the public budget flows (arm, party, month, item, amount)
+    WEEKS_PER_MONTH         weeks in a contract month (52/12): sim's weeks -> contract months
+    NeedsControl            raised when a contract compares with a control arm the data lack
+
+Outcome measures (of record tables, simulated or observed)
+    in_work_share           share of each arm in work a given number of weeks after entry
+    in_work_by_month        the same for every whole month after entry (arm, month, share, n)
+
+KPIs
+    Kpi                     one declared KPI: name, unit, kind, arm, party, labels nb/en, direction
+    KpiRegistry             a contract's KPIs in order, name -> Kpi (select, at, label, fill)
+    kpis_for                the KpiRegistry of a contract's terms (refuses KPI names that collide)
+    common_kpis             the KPIs every contract declares (for tables without their contract)
+    INDICATOR_KPIS          the 0/1 KPIs every contract has (cap_binding, investor_loss ...)
+    is_indicator_kpi        whether a KPI is declared 0 or 1 in every replication
+
+Investor finance
+    npv                     net present value of monthly flows at an annual rate
+    irr                     internal rate of return (annual) of monthly flows
+    UndefinedIRR            raised when the IRR does not exist (flows never change sign ...)
+    money_multiple          money back per krone put in (NaN if nothing was put in)
+    peak_capital            the largest cumulative net outflow: the capital at risk at worst
 """
 
 from effekt.contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate, kpi_names
 from effekt.contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
-from effekt.contracts.kpis import INDICATOR_KPIS, is_indicator_kpi
+from effekt.contracts.kpis import INDICATOR_KPIS, Kpi, KpiRegistry, common_kpis, is_indicator_kpi, kpis_for
+from effekt.contracts.outcomes import in_work_by_month, in_work_share
 from effekt.contracts.payments import NeedsControl
-from effekt.contracts.terms import Terms, load_terms, needs_control, template_names, unmatched_stages
+from effekt.contracts.periods import WEEKS_PER_MONTH
+from effekt.contracts.terms import (
+    Terms,
+    load_terms,
+    needs_control,
+    template_names,
+    templates_dir,
+    terms_data,
+    unmatched_stages,
+)
+from effekt.contracts.valuation import Valuation
 
 __all__ = [
     "CASHFLOWS",
     "FISCAL",
     "INDICATOR_KPIS",
+    "WEEKS_PER_MONTH",
     "Evaluation",
+    "Kpi",
+    "KpiRegistry",
     "NeedsControl",
     "Terms",
     "UndefinedIRR",
+    "Valuation",
     "by_period",
+    "common_kpis",
     "evaluate",
+    "in_work_by_month",
+    "in_work_share",
     "irr",
     "is_indicator_kpi",
     "kpi_names",
+    "kpis_for",
     "load_terms",
     "money_multiple",
     "needs_control",
     "npv",
     "peak_capital",
     "template_names",
+    "templates_dir",
+    "terms_data",
     "unmatched_stages",
 ]

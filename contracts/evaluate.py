@@ -11,13 +11,17 @@ Pure function of the tables and the terms: no SimPy, no files. The money flows m
   any coupons and capital guarantees;
 * the **beregningsmodell** (:mod:`effekt.contracts.fiscal`) adds what the programme changed in each public
   budget against the control arm: benefits, taxes, grants, and the contract's own payments.
+
+How the flows are valued (G, the discount rate, who pays each benefit, what an empty control arm
+does) is one :class:`effekt.contracts.valuation.Valuation`. Which KPIs come back, with their units
+and labels, is declared before anything is computed (:func:`effekt.contracts.kpis.kpis_for`): the
+values are filled in by what each KPI measures, and the names come from the registry only.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -25,12 +29,18 @@ import pyarrow as pa
 
 from effekt.contracts import fiscal as fis
 from effekt.contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
+from effekt.contracts.fiscal import FISCAL_ITEMS
 from effekt.contracts.frames import frame, nonzero_months, taken
+from effekt.contracts.kpis import Key, KpiRegistry, kpi_key, kpis_for
 from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has, in_work_share, outcome_arrays
-from effekt.contracts.payments import MissingControl, People, payment_columns, payments_frame, savings_gain
+from effekt.contracts.payments import People, payment_columns, payments_frame, savings_base
 from effekt.contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
 from effekt.contracts.terms import Terms
+from effekt.contracts.valuation import G_DEFAULT, Valuation
 from effekt.contracts.waterfall import Waterfall, run_waterfall
+
+__all__ = ["CASHFLOWS", "FISCAL", "FISCAL_ITEMS", "G_DEFAULT", "Evaluation", "by_period", "evaluate",
+           "kpi_names", "provider_costs"]
 
 CASHFLOWS = pa.schema(
     [
@@ -56,13 +66,13 @@ FISCAL = pa.schema(
 month and item (benefits, income_tax, employer_contributions, integration_grant, wage_cost,
 wage_subsidy, programme_costs, contract; earnings to party ``participants``)."""
 
-G_DEFAULT = 130160.0  # source: NAV, grunnbeløp from 1 May 2025
-
 
 @dataclass
 class Evaluation:
     """One replication's money: ``outcomes`` reached (both arms), ``payments`` made, contract
-    ``cashflows`` (``CASHFLOWS``), the public budgets ``fiscal`` (``FISCAL``) and the ``kpis``."""
+    ``cashflows`` (``CASHFLOWS``), the public budgets ``fiscal`` (``FISCAL``) and the ``kpis``
+    ({name: value}, in the order and with the names of the contract's
+    :func:`effekt.contracts.kpis.kpis_for`)."""
 
     outcomes: pd.DataFrame
     payments: pd.DataFrame
@@ -141,19 +151,32 @@ def _party(name: str, n_tranches: int) -> str:
     return "investor" if n_tranches == 1 else f"investor.{name}"
 
 
-def _investor_kpis(prefix: str, flows: np.ndarray, drawn: float, received: float,
-                   rate: float) -> dict[str, float]:
-    return {
-        f"{prefix}_invested": drawn,
-        f"{prefix}_received": received,
-        f"{prefix}_net": received - drawn,
-        f"{prefix}_irr": irr_or_nan(flows),
-        f"{prefix}_multiple": money_multiple(drawn, received),
-        f"{prefix}_npv": npv(flows, rate),
-        f"{prefix}_peak_capital": peak_capital(flows),
-        f"{prefix}_loss": float(received < drawn - 1e-6),
-        f"{prefix}_loss_amount": max(0.0, drawn - received),
+def _investor_kpis(party: str, flows: np.ndarray, drawn: float, received: float,
+                   rate: float) -> dict[Key, float]:
+    """The investors' KPIs (see ``effekt.contracts.kpis._INVESTOR``) of ``party`` (``investor`` or
+    a tranche's ``investor.<name>``)."""
+    values = {
+        "invested": drawn,
+        "received": received,
+        "net": received - drawn,
+        "irr": irr_or_nan(flows),
+        "multiple": money_multiple(drawn, received),
+        "npv": npv(flows, rate),
+        "peak_capital": peak_capital(flows),
+        "loss": float(received < drawn - 1e-6),
+        "loss_amount": max(0.0, drawn - received),
     }
+    return {kpi_key(m, party=party): v for m, v in values.items()}
+
+
+_DEFAULT_VALUATION: Valuation | None = None
+
+
+def _default_valuation() -> Valuation:
+    global _DEFAULT_VALUATION
+    if _DEFAULT_VALUATION is None:
+        _DEFAULT_VALUATION = Valuation()
+    return _DEFAULT_VALUATION
 
 
 def evaluate(
@@ -161,28 +184,31 @@ def evaluate(
     persons: pa.Table | pd.DataFrame,
     spells: pa.Table | pd.DataFrame,
     horizon_weeks: float,
-    discount_rate: float = 0.04,
+    valuation: Valuation | None = None,
     *,
     events: pa.Table | pd.DataFrame | None = None,
-    G: float = G_DEFAULT,
-    fiscal_params: fis.FiscalParams | None = None,
-    payers: dict[str, str] | None = None,
-    missing_control: MissingControl = "raise",
 ) -> Evaluation:
-    """Outcomes, payments, monthly cashflows by party, the public budgets and the KPIs.
+    """Outcomes, payments, monthly cashflows by party, the public budgets and the KPIs of one
+    replication's record tables (``persons``, ``spells`` and, for qualification and completion
+    outcomes, ``events``) observed for ``horizon_weeks``.
 
-    ``events`` is needed for qualification and completion outcomes; ``G`` (NOK) prices benefits
-    given in multiples of G; ``discount_rate`` is real and annual (R-109: 4 %); ``payers`` says
-    which party pays each benefit kind (default: ``sim/data/benefits.toml``; a scenario that
-    overrides a benefit's payer passes its own).
+    ``valuation`` (default :class:`~effekt.contracts.valuation.Valuation()`: G of 1 May 2025, 4 %
+    real, the built-in fiscal rules and benefit payers) says how the flows are valued.
 
     A contract that compares with the control arm (:func:`effekt.contracts.terms.needs_control`) and
     finds no controls to compare with raises :class:`effekt.contracts.payments.NeedsControl`, or, with
-    ``missing_control="not_met"`` (a randomised trial that put nobody into control), counts the
-    comparison as not met: the trigger pays nothing, the savings share pays nothing, and the KPI
-    ``control_missing`` is 1. The KPIs have the same names whatever the tables hold
-    (:func:`kpi_names`); what cannot be known without controls is NaN.
+    ``Valuation(missing_control="not_met")`` (a randomised trial that put nobody into control),
+    counts the comparison as not met: the trigger pays nothing, the savings share pays nothing, and
+    the KPI ``control_missing`` is 1. The KPIs are those of :func:`effekt.contracts.kpis.kpis_for`
+    whatever the tables hold (:func:`kpi_names`); what cannot be known without controls is NaN.
     """
+    if valuation is None:
+        valuation = _default_valuation()
+    elif not isinstance(valuation, Valuation):
+        raise TypeError(f"evaluate: valuation must be an effekt.contracts.Valuation (e.g. "
+                        f"Valuation(discount_rate=0.04)), not {type(valuation).__name__} {valuation!r}")
+    registry = kpis_for(terms)
+    G, rate, missing_control = valuation.G, valuation.discount_rate, valuation.missing_control
     tables = Tables.of(persons, spells, events)
     n_treat = int((tables.arm == "treatment").sum())
     n_control = int((tables.arm == "control").sum())
@@ -190,19 +216,17 @@ def evaluate(
 
     found = outcome_arrays(terms.outcomes, tables)
     n_data = max(months_in(horizon_weeks), c.final_month + 1)
-    levels = fis.public_ledger(persons, spells, G, n_data, fiscal_params,
-                               payers if payers is not None else _benefit_payers(), tables)
+    levels = fis.public_ledger(persons, spells, G, n_data, valuation.fiscal,
+                               dict(valuation.benefit_payers), tables)
 
     def gain() -> float | None:
-        s = terms.savings_share
-        if s is None:
+        if terms.savings_share is None:
             return None
         if not n_control:
             if missing_control == "not_met":
                 return None
-            return savings_gain(terms, None)  # raises NeedsControl
-        diff = fis.difference_ledger(levels, n_treat, n_control)
-        return fis.savings_gain(diff, s.window_months, s.components)
+            return savings_base(terms, None)  # raises NeedsControl
+        return savings_base(terms, fis.difference_ledger(levels, n_treat, n_control))
 
     people = People(arm=tables.arm, person_id=tables.person_id, cohort=tables.cohort, entry=tables.entry)
     pay = payment_columns(terms, found, people, gain, missing_control)
@@ -225,29 +249,24 @@ def evaluate(
     rows = _cashflow_rows(terms, wf, cost, cost_taken_over, fees, paid)
     cashflows = _frame(rows)
     capped = bool(pay["capped"].any()) if pay is not None else False
-    kpis = _kpis(terms, tables, found, capped, wf, cost, paid, rows, horizon_weeks, discount_rate,
-                 n_treat, n_control)
-    kpis["control_missing"] = float(_control_missing(terms, people))
+    values = _kpis(terms, tables, found, capped, wf, cost, paid, rows, horizon_weeks, rate,
+                   n_treat, n_control)
+    values[kpi_key("control_missing")] = float(_control_missing(terms, people))
     ledger = _with_contract(terms, levels, rows, n_months)
     diff = fis.difference_ledger(ledger, n_treat, n_control)
-    kpis.update(_fiscal_kpis(diff, n_months, discount_rate, G, n_treat, n_control,
-                             tuple(terms.commissioners)))
+    values.update(_fiscal_kpis(diff, n_months, rate, G, n_treat, n_control, registry))
     fiscal = fis.ledger_frame({**ledger, **diff}, np.int32)
     if fiscal.empty:
         fiscal = fiscal.astype({"month": "int32", "amount": float})
     return Evaluation(outcomes=frame(found), payments=payments_frame(pay), cashflows=cashflows,
-                      kpis=kpis, fiscal=fiscal)
+                      kpis=registry.fill(values), fiscal=fiscal)
 
 
 def kpi_names(terms: Terms) -> list[str]:
-    """The names of the KPIs :func:`evaluate` returns for ``terms`` on simulated tables, in order:
-    the same for every replication (with or without a control arm), so a batch's ``runs`` table
-    has one schema. Read off an evaluation of nobody, so it cannot drift from :func:`evaluate`."""
-    from effekt.contracts.records import events_table, persons_table, spells_table
-
-    ev = evaluate(terms, persons_table([]), spells_table([]), 0.0, events=events_table([]),
-                  missing_control="not_met")
-    return list(ev.kpis)
+    """The names of the KPIs :func:`evaluate` returns for ``terms``, in order: the same for every
+    replication (with or without a control arm), so a batch's ``runs`` table has one schema.
+    The names of :func:`effekt.contracts.kpis.kpis_for`, which declares each KPI."""
+    return kpis_for(terms).names
 
 
 def _control_missing(terms: Terms, people: People) -> bool:
@@ -267,12 +286,6 @@ def _control_missing(terms: Terms, people: People) -> bool:
                    if c is not None and c == c):
                 return True
     return False
-
-
-@cache
-def _benefit_payers() -> dict[str, str]:
-    """Which party pays each benefit kind, read once (the built-in benefits do not change)."""
-    return fis.benefit_payers()
 
 
 def _cashflow_rows(terms: Terms, wf: Waterfall, cost: np.ndarray, taken_over: np.ndarray,
@@ -304,57 +317,57 @@ def _cashflow_rows(terms: Terms, wf: Waterfall, cost: np.ndarray, taken_over: np
 
 def _kpis(terms: Terms, tables: Tables, found: dict[str, np.ndarray], capped: bool, wf: Waterfall,
           cost: np.ndarray, paid: np.ndarray, rows: list[tuple[str, str, np.ndarray]],
-          horizon_weeks: float, rate: float, n_treat: int, n_control: int) -> dict[str, float]:
-    kpis: dict[str, float] = {"participants": n_treat, "controls": n_control}
+          horizon_weeks: float, rate: float, n_treat: int, n_control: int) -> dict[Key, float]:
+    """The contract's KPIs by what they measure (see :func:`effekt.contracts.kpis.kpis_for`)."""
+    k = kpi_key
+    v: dict[Key, float] = {k("people", arm="treatment"): n_treat, k("people", arm="control"): n_control}
     for months_after in (12, 24):
         share = in_work_share(None, None, months_after * 52 / 12, horizon_weeks, tables=tables)
         for arm in ("treatment", "control"):
-            kpis[f"in_work_{months_after}m_{arm}"] = share.get(arm, math.nan)
+            v[k(f"in_work_{months_after}m", arm=arm)] = share.get(arm, math.nan)
     arm_o, name_o, q_o = found["arm"], found["outcome"], found["quantity"]
     for name in terms.outcomes:
-        for arm, suffix in (("treatment", ""), ("control", "_control")):
-            kpis[f"outcomes_{name}{suffix}"] = float(q_o[(arm_o == arm) & (name_o == name)].sum())
+        for arm in ("treatment", "control"):
+            v[k("outcomes", arm=arm, outcome=name)] = float(q_o[(arm_o == arm) & (name_o == name)].sum())
     drawn = float(wf.total(wf.drawn).sum())
     received = float(wf.total(wf.distributed).sum() + wf.total(wf.coupons).sum()
                      + wf.total(wf.protection).sum())
     flows = wf.investor_flows
     total_paid = float(paid.sum())
-    kpis.update(
-        outcome_payments=total_paid,
-        provider_costs=float(cost.sum()),
-        cap_binding=float(capped),
-        recycled_payments=float(wf.recycled.sum()),
-    )
-    kpis.update(_investor_kpis("investor", flows, drawn, received, rate))
+    v[k("outcome_payments")] = total_paid
+    v[k("provider_costs")] = float(cost.sum())
+    v[k("cap_binding")] = float(capped)
+    v[k("recycled_payments")] = float(wf.recycled.sum())
+    v.update(_investor_kpis("investor", flows, drawn, received, rate))
+    peak = v[k("peak_capital", party="investor")]
     cap = terms.caps.contract
-    kpis["investor_peak_capital_share_of_cap"] = (
-        kpis["investor_peak_capital"] / (cap * terms.contract.nok_per_unit) if cap else math.nan)
+    v[k("peak_capital_share_of_cap", party="investor")] = (
+        peak / (cap * terms.contract.nok_per_unit) if cap else math.nan)
     if terms.investors.commitment is not None:
-        kpis["investor_commitment_exceeded"] = float(
-            kpis["investor_peak_capital"] > terms.investors.commitment * terms.contract.nok_per_unit + 1e-6)
+        v[k("commitment_exceeded", party="investor")] = float(
+            peak > terms.investors.commitment * terms.contract.nok_per_unit + 1e-6)
     if len(terms.investors.tranches) > 1:
         for t in terms.investors.tranches:
             got = float(wf.distributed[t.name].sum() + wf.coupons[t.name].sum() + wf.protection[t.name].sum())
-            kpis.update(_investor_kpis(f"investor_{t.name}", wf.tranche_flows[t.name],
-                                       float(wf.drawn[t.name].sum()), got, rate))
+            v.update(_investor_kpis(_party(t.name, 2), wf.tranche_flows[t.name],
+                                    float(wf.drawn[t.name].sum()), got, rate))
     # the commissioners' view
     paid_by = {name: -float(sum(a.sum() for p, _, a in rows if p == name)) for name in terms.commissioners}
     paid_total = sum(paid_by.values())
-    kpis["commissioner_paid"] = paid_total
-    for name, v in paid_by.items():
-        kpis[f"commissioner_paid_{name}"] = v
-    primary = terms.primary
-    n_prim = kpis[f"outcomes_{primary}"]
-    n_prim_c = kpis[f"outcomes_{primary}_control"]
+    v[k("commissioner_paid")] = paid_total
+    for name, x in paid_by.items():
+        v[k("commissioner_paid", party=name)] = x
+    n_prim = v[k("outcomes", arm="treatment", outcome=terms.primary)]
+    n_prim_c = v[k("outcomes", arm="control", outcome=terms.primary)]
     additional = n_prim - n_prim_c * n_treat / n_control if n_control else math.nan
-    kpis["additional_outcomes"] = additional
-    kpis["cost_per_outcome"] = paid_total / n_prim if n_prim > 0 else math.nan
-    kpis["cost_per_additional_outcome"] = (
+    v[k("additional_outcomes", arm="difference", outcome=terms.primary)] = additional
+    v[k("cost_per_outcome")] = paid_total / n_prim if n_prim > 0 else math.nan
+    v[k("cost_per_additional_outcome")] = (
         paid_total / additional if np.isfinite(additional) and additional > 0 else math.nan)
     ffs = float(cost.sum()) * (1 + terms.contract.fee_for_service_margin)
-    kpis["fee_for_service_cost"] = ffs
-    kpis["premium_over_fee_for_service"] = paid_total - ffs
-    return kpis
+    v[k("fee_for_service_cost")] = ffs
+    v[k("premium_over_fee_for_service")] = paid_total - ffs
+    return v
 
 
 def _with_contract(terms: Terms, levels: fis.Ledger, rows: list[tuple[str, str, np.ndarray]],
@@ -370,27 +383,15 @@ def _with_contract(terms: Terms, levels: fis.Ledger, rows: list[tuple[str, str, 
     return out
 
 
-FISCAL_ITEMS = ("benefits", "income_tax", "employer_contributions", "integration_grant",
-                "wage_cost", "wage_subsidy", "programme_costs", "contract")
-"""The items of the public budgets with a KPI ``fiscal_<item>`` (net over all public parties)."""
-
-
 def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat: int,
-                 n_control: int, commissioners: tuple[str, ...] = ()) -> dict[str, float]:
-    """The public budgets' KPIs: NPV and net per public party (kommune, state, the commissioners
-    and any other party the tables name), in total and per item. The same names with or without
-    a control arm; without one they are NaN (a difference needs both arms)."""
-    out: dict[str, float] = {}
-    parties = {p for (_, p, _) in diff} - {"participants"}
-    public = sorted(parties | set(fis.PUBLIC_DEFAULT) | set(commissioners))
+                 n_control: int, registry: KpiRegistry) -> dict[Key, float]:
+    """The public budgets' KPIs: NPV and net per public party the registry declares (kommune,
+    state and the commissioners) and over all public parties (any party the tables name, too), in
+    total and per item. Without a control arm they are left out, so NaN (a difference needs both
+    arms)."""
     if n_control == 0:
-        nan = math.nan
-        for p in public:
-            out[f"fiscal_npv_{p}"] = out[f"fiscal_net_{p}"] = nan
-        out.update(fiscal_npv_total=nan, fiscal_net_total=nan)
-        out.update({f"fiscal_{item}": nan for item in FISCAL_ITEMS})
-        out.update(benefits_saved_g=nan, earnings_gain=nan, earnings_gain_per_person=nan)
-        return out
+        return {}
+    k = kpi_key
 
     def total(party: str | None = None, item: str | None = None) -> np.ndarray:
         acc = np.zeros(n_months)
@@ -399,16 +400,15 @@ def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat
                 acc[:len(a)] += a
         return acc
 
-    for p in public:
-        s = total(party=p)
-        out[f"fiscal_npv_{p}"] = npv(s, rate)
-        out[f"fiscal_net_{p}"] = float(s.sum())
-    everyone = total()
-    out["fiscal_npv_total"] = npv(everyone, rate)
-    out["fiscal_net_total"] = float(everyone.sum())
+    out: dict[Key, float] = {}
+    for kpi in registry.select(measure="fiscal_npv", party_kind="public"):
+        s = total(party=kpi.party)
+        out[kpi.key] = npv(s, rate)
+        out[k("fiscal_net", arm="difference", party=kpi.party)] = float(s.sum())
     for item in FISCAL_ITEMS:
-        out[f"fiscal_{item}"] = float(total(item=item).sum())
-    out["benefits_saved_g"] = out["fiscal_benefits"] / G
-    out["earnings_gain"] = float(total(party="participants", item="earnings").sum())
-    out["earnings_gain_per_person"] = out["earnings_gain"] / n_treat if n_treat else math.nan
+        out[k(f"fiscal_{item}", arm="difference")] = float(total(item=item).sum())
+    out[k("benefits_saved_g", arm="difference")] = out[k("fiscal_benefits", arm="difference")] / G
+    gain = float(total(party="participants", item="earnings").sum())
+    out[k("earnings_gain", arm="difference")] = gain
+    out[k("earnings_gain_per_person", arm="difference")] = gain / n_treat if n_treat else math.nan
     return out

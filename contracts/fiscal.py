@@ -3,8 +3,9 @@
 For each arm and each public party (kommune, state; the commissioners of a contract are parties
 too) this integrates over the spells:
 
-* **benefits** paid (negative), from each spell's benefit in multiples of G, paid by the party
-  ``sim/data/benefits.toml`` names;
+* **benefits** paid (negative), from each spell's benefit in multiples of G, paid by the party the
+  fiscal rules name for that kind of benefit (``[benefit_payers]`` in ``contracts/data/fiscal.toml``:
+  who pays a benefit is a rule of public finance, owned here; a valuation can override it);
 * **income tax** on wages (positive), at the average rate for the annual wage, split between the
   kommune (its skatteøre) and the state;
 * **employer contributions** (arbeidsgiveravgift) on wages, to the state;
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -45,8 +47,9 @@ ALIASES = {"nav": "state"}
 SUBSIDY_SHARE_COLUMNS = ("subsidy_share", "wage_subsidy_share", "wage_subsidy")
 SUBSIDY_PAYER_COLUMNS = ("subsidy_payer", "wage_subsidy_payer")
 WAGE_PAYER_COLUMNS = ("wage_payer", "employer")
-
-
+FISCAL_ITEMS = ("benefits", "income_tax", "employer_contributions", "integration_grant",
+                "wage_cost", "wage_subsidy", "programme_costs", "contract")
+"""The items of the public budgets, each with a KPI ``fiscal_<item>`` (net over all public parties)."""
 
 class IncomeTax(Strict):
     wage_points: list[float] = Field(min_length=2)
@@ -90,13 +93,21 @@ class Wages(Strict):
     default_subsidy_payer: str = "state"
 
 
+BenefitPayer = Literal["state", "kommune", "none"]
+"""Who pays a benefit: the state (NAV's folketrygd benefits), the kommune, or nobody."""
+
+
 class FiscalParams(Strict):
-    """The fiscal rules (``contracts/data/fiscal.toml``)."""
+    """The fiscal rules (``contracts/data/fiscal.toml``). ``benefit_payers``: which public party
+    pays each kind of benefit (a spell's ``benefit_kind``); a kind it does not name is paid by
+    nobody. Rules built by hand may leave it out: :class:`effekt.contracts.valuation.Valuation`
+    brings its own table (the built-in one unless told otherwise)."""
 
     income_tax: IncomeTax
     employer_contributions: EmployerContributions
     integration_grant: IntegrationGrant
     wages: Wages = Wages()
+    benefit_payers: dict[str, BenefitPayer] = Field(default_factory=dict)
 
 
 def fiscal_path() -> Path:
@@ -110,10 +121,9 @@ def default_fiscal() -> FiscalParams:
 
 
 def benefit_payers() -> dict[str, str]:
-    """Which party pays each benefit kind (from ``sim/data/benefits.toml``)."""
-    from effekt.sim.people import default_benefits
-
-    return {k: b.payer for k, b in default_benefits().items()}
+    """Which party pays each benefit kind, by the built-in fiscal rules (``[benefit_payers]`` in
+    ``contracts/data/fiscal.toml``); a fresh dict each call."""
+    return dict(default_fiscal().benefit_payers)
 
 
 def _column(df: pd.DataFrame, names: tuple[str, ...]) -> pd.Series | None:
@@ -221,7 +231,7 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
     ``Tables.of(persons, spells)`` when the caller has them already."""
 
     params = params or default_fiscal()
-    payers = payers if payers is not None else benefit_payers()
+    payers = payers if payers is not None else (params.benefit_payers or benefit_payers())
     w = params.wages
     n = len(spells)
     arms = _strings(spells, "arm", "")
@@ -342,11 +352,17 @@ def gains_by_component(diff: pd.DataFrame | Ledger) -> pd.DataFrame:
             .rename(columns={"item": "component"}))
 
 
-def savings_gain(diff: Ledger, window_months: int, components: list[str] | tuple[str, ...]) -> float:
+def savings_gain(gains: Ledger | pd.DataFrame, window_months: int,
+                 components: list[str] | tuple[str, ...]) -> float:
     """The public gain against control in ``components`` over the first ``window_months`` months:
-    what ``gains_by_component(diff)`` sums to over that window, without building the table."""
+    what a savings share (Koto-SIB) is paid a share of. ``gains`` is a difference ledger
+    (:func:`difference_ledger`) or its table by component (:func:`gains_by_component`); from a
+    ledger the sum is taken without building the table."""
+    if isinstance(gains, pd.DataFrame):
+        window = gains[(gains["month"] < window_months) & gains["component"].isin(list(components))]
+        return float(window["amount"].sum())
     sums: dict[str, np.ndarray] = {}
-    for (_, _, item), a in diff.items():
+    for (_, _, item), a in gains.items():
         if item in COMPONENTS:
             sums[item] = sums.get(item, 0) + a
     parts = [a[:max(window_months, 0)] for c, a in sums.items() if c in components]

@@ -1,25 +1,514 @@
-"""The names of the KPIs :func:`effekt.contracts.evaluate.evaluate` returns, and which of them are indicators.
+"""The KPIs a contract evaluation returns, declared: one :class:`Kpi` per value.
 
-An **indicator** KPI is 0 or 1 in every replication (did the investors lose money, did a cap bind):
-its mean over replications is a probability, and summaries give it a binomial interval. Every other
-KPI is a count or an amount, even when it happens to be 0 or 1 in a small batch (participants in a
-cohort of one), so indicators are named here, next to where the KPIs are defined, not guessed from
-the values.
+Every number :func:`effekt.contracts.evaluate` returns for a replication is declared here before
+anything is computed: its column name, unit, kind (money, count, share, indicator, rate, ratio),
+the arm it measures (treatment, control or the difference between them), the party it belongs to
+(the investors, a tranche, a commissioner, a public budget), a label in Norwegian bokmål and
+English and whether more is better. :func:`kpis_for` builds the :class:`KpiRegistry` of a
+contract from its terms; readers (summaries, reports, comparisons, break-even, the stored runs
+table and its Parquet column metadata) look KPIs up there instead of guessing from their names.
+Modelled on pvlib's ``ModelChainResult`` and EMA Workbench's outcome objects: typed, documented
+results.
+
+Names are built once, here, and a contract whose keys would make two KPIs share a name (an outcome
+``job`` next to one called ``job_control``, a commissioner called ``total``) is refused when its
+terms are loaded, with a message naming the keys. The names of existing contracts' KPIs do not
+change: they are the columns users already read.
+
+An **indicator** KPI is 0 or 1 in every replication (did the investors lose money, did a cap
+bind): its mean over replications is a probability, and summaries give it a binomial interval.
+Every other KPI is a count or an amount, even when it happens to be 0 or 1 in a small batch
+(participants in a cohort of one): which KPIs are indicators is declared, not guessed from values.
 """
 
 from __future__ import annotations
 
-INDICATOR_KPIS: frozenset[str] = frozenset({
-    "cap_binding",  # some payment was reduced by the per-person or contract cap
-    "investor_loss",  # the investors (all tranches) got back less than they put in
-    "investor_commitment_exceeded",  # peak capital went above the investors' commitment
-    "control_missing",  # a comparison with the control arm found no controls (counted as not met)
-})
-"""The indicator KPIs with fixed names; per-tranche losses (``investor_<tranche>_loss``) are
-indicators too (see :func:`is_indicator_kpi`)."""
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal, NamedTuple, get_args
+
+from effekt.contracts.fiscal import FISCAL_ITEMS, PUBLIC_DEFAULT
+from effekt.contracts.terms import BINARY_METRICS
+from effekt.specfile import SpecError
+
+if TYPE_CHECKING:
+    from effekt.contracts.terms import Terms
+
+Kind = Literal["money", "count", "share", "indicator", "rate", "ratio"]
+"""``money``: an amount (NOK, NOK per outcome, multiples of G); ``count``: people or outcomes;
+``share``: a fraction in [0, 1] (shown as a percentage); ``indicator``: 0 or 1 per replication
+(its mean is a probability); ``rate``: per year (an IRR); ``ratio``: money out per money in."""
+Arm = Literal["treatment", "control", "difference"]
+"""Which arm a KPI measures; ``difference`` is treatment minus control scaled to the treatment
+arm's size ("what the programme changed")."""
+PartyKind = Literal["investor", "tranche", "commissioner", "public"]
+"""What kind of party a KPI belongs to: all investors, one tranche of them, a commissioner (or all
+of them), a public budget (or all of them)."""
+
+KINDS: tuple[str, ...] = get_args(Kind)
+ARMS: tuple[str, ...] = get_args(Arm)
+PARTY_KINDS: tuple[str, ...] = get_args(PartyKind)
+
+Key = tuple[str, str | None, str | None, str | None]
+"""What a KPI measures, without its name: (measure, arm, party, outcome). Two KPIs of one contract
+never share a key; :func:`effekt.contracts.evaluate.evaluate` fills values by key."""
 
 
-def is_indicator_kpi(name: str) -> bool:
-    """Whether KPI ``name`` is 0/1 in every replication: one of ``INDICATOR_KPIS`` or a tranche's
-    ``investor_<tranche>_loss``."""
-    return name in INDICATOR_KPIS or (name.startswith("investor_") and name.endswith("_loss"))
+def kpi_key(measure: str, *, arm: str | None = None, party: str | None = None,
+            outcome: str | None = None) -> Key:
+    """The :data:`Key` of the KPI measuring ``measure`` for ``arm``, ``party`` and ``outcome``."""
+    return (measure, arm, party, outcome)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One declared KPI: a column of the runs table and a value of ``Evaluation.kpis``.
+
+    ``name`` is the column name (stable: users read it). ``measure`` is what is measured, shared
+    by KPIs that differ only in arm, party or outcome (``in_work_12m`` for both arms, ``irr`` for
+    the investors and each tranche, ``fiscal_npv`` for each public budget, ``outcomes`` for each
+    outcome). ``party`` names the party as the cashflow and fiscal tables do (``investor``,
+    ``investor.senior``, ``kommune``); None for a value of the whole contract or a total over all
+    parties of ``party_kind``. ``outcome`` is the contract's outcome key for outcome counts.
+    ``higher_is_better`` is from the point of view of the party (or the programme); None when
+    neither direction is good in itself (how many people took part, what was paid).
+    """
+
+    name: str
+    measure: str
+    kind: Kind
+    unit: str
+    label_nb: str
+    label_en: str
+    arm: Arm | None = None
+    party: str | None = None
+    party_kind: PartyKind | None = None
+    outcome: str | None = None
+    higher_is_better: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"KPI {self.name}: kind '{self.kind}'; allowed: {', '.join(KINDS)}")
+        if self.arm is not None and self.arm not in ARMS:
+            raise ValueError(f"KPI {self.name}: arm '{self.arm}'; allowed: {', '.join(ARMS)}")
+        if self.party_kind is not None and self.party_kind not in PARTY_KINDS:
+            raise ValueError(f"KPI {self.name}: party_kind '{self.party_kind}'; allowed: "
+                             f"{', '.join(PARTY_KINDS)}")
+
+    @property
+    def key(self) -> Key:
+        """(measure, arm, party, outcome): what this KPI measures, without its name."""
+        return (self.measure, self.arm, self.party, self.outcome)
+
+    @property
+    def is_indicator(self) -> bool:
+        """0 or 1 in every replication, so that its mean is a probability."""
+        return self.kind == "indicator"
+
+    def label(self, lang: str = "en") -> str:
+        """The KPI's label in ``lang`` (``nb`` or ``en``)."""
+        if lang not in ("nb", "en"):
+            raise ValueError(f"language '{lang}'; allowed: nb, en")
+        return self.label_nb if lang == "nb" else self.label_en
+
+    def metadata(self) -> dict[str, str]:
+        """The declaration as strings, for Arrow/Parquet field metadata (every field but the name;
+        None is written as an empty string, ``higher_is_better`` as ``true``/``false``/``''``)."""
+        hib = "" if self.higher_is_better is None else str(self.higher_is_better).lower()
+        return {"measure": self.measure, "kind": self.kind, "unit": self.unit,
+                "arm": self.arm or "", "party": self.party or "", "party_kind": self.party_kind or "",
+                "outcome": self.outcome or "", "label_nb": self.label_nb, "label_en": self.label_en,
+                "higher_is_better": hib}
+
+    @classmethod
+    def from_metadata(cls, name: str, metadata: Mapping[bytes, bytes] | Mapping[str, str]) -> Kpi:
+        """The declaration stored by :meth:`metadata` (keys and values may be bytes, as pyarrow
+        returns them). Raises KeyError when the metadata holds no declaration."""
+        md = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+              for k, v in metadata.items()}
+        hib = md.get("higher_is_better", "")
+        return cls(name=name, measure=md["measure"], kind=md["kind"], unit=md["unit"],  # type: ignore[arg-type]
+                   label_nb=md["label_nb"], label_en=md["label_en"], arm=md.get("arm") or None,  # type: ignore[arg-type]
+                   party=md.get("party") or None, party_kind=md.get("party_kind") or None,  # type: ignore[arg-type]
+                   outcome=md.get("outcome") or None,
+                   higher_is_better=None if hib == "" else hib == "true")
+
+
+_ANY: object = object()
+
+
+class KpiRegistry(Mapping[str, Kpi]):
+    """The KPIs of one contract, in the order evaluations return them: a read-only mapping from
+    column name to :class:`Kpi`. Built by :func:`kpis_for` (or read back from stored results);
+    names and keys are unique."""
+
+    def __init__(self, kpis: Iterable[Kpi] = ()):
+        self._by_name: dict[str, Kpi] = {}
+        self._by_key: dict[Key, Kpi] = {}
+        for k in kpis:
+            if k.name in self._by_name:
+                raise ValueError(f"KPI '{k.name}' declared twice")
+            if k.key in self._by_key:
+                raise ValueError(f"KPIs '{self._by_key[k.key].name}' and '{k.name}' measure the same "
+                                 f"thing {k.key}")
+            self._by_name[k.name] = k
+            self._by_key[k.key] = k
+
+    def __getitem__(self, name: str) -> Kpi:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def __repr__(self) -> str:
+        return f"KpiRegistry({len(self)} KPIs: {', '.join(list(self)[:4])}{', ...' if len(self) > 4 else ''})"
+
+    @property
+    def names(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._by_name)
+
+    def at(self, measure: str, *, arm: str | None = None, party: str | None = None,
+           outcome: str | None = None) -> Kpi:
+        """The KPI measuring ``measure`` for ``arm``, ``party`` and ``outcome``; KeyError naming
+        the measures there are when there is none."""
+        key = kpi_key(measure, arm=arm, party=party, outcome=outcome)
+        if key not in self._by_key:
+            measures = sorted({k.measure for k in self.values()})
+            raise KeyError(f"no KPI measures {key}; measures: {', '.join(measures)}")
+        return self._by_key[key]
+
+    def select(self, *, measure: object = _ANY, kind: object = _ANY, arm: object = _ANY,
+               party: object = _ANY, party_kind: object = _ANY, outcome: object = _ANY) -> list[Kpi]:
+        """The KPIs matching every field given (None matches None: ``party=None`` is a total over
+        all parties), in order."""
+        want = {f: v for f, v in (("measure", measure), ("kind", kind), ("arm", arm), ("party", party),
+                                  ("party_kind", party_kind), ("outcome", outcome)) if v is not _ANY}
+        return [k for k in self.values() if all(getattr(k, f) == v for f, v in want.items())]
+
+    def label(self, name: str, lang: str = "en") -> str:
+        """The label of KPI ``name`` in ``lang``; the name itself for a column no contract declares
+        (one an analysis adds, such as ``commissioner_payments_npv``)."""
+        return self[name].label(lang) if name in self else name
+
+    def is_indicator(self, name: str) -> bool:
+        """Whether ``name`` is a declared indicator KPI (0 or 1 in every replication)."""
+        return name in self and self[name].is_indicator
+
+    @property
+    def indicators(self) -> list[str]:
+        """The names of the indicator KPIs."""
+        return [k.name for k in self.values() if k.is_indicator]
+
+    def fill(self, values: Mapping[Key, float]) -> dict[str, float]:
+        """``values`` by key as {name: value} in the registry's order; a KPI without a value is NaN.
+        A value no KPI declares is a programming error (it would be lost silently): ValueError."""
+        stray = [k for k in values if k not in self._by_key]
+        if stray:
+            raise ValueError(f"values for undeclared KPIs {stray}")
+        nan = float("nan")
+        return {k.name: float(values.get(k.key, nan)) for k in self.values()}
+
+    def union(self, *others: KpiRegistry) -> KpiRegistry:
+        """These KPIs, then those of ``others`` whose names are new (several scenarios compared:
+        their contracts' shared KPIs once, each one's own KPIs beside them)."""
+        out = list(self.values())
+        seen = set(self)
+        keys = set(self._by_key)
+        for other in others:
+            for k in other.values():
+                if k.name not in seen and k.key not in keys:
+                    out.append(k)
+                    seen.add(k.name)
+                    keys.add(k.key)
+        return KpiRegistry(out)
+
+
+# -- the declarations -----------------------------------------------------------------------------
+
+PARTY_NAMES: dict[str, tuple[str, str]] = {
+    "kommune": ("kommunen", "kommune"),
+    "state": ("staten", "state"),
+    "fylke": ("fylkeskommunen", "fylke"),
+}
+"""How labels name a party in (nb, en); other parties by their own name."""
+
+ITEM_NAMES: dict[str, tuple[str, str]] = {
+    "benefits": ("stønader", "benefits"),
+    "income_tax": ("inntektsskatt", "income tax"),
+    "employer_contributions": ("arbeidsgiveravgift", "employer contributions"),
+    "integration_grant": ("integreringstilskudd", "integration grant"),
+    "wage_cost": ("lønnskostnader", "wage cost"),
+    "wage_subsidy": ("lønnstilskudd", "wage subsidy"),
+    "programme_costs": ("programkostnader", "programme costs"),
+    "contract": ("kontraktens betalinger", "contract"),
+}
+
+_INVESTOR: tuple[tuple[str, Kind, str, str, str, bool | None], ...] = (
+    # measure, kind, unit, en (with {who}/{Who}), nb (with {hvem}/{Hvem}), higher is better
+    ("invested", "money", "NOK", "{Who} capital put in (NOK)", "{Hvem}: innskutt kapital (NOK)", None),
+    ("received", "money", "NOK", "{Who} money back (NOK)", "{Hvem}: penger tilbake (NOK)", True),
+    ("net", "money", "NOK", "{Who} net gain (NOK)", "{Hvem}: netto gevinst (NOK)", True),
+    ("irr", "rate", "1/year", "{Who} IRR (per year)", "{Hvem}: internrente (per år)", True),
+    ("multiple", "ratio", "ratio", "{Who} money multiple", "{Hvem}: pengemultippel", True),
+    ("npv", "money", "NOK (NPV)", "{Who} NPV at the discount rate (NOK)",
+     "{Hvem}: nåverdi med diskonteringsrenten (NOK)", True),
+    ("peak_capital", "money", "NOK", "{Who} peak capital at risk (NOK)",
+     "{Hvem}: største kapital i risiko (NOK)", None),
+    ("loss", "indicator", "0/1", "Probability of {who} loss", "Sannsynlighet for tap for {hvem}", False),
+    ("loss_amount", "money", "NOK", "{Who} loss when there is one (NOK)",
+     "{Hvem}: tapet når det er et tap (NOK)", False),
+)
+"""The investors' KPIs, for all tranches together and (with several tranches) for each one."""
+
+
+class _Signature(NamedTuple):
+    """What of the terms the KPIs depend on (hashable, so registries are built once per contract)."""
+
+    outcomes: tuple[tuple[str, str], ...]  # (key, metric)
+    primary: str | None
+    commissioners: tuple[str, ...]
+    tranches: tuple[str, ...]
+    commitment: bool
+
+
+def _signature(terms: Terms) -> _Signature:
+    return _Signature(outcomes=tuple((k, o.metric) for k, o in terms.outcomes.items()),
+                      primary=terms.primary, commissioners=tuple(terms.commissioners),
+                      tranches=tuple(t.name for t in terms.investors.tranches),
+                      commitment=terms.investors.commitment is not None)
+
+
+def _party_nb(p: str) -> str:
+    return PARTY_NAMES.get(p, (p, p))[0]
+
+
+def _party_en(p: str) -> str:
+    return PARTY_NAMES.get(p, (p, p))[1]
+
+
+def _outcome_unit(metric: str) -> str:
+    return "persons" if metric in BINARY_METRICS else "days"
+
+
+class _Builder:
+    """Collects declarations with the contract key each comes from, to name both keys of a clash."""
+
+    def __init__(self) -> None:
+        self.kpis: list[tuple[Kpi, str]] = []
+
+    def add(self, origin: str, name: str, measure: str, kind: Kind, unit: str, en: str, nb: str,
+            **kw: object) -> None:
+        self.kpis.append((Kpi(name=name, measure=measure, kind=kind, unit=unit, label_en=en,
+                              label_nb=nb, **kw), origin))  # type: ignore[arg-type]
+
+    def problems(self) -> list[str]:
+        """One line per pair of keys whose KPIs share a name, naming both keys (the contract's own
+        key first) and the names they share."""
+        first: dict[str, tuple[Kpi, str]] = {}
+        clashes: dict[tuple[str, str], list[tuple[str, Kpi, Kpi]]] = {}
+        for k, origin in self.kpis:
+            if k.name in first:
+                other, where = first[k.name]
+                mine_first = where.startswith("(")  # the contract's own key first
+                a, b, ka, kb = (origin, where, k, other) if mine_first else (where, origin, other, k)
+                clashes.setdefault((a, b), []).append((k.name, ka, kb))
+            else:
+                first[k.name] = (k, origin)
+        out = []
+        for (a, b), found in clashes.items():
+            names = ", ".join(f"'{n}'" for n, _, _ in found)
+            _, ka, kb = found[0]
+            rename = "rename one of them" if not b.startswith("(") else f"rename {a}"
+            out.append(f"{a} and {b} would both report the KPI{'s' if len(found) > 1 else ''} {names} "
+                       f"({_what(ka)}; {_what(kb)}): {rename}, so that every KPI has a name of its own")
+        return out
+
+    def registry(self) -> KpiRegistry:
+        seen: set[str] = set()
+        kept = []
+        for k, _ in self.kpis:
+            if k.name not in seen:
+                seen.add(k.name)
+                kept.append(k)
+        return KpiRegistry(kept)
+
+
+def _what(k: Kpi) -> str:
+    """What a KPI measures, in words, for an error message."""
+    if k.outcome and k.measure == "outcomes":
+        return f"the {k.arm} arm of outcome '{k.outcome}'"
+    if k.party:
+        return f"{k.measure} of party '{k.party}'"
+    if k.party_kind:
+        return f"{k.measure} of all {k.party_kind} parties together"
+    return k.measure
+
+
+def _investor(b: _Builder, origin: str, prefix: str, party: str, party_kind: PartyKind,
+              who_en: str, who_nb: str) -> None:
+    for measure, kind, unit, en, nb, hib in _INVESTOR:
+        b.add(origin, f"{prefix}_{measure}", measure, kind, unit,
+              en.format(who=who_en, Who=who_en[:1].upper() + who_en[1:]),
+              nb.format(hvem=who_nb, Hvem=who_nb[:1].upper() + who_nb[1:]),
+              party=party, party_kind=party_kind, higher_is_better=hib)
+
+
+def _declare(sig: _Signature) -> _Builder:
+    """Every KPI of a contract with signature ``sig``, in the order evaluations return them."""
+    b = _Builder()
+    fixed = "(every contract)"
+    b.add(fixed, "participants", "people", "count", "persons", "People in the programme",
+          "Personer i tiltaket", arm="treatment")
+    b.add(fixed, "controls", "people", "count", "persons", "People in the counterfactual arm",
+          "Personer i den kontrafaktiske armen", arm="control")
+    for m in (12, 24):
+        b.add(fixed, f"in_work_{m}m_treatment", f"in_work_{m}m", "share", "share",
+              f"In work {m} months after start, programme",
+              f"I arbeid {m} måneder etter oppstart, med tiltaket", arm="treatment", higher_is_better=True)
+        b.add(fixed, f"in_work_{m}m_control", f"in_work_{m}m", "share", "share",
+              f"In work {m} months after start, counterfactual",
+              f"I arbeid {m} måneder etter oppstart, uten tiltaket (kontrafaktisk)", arm="control")
+    for key, metric in sig.outcomes:
+        unit = _outcome_unit(metric)
+        b.add(f"outcomes.{key}", f"outcomes_{key}", "outcomes", "count", unit,
+              f"Outcomes '{key}', programme ({unit})", f"Resultater '{key}', med tiltaket ({unit})",
+              arm="treatment", outcome=key, higher_is_better=True)
+        b.add(f"outcomes.{key}", f"outcomes_{key}_control", "outcomes", "count", unit,
+              f"Outcomes '{key}', counterfactual ({unit})",
+              f"Resultater '{key}', uten tiltaket (kontrafaktisk) ({unit})", arm="control", outcome=key)
+    b.add(fixed, "outcome_payments", "outcome_payments", "money", "NOK", "Outcome payments (NOK)",
+          "Resultatbetalinger (NOK)")
+    b.add(fixed, "provider_costs", "provider_costs", "money", "NOK",
+          "Provider costs funded by investors (NOK)",
+          "Leverandørens kostnader, finansiert av investorene (NOK)")
+    b.add(fixed, "cap_binding", "cap_binding", "indicator", "0/1", "Probability a payment cap binds",
+          "Sannsynlighet for at et betalingstak slår inn")
+    b.add(fixed, "recycled_payments", "recycled_payments", "money", "NOK",
+          "Outcome payments recycled into delivery (NOK)",
+          "Resultatbetalinger brukt på nytt i leveransen (NOK)")
+    _investor(b, fixed, "investor", "investor", "investor", "investor", "investorene")
+    b.add(fixed, "investor_peak_capital_share_of_cap", "peak_capital_share_of_cap", "share", "share",
+          "Peak capital as a share of the contract cap",
+          "Største kapital i risiko som andel av kontraktstaket", party="investor", party_kind="investor")
+    if sig.commitment:
+        b.add("investors.commitment", "investor_commitment_exceeded", "commitment_exceeded", "indicator",
+              "0/1", "Probability costs exceed the investors' commitment",
+              "Sannsynlighet for at kostnadene overstiger investorenes tilsagn", party="investor",
+              party_kind="investor", higher_is_better=False)
+    if len(sig.tranches) > 1:
+        for i, t in enumerate(sig.tranches):
+            _investor(b, f"investors.tranches[{i}] ('{t}')", f"investor_{t}", f"investor.{t}", "tranche",
+                      f"tranche '{t}'", f"tranchen '{t}'")
+    b.add(fixed, "commissioner_paid", "commissioner_paid", "money", "NOK", "Commissioners paid in all (NOK)",
+          "Oppdragsgiverne betalte i alt (NOK)", party_kind="commissioner")
+    for c in sig.commissioners:
+        b.add(f"commissioners.{c}", f"commissioner_paid_{c}", "commissioner_paid", "money", "NOK",
+              f"Paid by {_party_en(c)} (NOK)", f"Betalt av {_party_nb(c)} (NOK)", party=c,
+              party_kind="commissioner")
+    primary_unit = _outcome_unit(dict(sig.outcomes).get(sig.primary or "", "job_start"))
+    b.add(fixed, "additional_outcomes", "additional_outcomes", "count", primary_unit,
+          "Additional primary outcomes over the counterfactual",
+          "Flere primærresultater enn uten tiltaket (kontrafaktisk)", arm="difference",
+          outcome=sig.primary, higher_is_better=True)
+    b.add(fixed, "cost_per_outcome", "cost_per_outcome", "money", "NOK per outcome",
+          "Commissioners' cost per primary outcome (NOK)",
+          "Oppdragsgivernes kostnad per primærresultat (NOK)",
+          party_kind="commissioner", higher_is_better=False)
+    b.add(fixed, "cost_per_additional_outcome", "cost_per_additional_outcome", "money", "NOK per outcome",
+          "Commissioners' cost per additional outcome (NOK)",
+          "Oppdragsgivernes kostnad per ekstra resultat (NOK)", party_kind="commissioner",
+          higher_is_better=False)
+    b.add(fixed, "fee_for_service_cost", "fee_for_service_cost", "money", "NOK",
+          "Same service bought fee-for-service (NOK)", "Samme tjeneste kjøpt som ordinært tjenestekjøp (NOK)")
+    b.add(fixed, "premium_over_fee_for_service", "premium_over_fee_for_service", "money", "NOK",
+          "Paid above fee-for-service (NOK)", "Betalt utover ordinært tjenestekjøp (NOK)",
+          party_kind="commissioner", higher_is_better=False)
+    b.add(fixed, "control_missing", "control_missing", "indicator", "0/1",
+          "Probability the RCT put nobody in control",
+          "Sannsynlighet for at loddtrekningen ikke satte noen i kontrollgruppen", higher_is_better=False)
+    for p in public_parties(sig.commissioners):
+        origin = f"commissioners.{p}" if p in sig.commissioners else fixed
+        en, nb = _party_en(p), _party_nb(p)
+        b.add(origin, f"fiscal_npv_{p}", "fiscal_npv", "money", "NOK (NPV)",
+              f"{en[:1].upper() + en[1:]} budget, NPV vs counterfactual (NOK)",
+              f"Budsjettet til {nb}, nåverdi mot kontrafaktisk (NOK)", arm="difference", party=p,
+              party_kind="public", higher_is_better=True)
+        b.add(origin, f"fiscal_net_{p}", "fiscal_net", "money", "NOK",
+              f"Budget of the {en}, undiscounted (NOK)", f"Budsjettet til {nb}, udiskontert (NOK)",
+              arm="difference", party=p, party_kind="public", higher_is_better=True)
+    total = "(the public budgets' total)"
+    b.add(total, "fiscal_npv_total", "fiscal_npv", "money", "NOK (NPV)",
+          "Public budgets in all, NPV vs counterfactual (NOK)",
+          "Offentlige budsjetter i alt, nåverdi mot kontrafaktisk (NOK)", arm="difference",
+          party_kind="public", higher_is_better=True)
+    b.add(total, "fiscal_net_total", "fiscal_net", "money", "NOK",
+          "Public budgets in all, undiscounted (NOK)",
+          "Offentlige budsjetter i alt, udiskontert (NOK)", arm="difference", party_kind="public",
+          higher_is_better=True)
+    for item in FISCAL_ITEMS:
+        nb, en = ITEM_NAMES.get(item, (item, item))
+        b.add(fixed, f"fiscal_{item}", f"fiscal_{item}", "money", "NOK",
+              f"Public budgets: {en}, undiscounted (NOK)", f"Offentlige budsjetter: {nb}, udiskontert (NOK)",
+              arm="difference", party_kind="public", higher_is_better=True)
+    b.add(fixed, "benefits_saved_g", "benefits_saved_g", "money", "G", "Benefits saved (multiples of G)",
+          "Sparte stønader (antall G)", arm="difference", higher_is_better=True)
+    b.add(fixed, "earnings_gain", "earnings_gain", "money", "NOK", "Participants' extra gross earnings (NOK)",
+          "Deltakernes ekstra bruttoinntekt (NOK)", arm="difference", higher_is_better=True)
+    b.add(fixed, "earnings_gain_per_person", "earnings_gain_per_person", "money", "NOK per person",
+          "Extra gross earnings per participant (NOK)", "Ekstra bruttoinntekt per deltaker (NOK)",
+          arm="difference", higher_is_better=True)
+    return b
+
+
+def public_parties(commissioners: Iterable[str]) -> list[str]:
+    """The public budgets with KPIs of their own: kommune, state and every commissioner, sorted.
+    Any other party the tables name counts in the totals and the fiscal table."""
+    return sorted(set(PUBLIC_DEFAULT) | set(commissioners))
+
+
+@lru_cache(maxsize=512)
+def _declared(sig: _Signature) -> tuple[KpiRegistry, tuple[str, ...]]:
+    b = _declare(sig)
+    return b.registry(), tuple(b.problems())
+
+
+def kpi_collisions(terms: Terms) -> list[str]:
+    """One line per KPI name that two keys of ``terms`` would both report, naming both keys (the
+    terms' validation refuses such a contract, so the loader names its file); empty when none."""
+    return list(_declared(_signature(terms))[1])
+
+
+def kpis_for(terms: Terms) -> KpiRegistry:
+    """The :class:`KpiRegistry` of a contract: every KPI :func:`effekt.contracts.evaluate.evaluate`
+    returns for ``terms``, in order. Computed once per distinct contract. Terms whose keys would
+    give two KPIs one name are refused (:class:`effekt.specfile.SpecError` naming the keys); loaded
+    terms never are, because loading refuses them first."""
+    registry, problems = _declared(_signature(terms))
+    if problems:
+        raise SpecError(f"contract '{terms.contract.name}'", list(problems))
+    return registry
+
+
+def common_kpis() -> KpiRegistry:
+    """The KPIs every contract declares with the same name and meaning (those not named after an
+    outcome, a tranche or a commissioner; the kommune's and the state's budgets are always there):
+    what a reader can rely on when it has a table of KPI rows and no contract."""
+    return _declared(_Signature(outcomes=(), primary=None, commissioners=(), tranches=("investor",),
+                                commitment=True))[0]
+
+
+def is_indicator_kpi(name: str, registry: KpiRegistry | None = None) -> bool:
+    """Whether KPI ``name`` is declared an indicator (0/1 in every replication) in ``registry``
+    (default: :func:`common_kpis`; pass the contract's :func:`kpis_for` for its tranches' losses)."""
+    return (registry if registry is not None else common_kpis()).is_indicator(name)
+
+
+INDICATOR_KPIS: frozenset[str] = frozenset(common_kpis().indicators)
+"""The indicator KPIs every contract has (``cap_binding``, ``investor_loss``,
+``investor_commitment_exceeded``, ``control_missing``); a contract with tranches adds one per
+tranche (``investor_<tranche>_loss``): ask its registry (:func:`kpis_for`)."""

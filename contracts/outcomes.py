@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from effekt.contracts.frames import frame
+from effekt.contracts.periods import WEEKS_PER_MONTH
 from effekt.contracts.terms import (
     BenefitDaysSaved,
     InWorkAt,
@@ -27,7 +28,6 @@ from effekt.contracts.terms import (
 )
 
 OUTCOME_COLUMNS = ["arm", "person_id", "cohort", "group", "outcome", "week", "quantity"]
-KEY = ["arm", "person_id"]
 EPS = 1e-9
 
 
@@ -151,10 +151,10 @@ class Tables:
             events=events, e_person=rows(events) if events is not None else None,
         )
 
-    def jobs(self, o: JobStart | SustainedEmployment | InWorkAt | None = None,
-             min_fte: float = 0.0) -> np.ndarray:
-        """Indices of the employed spells that count as work for ``o``, sorted by person and start."""
-        fte = o.min_fte if o is not None else min_fte
+    def jobs(self, o: JobStart | SustainedEmployment | InWorkAt | None = None) -> np.ndarray:
+        """Indices of the employed spells that count as work for ``o`` (every employed spell
+        without ``o``), sorted by person and start."""
+        fte = o.min_fte if o is not None else 0.0
         ok = (self.s_state == "employed") & (self.s_fte >= fte) & (self.s_person >= 0)
         if o is not None and o.exclude_contracts:
             ok &= ~np.isin(self.s_contract, np.array(o.exclude_contracts, dtype=object))
@@ -326,37 +326,71 @@ def measure_outcomes(
     return _frame(t, [(name, *_measure(o, t)) for name, o in outcomes.items()])
 
 
-def employment_runs(spells: pd.DataFrame, min_fte: float = 0.0,
-                    persons: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Unbroken periods in work: consecutive employed spells (fte >= ``min_fte``) joined.
+def _in_work(t: Tables, after: np.ndarray, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Who is in work, and who is still observed, ``after`` weeks after their own entry.
 
-    Returns one row per run with ``arm``, ``person_id``, ``start``, ``end``.
+    The one in-work measure: a person is in work at ``entry_week + a`` if an ``employed`` spell
+    covers that instant (start at or before it, end after it), and observed if that instant lies
+    before the horizon. Times are compared relative to the entry with a tolerance of ``EPS``, so
+    a job starting exactly then counts and one ending exactly then does not, however the clock's
+    additions rounded. Returns two boolean arrays of shape (people, len(after)).
     """
-    if persons is None:
-        persons = spells[KEY].drop_duplicates().assign(entry_week=0.0)
-    t = Tables.of(persons, spells)
-    p, s, e = t.runs(t.jobs(min_fte=min_fte))
-    return pd.DataFrame({"arm": t.arm[p], "person_id": t.person_id[p], "start": s, "end": e})
+    after = np.asarray(after, dtype=float)
+    jobs = t.jobs()
+    p = t.s_person[jobs]
+    e = t.entry[p]
+    rel_start, rel_end = t.s_start[jobs] - e, t.s_end[jobs] - e
+    covers = (rel_start[:, None] <= after[None, :] + EPS) & (after[None, :] < rel_end[:, None] - EPS)
+    working = np.zeros((len(t.entry), len(after)), bool)
+    rows, cols = np.nonzero(covers)
+    working[p[rows], cols] = True
+    observed = (t.entry[:, None] + after[None, :]) < horizon - EPS
+    return working, observed
 
 
 def in_work_share(
-    persons: pd.DataFrame, spells: pd.DataFrame, weeks_after_entry: float, horizon: float,
+    persons: Frame | None, spells: Frame | None, weeks_after_entry: float, horizon: float,
     tables: Tables | None = None,
 ) -> dict[str, float]:
-    """Share of each arm's people in work ``weeks_after_entry`` weeks after their entry.
+    """Share of each arm's people in work ``weeks_after_entry`` weeks after their entry (the
+    ``in_work_12m_*`` and ``in_work_24m_*`` KPIs).
 
     People whose measuring point lies at or beyond the horizon are not counted; an arm with no one
-    measurable gets NaN.
+    measurable gets NaN. The measure is :func:`in_work_by_month`'s at one point in time.
     """
     t = tables if tables is not None else Tables.of(persons, spells)
-    jobs = t.jobs()
-    p = t.s_person[jobs]
-    when = t.entry[p] + weeks_after_entry
-    working = np.zeros(len(t.entry), bool)
-    working[p[(t.s_start[jobs] <= when) & (when < t.s_end[jobs])]] = True
-    measurable = t.entry + weeks_after_entry < horizon
+    working, observed = _in_work(t, np.array([weeks_after_entry]), horizon)
+    working, measurable = working[:, 0], observed[:, 0]
     out = {}
     for arm in sorted(pd.unique(t.arm)):
         mine = (t.arm == arm) & measurable
         out[arm] = float(working[mine].mean()) if mine.any() else float("nan")
     return out
+
+
+def in_work_by_month(persons: Frame, spells: Frame, horizon_weeks: float) -> pd.DataFrame:
+    """Share of each arm in work ``month`` whole months (of 52/12 weeks) after each person's entry.
+
+    A person counts at month m if an ``employed`` spell covers the instant
+    ``entry_week + m * 52/12`` weeks. Only people still observed then (before the horizon) count
+    in the denominator ``n``. Months run from 0 to the last one at which the arm's earliest
+    entrant is still observed. Returns columns ``arm``, ``month``, ``share``, ``n``.
+    """
+    t = Tables.of(persons, spells)
+    arms = sorted(a for a in pd.unique(t.arm) if isinstance(a, str))
+    if not arms:
+        return pd.DataFrame(columns=["arm", "month", "share", "n"])
+
+    def months(first_entry: float) -> int:  # months 0, 1, ... before the horizon
+        return int(np.floor((horizon_weeks - first_entry) / WEEKS_PER_MONTH - EPS)) + 1
+
+    working, observed = _in_work(t, np.arange(months(t.entry.min())) * WEEKS_PER_MONTH, horizon_weeks)
+    rows = []
+    for arm in arms:
+        mine = t.arm == arm
+        n_months = months(t.entry[mine].min())
+        obs, work = observed[mine, :n_months], working[mine, :n_months]
+        n = obs.sum(axis=0)
+        share = np.where(n > 0, (work & obs).sum(axis=0) / np.maximum(n, 1), np.nan)
+        rows.append(pd.DataFrame({"arm": arm, "month": np.arange(n_months), "share": share, "n": n}))
+    return pd.concat(rows, ignore_index=True)

@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from effekt.contracts.fiscal import Ledger, savings_gain
 from effekt.contracts.frames import frame
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, pay_month
 from effekt.contracts.terms import Price, Terms, Trigger
@@ -221,17 +222,18 @@ def _triggered(terms: Terms, o: Columns, people: People,
     return rows
 
 
-def savings_gain(terms: Terms, gains: pd.DataFrame | None) -> float | None:
-    """The public gain a savings share is paid on, from ``gains`` (see
-    :func:`effekt.contracts.fiscal.gains_by_component`); None without a savings share."""
+def savings_base(terms: Terms, gains: Ledger | pd.DataFrame | None) -> float | None:
+    """What the savings share of ``terms`` is paid a share of: the public gain of ``gains`` (a
+    difference ledger or the table of :func:`effekt.contracts.fiscal.gains_by_component`) over the
+    share's window and components, by :func:`effekt.contracts.fiscal.savings_gain`. None without a
+    savings share; :class:`NeedsControl` when there is no control arm (``gains`` None)."""
     s = terms.savings_share
     if s is None:
         return None
     if gains is None:
         raise NeedsControl("the savings share is measured against the control arm, "
                            "and there are no controls to compare with")
-    window = gains[(gains["month"] < s.window_months) & gains["component"].isin(s.components)]
-    return float(window["amount"].sum())
+    return savings_gain(gains, s.window_months, s.components)
 
 
 def _savings(terms: Terms, gain: float | None) -> list[dict]:
@@ -257,7 +259,7 @@ def payment_columns(terms: Terms, o: Columns, people: People,
                     missing_control: MissingControl = "raise") -> Columns | None:
     """Every outcome payment as numpy columns (``PAYMENT_COLUMNS``), in the order they fall due,
     capped; None when nothing is paid. ``gain()`` is what a savings share is paid on
-    (:func:`savings_gain`; None pays nothing), asked for only after the triggers;
+    (:func:`savings_base`; None pays nothing), asked for only after the triggers;
     ``missing_control`` what a trigger does without controls to compare with."""
     card = _rate_card(terms, o, people)
     rows = _triggered(terms, o, people, missing_control)
@@ -318,4 +320,4 @@ def schedule_payments(terms: Terms, outcomes: pd.DataFrame, persons: pd.DataFram
         "week": outcomes["week"].to_numpy(dtype=float),
         "quantity": outcomes["quantity"].to_numpy(dtype=float) if "quantity" in outcomes else np.ones(n),
     }
-    return payments_frame(payment_columns(terms, o, People.of(persons), lambda: savings_gain(terms, gains)))
+    return payments_frame(payment_columns(terms, o, People.of(persons), lambda: savings_base(terms, gains)))

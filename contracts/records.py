@@ -1,7 +1,7 @@
 """Building record tables by hand: for tests, worked examples and small observed data sets.
 
-The record schemas are ``effekt.sim.records``'s; these helpers fill in the columns a hand-written row
-leaves out, so a case reads as what happened to whom::
+The record schemas are sim's (``effekt.sim.PERSONS``, ``SPELLS``, ``EVENTS``); these helpers fill in
+the columns a hand-written row leaves out, so a case reads as what happened to whom::
 
     persons = persons_table([person(0), person(1, group="R", benefit_kind="introduksjonsstonad")])
     spells = spells_table([spell(0, "programme", 0, 13), spell(0, "employed", 13, 156, fte=0.8,
@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from effekt.sim.records import EVENTS, PERSONS, SPELLS
+from effekt.sim import EVENTS, PERSONS, SPELLS
 
 
 def person(person_id: int, arm: str = "treatment", *, cohort: str = "k1", group: str = "A",

@@ -411,6 +411,11 @@ class Terms(Strict):
         if taker is not None and taker not in self.commissioners:
             raise ValueError(f"funding.takeover_by: '{taker}' is not a commissioner "
                              f"({', '.join(sorted(self.commissioners))})")
+        from effekt.contracts.kpis import kpi_collisions  # kpis reads the terms: import it late
+
+        collisions = kpi_collisions(self)
+        if collisions:  # every KPI needs a name of its own (a column of the runs table)
+            raise ValueError("\n".join(collisions))
         return self
 
     @property
@@ -421,18 +426,6 @@ class Terms(Strict):
     @property
     def needs_control(self) -> bool:
         return self.savings_share is not None or any(t.needs_control for t in self.triggers)
-
-
-PATHWAY_TEMPLATES: dict[str, str] = {
-    "kongsberg_kull": "kongsberg_outcomes",
-    "gloppen": "gloppen_outcomes",
-    "fjell_project_jobs": "fjell_project_jobs_outcomes",
-    "baerum_pilot": "baerum_pilot_outcomes",
-    "lyngdal_en_av_mange": "lyngdal_en_av_mange_outcomes",
-    "enkla_jobb": "enkla_jobb_outcomes",
-}
-"""Each built-in Norwegian pathway (``sim/pathways``) and the contract template written for its
-stages: the pairs tests and benchmarks run together."""
 
 
 def needs_control(terms: Terms) -> list[str]:

@@ -1,14 +1,41 @@
 """effekt's experiment layer: scenario files, designs (sweeps), batches of replications on
 executors (serial, local processes, Dask), Parquet results with a manifest, summaries and the
-``effekt`` command line."""
+``effekt`` command line.
+
+This layer knows both lower ones and uses each only through its face (``effekt.contracts``,
+``effekt.sim``); nothing below imports it.
+
+Scenarios
+    load_scenario           read, resolve and validate a scenario file (the built-in default if none)
+    load_experiment         a scenario at every design point of its [design]
+    Scenario                a validated, fully resolved scenario at one design point
+    Experiment              a scenario and its design points, one Scenario per point
+    PATHWAY_TEMPLATES       each built-in pathway with the contract template written for its stages
+
+Designs
+    Design                  replications, root seed and the design points (sweep, levers, sample)
+    design_points           every design point of a Design as {dotted key: value}
+
+Running
+    run_batch               every replication of every design point into a results directory
+    make_executor           an executor: serial, local processes or a Dask cluster
+    SerialExecutor          every task in this process, one after another
+    ProcessExecutor         local worker processes, a bounded number of tasks in flight
+
+Results
+    load_runs               all replication rows of a results directory (one per replication)
+    kpi_table               one row per KPI (and design point): mean, interval and spread
+"""
 
 from effekt.experiments.batch import run_batch
 from effekt.experiments.design import Design, design_points
+from effekt.experiments.examples import PATHWAY_TEMPLATES
 from effekt.experiments.executors import ProcessExecutor, SerialExecutor, make_executor
 from effekt.experiments.scenario import Experiment, Scenario, load_experiment, load_scenario
 from effekt.experiments.summary import kpi_table, load_runs
 
 __all__ = [
+    "PATHWAY_TEMPLATES",
     "Design",
     "Experiment",
     "ProcessExecutor",

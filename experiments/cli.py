@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from effekt.experiments.batch import run_batch
+from effekt.experiments.cli_analysis import executor_options
 from effekt.experiments.executors import make_executor
 from effekt.experiments.runner import RECORD_TABLES
 from effekt.experiments.scenario import Experiment, load_experiment
@@ -54,12 +55,7 @@ def _batch_options(fn):
         click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the scenario's)."),
         click.option("--out", type=click.Path(file_okay=False),
                      help="Results directory (default: results/<scenario name>)."),
-        click.option("--workers", type=click.IntRange(min=1),
-                     help="Local worker processes, or workers of --dask local (default: all cores; "
-                          "1 runs in this process)."),
-        click.option("--dask", "dask", metavar="ADDRESS",
-                     help="Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a "
-                          "LocalCluster (pip install 'effekt[dask]')."),
+        executor_options,
         click.option("--chunk", type=click.IntRange(min=1),
                      help="Replications per task (default: about one second of work)."),
         click.option("--tables", "tables", metavar="NAMES",

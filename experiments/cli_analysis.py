@@ -2,17 +2,36 @@
 
 Thin, like the rest of the CLI: parse, call :mod:`effekt.experiments.report` or
 :mod:`effekt.experiments.analysis`, print. ``register(main)`` adds them to the ``effekt`` group.
+Every command that simulates takes ``--workers`` and ``--dask`` (:func:`executor_options`, the
+same options as ``effekt run``): its replications run on that executor, with the same numbers on
+every executor.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
 import click
 import numpy as np
 
+from effekt.experiments.executors import open_executor
 from effekt.specfile import SpecError
+
+
+def executor_options(fn):
+    """``--workers`` and ``--dask``: where replications run (shared by run, batch, sweep and the
+    analysis commands)."""
+    options = [
+        click.option("--workers", type=click.IntRange(min=1),
+                     help="Local worker processes, or workers of --dask local (default: all cores; "
+                          "1 runs in this process)."),
+        click.option("--dask", "dask", metavar="ADDRESS",
+                     help="Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a "
+                          "LocalCluster (pip install 'effekt[dask]')."),
+    ]
+    return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
 
 
 def _fail(err: Exception | str) -> None:
@@ -66,20 +85,20 @@ def report(results, out, lang, point, timeseries_runs):
               help="Replications per value (the same seeds for every value).")
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the scenario's).")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes running the grid's values in parallel.")
+@executor_options
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
 def breakeven(scenario, party, vary, target, metric, low, high, points, replications, seed,
-              bootstrap, workers, assignments):
+              bootstrap, workers, dask, assignments):
     """The value of one scenario number at which the investor or the commissioner breaks even."""
     from effekt.experiments.analysis.breakeven import breakeven as run
     from effekt.experiments.analysis.breakeven import render
 
     try:
-        b = run(scenario, party, vary, target=target, metric=metric, low=low, high=high,
-                points=points, replications=replications, seed=seed, bootstrap=bootstrap,
-                assignments=list(assignments), workers=workers)
-    except SpecError as err:
+        with open_executor(workers, dask) as executor:
+            b = run(scenario, party, vary, target=target, metric=metric, low=low, high=high,
+                    points=points, replications=replications, seed=seed, bootstrap=bootstrap,
+                    assignments=list(assignments), executor=executor)
+    except (SpecError, RuntimeError) as err:
         _fail(err)
     click.echo(render(b))
 
@@ -98,28 +117,29 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
               help="Sobol: base samples (power of two); Morris: trajectories.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the parameter sample.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@executor_options
 @click.option("--out", type=click.Path(dir_okay=False), help="Save the table as CSV.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
-def sensitivity(scenario, params, method, output, replications, samples, seed, workers, out,
+def sensitivity(scenario, params, method, output, replications, samples, seed, workers, dask, out,
                 assignments):
     """Which uncertain numbers move an outcome: tornado (oat), Morris or Sobol (SALib)."""
     from effekt.experiments.analysis import sensitivity as sa
 
     try:
         model = sa.ScenarioModel(scenario, output, replications, assignments=list(assignments))
-        ps = sa.parse_params(list(params), model.resolved)
-        if method == "oat":
-            base = {p.key: model.base_value(p.key) for p in ps}
-            table = sa.one_at_a_time(model, ps, base, output, workers)
-            head = f"One at a time: mean {output} at each parameter's low and high value"
-        elif method == "morris":
-            table = sa.morris(model, ps, trajectories=samples, seed=seed, workers=workers)
-            head = f"Morris screening of {output}: mu* (95 % CI half-width), sigma"
-        else:
-            table = sa.sobol(model, ps, n=samples, seed=seed, workers=workers)
-            head = f"Sobol indices of {output}: first order S1, total ST, 95 % CI half-widths"
-    except SpecError as err:
+        ps = sa.parse_params(list(params), model.resolved, model.base.source)
+        with open_executor(workers, dask) as executor:
+            if method == "oat":
+                base = {p.key: model.base_value(p.key) for p in ps}
+                table = sa.one_at_a_time(model, ps, base, output, executor=executor)
+                head = f"One at a time: mean {output} at each parameter's low and high value"
+            elif method == "morris":
+                table = sa.morris(model, ps, trajectories=samples, seed=seed, executor=executor)
+                head = f"Morris screening of {output}: mu* (95 % CI half-width), sigma"
+            else:
+                table = sa.sobol(model, ps, n=samples, seed=seed, executor=executor)
+                head = f"Sobol indices of {output}: first order S1, total ST, 95 % CI half-widths"
+    except (SpecError, RuntimeError) as err:
         _fail(err)
     click.echo(f"{head} ({replications} replications per point, common random numbers)")
     click.echo(sa.render(table))
@@ -145,21 +165,32 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
 @click.option("--runs", "replications", type=click.IntRange(min=1), default=200, show_default=True,
               help="Replications to estimate the probabilities, and model-simulated pilots.")
 @click.option("--no-model-pilots", is_flag=True, help="Skip simulating whole pilots through the model.")
+@executor_options
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
 def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
-               replications, no_model_pilots, assignments):
+               replications, no_model_pilots, workers, dask, assignments):
     """Could a pilot of N people show a difference? Power, and the N needed (BLT: Test)."""
+    if effect is not None and p_treatment is not None:
+        _fail("give --p-treatment or --effect, not both")
+    try:
+        with open_executor(workers, dask) as executor:
+            _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
+                        replications, no_model_pilots, assignments, executor)
+    except RuntimeError as err:  # an executor that cannot start (no Dask, no scheduler)
+        _fail(err)
+
+
+def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
+                replications, no_model_pilots, assignments, executor) -> None:
     from effekt.experiments.analysis import power as pw
     from effekt.experiments.analysis.common import replicate, scenario_with
 
-    if effect is not None and p_treatment is not None:
-        _fail("give --p-treatment or --effect, not both")
     given = p_treatment is not None or p_control is not None or effect is not None
     source = "given"
     try:
         if p_control is None or (p_treatment is None and effect is None):
             sc = scenario_with(scenario, assignments=list(assignments))
-            runs = replicate(sc, replications)
+            runs = replicate(sc, replications, executor=executor)
             est_t, est_c = pw.rates_from_runs(runs, measure)
             p_treatment = est_t if p_treatment is None else p_treatment
             p_control = est_c if p_control is None else p_control
@@ -192,7 +223,8 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
         if not no_model_pilots and not given:  # model pilots have the scenario's own rates
             try:
                 mp, mse, worse = pw.pilots_through_model(scenario, n, replications, measure, alpha,
-                                                         assignments=list(assignments))
+                                                         assignments=list(assignments),
+                                                         executor=executor)
                 click.echo(f"  power {mp:.1%} +- {1.96 * mse:.1%} ({replications} randomised pilots of "
                            f"about {2 * n} people simulated through the model, with its capacity)")
                 if worse > 0:
@@ -230,15 +262,17 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Applied to every scenario.")
-def compare(scenarios, variants, replications, seed, out, html_out, lang, assignments):
+@executor_options
+def compare(scenarios, variants, replications, seed, out, html_out, lang, assignments, workers, dask):
     """Run scenarios (and variants of the first) under common random numbers, side by side."""
     from effekt.experiments.analysis.compare import compare as run
     from effekt.experiments.analysis.compare import parse_variants, render
 
     try:
-        table = run(list(scenarios), replications, seed, list(assignments),
-                    parse_variants(list(variants)))
-    except SpecError as err:
+        with open_executor(workers, dask) as executor:
+            table = run(list(scenarios), replications, seed, list(assignments),
+                        parse_variants(list(variants)), executor=executor)
+    except (SpecError, RuntimeError) as err:
         _fail(err)
     click.echo(render(table))
     _save(table, out)

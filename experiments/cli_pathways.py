@@ -13,7 +13,7 @@ import textwrap
 
 import click
 
-from effekt.sim.pathway import Pathway, builtin_dir, builtin_names, load_pathway
+from effekt.sim import Distribution, Pathway, builtin_dir, builtin_names, load_pathway
 from effekt.specfile import SpecError
 
 INDENT = "      "
@@ -29,26 +29,10 @@ def _num(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}".replace(",", " ")
 
 
-def describe_duration(d) -> str:
-    """One line for a duration distribution, with its mean in weeks."""
-    kind = d.dist
-    if kind == "fixed":
-        return f"fixed {_num(d.value)} weeks"
-    if kind == "exponential":
-        text = "exponential"
-    elif kind == "gamma":
-        text = f"gamma (shape {_num(d.shape)}, scale {_num(d.scale)})"
-    elif kind == "lognormal":
-        text = f"lognormal (median {_num(d.median)}, sigma {_num(d.sigma)})"
-    elif kind == "triangular":
-        text = f"triangular {_num(d.low)}-{_num(d.high)} weeks, mode {_num(d.mode)}"
-    elif kind == "uniform":
-        text = f"uniform {_num(d.low)}-{_num(d.high)} weeks"
-    elif kind == "empirical":
-        text = f"empirical ({len(d.values)} observed values)"
-    else:  # a distribution added later: name it and trust its mean
-        text = kind
-    return f"{text}, mean {_num(d.mean)} weeks"
+def describe_duration(d: Distribution, lang: str = "en") -> str:
+    """One line for a duration distribution, with its mean in weeks (the distribution's own
+    :meth:`~effekt.sim.distributions.Distribution.describe`)."""
+    return d.describe(lang)
 
 
 def _pct(p: float) -> str:
@@ -75,21 +59,6 @@ def _resources(st) -> tuple[str, ...]:
     if res is not None:
         return tuple(res)
     return () if st.capacity is None else (st.capacity,)
-
-
-def _stage_order(pw: Pathway) -> list[str]:
-    """Stages in the order a person meets them: breadth first from the entry, ends last."""
-    order, todo, seen = [], [pw.pathway.entry], set()
-    while todo:
-        name = todo.pop(0)
-        if name in seen:
-            continue
-        seen.add(name)
-        order.append(name)
-        todo.extend(pw.successors(name))
-    order += [n for n in pw.stages if n not in seen]
-    working = [n for n in order if pw.stages[n].kind != "exit"]
-    return working + [n for n in order if pw.stages[n].kind == "exit"]
 
 
 def _money_lines(st) -> list[str]:
@@ -132,7 +101,7 @@ def outline(pw: Pathway) -> str:
             lines.append(f"  {name}: {c.slots} slot{'s' if c.slots != 1 else ''}{title}")
     lines += ["", f"Stages (entry: {info.entry})"]
     ends = []
-    for name in _stage_order(pw):
+    for name in pw.stage_order():
         st = pw.stages[name]
         if st.kind == "exit":
             outcome = "moved away, out of sight" if st.outcome == "moved" else "not employed"

@@ -1,6 +1,8 @@
 """Experimental designs: which design points a scenario is run at, in EMA Workbench's vocabulary.
 
-A scenario's ``[design]`` section may declare, besides ``replications`` and the root ``seed``:
+A scenario's ``[design]`` section may declare, besides ``replications`` and the root ``seed``
+(parameters are dotted keys in the one grammar of :mod:`effekt.dotted`, the same as ``--set``
+and ``--vary``: ``world.cohorts[0].size`` or ``world.cohorts.0.size``):
 
 * ``[design.sweep]``: a full grid over named parameters, each a dotted key into the scenario with a
   list of values (``"contract.prices.job_start" = [30000, 45000, 60000]``);
@@ -33,7 +35,8 @@ from pydantic import (
 )
 from scipy.stats import qmc
 
-from effekt.specfile import Strict
+from effekt.dotted import format_key, parse_key
+from effekt.specfile import SpecError, Strict
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 
@@ -108,15 +111,22 @@ class Design(Strict):
                     raise ValueError(f"{table}.{key!r}: give at least one value")
                 if len(set(map(repr, values))) != len(values):
                     raise ValueError(f"{table}.{key!r}: the same value appears twice")
-        seen: dict[str, str] = {}
+        seen: dict[str, tuple[str, str]] = {}  # canonical key -> (table, key as written)
         for table in ("sweep", "levers", "uncertainties"):
             for key in getattr(self, table):
-                if key in seen:
-                    raise ValueError(f"{key!r} is in both design.{seen[key]} and design.{table}")
-                seen[key] = table
-                if key.split(".", 1)[0] == "design":
+                try:
+                    parts = parse_key(key)
+                except SpecError as err:
+                    raise ValueError(f"{table}.{key!r}: {'; '.join(err.problems)}") from None
+                same = seen.get(format_key(parts))
+                if same is not None:
+                    also = "" if same[1] == key else f" (as {same[1]!r})"
+                    raise ValueError(f"{table}.{key!r}: in both design.{same[0]}{also} and "
+                                     f"design.{table}; vary a parameter in one table only")
+                seen[format_key(parts)] = (table, key)
+                if parts[0] == "design":
                     raise ValueError(f"{table}.{key!r}: a design cannot vary the design itself")
-                if key.split(".", 1)[0] not in ("scenario", "world", "pathway", "contract"):
+                if parts[0] not in ("scenario", "world", "pathway", "contract"):
                     raise ValueError(
                         f"{table}.{key!r}: a parameter is a dotted key starting with scenario, "
                         "world, pathway or contract"

@@ -7,7 +7,13 @@ runs them, with a bounded number of tasks in flight so memory stays flat.
 * :class:`~effekt.experiments.dask_executor.DaskExecutor` runs on a Dask cluster
   (``pip install effekt[dask]``).
 
-Results never depend on the executor: every task carries its own seeds.
+Results never depend on the executor: every task carries its own seeds. The analysis commands
+(break-even, sensitivity, pilot size, compare) run their replications on the same executors
+(:func:`effekt.experiments.analysis.common.replicate_many`): one evaluator for every experiment.
+
+``with open_executor(workers, dask) as ex:`` gives an executor that keeps one pool of worker
+processes for every ``map_unordered`` inside the block (a root finder's many small rounds pay the
+start-up once) and is closed at the end; outside such a block each call has its own pool.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Any, Protocol
+from contextlib import contextmanager
+from typing import Any, Protocol, Self
 
 
 class Executor(Protocol):
@@ -28,7 +35,20 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-class SerialExecutor:
+class _Closing:
+    """``with executor:`` closes the executor at the end of the block."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pass
+
+
+class SerialExecutor(_Closing):
     """Every task in this process, one after another."""
 
     name = "serial"
@@ -38,21 +58,31 @@ class SerialExecutor:
         for item in items:
             yield item, fn(item)
 
-    def close(self) -> None:
-        pass
 
-
-class ProcessExecutor:
+class ProcessExecutor(_Closing):
     """Local worker processes; at most ``2 x workers`` tasks in flight, so memory stays flat."""
 
     name = "processes"
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Self:
+        """Keep one pool of workers for every call until :meth:`close`."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def map_unordered(self, fn, items):
         items = iter(items)
-        pool = ProcessPoolExecutor(max_workers=self.workers)
+        kept = self._pool is not None
+        pool = self._pool if kept else ProcessPoolExecutor(max_workers=self.workers)
         finished = False
         try:
             pending = {}
@@ -71,10 +101,9 @@ class ProcessExecutor:
             finished = True
         finally:
             # on Ctrl-C or an error, do not wait for tasks nobody will write
-            pool.shutdown(wait=finished, cancel_futures=not finished)
-
-    def close(self) -> None:
-        pass
+            if not kept or not finished:
+                pool.shutdown(wait=finished, cancel_futures=not finished)
+                self._pool = None
 
 
 def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:
@@ -87,3 +116,16 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Execut
     if workers == 1:
         return SerialExecutor()
     return ProcessExecutor(workers)
+
+
+@contextmanager
+def open_executor(workers: int | None = None, dask: str | None = None) -> Iterator[Executor]:
+    """:func:`make_executor` for a block of work: local processes keep one pool for the whole
+    block, and the executor is closed at its end (also on an error or Ctrl-C)."""
+    executor = make_executor(workers, dask)
+    try:
+        if isinstance(executor, ProcessExecutor):
+            executor.__enter__()
+        yield executor
+    finally:
+        executor.close()

@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from effekt.contracts import KpiRegistry, common_kpis
 from effekt.experiments import report_figures as fig
 from effekt.experiments.analysis.common import scenario_from_results
 from effekt.experiments.report_text import TEXT, nok, number, pct, points
-from effekt.experiments.summary import load_runs
+from effekt.experiments.summary import load_kpis, load_runs, wilson
 from effekt.experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
 from effekt.specfile import SpecError
 
@@ -57,6 +58,7 @@ class ReportData:
     sobol: pd.DataFrame | None = None
     compare: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    kpis: KpiRegistry = field(default_factory=common_kpis)  # the KPIs' declarations
 
 
 def _read_cashflows(out: Path, point: int) -> pd.DataFrame:
@@ -72,20 +74,6 @@ def _read_cashflows(out: Path, point: int) -> pd.DataFrame:
     return cash[cash["point"] == point]
 
 
-def _stage_order(pathway) -> dict[str, int]:
-    """Non-exit stages with their step count from the entry (breadth first)."""
-    depth: dict[str, int] = {}
-    queue = [(pathway.pathway.entry, 0)]
-    while queue:
-        name, d = queue.pop(0)
-        if name in depth or name not in pathway.stages or pathway.stages[name].kind == "exit":
-            continue
-        depth[name] = d
-        st = pathway.stages[name]
-        queue.extend((nxt, d + 1) for nxt in ([st.next] if st.next else []) + [e.to for e in st.exits])
-    return depth
-
-
 def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     """Read a results directory and re-simulate up to ``ts_runs`` replications for time series."""
     out = Path(out)
@@ -93,7 +81,8 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     runs = runs[runs["point"] == point].reset_index(drop=True)
     if runs.empty:
         raise SpecError(str(out), [f"runs: no replications for design point {point}"])
-    data = ReportData(runs=runs, cashflows=_read_cashflows(out, point), scenario=None)
+    data = ReportData(runs=runs, cashflows=_read_cashflows(out, point), scenario=None,
+                      kpis=load_kpis(out))
     try:
         data.scenario = scenario_from_results(out, point)
     except SpecError as err:
@@ -118,7 +107,7 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
         data.reach = pd.concat(rc, ignore_index=True)
         if not _same_as_stored(data.in_work, runs):
             data.notes.append("drift")
-    if any(c.startswith("fiscal_npv_") for c in runs.columns):
+    if any(k.name in runs for k in data.kpis.select(measure="fiscal_npv")):
         data.fiscal_source = "runs"
     analysis = out / "analysis"
     if (analysis / "sensitivity_oat.csv").exists():
@@ -134,7 +123,7 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
 def _same_as_stored(in_work: pd.DataFrame, runs: pd.DataFrame) -> bool:
     """Do the re-simulated replications reproduce the stored in-work KPIs at 12 months? If not,
     the model changed since the results were produced (a different effekt version)."""
-    col = "in_work_12m_treatment"
+    col = "in_work_12m_treatment"  # declared by every contract (effekt.contracts.common_kpis)
     if col not in runs:
         return True
     at = in_work[(in_work["month"] == 12) & (in_work["arm"] == "treatment")].set_index("replication")
@@ -145,8 +134,8 @@ def _same_as_stored(in_work: pd.DataFrame, runs: pd.DataFrame) -> bool:
 
 def _provenance(sc) -> dict[str, int]:
     """Numbers in the pathway and contract files, by how they are marked in their comments."""
-    from effekt.contracts.terms import template_names, templates_dir
-    from effekt.sim.pathway import builtin_dir, builtin_names
+    from effekt.contracts import template_names, templates_dir
+    from effekt.sim import builtin_dir, builtin_names
 
     files = []
     pname = sc.world.pathway.name if hasattr(sc.world.pathway, "name") else None
@@ -169,23 +158,13 @@ def _provenance(sc) -> dict[str, int]:
     return counts
 
 
-def _ci_prop(k: float, n: int) -> tuple[float, float]:
-    """Wilson 95 % interval of a proportion."""
-    if n == 0:
-        return math.nan, math.nan
-    z, p = 1.96, k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
-
-
 def _fiscal_table(data: ReportData) -> pd.DataFrame | None:
     """Per public party and in total: mean gain before outcome payments, mean outcome payments
     (NPV), and the net NPV with its 90 % band over replications.
 
-    The net comes from the contracts layer's ``fiscal_npv_<party>`` KPIs (which include the
-    outcome payments); results without them (made by an older effekt) get no fiscal figure.
+    The net comes from the contracts layer's declared ``fiscal_npv`` KPIs, one per public party
+    and one for their total (they include the outcome payments); results without them (made by an
+    older effekt) get no fiscal figure.
     """
     runs, sc = data.runs, data.scenario
     if data.fiscal_source == "none":
@@ -196,9 +175,9 @@ def _fiscal_table(data: ReportData) -> pd.DataFrame | None:
         pv=lambda d: -d["amount"] / (1 + rate) ** (d["month"] / 12.0))
     paid = pay.groupby(["replication", "party"])["pv"].sum().unstack(fill_value=0.0)
     r = runs.set_index("replication")
-    parties = [c.removeprefix("fiscal_npv_") for c in r.columns if c.startswith("fiscal_npv_")]
-    parties = sorted(p for p in parties if p != "total") + (["total"] if "total" in parties else [])
-    net = {p: r[f"fiscal_npv_{p}"] for p in parties if r[f"fiscal_npv_{p}"].notna().any()}
+    budgets = [k for k in data.kpis.select(measure="fiscal_npv", party_kind="public") if k.name in r]
+    budgets = sorted(budgets, key=lambda k: (k.party is None, k.party or ""))  # the total last
+    net = {k.party or "total": r[k.name] for k in budgets if r[k.name].notna().any()}
     rows = {}
     public = [p for p in net if p != "total"]
     for party, x in net.items():
@@ -226,14 +205,17 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
             years=number(sc.world.horizon_weeks / 52.0, lang), reps=n_reps,
             cf=t[f"cf_{sc.world.counterfactual.mode}"])
     key = []
-    for m in (12, 24):
-        tr, ct = f"in_work_{m}m_treatment", f"in_work_{m}m_control"
+    for kpi in data.kpis.select(kind="share", arm="treatment"):
+        tr = kpi.name
+        ct = next((k.name for k in data.kpis.select(measure=kpi.measure, arm="control")), "")
+        measured = t.get(kpi.measure, kpi.label(lang))
+        measured = measured[:1].upper() + measured[1:]
         if tr in runs and runs[tr].notna().any() and (ct not in runs or runs[ct].isna().all()):
-            key.append(t["work_line_only"].format(m=m, t=pct(runs[tr].mean(), lang)))
+            key.append(t["work_line_only"].format(what=measured, t=pct(runs[tr].mean(), lang)))
         elif tr in runs and ct in runs and runs[tr].notna().any():
             d = (runs[tr] - runs[ct]).dropna()
             half = 1.96 * d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
-            key.append(t["work_line"].format(m=m, t=pct(runs[tr].mean(), lang),
+            key.append(t["work_line"].format(what=measured, t=pct(runs[tr].mean(), lang),
                                              c=pct(runs[ct].mean(), lang),
                                              d=points(d.mean(), lang), lo=points(d.mean() - half, lang),
                                              hi=points(d.mean() + half, lang)))
@@ -251,7 +233,7 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
     if "investor_irr" in runs:
         irr = runs["investor_irr"].dropna()
         loss = runs["investor_loss"] if "investor_loss" in runs else pd.Series(dtype=float)
-        lo, hi = _ci_prop(float(loss.sum()), len(loss))
+        lo, hi = wilson(float(loss.sum()), len(loss))
         key.append(t["irr_line"].format(
             med=pct(irr.median() if len(irr) else math.nan, lang, 1),
             p5=pct(irr.quantile(0.05) if len(irr) else math.nan, lang, 1),
@@ -288,7 +270,7 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     sc, runs = data.scenario, data.runs
     if data.reach is not None and sc is not None:
-        depth = _stage_order(sc.world.pathway)
+        depth = sc.world.pathway.stage_order(exits=False)  # stage -> steps from the entry
         reps = data.reach["replication"].nunique()
         mean = (data.reach.groupby("stage")["people"].sum() / reps).reindex(list(depth), fill_value=0.0)
         # in pathway order; stages as many steps from the entry: the more common first
@@ -297,11 +279,11 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
         titles = [sc.world.pathway.stages[s].title or s for s in order]
         series = pd.Series(mean.to_numpy(), index=titles)
         series = pd.concat([pd.Series({t["people"]: float(sc.world.size)}), series])
-        for m in (12, 24):
-            col = f"in_work_{m}m_treatment"
+        for kpi in data.kpis.select(kind="share", arm="treatment"):
+            col = kpi.name
             if col in runs and runs[col].notna().any():
                 part = runs["participants"].mean() if "participants" in runs else sc.world.size
-                series[t[f"in_work_{m}"]] = float(runs[col].mean() * part)
+                series[t.get(kpi.measure, kpi.label(lang))] = float(runs[col].mean() * part)
         out.append((t["funnel"], fig.funnel(series, t), ""))
     if data.in_work is not None:
         out.append((t["in_work"], fig.in_work(band(data.in_work), t), ""))
@@ -324,7 +306,7 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
     if "investor_irr" in runs:
         irr = runs["investor_irr"].to_numpy(float)
         loss = runs["investor_loss"] if "investor_loss" in runs else pd.Series((irr < 0).astype(float))
-        lo, hi = _ci_prop(float(loss.sum()), len(loss))
+        lo, hi = wilson(float(loss.sum()), len(loss))
         txt = f"{pct(loss.mean(), lang)} (95 % {t['ci']} {pct(lo, lang)}\u2013{pct(hi, lang)})"
         out.append((t["irr"], fig.irr_histogram(irr, int(np.isnan(irr).sum()), float(loss.mean()),
                                                  t, txt), ""))
@@ -347,7 +329,8 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
             out.append((t[name].format(out=output), draw(table, t), ""))
     if data.compare is not None and len(data.compare):
         kpis = ["in_work_24m_treatment", "outcome_payments", "investor_irr", "investor_npv"]
-        out.append((t["compare"], fig.compare(data.compare, kpis, t), ""))
+        labels = {k: data.kpis.label(k, lang) for k in kpis}
+        out.append((t["compare"], fig.compare(data.compare, kpis, t, labels), ""))
     return out
 
 
@@ -379,46 +362,51 @@ def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
             parts.append(f'<p class="note">{esc(note)}</p>')
         parts.append("</figure>")
     if data.compare is not None and len(data.compare):
-        parts.append(_compare_table(data.compare, lang))
+        parts.append(_compare_table(data.compare, lang, data.kpis))
     parts.append(f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}'
                  "</p></body></html>")
     return "\n".join(parts)
 
 
-def render_compare_html(table: pd.DataFrame, lang: str = "nb", source: str = "") -> str:
-    """A standalone page for ``effekt compare --html``: the comparison plot and table."""
+def render_compare_html(table: pd.DataFrame, lang: str = "nb", source: str = "",
+                        kpis: KpiRegistry | None = None) -> str:
+    """A standalone page for ``effekt compare --html``: the comparison plot and table, labelled by
+    ``kpis`` (the compared contracts' declared KPIs; default those every contract has)."""
     t = TEXT[lang]
     esc = html.escape
-    kpis = ["in_work_24m_treatment", "outcome_payments", "investor_irr", "investor_npv",
-            "fiscal_npv_total"]
-    uri = fig.compare(table, kpis, t)
+    attached = table.attrs.get("kpis")
+    reg = kpis if kpis is not None else attached if isinstance(attached, KpiRegistry) else common_kpis()
+    shown = ["in_work_24m_treatment", "outcome_payments", "investor_irr", "investor_npv",
+             "fiscal_npv_total"]
+    uri = fig.compare(table, shown, t, {k: reg.label(k, lang) for k in shown})
     return "\n".join([
         "<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
         f"<title>{esc(t['compare'])}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
         f"<h1>{esc(t['compare'])}</h1>",
         f'<figure><img src="{uri}" alt="{esc(t["compare"])}"></figure>',
-        _compare_table(table, lang),
+        _compare_table(table, lang, reg),
         f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}</p>',
         "</body></html>"])
 
 
-def _compare_table(table: pd.DataFrame, lang: str) -> str:
+def _compare_table(table: pd.DataFrame, lang: str, kpis: KpiRegistry) -> str:
+    """The comparison's means, KPIs down (by their declared labels), scenarios across; shares,
+    probabilities and rates as percentages (by the KPIs' declared kind)."""
     t = TEXT[lang]
     wide = table.pivot_table(index="kpi", columns="scenario", values="mean", sort=False)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in wide.columns)
     rows = []
-    shares = ("in_work_", "investor_irr", "investor_loss", "cap_binding")
 
     def cell(kpi: str, v: float) -> str:
         if not np.isfinite(v):
             return "\u2013"
-        if kpi.startswith(shares):
+        if kpi in kpis and kpis[kpi].kind in ("share", "indicator", "rate"):
             return pct(v, lang, 1)
         return nok(v, lang) if abs(v) >= 1000 else number(v, lang, 2)
 
     for k, r in wide.iterrows():
         cells = "".join(f"<td>{cell(str(k), float(v))}</td>" for v in r)
-        rows.append(f"<tr><td>{html.escape(str(k))}</td>{cells}</tr>")
+        rows.append(f"<tr><td>{html.escape(kpis.label(str(k), lang))}</td>{cells}</tr>")
     return (f"<h3>{html.escape(t['compare'])}</h3><table><tr><th>{t['kpi']} ({t['mean']})</th>"
             f"{head}</tr>{''.join(rows)}</table>")
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
+from collections.abc import Mapping
 
 import matplotlib
 
@@ -169,11 +171,14 @@ def tornado(oat: pd.DataFrame, t: dict[str, str], output: str) -> str:
     return _uri(fig)
 
 
-def compare(table: pd.DataFrame, kpis: list[str], t: dict[str, str]) -> str:
+def compare(table: pd.DataFrame, kpis: list[str], t: dict[str, str],
+            labels: Mapping[str, str] | None = None) -> str:
     """Small multiples: one panel per KPI, one bar per scenario with its 95 % CI.
 
-    ``table``: columns ``scenario``, ``kpi``, ``mean``, ``ci_low``, ``ci_high``.
+    ``table``: columns ``scenario``, ``kpi``, ``mean``, ``ci_low``, ``ci_high``; ``labels``: each
+    KPI's declared label in the report's language (panel titles; default the KPI's name).
     """
+    labels = labels or {}
     kpis = [k for k in kpis if k in set(table["kpi"])]
     fig, axes = plt.subplots(1, len(kpis), figsize=(3.2 * len(kpis), 3.4), squeeze=False)
     for ax, k in zip(axes[0], kpis, strict=True):
@@ -182,7 +187,7 @@ def compare(table: pd.DataFrame, kpis: list[str], t: dict[str, str]) -> str:
         err = np.vstack([d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]])
         ax.bar(x, d["mean"], color=TREAT, alpha=0.85, yerr=err, capsize=4)
         ax.set_xticks(x, d["scenario"], rotation=30, ha="right", fontsize=8)
-        ax.set_title(k, fontsize=9)
+        ax.set_title(textwrap.fill(labels.get(k, k), 30), fontsize=9)
         ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return _uri(fig)

@@ -64,22 +64,23 @@ TEXT: dict[str, dict[str, str]] = {
                   "the results were produced. The key numbers are from the stored results."),
         "people": "people",
         "replications": "replications",
-        "in_work_12": "in work 12 months after start",
-        "in_work_24": "in work 24 months after start",
+        # keyed by the in-work KPIs' declared measure (effekt.contracts.Kpi.measure)
+        "in_work_12m": "in work 12 months after start",
+        "in_work_24m": "in work 24 months after start",
         "what_text": ("{n} people referred to the pathway \u201c{pathway}\u201d, under the contract "
                       "\u201c{contract}\u201d, followed for {years} years; {reps} replications "
                       "(Monte Carlo runs) with different random draws. Counterfactual: {cf}."),
         "cf_parallel": "the same people under business as usual",
         "cf_rct": "a randomised control group",
         "cf_none": "none",
-        "work_line": ("In work {m} months after start: {t} with the programme and {c} without it; "
+        "work_line": ("{what}: {t} with the programme and {c} without it; "
                       "difference {d} percentage points (95 % CI {lo} to {hi})."),
         "pay_line": "Outcome payments: {mean} NOK on average (90 % of replications {p5} to {p95}).",
         "irr_line": ("Investor IRR: median {med} a year (90 % of replications {p5} to {p95}); "
                      "probability of loss {loss} (95 % CI {lo} to {hi})."),
         "fiscal_line": ("Public budgets, NPV net of outcome payments: {parts} NOK "
                         "(mean; 90 % of replications for the total {p5} to {p95})."),
-        "work_line_only": ("In work {m} months after start: {t} with the programme (no "
+        "work_line_only": ("{what}: {t} with the programme (no "
                            "counterfactual arm to compare with)."),
         "prov_line": ("Numbers in the pathway and contract files: {a} marked as assumptions, "
                       "{s} with a source, {c} calibrated{u}."),
@@ -150,15 +151,15 @@ TEXT: dict[str, dict[str, str]] = {
                   "resultatene ble laget. Nøkkeltallene er fra de lagrede resultatene."),
         "people": "personer",
         "replications": "replikasjoner",
-        "in_work_12": "i arbeid 12 måneder etter oppstart",
-        "in_work_24": "i arbeid 24 måneder etter oppstart",
+        "in_work_12m": "i arbeid 12 måneder etter oppstart",
+        "in_work_24m": "i arbeid 24 måneder etter oppstart",
         "what_text": ("{n} personer henvist til løpet «{pathway}», under kontrakten «{contract}», "
                       "fulgt i {years} år; {reps} replikasjoner (Monte Carlo-kjøringer) med "
                       "ulike tilfeldige trekk. Kontrafaktisk: {cf}."),
         "cf_parallel": "de samme personene uten tiltaket",
         "cf_rct": "en randomisert kontrollgruppe",
         "cf_none": "ingen",
-        "work_line": ("I arbeid {m} måneder etter oppstart: {t} med tiltaket og {c} uten; "
+        "work_line": ("{what}: {t} med tiltaket og {c} uten; "
                       "forskjell {d} prosentpoeng (95 % KI {lo} til {hi})."),
         "pay_line": ("Utbetalinger for resultater: {mean} kr i gjennomsnitt (90 % av replikasjonene "
                      "{p5} til {p95})."),
@@ -166,7 +167,7 @@ TEXT: dict[str, dict[str, str]] = {
                      "{p95}); sannsynlighet for tap {loss} (95 % KI {lo} til {hi})."),
         "fiscal_line": ("Offentlige budsjetter, nåverdi etter utbetalinger: {parts} kr "
                         "(gjennomsnitt; 90 % av replikasjonene for totalen {p5} til {p95})."),
-        "work_line_only": ("I arbeid {m} måneder etter oppstart: {t} med tiltaket (ingen "
+        "work_line_only": ("{what}: {t} med tiltaket (ingen "
                            "kontrafaktisk gruppe å sammenligne med)."),
         "prov_line": ("Tall i løps- og kontraktsfilene: {a} merket som antakelser, {s} med kilde, "
                       "{c} kalibrert{u}."),

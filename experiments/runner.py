@@ -5,7 +5,9 @@ depend on the design point, so its tables do not depend on which worker runs it,
 with how many workers or on which executor, and design points share common random numbers.
 
 The tables a task returns have explicit Arrow schemas (:func:`schemas`): the store writes them as
-they come, and every file of a dataset has the same columns and types.
+they come, and every file of a dataset has the same columns and types. Each KPI column of ``runs``
+carries its declaration (:class:`effekt.contracts.Kpi`: unit, kind, arm, party, labels) as Arrow
+field metadata, so the Parquet files say what their columns are without effekt.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from effekt.contracts import CASHFLOWS, evaluate, kpi_names
+from effekt.contracts import CASHFLOWS, KpiRegistry, Valuation, evaluate, kpis_for
 from effekt.experiments.scenario import Scenario
 from effekt.sim import SCHEMAS, replication_seed, simulate
 
@@ -114,17 +116,28 @@ def param_fields(points: Sequence[dict[str, Any]]) -> tuple[pa.Field, ...]:
     return tuple(out)
 
 
-def schemas(kpis: Sequence[str], params: Sequence[pa.Field] = (),
+def kpi_field(name: str, registry: KpiRegistry | None = None) -> pa.Field:
+    """The ``runs`` column of KPI ``name``: float64 (counts too, so a missing value is NaN and
+    every file agrees), with the KPI's declaration as field metadata when ``registry`` has it."""
+    metadata = registry[name].metadata() if registry is not None and name in registry else None
+    return pa.field(name, pa.float64(), metadata=metadata)
+
+
+def schemas(kpis: KpiRegistry | Sequence[str], params: Sequence[pa.Field] = (),
             tables: Sequence[str] = ()) -> dict[str, pa.Schema]:
     """The stored schema of each dataset (without ``point``, which is the partition key).
 
-    ``runs``: replication, the design parameters, then every KPI as float64 (counts too, so a
-    missing value is NaN and every file agrees); ``cashflows``: replication + party, month, item,
-    amount; ``persons``/``events``/``spells``: replication + the simulation's record schema.
+    ``runs``: replication, the design parameters, then every KPI of ``kpis`` (the contract's
+    :func:`effekt.contracts.kpis_for`, in its order) as float64 with its declaration in the field
+    metadata (``measure``, ``kind``, ``unit``, ``arm``, ``party``, ``party_kind``, ``outcome``,
+    ``label_nb``, ``label_en``, ``higher_is_better``; plain names get no metadata);
+    ``cashflows``: replication + party, month, item, amount; ``persons``/``events``/``spells``:
+    replication + the simulation's record schema.
     """
     rep = pa.field("replication", pa.int32())
+    registry = kpis if isinstance(kpis, KpiRegistry) else None
     out = {
-        "runs": pa.schema([rep, *params, *(pa.field(k, pa.float64()) for k in kpis)]),
+        "runs": pa.schema([rep, *params, *(kpi_field(k, registry) for k in kpis)]),
         "cashflows": pa.schema([rep, *CASHFLOWS]),
     }
     for name in tables:
@@ -132,24 +145,33 @@ def schemas(kpis: Sequence[str], params: Sequence[pa.Field] = (),
     return out
 
 
+def valuation_of(scenario: Scenario) -> Valuation:
+    """How a scenario values its flows: its G, discount rate and price year, the fiscal rules'
+    benefit payers updated by the world's benefits (a payer overridden with
+    ``world.benefits.<kind>.payer`` counts in the public budgets), and, in a randomised trial
+    (counterfactual mode ``rct``), a comparison with an empty control arm counted as not met."""
+    world, info = scenario.world, scenario.info
+    missing = "not_met" if world.counterfactual.mode == "rct" else "raise"
+    return Valuation(G=info.G, discount_rate=info.discount_rate, price_year=info.price_year,
+                     missing_control=missing).with_benefit_payers(
+        {kind: b.payer for kind, b in world.benefits.items()})
+
+
 def run_replication(scenario: Scenario, replication: int, point: int = 0,
                     tables: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
     """Simulate and evaluate one replication: the ``runs`` row (keys and KPIs), ``cashflows`` and
     any of the record tables named in ``tables``.
 
-    The world's benefits say who pays each benefit (so a payer overridden in the scenario counts in
-    the public budgets). In a randomised trial (counterfactual mode ``rct``) a small cohort can, by
-    chance, get no controls: a contract comparison with the control arm then counts as not met
-    (KPI ``control_missing`` = 1) instead of stopping the batch. In mode ``none`` such a contract
-    is refused when the scenario is loaded; should one get here, evaluate raises."""
+    The flows are valued by :func:`valuation_of`: the world's benefits say who pays each benefit
+    (so a payer overridden in the scenario counts in the public budgets). In a randomised trial
+    (counterfactual mode ``rct``) a small cohort can, by chance, get no controls: a contract
+    comparison with the control arm then counts as not met (KPI ``control_missing`` = 1) instead
+    of stopping the batch. In mode ``none`` such a contract is refused when the scenario is loaded;
+    should one get here, evaluate raises."""
     seed = replication_seed(scenario.design.seed, replication)
     sim_tables = simulate(scenario.world, seed)
-    world = scenario.world
-    ev = evaluate(scenario.terms, sim_tables.persons, sim_tables.spells,
-                  world.horizon_weeks, scenario.info.discount_rate,
-                  events=sim_tables.events, G=scenario.info.G,
-                  payers={kind: b.payer for kind, b in world.benefits.items()},
-                  missing_control="not_met" if world.counterfactual.mode == "rct" else "raise")
+    ev = evaluate(scenario.terms, sim_tables.persons, sim_tables.spells, scenario.world.horizon_weeks,
+                  valuation_of(scenario), events=sim_tables.events)
     keys = {"point": point, "replication": replication}
     out = {"runs": pd.DataFrame([{**keys, **ev.kpis}]), "cashflows": ev.cashflows.assign(**keys)}
     for name in tables:
@@ -168,14 +190,15 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
              fields: Sequence[pa.Field] = (), tables: Sequence[str] = ()) -> dict[str, pa.Table]:
     """Run a chunk of replications; returns one Arrow table per dataset, in its stored schema."""
     parts: dict[str, list[pd.DataFrame]] = {"runs": [], "cashflows": [], **{t: [] for t in tables}}
-    kpis = kpi_names(scenario.terms)  # fixed by the contract: every file of a batch agrees
+    kpis = kpis_for(scenario.terms)  # declared by the contract: every file of a batch agrees
     known = {"point", "replication", *kpis}
     for rep in range(task.start, task.stop):
         for name, df in run_replication(scenario, rep, task.point, tables).items():
             parts[name].append(df)
         extra = [c for c in parts["runs"][-1].columns if c not in known]
         if extra:
-            raise RuntimeError(f"replication {rep} has KPIs that contracts.kpi_names does not list: {extra}")
+            raise RuntimeError(f"replication {rep} has KPIs that contracts.kpis_for does not "
+                               f"declare: {extra}")
     params = params or {}
     parts["runs"] = [df.assign(**params) for df in parts["runs"]]
     sch = schemas(kpis, fields, tables)

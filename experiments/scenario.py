@@ -11,43 +11,57 @@ scenario file) and may override any of their keys in place::
     template = "kongsberg_outcomes"
     prices.job_start = 50000
 
-Loading resolves the templates into one tree (``scenario``, ``world``, ``pathway``, ``contract``,
-``design``), applies ``--set dotted.key=value`` overrides and design-point values to that tree
-(so they reach into template keys too, e.g. ``pathway.stages.course.exits[0].p``), and validates
-everything strictly: unknown keys are errors, and every message names the file, the dotted key,
-what is allowed and, for a misspelt key, the key that was probably meant.
+Reading a file gives a :class:`ScenarioTree`: the templates merged into one tree of plain data
+(``scenario``, ``world``, ``pathway``, ``contract``, ``design``) with the names of the files it
+came from. ``--set KEY=VALUE`` overrides and design-point values are set on that tree (so they
+reach into template keys too, e.g. ``pathway.stages.course.exits[0].p``), with the one grammar of
+dotted keys of :mod:`effekt.dotted`. :func:`resolve` turns a tree into a typed :class:`Scenario`
+and validates everything strictly: unknown keys are errors, and every message names the file,
+the dotted key, what is allowed and, for a misspelt key, the key that was probably meant.
 
-:func:`load_scenario` gives one :class:`Scenario`; :func:`load_experiment` gives an
-:class:`Experiment`: the scenario at every design point of its ``[design]`` (see
-:mod:`effekt.experiments.design`).
+Everything that makes a scenario goes through :func:`resolve`: :func:`load_scenario` (a file and
+its ``--set``), :func:`load_experiment` (every design point), the analysis commands (a scenario
+at other values is ``resolve(scenario.tree.with_values({...}))``) and a results directory's
+manifest (its stored tree). No scenario is ever written back to TOML text and read again.
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 import math
 import re
-import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from effekt.contracts.periods import WEEKS_PER_MONTH
-from effekt.contracts.terms import Terms, needs_control, terms_data
+from effekt.contracts import WEEKS_PER_MONTH, Terms, needs_control, terms_data
+from effekt.dotted import canonical, format_key, parse_assignment, parse_key, set_value, suggest
 from effekt.experiments.design import Design, design_points
-from effekt.sim.labour_market import LabourMarket, default_labour_market
-from effekt.sim.pathway import Pathway, builtin_dir, builtin_names
-from effekt.sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
-from effekt.sim.world import Counterfactual, World
-from effekt.specfile import SpecError, Strict, read_toml, validate
+from effekt.sim import (
+    Benefit,
+    Cohort,
+    Counterfactual,
+    LabourMarket,
+    Pathway,
+    TargetGroup,
+    World,
+    builtin_names,
+    builtin_pathway_data,
+    builtin_world_data,
+    default_benefits,
+    default_labour_market,
+    default_target_groups,
+)
+from effekt.specfile import SpecError, Strict, format_validation_error, read_toml
 
 SECTIONS = ("scenario", "world", "pathway", "contract", "design")
-
+TEMPLATE_KEYS = ("pathway.template", "contract.template")
+"""Keys that choose a file: they are applied when the file is read, before any other key."""
 
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
@@ -87,21 +101,73 @@ class WorldSection(Strict):
 
 
 class TemplateRef(BaseModel):
+    """A scenario file's ``[pathway]`` or ``[contract]``: the template and keys laid over it."""
+
     model_config = ConfigDict(extra="allow")
     template: str
 
 
-class ScenarioFile(Strict):
-    scenario: ScenarioInfo
-    world: WorldSection
+class ScenarioLayout(Strict):
+    """The sections of a scenario file as read, before the templates are merged in (each
+    section's own keys are validated by :func:`resolve`)."""
+
+    scenario: dict[str, Any]
+    world: dict[str, Any]
     pathway: TemplateRef
     contract: TemplateRef
-    design: Design = Design()
+    design: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScenarioTree:
+    """A scenario as plain data, templates merged in: what overrides and design points edit, and
+    what :func:`resolve` validates. ``source`` names the scenario file (or the manifest it was
+    stored in), ``pathway_source`` and ``contract_source`` the templates, for messages."""
+
+    data: dict[str, Any]
+    source: str
+    pathway_source: str = ""
+    contract_source: str = ""
+
+    def with_values(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]],
+                    origin: str = "") -> ScenarioTree:
+        """A copy with each dotted key set to its value, in order. ``origin`` says where the values
+        come from in messages (e.g. ``--set world.cohorts[0].size=9``)."""
+        items = values.items() if isinstance(values, Mapping) else values
+        return self._edited((key, value, origin) for key, value in items)
+
+    def _edited(self, items: Iterable[tuple[str, Any, str]]) -> ScenarioTree:
+        data = copy.deepcopy(self.data)
+        for key, value, origin in items:
+            at = f"{origin}: " if origin else ""
+            try:
+                parts = parse_key(key)
+            except SpecError as err:
+                raise SpecError(self.source, [at + p for p in err.problems]) from None
+            first = str(parts[0])
+            if first not in SECTIONS:
+                raise SpecError(self.source, [
+                    f"{at}'{first}' is no section{suggest(first, SECTIONS)}; sections: "
+                    f"{', '.join(SECTIONS)}"])
+            if format_key(parts) in TEMPLATE_KEYS:
+                raise SpecError(self.source, [
+                    f"{at}{format_key(parts)} chooses a file, so it is set when the scenario file "
+                    f"is read (--set {format_key(parts)}=...), not on a scenario already resolved"])
+            try:
+                set_value(data, parts, value)
+            except SpecError as err:
+                raise SpecError(self.source, [at + p for p in err.problems]) from None
+        return replace(self, data=data)
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A validated, fully resolved experiment at one design point."""
+    """A validated, fully resolved experiment at one design point.
+
+    ``resolved`` is its tree as plain data (what the manifest stores and the hash is taken of);
+    :attr:`tree` gives it back as a :class:`ScenarioTree`, so the same scenario at other values is
+    ``resolve(scenario.tree.with_values({...}))``.
+    """
 
     info: ScenarioInfo
     world: World
@@ -109,10 +175,18 @@ class Scenario:
     design: Design
     resolved: dict[str, Any]
     source: str
+    pathway_source: str = ""
+    contract_source: str = ""
 
     @property
     def hash(self) -> str:
         return _hash(self.resolved)
+
+    @property
+    def tree(self) -> ScenarioTree:
+        """The tree this scenario resolves from (resolving it again gives an equal scenario)."""
+        return ScenarioTree(copy.deepcopy(self.resolved), self.source, self.pathway_source,
+                            self.contract_source)
 
 
 @dataclass(frozen=True)
@@ -155,108 +229,12 @@ def _hash(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def sim_data_dir() -> Path:
-    """Where sim keeps its built-in data files (target groups, benefits, labour market)."""
-    from effekt import sim
-
-    return Path(sim.__file__).parent / "data"
-
-
 def default_scenario_path() -> Path:
     return (Path(__file__).parent / "scenarios" / "default.toml")
 
 
 # ---------------------------------------------------------------------------------------------
-# dotted keys
-
-
-_PART = re.compile(r"^([^\[\]]*)((?:\[\d+\])*)$")
-
-
-def split_key(key: str) -> list[str | int]:
-    """``"world.cohorts[0].size"`` (or ``"world.cohorts.0.size"``) -> ``["world", "cohorts", 0, "size"]``."""
-    out: list[str | int] = []
-    for raw in key.strip().split("."):
-        m = _PART.match(raw.strip())
-        if m is None or (not m.group(1) and not m.group(2)):
-            raise ValueError(f"'{key}' is not a dotted key (e.g. contract.prices.job_start)")
-        name, idx = m.group(1), m.group(2)
-        if name:
-            out.append(int(name) if name.isdigit() else name)
-        out.extend(int(i) for i in re.findall(r"\d+", idx))
-    return out
-
-
-def _show(parts: list[str | int]) -> str:
-    text = ""
-    for p in parts:
-        text += f"[{p}]" if isinstance(p, int) else ("." if text else "") + p
-    return text
-
-
-def _close(name: str, options: list[str]) -> str:
-    hint = difflib.get_close_matches(name, options, n=1, cutoff=0.75)
-    return f" (did you mean '{hint[0]}'?)" if hint else ""
-
-
-def set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``key`` in ``tree`` in place. Missing tables are created, except when their name looks
-    like a misspelling of a table that exists there (that is almost always a typo)."""
-    try:
-        parts = split_key(key)
-    except ValueError as err:
-        raise SpecError("", [str(err)]) from None
-    node: Any = tree
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        here = _show(parts[:i + 1])
-        if isinstance(node, list):
-            if not isinstance(part, int):
-                raise SpecError("", [f"{_show(parts[:i])} is a list: index it by number, e.g. "
-                                     f"{_show(parts[:i])}[0]"])
-            if part >= len(node):
-                raise SpecError("", [f"{here}: out of range, {_show(parts[:i])} has {len(node)} "
-                                     f"entr{'y' if len(node) == 1 else 'ies'}"])
-        elif isinstance(node, dict):
-            if isinstance(part, int):
-                raise SpecError("", [f"{_show(parts[:i])} is a table, not a list: '{part}' is no key"])
-            if part not in node and not last:
-                keys = [k for k in node if isinstance(node[k], dict)]
-                hint = _close(part, keys)
-                if hint:
-                    raise SpecError("", [f"{here}: no such table{hint}; tables here: "
-                                         f"{', '.join(sorted(keys))}"])
-                node[part] = {}
-        else:
-            raise SpecError("", [f"{_show(parts[:i])} is a value, not a table or list"])
-        if last:
-            node[part] = copy.deepcopy(value)
-        else:
-            node = node[part]
-
-
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """``a.b.c=value`` -> ("a.b.c", value); the value is read as TOML, else as a string."""
-    if "=" not in text:
-        raise SpecError("--set", [f"'{text}': expected dotted.key=value"])
-    key, raw = text.split("=", 1)
-    if not key.strip():
-        raise SpecError("--set", [f"'{text}': empty key"])
-    try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()
-    return key.strip(), value
-
-
-def apply_assignments(data: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
-    """A copy of a raw scenario table with ``dotted.key=value`` assignments applied (kept for
-    callers that edit a file's own table; :func:`load_scenario` applies them to the resolved tree)."""
-    out = copy.deepcopy(data)
-    for text in assignments:
-        key, value = parse_assignment(text)
-        _located(set_dotted, (out, key, value), "--set", text)
-    return out
+# merging templates (dotted keys themselves: effekt.dotted)
 
 
 def deep_merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> dict[str, Any]:
@@ -269,7 +247,7 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> d
             out[k] = deep_merge(out[k], v, here)
         else:
             if k not in out and isinstance(v, dict):
-                hint = _close(k, [t for t in out if isinstance(out[t], dict)])
+                hint = suggest(k, [t for t in out if isinstance(out[t], dict)], cutoff=0.75)
                 if hint:
                     raise SpecError("", [f"{here}: not in the template{hint}"])
             out[k] = copy.deepcopy(v)
@@ -282,12 +260,12 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> d
 
 def _pathway_data(ref: str, base: Path) -> tuple[dict[str, Any], str]:
     if ref in builtin_names():
-        path = builtin_dir() / f"{ref}.toml"
-    else:
-        path = Path(ref) if Path(ref).is_absolute() else base / ref
-        if not path.exists():
-            raise SpecError("", [f"pathway.template: no built-in pathway '{ref}' and no file {path}; "
-                                 f"built-in: {', '.join(builtin_names())}{_close(ref, builtin_names())}"])
+        return builtin_pathway_data(ref)
+    path = Path(ref) if Path(ref).is_absolute() else base / ref
+    if not path.exists():
+        names = builtin_names()
+        raise SpecError("", [f"pathway.template: no built-in pathway '{ref}' and no file {path}; "
+                             f"built-in: {', '.join(names)}{suggest(ref, names, 0.75)}"])
     return read_toml(path), str(path)
 
 
@@ -297,13 +275,8 @@ def _resolve_ref(ref: str, base: Path) -> str:
 
 
 def _world_data(world: dict[str, Any]) -> dict[str, Any]:
-    """The scenario's world table with the built-in data files merged under its overrides."""
-    data = sim_data_dir()
-    defaults = {
-        "groups": read_toml(data / "target_groups.toml").get("groups", {}),
-        "benefits": read_toml(data / "benefits.toml"),
-        "labour_market": read_toml(data / "labour_market.toml"),
-    }
+    """The scenario's world table with sim's built-in world data merged under its overrides."""
+    defaults = builtin_world_data()
     out = dict(world)
     for key, base in defaults.items():
         over = world.get(key, {})
@@ -312,118 +285,103 @@ def _world_data(world: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@dataclass(frozen=True)
-class _Tree:
-    """A scenario file with its templates merged in: the tree overrides and design points edit."""
+def _validated(model, data: Any, section: str, source: str):
+    """``data`` validated as ``model``; each problem is named by its dotted key in the scenario
+    (``section.`` before the key the model reports; a whole-section check names its own key)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise SpecError(source, [f"{section}.{p}" for p in format_validation_error(model, err)]
+                        ) from None
 
-    data: dict[str, Any]
-    source: str
-    pathway_src: str
-    contract_src: str
 
+def read_tree(path: str | Path, assignments: Iterable[str] = ()) -> ScenarioTree:
+    """Read scenario file ``path``, merge its templates in and apply ``--set KEY=VALUE``
+    ``assignments`` (template choices first: they decide which files the other keys reach into).
 
-def _resolve_tree(path: Path, assignments: list[str]) -> _Tree:
+    Nothing is validated beyond the file's layout here; :func:`resolve` validates the tree."""
+    path = Path(path)
     source = str(path)
     raw = read_toml(path)
-    parsed = [parse_assignment(a) for a in assignments]
-    # template choices first: they decide which files the other overrides reach into
-    for key, value in parsed:
-        if key in ("pathway.template", "contract.template"):
-            _located(set_dotted, (raw, key, value), source, f"--set {key}")
-    if isinstance(raw.get("world"), dict):
+    parsed: list[tuple[str, str, Any]] = []
+    for text in assignments:
         try:
-            raw["world"] = _world_data(raw["world"])
+            parsed.append((text, *parse_assignment(text)))
         except SpecError as err:
-            raise SpecError(source, err.problems) from None
-    top = _validate_top(raw, source)
+            raise SpecError(source, [f"--set {p}" for p in err.problems]) from None
+    for text, key, value in parsed:
+        if canonical(key) in TEMPLATE_KEYS:
+            try:
+                set_value(raw, key, value)
+            except SpecError as err:
+                raise SpecError(source, [f"--set {text}: {p}" for p in err.problems]) from None
+    try:
+        layout = ScenarioLayout.model_validate(raw)
+    except ValidationError as err:
+        raise SpecError(source, format_validation_error(ScenarioLayout, err)) from None
+    try:
+        world = _world_data(raw["world"])
+    except SpecError as err:
+        raise SpecError(source, err.problems) from None
     base = path.parent
     try:
-        p_data, p_src = _pathway_data(top.pathway.template, base)
+        p_data, p_src = _pathway_data(layout.pathway.template, base)
         p_over = {k: v for k, v in raw["pathway"].items() if k != "template"}
         pathway = deep_merge(p_data, p_over, "pathway")
-        c_data, c_src = terms_data(_resolve_ref(top.contract.template, base))
+        c_data, c_src = terms_data(_resolve_ref(layout.contract.template, base))
         c_over = {k: v for k, v in raw["contract"].items() if k != "template"}
         contract = deep_merge(c_data, c_over, "contract")
     except SpecError as err:
         raise SpecError(err.source or source, err.problems) from None
-    data = {"scenario": raw["scenario"], "world": raw["world"], "pathway": pathway,
-            "contract": contract, "design": raw.get("design", {})}
-    data = copy.deepcopy(data)
-    for (key, value), text in zip(parsed, assignments, strict=True):
-        if key in ("pathway.template", "contract.template"):
-            continue
-        try:
-            first = str(split_key(key)[0])
-        except ValueError as err:
-            raise SpecError(source, [f"--set {text}: {err}"]) from None
-        if first not in SECTIONS:
-            raise SpecError(source, [f"--set {text}: '{first}' is no section{_close(first, list(SECTIONS))}; "
-                                     f"sections: {', '.join(SECTIONS)}"])
-        _located(set_dotted, (data, key, value), source, f"--set {text}")
-    return _Tree(data, source, p_src, c_src)
+    data = copy.deepcopy({"scenario": raw["scenario"], "world": world, "pathway": pathway,
+                          "contract": contract, "design": raw.get("design", {})})
+    tree = ScenarioTree(data, source, p_src, c_src)
+    return tree._edited((key, value, f"--set {text}") for text, key, value in parsed
+                        if canonical(key) not in TEMPLATE_KEYS)
 
 
-_SECTION_CHECK = re.compile(r"^(\w+): ([\w.\[\]']+): ")
-
-
-def _validate_top(data: dict[str, Any], source: str) -> ScenarioFile:
-    """Validate the scenario's own sections; a section-wide check's 'key: message' is shown under
-    the section's dotted key (``design.samples: ...``, not ``design: samples: ...``)."""
-    try:
-        return validate(ScenarioFile, data, source)
-    except SpecError as err:
-        raise SpecError(source, [_SECTION_CHECK.sub(r"\1.\2: ", p) for p in err.problems]) from None
-
-
-def _located(fn, args: tuple, source: str, what: str) -> None:
-    """Call ``fn(*args)``; a :class:`SpecError` it raises is re-raised naming ``source`` and ``what``."""
-    try:
-        fn(*args)
-    except SpecError as err:
-        raise SpecError(source, [f"{what}: {p}" for p in err.problems]) from None
-
-
-def _relocate(problems: list[str], section: str) -> list[str]:
-    """Prefix a part's problems with its section; a whole-part check's 'key: message' keeps its key."""
-    out = []
-    for p in problems:
-        if p.startswith("(top level): "):
-            p = p.removeprefix("(top level): ")
-        out.append(f"{section}.{p}")
-    return out
-
-
-def _validate_part(model, data, source: str, section: str, template_src: str):
-    try:
-        return validate(model, data, f"{source} [{section}, template {template_src}]")
-    except SpecError as err:
-        raise SpecError(err.source, _relocate(err.problems, section)) from None
-
-
-def _build(tree: _Tree) -> Scenario:
+def resolve(tree: ScenarioTree) -> Scenario:
+    """The typed, validated :class:`Scenario` of a tree: every section checked by its model (all
+    problems of ``scenario``, ``world`` and ``design`` at once), the world built, and the checks
+    that need the whole scenario (the horizon covers the contract; a contract that compares with
+    a control arm has one). Errors name ``tree.source`` and the dotted key."""
     d = tree.data
-    top = _validate_top({**d, "pathway": {"template": "-"}, "contract": {"template": "-"}}, tree.source)
-    pathway = _validate_part(Pathway, d["pathway"], tree.source, "pathway", tree.pathway_src)
-    terms = _validate_part(Terms, d["contract"], tree.source, "contract", tree.contract_src)
+    unknown = [k for k in d if k not in SECTIONS]
+    problems = [f"{k}: no such section{suggest(str(k), SECTIONS)}; sections: {', '.join(SECTIONS)}"
+                for k in unknown]
+    parts: dict[str, Any] = {}
+    for section, model in (("scenario", ScenarioInfo), ("world", WorldSection), ("design", Design)):
+        try:
+            parts[section] = _validated(model, d.get(section, {}), section, tree.source)
+        except SpecError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise SpecError(tree.source, problems)
+    info, top_world, design = parts["scenario"], parts["world"], parts["design"]
+    pathway = _validated(Pathway, d.get("pathway", {}), "pathway",
+                         f"{tree.source} [pathway, template {tree.pathway_source or 'as stored'}]")
+    terms = _validated(Terms, d.get("contract", {}), "contract",
+                       f"{tree.source} [contract, template {tree.contract_source or 'as stored'}]")
     try:
-        world = World(pathway=pathway, cohorts=top.world.cohorts,
-                      horizon_weeks=top.world.horizon_weeks,
-                      counterfactual=top.world.counterfactual, groups=top.world.groups,
-                      benefits=top.world.benefits, labour_market=top.world.labour_market)
-    except ValueError as err:  # pydantic ValidationError is a ValueError
+        world = World(pathway=pathway, cohorts=top_world.cohorts,
+                      horizon_weeks=top_world.horizon_weeks,
+                      counterfactual=top_world.counterfactual, groups=top_world.groups,
+                      benefits=top_world.benefits, labour_market=top_world.labour_market)
+    except ValidationError as err:
         raise SpecError(tree.source, [f"world.{e['msg'].removeprefix('Value error, ')}"
                                       for e in err.errors()]) from None
     _check_horizon(world, terms, tree.source)
     _check_control_arm(world, terms, tree.source)
     resolved = {
-        "scenario": top.scenario.model_dump(),
-        "world": top.world.model_dump(),
-        "pathway": d["pathway"],
-        "contract": d["contract"],
-        "design": top.design.model_dump(),
+        "scenario": info.model_dump(),
+        "world": top_world.model_dump(),
+        "pathway": copy.deepcopy(d["pathway"]),
+        "contract": copy.deepcopy(d["contract"]),
+        "design": design.model_dump(),
     }
-    return Scenario(info=top.scenario, world=world, terms=terms, design=top.design,
-                    resolved=resolved, source=tree.source)
+    return Scenario(info=info, world=world, terms=terms, design=design, resolved=resolved,
+                    source=tree.source, pathway_source=tree.pathway_source,
+                    contract_source=tree.contract_source)
 
 
 def horizon_needed(terms: Terms) -> tuple[int, str]:
@@ -470,35 +428,33 @@ def _check_control_arm(world: World, terms: Terms, source: str) -> None:
             "with a control arm"])
 
 
-def load_scenario(path: str | Path | None = None, assignments: list[str] | None = None) -> Scenario:
+def load_scenario(path: str | Path | None = None, assignments: Iterable[str] | None = None) -> Scenario:
     """Read, resolve and validate a scenario file (the built-in default when ``path`` is None)."""
     path = Path(path) if path is not None else default_scenario_path()
-    return _build(_resolve_tree(path, list(assignments or [])))
+    return resolve(read_tree(path, list(assignments or [])))
 
 
-def load_experiment(path: str | Path | None = None, assignments: list[str] | None = None,
+def load_experiment(path: str | Path | None = None, assignments: Iterable[str] | None = None,
                     sweep: bool = True) -> Experiment:
     """The scenario at every design point of its ``[design]`` (just the scenario if ``sweep`` is
     False or the design varies nothing). Every point is validated here, before anything runs."""
     path = Path(path) if path is not None else default_scenario_path()
-    tree = _resolve_tree(path, list(assignments or []))
-    base = _build(tree)
+    tree = read_tree(path, list(assignments or []))
+    base = resolve(tree)
     points = design_points(base.design) if sweep else [{}]
     scenarios = []
     for k, point in enumerate(points):
         if not point:
             scenarios.append(base)
             continue
-        data = copy.deepcopy(tree.data)
-        for key, value in point.items():
-            table = next(t for t in ("sweep", "levers", "uncertainties")
-                         if key in getattr(base.design, t))
-            _located(set_dotted, (data, key, value), tree.source,
-                     f"design.{table}.'{key}'")
+        tables = {key: t for t in ("sweep", "levers", "uncertainties")
+                  for key in getattr(base.design, t)}
         try:
-            scenarios.append(_build(_Tree(data, tree.source, tree.pathway_src, tree.contract_src)))
+            at = tree._edited((key, value, f"design.{tables[key]}.'{key}'")
+                              for key, value in point.items())
+            scenarios.append(resolve(at))
         except SpecError as err:
-            where = ", ".join(f"{k}={v!r}" for k, v in point.items())
+            where = ", ".join(f"{key}={value!r}" for key, value in point.items())
             raise SpecError(err.source, [f"design point {k} ({where}): {p}"
                                          for p in err.problems]) from None
     return Experiment(base=base, points=points, scenarios=scenarios)

@@ -11,7 +11,9 @@ Layout::
 Each task's files are written under a temporary name (``.<name>.tmp``, which readers skip) and
 renamed, ``runs`` last, so a killed batch never leaves a half-written file and a task counts as
 done exactly when its ``runs`` file and all its other files exist. The datasets are readable by
-pandas, pyarrow, DuckDB and polars without effekt.
+pandas, pyarrow, DuckDB and polars without effekt. Every KPI column of ``runs`` carries its
+declaration (unit, kind, arm, party, party_kind, measure, outcome, label_nb, label_en,
+higher_is_better) as Parquet field metadata; :func:`read_kpis` reads it back.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from effekt.contracts import Kpi, KpiRegistry
 
 DATASETS = ("runs", "cashflows")
 """Always written; ``persons``, ``events`` and ``spells`` are added on request."""
@@ -186,3 +190,18 @@ class ResultStore:
                           "complete": len(done) >= total, "finished": now()}
         self.write_manifest(self._manifest)
         return self._manifest
+
+
+def read_kpis(out: str | Path) -> KpiRegistry | None:
+    """The KPI declarations stored in the field metadata of a results directory's ``runs`` files
+    (see :func:`effekt.experiments.runner.schemas`), in column order; None when there is no runs
+    file or its columns carry none (results written by an older effekt)."""
+    files = sorted((Path(out) / "runs").glob("point=*/*.parquet"))
+    if not files:
+        return None
+    schema = pq.read_schema(files[0])
+    kpis = []
+    for f in schema:
+        if f.metadata and b"kind" in f.metadata:
+            kpis.append(Kpi.from_metadata(f.name, f.metadata))
+    return KpiRegistry(kpis) if kpis else None

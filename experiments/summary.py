@@ -1,12 +1,15 @@
 """Summaries of a results directory: KPI statistics over replications, in words and tables.
 
 For each KPI: the number of defined values, the mean with its 95 % confidence interval, and the
-5th, 50th and 95th percentiles over replications. An indicator KPI (0 or 1 in every replication
-by definition, such as ``investor_loss`` or ``cap_binding``; the contracts layer names them in
-:data:`contracts.INDICATOR_KPIS`) has a probability as its mean, and its interval is Wilson's score
-interval, which stays inside [0, 1] and is honest near 0 and 1. Every other KPI gets Student's t
-interval, even when its values happen to be 0 and 1 (participants in a cohort of one). For a sweep,
-every design point gets its own rows, with the point's parameters beside them.
+5th, 50th and 95th percentiles over replications. What each KPI is (its label, unit, whether it
+is an indicator) is read from its declaration (:class:`effekt.contracts.Kpi`), stored with the
+results in the Parquet column metadata (:func:`load_kpis`), never guessed from its name. An
+indicator KPI (0 or 1 in every replication by definition, such as ``investor_loss`` or
+``cap_binding``) has a probability as its mean, and its interval is Wilson's score interval
+(:func:`wilson`, the one implementation in effekt), which stays inside [0, 1] and is honest near 0
+and 1. Every other KPI gets Student's t interval, even when its values happen to be 0 and 1
+(participants in a cohort of one). For a sweep, every design point gets its own rows, with the
+point's parameters beside them.
 """
 
 from __future__ import annotations
@@ -18,70 +21,55 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from effekt.contracts import is_indicator_kpi
-
-LABELS = {
-    "in_work_12m_treatment": "In work 12 months after start, programme",
-    "in_work_12m_control": "In work 12 months after start, counterfactual",
-    "in_work_24m_treatment": "In work 24 months after start, programme",
-    "in_work_24m_control": "In work 24 months after start, counterfactual",
-    "outcome_payments": "Outcome payments (NOK)",
-    "provider_costs": "Provider costs funded by investors (NOK)",
-    "investor_irr": "Investor IRR (per year)",
-    "investor_multiple": "Investor money multiple",
-    "investor_npv": "Investor NPV at the discount rate (NOK)",
-    "investor_peak_capital": "Investor peak capital at risk (NOK)",
-    "investor_loss": "Probability of investor loss",
-    "cap_binding": "Probability a payment cap binds",
-    "control_missing": "Probability the RCT put nobody in control",
-    "investor_commitment_exceeded": "Probability costs exceed the investors' commitment",
-    "participants": "People in the programme",
-    "controls": "People in the counterfactual arm",
-    "recycled_payments": "Outcome payments recycled into delivery (NOK)",
-    "investor_invested": "Investor capital put in (NOK)",
-    "investor_received": "Investor money back (NOK)",
-    "investor_net": "Investor net gain (NOK)",
-    "investor_loss_amount": "Investor loss when there is one (NOK)",
-    "investor_peak_capital_share_of_cap": "Peak capital as a share of the contract cap",
-    "commissioner_paid": "Commissioners paid in all (NOK)",
-    "cost_per_outcome": "Commissioners' cost per primary outcome (NOK)",
-    "additional_outcomes": "Additional primary outcomes over the counterfactual",
-    "cost_per_additional_outcome": "Commissioners' cost per additional outcome (NOK)",
-    "fee_for_service_cost": "Same service bought fee-for-service (NOK)",
-    "premium_over_fee_for_service": "Paid above fee-for-service (NOK)",
-    "fiscal_npv_kommune": "Kommune budget, NPV vs counterfactual (NOK)",
-    "fiscal_npv_state": "State budget, NPV vs counterfactual (NOK)",
-    "fiscal_npv_total": "Public budgets in all, NPV vs counterfactual (NOK)",
-    "fiscal_net_total": "Public budgets in all, undiscounted (NOK)",
-    "benefits_saved_g": "Benefits saved (multiples of G)",
-    "earnings_gain": "Participants' extra gross earnings (NOK)",
-    "earnings_gain_per_person": "Extra gross earnings per participant (NOK)",
-}
+from effekt.contracts import KpiRegistry, Terms, common_kpis, kpis_for
+from effekt.experiments.store import read_kpis
+from effekt.specfile import SpecError, validate
 
 
-def label(kpi: str) -> str:
-    """A readable name for a KPI column (the column name itself when there is none)."""
-    if kpi in LABELS:
-        return LABELS[kpi]
-    for prefix, text in (("commissioner_paid_", "Paid by {}"),
-                         ("fiscal_net_", "Budget of the {}, undiscounted"),
-                         ("fiscal_", "Public budgets: {}, undiscounted"),
-                         ("outcomes_", "Outcomes: {}")):
-        if kpi.startswith(prefix):
-            return text.format(kpi.removeprefix(prefix).replace("_", " ")) + (
-                " (NOK)" if prefix != "outcomes_" else "")
-    return kpi
+def load_kpis(out: str | Path) -> KpiRegistry:
+    """The declared KPIs of a results directory: from the field metadata of its ``runs`` files;
+    for results written before effekt stored them, rebuilt from the contract in the manifest;
+    failing that, the KPIs every contract declares (:func:`effekt.contracts.common_kpis`)."""
+    stored = read_kpis(out)
+    if stored is not None and len(stored):
+        return stored
+    m = Path(out) / "manifest.json"
+    try:
+        contract = json.loads(m.read_text())["scenario"]["contract"]
+        return kpis_for(validate(Terms, contract, str(m)))
+    except (OSError, ValueError, KeyError, TypeError, SpecError):
+        return common_kpis()
+
+
+def _registry(runs: pd.DataFrame, registry: KpiRegistry | None) -> KpiRegistry:
+    """``registry``, else the one :func:`load_runs` attached to ``runs``, else the KPIs every
+    contract declares."""
+    if registry is not None:
+        return registry
+    attached = runs.attrs.get("kpis")
+    return attached if isinstance(attached, KpiRegistry) else common_kpis()
+
+
+def label(kpi: str, registry: KpiRegistry | None = None, lang: str = "en") -> str:
+    """The declared label of a KPI column in ``lang`` (the column name itself for a column no
+    contract declares)."""
+    return (registry if registry is not None else common_kpis()).label(kpi, lang)
+
+
 STATS = ["n", "mean", "ci_low", "ci_high", "p5", "p50", "p95"]
 
 
 def load_runs(out: str | Path) -> pd.DataFrame:
-    """All replication rows of a results directory (``point`` comes from the partition path)."""
+    """All replication rows of a results directory (``point`` comes from the partition path).
+    The directory's declared KPIs (:func:`load_kpis`) ride along in ``runs.attrs["kpis"]``."""
     path = Path(out) / "runs"
     if not path.exists():
         raise FileNotFoundError(f"{out}: no runs/ dataset here (is it an effekt results directory?)")
     runs = pd.read_parquet(path)
     runs["point"] = runs["point"].astype(int)
-    return runs.sort_values(["point", "replication"]).reset_index(drop=True)
+    runs = runs.sort_values(["point", "replication"]).reset_index(drop=True)
+    runs.attrs["kpis"] = load_kpis(out)
+    return runs
 
 
 def parameters(out: str | Path) -> list[str]:
@@ -91,20 +79,22 @@ def parameters(out: str | Path) -> list[str]:
 
 
 def wilson(successes: float, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion."""
+    """Wilson score interval for a binomial proportion: ``successes`` of ``n`` at confidence
+    ``level`` (Wilson 1927; Newcombe 1998, method 3). Clipped to [0, 1] against rounding; NaN for
+    ``n = 0``. The one implementation: the report and the comparisons call this."""
     if n == 0:
         return np.nan, np.nan
     z = stats.norm.ppf(0.5 + level / 2)
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
 
 
-def is_indicator(kpi: str) -> bool:
-    """KPIs that are 1 or 0 per replication by definition, so that their mean is a probability
-    (named by the contracts layer, :func:`contracts.is_indicator_kpi`)."""
-    return is_indicator_kpi(kpi)
+def is_indicator(kpi: str, registry: KpiRegistry | None = None) -> bool:
+    """Whether KPI ``kpi`` is declared 1 or 0 per replication, so that its mean is a probability
+    (in ``registry``, default the KPIs every contract declares)."""
+    return (registry if registry is not None else common_kpis()).is_indicator(kpi)
 
 
 def describe(x: np.ndarray, indicator: bool = False) -> dict[str, float]:
@@ -134,9 +124,13 @@ def describe(x: np.ndarray, indicator: bool = False) -> dict[str, float]:
             "p5": float(p5), "p50": float(p50), "p95": float(p95)}
 
 
-def kpi_table(runs: pd.DataFrame, params: list[str] | None = None) -> pd.DataFrame:
+def kpi_table(runs: pd.DataFrame, params: list[str] | None = None, registry: KpiRegistry | None = None,
+              lang: str = "en") -> pd.DataFrame:
     """One row per KPI (per design point and KPI when there is more than one point), indexed by
-    ``kpi`` (or ``point``, ``kpi``), with the point's parameters, a label and :data:`STATS`."""
+    ``kpi`` (or ``point``, ``kpi``), with the point's parameters, the declared label in ``lang``
+    and :data:`STATS`. ``registry``: the KPIs' declarations (default those
+    :func:`load_runs` attached, else the KPIs every contract declares)."""
+    reg = _registry(runs, registry)
     params = [p for p in (params or []) if p in runs.columns]
     skip = {"point", "replication", *params}
     kpis = [c for c in runs.columns if c not in skip and pd.api.types.is_numeric_dtype(runs[c])
@@ -148,8 +142,8 @@ def kpi_table(runs: pd.DataFrame, params: list[str] | None = None) -> pd.DataFra
         head = {"point": int(point)} if by_point else {}
         head.update({p: df[p].iloc[0] for p in params} if by_point else {})
         for col in kpis:
-            rows.append({**head, "kpi": col, "label": label(col),
-                         **describe(df[col].to_numpy(), is_indicator(col))})
+            rows.append({**head, "kpi": col, "label": reg.label(col, lang),
+                         **describe(df[col].to_numpy(), reg.is_indicator(col))})
     index = ["point", "kpi"] if by_point else ["kpi"]
     return pd.DataFrame(rows).set_index(index)
 
@@ -162,10 +156,11 @@ def _nok(x: float) -> str:
     return "n/a" if not np.isfinite(x) else f"{x:,.0f}".replace(",", " ")
 
 
-def headline(runs: pd.DataFrame, title: str = "") -> list[str]:
+def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None = None) -> list[str]:
     """A short plain-language summary, one line per key number (lines whose KPIs are missing are
-    left out)."""
-    t = kpi_table(runs.assign(point=0) if "point" in runs else runs)
+    left out). Which columns are which is read from ``registry`` (see :func:`kpi_table`)."""
+    reg = _registry(runs, registry)
+    t = kpi_table(runs.assign(point=0) if "point" in runs else runs, registry=reg)
     n = len(runs)
     has = set(t.index)
 
@@ -173,33 +168,43 @@ def headline(runs: pd.DataFrame, title: str = "") -> list[str]:
         r = t.loc[k]
         return f"{fmt(r['mean'])} (90 % of runs {fmt(r['p5'])} to {fmt(r['p95'])})"
 
+    def name(measure: str, **where: str | None) -> str | None:
+        """The column of the KPI measuring ``measure`` (None when the runs do not have it)."""
+        try:
+            col = reg.at(measure, **where).name
+        except KeyError:
+            return None
+        return col if col in has else None
+
     lines = [title] if title else []
     lines.append(f"{n} replications")
-    for m in (12, 24):
-        tr, ct = f"in_work_{m}m_treatment", f"in_work_{m}m_control"
-        if {tr, ct} <= has and t.loc[tr, "n"] > 0:
-            lines.append(f"In work {m} months after start: {band(tr, _pct)} with the programme, "
-                         f"{band(ct, _pct)} without it")
-    if {"outcome_payments", "cap_binding"} <= has:
-        lines.append(f"Outcome payments: {band('outcome_payments', _nok)} NOK; "
-                     f"a cap binds in {_pct(t.loc['cap_binding', 'mean'])} of runs")
-    if "investor_irr" in has:
-        irr = t.loc["investor_irr"]
+    for k in reg.select(kind="share", arm="treatment"):
+        ct = name(k.measure, arm="control")
+        if k.name in has and ct is not None and t.loc[k.name, "n"] > 0:
+            lines.append(f"{k.label('en')}: {band(k.name, _pct)}; without the programme "
+                         f"{band(ct, _pct)}")
+    pay, cap = name("outcome_payments"), name("cap_binding")
+    if pay and cap:
+        lines.append(f"Outcome payments: {band(pay, _nok)} NOK; "
+                     f"a cap binds in {_pct(t.loc[cap, 'mean'])} of runs")
+    irr_col = name("irr", party="investor")
+    if irr_col:
+        irr = t.loc[irr_col]
         undefined = n - int(irr["n"])
         lines.append(
             f"Investor IRR: median {_pct(irr['p50'])} a year (90 % of runs {_pct(irr['p5'])} to "
             f"{_pct(irr['p95'])})" + (f"; undefined in {undefined} runs" if undefined else "")
         )
-    parties = [k for k in ("fiscal_npv_kommune", "fiscal_npv_state", "fiscal_npv_total") if k in has]
-    if parties:
-        names = {"fiscal_npv_kommune": "kommune", "fiscal_npv_state": "state", "fiscal_npv_total": "total"}
+    budgets = [k for k in reg.select(measure="fiscal_npv", party_kind="public") if k.name in has]
+    if budgets:
         lines.append("Public budgets, programme against the counterfactual, NPV with the contract: "
-                     + "; ".join(f"{names[k]} {band(k, _nok)}" for k in parties) + " NOK")
-    if {"investor_multiple", "investor_loss"} <= has:
-        mult = t.loc["investor_multiple"]
+                     + "; ".join(f"{k.party or 'total'} {band(k.name, _nok)}" for k in budgets) + " NOK")
+    mult, loss = name("multiple", party="investor"), name("loss", party="investor")
+    if mult and loss:
+        m = t.loc[mult]
         lines.append(
-            f"Investor money multiple: {mult['mean']:.2f} (90 % of runs {mult['p5']:.2f} to "
-            f"{mult['p95']:.2f}); probability of loss {_pct(t.loc['investor_loss', 'mean'])}"
+            f"Investor money multiple: {m['mean']:.2f} (90 % of runs {m['p5']:.2f} to "
+            f"{m['p95']:.2f}); probability of loss {_pct(t.loc[loss, 'mean'])}"
         )
     return lines
 

@@ -1,6 +1,10 @@
 """Paths over time, from the record tables: share of each arm in work by month since entry, and
 how far through the pathway people got.
 
+The in-work measure itself is the money layer's (:func:`effekt.contracts.in_work_by_month`, the
+same measure as the stored ``in_work_*`` KPIs); this module runs it over re-simulated
+replications and summarises it.
+
 The stored results (``runs/``) hold one row of KPIs per replication, not the spells, so the time
 series are computed by simulating the replications again: the seeds are deterministic
 (``replication_seed(root, r)``), so the same replications come back exactly.
@@ -14,43 +18,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from effekt.contracts import WEEKS_PER_MONTH, in_work_by_month
 from effekt.sim import Tables, replication_seed, simulate
 
-WEEKS_PER_MONTH = 52.0 / 12.0
+__all__ = ["WEEKS_PER_MONTH", "band", "in_work_by_month", "scenario_in_work", "simulate_replications",
+           "stage_reach"]
 
 
 def _frame(t: pa.Table | pd.DataFrame) -> pd.DataFrame:
     return t.to_pandas() if isinstance(t, pa.Table) else t
-
-
-def in_work_by_month(persons: pa.Table | pd.DataFrame, spells: pa.Table | pd.DataFrame,
-                     horizon_weeks: float) -> pd.DataFrame:
-    """Share of each arm in work ``month`` whole months after each person's entry.
-
-    A person counts at month m if an ``employed`` spell covers the instant
-    ``entry_week + m * 52/12`` weeks. Only people still observed then (before the horizon) count
-    in the denominator ``n``. Returns columns ``arm``, ``month``, ``share``, ``n``.
-    """
-    persons, spells = _frame(persons), _frame(spells)
-    rows = []
-    for arm, people in persons.groupby("arm", sort=True):
-        entry = people.set_index("person_id")["entry_week"]
-        n_months = int(np.floor((horizon_weeks - entry.min()) / WEEKS_PER_MONTH - 1e-9)) + 1
-        t = np.arange(n_months) * WEEKS_PER_MONTH  # time since entry at each month
-        observed = (entry.to_numpy()[:, None] + t[None, :]) < horizon_weeks - 1e-9
-        work = spells[(spells["arm"] == arm) & (spells["state"] == "employed")]
-        e = entry.reindex(work["person_id"]).to_numpy()
-        rel_start = work["start"].to_numpy() - e
-        rel_end = work["end"].to_numpy() - e
-        covers = (rel_start[:, None] <= t[None, :] + 1e-9) & (t[None, :] < rel_end[:, None] - 1e-9)
-        # a person's employed spells never overlap, so the count per person is 0 or 1
-        per_person = pd.DataFrame(covers, index=work["person_id"].to_numpy()).groupby(level=0).sum()
-        in_work = per_person.reindex(entry.index, fill_value=0).to_numpy() > 0
-        n = observed.sum(axis=0)
-        share = np.where(n > 0, (in_work & observed).sum(axis=0) / np.maximum(n, 1), np.nan)
-        rows.append(pd.DataFrame({"arm": arm, "month": np.arange(n_months), "share": share, "n": n}))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["arm", "month", "share", "n"])
 
 
 def stage_reach(events: pa.Table | pd.DataFrame, arm: str = "treatment") -> pd.Series:

@@ -2,30 +2,110 @@
 counterfactual.
 
 One replication is a function: :func:`simulate` (world spec + seed) -> record tables with fixed
-Arrow schemas (:mod:`effekt.sim.records`). ``sim`` knows nothing of money contracts or files.
+Arrow schemas. ``sim`` knows nothing of money contracts, scenario files or results; the layers
+above use it only through this face (``from effekt.sim import ...``), and ``effekt.contracts``
+only through its record schemas.
+
+Simulating
+    simulate                one replication: a World and a seed -> its record Tables
+    replication_seed        the seed of replication r of an experiment (independent of the total)
+    Streams                 the named random streams of one replication (one per kind of draw)
+    WEEKS_PER_YEAR          weeks in a simulated year; the model's clock runs in weeks
+
+The world
+    World                   everything one replication simulates: cohorts, pathway, groups, horizon
+    Cohort                  one intake of people (a kull): size, start, mix of target groups
+    Counterfactual          how the control arm is formed: parallel business as usual or an RCT
+    TargetGroup             a target group: who its people are and their hazards of work
+    Benefit                 a prior benefit (AAP, introduksjonsstønad ...): level in G and its payer
+    LabourMarket            temporary and permanent jobs after the pathway, shared by all groups
+    default_target_groups   the built-in target groups, validated (name -> TargetGroup)
+    default_benefits        the built-in benefits, validated (kind -> Benefit)
+    default_labour_market   the built-in labour-market parameters, validated (a LabourMarket)
+    builtin_world_data      the same built-in defaults as plain tables (groups, benefits,
+                            labour_market) for a scenario to merge its overrides into
+    builtin_pathway_data    a built-in pathway file as a plain table and its path, for a
+                            scenario to merge its overrides into
+
+Pathways
+    Pathway                 a qualification pathway as data: stages, durations, exits, capacity
+    load_pathway            a built-in pathway by name, or a pathway file by path, validated
+    builtin_names           the names of the built-in pathways
+    builtin_dir             the folder of the built-in pathway files (to show or copy them)
+    Distribution            a stage's duration (fixed, exponential, gamma, lognormal, triangular,
+                            uniform, empirical): sample, sampler, mean, bounds, describe(lang)
+
+Record tables (the schemas ``effekt.contracts`` reads; columns are only ever added)
+    Tables                  the four record tables of one replication (Arrow)
+    SCHEMAS                 table name -> Arrow schema, for persons, events, spells, capacity
+    PERSONS                 schema of ``persons``: one row per person and arm
+    EVENTS                  schema of ``events``: one row per thing that happened to a person
+    SPELLS                  schema of ``spells``: one row per interval a person spent in one state
+    CAPACITY                schema of ``capacity``: one row per use of a capacity slot
+    ARMS                    the values of ``arm``: treatment and control
+    STATES                  the values of ``spells.state`` (programme, waiting, employed ...)
+    EVENT_KINDS             the values of ``events.event`` (referred, entered, hired ...)
+    CONTRACTS               the values of ``spells.contract`` for jobs (temporary, permanent, project)
+    PAYERS                  the values of ``wage_payer``, ``subsidy_payer`` and ``cost_payer``
+
+Errors
+    SpecError               a world or pathway file (or table) that does not validate, with located
+                            messages
 """
 
+from effekt.sim.distributions import Distribution
 from effekt.sim.engine import WEEKS_PER_YEAR, simulate
-from effekt.sim.labour_market import LabourMarket
-from effekt.sim.pathway import Pathway, builtin_names, load_pathway
-from effekt.sim.people import Cohort
-from effekt.sim.records import SCHEMAS, Tables
+from effekt.sim.labour_market import LabourMarket, default_labour_market
+from effekt.sim.pathway import Pathway, builtin_dir, builtin_names, load_pathway
+from effekt.sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
+from effekt.sim.records import (
+    ARMS,
+    CAPACITY,
+    CONTRACTS,
+    EVENT_KINDS,
+    EVENTS,
+    PAYERS,
+    PERSONS,
+    SCHEMAS,
+    SPELLS,
+    STATES,
+    Tables,
+)
 from effekt.sim.streams import Streams, replication_seed
 from effekt.sim.world import Counterfactual, World
+from effekt.sim.world_data import builtin_pathway_data, builtin_world_data
 from effekt.specfile import SpecError
 
 __all__ = [
-    "WEEKS_PER_YEAR",
+    "ARMS",
+    "CAPACITY",
+    "CONTRACTS",
+    "EVENTS",
+    "EVENT_KINDS",
+    "PAYERS",
+    "PERSONS",
     "SCHEMAS",
+    "SPELLS",
+    "STATES",
+    "WEEKS_PER_YEAR",
+    "Benefit",
     "Cohort",
     "Counterfactual",
+    "Distribution",
     "LabourMarket",
     "Pathway",
     "SpecError",
     "Streams",
     "Tables",
+    "TargetGroup",
     "World",
+    "builtin_dir",
     "builtin_names",
+    "builtin_pathway_data",
+    "builtin_world_data",
+    "default_benefits",
+    "default_labour_market",
+    "default_target_groups",
     "load_pathway",
     "replication_seed",
     "simulate",

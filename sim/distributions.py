@@ -3,14 +3,26 @@
 A stage in a pathway file says how long it takes with a small table such as
 ``{ dist = "triangular", low = 12, mode = 26, high = 52 }``. Every duration is in **weeks**
 (the simulation clock's unit). Each model validates its own parameters, so a bad file fails when
-it is loaded, not in the middle of a run, and each one can ``sample`` with any
-``numpy.random.Generator`` (never a global one) and report its ``mean`` for documentation and
-verification tests.
+it is loaded, not in the middle of a run.
+
+Each distribution owns what is known about it (after Ciw's ``ciw.dists``), so the engine and the
+command line never switch on the ``dist`` name:
+
+* :meth:`~Distribution.sample` draws one duration from any ``numpy.random.Generator`` (never a
+  global one); :meth:`~Distribution.sampler` gives the engine a closure that draws exactly the
+  same numbers with no attribute look-ups; :meth:`~Distribution.sample_many` draws ``n`` at once
+  (for checks and plots; not the same stream as ``n`` calls of ``sample``);
+* :meth:`~Distribution.sample_beyond` draws a whole duration given that it is longer than a time
+  already spent (an initial caseload part-way through a stage);
+* :attr:`~Distribution.mean` and :attr:`~Distribution.bounds` (shortest and longest possible
+  duration, ``inf`` where unbounded) are closed forms, for documentation, validation and tests;
+* :meth:`~Distribution.describe` is one line for people, in bokmål (``nb``) or English (``en``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import numpy as np
@@ -18,31 +30,95 @@ from pydantic import Field, model_validator
 
 from effekt.specfile import Strict
 
+Sampler = Callable[[np.random.Generator], float]
+"""A function drawing one duration (weeks) from a Generator."""
 
-class _Dist(Strict):
+LANGS = ("nb", "en")
+_WORDS = {
+    "nb": {"week": "uke", "weeks": "uker", "mean": "snitt", "range": "\u2013"},
+    "en": {"week": "week", "weeks": "weeks", "mean": "mean", "range": "-"},
+}
+"""Words of :meth:`Distribution.describe`. English ranges keep the plain hyphen that
+``effekt pathways show`` has always printed ("8-20 weeks"); bokmål uses the en dash."""
+
+
+def _words(lang: str) -> dict[str, str]:
+    if lang not in _WORDS:
+        raise ValueError(f"describe: unknown language {lang!r}; allowed: {', '.join(LANGS)}")
+    return _WORDS[lang]
+
+
+def _num(x: float, lang: str) -> str:
+    """A number without noise (4, 0.5, 26.7; 26,7 in bokmål; 1 000 from a thousand on)."""
+    s = f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}".replace(",", " ")
+    return s.replace(".", ",") if lang == "nb" else s
+
+
+def _weeks(x: float, lang: str) -> str:
+    """``x`` weeks, singular for exactly one."""
+    w = _words(lang)
+    return f"{_num(x, lang)} {w['week'] if x == 1 else w['weeks']}"
+
+
+class Distribution(Strict):
+    """A duration in weeks: what every ``dist`` of a pathway file can do.
+
+    Subclasses set ``dist`` (the name in the file) and implement :meth:`sample`, :attr:`mean`,
+    :attr:`bounds`, :meth:`_what` and :meth:`sample_beyond`; :meth:`sampler` and
+    :meth:`sample_many` have general versions that a subclass makes faster.
+    """
+
+    dist: str
 
     def sample(self, rng: np.random.Generator) -> float:  # pragma: no cover - abstract
+        """One duration drawn from ``rng``."""
         raise NotImplementedError
+
+    def sampler(self) -> Sampler:
+        """A closure drawing what :meth:`sample` draws, consuming ``rng`` the same way, with the
+        parameters bound once: the engine calls it once per stage a person passes."""
+        return self.sample
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` durations at once (one vectorised Generator call where numpy has one)."""
+        return np.array([self.sample(rng) for _ in range(n)], dtype=float)
 
     @property
     def mean(self) -> float:  # pragma: no cover - abstract
+        """The expected duration in weeks."""
         raise NotImplementedError
 
     @property
-    def upper(self) -> float:
-        """The longest duration this distribution can give (``inf`` when unbounded): a stage
-        already under way for that long cannot go on (see ``Cohort.elapsed_weeks``)."""
-        return math.inf
+    def bounds(self) -> tuple[float, float]:  # pragma: no cover - abstract
+        """(shortest, longest) duration this distribution can give; ``inf`` where unbounded. A
+        stage already under way for the longest cannot go on (see ``Cohort.elapsed_weeks``)."""
+        raise NotImplementedError
+
+    def _what(self, lang: str) -> str:  # pragma: no cover - abstract
+        """The distribution and its parameters, in ``lang``, without the mean."""
+        raise NotImplementedError
+
+    def describe(self, lang: str = "en", mean: bool = True) -> str:
+        """One line for people: the distribution, its parameters and (with ``mean``) its mean,
+        e.g. ``triangular 8-20 weeks, mode 12, mean 13.3 weeks`` or ``triangulær 8–20 uker,
+        typisk 12, snitt 13,3 uker``. ``lang`` is ``"nb"`` or ``"en"``. A distribution with one
+        possible value (``fixed 4 weeks``) gives no mean: it would only repeat the value."""
+        words = _words(lang)
+        text = self._what(lang)
+        low, high = self.bounds
+        if not mean or low == high:  # one possible value: its mean says nothing new
+            return text
+        return f"{text}, {words['mean']} {_weeks(self.mean, lang)}"
 
     def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:  # pragma: no cover
-        """A duration drawn given that it is longer than ``elapsed`` (which must be below
-        :attr:`upper`): the whole duration of a stage a person has already spent ``elapsed`` weeks
-        in (an initial caseload). Exact, by the inverse of the survival function, so it works as
-        well far in the tail as near the start."""
+        """A duration drawn given that it is longer than ``elapsed`` (which must be below the
+        upper end of :attr:`bounds`): the whole duration of a stage a person has already spent
+        ``elapsed`` weeks in (an initial caseload). Exact, by the inverse of the survival function,
+        so it works as well far in the tail as near the start."""
         raise NotImplementedError
 
 
-class Fixed(_Dist):
+class Fixed(Distribution):
     """Always the same duration: deterministic pathways and verification tests."""
 
     dist: Literal["fixed"]
@@ -51,19 +127,29 @@ class Fixed(_Dist):
     def sample(self, rng: np.random.Generator) -> float:
         return self.value
 
+    def sampler(self) -> Sampler:
+        value = float(self.value)
+        return lambda rng: value
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return np.full(n, float(self.value))
+
     @property
     def mean(self) -> float:
         return self.value
 
     @property
-    def upper(self) -> float:
-        return self.value
+    def bounds(self) -> tuple[float, float]:
+        return (self.value, self.value)
+
+    def _what(self, lang: str) -> str:
+        return f"{'fast' if lang == 'nb' else 'fixed'} {_weeks(self.value, lang)}"
 
     def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
         return self.value
 
 
-class Exponential(_Dist):
+class Exponential(Distribution):
     """Memoryless duration with the given mean (weeks)."""
 
     dist: Literal["exponential"]
@@ -72,15 +158,29 @@ class Exponential(_Dist):
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.exponential(self.mean_weeks))
 
+    def sampler(self) -> Sampler:
+        mean = float(self.mean_weeks)
+        return lambda rng: rng.exponential(mean)
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.exponential(self.mean_weeks, n)
+
     @property
     def mean(self) -> float:
         return self.mean_weeks
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def _what(self, lang: str) -> str:
+        return "eksponentiell" if lang == "nb" else "exponential"
 
     def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
         return elapsed + float(rng.exponential(self.mean_weeks))  # memoryless
 
 
-class Gamma(_Dist):
+class Gamma(Distribution):
     """Gamma with shape ``k`` and scale ``theta`` (mean k·theta)."""
 
     dist: Literal["gamma"]
@@ -90,9 +190,24 @@ class Gamma(_Dist):
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.gamma(self.shape, self.scale))
 
+    def sampler(self) -> Sampler:
+        shape, scale = float(self.shape), float(self.scale)
+        return lambda rng: rng.gamma(shape, scale)
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.gamma(self.shape, self.scale, n)
+
     @property
     def mean(self) -> float:
         return self.shape * self.scale
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (0.0, math.inf)
+
+    def _what(self, lang: str) -> str:
+        shape, scale = ("form", "skala") if lang == "nb" else ("shape", "scale")
+        return f"gamma ({shape} {_num(self.shape, lang)}, {scale} {_num(self.scale, lang)})"
 
     def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
         from scipy.special import gammaincc, gammainccinv  # only initial caseloads need it
@@ -104,7 +219,7 @@ class Gamma(_Dist):
         return max(x, math.nextafter(elapsed, math.inf))
 
 
-class LogNormal(_Dist):
+class LogNormal(Distribution):
     """Log-normal given by the ``median`` and the log-scale ``sigma``."""
 
     dist: Literal["lognormal"]
@@ -114,13 +229,21 @@ class LogNormal(_Dist):
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.lognormal(np.log(self.median), self.sigma))
 
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.lognormal(np.log(self.median), self.sigma, n)
+
     @property
     def mean(self) -> float:
         return float(self.median * np.exp(self.sigma**2 / 2))
 
     @property
-    def upper(self) -> float:
-        return self.median if self.sigma == 0 else math.inf  # sigma 0: always the median
+    def bounds(self) -> tuple[float, float]:
+        if self.sigma == 0:  # always the median
+            return (self.median, self.median)
+        return (0.0, math.inf)
+
+    def _what(self, lang: str) -> str:
+        return f"lognormal (median {_num(self.median, lang)}, sigma {_num(self.sigma, lang)})"
 
     def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
         if self.sigma == 0 or elapsed <= 0:
@@ -136,7 +259,7 @@ class LogNormal(_Dist):
         return max(self.median * math.exp(self.sigma * z), math.nextafter(elapsed, math.inf))
 
 
-class Triangular(_Dist):
+class Triangular(Distribution):
     """Triangular between ``low`` and ``high`` with its peak at ``mode``: a planner's best guess."""
 
     dist: Literal["triangular"]
@@ -153,13 +276,27 @@ class Triangular(_Dist):
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.triangular(self.low, self.mode, self.high))
 
+    def sampler(self) -> Sampler:
+        lo, mode, hi = float(self.low), float(self.mode), float(self.high)
+        return lambda rng: rng.triangular(lo, mode, hi)
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.triangular(self.low, self.mode, self.high, n)
+
     @property
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
 
     @property
-    def upper(self) -> float:
-        return self.high
+    def bounds(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def _what(self, lang: str) -> str:
+        w = _words(lang)
+        span = f"{_num(self.low, lang)}{w['range']}{_num(self.high, lang)} {w['weeks']}"
+        if lang == "nb":
+            return f"triangulær {span}, typisk {_num(self.mode, lang)}"
+        return f"triangular {span}, mode {_num(self.mode, lang)}"
 
     def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
         a, c, b = self.low, self.mode, self.high
@@ -179,7 +316,7 @@ class Triangular(_Dist):
         return max(x, math.nextafter(elapsed, math.inf))
 
 
-class Uniform(_Dist):
+class Uniform(Distribution):
     """Uniform between ``low`` and ``high``."""
 
     dist: Literal["uniform"]
@@ -195,20 +332,31 @@ class Uniform(_Dist):
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.uniform(self.low, self.high))
 
+    def sampler(self) -> Sampler:
+        lo, hi = float(self.low), float(self.high)
+        return lambda rng: rng.uniform(lo, hi)
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, n)
+
     @property
     def mean(self) -> float:
         return (self.low + self.high) / 2
 
     @property
-    def upper(self) -> float:
-        return self.high
+    def bounds(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    def _what(self, lang: str) -> str:
+        w = _words(lang)
+        return f"uniform {_num(self.low, lang)}{w['range']}{_num(self.high, lang)} {w['weeks']}"
 
     def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
         lo = max(self.low, elapsed)
         return max(float(rng.uniform(lo, self.high)), math.nextafter(elapsed, math.inf))
 
 
-class Empirical(_Dist):
+class Empirical(Distribution):
     """Resample observed durations, optionally with weights (e.g. from a programme's records)."""
 
     dist: Literal["empirical"]
@@ -230,8 +378,16 @@ class Empirical(_Dist):
         w = np.asarray(self.weights, dtype=float)
         return w / w.sum()
 
+    def _possible(self) -> list[float]:
+        """The values that can be drawn (those with a positive weight)."""
+        weights = self.weights or [1.0] * len(self.values)
+        return [v for v, w in zip(self.values, weights, strict=True) if w > 0]
+
     def sample(self, rng: np.random.Generator) -> float:
         return float(rng.choice(np.asarray(self.values), p=self._p()))
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.values, dtype=float), size=n, p=self._p())
 
     @property
     def mean(self) -> float:
@@ -240,9 +396,15 @@ class Empirical(_Dist):
         return float(v.mean() if p is None else (v * p).sum())
 
     @property
-    def upper(self) -> float:
-        weights = self.weights or [1.0] * len(self.values)
-        return max(v for v, w in zip(self.values, weights, strict=True) if w > 0)
+    def bounds(self) -> tuple[float, float]:
+        possible = self._possible()
+        return (min(possible), max(possible))
+
+    def _what(self, lang: str) -> str:
+        n = len(self.values)
+        if lang == "nb":
+            return f"empirisk ({n} {'observert verdi' if n == 1 else 'observerte verdier'})"
+        return f"empirical ({n} observed value{'' if n == 1 else 's'})"
 
     def sample_beyond(self, rng: np.random.Generator, elapsed: float) -> float:
         weights = self.weights or [1.0] * len(self.values)
@@ -257,5 +419,3 @@ Duration = Annotated[
     Field(discriminator="dist"),
 ]
 """Any of the supported duration distributions, chosen by the ``dist`` key."""
-
-DIST_NAMES = ("fixed", "exponential", "gamma", "lognormal", "triangular", "uniform", "empirical")

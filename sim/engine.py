@@ -19,13 +19,12 @@ random numbers).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
-from effekt.sim.distributions import Duration
+from effekt.sim.distributions import Duration, Sampler
 from effekt.sim.labour_market import LabourMarket
 from effekt.sim.pathway import EMPLOYED_KINDS, Employment, Pathway, Stage
 from effekt.sim.people import NORWEGIAN_LEVELS, Person, TargetGroup, draw_people
@@ -50,7 +49,7 @@ class _Stage:
     name: str
     kind: str
     state: str
-    sample: Callable[[np.random.Generator], float] | None
+    sample: Sampler | None  # the duration's fast draw (Distribution.sampler)
     dist: Duration | None  # for initial caseloads part-way through the stage
     exits: dict[str, Thresholds]  # by group, for people without person-specific exits
     personal: tuple | None  # per exit (p, group multipliers, logistic coefficients, target), if any logistic
@@ -88,29 +87,6 @@ def _cumulate(ps: list[float], targets: list[str], complete: bool = False) -> Th
     return tuple(cum)
 
 
-def _sampler(dist) -> Callable[[np.random.Generator], float] | None:
-    """A fast closure drawing from ``dist`` (one Generator call, no attribute look-ups)."""
-    if dist is None:
-        return None
-    kind = dist.dist
-    if kind == "fixed":
-        value = float(dist.value)
-        return lambda rng: value
-    if kind == "exponential":
-        mean = float(dist.mean)
-        return lambda rng: rng.exponential(mean)
-    if kind == "triangular":
-        lo, mode, hi = float(dist.low), float(dist.mode), float(dist.high)
-        return lambda rng: rng.triangular(lo, mode, hi)
-    if kind == "uniform":
-        lo, hi = float(dist.low), float(dist.high)
-        return lambda rng: rng.uniform(lo, hi)
-    if kind == "gamma":
-        shape, scale = float(dist.shape), float(dist.scale)
-        return lambda rng: rng.gamma(shape, scale)
-    return dist.sample
-
-
 def _tail(st: Stage) -> tuple:
     f, c = st.funding, st.costs
     wage_payer = f.wage_payer or ("employer" if st.employment is not None else None)
@@ -138,7 +114,7 @@ def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
             name=name,
             kind=st.kind,
             state="employed" if employed else "programme",
-            sample=_sampler(st.duration),
+            sample=st.duration.sampler() if st.duration is not None else None,
             dist=st.duration,
             exits=exits,
             personal=personal,
@@ -183,7 +159,7 @@ def _remaining(st: _Stage, elapsed: float, rng: np.random.Generator) -> float:
 
     A few ordinary draws first (cheap; the first one longer than ``elapsed`` is a draw from the
     conditional distribution), then, if the stage rarely lasts that long, an exact draw from the
-    tail (:meth:`effekt.sim.distributions.Fixed.sample_beyond` and its siblings): either way the result
+    tail (:meth:`effekt.sim.distributions.Distribution.sample_beyond`): either way the result
     has the conditional distribution, however far in the tail ``elapsed`` is."""
     for _ in range(32):
         d = st.sample(rng)

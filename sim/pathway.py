@@ -35,6 +35,7 @@ Conventions
 
 from __future__ import annotations
 
+from collections import deque
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -327,6 +328,28 @@ class Pathway(Strict):
         if st.next is not None and (not positive or sum(e.p for e in st.exits) < 1 - 1e-12):
             out.append(st.next)
         return out
+
+    def stage_order(self, exits: bool = True) -> dict[str, int]:
+        """Every stage in the order a person meets it, with its number of steps from the entry.
+
+        Breadth first from the entry along :meth:`successors` (a stage's exits in the order they
+        are written, each followed by its ``otherwise``, then ``next``), so a stage's depth is the
+        fewest steps that reach it and stages a person meets early come first. The ``exit`` stages
+        (the ends without a job) follow all the others, in the same order; ``exits=False`` leaves
+        them out. This is the one order in which the stages are shown (``effekt pathways show``,
+        the report's funnel). Every stage is reachable from the entry (checked at load).
+        """
+        depth: dict[str, int] = {}
+        todo = deque([(self.pathway.entry, 0)])
+        while todo:
+            name, d = todo.popleft()
+            if name in depth:
+                continue
+            depth[name] = d
+            todo.extend((n, d + 1) for n in self.successors(name))
+        ends = {n: d for n, d in depth.items() if self.stages[n].kind == "exit"}
+        working = {n: d for n, d in depth.items() if n not in ends}
+        return working | ends if exits else working
 
     def _reachable_from(self, start: str, positive: bool = False) -> set[str]:
         seen, todo = set(), [start]

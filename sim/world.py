@@ -26,8 +26,8 @@ def _check_elapsed(key: str, elapsed: float, stage: str, pathway: Pathway) -> No
     """Refuse an initial caseload that has spent longer in its stage than the stage can last.
 
     The remaining time is drawn from the stage's duration given that it is longer than
-    ``elapsed``; that is impossible when ``elapsed`` reaches the distribution's upper bound
-    (``fixed`` value, ``uniform``/``triangular`` high, largest ``empirical`` value), and
+    ``elapsed``; that is impossible when ``elapsed`` reaches the upper end of the distribution's
+    ``bounds`` (``fixed`` value, ``uniform``/``triangular`` high, largest ``empirical`` value), and
     meaningless for a stage without a duration (an end of the pathway).
     """
     duration = pathway.stages[stage].duration
@@ -36,11 +36,12 @@ def _check_elapsed(key: str, elapsed: float, stage: str, pathway: Pathway) -> No
             f"{key}.elapsed_weeks: stage '{stage}' has no duration (it ends the pathway), so "
             "nobody can be part-way through it; leave elapsed_weeks out"
         )
-    if elapsed >= duration.upper:
+    longest = duration.bounds[1]
+    if elapsed >= longest:
         raise ValueError(
             f"{key}.elapsed_weeks: {elapsed:g} weeks, but stage '{stage}' lasts at most "
-            f"{duration.upper:g} weeks ({duration.dist}); allowed: 0 <= elapsed_weeks < "
-            f"{duration.upper:g}"
+            f"{longest:g} weeks ({duration.describe('en', mean=False)}); allowed: "
+            f"0 <= elapsed_weeks < {longest:g}"
         )
 
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from effekt.experiments.analysis.breakeven import breakeven, find_breakeven
 from effekt.experiments.analysis.common import replicate, scenario_with
 from effekt.experiments.cli import main
+from effekt.experiments.executors import ProcessExecutor
 
 PATHWAY = """
 [pathway]
@@ -156,7 +157,8 @@ def test_cli_breakeven_and_bad_key(deterministic):
 def test_parallel_grid_gives_the_same_answer(deterministic):
     kw = dict(replications=2, points=3, low=0, high=20000, bootstrap=20)
     a = breakeven(deterministic, "investor", "contract.prices.job_sustained", **kw)
-    b = breakeven(deterministic, "investor", "contract.prices.job_sustained", workers=2, **kw)
+    with ProcessExecutor(2) as executor:
+        b = breakeven(deterministic, "investor", "contract.prices.job_sustained", executor=executor, **kw)
     assert a.value == b.value and a.ci_low == b.ci_low
     assert a.grid.equals(b.grid)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from effekt.contracts import evaluate, load_terms
+from effekt.contracts import Valuation, evaluate, load_terms
 from effekt.contracts.fiscal import FiscalParams, benefit_payers, default_fiscal, public_flows
 from effekt.contracts.records import person, persons_table, spell, spells_table
 
@@ -99,7 +99,7 @@ def test_sosialhjelp_saved_is_the_kommunes_gain():
     spells = spells_table([spell(0, "employed", 0, 52, annual_wage=0.0),
                            spell(0, "not_employed", 0, 52, "control", benefit_kind="sosialhjelp",
                                  benefit_g=0.7)])
-    ev = evaluate(load_terms("kongsberg_outcomes"), persons, spells, 52, G=G)
+    ev = evaluate(load_terms("kongsberg_outcomes"), persons, spells, 52, Valuation(G=G))
     assert ev.kpis["fiscal_benefits"] == pytest.approx(70_000)
     d = ev.fiscal[(ev.fiscal["arm"] == "difference") & (ev.fiscal["item"] == "benefits")]
     assert set(d["party"]) == {"kommune"}

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from effekt.contracts import evaluate
-from effekt.contracts.terms import PATHWAY_TEMPLATES, template_names, unmatched_stages
+from effekt.contracts import Valuation, evaluate
+from effekt.contracts.terms import template_names, unmatched_stages
+from effekt.experiments.examples import PATHWAY_TEMPLATES
 from effekt.experiments.scenario import load_scenario
 from effekt.sim import replication_seed, simulate
 from effekt.sim.pathway import builtin_names
@@ -31,8 +32,8 @@ def test_default_contract_on_its_pathway(pathway, template, mode):
     t = sc.terms
     for rep in range(3):
         tables = simulate(sc.world, replication_seed(11, rep))
-        ev = evaluate(t, tables.persons, tables.spells, sc.world.horizon_weeks, 0.04,
-                      events=tables.events, G=sc.info.G)
+        ev = evaluate(t, tables.persons, tables.spells, sc.world.horizon_weeks,
+                      Valuation(G=sc.info.G, discount_rate=0.04), events=tables.events)
         k = ev.kpis
         assert ev.cashflows["amount"].sum() == pytest.approx(-k["provider_costs"], abs=1e-3)
         assert 0 <= k["outcome_payments"] <= t.caps.per_person * k["participants"] + 1e-6

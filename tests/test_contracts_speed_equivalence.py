@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effekt.contracts import evaluate
+from effekt.contracts import Valuation, evaluate
 from effekt.contracts import fiscal as fis
 from effekt.contracts.finance import _GRID, _npv_grid
 from effekt.contracts.frames import frame, nonzero_months, taken
@@ -44,8 +44,8 @@ def case(request):
 
 
 def _run(sc, persons, spells, events):
-    return evaluate(sc.terms, persons, spells, sc.world.horizon_weeks, sc.info.discount_rate,
-                    events=events, G=sc.info.G)
+    return evaluate(sc.terms, persons, spells, sc.world.horizon_weeks,
+                    Valuation(G=sc.info.G, discount_rate=sc.info.discount_rate), events=events)
 
 
 def _same_kpis(a: dict[str, float], b: dict[str, float]) -> None:

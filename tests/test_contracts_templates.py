@@ -13,7 +13,7 @@ import math
 import pandas as pd
 import pytest
 
-from effekt.contracts import evaluate, load_terms
+from effekt.contracts import Valuation, evaluate, load_terms
 from effekt.contracts.fiscal import FiscalParams
 from effekt.contracts.records import event, events_table, person, persons_table, spell, spells_table
 
@@ -29,8 +29,8 @@ FLAT = FiscalParams.model_validate({
 
 
 def run(template, persons, spells, events=(), horizon=H):
-    return evaluate(load_terms(template), persons_table(persons), spells_table(spells), horizon, 0.04,
-                    events=events_table(list(events)), G=G, fiscal_params=FLAT)
+    return evaluate(load_terms(template), persons_table(persons), spells_table(spells), horizon,
+                    Valuation(G=G, discount_rate=0.04, fiscal=FLAT), events=events_table(list(events)))
 
 
 def by_month(ev, party, item=None) -> dict[int, float]:

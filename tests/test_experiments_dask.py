@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-pytestmark = pytest.mark.integration  # real scheduler and worker processes on loopback
 from test_experiments_scenario import write
 
 from effekt.experiments.batch import run_batch
 from effekt.experiments.executors import SerialExecutor
 from effekt.experiments.scenario import load_experiment
 
+pytestmark = pytest.mark.integration  # real scheduler and worker processes on loopback
 distributed = pytest.importorskip("distributed")
 
 DASK = str(Path(sys.executable).with_name("dask"))

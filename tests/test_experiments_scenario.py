@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from effekt.dotted import parse_key as split_key
 from effekt.experiments.cli import main
-from effekt.experiments.scenario import load_scenario, split_key
+from effekt.experiments.scenario import load_scenario
 from effekt.specfile import SpecError
 
 SMALL = """

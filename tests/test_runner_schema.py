@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from effekt.contracts import NeedsControl, evaluate, kpi_names
+from effekt.contracts import NeedsControl, Valuation, evaluate, kpi_names
 from effekt.experiments.runner import Task, run_replication, run_task
 from effekt.experiments.scenario import load_scenario
 from effekt.sim import replication_seed, simulate
@@ -54,7 +54,8 @@ def test_rct_without_controls_pays_no_savings_share():
             continue
         with pytest.raises(NeedsControl):
             evaluate(sc.terms, t.persons, t.spells, 320, events=t.events)
-        ev = evaluate(sc.terms, t.persons, t.spells, 320, events=t.events, missing_control="not_met")
+        ev = evaluate(sc.terms, t.persons, t.spells, 320, Valuation(missing_control="not_met"),
+                      events=t.events)
         assert "savings_share" not in set(ev.payments["kind"])
         assert ev.kpis["control_missing"] == 1.0
         return

@@ -10,7 +10,9 @@ number (a price, a probability, a cohort size) at which a party just breaks even
 Every value of KEY is run with the same replication seeds (common random numbers), so the curve
 of the mean against the value is smooth and the break-even point is found by root finding on it.
 Its uncertainty: bootstrap over replications (resample replications, recompute the curve on the
-grid and its crossing).
+grid and its crossing). KEY is a dotted key in the one grammar of :mod:`effekt.dotted`
+(``world.cohorts[0].size`` or ``world.cohorts.0.size``). The replications run on any executor of
+``effekt batch`` (serial, processes, Dask), with the same answer on each.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from effekt.experiments.analysis.common import get_value, replicate, scenario_at, scenario_with
+from effekt.contracts import KpiRegistry, common_kpis, kpis_for
+from effekt.experiments.analysis.common import number_at, replicate_many, scenario_at, scenario_with
 from effekt.experiments.design import auxiliary_rng
+from effekt.experiments.executors import Executor
+from effekt.experiments.scenario import Scenario
 from effekt.specfile import SpecError
 
 PARTIES = ("investor", "commissioner")
@@ -48,21 +52,30 @@ class BreakEven:
     notes: list[str] = field(default_factory=list)
 
 
-def investor_values(runs: pd.DataFrame, metric: str) -> np.ndarray:
-    """Per replication: the investor's IRR (-1 when nothing came back) or NPV."""
+def investor_values(runs: pd.DataFrame, metric: str, registry: KpiRegistry | None = None) -> np.ndarray:
+    """Per replication: the investors' IRR (-1 when nothing came back) or NPV, from the KPIs
+    ``registry`` (default: those every contract declares) declares as all investors' ``irr``,
+    ``npv``, ``received`` and ``invested``."""
+    reg = registry if registry is not None else common_kpis()
+
+    def col(measure: str) -> np.ndarray:
+        return runs[reg.at(measure, party="investor").name].to_numpy(float)
+
     if metric == "npv":
-        return runs["investor_npv"].to_numpy(float)
-    irr = runs["investor_irr"].to_numpy(float).copy()
-    total_loss = (runs["investor_received"].to_numpy(float) <= 0) & (
-        runs["investor_invested"].to_numpy(float) > 0)
+        return col("npv")
+    irr = col("irr").copy()
+    total_loss = (col("received") <= 0) & (col("invested") > 0)
     irr[np.isnan(irr) & total_loss] = -1.0
     return irr
 
 
-def commissioner_values(runs: pd.DataFrame) -> tuple[np.ndarray, str]:
+def commissioner_values(runs: pd.DataFrame, registry: KpiRegistry | None = None) -> tuple[np.ndarray, str]:
     """Per replication: net public gain (NPV) = savings - payments, from the contracts layer's
-    ``fiscal_npv_total`` KPI (NaN where there is no control arm to compare with)."""
-    return runs["fiscal_npv_total"].to_numpy(float), "fiscal KPI fiscal_npv_total"
+    KPI of all public budgets' NPV (``fiscal_npv_total``; NaN where there is no control arm to
+    compare with), as ``registry`` (default: the KPIs every contract declares) declares it."""
+    reg = registry if registry is not None else common_kpis()
+    total = reg.at("fiscal_npv", arm="difference", party=None).name
+    return runs[total].to_numpy(float), f"fiscal KPI {total}"
 
 
 def _nanmean(a: np.ndarray, axis=None):
@@ -96,10 +109,10 @@ def find_breakeven(evaluate: Callable[[float], np.ndarray], low: float, high: fl
 
     ``evaluate(v)`` returns one value per replication, the same replications for every ``v``
     (common random numbers). ``grid_map(evaluate, values)`` evaluates the grid (default: one by
-    one; a process pool's ``map`` runs it in parallel). ``rng`` draws the bootstrap resamples (no
-    default: a fixed seed here would ignore the scenario's; :func:`breakeven` passes the
-    ``breakeven_bootstrap`` stream of the root seed). Returns the value, its bootstrap 95 % CI
-    and the grid.
+    one; :func:`breakeven` runs all its values' replications on an executor at once). ``rng``
+    draws the bootstrap resamples (no default: a fixed seed here would ignore the scenario's;
+    :func:`breakeven` passes the ``breakeven_bootstrap`` stream of the root seed). Returns the
+    value, its bootstrap 95 % CI and the grid.
     """
     grid = np.linspace(low, high, points)
     cache: dict[float, np.ndarray] = {}
@@ -152,24 +165,37 @@ def find_breakeven(evaluate: Callable[[float], np.ndarray], low: float, high: fl
 
 
 class _Point:
-    """One value of the varied key -> per-replication values and notes (picklable, so worker
-    processes can run grid points)."""
+    """Values of the varied key -> per-replication values and notes; the replications of all the
+    values asked for at once run together on the executor."""
 
-    def __init__(self, path, party, vary, metric, replications, seed, assignments, resolved):
-        self.path, self.party, self.vary, self.metric = path, party, vary, metric
-        self.replications, self.seed, self.assignments = replications, seed, assignments
-        self.resolved = resolved
+    def __init__(self, base: Scenario, party: str, vary: str, metric: str, replications: int,
+                 seed: int, executor: Executor | None):
+        self.base, self.party, self.vary, self.metric = base, party, vary, metric
+        self.replications, self.seed, self.executor = replications, seed, executor
+
+    def many(self, vs: list[float]) -> list[tuple[np.ndarray, list[str]]]:
+        out: list[tuple[np.ndarray, list[str]] | None] = [None] * len(vs)
+        scenarios, at = [], []
+        for i, v in enumerate(vs):
+            try:
+                scenarios.append(scenario_at(self.base, {self.vary: v}))
+                at.append(i)
+            except SpecError as err:  # e.g. a price above a cap: leave this value out, say why
+                out[i] = (np.full(self.replications, np.nan),
+                          [f"{self.vary} = {v:g} left out: {'; '.join(err.problems)}"])
+        done = replicate_many(scenarios, self.replications, self.seed, self.executor)
+        for i, runs in zip(at, done, strict=True):
+            out[i] = self._values(runs)
+        return out  # type: ignore[return-value]
 
     def __call__(self, v: float) -> tuple[np.ndarray, list[str]]:
-        try:
-            sc = scenario_at(self.path, {self.vary: v}, self.resolved, self.assignments)
-        except SpecError as err:  # e.g. a price above a cap: leave this value out, say why
-            return (np.full(self.replications, np.nan),
-                    [f"{self.vary} = {v:g} left out: {'; '.join(err.problems)}"])
-        runs = replicate(sc, self.replications, seed=self.seed)
+        return self.many([v])[0]
+
+    def _values(self, runs: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        kpis = kpis_for(self.base.terms)  # the contract's declared KPIs say which column is whose
         if self.party == "investor":
-            return investor_values(runs, self.metric), []
-        vals, source = commissioner_values(runs)
+            return investor_values(runs, self.metric, kpis), []
+        vals, source = commissioner_values(runs, kpis)
         return vals, [f"public savings: {source}"]
 
 
@@ -182,9 +208,9 @@ def _note(result: tuple[np.ndarray, list[str]], notes: list[str]) -> np.ndarray:
 def breakeven(path, party: str, vary: str, target: float = 0.0, metric: str | None = None,
               low: float | None = None, high: float | None = None, points: int = 7,
               replications: int = 50, seed: int | None = None, bootstrap: int = 1000,
-              assignments: list[str] | None = None, workers: int = 1) -> BreakEven:
-    """Break-even value of scenario key ``vary`` for ``party`` (see the module docstring);
-    ``workers`` > 1 runs the grid's values in parallel processes."""
+              assignments: list[str] | None = None, executor: Executor | None = None) -> BreakEven:
+    """Break-even value of scenario key ``vary`` for ``party`` (see the module docstring); the
+    replications run on ``executor`` (default: this process), the whole grid at once."""
     if party not in PARTIES:
         raise SpecError("--for", [f"'{party}': allowed: {', '.join(PARTIES)}"])
     metric = metric or ("irr" if party == "investor" else "npv")
@@ -194,30 +220,22 @@ def breakeven(path, party: str, vary: str, target: float = 0.0, metric: str | No
         raise SpecError("--metric", ["the commissioner's break-even is on NPV only"])
     assignments = list(assignments or [])
     base_sc = scenario_with(path, assignments=assignments)
-    base = get_value(base_sc.resolved, vary)
-    if not isinstance(base, int | float) or isinstance(base, bool):
-        raise SpecError("--vary", [f"'{vary}' is {base!r}, not a number"])
+    base = number_at(base_sc.resolved, vary, "--vary", base_sc.source)
     seed = base_sc.design.seed if seed is None else seed
     lo = 0.0 if low is None else low
     hi = (2.0 * base if base > 0 else 1.0) if high is None else high
     notes: list[str] = []
-    point = _Point(path, party, vary, metric, replications, seed, assignments, base_sc.resolved)
+    point = _Point(base_sc, party, vary, metric, replications, seed, executor)
 
     def evaluate(v: float) -> np.ndarray:
         return _note(point(v), notes)
 
-    grid_map = None
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
-    if pool is not None:
-        def grid_map(_fn, vs):
-            return [_note(r, notes) for r in pool.map(point, vs)]
-    try:
-        xtol = 0.5 if isinstance(base, int) else None
-        res = find_breakeven(evaluate, lo, hi, target, points, bootstrap,
-                             rng=auxiliary_rng(seed, "breakeven_bootstrap"), xtol=xtol, grid_map=grid_map)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    def grid_map(_fn, vs: list[float]) -> list[np.ndarray]:
+        return [_note(r, notes) for r in point.many(vs)]
+
+    xtol = 0.5 if isinstance(base, int) else None
+    res = find_breakeven(evaluate, lo, hi, target, points, bootstrap,
+                         rng=auxiliary_rng(seed, "breakeven_bootstrap"), xtol=xtol, grid_map=grid_map)
     return BreakEven(party=party, metric=metric, key=vary, target=target, base_value=float(base),
                      value=res["value"], ci_low=res["ci_low"], ci_high=res["ci_high"],
                      replications=replications, grid=res["grid"],

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from effekt.experiments.analysis.common import replicate
+from effekt.contracts import KpiRegistry, common_kpis, kpis_for
+from effekt.experiments.analysis.common import replicate_many
+from effekt.experiments.executors import Executor
 from effekt.experiments.scenario import Scenario, load_scenario
-from effekt.experiments.summary import describe, is_indicator
+from effekt.experiments.summary import describe
 from effekt.specfile import SpecError
 
 DEFAULT_KPIS = [
@@ -35,24 +37,29 @@ def names_for(scenarios: list[Scenario], paths: list) -> list[str]:
     return names
 
 
-def compare_runs(runs: dict[str, pd.DataFrame], kpis: list[str] | None = None) -> pd.DataFrame:
-    """Long table: scenario, kpi, mean, CI, and the paired difference from the first scenario.
+def compare_runs(runs: dict[str, pd.DataFrame], kpis: list[str] | None = None,
+                 registry: KpiRegistry | None = None) -> pd.DataFrame:
+    """Long table: scenario, kpi, mean, CI, and the paired difference from the first scenario;
+    ``kpis`` (default :data:`DEFAULT_KPIS`) and every public budget's NPV.
 
-    Statistics as in ``effekt summary`` (:func:`effekt.experiments.summary.describe`): an indicator KPI
-    such as ``investor_loss`` is a probability with Wilson's interval inside [0, 1], any other KPI
-    a mean with Student's t interval; the paired differences always get a t interval.
+    Statistics as in ``effekt summary`` (:func:`effekt.experiments.summary.describe`): a KPI that
+    ``registry`` (the contracts' declared KPIs; default those every contract has) declares an
+    indicator, such as ``investor_loss``, is a probability with Wilson's interval inside [0, 1],
+    any other KPI a mean with Student's t interval; the paired differences always get a t interval.
     """
     kpis = kpis or DEFAULT_KPIS
+    reg = registry if registry is not None else common_kpis()
     first_name = next(iter(runs))
     first = runs[first_name].set_index("replication")
-    fiscal = sorted({c for r in runs.values() for c in r.columns if c.startswith("fiscal_npv_")})
+    fiscal = [k.name for k in reg.select(measure="fiscal_npv", party_kind="public")
+              if any(k.name in r.columns for r in runs.values())]
     rows = []
     for name, r in runs.items():
         r = r.set_index("replication")
         for k in [*kpis, *fiscal]:
             if k not in r:
                 continue
-            s = describe(r[k].to_numpy(float), is_indicator(k))
+            s = describe(r[k].to_numpy(float), reg.is_indicator(k))
             # the paired differences of an indicator are -1, 0 or 1: a mean with a t interval
             d = describe((r[k] - first[k]).to_numpy(float) if k in first else np.array([]))
             rows.append({"scenario": name, "kpi": k, "mean": s["mean"], "ci_low": s["ci_low"],
@@ -75,9 +82,11 @@ def parse_variants(specs: list[str]) -> dict[str, list[str]]:
 
 def compare(paths: list, replications: int | None = None, seed: int | None = None,
             assignments: list[str] | None = None,
-            variants: dict[str, list[str]] | None = None) -> pd.DataFrame:
+            variants: dict[str, list[str]] | None = None,
+            executor: Executor | None = None) -> pd.DataFrame:
     """Run each scenario file (None: the built-in default) under common random numbers, and
-    each named variant of the first file (its own ``KEY=VALUE`` settings on top).
+    each named variant of the first file (its own ``KEY=VALUE`` settings on top), all of them on
+    ``executor`` (default: this process; the numbers are the same on every executor).
 
     ``seed`` defaults to the first scenario's root seed; ``replications`` to the smallest
     ``design.replications`` among them.
@@ -92,8 +101,11 @@ def compare(paths: list, replications: int | None = None, seed: int | None = Non
         names.append(name)
     seed = scenarios[0].design.seed if seed is None else seed
     reps = replications or min(sc.design.replications for sc in scenarios)
-    runs = {n: replicate(sc, reps, seed=seed) for n, sc in zip(names, scenarios, strict=True)}
-    return compare_runs(runs)
+    runs = dict(zip(names, replicate_many(scenarios, reps, seed, executor), strict=True))
+    registry = kpis_for(scenarios[0].terms).union(*(kpis_for(sc.terms) for sc in scenarios[1:]))
+    table = compare_runs(runs, registry=registry)
+    table.attrs["kpis"] = registry  # for labels (effekt.experiments.report.render_compare_html)
+    return table
 
 
 def render(table: pd.DataFrame) -> str:

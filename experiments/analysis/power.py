@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from effekt.contracts import KpiRegistry, common_kpis, kpis_for
+
 
 def _z_reject(x_t: np.ndarray, x_c: np.ndarray, n_t: int, n_c: int, alpha: float) -> np.ndarray:
     """Two-sided pooled two-proportion z-test (no continuity correction) rejects at these counts."""
@@ -151,26 +153,41 @@ def power_benchmark(n: int, p_t: float, p0: float, alpha: float = 0.05) -> Bench
     return Benchmark(n, p0, c, float(tail[c]), float(stats.binom.sf(c - 1, n, p_t)))
 
 
-def rates_from_runs(runs, measure: str = "in_work_12m") -> tuple[float, float]:
-    """Success probabilities (programme, counterfactual) of ``measure`` from KPI rows."""
-    tr, ct = f"{measure}_treatment", f"{measure}_control"
+def measure_columns(measure: str, registry: KpiRegistry | None = None) -> tuple[str, str]:
+    """The KPI columns (programme, counterfactual) of the yes/no measure ``measure``: the share
+    KPIs ``registry`` (default: those every contract declares) declares for both arms of it."""
+    reg = registry if registry is not None else common_kpis()
+    known = [k.measure for k in reg.select(kind="share", arm="treatment")
+             if reg.select(measure=k.measure, kind="share", arm="control")]
+    if measure not in known:
+        raise ValueError(f"measure '{measure}': no share KPI of both arms measures it; measures: "
+                         f"{', '.join(known)}")
+    return reg.at(measure, arm="treatment").name, reg.at(measure, arm="control").name
+
+
+def rates_from_runs(runs, measure: str = "in_work_12m",
+                    registry: KpiRegistry | None = None) -> tuple[float, float]:
+    """Success probabilities (programme, counterfactual) of ``measure`` from KPI rows (its
+    columns as :func:`measure_columns` finds them in ``registry``)."""
+    tr, ct = measure_columns(measure, registry)
     missing = [c for c in (tr, ct) if c not in runs]
     if missing:
-        known = sorted(c[: -len("_treatment")] for c in runs.columns if c.endswith("_treatment"))
-        raise ValueError(f"measure '{measure}': no KPI columns {missing}; measures: {', '.join(known)}")
+        raise ValueError(f"measure '{measure}': no KPI columns {missing} in the runs")
     return float(runs[tr].mean()), float(runs[ct].mean())
 
 
 def pilots_through_model(path, n: int, replications: int = 200, measure: str = "in_work_12m",
                          alpha: float = 0.05, seed: int | None = None,
-                         assignments: list[str] | None = None) -> tuple[float, float, float]:
+                         assignments: list[str] | None = None,
+                         executor=None) -> tuple[float, float, float]:
     """Power from whole pilots simulated by the model: a randomised pilot of about ``2n`` people.
 
     The scenario's cohorts are replaced by one cohort of ``2n`` people of the first cohort's group
     mix, half randomised to the programme (RCT counterfactual); everything else (capacity,
     durations) stays as in the scenario, so a pilot larger than the places available queues.
-    Each replication is one pilot. Returns (share of pilots where the z-test finds the programme
-    significantly *better*, its standard error, share where it finds it significantly *worse*).
+    Each replication is one pilot, run on ``executor`` (an executor of ``effekt batch``; default
+    this process). Returns (share of pilots where the z-test finds the programme significantly
+    *better*, its standard error, share where it finds it significantly *worse*).
     """
     from effekt.experiments.analysis.common import replicate, scenario_with
 
@@ -182,9 +199,11 @@ def pilots_through_model(path, n: int, replications: int = 200, measure: str = "
               "world.counterfactual": {**base.resolved["world"].get("counterfactual", {}),
                                        "mode": "rct", "treatment_share": 0.5}}
     sc = scenario_with(path, values, assignments)
-    runs = replicate(sc, replications, seed=seed)
-    tr, ct = f"{measure}_treatment", f"{measure}_control"
-    nt, nc = runs["participants"].to_numpy(int), runs["controls"].to_numpy(int)
+    runs = replicate(sc, replications, seed=seed, executor=executor)
+    kpis = kpis_for(sc.terms)
+    tr, ct = measure_columns(measure, kpis)
+    nt = runs[kpis.at("people", arm="treatment").name].to_numpy(int)
+    nc = runs[kpis.at("people", arm="control").name].to_numpy(int)
     xt = np.rint(runs[tr].fillna(0).to_numpy() * nt).astype(int)
     xc = np.rint(runs[ct].fillna(0).to_numpy() * nc).astype(int)
     ok = (nt > 0) & (nc > 0)

@@ -8,15 +8,17 @@
 Parameters are dotted scenario keys with a range (``contract.prices.job_sustained=60000:120000``;
 a bare key means +-20 % around the scenario's value). At each sample point the scenario runs the
 same replications (common random numbers) and the output is their mean, so the indices measure
-the parameters and not the dice. The pipeline takes any model callable ``values -> float``, which
-is how it is tested on the Ishigami function, whose Sobol indices are known in closed form.
+the parameters and not the dice. Keys are dotted keys in the one grammar of :mod:`effekt.dotted`.
+All sample points' replications run together on an executor of ``effekt batch`` (serial,
+processes, Dask), with the same numbers on each. The pipeline takes any model callable
+``values -> float``, which is how it is tested on the Ishigami function, whose Sobol indices are
+known in closed form.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +29,8 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from effekt.experiments.analysis.breakeven import investor_values
-from effekt.experiments.analysis.common import get_value, replicate, scenario_at, scenario_with
+from effekt.experiments.analysis.common import number_at, replicate_many, scenario_at, scenario_with
+from effekt.experiments.executors import Executor, SerialExecutor
 from effekt.specfile import SpecError
 
 Model = Callable[[Mapping[str, float]], float]
@@ -56,9 +59,10 @@ def design_params(resolved: Mapping) -> list[Param]:
     return out
 
 
-def parse_params(specs: list[str], resolved: Mapping) -> list[Param]:
+def parse_params(specs: list[str], resolved: Mapping, source: str = "") -> list[Param]:
     """``KEY=LOW:HIGH`` or ``KEY`` (+-20 % around the scenario's own value) -> parameters; with
-    no specs, the scenario's ``[design]`` uncertainties and levers."""
+    no specs, the scenario's ``[design]`` uncertainties and levers. ``source`` (the scenario
+    file) is named in the message of a key that is not there."""
     if not specs:
         found = design_params(resolved)
         if not found:
@@ -69,9 +73,7 @@ def parse_params(specs: list[str], resolved: Mapping) -> list[Param]:
     for spec in specs:
         key, _, rng = spec.partition("=")
         key = key.strip()
-        base = get_value(resolved, key)
-        if isinstance(base, bool) or not isinstance(base, int | float):
-            raise SpecError("--param", [f"'{key}' is {base!r}, not a number"])
+        base = number_at(resolved, key, "--param", source)
         if rng:
             try:
                 lo, hi = (float(x) for x in rng.split(":"))
@@ -98,38 +100,49 @@ def kpi_value(runs: pd.DataFrame, output: str) -> float:
 class ScenarioModel:
     """A scenario as a model: dotted-key values -> mean KPI over common-random-number replications.
 
-    A plain class (not a closure) so worker processes can receive it.
+    :meth:`many` resolves every point here and runs all their replications on an executor at once.
     """
 
     def __init__(self, path, output: str = "investor_npv", replications: int = 20,
                  seed: int | None = None, assignments: list[str] | None = None):
         self.path, self.output, self.replications = path, output, replications
         self.assignments = list(assignments or [])
-        base = scenario_with(path, assignments=self.assignments)
-        self.resolved = base.resolved
-        self.seed = base.design.seed if seed is None else seed
+        self.base = scenario_with(path, assignments=self.assignments)
+        self.resolved = self.base.resolved
+        self.seed = self.base.design.seed if seed is None else seed
 
     def base_value(self, key: str) -> float:
-        return float(get_value(self.resolved, key))
+        return float(number_at(self.resolved, key, "--param", self.base.source))
+
+    def many(self, points: list[Mapping[str, float]], executor: Executor | None = None) -> list[float]:
+        """The mean output at each point; the replications of all points run on ``executor``."""
+        scenarios = [scenario_at(self.base, values) for values in points]
+        runs = replicate_many(scenarios, self.replications, self.seed, executor)
+        return [kpi_value(r, self.output) for r in runs]
 
     def __call__(self, values: Mapping[str, float]) -> float:
-        sc = scenario_at(self.path, values, self.resolved, self.assignments)
-        return kpi_value(replicate(sc, self.replications, seed=self.seed), self.output)
+        return self.many([values])[0]
 
 
-def _call(args: tuple[Model, dict[str, float]]) -> float:
-    model, values = args
+def _call(args: tuple[int, Model, dict[str, float]]) -> float:
+    _, model, values = args
     return model(values)
 
 
-def evaluate_points(model: Model, params: list[Param], X: np.ndarray, workers: int = 1) -> np.ndarray:
-    """The model at each row of ``X`` (columns in the order of ``params``)."""
+def evaluate_points(model: Model, params: list[Param], X: np.ndarray,
+                    executor: Executor | None = None) -> np.ndarray:
+    """The model at each row of ``X`` (columns in the order of ``params``), on ``executor``
+    (default: this process). A :class:`ScenarioModel` runs all points' replications as tasks; any
+    other model (a picklable callable) runs one task per point."""
     points = [({p.key: float(x) for p, x in zip(params, row, strict=True)}) for row in X]
-    if workers > 1 and len(points) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return np.array(list(pool.map(_call, [(model, v) for v in points],
-                                          chunksize=max(1, len(points) // (4 * workers)))))
-    return np.array([model(v) for v in points])
+    many = getattr(model, "many", None)
+    if many is not None:
+        return np.array(many(points, executor))
+    executor = executor or SerialExecutor()
+    out = np.empty(len(points))
+    for (i, _, _), y in executor.map_unordered(_call, [(i, model, v) for i, v in enumerate(points)]):
+        out[i] = y
+    return out
 
 
 def _problem(params: list[Param]) -> dict:
@@ -138,7 +151,7 @@ def _problem(params: list[Param]) -> dict:
 
 
 def one_at_a_time(model: Model, params: list[Param], base: Mapping[str, float],
-                  output: str = "", workers: int = 1) -> pd.DataFrame:
+                  output: str = "", executor: Executor | None = None) -> pd.DataFrame:
     """Tornado table: output at each parameter's low and high, the others at ``base``."""
     rows = [dict(base)]
     for p in params:
@@ -146,7 +159,7 @@ def one_at_a_time(model: Model, params: list[Param], base: Mapping[str, float],
         rows.append({**base, p.key: p.high})
     keys = list(rows[0])
     X = np.array([[r[k] for k in keys] for r in rows])
-    Y = evaluate_points(model, [Param(k, 0, 1) for k in keys], X, workers)
+    Y = evaluate_points(model, [Param(k, 0, 1) for k in keys], X, executor)
     out = pd.DataFrame({
         "parameter": [p.key for p in params], "low": [p.low for p in params],
         "high": [p.high for p in params], "y_low": Y[1::2], "y_high": Y[2::2],
@@ -157,26 +170,26 @@ def one_at_a_time(model: Model, params: list[Param], base: Mapping[str, float],
 
 
 def morris(model: Model, params: list[Param], trajectories: int = 10, levels: int = 4,
-           seed: int = 0, workers: int = 1) -> pd.DataFrame:
+           seed: int = 0, executor: Executor | None = None) -> pd.DataFrame:
     """Morris screening: mu* (mean absolute elementary effect, with its 95 % CI) and sigma."""
     problem = _problem(params)
     X = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
-    Y = evaluate_points(model, params, X, workers)
+    Y = evaluate_points(model, params, X, executor)
     res = morris_analyze.analyze(problem, X, Y, num_levels=levels, conf_level=0.95, seed=seed)
     return pd.DataFrame({"parameter": problem["names"], "mu_star": res["mu_star"],
                          "mu_star_conf": res["mu_star_conf"], "mu": res["mu"], "sigma": res["sigma"],
                          }).sort_values("mu_star", ascending=False).reset_index(drop=True)
 
 
-def sobol(model: Model, params: list[Param], n: int = 64, seed: int = 0, workers: int = 1
-          ) -> pd.DataFrame:
+def sobol(model: Model, params: list[Param], n: int = 64, seed: int = 0,
+          executor: Executor | None = None) -> pd.DataFrame:
     """Sobol first-order (S1) and total (ST) indices with 95 % bootstrap CIs (Saltelli sampling,
     ``n`` a power of two; ``n * (k + 2)`` model runs for ``k`` parameters)."""
     if n < 2 or n & (n - 1):
         raise SpecError("--samples", [f"{n}: Sobol sampling needs a power of two (e.g. 64, 128)"])
     problem = _problem(params)
     X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
-    Y = evaluate_points(model, params, X, workers)
+    Y = evaluate_points(model, params, X, executor)
     if np.ptp(Y) == 0:
         return pd.DataFrame({"parameter": problem["names"], "S1": 0.0, "S1_conf": 0.0, "ST": 0.0,
                              "ST_conf": 0.0})

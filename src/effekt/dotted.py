@@ -1,0 +1,211 @@
+"""The one grammar of dotted keys: how a user names one number (or table) inside a scenario.
+
+Every place that takes a key uses this module: ``--set KEY=VALUE``, ``effekt breakeven --vary
+KEY``, ``effekt sensitivity --param KEY``, ``effekt compare --variant NAME:KEY=VALUE`` and the
+sweep, levers and uncertainties of a scenario's ``[design]``. So a key that works in one place
+works in all of them, and a mistake gets the same message everywhere.
+
+Grammar::
+
+    key   = name { "." part | "[" digits "]" }
+    part  = name | digits            (digits after a dot index a list, as TOML-ish paths do)
+    name  = bare | '"' any text without '"' '"'
+    bare  = letters, digits, "_" and "-"   (TOML's bare keys)
+
+* ``world.cohorts[0].size`` and ``world.cohorts.0.size`` are the same key; the bracket form is
+  the canonical one (:func:`format_key`), used in every message.
+* ``pathway.stages.course.exits[1].p``: names and indices mix freely; ``a[1][2]`` indexes a list
+  of lists.
+* A name that is not a bare key goes in double quotes: ``contract.x."a.b"``.
+* Indices count from 0. An index into a table whose keys are digit strings (``"2025"``) finds
+  that key.
+
+:func:`parse_key` reads a key into its parts, :func:`get_value` and :func:`set_value` read and
+write a nested dict/list tree (a scenario's resolved tree), :func:`parse_assignment` reads
+``KEY=VALUE`` (the value as a TOML literal, else as a plain string). Errors are
+:class:`~effekt.specfile.SpecError` naming the key, what was wrong and what is allowed there,
+with a suggestion when a name looks misspelt.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from effekt.specfile import SpecError
+
+Part = str | int
+"""One step of a key: a table key (str) or a list index (int)."""
+
+EXAMPLE = "e.g. contract.prices.job_start or world.cohorts[0].size"
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+_NAME = re.compile(r'\s*(?:(?P<bare>[A-Za-z0-9_-]+)|"(?P<quoted>[^"]*)")\s*')
+_INDEX = re.compile(r"\[\s*(?P<index>\d+)\s*\]\s*")
+
+
+def _not_a_key(key: str, why: str) -> SpecError:
+    return SpecError("", [f"'{key}' is not a dotted key: {why} ({EXAMPLE}; a list entry is "
+                          "[0] or .0)"])
+
+
+def parse_key(key: str) -> list[Part]:
+    """``"world.cohorts[0].size"`` or ``"world.cohorts.0.size"`` -> ``["world", "cohorts", 0,
+    "size"]``. Raises :class:`SpecError` (a ``ValueError``) for text that is not a key."""
+    if not isinstance(key, str) or not key.strip():
+        raise _not_a_key(str(key), "it is empty")
+    parts: list[Part] = []
+    m = _NAME.match(key)
+    if m is None or m["bare"] is not None and m["bare"].isdigit():
+        raise _not_a_key(key, "it must start with a name")
+    parts.append(m["bare"] if m["bare"] is not None else m["quoted"])
+    pos = m.end()
+    while pos < len(key):
+        if key[pos] == ".":
+            m = _NAME.match(key, pos + 1)
+            if m is None:
+                raise _not_a_key(key, f"a name or number must follow the dot at position {pos + 1}")
+            bare = m["bare"]
+            parts.append(int(bare) if bare is not None and bare.isdigit()
+                         else bare if bare is not None else m["quoted"])
+        elif key[pos] == "[":
+            m = _INDEX.match(key, pos)
+            if m is None:
+                raise _not_a_key(key, f"'[' at position {pos + 1} must hold a whole number: [0]")
+            parts.append(int(m["index"]))
+        else:
+            raise _not_a_key(key, f"unexpected '{key[pos]}' at position {pos + 1}")
+        pos = m.end()
+    return parts
+
+
+def format_key(parts: Sequence[Part]) -> str:
+    """The canonical text of a key: names joined by dots, list indices in brackets, names that
+    are not bare keys in double quotes (``("world", "cohorts", 0)`` -> ``world.cohorts[0]``)."""
+    text = ""
+    for p in parts:
+        if isinstance(p, int):
+            text += f"[{p}]"
+        else:
+            name = p if _BARE.fullmatch(p) and not p.isdigit() else json.dumps(p, ensure_ascii=False)
+            text += ("." if text else "") + name
+    return text
+
+
+def canonical(key: str) -> str:
+    """``key`` in its canonical form (``world.cohorts.0.size`` -> ``world.cohorts[0].size``)."""
+    return format_key(parse_key(key))
+
+
+def suggest(name: str, options: Sequence[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``options``, or an empty string."""
+    hint = difflib.get_close_matches(name, [str(o) for o in options], n=1, cutoff=cutoff)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def _entries(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}" + (f" ([0] to [{n - 1}])" if n > 1 else "")
+
+
+def _listing(node: Mapping[str, Any]) -> str:
+    keys = sorted(map(str, node))
+    return ", ".join(keys) if keys else "(none)"
+
+
+def _step(node: Any, parts: Sequence[Part], i: int, *, reading: bool) -> Any:
+    """The key under which ``parts[i]`` is found in ``node`` (an int for lists, the table's own key
+    for tables), or a :class:`SpecError` saying why it is not there and what is allowed."""
+    part = parts[i]
+    parent, here = format_key(parts[:i]), format_key(parts[:i + 1])
+    if isinstance(node, list):
+        if not isinstance(part, int):
+            raise SpecError("", [f"{parent} is a list: index it by number, e.g. {parent}[0] "
+                                 f"({_entries(len(node))})"])
+        if part >= len(node):
+            raise SpecError("", [f"{here}: out of range, {parent} has {_entries(len(node))}"])
+        return part
+    if isinstance(node, Mapping):
+        if isinstance(part, int):
+            if str(part) in node:
+                return str(part)
+            raise SpecError("", [f"{parent} is a table, not a list: '{part}' is no key; keys "
+                                 f"here: {_listing(node)}"])
+        if part in node or not reading:
+            return part
+        raise SpecError("", [f"{here}: no such key{suggest(part, list(node))}; keys in "
+                             f"{parent}: {_listing(node)}"])
+    raise SpecError("", [f"{parent} is a value ({node!r}), not a table or list: nothing is under it"])
+
+
+def get_value(tree: Mapping[str, Any], key: str | Sequence[Part], source: str = "") -> Any:
+    """The value at ``key`` in a nested dict/list tree (e.g. a scenario's resolved tree)."""
+    parts = parse_key(key) if isinstance(key, str) else list(key)
+    node: Any = tree
+    try:
+        for i in range(len(parts)):
+            node = node[_step(node, parts, i, reading=True)]
+    except SpecError as err:
+        raise SpecError(source, err.problems) from None
+    return node
+
+
+def set_value(tree: dict[str, Any], key: str | Sequence[Part], value: Any, source: str = "") -> None:
+    """Set ``key`` in ``tree`` in place (a deep copy of ``value``).
+
+    A missing table on the way is created (a scenario may set a key its template leaves out),
+    except when its name looks like a misspelling of a table that is there: that is almost always
+    a typo. A key that is new at the end is set; the scenario's validation then says whether it
+    is allowed there. List entries must exist: a key never appends to a list.
+    """
+    parts = parse_key(key) if isinstance(key, str) else list(key)
+    node: Any = tree
+    try:
+        for i in range(len(parts)):
+            at = _step(node, parts, i, reading=False)
+            if i == len(parts) - 1:
+                node[at] = copy.deepcopy(value)
+                return
+            if isinstance(node, Mapping) and at not in node:
+                tables = [k for k in node if isinstance(node[k], dict | list)]
+                hint = suggest(str(at), tables, cutoff=0.75)
+                if hint:
+                    raise SpecError("", [f"{format_key(parts[:i + 1])}: no such table{hint}; tables "
+                                         f"here: {', '.join(sorted(tables))}"])
+                node[at] = {}
+            node = node[at]
+    except SpecError as err:
+        raise SpecError(source, err.problems) from None
+
+
+def parse_value(raw: str) -> Any:
+    """A value as a TOML literal (``3``, ``0.25``, ``true``, ``'rct'``, ``[1, 2]``, ``{ a = 1 }``);
+    text that is no TOML literal is taken as a plain string (``pathway.template=gloppen``)."""
+    try:
+        return tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw.strip()
+
+
+def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
+    """``KEY=VALUE`` -> (KEY as written, stripped; VALUE by :func:`parse_value`). The key is
+    checked against the grammar here, so a malformed one is refused before anything loads."""
+    if "=" not in text:
+        raise SpecError(source, [f"'{text}': expected dotted.key=value, e.g. "
+                                 "contract.prices.job_start=60000"])
+    key, raw = text.split("=", 1)
+    if not key.strip():
+        raise SpecError(source, [f"'{text}': empty key"])
+    try:
+        parse_key(key)
+    except SpecError as err:
+        raise SpecError(source, err.problems) from None
+    return key.strip(), parse_value(raw)
+
+
+__all__ = ["Part", "canonical", "format_key", "get_value", "parse_assignment", "parse_key",
+           "parse_value", "set_value", "suggest"]
