@@ -8,6 +8,9 @@ This layer knows both lower ones and uses each only through its face (``effekt.c
 Scenarios
     load_scenario           read, resolve and validate a scenario file (the built-in default if none)
     load_experiment         a scenario at every design point of its [design]
+    read_tree               a scenario file with its templates merged and --set applied, as data
+    ScenarioTree            a scenario as plain data: what overrides and design points edit
+    resolve                 the one way from a ScenarioTree to a validated Scenario
     Scenario                a validated, fully resolved scenario at one design point
     Experiment              a scenario and its design points, one Scenario per point
     PATHWAY_TEMPLATES       each built-in pathway with the contract template written for its stages
@@ -19,6 +22,7 @@ Designs
 Running
     run_batch               every replication of every design point into a results directory
     make_executor           an executor: serial, local processes or a Dask cluster
+    open_executor           make_executor for a block of work (one pool, closed at the end)
     SerialExecutor          every task in this process, one after another
     ProcessExecutor         local worker processes, a bounded number of tasks in flight
 
@@ -30,8 +34,16 @@ Results
 from effekt.experiments.batch import run_batch
 from effekt.experiments.design import Design, design_points
 from effekt.experiments.examples import PATHWAY_TEMPLATES
-from effekt.experiments.executors import ProcessExecutor, SerialExecutor, make_executor
-from effekt.experiments.scenario import Experiment, Scenario, load_experiment, load_scenario
+from effekt.experiments.executors import ProcessExecutor, SerialExecutor, make_executor, open_executor
+from effekt.experiments.scenario import (
+    Experiment,
+    Scenario,
+    ScenarioTree,
+    load_experiment,
+    load_scenario,
+    read_tree,
+    resolve,
+)
 from effekt.experiments.summary import kpi_table, load_runs
 
 __all__ = [
@@ -40,6 +52,7 @@ __all__ = [
     "Experiment",
     "ProcessExecutor",
     "Scenario",
+    "ScenarioTree",
     "SerialExecutor",
     "design_points",
     "kpi_table",
@@ -47,5 +60,8 @@ __all__ = [
     "load_runs",
     "load_scenario",
     "make_executor",
+    "open_executor",
+    "read_tree",
+    "resolve",
     "run_batch",
 ]
