@@ -35,6 +35,8 @@ KPIs
     KpiRegistry             a contract's KPIs in order, name -> Kpi (select, at, label, fill)
     kpis_for                the KpiRegistry of a contract's terms (refuses KPI names that collide)
     common_kpis             the KPIs every contract declares (for tables without their contract)
+    declared_kpi            the declaration any contract gives a column of this name (or None)
+    kpis_for_columns        the declarations of a table's KPI columns, read without its contract
     INDICATOR_KPIS          the 0/1 KPIs every contract has (cap_binding, investor_loss ...)
     is_indicator_kpi        whether a KPI is declared 0 or 1 in every replication
 
@@ -48,7 +50,16 @@ Investor finance
 
 from effekt.contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate, kpi_names
 from effekt.contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
-from effekt.contracts.kpis import INDICATOR_KPIS, Kpi, KpiRegistry, common_kpis, is_indicator_kpi, kpis_for
+from effekt.contracts.kpis import (
+    INDICATOR_KPIS,
+    Kpi,
+    KpiRegistry,
+    common_kpis,
+    declared_kpi,
+    is_indicator_kpi,
+    kpis_for,
+    kpis_for_columns,
+)
 from effekt.contracts.outcomes import in_work_by_month, in_work_share
 from effekt.contracts.payments import NeedsControl
 from effekt.contracts.periods import WEEKS_PER_MONTH
@@ -77,6 +88,7 @@ __all__ = [
     "Valuation",
     "by_period",
     "common_kpis",
+    "declared_kpi",
     "evaluate",
     "in_work_by_month",
     "in_work_share",
@@ -84,6 +96,7 @@ __all__ = [
     "is_indicator_kpi",
     "kpi_names",
     "kpis_for",
+    "kpis_for_columns",
     "load_terms",
     "money_multiple",
     "needs_control",

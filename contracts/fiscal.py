@@ -111,7 +111,7 @@ class FiscalParams(Strict):
 
 
 def fiscal_path() -> Path:
-    return Path(__file__).parent / "data" / "fiscal.toml"
+    return Path(__file__).resolve().parent / "data" / "fiscal.toml"
 
 
 @cache
@@ -124,13 +124,6 @@ def benefit_payers() -> dict[str, str]:
     """Which party pays each benefit kind, by the built-in fiscal rules (``[benefit_payers]`` in
     ``contracts/data/fiscal.toml``); a fresh dict each call."""
     return dict(default_fiscal().benefit_payers)
-
-
-def _column(df: pd.DataFrame, names: tuple[str, ...]) -> pd.Series | None:
-    for n in names:
-        if n in df:
-            return df[n]
-    return None
 
 
 Ledger = dict[tuple[str, str, str], np.ndarray]

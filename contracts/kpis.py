@@ -269,7 +269,7 @@ _INVESTOR: tuple[tuple[str, Kind, str, str, str, bool | None], ...] = (
 class _Signature(NamedTuple):
     """What of the terms the KPIs depend on (hashable, so registries are built once per contract)."""
 
-    outcomes: tuple[tuple[str, str], ...]  # (key, metric)
+    outcomes: tuple[tuple[str, str | None], ...]  # (key, metric; None: not known)
     primary: str | None
     commissioners: tuple[str, ...]
     tranches: tuple[str, ...]
@@ -291,8 +291,15 @@ def _party_en(p: str) -> str:
     return PARTY_NAMES.get(p, (p, p))[1]
 
 
-def _outcome_unit(metric: str) -> str:
+def _outcome_unit(metric: str | None) -> str:
+    """persons for outcomes a person reaches or not, days for durations; "persons or days" when
+    the metric is unknown (a column read without its contract)."""
+    if metric is None:
+        return "persons or days"
     return "persons" if metric in BINARY_METRICS else "days"
+
+
+_UNIT_NB = {"persons": "personer", "days": "dager", "persons or days": "personer eller dager"}
 
 
 class _Builder:
@@ -324,8 +331,10 @@ class _Builder:
             names = ", ".join(f"'{n}'" for n, _, _ in found)
             _, ka, kb = found[0]
             rename = "rename one of them" if not b.startswith("(") else f"rename {a}"
-            out.append(f"{a} and {b} would both report the KPI{'s' if len(found) > 1 else ''} {names} "
-                       f"({_what(ka)}; {_what(kb)}): {rename}, so that every KPI has a name of its own")
+            other = b if b.startswith("(") else f"{b} of the same contract"
+            out.append(f"{a}: would report the KPI{'s' if len(found) > 1 else ''} {names} ({_what(ka)}), "
+                       f"which {other} reports too ({_what(kb)}): {rename}, so that every KPI has a "
+                       f"name of its own")
         return out
 
     def registry(self) -> KpiRegistry:
@@ -376,11 +385,12 @@ def _declare(sig: _Signature) -> _Builder:
     for key, metric in sig.outcomes:
         unit = _outcome_unit(metric)
         b.add(f"outcomes.{key}", f"outcomes_{key}", "outcomes", "count", unit,
-              f"Outcomes '{key}', programme ({unit})", f"Resultater '{key}', med tiltaket ({unit})",
+              f"Outcomes '{key}', programme ({unit})", f"Resultater '{key}', med tiltaket ({_UNIT_NB[unit]})",
               arm="treatment", outcome=key, higher_is_better=True)
         b.add(f"outcomes.{key}", f"outcomes_{key}_control", "outcomes", "count", unit,
               f"Outcomes '{key}', counterfactual ({unit})",
-              f"Resultater '{key}', uten tiltaket (kontrafaktisk) ({unit})", arm="control", outcome=key)
+              f"Resultater '{key}', uten tiltaket (kontrafaktisk) ({_UNIT_NB[unit]})", arm="control",
+              outcome=key)
     b.add(fixed, "outcome_payments", "outcome_payments", "money", "NOK", "Outcome payments (NOK)",
           "Resultatbetalinger (NOK)")
     b.add(fixed, "provider_costs", "provider_costs", "money", "NOK",
@@ -502,10 +512,66 @@ def common_kpis() -> KpiRegistry:
                                 commitment=True))[0]
 
 
+def declared_kpi(name: str) -> Kpi | None:
+    """The declaration :func:`kpis_for` gives a column called ``name`` in any contract that has
+    one, for a table read without its contract (``pd.read_parquet`` drops the field metadata):
+    the KPIs every contract has, and those named after a contract key (an outcome, a tranche, a
+    commissioner), found by declaring them for that key with the same rule :func:`kpis_for`
+    uses. None for a name no contract declares. An outcome's unit (persons or days) depends on
+    its metric, which the name does not tell: such a KPI says "persons or days"."""
+    common = common_kpis()
+    if name in common:
+        return common[name]
+    found = _by_rule(name)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _by_rule(name: str) -> Kpi | None:
+    candidates: list[_Signature] = []
+    base = _Signature(outcomes=(), primary=None, commissioners=(), tranches=("investor",), commitment=True)
+    for prefix, suffixes in (("outcomes_", ("_control", "")),):
+        if name.startswith(prefix):
+            for s in suffixes:
+                if name.endswith(s) and len(name) > len(prefix) + len(s):
+                    key = name[len(prefix):len(name) - len(s)] if s else name[len(prefix):]
+                    candidates.append(base._replace(outcomes=((key, None),)))
+    for measure, *_ in _INVESTOR:
+        tail = f"_{measure}"
+        if name.startswith("investor_") and name.endswith(tail) and len(name) > len("investor_") + len(tail):
+            tranche = name[len("investor_"):-len(tail)]
+            candidates.append(base._replace(tranches=(tranche, "\x00other")))
+    for prefix in ("commissioner_paid_", "fiscal_npv_", "fiscal_net_"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            candidates.append(base._replace(commissioners=(name[len(prefix):],)))
+    for sig in candidates:
+        registry = _declared(sig)[0]
+        if name in registry:
+            return registry[name]
+    return None
+
+
+def kpis_for_columns(names: Iterable[str]) -> KpiRegistry:
+    """The declarations of the KPI columns among ``names`` (see :func:`declared_kpi`), in their
+    order; names no contract declares (design parameters, ``point``, ``replication``) are left
+    out. For a runs table read without its contract."""
+    found: list[Kpi] = []
+    keys: set[Key] = set()
+    for n in names:
+        k = declared_kpi(n)
+        if k is not None and k.key not in keys:
+            found.append(k)
+            keys.add(k.key)
+    return KpiRegistry(found)
+
+
 def is_indicator_kpi(name: str, registry: KpiRegistry | None = None) -> bool:
     """Whether KPI ``name`` is declared an indicator (0/1 in every replication) in ``registry``
-    (default: :func:`common_kpis`; pass the contract's :func:`kpis_for` for its tranches' losses)."""
-    return (registry if registry is not None else common_kpis()).is_indicator(name)
+    (default: whatever :func:`declared_kpi` says any contract declares a column of that name)."""
+    if registry is not None:
+        return registry.is_indicator(name)
+    k = declared_kpi(name)
+    return k is not None and k.is_indicator
 
 
 INDICATOR_KPIS: frozenset[str] = frozenset(common_kpis().indicators)

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from effekt.specfile import SpecError, Strict, read_toml, validate
 
@@ -135,7 +135,9 @@ BINARY_METRICS = ("job_start", "sustained_employment", "in_work_at", "qualificat
 
 class Step(Strict):
     """One rung of a price ladder: from ``from`` (count of outcomes so far, or weeks since entry)
-    on, the price is ``price``."""
+    on, the price is ``price``. Written ``from`` in files; ``Step(start=..., price=...)`` in code."""
+
+    model_config = ConfigDict(**Strict.model_config, populate_by_name=True)
 
     start: float = Field(alias="from", ge=0)
     price: float
@@ -470,7 +472,7 @@ def unmatched_stages(terms: Terms, stage_names: list[str]) -> list[str]:
 
 
 def templates_dir() -> Path:
-    return Path(__file__).parent / "templates"
+    return Path(__file__).resolve().parent / "templates"
 
 
 def template_names() -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import get_args
 
 from effekt.contracts.fiscal import FiscalParams, benefit_payers, default_fiscal
@@ -59,10 +60,20 @@ class Valuation:
                             "'kommune' or 'none')")
         if problems:
             raise ValueError("Valuation: " + "; ".join(problems))
-        # a copy of its own, so that changing the caller's dict later changes nothing here
-        object.__setattr__(self, "benefit_payers", dict(self.benefit_payers))
+        # a read-only copy of its own: changing the caller's dict later changes nothing here, and
+        # a shared (cached) valuation cannot be changed through it
+        object.__setattr__(self, "benefit_payers", MappingProxyType(dict(self.benefit_payers)))
+
+    def __reduce__(self):  # picklable for worker processes (a mappingproxy is not)
+        return (_rebuild, (self.G, self.discount_rate, self.price_year, dict(self.benefit_payers),
+                           self.missing_control, self.fiscal))
 
     def with_benefit_payers(self, payers: Mapping[str, str]) -> Valuation:
         """This valuation with ``payers`` (benefit kind -> party) replacing those kinds' payers."""
         return replace(self, benefit_payers={**self.benefit_payers, **payers})
 
+
+def _rebuild(G: float, discount_rate: float, price_year: int, payers: dict[str, str],
+             missing_control: MissingControl, fiscal: FiscalParams) -> Valuation:
+    return Valuation(G=G, discount_rate=discount_rate, price_year=price_year, benefit_payers=payers,
+                     missing_control=missing_control, fiscal=fiscal)

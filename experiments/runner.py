@@ -147,14 +147,14 @@ def schemas(kpis: KpiRegistry | Sequence[str], params: Sequence[pa.Field] = (),
 
 def valuation_of(scenario: Scenario) -> Valuation:
     """How a scenario values its flows: its G, discount rate and price year, the fiscal rules'
-    benefit payers updated by the world's benefits (a payer overridden with
-    ``world.benefits.<kind>.payer`` counts in the public budgets), and, in a randomised trial
+    benefit payers (``contracts/data/fiscal.toml``) with any the scenario overrides
+    (``world.benefits.<kind>.payer``, :attr:`Scenario.benefit_payers`), and, in a randomised trial
     (counterfactual mode ``rct``), a comparison with an empty control arm counted as not met."""
     world, info = scenario.world, scenario.info
     missing = "not_met" if world.counterfactual.mode == "rct" else "raise"
     return Valuation(G=info.G, discount_rate=info.discount_rate, price_year=info.price_year,
                      missing_control=missing).with_benefit_payers(
-        {kind: b.payer for kind, b in world.benefits.items()})
+        scenario.benefit_payers)
 
 
 def run_replication(scenario: Scenario, replication: int, point: int = 0,

@@ -33,9 +33,9 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -87,6 +87,21 @@ class ScenarioInfo(Strict):
         return v
 
 
+PayerName = Literal["state", "kommune", "none"]
+
+
+class ScenarioBenefit(Benefit):
+    """A benefit as a scenario sees it: sim's level in G, and optionally who pays it in the public
+    budgets, overriding the fiscal rule (``contracts/data/fiscal.toml`` ``[benefit_payers]``),
+    e.g. ``world.benefits.aap.payer = "kommune"``."""
+
+    payer: PayerName | None = None
+
+
+def _default_benefits() -> dict[str, ScenarioBenefit]:
+    return {k: ScenarioBenefit(**b.model_dump()) for k, b in default_benefits().items()}
+
+
 class WorldSection(Strict):
     """``groups``, ``benefits`` and ``labour_market`` start from the built-in data files
     (``sim/data``); a scenario overrides single keys, e.g. ``[world.groups.B] bau_entry_rate = 0.3``
@@ -96,7 +111,7 @@ class WorldSection(Strict):
     cohorts: list[Cohort] = Field(min_length=1)
     counterfactual: Counterfactual = Counterfactual()
     groups: dict[str, TargetGroup] = Field(default_factory=default_target_groups)
-    benefits: dict[str, Benefit] = Field(default_factory=default_benefits)
+    benefits: dict[str, ScenarioBenefit] = Field(default_factory=_default_benefits)
     labour_market: LabourMarket = Field(default_factory=default_labour_market)
 
 
@@ -177,6 +192,9 @@ class Scenario:
     source: str
     pathway_source: str = ""
     contract_source: str = ""
+    benefit_payers: dict[str, str] = field(default_factory=dict)
+    """Who pays each benefit where the scenario overrides the fiscal rule
+    (``world.benefits.<kind>.payer``); the other kinds follow ``contracts``' rule."""
 
     @property
     def hash(self) -> str:
@@ -230,7 +248,7 @@ def _hash(obj: Any) -> str:
 
 
 def default_scenario_path() -> Path:
-    return (Path(__file__).parent / "scenarios" / "default.toml")
+    return (Path(__file__).resolve().parent / "scenarios" / "default.toml")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,9 +313,10 @@ def _validated(model, data: Any, section: str, source: str):
                         ) from None
 
 
-def read_tree(path: str | Path, assignments: Iterable[str] = ()) -> ScenarioTree:
+def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "--set") -> ScenarioTree:
     """Read scenario file ``path``, merge its templates in and apply ``--set KEY=VALUE``
     ``assignments`` (template choices first: they decide which files the other keys reach into).
+    ``option`` is how messages name where an assignment came from (``--variant b:`` in compare).
 
     Nothing is validated beyond the file's layout here; :func:`resolve` validates the tree."""
     path = Path(path)
@@ -308,13 +327,13 @@ def read_tree(path: str | Path, assignments: Iterable[str] = ()) -> ScenarioTree
         try:
             parsed.append((text, *parse_assignment(text)))
         except SpecError as err:
-            raise SpecError(source, [f"--set {p}" for p in err.problems]) from None
+            raise SpecError(source, [f"{option} {p}" for p in err.problems]) from None
     for text, key, value in parsed:
         if canonical(key) in TEMPLATE_KEYS:
             try:
                 set_value(raw, key, value)
             except SpecError as err:
-                raise SpecError(source, [f"--set {text}: {p}" for p in err.problems]) from None
+                raise SpecError(source, [f"{option} {text}: {p}" for p in err.problems]) from None
     try:
         layout = ScenarioLayout.model_validate(raw)
     except ValidationError as err:
@@ -336,7 +355,7 @@ def read_tree(path: str | Path, assignments: Iterable[str] = ()) -> ScenarioTree
     data = copy.deepcopy({"scenario": raw["scenario"], "world": world, "pathway": pathway,
                           "contract": contract, "design": raw.get("design", {})})
     tree = ScenarioTree(data, source, p_src, c_src)
-    return tree._edited((key, value, f"--set {text}") for text, key, value in parsed
+    return tree._edited((key, value, f"{option} {text}") for text, key, value in parsed
                         if canonical(key) not in TEMPLATE_KEYS)
 
 
@@ -366,7 +385,9 @@ def resolve(tree: ScenarioTree) -> Scenario:
         world = World(pathway=pathway, cohorts=top_world.cohorts,
                       horizon_weeks=top_world.horizon_weeks,
                       counterfactual=top_world.counterfactual, groups=top_world.groups,
-                      benefits=top_world.benefits, labour_market=top_world.labour_market)
+                      benefits={k: Benefit(**b.model_dump(exclude={"payer"}))
+                                for k, b in top_world.benefits.items()},
+                      labour_market=top_world.labour_market)
     except ValidationError as err:
         raise SpecError(tree.source, [f"world.{e['msg'].removeprefix('Value error, ')}"
                                       for e in err.errors()]) from None
@@ -381,7 +402,8 @@ def resolve(tree: ScenarioTree) -> Scenario:
     }
     return Scenario(info=info, world=world, terms=terms, design=design, resolved=resolved,
                     source=tree.source, pathway_source=tree.pathway_source,
-                    contract_source=tree.contract_source)
+                    contract_source=tree.contract_source,
+                    benefit_payers={k: b.payer for k, b in top_world.benefits.items() if b.payer})
 
 
 def horizon_needed(terms: Terms) -> tuple[int, str]:
@@ -428,10 +450,12 @@ def _check_control_arm(world: World, terms: Terms, source: str) -> None:
             "with a control arm"])
 
 
-def load_scenario(path: str | Path | None = None, assignments: Iterable[str] | None = None) -> Scenario:
-    """Read, resolve and validate a scenario file (the built-in default when ``path`` is None)."""
+def load_scenario(path: str | Path | None = None, assignments: Iterable[str] | None = None,
+                  option: str = "--set") -> Scenario:
+    """Read, resolve and validate a scenario file (the built-in default when ``path`` is None);
+    ``option`` names the assignments' origin in messages (see :func:`read_tree`)."""
     path = Path(path) if path is not None else default_scenario_path()
-    return resolve(read_tree(path, list(assignments or [])))
+    return resolve(read_tree(path, list(assignments or []), option))
 
 
 def load_experiment(path: str | Path | None = None, assignments: Iterable[str] | None = None,

@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from effekt.contracts import KpiRegistry, Terms, common_kpis, kpis_for
+from effekt.contracts import (
+    KpiRegistry,
+    Terms,
+    common_kpis,
+    declared_kpi,
+    is_indicator_kpi,
+    kpis_for,
+    kpis_for_columns,
+)
 from effekt.experiments.store import read_kpis
 from effekt.specfile import SpecError, validate
 
@@ -42,18 +50,22 @@ def load_kpis(out: str | Path) -> KpiRegistry:
 
 
 def _registry(runs: pd.DataFrame, registry: KpiRegistry | None) -> KpiRegistry:
-    """``registry``, else the one :func:`load_runs` attached to ``runs``, else the KPIs every
-    contract declares."""
+    """``registry``, else the one :func:`load_runs` attached to ``runs``, else the declarations
+    any contract gives its columns (a table read with plain ``pd.read_parquet``, which drops the
+    field metadata: :func:`effekt.contracts.kpis_for_columns`)."""
     if registry is not None:
         return registry
     attached = runs.attrs.get("kpis")
-    return attached if isinstance(attached, KpiRegistry) else common_kpis()
+    return attached if isinstance(attached, KpiRegistry) else kpis_for_columns(runs.columns)
 
 
 def label(kpi: str, registry: KpiRegistry | None = None, lang: str = "en") -> str:
     """The declared label of a KPI column in ``lang`` (the column name itself for a column no
     contract declares)."""
-    return (registry if registry is not None else common_kpis()).label(kpi, lang)
+    if registry is not None:
+        return registry.label(kpi, lang)
+    k = declared_kpi(kpi)
+    return k.label(lang) if k is not None else kpi
 
 
 STATS = ["n", "mean", "ci_low", "ci_high", "p5", "p50", "p95"]
@@ -93,8 +105,9 @@ def wilson(successes: float, n: int, level: float = 0.95) -> tuple[float, float]
 
 def is_indicator(kpi: str, registry: KpiRegistry | None = None) -> bool:
     """Whether KPI ``kpi`` is declared 1 or 0 per replication, so that its mean is a probability
-    (in ``registry``, default the KPIs every contract declares)."""
-    return (registry if registry is not None else common_kpis()).is_indicator(kpi)
+    (in ``registry``, default what any contract declares a column of that name:
+    :func:`effekt.contracts.declared_kpi`)."""
+    return is_indicator_kpi(kpi, registry)
 
 
 def describe(x: np.ndarray, indicator: bool = False) -> dict[str, float]:

@@ -17,7 +17,7 @@ The world
     Cohort                  one intake of people (a kull): size, start, mix of target groups
     Counterfactual          how the control arm is formed: parallel business as usual or an RCT
     TargetGroup             a target group: who its people are and their hazards of work
-    Benefit                 a prior benefit (AAP, introduksjonsstønad ...): level in G and its payer
+    Benefit                 a prior benefit (AAP, introduksjonsstønad ...): its level in G per year
     LabourMarket            temporary and permanent jobs after the pathway, shared by all groups
     default_target_groups   the built-in target groups, validated (name -> TargetGroup)
     default_benefits        the built-in benefits, validated (kind -> Benefit)

@@ -35,4 +35,4 @@ class LabourMarket(Strict):
 @cache
 def default_labour_market() -> LabourMarket:
     """The built-in labour-market parameters (``sim/data/labour_market.toml``)."""
-    return load_spec(LabourMarket, Path(__file__).parent / "data" / "labour_market.toml")
+    return load_spec(LabourMarket, Path(__file__).resolve().parent / "data" / "labour_market.toml")

@@ -18,7 +18,7 @@ from typing import Any
 
 from effekt.specfile import read_toml
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).resolve().parent / "data"
 """Where the built-in data files are (inside the installed package)."""
 
 @cache

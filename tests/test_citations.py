@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-INTERNAL = re.compile(r"DOMAIN(\.md)?\s*§|DOMAIN\.md|\bseed 00\d\b|seeds?/00\d")
+INTERNAL = re.compile(r"DOMAIN(\.md)?\s*§|DOMAIN\.md|\bseeds? 00\d|seeds?/00\d")
 SHIPPED = ("sim", "contracts", "experiments", "src", "docs", "benchmarks", "tests")
 
 
@@ -27,4 +27,5 @@ def test_no_file_cites_internal_notes():
 
 def test_the_pattern_catches_what_it_should():
     assert INTERNAL.search("# source: DOMAIN §5") and INTERNAL.search("(seed 003)")
+    assert INTERNAL.search("KS examples, seeds 002 and 003")
     assert not INTERNAL.search("# source: KS 2018, Agenda Kaupang rapport 1020364")

@@ -14,6 +14,7 @@ from effekt.contracts import (
     KpiRegistry,
     Valuation,
     common_kpis,
+    declared_kpi,
     evaluate,
     is_indicator_kpi,
     kpi_names,
@@ -84,7 +85,11 @@ def test_tranches_and_commitment_add_declared_kpis():
     assert r["investor_senior_loss"].is_indicator and r["investor_senior_loss"].party_kind == "tranche"
     assert not r["investor_senior_loss_amount"].is_indicator
     assert r["investor_junior_irr"].label("en") == "Tranche 'junior' IRR (per year)"
-    assert is_indicator_kpi("investor_junior_loss", r) and not is_indicator_kpi("investor_junior_loss")
+    # without the contract, the naming rule of kpis_for gives the same declaration
+    assert is_indicator_kpi("investor_junior_loss", r) and is_indicator_kpi("investor_junior_loss")
+    assert declared_kpi("investor_junior_loss") == r["investor_junior_loss"]
+    assert declared_kpi("investor_junior_irr") == r["investor_junior_irr"]
+    assert declared_kpi("not_a_kpi") is None and not is_indicator_kpi("not_a_kpi")
     committed = Terms.model_validate({**t.model_dump(by_alias=True),
                                       "investors": {**t.investors.model_dump(), "commitment": 1e6}})
     assert "investor_commitment_exceeded" in kpis_for(committed)
@@ -102,7 +107,8 @@ def test_outcomes_job_and_job_control_are_refused_naming_both_keys():
         validate(Terms, data, "my_contract.toml")
     text = str(err.value)
     assert text.startswith("my_contract.toml: invalid")
-    assert "outcomes.job and outcomes.job_control" in text and "'outcomes_job_control'" in text
+    assert "outcomes.job: " in text and "which outcomes.job_control of the same contract reports too" in text
+    assert "'outcomes_job_control'" in text
     assert "control arm of outcome 'job'" in text and "treatment arm of outcome 'job_control'" in text
 
 
@@ -215,3 +221,18 @@ def test_one_savings_gain_for_the_ledger_and_the_table():
     # benefits saved over 6 of 12 months: 2 G x 6/12 (months are 52/12 weeks long)
     assert savings_gain(diff, 6, ["benefits"]) == pytest.approx(200_000 * 6 / 12)
     assert np.isfinite(savings_gain(table, 12, ["earnings"]))
+
+
+def test_a_valuation_cannot_be_changed_through_its_payers():
+    v = Valuation()
+    with pytest.raises(TypeError):
+        v.benefit_payers["aap"] = "kommune"  # type: ignore[index]
+    assert Valuation().benefit_payers["aap"] == "state"
+
+
+def test_a_valuation_pickles_for_worker_processes():
+    import pickle
+
+    v = Valuation(G=100_000.0, discount_rate=0.03).with_benefit_payers({"aap": "kommune"})
+    back = pickle.loads(pickle.dumps(v))
+    assert back == v and back.benefit_payers["aap"] == "kommune"

@@ -24,18 +24,25 @@ from effekt.sim import replication_seed, simulate
 
 def test_the_named_indicators():
     assert {"cap_binding", "investor_loss", "investor_commitment_exceeded"} <= INDICATOR_KPIS
-    # a contract with tranches and a commitment; indicators are what its registry declares
+    for name in ("cap_binding", "investor_loss", "investor_commitment_exceeded", "investor_senior_loss",
+                 "investor_junior_loss"):
+        assert is_indicator_kpi(name), name
+    # counts and amounts are not indicators, whatever values they happen to take
+    for name in ("participants", "controls", "outcomes_job", "investor_loss_amount",
+                 "investor_senior_loss_amount", "investor_multiple", "in_work_12m_treatment",
+                 "cost_per_outcome"):
+        assert not is_indicator_kpi(name), name
+    # the same through a contract with tranches and a commitment, whose registry declares them
     sc = load_scenario(None, ["pathway.template=kongsberg_kull", "contract.template=sticking_together",
                               "contract.investors.commitment=1000000", "world.horizon_weeks=208"])
     registry = kpis_for(sc.terms)
     for name in ("cap_binding", "investor_loss", "investor_commitment_exceeded", "investor_senior_loss",
                  "investor_junior_loss"):
         assert is_indicator_kpi(name, registry), name
-    # counts and amounts are not indicators, whatever values they happen to take
-    for name in ("participants", "controls", "outcomes_job", "investor_loss_amount",
+    for name in ("participants", "controls", "outcomes_job_start", "investor_loss_amount",
                  "investor_senior_loss_amount", "investor_multiple", "in_work_12m_treatment",
                  "cost_per_outcome"):
-        assert not is_indicator_kpi(name, registry), name
+        assert name in registry and not is_indicator_kpi(name, registry), name
 
 
 def test_indicators_are_0_or_1_in_evaluated_kpis():

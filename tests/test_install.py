@@ -62,3 +62,12 @@ def test_an_editable_install_is_a_link_tree_not_an_import_hook():
 def test_the_version_is_the_distributions():
     assert effekt.__version__ == _distribution().version
     assert sys.modules["effekt"] is effekt
+
+
+def test_messages_name_the_repository_files_not_the_link_tree():
+    from effekt.experiments import load_scenario
+    from effekt.specfile import SpecError
+
+    with pytest.raises(SpecError) as err:
+        load_scenario(None, ["world.cohorts.0.sise=3"])
+    assert "__editable__" not in str(err.value) and "default.toml" in str(err.value)

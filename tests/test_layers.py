@@ -122,6 +122,57 @@ def _bound_in_init(package: str) -> frozenset[str]:
     return frozenset(names)
 
 
+@cache
+def face_all(package: str) -> frozenset[str]:
+    """The names in the ``__all__`` of a package's ``__init__`` (its public face)."""
+    folder = _file_of(package)
+    init = folder / "__init__.py" if folder is not None and folder.is_dir() else None
+    if init is None or not init.is_file():
+        return frozenset()
+    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+        if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets)
+                and isinstance(node.value, ast.List | ast.Tuple)):
+            return frozenset(e.value for e in node.value.elts if isinstance(e, ast.Constant))
+    return frozenset()
+
+
+def _dotted_name(node: ast.AST) -> str | None:
+    """``a.b.c`` for an attribute chain on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return ".".join([node.id, *reversed(parts)])
+    return None
+
+
+def reaches(tree: ast.AST) -> Iterator[tuple[int, str, str]]:
+    """What else in ``tree`` could reach into a layer without an import statement, as (line, what
+    it names, how): attribute chains (``effekt.sim.engine.simulate``), strings naming a module or
+    data package (``importlib.resources.files("effekt.sim.data")``,
+    ``import_module(".engine", "effekt.sim")``) and paths built from a layer's folder name
+    (``Path(__file__).parents[1] / "sim" / "data"``)."""
+    inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and id(node) not in inner
+                and not isinstance(getattr(node, "ctx", None), ast.Store)):
+            name = _dotted_name(node)
+            if name and name.startswith("effekt.") and name.count(".") >= 2:
+                yield node.lineno, name, "attribute"
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if node.value.startswith("effekt."):
+                yield node.lineno, node.value, "string"
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            for side in (node.left, node.right):
+                if isinstance(side, ast.Constant) and side.value in LAYERS:
+                    yield node.lineno, str(side.value), "path"
+        if (isinstance(node, ast.Call) and len(node.args) >= 2
+                and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args[:2])
+                and str(node.args[0].value).startswith(".")):
+            yield node.lineno, f"{node.args[1].value}{node.args[0].value}", "string"
+
+
 def _is_module(package: str, name: str) -> bool:
     """Whether ``from package import name`` imports our module ``package.name``: the package's
     ``__init__`` does not bind ``name`` itself (a bound name wins, as at run time) and there is a
@@ -211,6 +262,23 @@ def check_source(source: str, path: str, module: str | None = None, is_package: 
                 got = f"'{name}'" if name else "the whole module"
                 bad(line, "schemas", f"imports {got} from effekt.sim: contracts may use only sim's "
                                      f"record schemas, by name ({allowed})")
+            elif name is not None and name not in face_all(target):
+                bad(line, "public", f"imports '{name}' from {target}, which does not list it in its "
+                                    f"__all__: use the face's public names only")
+    if here in LAYERS:
+        for line, what, how in reaches(ast.parse(source, filename=path)):
+            there = layer_of(what) if how != "path" else what
+            if there not in LAYERS or there == here:
+                continue
+            if how == "path":
+                bad(line, "data", f"builds a path into the '{what}' folder: another layer's files are "
+                                  f"read through its face (e.g. builtin_world_data), not by path")
+            elif what != FACES[there]:
+                first = what[len(FACES[there]) + 1:].split(".")[0]
+                already = any(v.line == line and v.rule == "face" for v in found)
+                if (how == "string" or _is_module(FACES[there], first)) and not already:
+                    bad(line, "face", f"reaches {what} ({how}): use the public face {FACES[there]}, "
+                                      f"not its modules or files")
     return found
 
 
@@ -261,6 +329,22 @@ def test_the_checker_finds_imports_inside_functions_and_every_rule():
         (4, "face", "imports effekt.contracts.fiscal")]
     found = check_source("from effekt.sim import World\n", "src/effekt/fake.py", "effekt.fake")
     assert [(v.line, v.rule) for v in found] == [(1, "base")]
+
+
+def test_the_checker_sees_ways_around_a_face_without_an_import_statement():
+    cases = {
+        "import effekt.sim\nx = effekt.sim.engine.simulate\n": "face",
+        "from importlib import resources\nf = resources.files('effekt.sim.data')\n": "face",
+        "import importlib\nm = importlib.import_module('.engine', 'effekt.sim')\n": "face",
+        "from pathlib import Path\np = Path(__file__).parents[1] / 'sim' / 'data'\n": "data",
+        "from effekt.sim import _Model\n": "public",
+    }
+    for src, rule in cases.items():
+        found = check_source(src, "experiments/fake.py", "effekt.experiments.fake")
+        assert [v.rule for v in found] == [rule], (src, found)
+    # a face's own public name through an attribute is fine
+    assert not check_source("import effekt.sim\nx = effekt.sim.simulate\n", "experiments/fake.py",
+                            "effekt.experiments.fake")
 
 
 def test_the_checker_allows_what_the_rules_allow():

@@ -183,3 +183,14 @@ def test_builtin_world_data_is_sims_defaults_as_plain_tables():
     data["labour_market"].clear()
     again = builtin_world_data()
     assert again["groups"]["A"]["wage"] == 420000 and again["labour_market"]["temporary_share"] == 0.35
+
+
+def test_the_shared_base_modules_list_their_api():
+    import effekt.dotted
+    import effekt.specfile
+
+    for mod in (effekt.specfile, effekt.dotted):
+        assert mod.__all__, mod.__name__
+        for name in mod.__all__:
+            assert hasattr(mod, name), (mod.__name__, name)
+            assert name in (mod.__doc__ or ""), f"{mod.__name__}'s docstring does not list {name}"

@@ -73,3 +73,20 @@ def test_a_benefit_payer_override_moves_the_benefit_between_budgets():
     assert b["fiscal_net_kommune"] != pytest.approx(a["fiscal_net_kommune"], abs=1.0)
     shift = b["fiscal_net_kommune"] - a["fiscal_net_kommune"]
     assert a["fiscal_net_state"] - b["fiscal_net_state"] == pytest.approx(shift, abs=1e-3)
+
+
+def test_who_pays_a_benefit_has_one_owner_the_fiscal_rules():
+    """sim's benefit data holds levels only; the payers come from contracts' fiscal rules, and a
+    scenario overrides single kinds (the rest keep the rule)."""
+    from effekt.contracts.fiscal import benefit_payers
+    from effekt.experiments.runner import valuation_of
+    from effekt.sim import default_benefits
+
+    assert all("payer" not in type(b).model_fields for b in default_benefits().values())
+    plain = load_scenario(None)
+    assert plain.benefit_payers == {}
+    assert dict(valuation_of(plain).benefit_payers) == benefit_payers()
+    moved = load_scenario(None, ["world.benefits.aap.payer=kommune"])
+    assert moved.benefit_payers == {"aap": "kommune"}
+    payers = dict(valuation_of(moved).benefit_payers)
+    assert payers == {**benefit_payers(), "aap": "kommune"}

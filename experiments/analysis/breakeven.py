@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from effekt.contracts import KpiRegistry, common_kpis, kpis_for
+from effekt.contracts import KpiRegistry, kpis_for, kpis_for_columns
 from effekt.experiments.analysis.common import number_at, replicate_many, scenario_at, scenario_with
 from effekt.experiments.design import auxiliary_rng
 from effekt.experiments.executors import Executor
@@ -56,7 +56,7 @@ def investor_values(runs: pd.DataFrame, metric: str, registry: KpiRegistry | Non
     """Per replication: the investors' IRR (-1 when nothing came back) or NPV, from the KPIs
     ``registry`` (default: those every contract declares) declares as all investors' ``irr``,
     ``npv``, ``received`` and ``invested``."""
-    reg = registry if registry is not None else common_kpis()
+    reg = registry if registry is not None else kpis_for_columns(runs.columns)
 
     def col(measure: str) -> np.ndarray:
         return runs[reg.at(measure, party="investor").name].to_numpy(float)
@@ -73,7 +73,7 @@ def commissioner_values(runs: pd.DataFrame, registry: KpiRegistry | None = None)
     """Per replication: net public gain (NPV) = savings - payments, from the contracts layer's
     KPI of all public budgets' NPV (``fiscal_npv_total``; NaN where there is no control arm to
     compare with), as ``registry`` (default: the KPIs every contract declares) declares it."""
-    reg = registry if registry is not None else common_kpis()
+    reg = registry if registry is not None else kpis_for_columns(runs.columns)
     total = reg.at("fiscal_npv", arm="difference", party=None).name
     return runs[total].to_numpy(float), f"fiscal KPI {total}"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from effekt.contracts import KpiRegistry, common_kpis, kpis_for
+from effekt.contracts import KpiRegistry, kpis_for, kpis_for_columns
 from effekt.experiments.analysis.common import replicate_many
 from effekt.experiments.executors import Executor
 from effekt.experiments.scenario import Scenario, load_scenario
@@ -48,7 +48,8 @@ def compare_runs(runs: dict[str, pd.DataFrame], kpis: list[str] | None = None,
     any other KPI a mean with Student's t interval; the paired differences always get a t interval.
     """
     kpis = kpis or DEFAULT_KPIS
-    reg = registry if registry is not None else common_kpis()
+    reg = registry if registry is not None else kpis_for_columns(
+        dict.fromkeys(c for r in runs.values() for c in r.columns))
     first_name = next(iter(runs))
     first = runs[first_name].set_index("replication")
     fiscal = [k.name for k in reg.select(measure="fiscal_npv", party_kind="public")
@@ -97,7 +98,9 @@ def compare(paths: list, replications: int | None = None, seed: int | None = Non
     for name, extra in (variants or {}).items():
         if name in names:
             raise SpecError("--variant", [f"'{name}': already the name of a scenario"])
-        scenarios.append(load_scenario(paths[0], [*common, *extra]))
+        # the common settings already loaded with the first scenario, so a problem here is the
+        # variant's: messages name it as such
+        scenarios.append(load_scenario(paths[0], [*common, *extra], option=f"--variant {name}:"))
         names.append(name)
     seed = scenarios[0].design.seed if seed is None else seed
     reps = replications or min(sc.design.replications for sc in scenarios)

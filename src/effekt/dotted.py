@@ -20,9 +20,11 @@ Grammar::
 * Indices count from 0. An index into a table whose keys are digit strings (``"2025"``) finds
   that key.
 
-:func:`parse_key` reads a key into its parts, :func:`get_value` and :func:`set_value` read and
-write a nested dict/list tree (a scenario's resolved tree), :func:`parse_assignment` reads
-``KEY=VALUE`` (the value as a TOML literal, else as a plain string). Errors are
+:func:`parse_key` reads a key into its parts (a :data:`Part` each), :func:`format_key` and
+:func:`canonical` write them back in the canonical form, :func:`get_value` and :func:`set_value`
+read and write a nested dict/list tree (a scenario's resolved tree), :func:`parse_assignment`
+reads ``KEY=VALUE`` and :func:`parse_value` the value alone (a TOML literal, else a plain string),
+and :func:`suggest` finds the name a misspelt one was meant to be. Errors are
 :class:`~effekt.specfile.SpecError` naming the key, what was wrong and what is allowed there,
 with a suggestion when a name looks misspelt.
 """

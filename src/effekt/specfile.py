@@ -4,6 +4,14 @@ Every data file in effekt (pathways, target groups, contract terms, scenarios) i
 :func:`load_spec`, so a mistake is always reported the same way: the file, the dotted key, what
 was wrong, what is allowed, and a suggestion when a key looks misspelt. Nothing here knows about
 any particular file kind; the layers above reuse it.
+
+    Strict                  the base of every spec: unknown keys refused, frozen once validated
+    SpecError               a file (or table) that does not validate: its source and one line per
+                            problem, each naming its dotted key
+    read_toml               a TOML file as a table; a syntax error becomes a SpecError
+    validate                a table as a model, or a SpecError naming the source
+    load_spec               read_toml and validate in one step
+    format_validation_error pydantic's errors as located, readable lines (with suggestions)
 """
 
 from __future__ import annotations
@@ -22,10 +30,11 @@ M = TypeVar("M", bound=BaseModel)
 class Strict(BaseModel):
     """The base of every spec read from a data file: unknown keys are refused (so a typo is an
     error naming the key, never silently ignored), and a spec is frozen once validated (so a
-    pathway or contract cannot change under a running batch). Keys may be given by field name
-    or by alias."""
+    pathway or contract cannot change under a running batch). A field with an alias (a key that
+    is a Python keyword, such as ``from``) is read by its alias only, so a file cannot use a
+    second, undocumented spelling."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SpecError(ValueError):
@@ -162,3 +171,6 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 def load_spec(model: type[M], path: str | Path) -> M:
     """Read and validate one TOML data file."""
     return validate(model, read_toml(path), str(path))
+
+
+__all__ = ["SpecError", "Strict", "format_validation_error", "load_spec", "read_toml", "validate"]
