@@ -3,9 +3,10 @@
 Both run the same flow in one process: the same stages, the same duration distributions, the same
 branch probabilities (read from the built-in ``kongsberg_kull`` pathway, so a recalibration changes
 both), the same capacity (placement slots), and afterwards the same labour market (job loss,
-re-entry, temporary -> permanent). Both record the same persons, events, spells and capacity use
-as Python tuples; the framework also turns them into its four Arrow tables (about 0.1 ms per
-replication), which is part of what a user pays for. Only the treatment arm is simulated
+re-entry, temporary -> permanent): business as usual, the group's hazards, times what the pathway
+states ``after`` the stage a person leaves through. Both record the same persons, events, spells
+and capacity use as Python tuples; the framework also turns them into its four Arrow tables
+(about 0.1 ms per replication), which is part of what a user pays for. Only the treatment arm is simulated
 (counterfactual mode "none"), because the hand-written model has no control arm.
 
 Usage::
@@ -82,6 +83,12 @@ def handwritten(world: World, seed: int) -> tuple[list, list, list, list]:
     p_no_job_temp = s["temporary_job"].exits[0].p
     temp_job, perm_job = s["temporary_job"].employment, s["permanent_job"].employment
     lm, groups, H = world.labour_market, world.groups, world.horizon_weeks
+    market = world.counterfactual.entry_rate_multiplier  # business as usual, in both arms
+
+    def after(stage: str) -> tuple[float, float]:
+        """(entry, job-loss) multipliers the file states after leaving through ``stage``."""
+        a = s[stage].after
+        return (1.0, 1.0) if a is None else (a.entry_rate_multiplier, a.job_loss_multiplier)
 
     streams = Streams.from_seed(seed)
     rng, lm_rng = streams.pathway, streams.labour_market
@@ -93,18 +100,26 @@ def handwritten(world: World, seed: int) -> tuple[list, list, list, list]:
     spells: list[tuple] = []
     capacity: list[tuple] = []
 
-    def labour_market(p, employed, contract, fte, wage, loss_mult):
+    def labour_market(p, left_through, employed, contract, fte, wage, loss_mult):
+        """Business as usual after leaving through stage ``left_through``; a kept job is lost at
+        the group's rate times ``loss_mult``, later jobs at the group's rate times the stage's
+        stated job-loss multiplier, and work is found at the group's rate times its stated entry
+        multiplier."""
         g = groups[p.group]
+        more_entry, less_loss = after(left_through)
+        entry = g.bau_entry_rate * market * more_entry
+        if not employed:  # leaving without a job: the next job is one found afterwards
+            loss_mult = less_loss
         while True:
             now = env.now
             if employed:
                 conv = lm.conversion_rate if contract == "temporary" else 0.0
-                loss = g.job_loss_rate * loss_mult * (lm.temporary_loss_multiplier if conv else 1.0)
+                loss = g.bau_job_loss_rate * loss_mult * (lm.temporary_loss_multiplier if conv else 1.0)
                 rate = loss + conv
                 d = lm_rng.exponential(52.0 / rate) if rate > 0 else math.inf
                 spells.append((p.person_id, "employed", None, contract, now, min(now + d, H), fte, wage))
             else:
-                d = lm_rng.exponential(52.0 / g.post_entry_rate) if g.post_entry_rate > 0 else math.inf
+                d = lm_rng.exponential(52.0 / entry) if entry > 0 else math.inf
                 spells.append((p.person_id, "not_employed", None, None, now, min(now + d, H), 0.0, 0.0))
             if now + d >= H:
                 return
@@ -113,7 +128,7 @@ def handwritten(world: World, seed: int) -> tuple[list, list, list, list]:
                 contract = "permanent"
                 events.append((p.person_id, env.now, None, "made_permanent"))
             elif employed:
-                employed, loss_mult = False, 1.0
+                employed, loss_mult = False, less_loss
                 events.append((p.person_id, env.now, None, "left_job"))
             else:
                 employed, fte, wage = True, g.fte, g.wage
@@ -144,7 +159,7 @@ def handwritten(world: World, seed: int) -> tuple[list, list, list, list]:
         done(p, "referral_interview")
         if u < p_reject:
             exited(p, "rejected")
-            yield from labour_market(p, False, None, 0.0, 0.0, 1.0)
+            yield from labour_market(p, "rejected", False, None, 0.0, 0.0, 1.0)
             return
         d, u = course_weeks, rng.random()
         if not stage(p, "course", d):
@@ -153,7 +168,7 @@ def handwritten(world: World, seed: int) -> tuple[list, list, list, list]:
         done(p, "course")
         if u < p_drop_course:
             exited(p, "dropped_out")
-            yield from labour_market(p, False, None, 0.0, 0.0, 1.0)
+            yield from labour_market(p, "dropped_out", False, None, 0.0, 0.0, 1.0)
             return
         asked = env.now
         with slots.request() as req:
@@ -170,7 +185,7 @@ def handwritten(world: World, seed: int) -> tuple[list, list, list, list]:
         done(p, "work_training")
         if u < p_drop_wt:
             exited(p, "dropped_out")
-            yield from labour_market(p, False, None, 0.0, 0.0, 1.0)
+            yield from labour_market(p, "dropped_out", False, None, 0.0, 0.0, 1.0)
             return
         if u < p_drop_wt + p_search:
             d, u = rng.exponential(search_mean), rng.random()
@@ -180,7 +195,7 @@ def handwritten(world: World, seed: int) -> tuple[list, list, list, list]:
             done(p, "job_search")
             if u < p_no_job_search:
                 exited(p, "no_job")
-                yield from labour_market(p, False, None, 0.0, 0.0, 1.0)
+                yield from labour_market(p, "no_job", False, None, 0.0, 0.0, 1.0)
                 return
         d, u = rng.triangular(tj.low, tj.mode, tj.high), rng.random()
         now = env.now
@@ -193,12 +208,12 @@ def handwritten(world: World, seed: int) -> tuple[list, list, list, list]:
         if u < p_no_job_temp:
             events.append((p.person_id, env.now, "temporary_job", "left_job"))
             exited(p, "no_job")
-            yield from labour_market(p, False, None, 0.0, 0.0, 1.0)
+            yield from labour_market(p, "no_job", False, None, 0.0, 0.0, 1.0)
             return
         events.append((p.person_id, env.now, "temporary_job", "completed"))
         events.append((p.person_id, env.now, "permanent_job", "hired"))
-        yield from labour_market(p, True, perm_job.contract, perm_job.fte, perm_job.annual_wage,
-                                 perm_job.job_loss_multiplier)
+        yield from labour_market(p, "permanent_job", True, perm_job.contract, perm_job.fte,
+                                 perm_job.annual_wage, perm_job.job_loss_multiplier)
 
     for p in people:
         persons.append((p.person_id, p.cohort, p.group, p.age, p.norwegian, p.education,

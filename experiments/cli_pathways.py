@@ -87,6 +87,17 @@ def _money_lines(st) -> list[str]:
     return out
 
 
+def _after(st) -> str:
+    """What the pathway states about the labour market after leaving through ``st``, as
+    multipliers on business as usual (the control arm's hazards); empty when nothing is stated."""
+    after = getattr(st, "after", None)
+    if after is None:
+        return ""
+    bits = [f"{label} x{_num(m)}" for m, label in ((after.entry_rate_multiplier, "job finding"),
+                                                   (after.job_loss_multiplier, "job loss")) if m != 1]
+    return ", ".join(bits) if bits else "no change"
+
+
 def outline(pw: Pathway) -> str:
     """A readable outline of the stage graph."""
     info = pw.pathway
@@ -105,7 +116,11 @@ def outline(pw: Pathway) -> str:
         st = pw.stages[name]
         if st.kind == "exit":
             outcome = "moved away, out of sight" if st.outcome == "moved" else "not employed"
-            ends.append(f"  {name}: {st.title or name} ({outcome})")
+            then = ""
+            if st.outcome != "moved":
+                then = f"; then business as usual, {_after(st)} (stated)" if _after(st) else \
+                    "; then business as usual"
+            ends.append(f"  {name}: {st.title or name} ({outcome}{then})")
             continue
         terminal = " (end: the labour market takes over)" if st.terminal else ""
         lines.append(f"  {name}  [{st.kind}]{terminal}")
@@ -123,6 +138,8 @@ def outline(pw: Pathway) -> str:
             lines.append(f"{INDENT}employment: {job.contract}, {_pct(job.fte)} FTE, "
                          f"{_num(job.annual_wage)} NOK/yr{extra}")
         lines += [f"{INDENT}{m}" for m in _money_lines(st)]
+        if _after(st):
+            lines.append(f"{INDENT}once this job is lost: business as usual, {_after(st)} (stated)")
         if not st.terminal:
             lines.append(f"{INDENT}exits:")
             for e in st.exits:

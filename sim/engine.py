@@ -8,6 +8,12 @@ other stage, and the labour market after the pathway (a renewal process out of w
 job / permanent job with group hazards), is a sampled duration added to that clock. Anything that
 would end after the horizon is recorded up to the horizon and not scheduled at all.
 
+Leaving the pathway returns a person to business as usual: the group's ``bau_entry_rate`` (times
+the world's ``counterfactual.entry_rate_multiplier``) and ``bau_job_loss_rate``, exactly the
+process of the control arm, times only what the pathway states on the stage the person leaves
+through (``after``; the kept job's ``job_loss_multiplier``). So a pathway that does nothing shows
+no effect beyond Monte Carlo noise and the time it holds people (tests/test_null_programme.py).
+
 Rows are appended per person in time order, not globally in time order: sort by time if needed.
 
 The control arm (the same people under business as usual in ``parallel`` mode, or the people
@@ -26,7 +32,7 @@ import simpy
 
 from effekt.sim.distributions import Duration, Sampler
 from effekt.sim.labour_market import LabourMarket
-from effekt.sim.pathway import EMPLOYED_KINDS, Employment, Pathway, Stage
+from effekt.sim.pathway import EMPLOYED_KINDS, NO_EFFECT, Employment, Pathway, Stage
 from effekt.sim.people import NORWEGIAN_LEVELS, Person, TargetGroup, draw_people
 from effekt.sim.records import Recorder, Tables
 from effekt.sim.streams import Streams
@@ -64,6 +70,7 @@ class _Stage:
     head: tuple  # spell columns (state, stage, contract) of a stay in this stage
     pay: tuple  # spell columns (fte, annual_wage)
     enter_event: str  # "hired" for employment stages, else "entered"
+    after: tuple[float, float]  # (entry, job-loss) multipliers on business as usual after leaving
 
 
 def _cumulate(ps: list[float], targets: list[str], complete: bool = False) -> Thresholds:
@@ -130,6 +137,7 @@ def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
                   st.employment.contract if st.employment else None),
             pay=(st.employment.fte, st.employment.annual_wage) if st.employment else (0.0, 0.0),
             enter_event="hired" if st.employment is not None else "entered",
+            after=(st.after or NO_EFFECT).multipliers,
         )
     return out
 
@@ -206,6 +214,9 @@ class _Model:
             for name, c in world.pathway.capacity.items()
         }
         self.lm: LabourMarket = world.labour_market
+        # business as usual per group: (entry hazard, job-loss hazard) per year, both arms
+        scale = world.counterfactual.entry_rate_multiplier
+        self.bau = {g: (tg.bau_entry_rate * scale, tg.bau_job_loss_rate) for g, tg in world.groups.items()}
         # people still waiting for capacity at the horizon: pid -> (stage, asked, [(res, req_t, granted)])
         self.waiting: dict[int, tuple[str, float, list]] = {}
 
@@ -231,8 +242,10 @@ class _Model:
         elapsed = p.elapsed
         while True:
             st = stages[name]
-            if st.terminal:
+            if st.terminal:  # leaving the pathway: back to business as usual, times `after`
                 tg = self.world.groups[group]
+                entry, loss = self.bau[group]
+                more_entry, less_loss = st.after
                 if st.kind == "exit":
                     events.append((arm, pid, t, name, "exited"))
                     if st.outcome == "moved":
@@ -240,12 +253,13 @@ class _Model:
                         spells.append((arm, pid, "moved", name, None, t, H, 0.0, 0.0, "none",
                                        0.0) + _NO_PAY)
                         return
-                    self.labour_market(arm, p, self.streams.labour_market, tg, tg.post_entry_rate, t)
+                    self.labour_market(arm, p, self.streams.labour_market, tg, t, entry * more_entry,
+                                       loss * less_loss)
                     return
                 # a terminal employment stage: keep this job in the labour market
                 events.append((arm, pid, t, name, "hired"))
-                self.labour_market(arm, p, self.streams.labour_market, tg, tg.post_entry_rate, t,
-                                   stage=st)
+                self.labour_market(arm, p, self.streams.labour_market, tg, t, entry * more_entry,
+                                   loss * less_loss, stage=st)
                 return
             res = st.resources
             if res:
@@ -304,40 +318,41 @@ class _Model:
             name = target
 
     def control(self, p: Person) -> None:
-        """The same person under business as usual: the group's hazard of entering work."""
+        """The same person under business as usual from referral: the group's hazards of finding
+        and losing work (the same as after leaving a pathway with nothing stated)."""
         self.rec.events.append(("control", p.person_id, p.entry_week, None, "referred"))
-        tg = self.world.groups[p.group]
-        rate = tg.bau_entry_rate * self.world.counterfactual.entry_rate_multiplier
-        loss = tg.job_loss_rate if tg.bau_job_loss_rate is None else tg.bau_job_loss_rate
-        self.labour_market("control", p, self.streams.counterfactual, tg, rate, p.entry_week,
-                           loss_rate=loss)
+        entry, loss = self.bau[p.group]
+        self.labour_market("control", p, self.streams.counterfactual, self.world.groups[p.group],
+                           p.entry_week, entry, loss)
 
     def labour_market(self, arm: str, p: Person, rng: np.random.Generator, tg: TargetGroup,
-                      entry_rate: float, t: float, stage: _Stage | None = None,
-                      loss_rate: float | None = None) -> None:
+                      t: float, entry_rate: float, loss_rate: float,
+                      stage: _Stage | None = None) -> None:
         """Out of work, in a temporary job or in a permanent job from week ``t`` to the horizon.
 
         Competing exponential hazards: out of work -> hired at ``entry_rate``; temporary ->
-        permanent at the labour market's conversion rate; employed -> out of work at the group's
-        job-loss rate, or ``loss_rate`` when given (the control arm's business-as-usual rate)
-        (times the stage's ``job_loss_multiplier`` while in a pathway job and the
-        temporary multiplier in a temporary job). Nobody else is involved, so this needs no
-        simulation clock: it is a loop over sampled spell lengths, recorded as spells.
+        permanent at the labour market's conversion rate; employed -> out of work at
+        ``loss_rate`` (times the temporary multiplier in a temporary job). Both rates are business
+        as usual, already scaled by what the pathway states ``after`` the stage the person left
+        through. With ``stage`` (a terminal employment stage) the person starts in that stage's
+        job, lost at the group's business-as-usual rate times the job's ``job_loss_multiplier``.
+        Nobody else is involved, so this needs no simulation clock: it is a loop over sampled
+        spell lengths, recorded as spells.
         """
         H, lm = self.horizon, self.lm
-        base_loss = tg.job_loss_rate if loss_rate is None else loss_rate
         spells, events = self.rec.spells, self.rec.events
         pid, bkind, bg = p.person_id, p.benefit_kind, p.benefit_g
         if stage is not None:  # keep the pathway's job, with its funding (not its one-off cost)
             job = stage.job
             name, contract, fte, wage = stage.name, job.contract, job.fte, job.annual_wage
-            loss_mult, tail, on_b = job.job_loss_multiplier, stage.tail, stage.on_benefit
+            job_loss = tg.bau_job_loss_rate * job.job_loss_multiplier
+            tail, on_b = stage.tail, stage.on_benefit
             employed = True
         else:
             employed = False
         while True:
             if employed:
-                loss = base_loss * loss_mult
+                loss = job_loss
                 conv = 0.0
                 if contract == "temporary":
                     loss *= lm.temporary_loss_multiplier
@@ -364,7 +379,7 @@ class _Model:
                 employed = False
             else:
                 events.append((arm, pid, t, None, "hired"))
-                employed, name, fte, wage, loss_mult = True, None, tg.fte, tg.wage, 1.0
+                employed, name, fte, wage, job_loss = True, None, tg.fte, tg.wage, loss_rate
                 tail, on_b = _EMPLOYER_PAYS, False
                 temporary = lm.temporary_share > 0 and rng.random() < lm.temporary_share
                 contract = "temporary" if temporary else "permanent"

@@ -26,6 +26,14 @@ Conventions
   through exits of positive probability.
 * ``capacity`` names one resource or a list (``["placements", "mentors"]``); a person holds one
   unit of each for the whole stage, acquired in the order the resources are declared.
+* Leaving a pathway (through an ``exit`` stage, or an ``employment`` stage that ends it) returns
+  the person to **business as usual**: the target group's ``bau_entry_rate`` and
+  ``bau_job_loss_rate``, the same hazards as the control arm, so a programme has no effect it does
+  not earn. A stage's ``after`` states what the pathway changes there (work experience, a
+  qualification): ``after = { entry_rate_multiplier = 1.5, job_loss_multiplier = 0.8 }`` scales
+  those hazards for the rest of the horizon, with its source or the word assumption beside it.
+  The job an employment stage gives is kept with the group's job-loss hazard times that job's
+  ``job_loss_multiplier``; ``after`` applies once it is lost.
 * ``funding`` says who pays the person during the stage (benefit continues or stops, wage payer,
   wage subsidy such as NAV's lønnstilskudd, whether the integration grant finances it) and
   ``costs`` what the stage costs per person, per week and per cohort, and who pays. Both are
@@ -38,7 +46,7 @@ from __future__ import annotations
 from collections import deque
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -108,9 +116,40 @@ class Employment(Strict):
     fte: float = Field(gt=0, le=1)
     annual_wage: float = Field(ge=0, description="NOK per year at full time")
     job_loss_multiplier: float = Field(
-        default=1.0, ge=0, description="scales the group's job-loss hazard after the pathway"
+        default=1.0, ge=0, description="scales the group's business-as-usual job-loss hazard while "
+        "the person keeps this job after the pathway (a job more stable than business as usual)"
     )
     source: str | None = None
+
+
+def _positive(description: str) -> Any:
+    """A strictly positive, finite multiplier; booleans and strings are refused, not converted."""
+    return Field(default=1.0, gt=0, allow_inf_nan=False, strict=True, description=description)
+
+
+class After(Strict):
+    """What a person takes out of the pathway through this stage: the pathway's stated effect on
+    the business-as-usual labour market the person returns to, for the rest of the horizon.
+
+    Without ``after`` (or with both multipliers 1) leaving returns the person to exactly the
+    process of the control arm. Each number needs its source, or the word assumption, beside it in
+    the file, as every number in a pathway file does.
+    """
+
+    entry_rate_multiplier: float = _positive(
+        "scales the group's business-as-usual hazard of finding work while out of work")
+    job_loss_multiplier: float = _positive(
+        "scales the group's business-as-usual job-loss hazard in jobs found afterwards")
+    source: str | None = None
+
+    @property
+    def multipliers(self) -> tuple[float, float]:
+        """(entry_rate_multiplier, job_loss_multiplier)."""
+        return (self.entry_rate_multiplier, self.job_loss_multiplier)
+
+
+NO_EFFECT = After()
+"""Leaving with nothing stated: back to business as usual, both multipliers 1."""
 
 
 class Funding(Strict):
@@ -162,6 +201,9 @@ class Stage(Strict):
     funding: Funding = Funding()
     costs: Costs = Costs()
     outcome: Literal["not_employed", "moved"] | None = None
+    after: After | None = Field(
+        default=None, description="the pathway's stated effect on the labour market after leaving "
+        "through this stage (exit stages, and employment stages that end the pathway)")
     source: str | None = None
 
     @property
@@ -187,7 +229,14 @@ class Stage(Strict):
                 out.append(("exits", "an exit stage has no exits of its own"))
             if self.outcome is None:
                 out.append(("outcome", "an exit stage needs outcome = 'not_employed' or 'moved'"))
+            if self.outcome == "moved" and self.after is not None:
+                out.append(("after", "a 'moved' exit leaves the person out of sight, so nothing "
+                                     "happens after it; 'after' is for outcome = 'not_employed'"))
             return out
+        if self.after is not None and not self.terminal:
+            out.append(("after", "only a stage through which a person leaves the pathway takes "
+                                 "'after': an exit stage, or an employment stage without next and "
+                                 "exits; put it on the exit stage this stage leads to"))
         if self.duration is None and not self.terminal:
             out.append(("duration", f"a {self.kind} stage needs a duration (weeks), e.g. "
                                     "{ dist = \"fixed\", value = 4 }"))
@@ -367,7 +416,7 @@ class Pathway(Strict):
 
 
 def builtin_dir() -> Path:
-    return (Path(__file__).parent / "pathways")
+    return (Path(__file__).resolve().parent / "pathways")
 
 
 def builtin_names() -> list[str]:

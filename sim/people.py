@@ -60,8 +60,35 @@ class Range(Strict):
         return self
 
 
+REMOVED_GROUP_KEYS: dict[str, str] = {
+    "post_entry_rate": (
+        "post_entry_rate is no longer a target-group key: everyone who leaves a pathway returns to "
+        "business as usual, the same bau_entry_rate and bau_job_loss_rate as the control arm, so "
+        "that a programme shows no effect it did not earn. A pathway that changes what happens "
+        "after it states that on the stage people leave through, e.g. "
+        "after = { entry_rate_multiplier = 1.5 } with its source or 'assumption' beside it "
+        "(docs/pathways.md, 'Leaving a pathway')"
+    ),
+    "job_loss_rate": (
+        "job_loss_rate is now bau_job_loss_rate: one business-as-usual job-loss hazard per group, "
+        "for both arms. A pathway whose jobs are more stable says so itself: "
+        "employment.job_loss_multiplier on the job it gives, or after = { job_loss_multiplier = 0.5 } "
+        "on the stage people leave through, with its source or 'assumption' beside it"
+    ),
+}
+"""Target-group keys of earlier versions, and what to write instead: a file or scenario that still
+sets one is refused with this message rather than silently meaning something else."""
+
+
 class TargetGroup(Strict):
-    """What is known (or assumed) about people of one target group."""
+    """What is known (or assumed) about people of one target group.
+
+    The two hazards describe **business as usual**, the labour market a person of the group is in
+    without the programme: the control arm all the time, and the programme arm before entry and
+    again after leaving the pathway. The same rates apply in both arms, so a pathway has an effect
+    only through what it does (its stages and jobs) and what its file states about afterwards
+    (``after`` on the stage a person leaves through; see :class:`effekt.sim.pathway.After`).
+    """
 
     title: str
     age: Range
@@ -69,16 +96,23 @@ class TargetGroup(Strict):
     education: dict[str, float]
     work_capacity: Range
     benefit: dict[str, float]
-    bau_entry_rate: float = Field(ge=0, description="per year, business as usual")
-    post_entry_rate: float = Field(ge=0, description="per year, after leaving a pathway")
-    job_loss_rate: float = Field(ge=0, description="per year, once employed")
-    bau_job_loss_rate: float | None = Field(
-        default=None, ge=0,
-        description="per year, job loss under business as usual (control arm); None: job_loss_rate. "
-        "Jobs found without programme support can be less stable than programme-matched ones.",
-    )
+    bau_entry_rate: float = Field(
+        ge=0, description="per year: hazard of finding work while out of work, business as usual "
+        "(scaled by the world's counterfactual.entry_rate_multiplier in both arms)")
+    bau_job_loss_rate: float = Field(
+        ge=0, description="per year: hazard of losing a job once in one, business as usual (a "
+        "pathway's job scales it by its job_loss_multiplier)")
     wage: float = Field(ge=0, description="NOK per year at full time, ordinary job")
     fte: float = Field(gt=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_keys(cls, data: object) -> object:
+        if isinstance(data, dict):
+            found = [REMOVED_GROUP_KEYS[k] for k in REMOVED_GROUP_KEYS if k in data]
+            if found:
+                raise ValueError("; and ".join(found))
+        return data
 
     @model_validator(mode="after")
     def _shares(self) -> TargetGroup:
@@ -96,7 +130,6 @@ class Benefit(Strict):
     title: str
     g: float = Field(ge=0, description="multiples of G per year")
     under25: float = Field(gt=0, description="factor for people under 25")
-    payer: Literal["state", "kommune", "none"]
 
 
 class Benefits(Strict):
@@ -104,7 +137,7 @@ class Benefits(Strict):
 
 
 def _data(name: str) -> Path:
-    return (Path(__file__).parent / "data" / name)
+    return (Path(__file__).resolve().parent / "data" / name)
 
 
 @cache
@@ -137,7 +170,7 @@ class Cohort(Strict):
     ``elapsed_weeks`` says how long they have already been in that stage: their remaining time is
     drawn from the stage's duration given that it is longer than that, so a caseload half-way
     through a fixed 26-week placement has 13 weeks left; it must be shorter than the longest the
-    stage can last (checked by :class:`sim.World`).
+    stage can last (checked by :class:`effekt.sim.World`).
     """
 
     name: str

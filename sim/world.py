@@ -49,15 +49,22 @@ class Counterfactual(Strict):
     """What would have happened anyway.
 
     ``parallel``: every person is simulated twice, in the programme and under business as usual
-    (group hazards of entering work), with common random numbers. ``rct``: referred people are
-    randomised, a share ``treatment_share`` into the programme and the rest into control.
-    ``none``: no control arm.
+    (the group's hazards of finding and losing work), with common random numbers for the people.
+    ``rct``: referred people are randomised, a share ``treatment_share`` into the programme and the
+    rest into control. ``none``: no control arm.
+
+    ``entry_rate_multiplier`` scales every group's business-as-usual hazard of finding work
+    (``bau_entry_rate``) **wherever a person is in business as usual**: the whole control arm, and
+    the programme arm once a person has left the pathway (times what the pathway states ``after``
+    the stage they left through). It is a statement about the labour market both arms face (a
+    boom or a slump), not about the programme, so varying it never creates an effect by itself.
     """
 
     mode: Literal["parallel", "rct", "none"] = "parallel"
     treatment_share: float = Field(default=0.5, gt=0, lt=1)
     entry_rate_multiplier: float = Field(
-        default=1.0, ge=0, description="scales every group's business-as-usual entry hazard"
+        default=1.0, ge=0, description="scales every group's business-as-usual entry hazard, in both "
+        "arms (the control arm, and people who have left the pathway)"
     )
 
 
@@ -65,7 +72,7 @@ class World(Strict):
     """Everything one replication needs apart from the random streams.
 
     ``cohorts`` holds kull (possibly on a repeating schedule), referral streams (Poisson arrivals)
-    and initial caseloads (people starting in a named stage at week 0); see :class:`sim.Cohort`.
+    and initial caseloads (people starting in a named stage at week 0); see :class:`effekt.sim.Cohort`.
     """
 
     model_config = ConfigDict(**Strict.model_config, arbitrary_types_allowed=True)

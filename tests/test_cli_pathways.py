@@ -7,6 +7,7 @@ Expected values are read from the TOML files themselves (stage counts, names) or
 from __future__ import annotations
 
 import tomllib
+from itertools import takewhile
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,29 @@ def test_show_outlines_every_stage_with_kind_durations_exits_capacity_and_jobs()
     ends = out.split("\nEnds\n")[1]
     assert "moved_away" in ends and "moved away" in ends
     assert "dropped_out" in ends and "not employed" in ends
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_show_says_what_each_end_states_after_leaving(name):
+    # read from the file: an end with `after` shows its multipliers, one without says business as usual
+    out = _invoke("show", name).output
+    ends = out.split("\nEnds\n")[1].splitlines()
+    for stage_name, stage in _toml(name)["stages"].items():
+        if stage["kind"] != "exit" or stage["outcome"] == "moved":
+            continue
+        line = next(x for x in ends if x.strip().startswith(stage_name + ":"))
+        after = stage.get("after")
+        if after is None:
+            assert line.endswith("then business as usual)"), line
+        else:
+            assert f"job finding x{after['entry_rate_multiplier']:g} (stated)" in line, line
+    for stage_name, stage in _toml(name)["stages"].items():
+        if stage["kind"] == "employment" and "after" in stage:
+            lines = out.splitlines()
+            start = next(i for i, x in enumerate(lines) if x.startswith(f"  {stage_name}  [employment]"))
+            block = "\n".join(takewhile(lambda x: x.startswith("      "), lines[start + 1:]))
+            mult = stage["after"]["entry_rate_multiplier"]
+            assert f"once this job is lost: business as usual, job finding x{mult:g} (stated)" in block
 
 
 @pytest.mark.parametrize("name", BUILT_IN)

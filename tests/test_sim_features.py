@@ -20,13 +20,14 @@ from effekt.sim.world import Counterfactual
 Z = 3.5
 
 
-def group(age: int = 30, norwegian: str = "B1", bau: float = 0.0, post: float = 0.0,
-          loss: float = 0.0) -> TargetGroup:
+def group(age: int = 30, norwegian: str = "B1", bau: float = 0.0, loss: float = 0.0) -> TargetGroup:
+    """A target group with business-as-usual hazards ``bau`` (finding work) and ``loss`` (losing
+    it), per year: the control arm's, and the programme arm's once a person has left the pathway."""
     return TargetGroup(
         title="test", age={"low": age, "high": age}, norwegian={norwegian: 1.0},
         education={"primary": 1.0}, work_capacity={"low": 1.0, "high": 1.0},
-        benefit={"introduksjonsstonad": 1.0}, bau_entry_rate=bau, post_entry_rate=post,
-        job_loss_rate=loss, wage=400000, fte=0.9,
+        benefit={"introduksjonsstonad": 1.0}, bau_entry_rate=bau, bau_job_loss_rate=loss,
+        wage=400000, fte=0.9,
     )
 
 
@@ -186,7 +187,7 @@ def test_benefit_can_continue_during_a_paid_stage_and_labour_market_jobs_are_pai
                       "funding": {"benefit": "continues", "wage_payer": "kommune"}},
         "out": OUT,
     }, "small_job")
-    sp = simulate(world(pw, [kull(50)], horizon=300, T=group(post=2.0)), 10).spells.to_pandas()
+    sp = simulate(world(pw, [kull(50)], horizon=300, T=group(bau=2.0)), 10).spells.to_pandas()
     small = sp[sp.stage == "small_job"]
     assert (small.benefit_kind == "introduksjonsstonad").all() and (small.benefit_g > 0).all()
     assert (small.wage_payer == "kommune").all()
@@ -230,7 +231,7 @@ def test_temporary_jobs_become_permanent_as_competing_risks():
     conv, loss, mult, share, n = 0.8, 0.4, 1.5, 0.35, 5000
     pw = pathway({"out": OUT}, "out")  # straight to the labour market
     lm = LabourMarket(temporary_share=share, conversion_rate=conv, temporary_loss_multiplier=mult)
-    t = simulate(world(pw, [kull(n)], horizon=400, lm=lm, T=group(post=50.0, loss=loss)), 12)
+    t = simulate(world(pw, [kull(n)], horizon=400, lm=lm, T=group(bau=50.0, loss=loss)), 12)
     sp = t.spells.to_pandas()
     first_jobs = sp[sp.state == "employed"].sort_values("start").groupby("person_id").head(1)
     assert within((first_jobs.contract == "temporary").mean(), share, len(first_jobs))
@@ -243,6 +244,25 @@ def test_temporary_jobs_become_permanent_as_competing_risks():
     assert within((nxt.event == "made_permanent").mean(), conv / (conv + loss * mult), len(temp))
     # and the temporary spell lasts Exp(conv + loss * mult) years
     assert (temp.end - temp.start).mean() == pytest.approx(52 / (conv + loss * mult), rel=0.06)
+
+
+def test_a_kept_job_and_what_follows_are_business_as_usual_times_what_the_pathway_states():
+    # a terminal job kept at loss x job_loss_multiplier; once lost, work is found at bau x the
+    # stated entry multiplier and later jobs are lost at loss x the stated job-loss multiplier:
+    # each spell is exponential with that rate (no temporary jobs here), so its mean is 52 / rate
+    bau, loss, kept, more_entry, less_loss, n = 2.0, 1.0, 0.5, 1.5, 0.25, 4000
+    pw = pathway({"job": {**JOB, "employment": {**JOB["employment"], "job_loss_multiplier": kept},
+                          "after": {"entry_rate_multiplier": more_entry, "job_loss_multiplier": less_loss}}},
+                 "job")
+    sp = simulate(world(pw, [kull(n)], horizon=2000, T=group(bau=bau, loss=loss)), 15).spells.to_pandas()
+    sp = sp[sp.end < 2000].sort_values(["person_id", "start"])  # completed spells only
+    sp["k"] = sp.groupby("person_id").cumcount()
+    length = sp.end - sp.start
+    for k, rate in ((0, loss * kept), (1, bau * more_entry), (2, loss * less_loss)):
+        got = length[sp.k == k]
+        assert len(got) > 0.9 * n
+        assert got.mean() == pytest.approx(52 / rate, rel=Z / math.sqrt(len(got))), (k, rate)
+    assert (sp[sp.k == 0].stage == "job").all() and sp[sp.k == 2].stage.isna().all()
 
 
 # -- counterfactual and RCT ---------------------------------------------------------------------

@@ -409,3 +409,90 @@ def test_scenario_with_an_absurd_horizon_is_refused_at_load_naming_the_key():
     with pytest.raises(SpecError) as info:
         load_scenario(assignments=["world.horizon_weeks=1e9"])
     assert "world.horizon_weeks: 1e+09 is too long" in str(info.value)
+
+
+# -- what a pathway states after leaving: `after` --------------------------------------------------
+
+AFTER_ON_DROPPED = '[stages.dropped]\nkind = "exit"\noutcome = "not_employed"\nafter = {}'
+
+
+def with_after(value: str) -> str:
+    return VALID.replace('[stages.dropped]\nkind = "exit"\noutcome = "not_employed"',
+                         AFTER_ON_DROPPED.replace("{}", value))
+
+
+def test_after_on_an_exit_and_on_a_terminal_job_loads(tmp_path):
+    text = with_after("{ entry_rate_multiplier = 1.5, job_loss_multiplier = 0.5, source = \"assumption\" }")
+    text = text.replace('employment = { contract = "permanent", fte = 1.0, annual_wage = 450000 }',
+                        'employment = { contract = "permanent", fte = 1.0, annual_wage = 450000 }\n'
+                        'after = { job_loss_multiplier = 2 }')
+    pw = load_pathway(write(tmp_path, text))
+    assert pw.stages["dropped"].after.multipliers == (1.5, 0.5)
+    assert pw.stages["job"].after.multipliers == (1.0, 2.0)  # an integer is a number; unset keys are 1
+    assert pw.stages["rejected"].after is None
+
+
+@pytest.mark.parametrize(("value", "allowed"), [
+    ("{ entry_rate_multiplier = 0 }", "greater than 0"),
+    ("{ entry_rate_multiplier = -1.5 }", "greater than 0"),
+    ("{ job_loss_multiplier = inf }", "finite number"),
+    ("{ entry_rate_multiplier = nan }", "finite number"),
+    ("{ entry_rate_multiplier = true }", "valid number"),
+    ("{ job_loss_multiplier = \"0.5\" }", "valid number"),
+])
+def test_after_multipliers_must_be_positive_finite_numbers(tmp_path, value, allowed):
+    msg = error_of(tmp_path, with_after(value))
+    key = "entry_rate_multiplier" if "entry" in value else "job_loss_multiplier"
+    assert f"stages.dropped.after.{key}" in msg and allowed in msg
+
+
+def test_after_refuses_unknown_keys_with_a_suggestion(tmp_path):
+    msg = error_of(tmp_path, with_after("{ entry_multiplier = 1.5 }"))
+    assert "stages.dropped.after.entry_multiplier: unknown key" in msg
+    assert "did you mean 'entry_rate_multiplier'" in msg
+    assert "job_loss_multiplier" in msg  # lists what is allowed
+
+
+def test_after_only_on_a_stage_through_which_people_leave(tmp_path):
+    text = VALID.replace('capacity = "placements"',
+                         'capacity = "placements"\nafter = { entry_rate_multiplier = 1.5 }')
+    msg = error_of(tmp_path, text)
+    assert "stages.training.after" in msg and "exit stage" in msg
+
+
+def test_after_is_refused_on_a_moved_exit(tmp_path):
+    text = with_after("{ entry_rate_multiplier = 1.5 }").replace(
+        'outcome = "not_employed"\nafter', 'outcome = "moved"\nafter')
+    msg = error_of(tmp_path, text)
+    assert "stages.dropped.after" in msg and "moved" in msg
+
+
+# -- target-group keys of earlier versions are refused, saying what to write instead -------------
+
+def test_a_target_group_file_with_post_entry_rate_is_refused_saying_what_to_do(tmp_path):
+    from effekt.sim.people import TargetGroups
+    from effekt.specfile import load_spec
+
+    text = (Path(__file__).parents[1] / "sim" / "data" / "target_groups.toml").read_text(encoding="utf-8")
+    text = text.replace("bau_job_loss_rate = 0.35  # assumption",
+                        "bau_job_loss_rate = 0.35\npost_entry_rate = 0.30")
+    path = tmp_path / "groups.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        load_spec(TargetGroups, path)
+    msg = str(info.value)
+    assert str(path) in msg and "groups.A: post_entry_rate is no longer a target-group key" in msg
+    assert "after = { entry_rate_multiplier" in msg  # what to write instead
+
+
+@pytest.mark.parametrize(("key", "says"), [
+    ("post_entry_rate", "after = { entry_rate_multiplier"),
+    ("job_loss_rate", "job_loss_rate is now bau_job_loss_rate"),
+])
+def test_a_scenario_setting_a_removed_group_key_is_refused_naming_it(key, says):
+    from effekt.experiments.scenario import load_scenario
+
+    with pytest.raises(SpecError) as info:
+        load_scenario(assignments=[f"world.groups.R.{key}=0.63"])
+    msg = str(info.value)
+    assert f"world.groups.R: {key}" in msg and says in msg

@@ -1,0 +1,424 @@
+"""The invariant: a programme that does nothing shows no effect.
+
+Leaving a pathway returns a person to business as usual, the same process the control arm is in
+(sim/engine.py), unless the pathway file states an effect (``after`` on the stage a person leaves
+through). So a pathway that does nothing must show no effect on any KPI beyond Monte Carlo noise,
+for every target group and every built-in contract template. Two such pathways:
+
+* ``reject_all``: everyone is rejected at the first interview, on the spot (in week 1, taking no
+  time). Its effect is zero within noise, and within 1.5 points for every in-work share.
+* ``lock_in``: a course of ``LOCK_IN_WEEKS`` that everyone completes, then an exit with nothing
+  stated. It holds people out of the labour market for that long (a real lock-in cost), so its
+  effect is never positive: in work, earnings, benefits and the public budgets are at best equal.
+  Any time a programme holds people costs something: even a one-week interview that rejects
+  everyone costs refugees (who find work fastest) about 2 points in work a month later, as the
+  closed form says (tested below).
+
+For both, the in-work difference of every month is also compared with its closed form: the
+business-as-usual process is a three-state Markov chain (out of work, temporary job, permanent
+job) with the group's hazards and the labour market's conversion and temporary-job multiplier, and
+the programme arm is that chain started ``L`` weeks later, so the expected effect ``m`` months
+after entry is ``P(m - L) - P(m)`` (``P`` = probability of being employed, 0 before the start).
+
+Effects checked, each as programme arm minus control arm per replication: the share in work at 12
+and 24 months (the share KPIs of both arms) and at every month; each outcome of the contract
+(treatment count minus control count) and the additional primary outcomes; earnings; benefits and
+every public-budget item except the programme's own costs and the contract's payments (a contract
+pays for outcomes that would have happened anyway, so those two are not effects of the
+programme), as KPIs and per public party. The KPIs are picked from the contract's KPI registry by
+what they measure, not by their names.
+
+Tolerances come from the replications themselves: |mean| < Z standard errors of the mean over
+replications, and for in-work shares also |mean| < 1.5 points with Z standard errors below 1.5
+points (so the test could see an effect of 1.5 points). The full grid (every group x every
+template x both pathways) is under the ``calibration`` marker; one representative case runs in the
+fast suite. ``python tests/test_null_programme.py`` prints the measured effects.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.linalg import expm
+
+from effekt.contracts import Kpi, Terms, evaluate, in_work_by_month, kpis_for, load_terms, template_names
+from effekt.sim import (
+    WEEKS_PER_YEAR,
+    Cohort,
+    Counterfactual,
+    LabourMarket,
+    Pathway,
+    TargetGroup,
+    World,
+    default_labour_market,
+    default_target_groups,
+    replication_seed,
+    simulate,
+)
+
+Z = 4.0  # standard errors of the mean over replications
+BOUND = 0.015  # 1.5 points: the largest in-work effect a null programme may show
+ROOT_SEED = 20261201
+GROUPS = ("A", "B", "C", "D", "R")
+HORIZON_WEEKS = 156.0  # three years: 12 and 24 months, and most contract terms
+PEOPLE = 1000  # per group and replication (at least 200 asked; more people per run is cheaper than more runs)
+REPS = 50  # replications: 4 SE of an in-work difference is then about 1.3 points at most
+FEWER_REPS = 25  # where only the sign and the closed form are checked (lock-ins)
+GRID_REPS = {"reject_all": 70, "lock_in": 35}
+"""Replications in the full grid: 70 x 1000 people put 4 SE of every month's in-work difference
+near 1.1 points (the SE estimated from the replications varies by some 10 % itself); the lock-in
+checks only the sign and the closed form."""
+LOCK_IN_WEEKS = 26
+WEEKS_PER_MONTH = WEEKS_PER_YEAR / 12
+NOT_EFFECTS = {"fiscal_npv", "fiscal_net", "fiscal_programme_costs", "fiscal_contract"}
+"""Difference KPIs that are not effects of the programme on people: the budgets' totals (which
+include the contract's payments and the programme's costs) and those two items themselves."""
+NOT_EFFECT_ITEMS = {"programme_costs", "contract"}
+
+
+def _pathway(name: str, stages: dict, entry: str) -> Pathway:
+    return Pathway.model_validate({
+        "pathway": {"name": name, "title": name, "source": "test: a programme that does nothing",
+                    "entry": entry},
+        "stages": stages})
+
+
+# the stages are named so that no template's stage patterns (completion, qualification) match
+# them: a template that pays for completing a course pays for something this programme does by
+# definition; the invariant is about what it changes for people afterwards
+def rejecting(weeks: float) -> Pathway:
+    """An interview of ``weeks`` that rejects everyone, with nothing stated after."""
+    return _pathway("reject_all", {
+        "interview": {"kind": "screening", "duration": {"dist": "fixed", "value": weeks},
+                      "exits": [{"to": "turned_away", "p": 1.0}]},
+        "turned_away": {"kind": "exit", "outcome": "not_employed"},
+    }, "interview")
+
+
+REJECT_ALL = rejecting(0)
+LOCK_IN = _pathway("lock_in", {
+    "classes": {"kind": "course", "duration": {"dist": "fixed", "value": LOCK_IN_WEEKS},
+                "next": "finished"},
+    "finished": {"kind": "exit", "outcome": "not_employed"},
+}, "classes")
+NULL_PATHWAYS = {"reject_all": (REJECT_ALL, 0.0), "lock_in": (LOCK_IN, float(LOCK_IN_WEEKS)),
+                 "one_week": (rejecting(1), 1.0)}
+"""name -> (pathway, weeks it holds everyone before business as usual)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Closed form: business as usual as a continuous-time Markov chain
+# --------------------------------------------------------------------------------------------
+
+
+def employed_probability(group: TargetGroup, lm: LabourMarket, weeks: np.ndarray,
+                         entry_multiplier: float = 1.0, loss_multiplier: float = 1.0) -> np.ndarray:
+    """P(employed) ``weeks`` after starting out of work in business as usual (0 for weeks < 0).
+
+    States: out of work, temporary job, permanent job. Out of work -> hired at the entry hazard,
+    into a temporary job with probability ``temporary_share``; temporary -> permanent at the
+    conversion rate, -> out at the job-loss hazard times the temporary multiplier; permanent ->
+    out at the job-loss hazard. Rates per year; ``P(t) = e_out expm(Q t)``.
+    """
+    lam = group.bau_entry_rate * entry_multiplier
+    mu = group.bau_job_loss_rate * loss_multiplier
+    s, c, m = lm.temporary_share, lm.conversion_rate, lm.temporary_loss_multiplier
+    q = np.array([[-lam, lam * s, lam * (1 - s)],
+                  [mu * m, -(mu * m + c), c],
+                  [mu, 0.0, -mu]])
+    out = []
+    for w in np.atleast_1d(weeks):
+        if w < 0:
+            out.append(0.0)
+            continue
+        p = np.array([1.0, 0.0, 0.0]) @ expm(q * w / WEEKS_PER_YEAR)
+        out.append(float(p[1] + p[2]))
+    return np.array(out)
+
+
+def expected_monthly_effect(group: TargetGroup, lm: LabourMarket, held_weeks: float,
+                            months: np.ndarray) -> np.ndarray:
+    """Programme minus control in work ``months`` after entry for a programme that holds everyone
+    ``held_weeks`` and then returns them to business as usual: ``P(t - L) - P(t)``."""
+    t = months * WEEKS_PER_MONTH
+    # a person in the programme stage at t is not employed: P(t - L) is 0 for t < L
+    return employed_probability(group, lm, t - held_weeks) - employed_probability(group, lm, t)
+
+
+def test_the_closed_form_is_the_two_state_formula_without_temporary_jobs():
+    # an independent check of the helper: with no temporary jobs the chain has two states and
+    # P(t) = lam / (lam + mu) (1 - exp(-(lam + mu) t))
+    g = default_target_groups()["C"]
+    lam, mu, t = g.bau_entry_rate, g.bau_job_loss_rate, 1.7
+    got = employed_probability(g, LabourMarket(), np.array([t * WEEKS_PER_YEAR]))[0]
+    assert got == pytest.approx(lam / (lam + mu) * (1 - math.exp(-(lam + mu) * t)), rel=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring the effects of one programme on one group under one contract
+# --------------------------------------------------------------------------------------------
+
+
+def null_world(pathway: Pathway, group: str, people: int = PEOPLE,
+               counterfactual: Counterfactual | None = None) -> World:
+    return World(pathway=pathway, horizon_weeks=HORIZON_WEEKS,
+                 cohorts=[Cohort(name="kull", start_week=0, size=people, groups={group: 1.0})],
+                 counterfactual=counterfactual or Counterfactual(mode="parallel"))
+
+
+@lru_cache(maxsize=2)
+def runs(pathway_name: str, group: str, reps: int) -> tuple:
+    """The record tables of ``reps`` replications, shared by every contract evaluated on them (the
+    grid runs the templates of one pathway and group one after another; two are kept, to bound
+    memory)."""
+    pathway = NULL_PATHWAYS[pathway_name][0]
+    world = null_world(pathway, group)
+    return tuple(simulate(world, replication_seed(ROOT_SEED, r)) for r in range(reps))
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One effect over replications: programme minus control, per replication."""
+
+    name: str
+    values: np.ndarray
+    kind: str  # "share" (a share of people), "count" or "money"
+    higher_is_better: bool = True
+
+    @property
+    def mean(self) -> float:
+        return float(self.values.mean())
+
+    @property
+    def se(self) -> float:
+        return float(self.values.std(ddof=1) / math.sqrt(len(self.values)))
+
+    def z(self, expected: float = 0.0) -> float:
+        """How many standard errors the mean is from ``expected`` (0 when exactly equal)."""
+        gap = self.mean - expected
+        return 0.0 if abs(gap) <= 1e-9 * (1 + abs(expected)) else abs(gap) / max(self.se, 1e-300)
+
+
+def _pairs(registry, measure_kind: dict) -> Iterable[tuple[Kpi, Kpi]]:
+    """(treatment KPI, control KPI) pairs measuring the same thing in the two arms."""
+    for kpi in registry.select(arm="treatment", **measure_kind):
+        yield kpi, registry.at(kpi.measure, arm="control", party=kpi.party, outcome=kpi.outcome)
+
+
+def effects(terms: Terms, tables: Iterable) -> dict[str, Effect]:
+    """Every effect of the programme this module checks, over the replications in ``tables``."""
+    registry = kpis_for(terms)
+    rows: dict[str, list[float]] = {}
+    kinds: dict[str, tuple[str, bool]] = {}
+
+    def add(name: str, value: float, kind: str, higher_is_better: bool | None = True) -> None:
+        rows.setdefault(name, []).append(value)
+        kinds[name] = (kind, higher_is_better is not False)
+
+    for t in tables:
+        ev = evaluate(terms, t.persons, t.spells, HORIZON_WEEKS, events=t.events)
+        k = ev.kpis
+        for tr, co in _pairs(registry, {"kind": "share"}):  # in work at 12 and 24 months
+            add(tr.measure, k[tr.name] - k[co.name], "share", tr.higher_is_better)
+        for tr, co in _pairs(registry, {"measure": "outcomes"}):  # each outcome of the contract
+            add(f"outcomes[{tr.outcome}]", k[tr.name] - k[co.name], "count", tr.higher_is_better)
+        for kpi in registry.select(arm="difference"):
+            if kpi.measure not in NOT_EFFECTS:
+                add(kpi.name, k[kpi.name], kpi.kind, kpi.higher_is_better)
+        by_month = in_work_by_month(t.persons, t.spells, HORIZON_WEEKS).pivot(
+            index="month", columns="arm", values="share")
+        for m, d in (by_month["treatment"] - by_month["control"]).items():
+            add(f"in_work_month_{m:02d}", float(d), "share")
+        diff = ev.fiscal[(ev.fiscal["arm"] == "difference") & ~ev.fiscal["item"].isin(NOT_EFFECT_ITEMS)]
+        for (party, item), amount in diff.groupby(["party", "item"])["amount"].sum().items():
+            add(f"fiscal[{party}].{item}", float(amount), "money")
+    return {n: Effect(n, np.array(v, dtype=float), *kinds[n]) for n, v in rows.items()}
+
+
+def monthly(found: dict[str, Effect]) -> tuple[np.ndarray, list[Effect]]:
+    months = sorted(n for n in found if n.startswith("in_work_month_"))
+    return np.array([int(n.rsplit("_", 1)[1]) for n in months]), [found[n] for n in months]
+
+
+# --------------------------------------------------------------------------------------------
+# The checks
+# --------------------------------------------------------------------------------------------
+
+
+def check_no_effect(found: dict[str, Effect]) -> None:
+    """``reject_all``: every effect is zero within Z standard errors, and in-work shares are within
+    1.5 points with a bound tight against the noise."""
+    bad = [f"{e.name}: {e.mean:+.4g} (se {e.se:.3g}, {e.z():.1f} SE)" for e in found.values()
+           if not np.isfinite(e.values).all() or e.z() >= Z]
+    assert not bad, "a programme that rejects everyone shows an effect:\n" + "\n".join(bad)
+    for e in found.values():
+        if e.kind == "share":
+            assert abs(e.mean) < BOUND, f"{e.name}: {100 * e.mean:+.2f} points"
+            assert Z * e.se < BOUND, f"{e.name}: too few replications for a 1.5-point bound ({e.se:.4f})"
+
+
+def check_never_positive(found: dict[str, Effect]) -> None:
+    """``lock_in``: no effect is better for people or the public budgets than nothing, beyond Z
+    standard errors (an effect that is worse is the lock-in)."""
+    bad = []
+    for e in found.values():
+        if not np.isfinite(e.values).all():
+            bad.append(f"{e.name}: not finite")
+            continue
+        better = e.mean if e.higher_is_better else -e.mean
+        if better > 0 and e.z() >= Z:
+            bad.append(f"{e.name}: {e.mean:+.4g} (se {e.se:.3g}, {e.z():.1f} SE)")
+    assert not bad, "a programme that changes no hazard shows a positive effect:\n" + "\n".join(bad)
+
+
+def check_monthly_closed_form(found: dict[str, Effect], group: str, held_weeks: float) -> None:
+    """Every month's in-work effect equals the closed form ``P(t - L) - P(t)`` within Z SE."""
+    months, series = monthly(found)
+    expected = expected_monthly_effect(default_target_groups()[group], default_labour_market(),
+                                       held_weeks, months)
+    bad = [f"month {m}: {100 * e.mean:+.2f} points, closed form {100 * x:+.2f} (se {100 * e.se:.2f})"
+           for m, e, x in zip(months, series, expected, strict=True) if e.z(x) >= Z]
+    assert not bad, f"group {group}, programme holding {held_weeks:g} weeks:\n" + "\n".join(bad)
+
+
+def check(pathway_name: str, group: str, template: str, reps: int) -> dict[str, Effect]:
+    found = effects(load_terms(template), runs(pathway_name, group, reps))
+    held = NULL_PATHWAYS[pathway_name][1]
+    if pathway_name == "reject_all":
+        check_no_effect(found)
+    else:
+        check_never_positive(found)
+    if held >= 13:  # the lock-in is really there: while everyone is held, nobody is in work
+        _, series = monthly(found)
+        assert series[3].mean < -Z * series[3].se
+    check_monthly_closed_form(found, group, held)
+    return found
+
+
+@pytest.mark.parametrize(("pathway_name", "reps"), [("lock_in", FEWER_REPS), ("reject_all", REPS)])
+def test_a_programme_that_does_nothing_shows_no_effect_representative_case(pathway_name, reps):
+    check(pathway_name, "R", "kongsberg_outcomes", reps)
+
+
+def test_one_week_of_screening_costs_what_the_closed_form_says():
+    # the test can see an effect of 2 points: a one-week interview that rejects everyone holds
+    # refugees (business-as-usual entry 1.4 a year) out of work for a week, which shows a month
+    # after entry as P(t - 1 week) - P(t), about -2 points; never positive
+    found = check("one_week", "R", "kongsberg_outcomes", FEWER_REPS)
+    month_1 = found["in_work_month_01"]
+    assert month_1.mean < -0.01 and month_1.z() >= Z
+
+
+@pytest.mark.calibration
+@pytest.mark.parametrize("template", template_names())
+@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("pathway_name", ["lock_in", "reject_all"])
+def test_a_programme_that_does_nothing_shows_no_effect_for_every_group_and_template(
+        pathway_name, group, template):
+    check(pathway_name, group, template, GRID_REPS[pathway_name])
+
+
+# --------------------------------------------------------------------------------------------
+# Stated effects show, and business as usual is the same in both arms
+# --------------------------------------------------------------------------------------------
+
+
+def straight_out(after: dict | None = None) -> Pathway:
+    """A pathway whose entry is its exit: everyone leaves at once, with ``after`` stated."""
+    out = {"kind": "exit", "outcome": "not_employed"} | ({"after": after} if after else {})
+    return _pathway("straight_out", {"out": out}, "out")
+
+
+def in_work_at(t, arm: str, months: Iterable[int]) -> pd.Series:
+    by_month = in_work_by_month(t.persons, t.spells, HORIZON_WEEKS)
+    return by_month[by_month["arm"] == arm].set_index("month").loc[list(months), "share"]
+
+
+@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("after", [{"entry_rate_multiplier": 2.0},
+                                   {"entry_rate_multiplier": 2.0, "job_loss_multiplier": 0.5}])
+def test_a_stated_effect_after_leaving_shows_as_the_two_state_chain_predicts(group, after):
+    # without temporary jobs business as usual is a two-state chain: out of work -> employed at
+    # lam, employed -> out at mu, so P(employed at t) = lam / (lam + mu) (1 - exp(-(lam + mu) t));
+    # the programme arm leaves at once with lam and mu scaled by what the exit states
+    n, months = 6000, (6, 12, 24)
+    world = null_world(straight_out(after), group, people=n).model_copy(
+        update={"labour_market": LabourMarket()})
+    t = simulate(world, replication_seed(ROOT_SEED, 99))
+    g = default_target_groups()[group]
+
+    def p(lam: float, mu: float, m: int) -> float:
+        years = m * WEEKS_PER_MONTH / WEEKS_PER_YEAR
+        return lam / (lam + mu) * (1 - math.exp(-(lam + mu) * years))
+
+    lam, mu = g.bau_entry_rate, g.bau_job_loss_rate
+    lam_t = lam * after["entry_rate_multiplier"]
+    mu_t = mu * after.get("job_loss_multiplier", 1.0)
+    treated, control = in_work_at(t, "treatment", months), in_work_at(t, "control", months)
+    for m in months:
+        for got, expected in ((treated[m], p(lam_t, mu_t, m)), (control[m], p(lam, mu, m))):
+            se = math.sqrt(expected * (1 - expected) / n)
+            assert abs(got - expected) < Z * se, (group, m, got, expected)
+        assert treated[m] > control[m]  # the stated effect is an effect
+
+
+def test_the_market_multiplier_scales_business_as_usual_in_both_arms():
+    # counterfactual.entry_rate_multiplier describes the labour market both arms face: a
+    # programme that returns everyone at once has no effect under it, and both arms follow the
+    # chain with the scaled entry hazard
+    n, months, scale = 6000, (6, 12, 24), 0.5
+    world = null_world(straight_out(), "C", people=n,
+                       counterfactual=Counterfactual(mode="parallel", entry_rate_multiplier=scale))
+    t = simulate(world, replication_seed(ROOT_SEED, 98))
+    g, lm = default_target_groups()["C"], default_labour_market()
+    expected = employed_probability(g, lm, np.array(months) * WEEKS_PER_MONTH, entry_multiplier=scale)
+    for arm in ("treatment", "control"):
+        got = in_work_at(t, arm, months).to_numpy()
+        se = np.sqrt(expected * (1 - expected) / n)
+        assert (np.abs(got - expected) < Z * se).all(), (arm, got, expected)
+
+
+# --------------------------------------------------------------------------------------------
+# The measured effects, as a table (python tests/test_null_programme.py)
+# --------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    """Print the null programmes' main effects for every group (one template: what changes with
+    the template is only which outcomes it counts). Money per person; benefits as the public
+    budgets see them (negative: more paid)."""
+    import time
+
+    t0 = time.perf_counter()
+    print("| programme | group | in work 12 m, points (se) | in work 24 m, points (se) "
+          "| largest monthly effect, points | earnings per person, NOK (se) "
+          "| benefits per person, NOK (se) | additional outcomes per person (se) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in ("reject_all", "lock_in"):
+        for group in GROUPS:
+            found = effects(load_terms("kongsberg_outcomes"), runs(name, group, GRID_REPS[name]))
+            _, series = monthly(found)
+            worst = max(series, key=lambda e: abs(e.mean))
+
+            def pts(e: Effect) -> str:
+                return f"{100 * e.mean:+.2f} ({100 * e.se:.2f})"
+
+            def per(e: Effect, digits: int = 0) -> str:
+                return f"{e.mean / PEOPLE:+,.{digits}f} ({e.se / PEOPLE:,.{digits}f})"
+
+            print(f"| {name} | {group} | {pts(found['in_work_12m'])} | {pts(found['in_work_24m'])} "
+                  f"| {100 * worst.mean:+.2f} | {per(found['earnings_gain'])} "
+                  f"| {per(found['fiscal_benefits'])} | {per(found['additional_outcomes'], 3)} |")
+    reps = ", ".join(f"{n} {r}" for n, r in GRID_REPS.items())
+    print(f"\nreplications: {reps}; {PEOPLE} people per group and arm; horizon {HORIZON_WEEKS:g} "
+          f"weeks; seed {ROOT_SEED}; kongsberg_outcomes; {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
