@@ -100,7 +100,10 @@ def wilson(successes: float, n: int, level: float = 0.95) -> tuple[float, float]
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+    # exactly 0 (1) when none (all) succeeded: the closed form gives that, rounding does not
+    low = 0.0 if successes <= 0 else max(0.0, float(centre - half))
+    high = 1.0 if successes >= n else min(1.0, float(centre + half))
+    return low, high
 
 
 def is_indicator(kpi: str, registry: KpiRegistry | None = None) -> bool:
@@ -162,11 +165,12 @@ def kpi_table(runs: pd.DataFrame, params: list[str] | None = None, registry: Kpi
 
 
 def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{100 * x:.0f} %"
+    # + 0.0 turns a -0 left by rounding into 0 ("-0 %" reads as a loss that is not there)
+    return "n/a" if not np.isfinite(x) else f"{round(100 * x) + 0.0:.0f} %"
 
 
 def _nok(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{x:,.0f}".replace(",", " ")
+    return "n/a" if not np.isfinite(x) else f"{round(x) + 0.0:,.0f}".replace(",", " ")
 
 
 def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None = None) -> list[str]:

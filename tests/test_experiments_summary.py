@@ -158,3 +158,19 @@ def test_headline_shows_each_public_budget_when_the_fiscal_kpis_are_there():
     assert "kommune -250 (90 % of runs -385 to -115)" in line
     assert "state 1 000" in line
     assert "total" not in line
+
+
+def test_wilson_bounds_are_exact_at_none_and_all():
+    from effekt.experiments.summary import wilson
+
+    assert wilson(0, 40)[0] == 0.0 and wilson(40, 40)[1] == 1.0
+    low, high = wilson(0, 40)
+    assert 0 < high < 0.1  # 3.69/(40+3.84) for z = 1.96: hand-computed 0.0876
+    assert high == pytest.approx(0.0876, abs=1e-3)
+
+
+def test_a_rounded_negative_zero_is_printed_as_zero():
+    from effekt.experiments.summary import _nok, _pct
+
+    assert _pct(-0.0023) == "0 %" and _pct(-0.006) == "-1 %"
+    assert _nok(-0.4) == "0" and _nok(-1234.6) == "-1 235"
