@@ -317,6 +317,35 @@ class _Model:
             events.append((arm, pid, t, name, "left_job" if left_job else "completed"))
             name = target
 
+    def _mirror_moves(self) -> None:
+        """In parallel mode the control arm is the same person under business as usual, and moving
+        away from the kommune is not something a pathway causes (unless its file says so): a
+        person who moves out during the pathway moves at the same week in the control arm too, so
+        neither the benefits nor the integration grant of a mover count as the programme's effect.
+        The control arm's spells are cut at that week and end in a ``moved`` spell; its events
+        after it are dropped. (Its random draws are unchanged: this only trims the record.)"""
+        events, spells = self.rec.events, self.rec.spells
+        moved = {e[1]: e[2] for e in events if e[0] == "treatment" and e[4] == "moved"}
+        if not moved:
+            return
+        H = self.horizon
+        kept_events = [e for e in events
+                       if not (e[0] == "control" and e[1] in moved and e[2] >= moved[e[1]])]
+        kept_events += [("control", pid, t, None, "moved") for pid, t in sorted(moved.items())]
+        events[:] = kept_events
+        kept = []
+        for s in spells:
+            if s[0] == "control" and s[1] in moved:
+                t = moved[s[1]]
+                if s[5] >= t:
+                    continue
+                if s[6] > t:
+                    s = s[:6] + (t,) + s[7:]
+            kept.append(s)
+        kept += [("control", pid, "moved", None, None, t, H, 0.0, 0.0, "none", 0.0) + _NO_PAY
+                 for pid, t in sorted(moved.items()) if t < H]
+        spells[:] = kept
+
     def control(self, p: Person) -> None:
         """The same person under business as usual from referral: the group's hazards of finding
         and losing work (the same as after leaving a pathway with nothing stated)."""
@@ -408,6 +437,8 @@ class _Model:
                 else:
                     self.control(p)
         self.env.run(until=self.horizon)
+        if mode == "parallel":
+            self._mirror_moves()
         by_id = {p.person_id: p for p in people} if self.waiting else {}
         for pid, (stage, asked, held) in sorted(self.waiting.items()):
             p = by_id[pid]

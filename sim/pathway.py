@@ -113,12 +113,14 @@ class Employment(Strict):
     """The job a person holds during an employment stage (and keeps, if the stage is terminal)."""
 
     contract: Literal["temporary", "permanent", "project"]
-    fte: float = Field(gt=0, le=1)
-    annual_wage: float = Field(ge=0, description="NOK per year at full time")
+    # strict: a boolean or a string is refused, not converted (true would read as 1.0)
+    fte: float = Field(gt=0, le=1, strict=True, allow_inf_nan=False)
+    annual_wage: float = Field(ge=0, strict=True, allow_inf_nan=False,
+                               description="NOK per year at full time")
     job_loss_multiplier: float = Field(
-        default=1.0, ge=0, description="scales the group's business-as-usual job-loss hazard while "
-        "the person keeps this job after the pathway (a job more stable than business as usual)"
-    )
+        default=1.0, ge=0, strict=True, allow_inf_nan=False,
+        description="scales the group's business-as-usual job-loss hazard while the person keeps "
+        "this job after the pathway (a job more stable than business as usual); 0: never lost")
     source: str | None = None
 
 

@@ -496,3 +496,14 @@ def test_a_scenario_setting_a_removed_group_key_is_refused_naming_it(key, says):
         load_scenario(assignments=[f"world.groups.R.{key}=0.63"])
     msg = str(info.value)
     assert f"world.groups.R: {key}" in msg and says in msg
+
+
+@pytest.mark.parametrize("bad", ["true", '"0.5"', "inf", "nan"])
+def test_a_jobs_numbers_refuse_booleans_strings_and_infinities(bad):
+    from effekt.experiments import load_scenario
+    from effekt.specfile import SpecError
+
+    key = "pathway.stages.permanent_job.employment.job_loss_multiplier"
+    with pytest.raises(SpecError) as err:
+        load_scenario(None, [f"{key}={bad}"])
+    assert "job_loss_multiplier" in str(err.value)
