@@ -217,6 +217,8 @@ class _Model:
         # business as usual per group: (entry hazard, job-loss hazard) per year, both arms
         scale = world.counterfactual.entry_rate_multiplier
         self.bau = {g: (tg.bau_entry_rate * scale, tg.bau_job_loss_rate) for g, tg in world.groups.items()}
+        # treated people who moved away: pid -> week (mirrored in the control arm, parallel mode)
+        self.moved: dict[int, float] = {}
         # people still waiting for capacity at the horizon: pid -> (stage, asked, [(res, req_t, granted)])
         self.waiting: dict[int, tuple[str, float, list]] = {}
 
@@ -250,6 +252,7 @@ class _Model:
                     events.append((arm, pid, t, name, "exited"))
                     if st.outcome == "moved":
                         events.append((arm, pid, t, name, "moved"))
+                        self.moved[pid] = t
                         spells.append((arm, pid, "moved", name, None, t, H, 0.0, 0.0, "none",
                                        0.0) + _NO_PAY)
                         return
@@ -324,10 +327,10 @@ class _Model:
         neither the benefits nor the integration grant of a mover count as the programme's effect.
         The control arm's spells are cut at that week and end in a ``moved`` spell; its events
         after it are dropped. (Its random draws are unchanged: this only trims the record.)"""
-        events, spells = self.rec.events, self.rec.spells
-        moved = {e[1]: e[2] for e in events if e[0] == "treatment" and e[4] == "moved"}
+        moved = self.moved
         if not moved:
             return
+        events, spells = self.rec.events, self.rec.spells
         H = self.horizon
         kept_events = [e for e in events
                        if not (e[0] == "control" and e[1] in moved and e[2] >= moved[e[1]])]

@@ -108,12 +108,18 @@ def _file_of(name: str) -> Path | None:
     return None
 
 
+def _init_of(package: str) -> Path | None:
+    """The ``__init__.py`` of our package ``package``, None if it has none."""
+    folder = _file_of(package)
+    init = folder / "__init__.py" if folder is not None and folder.is_dir() else None
+    return init if init is not None and init.is_file() else None
+
+
 @cache
 def _bound_in_init(package: str) -> frozenset[str]:
     """The names a package's ``__init__`` binds itself (imports, assignments, definitions)."""
-    folder = _file_of(package)
-    init = folder / "__init__.py" if folder is not None and folder.is_dir() else None
-    if init is None or not init.is_file():
+    init = _init_of(package)
+    if init is None:
         return frozenset()
     names = set(_top_level(init))
     for node in ast.parse(init.read_text(encoding="utf-8")).body:
@@ -125,9 +131,8 @@ def _bound_in_init(package: str) -> frozenset[str]:
 @cache
 def face_all(package: str) -> frozenset[str]:
     """The names in the ``__all__`` of a package's ``__init__`` (its public face)."""
-    folder = _file_of(package)
-    init = folder / "__init__.py" if folder is not None and folder.is_dir() else None
-    if init is None or not init.is_file():
+    init = _init_of(package)
+    if init is None:
         return frozenset()
     for node in ast.parse(init.read_text(encoding="utf-8")).body:
         if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets)
