@@ -15,7 +15,8 @@ Simulating
 The world
     World                   everything one replication simulates: cohorts, pathway, groups, horizon
     Cohort                  one intake of people (a kull): size, start, mix of target groups
-    Counterfactual          how the control arm is formed: parallel business as usual or an RCT
+    Counterfactual          how the control arm is formed: parallel business as usual or an RCT,
+                            and whether a matched comparison group is added
     TargetGroup             a target group: who its people are and their hazards of work
     Benefit                 a prior benefit (AAP, introduksjonsstønad ...): its level in G per year
     LabourMarket            temporary and permanent jobs after the pathway, shared by all groups
@@ -32,6 +33,10 @@ Pathways
     load_pathway            a built-in pathway by name, or a pathway file by path, validated
     builtin_names           the names of the built-in pathways
     builtin_dir             the folder of the built-in pathway files (to show or copy them)
+    load_business_as_usual  a business-as-usual pathway (a group's bau_pathway) by name or file,
+                            validated (no capacity, no moves)
+    business_as_usual_names the names of the built-in business-as-usual pathways
+    business_as_usual_dir   the folder of the built-in business-as-usual pathway files
     Distribution            a stage's duration (fixed, exponential, gamma, lognormal, triangular,
                             uniform, empirical): sample, sampler, mean, bounds, describe(lang)
 
@@ -42,8 +47,9 @@ Record tables (the schemas ``effekt.contracts`` reads; columns are only ever add
     EVENTS                  schema of ``events``: one row per thing that happened to a person
     SPELLS                  schema of ``spells``: one row per interval a person spent in one state
     CAPACITY                schema of ``capacity``: one row per use of a capacity slot
-    ARMS                    the values of ``arm``: treatment and control
-    STATES                  the values of ``spells.state`` (programme, waiting, employed ...)
+    ARMS                    the values of ``arm``: treatment, control and (matched) comparison
+    STATES                  the values of ``spells.state`` (programme, waiting, employed,
+                            education ...)
     EVENT_KINDS             the values of ``events.event`` (referred, entered, hired ...)
     CONTRACTS               the values of ``spells.contract`` for jobs (temporary, permanent, project)
     PAYERS                  the values of ``wage_payer``, ``subsidy_payer`` and ``cost_payer``
@@ -56,7 +62,15 @@ Errors
 from effekt.sim.distributions import Distribution
 from effekt.sim.engine import WEEKS_PER_YEAR, simulate
 from effekt.sim.labour_market import LabourMarket, default_labour_market
-from effekt.sim.pathway import Pathway, builtin_dir, builtin_names, load_pathway
+from effekt.sim.pathway import (
+    Pathway,
+    builtin_dir,
+    builtin_names,
+    business_as_usual_dir,
+    business_as_usual_names,
+    load_business_as_usual,
+    load_pathway,
+)
 from effekt.sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
 from effekt.sim.records import (
     ARMS,
@@ -103,9 +117,12 @@ __all__ = [
     "builtin_names",
     "builtin_pathway_data",
     "builtin_world_data",
+    "business_as_usual_dir",
+    "business_as_usual_names",
     "default_benefits",
     "default_labour_market",
     "default_target_groups",
+    "load_business_as_usual",
     "load_pathway",
     "replication_seed",
     "simulate",

@@ -8,11 +8,22 @@ other stage, and the labour market after the pathway (a renewal process out of w
 job / permanent job with group hazards), is a sampled duration added to that clock. Anything that
 would end after the horizon is recorded up to the horizon and not scheduled at all.
 
-Leaving the pathway returns a person to business as usual: the group's ``bau_entry_rate`` (times
-the world's ``counterfactual.entry_rate_multiplier``) and ``bau_job_loss_rate``, exactly the
-process of the control arm, times only what the pathway states on the stage the person leaves
-through (``after``; the kept job's ``job_loss_multiplier``). So a pathway that does nothing shows
-no effect beyond Monte Carlo noise and the time it holds people (tests/test_null_programme.py).
+Leaving the pathway returns a person to business as usual, exactly the process of the control
+arm, times only what the pathway states on the stage the person leaves through (``after``; the
+kept job's ``job_loss_multiplier``). Business as usual is the group's business-as-usual pathway
+if it has one (``bau_pathway``, e.g. the introduction programme), walked on the clock since
+referral, then the labour market at the group's ``bau_entry_rate`` (times the world's
+``counterfactual.entry_rate_multiplier`` and the person's employability factor) and
+``bau_job_loss_rate``. So a pathway that does nothing shows no effect beyond Monte Carlo noise and
+the time it holds people (tests/test_null_programme.py).
+
+Resuming business as usual at week ``t`` of a person referred at ``t0``: their business-as-usual
+pathway is walked from ``t0`` with fresh draws; stages that would have ended by ``t`` passed while
+the person was in the programme instead, so they are skipped (their exits are followed, but a
+job or the end of the business-as-usual pathway in that time means the person is in the labour
+market at ``t``, out of work: the programme took the place of that part of business as usual);
+the stage under way at ``t`` is joined for the rest of its drawn duration. Leaving on the spot
+(``t = t0``) is then exactly the control arm's process.
 
 Rows are appended per person in time order, not globally in time order: sort by time if needed.
 
@@ -25,7 +36,7 @@ random numbers).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import simpy
@@ -120,7 +131,7 @@ def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
         out[name] = _Stage(
             name=name,
             kind=st.kind,
-            state="employed" if employed else "programme",
+            state="employed" if employed else ("education" if st.kind == "education" else "programme"),
             sample=st.duration.sampler() if st.duration is not None else None,
             dist=st.duration,
             exits=exits,
@@ -133,7 +144,7 @@ def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
             terminal=st.terminal,
             on_benefit=(benefit == "continues") if benefit is not None else not employed,
             tail=_tail(st),
-            head=("employed" if employed else "programme", name,
+            head=("employed" if employed else ("education" if st.kind == "education" else "programme"), name,
                   st.employment.contract if st.employment else None),
             pay=(st.employment.fte, st.employment.annual_wage) if st.employment else (0.0, 0.0),
             enter_event="hired" if st.employment is not None else "entered",
@@ -184,6 +195,7 @@ def person_terms(p: Person) -> dict[str, float]:
         "norwegian": NORWEGIAN_LEVELS.index(p.norwegian) - 2.0,
         "work_capacity": p.work_capacity - 1.0,
         "higher_education": 1.0 if p.education.startswith("higher") else 0.0,
+        "employability": p.employability,
     }
 
 
@@ -198,6 +210,26 @@ def _personal_thresholds(st: _Stage, p: Person) -> Thresholds:
         ps.append(q)
         targets.append(to)
     return _cumulate(ps, targets, complete=st.next is None)
+
+
+def _choose(st: _Stage, p: Person, u: float, taken: dict | None, name: str) -> tuple[str | None, dict | None]:
+    """Where a person goes after stage ``st`` for the uniform draw ``u``: the first exit whose
+    cumulative threshold ``u`` is below, else ``next``; a limited exit used up sends the person to
+    its ``otherwise``. ``taken`` counts the limited exits a person has taken (created when needed)."""
+    target = st.next
+    for threshold, to, i in (st.exits[p.group] if st.personal is None else _personal_thresholds(st, p)):
+        if u < threshold:
+            target = to
+            if st.limited and i in st.limited:
+                limit, otherwise = st.limited[i]
+                taken = taken if taken is not None else {}
+                n = taken.get((name, i), 0)
+                if n >= limit:
+                    target = otherwise
+                else:
+                    taken[(name, i)] = n + 1
+            break
+    return target, taken
 
 
 class _Model:
@@ -217,6 +249,16 @@ class _Model:
         # business as usual per group: (entry hazard, job-loss hazard) per year, both arms
         scale = world.counterfactual.entry_rate_multiplier
         self.bau = {g: (tg.bau_entry_rate * scale, tg.bau_job_loss_rate) for g, tg in world.groups.items()}
+        groups = tuple(world.groups)
+        # business-as-usual pathway per (group, prior benefit): (entry stage, compiled stages) or None
+        self.usual: dict[tuple[str, str], tuple[str, dict[str, _Stage]] | None] = {}
+        for g, tg in world.groups.items():
+            for kind in tg.benefit:
+                bau = world.business_as_usual(g, kind)
+                self.usual[(g, kind)] = (bau.pathway.entry, _compiled(bau, groups)) if bau else None
+        # participants (admitted past screening), for a matched comparison group: pid -> person
+        self.matching = world.counterfactual.comparison == "matched"
+        self.participants: dict[int, Person] = {}
         # treated people who moved away: pid -> week (mirrored in the control arm, parallel mode)
         self.moved: dict[int, float] = {}
         # people still waiting for capacity at the horizon: pid -> (stage, asked, [(res, req_t, granted)])
@@ -245,8 +287,6 @@ class _Model:
         while True:
             st = stages[name]
             if st.terminal:  # leaving the pathway: back to business as usual, times `after`
-                tg = self.world.groups[group]
-                entry, loss = self.bau[group]
                 more_entry, less_loss = st.after
                 if st.kind == "exit":
                     events.append((arm, pid, t, name, "exited"))
@@ -256,13 +296,14 @@ class _Model:
                         spells.append((arm, pid, "moved", name, None, t, H, 0.0, 0.0, "none",
                                        0.0) + _NO_PAY)
                         return
-                    self.labour_market(arm, p, self.streams.labour_market, tg, t, entry * more_entry,
-                                       loss * less_loss)
+                    self.back_to_usual(arm, p, self.streams.labour_market, t, more_entry, less_loss)
                     return
-                # a terminal employment stage: keep this job in the labour market
+                # a terminal employment stage: keep this job in the labour market (a person who
+                # leaves with a job has left business as usual's programmes too)
                 events.append((arm, pid, t, name, "hired"))
-                self.labour_market(arm, p, self.streams.labour_market, tg, t, entry * more_entry,
-                                   loss * less_loss, stage=st)
+                entry, loss = self.rates(p)
+                self.labour_market(arm, p, self.streams.labour_market, self.world.groups[group], t,
+                                   entry * more_entry, loss * less_loss, stage=st)
                 return
             res = st.resources
             if res:
@@ -287,21 +328,9 @@ class _Model:
                 d, elapsed = _remaining(st, elapsed, rng), 0.0
             else:
                 d = st.sample(rng)
-            u = rng.random()
-            target = st.next
-            for threshold, to, i in (st.exits[group] if st.personal is None
-                                     else _personal_thresholds(st, p)):
-                if u < threshold:
-                    target = to
-                    if st.limited and i in st.limited:
-                        limit, otherwise = st.limited[i]
-                        taken = taken if taken is not None else {}
-                        n = taken.get((name, i), 0)
-                        if n >= limit:
-                            target = otherwise
-                        else:
-                            taken[(name, i)] = n + 1
-                    break
+            target, taken = _choose(st, p, rng.random(), taken, name)
+            if self.matching and st.kind != "screening" and pid not in self.participants:
+                self.participants[pid] = p
             events.append((arm, pid, t, name, st.enter_event))
             end = t + d
             spells.append((arm, pid) + st.head + (t, end if end < H else H) + st.pay
@@ -349,13 +378,93 @@ class _Model:
                  for pid, t in sorted(moved.items()) if t < H]
         spells[:] = kept
 
-    def control(self, p: Person) -> None:
-        """The same person under business as usual from referral: the group's hazards of finding
-        and losing work (the same as after leaving a pathway with nothing stated)."""
-        self.rec.events.append(("control", p.person_id, p.entry_week, None, "referred"))
+    def rates(self, p: Person) -> tuple[float, float]:
+        """The person's business-as-usual hazards (entry, job loss) per year in the labour market:
+        the group's, the entry hazard times the person's employability factor."""
         entry, loss = self.bau[p.group]
-        self.labour_market("control", p, self.streams.counterfactual, self.world.groups[p.group],
-                           p.entry_week, entry, loss)
+        return entry * self.world.groups[p.group].employability_factor(p.employability), loss
+
+    def control(self, p: Person, arm: str = "control", rng: np.random.Generator | None = None) -> None:
+        """The same person under business as usual from referral (the same process as after
+        leaving a pathway on the spot with nothing stated). ``arm = "comparison"``: a matched
+        comparison person, from the comparison stream."""
+        self.rec.events.append((arm, p.person_id, p.entry_week, None, "referred"))
+        self.back_to_usual(arm, p, rng if rng is not None else self.streams.counterfactual, p.entry_week)
+
+    def back_to_usual(self, arm: str, p: Person, rng: np.random.Generator, t: float,
+                      more_entry: float = 1.0, less_loss: float = 1.0) -> None:
+        """Business as usual from week ``t``: the group's business-as-usual pathway on the clock
+        since referral (if it has one), then the labour market; ``more_entry``/``less_loss`` are
+        the multipliers the pathway stated ``after`` the stage the person left through."""
+        usual = self.usual.get((p.group, p.benefit_kind))
+        if usual is None:
+            entry, loss = self.rates(p)
+            self.labour_market(arm, p, rng, self.world.groups[p.group], t, entry * more_entry,
+                               loss * less_loss)
+        else:
+            self.walk_usual(arm, p, rng, usual, t, more_entry, less_loss)
+
+    def walk_usual(self, arm: str, p: Person, rng: np.random.Generator,
+                   usual: tuple[str, dict[str, _Stage]], resume: float, more_entry: float,
+                   less_loss: float) -> None:
+        """Walk the business-as-usual pathway from the person's referral, joining it at week
+        ``resume`` (the module docstring says how stages before it are skipped). It has no
+        capacity (checked at load), so this needs no simulation clock either."""
+        name, stages = usual
+        H, spells, events = self.horizon, self.rec.spells, self.rec.events
+        pid, tg = p.person_id, self.world.groups[p.group]
+        on, off = (p.benefit_kind, p.benefit_g), ("none", 0.0)
+        t = p.entry_week
+        skipping = resume > t
+        taken: dict | None = None
+        while True:
+            st = stages[name]
+            if skipping and (st.terminal or st.job is not None):
+                # business as usual would have ended, or found a job, while the person was in the
+                # programme: they are in the labour market now, out of work
+                entry, loss = self.rates(p)
+                self.labour_market(arm, p, rng, tg, resume, entry * more_entry, loss * less_loss)
+                return
+            if st.terminal:
+                entry, loss = self.rates(p)
+                entry, loss = entry * more_entry * st.after[0], loss * less_loss * st.after[1]
+                if st.kind == "exit":
+                    events.append((arm, pid, t, name, "exited"))
+                    self.labour_market(arm, p, rng, tg, t, entry, loss)
+                else:
+                    events.append((arm, pid, t, name, "hired"))
+                    self.labour_market(arm, p, rng, tg, t, entry, loss, stage=st)
+                return
+            d = st.sample(rng)
+            target, taken = _choose(st, p, rng.random(), taken, name)
+            end = t + d
+            if skipping:
+                if end <= resume:
+                    t, name = end, target
+                    continue
+                t, skipping = resume, False
+            events.append((arm, pid, t, name, st.enter_event))
+            spells.append((arm, pid) + st.head + (t, end if end < H else H) + st.pay
+                          + (on if st.on_benefit else off) + st.tail)
+            if end >= H:
+                return
+            t = end
+            left_job = st.job is not None and (target is None or stages[target].job is None)
+            events.append((arm, pid, t, name, "left_job" if left_job else "completed"))
+            name = target
+
+    def compare(self) -> None:
+        """The matched comparison group: for every participant, in id order, a person with the
+        same observables and their own latent employability, under business as usual (all draws
+        from the comparison stream)."""
+        rng, persons = self.streams.comparison, self.rec.persons
+        for pid in sorted(self.participants):
+            p = self.participants[pid]
+            twin = replace(p, employability=float(rng.standard_normal()))
+            persons.append(("comparison", pid, p.cohort, p.group, p.age, p.norwegian, p.education,
+                            p.work_capacity, p.benefit_kind, p.benefit_g, p.entry_week,
+                            twin.employability))
+            self.control(twin, "comparison", rng)
 
     def labour_market(self, arm: str, p: Person, rng: np.random.Generator, tg: TargetGroup,
                       t: float, entry_rate: float, loss_rate: float,
@@ -420,7 +529,7 @@ class _Model:
     def run(self) -> Tables:
         world, streams = self.world, self.streams
         people = draw_people(world.cohorts, world.groups, world.benefits, streams.people,
-                             streams.arrivals, self.horizon)
+                             streams.arrivals, self.horizon, streams.employability)
         mode = world.counterfactual.mode
         if mode == "rct":
             share = world.counterfactual.treatment_share
@@ -433,7 +542,7 @@ class _Model:
             for arm in arms:
                 persons.append(
                     (arm, p.person_id, p.cohort, p.group, p.age, p.norwegian, p.education,
-                     p.work_capacity, p.benefit_kind, p.benefit_g, p.entry_week)
+                     p.work_capacity, p.benefit_kind, p.benefit_g, p.entry_week, p.employability)
                 )
                 if arm == "treatment":
                     process(self.treatment(p))
@@ -442,6 +551,8 @@ class _Model:
         self.env.run(until=self.horizon)
         if mode == "parallel":
             self._mirror_moves()
+        if self.matching:
+            self.compare()
         by_id = {p.person_id: p for p in people} if self.waiting else {}
         for pid, (stage, asked, held) in sorted(self.waiting.items()):
             p = by_id[pid]

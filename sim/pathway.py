@@ -61,6 +61,7 @@ StageKind = Literal[
     "language",
     "exam",
     "job_search",
+    "education",
     "project_position",
     "employment",
     "exit",
@@ -71,12 +72,15 @@ Payer = Literal["kommune", "nav", "state", "employer", "provider", "investor"]
 """Parties that can pay a wage, a subsidy or a cost. ``nav`` is the state's labour and welfare
 administration (lønnstilskudd, AAP); ``employer`` is an ordinary employer outside the contract."""
 
-LogisticTerm = Literal["age", "norwegian", "work_capacity", "higher_education"]
+LogisticTerm = Literal["age", "norwegian", "work_capacity", "higher_education", "employability"]
 LOGISTIC_TERMS: dict[str, str] = {
     "age": "years above 30",
     "norwegian": "CEFR steps above B1 (A1=-2, A2=-1, B1=0, B2=1, C1=2, native=3)",
     "work_capacity": "work capacity minus 1.0 (so -0.5 for half capacity)",
     "higher_education": "1 with higher education (recognised or not), else 0",
+    "employability": "the person's latent employability (standard normal; what drives their "
+                     "business-as-usual chances and is not observed: a screening that uses it "
+                     "cream-skims)",
 }
 """The person attributes a ``logistic`` exit can use, and how each is measured from the reference
 person (30 years old, Norwegian at B1, full work capacity, no higher education)."""
@@ -442,3 +446,55 @@ def load_pathway(name_or_path: str | Path) -> Pathway:
         text,
         [f"no built-in pathway of that name and no such file; built-in: {', '.join(builtin_names())}"],
     )
+
+
+# -- business as usual ------------------------------------------------------------------------------
+
+def business_as_usual_dir() -> Path:
+    """Where the built-in business-as-usual pathways live (``sim/business_as_usual``)."""
+    return Path(__file__).resolve().parent / "business_as_usual"
+
+
+def business_as_usual_names() -> list[str]:
+    """The built-in business-as-usual pathways, by name."""
+    return sorted(p.stem for p in business_as_usual_dir().glob("*.toml"))
+
+
+def business_as_usual_problems(pathway: Pathway) -> list[str]:
+    """Why ``pathway`` cannot be a business-as-usual pathway (empty if it can).
+
+    Business as usual is what happens to a person without the programme, drawn person by person
+    before the clock starts (the control arm meets no capacity), so it declares no capacity. Moving
+    away is not part of it: a move during the programme is mirrored into the control arm instead
+    (parallel mode), so a business-as-usual exit cannot be ``moved``.
+    """
+    out = []
+    if pathway.capacity:
+        out.append(f"capacity: {', '.join(sorted(pathway.capacity))}: business as usual meets no "
+                   "capacity (nobody queues for what they would have had anyway); leave out the "
+                   "[capacity] tables and the stages' capacity")
+    for name, st in pathway.stages.items():
+        if st.kind == "exit" and st.outcome == "moved":
+            out.append(f"stages.{name}.outcome: 'moved' is not business as usual here (a move "
+                       "during the programme is mirrored into the control arm); use 'not_employed'")
+    return out
+
+
+@cache
+def load_business_as_usual(name_or_path: str) -> Pathway:
+    """Load a built-in business-as-usual pathway by name, or one from a file, and check that it
+    can be one (:func:`business_as_usual_problems`)."""
+    text = str(name_or_path)
+    names = business_as_usual_names()
+    if text in names:
+        path = business_as_usual_dir() / f"{text}.toml"
+    else:
+        path = Path(text)
+        if not (path.suffix == ".toml" or path.exists()):
+            raise SpecError(text, [f"no built-in business-as-usual pathway of that name "
+                                   f"and no such file; built-in: {', '.join(names) or 'none'}"])
+    pathway = load_spec(Pathway, path)
+    problems = business_as_usual_problems(pathway)
+    if problems:
+        raise SpecError(str(path), problems)
+    return pathway

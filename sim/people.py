@@ -8,6 +8,7 @@ the treatment and the counterfactual arm (common random numbers).
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
@@ -104,6 +105,23 @@ class TargetGroup(Strict):
         "pathway's job scales it by its job_loss_multiplier)")
     wage: float = Field(ge=0, description="NOK per year at full time, ordinary job")
     fte: float = Field(gt=0, le=1)
+    employability_sd: float = Field(
+        default=0.0, ge=0, le=3, strict=True, allow_inf_nan=False,
+        description="how much people of the group differ in their business-as-usual chances: a "
+        "person's hazard of finding work is bau_entry_rate x exp(sd x z - sd^2/2), z their latent "
+        "employability (standard normal, the same in both arms); the mean hazard stays bau_entry_rate")
+    bau_pathway: str | dict[str, str] | None = Field(
+        default=None, description="the business-as-usual pathway people of the group are in when "
+        "referred (e.g. the introduction programme): the control arm walks it from referral, and the "
+        "programme arm resumes it on the same clock when leaving the pathway; a built-in name "
+        "(sim/business_as_usual) or a file, for everyone in the group, or a table by prior benefit "
+        "kind (e.g. { kvalifiseringsstonad = \"kvalifiseringsprogram\" }: people on other benefits "
+        "go straight to the labour market). None: straight into the labour market")
+
+    def bau_pathway_for(self, benefit_kind: str) -> str | None:
+        """The business-as-usual pathway of a person of this group on ``benefit_kind``."""
+        b = self.bau_pathway
+        return b.get(benefit_kind) if isinstance(b, dict) else b
 
     @model_validator(mode="before")
     @classmethod
@@ -114,11 +132,22 @@ class TargetGroup(Strict):
                 raise ValueError("; and ".join(found))
         return data
 
+    def employability_factor(self, z: float) -> float:
+        """A person's multiplier on ``bau_entry_rate`` at latent employability ``z``
+        (lognormal with mean 1, so the group's mean hazard is unchanged)."""
+        sd = self.employability_sd
+        return math.exp(sd * z - 0.5 * sd * sd) if sd else 1.0
+
     @model_validator(mode="after")
     def _shares(self) -> TargetGroup:
         _check_shares(self.norwegian, NORWEGIAN_LEVELS, "Norwegian level")
         _check_shares(self.education, EDUCATION_LEVELS, "education level")
         _check_shares(self.benefit, BENEFIT_KINDS, "benefit kind")
+        if isinstance(self.bau_pathway, dict):
+            unknown = sorted(set(self.bau_pathway) - set(BENEFIT_KINDS))
+            if unknown:
+                raise ValueError(f"bau_pathway: unknown benefit kind(s) {unknown}; allowed: "
+                                 f"{', '.join(BENEFIT_KINDS)}")
         return self
 
 
@@ -229,6 +258,7 @@ class Person:
     entry_week: float
     stage: str | None = None  # the stage the person starts in (None: the pathway's entry)
     elapsed: float = 0.0  # weeks already spent in that stage at entry (initial caseloads)
+    employability: float = 0.0  # latent, standard normal (see TargetGroup.employability_sd)
 
 
 @cache
@@ -260,6 +290,7 @@ def draw_people(
     rng: np.random.Generator,
     arrivals: np.random.Generator | None = None,
     horizon: float = np.inf,
+    employability: np.random.Generator | None = None,
 ) -> list[Person]:
     """Draw everyone in ``cohorts``; ids run from 0 in cohort (then schedule) order.
 
@@ -267,8 +298,10 @@ def draw_people(
     group in the order of the cohort's mix one uniform per person and attribute (age, benefit,
     Norwegian level, education, work capacity), turned into values by inverse CDF; the arrival
     times of referral streams come from ``arrivals`` (so adding a
-    referral stream never changes the arrival times of anyone else). People arriving at or after
-    ``horizon`` are left out.
+    referral stream never changes the arrival times of anyone else), and each person's latent
+    employability from ``employability`` (one standard normal per person in id order, drawn for
+    every kull whoever is in it; 0 without the stream). People arriving at or after ``horizon``
+    are left out.
     """
     people: list[Person] = []
     next_id = 0
@@ -289,6 +322,7 @@ def draw_people(
             else:
                 entries = [float(start)] * n
             who = _pick(rng, cohort.groups, n)
+            zs = employability.standard_normal(n).tolist() if employability is not None else [0.0] * n
             batch: list[Person | None] = [None] * n
             for g in cohort.groups:
                 idx = [i for i, x in enumerate(who) if x == g]
@@ -318,6 +352,7 @@ def draw_people(
                         entry_week=entries[i],
                         stage=cohort.stage,
                         elapsed=cohort.elapsed_weeks,
+                        employability=zs[i],
                     )
             next_id += n
             people.extend(p for p in batch if p is not None and p.entry_week < horizon)

@@ -18,7 +18,7 @@ globally in time order; sort (stably) by ``time`` or ``start`` when order matter
 Columns are only ever added, never renamed or removed (``contracts`` reads them). Added since the
 walking skeleton: spells ``wage_payer``, ``subsidy_payer``, ``subsidy_share``,
 ``integration_grant``, ``cost_once``, ``cost_per_week``, ``cost_payer``; capacity ``stage``;
-event kind ``made_permanent``.
+event kind ``made_permanent``; persons ``employability``; arm ``comparison``; state ``education``.
 """
 
 from __future__ import annotations
@@ -27,14 +27,22 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-ARMS = ("treatment", "control")
+ARMS = ("treatment", "control", "comparison")
 """``control`` is the counterfactual arm: the same people under business as usual (parallel mode),
-or the people randomised out of the programme (RCT mode)."""
+or the people randomised out of the programme (RCT mode). ``comparison`` (only with
+``counterfactual.comparison = "matched"``) is a matched comparison group as an evaluation would
+build one: for every participant (a treated person admitted past the pathway's screening) a person
+with the same observables (cohort, group, age, Norwegian, education, work capacity, benefit, entry
+week) and the same ``person_id``, but their own latent ``employability``, under business as
+usual. Selection on employability (cream-skimming) biases it, as it biases a real matched
+comparison; the control arm stays the true counterfactual."""
 
-STATES = ("programme", "waiting", "employed", "not_employed", "moved")
+STATES = ("programme", "waiting", "employed", "not_employed", "moved", "education")
 """``programme``: in a non-employment pathway stage; ``waiting``: queued for a capacity slot;
 ``employed``: in a job (pathway employment stage or the labour market); ``not_employed``: out of
-work, on the prior benefit; ``moved``: out of sight (moved away), neither benefit nor wage."""
+work, on the prior benefit; ``moved``: out of sight (moved away), neither benefit nor wage;
+``education``: in ordinary education (a stage of kind ``education``, in a pathway or in business
+as usual), on the prior benefit, not in work."""
 
 PERSONS = pa.schema(
     [
@@ -49,6 +57,7 @@ PERSONS = pa.schema(
         ("benefit_kind", pa.string()),
         ("benefit_g", pa.float64()),
         ("entry_week", pa.float64()),
+        ("employability", pa.float64()),  # latent, standard normal; the same in both arms
     ]
 )
 

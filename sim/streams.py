@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STREAM_NAMES = ("people", "pathway", "labour_market", "counterfactual", "assignment", "arrivals")
+STREAM_NAMES = ("people", "pathway", "labour_market", "counterfactual", "assignment", "arrivals",
+                "employability", "comparison")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Streams:
     counterfactual: np.random.Generator
     assignment: np.random.Generator
     arrivals: np.random.Generator  # arrival times of referral streams
+    employability: np.random.Generator  # each person's latent employability (both arms)
+    comparison: np.random.Generator  # the matched comparison group (its people and their lives)
 
     @classmethod
     def from_seed(cls, seed: int | np.random.SeedSequence) -> Streams:

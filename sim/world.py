@@ -11,9 +11,9 @@ from typing import Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from effekt.sim.labour_market import LabourMarket, default_labour_market
-from effekt.sim.pathway import Pathway
+from effekt.sim.pathway import Pathway, load_business_as_usual
 from effekt.sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
-from effekt.specfile import Strict
+from effekt.specfile import SpecError, Strict
 
 MAX_HORIZON_WEEKS = 52000.0
 """The longest horizon a world may have: 1000 years. Far beyond any contract or working life
@@ -58,9 +58,17 @@ class Counterfactual(Strict):
     the programme arm once a person has left the pathway (times what the pathway states ``after``
     the stage they left through). It is a statement about the labour market both arms face (a
     boom or a slump), not about the programme, so varying it never creates an effect by itself.
+
+    ``comparison = "matched"`` adds what a non-randomised evaluation compares with (see
+    :data:`effekt.sim.ARMS`); the control arm stays the true counterfactual, so the two side by
+    side show the bias of a matched comparison.
     """
 
     mode: Literal["parallel", "rct", "none"] = "parallel"
+    comparison: Literal["none", "matched"] = Field(
+        default="none", description="'matched': add a matched comparison group as an evaluation "
+        "would build one (the arm 'comparison': for each participant someone with the same "
+        "observables but their own latent employability, under business as usual)")
     treatment_share: float = Field(default=0.5, gt=0, lt=1)
     entry_rate_multiplier: float = Field(
         default=1.0, ge=0, description="scales every group's business-as-usual entry hazard, in both "
@@ -85,6 +93,12 @@ class World(Strict):
     benefits: dict[str, Benefit] = Field(default_factory=default_benefits)
     labour_market: LabourMarket = Field(default_factory=default_labour_market)
 
+    def business_as_usual(self, group: str, benefit_kind: str) -> Pathway | None:
+        """The business-as-usual pathway of a person of ``group`` on ``benefit_kind`` (None:
+        straight into the labour market)."""
+        name = self.groups[group].bau_pathway_for(benefit_kind)
+        return load_business_as_usual(name) if name is not None else None
+
     @model_validator(mode="after")
     def _known_groups(self) -> World:
         if self.horizon_weeks > MAX_HORIZON_WEEKS:
@@ -100,6 +114,22 @@ class World(Strict):
                         f"pathway '{self.pathway.name}': stages.{name}.exits[{i}].group_multiplier: "
                         f"unknown target group(s) {unknown}; known: {', '.join(sorted(self.groups))}"
                     )
+        for g, tg in self.groups.items():
+            named = tg.bau_pathway
+            for kind, bau_name in (named.items() if isinstance(named, dict) else [(None, named)]):
+                if bau_name is None:
+                    continue
+                key = f"groups.{g}.bau_pathway" + (f".{kind}" if kind else "")
+                try:
+                    bau = load_business_as_usual(bau_name)
+                except SpecError as e:
+                    where = "" if e.source == bau_name else f" ({e.source})"
+                    raise ValueError(f"{key} = '{bau_name}'{where}: " + "; ".join(e.problems)) from None
+                for name, st in bau.stages.items():
+                    unknown = sorted({m for e in st.exits for m in e.group_multiplier} - set(self.groups))
+                    if unknown:
+                        raise ValueError(f"{key} '{bau_name}': stages.{name}: group_multiplier for "
+                                         f"unknown target group(s) {unknown}")
         for i, c in enumerate(self.cohorts):
             unknown = sorted(set(c.groups) - set(self.groups))
             if unknown:
