@@ -17,7 +17,8 @@ Contract terms
 
 Evaluating one replication
     evaluate                outcomes, payments, cashflows, public budgets and KPIs of one replication
-    Valuation               how flows are valued: G, discount rate, price year, benefit payers ...
+    Valuation               how flows are valued: G, discount rate, price year, benefit payers,
+                            shares of displacement and substitution ...
     Evaluation              what evaluate returns: outcomes, payments, cashflows, fiscal, kpis
     kpi_names               the names of the KPIs evaluate returns for a contract, in order
     by_period               monthly cashflow or fiscal rows summed into quarters or years
@@ -26,9 +27,17 @@ Evaluating one replication
     WEEKS_PER_MONTH         weeks in a contract month (52/12): sim's weeks -> contract months
     NeedsControl            raised when a contract compares with a control arm the data lack
 
+Evaluation designs (what the contract pays against; the true effect stays the control arm's)
+    EvaluationDesign        randomised (control arm), matched (arm 'comparison', participants
+                            only), historical (a baseline share per outcome) or gross (none)
+    DESIGNS                 the names of the designs
+
 Outcome measures (of record tables, simulated or observed)
     in_work_share           share of each arm in work a given number of weeks after entry
     in_work_by_month        the same for every whole month after entry (arm, month, share, n)
+                            (both: ordinary_only=True leaves out the programme's own project and
+                            subsidised jobs; or_education=True counts education too)
+    programme_jobs          which spells are the programme's own jobs (not ordinary work), and why
 
 KPIs
     Kpi                     one declared KPI: name, unit, kind, arm, party, labels nb/en, direction
@@ -39,6 +48,7 @@ KPIs
     kpis_for_columns        the declarations of a table's KPI columns, read without its contract
     INDICATOR_KPIS          the 0/1 KPIs every contract has (cap_binding, investor_loss ...)
     is_indicator_kpi        whether a KPI is declared 0 or 1 in every replication
+    work_variant_of         the in-work measure a variant (in_ordinary_work_12m ...) narrows or widens
 
 Investor finance
     npv                     net present value of monthly flows at an annual rate
@@ -49,6 +59,7 @@ Investor finance
 """
 
 from effekt.contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate, kpi_names
+from effekt.contracts.evaluation_design import DESIGNS, EvaluationDesign
 from effekt.contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
 from effekt.contracts.kpis import (
     INDICATOR_KPIS,
@@ -59,8 +70,9 @@ from effekt.contracts.kpis import (
     is_indicator_kpi,
     kpis_for,
     kpis_for_columns,
+    work_variant_of,
 )
-from effekt.contracts.outcomes import in_work_by_month, in_work_share
+from effekt.contracts.outcomes import in_work_by_month, in_work_share, programme_jobs
 from effekt.contracts.payments import NeedsControl
 from effekt.contracts.periods import WEEKS_PER_MONTH
 from effekt.contracts.terms import (
@@ -76,10 +88,12 @@ from effekt.contracts.valuation import Valuation
 
 __all__ = [
     "CASHFLOWS",
+    "DESIGNS",
     "FISCAL",
     "INDICATOR_KPIS",
     "WEEKS_PER_MONTH",
     "Evaluation",
+    "EvaluationDesign",
     "Kpi",
     "KpiRegistry",
     "NeedsControl",
@@ -102,8 +116,10 @@ __all__ = [
     "needs_control",
     "npv",
     "peak_capital",
+    "programme_jobs",
     "template_names",
     "templates_dir",
     "terms_data",
     "unmatched_stages",
+    "work_variant_of",
 ]

@@ -27,12 +27,23 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from effekt.contracts import displacement as dis
 from effekt.contracts import fiscal as fis
+from effekt.contracts.evaluation_design import RANDOMISED, EvaluationDesign
 from effekt.contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
 from effekt.contracts.fiscal import FISCAL_ITEMS
 from effekt.contracts.frames import frame, nonzero_months, taken
 from effekt.contracts.kpis import Key, KpiRegistry, kpi_key, kpis_for
-from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has, in_work_share, outcome_arrays
+from effekt.contracts.outcomes import (
+    WORK_MEASURES,
+    Frame,
+    Tables,
+    _floats,
+    _strings,
+    has,
+    outcome_arrays,
+    work_shares,
+)
 from effekt.contracts.payments import People, payment_columns, payments_frame, savings_base
 from effekt.contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
 from effekt.contracts.terms import Terms
@@ -64,7 +75,9 @@ FISCAL = pa.schema(
 )
 """Public budget flows by arm (treatment, control, difference = treatment - scaled control), party,
 month and item (benefits, income_tax, employer_contributions, integration_grant, wage_cost,
-wage_subsidy, programme_costs, contract; earnings to party ``participants``)."""
+wage_subsidy, programme_costs, contract; earnings to party ``participants``). The difference of
+the items of employment is net of the valuation's displacement and substitution offsets
+(:mod:`effekt.contracts.displacement`; none by default)."""
 
 
 @dataclass
@@ -94,7 +107,9 @@ def by_period(table: pd.DataFrame, period: str = "annual") -> pd.DataFrame:
 
 def provider_costs(terms: Terms, persons: Frame, spells: Frame, n_months: int,
                    tables: Tables | None = None) -> np.ndarray:
-    """The provider's delivery cost in each month, for the treated arm, in NOK."""
+    """The provider's delivery cost in each month, for the treated arm, in NOK: per cohort, per
+    participant, and per week in the pathway's programme stages (not the weeks a person spends
+    in a business-as-usual programme after leaving the pathway)."""
     t = tables if tables is not None else Tables.of(persons, spells)
     p = terms.provider
     fx = terms.contract.nok_per_unit
@@ -109,7 +124,7 @@ def provider_costs(terms: Terms, persons: Frame, spells: Frame, n_months: int,
     np.add.at(costs, np.minimum(month_of(starts), n_months - 1), p.per_cohort * fx)
     np.add.at(costs, np.minimum(month_of(t.entry[treated]), n_months - 1), p.per_participant * fx)
     s_treated = _strings(spells, "arm") == "treatment"
-    prog = s_treated & (t.s_state == "programme")
+    prog = s_treated & (t.s_state == "programme") & ~t.s_usual
     if p.per_week and prog.any():
         weeks = spread_over_months(t.s_start[prog], t.s_end[prog], n_months)
         costs += p.per_week * fx * weeks.sum(axis=0)
@@ -187,6 +202,7 @@ def evaluate(
     valuation: Valuation | None = None,
     *,
     events: pa.Table | pd.DataFrame | None = None,
+    design: EvaluationDesign | None = None,
 ) -> Evaluation:
     """Outcomes, payments, monthly cashflows by party, the public budgets and the KPIs of one
     replication's record tables (``persons``, ``spells`` and, for qualification and completion
@@ -201,12 +217,27 @@ def evaluate(
     counts the comparison as not met: the trigger pays nothing, the savings share pays nothing, and
     the KPI ``control_missing`` is 1. The KPIs are those of :func:`effekt.contracts.kpis.kpis_for`
     whatever the tables hold (:func:`kpi_names`); what cannot be known without controls is NaN.
+
+    ``design`` (default randomised: the control arm) is the contract's evaluation design
+    (:class:`effekt.contracts.evaluation_design.EvaluationDesign`): what the contract *pays* is
+    measured against its comparison (the matched arm ``comparison``, a historical baseline, or
+    nothing), while the KPIs of the true effect (``additional_outcomes``, the public budgets,
+    ``earnings_gain``) stay against the control arm. ``measured_additional_outcomes``,
+    ``design_bias_outcomes`` and ``paid_not_additional_share`` set the two side by side. A design
+    that cannot evaluate the contract (a savings share without a comparison group) raises
+    :class:`effekt.specfile.SpecError`.
     """
     if valuation is None:
         valuation = _default_valuation()
     elif not isinstance(valuation, Valuation):
         raise TypeError(f"evaluate: valuation must be an effekt.contracts.Valuation (e.g. "
                         f"Valuation(discount_rate=0.04)), not {type(valuation).__name__} {valuation!r}")
+    if design is None:
+        design = RANDOMISED
+    elif not isinstance(design, EvaluationDesign):
+        raise TypeError(f"evaluate: design must be an effekt.contracts.EvaluationDesign (e.g. "
+                        f"EvaluationDesign(design='matched')), not {type(design).__name__} {design!r}")
+    design.check(terms)
     registry = kpis_for(terms)
     G, rate, missing_control = valuation.G, valuation.discount_rate, valuation.missing_control
     tables = Tables.of(persons, spells, events)
@@ -229,7 +260,23 @@ def evaluate(
         return savings_base(terms, fis.difference_ledger(levels, n_treat, n_control))
 
     people = People(arm=tables.arm, person_id=tables.person_id, cohort=tables.cohort, entry=tables.entry)
-    pay = payment_columns(terms, found, people, gain, missing_control)
+    m_found, m_people = design.measured(found, people)  # what the design compares (randomised: as is)
+    if design.design == "matched":
+        def gain() -> float | None:  # participants against their matched comparison group
+            if terms.savings_share is None:
+                return None
+            n_part = int((m_people.arm == "treatment").sum())
+            n_comp = int((m_people.arm == "control").sum())
+            if not n_comp:  # nobody took part: nothing measured, nothing paid
+                return None
+            m_persons, m_spells = design.measured_tables(persons, spells)
+            m_levels = fis.public_ledger(m_persons, m_spells, G, n_data, valuation.fiscal,
+                                         dict(valuation.benefit_payers))
+            return savings_base(terms, fis.difference_ledger(m_levels, n_part, n_comp))
+    elif not design.is_randomised:
+        def gain() -> float | None:  # refused by design.check: no comparison group to measure it
+            return None
+    pay = payment_columns(terms, m_found, m_people, gain, missing_control, design.baseline_shares())
 
     month_paid = pay["month_paid"] if pay is not None else np.zeros(0, np.int64)
     amount_paid = pay["amount"] if pay is not None else np.zeros(0)
@@ -251,15 +298,55 @@ def evaluate(
     capped = bool(pay["capped"].any()) if pay is not None else False
     values = _kpis(terms, tables, found, capped, wf, cost, paid, rows, horizon_weeks, rate,
                    n_treat, n_control)
-    values[kpi_key("control_missing")] = float(_control_missing(terms, people))
+    values[kpi_key("control_missing")] = float(design.is_randomised and _control_missing(terms, people))
+    values.update(_design_kpis(terms, design, m_found, m_people, pay, values))
     ledger = _with_contract(terms, levels, rows, n_months)
     diff = fis.difference_ledger(ledger, n_treat, n_control)
+    if n_control:  # displacement and substitution: the budgets net of what others lose
+        diff, offsets = _net_of_displacement(diff, persons, spells, tables, valuation, n_data, n_months,
+                                             n_treat, n_control, registry)
+        values.update(offsets)
     values.update(_fiscal_kpis(diff, n_months, rate, G, n_treat, n_control, registry))
     fiscal = fis.ledger_frame({**ledger, **diff}, np.int32)
     if fiscal.empty:
         fiscal = fiscal.astype({"month": "int32", "amount": float})
     return Evaluation(outcomes=frame(found), payments=payments_frame(pay), cashflows=cashflows,
                       kpis=registry.fill(values), fiscal=fiscal)
+
+
+def _design_kpis(terms: Terms, design: EvaluationDesign, m_found: dict[str, np.ndarray], m_people: People,
+                 pay: dict[str, np.ndarray] | None, v: dict[Key, float]) -> dict[Key, float]:
+    """What the evaluation design measured beside the truth (the control arm): the primary
+    outcomes paid for, the additional ones the design measures (its treated minus its comparison,
+    scaled to the treated; a baseline share times the treated; under ``gross`` every outcome), the
+    design's bias (measured minus true) and the share of the paid primary outcomes that were not
+    truly additional (the true additional ones, clipped to [0, paid], are the additional part)."""
+    k, primary = kpi_key, terms.primary
+    prim = m_found["outcome"] == primary
+    q, arm = m_found["quantity"], m_found["arm"]
+    n_t = int((m_people.arm == "treatment").sum())
+    got = float(q[prim & (arm == "treatment")].sum())
+    if design.design in ("randomised", "matched"):
+        n_c = int((m_people.arm == "control").sum())
+        got_c = float(q[prim & (arm == "control")].sum())
+        if n_c:
+            measured = got - got_c * n_t / n_c
+        else:  # randomised: no controls, no measure; matched: nobody took part, nothing measured
+            measured = math.nan if design.is_randomised else 0.0
+    else:
+        shares = design.baseline_shares() or {}
+        measured = got - shares.get(primary, 0.0) * n_t
+    true = v[k("additional_outcomes", arm="difference", outcome=primary)]
+    paid_for = 0.0
+    if pay is not None:
+        mine = (pay["outcome"] == primary) & (pay["amount"] > 0)
+        paid_for = float(pay["quantity"][mine].sum())
+    not_additional = (1.0 - min(max(true, 0.0), paid_for) / paid_for
+                      if paid_for > 0 and math.isfinite(true) else math.nan)
+    return {k("paid_outcomes", outcome=primary): paid_for,
+            k("measured_additional_outcomes", arm="difference", outcome=primary): measured,
+            k("design_bias", arm="difference", outcome=primary): measured - true,
+            k("paid_not_additional_share", outcome=primary): not_additional}
 
 
 def kpi_names(terms: Terms) -> list[str]:
@@ -321,10 +408,13 @@ def _kpis(terms: Terms, tables: Tables, found: dict[str, np.ndarray], capped: bo
     """The contract's KPIs by what they measure (see :func:`effekt.contracts.kpis.kpis_for`)."""
     k = kpi_key
     v: dict[Key, float] = {k("people", arm="treatment"): n_treat, k("people", arm="control"): n_control}
-    for months_after in (12, 24):
-        share = in_work_share(None, None, months_after * 52 / 12, horizon_weeks, tables=tables)
+    horizons = (12, 24)
+    for measure, options in WORK_MEASURES.items():  # in work; in ordinary work; in work or education
+        shares = work_shares(tables, [m * 52 / 12 for m in horizons], horizon_weeks, **options)
         for arm in ("treatment", "control"):
-            v[k(f"in_work_{months_after}m", arm=arm)] = share.get(arm, math.nan)
+            got = shares.get(arm)
+            for i, months_after in enumerate(horizons):
+                v[k(f"{measure}_{months_after}m", arm=arm)] = float(got[i]) if got is not None else math.nan
     arm_o, name_o, q_o = found["arm"], found["outcome"], found["quantity"]
     for name in terms.outcomes:
         for arm in ("treatment", "control"):
@@ -381,6 +471,22 @@ def _with_contract(terms: Terms, levels: fis.Ledger, rows: list[tuple[str, str, 
             key = ("treatment", party, "contract")
             out[key] = out.get(key, np.zeros(n_months)) + a
     return out
+
+
+def _net_of_displacement(diff: fis.Ledger, persons: Frame, spells: Frame, tables: Tables,
+                         valuation: Valuation, n_data: int, n_months: int, n_treat: int, n_control: int,
+                         registry: KpiRegistry) -> tuple[fis.Ledger, dict[Key, float]]:
+    """The difference ledger net of the valuation's displacement and substitution offsets, and the
+    offsets' KPIs (:mod:`effekt.contracts.displacement`). Both shares 0: the ledger as it is and
+    offsets of 0. Only the budgets see the offsets: what the contract pays on is measured before."""
+    d, s = valuation.displacement_share, valuation.substitution_share
+    if not (d or s):
+        return diff, dis.offset_kpis({}, {}, n_months, valuation.discount_rate, registry)
+    subsidised = dis.subsidised_flows(persons, spells, valuation.G, n_data, valuation.fiscal,
+                                      dict(valuation.benefit_payers), tables) if s else {}
+    displaced, substituted = dis.offsets(diff, subsidised, n_treat, n_control, d, s)
+    kpis = dis.offset_kpis(displaced, substituted, n_months, valuation.discount_rate, registry)
+    return dis.net_of(diff, substituted, displaced), kpis
 
 
 def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat: int,

@@ -20,7 +20,9 @@ NAV counts as the state. Columns a table lacks are skipped (older tables, observ
 
 The contract's own flows (outcome payments, coupons, guarantees, bridge funding) are added by
 :mod:`effekt.contracts.evaluate`. The **difference** arm is treatment minus control, the control scaled
-to the treatment arm's size, so that it reads "what the programme changed". Participants' gross
+to the treatment arm's size, so that it reads "what the programme changed"; when a valuation
+states shares of displacement and substitution, :mod:`effekt.contracts.displacement` offsets its
+items of employment (income tax, employer contributions, benefits, earnings). Participants' gross
 earnings are reported as party ``participants`` (not a public budget). All amounts are NOK.
 """
 

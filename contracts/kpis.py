@@ -301,6 +301,26 @@ def _outcome_unit(metric: str | None) -> str:
 
 _UNIT_NB = {"persons": "personer", "days": "dager", "persons or days": "personer eller dager"}
 
+WORK_VARIANTS: dict[str, tuple[str, str]] = {
+    "in_ordinary_work": ("In ordinary work", "I ordinært arbeid"),
+    "in_work_or_education": ("In work or education", "I arbeid eller utdanning"),
+}
+"""The variants of the in-work KPIs, with their label stems (en, nb), declared for 12 and 24
+months and both arms beside ``in_work_{12,24}m_*`` (``in_ordinary_work_12m_treatment`` ...):
+ordinary work only, not the programme's own project and subsidised jobs
+(:func:`effekt.contracts.outcomes.programme_jobs`); in work or in ordinary education, as SSB and
+DWP measure. The measures are :data:`effekt.contracts.outcomes.WORK_MEASURES`."""
+
+
+def work_variant_of(measure: str) -> str | None:
+    """The in-work measure a variant measure narrows or widens (``in_ordinary_work_12m`` ->
+    ``in_work_12m``), None for any other measure. Readers show a variant beside in work only
+    where the two differ (without project, subsidised or education spells they are the same)."""
+    for v in WORK_VARIANTS:
+        if measure.startswith(f"{v}_") and measure.endswith("m"):
+            return "in_work" + measure[len(v):]
+    return None
+
 
 class _Builder:
     """Collects declarations with the contract key each comes from, to name both keys of a clash."""
@@ -391,6 +411,14 @@ def _declare(sig: _Signature) -> _Builder:
               f"Outcomes '{key}', counterfactual ({unit})",
               f"Resultater '{key}', uten tiltaket (kontrafaktisk) ({_UNIT_NB[unit]})", arm="control",
               outcome=key)
+    for measure, (en, nb) in WORK_VARIANTS.items():  # after the outcomes: the columns' order stays
+        for m in (12, 24):
+            b.add(fixed, f"{measure}_{m}m_treatment", f"{measure}_{m}m", "share", "share",
+                  f"{en} {m} months after start, programme",
+                  f"{nb} {m} måneder etter oppstart, med tiltaket", arm="treatment", higher_is_better=True)
+            b.add(fixed, f"{measure}_{m}m_control", f"{measure}_{m}m", "share", "share",
+                  f"{en} {m} months after start, counterfactual",
+                  f"{nb} {m} måneder etter oppstart, uten tiltaket (kontrafaktisk)", arm="control")
     b.add(fixed, "outcome_payments", "outcome_payments", "money", "NOK", "Outcome payments (NOK)",
           "Resultatbetalinger (NOK)")
     b.add(fixed, "provider_costs", "provider_costs", "money", "NOK",
@@ -433,6 +461,21 @@ def _declare(sig: _Signature) -> _Builder:
           "Commissioners' cost per additional outcome (NOK)",
           "Oppdragsgivernes kostnad per ekstra resultat (NOK)", party_kind="commissioner",
           higher_is_better=False)
+    # what the contract's evaluation design measures, beside the truth (effekt.contracts.evaluation_design)
+    b.add(fixed, "paid_primary_outcomes", "paid_outcomes", "count", primary_unit,
+          "Primary outcomes paid for", "Primærresultater det ble betalt for", outcome=sig.primary)
+    b.add(fixed, "measured_additional_outcomes", "measured_additional_outcomes", "count", primary_unit,
+          "Additional primary outcomes as the evaluation design measures them",
+          "Flere primærresultater slik evalueringsdesignet måler dem", arm="difference",
+          outcome=sig.primary)
+    b.add(fixed, "design_bias_outcomes", "design_bias", "count", primary_unit,
+          "Bias of the evaluation design: measured minus true additional primary outcomes",
+          "Evalueringsdesignets skjevhet: målte minus faktiske ekstra primærresultater",
+          arm="difference", outcome=sig.primary)
+    b.add(fixed, "paid_not_additional_share", "paid_not_additional_share", "share", "share",
+          "Share of the primary outcomes paid for that were not additional",
+          "Andel av primærresultatene det ble betalt for som ikke var ekstra",
+          outcome=sig.primary, higher_is_better=False)
     b.add(fixed, "fee_for_service_cost", "fee_for_service_cost", "money", "NOK",
           "Same service bought fee-for-service (NOK)", "Samme tjeneste kjøpt som ordinært tjenestekjøp (NOK)")
     b.add(fixed, "premium_over_fee_for_service", "premium_over_fee_for_service", "money", "NOK",
@@ -471,6 +514,29 @@ def _declare(sig: _Signature) -> _Builder:
           "Deltakernes ekstra bruttoinntekt (NOK)", arm="difference", higher_is_better=True)
     b.add(fixed, "earnings_gain_per_person", "earnings_gain_per_person", "money", "NOK per person",
           "Extra gross earnings per participant (NOK)", "Ekstra bruttoinntekt per deltaker (NOK)",
+          arm="difference", higher_is_better=True)
+    for p in public_parties(sig.commissioners):  # displacement and substitution (contracts.displacement)
+        origin = f"commissioners.{p}" if p in sig.commissioners else fixed
+        en, nb = _party_en(p), _party_nb(p)
+        b.add(origin, f"fiscal_offset_npv_{p}", "fiscal_offset_npv", "money", "NOK (NPV)",
+              f"{en[:1].upper() + en[1:]} budget: lost to displacement and substitution, NPV (NOK)",
+              f"Budsjettet til {nb}: tapt ved fortrengning og substitusjon, nåverdi (NOK)",
+              arm="difference", party=p, party_kind="public", higher_is_better=True)
+    b.add(total, "fiscal_offset_npv_total", "fiscal_offset_npv", "money", "NOK (NPV)",
+          "Public budgets in all: lost to displacement and substitution, NPV (NOK)",
+          "Offentlige budsjetter i alt: tapt ved fortrengning og substitusjon, nåverdi (NOK)",
+          arm="difference", party_kind="public", higher_is_better=True)
+    b.add(fixed, "fiscal_displacement_offset", "fiscal_displacement_offset", "money", "NOK",
+          "Public budgets: lost to displacement, undiscounted (NOK)",
+          "Offentlige budsjetter: tapt ved fortrengning, udiskontert (NOK)", arm="difference",
+          party_kind="public", higher_is_better=True)
+    b.add(fixed, "fiscal_substitution_offset", "fiscal_substitution_offset", "money", "NOK",
+          "Public budgets: lost to substitution, undiscounted (NOK)",
+          "Offentlige budsjetter: tapt ved substitusjon, udiskontert (NOK)", arm="difference",
+          party_kind="public", higher_is_better=True)
+    b.add(fixed, "earnings_offset", "earnings_offset", "money", "NOK",
+          "Earnings displaced and substituted workers lose (NOK, in the earnings gain)",
+          "Inntekt fortrengte og substituerte arbeidstakere taper (NOK, trukket fra inntektsgevinsten)",
           arm="difference", higher_is_better=True)
     return b
 
@@ -541,7 +607,7 @@ def _by_rule(name: str) -> Kpi | None:
         if name.startswith("investor_") and name.endswith(tail) and len(name) > len("investor_") + len(tail):
             tranche = name[len("investor_"):-len(tail)]
             candidates.append(base._replace(tranches=(tranche, "\x00other")))
-    for prefix in ("commissioner_paid_", "fiscal_npv_", "fiscal_net_"):
+    for prefix in ("commissioner_paid_", "fiscal_npv_", "fiscal_net_", "fiscal_offset_npv_"):
         if name.startswith(prefix) and len(name) > len(prefix):
             candidates.append(base._replace(commissioners=(name[len(prefix):],)))
     for sig in candidates:

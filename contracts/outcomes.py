@@ -30,6 +30,11 @@ from effekt.contracts.terms import (
 OUTCOME_COLUMNS = ["arm", "person_id", "cohort", "group", "outcome", "week", "quantity"]
 EPS = 1e-9
 
+ON_BENEFIT_STATES = ("not_employed", "programme", "waiting", "education")
+"""The states paid the prior benefit when a spells table says nothing of benefits (no
+``benefit_kind``/``benefit_g``): out of work, in a programme stage, queued, or in ordinary
+education (on the prior benefit, not in work)."""
+
 
 Frame = pd.DataFrame | pa.Table
 """A record table: pandas (hand-built, observed data) or Arrow (straight from ``sim``)."""
@@ -69,10 +74,42 @@ def _floats(df: Frame, col: str, default: float = 0.0) -> np.ndarray:
     return pd.to_numeric(df[col], errors="coerce").fillna(default).to_numpy(dtype=float)
 
 
+def bools(df: Frame, col: str) -> np.ndarray:
+    """Column ``col`` as booleans, null and a missing column read as False (a column added to
+    the record schemas later, e.g. ``business_as_usual``, is absent from older tables)."""
+    if not has(df, col):
+        return np.zeros(len(df), dtype=bool)
+    if isinstance(df, pa.Table):
+        return np.asarray(df.column(col).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    return df[col].fillna(False).to_numpy(dtype=bool)
+
+
 def _ints(df: Frame, col: str) -> np.ndarray:
     if isinstance(df, pa.Table):
         return np.asarray(df.column(col).to_numpy(zero_copy_only=False), dtype=np.int64)
     return df[col].to_numpy(dtype=np.int64)
+
+
+def programme_jobs(state: np.ndarray, stage: np.ndarray, contract: np.ndarray,
+                   subsidy_share: np.ndarray, usual: np.ndarray | None = None) -> np.ndarray:
+    """Which spells are **the programme's own jobs**: employed spells in a pathway stage
+    (``stage`` not null) that are a project position (``contract == "project"``) or
+    wage-subsidised (``subsidy_share > 0``: Enkla jobb's simple jobs, Lyngdal's job with
+    lønnstilskudd). Every other employed spell is **ordinary work**: jobs found in the labour
+    market, and pathway jobs that are ordinary posts (a permanent post a unit creates and pays
+    from its ordinary budget, as Fjell's ``kept_by_unit``).
+
+    Why: a programme that employs its participants itself, or pays most of their wage, puts them
+    "in work" by construction; SSB's and DWP's employment measures count ordinary jobs, and a
+    payer asks whether a person holds one without the programme's money. The one definition:
+    ``ordinary_only`` of the ``in_work_at`` outcome and the ``in_ordinary_work_*`` KPIs use it.
+    A job in a stage of a business-as-usual pathway (``usual``: the spells' ``business_as_usual``)
+    is not the programme's: it is what the person would have had anyway.
+    """
+    in_stage = pd.notna(stage) & (stage != "")
+    if usual is not None:
+        in_stage = in_stage & ~usual
+    return (state == "employed") & in_stage & ((contract == "project") | (subsidy_share > 0))
 
 
 def matching(names: np.ndarray, patterns: list[str]) -> np.ndarray:
@@ -130,6 +167,8 @@ class Tables:
     s_fte: np.ndarray
     s_contract: np.ndarray
     s_stage: np.ndarray
+    s_own: np.ndarray  # the programme's own jobs (see programme_jobs)
+    s_usual: np.ndarray  # spells in a business-as-usual pathway's stages (not the programme's)
     events: Frame | None
     e_person: np.ndarray | None
 
@@ -141,25 +180,50 @@ class Tables:
         arm = _strings(persons, "arm")
         pid = _ints(persons, "person_id")
         rows = _person_rows(arm, pid)
+        state, stage, contract = _strings(spells, "state", ""), _strings(spells, "stage"), \
+            _strings(spells, "contract")
+        usual = bools(spells, "business_as_usual")
         return cls(
             arm=arm, person_id=pid, cohort=_strings(persons, "cohort", ""),
             group=_strings(persons, "group", ""), entry=_floats(persons, "entry_week"),
             benefit_kind=_strings(persons, "benefit_kind", "none"),
-            spells=spells, s_person=rows(spells), s_state=_strings(spells, "state", ""),
+            spells=spells, s_person=rows(spells), s_state=state,
             s_start=_floats(spells, "start"), s_end=_floats(spells, "end"), s_fte=_floats(spells, "fte"),
-            s_contract=_strings(spells, "contract"), s_stage=_strings(spells, "stage"),
+            s_contract=contract, s_stage=stage,
+            s_own=programme_jobs(state, stage, contract, _floats(spells, "subsidy_share"), usual),
+            s_usual=usual,
             events=events, e_person=rows(events) if events is not None else None,
         )
 
     def jobs(self, o: JobStart | SustainedEmployment | InWorkAt | None = None) -> np.ndarray:
-        """Indices of the employed spells that count as work for ``o`` (every employed spell
-        without ``o``), sorted by person and start."""
-        fte = o.min_fte if o is not None else 0.0
-        ok = (self.s_state == "employed") & (self.s_fte >= fte) & (self.s_person >= 0)
-        if o is not None and o.exclude_contracts:
-            ok &= ~np.isin(self.s_contract, np.array(o.exclude_contracts, dtype=object))
-        if o is not None and o.exclude_stages:
-            ok &= ~matching(self.s_stage, o.exclude_stages)
+        """Indices of the spells that count as work for ``o`` (every employed spell without
+        ``o``), sorted by person and start: employed spells of at least ``min_fte`` not excluded
+        by contract or stage; with ``ordinary_only`` (``in_work_at``) not the programme's own
+        jobs (:func:`programme_jobs`); with ``or_education`` also the spells in education."""
+        if o is None:
+            return self.counted()
+        return self.counted(min_fte=o.min_fte, exclude_contracts=o.exclude_contracts,
+                            exclude_stages=o.exclude_stages,
+                            ordinary_only=getattr(o, "ordinary_only", False),
+                            or_education=getattr(o, "or_education", False))
+
+    def counted(self, *, min_fte: float = 0.0, exclude_contracts: list[str] | tuple[str, ...] = (),
+                exclude_stages: list[str] | tuple[str, ...] = (), ordinary_only: bool = False,
+                or_education: bool = False) -> np.ndarray:
+        """Indices of the spells a work measure counts, sorted by person and start: employed
+        spells of at least ``min_fte`` whose contract is not in ``exclude_contracts`` (and, with
+        ``ordinary_only``, that are not the programme's own jobs), and with ``or_education`` the
+        spells in education (whatever their fte); none whose stage matches ``exclude_stages``."""
+        ok = (self.s_state == "employed") & (self.s_fte >= min_fte)
+        if exclude_contracts:
+            ok &= ~np.isin(self.s_contract, np.array(list(exclude_contracts), dtype=object))
+        if ordinary_only:
+            ok &= ~self.s_own
+        if or_education:
+            ok |= self.s_state == "education"
+        if exclude_stages:
+            ok &= ~matching(self.s_stage, list(exclude_stages))
+        ok &= self.s_person >= 0
         idx = np.nonzero(ok)[0]
         return idx[np.lexsort((self.s_start[idx], self.s_person[idx]))]
 
@@ -244,10 +308,10 @@ def _stage_event(o: StageEvent, t: Tables) -> tuple[np.ndarray, np.ndarray]:
 
 def on_benefit(spells: Frame) -> np.ndarray:
     """Whether each spell is paid a benefit (from ``benefit_kind``/``benefit_g`` when present,
-    else from the state: out of work, in programme or waiting)."""
+    else from the state: :data:`ON_BENEFIT_STATES`)."""
     if has(spells, "benefit_g") and has(spells, "benefit_kind"):
         return (_strings(spells, "benefit_kind", "none") != "none") & (_floats(spells, "benefit_g") > 0)
-    return np.isin(_strings(spells, "state", ""), ["not_employed", "programme", "waiting"])
+    return np.isin(_strings(spells, "state", ""), list(ON_BENEFIT_STATES))
 
 
 def _benefit_days(o: BenefitDaysSaved, t: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -326,17 +390,30 @@ def measure_outcomes(
     return _frame(t, [(name, *_measure(o, t)) for name, o in outcomes.items()])
 
 
-def _in_work(t: Tables, after: np.ndarray, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+WORK_MEASURES: dict[str, dict[str, bool]] = {
+    "in_work": {},
+    "in_ordinary_work": {"ordinary_only": True},
+    "in_work_or_education": {"or_education": True},
+}
+"""The in-work measures and the options of :meth:`Tables.counted` each uses: any job; ordinary
+work only (not the programme's own jobs, :func:`programme_jobs`); in work or in education (as
+SSB's and DWP's "in work or education"). The KPIs ``<measure>_12m_*`` and ``<measure>_24m_*``."""
+
+
+def _in_work(t: Tables, after: np.ndarray, horizon: float, *, ordinary_only: bool = False,
+             or_education: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Who is in work, and who is still observed, ``after`` weeks after their own entry.
 
     The one in-work measure: a person is in work at ``entry_week + a`` if an ``employed`` spell
     covers that instant (start at or before it, end after it), and observed if that instant lies
     before the horizon. Times are compared relative to the entry with a tolerance of ``EPS``, so
     a job starting exactly then counts and one ending exactly then does not, however the clock's
-    additions rounded. Returns two boolean arrays of shape (people, len(after)).
+    additions rounded. ``ordinary_only``: the programme's own jobs do not count
+    (:func:`programme_jobs`); ``or_education``: a spell in education counts too. Returns two
+    boolean arrays of shape (people, len(after)).
     """
     after = np.asarray(after, dtype=float)
-    jobs = t.jobs()
+    jobs = t.counted(ordinary_only=ordinary_only, or_education=or_education)
     p = t.s_person[jobs]
     e = t.entry[p]
     rel_start, rel_end = t.s_start[jobs] - e, t.s_end[jobs] - e
@@ -348,33 +425,47 @@ def _in_work(t: Tables, after: np.ndarray, horizon: float) -> tuple[np.ndarray, 
     return working, observed
 
 
+def work_shares(t: Tables, weeks_after_entry: list[float] | np.ndarray, horizon: float, *,
+                ordinary_only: bool = False, or_education: bool = False) -> dict[str, np.ndarray]:
+    """:func:`in_work_share` at several points at once: {arm: share at each point}."""
+    working, measurable = _in_work(t, np.asarray(weeks_after_entry, dtype=float), horizon,
+                                   ordinary_only=ordinary_only, or_education=or_education)
+    out = {}
+    for arm in sorted(pd.unique(t.arm)):
+        mine = (t.arm == arm)[:, None] & measurable
+        n = mine.sum(axis=0)
+        out[arm] = np.where(n > 0, (working & mine).sum(axis=0) / np.maximum(n, 1), np.nan)
+    return out
+
+
 def in_work_share(
     persons: Frame | None, spells: Frame | None, weeks_after_entry: float, horizon: float,
-    tables: Tables | None = None,
+    tables: Tables | None = None, *, ordinary_only: bool = False, or_education: bool = False,
 ) -> dict[str, float]:
     """Share of each arm's people in work ``weeks_after_entry`` weeks after their entry (the
-    ``in_work_12m_*`` and ``in_work_24m_*`` KPIs).
+    ``in_work_12m_*`` and ``in_work_24m_*`` KPIs; with ``ordinary_only`` in ordinary work, not
+    the programme's own jobs, ``in_ordinary_work_*``; with ``or_education`` in work or
+    education, ``in_work_or_education_*``).
 
     People whose measuring point lies at or beyond the horizon are not counted; an arm with no one
     measurable gets NaN. The measure is :func:`in_work_by_month`'s at one point in time.
     """
     t = tables if tables is not None else Tables.of(persons, spells)
-    working, observed = _in_work(t, np.array([weeks_after_entry]), horizon)
-    working, measurable = working[:, 0], observed[:, 0]
-    out = {}
-    for arm in sorted(pd.unique(t.arm)):
-        mine = (t.arm == arm) & measurable
-        out[arm] = float(working[mine].mean()) if mine.any() else float("nan")
-    return out
+    shares = work_shares(t, [weeks_after_entry], horizon, ordinary_only=ordinary_only,
+                         or_education=or_education)
+    return {arm: float(v[0]) for arm, v in shares.items()}
 
 
-def in_work_by_month(persons: Frame, spells: Frame, horizon_weeks: float) -> pd.DataFrame:
+def in_work_by_month(persons: Frame, spells: Frame, horizon_weeks: float, *,
+                     ordinary_only: bool = False, or_education: bool = False) -> pd.DataFrame:
     """Share of each arm in work ``month`` whole months (of 52/12 weeks) after each person's entry.
 
     A person counts at month m if an ``employed`` spell covers the instant
-    ``entry_week + m * 52/12`` weeks. Only people still observed then (before the horizon) count
-    in the denominator ``n``. Months run from 0 to the last one at which the arm's earliest
-    entrant is still observed. Returns columns ``arm``, ``month``, ``share``, ``n``.
+    ``entry_week + m * 52/12`` weeks (``ordinary_only``: not one of the programme's own jobs,
+    :func:`programme_jobs`; ``or_education``: a spell in education counts too). Only people still
+    observed then (before the horizon) count in the denominator ``n``. Months run from 0 to the
+    last one at which the arm's earliest entrant is still observed. Returns columns ``arm``,
+    ``month``, ``share``, ``n``.
     """
     t = Tables.of(persons, spells)
     arms = sorted(a for a in pd.unique(t.arm) if isinstance(a, str))
@@ -384,7 +475,8 @@ def in_work_by_month(persons: Frame, spells: Frame, horizon_weeks: float) -> pd.
     def months(first_entry: float) -> int:  # months 0, 1, ... before the horizon
         return int(np.floor((horizon_weeks - first_entry) / WEEKS_PER_MONTH - EPS)) + 1
 
-    working, observed = _in_work(t, np.arange(months(t.entry.min())) * WEEKS_PER_MONTH, horizon_weeks)
+    working, observed = _in_work(t, np.arange(months(t.entry.min())) * WEEKS_PER_MONTH, horizon_weeks,
+                                 ordinary_only=ordinary_only, or_education=or_education)
     rows = []
     for arm in arms:
         mine = t.arm == arm

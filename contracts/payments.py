@@ -15,7 +15,7 @@ The contract cap then applies to all of them in the order they fall due. Amounts
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -187,8 +187,19 @@ def _cohort_starts(people: People) -> list[tuple[object, float]]:
     return sorted(starts.items(), key=lambda kv: kv[0])
 
 
+def _compared(counts: dict[str, tuple[int, int]], name: str,
+              baseline: Mapping[str, float] | None) -> dict[str, tuple[float, float]]:
+    """``counts`` with the control arm's replaced by a fixed baseline share of ``name`` (as one
+    person of whom ``share`` reach it) when there is a baseline (an evaluation design without a
+    comparison arm: :mod:`effekt.contracts.evaluation_design`; a missing outcome counts 0)."""
+    if baseline is None:
+        return counts  # type: ignore[return-value]
+    return {**counts, "control": (float(baseline.get(name, 0.0)), 1.0)}
+
+
 def _triggered(terms: Terms, o: Columns, people: People,
-               missing_control: MissingControl = "raise") -> list[dict]:
+               missing_control: MissingControl = "raise",
+               baseline: Mapping[str, float] | None = None) -> list[dict]:
     c = terms.contract
     rows: list[dict] = []
     if not terms.triggers:
@@ -201,7 +212,7 @@ def _triggered(terms: Terms, o: Columns, people: People,
             for cohort, start in starts:
                 month = int(month_of(start)) + int(t.evaluate_after_months)
                 counts = _rates(o, people, name, cohort, month * WEEKS_PER_MONTH, c.term_months)
-                met, n = trigger_result(t, counts, missing_control)
+                met, n = trigger_result(t, _compared(counts, name, baseline), missing_control)
                 if met and n > 0:
                     rows.append(dict(kind="trigger_cohort", person_id=-1, cohort=cohort, outcome=name,
                                      week=month * WEEKS_PER_MONTH, month_achieved=month,
@@ -212,7 +223,7 @@ def _triggered(terms: Terms, o: Columns, people: People,
         for t in (t for t in terms.triggers if t.outcome == name and t.scope == "pooled"):
             final = c.final_month
             counts = _rates(o, people, name, None, final * WEEKS_PER_MONTH, c.term_months)
-            met, n = trigger_result(t, counts, missing_control)
+            met, n = trigger_result(t, _compared(counts, name, baseline), missing_control)
             amount = max(0.0, price * n - paid_so_far)
             if met and amount > 0:
                 rows.append(dict(kind="trigger_pooled", person_id=-1, cohort="(pooled)", outcome=name,
@@ -256,13 +267,16 @@ _DTYPES = {"kind": object, "cohort": object, "outcome": object, "week": float, "
 
 def payment_columns(terms: Terms, o: Columns, people: People,
                     gain: Callable[[], float | None],
-                    missing_control: MissingControl = "raise") -> Columns | None:
+                    missing_control: MissingControl = "raise",
+                    baseline: Mapping[str, float] | None = None) -> Columns | None:
     """Every outcome payment as numpy columns (``PAYMENT_COLUMNS``), in the order they fall due,
     capped; None when nothing is paid. ``gain()`` is what a savings share is paid on
     (:func:`savings_base`; None pays nothing), asked for only after the triggers;
-    ``missing_control`` what a trigger does without controls to compare with."""
+    ``missing_control`` what a trigger does without controls to compare with; ``baseline`` the
+    share of each outcome a trigger compares with instead of the control arm's (None: the control
+    arm; see :meth:`effekt.contracts.evaluation_design.EvaluationDesign.baseline_shares`)."""
     card = _rate_card(terms, o, people)
-    rows = _triggered(terms, o, people, missing_control)
+    rows = _triggered(terms, o, people, missing_control, baseline)
     rows += _savings(terms, gain())
     parts = [card] if len(card["person_id"]) else []
     if rows:

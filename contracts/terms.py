@@ -62,7 +62,15 @@ class SustainedEmployment(Strict):
 
 class InWorkAt(Strict):
     """A person is in work (at least ``min_fte``) at a point in time: ``weeks_after_entry`` weeks
-    after their own entry, or at the absolute simulation week ``at_week``."""
+    after their own entry, or at the absolute simulation week ``at_week``.
+
+    ``ordinary_only = true``: only ordinary work counts, not the programme's own jobs (a project
+    position or a wage-subsidised job in a pathway stage; see
+    :func:`effekt.contracts.outcomes.programme_jobs`). ``or_education = true``: a person in
+    ordinary education (state ``education``) counts too, "in work or education" as SSB and DWP
+    measure it (``min_fte`` and ``exclude_contracts`` apply to jobs; ``exclude_stages`` to both).
+    Both must be written as true or false.
+    """
 
     metric: Literal["in_work_at"]
     weeks_after_entry: float | None = Field(default=None, ge=0)
@@ -70,6 +78,15 @@ class InWorkAt(Strict):
     min_fte: float = Field(default=0.0, ge=0, le=1)
     exclude_contracts: list[str] = Field(default_factory=list)
     exclude_stages: list[str] = Field(default_factory=list)
+    ordinary_only: bool = False
+    or_education: bool = False
+
+    @field_validator("ordinary_only", "or_education", mode="before")
+    @classmethod
+    def _true_or_false(cls, v: object) -> object:
+        if not isinstance(v, bool):  # pydantic would take "yes", 1 or "false" (as False!) as booleans
+            raise ValueError(f"must be true or false (a TOML boolean, without quotes), not {v!r}")
+        return v
 
     @model_validator(mode="after")
     def _one_date(self) -> InWorkAt:

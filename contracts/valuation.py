@@ -3,15 +3,19 @@
 A :class:`Valuation` says in which money and by which rules an evaluation counts: the grunnbeløp G
 that prices benefits given in multiples of G, the real discount rate of every NPV, the price year
 both are in, who pays each kind of benefit, what a comparison with an empty control arm does, and
-the other fiscal rules (tax, employer contributions, grants, wages). The defaults are the built-in
-rules (``contracts/data/fiscal.toml``, G from 1 May 2025, 4 % as in the Finance Ministry's R-109
-circular); :func:`effekt.contracts.evaluate.evaluate` takes one.
+the other fiscal rules (tax, employer contributions, grants, wages), and how much of the
+programme's extra work is extra for the public budgets (displacement, substitution). The defaults
+are the built-in rules (``contracts/data/fiscal.toml``, G from 1 May 2025, 4 % as in the Finance
+Ministry's R-109 circular, every job additional); :func:`effekt.contracts.evaluate.evaluate` takes
+one.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import get_args
 
@@ -35,7 +39,12 @@ class Valuation:
     scenario's ``world.benefits.<kind>.payer`` does. ``missing_control``: ``"raise"`` makes a
     comparison with an empty control arm an error (:class:`effekt.contracts.payments.NeedsControl`),
     ``"not_met"`` counts it as not met (a randomised trial that put nobody into control).
-    ``fiscal``: the other fiscal rules (default: the built-in ones).
+    ``fiscal``: the other fiscal rules (default: the built-in ones). ``displacement_share``: the
+    share of the programme's additional employment that someone else would otherwise have had;
+    ``substitution_share``: the share of its wage-subsidised job time in which an employer swapped
+    an existing worker for a subsidised one. Both offset the budget flows of employment
+    (:mod:`effekt.contracts.displacement`); finite numbers from 0 to 1, default 0 (every job the
+    comparison counts is additional).
     """
 
     G: float = G_DEFAULT
@@ -44,9 +53,11 @@ class Valuation:
     benefit_payers: Mapping[str, str] = field(default_factory=benefit_payers, hash=False)
     missing_control: MissingControl = "raise"
     fiscal: FiscalParams = field(default_factory=default_fiscal, hash=False)
+    displacement_share: float = 0.0
+    substitution_share: float = 0.0
 
     def __post_init__(self) -> None:
-        problems = []
+        problems = _share_problems(self.displacement_share, self.substitution_share)
         if not self.G > 0:
             problems.append(f"G: {self.G!r}; must be a positive amount of NOK")
         if not self.discount_rate > -1:
@@ -63,17 +74,30 @@ class Valuation:
         # a read-only copy of its own: changing the caller's dict later changes nothing here, and
         # a shared (cached) valuation cannot be changed through it
         object.__setattr__(self, "benefit_payers", MappingProxyType(dict(self.benefit_payers)))
+        for name in ("displacement_share", "substitution_share"):
+            object.__setattr__(self, name, float(getattr(self, name)))
 
     def __reduce__(self):  # picklable for worker processes (a mappingproxy is not)
-        return (_rebuild, (self.G, self.discount_rate, self.price_year, dict(self.benefit_payers),
-                           self.missing_control, self.fiscal))
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return (_rebuild, (values | {"benefit_payers": dict(self.benefit_payers)},))
 
     def with_benefit_payers(self, payers: Mapping[str, str]) -> Valuation:
         """This valuation with ``payers`` (benefit kind -> party) replacing those kinds' payers."""
         return replace(self, benefit_payers={**self.benefit_payers, **payers})
 
 
-def _rebuild(G: float, discount_rate: float, price_year: int, payers: dict[str, str],
-             missing_control: MissingControl, fiscal: FiscalParams) -> Valuation:
-    return Valuation(G=G, discount_rate=discount_rate, price_year=price_year, benefit_payers=payers,
-                     missing_control=missing_control, fiscal=fiscal)
+def _rebuild(values: dict) -> Valuation:
+    return Valuation(**values)
+
+
+def _share_problems(displacement_share: object, substitution_share: object) -> list[str]:
+    """What is wrong with the two stated shares, each problem naming its key (and the scenario key
+    that sets it): each must be a finite number from 0 to 1; a boolean is refused, not read as 0
+    or 1."""
+    problems = []
+    for name, v, of in (("displacement_share", displacement_share, "additional employment"),
+                        ("substitution_share", substitution_share, "wage-subsidised job time")):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and 0 <= v <= 1):
+            problems.append(f"{name} (scenario key world.labour_market.{name}): {v!r}; must be a "
+                            f"number from 0 to 1, the share of the programme's {of} (not a boolean)")
+    return problems

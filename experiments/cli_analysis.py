@@ -151,7 +151,8 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
 @click.option("--n", "sizes", type=click.IntRange(min=1), multiple=True, default=(5,), show_default=True,
               help="Pilot size(s): people in the programme (and as many controls).")
 @click.option("--measure", default="in_work_12m", show_default=True,
-              help="Yes/no outcome with _treatment and _control KPIs (in_work_12m, in_work_24m).")
+              help="Yes/no outcome with _treatment and _control KPIs (in_work_12m, in_work_24m, "
+                   "in_ordinary_work_12m, in_work_or_education_12m, ...).")
 @click.option("--p-treatment", type=click.FloatRange(0, 1), help="Success probability with the "
               "programme (default: from simulating the scenario).")
 @click.option("--p-control", type=click.FloatRange(0, 1), help="... and without it.")

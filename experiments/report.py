@@ -27,7 +27,7 @@ from effekt.contracts import KpiRegistry, common_kpis
 from effekt.experiments import report_figures as fig
 from effekt.experiments.analysis.common import scenario_from_results
 from effekt.experiments.report_text import TEXT, nok, number, pct, points
-from effekt.experiments.summary import load_kpis, load_runs, wilson
+from effekt.experiments.summary import load_kpis, load_runs, wilson, work_share_kpis
 from effekt.experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
 from effekt.specfile import SpecError
 
@@ -51,6 +51,7 @@ class ReportData:
     cashflows: pd.DataFrame
     scenario: object | None
     in_work: pd.DataFrame | None = None      # replication, arm, month, share
+    in_ordinary_work: pd.DataFrame | None = None  # the same in ordinary work (None where equal)
     reach: pd.DataFrame | None = None        # replication, stage, people
     fiscal_source: str = "none"              # "runs" (contracts' fiscal KPIs) or "none"
     oat: pd.DataFrame | None = None
@@ -90,7 +91,7 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     sc = data.scenario
     if sc is not None:
         reps = set(sorted(runs["replication"].astype(int))[:ts_runs])
-        iw, rc = [], []
+        iw, ow, rc = [], [], []
         try:
             for r, t in simulate_replications(sc, max(reps) + 1):
                 if r not in reps:
@@ -98,12 +99,17 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
                 persons, spells = t.persons.to_pandas(), t.spells.to_pandas()
                 iw.append(in_work_by_month(persons, spells, sc.world.horizon_weeks)
                           .assign(replication=r))
+                ow.append(in_work_by_month(persons, spells, sc.world.horizon_weeks, ordinary_only=True)
+                          .assign(replication=r))
                 rc.append(stage_reach(t.events).rename("people").reset_index().assign(replication=r))
         except (ValueError, KeyError, TypeError) as err:  # a model that cannot run this scenario
             data.notes.append(f"no_ts:{err}")
             sc = None
     if sc is not None:
         data.in_work = pd.concat(iw, ignore_index=True)
+        ordinary = pd.concat(ow, ignore_index=True)
+        if not np.allclose(ordinary["share"], data.in_work["share"], atol=1e-12, equal_nan=True):
+            data.in_ordinary_work = ordinary  # the programme's own jobs make a difference
         data.reach = pd.concat(rc, ignore_index=True)
         if not _same_as_stored(data.in_work, runs):
             data.notes.append("drift")
@@ -193,6 +199,29 @@ def _fiscal_table(data: ReportData) -> pd.DataFrame | None:
     return pd.DataFrame(rows).T if rows else None
 
 
+def _offset_line(data: ReportData, lang: str) -> str | None:
+    """One line on what displacement and substitution take from the public budgets (NPV, mean):
+    the budgets' total before and after, and the shares the scenario states; None when it states
+    none (or, without the scenario, when the stored offsets are all zero) or the results have no
+    offset KPIs (made by an older effekt)."""
+    runs, sc = data.runs, data.scenario
+    try:
+        offset = data.kpis.at("fiscal_offset_npv", arm="difference").name
+        net = data.kpis.at("fiscal_npv", arm="difference").name
+    except KeyError:
+        return None
+    if offset not in runs or net not in runs:
+        return None
+    d = getattr(sc, "displacement_share", math.nan) if sc is not None else math.nan
+    s = getattr(sc, "substitution_share", math.nan) if sc is not None else math.nan
+    stated = (d > 0 or s > 0) if sc is not None else bool((runs[offset].fillna(0.0) != 0).any())
+    if not stated:
+        return None
+    lost, after = float(runs[offset].mean()), float(runs[net].mean())
+    return TEXT[lang]["offset_line"].format(d=pct(d, lang), s=pct(s, lang), lost=nok(-lost, lang),
+                                            gross=nok(after - lost, lang), net=nok(after, lang))
+
+
 def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[str]]:
     t = TEXT[lang]
     runs, sc = data.runs, data.scenario
@@ -205,7 +234,7 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
             years=number(sc.world.horizon_weeks / 52.0, lang), reps=n_reps,
             cf=t[f"cf_{sc.world.counterfactual.mode}"])
     key = []
-    for kpi in data.kpis.select(kind="share", arm="treatment"):
+    for kpi in work_share_kpis(data.kpis, runs):  # in ordinary work beside in work where it differs
         tr = kpi.name
         ct = next((k.name for k in data.kpis.select(measure=kpi.measure, arm="control")), "")
         measured = t.get(kpi.measure, kpi.label(lang))
@@ -230,6 +259,9 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
             per = (nok(runs["commissioner_paid"].mean() / extra, lang) if extra > 0
                    else t["no_extra"])
             key.append(t["extra_line"].format(what=primary or "?", n=number(extra, lang), per=per))
+    design_line, design_caveat = _design_lines(data, lang)
+    if design_line:
+        key.append(design_line)
     if "investor_irr" in runs:
         irr = runs["investor_irr"].dropna()
         loss = runs["investor_loss"] if "investor_loss" in runs else pd.Series(dtype=float)
@@ -247,7 +279,12 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
             parts=", ".join(parts),
             p5=nok(total["net_low"] if total is not None else math.nan, lang),
             p95=nok(total["net_high"] if total is not None else math.nan, lang)))
+        offset = _offset_line(data, lang)
+        if offset:
+            key.append(offset)
     caveats = [t["mc_caveat"], t["cf_caveat"]]
+    if design_caveat:
+        caveats.append(design_caveat)
     if sc is not None:
         pv = _provenance(sc)
         if sum(pv.values()):
@@ -262,6 +299,44 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
         else:
             caveats.append(n)
     return what, key, caveats
+
+
+def _design_lines(data: ReportData, lang: str) -> tuple[str | None, str | None]:
+    """What the contract paid for beside the true additional effect, and the bias of its
+    evaluation design (:class:`effekt.contracts.EvaluationDesign`): a key line (None for results
+    without these KPIs, made by an older effekt) and a caveat (None without the scenario)."""
+    t, runs, sc = TEXT[lang], data.runs, data.scenario
+    design = getattr(sc, "evaluation", None)
+    caveat = None
+    if design is not None:
+        caveat = t[f"bias_{design.design}"].format(source=design.source or "?")
+
+    def col(measure: str, arm: str | None = None) -> str | None:
+        found = [k.name for k in data.kpis.select(measure=measure, arm=arm) if k.name in runs]
+        return found[0] if found else None
+
+    paid, measured = col("paid_outcomes"), col("measured_additional_outcomes", "difference")
+    true, share = col("additional_outcomes", "difference"), col("paid_not_additional_share")
+    if paid is None or measured is None:
+        return None, caveat
+    def num(x: float) -> str:
+        return number(x, lang).replace("-", "\u2212") if np.isfinite(x) else "?"
+
+    primary = getattr(sc.terms, "primary", "") if sc is not None else ""
+    line = t["design_line"].format(
+        design=design.label(lang) if design is not None else "?", what=primary or "?",
+        paid=num(runs[paid].mean()), measured=num(runs[measured].mean()))
+    x = runs[true].dropna() if true is not None else pd.Series(dtype=float)
+    if len(x):
+        half = 1.96 * x.std(ddof=1) / math.sqrt(len(x)) if len(x) > 1 else math.nan
+        line += " " + t["true_line"].format(true=num(x.mean()), lo=num(x.mean() - half),
+                                            hi=num(x.mean() + half))
+        y = runs[share].dropna() if share is not None else pd.Series(dtype=float)
+        if len(y):
+            line += " " + t["not_additional_line"].format(share=pct(y.mean(), lang))
+    else:
+        line += " " + t["true_none"]
+    return line, caveat
 
 
 def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
@@ -279,14 +354,16 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
         titles = [sc.world.pathway.stages[s].title or s for s in order]
         series = pd.Series(mean.to_numpy(), index=titles)
         series = pd.concat([pd.Series({t["people"]: float(sc.world.size)}), series])
-        for kpi in data.kpis.select(kind="share", arm="treatment"):
+        for kpi in work_share_kpis(data.kpis, runs):
             col = kpi.name
             if col in runs and runs[col].notna().any():
                 part = runs["participants"].mean() if "participants" in runs else sc.world.size
                 series[t.get(kpi.measure, kpi.label(lang))] = float(runs[col].mean() * part)
         out.append((t["funnel"], fig.funnel(series, t), ""))
     if data.in_work is not None:
-        out.append((t["in_work"], fig.in_work(band(data.in_work), t), ""))
+        ordinary = band(data.in_ordinary_work) if data.in_ordinary_work is not None else None
+        out.append((t["in_work"], fig.in_work(band(data.in_work), t, ordinary),
+                    t["ordinary_note"] if ordinary is not None else ""))
     cash = data.cashflows
     if not cash.empty:
         # what the commissioners pay out (also right with investor tranches as parties)
@@ -341,7 +418,8 @@ def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
     what, key, caveats = _summary_lines(data, lang)
     title = t["title"]
     if data.scenario is not None and data.scenario.info.title:
-        title = f"{t['title']}: {data.scenario.info.title}"
+        own = getattr(data.scenario.info, "title_nb", "") if lang == "nb" else ""
+        title = f"{t['title']}: {own or data.scenario.info.title}"
     parts = [
         "<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

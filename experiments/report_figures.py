@@ -50,8 +50,10 @@ def funnel(reach: pd.Series, t: dict[str, str]) -> str:
     return _uri(fig)
 
 
-def in_work(bands: pd.DataFrame, t: dict[str, str]) -> str:
-    """Share in work by month: mean line, 95 % CI of the mean (dark) and 90 % band (light)."""
+def in_work(bands: pd.DataFrame, t: dict[str, str], ordinary: pd.DataFrame | None = None) -> str:
+    """Share in work by month: mean line, 95 % CI of the mean (dark) and 90 % band (light);
+    with ``ordinary`` (the same bands in ordinary work, without the programme's own jobs) its
+    means as dashed lines."""
     fig, ax = plt.subplots(figsize=(7.5, 4))
     for arm, colour in (("treatment", TREAT), ("control", CONTROL)):
         b = bands[bands["arm"] == arm]
@@ -60,6 +62,10 @@ def in_work(bands: pd.DataFrame, t: dict[str, str]) -> str:
         ax.fill_between(b["month"], b["p_low"], b["p_high"], color=colour, alpha=0.12, lw=0)
         ax.fill_between(b["month"], b["ci_low"], b["ci_high"], color=colour, alpha=0.3, lw=0)
         ax.plot(b["month"], b["mean"], color=colour, lw=2, label=t[arm])
+        o = ordinary[ordinary["arm"] == arm] if ordinary is not None else bands.iloc[0:0]
+        if not o.empty:
+            ax.plot(o["month"], o["mean"], color=colour, lw=1.5, ls="--",
+                    label=f"{t[arm]}, {t['ordinary']}")
     ax.fill_between([], [], [], color="grey", alpha=0.15, label=t["band90"])
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylim(0, 1)

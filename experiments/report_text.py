@@ -59,6 +59,27 @@ TEXT: dict[str, dict[str, str]] = {
         "extra_line": ("Additional outcomes ({what}) over the counterfactual: {n} per replication on "
                        "average; the commissioners pay {per} NOK per additional outcome."),
         "no_extra": "an unbounded amount (no outcomes beyond what would have happened anyway)",
+        "design_line": ("Evaluation design: {design}. The contract paid for {paid} primary outcomes "
+                        "(\u201c{what}\u201d) per replication on average; the design measured "
+                        "{measured} as additional."),
+        "true_line": ("Truly additional, against the same people without the programme: {true} "
+                      "(95 % CI {lo} to {hi})."),
+        "not_additional_line": "{share} of the outcomes paid for were not additional.",
+        "true_none": "The true effect is unknown: no counterfactual arm was simulated.",
+        "bias_randomised": ("Evaluation design: a randomised control group. It measures the effect "
+                            "without bias; only chance separates it from the truth."),
+        "bias_matched": ("Evaluation design: a comparison group matched on what the registers show "
+                         "(age, group, education, benefit, entry). Who takes part also depends on what "
+                         "they do not show (motivation, employability): a pathway that picks the most "
+                         "employable makes the comparison overstate the effect, and the contract pays "
+                         "for jobs people would have got anyway."),
+        "bias_historical": ("Evaluation design: a fixed baseline from earlier years ({source}). It is "
+                            "biased whenever this cohort or this labour market differs from those years: "
+                            "a boom, or easier referrals, is paid for as an effect."),
+        "bias_gross": ("Evaluation design: no comparison (gross outcomes, as the DWP Innovation Fund "
+                       "paid). Every outcome is paid as if it would not have happened anyway, so the "
+                       "deadweight is paid for in full, and a programme that makes things worse can "
+                       "still earn payments."),
         "drift": ("The time series and the funnel were simulated again with this version of effekt "
                   "and do not reproduce the stored results exactly: the model has changed since "
                   "the results were produced. The key numbers are from the stored results."),
@@ -67,6 +88,13 @@ TEXT: dict[str, dict[str, str]] = {
         # keyed by the in-work KPIs' declared measure (effekt.contracts.Kpi.measure)
         "in_work_12m": "in work 12 months after start",
         "in_work_24m": "in work 24 months after start",
+        "in_ordinary_work_12m": "in ordinary work 12 months after start",
+        "in_ordinary_work_24m": "in ordinary work 24 months after start",
+        "in_work_or_education_12m": "in work or education 12 months after start",
+        "in_work_or_education_24m": "in work or education 24 months after start",
+        "ordinary": "in ordinary work",
+        "ordinary_note": ("Dashed: in ordinary work, not counting the programme's own jobs (project "
+                          "positions and wage-subsidised jobs in the pathway)."),
         "what_text": ("{n} people referred to the pathway \u201c{pathway}\u201d, under the contract "
                       "\u201c{contract}\u201d, followed for {years} years; {reps} replications "
                       "(Monte Carlo runs) with different random draws. Counterfactual: {cf}."),
@@ -80,6 +108,10 @@ TEXT: dict[str, dict[str, str]] = {
                      "probability of loss {loss} (95 % CI {lo} to {hi})."),
         "fiscal_line": ("Public budgets, NPV net of outcome payments: {parts} NOK "
                         "(mean; 90 % of replications for the total {p5} to {p95})."),
+        "offset_line": ("Displacement ({d} of the additional work) and substitution ({s} of the "
+                        "subsidised job time) take {lost} NOK (NPV, mean) of the taxes, benefits saved "
+                        "and earnings the programme's jobs bring: the public budgets in all {gross} NOK "
+                        "before, {net} NOK after (the figures above are after)."),
         "work_line_only": ("{what}: {t} with the programme (no "
                            "counterfactual arm to compare with)."),
         "prov_line": ("Numbers in the pathway and contract files: {a} marked as assumptions, "
@@ -146,6 +178,27 @@ TEXT: dict[str, dict[str, str]] = {
         "extra_line": ("Resultater ({what}) utover det kontrafaktiske: {n} per replikasjon i "
                        "gjennomsnitt; oppdragsgiverne betaler {per} kr per ekstra resultat."),
         "no_extra": "et ubegrenset beløp (ingen resultater utover det som ville skjedd uansett)",
+        "design_line": ("Evalueringsdesign: {design}. Kontrakten betalte for {paid} primærresultater "
+                        "(«{what}») per replikasjon i gjennomsnitt; designet målte {measured} som "
+                        "ekstra."),
+        "true_line": ("Faktisk ekstra, mot de samme personene uten tiltaket: {true} "
+                      "(95 % KI {lo} til {hi})."),
+        "not_additional_line": "{share} av resultatene det ble betalt for, var ikke ekstra.",
+        "true_none": "Den faktiske effekten er ukjent: ingen kontrafaktisk gruppe ble simulert.",
+        "bias_randomised": ("Evalueringsdesign: en randomisert kontrollgruppe. Den måler effekten uten "
+                            "skjevhet; bare tilfeldigheter skiller den fra den faktiske effekten."),
+        "bias_matched": ("Evalueringsdesign: en sammenligningsgruppe matchet på det registrene viser "
+                         "(alder, gruppe, utdanning, stønad, oppstart). Hvem som deltar, avhenger også "
+                         "av det de ikke viser (motivasjon, jobbsjanser): et løp som velger de mest "
+                         "jobbklare, får sammenligningen til å overdrive effekten, og kontrakten betaler "
+                         "for jobber folk ville fått uansett."),
+        "bias_historical": ("Evalueringsdesign: en fast referanse fra tidligere år ({source}). Den er "
+                            "skjev når dette kullet eller arbeidsmarkedet er annerledes enn de årene: "
+                            "en høykonjunktur, eller lettere henvisninger, betales som effekt."),
+        "bias_gross": ("Evalueringsdesign: ingen sammenligning (bruttoresultater, slik DWP Innovation "
+                       "Fund betalte). Hvert resultat betales som om det ikke ville skjedd uansett, så "
+                       "dødvekten betales fullt ut, og et tiltak som gjør det verre, kan likevel tjene "
+                       "penger."),
         "drift": ("Tidsseriene og trakten er simulert på nytt med denne versjonen av effekt og "
                   "gjenskaper ikke de lagrede resultatene nøyaktig: modellen er endret siden "
                   "resultatene ble laget. Nøkkeltallene er fra de lagrede resultatene."),
@@ -153,6 +206,13 @@ TEXT: dict[str, dict[str, str]] = {
         "replications": "replikasjoner",
         "in_work_12m": "i arbeid 12 måneder etter oppstart",
         "in_work_24m": "i arbeid 24 måneder etter oppstart",
+        "in_ordinary_work_12m": "i ordinært arbeid 12 måneder etter oppstart",
+        "in_ordinary_work_24m": "i ordinært arbeid 24 måneder etter oppstart",
+        "in_work_or_education_12m": "i arbeid eller utdanning 12 måneder etter oppstart",
+        "in_work_or_education_24m": "i arbeid eller utdanning 24 måneder etter oppstart",
+        "ordinary": "i ordinært arbeid",
+        "ordinary_note": ("Stiplet: i ordinært arbeid, uten tiltakets egne jobber (prosjektstillinger "
+                          "og jobber med lønnstilskudd i løpet)."),
         "what_text": ("{n} personer henvist til løpet «{pathway}», under kontrakten «{contract}», "
                       "fulgt i {years} år; {reps} replikasjoner (Monte Carlo-kjøringer) med "
                       "ulike tilfeldige trekk. Kontrafaktisk: {cf}."),
@@ -167,6 +227,10 @@ TEXT: dict[str, dict[str, str]] = {
                      "{p95}); sannsynlighet for tap {loss} (95 % KI {lo} til {hi})."),
         "fiscal_line": ("Offentlige budsjetter, nåverdi etter utbetalinger: {parts} kr "
                         "(gjennomsnitt; 90 % av replikasjonene for totalen {p5} til {p95})."),
+        "offset_line": ("Fortrengning ({d} av det ekstra arbeidet) og substitusjon ({s} av tiden i "
+                        "jobber med lønnstilskudd) tar {lost} kr (nåverdi, gjennomsnitt) av skatten, "
+                        "de sparte stønadene og inntekten tiltakets jobber gir: offentlige budsjetter "
+                        "i alt {gross} kr før, {net} kr etter (tallene over er etter)."),
         "work_line_only": ("{what}: {t} med tiltaket (ingen "
                            "kontrafaktisk gruppe å sammenligne med)."),
         "prov_line": ("Tall i løps- og kontraktsfilene: {a} merket som antakelser, {s} med kilde, "

@@ -148,12 +148,15 @@ def schemas(kpis: KpiRegistry | Sequence[str], params: Sequence[pa.Field] = (),
 def valuation_of(scenario: Scenario) -> Valuation:
     """How a scenario values its flows: its G, discount rate and price year, the fiscal rules'
     benefit payers (``contracts/data/fiscal.toml``) with any the scenario overrides
-    (``world.benefits.<kind>.payer``, :attr:`Scenario.benefit_payers`), and, in a randomised trial
-    (counterfactual mode ``rct``), a comparison with an empty control arm counted as not met."""
+    (``world.benefits.<kind>.payer``, :attr:`Scenario.benefit_payers`), the shares of displacement
+    and substitution (``world.labour_market.displacement_share`` and ``substitution_share``), and,
+    in a randomised trial (counterfactual mode ``rct``), a comparison with an empty control arm
+    counted as not met."""
     world, info = scenario.world, scenario.info
     missing = "not_met" if world.counterfactual.mode == "rct" else "raise"
     return Valuation(G=info.G, discount_rate=info.discount_rate, price_year=info.price_year,
-                     missing_control=missing).with_benefit_payers(
+                     missing_control=missing, displacement_share=scenario.displacement_share,
+                     substitution_share=scenario.substitution_share).with_benefit_payers(
         scenario.benefit_payers)
 
 
@@ -167,11 +170,13 @@ def run_replication(scenario: Scenario, replication: int, point: int = 0,
     (counterfactual mode ``rct``) a small cohort can, by chance, get no controls: a contract
     comparison with the control arm then counts as not met (KPI ``control_missing`` = 1) instead
     of stopping the batch. In mode ``none`` such a contract is refused when the scenario is loaded;
-    should one get here, evaluate raises."""
+    should one get here, evaluate raises. The contract pays on what the scenario's evaluation
+    design (``[evaluation]``, :attr:`Scenario.evaluation`) measures; the KPIs of the true effect
+    stay against the control arm."""
     seed = replication_seed(scenario.design.seed, replication)
     sim_tables = simulate(scenario.world, seed)
     ev = evaluate(scenario.terms, sim_tables.persons, sim_tables.spells, scenario.world.horizon_weeks,
-                  valuation_of(scenario), events=sim_tables.events)
+                  valuation_of(scenario), events=sim_tables.events, design=scenario.evaluation)
     keys = {"point": point, "replication": replication}
     out = {"runs": pd.DataFrame([{**keys, **ev.kpis}]), "cashflows": ev.cashflows.assign(**keys)}
     for name in tables:

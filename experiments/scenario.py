@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from effekt.contracts import WEEKS_PER_MONTH, Terms, needs_control, terms_data
+from effekt.contracts import WEEKS_PER_MONTH, EvaluationDesign, Terms, needs_control, terms_data
 from effekt.dotted import canonical, format_key, parse_assignment, parse_key, set_value, suggest
 from effekt.experiments.design import Design, design_points
 from effekt.sim import (
@@ -59,7 +59,7 @@ from effekt.sim import (
 )
 from effekt.specfile import SpecError, Strict, format_validation_error, read_toml
 
-SECTIONS = ("scenario", "world", "pathway", "contract", "design")
+SECTIONS = ("scenario", "world", "pathway", "contract", "design", "evaluation")
 TEMPLATE_KEYS = ("pathway.template", "contract.template")
 """Keys that choose a file: they are applied when the file is read, before any other key."""
 
@@ -72,6 +72,8 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 class ScenarioInfo(Strict):
     name: str
     title: str = ""
+    title_nb: str = Field(default="", description="the title in Norwegian bokmål (the report in nb "
+                          "shows it; title is the English one, and shown when this is empty)")
     description: str = ""
     currency: str = "NOK"
     price_year: int = 2025
@@ -102,6 +104,44 @@ def _default_benefits() -> dict[str, ScenarioBenefit]:
     return {k: ScenarioBenefit(**b.model_dump()) for k, b in default_benefits().items()}
 
 
+def _share(what: str) -> Any:
+    return Field(default=0.0, description=what)
+
+
+class ScenarioLabourMarket(LabourMarket):
+    """The labour market as a scenario sees it: sim's temporary and permanent jobs, and two
+    shares the public budgets use and sim does not (:mod:`effekt.contracts.displacement`):
+    ``displacement_share``, of the programme's additional employment, jobs a participant got that
+    someone else would otherwise have had, who is then out of work instead; and
+    ``substitution_share``, of the programme's wage-subsidised job time, an employer swapping an
+    existing worker for a subsidised one. Each offsets that share of the taxes, benefits saved and
+    earnings the programme's work brings. Default 0 (assumption: small pilots in a local labour
+    market of many vacancies take few jobs from others), e.g.
+    ``--set world.labour_market.displacement_share=0.25``; booleans are refused."""
+
+    displacement_share: float = _share("share of the programme's additional employment")
+    substitution_share: float = _share("share of the programme's wage-subsidised job time")
+
+    @field_validator("displacement_share", "substitution_share", mode="before")
+    @classmethod
+    def _a_share(cls, v: Any, info: Any) -> float:
+        """A number from 0 to 1; a boolean or a string is refused, not converted (true is no 1)."""
+        if isinstance(v, bool) or not isinstance(v, int | float) or not (math.isfinite(v) and 0 <= v <= 1):
+            of = cls.model_fields[info.field_name].description
+            shown = str(v).lower() if isinstance(v, bool) else repr(v)
+            raise ValueError(f"{shown} is not allowed: a number from 0 to 1 (the {of}; 0 = every job "
+                             f"is additional), not a boolean or a string")
+        return float(v)
+
+
+LABOUR_MARKET_SHARES = ("displacement_share", "substitution_share")
+"""The keys of ``world.labour_market`` that are the scenario's, not sim's."""
+
+
+def _default_labour_market() -> ScenarioLabourMarket:
+    return ScenarioLabourMarket(**default_labour_market().model_dump())
+
+
 class WorldSection(Strict):
     """``groups``, ``benefits`` and ``labour_market`` start from the built-in data files
     (``sim/data``); a scenario overrides single keys, e.g. ``[world.groups.B] bau_entry_rate = 0.3``
@@ -112,7 +152,7 @@ class WorldSection(Strict):
     counterfactual: Counterfactual = Counterfactual()
     groups: dict[str, TargetGroup] = Field(default_factory=default_target_groups)
     benefits: dict[str, ScenarioBenefit] = Field(default_factory=_default_benefits)
-    labour_market: LabourMarket = Field(default_factory=default_labour_market)
+    labour_market: ScenarioLabourMarket = Field(default_factory=_default_labour_market)
 
 
 class TemplateRef(BaseModel):
@@ -131,6 +171,7 @@ class ScenarioLayout(Strict):
     pathway: TemplateRef
     contract: TemplateRef
     design: dict[str, Any] = Field(default_factory=dict)
+    evaluation: dict[str, Any] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -195,6 +236,14 @@ class Scenario:
     benefit_payers: dict[str, str] = field(default_factory=dict)
     """Who pays each benefit where the scenario overrides the fiscal rule
     (``world.benefits.<kind>.payer``); the other kinds follow ``contracts``' rule."""
+    evaluation: EvaluationDesign = field(default_factory=EvaluationDesign)
+    """``[evaluation]``: what the contract pays against (:class:`effekt.contracts.EvaluationDesign`;
+    default randomised, the control arm). Under ``matched`` the world simulates the comparison
+    arm (``world.counterfactual.comparison = "matched"`` is set for it)."""
+    displacement_share: float = 0.0
+    """``world.labour_market.displacement_share``: for the public budgets, not for sim."""
+    substitution_share: float = 0.0
+    """``world.labour_market.substitution_share``: for the public budgets, not for sim."""
 
     @property
     def hash(self) -> str:
@@ -353,7 +402,8 @@ def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "
     except SpecError as err:
         raise SpecError(err.source or source, err.problems) from None
     data = copy.deepcopy({"scenario": raw["scenario"], "world": world, "pathway": pathway,
-                          "contract": contract, "design": raw.get("design", {})})
+                          "contract": contract, "design": raw.get("design", {}),
+                          "evaluation": raw.get("evaluation", {})})
     tree = ScenarioTree(data, source, p_src, c_src)
     return tree._edited((key, value, f"{option} {text}") for text, key, value in parsed
                         if canonical(key) not in TEMPLATE_KEYS)
@@ -369,7 +419,8 @@ def resolve(tree: ScenarioTree) -> Scenario:
     problems = [f"{k}: no such section{suggest(str(k), SECTIONS)}; sections: {', '.join(SECTIONS)}"
                 for k in unknown]
     parts: dict[str, Any] = {}
-    for section, model in (("scenario", ScenarioInfo), ("world", WorldSection), ("design", Design)):
+    for section, model in (("scenario", ScenarioInfo), ("world", WorldSection), ("design", Design),
+                           ("evaluation", EvaluationDesign)):
         try:
             parts[section] = _validated(model, d.get(section, {}), section, tree.source)
         except SpecError as err:
@@ -377,6 +428,7 @@ def resolve(tree: ScenarioTree) -> Scenario:
     if problems:
         raise SpecError(tree.source, problems)
     info, top_world, design = parts["scenario"], parts["world"], parts["design"]
+    evaluation: EvaluationDesign = parts["evaluation"]
     pathway = _validated(Pathway, d.get("pathway", {}), "pathway",
                          f"{tree.source} [pathway, template {tree.pathway_source or 'as stored'}]")
     terms = _validated(Terms, d.get("contract", {}), "contract",
@@ -384,26 +436,34 @@ def resolve(tree: ScenarioTree) -> Scenario:
     try:
         world = World(pathway=pathway, cohorts=top_world.cohorts,
                       horizon_weeks=top_world.horizon_weeks,
-                      counterfactual=top_world.counterfactual, groups=top_world.groups,
+                      counterfactual=_counterfactual_for(top_world.counterfactual, evaluation),
+                      groups=top_world.groups,
                       benefits={k: Benefit(**b.model_dump(exclude={"payer"}))
                                 for k, b in top_world.benefits.items()},
-                      labour_market=top_world.labour_market)
+                      labour_market=LabourMarket(**top_world.labour_market.model_dump(
+                          exclude=set(LABOUR_MARKET_SHARES))))
     except ValidationError as err:
         raise SpecError(tree.source, [f"world.{e['msg'].removeprefix('Value error, ')}"
                                       for e in err.errors()]) from None
     _check_horizon(world, terms, tree.source)
-    _check_control_arm(world, terms, tree.source)
+    _check_evaluation(evaluation, terms, tree.source)
+    if evaluation.is_randomised:  # other designs compare with something else than the control arm
+        _check_control_arm(world, terms, tree.source)
     resolved = {
         "scenario": info.model_dump(),
         "world": top_world.model_dump(),
         "pathway": copy.deepcopy(d["pathway"]),
         "contract": copy.deepcopy(d["contract"]),
         "design": design.model_dump(),
+        "evaluation": evaluation.model_dump(),
     }
     return Scenario(info=info, world=world, terms=terms, design=design, resolved=resolved,
                     source=tree.source, pathway_source=tree.pathway_source,
                     contract_source=tree.contract_source,
-                    benefit_payers={k: b.payer for k, b in top_world.benefits.items() if b.payer})
+                    benefit_payers={k: b.payer for k, b in top_world.benefits.items() if b.payer},
+                    displacement_share=top_world.labour_market.displacement_share,
+                    substitution_share=top_world.labour_market.substitution_share,
+                    evaluation=evaluation)
 
 
 def horizon_needed(terms: Terms) -> tuple[int, str]:
@@ -434,6 +494,23 @@ def _check_horizon(world: World, terms: Terms, source: str) -> None:
             f"{months} months needs a horizon of at least {need:.6g} weeks ({months} x 52/12); "
             f"outcomes after the horizon would silently go unpaid. Raise world.horizon_weeks to "
             f"{math.ceil(need - 1e-9)} or more, or shorten {key}"])
+
+
+def _counterfactual_for(cf: Counterfactual, evaluation: EvaluationDesign) -> Counterfactual:
+    """The world's counterfactual, with the matched comparison group simulated when the
+    evaluation design compares with it (``evaluation.design = "matched"``)."""
+    if evaluation.design != "matched" or cf.comparison == "matched":
+        return cf
+    return Counterfactual.model_validate({**cf.model_dump(), "comparison": "matched"})
+
+
+def _check_evaluation(evaluation: EvaluationDesign, terms: Terms, source: str) -> None:
+    """A design that cannot measure what the contract pays for (a savings share against a
+    historical baseline, a trigger relative to no comparison, a baseline without the contract's
+    outcomes) is refused when the scenario is loaded, naming the keys."""
+    problems = evaluation.problems(terms, prefix="evaluation.", contract_prefix="contract.")
+    if problems:
+        raise SpecError(source, problems)
 
 
 def _check_control_arm(world: World, terms: Terms, source: str) -> None:

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from effekt.contracts import (
+    Kpi,
     KpiRegistry,
     Terms,
     common_kpis,
@@ -29,6 +30,7 @@ from effekt.contracts import (
     is_indicator_kpi,
     kpis_for,
     kpis_for_columns,
+    work_variant_of,
 )
 from effekt.experiments.store import read_kpis
 from effekt.specfile import SpecError, validate
@@ -69,6 +71,71 @@ def label(kpi: str, registry: KpiRegistry | None = None, lang: str = "en") -> st
 
 
 STATS = ["n", "mean", "ci_low", "ci_high", "p5", "p50", "p95"]
+
+
+def _same_column(runs: list[pd.DataFrame], a: str, b: str) -> bool:
+    """Whether columns ``a`` and ``b`` hold the same values in every one of ``runs`` (NaN equal
+    to NaN); a table without ``a`` says nothing."""
+    for r in runs:
+        if a not in r:
+            continue
+        if b not in r:
+            return False
+        x, y = r[a].to_numpy(float), r[b].to_numpy(float)
+        if not np.all((np.abs(x - y) <= 1e-12) | (np.isnan(x) & np.isnan(y))):
+            return False
+    return True
+
+
+def varies_from_in_work(kpi: Kpi, registry: KpiRegistry, *runs: pd.DataFrame) -> bool:
+    """Whether the in-work variant ``kpi`` (in ordinary work, in work or education:
+    :func:`effekt.contracts.work_variant_of`) differs from in work at the same horizon in some
+    replication of ``runs``, in either arm. Without project, subsidised or education spells the
+    variants equal in work, and readers leave them out; any other KPI: True."""
+    base = work_variant_of(kpi.measure)
+    if base is None:
+        return True
+    for arm in ("treatment", "control"):
+        try:
+            mine, theirs = registry.at(kpi.measure, arm=arm).name, registry.at(base, arm=arm).name
+        except KeyError:
+            continue
+        if any(mine in r for r in runs) and not _same_column(list(runs), mine, theirs):
+            return True
+    return False
+
+
+def work_share_kpis(registry: KpiRegistry, *runs: pd.DataFrame, arm: str = "treatment") -> list[Kpi]:
+    """The share KPIs of ``arm`` a summary shows, in the registry's order, except that each
+    in-work variant (in ordinary work, in work or education) follows the in-work KPI of its
+    horizon, and is left out where it equals it in every replication of ``runs``
+    (:func:`varies_from_in_work`)."""
+    shares = registry.select(kind="share", arm=arm)
+    out = [k for k in shares if work_variant_of(k.measure) is None]
+    for k in shares:
+        base = work_variant_of(k.measure)
+        if base is None or not varies_from_in_work(k, registry, *runs):
+            continue
+        after = [i for i, o in enumerate(out) if o.measure == base or work_variant_of(o.measure) == base]
+        out.insert(after[-1] + 1 if after else len(out), k)
+    return out
+
+
+def with_work_variants(kpis: list[str], registry: KpiRegistry, *runs: pd.DataFrame) -> list[str]:
+    """``kpis`` with, after each in-work KPI (``in_work_12m_treatment`` ...), its variants of the
+    same arm (``in_ordinary_work_12m_treatment``, ``in_work_or_education_12m_treatment``) where
+    they differ from it in ``runs`` (:func:`varies_from_in_work`)."""
+    out: list[str] = []
+    for name in kpis:
+        out.append(name)
+        if name not in registry:
+            continue
+        k = registry[name]
+        for v in registry.select(kind="share", arm=k.arm):
+            if (work_variant_of(v.measure) == k.measure and v.name not in kpis
+                    and varies_from_in_work(v, registry, *runs)):
+                out.append(v.name)
+    return out
 
 
 def load_runs(out: str | Path) -> pd.DataFrame:
@@ -195,7 +262,7 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
 
     lines = [title] if title else []
     lines.append(f"{n} replications")
-    for k in reg.select(kind="share", arm="treatment"):
+    for k in work_share_kpis(reg, runs):
         ct = name(k.measure, arm="control")
         if k.name in has and ct is not None and t.loc[k.name, "n"] > 0:
             lines.append(f"{k.label('en')}: {band(k.name, _pct)}; without the programme "
@@ -204,6 +271,7 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
     if pay and cap:
         lines.append(f"Outcome payments: {band(pay, _nok)} NOK; "
                      f"a cap binds in {_pct(t.loc[cap, 'mean'])} of runs")
+    lines.extend(_paid_beside_true(t, reg, band, has))
     irr_col = name("irr", party="investor")
     if irr_col:
         irr = t.loc[irr_col]
@@ -224,6 +292,32 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
             f"{m['p95']:.2f}); probability of loss {_pct(t.loc[loss, 'mean'])}"
         )
     return lines
+
+
+def _paid_beside_true(t: pd.DataFrame, reg: KpiRegistry, band, has: set) -> list[str]:
+    """What the contract paid for beside what was truly additional (the evaluation design's
+    measure against the control arm's; see :class:`effekt.contracts.EvaluationDesign`): one line,
+    left out when the runs lack these KPIs."""
+    cols = {}
+    for measure, arm in (("paid_outcomes", None), ("measured_additional_outcomes", "difference"),
+                         ("additional_outcomes", "difference"), ("paid_not_additional_share", None)):
+        found = [k.name for k in reg.select(measure=measure, arm=arm) if k.name in has]
+        cols[measure] = found[0] if found else None
+    if not (cols["paid_outcomes"] and cols["measured_additional_outcomes"]):
+        return []
+
+    def num(x: float) -> str:
+        return "n/a" if not np.isfinite(x) else f"{x:.1f}"
+
+    line = (f"Primary outcomes paid for: {band(cols['paid_outcomes'], num)}; additional as the "
+            f"evaluation design measures them {band(cols['measured_additional_outcomes'], num)}")
+    true = cols["additional_outcomes"]
+    if true and t.loc[true, "n"] > 0:
+        line += f"; truly additional (against the control arm) {band(true, num)}"
+    share = cols["paid_not_additional_share"]
+    if share and t.loc[share, "n"] > 0:
+        line += f"; not additional: {_pct(t.loc[share, 'mean'])} of those paid for"
+    return [line]
 
 
 def render(table: pd.DataFrame, fmt: str) -> str:

@@ -2,8 +2,9 @@
 how far through the pathway people got.
 
 The in-work measure itself is the money layer's (:func:`effekt.contracts.in_work_by_month`, the
-same measure as the stored ``in_work_*`` KPIs); this module runs it over re-simulated
-replications and summarises it.
+same measure as the stored ``in_work_*`` KPIs, and with ``ordinary_only`` / ``or_education`` as
+the ``in_ordinary_work_*`` / ``in_work_or_education_*`` KPIs); this module runs it over
+re-simulated replications and summarises it.
 
 The stored results (``runs/``) hold one row of KPIs per replication, not the spells, so the time
 series are computed by simulating the replications again: the seeds are deterministic
@@ -44,11 +45,16 @@ def simulate_replications(scenario, replications: int) -> Iterator[tuple[int, Ta
         yield r, simulate(scenario.world, replication_seed(scenario.design.seed, r))
 
 
-def scenario_in_work(scenario, replications: int) -> pd.DataFrame:
-    """:func:`in_work_by_month` for each replication of ``scenario``, with a ``replication`` column."""
+def scenario_in_work(scenario, replications: int, *, ordinary_only: bool = False,
+                     or_education: bool = False) -> pd.DataFrame:
+    """:func:`in_work_by_month` for each replication of ``scenario``, with a ``replication`` column.
+    ``ordinary_only``: the series in ordinary work (the programme's own project and subsidised
+    jobs left out, as the ``in_ordinary_work_*`` KPIs); ``or_education``: in work or education
+    (``in_work_or_education_*``)."""
     parts = []
     for r, t in simulate_replications(scenario, replications):
-        parts.append(in_work_by_month(t.persons, t.spells, scenario.world.horizon_weeks)
+        parts.append(in_work_by_month(t.persons, t.spells, scenario.world.horizon_weeks,
+                                      ordinary_only=ordinary_only, or_education=or_education)
                      .assign(replication=r))
     return pd.concat(parts, ignore_index=True)
 

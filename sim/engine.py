@@ -51,10 +51,10 @@ from effekt.sim.world import World
 
 WEEKS_PER_YEAR = 52.0
 
-_NO_PAY = (None, None, 0.0, False, 0.0, 0.0, None)
+_NO_PAY = (None, None, 0.0, False, 0.0, 0.0, None, False)
 """Spell tail (wage_payer, subsidy_payer, subsidy_share, integration_grant, cost_once,
-cost_per_week, cost_payer) when nobody pays anything beyond the benefit."""
-_EMPLOYER_PAYS = ("employer", None, 0.0, False, 0.0, 0.0, None)
+cost_per_week, cost_payer, business_as_usual) when nobody pays anything beyond the benefit."""
+_EMPLOYER_PAYS = ("employer", None, 0.0, False, 0.0, 0.0, None, False)
 
 Thresholds = tuple[tuple[float, str, int], ...]  # cumulative (threshold, target, exit index)
 
@@ -105,15 +105,17 @@ def _cumulate(ps: list[float], targets: list[str], complete: bool = False) -> Th
     return tuple(cum)
 
 
-def _tail(st: Stage) -> tuple:
+def _tail(st: Stage, usual: bool) -> tuple:
     f, c = st.funding, st.costs
     wage_payer = f.wage_payer or ("employer" if st.employment is not None else None)
     costly = c.per_person > 0 or c.per_week > 0
     return (wage_payer, f.subsidy_payer, f.subsidy_share, f.integration_grant, c.per_person,
-            c.per_week, c.payer if costly else None)
+            c.per_week, c.payer if costly else None, usual)
 
 
-def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
+def _compile(pathway: Pathway, groups: list[str], usual: bool = False) -> dict[str, _Stage]:
+    """The pathway's stages compiled for the inner loop; ``usual``: it is a business-as-usual
+    pathway (its spells say so in ``business_as_usual``)."""
     out = {}
     order = {name: i for i, name in enumerate(pathway.capacity)}
     for name, st in pathway.stages.items():
@@ -143,7 +145,7 @@ def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
             outcome=st.outcome,
             terminal=st.terminal,
             on_benefit=(benefit == "continues") if benefit is not None else not employed,
-            tail=_tail(st),
+            tail=_tail(st, usual),
             head=("employed" if employed else ("education" if st.kind == "education" else "programme"), name,
                   st.employment.contract if st.employment else None),
             pay=(st.employment.fte, st.employment.annual_wage) if st.employment else (0.0, 0.0),
@@ -153,20 +155,20 @@ def _compile(pathway: Pathway, groups: list[str]) -> dict[str, _Stage]:
     return out
 
 
-_COMPILED: dict[tuple[int, tuple[str, ...]], tuple[Pathway, dict[str, _Stage]]] = {}
+_COMPILED: dict[tuple[int, tuple[str, ...], bool], tuple[Pathway, dict[str, _Stage]]] = {}
 
 
-def _compiled(pathway: Pathway, groups: tuple[str, ...]) -> dict[str, _Stage]:
+def _compiled(pathway: Pathway, groups: tuple[str, ...], usual: bool = False) -> dict[str, _Stage]:
     """:func:`_compile`, remembered for the last few pathways (a Monte Carlo batch runs the same
     world many times). Pathways are frozen, and the cache holds a reference to each, so an id is
     never reused while its entry lives."""
-    key = (id(pathway), groups)
+    key = (id(pathway), groups, usual)
     hit = _COMPILED.get(key)
     if hit is not None and hit[0] is pathway:
         return hit[1]
     if len(_COMPILED) >= 16:
         _COMPILED.pop(next(iter(_COMPILED)))
-    compiled = _compile(pathway, list(groups))
+    compiled = _compile(pathway, list(groups), usual)
     _COMPILED[key] = (pathway, compiled)
     return compiled
 
@@ -255,7 +257,7 @@ class _Model:
         for g, tg in world.groups.items():
             for kind in tg.benefit:
                 bau = world.business_as_usual(g, kind)
-                self.usual[(g, kind)] = (bau.pathway.entry, _compiled(bau, groups)) if bau else None
+                self.usual[(g, kind)] = (bau.pathway.entry, _compiled(bau, groups, usual=True)) if bau else None
         # participants (admitted past screening), for a matched comparison group: pid -> person
         self.matching = world.counterfactual.comparison == "matched"
         self.participants: dict[int, Person] = {}

@@ -18,7 +18,8 @@ globally in time order; sort (stably) by ``time`` or ``start`` when order matter
 Columns are only ever added, never renamed or removed (``contracts`` reads them). Added since the
 walking skeleton: spells ``wage_payer``, ``subsidy_payer``, ``subsidy_share``,
 ``integration_grant``, ``cost_once``, ``cost_per_week``, ``cost_payer``; capacity ``stage``;
-event kind ``made_permanent``; persons ``employability``; arm ``comparison``; state ``education``.
+event kind ``made_permanent``; persons ``employability``; spells ``business_as_usual``; arm
+``comparison``; state ``education``.
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ SPELLS = pa.schema(
         ("cost_once", pa.float64()),       # NOK charged once at the spell's start (per person)
         ("cost_per_week", pa.float64()),   # NOK per week while the spell lasts
         ("cost_payer", pa.string()),       # who pays cost_once and cost_per_week
+        # the spell is in a stage of a business-as-usual pathway (the introduction programme ...),
+        # not of the programme's pathway, though its stage is named (both arms)
+        ("business_as_usual", pa.bool_()),
     ]
 )
 """A spell's ``benefit_kind``/``benefit_g`` is the prior benefit the person draws during it

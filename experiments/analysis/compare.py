@@ -17,7 +17,7 @@ from effekt.contracts import KpiRegistry, kpis_for, kpis_for_columns
 from effekt.experiments.analysis.common import replicate_many
 from effekt.experiments.executors import Executor
 from effekt.experiments.scenario import Scenario, load_scenario
-from effekt.experiments.summary import describe
+from effekt.experiments.summary import describe, with_work_variants
 from effekt.specfile import SpecError
 
 DEFAULT_KPIS = [
@@ -40,16 +40,17 @@ def names_for(scenarios: list[Scenario], paths: list) -> list[str]:
 def compare_runs(runs: dict[str, pd.DataFrame], kpis: list[str] | None = None,
                  registry: KpiRegistry | None = None) -> pd.DataFrame:
     """Long table: scenario, kpi, mean, CI, and the paired difference from the first scenario;
-    ``kpis`` (default :data:`DEFAULT_KPIS`) and every public budget's NPV.
+    ``kpis`` (default :data:`DEFAULT_KPIS`, with in ordinary work and in work or education after
+    in work where some scenario's differ from it) and every public budget's NPV.
 
     Statistics as in ``effekt summary`` (:func:`effekt.experiments.summary.describe`): a KPI that
     ``registry`` (the contracts' declared KPIs; default those every contract has) declares an
     indicator, such as ``investor_loss``, is a probability with Wilson's interval inside [0, 1],
     any other KPI a mean with Student's t interval; the paired differences always get a t interval.
     """
-    kpis = kpis or DEFAULT_KPIS
     reg = registry if registry is not None else kpis_for_columns(
         dict.fromkeys(c for r in runs.values() for c in r.columns))
+    kpis = kpis or with_work_variants(DEFAULT_KPIS, reg, *runs.values())
     first_name = next(iter(runs))
     first = runs[first_name].set_index("replication")
     fiscal = [k.name for k in reg.select(measure="fiscal_npv", party_kind="public")

@@ -1,0 +1,157 @@
+"""Displacement and substitution: how much of the programme's extra work is extra for the public budgets.
+
+A comparison of the two arms (treatment minus control) counts every job a participant gets beyond
+the control arm as additional. In a labour market that has only so many vacancies, some of those
+jobs would have gone to someone else, and some subsidised jobs replace a worker the employer had.
+The evaluation vocabulary (HM Treasury, *The Magenta Book*, 2020, and *The Green Book*, 2022, on
+additionality; the Government Outcomes Lab's glossary) names them:
+
+* **displacement**: a job a participant got that someone outside the programme would otherwise
+  have had, who is then out of work instead. Stated as ``displacement_share``, a share of the
+  programme's additional employment.
+* **substitution**: an employer swapping an existing worker for a subsidised participant to get
+  the subsidy. Stated as ``substitution_share``, a share of the programme's wage-subsidised job
+  time.
+
+**The rule.** The worker displaced or substituted loses what the participant gained: the budget
+flows that come from employment (``OFFSET_ITEMS``: income tax, employer contributions
+(arbeidsgiveravgift), benefits saved, and the gross earnings) are offset, each for the party that
+loses it by the payer rules the fiscal ledger already uses (:mod:`effekt.contracts.fiscal`): the
+kommune its share of the income tax, the state the rest and the employer contributions, the
+benefit's payer (the state for AAP, the kommune for sosialhjelp, ...) the benefit. In turn, as
+the additionality guides apply them:
+
+1. substitution: ``- substitution_share`` x those flows in subsidised job spells (employed, with
+   ``subsidy_share > 0``), treatment minus scaled control; in a subsidised spell the benefit saved
+   is the person's own benefit (the ``persons`` table) less any benefit the spell still pays;
+2. displacement: ``- displacement_share`` x the difference (treatment minus scaled control) of
+   those flows, after the substitution offset.
+
+So the items' net difference is ``(D - s S) (1 - d)``: ``D`` the difference of an item, ``S``
+that of the subsidised spells' flows, ``s`` and ``d`` the two shares. The displaced or substituted
+worker is assumed to be on the participant's benefit, with the participant's wage: the offset is
+a share of what the programme's jobs brought, not a model of who else is in the labour market.
+Programme costs, wage costs, subsidies paid, grants and the contract's payments are not offset:
+they are paid whatever. Nor is what a contract pays on: a savings share (Koto-SIB) is paid on the
+difference its trial measures, which does not see the people outside it.
+
+With both shares 0 (the default) nothing is computed and the ledger is the one the comparison
+gives. Whatever the shares, a programme that changes nothing offsets nothing (``D`` and ``S`` are
+differences of arms).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from effekt.contracts.finance import npv
+from effekt.contracts.fiscal import (
+    SUBSIDY_SHARE_COLUMNS,
+    FiscalParams,
+    IntegrationGrant,
+    Ledger,
+    difference_ledger,
+    public_ledger,
+)
+from effekt.contracts.kpis import Key, KpiRegistry, kpi_key
+from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has
+
+OFFSET_ITEMS = ("income_tax", "employer_contributions", "benefits", "earnings")
+"""The budget flows that come from employment, and so are offset (``earnings`` to party
+``participants``, the others to the public party that receives or pays them)."""
+
+
+def subsidised_flows(persons: Frame, spells: Frame, G: float, n_months: int, params: FiscalParams,
+                     payers: dict[str, str], tables: Tables) -> Ledger:
+    """Each arm's flows in subsidised job spells (employed, ``subsidy_share > 0``) by (arm, party,
+    item), for the items of ``OFFSET_ITEMS``: the spells' income tax, employer contributions and
+    earnings, and as ``benefits`` the benefit the person does not draw while in the job (the
+    ``persons`` table's benefit less any the spell pays), each to its party by the fiscal rules."""
+    share_col = next((c for c in SUBSIDY_SHARE_COLUMNS if has(spells, c)), None)
+    if share_col is None:
+        return {}
+    subsidised = (_strings(spells, "state", "") == "employed") & (_floats(spells, share_col) > 0)
+    if not subsidised.any():
+        return {}
+    rows = spells.filter(pa.array(subsidised)).to_pandas() if isinstance(spells, pa.Table) \
+        else spells[subsidised]
+    person_row = tables.s_person[subsidised]
+    known = person_row >= 0
+    own_kind = np.where(known, _strings(persons, "benefit_kind", "none")[np.maximum(person_row, 0)], "none")
+    own_g = np.where(known, _floats(persons, "benefit_g")[np.maximum(person_row, 0)], 0.0)
+    no_grant = params.model_copy(update={"integration_grant": IntegrationGrant(per_year=[])})
+    in_job = public_ledger(persons, rows, G, n_months, no_grant, payers)
+    out_of_job = public_ledger(persons, pd.DataFrame({
+        "arm": rows["arm"].to_numpy(), "state": "not_employed", "start": rows["start"].to_numpy(),
+        "end": rows["end"].to_numpy(), "benefit_kind": own_kind, "benefit_g": own_g}),
+        G, n_months, no_grant, payers)
+    out: Ledger = {key: a for key, a in in_job.items() if key[2] in OFFSET_ITEMS}
+    for (arm, party, item), a in out_of_job.items():  # benefits saved = own benefit - the spell's
+        if item == "benefits":
+            key = (arm, party, item)
+            out[key] = out[key] - a if key in out else -a
+    return out
+
+
+def _padded(a: np.ndarray, n: int) -> np.ndarray:
+    return np.pad(a, (0, n - len(a))) if len(a) < n else a
+
+
+def offsets(diff: Ledger, subsidised: Ledger, n_treatment: int, n_control: int, displacement_share: float,
+            substitution_share: float) -> tuple[Ledger, Ledger]:
+    """The displacement and the substitution offsets by (``difference``, party, item), from the
+    difference ledger ``diff`` and each arm's :func:`subsidised_flows` (see the module's rule)."""
+    n = max((len(a) for a in diff.values()), default=0)
+    sub_diff = difference_ledger(subsidised, n_treatment, n_control) if substitution_share else {}
+    n = max(n, *(len(a) for a in sub_diff.values())) if sub_diff else n
+    substitution: Ledger = {key: -substitution_share * _padded(a, n) for key, a in sub_diff.items()
+                            if key[2] in OFFSET_ITEMS}
+    displacement: Ledger = {}
+    if displacement_share:
+        for key in dict.fromkeys([*(k for k in diff if k[2] in OFFSET_ITEMS), *substitution]):
+            after = _padded(diff.get(key, np.zeros(n)), n) + substitution.get(key, 0.0)
+            displacement[key] = -displacement_share * after
+    return displacement, substitution
+
+
+def net_of(diff: Ledger, *offset_ledgers: Ledger) -> Ledger:
+    """The difference ledger with the offsets added, item by item (a new ledger; ``diff`` is not
+    changed)."""
+    out = dict(diff)
+    for ledger in offset_ledgers:
+        for key, a in ledger.items():
+            if key in out:
+                base = out[key]
+                n = max(len(base), len(a))
+                out[key] = _padded(base, n) + _padded(a, n)
+            else:
+                out[key] = a.copy()
+    return out
+
+
+def offset_kpis(displacement: Ledger, substitution: Ledger, n_months: int, rate: float,
+                registry: KpiRegistry) -> dict[Key, float]:
+    """The offsets' KPIs: the NPV each public budget the registry declares loses to them
+    (``fiscal_offset_npv_*``, and their total over every public party), the undiscounted totals of
+    each offset over the public parties, and the earnings the displaced and substituted workers
+    lose (``earnings_offset``). Zero when there is nothing to offset."""
+
+    def total(ledgers: tuple[Ledger, ...], party: str | None = None) -> np.ndarray:
+        acc = np.zeros(n_months)
+        for ledger in ledgers:
+            for (_, p, _), a in ledger.items():
+                if party is None and p != "participants" or p == party:
+                    acc[:min(len(a), n_months)] += a[:n_months]
+        return acc
+
+    both = (displacement, substitution)
+    out: dict[Key, float] = {}
+    for kpi in registry.select(measure="fiscal_offset_npv", party_kind="public"):
+        out[kpi.key] = npv(total(both, kpi.party), rate)
+    out[kpi_key("fiscal_displacement_offset", arm="difference")] = float(total((displacement,)).sum())
+    out[kpi_key("fiscal_substitution_offset", arm="difference")] = float(total((substitution,)).sum())
+    out[kpi_key("earnings_offset", arm="difference")] = float(total(both, "participants").sum())
+    return out
+

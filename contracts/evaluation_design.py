@@ -1,0 +1,252 @@
+"""Evaluation designs: what a contract compares its outcomes with, and so what it pays for.
+
+A contract that pays for results has to say which results would have happened anyway. How it
+finds out is its **evaluation design**, and each design has a bias of its own:
+
+``randomised``
+    a randomised control group (or, in the simulation's parallel mode, the same people under
+    business as usual): the control arm. Unbiased apart from chance. Koto-SIB (Finland).
+``matched``
+    a comparison group matched on what the registers show (cohort, target group, age, Norwegian,
+    education, work capacity, benefit, entry week), one per *participant*: the simulation's arm
+    ``comparison``. Only participants are measured (treatment people whose ``person_id`` is in
+    the comparison arm, i.e. admitted past screening). Latent employability is not matched, so a
+    screening that picks the more employable (cream-skimming) makes it overstate the effect.
+``historical``
+    a fixed baseline from earlier years: ``baseline = {outcome = share}``, the share of treated
+    people expected to reach each outcome anyway (for an outcome counted in days, days per treated
+    person), with its ``source``, as many rate-card SIBs. Biased whenever this cohort or this
+    labour market differs from those years.
+``gross``
+    no comparison at all: every outcome counts as if it would not have happened anyway (the DWP
+    Innovation Fund paid so). It pays for the deadweight in full.
+
+What the contract **pays** uses the design's comparison; what the report calls the **true**
+effect always uses the control arm (the same people under business as usual). The design object
+here only relabels and filters the tables the payment rules read
+(:meth:`EvaluationDesign.measured`, :meth:`EvaluationDesign.measured_tables`) and gives the
+baseline a trigger compares with (:meth:`EvaluationDesign.baseline_shares`); the rules
+themselves are those of :mod:`effekt.contracts.payments`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Literal, get_args
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pydantic import Field, model_validator
+
+from effekt.contracts.terms import BINARY_METRICS
+from effekt.dotted import suggest
+from effekt.specfile import SpecError, Strict
+
+if TYPE_CHECKING:
+    from effekt.contracts.outcomes import Frame
+    from effekt.contracts.payments import Columns, People
+    from effekt.contracts.terms import Terms
+
+DesignKind = Literal["randomised", "matched", "historical", "gross"]
+"""The evaluation designs; see the module docstring for the bias of each."""
+DESIGNS: tuple[str, ...] = get_args(DesignKind)
+
+COMPARISON_ARM = "comparison"
+"""The arm of the record tables that holds the matched comparison group (one person per
+participant, with the participant's ``person_id``)."""
+
+DESIGN_LABELS: dict[str, tuple[str, str]] = {
+    "randomised": ("randomisert kontrollgruppe", "randomised control group"),
+    "matched": ("matchet sammenligningsgruppe", "matched comparison group"),
+    "historical": ("historisk referanse", "historical baseline"),
+    "gross": ("ingen sammenligning (brutto)", "no comparison (gross)"),
+}
+"""How a design is named in (nb, en)."""
+
+_COMPARES_WITH = {"randomised": "the control arm", "matched": "the matched comparison arm",
+                  "historical": "a fixed baseline share", "gross": "nothing"}
+
+
+class EvaluationDesign(Strict):
+    """A scenario's ``[evaluation]`` table: the design (default ``randomised``: today's
+    behaviour), and for ``historical`` the baseline shares and their source.
+
+    ``baseline`` maps a contract outcome to the share of treated people expected to reach it
+    without the programme (days per treated person for an outcome counted in days). It is
+    required under ``historical`` (for the primary outcome and every outcome a trigger compares)
+    and refused under every other design, as is ``source``.
+    """
+
+    design: DesignKind = "randomised"
+    baseline: dict[str, float] = Field(default_factory=dict)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _own_keys(self) -> EvaluationDesign:
+        problems = []
+        if self.design == "historical":
+            if not self.baseline:
+                problems.append("baseline: design 'historical' needs the share of treated people "
+                                "expected to reach each outcome the contract compares, e.g. "
+                                "baseline = { job_start = 0.35 }")
+            if not self.source.strip():
+                problems.append("source: design 'historical' needs the source of its baseline "
+                                "(the earlier years it was measured in), or the word assumption")
+        else:
+            if self.baseline:
+                problems.append(f"baseline: only design 'historical' compares with a baseline; design "
+                                f"'{self.design}' compares with {_COMPARES_WITH[self.design]}: remove "
+                                "baseline or set design = 'historical'")
+            if self.source:
+                problems.append(f"source: names the source of a historical baseline; design "
+                                f"'{self.design}' has none: remove it or set design = 'historical'")
+        for name, share in self.baseline.items():
+            if isinstance(share, bool) or not math.isfinite(share) or share < 0:
+                problems.append(f"baseline.{name}: {share!r}; a share (or days per person) of 0 "
+                                "or more")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def is_randomised(self) -> bool:
+        return self.design == "randomised"
+
+    def label(self, lang: str = "en") -> str:
+        """The design's name in ``lang`` (``nb`` or ``en``)."""
+        if lang not in ("nb", "en"):
+            raise ValueError(f"language '{lang}'; allowed: nb, en")
+        nb, en = DESIGN_LABELS[self.design]
+        return nb if lang == "nb" else en
+
+    # -- what cannot work ------------------------------------------------------------------------
+
+    def problems(self, terms: Terms, prefix: str = "evaluation.", contract_prefix: str = "") -> list[str]:
+        """What in ``terms`` this design cannot evaluate, one line per problem naming the dotted
+        key (``prefix`` before the design's keys, ``contract_prefix`` before the contract's, e.g.
+        ``evaluation.`` and ``contract.`` in a scenario); empty when the pair works.
+
+        A savings share is a share of the public gain against a comparison group: a historical
+        baseline or no comparison cannot measure it. A trigger relative to the comparison divides
+        by the comparison's share, which is 0 without a comparison (and must be above 0 in a
+        baseline). A historical baseline must give the primary outcome (the measured additional
+        outcomes count it) and every outcome a trigger compares; it may name no other key.
+        """
+        d, c = self.design, contract_prefix
+        out = []
+        if d in ("historical", "gross") and terms.savings_share is not None:
+            out.append(f"{c}savings_share: a share of the public gain against a comparison group; "
+                       f"{prefix}design = '{d}' compares with {_COMPARES_WITH[d]} and cannot measure "
+                       f"one. Use "
+                       f"{prefix}design = 'randomised' or 'matched', or a contract without a savings "
+                       "share")
+        if d == "gross":
+            for i, t in enumerate(terms.triggers):
+                if t.compare == "relative_to_control":
+                    out.append(f"{c}triggers[{i}]: compare = 'relative_to_control' divides by the "
+                               f"comparison's share, and {prefix}design = 'gross' has no comparison "
+                               "(its share is 0): use compare = 'absolute', or another design")
+        if d == "historical":
+            names = list(terms.outcomes)
+            for name in self.baseline:
+                if name not in terms.outcomes:
+                    out.append(f"{prefix}baseline.{name}: not an outcome of the contract"
+                               f"{suggest(name, names)}; outcomes: {', '.join(names)}")
+            wanted = {terms.primary: "the primary outcome (the measured additional outcomes count it)"}
+            for i, t in enumerate(terms.triggers):
+                if t.needs_control:
+                    wanted.setdefault(t.outcome, f"{c}triggers[{i}] compares it")
+            for name, why in wanted.items():
+                if name not in self.baseline:
+                    out.append(f"{prefix}baseline.{name}: missing; design 'historical' needs the share "
+                               f"expected without the programme for {why}")
+            for name, share in self.baseline.items():
+                o = terms.outcomes.get(name)
+                if o is not None and o.metric in BINARY_METRICS and share > 1:
+                    out.append(f"{prefix}baseline.{name}: {share:g}; '{name}' is reached or not, so "
+                               "its baseline is a share between 0 and 1")
+            for i, t in enumerate(terms.triggers):
+                if t.compare == "relative_to_control" and self.baseline.get(t.outcome, 1.0) <= 0:
+                    out.append(f"{prefix}baseline.{t.outcome}: 0, and {c}triggers[{i}] compares "
+                               "relative to it (divides by it): give a share above 0")
+        return out
+
+    def check(self, terms: Terms) -> None:
+        """Raise :class:`effekt.specfile.SpecError` when the design cannot evaluate ``terms``
+        (:meth:`problems`)."""
+        problems = self.problems(terms)
+        if problems:
+            raise SpecError(f"evaluation design '{self.design}' for contract '{terms.contract.name}'",
+                            problems)
+
+    # -- what the payment rules read -------------------------------------------------------------
+
+    def baseline_shares(self) -> dict[str, float] | None:
+        """The share each outcome is compared with instead of the control arm's: the baseline
+        under ``historical``, 0 for every outcome under ``gross`` (an empty mapping: missing
+        outcomes count 0); None when the comparison is an arm of the tables."""
+        if self.design == "historical":
+            return dict(self.baseline)
+        if self.design == "gross":
+            return {}
+        return None
+
+    def measured(self, found: Columns, people: People) -> tuple[Columns, People]:
+        """The outcomes and people as the design sees them: arm ``treatment`` is who it measures,
+        arm ``control`` what it compares with. ``randomised``: the tables as they are;
+        ``matched``: the participants against the comparison arm (relabelled ``control``);
+        ``historical`` and ``gross``: the treatment arm alone (the baseline stands in for the
+        comparison)."""
+        if self.design == "randomised":
+            return found, people
+        from effekt.contracts.payments import People
+
+        keep_people, arm_people = self._keep(people.arm, people.person_id, people)
+        keep_found, arm_found = self._keep(found["arm"], found["person_id"], people)
+        m_found = {k: (arm_found if k == "arm" else v)[keep_found] for k, v in found.items()}
+        m_people = People(arm=arm_people[keep_people], person_id=people.person_id[keep_people],
+                          cohort=people.cohort[keep_people], entry=people.entry[keep_people])
+        return m_found, m_people
+
+    def _keep(self, arm: np.ndarray, pid: np.ndarray, people: People) -> tuple[np.ndarray, np.ndarray]:
+        """Which rows (``arm``, ``pid``) the design measures, and their arms as it names them."""
+        if self.design in ("historical", "gross"):
+            return arm == "treatment", arm
+        comparison = arm == COMPARISON_ARM
+        participants = pd.unique(people.person_id[people.arm == COMPARISON_ARM])
+        keep = comparison | ((arm == "treatment") & np.isin(pid, participants))
+        relabelled = np.where(comparison, "control", arm).astype(object)
+        return keep, relabelled
+
+    def measured_tables(self, persons: Frame, spells: Frame) -> tuple[Frame, Frame]:
+        """``persons`` and ``spells`` cut to what a ``matched`` design measures (participants and
+        the comparison arm, relabelled ``control``), for the public gain a savings share is paid
+        on. Other designs: the tables as they are."""
+        if self.design != "matched":
+            return persons, spells
+        p_arm, p_pid = _column(persons, "arm"), _column(persons, "person_id")
+        participants = pd.unique(p_pid[p_arm == COMPARISON_ARM])
+
+        def cut(table: Frame) -> Frame:
+            arm, pid = _column(table, "arm"), _column(table, "person_id")
+            comparison = arm == COMPARISON_ARM
+            keep = comparison | ((arm == "treatment") & np.isin(pid, participants))
+            relabelled = np.where(comparison, "control", arm).astype(object)[keep]
+            if isinstance(table, pa.Table):
+                kept = table.filter(pa.array(keep))
+                i = kept.schema.get_field_index("arm")
+                return kept.set_column(i, kept.schema.field(i), pa.array(relabelled, type=pa.string()))
+            return table[keep].assign(arm=relabelled)
+
+        return cut(persons), cut(spells)
+
+
+def _column(table: Frame, name: str) -> np.ndarray:
+    if isinstance(table, pa.Table):
+        return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
+    return table[name].to_numpy()
+
+
+RANDOMISED = EvaluationDesign()
+"""The default design: the control arm."""
