@@ -257,7 +257,8 @@ class _Model:
         for g, tg in world.groups.items():
             for kind in tg.benefit:
                 bau = world.business_as_usual(g, kind)
-                self.usual[(g, kind)] = (bau.pathway.entry, _compiled(bau, groups, usual=True)) if bau else None
+                self.usual[(g, kind)] = ((bau.pathway.entry, _compiled(bau, groups, usual=True))
+                                         if bau else None)
         # participants (admitted past screening), for a matched comparison group: pid -> person
         self.matching = world.counterfactual.comparison == "matched"
         self.participants: dict[int, Person] = {}
