@@ -373,3 +373,18 @@ def test_report_and_summary_show_the_true_effect_beside_what_was_paid_for(tmp_pa
     assert sc.info.title_nb in nb and sc.info.title in en
     lines = headline(load_runs(out))
     assert any(s.startswith("Primary outcomes paid for:") and "truly additional" in s for s in lines)
+
+
+def test_a_matched_batch_is_the_same_on_any_executor(tmp_path):
+    from effekt.experiments.batch import run_batch
+    from effekt.experiments.executors import ProcessExecutor
+    from effekt.experiments.summary import load_runs
+
+    sc = load_scenario(default_scenario_path().parent / "dwp_lesson.toml",
+                       ["design.replications=6", "evaluation.design=matched"])
+    run_batch(sc, tmp_path / "serial", progress=False, chunk=2)
+    with ProcessExecutor(2) as ex:
+        run_batch(sc, tmp_path / "processes", executor=ex, progress=False, chunk=3)
+    serial, processes = load_runs(tmp_path / "serial"), load_runs(tmp_path / "processes")
+    pd.testing.assert_frame_equal(serial, processes)
+    assert serial["measured_additional_outcomes"].notna().all()
