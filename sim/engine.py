@@ -352,32 +352,38 @@ class _Model:
             events.append((arm, pid, t, name, "left_job" if left_job else "completed"))
             name = target
 
-    def _mirror_moves(self) -> None:
+    def _mirror_moves(self, arm: str = "control") -> None:
         """In parallel mode the control arm is the same person under business as usual, and moving
         away from the kommune is not something a pathway causes (unless its file says so): a
         person who moves out during the pathway moves at the same week in the control arm too, so
         neither the benefits nor the integration grant of a mover count as the programme's effect.
         The control arm's spells are cut at that week and end in a ``moved`` spell; its events
-        after it are dropped. (Its random draws are unchanged: this only trims the record.)"""
+        after it are dropped. (Its random draws are unchanged: this only trims the record.)
+
+        ``arm = "comparison"``: the same for the matched comparison group, whose person for a
+        participant who moved moves at the same week (an evaluation loses the movers on both
+        sides; otherwise a move would show as the programme's effect in what it measures)."""
         moved = self.moved
+        if arm == "comparison":
+            moved = {pid: t for pid, t in moved.items() if pid in self.participants}
         if not moved:
             return
         events, spells = self.rec.events, self.rec.spells
         H = self.horizon
         kept_events = [e for e in events
-                       if not (e[0] == "control" and e[1] in moved and e[2] >= moved[e[1]])]
-        kept_events += [("control", pid, t, None, "moved") for pid, t in sorted(moved.items())]
+                       if not (e[0] == arm and e[1] in moved and e[2] >= moved[e[1]])]
+        kept_events += [(arm, pid, t, None, "moved") for pid, t in sorted(moved.items())]
         events[:] = kept_events
         kept = []
         for s in spells:
-            if s[0] == "control" and s[1] in moved:
+            if s[0] == arm and s[1] in moved:
                 t = moved[s[1]]
                 if s[5] >= t:
                     continue
                 if s[6] > t:
                     s = s[:6] + (t,) + s[7:]
             kept.append(s)
-        kept += [("control", pid, "moved", None, None, t, H, 0.0, 0.0, "none", 0.0) + _NO_PAY
+        kept += [(arm, pid, "moved", None, None, t, H, 0.0, 0.0, "none", 0.0) + _NO_PAY
                  for pid, t in sorted(moved.items()) if t < H]
         spells[:] = kept
 
@@ -556,6 +562,7 @@ class _Model:
             self._mirror_moves()
         if self.matching:
             self.compare()
+            self._mirror_moves("comparison")
         by_id = {p.person_id: p for p in people} if self.waiting else {}
         for pid, (stage, asked, held) in sorted(self.waiting.items()):
             p = by_id[pid]

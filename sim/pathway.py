@@ -466,14 +466,29 @@ def business_as_usual_problems(pathway: Pathway) -> list[str]:
     Business as usual is what happens to a person without the programme, drawn person by person
     before the clock starts (the control arm meets no capacity), so it declares no capacity. Moving
     away is not part of it: a move during the programme is mirrored into the control arm instead
-    (parallel mode), so a business-as-usual exit cannot be ``moved``.
+    (parallel mode), so a business-as-usual exit cannot be ``moved``. Nobody in it is paid by the
+    programme's provider or investors (parties to the contract, which business as usual is not):
+    its costs, wages and subsidies are the kommune's, NAV's, the state's or an employer's.
     """
     out = []
     if pathway.capacity:
         out.append(f"capacity: {', '.join(sorted(pathway.capacity))}: business as usual meets no "
                    "capacity (nobody queues for what they would have had anyway); leave out the "
                    "[capacity] tables and the stages' capacity")
+    contract_parties = {"provider", "investor"}
     for name, st in pathway.stages.items():
+        f, c = st.funding, st.costs
+        paid = [("costs.payer", c.payer if (c.per_person or c.per_week or c.per_cohort) else None),
+                ("funding.wage_payer", f.wage_payer), ("funding.subsidy_payer", f.subsidy_payer)]
+        for key, who in paid:
+            if who in contract_parties:
+                out.append(f"stages.{name}.{key}: '{who}' is a party to the programme's contract, "
+                           "which business as usual is not; allowed: kommune, nav, state, employer"
+                           + (" (costs.payer defaults to 'provider': name the payer)"
+                              if key == "costs.payer" else ""))
+        if c.per_cohort:
+            out.append(f"stages.{name}.costs.per_cohort: business as usual has no cohorts of its "
+                       "own; give its cost per person or per week")
         if st.kind == "exit" and st.outcome == "moved":
             out.append(f"stages.{name}.outcome: 'moved' is not business as usual here (a move "
                        "during the programme is mirrored into the control arm); use 'not_employed'")

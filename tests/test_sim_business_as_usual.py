@@ -266,3 +266,30 @@ def test_a_business_as_usual_pathway_is_refused_with_a_message(tmp_path):
             {**groups["C"].model_dump(), "bau_pathway": {"kvp": "x"}})
     with pytest.raises(ValueError, match=r"groups\.C\.bau_pathway = 'no_such_programme': no built-in"):
         world(holding(0), "no_such_programme")
+
+
+def test_a_participant_who_moves_moves_in_the_comparison_group_too():
+    stages = {k: dict(v) for k, v in CREAM.items()}
+    stages["classes"] = {**CREAM["classes"], "exits": [{"to": "moved_away", "p": 0.3}]}
+    stages["moved_away"] = {"kind": "exit", "outcome": "moved"}
+    t = simulate(world(_pathway(stages, "interview"), None, people=800, sd=0.8,
+                       counterfactual=Counterfactual(comparison="matched")), 17)
+    ev, s = t.events.to_pandas(), t.spells.to_pandas()
+    moved = ev[(ev.arm == "treatment") & (ev.event == "moved")].set_index("person_id").time
+    assert len(moved) > 50
+    for arm in ("control", "comparison"):
+        twin = ev[(ev.arm == arm) & (ev.event == "moved")].set_index("person_id").time
+        assert twin.sort_index().equals(moved.sort_index()), arm
+        after = s[(s.arm == arm) & s.person_id.isin(moved.index)]
+        last = after.sort_values("start").groupby("person_id").last()
+        assert (last.state == "moved").all() and np.allclose(last.start, moved[last.index])
+
+
+def test_business_as_usual_pays_nobody_in_the_contract(tmp_path):
+    text = INTRO.format(weeks=52, to_job=0.1)
+    provider = text.replace('payer = "kommune"', 'payer = "provider"')
+    with pytest.raises(SpecError, match="costs.payer: 'provider' is a party to the programme's contract"):
+        load_business_as_usual(_write(tmp_path / "prov.toml", provider))
+    default = text.replace(', payer = "kommune"', '')
+    with pytest.raises(SpecError, match="defaults to 'provider': name the payer"):
+        load_business_as_usual(_write(tmp_path / "default.toml", default))
