@@ -19,11 +19,14 @@ Evaluating one replication
     evaluate                outcomes, payments, cashflows, public budgets and KPIs of one replication
     Valuation               how flows are valued: G, discount rate, price year, benefit payers,
                             shares of displacement and substitution ...
-    Evaluation              what evaluate returns: outcomes, payments, cashflows, fiscal, kpis
+    Evaluation              what evaluate returns: outcomes, payments, cashflows, fiscal, kpis,
+                            budgets (every party's flows per year)
     kpi_names               the names of the KPIs evaluate returns for a contract, in order
     by_period               monthly cashflow or fiscal rows summed into quarters or years
     CASHFLOWS               Arrow schema of the contract cashflows (party, month, item, amount)
     FISCAL                  Arrow schema of the public budget flows (arm, party, month, item, amount)
+    BUDGETS                 Arrow schema of every party's flows per year (arm, party, public, year,
+                            item, amount_nominal, amount_discounted), field metadata: unit, labels
     WEEKS_PER_MONTH         weeks in a contract month (52/12): sim's weeks -> contract months
     NeedsControl            raised when a contract compares with a control arm the data lack
 
@@ -58,6 +61,7 @@ Investor finance
     peak_capital            the largest cumulative net outflow: the capital at risk at worst
 """
 
+from effekt.contracts.budgets import BUDGETS
 from effekt.contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate, kpi_names
 from effekt.contracts.evaluation_design import DESIGNS, EvaluationDesign
 from effekt.contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
@@ -87,6 +91,7 @@ from effekt.contracts.terms import (
 from effekt.contracts.valuation import Valuation
 
 __all__ = [
+    "BUDGETS",
     "CASHFLOWS",
     "DESIGNS",
     "FISCAL",

@@ -3,7 +3,8 @@
 Pure function of the tables and the terms: no SimPy, no files. The money flows modelled here:
 
 * the **provider** delivers the programme; its costs (per kull, per participant, per
-  participant-week in programme) fall due month by month;
+  participant-week in the pathway's programme and education stages, not in business as usual)
+  fall due month by month;
 * the **investors** fund those costs (and the intermediary's fees) as they fall due, through the
   vehicle of :mod:`effekt.contracts.waterfall`, and are repaid from the outcome payments; under bridge
   financing a commissioner takes over the funding after the investors' months;
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from effekt.contracts import budgets as bud
 from effekt.contracts import displacement as dis
 from effekt.contracts import fiscal as fis
 from effekt.contracts.evaluation_design import RANDOMISED, EvaluationDesign
@@ -73,25 +75,38 @@ FISCAL = pa.schema(
         ("amount", pa.float64()),
     ]
 )
-"""Public budget flows by arm (treatment, control, difference = treatment - scaled control), party,
-month and item (benefits, income_tax, employer_contributions, integration_grant, wage_cost,
-wage_subsidy, programme_costs, contract; earnings to party ``participants``). The difference of
-the items of employment is net of the valuation's displacement and substitution offsets
-(:mod:`effekt.contracts.displacement`; none by default)."""
+"""Public budget flows by arm, party, month and item (benefits, income_tax, employer_contributions,
+integration_grant, wage_cost, value_of_work, wage_subsidy, programme_costs, contract; earnings to
+party ``participants``; the public parties kommune, fylke, other_kommuner, state and the
+commissioners: :mod:`effekt.contracts.fiscal`). The arms are exactly ``treatment`` and
+``control`` (levels; the contract's flows are in ``treatment``) and ``difference`` (treatment
+minus the control scaled to the treatment arm's size). A matched ``comparison`` arm in the record
+tables is left out: it is what a ``matched`` evaluation design pays against (its savings share
+reads it from the record tables), not a budget the programme changes, and a level beside the
+other two would be counted twice by anyone summing the levels. So summing ``arm != "difference"``
+adds the two arms' levels, never more. The difference of the items of employment is net of the
+valuation's displacement and substitution offsets (:mod:`effekt.contracts.displacement`; none by default)."""
+
+
+FISCAL_ARMS = ("treatment", "control", "difference")
+"""The arms of the ``FISCAL`` table (a matched ``comparison`` arm is not among them)."""
 
 
 @dataclass
 class Evaluation:
     """One replication's money: ``outcomes`` reached (both arms), ``payments`` made, contract
-    ``cashflows`` (``CASHFLOWS``), the public budgets ``fiscal`` (``FISCAL``) and the ``kpis``
+    ``cashflows`` (``CASHFLOWS``), the public budgets ``fiscal`` (``FISCAL``), the ``kpis``
     ({name: value}, in the order and with the names of the contract's
-    :func:`effekt.contracts.kpis.kpis_for`)."""
+    :func:`effekt.contracts.kpis.kpis_for`) and the ``budgets`` per year: every party's flows by
+    arm, year and item, nominal and discounted (:data:`effekt.contracts.budgets.BUDGETS`; the
+    fiscal NPV KPIs are its discounted sums)."""
 
     outcomes: pd.DataFrame
     payments: pd.DataFrame
     cashflows: pd.DataFrame
     kpis: dict[str, float] = field(default_factory=dict)
     fiscal: pd.DataFrame | None = None
+    budgets: pd.DataFrame | None = None
 
 
 def by_period(table: pd.DataFrame, period: str = "annual") -> pd.DataFrame:
@@ -105,11 +120,20 @@ def by_period(table: pd.DataFrame, period: str = "annual") -> pd.DataFrame:
         columns={"month": name})
 
 
+PROVIDER_WEEK_STATES = np.array(["programme", "education"], dtype=object)
+"""The states whose weeks the provider's ``per_week`` cost runs in (in the pathway's own stages)."""
+
+
 def provider_costs(terms: Terms, persons: Frame, spells: Frame, n_months: int,
                    tables: Tables | None = None) -> np.ndarray:
     """The provider's delivery cost in each month, for the treated arm, in NOK: per cohort, per
-    participant, and per week in the pathway's programme stages (not the weeks a person spends
-    in a business-as-usual programme after leaving the pathway)."""
+    participant, and per week in the pathway's own programme and education stages (spells in
+    state ``programme`` or ``education``: a pathway that sends people to ordinary education
+    delivers that stage too); with ``pathway_costs``, the stage costs the pathway charges to the
+    provider. Neither counts a spell of a business-as-usual pathway (``spells.business_as_usual``:
+    the weeks a person spends in the introduction programme or a course it would have walked
+    anyway, before the pathway or after leaving it): nobody is the provider there, so a programme
+    that admits nobody costs the provider only its fixed per-cohort and per-participant costs."""
     t = tables if tables is not None else Tables.of(persons, spells)
     p = terms.provider
     fx = terms.contract.nok_per_unit
@@ -124,17 +148,18 @@ def provider_costs(terms: Terms, persons: Frame, spells: Frame, n_months: int,
     np.add.at(costs, np.minimum(month_of(starts), n_months - 1), p.per_cohort * fx)
     np.add.at(costs, np.minimum(month_of(t.entry[treated]), n_months - 1), p.per_participant * fx)
     s_treated = _strings(spells, "arm") == "treatment"
-    prog = s_treated & (t.s_state == "programme") & ~t.s_usual
+    mine = s_treated & ~t.s_usual  # the pathway's own spells, not business as usual
+    prog = mine & np.isin(t.s_state, PROVIDER_WEEK_STATES)
     if p.per_week and prog.any():
         weeks = spread_over_months(t.s_start[prog], t.s_end[prog], n_months)
         costs += p.per_week * fx * weeks.sum(axis=0)
     if p.pathway_costs and has(spells, "cost_payer"):
-        own = s_treated & (_strings(spells, "cost_payer") == "provider")
+        own = mine & (_strings(spells, "cost_payer") == "provider")
         if own.any():
             weeks = spread_over_months(t.s_start[own], t.s_end[own], n_months)
             per_week = _floats(spells, "cost_per_week")[own]
             costs += per_week @ weeks
-            once = _floats(spells, "cost_once")[own]
+            once = (_floats(spells, "cost_once") + _floats(spells, "cost_cohort"))[own]
             np.add.at(costs, np.minimum(month_of(t.s_start[own]), n_months - 1), once)
     return costs
 
@@ -307,11 +332,13 @@ def evaluate(
                                              n_treat, n_control, registry)
         values.update(offsets)
     values.update(_fiscal_kpis(diff, n_months, rate, G, n_treat, n_control, registry))
-    fiscal = fis.ledger_frame({**ledger, **diff}, np.int32)
+    three_arms = {key: a for key, a in {**ledger, **diff}.items() if key[0] in FISCAL_ARMS}
+    fiscal = fis.ledger_frame(three_arms, np.int32)
     if fiscal.empty:
         fiscal = fiscal.astype({"month": "int32", "amount": float})
     return Evaluation(outcomes=frame(found), payments=payments_frame(pay), cashflows=cashflows,
-                      kpis=registry.fill(values), fiscal=fiscal)
+                      kpis=registry.fill(values), fiscal=fiscal,
+                      budgets=bud.budgets(three_arms, rows, terms.commissioners, rate))
 
 
 def _design_kpis(terms: Terms, design: EvaluationDesign, m_found: dict[str, np.ndarray], m_people: People,
@@ -477,14 +504,16 @@ def _net_of_displacement(diff: fis.Ledger, persons: Frame, spells: Frame, tables
                          valuation: Valuation, n_data: int, n_months: int, n_treat: int, n_control: int,
                          registry: KpiRegistry) -> tuple[fis.Ledger, dict[Key, float]]:
     """The difference ledger net of the valuation's displacement and substitution offsets, and the
-    offsets' KPIs (:mod:`effekt.contracts.displacement`). Both shares 0: the ledger as it is and
-    offsets of 0. Only the budgets see the offsets: what the contract pays on is measured before."""
+    offsets' KPIs (:mod:`effekt.contracts.displacement`: shares of the flows of the job spells,
+    not of a benefit stopped without work). Both shares 0: the ledger as it is and offsets of 0.
+    Only the budgets see the offsets: what the contract pays on is measured before."""
     d, s = valuation.displacement_share, valuation.substitution_share
     if not (d or s):
         return diff, dis.offset_kpis({}, {}, n_months, valuation.discount_rate, registry)
-    subsidised = dis.subsidised_flows(persons, spells, valuation.G, n_data, valuation.fiscal,
-                                      dict(valuation.benefit_payers), tables) if s else {}
-    displaced, substituted = dis.offsets(diff, subsidised, n_treat, n_control, d, s)
+    flows = (persons, spells, valuation.G, n_data, valuation.fiscal, dict(valuation.benefit_payers), tables)
+    employed = dis.employment_flows(*flows) if d else {}
+    subsidised = dis.subsidised_flows(*flows) if s else {}
+    displaced, substituted = dis.offsets(employed, subsidised, n_treat, n_control, d, s)
     kpis = dis.offset_kpis(displaced, substituted, n_months, valuation.discount_rate, registry)
     return dis.net_of(diff, substituted, displaced), kpis
 
@@ -502,7 +531,7 @@ def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat
     def total(party: str | None = None, item: str | None = None) -> np.ndarray:
         acc = np.zeros(n_months)
         for (_, p, i), a in diff.items():
-            if (party is None and p != "participants" or p == party) and (item is None or i == item):
+            if (party is None and p not in fis.NOT_PUBLIC or p == party) and (item is None or i == item):
                 acc[:len(a)] += a
         return acc
 

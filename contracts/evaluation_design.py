@@ -8,10 +8,13 @@ finds out is its **evaluation design**, and each design has a bias of its own:
     business as usual): the control arm. Unbiased apart from chance. Koto-SIB (Finland).
 ``matched``
     a comparison group matched on what the registers show (cohort, target group, age, Norwegian,
-    education, work capacity, benefit, entry week), one per *participant*: the simulation's arm
-    ``comparison``. Only participants are measured (treatment people whose ``person_id`` is in
-    the comparison arm, i.e. admitted past screening). Latent employability is not matched, so a
-    screening that picks the more employable (cream-skimming) makes it overstate the effect.
+    education, work capacity, benefit, entry week), one per *participant (admitted past
+    screening)*: the simulation's arm ``comparison``. Only these participants are measured, and
+    every payment rule counts them only, an absolute trigger and a rate card too: a matched
+    evaluation sees nobody else (treatment people whose ``person_id`` is in the comparison arm).
+    Not the KPI ``participants``, which counts every treated (referred) person. Latent
+    employability is not matched, so a screening that picks the more employable (cream-skimming)
+    makes it overstate the effect.
 ``historical``
     a fixed baseline from earlier years: ``baseline = {outcome = share}``, the share of treated
     people expected to reach each outcome anyway (for an outcome counted in days, days per treated
@@ -195,7 +198,8 @@ class EvaluationDesign(Strict):
     def measured(self, found: Columns, people: People) -> tuple[Columns, People]:
         """The outcomes and people as the design sees them: arm ``treatment`` is who it measures,
         arm ``control`` what it compares with. ``randomised``: the tables as they are;
-        ``matched``: the participants against the comparison arm (relabelled ``control``);
+        ``matched``: the participants (admitted past screening) against the comparison arm
+        (relabelled ``control``), for every payment rule;
         ``historical`` and ``gross``: the treatment arm alone (the baseline stands in for the
         comparison)."""
         if self.design == "randomised":

@@ -1,22 +1,36 @@
 """The beregningsmodell: what the programme means for each public budget, month by month.
 
-For each arm and each public party (kommune, state; the commissioners of a contract are parties
-too) this integrates over the spells:
+For each arm and each public party (kommune, fylke, state, and other_kommuner for the part of the
+kommune's tax that inntektsutjevning passes on; the commissioners of a contract are parties too)
+this integrates over the spells:
 
 * **benefits** paid (negative), from each spell's benefit in multiples of G, paid by the party the
   fiscal rules name for that kind of benefit (``[benefit_payers]`` in ``contracts/data/fiscal.toml``:
   who pays a benefit is a rule of public finance, owned here; a valuation can override it);
-* **income tax** on wages (positive), at the average rate for the annual wage, split between the
-  kommune (its skatteøre) and the state;
+* **income tax** (positive) on a spell's taxable income, wage x fte plus the benefit of the spell
+  if ``[taxable_benefits]`` says that kind is taxed, at the average rate for that annual income
+  (so part-time work beside a graded benefit is taxed on the sum, and a benefit stopped by a job
+  takes its tax with it); split between the kommune (its skatteøre, of which it keeps the
+  ``[inntektsutjevning]`` share and the rest goes to ``other_kommuner``), the fylke (its
+  skatteøre) and the state (the rest);
 * **employer contributions** (arbeidsgiveravgift) on wages, to the state;
 * the **integration grant** the state pays the kommune per settled refugee (state negative,
   kommune positive) while the person has not moved away;
-* **wage costs** of positions created for the programme (project positions) and **wage subsidies**
-  (lønnstilskudd), from the spells' ``wage_payer``, ``subsidy_payer`` and ``subsidy_share``;
+* **wage costs** of every job a public party pays (the spells' ``wage_payer``: wage x fte plus
+  employer contributions), the **value of the work** done in it (``[wages] productivity_share`` of
+  that wage cost, to the same party) and **wage subsidies** (lønnstilskudd: ``subsidy_share`` of
+  the wage cost, from ``subsidy_payer`` to the wage payer): one rule, so the net cost of a public
+  job is wage cost - value of the work - subsidy received, whether it is a kommune engagement, a
+  project position or a subsidised job; an ordinary employer's wage is no public cost;
 * **programme costs** the pathway charges to a public party (spells' ``cost_once``,
-  ``cost_per_week``, ``cost_payer``).
+  ``cost_cohort`` — a stage's per-cohort cost, on the kull's first entrant —, ``cost_per_week``,
+  ``cost_payer``).
 
-NAV counts as the state. Columns a table lacks are skipped (older tables, observed data).
+NAV counts as the state. Columns a table lacks are skipped (older tables, observed data). A
+benefit kind the spells use that the rules do not know (no payer, or not in a
+``[taxable_benefits]`` table) is refused with a :class:`effekt.specfile.SpecError` naming the kind
+and the file, never paid or taxed by nobody silently. docs/public-finances.md explains the model
+in Norwegian terms, with a worked example per party.
 
 The contract's own flows (outcome payments, coupons, guarantees, bridge funding) are added by
 :mod:`effekt.contracts.evaluate`. The **difference** arm is treatment minus control, the control scaled
@@ -39,34 +53,49 @@ from pydantic import Field, model_validator
 from effekt.contracts.frames import nonzero_months, taken
 from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
-from effekt.specfile import Strict, load_spec
+from effekt.specfile import SpecError, Strict, load_spec
 
 FISCAL_COLUMNS = ["arm", "party", "month", "item", "amount"]
-PUBLIC_DEFAULT = ("kommune", "state")
+PUBLIC_DEFAULT = ("kommune", "fylke", "other_kommuner", "state")
+"""The public budgets every evaluation reports: the kommune, the fylkeskommune, the other kommuner
+(what inntektsutjevning passes on of the kommune's skatteøre) and the state (NAV and Skatteetaten
+as one)."""
 NOT_PUBLIC = {"none", "employer", "private", "participants", "provider", "investor", ""}
-ALIASES = {"nav": "state"}
-"""NAV is the state's: its payments and receipts are the state's."""
+ALIASES = {"nav": "state", "fylkeskommune": "fylke"}
+"""NAV is the state's: its payments and receipts are the state's; a fylkeskommune is the fylke."""
 SUBSIDY_SHARE_COLUMNS = ("subsidy_share", "wage_subsidy_share", "wage_subsidy")
 SUBSIDY_PAYER_COLUMNS = ("subsidy_payer", "wage_subsidy_payer")
 WAGE_PAYER_COLUMNS = ("wage_payer", "employer")
 FISCAL_ITEMS = ("benefits", "income_tax", "employer_contributions", "integration_grant",
-                "wage_cost", "wage_subsidy", "programme_costs", "contract")
+                "wage_cost", "value_of_work", "wage_subsidy", "programme_costs", "contract")
 """The items of the public budgets, each with a KPI ``fiscal_<item>`` (net over all public parties)."""
 
 class IncomeTax(Strict):
+    """The average-rate rule: the average tax on an annual income (wage x fte plus taxable
+    benefits), linear between ``wage_points``, and the shares of it that are the kommune's and
+    the fylke's skatteøre (the state gets the rest). ``fylke_shares`` may be left out (rules
+    built by hand): the fylke's part is then the state's."""
+
     wage_points: list[float] = Field(min_length=2)
     average_rates: list[float]
     kommune_shares: list[float]
+    fylke_shares: list[float] | None = None
 
     @model_validator(mode="after")
     def _same_length(self) -> IncomeTax:
         n = len(self.wage_points)
-        if len(self.average_rates) != n or len(self.kommune_shares) != n:
-            raise ValueError("wage_points, average_rates and kommune_shares need the same length")
+        if len(self.average_rates) != n or len(self.kommune_shares) != n or (
+                self.fylke_shares is not None and len(self.fylke_shares) != n):
+            raise ValueError("wage_points, average_rates, kommune_shares and fylke_shares need the same "
+                             "length")
         if self.wage_points != sorted(self.wage_points):
             raise ValueError("wage_points must increase")
-        if not all(0 <= x <= 1 for x in [*self.average_rates, *self.kommune_shares]):
+        fylke = self.fylke_shares or [0.0] * n
+        if not all(0 <= x <= 1 for x in [*self.average_rates, *self.kommune_shares, *fylke]):
             raise ValueError("rates and shares must lie in [0, 1]")
+        if any(k + f > 1 for k, f in zip(self.kommune_shares, fylke, strict=True)):
+            raise ValueError("kommune_shares + fylke_shares must not exceed 1 at any point (the state "
+                             "gets the rest)")
         return self
 
     def rate(self, income: np.ndarray) -> np.ndarray:
@@ -74,6 +103,11 @@ class IncomeTax(Strict):
 
     def kommune_share(self, income: np.ndarray) -> np.ndarray:
         return np.interp(income, self.wage_points, self.kommune_shares)
+
+    def fylke_share(self, income: np.ndarray) -> np.ndarray:
+        if self.fylke_shares is None:
+            return np.zeros_like(np.asarray(income, dtype=float))
+        return np.interp(income, self.wage_points, self.fylke_shares)
 
 
 class EmployerContributions(Strict):
@@ -88,28 +122,122 @@ class IntegrationGrant(Strict):
     benefit_kinds: list[str] = Field(default_factory=list)
 
 
+OLD_WAGE_KEYS = {
+    "public_cost_contracts": "every job a public party pays is costed by one rule now",
+    "subsidised_wages_are_costs": "a subsidised job is costed by the same rule as any other public job",
+}
+
+
 class Wages(Strict):
-    public_cost_contracts: list[str] = Field(default_factory=list)
-    subsidised_wages_are_costs: bool = False
-    default_wage_payer: str = "kommune"
+    """The one wage-cost rule: a job whose ``wage_payer`` is a public party costs that party its
+    wage cost (wage x fte x (1 + employer contributions)), less the value of the work done
+    (``productivity_share`` of the wage cost, or ``productivity_share_by_contract[contract]``),
+    less any subsidy it receives. ``default_wage_payer``: who pays a job the data do not name a
+    payer for; ``default_subsidy_payer`` likewise for a subsidy."""
+
+    productivity_share: float = Field(default=1.0, ge=0, le=1)
+    productivity_share_by_contract: dict[str, float] = Field(default_factory=dict)
+    default_wage_payer: str = "employer"
     default_subsidy_payer: str = "state"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_old_keys(cls, data: object) -> object:
+        if isinstance(data, dict):
+            old = [k for k in OLD_WAGE_KEYS if k in data]
+            if old:
+                raise ValueError(
+                    "; ".join(f"{k} is no longer a key ({OLD_WAGE_KEYS[k]})" for k in old)
+                    + ": a public employer's net cost of a job is wage cost - productivity_share x wage "
+                    "cost - subsidy; write productivity_share = <share of the wage cost the work is "
+                    "worth, 0 to 1> (0 counts the whole wage as a cost, as project positions were) and, "
+                    "for a contract kind that differs, productivity_share_by_contract = { permanent = 1.0 }")
+        return data
 
-BenefitPayer = Literal["state", "kommune", "none"]
-"""Who pays a benefit: the state (NAV's folketrygd benefits), the kommune, or nobody."""
+    @model_validator(mode="after")
+    def _shares(self) -> Wages:
+        bad = {k: v for k, v in self.productivity_share_by_contract.items() if not 0 <= v <= 1}
+        if bad:
+            raise ValueError(f"productivity_share_by_contract: {bad}; each share must lie in [0, 1]")
+        return self
+
+    def productivity(self, contract: np.ndarray) -> np.ndarray:
+        """The productivity share of each spell's contract kind."""
+        out = np.full(len(contract), self.productivity_share)
+        for kind, share in self.productivity_share_by_contract.items():
+            out[contract == kind] = share
+        return out
+
+
+KommuneTaxBase = Literal["above_90", "below_90"]
+"""Where the kommune's tax base per inhabitant lies against the national average."""
+
+
+class Inntektsutjevning(Strict):
+    """The kommune's share of income tax after inntektsutjevning (KDD, grønt hefte): of a marginal
+    krone of its skatteøre a kommune keeps ``1 - compensation`` above the threshold and ``1 -
+    compensation - extra_compensation`` below it; ``position`` says where this kommune is, or is
+    the share it keeps (0 to 1). The rest goes to the other kommuner."""
+
+    compensation: float = Field(ge=0, le=1)
+    extra_compensation: float = Field(default=0.0, ge=0, le=1)
+    threshold: float = Field(default=0.9, gt=0)
+    position: KommuneTaxBase | float = "above_90"
+
+    @model_validator(mode="after")
+    def _keeps_something(self) -> Inntektsutjevning:
+        if self.compensation + self.extra_compensation > 1:
+            raise ValueError("compensation + extra_compensation must not exceed 1")
+        if not isinstance(self.position, str) and not 0 <= self.position <= 1:
+            raise ValueError(f"position: {self.position!r}; 'above_90', 'below_90' or the share kept, 0 to 1")
+        return self
+
+    def kept_share(self) -> float:
+        """The share of its skatteøre the kommune keeps."""
+        if self.position == "above_90":
+            return 1.0 - self.compensation
+        if self.position == "below_90":
+            return 1.0 - self.compensation - self.extra_compensation
+        return float(self.position)
+
+
+BenefitPayer = Literal["state", "kommune", "fylke", "none"]
+"""Who pays a benefit: the state (NAV's folketrygd benefits), the kommune, the fylke or nobody."""
 
 
 class FiscalParams(Strict):
     """The fiscal rules (``contracts/data/fiscal.toml``). ``benefit_payers``: which public party
-    pays each kind of benefit (a spell's ``benefit_kind``); a kind it does not name is paid by
-    nobody. Rules built by hand may leave it out: :class:`effekt.contracts.valuation.Valuation`
-    brings its own table (the built-in one unless told otherwise)."""
+    pays each kind of benefit (a spell's ``benefit_kind``). ``taxable_benefits``: whether each
+    kind is taxed by the income-tax rule; empty (rules built by hand) taxes no benefit.
+    ``inntektsutjevning``: the share of its skatteøre the kommune keeps; left out, it keeps all.
+    A kind the spells use that a non-empty table does not name is refused. Rules built by hand
+    may leave ``benefit_payers`` out: :class:`effekt.contracts.valuation.Valuation` brings its
+    own table (the built-in one unless told otherwise)."""
 
     income_tax: IncomeTax
     employer_contributions: EmployerContributions
     integration_grant: IntegrationGrant
     wages: Wages = Wages()
+    inntektsutjevning: Inntektsutjevning | None = None
+    taxable_benefits: dict[str, bool] = Field(default_factory=dict)
     benefit_payers: dict[str, BenefitPayer] = Field(default_factory=dict)
+
+    def kommune_kept_share(self) -> float:
+        """The share of its skatteøre the kommune keeps after inntektsutjevning (1 without it)."""
+        return 1.0 if self.inntektsutjevning is None else self.inntektsutjevning.kept_share()
+
+    def with_kommune_tax_base(self, base: KommuneTaxBase | float) -> FiscalParams:
+        """These rules with the kommune's position in inntektsutjevning set: ``"above_90"``,
+        ``"below_90"`` or the share of its skatteøre it keeps (0 to 1)."""
+        iu = self.inntektsutjevning
+        if iu is None:
+            if isinstance(base, str):
+                raise ValueError(f"kommune_tax_base '{base}' needs the fiscal rules' [inntektsutjevning] "
+                                 "table (these rules have none); give the share kept, 0 to 1, instead")
+            iu = Inntektsutjevning(compensation=0.0, position=float(base))
+        else:
+            iu = Inntektsutjevning.model_validate({**iu.model_dump(), "position": base})
+        return self.model_copy(update={"inntektsutjevning": iu})
 
 
 def fiscal_path() -> Path:
@@ -190,6 +318,41 @@ def _parties(values: np.ndarray) -> np.ndarray:
                     dtype=object)
 
 
+def _income_tax(rows: Ledger, arm: str, tax: np.ndarray, kommune: np.ndarray, fylke: np.ndarray,
+                kept: float, weeks: np.ndarray) -> None:
+    """The income tax by party: the kommune keeps ``kept`` of its skatteøre and the other kommuner
+    get the rest (inntektsutjevning), the fylke its skatteøre, the state what is left. The parties
+    add up to ``tax`` exactly."""
+    state = tax - kommune - fylke
+    _by_party(rows, arm, "income_tax", "kommune", kommune * kept, weeks, 1.0)
+    if kept < 1:
+        _by_party(rows, arm, "income_tax", "other_kommuner", kommune * (1 - kept), weeks, 1.0)
+    if fylke.any():
+        _by_party(rows, arm, "income_tax", "fylke", fylke, weeks, 1.0)
+    _by_party(rows, arm, "income_tax", "state", state, weeks, 1.0)
+
+
+def _kind_rules(kinds: np.ndarray, payers: dict[str, str],
+                taxable: dict[str, bool]) -> tuple[np.ndarray, np.ndarray]:
+    """Each spell's benefit payer and whether its benefit is taxed, looked up once per distinct
+    kind. A kind without a payer, or missing from a non-empty ``taxable`` table, is refused."""
+    codes, names = pd.factorize(kinds, use_na_sentinel=False)
+    names = [v if isinstance(v, str) else "none" for v in names]
+    unknown = [k for k in names if k not in payers and k != "none"]
+    untaxed = [k for k in names if taxable and k not in taxable and k != "none"]
+    if unknown or untaxed:
+        where = str(fiscal_path())
+        problems = [f"[benefit_payers]: benefit kind '{k}' has no payer; add {k} = \"state\" (or "
+                    f"\"kommune\", \"fylke\", \"none\") with its source, or set world.benefits.{k}.payer "
+                    "in the scenario" for k in unknown]
+        problems += [f"[taxable_benefits]: benefit kind '{k}' is not in the table; add {k} = true or "
+                     "false with its source (is it taxable income?)" for k in untaxed]
+        raise SpecError(f"{where} (or the fiscal rules of the valuation)", problems)
+    payer = np.array([payers.get(k, "none") for k in names], dtype=object)
+    taxed = np.array([bool(taxable.get(k, False)) for k in names], dtype=bool)
+    return payer[codes], taxed[codes]
+
+
 def _programme_costs(rows: Ledger, arm: str, payer: np.ndarray, per_week: np.ndarray, once: np.ndarray,
                      start: np.ndarray, weeks: np.ndarray) -> None:
     """Stage costs the pathway charges to a public party (spells' ``cost_once`` at the spell's
@@ -234,15 +397,20 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
     weeks_all = spread_over_months(start, end, n_months)
     employed = _strings(spells, "state", "") == "employed"
     income = np.where(employed, _floats(spells, "annual_wage") * _floats(spells, "fte"), 0.0)
-    tax = params.income_tax.rate(income) * income
-    k_share = params.income_tax.kommune_share(income)
-    aga = params.employer_contributions.rate
-    labour_cost = income * (1 + aga)
     has_benefit = has(spells, "benefit_kind")
+    taxable = income
     if has_benefit:
         kinds = _strings(spells, "benefit_kind", "none")
-        benefit_payer = _parties(np.array([payers.get(k, "none") for k in kinds], dtype=object))
+        payer_of, taxed_of = _kind_rules(kinds, payers, params.taxable_benefits)
+        benefit_payer = _parties(payer_of)
         benefit = _floats(spells, "benefit_g") * G
+        taxable = income + np.where(taxed_of, benefit, 0.0)
+    tax = params.income_tax.rate(taxable) * taxable
+    k_tax = tax * params.income_tax.kommune_share(taxable)
+    f_tax = tax * params.income_tax.fylke_share(taxable)
+    kept = params.kommune_kept_share()
+    aga = params.employer_contributions.rate
+    labour_cost = income * (1 + aga)
     payer_col = next((c for c in WAGE_PAYER_COLUMNS if has(spells, c)), None)
     wage_payer = _parties(_strings(spells, payer_col, w.default_wage_payer) if payer_col
                           else np.full(n, w.default_wage_payer, dtype=object))
@@ -251,15 +419,17 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
     sub_col = next((c for c in SUBSIDY_PAYER_COLUMNS if has(spells, c)), None)
     sub_payer = _parties(_strings(spells, sub_col, w.default_subsidy_payer) if sub_col
                          else np.full(n, w.default_subsidy_payer, dtype=object))
-    contract = _strings(spells, "contract", "")
-    public_wage = employed & (np.isin(contract, np.array(w.public_cost_contracts, dtype=object))
-                              | (w.subsidised_wages_are_costs & (share > 0)))
-    wage_cost = np.where(public_wage, labour_cost, 0.0)
+    public_job = employed & ~np.isin(wage_payer, np.array(sorted(NOT_PUBLIC), dtype=object))
+    wage_cost = np.where(public_job, labour_cost, 0.0)
+    work_value = (wage_cost * w.productivity(_strings(spells, "contract", "")) if public_job.any()
+                  else wage_cost)
     subsidy = np.where(employed, share * labour_cost, 0.0)
     has_costs = has(spells, "cost_payer")
     if has_costs:
         cost_payer = _parties(_strings(spells, "cost_payer", "none"))
-        per_week, once = _floats(spells, "cost_per_week"), _floats(spells, "cost_once")
+        # a stage's per-cohort cost falls on one spell (the kull's first entrant): a one-off cost
+        per_week = _floats(spells, "cost_per_week")
+        once = _floats(spells, "cost_once") + _floats(spells, "cost_cohort")
     rows: Ledger = {}
     for arm in sorted(set(arms.tolist())):
         m = arms == arm
@@ -267,12 +437,12 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
         if has_benefit:
             _by_party(rows, arm, "benefits", benefit_payer[m], benefit[m], weeks, -1.0)
         _by_party(rows, arm, "earnings", "participants", income[m], weeks, 1.0)
-        _by_party(rows, arm, "income_tax", "kommune", tax[m] * k_share[m], weeks, 1.0)
-        _by_party(rows, arm, "income_tax", "state", tax[m] * (1 - k_share[m]), weeks, 1.0)
+        _income_tax(rows, arm, tax[m], k_tax[m], f_tax[m], kept, weeks)
         _by_party(rows, arm, "employer_contributions", ALIASES.get(params.employer_contributions.to,
                   params.employer_contributions.to), income[m] * aga, weeks, 1.0)
         if wage_cost[m].any():
             _by_party(rows, arm, "wage_cost", wage_payer[m], wage_cost[m], weeks, -1.0)
+            _by_party(rows, arm, "value_of_work", wage_payer[m], work_value[m], weeks, 1.0)
         if subsidy[m].any():
             _by_party(rows, arm, "wage_subsidy", sub_payer[m], subsidy[m], weeks, -1.0)
             _by_party(rows, arm, "wage_subsidy", wage_payer[m], subsidy[m], weeks, 1.0)

@@ -234,6 +234,7 @@ PARTY_NAMES: dict[str, tuple[str, str]] = {
     "kommune": ("kommunen", "kommune"),
     "state": ("staten", "state"),
     "fylke": ("fylkeskommunen", "fylke"),
+    "other_kommuner": ("andre kommuner", "other kommuner"),
 }
 """How labels name a party in (nb, en); other parties by their own name."""
 
@@ -243,6 +244,7 @@ ITEM_NAMES: dict[str, tuple[str, str]] = {
     "employer_contributions": ("arbeidsgiveravgift", "employer contributions"),
     "integration_grant": ("integreringstilskudd", "integration grant"),
     "wage_cost": ("lønnskostnader", "wage cost"),
+    "value_of_work": ("verdien av arbeidet", "value of the work done"),
     "wage_subsidy": ("lønnstilskudd", "wage subsidy"),
     "programme_costs": ("programkostnader", "programme costs"),
     "contract": ("kontraktens betalinger", "contract"),
@@ -542,8 +544,9 @@ def _declare(sig: _Signature) -> _Builder:
 
 
 def public_parties(commissioners: Iterable[str]) -> list[str]:
-    """The public budgets with KPIs of their own: kommune, state and every commissioner, sorted.
-    Any other party the tables name counts in the totals and the fiscal table."""
+    """The public budgets with KPIs of their own: kommune, fylke, other_kommuner (the kommune's tax
+    that inntektsutjevning passes on), state and every commissioner, sorted. Any other party the
+    tables name counts in the totals and the fiscal table."""
     return sorted(set(PUBLIC_DEFAULT) | set(commissioners))
 
 

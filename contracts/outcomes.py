@@ -466,6 +466,11 @@ def in_work_by_month(persons: Frame, spells: Frame, horizon_weeks: float, *,
     observed then (before the horizon) count in the denominator ``n``. Months run from 0 to the
     last one at which the arm's earliest entrant is still observed. Returns columns ``arm``,
     ``month``, ``share``, ``n``.
+
+    One series per arm of the tables, each a share of its own people: ``treatment``, ``control``
+    (when simulated) and, under a matched comparison (``world.counterfactual.comparison =
+    "matched"``), ``comparison`` (the matched twins of the participants admitted past screening).
+    There is no ``difference`` arm; pick the arms you show (the report shows treatment and control).
     """
     t = Tables.of(persons, spells)
     arms = sorted(a for a in pd.unique(t.arm) if isinstance(a, str))

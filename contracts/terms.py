@@ -272,12 +272,14 @@ class Provider(Strict):
     The costs are the contract's own (``per_cohort``, ``per_participant``, ``per_week``), in the
     contract's currency; with ``pathway_costs = true`` the stage costs a pathway charges to the
     provider (spells' ``cost_once``/``cost_per_week`` with ``cost_payer = "provider"``, NOK) are
-    added.
+    added. ``per_week`` runs in the pathway's own programme and education stages; neither it nor
+    the stage costs run in a business-as-usual pathway's stages (``spells.business_as_usual``).
     """
 
     per_cohort: float = Field(default=0.0, ge=0, description="fixed cost per kull, at its start")
     per_participant: float = Field(default=0.0, ge=0, description="at entry")
-    per_week: float = Field(default=0.0, ge=0, description="per participant-week in programme")
+    per_week: float = Field(default=0.0, ge=0,
+                            description="per participant-week in the pathway's programme or education stages")
     pathway_costs: bool = Field(
         default=False, description="also fund the stage costs the pathway charges to the provider")
     performance_fee: float = Field(default=0.0, ge=0, le=1, description="share of payments")

@@ -3,8 +3,9 @@
 A :class:`Valuation` says in which money and by which rules an evaluation counts: the grunnbeløp G
 that prices benefits given in multiples of G, the real discount rate of every NPV, the price year
 both are in, who pays each kind of benefit, what a comparison with an empty control arm does, and
-the other fiscal rules (tax, employer contributions, grants, wages), and how much of the
-programme's extra work is extra for the public budgets (displacement, substitution). The defaults
+the other fiscal rules (tax, employer contributions, grants, wages), where the kommune stands in
+inntektsutjevning (how much of its skatteøre it keeps), and how much of the programme's extra
+work is extra for the public budgets (displacement, substitution). The defaults
 are the built-in rules (``contracts/data/fiscal.toml``, G from 1 May 2025, 4 % as in the Finance
 Ministry's R-109 circular, every job additional); :func:`effekt.contracts.evaluate.evaluate` takes
 one.
@@ -44,7 +45,12 @@ class Valuation:
     ``substitution_share``: the share of its wage-subsidised job time in which an employer swapped
     an existing worker for a subsidised one. Both offset the budget flows of employment
     (:mod:`effekt.contracts.displacement`); finite numbers from 0 to 1, default 0 (every job the
-    comparison counts is additional).
+    comparison counts is additional). ``kommune_tax_base``: where the kommune stands in
+    inntektsutjevning, ``"above_90"`` or ``"below_90"`` (its tax base against 90 % of the national
+    average: it keeps 40 % or 5 % of its skatteøre by the built-in rules) or the share it keeps (0
+    to 1); None (the default) keeps the fiscal rules' own ``[inntektsutjevning] position``. Set,
+    it is applied to ``fiscal`` (``fiscal.inntektsutjevning.position``), so every flow valued by
+    this valuation sees it.
     """
 
     G: float = G_DEFAULT
@@ -55,9 +61,11 @@ class Valuation:
     fiscal: FiscalParams = field(default_factory=default_fiscal, hash=False)
     displacement_share: float = 0.0
     substitution_share: float = 0.0
+    kommune_tax_base: str | float | None = None
 
     def __post_init__(self) -> None:
         problems = _share_problems(self.displacement_share, self.substitution_share)
+        problems += _tax_base_problems(self.kommune_tax_base)
         if not self.G > 0:
             problems.append(f"G: {self.G!r}; must be a positive amount of NOK")
         if not self.discount_rate > -1:
@@ -76,6 +84,16 @@ class Valuation:
         object.__setattr__(self, "benefit_payers", MappingProxyType(dict(self.benefit_payers)))
         for name in ("displacement_share", "substitution_share"):
             object.__setattr__(self, name, float(getattr(self, name)))
+        base = self.kommune_tax_base
+        if base is not None:
+            if not isinstance(base, str):
+                base = float(base)
+                object.__setattr__(self, "kommune_tax_base", base)
+            try:
+                object.__setattr__(self, "fiscal", self.fiscal.with_kommune_tax_base(base))
+            except ValueError as err:
+                raise ValueError(f"Valuation: kommune_tax_base (scenario key scenario.kommune_tax_base): "
+                                 f"{err}") from None
 
     def __reduce__(self):  # picklable for worker processes (a mappingproxy is not)
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -88,6 +106,19 @@ class Valuation:
 
 def _rebuild(values: dict) -> Valuation:
     return Valuation(**values)
+
+
+def _tax_base_problems(base: object) -> list[str]:
+    """What is wrong with a stated kommune tax base: it must be None, "above_90", "below_90" or a
+    finite share from 0 to 1 (not a boolean)."""
+    if base is None or base in ("above_90", "below_90"):
+        return []
+    number = isinstance(base, numbers.Real) and not isinstance(base, bool)
+    if number and math.isfinite(base) and 0 <= base <= 1:
+        return []
+    return [f"kommune_tax_base (scenario key scenario.kommune_tax_base): {base!r}; allowed: 'above_90', "
+            "'below_90' (the kommune's tax base against 90 % of the national average) or the share of "
+            "its skatteøre the kommune keeps after inntektsutjevning, a number from 0 to 1"]
 
 
 def _share_problems(displacement_share: object, substitution_share: object) -> list[str]:

@@ -28,10 +28,13 @@ Running
 
 Results
     load_runs               all replication rows of a results directory (one per replication)
+    load_budgets            every party's flows by arm, year and item (nominal and discounted) of a
+                            results directory's budgets/ table, one set per replication
     kpi_table               one row per KPI (and design point): mean, interval and spread
 """
 
 from effekt.experiments.batch import run_batch
+from effekt.experiments.budgets import load_budgets
 from effekt.experiments.design import Design, design_points
 from effekt.experiments.examples import PATHWAY_TEMPLATES
 from effekt.experiments.executors import ProcessExecutor, SerialExecutor, make_executor, open_executor
@@ -56,6 +59,7 @@ __all__ = [
     "SerialExecutor",
     "design_points",
     "kpi_table",
+    "load_budgets",
     "load_experiment",
     "load_runs",
     "load_scenario",

@@ -4,7 +4,7 @@
 ``effekt batch FILE``          the same, for scripts: results only (no summary)
 ``effekt sweep FILE``          every design point of the scenario's [design] section
 ``effekt validate FILE``       check a scenario (and every design point) without running it
-``effekt summary DIR``         the KPI table of a results directory
+``effekt summary DIR``         the KPI table of a results directory and its budgets per year
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from effekt.experiments.batch import run_batch
+from effekt.experiments.budgets import budgets_per_year, load_budgets, render_budgets
 from effekt.experiments.cli_analysis import executor_options
 from effekt.experiments.executors import make_executor
 from effekt.experiments.runner import RECORD_TABLES
@@ -146,7 +147,7 @@ def run(scenario, **opts):
         click.echo(line)
     click.echo("")
     click.echo(f"Results in {out}/: runs/ (one row per replication), cashflows/ (party x month), "
-               "manifest.json")
+               "budgets/ (party x year x item), manifest.json")
     click.echo(f"More: effekt summary {out}")
 
 
@@ -194,10 +195,17 @@ def validate(scenario, assignments):
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "markdown"]),
               default="text", show_default=True)
-def summary(out, fmt):
-    """KPI table of a results directory: mean, 95 % CI, P5/P50/P95 (per design point for sweeps).
+@click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True,
+              help="Language of the labels (English or Norwegian bokmål).")
+@click.option("--budgets", "budgets_only", is_flag=True,
+              help="Only the budgets per year (each party by year, programme minus control, nominal).")
+def summary(out, fmt, lang, budgets_only):
+    """KPI table of a results directory: mean, 95 % CI, P5/P50/P95 (per design point for sweeps),
+    and, as text or markdown, the budgets per year below it.
 
-    Indicators (investor_loss, cap_binding) have a probability as their mean.
+    Indicators (investor_loss, cap_binding) have a probability as their mean. The budgets per
+    year are each party's flows by year, the programme minus the control arm, nominal NOK, mean
+    over replications (from budgets/; --budgets shows them alone, in any --format).
     """
     try:
         runs = load_runs(out)
@@ -211,7 +219,25 @@ def summary(out, fmt):
         total = manifest.get("replications", 0) * max(1, len(manifest.get("points", [{}])))
         click.echo(f"note: {out} is incomplete ({len(runs)} of {total} replications); rerun the "
                    f"command that made it to finish it: {manifest.get('command') or '?'}", err=True)
-    click.echo(render(kpi_table(runs, parameters(out)), fmt))
+    budgets = _budgets_table(out, runs, budgets_only)
+    if budgets_only:
+        click.echo(render_budgets(budgets, fmt, lang))
+        return
+    click.echo(render(kpi_table(runs, parameters(out), lang=lang), fmt))
+    if budgets is not None and fmt in ("text", "markdown"):
+        click.echo("")
+        click.echo(render_budgets(budgets, fmt, lang))
+
+
+def _budgets_table(out, runs, required: bool):
+    """The budgets per year of ``out`` (None when it has no budgets/, an older effekt's results;
+    an error when ``required``)."""
+    try:
+        return budgets_per_year(load_budgets(out), runs)
+    except FileNotFoundError as err:
+        if required:
+            _fail(err)
+        return None
 
 from effekt.experiments.cli_pathways import pathways  # noqa: E402
 

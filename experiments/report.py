@@ -1,9 +1,10 @@
 """``effekt report DIR``: one self-contained HTML file a KS adviser can mail to a colleague.
 
-The report reads a results directory (``runs/``, ``cashflows/``, ``manifest.json``), re-simulates
-the replications it needs for time series (seeds are deterministic, so they are the same ones),
-and writes a plain-language summary with the key numbers and their uncertainty, the caveats, and
-the figures embedded as PNG. No scripts, no network: it opens anywhere.
+The report reads a results directory (``runs/``, ``cashflows/``, ``budgets/``, ``manifest.json``),
+re-simulates the replications it needs for time series (seeds are deterministic, so they are the
+same ones), and writes a plain-language summary with the key numbers and their uncertainty, the
+caveats, the figures embedded as PNG and the budgets per year. No scripts, no network: it opens
+anywhere.
 
 Optional extras found in ``DIR/analysis/``: ``sensitivity_oat.csv`` (tornado, from
 ``effekt sensitivity --method oat --out DIR/analysis/sensitivity_oat.csv``),
@@ -26,6 +27,10 @@ import pandas as pd
 from effekt.contracts import KpiRegistry, common_kpis
 from effekt.experiments import report_figures as fig
 from effekt.experiments.analysis.common import scenario_from_results
+from effekt.experiments.budgets import PUBLIC_TOTAL, budgets_per_year, load_budgets
+from effekt.experiments.budgets import WORDS as BUDGET_WORDS
+from effekt.experiments.budgets import labelled as budget_labels
+from effekt.experiments.budgets import title as budget_title
 from effekt.experiments.report_text import TEXT, nok, number, pct, points
 from effekt.experiments.summary import load_kpis, load_runs, wilson, work_share_kpis
 from effekt.experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
@@ -60,6 +65,7 @@ class ReportData:
     compare: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     kpis: KpiRegistry = field(default_factory=common_kpis)  # the KPIs' declarations
+    budgets: pd.DataFrame | None = None      # budgets per year (budgets.budgets_per_year), or None
 
 
 def _read_cashflows(out: Path, point: int) -> pd.DataFrame:
@@ -115,6 +121,10 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
             data.notes.append("drift")
     if any(k.name in runs for k in data.kpis.select(measure="fiscal_npv")):
         data.fiscal_source = "runs"
+    try:  # results made before budgets/ was stored have none
+        data.budgets = budgets_per_year(load_budgets(out, point), runs, registry=data.kpis)
+    except FileNotFoundError:
+        data.budgets = None
     analysis = out / "analysis"
     if (analysis / "sensitivity_oat.csv").exists():
         data.oat = pd.read_csv(analysis / "sensitivity_oat.csv")
@@ -439,6 +449,8 @@ def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
         if note:
             parts.append(f'<p class="note">{esc(note)}</p>')
         parts.append("</figure>")
+    if data.budgets is not None and len(data.budgets):
+        parts.append(_budgets_table(data.budgets, lang))
     if data.compare is not None and len(data.compare):
         parts.append(_compare_table(data.compare, lang, data.kpis))
     parts.append(f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}'
@@ -465,6 +477,22 @@ def render_compare_html(table: pd.DataFrame, lang: str = "nb", source: str = "",
         _compare_table(table, lang, reg),
         f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}</p>',
         "</body></html>"])
+
+
+def _budgets_table(table: pd.DataFrame, lang: str) -> str:
+    """The budgets per year (:func:`effekt.experiments.budgets.budgets_per_year`): each party's
+    flows by year, the programme minus the control arm, nominal NOK, mean over replications;
+    parties down (the public ones, their sum in bold, then the others), years across."""
+    flat = budget_labels(table, lang)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in flat.columns)
+    rows = []
+    for party, r in zip(table.index, flat.itertuples(index=False), strict=True):
+        cells = [html.escape(str(r[0]))] + [nok(float(v), lang) for v in r[1:]]
+        row = "".join(f"<td>{c}</td>" for c in cells)
+        bold = ' style="font-weight:bold"' if party == PUBLIC_TOTAL else ""
+        rows.append(f"<tr{bold}>{row}</tr>")
+    return (f"<h2>{html.escape(budget_title(table, lang))}</h2><table><tr>{head}</tr>{''.join(rows)}"
+            f"</table><p class=\"note\">{html.escape(BUDGET_WORDS[lang]['note'])}</p>")
 
 
 def _compare_table(table: pd.DataFrame, lang: str, kpis: KpiRegistry) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from effekt.contracts import CASHFLOWS, KpiRegistry, Valuation, evaluate, kpis_for
+from effekt.contracts import BUDGETS, CASHFLOWS, KpiRegistry, Valuation, evaluate, kpis_for
 from effekt.experiments.scenario import Scenario
 from effekt.sim import SCHEMAS, replication_seed, simulate
 
@@ -131,14 +131,17 @@ def schemas(kpis: KpiRegistry | Sequence[str], params: Sequence[pa.Field] = (),
     :func:`effekt.contracts.kpis_for`, in its order) as float64 with its declaration in the field
     metadata (``measure``, ``kind``, ``unit``, ``arm``, ``party``, ``party_kind``, ``outcome``,
     ``label_nb``, ``label_en``, ``higher_is_better``; plain names get no metadata);
-    ``cashflows``: replication + party, month, item, amount; ``persons``/``events``/``spells``:
-    replication + the simulation's record schema.
+    ``cashflows``: replication + party, month, item, amount; ``budgets``: replication + every
+    party's flows by arm, party, year and item, nominal and discounted
+    (:data:`effekt.contracts.BUDGETS`, with each column's unit and labels as field metadata);
+    ``persons``/``events``/``spells``: replication + the simulation's record schema.
     """
     rep = pa.field("replication", pa.int32())
     registry = kpis if isinstance(kpis, KpiRegistry) else None
     out = {
         "runs": pa.schema([rep, *params, *(kpi_field(k, registry) for k in kpis)]),
         "cashflows": pa.schema([rep, *CASHFLOWS]),
+        "budgets": pa.schema([rep, *BUDGETS]),
     }
     for name in tables:
         out[name] = pa.schema([rep, *SCHEMAS[name]])
@@ -149,21 +152,23 @@ def valuation_of(scenario: Scenario) -> Valuation:
     """How a scenario values its flows: its G, discount rate and price year, the fiscal rules'
     benefit payers (``contracts/data/fiscal.toml``) with any the scenario overrides
     (``world.benefits.<kind>.payer``, :attr:`Scenario.benefit_payers`), the shares of displacement
-    and substitution (``world.labour_market.displacement_share`` and ``substitution_share``), and,
+    and substitution (``world.labour_market.displacement_share`` and ``substitution_share``), where
+    the kommune stands in inntektsutjevning (``scenario.kommune_tax_base``), and,
     in a randomised trial (counterfactual mode ``rct``), a comparison with an empty control arm
     counted as not met."""
     world, info = scenario.world, scenario.info
     missing = "not_met" if world.counterfactual.mode == "rct" else "raise"
     return Valuation(G=info.G, discount_rate=info.discount_rate, price_year=info.price_year,
                      missing_control=missing, displacement_share=scenario.displacement_share,
-                     substitution_share=scenario.substitution_share).with_benefit_payers(
+                     substitution_share=scenario.substitution_share,
+                     kommune_tax_base=info.kommune_tax_base).with_benefit_payers(
         scenario.benefit_payers)
 
 
 def run_replication(scenario: Scenario, replication: int, point: int = 0,
                     tables: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
-    """Simulate and evaluate one replication: the ``runs`` row (keys and KPIs), ``cashflows`` and
-    any of the record tables named in ``tables``.
+    """Simulate and evaluate one replication: the ``runs`` row (keys and KPIs), ``cashflows``,
+    ``budgets`` (every party's flows per year) and any of the record tables named in ``tables``.
 
     The flows are valued by :func:`valuation_of`: the world's benefits say who pays each benefit
     (so a payer overridden in the scenario counts in the public budgets). In a randomised trial
@@ -178,7 +183,8 @@ def run_replication(scenario: Scenario, replication: int, point: int = 0,
     ev = evaluate(scenario.terms, sim_tables.persons, sim_tables.spells, scenario.world.horizon_weeks,
                   valuation_of(scenario), events=sim_tables.events, design=scenario.evaluation)
     keys = {"point": point, "replication": replication}
-    out = {"runs": pd.DataFrame([{**keys, **ev.kpis}]), "cashflows": ev.cashflows.assign(**keys)}
+    out = {"runs": pd.DataFrame([{**keys, **ev.kpis}]), "cashflows": ev.cashflows.assign(**keys),
+           "budgets": ev.budgets.assign(**keys)}
     for name in tables:
         out[name] = getattr(sim_tables, name).to_pandas().assign(**keys)
     return out
@@ -194,7 +200,8 @@ def _table(frames: list[pd.DataFrame], schema: pa.Schema) -> pa.Table:
 def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = None,
              fields: Sequence[pa.Field] = (), tables: Sequence[str] = ()) -> dict[str, pa.Table]:
     """Run a chunk of replications; returns one Arrow table per dataset, in its stored schema."""
-    parts: dict[str, list[pd.DataFrame]] = {"runs": [], "cashflows": [], **{t: [] for t in tables}}
+    parts: dict[str, list[pd.DataFrame]] = {"runs": [], "cashflows": [], "budgets": [],
+                                            **{t: [] for t in tables}}
     kpis = kpis_for(scenario.terms)  # declared by the contract: every file of a batch agrees
     known = {"point", "replication", *kpis}
     for rep in range(task.start, task.stop):

@@ -53,6 +53,7 @@ from effekt.sim import (
     builtin_names,
     builtin_pathway_data,
     builtin_world_data,
+    business_as_usual_names,
     default_benefits,
     default_labour_market,
     default_target_groups,
@@ -79,6 +80,19 @@ class ScenarioInfo(Strict):
     price_year: int = 2025
     G: float = Field(default=130160, gt=0, description="grunnbeløp in the price year (NOK)")
     discount_rate: float = Field(default=0.04, gt=-1, description="real, per year (R-109: 4 %)")
+    kommune_tax_base: Literal["above_90", "below_90"] | float | None = Field(
+        default=None, description="where the kommune stands in inntektsutjevning: 'above_90' or "
+        "'below_90' (its tax base against 90 % of the national average; it keeps 40 % or 5 % of a "
+        "marginal krone of skatteøre) or the share it keeps, 0 to 1; default: the fiscal rules' "
+        "position (contracts/data/fiscal.toml [inntektsutjevning], above_90)")
+
+    @field_validator("kommune_tax_base", mode="before")
+    @classmethod
+    def _a_share_kept(cls, v: Any) -> Any:
+        if isinstance(v, bool) or (isinstance(v, int | float) and not 0 <= v <= 1):
+            raise ValueError(f"{v!r}: 'above_90', 'below_90' or the share of its skatteøre the kommune "
+                             "keeps after inntektsutjevning, a number from 0 to 1")
+        return v
 
     @field_validator("name")
     @classmethod
@@ -178,12 +192,16 @@ class ScenarioLayout(Strict):
 class ScenarioTree:
     """A scenario as plain data, templates merged in: what overrides and design points edit, and
     what :func:`resolve` validates. ``source`` names the scenario file (or the manifest it was
-    stored in), ``pathway_source`` and ``contract_source`` the templates, for messages."""
+    stored in), ``pathway_source`` and ``contract_source`` the templates, for messages.
+    ``folder`` is the scenario file's folder, against which :func:`resolve` reads a relative
+    file path among the data (a group's ``bau_pathway``), as the templates are read when the
+    file is; empty for a stored tree, whose paths were made absolute when it was resolved."""
 
     data: dict[str, Any]
     source: str
     pathway_source: str = ""
     contract_source: str = ""
+    folder: str = ""
 
     def with_values(self, values: Mapping[str, Any] | Iterable[tuple[str, Any]],
                     origin: str = "") -> ScenarioTree:
@@ -244,6 +262,9 @@ class Scenario:
     """``world.labour_market.displacement_share``: for the public budgets, not for sim."""
     substitution_share: float = 0.0
     """``world.labour_market.substitution_share``: for the public budgets, not for sim."""
+    folder: str = ""
+    """The scenario file's folder (:attr:`ScenarioTree.folder`): a relative file path set later
+    (``scenario.tree.with_values``) is read against it too."""
 
     @property
     def hash(self) -> str:
@@ -253,7 +274,7 @@ class Scenario:
     def tree(self) -> ScenarioTree:
         """The tree this scenario resolves from (resolving it again gives an equal scenario)."""
         return ScenarioTree(copy.deepcopy(self.resolved), self.source, self.pathway_source,
-                            self.contract_source)
+                            self.contract_source, self.folder)
 
 
 @dataclass(frozen=True)
@@ -341,6 +362,35 @@ def _resolve_ref(ref: str, base: Path) -> str:
     return ref if p.is_absolute() or not ref.endswith(".toml") else str(base / p)
 
 
+def _anchored(ref: Any, folder: Path) -> Any:
+    """A business-as-usual pathway reference read against ``folder``: a built-in name, an
+    absolute path or anything that is no text stays as it is; a relative file path (ending in
+    ``.toml``, or naming a file in ``folder``) becomes ``folder / ref``."""
+    if not isinstance(ref, str) or ref in business_as_usual_names() or Path(ref).is_absolute():
+        return ref
+    there = folder / ref
+    return str(there) if ref.endswith(".toml") or there.exists() else ref
+
+
+def _with_anchored_files(world: Any, folder: str) -> Any:
+    """The world table with each group's ``bau_pathway`` (one reference, or one per benefit kind)
+    read against the scenario's ``folder`` (:func:`_anchored`), not the working directory: one
+    scenario gives one result wherever it is run from. A copy; ``world`` is not changed."""
+    groups = world.get("groups") if isinstance(world, dict) else None
+    if not folder or not isinstance(groups, dict):
+        return world
+    base = Path(folder)
+    out_groups = {}
+    for name, g in groups.items():
+        ref = g.get("bau_pathway") if isinstance(g, dict) else None
+        if isinstance(ref, dict):
+            g = {**g, "bau_pathway": {kind: _anchored(r, base) for kind, r in ref.items()}}
+        elif ref is not None:
+            g = {**g, "bau_pathway": _anchored(ref, base)}
+        out_groups[name] = g
+    return {**world, "groups": out_groups}
+
+
 def _world_data(world: dict[str, Any]) -> dict[str, Any]:
     """The scenario's world table with sim's built-in world data merged under its overrides."""
     defaults = builtin_world_data()
@@ -404,7 +454,7 @@ def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "
     data = copy.deepcopy({"scenario": raw["scenario"], "world": world, "pathway": pathway,
                           "contract": contract, "design": raw.get("design", {}),
                           "evaluation": raw.get("evaluation", {})})
-    tree = ScenarioTree(data, source, p_src, c_src)
+    tree = ScenarioTree(data, source, p_src, c_src, str(base.resolve()))
     return tree._edited((key, value, f"{option} {text}") for text, key, value in parsed
                         if canonical(key) not in TEMPLATE_KEYS)
 
@@ -419,6 +469,8 @@ def resolve(tree: ScenarioTree) -> Scenario:
     problems = [f"{k}: no such section{suggest(str(k), SECTIONS)}; sections: {', '.join(SECTIONS)}"
                 for k in unknown]
     parts: dict[str, Any] = {}
+    if "world" in d:
+        d = {**d, "world": _with_anchored_files(d["world"], tree.folder)}
     for section, model in (("scenario", ScenarioInfo), ("world", WorldSection), ("design", Design),
                            ("evaluation", EvaluationDesign)):
         try:
@@ -463,7 +515,7 @@ def resolve(tree: ScenarioTree) -> Scenario:
                     benefit_payers={k: b.payer for k, b in top_world.benefits.items() if b.payer},
                     displacement_share=top_world.labour_market.displacement_share,
                     substitution_share=top_world.labour_market.substitution_share,
-                    evaluation=evaluation)
+                    evaluation=evaluation, folder=tree.folder)
 
 
 def horizon_needed(terms: Terms) -> tuple[int, str]:

@@ -6,6 +6,8 @@ Layout::
                                                start/end, tasks done
     OUT/runs/point=K/<task>.parquet            one row per replication: parameters and KPIs
     OUT/cashflows/point=K/<task>.parquet       party x month cashflows per replication
+    OUT/budgets/point=K/<task>.parquet         every party's flows by arm x year x item per
+                                               replication, nominal and discounted
     OUT/persons|events|spells/point=K/...      opt-in record tables of the simulation
 
 Each task's files are written under a temporary name (``.<name>.tmp``, which readers skip) and
@@ -31,7 +33,7 @@ import pyarrow.parquet as pq
 
 from effekt.contracts import Kpi, KpiRegistry
 
-DATASETS = ("runs", "cashflows")
+DATASETS = ("runs", "cashflows", "budgets")
 """Always written; ``persons``, ``events`` and ``spells`` are added on request."""
 
 

@@ -8,7 +8,9 @@ indicator KPI (0 or 1 in every replication by definition, such as ``investor_los
 ``cap_binding``) has a probability as its mean, and its interval is Wilson's score interval
 (:func:`wilson`, the one implementation in effekt), which stays inside [0, 1] and is honest near 0
 and 1. Every other KPI gets Student's t interval, even when its values happen to be 0 and 1
-(participants in a cohort of one). For a sweep, every design point gets its own rows, with the
+(participants in a cohort of one); for a KPI declared a share (kind ``share``, a fraction in [0, 1],
+such as ``paid_not_additional_share``) the interval is cut to [0, 1] when every value lies there,
+since a mean of such values cannot lie outside it. For a sweep, every design point gets its own rows, with the
 point's parameters beside them.
 """
 
@@ -180,12 +182,15 @@ def is_indicator(kpi: str, registry: KpiRegistry | None = None) -> bool:
     return is_indicator_kpi(kpi, registry)
 
 
-def describe(x: np.ndarray, indicator: bool = False) -> dict[str, float]:
+def describe(x: np.ndarray, indicator: bool = False,
+             bounds: tuple[float, float] | None = None) -> dict[str, float]:
     """n, mean, 95 % CI of the mean, P5/P50/P95 of the finite values of ``x``.
 
     ``indicator``: the values are 0/1 outcomes, so the mean is a probability and its interval
     Wilson's; otherwise Student's t interval (none for a single value). Say so explicitly (see
     :func:`is_indicator`): values that merely happen to be 0 and 1 are no probability.
+    ``bounds``: the values cannot lie outside (low, high) (a share: (0, 1)), so neither can their
+    mean, and the t interval is cut to them; ignored when a value lies outside after all.
     """
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
@@ -202,6 +207,8 @@ def describe(x: np.ndarray, indicator: bool = False) -> dict[str, float]:
         lo, hi = mean - half, mean + half
     else:
         lo = hi = np.nan
+    if bounds is not None and not indicator and n > 1 and bounds[0] <= x.min() and x.max() <= bounds[1]:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
     p5, p50, p95 = np.percentile(x, [5, 50, 95])
     return {"n": n, "mean": mean, "ci_low": lo, "ci_high": hi,
             "p5": float(p5), "p50": float(p50), "p95": float(p95)}
@@ -226,9 +233,14 @@ def kpi_table(runs: pd.DataFrame, params: list[str] | None = None, registry: Kpi
         head.update({p: df[p].iloc[0] for p in params} if by_point else {})
         for col in kpis:
             rows.append({**head, "kpi": col, "label": reg.label(col, lang),
-                         **describe(df[col].to_numpy(), reg.is_indicator(col))})
+                         **describe(df[col].to_numpy(), reg.is_indicator(col), share_bounds(col, reg))})
     index = ["point", "kpi"] if by_point else ["kpi"]
     return pd.DataFrame(rows).set_index(index)
+
+
+def share_bounds(kpi: str, registry: KpiRegistry) -> tuple[float, float] | None:
+    """(0, 1) for a KPI declared a share (kind ``share``), else None: the bounds of its interval."""
+    return (0.0, 1.0) if kpi in registry and registry[kpi].kind == "share" else None
 
 
 def _pct(x: float) -> str:
@@ -240,9 +252,64 @@ def _nok(x: float) -> str:
     return "n/a" if not np.isfinite(x) else f"{round(x) + 0.0:,.0f}".replace(",", " ")
 
 
-def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None = None) -> list[str]:
+HEADLINE_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "replications": "{n} replications",
+        "band": "{mean} (90 % of runs {low} to {high})",
+        "share": "{label}: {treated}; without the programme {control}",
+        "payments": "Outcome payments: {band} NOK; a cap binds in {cap} of runs",
+        "paid": ("Primary outcomes paid for: {paid}; additional as the evaluation design measures "
+                 "them {measured}"),
+        "true": "; truly additional (against the control arm) {true}",
+        "not_additional": "; not additional: {share} of those paid for",
+        "irr": "Investor IRR: median {p50} a year (90 % of runs {p5} to {p95})",
+        "irr_undefined": "; undefined in {n} runs",
+        "budgets": ("Public budgets, programme against the counterfactual, NPV with the contract: "
+                    "{parts} NOK"),
+        "multiple": ("Investor money multiple: {mean} (90 % of runs {p5} to {p95}); probability of "
+                     "loss {loss}"),
+    },
+    "nb": {
+        "replications": "{n} replikasjoner",
+        "band": "{mean} (90 % av kjøringene {low} til {high})",
+        "share": "{label}: {treated}; uten tiltaket {control}",
+        "payments": "Resultatbetalinger: {band} kr; et tak binder i {cap} av kjøringene",
+        "paid": ("Primærresultater det ble betalt for: {paid}; ekstra slik evalueringsdesignet måler "
+                 "dem {measured}"),
+        "true": "; faktisk ekstra (mot kontrollgruppen) {true}",
+        "not_additional": "; ikke ekstra: {share} av dem det ble betalt for",
+        "irr": "Investorenes internrente: median {p50} per år (90 % av kjøringene {p5} til {p95})",
+        "irr_undefined": "; udefinert i {n} kjøringer",
+        "budgets": ("Offentlige budsjetter, tiltaket mot det kontrafaktiske, nåverdi med kontrakten: "
+                    "{parts} kr"),
+        "multiple": ("Investorenes pengemultippel: {mean} (90 % av kjøringene {p5} til {p95}); "
+                     "sannsynlighet for tap {loss}"),
+    },
+}
+"""The headline's sentences in bokmål and English (:func:`headline`)."""
+
+_PARTY_WORDS = {"en": {"total": "total", "other_kommuner": "other kommuner"},
+                "nb": {"state": "stat", "total": "totalt", "fylke": "fylkeskommune",
+                       "other_kommuner": "andre kommuner"}}
+"""Public parties named otherwise in a language (a commissioner keeps its own name)."""
+
+
+def _decimal(x: float, digits: int, lang: str) -> str:
+    """``x`` with ``digits`` decimals, a decimal comma in nb ("n/a" when not finite)."""
+    if not np.isfinite(x):
+        return "n/a"
+    text = f"{x + 0.0:.{digits}f}"
+    return text.replace(".", ",") if lang == "nb" else text
+
+
+def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None = None,
+             lang: str = "en") -> list[str]:
     """A short plain-language summary, one line per key number (lines whose KPIs are missing are
-    left out). Which columns are which is read from ``registry`` (see :func:`kpi_table`)."""
+    left out), in ``lang`` (``en`` or ``nb``, as :func:`kpi_table`'s labels). Which columns are
+    which is read from ``registry`` (see :func:`kpi_table`)."""
+    if lang not in HEADLINE_TEXT:
+        raise ValueError(f"language '{lang}'; allowed: {', '.join(HEADLINE_TEXT)}")
+    words = HEADLINE_TEXT[lang]
     reg = _registry(runs, registry)
     t = kpi_table(runs.assign(point=0) if "point" in runs else runs, registry=reg)
     n = len(runs)
@@ -250,7 +317,7 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
 
     def band(k: str, fmt) -> str:
         r = t.loc[k]
-        return f"{fmt(r['mean'])} (90 % of runs {fmt(r['p5'])} to {fmt(r['p95'])})"
+        return words["band"].format(mean=fmt(r["mean"]), low=fmt(r["p5"]), high=fmt(r["p95"]))
 
     def name(measure: str, **where: str | None) -> str | None:
         """The column of the KPI measuring ``measure`` (None when the runs do not have it)."""
@@ -261,43 +328,41 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
         return col if col in has else None
 
     lines = [title] if title else []
-    lines.append(f"{n} replications")
+    lines.append(words["replications"].format(n=n))
     for k in work_share_kpis(reg, runs):
         ct = name(k.measure, arm="control")
         if k.name in has and ct is not None and t.loc[k.name, "n"] > 0:
-            lines.append(f"{k.label('en')}: {band(k.name, _pct)}; without the programme "
-                         f"{band(ct, _pct)}")
+            lines.append(words["share"].format(label=k.label(lang), treated=band(k.name, _pct),
+                                               control=band(ct, _pct)))
     pay, cap = name("outcome_payments"), name("cap_binding")
     if pay and cap:
-        lines.append(f"Outcome payments: {band(pay, _nok)} NOK; "
-                     f"a cap binds in {_pct(t.loc[cap, 'mean'])} of runs")
-    lines.extend(_paid_beside_true(t, reg, band, has))
+        lines.append(words["payments"].format(band=band(pay, _nok), cap=_pct(t.loc[cap, "mean"])))
+    lines.extend(_paid_beside_true(t, reg, band, has, lang))
     irr_col = name("irr", party="investor")
     if irr_col:
         irr = t.loc[irr_col]
         undefined = n - int(irr["n"])
-        lines.append(
-            f"Investor IRR: median {_pct(irr['p50'])} a year (90 % of runs {_pct(irr['p5'])} to "
-            f"{_pct(irr['p95'])})" + (f"; undefined in {undefined} runs" if undefined else "")
-        )
+        lines.append(words["irr"].format(p50=_pct(irr["p50"]), p5=_pct(irr["p5"]), p95=_pct(irr["p95"]))
+                     + (words["irr_undefined"].format(n=undefined) if undefined else ""))
     budgets = [k for k in reg.select(measure="fiscal_npv", party_kind="public") if k.name in has]
     if budgets:
-        lines.append("Public budgets, programme against the counterfactual, NPV with the contract: "
-                     + "; ".join(f"{k.party or 'total'} {band(k.name, _nok)}" for k in budgets) + " NOK")
+        party = _PARTY_WORDS[lang]
+        parts = "; ".join(f"{party.get(k.party or 'total', k.party)} {band(k.name, _nok)}" for k in budgets)
+        lines.append(words["budgets"].format(parts=parts))
     mult, loss = name("multiple", party="investor"), name("loss", party="investor")
     if mult and loss:
         m = t.loc[mult]
-        lines.append(
-            f"Investor money multiple: {m['mean']:.2f} (90 % of runs {m['p5']:.2f} to "
-            f"{m['p95']:.2f}); probability of loss {_pct(t.loc[loss, 'mean'])}"
-        )
+        lines.append(words["multiple"].format(mean=_decimal(m["mean"], 2, lang),
+                                              p5=_decimal(m["p5"], 2, lang), p95=_decimal(m["p95"], 2, lang),
+                                              loss=_pct(t.loc[loss, "mean"])))
     return lines
 
 
-def _paid_beside_true(t: pd.DataFrame, reg: KpiRegistry, band, has: set) -> list[str]:
+def _paid_beside_true(t: pd.DataFrame, reg: KpiRegistry, band, has: set, lang: str = "en") -> list[str]:
     """What the contract paid for beside what was truly additional (the evaluation design's
-    measure against the control arm's; see :class:`effekt.contracts.EvaluationDesign`): one line,
-    left out when the runs lack these KPIs."""
+    measure against the control arm's; see :class:`effekt.contracts.EvaluationDesign`): one line
+    in ``lang``, left out when the runs lack these KPIs."""
+    words = HEADLINE_TEXT[lang]
     cols = {}
     for measure, arm in (("paid_outcomes", None), ("measured_additional_outcomes", "difference"),
                          ("additional_outcomes", "difference"), ("paid_not_additional_share", None)):
@@ -307,16 +372,16 @@ def _paid_beside_true(t: pd.DataFrame, reg: KpiRegistry, band, has: set) -> list
         return []
 
     def num(x: float) -> str:
-        return "n/a" if not np.isfinite(x) else f"{x:.1f}"
+        return _decimal(x, 1, lang)
 
-    line = (f"Primary outcomes paid for: {band(cols['paid_outcomes'], num)}; additional as the "
-            f"evaluation design measures them {band(cols['measured_additional_outcomes'], num)}")
+    line = words["paid"].format(paid=band(cols["paid_outcomes"], num),
+                                measured=band(cols["measured_additional_outcomes"], num))
     true = cols["additional_outcomes"]
     if true and t.loc[true, "n"] > 0:
-        line += f"; truly additional (against the control arm) {band(true, num)}"
+        line += words["true"].format(true=band(true, num))
     share = cols["paid_not_additional_share"]
     if share and t.loc[share, "n"] > 0:
-        line += f"; not additional: {_pct(t.loc[share, 'mean'])} of those paid for"
+        line += words["not_additional"].format(share=_pct(t.loc[share, "mean"]))
     return [line]
 
 

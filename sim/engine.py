@@ -51,10 +51,14 @@ from effekt.sim.world import World
 
 WEEKS_PER_YEAR = 52.0
 
-_NO_PAY = (None, None, 0.0, False, 0.0, 0.0, None, False)
+_NO_PAY = (None, None, 0.0, False, 0.0, 0.0, None, False, 0.0)
 """Spell tail (wage_payer, subsidy_payer, subsidy_share, integration_grant, cost_once,
-cost_per_week, cost_payer, business_as_usual) when nobody pays anything beyond the benefit."""
-_EMPLOYER_PAYS = ("employer", None, 0.0, False, 0.0, 0.0, None, False)
+cost_per_week, cost_payer, business_as_usual, cost_cohort) when nobody pays anything beyond the
+benefit."""
+_EMPLOYER_PAYS = ("employer", None, 0.0, False, 0.0, 0.0, None, False, 0.0)
+# positions in a spell tuple
+_BENEFIT_KIND, _BENEFIT_G, _SUBSIDY_PAYER, _SUBSIDY_SHARE, _COST_ONCE, _USUAL, _COST_COHORT = \
+    9, 10, 12, 13, 15, 18, 19
 
 Thresholds = tuple[tuple[float, str, int], ...]  # cumulative (threshold, target, exit index)
 
@@ -82,6 +86,9 @@ class _Stage:
     pay: tuple  # spell columns (fte, annual_wage)
     enter_event: str  # "hired" for employment stages, else "entered"
     after: tuple[float, float]  # (entry, job-loss) multipliers on business as usual after leaving
+    pays: bool  # the stage pays tiltakspenger instead of the prior benefit (a labour-market measure)
+    per_cohort: float  # NOK once per cohort, on the first of the cohort to enter the stage
+    steps: tuple[tuple[float, float], ...] | None  # a wage subsidy's (end week from job start, share)
 
 
 def _cumulate(ps: list[float], targets: list[str], complete: bool = False) -> Thresholds:
@@ -108,9 +115,25 @@ def _cumulate(ps: list[float], targets: list[str], complete: bool = False) -> Th
 def _tail(st: Stage, usual: bool) -> tuple:
     f, c = st.funding, st.costs
     wage_payer = f.wage_payer or ("employer" if st.employment is not None else None)
-    costly = c.per_person > 0 or c.per_week > 0
-    return (wage_payer, f.subsidy_payer, f.subsidy_share, f.integration_grant, c.per_person,
-            c.per_week, c.payer if costly else None, usual)
+    costly = c.per_person > 0 or c.per_week > 0 or c.per_cohort > 0
+    rule = f.subsidy_rule
+    subsidy_payer = (f.subsidy_payer or rule.payer) if rule is not None else f.subsidy_payer
+    share = rule.steps[0].share if rule is not None else f.subsidy_share
+    return (wage_payer, subsidy_payer, share, f.integration_grant, c.per_person,
+            c.per_week, c.payer if costly else None, usual, 0.0)
+
+
+def _steps(st: Stage) -> tuple[tuple[float, float], ...] | None:
+    """A stage's wage-subsidy steps as (end week counted from the job's start, share)."""
+    rule = st.funding.subsidy_rule
+    if rule is None:
+        return None
+    out, acc = [], 0.0
+    for step in rule.steps:
+        acc += step.weeks
+        out.append((acc, step.share))
+    return tuple(out)
+
 
 
 def _compile(pathway: Pathway, groups: list[str], usual: bool = False) -> dict[str, _Stage]:
@@ -144,13 +167,16 @@ def _compile(pathway: Pathway, groups: list[str], usual: bool = False) -> dict[s
             job=st.employment,
             outcome=st.outcome,
             terminal=st.terminal,
-            on_benefit=(benefit == "continues") if benefit is not None else not employed,
+            on_benefit=(benefit in ("continues", "tiltakspenger")) if benefit is not None else not employed,
             tail=_tail(st, usual),
             head=("employed" if employed else ("education" if st.kind == "education" else "programme"), name,
                   st.employment.contract if st.employment else None),
             pay=(st.employment.fte, st.employment.annual_wage) if st.employment else (0.0, 0.0),
             enter_event="hired" if st.employment is not None else "entered",
             after=(st.after or NO_EFFECT).multipliers,
+            pays=st.funding.benefit == "tiltakspenger",
+            per_cohort=st.costs.per_cohort,
+            steps=_steps(st),
         )
     return out
 
@@ -234,6 +260,52 @@ def _choose(st: _Stage, p: Person, u: float, taken: dict | None, name: str) -> t
     return target, taken
 
 
+def _subsidised(spell: tuple, share: float | None) -> tuple:
+    """``spell`` with the subsidy share of the step it is in (None: after the last step)."""
+    if share is None:
+        return spell[:_SUBSIDY_PAYER] + (None, 0.0) + spell[_SUBSIDY_SHARE + 1:]
+    return spell[:_SUBSIDY_SHARE] + (share,) + spell[_SUBSIDY_SHARE + 1:]
+
+
+def _benefit(spell: tuple, paid: tuple[str, float] | None) -> tuple:
+    """``spell`` with the benefit in force (None: the one it was recorded with)."""
+    if paid is None:
+        return spell
+    return spell[:_BENEFIT_KIND] + paid + spell[_BENEFIT_G + 1:]
+
+
+def _cut(spell: tuple, bounds: list[tuple[float, object]], apply, from_start: bool = False) -> list[tuple]:
+    """Cut ``spell`` at the weeks in ``bounds`` and ``apply`` to each piece what holds in it.
+
+    ``bounds`` are (week, value) in time order. Subsidy steps (``from_start=False``): a value
+    holds until its week, nothing (None) after the last. Benefit changes (``from_start=True``): a
+    value holds from its week on, the recorded one (None) before the first. One-off costs stay on
+    the first piece."""
+    start, end = spell[5], spell[6]
+    cuts = [w for w, _ in bounds if start < w < end]
+    if from_start:
+        def value(t):
+            v = None
+            for w, x in bounds:
+                if w <= t:
+                    v = x
+            return v
+    else:
+        def value(t):
+            for w, x in bounds:
+                if t < w:
+                    return x
+            return None
+    out, a = [], start
+    for b in [*cuts, end]:
+        piece = spell[:5] + (a, b) + spell[7:]
+        if a > start:
+            piece = piece[:_COST_ONCE] + (0.0,) + piece[_COST_ONCE + 1:_COST_COHORT] + (0.0,)
+        out.append(apply(piece, value(a)))
+        a = b
+    return out
+
+
 class _Model:
     def __init__(self, world: World, streams: Streams):
         self.world = world
@@ -259,6 +331,17 @@ class _Model:
                 bau = world.business_as_usual(g, kind)
                 self.usual[(g, kind)] = ((bau.pathway.entry, _compiled(bau, groups, usual=True))
                                          if bau else None)
+        # cohort costs already charged: (cohort, stage)
+        self.charged: set[tuple[str, str]] = set()
+        tiltak = world.benefits.get("tiltakspenger")
+        self.tiltak = ("tiltakspenger", tiltak.g if tiltak is not None else 0.0)
+        dp = world.benefits.get("dagpenger")
+        self.dagpenger = dp if dp is not None and dp.share_of_wage is not None else None
+        # wage-subsidy steps by (stage, business as usual): (end week from the job's start, share)
+        self.steps = {(n, False): s.steps for n, s in self.stages.items() if s.steps}
+        for usual in self.usual.values():
+            if usual is not None:
+                self.steps.update({(n, True): s.steps for n, s in usual[1].items() if s.steps})
         # participants (admitted past screening), for a matched comparison group: pid -> person
         self.matching = world.counterfactual.comparison == "matched"
         self.participants: dict[int, Person] = {}
@@ -336,8 +419,12 @@ class _Model:
                 self.participants[pid] = p
             events.append((arm, pid, t, name, st.enter_event))
             end = t + d
-            spells.append((arm, pid) + st.head + (t, end if end < H else H) + st.pay
-                          + (on if st.on_benefit else off) + st.tail)
+            spell = ((arm, pid) + st.head + (t, end if end < H else H) + st.pay
+                     + (self.tiltak if st.pays else on if st.on_benefit else off) + st.tail)
+            if st.per_cohort and (p.cohort, name) not in self.charged:
+                self.charged.add((p.cohort, name))  # the cohort's cost falls when its first arrives
+                spell = spell[:_COST_COHORT] + (st.per_cohort,)
+            spells.append(spell)
             if res:
                 for r, _, asked, granted in held:
                     capacity.append((r, pid, asked, granted, end, name))
@@ -453,14 +540,57 @@ class _Model:
                     continue
                 t, skipping = resume, False
             events.append((arm, pid, t, name, st.enter_event))
-            spells.append((arm, pid) + st.head + (t, end if end < H else H) + st.pay
-                          + (on if st.on_benefit else off) + st.tail)
+            if end > t or st.tail[4]:  # a stage taking no time leaves no spell, unless it costs
+                spells.append((arm, pid) + st.head + (t, end if end < H else H) + st.pay
+                              + (self.tiltak if st.pays else on if st.on_benefit else off) + st.tail)
             if end >= H:
                 return
             t = end
             left_job = st.job is not None and (target is None or stages[target].job is None)
             events.append((arm, pid, t, name, "left_job" if left_job else "completed"))
             name = target
+
+    def _apply_rules(self, people: list[Person]) -> None:
+        """Split the recorded spells where a rule changes what is paid, so every spell's columns
+        stay true for its whole interval:
+
+        * a person's benefit ends by its rules (:func:`effekt.sim.people.benefit_changes`): a
+          spell on the prior benefit is cut at each change and the rest carries the new benefit
+          (the same weeks in both arms: the change is the person's, not the programme's);
+        * a wage subsidy with steps (``funding.subsidy``) is counted from the start of the
+          subsidised job (consecutive employed spells in stages with the same rule, as a job kept
+          after the pathway): the spell is cut where the share steps down, and after the last step
+          nothing is reimbursed.
+
+        A spell's one-off costs stay on its first piece."""
+        changes = {p.person_id: (p.benefit_kind, p.benefit_g, p.changes)
+                   for p in people if p.changes and p.changes[0][0] < self.horizon}
+        steps = self.steps
+        if not changes and not steps:
+            return
+        out: list[tuple] = []
+        chain: dict[tuple[str, int], tuple[tuple, float, float]] = {}  # (arm, pid) -> (key, start, end)
+        for s in self.rec.spells:
+            pieces = [s]
+            if steps and s[2] == "employed":
+                key = (s[3], s[_USUAL])
+                rule = steps.get(key)
+                who = (s[0], s[1])
+                if rule is not None:
+                    last = chain.get(who)
+                    start = last[1] if last is not None and last[0] == key and last[2] == s[5] else s[5]
+                    chain[who] = (key, start, s[6])
+                    pieces = _cut(s, [(start + w, share) for w, share in rule], _subsidised)
+                else:
+                    chain.pop(who, None)
+            if changes and s[1] in changes:
+                kind0, g0, steps_b = changes[s[1]]
+                if s[_BENEFIT_KIND] == kind0 and s[_BENEFIT_G] == g0:
+                    pieces = [q for piece in pieces
+                              for q in _cut(piece, [(w, (k, g)) for w, k, g in steps_b], _benefit,
+                                            from_start=True)]
+            out.extend(pieces)
+        self.rec.spells[:] = out
 
     def compare(self) -> None:
         """The matched comparison group: for every participant, in id order, a person with the
@@ -489,9 +619,11 @@ class _Model:
         Nobody else is involved, so this needs no simulation clock: it is a loop over sampled
         spell lengths, recorded as spells.
         """
-        H, lm = self.horizon, self.lm
+        H, lm, dp = self.horizon, self.lm, self.dagpenger
         spells, events = self.rec.spells, self.rec.events
         pid, bkind, bg = p.person_id, p.benefit_kind, p.benefit_g
+        job_start = t
+        dp_end, dp_g = t, 0.0  # dagpenger until dp_end at dp_g G a year (after losing a job)
         if stage is not None:  # keep the pathway's job, with its funding (not its one-off cost)
             job = stage.job
             name, contract, fte, wage = stage.name, job.contract, job.fte, job.annual_wage
@@ -515,8 +647,15 @@ class _Model:
                     tail = (*tail[:4], 0.0, *tail[5:])
             else:
                 end = t + rng.exponential(WEEKS_PER_YEAR / entry_rate) if entry_rate > 0 else math.inf
-                spells.append((arm, pid, "not_employed", None, None, t, end if end < H else H,
-                               0.0, 0.0, bkind, bg) + _NO_PAY)
+                start = t
+                if dp_end > t:  # on dagpenger first, then back on the prior benefit
+                    cut = min(end, dp_end, H)
+                    spells.append((arm, pid, "not_employed", None, None, t, cut, 0.0, 0.0,
+                                   "dagpenger", dp_g) + _NO_PAY)
+                    start = cut
+                if start < H and start < end:
+                    spells.append((arm, pid, "not_employed", None, None, start, end if end < H else H,
+                                   0.0, 0.0, bkind, bg) + _NO_PAY)
             if end >= H:
                 return
             t = end
@@ -527,9 +666,15 @@ class _Model:
                     continue
                 events.append((arm, pid, t, name, "left_job"))
                 employed = False
+                if dp is not None and t - job_start >= dp.qualifying_weeks:
+                    dp_end = t + dp.max_weeks
+                    dp_g = dp.share_of_wage * min(wage * fte, dp.cap_g * dp.nok_per_g) / dp.nok_per_g
+                else:
+                    dp_end = t
             else:
                 events.append((arm, pid, t, None, "hired"))
                 employed, name, fte, wage, job_loss = True, None, tg.fte, tg.wage, loss_rate
+                job_start = t
                 tail, on_b = _EMPLOYER_PAYS, False
                 temporary = lm.temporary_share > 0 and rng.random() < lm.temporary_share
                 contract = "temporary" if temporary else "permanent"
@@ -538,7 +683,7 @@ class _Model:
     def run(self) -> Tables:
         world, streams = self.world, self.streams
         people = draw_people(world.cohorts, world.groups, world.benefits, streams.people,
-                             streams.arrivals, self.horizon, streams.employability)
+                             streams.arrivals, self.horizon, streams.employability, streams.benefits)
         mode = world.counterfactual.mode
         if mode == "rct":
             share = world.counterfactual.treatment_share
@@ -571,6 +716,7 @@ class _Model:
             for r, req, t, granted in held:
                 self.rec.capacity.append((r, pid, t, granted if req.triggered else math.nan,
                                           math.nan, stage))
+        self._apply_rules(people)
         return self.rec.tables()
 
 

@@ -37,8 +37,10 @@ Conventions
 * ``funding`` says who pays the person during the stage (benefit continues or stops, wage payer,
   wage subsidy such as NAV's lønnstilskudd, whether the integration grant finances it) and
   ``costs`` what the stage costs per person, per week and per cohort, and who pays. Both are
-  recorded on the ``spells`` table (see :mod:`effekt.sim.records`) for ``contracts`` to price; per-cohort
-  costs are declared here only, for ``contracts`` to read from the pathway.
+  recorded on the ``spells`` table (see :mod:`effekt.sim.records`) for ``contracts`` to price; a
+  per-cohort cost is charged on the spell of the first person of a kull to enter the stage
+  (``cost_cohort``). A wage subsidy by NAV's rules (``funding.subsidy``) steps down and ends as
+  those rules say, counted from the start of the subsidised job.
 """
 
 from __future__ import annotations
@@ -158,17 +160,51 @@ NO_EFFECT = After()
 """Leaving with nothing stated: back to business as usual, both multipliers 1."""
 
 
+class SubsidyStep(Strict):
+    """One step of a wage subsidy: ``share`` of the wage cost for ``weeks``."""
+
+    weeks: float = Field(gt=0, strict=True, allow_inf_nan=False)
+    share: float = Field(ge=0, le=1, strict=True, allow_inf_nan=False)
+
+
+class SubsidyRule(Strict):
+    """A wage subsidy by its rules (``sim/data/subsidies.toml``): the share of the wage cost the
+    payer reimburses, step by step from the start of the subsidised job; none after the last step."""
+
+    title: str
+    payer: Payer = "nav"
+    steps: list[SubsidyStep] = Field(min_length=1)
+    source: str | None = None
+
+
+class SubsidyRules(Strict):
+    subsidies: dict[str, SubsidyRule]
+
+
+@cache
+def default_subsidies() -> dict[str, SubsidyRule]:
+    """The wage-subsidy rules (``sim/data/subsidies.toml``), by name."""
+    from effekt.specfile import read_toml, validate
+
+    path = Path(__file__).resolve().parent / "data" / "subsidies.toml"
+    return dict(validate(SubsidyRules, {"subsidies": read_toml(path)}, str(path)).subsidies)
+
+
 class Funding(Strict):
     """Who pays the person during a stage.
 
     By default a person keeps the prior benefit in non-employment stages and the employer pays the
-    wage (no benefit) in employment stages. ``subsidy_share`` of the wage cost is reimbursed by
-    ``subsidy_payer`` (NAV's lønnstilskudd: 0.4 of the wage cost for the first six months, NAV's rules for
-    midlertidig lønnstilskudd).
+    wage (no benefit) in employment stages; ``benefit = "tiltakspenger"`` pays tiltakspenger
+    instead of the prior benefit (a labour-market measure). ``subsidy`` names a wage subsidy by its
+    rules (``sim/data/subsidies.toml``: NAV's midlertidig lønnstilskudd is 40 % of the wage cost for
+    six months, then 30 %, at most a year), counted from the start of the subsidised job, also
+    while the person keeps the job after the pathway; ``subsidy_share`` is a flat share without a
+    limit (for programmes outside NAV's rules), reimbursed by ``subsidy_payer``.
     """
 
-    benefit: Literal["continues", "stops"] | None = None
+    benefit: Literal["continues", "stops", "tiltakspenger"] | None = None
     wage_payer: Payer | None = None
+    subsidy: str | None = None
     subsidy_payer: Payer | None = None
     subsidy_share: float = Field(default=0.0, ge=0, le=1)
     integration_grant: bool = Field(
@@ -178,9 +214,20 @@ class Funding(Strict):
 
     @model_validator(mode="after")
     def _subsidy(self) -> Funding:
+        if self.subsidy is not None:
+            rules = default_subsidies()
+            if self.subsidy not in rules:
+                raise ValueError(f"subsidy: no wage-subsidy rule named '{self.subsidy}'; known: "
+                                 f"{', '.join(sorted(rules))} (sim/data/subsidies.toml)")
+            if self.subsidy_share:
+                raise ValueError("subsidy and subsidy_share: give one; the rule's steps say the share")
         if self.subsidy_share > 0 and self.subsidy_payer is None:
             raise ValueError("a subsidy_share needs a subsidy_payer (e.g. 'nav')")
         return self
+
+    @property
+    def subsidy_rule(self) -> SubsidyRule | None:
+        return default_subsidies()[self.subsidy] if self.subsidy is not None else None
 
 
 class Costs(Strict):
@@ -256,7 +303,8 @@ class Stage(Strict):
         if self.kind not in EMPLOYED_KINDS and self.employment is not None:
             out.append(("employment", f"a {self.kind} stage cannot have an employment table "
                                       f"(only {', '.join(EMPLOYED_KINDS)})"))
-        if self.employment is None and (self.funding.wage_payer or self.funding.subsidy_share):
+        if self.employment is None and (self.funding.wage_payer or self.funding.subsidy_share
+                                        or self.funding.subsidy):
             out.append(("funding", "wage_payer and subsidy_share need a wage: only stages with "
                                    "an [employment] table pay one"))
         total = sum(e.p for e in self.exits)

@@ -13,7 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -34,6 +34,8 @@ BENEFIT_KINDS = (
     "kvalifiseringsstonad",
     "sosialhjelp",
     "uforetrygd",
+    "dagpenger",
+    "tiltakspenger",
     "none",
 )
 
@@ -155,14 +157,66 @@ class TargetGroups(Strict):
     groups: dict[str, TargetGroup] = Field(min_length=1)
 
 
+def _finite(description: str, **limits: float) -> Any:
+    return Field(default=None, strict=True, allow_inf_nan=False, description=description, **limits)
+
+
 class Benefit(Strict):
+    """A benefit: its level, and how long it lasts by the rules.
+
+    ``max_weeks``: the benefit ends that many weeks after the person is referred (AAP's three
+    years, kvalifiseringsstønad's one plus one, the introduction programme's two years), and the
+    person goes on to one of ``then`` (shares of benefit kinds, e.g. ``{ uforetrygd = 0.3,
+    sosialhjelp = 0.5, none = 0.2 }``), drawn once per person and the same in both arms, so a
+    benefit ending is never an effect. Where the rules count from an earlier start than referral,
+    the limit is an assumption about time already used, stated beside it.
+
+    ``share_of_wage`` (dagpenger): the level is that share of the lost job's annual wage at its
+    fte, up to ``cap_g`` G, paid for ``max_weeks`` after losing a job held at least
+    ``qualifying_weeks`` (the earnings test read as time in work); ``nok_per_g`` converts the
+    wage, in NOK, to multiples of G.
+    """
+
     title: str
     g: float = Field(ge=0, description="multiples of G per year")
     under25: float = Field(gt=0, description="factor for people under 25")
+    max_weeks: float | None = _finite("weeks after referral at which the benefit ends", gt=0)
+    then: dict[str, float] | None = Field(
+        default=None, description="what the person goes on to when it ends: shares of benefit kinds")
+    share_of_wage: float | None = _finite("dagpenger: share of the lost job's wage", gt=0, le=1)
+    cap_g: float | None = _finite("dagpenger: the highest wage counted, in G", gt=0)
+    qualifying_weeks: float | None = _finite("dagpenger: weeks in the job that qualify", ge=0)
+    nok_per_g: float | None = _finite("dagpenger: G in NOK, to convert the wage", gt=0)
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> Benefit:
+        if (self.max_weeks is None) != (self.then is None) and self.share_of_wage is None:
+            raise ValueError("max_weeks and then go together: when the benefit ends, and what "
+                             "the person goes on to (e.g. then = { sosialhjelp = 0.6, none = 0.4 })")
+        if self.then is not None:
+            _check_shares(self.then, BENEFIT_KINDS, "benefit kind (then)")
+        if self.share_of_wage is not None:
+            missing = [k for k in ("max_weeks", "cap_g", "qualifying_weeks", "nok_per_g")
+                       if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"a benefit with share_of_wage (dagpenger) needs {', '.join(missing)}")
+        return self
 
 
 class Benefits(Strict):
     benefits: dict[str, Benefit]
+
+    @model_validator(mode="after")
+    def _known(self) -> Benefits:
+        unknown = sorted(set(self.benefits) - set(BENEFIT_KINDS))
+        if unknown:
+            raise ValueError(f"unknown benefit kind(s) {unknown}; allowed: {', '.join(BENEFIT_KINDS)}")
+        for kind, b in self.benefits.items():
+            missing = sorted(set(b.then or {}) - set(self.benefits))
+            if missing:
+                raise ValueError(f"{kind}.then: benefit kind(s) {missing} have no level in this file")
+        return self
 
 
 def _data(name: str) -> Path:
@@ -259,6 +313,30 @@ class Person:
     stage: str | None = None  # the stage the person starts in (None: the pathway's entry)
     elapsed: float = 0.0  # weeks already spent in that stage at entry (initial caseloads)
     employability: float = 0.0  # latent, standard normal (see TargetGroup.employability_sd)
+    changes: tuple[tuple[float, str, float], ...] = ()  # (week, kind, G per year): the benefit from then on
+
+
+MAX_BENEFIT_CHANGES = 8
+"""How many times one person's benefit can end and become another (a chain of limits)."""
+
+
+def benefit_changes(kind: str, age: int, entry: float, benefits: dict[str, Benefit],
+                    rng: np.random.Generator | None) -> tuple[tuple[float, str, float], ...]:
+    """When a person's benefit ends by its rules and what it becomes: (week, kind, level in G).
+
+    A benefit with ``max_weeks`` ends that long after referral (``entry``); the next kind is drawn
+    from its ``then`` shares with one uniform from ``rng``, and may have a limit of its own. The
+    result is a property of the person, the same in both arms."""
+    out: list[tuple[float, str, float]] = []
+    t, b = entry, benefits[kind]
+    while b.max_weeks is not None and b.then and b.share_of_wage is None and len(out) < MAX_BENEFIT_CHANGES:
+        t += b.max_weeks
+        kinds, cum = _cumulative(tuple(b.then.items()))
+        u = rng.random() if rng is not None else 0.0
+        kind = kinds[min(bisect_right(cum, u), len(kinds) - 1)]
+        b = benefits[kind]
+        out.append((t, kind, b.g * (b.under25 if age < 25 else 1.0)))
+    return tuple(out)
 
 
 @cache
@@ -291,6 +369,7 @@ def draw_people(
     arrivals: np.random.Generator | None = None,
     horizon: float = np.inf,
     employability: np.random.Generator | None = None,
+    benefit_rules: np.random.Generator | None = None,
 ) -> list[Person]:
     """Draw everyone in ``cohorts``; ids run from 0 in cohort (then schedule) order.
 
@@ -300,8 +379,9 @@ def draw_people(
     times of referral streams come from ``arrivals`` (so adding a
     referral stream never changes the arrival times of anyone else), and each person's latent
     employability from ``employability`` (one standard normal per person in id order, drawn for
-    every kull whoever is in it; 0 without the stream). People arriving at or after ``horizon``
-    are left out.
+    every kull whoever is in it; 0 without the stream), and when their benefit ends by its
+    rules from ``benefit_rules`` (:func:`benefit_changes`, in id order). People arriving at or
+    after ``horizon`` are left out.
     """
     people: list[Person] = []
     next_id = 0
@@ -354,6 +434,9 @@ def draw_people(
                         elapsed=cohort.elapsed_weeks,
                         employability=zs[i],
                     )
+            for p in batch:
+                if p is not None:
+                    p.changes = benefit_changes(p.benefit_kind, p.age, p.entry_week, benefits, benefit_rules)
             next_id += n
             people.extend(p for p in batch if p is not None and p.entry_week < horizon)
     return people

@@ -18,8 +18,8 @@ globally in time order; sort (stably) by ``time`` or ``start`` when order matter
 Columns are only ever added, never renamed or removed (``contracts`` reads them). Added since the
 walking skeleton: spells ``wage_payer``, ``subsidy_payer``, ``subsidy_share``,
 ``integration_grant``, ``cost_once``, ``cost_per_week``, ``cost_payer``; capacity ``stage``;
-event kind ``made_permanent``; persons ``employability``; spells ``business_as_usual``; arm
-``comparison``; state ``education``.
+event kind ``made_permanent``; persons ``employability``; spells ``business_as_usual`` and
+``cost_cohort``; arm ``comparison``; state ``education``.
 """
 
 from __future__ import annotations
@@ -109,6 +109,9 @@ SPELLS = pa.schema(
         # the spell is in a stage of a business-as-usual pathway (the introduction programme ...),
         # not of the programme's pathway, though its stage is named (both arms)
         ("business_as_usual", pa.bool_()),
+        # a stage's per-cohort cost (NOK), charged at the start of the spell of the cohort's first
+        # person to enter the stage, paid by cost_payer (0 on every other spell)
+        ("cost_cohort", pa.float64()),
     ]
 )
 """A spell's ``benefit_kind``/``benefit_g`` is the prior benefit the person draws during it

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 STREAM_NAMES = ("people", "pathway", "labour_market", "counterfactual", "assignment", "arrivals",
-                "employability", "comparison")
+                "employability", "comparison", "benefits")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Streams:
     arrivals: np.random.Generator  # arrival times of referral streams
     employability: np.random.Generator  # each person's latent employability (both arms)
     comparison: np.random.Generator  # the matched comparison group (its people and their lives)
+    benefits: np.random.Generator  # what a benefit becomes when it ends by its rules (both arms)
 
     @classmethod
     def from_seed(cls, seed: int | np.random.SeedSequence) -> Streams:

@@ -96,13 +96,14 @@ def test_model_pilots_of_a_perfect_programme_are_always_significant(tmp_path):
     # Programme: everybody in a lasting job after 4 weeks; without it nobody ever works. A
     # randomised pilot of 10 then always separates perfectly, and for perfect separation the
     # pooled z statistic is sqrt(N) = sqrt(10) = 3.16 > 1.96 whatever the split, so every pilot
-    # with both arms non-empty is significant: power 1 - 2 x 0.5^10 = 0.998.
+    # with both arms non-empty is significant: power 1 - 2 x 0.5^10 = 0.998. (Group D: it has no
+    # business-as-usual pathway, whose own exits to work would let some work without it.)
     (tmp_path / "perfect.toml").write_text(PERFECT_PATHWAY)
     scen = tmp_path / "s.toml"
     scen.write_text(
         '[scenario]\nname = "perfect"\n[world]\nhorizon_weeks = 130\n'
         'counterfactual = { mode = "parallel", entry_rate_multiplier = 0 }\n'
-        '[[world.cohorts]]\nname = "k"\nstart_week = 0\nsize = 3\ngroups = { A = 1.0 }\n'
+        '[[world.cohorts]]\nname = "k"\nstart_week = 0\nsize = 3\ngroups = { D = 1.0 }\n'
         '[pathway]\ntemplate = "perfect.toml"\n[contract]\ntemplate = "kongsberg_outcomes"\n'
         '[design]\nreplications = 2\nseed = 3\n')
     from effekt.experiments.analysis.power import pilots_through_model

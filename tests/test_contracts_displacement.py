@@ -315,3 +315,67 @@ def test_a_savings_share_is_paid_on_what_its_trial_measures_not_net_of_displacem
     assert net["fiscal_contract"] == plain["fiscal_contract"]
     assert net["fiscal_net_total"] - plain["fiscal_net_total"] == pytest.approx(
         -0.4 * (100_000 + 70_500 + 235_000))
+
+
+def _course_then(job: bool, stops: bool = True):
+    """One person on 2 G of AAP (the state's). Programme arm: a 20-week course that stops the
+    benefit (``stops``: benefit 0 in the course, as ``funding.benefit = "stops"``), then a job at
+    300 000 for the other 32 weeks (``job``) or back on AAP. Control: on AAP all year."""
+    persons = persons_table([person(0), person(0, "control")])
+    course = dict(benefit_kind="none", benefit_g=0.0) if stops else {}
+    after = (spell(0, "employed", 20, WEEKS, annual_wage=300_000) if job
+             else spell(0, "not_employed", 20, WEEKS))
+    return persons, spells_table([spell(0, "programme", 0, 20, stage="course", **course), after,
+                                  spell(0, "not_employed", 0, WEEKS, "control")])
+
+
+def _evaluated(persons, spells, displacement: float) -> dict[str, float]:
+    v = Valuation(G=G, fiscal=FISCAL, displacement_share=displacement)
+    return evaluate(TERMS, persons, spells, WEEKS, v).kpis
+
+
+def test_a_benefit_a_course_stops_without_work_is_not_displaced():
+    # no job in either arm: the 20 weeks of AAP the course stops (2 G x 20/52) are a saving of
+    # the state's that no other worker pays for, so displacement takes nothing of it
+    persons, spells = _course_then(job=False)
+    plain, k = _evaluated(persons, spells, 0.0), _evaluated(persons, spells, 0.5)
+    assert plain["fiscal_benefits"] == pytest.approx(200_000 * 20 / 52)
+    assert k["fiscal_benefits"] == pytest.approx(plain["fiscal_benefits"])
+    assert k["fiscal_net_state"] == pytest.approx(plain["fiscal_net_state"])
+    for name in OFFSET_KPIS:
+        assert k[name] == pytest.approx(0.0, abs=1e-9), name
+
+
+def test_displacement_offsets_exactly_the_jobs_flows_beside_a_benefit_stopped_without_work():
+    # the course stops AAP for 20 weeks (not offset), then a job for 32 weeks (8/13 of the year):
+    # tax 0.2 x 300 000 x 8/13 (a quarter the kommune's), employer contributions 0.141 x 300 000
+    # x 8/13, AAP not drawn in the job 2 G x 8/13, earnings 300 000 x 8/13; a quarter of each is
+    # displaced
+    persons, spells = _course_then(job=True)
+    plain, k = _evaluated(persons, spells, 0.0), _evaluated(persons, spells, 0.25)
+    share = 8 / 13
+    tax, aga, aap, wage = 60_000 * share, 42_300 * share, 200_000 * share, 300_000 * share
+    assert plain["fiscal_benefits"] == pytest.approx(200_000)  # the whole year of AAP saved
+    assert k["fiscal_benefits"] == pytest.approx(200_000 - 0.25 * aap)
+    assert k["fiscal_income_tax"] == pytest.approx(0.75 * tax)
+    assert k["fiscal_employer_contributions"] == pytest.approx(0.75 * aga)
+    assert k["earnings_gain"] == pytest.approx(0.75 * wage)
+    assert k["earnings_offset"] == pytest.approx(-0.25 * wage)
+    assert k["fiscal_displacement_offset"] == pytest.approx(-0.25 * (tax + aga + aap))
+    assert offset_of(k, plain, "fiscal_net_kommune") == pytest.approx(-0.25 * 0.25 * tax)
+    assert offset_of(k, plain, "fiscal_net_state") == pytest.approx(-0.25 * (0.75 * tax + aga + aap))
+
+
+def test_a_negative_employment_effect_is_offset_symmetrically():
+    # lock-in: the participant sits in a programme all year on AAP while in business as usual she
+    # has a job at 300 000; the vacancy she left went, for a quarter, to someone who would have
+    # been out of work: the budgets get a quarter of the lost job's flows back
+    persons = persons_table([person(0), person(0, "control")])
+    spells = spells_table([spell(0, "programme", 0, WEEKS, stage="course"),
+                           spell(0, "employed", 0, WEEKS, "control", annual_wage=300_000)])
+    plain, k = _evaluated(persons, spells, 0.0), _evaluated(persons, spells, 0.25)
+    lost = 60_000 + 42_300 + 200_000  # tax, employer contributions, AAP the job stopped
+    assert plain["fiscal_net_total"] == pytest.approx(-lost)
+    assert k["fiscal_displacement_offset"] == pytest.approx(0.25 * lost)
+    assert k["fiscal_net_total"] - plain["fiscal_net_total"] == pytest.approx(0.25 * lost)
+    assert k["earnings_gain"] == pytest.approx(-0.75 * 300_000)

@@ -37,17 +37,21 @@ def test_wage_subsidy_is_the_states_cost_and_the_employers_income():
     # 0.8 x 350 000 x 1.141 for one year = 319 480; NAV is the state
     assert total(f, party="state", item="wage_subsidy") == pytest.approx(-319_480)
     assert total(f, party="kommune", item="wage_subsidy") == pytest.approx(319_480)
-    # an ordinary (temporary) job is not a wage cost; a project position is
-    assert total(f, item="wage_cost") == 0
-    # unless subsidised jobs are counted as measures (the data file's default): then the kommune
-    # carries the wage cost less the subsidy, 0.2 x 350 000 x 1.141 = 79 870
-    f = public_flows(persons, spells, G, 12, params(wages={"subsidised_wages_are_costs": True}))
+    # the one wage-cost rule: the kommune pays the wage cost, 350 000 x 1.141 = 399 350, and gets
+    # the value of the work, here (rules built by hand: productivity share 1) all of it
+    assert total(f, party="kommune", item="wage_cost") == pytest.approx(-399_350)
+    assert total(f, party="kommune", item="value_of_work") == pytest.approx(399_350)
+    # with the work worth nothing (productivity share 0) the kommune carries the wage cost less
+    # the subsidy, 0.2 x 350 000 x 1.141 = 79 870, and gets its quarter of the 20 % tax
+    f = public_flows(persons, spells, G, 12, params(wages={"productivity_share": 0.0}))
     assert total(f, party="kommune") == pytest.approx(-79_870 + 0.25 * 0.2 * 350_000)
-    assert default_fiscal().wages.subsidised_wages_are_costs
+    assert default_fiscal().wages.productivity_share == 0.6
     spells = spells_table([spell(0, "employed", 0, 52, contract="project", annual_wage=350_000,
                                  wage_payer="kommune")])
-    f = public_flows(persons, spells, G, 12, params(wages={"public_cost_contracts": ["project"]}))
+    f = public_flows(persons, spells, G, 12,
+                     params(wages={"productivity_share_by_contract": {"project": 0.0}}))
     assert total(f, party="kommune", item="wage_cost") == pytest.approx(-350_000 * 1.141)
+    assert total(f, item="value_of_work") == 0
 
 
 def test_integration_grant_stops_when_the_person_moves():

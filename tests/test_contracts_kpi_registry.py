@@ -74,7 +74,8 @@ def test_registry_of_a_template_declares_names_kinds_units_arms_and_parties():
     assert r["fiscal_npv_kommune"].label("en") == "Kommune budget, NPV vs counterfactual (NOK)"
     # looked up by what it measures, not by parsing its name
     assert r.at("fiscal_npv", arm="difference", party=None).name == "fiscal_npv_total"
-    assert [k.party for k in r.select(measure="fiscal_npv")] == ["kommune", "state", None]
+    parties = [k.party for k in r.select(measure="fiscal_npv")]
+    assert parties == ["fylke", "kommune", "other_kommuner", "state", None]
     assert r.at("outcomes", arm="control", outcome="job_start").name == "outcomes_job_start_control"
 
 
@@ -134,11 +135,22 @@ def test_kpis_for_refuses_unvalidated_terms_with_colliding_names():
         kpis_for(bad)
 
 
+def _fylke_tax(income: float) -> float:
+    """The fylke's skatteøre of the tax on an annual income by the built-in rules, by hand:
+    contracts/data/fiscal.toml [income_tax] (average rate x income x fylke share, linear between
+    the points; the fylke's share is kommune_shares x 2.35 / 10.95, the 2024 skatteører)."""
+    points = [0, 100_000, 260_000, 450_000, 700_000]
+    rate = np.interp(income, points, [0.0, 0.076, 0.14, 0.22, 0.267])
+    share = np.interp(income, points, [0.0, 0.0, 0.044, 0.0607, 0.0637])
+    return float(rate * income * share)
+
+
 def test_a_commissioner_of_its_own_gets_budget_kpis_and_they_add_up():
     terms = load_terms("kongsberg_outcomes").model_copy(
         update={"commissioners": {"kommune": 0.4, "fylke": 0.6}})
     r = kpis_for(terms)
-    assert [k.party for k in r.select(measure="fiscal_npv")] == ["fylke", "kommune", "state", None]
+    parties = [k.party for k in r.select(measure="fiscal_npv")]
+    assert parties == ["fylke", "kommune", "other_kommuner", "state", None]
     assert r["commissioner_paid_fylke"].label("nb") == "Betalt av fylkeskommunen (NOK)"
     persons = persons_table([person(0), person(0, arm="control")])
     spells = spells_table([spell(0, "employed", 0, 156, annual_wage=400_000),
@@ -146,9 +158,12 @@ def test_a_commissioner_of_its_own_gets_budget_kpis_and_they_add_up():
                                  benefit_g=2.0)])
     k = evaluate(terms, persons, spells, 156, events=events_table([])).kpis
     assert list(k) == r.names
-    parts = k["fiscal_npv_fylke"] + k["fiscal_npv_kommune"] + k["fiscal_npv_state"]
+    parts = sum(k[f"fiscal_npv_{p}"] for p in ("fylke", "kommune", "other_kommuner", "state"))
     assert parts == pytest.approx(k["fiscal_npv_total"])
-    assert k["fiscal_net_fylke"] == pytest.approx(-k["commissioner_paid_fylke"])  # it only pays
+    # it pays, and gets its skatteøre of the tax on the treated person's wage, less that of the tax
+    # on the control's AAP (2 G, taxed by the same rule), three years each
+    fylke_tax = 3 * (_fylke_tax(400_000) - _fylke_tax(2 * 130_160))
+    assert k["fiscal_net_fylke"] == pytest.approx(-k["commissioner_paid_fylke"] + fylke_tax)
 
 
 def test_metadata_round_trip_and_common_kpis():
@@ -199,11 +214,12 @@ def test_valuation_replaces_the_parameter_list():
 
 def test_benefit_payers_are_a_fiscal_rule_with_sources():
     assert benefit_payers() == {"aap": "state", "uforetrygd": "state", "introduksjonsstonad": "kommune",
-                                "kvalifiseringsstonad": "kommune", "sosialhjelp": "kommune", "none": "none"}
+                                "kvalifiseringsstonad": "kommune", "sosialhjelp": "kommune", "none": "none",
+                                "dagpenger": "state", "tiltakspenger": "state"}
     assert Valuation().benefit_payers == benefit_payers()
     table = fiscal_path().read_text(encoding="utf-8").split("\n[benefit_payers]\n")[1]
     lines = [ln for ln in table.splitlines() if "=" in ln and not ln.startswith("#")]
-    assert len(lines) == 6 and all("source:" in ln for ln in lines if not ln.startswith("none"))
+    assert len(lines) == 8 and all("source:" in ln for ln in lines if not ln.startswith("none"))
 
 
 def test_one_savings_gain_for_the_ledger_and_the_table():

@@ -60,7 +60,7 @@ def test_arrow_and_pandas_tables_give_identical_evaluations(case):
         fast = _run(sc, t.persons, t.spells, t.events)
         slow = _run(sc, t.persons.to_pandas(), t.spells.to_pandas(), t.events.to_pandas())
         _same_kpis(fast.kpis, slow.kpis)
-        for part in ("outcomes", "payments", "cashflows", "fiscal"):
+        for part in ("outcomes", "payments", "cashflows", "fiscal", "budgets"):
             pd.testing.assert_frame_equal(getattr(fast, part), getattr(slow, part), check_exact=True)
 
 

@@ -24,7 +24,10 @@ FLAT = FiscalParams.model_validate({
                    "kommune_shares": [0.25, 0.25]},
     "employer_contributions": {"rate": 0.141, "to": "state"},
     "integration_grant": {"per_year": []},
-    "wages": {"public_cost_contracts": ["project"], "default_wage_payer": "kommune"},
+    # the one wage-cost rule with the work of a project position worth nothing and any other job's
+    # worth its cost: only project positions are a net cost (wage + employer contributions)
+    "wages": {"productivity_share": 1.0, "productivity_share_by_contract": {"project": 0.0},
+              "default_wage_payer": "kommune"},
 })
 
 

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from effekt.experiments.batch import run_batch
+from effekt.experiments.budgets import load_budgets
 from effekt.experiments.cli import main
 from effekt.experiments.executors import ProcessExecutor, SerialExecutor
 from effekt.experiments.runner import run_replication
@@ -26,7 +27,9 @@ def test_people_are_conserved_and_spells_tile_the_horizon(small_scenario):
         assert set(persons["arm"]) == {"treatment", "control"}
         # each person's spells cover [entry, horizon] without gap or overlap
         entries = persons.set_index(["arm", "person_id"])["entry_week"]
-        for key, s in spells.sort_values("start").groupby(["arm", "person_id"]):
+        # (by start, then end: a stage that takes no time, such as a business-as-usual pathway's
+        # branch at referral, is a spell of length 0 before the one that starts when it ends)
+        for key, s in spells.sort_values(["start", "end"], kind="stable").groupby(["arm", "person_id"]):
             entry = entries.loc[key]
             assert s["start"].iloc[0] == pytest.approx(entry)
             assert s["end"].iloc[-1] == pytest.approx(world.horizon_weeks)
@@ -73,6 +76,10 @@ def test_serial_and_processes_write_identical_results(small_scenario, tmp_path):
     a, b = load_runs(tmp_path / "serial"), load_runs(tmp_path / "procs")
     assert len(a) == small_scenario.design.replications
     pd.testing.assert_frame_equal(a, b)
+    # the budgets per year too, whatever the executor and the chunking
+    budgets = load_budgets(tmp_path / "serial")
+    assert sorted(budgets["replication"].unique()) == list(range(small_scenario.design.replications))
+    pd.testing.assert_frame_equal(budgets, load_budgets(tmp_path / "procs"))
 
 
 def test_cli_run_prints_summary_and_writes_parquet(tmp_path):

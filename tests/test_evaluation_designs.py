@@ -136,7 +136,9 @@ def test_gross_pays_for_every_outcome_and_historical_for_those_above_the_baselin
     hist = run(card, EvaluationDesign(design="historical", baseline={"job": 0.5}, source="x")).kpis
     assert hist["measured_additional_outcomes"] == pytest.approx(2.0)
     assert hist["outcome_payments"] == pytest.approx(5500)
-    # an absolute trigger compares with nothing in any design: the same under all four
+    # an absolute trigger compares with nothing, so the design changes only whom it counts: the
+    # treated under randomised, historical and gross alike; under matched the participants only
+    # (admitted past screening), as every payment under matched (it sees nobody else)
     absolute = trigger_terms(triggers=[{"outcome": "job", "scope": "pooled", "compare": "absolute",
                                         "threshold": 0.8, "pay": "all"}])
     paid = {n: run(absolute, d).kpis["outcome_payments"] for n, (d, _, _) in EXPECTED.items()}
@@ -181,6 +183,25 @@ def test_matched_savings_share_is_measured_on_participants_against_their_twins()
     # matched: both participants in work against neither twin: two years of 2 G
     assert matched["outcome_payments"] == pytest.approx(0.5 * 2 * 2 * 100_000)
     assert matched["benefits_saved_g"] == randomised["benefits_saved_g"] == pytest.approx(2.0)  # the truth
+
+
+def test_the_fiscal_table_has_no_comparison_arm_and_its_levels_sum_to_the_difference():
+    # the tables hold a matched comparison arm; the budgets are treatment, control and their
+    # difference only, so summing the levels (arm != "difference") counts each arm once
+    from effekt.contracts import in_work_by_month
+
+    for design in (EvaluationDesign(), EvaluationDesign(design="matched")):
+        f = run(trigger_terms(), design).fiscal
+        assert set(f["arm"]) == {"treatment", "control", "difference"}
+        levels = f[f["arm"] != "difference"]
+        benefits = levels[levels["item"] == "benefits"].groupby("arm")["amount"].sum()
+        diff = f[(f["arm"] == "difference") & (f["item"] == "benefits")]["amount"].sum()
+        assert diff == pytest.approx(benefits["treatment"] - benefits["control"])  # 6 against 6
+        # two jobs more than in control, each 90 weeks off 2 G of AAP (G of 1 May 2025)
+        assert diff == pytest.approx(2 * 2 * Valuation().G * 90 / 52)
+    # the in-work series are per arm, the comparison arm's among them (no difference arm)
+    persons, spells = tables()
+    assert set(in_work_by_month(persons, spells, HORIZON)["arm"]) == {"treatment", "control", "comparison"}
 
 
 def test_matched_without_participants_pays_nothing_and_measures_nothing():

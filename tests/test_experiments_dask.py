@@ -74,7 +74,7 @@ def cluster():
 def table(out: Path, ds: str) -> pd.DataFrame:
     df = pd.read_parquet(out / ds)
     df["point"] = df["point"].astype(int)
-    keys = [c for c in ("point", "replication", "party", "month", "item") if c in df.columns]
+    keys = [c for c in ("point", "replication", "arm", "party", "month", "item", "year") if c in df.columns]
     return df.sort_values(keys).reset_index(drop=True)
 
 
@@ -122,7 +122,7 @@ def test_dask_results_equal_serial_even_when_a_worker_dies(cluster, tmp_path):
     finally:
         executor.close()
     assert victim.poll() is not None
-    for ds in ("runs", "cashflows"):
+    for ds in ("runs", "cashflows", "budgets"):
         a, b = table(tmp_path / "serial", ds), table(tmp_path / "dask", ds)
         assert len(b) == len(a)
         pd.testing.assert_frame_equal(a, b)

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from effekt.experiments.batch import run_batch
+from effekt.experiments.budgets import load_budgets
 from effekt.experiments.runner import Task, plan_tasks
 from effekt.experiments.scenario import load_scenario
 from effekt.experiments.store import ResultsDirError
@@ -39,6 +40,7 @@ def test_more_replications_extend_to_the_same_tables_as_one_run(tmp_path):
     once = tmp_path / "once"
     run_batch(_scenario(30), once, chunk=8, progress=False)
     pd.testing.assert_frame_equal(a, load_runs(once))
+    pd.testing.assert_frame_equal(load_budgets(ext), load_budgets(once))
 
 
 def test_fewer_replications_than_the_directory_holds_are_refused(tmp_path):

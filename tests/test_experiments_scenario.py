@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from effekt.dotted import parse_key as split_key
 from effekt.experiments.cli import main
-from effekt.experiments.scenario import load_scenario
+from effekt.experiments.scenario import load_scenario, resolve
 from effekt.specfile import SpecError
 
 SMALL = """
@@ -222,3 +222,56 @@ def test_a_horizon_shorter_than_the_contract_is_refused(tmp_path):
     r = CliRunner().invoke(main, ["validate", str(path), "--set", "world.horizon_weeks=52"])
     assert r.exit_code == 2 and "world.horizon_weeks" in r.output and "term_months" in r.output
     assert "Traceback" not in r.output
+
+
+BAU_FILE = """
+[pathway]
+name = "{name}"
+title = "A business-as-usual programme beside the scenario"
+source = "test"
+entry = "intro"
+
+[stages.intro]
+kind = "language"
+duration = {{ dist = "fixed", value = 30 }}
+next = "left"
+
+[stages.left]
+kind = "exit"
+outcome = "not_employed"
+"""
+
+
+def test_a_relative_bau_pathway_is_read_against_the_scenario_files_folder(tmp_path, monkeypatch):
+    here, elsewhere = tmp_path / "scenarios", tmp_path / "elsewhere"
+    here.mkdir()
+    elsewhere.mkdir()
+    for name in ("beside", "other"):
+        (here / f"{name}.toml").write_text(BAU_FILE.format(name=name))
+    groups = ('[world.groups.B]\nbau_pathway = { aap = "beside.toml" }\n'
+              '[world.groups.A]\nbau_pathway = "beside.toml"\n\n[pathway]')
+    path = here / "s.toml"
+    path.write_text(SMALL.format(pathway="", contract="", design="").replace("[pathway]", groups))
+    monkeypatch.chdir(elsewhere)  # a working directory without the file
+    sc = load_scenario(path)
+    beside = str(here.resolve() / "beside.toml")
+    assert sc.world.groups["A"].bau_pathway == beside
+    assert sc.world.groups["B"].bau_pathway == {"aap": beside}
+    assert sc.world.business_as_usual("B", "aap").name == "beside"
+    assert sc.resolved["world"]["groups"]["A"]["bau_pathway"] == beside  # the manifest: absolute
+    # run from the scenario's own folder (by a relative path) it is the same scenario
+    monkeypatch.chdir(here)
+    again = load_scenario(Path("s.toml"))
+    assert again.hash == sc.hash and again.world.groups == sc.world.groups
+    # a --set, and a value set later on the resolved scenario, are read against the same folder
+    monkeypatch.chdir(elsewhere)
+    other = str(here.resolve() / "other.toml")
+    by_set = load_scenario(path, ["world.groups.A.bau_pathway='other.toml'"])
+    assert by_set.world.groups["A"].bau_pathway == other
+    later = resolve(sc.tree.with_values({"world.groups.A.bau_pathway": "other.toml"}))
+    assert later.world.business_as_usual("A", "aap").name == "other"
+    # built-in names stay names; a missing file is looked for beside the scenario, and named so
+    assert load_scenario(path, ["world.groups.A.bau_pathway='aap_oppfolging'"]).world.groups[
+        "A"].bau_pathway == "aap_oppfolging"
+    msg = problems(path, ["world.groups.A.bau_pathway='missing.toml'"])
+    assert "world.groups.A.bau_pathway" in msg and str(here.resolve() / "missing.toml") in msg

@@ -31,8 +31,8 @@ SWEEP = '[design.sweep]\n"contract.prices.job_start" = [30000, 60000]\n"world.co
 def sorted_table(path: Path, dataset: str) -> pd.DataFrame:
     df = pd.read_parquet(path / dataset)
     df["point"] = df["point"].astype(int)
-    keys = [c for c in ("point", "replication", "arm", "person_id", "party", "month", "item", "start",
-                        "time", "event") if c in df.columns]
+    keys = [c for c in ("point", "replication", "arm", "person_id", "party", "month", "item", "year",
+                        "start", "time", "event") if c in df.columns]
     return df.sort_values(keys).reset_index(drop=True)
 
 
@@ -48,7 +48,7 @@ def sweep_dir(tmp_path_factory) -> tuple[Path, object]:
 
 def test_layout_is_hive_partitioned_with_one_file_per_task(sweep_dir):
     out, exp = sweep_dir
-    for ds in ("runs", "cashflows", "persons", "events", "spells"):
+    for ds in ("runs", "cashflows", "budgets", "persons", "events", "spells"):
         parts = sorted(p.name for p in (out / ds).iterdir())
         assert parts == [f"point={k}" for k in range(4)]
         # 4 replications in chunks of 3: tasks 0-2 and 3 at every point
@@ -154,7 +154,7 @@ def test_resume_after_a_crash_between_files_recomputes_only_the_missing_task(tmp
     for p, t in before.items():
         assert p.stat().st_mtime_ns == t, f"{p} was recomputed"
     assert not list(part.rglob("*.tmp"))
-    for ds in ("runs", "cashflows"):
+    for ds in ("runs", "cashflows", "budgets"):
         pd.testing.assert_frame_equal(sorted_table(full, ds), sorted_table(part, ds))
 
 
@@ -194,7 +194,7 @@ def test_a_batch_killed_with_sigkill_resumes_to_the_same_tables(tmp_path):
     ref = tmp_path / "ref"
     sc = load_scenario(path, ["design.replications=10"])
     run_batch(sc, ref, chunk=5, progress=False, tables=("spells",))
-    for ds in ("runs", "cashflows", "spells"):
+    for ds in ("runs", "cashflows", "budgets", "spells"):
         a, b = sorted_table(ref, ds), sorted_table(tmp_path / "killed", ds)
         assert len(b) == len(a)
         pd.testing.assert_frame_equal(a, b)

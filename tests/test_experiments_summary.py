@@ -174,3 +174,43 @@ def test_a_rounded_negative_zero_is_printed_as_zero():
 
     assert _pct(-0.0023) == "0 %" and _pct(-0.006) == "-1 %"
     assert _nok(-0.4) == "0" and _nok(-1234.6) == "-1 235"
+
+
+def test_a_share_has_its_interval_cut_to_zero_and_one():
+    # values near 1: t(0.975, 3) = 3.182446, sd of (0.9, 1, 1, 1) = 0.05, half width 0.0795611;
+    # mean 0.975, so the t interval runs to 1.0546, above what a mean of shares can be
+    x = np.array([0.9, 1.0, 1.0, 1.0])
+    plain, cut = describe(x), describe(x, bounds=(0.0, 1.0))
+    assert plain["ci_high"] == pytest.approx(0.975 + 0.0795611, abs=1e-6)
+    assert cut["ci_high"] == 1.0 and cut["ci_low"] == pytest.approx(plain["ci_low"])
+    assert describe(np.array([0.9, 1.2, 1.0]), bounds=(0.0, 1.0))["ci_high"] > 1  # no share after all
+    # kpi_table cuts a KPI declared a share (paid_not_additional_share), not a count
+    runs = pd.DataFrame({"replication": range(4), "paid_not_additional_share": x,
+                         "paid_primary_outcomes": x})
+    t = kpi_table(runs)
+    assert t.loc["paid_not_additional_share", "ci_high"] == 1.0
+    assert t.loc["paid_primary_outcomes", "ci_high"] == pytest.approx(plain["ci_high"])
+
+
+def test_the_headline_says_what_was_paid_for_beside_the_truth_in_nb_and_en():
+    from effekt.experiments.summary import headline
+
+    runs = pd.DataFrame({"replication": range(2), "paid_primary_outcomes": [4.0, 6.0],
+                         "measured_additional_outcomes": [4.0, 6.0], "additional_outcomes": [1.0, 3.0],
+                         "paid_not_additional_share": [0.8, 0.6]})
+    en = next(x for x in headline(runs) if x.startswith("Primary outcomes paid for"))
+    assert en == ("Primary outcomes paid for: 5.0 (90 % of runs 4.1 to 5.9); additional as the evaluation "
+                  "design measures them 5.0 (90 % of runs 4.1 to 5.9); truly additional (against the "
+                  "control arm) 2.0 (90 % of runs 1.1 to 2.9); not additional: 70 % of those paid for")
+    nb = headline(runs, lang="nb")
+    assert nb[0] == "2 replikasjoner"
+    line = next(x for x in nb if x.startswith("Primærresultater det ble betalt for"))
+    assert line == ("Primærresultater det ble betalt for: 5,0 (90 % av kjøringene 4,1 til 5,9); ekstra slik "
+                    "evalueringsdesignet måler dem 5,0 (90 % av kjøringene 4,1 til 5,9); faktisk ekstra "
+                    "(mot kontrollgruppen) 2,0 (90 % av kjøringene 1,1 til 2,9); ikke ekstra: 70 % av dem "
+                    "det ble betalt for")
+    budgets = headline(runs.assign(fiscal_npv_state=1000.0), lang="nb")
+    assert ("Offentlige budsjetter, tiltaket mot det kontrafaktiske, nåverdi med kontrakten: stat 1 000 "
+            "(90 % av kjøringene 1 000 til 1 000) kr") in budgets
+    with pytest.raises(ValueError, match="language 'de'; allowed: en, nb"):
+        headline(runs, lang="de")

@@ -14,7 +14,7 @@ import pytest
 
 from effekt.sim import Pathway, World, simulate
 from effekt.sim.labour_market import LabourMarket
-from effekt.sim.people import Cohort, TargetGroup
+from effekt.sim.people import Cohort, TargetGroup, default_benefits
 from effekt.sim.world import Counterfactual
 
 Z = 3.5
@@ -38,11 +38,20 @@ def pathway(stages: dict, entry: str, capacity: dict | None = None) -> Pathway:
     })
 
 
+def steady_benefits() -> dict:
+    """The built-in benefit levels without their time limits and without dagpenger: the features
+    tested here are about stages and jobs, one spell per stay (benefit rules split spells where
+    the benefit changes; tests/test_sim_benefit_rules.py tests those)."""
+    return {k: b.model_copy(update={"max_weeks": None, "then": None})
+            for k, b in default_benefits().items() if b.share_of_wage is None}
+
+
 def world(pw: Pathway, cohorts: list[dict], horizon: float, mode: str = "none",
           lm: LabourMarket | None = None, share: float = 0.5, **groups) -> World:
     return World(pathway=pw, cohorts=[Cohort(**c) for c in cohorts], horizon_weeks=horizon,
                  counterfactual=Counterfactual(mode=mode, treatment_share=share),
-                 groups=groups or {"T": group()}, labour_market=lm or LabourMarket())
+                 groups=groups or {"T": group()}, labour_market=lm or LabourMarket(),
+                 benefits=steady_benefits())
 
 
 def fixed(w: float) -> dict:

@@ -351,6 +351,11 @@ def test_framework_agrees_with_an_independent_hand_written_simpy_model():
     independently, stage by stage): the same shares reach each end and wait for a slot."""
     bench = _load_benchmark()
     world = bench.make_world(14, 52, 156)
+    # the hand-written model's business as usual is the labour market only: no business-as-usual
+    # pathway (the qualification programme, AAP follow-up ...) and no spread of employability
+    plain = {g: tg.model_copy(update={"bau_pathway": None, "employability_sd": 0.0})
+             for g, tg in world.groups.items()}
+    world = world.model_copy(update={"groups": plain})
     bench.check_flow(world)
     reps = 150
     fw = {"permanent": 0, "waited": 0, "exited": 0, "in_work_end": 0}

@@ -17,7 +17,7 @@ from effekt.contracts import KpiRegistry, kpis_for, kpis_for_columns
 from effekt.experiments.analysis.common import replicate_many
 from effekt.experiments.executors import Executor
 from effekt.experiments.scenario import Scenario, load_scenario
-from effekt.experiments.summary import describe, with_work_variants
+from effekt.experiments.summary import describe, share_bounds, with_work_variants
 from effekt.specfile import SpecError
 
 DEFAULT_KPIS = [
@@ -61,7 +61,7 @@ def compare_runs(runs: dict[str, pd.DataFrame], kpis: list[str] | None = None,
         for k in [*kpis, *fiscal]:
             if k not in r:
                 continue
-            s = describe(r[k].to_numpy(float), reg.is_indicator(k))
+            s = describe(r[k].to_numpy(float), reg.is_indicator(k), share_bounds(k, reg))
             # the paired differences of an indicator are -1, 0 or 1: a mean with a t interval
             d = describe((r[k] - first[k]).to_numpy(float) if k in first else np.array([]))
             rows.append({"scenario": name, "kpi": k, "mean": s["mean"], "ci_low": s["ci_low"],

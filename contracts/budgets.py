@@ -1,0 +1,157 @@
+"""Budgets per year: what flows into and out of every party of one replication, by arm, year and
+item, in nominal kroner and discounted to year 0.
+
+One table for all the money of an evaluation, so that a reader can see *when* each budget gains
+or pays, not only the NPV:
+
+* the **public budgets** of the beregningsmodell (:mod:`effekt.contracts.fiscal`): benefits by the
+  party that pays them, taxes, employer contributions, grants, wage costs and subsidies, programme
+  costs, for every party the fiscal ledger names (kommune, state, the commissioners, and whatever
+  parties the fiscal rules add), and the participants' earnings (party ``participants``, not a
+  public budget);
+* the **contract's own flows** item by item (outcome payments, coupons, capital protection,
+  refunds, bridge funding) for the commissioners, in place of the single ``contract`` item of the
+  fiscal ledger (they sum to it), and the contract's other parties (the investors or each tranche,
+  the provider, the intermediary) with their cashflows (funding, outcome payments, delivery
+  costs, fees ...).
+
+Arms as in the fiscal ledger (:data:`effekt.contracts.evaluate.FISCAL`): ``treatment`` and
+``control`` are levels, ``difference`` is treatment minus the control scaled to the treatment
+arm's size (net of any displacement and substitution), and is absent when there are no controls.
+The contract exists only with the programme, so its flows are in ``treatment`` and, unchanged, in
+``difference``. ``year`` 0 is months 0-11 from the start of the simulation (the last year may be
+part of one). ``amount_discounted`` is each month's amount discounted at the valuation's real
+rate to month 0, ``amount / (1 + rate) ** (month / 12)``, summed over the year's months, exactly as
+the NPV KPIs are (:func:`effekt.contracts.finance.npv`): summed over years and items of the
+``difference`` arm, it is ``fiscal_npv_<party>``; over the public parties, ``fiscal_npv_total``.
+All amounts NOK at the price year, positive into the party, negative out; a year in which an item
+is zero has no row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from effekt.contracts import fiscal as fis
+from effekt.contracts.frames import taken
+
+ARMS = ("treatment", "control", "difference")
+"""The arms of the budgets table, in the order its rows come."""
+
+CONTRACT_ITEM = "contract"
+"""The fiscal ledger's item for a commissioner's contract flows, split here into their items."""
+
+
+def _field(name: str, typ: pa.DataType, unit: str, nb: str, en: str) -> pa.Field:
+    return pa.field(name, typ, metadata={"unit": unit, "label_nb": nb, "label_en": en})
+
+
+BUDGETS = pa.schema([
+    _field("arm", pa.string(), "", "Arm: treatment (med tiltaket), control (uten) eller difference "
+           "(forskjellen, kontrollgruppen skalert til tiltaksgruppens størrelse)",
+           "Arm: treatment, control or difference (treatment minus the control scaled to the "
+           "treatment arm's size)"),
+    _field("party", pa.string(), "", "Part: kommune, stat, oppdragsgiver, deltakerne, investor, "
+           "leverandør, mellommann ...", "Party: kommune, state, a commissioner, the participants, "
+           "investor, provider, intermediary ..."),
+    _field("public", pa.bool_(), "", "Om parten er et offentlig budsjett",
+           "Whether the party is a public budget"),
+    _field("year", pa.int32(), "year", "År fra start (0 = månedene 0-11)",
+           "Year from the start (0 = months 0-11)"),
+    _field("item", pa.string(), "", "Post: ytelser, skatt, arbeidsgiveravgift, tilskudd, lønn, "
+           "programkostnader, resultatbetalinger ...", "Item: benefits, tax, employer contributions, "
+           "grants, wages, programme costs, outcome payments ..."),
+    _field("amount_nominal", pa.float64(), "NOK", "Beløp i årets løp, kroner i prisåret (inn "
+           "positivt, ut negativt)", "Amount in the year, NOK at the price year (in positive, out "
+           "negative)"),
+    _field("amount_discounted", pa.float64(), "NOK (NPV)", "Beløpet diskontert til år 0 med den "
+           "reelle kalkulasjonsrenten, måned for måned", "The amount discounted to year 0 at the real "
+           "discount rate, month by month"),
+])
+"""Arrow schema of the budgets table of one replication (the stored table adds ``replication``
+in front, and ``point`` in the partition path); each field's metadata gives its unit and its
+label in bokmål and English."""
+
+COLUMNS = BUDGETS.names
+
+
+def budget_ledger(fiscal: fis.Ledger, contract: Iterable[tuple[str, str, np.ndarray]],
+                  commissioners: Iterable[str]) -> tuple[fis.Ledger, set[str]]:
+    """Every party's monthly flows by (arm, party, item), and the public parties among them.
+
+    ``fiscal``: the public budgets by arm (the arms of :data:`ARMS`), the commissioners' contract
+    flows in item ``contract``; ``contract``: the contract's cashflow rows (party, item, monthly
+    amounts) of every party; ``commissioners``: the contract's commissioners. A commissioner's
+    ``contract`` item is replaced, in each arm that has it, by its contract rows item by item;
+    every other contract party's rows go to ``treatment`` and, when the ledger has a difference
+    arm, to ``difference`` (the control arm has no contract). Public: the parties of ``fiscal``
+    that the fiscal rules count as public budgets, and the commissioners."""
+    payers = set(commissioners)
+    out: fis.Ledger = {}
+    contract_arms: dict[str, list[str]] = {}
+    for (arm, party, item), a in fiscal.items():
+        if party in payers and item == CONTRACT_ITEM:
+            contract_arms.setdefault(party, []).append(arm)
+            continue
+        out[(arm, party, item)] = np.asarray(a, dtype=float)
+    public = {p for _, p, _ in fiscal if p not in fis.NOT_PUBLIC} | payers
+    others = ["treatment", *(["difference"] if any(k[0] == "difference" for k in fiscal) else [])]
+    for party, item, a in contract:
+        for arm in contract_arms.get(party, ["treatment"]) if party in payers else others:
+            key = (arm, party, item)
+            a = np.asarray(a, dtype=float)
+            if key in out:
+                n = max(len(out[key]), len(a))
+                out[key] = np.pad(out[key], (0, n - len(out[key]))) + np.pad(a, (0, n - len(a)))
+            else:
+                out[key] = a
+    return out, public
+
+
+def discount_factors(n_months: int, rate: float) -> np.ndarray:
+    """``(1 + rate) ** (month / 12)`` for months ``0 .. n_months - 1``: what a month's amount is
+    divided by to discount it to month 0 (as :func:`effekt.contracts.finance.npv` does)."""
+    return (1.0 + rate) ** (np.arange(n_months) / 12.0)
+
+
+def by_year(ledger: Mapping[tuple[str, str, str], np.ndarray], rate: float,
+            public: Iterable[str] = ()) -> pd.DataFrame:
+    """The monthly ``ledger`` summed into years (:data:`BUDGETS`): nominal and discounted at
+    ``rate`` (real, per year) to month 0; ``public`` names the public parties. Rows by arm (in
+    the order of :data:`ARMS`), party, item and year; zero years are left out."""
+    public = set(public)
+    keys = sorted(ledger, key=lambda k: (ARMS.index(k[0]) if k[0] in ARMS else len(ARMS), k[0], k[1], k[2]))
+    n_months = max((len(ledger[k]) for k in keys), default=0)
+    n_years = -(-n_months // 12)
+    if not keys or n_years == 0:
+        return empty()
+    m = np.zeros((len(keys), n_years * 12))
+    for i, k in enumerate(keys):
+        a = ledger[k]
+        m[i, :len(a)] = a
+    nominal = m.reshape(len(keys), n_years, 12).sum(axis=2)
+    discounted = (m / discount_factors(n_years * 12, rate)).reshape(len(keys), n_years, 12).sum(axis=2)
+    which, year = np.nonzero((np.abs(nominal) > 1e-9) | (np.abs(discounted) > 1e-9))
+    parties = [k[1] for k in keys]
+    return pd.DataFrame({
+        "arm": taken([k[0] for k in keys], which), "party": taken(parties, which),
+        "public": np.array([p in public for p in parties], dtype=bool)[which],
+        "year": year.astype(np.int32), "item": taken([k[2] for k in keys], which),
+        "amount_nominal": nominal[which, year], "amount_discounted": discounted[which, year],
+    }, copy=False)
+
+
+def empty() -> pd.DataFrame:
+    """A budgets table without rows, in the columns and types of :data:`BUDGETS`."""
+    return BUDGETS.empty_table().to_pandas()
+
+
+def budgets(fiscal: fis.Ledger, contract: Iterable[tuple[str, str, np.ndarray]],
+            commissioners: Iterable[str], rate: float) -> pd.DataFrame:
+    """The budgets table of one evaluation (:data:`BUDGETS`): :func:`budget_ledger` by year."""
+    ledger, public = budget_ledger(fiscal, contract, commissioners)
+    return by_year(ledger, rate, public)

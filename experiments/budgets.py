@@ -1,0 +1,225 @@
+"""The budgets per year of a results directory: read the ``budgets/`` dataset, and sum it into
+the table a summary and the report show (each party's flows by year, mean over replications).
+
+``budgets/`` holds, per replication, every party's flows by arm, year and item, nominal and
+discounted (:data:`effekt.contracts.BUDGETS`, written by :func:`effekt.experiments.runner.run_task`).
+The NPV KPIs of ``runs/`` are its discounted sums, so this table says *when* the budgets gain or
+pay what the NPVs add up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from effekt.contracts import BUDGETS, KpiRegistry, common_kpis
+
+ARMS = ("treatment", "control", "difference")
+"""The arms of the budgets table."""
+
+AMOUNTS = {"nominal": "amount_nominal", "discounted": "amount_discounted"}
+"""The amount columns, by the name a caller chooses them with."""
+
+PUBLIC_TOTAL = "public_total"
+"""The row of :func:`budgets_per_year` that sums the public parties."""
+
+PARTY_WORDS: dict[str, dict[str, str]] = {
+    "nb": {"kommune": "kommunen", "state": "staten", "fylke": "fylkeskommunen",
+           "other_kommuner": "andre kommuner", "participants": "deltakerne", "investor": "investorene",
+           "provider": "leverandøren", "intermediary": "mellomleddet",
+           PUBLIC_TOTAL: "offentlige budsjetter i alt"},
+    "en": {"kommune": "kommune", "state": "state", "fylke": "fylke", "other_kommuner": "other kommuner",
+           "participants": "participants", "investor": "investors", "provider": "provider",
+           "intermediary": "intermediary", PUBLIC_TOTAL: "public budgets in total"},
+}
+"""How a party is named in each language (a party not named here keeps its own name: a
+commissioner, a tranche ``investor.<name>``, a party a fiscal rules file adds)."""
+
+WORDS: dict[str, dict[str, str]] = {
+    "nb": {"title": "Budsjetter per år: {arm}, {amount} kroner (gjennomsnitt over {n} replikasjoner)",
+           "difference": "tiltaket minus kontrollgruppen", "treatment": "med tiltaket",
+           "control": "uten tiltaket", "nominal": "nominelle", "discounted": "diskonterte",
+           "party": "part", "year": "år {y}", "total": "i alt",
+           "note": "År 0 er de første 12 månedene; inn i budsjettet positivt, ut negativt.",
+           "point": "designpunkt {point}"},
+    "en": {"title": "Budgets per year: {arm}, {amount} NOK (mean over {n} replications)",
+           "difference": "programme minus control", "treatment": "with the programme",
+           "control": "without the programme", "nominal": "nominal", "discounted": "discounted",
+           "party": "party", "year": "year {y}", "total": "total",
+           "note": "Year 0 is the first 12 months; into the budget positive, out negative.",
+           "point": "design point {point}"},
+}
+"""The words of the budgets table in bokmål and English."""
+
+
+def _words(lang: str) -> dict[str, str]:
+    if lang not in WORDS:
+        raise ValueError(f"language '{lang}'; allowed: {', '.join(WORDS)}")
+    return WORDS[lang]
+
+
+def party_label(party: str, lang: str = "en") -> str:
+    """The name of ``party`` in ``lang`` (:data:`PARTY_WORDS`; its own name if none is given)."""
+    return PARTY_WORDS[lang if lang in PARTY_WORDS else "en"].get(party, party)
+
+
+def load_budgets(out: str | Path, point: int | None = None) -> pd.DataFrame:
+    """The ``budgets/`` table of a results directory (all design points, or only ``point``): one
+    row per point, replication, arm, party, year and item with ``amount_nominal`` and
+    ``amount_discounted`` in NOK (:data:`effekt.contracts.BUDGETS`), sorted by point,
+    replication, arm (treatment, control, difference), party, item and year. Each column's
+    unit and labels (nb, en) ride along in ``attrs["columns"]``."""
+    path = Path(out) / "budgets"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{out}: no budgets/ dataset here (not an effekt results directory, or one written by an "
+            "effekt from before budgets per year were stored: rerun its command with --overwrite)")
+    columns = ["point", "replication", *BUDGETS.names]
+    if point is None:
+        table = pd.read_parquet(path, columns=columns)
+    else:
+        table = pd.read_parquet(path, columns=columns, filters=[("point", "=", point)])
+    table["point"] = table["point"].astype(int)
+    arm = table["arm"].map({a: i for i, a in enumerate(ARMS)}).fillna(len(ARMS))
+    table = (table.assign(_arm=arm).sort_values(["point", "replication", "_arm", "party", "item", "year"])
+             .drop(columns="_arm").reset_index(drop=True))
+    table.attrs["columns"] = {f.name: {k.decode(): v.decode() for k, v in f.metadata.items()}
+                              for f in BUDGETS if f.metadata}
+    return table
+
+
+def _replications(budgets: pd.DataFrame, runs: pd.DataFrame | None, arm: str,
+                  registry: KpiRegistry | None) -> dict[int, np.ndarray]:
+    """Per design point, the replications a mean is over: those of ``runs`` (for the difference
+    arm, those with a control arm: without one the difference is undefined, not 0), else those
+    ``budgets`` has rows of ``arm`` for."""
+    if runs is None:
+        rows = budgets[budgets["arm"] == arm]
+        return {int(p): np.unique(df["replication"].to_numpy()) for p, df in rows.groupby("point")}
+    runs = runs if "point" in runs else runs.assign(point=0)
+    if arm == "difference":
+        reg = registry or runs.attrs.get("kpis") or common_kpis()
+        try:
+            controls = reg.at("people", arm="control").name
+        except KeyError:
+            controls = "controls"
+        if controls in runs:
+            runs = runs[runs[controls].fillna(0) > 0]
+    return {int(p): np.unique(df["replication"].to_numpy()) for p, df in runs.groupby("point")}
+
+
+def budgets_per_year(budgets: pd.DataFrame, runs: pd.DataFrame | None = None, arm: str = "difference",
+                     amount: str = "nominal", registry: KpiRegistry | None = None) -> pd.DataFrame:
+    """Each party's flows in ``arm`` by year, summed over items, mean over replications (NOK).
+
+    Rows: the public parties (those the budgets table marks ``public``; in the order the KPI
+    declarations of ``registry``, or of ``runs.attrs["kpis"]``, name their budgets, the others by
+    name), then their sum (:data:`PUBLIC_TOTAL`), then the other parties (participants,
+    investors, provider ..., by name);
+    indexed by ``party`` (by ``point`` and ``party`` when ``budgets`` has several design points).
+    Columns: one per year (0, 1, ...) and ``total``. ``amount``: ``nominal`` or ``discounted``
+    (whose total is the party's NPV). The mean is over the replications of ``runs`` when given
+    (for the difference arm, those with a control arm), else over those with rows of ``arm``;
+    a replication without a row for a party and year counts as 0 there. ``attrs["replications"]``
+    holds how many replications each point's means are over."""
+    if arm not in ARMS:
+        raise ValueError(f"arm '{arm}'; allowed: {', '.join(ARMS)}")
+    if amount not in AMOUNTS:
+        raise ValueError(f"amount '{amount}'; allowed: {', '.join(AMOUNTS)}")
+    col = AMOUNTS[amount]
+    budgets = budgets if "point" in budgets else budgets.assign(point=0)
+    reps = _replications(budgets, runs, arm, registry)
+    reg = registry or (runs.attrs.get("kpis") if runs is not None else None)
+    declared = [k.party for k in reg.select(measure="fiscal_npv", party_kind="public")
+                if k.party] if isinstance(reg, KpiRegistry) else []
+    rows = budgets[budgets["arm"] == arm]
+    years = sorted(int(y) for y in rows["year"].unique())
+    out, counts = [], {}
+    for point, replications in sorted(reps.items()):
+        mine = rows[(rows["point"] == point) & rows["replication"].isin(replications)]
+        n = len(replications)
+        counts[point] = n
+        if n == 0:
+            continue
+        by = mine.groupby(["party", "year"])[col].sum().unstack("year").reindex(columns=years)
+        by = by.fillna(0.0) / n
+        public = set(mine.loc[mine["public"].astype(bool), "party"])
+        order = [p for p in declared if p in public and p in by.index]
+        order += sorted(p for p in by.index if p in public and p not in order)
+        others = sorted(p for p in by.index if p not in public)
+        table = by.reindex(order)
+        if order:
+            table = pd.concat([table, table.sum().to_frame(PUBLIC_TOTAL).T])
+        table = pd.concat([table, by.reindex(others)])
+        table["total"] = table[years].sum(axis=1)
+        table.index.name = "party"
+        table = table.assign(point=point).set_index("point", append=True)
+        out.append(table.reorder_levels(["point", "party"]))
+    if not out:
+        result = pd.DataFrame(columns=[*years, "total"], index=pd.Index([], name="party"))
+    else:
+        result = pd.concat(out)
+        if len(reps) == 1:
+            result = result.droplevel("point")
+    result.attrs["replications"] = counts
+    result.attrs["arm"], result.attrs["amount"] = arm, amount
+    return result
+
+
+def _nok(x: float) -> str:
+    # + 0.0 turns a -0 left by rounding into 0
+    return "n/a" if not np.isfinite(x) else f"{round(x) + 0.0:,.0f}".replace(",", " ")
+
+
+def title(table: pd.DataFrame, lang: str = "en") -> str:
+    """The heading of a :func:`budgets_per_year` table in ``lang``."""
+    w = _words(lang)
+    counts = table.attrs.get("replications", {})
+    n = "/".join(str(c) for c in dict.fromkeys(counts.values())) or "0"
+    return w["title"].format(arm=w[table.attrs.get("arm", "difference")],
+                             amount=w[table.attrs.get("amount", "nominal")], n=n)
+
+
+def labelled(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """A :func:`budgets_per_year` table with the parties named and the columns headed in ``lang``
+    (numbers left as they are)."""
+    w = _words(lang)
+    flat = table.reset_index()
+    flat["party"] = flat["party"].map(lambda p: party_label(str(p), lang))
+    names = {c: w["year"].format(y=c) if isinstance(c, int | np.integer)
+             else w[c] if c in ("party", "total") else c for c in flat.columns}
+    return flat.rename(columns=names)
+
+
+def render_budgets(table: pd.DataFrame, fmt: str = "text", lang: str = "en") -> str:
+    """A :func:`budgets_per_year` table as aligned ``text``, ``markdown``, ``csv`` or ``json``,
+    labelled in ``lang``; text and markdown get the heading and a note on the signs."""
+    w = _words(lang)
+    flat = labelled(table, lang)
+    if fmt == "csv":
+        return flat.to_csv(index=False, float_format="%.2f")
+    if fmt == "json":
+        return flat.to_json(orient="records", indent=2, force_ascii=False)
+    point = w.get("point", "point")
+    numbers = [c for c in flat.columns if c not in ("point", w["party"])]
+    shown = flat.copy()
+    for c in numbers:
+        shown[c] = shown[c].map(_nok)
+    blocks = [title(table, lang)]
+    groups = shown.groupby("point", sort=True) if "point" in shown else [(None, shown)]
+    for p, df in groups:
+        body = df.drop(columns="point") if "point" in df else df
+        if p is not None:
+            blocks.append(point.format(point=p))
+        if fmt == "markdown":
+            head = "| " + " | ".join(body.columns) + " |"
+            sep = "|" + "---|" * len(body.columns)
+            rows = ["| " + " | ".join(str(v) for v in r) + " |" for r in body.itertuples(index=False)]
+            blocks.append("\n".join([head, sep, *rows]))
+        else:
+            blocks.append(body.to_string(index=False))
+    blocks.append(w["note"])
+    return "\n\n".join(blocks) if fmt == "markdown" else "\n".join(blocks)
+

@@ -1,0 +1,173 @@
+"""Benefits, subsidies and costs by their rules, as the spells record them (sim).
+
+Each case is worked out from the rule it tests (sim/data/benefits.toml, sim/data/subsidies.toml):
+
+* a benefit with a time limit ends ``max_weeks`` after referral and becomes one of its ``then``
+  kinds, with those shares, on the same week in both arms (AAP: three years, folketrygdloven
+  § 11-12);
+* dagpenger after losing a job held long enough: 62.4 % of the job's annual wage at its fte, for
+  104 weeks (folketrygdloven §§ 4-12, 4-15), then the benefit the person had;
+* midlertidig lønnstilskudd: 40 % of the wage cost for 26 weeks, then 30 % for 26, then nothing
+  (NAV), counted from the start of the subsidised job, also once it is kept after the pathway;
+* a stage's per-cohort cost is charged once per kull, on the first of the kull to enter it;
+* a stage with ``benefit = "tiltakspenger"`` pays tiltakspenger instead of the prior benefit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from effekt.sim import (
+    Cohort,
+    Counterfactual,
+    LabourMarket,
+    Pathway,
+    TargetGroup,
+    World,
+    default_benefits,
+    simulate,
+)
+
+
+def group(benefit: str, bau: float = 0.0, loss: float = 0.0) -> TargetGroup:
+    return TargetGroup(
+        title="test", age={"low": 30, "high": 30}, norwegian={"B1": 1.0}, education={"primary": 1.0},
+        work_capacity={"low": 1.0, "high": 1.0}, benefit={benefit: 1.0}, bau_entry_rate=bau,
+        bau_job_loss_rate=loss, wage=400000, fte=0.8)
+
+
+def pathway(stages: dict, entry: str) -> Pathway:
+    return Pathway.model_validate({
+        "pathway": {"name": "t", "title": "test", "source": "test", "entry": entry}, "stages": stages})
+
+
+STRAIGHT_OUT = pathway({"out": {"kind": "exit", "outcome": "not_employed"}}, "out")
+
+
+def world(pw: Pathway, tg: TargetGroup, n: int, horizon: float, mode: str = "parallel",
+          cohorts: list[Cohort] | None = None) -> World:
+    return World(pathway=pw, horizon_weeks=horizon, groups={"T": tg}, labour_market=LabourMarket(),
+                 counterfactual=Counterfactual(mode=mode),
+                 cohorts=cohorts or [Cohort(name="k", start_week=0, size=n, groups={"T": 1.0})])
+
+
+def spells(t) -> pd.DataFrame:
+    return t.spells.to_pandas()
+
+
+def test_aap_ends_after_three_years_and_becomes_what_its_rules_say():
+    aap = default_benefits()["aap"]
+    n = 4000
+    t = simulate(world(STRAIGHT_OUT, group("aap"), n, 260), 1)  # nobody ever finds work
+    s = spells(t)
+    for arm in ("treatment", "control"):
+        mine = s[s.arm == arm].sort_values(["person_id", "start"])
+        before = mine[mine.end <= aap.max_weeks]
+        assert (before.benefit_kind == "aap").all()
+        assert np.allclose(before.benefit_g, aap.g)
+        after = mine[mine.start >= aap.max_weeks]
+        assert after.person_id.nunique() == n and (after.start.groupby(after.person_id).min()
+                                                  == aap.max_weeks).all()
+        shares = after.groupby("person_id").benefit_kind.first().value_counts(normalize=True)
+        for kind, share in aap.then.items():
+            assert abs(shares.get(kind, 0.0) - share) < 4 * math.sqrt(share * (1 - share) / n), kind
+            level = default_benefits()[kind].g
+            assert np.allclose(after[after.benefit_kind == kind].benefit_g, level)
+    # the same person gets the same benefit in both arms
+    kinds = s[s.start >= aap.max_weeks].groupby(["arm", "person_id"]).benefit_kind.first().unstack(0)
+    assert (kinds["treatment"] == kinds["control"]).all()
+
+
+def test_dagpenger_follow_a_job_held_long_enough():
+    dp = default_benefits()["dagpenger"]
+    job = {"kind": "employment", "employment": {"contract": "permanent", "fte": 0.8,
+                                                "annual_wage": 500000}}
+    long_job = pathway({"job": job}, "job")
+    # a kept job lost at a high rate: some hold it longer than the qualifying weeks, some not
+    t = simulate(world(long_job, group("sosialhjelp", loss=1.0), 3000, 300, mode="none"), 2)
+    s = spells(t).sort_values(["person_id", "start"])
+    ev = t.events.to_pandas()
+    lost = ev[(ev.event == "left_job") & (ev.stage == "job")].set_index("person_id").time
+    after = s[s.state == "not_employed"].groupby("person_id").first()
+    after = after[after.index.isin(lost.index)]
+    held = lost[after.index]  # the kept job started at week 0
+    qualified = after[held.to_numpy() >= dp.qualifying_weeks]
+    short = after[held.to_numpy() < dp.qualifying_weeks]
+    assert len(qualified) > 100 and len(short) > 100
+    assert (qualified.benefit_kind == "dagpenger").all()
+    assert np.allclose(qualified.benefit_g, 0.624 * 500000 * 0.8 / 130160)
+    dp_end = qualified.start + dp.max_weeks
+    assert (qualified.end <= dp_end + 1e-9).all()
+    assert (short.benefit_kind == "sosialhjelp").all()
+    # nobody finds work again (bau 0): after 104 weeks the prior benefit comes back
+    tail = s[(s.state == "not_employed") & s.person_id.isin(qualified.index)]
+    back = tail[tail.start >= tail.person_id.map(dp_end) - 1e-9]
+    exact = back[back.person_id.map(dp_end) < 300]
+    assert len(exact) > 50 and (exact.benefit_kind == "sosialhjelp").all()
+
+
+def test_a_subsidised_job_steps_down_and_ends_by_nav_rules():
+    job = {"kind": "employment", "funding": {"wage_payer": "kommune", "subsidy": "midlertidig_lonnstilskudd"},
+           "employment": {"contract": "temporary", "fte": 1.0, "annual_wage": 400000,
+                          "job_loss_multiplier": 0}}
+    pw = pathway({"course": {"kind": "course", "duration": {"dist": "fixed", "value": 10}, "next": "job"},
+                  "job": job}, "course")
+    t = simulate(world(pw, group("aap"), 50, 156, mode="none"), 3)
+    s = spells(t)
+    emp = s[s.state == "employed"].sort_values(["person_id", "start"])
+    # the job starts at week 10: 40 % to week 36, 30 % to week 62, then nothing (payer gone)
+    for _, one in emp.groupby("person_id"):
+        rows = list(one.itertuples())
+        assert rows[0].start == 10
+        cuts = [(r.start, r.end, r.subsidy_share, r.subsidy_payer) for r in rows]
+        shares = {round(a): (sh, payer) for a, _, sh, payer in cuts}
+        assert shares[10] == (0.4, "nav")
+        assert shares[36] == (0.3, "nav")
+        assert shares[62][0] == 0.0 and pd.isna(shares[62][1])
+        assert sum(b - a for a, b, _, _ in cuts) == pytest.approx(156 - 10)
+
+
+def test_a_cohort_cost_is_charged_once_per_kull_on_its_first_entrant():
+    pw = pathway({"course": {"kind": "course", "duration": {"dist": "fixed", "value": 4},
+                             "costs": {"per_cohort": 300000, "payer": "kommune"}, "next": "out"},
+                  "out": {"kind": "exit", "outcome": "not_employed"}}, "course")
+    cohorts = [Cohort(name="k", start_week=0, size=12, groups={"T": 1.0}, repeats=3, repeat_every_weeks=26)]
+    t = simulate(world(pw, group("aap"), 0, 156, cohorts=cohorts), 4)
+    s = spells(t)
+    charged = s[s.cost_cohort > 0]
+    assert len(charged) == 3 and (charged.cost_cohort == 300000).all()
+    assert (charged.arm == "treatment").all() and (charged.cost_payer == "kommune").all()
+    assert sorted(charged.start) == [0, 26, 52]
+    persons = t.persons.to_pandas().query("arm == 'treatment'").set_index("person_id")
+    first_of_kull = persons.groupby("cohort").apply(lambda c: c.index.min())
+    assert sorted(charged.person_id) == sorted(first_of_kull)
+
+
+def test_a_measure_that_pays_tiltakspenger_replaces_the_prior_benefit():
+    pw = pathway({"measure": {"kind": "practice", "duration": {"dist": "fixed", "value": 20},
+                              "funding": {"benefit": "tiltakspenger"}, "next": "out"},
+                  "out": {"kind": "exit", "outcome": "not_employed"}}, "measure")
+    t = simulate(world(pw, group("sosialhjelp"), 20, 52, mode="none"), 5)
+    s = spells(t)
+    measure = s[s.stage == "measure"]
+    assert (measure.benefit_kind == "tiltakspenger").all()
+    assert np.allclose(measure.benefit_g, default_benefits()["tiltakspenger"].g)
+    assert (s[s.state == "not_employed"].benefit_kind == "sosialhjelp").all()
+
+
+def test_benefit_rules_refuse_what_they_cannot_mean():
+    from effekt.sim.people import Benefit
+
+    with pytest.raises(ValueError, match="max_weeks and then go together"):
+        Benefit(title="x", g=1.0, under25=1.0, max_weeks=52)
+    with pytest.raises(ValueError, match="sum to"):
+        Benefit(title="x", g=1.0, under25=1.0, max_weeks=52, then={"sosialhjelp": 0.5})
+    with pytest.raises(ValueError, match="unknown benefit kind"):
+        Benefit(title="x", g=1.0, under25=1.0, max_weeks=52, then={"welfare": 1.0})
+    with pytest.raises(ValueError, match="no wage-subsidy rule named 'lonnstilskudd'"):
+        pathway({"job": {"kind": "employment", "funding": {"subsidy": "lonnstilskudd"},
+                         "employment": {"contract": "temporary", "fte": 1.0, "annual_wage": 1}}}, "job")
