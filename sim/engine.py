@@ -36,6 +36,7 @@ random numbers).
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -44,7 +45,7 @@ import simpy
 from effekt.sim.distributions import Duration, Sampler
 from effekt.sim.labour_market import LabourMarket
 from effekt.sim.pathway import EMPLOYED_KINDS, NO_EFFECT, Employment, Pathway, Stage
-from effekt.sim.people import NORWEGIAN_LEVELS, Person, TargetGroup, draw_people
+from effekt.sim.people import NORWEGIAN_LEVELS, Person, TargetGroup, _cumulative, draw_people
 from effekt.sim.records import Recorder, Tables
 from effekt.sim.streams import Streams
 from effekt.sim.world import World
@@ -89,6 +90,7 @@ class _Stage:
     pays: bool  # the stage pays tiltakspenger instead of the prior benefit (a labour-market measure)
     per_cohort: float  # NOK once per cohort, on the first of the cohort to enter the stage
     steps: tuple[tuple[float, float], ...] | None  # a wage subsidy's (end week from job start, share)
+    benefit_after: tuple[list[str], list[float]] | None  # kinds and cumulative shares, or None
 
 
 def _cumulate(ps: list[float], targets: list[str], complete: bool = False) -> Thresholds:
@@ -177,6 +179,7 @@ def _compile(pathway: Pathway, groups: list[str], usual: bool = False) -> dict[s
             pays=st.funding.benefit == "tiltakspenger",
             per_cohort=st.costs.per_cohort,
             steps=_steps(st),
+            benefit_after=_cumulative(tuple(st.benefit_after.items())) if st.benefit_after else None,
         )
     return out
 
@@ -517,19 +520,23 @@ class _Model:
             st = stages[name]
             if skipping and (st.terminal or st.job is not None):
                 # business as usual would have ended, or found a job, while the person was in the
-                # programme: they are in the labour market now, out of work
+                # programme: they are in the labour market now, out of work (on what the end of
+                # business as usual's programme would have left them on, if it says)
                 entry, loss = self.rates(p)
-                self.labour_market(arm, p, rng, tg, resume, entry * more_entry, loss * less_loss)
+                benefit = self.benefit_after(st, p, rng) if st.kind == "exit" else None
+                self.labour_market(arm, p, rng, tg, resume, entry * more_entry, loss * less_loss,
+                                   benefit=benefit)
                 return
             if st.terminal:
                 entry, loss = self.rates(p)
                 entry, loss = entry * more_entry * st.after[0], loss * less_loss * st.after[1]
+                benefit = self.benefit_after(st, p, rng)
                 if st.kind == "exit":
                     events.append((arm, pid, t, name, "exited"))
-                    self.labour_market(arm, p, rng, tg, t, entry, loss)
+                    self.labour_market(arm, p, rng, tg, t, entry, loss, benefit=benefit)
                 else:
                     events.append((arm, pid, t, name, "hired"))
-                    self.labour_market(arm, p, rng, tg, t, entry, loss, stage=st)
+                    self.labour_market(arm, p, rng, tg, t, entry, loss, stage=st, benefit=benefit)
                 return
             d = st.sample(rng)
             target, taken = _choose(st, p, rng.random(), taken, name)
@@ -592,6 +599,16 @@ class _Model:
             out.extend(pieces)
         self.rec.spells[:] = out
 
+    def benefit_after(self, st: _Stage, p: Person, rng: np.random.Generator) -> tuple[str, float] | None:
+        """What the person's benefit becomes on leaving business as usual through ``st`` (its
+        ``benefit_after``, one uniform from ``rng``), as (kind, G per year); None: unchanged."""
+        if st.benefit_after is None:
+            return None
+        kinds, cum = st.benefit_after
+        kind = kinds[min(bisect_right(cum, rng.random()), len(kinds) - 1)]
+        b = self.world.benefits[kind]
+        return kind, b.g * (b.under25 if p.age < 25 else 1.0)
+
     def compare(self) -> None:
         """The matched comparison group: for every participant, in id order, a person with the
         same observables and their own latent employability, under business as usual (all draws
@@ -607,7 +624,7 @@ class _Model:
 
     def labour_market(self, arm: str, p: Person, rng: np.random.Generator, tg: TargetGroup,
                       t: float, entry_rate: float, loss_rate: float,
-                      stage: _Stage | None = None) -> None:
+                      stage: _Stage | None = None, benefit: tuple[str, float] | None = None) -> None:
         """Out of work, in a temporary job or in a permanent job from week ``t`` to the horizon.
 
         Competing exponential hazards: out of work -> hired at ``entry_rate``; temporary ->
@@ -621,7 +638,7 @@ class _Model:
         """
         H, lm, dp = self.horizon, self.lm, self.dagpenger
         spells, events = self.rec.spells, self.rec.events
-        pid, bkind, bg = p.person_id, p.benefit_kind, p.benefit_g
+        pid, (bkind, bg) = p.person_id, benefit or (p.benefit_kind, p.benefit_g)
         job_start = t
         dp_end, dp_g = t, 0.0  # dagpenger until dp_end at dp_g G a year (after losing a job)
         if stage is not None:  # keep the pathway's job, with its funding (not its one-off cost)

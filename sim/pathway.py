@@ -257,6 +257,11 @@ class Stage(Strict):
     after: After | None = Field(
         default=None, description="the pathway's stated effect on the labour market after leaving "
         "through this stage (exit stages, and employment stages that end the pathway)")
+    benefit_after: dict[str, float] | None = Field(
+        default=None, description="business-as-usual pathways only: what the person's benefit "
+        "becomes on leaving through this stage (shares of benefit kinds, e.g. { sosialhjelp = 0.5, "
+        "none = 0.5 } when the introduction programme ends), drawn once; for a final job, the "
+        "benefit once it is lost")
     source: str | None = None
 
     @property
@@ -273,6 +278,20 @@ class Stage(Strict):
     def problems(self) -> list[tuple[str, str]]:
         """(key, message) for every inconsistency between this stage's keys."""
         out: list[tuple[str, str]] = []
+        if self.benefit_after is not None:
+            from effekt.sim.people import BENEFIT_KINDS
+
+            if not self.terminal or self.outcome == "moved":
+                out.append(("benefit_after", "only a stage through which a person leaves "
+                                             "business as usual takes 'benefit_after'"))
+            unknown = sorted(set(self.benefit_after) - set(BENEFIT_KINDS))
+            total = sum(self.benefit_after.values())
+            if unknown:
+                out.append(("benefit_after", f"unknown benefit kind(s) {unknown}; allowed: "
+                                             f"{', '.join(BENEFIT_KINDS)}"))
+            elif any(v < 0 for v in self.benefit_after.values()) or abs(total - 1) > 1e-6:
+                out.append(("benefit_after", f"shares must be non-negative and sum to 1 (they sum "
+                                             f"to {total:g})"))
         if self.kind == "exit":
             for key in ("duration", "next", "capacity", "employment"):
                 if getattr(self, key):

@@ -341,6 +341,10 @@ def benefit_changes(kind: str, age: int, entry: float, benefits: dict[str, Benef
 
 @cache
 def _cumulative(items: tuple[tuple[str, float], ...]) -> tuple[list[str], list[float]]:
+    """Keys and cumulative shares for inverse-CDF draws, **in key order**: who is drawn with
+    which attribute does not depend on the order a file or a scenario lists the shares in (a
+    results manifest stores its tree with sorted keys, and must rebuild the same people)."""
+    items = tuple(sorted(items))
     keys = [k for k, _ in items]
     total = sum(v for _, v in items)
     cum, acc = [], 0.0
@@ -404,7 +408,7 @@ def draw_people(
             who = _pick(rng, cohort.groups, n)
             zs = employability.standard_normal(n).tolist() if employability is not None else [0.0] * n
             batch: list[Person | None] = [None] * n
-            for g in cohort.groups:
+            for g in sorted(cohort.groups):  # in key order, as the shares (see _cumulative)
                 idx = [i for i, x in enumerate(who) if x == g]
                 if not idx:
                     continue

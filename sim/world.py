@@ -107,6 +107,11 @@ class World(Strict):
                 f"weeks ({MAX_HORIZON_WEEKS / 52:g} years) are allowed"
             )
         for name, st in self.pathway.stages.items():
+            if st.benefit_after is not None:
+                raise ValueError(
+                    f"pathway '{self.pathway.name}': stages.{name}.benefit_after: only a "
+                    "business-as-usual pathway says what a benefit becomes (its rules); a person who "
+                    "leaves the programme returns to business as usual, which decides it")
             for i, e in enumerate(st.exits):
                 unknown = sorted(set(e.group_multiplier) - set(self.groups))
                 if unknown:

@@ -171,3 +171,27 @@ def test_benefit_rules_refuse_what_they_cannot_mean():
     with pytest.raises(ValueError, match="no wage-subsidy rule named 'lonnstilskudd'"):
         pathway({"job": {"kind": "employment", "funding": {"subsidy": "lonnstilskudd"},
                          "employment": {"contract": "temporary", "fte": 1.0, "annual_wage": 1}}}, "job")
+
+
+def test_the_people_drawn_do_not_depend_on_the_order_shares_are_listed_in():
+    # a results manifest stores its scenario with sorted keys; rebuilding it must give the same people
+    a = TargetGroup(title="t", age={"low": 20, "high": 50}, norwegian={"native": 0.5, "B1": 0.5},
+                    education={"upper_secondary": 0.3, "primary": 0.7}, work_capacity={"low": 0.5, "high": 1},
+                    benefit={"sosialhjelp": 0.4, "aap": 0.6}, bau_entry_rate=0.3, bau_job_loss_rate=0.3,
+                    wage=400000, fte=0.8)
+    b = a.model_copy(update={"norwegian": {"B1": 0.5, "native": 0.5},
+                             "education": {"primary": 0.7, "upper_secondary": 0.3},
+                             "benefit": {"aap": 0.6, "sosialhjelp": 0.4}})
+    c1 = [Cohort(name="k", start_week=0, size=200, groups={"T": 0.5, "U": 0.5})]
+    c2 = [Cohort(name="k", start_week=0, size=200, groups={"U": 0.5, "T": 0.5})]
+    u = a.model_copy(update={"bau_entry_rate": 0.9})
+    u_listed_otherwise = b.model_copy(update={"bau_entry_rate": 0.9})
+
+    def w(groups, cohorts):
+        return World(pathway=STRAIGHT_OUT, horizon_weeks=52, groups=groups, cohorts=cohorts,
+                     labour_market=LabourMarket())
+
+    w1 = w({"T": a, "U": u}, c1)
+    w2 = w({"U": u_listed_otherwise, "T": b}, c2)
+    p1, p2 = simulate(w1, 6).persons.to_pandas(), simulate(w2, 6).persons.to_pandas()
+    assert p1.equals(p2)
