@@ -599,6 +599,35 @@ class _Model:
             out.extend(pieces)
         self.rec.spells[:] = out
 
+    def _retire(self, people: list[Person]) -> None:
+        """Cut everyone's record at the week they reach the retirement age (their age at referral
+        counted from the referral week), in every arm alike: later spells and events are dropped
+        and a ``retired`` spell runs to the horizon. Only long horizons reach it."""
+        H, age = self.horizon, self.world.retirement_age
+        at = {p.person_id: p.entry_week + (age - p.age) * WEEKS_PER_YEAR for p in people}
+        at = {pid: t for pid, t in at.items() if t < H}
+        if not at:
+            return
+        arms: dict[int, set[str]] = {}
+        for row in self.rec.persons:
+            if row[1] in at:
+                arms.setdefault(row[1], set()).add(row[0])
+        ev = self.rec.events
+        ev[:] = [e for e in ev if not (e[1] in at and e[2] >= at[e[1]])]
+        ev += [(arm, pid, t, None, "retired") for pid, t in sorted(at.items()) for arm in sorted(arms[pid])]
+        kept = []
+        for s in self.rec.spells:
+            t = at.get(s[1])
+            if t is not None:
+                if s[5] >= t:
+                    continue
+                if s[6] > t:
+                    s = s[:6] + (t,) + s[7:]
+            kept.append(s)
+        kept += [(arm, pid, "retired", None, None, t, H, 0.0, 0.0, "none", 0.0) + _NO_PAY
+                 for pid, t in sorted(at.items()) for arm in sorted(arms[pid])]
+        self.rec.spells[:] = kept
+
     def benefit_after(self, st: _Stage, p: Person, rng: np.random.Generator) -> tuple[str, float] | None:
         """What the person's benefit becomes on leaving business as usual through ``st`` (its
         ``benefit_after``, one uniform from ``rng``), as (kind, G per year); None: unchanged."""
@@ -734,6 +763,7 @@ class _Model:
                 self.rec.capacity.append((r, pid, t, granted if req.triggered else math.nan,
                                           math.nan, stage))
         self._apply_rules(people)
+        self._retire(people)
         return self.rec.tables()
 
 

@@ -38,12 +38,13 @@ week) and the same ``person_id``, but their own latent ``employability``, under 
 usual. Selection on employability (cream-skimming) biases it, as it biases a real matched
 comparison; the control arm stays the true counterfactual."""
 
-STATES = ("programme", "waiting", "employed", "not_employed", "moved", "education")
+STATES = ("programme", "waiting", "employed", "not_employed", "moved", "education", "retired")
 """``programme``: in a non-employment pathway stage; ``waiting``: queued for a capacity slot;
 ``employed``: in a job (pathway employment stage or the labour market); ``not_employed``: out of
 work, on the prior benefit; ``moved``: out of sight (moved away), neither benefit nor wage;
 ``education``: in ordinary education (a stage of kind ``education``, in a pathway or in business
-as usual), on the prior benefit, not in work."""
+as usual), on the prior benefit, not in work; ``retired``: past the world's retirement age (67),
+out of the labour market, neither wage nor benefit (the old-age pension is not modelled)."""
 
 PERSONS = pa.schema(
     [
@@ -72,7 +73,7 @@ EVENTS = pa.schema(
     ]
 )
 EVENT_KINDS = ("referred", "queued", "entered", "completed", "exited", "hired", "left_job", "moved",
-               "made_permanent")
+               "made_permanent", "retired")
 """``made_permanent``: a temporary job became permanent (the person stays employed; a new spell
 with ``contract = "permanent"`` starts)."""
 

@@ -92,6 +92,12 @@ class World(Strict):
     groups: dict[str, TargetGroup] = Field(default_factory=default_target_groups)
     benefits: dict[str, Benefit] = Field(default_factory=default_benefits)
     labour_market: LabourMarket = Field(default_factory=default_labour_market)
+    retirement_age: float = Field(
+        default=67.0, gt=18, le=80, strict=True, allow_inf_nan=False,
+        description="the age at which a person leaves the labour market (state 'retired', neither "
+        "wage nor the benefits modelled here; the old-age pension is the same in both arms and not "
+        "counted); source: folketrygdloven kap. 20, 67 is the usual age (the pension can start from "
+        "62), so on a long horizon nobody works or draws AAP past it")
 
     def business_as_usual(self, group: str, benefit_kind: str) -> Pathway | None:
         """The business-as-usual pathway of a person of ``group`` on ``benefit_kind`` (None:

@@ -33,9 +33,9 @@ from effekt.sim import (
 )
 
 
-def group(benefit: str, bau: float = 0.0, loss: float = 0.0) -> TargetGroup:
+def group(benefit: str, bau: float = 0.0, loss: float = 0.0, age: int = 30) -> TargetGroup:
     return TargetGroup(
-        title="test", age={"low": 30, "high": 30}, norwegian={"B1": 1.0}, education={"primary": 1.0},
+        title="test", age={"low": age, "high": age}, norwegian={"B1": 1.0}, education={"primary": 1.0},
         work_capacity={"low": 1.0, "high": 1.0}, benefit={benefit: 1.0}, bau_entry_rate=bau,
         bau_job_loss_rate=loss, wage=400000, fte=0.8)
 
@@ -195,3 +195,16 @@ def test_the_people_drawn_do_not_depend_on_the_order_shares_are_listed_in():
     w2 = w({"U": u_listed_otherwise, "T": b}, c2)
     p1, p2 = simulate(w1, 6).persons.to_pandas(), simulate(w2, 6).persons.to_pandas()
     assert p1.equals(p2)
+
+
+def test_everyone_leaves_the_labour_market_at_the_retirement_age():
+    # a 60-year-old referred at week 0 retires 7 years later, in both arms; nothing is paid after
+    tg = group("aap", bau=1.0, loss=0.5, age=60)
+    t = simulate(world(STRAIGHT_OUT, tg, 200, 520), 7)
+    s = spells(t)
+    at = 7 * 52.0
+    assert (s[s.state != "retired"].end <= at).all()
+    retired = s[s.state == "retired"]
+    assert len(retired) == 400 and np.allclose(retired.start, at) and (retired.benefit_g == 0).all()
+    ev = t.events.to_pandas()
+    assert (ev[ev.event != "retired"].time < at).all() and (ev.event == "retired").sum() == 400
