@@ -29,6 +29,8 @@ Evaluating one replication
                             item, amount_nominal, amount_discounted), field metadata: unit, labels
     WEEKS_PER_MONTH         weeks in a contract month (52/12): sim's weeks -> contract months
     NeedsControl            raised when a contract compares with a control arm the data lack
+    clip_records            record tables that run past the contract, as they stood at its horizon
+                            (evaluate(..., long_run_weeks=...) reads them so; effekt.contracts.long_run)
 
 Evaluation designs (what the contract pays against; the true effect stays the control arm's)
     EvaluationDesign        randomised (control arm), matched (arm 'comparison', participants
@@ -76,6 +78,7 @@ from effekt.contracts.kpis import (
     kpis_for_columns,
     work_variant_of,
 )
+from effekt.contracts.long_run import clip_records
 from effekt.contracts.outcomes import in_work_by_month, in_work_share, programme_jobs
 from effekt.contracts.payments import NeedsControl
 from effekt.contracts.periods import WEEKS_PER_MONTH
@@ -106,6 +109,7 @@ __all__ = [
     "UndefinedIRR",
     "Valuation",
     "by_period",
+    "clip_records",
     "common_kpis",
     "declared_kpi",
     "evaluate",

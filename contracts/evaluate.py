@@ -31,11 +31,12 @@ import pyarrow as pa
 from effekt.contracts import budgets as bud
 from effekt.contracts import displacement as dis
 from effekt.contracts import fiscal as fis
+from effekt.contracts import long_run as lr
 from effekt.contracts.evaluation_design import RANDOMISED, EvaluationDesign
 from effekt.contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
 from effekt.contracts.fiscal import FISCAL_ITEMS
 from effekt.contracts.frames import frame, nonzero_months, taken
-from effekt.contracts.kpis import Key, KpiRegistry, kpi_key, kpis_for
+from effekt.contracts.kpis import LONG_RUN_MEASURE, Key, KpiRegistry, kpi_key, kpis_for
 from effekt.contracts.outcomes import (
     WORK_MEASURES,
     Frame,
@@ -107,6 +108,10 @@ class Evaluation:
     kpis: dict[str, float] = field(default_factory=dict)
     fiscal: pd.DataFrame | None = None
     budgets: pd.DataFrame | None = None
+    long_run_weeks: float | None = None
+    """The end of the long run the ``budgets`` cover (weeks), None when evaluated over the
+    contract period only: with a long run, ``budgets`` and the KPIs ``fiscal_npv_long_run_*``
+    run to it, while ``fiscal`` and every other KPI are the contract period's."""
 
 
 def by_period(table: pd.DataFrame, period: str = "annual") -> pd.DataFrame:
@@ -159,8 +164,15 @@ def provider_costs(terms: Terms, persons: Frame, spells: Frame, n_months: int,
             weeks = spread_over_months(t.s_start[own], t.s_end[own], n_months)
             per_week = _floats(spells, "cost_per_week")[own]
             costs += per_week @ weeks
-            once = (_floats(spells, "cost_once") + _floats(spells, "cost_cohort"))[own]
+            cohort = _floats(spells, "cost_cohort")[own]
+            cohort_weeks = _floats(spells, "cost_cohort_weeks")[own]
+            spread = (cohort > 0) & (cohort_weeks > 0)
+            once = _floats(spells, "cost_once")[own] + np.where(spread, 0.0, cohort)
             np.add.at(costs, np.minimum(month_of(t.s_start[own]), n_months - 1), once)
+            if spread.any():  # a per-cohort cost spread over its weeks
+                start = t.s_start[own][spread]
+                over = spread_over_months(start, start + cohort_weeks[spread], n_months)
+                costs += (cohort[spread] / cohort_weeks[spread]) @ over
     return costs
 
 
@@ -228,6 +240,7 @@ def evaluate(
     *,
     events: pa.Table | pd.DataFrame | None = None,
     design: EvaluationDesign | None = None,
+    long_run_weeks: float | None = None,
 ) -> Evaluation:
     """Outcomes, payments, monthly cashflows by party, the public budgets and the KPIs of one
     replication's record tables (``persons``, ``spells`` and, for qualification and completion
@@ -251,7 +264,22 @@ def evaluate(
     ``design_bias_outcomes`` and ``paid_not_additional_share`` set the two side by side. A design
     that cannot evaluate the contract (a savings share without a comparison group) raises
     :class:`effekt.specfile.SpecError`.
+
+    ``long_run_weeks`` (default None: the tables end at ``horizon_weeks``): the tables run on to
+    this week, past the contract (:mod:`effekt.contracts.long_run`). The contract and every KPI
+    are then evaluated on the tables as they stood at ``horizon_weeks`` (the people referred
+    before it, their records cut there), exactly as without a long run; the public budgets are
+    evaluated over the long run too, for the same people: the KPIs ``fiscal_npv_long_run_<party>``
+    (declared by ``kpis_for(terms, long_run=True)``) and the ``budgets`` table run to the end of
+    the long run, with the contract's flows as they were paid.
     """
+    long_run = None
+    if long_run_weeks is not None:
+        if not long_run_weeks >= horizon_weeks:
+            raise ValueError(f"evaluate: long_run_weeks ({long_run_weeks!r}) must reach at least the "
+                             f"contract's horizon_weeks ({horizon_weeks!r})")
+        long_run = lr.people_of_contract(persons, spells, events, horizon_weeks)
+        persons, spells, events = lr.clip_records(persons, spells, events, horizon_weeks)
     if valuation is None:
         valuation = _default_valuation()
     elif not isinstance(valuation, Valuation):
@@ -263,7 +291,7 @@ def evaluate(
         raise TypeError(f"evaluate: design must be an effekt.contracts.EvaluationDesign (e.g. "
                         f"EvaluationDesign(design='matched')), not {type(design).__name__} {design!r}")
     design.check(terms)
-    registry = kpis_for(terms)
+    registry = kpis_for(terms, long_run=long_run is not None)
     G, rate, missing_control = valuation.G, valuation.discount_rate, valuation.missing_control
     tables = Tables.of(persons, spells, events)
     n_treat = int((tables.arm == "treatment").sum())
@@ -336,9 +364,38 @@ def evaluate(
     fiscal = fis.ledger_frame(three_arms, np.int32)
     if fiscal.empty:
         fiscal = fiscal.astype({"month": "int32", "amount": float})
+    in_budgets = three_arms
+    if long_run is not None:
+        in_budgets, long_values = _long_run(terms, *long_run[:2], valuation, rows, n_months,
+                                            long_run_weeks, n_treat, n_control, registry)
+        values.update(long_values)
     return Evaluation(outcomes=frame(found), payments=payments_frame(pay), cashflows=cashflows,
                       kpis=registry.fill(values), fiscal=fiscal,
-                      budgets=bud.budgets(three_arms, rows, terms.commissioners, rate))
+                      budgets=bud.budgets(in_budgets, rows, terms.commissioners, rate),
+                      long_run_weeks=long_run_weeks)
+
+
+def _long_run(terms: Terms, persons: Frame, spells: Frame, valuation: Valuation,
+              rows: list[tuple[str, str, np.ndarray]], n_months: int, long_run_weeks: float,
+              n_treat: int, n_control: int, registry: KpiRegistry) -> tuple[fis.Ledger, dict[Key, float]]:
+    """The public budgets over the long run: the ledger of the contract's people to
+    ``long_run_weeks`` (by the same rules, with the contract's flows ``rows`` as paid and net of
+    the same displacement and substitution), its three arms, and the long-run KPIs (an NPV per
+    public party the registry declares and over all public parties; NaN without a control arm)."""
+    tables = Tables.of(persons, spells)
+    n_long = max(months_in(long_run_weeks), n_months)
+    levels = fis.public_ledger(persons, spells, valuation.G, n_long, valuation.fiscal,
+                               dict(valuation.benefit_payers), tables)
+    ledger = _with_contract(terms, levels, rows, n_long)
+    diff = fis.difference_ledger(ledger, n_treat, n_control)
+    values: dict[Key, float] = {}
+    if n_control:
+        diff, _ = _net_of_displacement(diff, persons, spells, tables, valuation, n_long, n_long,
+                                       n_treat, n_control, registry)
+        for kpi in registry.select(measure=LONG_RUN_MEASURE, party_kind="public"):
+            values[kpi.key] = npv(_public_total(diff, n_long, party=kpi.party), valuation.discount_rate)
+    three_arms = {key: a for key, a in {**ledger, **diff}.items() if key[0] in FISCAL_ARMS}
+    return three_arms, values
 
 
 def _design_kpis(terms: Terms, design: EvaluationDesign, m_found: dict[str, np.ndarray], m_people: People,
@@ -376,11 +433,12 @@ def _design_kpis(terms: Terms, design: EvaluationDesign, m_found: dict[str, np.n
             k("paid_not_additional_share", outcome=primary): not_additional}
 
 
-def kpi_names(terms: Terms) -> list[str]:
-    """The names of the KPIs :func:`evaluate` returns for ``terms``, in order: the same for every
-    replication (with or without a control arm), so a batch's ``runs`` table has one schema.
-    The names of :func:`effekt.contracts.kpis.kpis_for`, which declares each KPI."""
-    return kpis_for(terms).names
+def kpi_names(terms: Terms, *, long_run: bool = False) -> list[str]:
+    """The names of the KPIs :func:`evaluate` returns for ``terms`` (``long_run``: with a long
+    run), in order: the same for every replication (with or without a control arm), so a batch's
+    ``runs`` table has one schema. The names of :func:`effekt.contracts.kpis.kpis_for`, which
+    declares each KPI."""
+    return kpis_for(terms, long_run=long_run).names
 
 
 def _control_missing(terms: Terms, people: People) -> bool:
@@ -496,6 +554,7 @@ def _with_contract(terms: Terms, levels: fis.Ledger, rows: list[tuple[str, str, 
     for party, _, a in rows:
         if party in terms.commissioners:
             key = ("treatment", party, "contract")
+            a = np.pad(a, (0, n_months - len(a))) if len(a) < n_months else a
             out[key] = out.get(key, np.zeros(n_months)) + a
     return out
 
@@ -518,6 +577,18 @@ def _net_of_displacement(diff: fis.Ledger, persons: Frame, spells: Frame, tables
     return dis.net_of(diff, substituted, displaced), kpis
 
 
+def _public_total(diff: fis.Ledger, n_months: int, *, party: str | None = None,
+                  item: str | None = None) -> np.ndarray:
+    """The monthly sum of the ledger's rows of ``party`` (None: every public party, and any
+    party the tables name that is not :data:`effekt.contracts.fiscal.NOT_PUBLIC`) and ``item``
+    (None: every item)."""
+    acc = np.zeros(n_months)
+    for (_, p, i), a in diff.items():
+        if (party is None and p not in fis.NOT_PUBLIC or p == party) and (item is None or i == item):
+            acc[:len(a)] += a
+    return acc
+
+
 def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat: int,
                  n_control: int, registry: KpiRegistry) -> dict[Key, float]:
     """The public budgets' KPIs: NPV and net per public party the registry declares (kommune,
@@ -529,11 +600,7 @@ def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat
     k = kpi_key
 
     def total(party: str | None = None, item: str | None = None) -> np.ndarray:
-        acc = np.zeros(n_months)
-        for (_, p, i), a in diff.items():
-            if (party is None and p not in fis.NOT_PUBLIC or p == party) and (item is None or i == item):
-                acc[:len(a)] += a
-        return acc
+        return _public_total(diff, n_months, party=party, item=item)
 
     out: dict[Key, float] = {}
     for kpi in registry.select(measure="fiscal_npv", party_kind="public"):

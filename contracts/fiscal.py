@@ -8,9 +8,13 @@ this integrates over the spells:
   fiscal rules name for that kind of benefit (``[benefit_payers]`` in ``contracts/data/fiscal.toml``:
   who pays a benefit is a rule of public finance, owned here; a valuation can override it);
 * **income tax** (positive) on a spell's taxable income, wage x fte plus the benefit of the spell
-  if ``[taxable_benefits]`` says that kind is taxed, at the average rate for that annual income
-  (so part-time work beside a graded benefit is taxed on the sum, and a benefit stopped by a job
-  takes its tax with it); split between the kommune (its skatteøre, of which it keeps the
+  if ``[taxable_benefits]`` gives that kind a tax class: the wage and a benefit of the ``wage``
+  class (AAP, dagpenger) at the wage rule's average rate for that annual income, a benefit of
+  another class (``pension``: uføretrygd, introduksjonsstønad, kvalifiseringsstønad, trygdeavgift
+  at the low rate; ``ordinary_income``: tiltakspenger, alminnelig inntekt only) at its class's
+  average rate for the same income (``[benefit_tax_classes]``), so part-time work beside a graded
+  benefit is taxed on the sum, each krone by its own class, and a benefit stopped by a job takes
+  its tax with it; split between the kommune (its skatteøre, of which it keeps the
   ``[inntektsutjevning]`` share and the rest goes to ``other_kommuner``), the fylke (its
   skatteøre) and the state (the rest);
 * **employer contributions** (arbeidsgiveravgift) on wages, to the state;
@@ -205,10 +209,18 @@ BenefitPayer = Literal["state", "kommune", "fylke", "none"]
 """Who pays a benefit: the state (NAV's folketrygd benefits), the kommune, the fylke or nobody."""
 
 
+WAGE_CLASS = "wage"
+"""The tax class of wages, taxed by ``[income_tax]``; a benefit of this class (AAP, dagpenger) is
+taxed as a wage."""
+
+
 class FiscalParams(Strict):
     """The fiscal rules (``contracts/data/fiscal.toml``). ``benefit_payers``: which public party
-    pays each kind of benefit (a spell's ``benefit_kind``). ``taxable_benefits``: whether each
-    kind is taxed by the income-tax rule; empty (rules built by hand) taxes no benefit.
+    pays each kind of benefit (a spell's ``benefit_kind``). ``taxable_benefits``: each kind's tax
+    class (``"wage"``, taxed by ``income_tax``, or a class of ``benefit_tax_classes``), ``true``
+    for ``"wage"`` or ``false`` for not taxed; empty (rules built by hand) taxes no benefit.
+    ``benefit_tax_classes``: the average-rate table of each tax class other than ``"wage"`` (the
+    rates of an income all of that class, as ``income_tax`` is of wages).
     ``inntektsutjevning``: the share of its skatteøre the kommune keeps; left out, it keeps all.
     A kind the spells use that a non-empty table does not name is refused. Rules built by hand
     may leave ``benefit_payers`` out: :class:`effekt.contracts.valuation.Valuation` brings its
@@ -219,8 +231,31 @@ class FiscalParams(Strict):
     integration_grant: IntegrationGrant
     wages: Wages = Wages()
     inntektsutjevning: Inntektsutjevning | None = None
-    taxable_benefits: dict[str, bool] = Field(default_factory=dict)
+    taxable_benefits: dict[str, bool | str] = Field(default_factory=dict)
+    benefit_tax_classes: dict[str, IncomeTax] = Field(default_factory=dict)
     benefit_payers: dict[str, BenefitPayer] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_tax_classes(self) -> FiscalParams:
+        if WAGE_CLASS in self.benefit_tax_classes:
+            raise ValueError("benefit_tax_classes.wage: the wage class is [income_tax] itself; give this "
+                             "table another name and use it in [taxable_benefits]")
+        known = [WAGE_CLASS, *sorted(self.benefit_tax_classes)]
+        bad = {k: v for k, v in self.taxable_benefits.items() if isinstance(v, str) and v not in known}
+        if bad:
+            raise ValueError(
+                "taxable_benefits: " + ", ".join(f"{k} = {v!r}" for k, v in bad.items())
+                + f": a kind's value is its tax class, one of {known} (a class other than 'wage' needs a "
+                "[benefit_tax_classes.<class>] table), or false when the benefit is not taxed")
+        return self
+
+    def tax_class(self, kind: str) -> str | None:
+        """The tax class of benefit ``kind`` (``"wage"`` for ``true``), None when it is not taxed
+        or not in ``taxable_benefits``."""
+        value = self.taxable_benefits.get(kind, False)
+        if value is True:
+            return WAGE_CLASS
+        return value or None
 
     def kommune_kept_share(self) -> float:
         """The share of its skatteøre the kommune keeps after inntektsutjevning (1 without it)."""
@@ -333,9 +368,11 @@ def _income_tax(rows: Ledger, arm: str, tax: np.ndarray, kommune: np.ndarray, fy
 
 
 def _kind_rules(kinds: np.ndarray, payers: dict[str, str],
-                taxable: dict[str, bool]) -> tuple[np.ndarray, np.ndarray]:
-    """Each spell's benefit payer and whether its benefit is taxed, looked up once per distinct
-    kind. A kind without a payer, or missing from a non-empty ``taxable`` table, is refused."""
+                params: FiscalParams) -> tuple[np.ndarray, np.ndarray]:
+    """Each spell's benefit payer and the tax class of its benefit (``""`` when not taxed), looked
+    up once per distinct kind. A kind without a payer, or missing from a non-empty
+    ``taxable_benefits`` table, is refused."""
+    taxable = params.taxable_benefits
     codes, names = pd.factorize(kinds, use_na_sentinel=False)
     names = [v if isinstance(v, str) else "none" for v in names]
     unknown = [k for k in names if k not in payers and k != "none"]
@@ -345,12 +382,46 @@ def _kind_rules(kinds: np.ndarray, payers: dict[str, str],
         problems = [f"[benefit_payers]: benefit kind '{k}' has no payer; add {k} = \"state\" (or "
                     f"\"kommune\", \"fylke\", \"none\") with its source, or set world.benefits.{k}.payer "
                     "in the scenario" for k in unknown]
-        problems += [f"[taxable_benefits]: benefit kind '{k}' is not in the table; add {k} = true or "
-                     "false with its source (is it taxable income?)" for k in untaxed]
+        classes = [WAGE_CLASS, *sorted(params.benefit_tax_classes)]
+        problems += [f"[taxable_benefits]: benefit kind '{k}' is not in the table; add {k} = \"wage\" (or "
+                     f"another tax class: {classes}) or false, with its source (is it taxable income, and "
+                     "personinntekt?)" for k in untaxed]
         raise SpecError(f"{where} (or the fiscal rules of the valuation)", problems)
     payer = np.array([payers.get(k, "none") for k in names], dtype=object)
-    taxed = np.array([bool(taxable.get(k, False)) for k in names], dtype=bool)
-    return payer[codes], taxed[codes]
+    tax_class = np.array([params.tax_class(k) or "" for k in names], dtype=object)
+    return payer[codes], tax_class[codes]
+
+
+def _spell_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | None,
+               tax_class: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each spell's income tax and the kommune's and fylke's skatteøre in it (annual rates).
+
+    The taxable income is the wage (``income``) plus the benefit when it has a tax class. The wage
+    and a ``wage``-class benefit are taxed at ``income_tax``'s average rate for that taxable
+    income; a benefit of another class at that class's average rate for the same income, so a
+    krone of uføretrygd beside a wage pays the low-rate trygdeavgift and the trinnskatt of the
+    whole income (exact where the trygdeavgift's 25 % limit does not bind, up to the tables'
+    interpolation)."""
+    rule = params.income_tax
+    if benefit is None or tax_class is None:
+        taxable = at_wage_rate = income
+    else:
+        taxable = income + np.where(tax_class != "", benefit, 0.0)
+        at_wage_rate = income + np.where(tax_class == WAGE_CLASS, benefit, 0.0)
+    tax = rule.rate(taxable) * at_wage_rate
+    k_tax = tax * rule.kommune_share(taxable)
+    f_tax = tax * rule.fylke_share(taxable)
+    if benefit is not None and tax_class is not None:
+        for name, table in params.benefit_tax_classes.items():
+            m = tax_class == name
+            if not m.any():
+                continue
+            y = taxable[m]
+            t = table.rate(y) * benefit[m]
+            tax[m] += t
+            k_tax[m] += t * table.kommune_share(y)
+            f_tax[m] += t * table.fylke_share(y)
+    return tax, k_tax, f_tax
 
 
 def _programme_costs(rows: Ledger, arm: str, payer: np.ndarray, per_week: np.ndarray, once: np.ndarray,
@@ -398,16 +469,13 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
     employed = _strings(spells, "state", "") == "employed"
     income = np.where(employed, _floats(spells, "annual_wage") * _floats(spells, "fte"), 0.0)
     has_benefit = has(spells, "benefit_kind")
-    taxable = income
+    benefit = tax_class_of = None
     if has_benefit:
         kinds = _strings(spells, "benefit_kind", "none")
-        payer_of, taxed_of = _kind_rules(kinds, payers, params.taxable_benefits)
+        payer_of, tax_class_of = _kind_rules(kinds, payers, params)
         benefit_payer = _parties(payer_of)
         benefit = _floats(spells, "benefit_g") * G
-        taxable = income + np.where(taxed_of, benefit, 0.0)
-    tax = params.income_tax.rate(taxable) * taxable
-    k_tax = tax * params.income_tax.kommune_share(taxable)
-    f_tax = tax * params.income_tax.fylke_share(taxable)
+    tax, k_tax, f_tax = _spell_tax(params, income, benefit, tax_class_of)
     kept = params.kommune_kept_share()
     aga = params.employer_contributions.rate
     labour_cost = income * (1 + aga)
@@ -427,9 +495,12 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
     has_costs = has(spells, "cost_payer")
     if has_costs:
         cost_payer = _parties(_strings(spells, "cost_payer", "none"))
-        # a stage's per-cohort cost falls on one spell (the kull's first entrant): a one-off cost
+        # a stage's per-cohort cost falls on one spell (the kull's first entrant): at once, or
+        # spread evenly over cost_cohort_weeks from that spell's start
         per_week = _floats(spells, "cost_per_week")
-        once = _floats(spells, "cost_once") + _floats(spells, "cost_cohort")
+        cohort, cohort_weeks = _floats(spells, "cost_cohort"), _floats(spells, "cost_cohort_weeks")
+        spread = (cohort > 0) & (cohort_weeks > 0)
+        once = _floats(spells, "cost_once") + np.where(spread, 0.0, cohort)
     rows: Ledger = {}
     for arm in sorted(set(arms.tolist())):
         m = arms == arm
@@ -448,6 +519,14 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
             _by_party(rows, arm, "wage_subsidy", wage_payer[m], subsidy[m], weeks, 1.0)
         if has_costs:
             _programme_costs(rows, arm, cost_payer[m], per_week[m], once[m], start[m], weeks)
+            ms = m & spread
+            if ms.any():
+                over = spread_over_months(start[ms], start[ms] + cohort_weeks[ms], n_months)
+                rate = cohort[ms] / cohort_weeks[ms]
+                for party in dict.fromkeys(cost_payer[ms].tolist()):
+                    if party not in NOT_PUBLIC:
+                        pm = cost_payer[ms] == party
+                        _accumulate(rows, arm, str(party), "programme_costs", -(rate[pm] @ over[pm]))
     if params.integration_grant.per_year:
         t = tables if tables is not None else Tables.of(persons, spells)
         _integration_grant(rows, t, n_months, params.integration_grant)

@@ -276,13 +276,14 @@ class _Signature(NamedTuple):
     commissioners: tuple[str, ...]
     tranches: tuple[str, ...]
     commitment: bool
+    long_run: bool = False  # the public budgets over the long run too (effekt.contracts.long_run)
 
 
-def _signature(terms: Terms) -> _Signature:
+def _signature(terms: Terms, long_run: bool = False) -> _Signature:
     return _Signature(outcomes=tuple((k, o.metric) for k, o in terms.outcomes.items()),
                       primary=terms.primary, commissioners=tuple(terms.commissioners),
                       tranches=tuple(t.name for t in terms.investors.tranches),
-                      commitment=terms.investors.commitment is not None)
+                      commitment=terms.investors.commitment is not None, long_run=long_run)
 
 
 def _party_nb(p: str) -> str:
@@ -540,7 +541,30 @@ def _declare(sig: _Signature) -> _Builder:
           "Earnings displaced and substituted workers lose (NOK, in the earnings gain)",
           "Inntekt fortrengte og substituerte arbeidstakere taper (NOK, trukket fra inntektsgevinsten)",
           arm="difference", higher_is_better=True)
+    if sig.long_run:  # last: the columns of a contract period stay where they are
+        _long_run(b, sig, fixed, total)
     return b
+
+
+LONG_RUN_MEASURE = "fiscal_npv_long_run"
+"""The measure of the public budgets' NPV over the long run (:mod:`effekt.contracts.long_run`),
+beside ``fiscal_npv`` over the contract period."""
+
+
+def _long_run(b: _Builder, sig: _Signature, fixed: str, total: str) -> None:
+    """The public budgets over the long run: one NPV per public party and their total, declared
+    only when the scenario simulates beyond the contract (``[world] long_run_years``)."""
+    for p in public_parties(sig.commissioners):
+        origin = f"commissioners.{p}" if p in sig.commissioners else fixed
+        en, nb = _party_en(p), _party_nb(p)
+        b.add(origin, f"{LONG_RUN_MEASURE}_{p}", LONG_RUN_MEASURE, "money", "NOK (NPV)",
+              f"{en[:1].upper() + en[1:]} budget, NPV vs counterfactual over the long run (NOK)",
+              f"Budsjettet til {nb}, nåverdi mot kontrafaktisk på lang sikt (NOK)", arm="difference",
+              party=p, party_kind="public", higher_is_better=True)
+    b.add(total, f"{LONG_RUN_MEASURE}_total", LONG_RUN_MEASURE, "money", "NOK (NPV)",
+          "Public budgets in all, NPV vs counterfactual over the long run (NOK)",
+          "Offentlige budsjetter i alt, nåverdi mot kontrafaktisk på lang sikt (NOK)", arm="difference",
+          party_kind="public", higher_is_better=True)
 
 
 def public_parties(commissioners: Iterable[str]) -> list[str]:
@@ -558,16 +582,21 @@ def _declared(sig: _Signature) -> tuple[KpiRegistry, tuple[str, ...]]:
 
 def kpi_collisions(terms: Terms) -> list[str]:
     """One line per KPI name that two keys of ``terms`` would both report, naming both keys (the
-    terms' validation refuses such a contract, so the loader names its file); empty when none."""
-    return list(_declared(_signature(terms))[1])
+    terms' validation refuses such a contract, so the loader names its file); empty when none.
+    Checked with the long-run KPIs declared (a superset), so a contract that loads can be
+    evaluated with a long run too."""
+    return list(_declared(_signature(terms, long_run=True))[1])
 
 
-def kpis_for(terms: Terms) -> KpiRegistry:
+def kpis_for(terms: Terms, *, long_run: bool = False) -> KpiRegistry:
     """The :class:`KpiRegistry` of a contract: every KPI :func:`effekt.contracts.evaluate.evaluate`
-    returns for ``terms``, in order. Computed once per distinct contract. Terms whose keys would
-    give two KPIs one name are refused (:class:`effekt.specfile.SpecError` naming the keys); loaded
-    terms never are, because loading refuses them first."""
-    registry, problems = _declared(_signature(terms))
+    returns for ``terms``, in order; ``long_run``: evaluated with a long run too
+    (``evaluate(..., long_run_weeks=...)``), which adds the public budgets' long-run NPVs
+    (``fiscal_npv_long_run_<party>``, ``fiscal_npv_long_run_total``) at the end. Computed once per
+    distinct contract. Terms whose keys would give two KPIs one name are refused
+    (:class:`effekt.specfile.SpecError` naming the keys); loaded terms never are, because loading
+    refuses them first."""
+    registry, problems = _declared(_signature(terms, long_run))
     if problems:
         raise SpecError(f"contract '{terms.contract.name}'", list(problems))
     return registry
@@ -610,6 +639,11 @@ def _by_rule(name: str) -> Kpi | None:
         if name.startswith("investor_") and name.endswith(tail) and len(name) > len("investor_") + len(tail):
             tranche = name[len("investor_"):-len(tail)]
             candidates.append(base._replace(tranches=(tranche, "\x00other")))
+    long_run = f"{LONG_RUN_MEASURE}_"  # before fiscal_npv_, whose rule would take it for a commissioner's
+    if name.startswith(long_run):
+        candidates.append(base._replace(long_run=True))
+        if len(name) > len(long_run):
+            candidates.append(base._replace(commissioners=(name[len(long_run):],), long_run=True))
     for prefix in ("commissioner_paid_", "fiscal_npv_", "fiscal_net_", "fiscal_offset_npv_"):
         if name.startswith(prefix) and len(name) > len(prefix):
             candidates.append(base._replace(commissioners=(name[len(prefix):],)))

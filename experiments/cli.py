@@ -18,13 +18,22 @@ from pathlib import Path
 import click
 
 from effekt.experiments.batch import run_batch
+from effekt.experiments.budgets import WORDS as BUDGET_WORDS
 from effekt.experiments.budgets import budgets_per_year, load_budgets, render_budgets
 from effekt.experiments.cli_analysis import executor_options
 from effekt.experiments.executors import make_executor
 from effekt.experiments.runner import RECORD_TABLES
 from effekt.experiments.scenario import Experiment, load_experiment
 from effekt.experiments.store import ResultsDirError, ResultStore
-from effekt.experiments.summary import headline, kpi_table, load_runs, parameters, render
+from effekt.experiments.summary import (
+    headline,
+    horizon_lines,
+    kpi_table,
+    load_runs,
+    parameters,
+    render,
+    windows_of,
+)
 from effekt.specfile import SpecError
 
 
@@ -143,7 +152,10 @@ def run(scenario, **opts):
         return
     runs = load_runs(out)
     click.echo("")
-    for line in headline(runs, exp.base.info.title):
+    base = exp.base
+    windows = ((base.world.horizon_weeks / 52.0, base.long_run_weeks / 52.0)
+               if base.long_run_weeks is not None else None)
+    for line in headline(runs, base.info.title, windows=windows):
         click.echo(line)
     click.echo("")
     click.echo(f"Results in {out}/: runs/ (one row per replication), cashflows/ (party x month), "
@@ -224,6 +236,15 @@ def summary(out, fmt, lang, budgets_only):
         click.echo(render_budgets(budgets, fmt, lang))
         return
     click.echo(render(kpi_table(runs, parameters(out), lang=lang), fmt))
+    if fmt in ("text", "markdown"):  # the two windows side by side, and a warning where signs differ
+        windows = windows_of(out)
+        for point, df in runs.groupby("point", sort=True):
+            lines = horizon_lines(df, runs.attrs.get("kpis"), lang, windows)
+            if lines and runs["point"].nunique() > 1:
+                lines = [BUDGET_WORDS[lang]["point"].format(point=point) + ":", *lines]
+            if lines:
+                click.echo("")
+                click.echo("\n".join(lines))
     if budgets is not None and fmt in ("text", "markdown"):
         click.echo("")
         click.echo(render_budgets(budgets, fmt, lang))

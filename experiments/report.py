@@ -30,9 +30,19 @@ from effekt.experiments.analysis.common import scenario_from_results
 from effekt.experiments.budgets import PUBLIC_TOTAL, budgets_per_year, load_budgets
 from effekt.experiments.budgets import WORDS as BUDGET_WORDS
 from effekt.experiments.budgets import labelled as budget_labels
+from effekt.experiments.budgets import party_label as budget_party
 from effekt.experiments.budgets import title as budget_title
 from effekt.experiments.report_text import TEXT, nok, number, pct, points
-from effekt.experiments.summary import load_kpis, load_runs, wilson, work_share_kpis
+from effekt.experiments.summary import (
+    HORIZON_TEXT,
+    horizon_lines,
+    horizon_table,
+    load_kpis,
+    load_runs,
+    wilson,
+    window_years,
+    work_share_kpis,
+)
 from effekt.experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
 from effekt.specfile import SpecError
 
@@ -292,6 +302,8 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
         offset = _offset_line(data, lang)
         if offset:
             key.append(offset)
+    windows = horizon_lines(runs, data.kpis, lang, _windows(sc))
+    key.extend(windows[:1])  # the two windows side by side; a warning where their signs differ:
     caveats = [t["mc_caveat"], t["cf_caveat"]]
     if design_caveat:
         caveats.append(design_caveat)
@@ -301,6 +313,7 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
             u = t["prov_unmarked"].format(u=pv["unmarked"]) if pv["unmarked"] else ""
             caveats.insert(0, t["prov_line"].format(a=pv["assumption"], s=pv["source"],
                                                     c=pv["calibrated"], u=u))
+    caveats[:0] = windows[1:]  # first among the caveats
     for n in data.notes:
         if n == "drift":
             caveats.append(t["drift"])
@@ -309,6 +322,36 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
         else:
             caveats.append(n)
     return what, key, caveats
+
+
+def _windows(sc) -> tuple[float, float] | None:
+    """The scenario's two windows in years (the contract period, the long run), None without a
+    long run or a scenario."""
+    long = getattr(sc, "long_run_weeks", None) if sc is not None else None
+    return (sc.world.horizon_weeks / 52.0, long / 52.0) if long is not None else None
+
+
+def _horizon_section(data: ReportData, lang: str) -> str:
+    """The public budgets over the contract period and the long run side by side, one row per
+    public party (:func:`effekt.experiments.summary.horizon_table`), a party whose signs differ
+    in bold; empty without a long run."""
+    table = horizon_table(data.runs, data.kpis)
+    if table.empty:
+        return ""
+    w, esc = HORIZON_TEXT[lang], html.escape
+    contract, long = _windows(data.scenario) or (None, None)
+    head = "".join(f"<th>{esc(c)}</th>" for c in (
+        w["party"], w["contract"].format(years=window_years(contract, lang)),
+        w["long_run"].format(years=window_years(long, lang))))
+    rows = []
+    for party, r in table.iterrows():
+        bold = ' style="font-weight:bold"' if r["signs_differ"] else ""
+        name = budget_party(PUBLIC_TOTAL if party == "total" else str(party), lang)
+        rows.append(f"<tr{bold}><td>{esc(name[:1].upper() + name[1:])}</td>"
+                    f"<td>{nok(float(r['contract']), lang)}</td>"
+                    f"<td>{nok(float(r['long_run']), lang)}</td></tr>")
+    return (f"<h2>{esc(w['title'])}</h2><table><tr>{head}</tr>{''.join(rows)}</table>"
+            f"<p class=\"note\">{esc(w['note'])}</p>")
 
 
 def _design_lines(data: ReportData, lang: str) -> tuple[str | None, str | None]:
@@ -449,6 +492,9 @@ def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
         if note:
             parts.append(f'<p class="note">{esc(note)}</p>')
         parts.append("</figure>")
+    windows = _horizon_section(data, lang)
+    if windows:
+        parts.append(windows)
     if data.budgets is not None and len(data.budgets):
         parts.append(_budgets_table(data.budgets, lang))
     if data.compare is not None and len(data.compare):

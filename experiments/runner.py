@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from effekt.contracts import BUDGETS, CASHFLOWS, KpiRegistry, Valuation, evaluate, kpis_for
+from effekt.contracts import BUDGETS, CASHFLOWS, KpiRegistry, Valuation, evaluate
 from effekt.experiments.scenario import Scenario
 from effekt.sim import SCHEMAS, replication_seed, simulate
 
@@ -177,11 +177,18 @@ def run_replication(scenario: Scenario, replication: int, point: int = 0,
     of stopping the batch. In mode ``none`` such a contract is refused when the scenario is loaded;
     should one get here, evaluate raises. The contract pays on what the scenario's evaluation
     design (``[evaluation]``, :attr:`Scenario.evaluation`) measures; the KPIs of the true effect
-    stay against the control arm."""
+    stay against the control arm.
+
+    With a long run (``world.long_run_years``, :attr:`Scenario.long_run_weeks`) the world is
+    simulated on to it (:attr:`Scenario.simulated_world`); the contract and its KPIs are
+    evaluated on the records as they stood at the contract's horizon, the public budgets over
+    the long run too (the ``fiscal_npv_long_run_*`` KPIs, and ``budgets`` to the long run's end:
+    :mod:`effekt.contracts.long_run`). Record tables stored (``tables``) are the whole simulation."""
     seed = replication_seed(scenario.design.seed, replication)
-    sim_tables = simulate(scenario.world, seed)
+    sim_tables = simulate(scenario.simulated_world, seed)
     ev = evaluate(scenario.terms, sim_tables.persons, sim_tables.spells, scenario.world.horizon_weeks,
-                  valuation_of(scenario), events=sim_tables.events, design=scenario.evaluation)
+                  valuation_of(scenario), events=sim_tables.events, design=scenario.evaluation,
+                  long_run_weeks=scenario.long_run_weeks)
     keys = {"point": point, "replication": replication}
     out = {"runs": pd.DataFrame([{**keys, **ev.kpis}]), "cashflows": ev.cashflows.assign(**keys),
            "budgets": ev.budgets.assign(**keys)}
@@ -202,7 +209,7 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
     """Run a chunk of replications; returns one Arrow table per dataset, in its stored schema."""
     parts: dict[str, list[pd.DataFrame]] = {"runs": [], "cashflows": [], "budgets": [],
                                             **{t: [] for t in tables}}
-    kpis = kpis_for(scenario.terms)  # declared by the contract: every file of a batch agrees
+    kpis = scenario.kpis  # declared by the contract (and the long run): every file of a batch agrees
     known = {"point", "replication", *kpis}
     for rep in range(task.start, task.stop):
         for name, df in run_replication(scenario, rep, task.point, tables).items():

@@ -39,7 +39,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from effekt.contracts import WEEKS_PER_MONTH, EvaluationDesign, Terms, needs_control, terms_data
+from effekt.contracts import (
+    WEEKS_PER_MONTH,
+    EvaluationDesign,
+    KpiRegistry,
+    Terms,
+    kpis_for,
+    needs_control,
+    terms_data,
+)
 from effekt.dotted import canonical, format_key, parse_assignment, parse_key, set_value, suggest
 from effekt.experiments.design import Design, design_points
 from effekt.sim import (
@@ -156,17 +164,47 @@ def _default_labour_market() -> ScenarioLabourMarket:
     return ScenarioLabourMarket(**default_labour_market().model_dump())
 
 
+LONG_RUN_MAX_YEARS = 100
+"""The longest long run a scenario may ask for: everyone referred has retired long before (the
+world's retirement age is 67, and nobody is referred before 18), so more years add only zeros."""
+
+
 class WorldSection(Strict):
     """``groups``, ``benefits`` and ``labour_market`` start from the built-in data files
     (``sim/data``); a scenario overrides single keys, e.g. ``[world.groups.B] bau_entry_rate = 0.3``
     or ``--set world.labour_market.temporary_share=0.5``."""
 
     horizon_weeks: float = Field(gt=0)
+    long_run_years: float | None = Field(
+        default=None, description="simulate every person on to this many years from the start "
+        "(job loss and re-entry, benefits ending by their rules, retirement at 67) and report the "
+        "public budgets over the long run beside the contract period (horizon_weeks), which the "
+        "contract and every other KPI keep; default: the contract period only")
     cohorts: list[Cohort] = Field(min_length=1)
     counterfactual: Counterfactual = Counterfactual()
     groups: dict[str, TargetGroup] = Field(default_factory=default_target_groups)
     benefits: dict[str, ScenarioBenefit] = Field(default_factory=_default_benefits)
     labour_market: ScenarioLabourMarket = Field(default_factory=_default_labour_market)
+    retirement_age: float | None = Field(
+        default=None, gt=18, le=80, strict=True, allow_inf_nan=False,
+        description="the age at which people leave the labour market (sim's default: 67, "
+        "folketrygdloven kap. 20)")
+
+    @field_validator("long_run_years", mode="before")
+    @classmethod
+    def _a_number_of_years(cls, v: Any) -> Any:
+        """A number of years above 0 and at most the longest horizon; a boolean, a string or 0
+        is refused, not converted (there is no 'true' long run, and 0 years is no long run)."""
+        if v is None:
+            return v
+        longest = LONG_RUN_MAX_YEARS
+        if (isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+                or not 0 < v <= longest):
+            shown = str(v).lower() if isinstance(v, bool) else repr(v)
+            raise ValueError(f"{shown} is not allowed: a number of years above 0 and at most {longest:g} "
+                             "(e.g. 20) to simulate every person beyond the contract; leave the key out "
+                             "for the contract period only")
+        return float(v)
 
 
 class TemplateRef(BaseModel):
@@ -265,6 +303,24 @@ class Scenario:
     folder: str = ""
     """The scenario file's folder (:attr:`ScenarioTree.folder`): a relative file path set later
     (``scenario.tree.with_values``) is read against it too."""
+    long_run_weeks: float | None = None
+    """``world.long_run_years`` in weeks (x 52), None without a long run. :attr:`world` keeps the
+    contract's horizon (what the contract and its KPIs see); :attr:`simulated_world` runs to the
+    later of the two."""
+
+    @property
+    def simulated_world(self) -> World:
+        """The world as simulated: :attr:`world` with its horizon carried on to the long run
+        (``max(horizon_weeks, long_run_weeks)``) when the scenario has one, else :attr:`world`."""
+        if self.long_run_weeks is None or self.long_run_weeks <= self.world.horizon_weeks:
+            return self.world
+        return self.world.model_copy(update={"horizon_weeks": self.long_run_weeks})
+
+    @property
+    def kpis(self) -> KpiRegistry:
+        """The KPIs a replication of this scenario returns (the contract's, with the long-run
+        public budgets when the scenario has a long run): the columns of its ``runs``."""
+        return kpis_for(self.terms, long_run=self.long_run_weeks is not None)
 
     @property
     def hash(self) -> str:
@@ -493,17 +549,25 @@ def resolve(tree: ScenarioTree) -> Scenario:
                       benefits={k: Benefit(**b.model_dump(exclude={"payer"}))
                                 for k, b in top_world.benefits.items()},
                       labour_market=LabourMarket(**top_world.labour_market.model_dump(
-                          exclude=set(LABOUR_MARKET_SHARES))))
+                          exclude=set(LABOUR_MARKET_SHARES))),
+                      **({"retirement_age": top_world.retirement_age}
+                         if top_world.retirement_age is not None else {}))
     except ValidationError as err:
         raise SpecError(tree.source, [f"world.{e['msg'].removeprefix('Value error, ')}"
                                       for e in err.errors()]) from None
     _check_horizon(world, terms, tree.source)
+    _check_long_run(top_world, evaluation, tree.source)
     _check_evaluation(evaluation, terms, tree.source)
     if evaluation.is_randomised:  # other designs compare with something else than the control arm
         _check_control_arm(world, terms, tree.source)
+    world_data = top_world.model_dump()
+    if world_data["long_run_years"] is None:  # off: the resolved tree (and its hash) as before the key
+        del world_data["long_run_years"]
+    if world_data["retirement_age"] is None:  # the default: the resolved tree as before the key
+        del world_data["retirement_age"]
     resolved = {
         "scenario": info.model_dump(),
-        "world": top_world.model_dump(),
+        "world": world_data,
         "pathway": copy.deepcopy(d["pathway"]),
         "contract": copy.deepcopy(d["contract"]),
         "design": design.model_dump(),
@@ -515,7 +579,9 @@ def resolve(tree: ScenarioTree) -> Scenario:
                     benefit_payers={k: b.payer for k, b in top_world.benefits.items() if b.payer},
                     displacement_share=top_world.labour_market.displacement_share,
                     substitution_share=top_world.labour_market.substitution_share,
-                    evaluation=evaluation, folder=tree.folder)
+                    evaluation=evaluation, folder=tree.folder,
+                    long_run_weeks=(top_world.long_run_years * 52.0
+                                    if top_world.long_run_years is not None else None))
 
 
 def horizon_needed(terms: Terms) -> tuple[int, str]:
@@ -546,6 +612,27 @@ def _check_horizon(world: World, terms: Terms, source: str) -> None:
             f"{months} months needs a horizon of at least {need:.6g} weeks ({months} x 52/12); "
             f"outcomes after the horizon would silently go unpaid. Raise world.horizon_weeks to "
             f"{math.ceil(need - 1e-9)} or more, or shorten {key}"])
+
+
+def _check_long_run(world: WorldSection, evaluation: EvaluationDesign, source: str) -> None:
+    """A long run reaches at least as far as the contract period, and is not combined with a
+    matched comparison group (which is built from whoever the pathway admits while the
+    simulation runs, so a longer simulation would change whom the contract is measured on)."""
+    years = world.long_run_years
+    if years is None:
+        return
+    if years * 52.0 < world.horizon_weeks - 1e-9:
+        raise SpecError(source, [
+            f"world.long_run_years = {years:g} ({years * 52:g} weeks) ends before the contract period "
+            f"(world.horizon_weeks = {world.horizon_weeks:g}, {world.horizon_weeks / 52:.3g} years): "
+            f"the long run has to reach at least as far; raise it to {math.ceil(world.horizon_weeks / 52)} "
+            "or more (e.g. 20), or leave it out"])
+    if evaluation.design == "matched":
+        raise SpecError(source, [
+            "world.long_run_years cannot be combined with evaluation.design = 'matched' (yet): the "
+            "matched comparison group is built from everyone the pathway admits while the simulation "
+            "runs, so simulating on to the long run would change whom the contract is measured on; "
+            "leave world.long_run_years out, or use evaluation.design = 'randomised'"])
 
 
 def _counterfactual_for(cf: Counterfactual, evaluation: EvaluationDesign) -> Counterfactual:

@@ -303,10 +303,12 @@ def _decimal(x: float, digits: int, lang: str) -> str:
 
 
 def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None = None,
-             lang: str = "en") -> list[str]:
+             lang: str = "en", windows: tuple[float, float] | None = None) -> list[str]:
     """A short plain-language summary, one line per key number (lines whose KPIs are missing are
     left out), in ``lang`` (``en`` or ``nb``, as :func:`kpi_table`'s labels). Which columns are
-    which is read from ``registry`` (see :func:`kpi_table`)."""
+    which is read from ``registry`` (see :func:`kpi_table`). With a long run, the public budgets
+    over the contract period and the long run side by side, and a warning where their signs
+    differ (:func:`horizon_lines`; ``windows``: the two windows' lengths in years, for the words)."""
     if lang not in HEADLINE_TEXT:
         raise ValueError(f"language '{lang}'; allowed: {', '.join(HEADLINE_TEXT)}")
     words = HEADLINE_TEXT[lang]
@@ -349,6 +351,7 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
         party = _PARTY_WORDS[lang]
         parts = "; ".join(f"{party.get(k.party or 'total', k.party)} {band(k.name, _nok)}" for k in budgets)
         lines.append(words["budgets"].format(parts=parts))
+    lines.extend(horizon_lines(runs, reg, lang, windows))
     mult, loss = name("multiple", party="investor"), name("loss", party="investor")
     if mult and loss:
         m = t.loc[mult]
@@ -411,3 +414,144 @@ def render(table: pd.DataFrame, fmt: str) -> str:
         blocks.append(df[["kpi", "label", *STATS]].to_string(index=False))
         blocks.append("")
     return "\n".join(blocks)
+
+
+# -- the two windows: the contract period and the long run ------------------------------------
+
+HORIZON_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "windows": ("Public budgets, NPV with the contract, over the contract period{contract} and in "
+                    "the long run{long}: {parts} NOK"),
+        "years": " ({years} years)",
+        "pair": "{party} {contract} / {long}",
+        "warning": ("Warning: the answer depends on the horizon: {parts}. Judge the programme on both "
+                    "windows, not on the contract period alone."),
+        "loses_then_gains": "{who} {lose} over the contract period but {gain} in the long run",
+        "gains_then_loses": "{who} {gain} over the contract period but {lose} in the long run",
+        "and": " and ",
+        "title": "Public budgets over two windows (NPV with the contract, NOK, mean over replications)",
+        "party": "party", "contract": "contract period{years}", "long_run": "long run{years}",
+        "note": ("The contract and every other number are the contract period's. The long run carries "
+                 "the same people on (job loss and re-entry, benefits ending by their rules, retirement "
+                 "at 67), without wage growth with experience."),
+    },
+    "nb": {
+        "windows": ("Offentlige budsjetter, nåverdi med kontrakten, i kontraktsperioden{contract} og på "
+                    "lang sikt{long}: {parts} kr"),
+        "years": " ({years} år)",
+        "pair": "{party} {contract} / {long}",
+        "warning": ("Advarsel: svaret avhenger av tidshorisonten: {parts}. Vurder tiltaket over begge "
+                    "periodene, ikke bare kontraktsperioden."),
+        "loses_then_gains": "{who} taper i kontraktsperioden, men tjener på lang sikt",
+        "gains_then_loses": "{who} tjener i kontraktsperioden, men taper på lang sikt",
+        "and": " og ",
+        "title": ("Offentlige budsjetter over to perioder (nåverdi med kontrakten, kr, gjennomsnitt over "
+                  "replikasjonene)"),
+        "party": "part", "contract": "kontraktsperioden{years}", "long_run": "lang sikt{years}",
+        "note": ("Kontrakten og alle andre tall gjelder kontraktsperioden. På lang sikt følges de samme "
+                 "personene videre (tap av jobb og ny jobb, ytelser som opphører etter reglene, "
+                 "pensjonering ved 67), uten lønnsvekst med erfaring."),
+    },
+}
+"""The words of :func:`horizon_lines` in bokmål and English."""
+
+_HORIZON_PARTIES: dict[str, dict[str, tuple[str, bool]]] = {
+    # how a sentence names a party, and whether the name is plural (for the English verb)
+    "en": {"kommune": ("the kommune", False), "state": ("the state", False), "fylke": ("the fylke", False),
+           "other_kommuner": ("the other kommuner", True), "total": ("the public budgets in all", True)},
+    "nb": {"kommune": ("kommunen", False), "state": ("staten", False), "fylke": ("fylkeskommunen", False),
+           "other_kommuner": ("andre kommuner", True), "total": ("offentlige budsjetter i alt", True)},
+}
+"""Parties as the sentences of :func:`horizon_lines` name them (a commissioner by its own name)."""
+
+
+def horizon_table(runs: pd.DataFrame, registry: KpiRegistry | None = None) -> pd.DataFrame:
+    """The public budgets' NPV (with the contract, against the counterfactual; mean over ``runs``)
+    over the contract period (``fiscal_npv_<party>``) and the long run
+    (``fiscal_npv_long_run_<party>``), one row per public party that has both (``total`` for all
+    of them, last), in the order the KPIs are declared: columns ``contract``, ``long_run`` and
+    ``signs_differ`` (one window gains and the other loses, each by at least a krone). Empty
+    when the runs have no long run (or no control arm: the means are NaN)."""
+    reg = _registry(runs, registry)
+    rows: dict[str, dict[str, float | bool]] = {}
+    for k in reg.select(measure="fiscal_npv_long_run", party_kind="public"):
+        try:
+            short = reg.at("fiscal_npv", arm="difference", party=k.party).name
+        except KeyError:
+            continue
+        if k.name not in runs or short not in runs:
+            continue
+        a, b = float(runs[short].mean()), float(runs[k.name].mean())
+        if not (np.isfinite(a) and np.isfinite(b)):
+            continue
+        differ = bool(round(a) * round(b) < 0)
+        rows[k.party or "total"] = {"contract": a, "long_run": b, "signs_differ": differ}
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["contract", "long_run", "signs_differ"])
+    table.index.name = "party"
+    return table
+
+
+def _who(parties: list[str], lang: str) -> tuple[str, bool]:
+    """The parties of a sentence joined ("the kommune and the state"), and whether they are plural."""
+    names = [_HORIZON_PARTIES[lang].get(p, (p, False)) for p in parties]
+    text = HORIZON_TEXT[lang]["and"].join(n for n, _ in names)
+    return text, len(names) > 1 or names[0][1]
+
+
+def window_years(years: float | None, lang: str) -> str:
+    """`` (20 years)`` / `` (20 år)`` for a window's length, empty when it is not known."""
+    if years is None or not np.isfinite(years):
+        return ""
+    return HORIZON_TEXT[lang]["years"].format(years=_decimal(years, 0 if float(years).is_integer() else 1,
+                                                             lang))
+
+
+def horizon_party(party: str, lang: str) -> str:
+    """How the sentences and the table of the two windows name ``party`` (``total``: all)."""
+    return _HORIZON_PARTIES[lang].get(party, (party, False))[0]
+
+
+def horizon_lines(runs: pd.DataFrame, registry: KpiRegistry | None = None, lang: str = "en",
+                  windows: tuple[float, float] | None = None) -> list[str]:
+    """The public budgets over the contract period and the long run side by side, one line (each
+    party "contract / long run"), and, when a party's two signs differ, a warning naming the
+    parties ("the public budgets in all lose over the contract period but gain in the long run"),
+    in ``lang`` (``en`` or ``nb``). ``windows``: the two windows' lengths in years, for the words.
+    No lines without a long run (:func:`horizon_table` empty)."""
+    if lang not in HORIZON_TEXT:
+        raise ValueError(f"language '{lang}'; allowed: {', '.join(HORIZON_TEXT)}")
+    words = HORIZON_TEXT[lang]
+    table = horizon_table(runs, registry)
+    shown = table[(table["contract"].round() != 0) | (table["long_run"].round() != 0)]
+    if shown.empty:
+        return []
+
+    contract, long = windows if windows is not None else (None, None)
+    names = {p: horizon_party(p, lang) for p in shown.index}
+    pairs = "; ".join(words["pair"].format(party=names[p], contract=_nok(r["contract"]),
+                                           long=_nok(r["long_run"])) for p, r in shown.iterrows())
+    lines = [words["windows"].format(contract=window_years(contract, lang),
+                                     long=window_years(long, lang), parts=pairs)]
+    differ = shown[shown["signs_differ"]]
+    if len(differ):
+        parts = []
+        for key, losing_first in (("loses_then_gains", True), ("gains_then_loses", False)):
+            mine = [p for p, r in differ.iterrows() if (r["contract"] < 0) == losing_first]
+            if mine:
+                who, plural = _who(mine, lang)
+                parts.append(words[key].format(who=who, lose="lose" if plural else "loses",
+                                               gain="gain" if plural else "gains"))
+        lines.append(words["warning"].format(parts="; ".join(parts)))
+    return lines
+
+
+def windows_of(out: str | Path) -> tuple[float, float] | None:
+    """The two windows of a results directory in years (the contract period, the long run), from
+    its manifest; None without a long run (or a manifest)."""
+    m = Path(out) / "manifest.json"
+    try:
+        world = json.loads(m.read_text())["scenario"]["world"]
+        long = world.get("long_run_years")
+        return (float(world["horizon_weeks"]) / 52.0, float(long)) if long is not None else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from effekt.contracts import WEEKS_PER_MONTH, in_work_by_month
+from effekt.contracts import WEEKS_PER_MONTH, clip_records, in_work_by_month
 from effekt.sim import Tables, replication_seed, simulate
 
 __all__ = ["WEEKS_PER_MONTH", "band", "in_work_by_month", "scenario_in_work", "simulate_replications",
@@ -40,9 +40,23 @@ def stage_reach(events: pa.Table | pd.DataFrame, arm: str = "treatment") -> pd.S
 
 def simulate_replications(scenario, replications: int) -> Iterator[tuple[int, Tables]]:
     """The record tables of replications ``0 .. replications-1`` of ``scenario``, as stored runs
-    had them (same root seed, same per-replication seeds)."""
+    had them (same root seed, same per-replication seeds). With a long run
+    (``world.long_run_years``) the world is simulated on to it, as the stored runs were, and the
+    tables come back as they stood at the contract's horizon: what the contract and the stored
+    KPIs saw."""
+    world = scenario.simulated_world
     for r in range(replications):
-        yield r, simulate(scenario.world, replication_seed(scenario.design.seed, r))
+        tables = simulate(world, replication_seed(scenario.design.seed, r))
+        yield r, tables if world is scenario.world else at_horizon(tables, scenario.world.horizon_weeks)
+
+
+def at_horizon(tables: Tables, horizon_weeks: float) -> Tables:
+    """Record tables that run past ``horizon_weeks`` as a simulation ending there records them
+    (:func:`effekt.contracts.clip_records`; capacity requests made before it)."""
+    persons, spells, events = clip_records(tables.persons, tables.spells, tables.events, horizon_weeks)
+    asked = np.asarray(tables.capacity.column("requested").to_numpy(zero_copy_only=False), dtype=float)
+    capacity = tables.capacity.filter(pa.array(asked < horizon_weeks))
+    return Tables(persons=persons, events=events, spells=spells, capacity=capacity)
 
 
 def scenario_in_work(scenario, replications: int, *, ordinary_only: bool = False,

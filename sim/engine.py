@@ -52,11 +52,11 @@ from effekt.sim.world import World
 
 WEEKS_PER_YEAR = 52.0
 
-_NO_PAY = (None, None, 0.0, False, 0.0, 0.0, None, False, 0.0)
+_NO_PAY = (None, None, 0.0, False, 0.0, 0.0, None, False, 0.0, 0.0)
 """Spell tail (wage_payer, subsidy_payer, subsidy_share, integration_grant, cost_once,
-cost_per_week, cost_payer, business_as_usual, cost_cohort) when nobody pays anything beyond the
-benefit."""
-_EMPLOYER_PAYS = ("employer", None, 0.0, False, 0.0, 0.0, None, False, 0.0)
+cost_per_week, cost_payer, business_as_usual, cost_cohort, cost_cohort_weeks) when nobody pays
+anything beyond the benefit."""
+_EMPLOYER_PAYS = ("employer", None, 0.0, False, 0.0, 0.0, None, False, 0.0, 0.0)
 # positions in a spell tuple
 _BENEFIT_KIND, _BENEFIT_G, _SUBSIDY_PAYER, _SUBSIDY_SHARE, _COST_ONCE, _USUAL, _COST_COHORT = \
     9, 10, 12, 13, 15, 18, 19
@@ -88,7 +88,7 @@ class _Stage:
     enter_event: str  # "hired" for employment stages, else "entered"
     after: tuple[float, float]  # (entry, job-loss) multipliers on business as usual after leaving
     pays: bool  # the stage pays tiltakspenger instead of the prior benefit (a labour-market measure)
-    per_cohort: float  # NOK once per cohort, on the first of the cohort to enter the stage
+    per_cohort: tuple[float, float]  # NOK once per cohort (on its first entrant), over how many weeks
     steps: tuple[tuple[float, float], ...] | None  # a wage subsidy's (end week from job start, share)
     benefit_after: tuple[list[str], list[float]] | None  # kinds and cumulative shares, or None
 
@@ -122,7 +122,7 @@ def _tail(st: Stage, usual: bool) -> tuple:
     subsidy_payer = (f.subsidy_payer or rule.payer) if rule is not None else f.subsidy_payer
     share = rule.steps[0].share if rule is not None else f.subsidy_share
     return (wage_payer, subsidy_payer, share, f.integration_grant, c.per_person,
-            c.per_week, c.payer if costly else None, usual, 0.0)
+            c.per_week, c.payer if costly else None, usual, 0.0, 0.0)
 
 
 def _steps(st: Stage) -> tuple[tuple[float, float], ...] | None:
@@ -177,7 +177,7 @@ def _compile(pathway: Pathway, groups: list[str], usual: bool = False) -> dict[s
             enter_event="hired" if st.employment is not None else "entered",
             after=(st.after or NO_EFFECT).multipliers,
             pays=st.funding.benefit == "tiltakspenger",
-            per_cohort=st.costs.per_cohort,
+            per_cohort=(st.costs.per_cohort, st.costs.per_cohort_weeks),
             steps=_steps(st),
             benefit_after=_cumulative(tuple(st.benefit_after.items())) if st.benefit_after else None,
         )
@@ -263,6 +263,17 @@ def _choose(st: _Stage, p: Person, u: float, taken: dict | None, name: str) -> t
     return target, taken
 
 
+def _earned(spells: list[tuple], since: float, until: float) -> float:
+    """NOK earned in employed ``spells`` between weeks ``since`` and ``until`` (wage x fte)."""
+    total = 0.0
+    for s in spells:
+        if s[2] == "employed":
+            overlap = min(s[6], until) - max(s[5], since)
+            if overlap > 0:
+                total += s[8] * s[7] * overlap / WEEKS_PER_YEAR
+    return total
+
+
 def _subsidised(spell: tuple, share: float | None) -> tuple:
     """``spell`` with the subsidy share of the step it is in (None: after the last step)."""
     if share is None:
@@ -303,7 +314,7 @@ def _cut(spell: tuple, bounds: list[tuple[float, object]], apply, from_start: bo
     for b in [*cuts, end]:
         piece = spell[:5] + (a, b) + spell[7:]
         if a > start:
-            piece = piece[:_COST_ONCE] + (0.0,) + piece[_COST_ONCE + 1:_COST_COHORT] + (0.0,)
+            piece = piece[:_COST_ONCE] + (0.0,) + piece[_COST_ONCE + 1:_COST_COHORT] + (0.0, 0.0)
         out.append(apply(piece, value(a)))
         a = b
     return out
@@ -424,9 +435,9 @@ class _Model:
             end = t + d
             spell = ((arm, pid) + st.head + (t, end if end < H else H) + st.pay
                      + (self.tiltak if st.pays else on if st.on_benefit else off) + st.tail)
-            if st.per_cohort and (p.cohort, name) not in self.charged:
-                self.charged.add((p.cohort, name))  # the cohort's cost falls when its first arrives
-                spell = spell[:_COST_COHORT] + (st.per_cohort,)
+            if st.per_cohort[0] and (p.cohort, name) not in self.charged:
+                self.charged.add((p.cohort, name))  # the cohort's cost starts when its first arrives
+                spell = spell[:_COST_COHORT] + st.per_cohort
             spells.append(spell)
             if res:
                 for r, _, asked, granted in held:
@@ -569,15 +580,26 @@ class _Model:
           after the pathway): the spell is cut where the share steps down, and after the last step
           nothing is reimbursed.
 
-        A spell's one-off costs stay on its first piece."""
+        * dagpenger after losing a job (any job: in the pathway, kept after it or found in the
+          labour market; :meth:`_dagpenger`).
+
+        A spell's one-off costs stay on its first piece. Spells come out person by person, each
+        person's in time order."""
         changes = {p.person_id: (p.benefit_kind, p.benefit_g, p.changes)
                    for p in people if p.changes and p.changes[0][0] < self.horizon}
-        steps = self.steps
-        if not changes and not steps:
+        steps, dp = self.steps, self.dagpenger
+        if not changes and not steps and dp is None:
             return
+        by_person: dict[tuple[str, int], list[tuple]] = {}
+        for s in self.rec.spells:
+            by_person.setdefault((s[0], s[1]), []).append(s)
+        ordered: list[tuple] = []
+        for mine in by_person.values():
+            mine.sort(key=lambda s: (s[5], s[6]))
+            ordered.extend(self._dagpenger(mine) if dp is not None else mine)
         out: list[tuple] = []
         chain: dict[tuple[str, int], tuple[tuple, float, float]] = {}  # (arm, pid) -> (key, start, end)
-        for s in self.rec.spells:
+        for s in ordered:
             pieces = [s]
             if steps and s[2] == "employed":
                 key = (s[3], s[_USUAL])
@@ -598,6 +620,48 @@ class _Model:
                                             from_start=True)]
             out.extend(pieces)
         self.rec.spells[:] = out
+
+    def _dagpenger(self, mine: list[tuple]) -> list[tuple]:
+        """One person's spells (in time order) with dagpenger after each job loss that qualifies.
+
+        The rules (folketrygdloven kap. 4, levels in ``benefits.toml``): a job is lost where an
+        employed spell is followed by one out of work; the person qualifies with earnings of at
+        least ``qualifying_g`` G in the last 52 weeks or ``qualifying_g_36`` G in the last 156
+        (§ 4-4); the basis is the larger of the last 52 weeks' earnings and the yearly average of
+        the last 156, at most ``cap_g`` G (§ 4-11); dagpenger are ``share_of_wage`` of it a year
+        (§ 4-12), for ``max_weeks`` with earnings of at least ``long_period_g`` G in the last 52
+        weeks, else ``short_weeks`` (§ 4-15), while the person is out of work and looking (out of
+        work, in a programme stage or waiting; not in education), until a new job."""
+        dp = self.dagpenger
+        G = dp.nok_per_g
+        out: list[tuple] = []
+        until, level = -math.inf, 0.0
+        for i, s in enumerate(mine):
+            state = s[2]
+            if state == "employed":
+                until = -math.inf
+                out.append(s)
+                continue
+            prev = mine[i - 1] if i else None
+            if prev is not None and prev[2] == "employed" and prev[6] == s[5]:
+                t = s[5]
+                year = _earned(mine[:i], t - WEEKS_PER_YEAR, t)
+                three = _earned(mine[:i], t - 3 * WEEKS_PER_YEAR, t)
+                if year >= dp.qualifying_g * G or three >= dp.qualifying_g_36 * G:
+                    basis = min(max(year, three / 3.0), dp.cap_g * G)
+                    level = dp.share_of_wage * basis / G
+                    until = t + (dp.max_weeks if year >= dp.long_period_g * G else dp.short_weeks)
+            if s[5] < until and state in ("not_employed", "programme", "waiting"):
+                if s[6] <= until:
+                    out.append(_benefit(s, ("dagpenger", level)))
+                else:
+                    head = s[:6] + (until,) + s[7:]
+                    tail = s[:5] + (until,) + s[6:]
+                    tail = tail[:_COST_ONCE] + (0.0,) + tail[_COST_ONCE + 1:_COST_COHORT] + (0.0, 0.0)
+                    out.extend([_benefit(head, ("dagpenger", level)), tail])
+            else:
+                out.append(s)
+        return out
 
     def _retire(self, people: list[Person]) -> None:
         """Cut everyone's record at the week they reach the retirement age (their age at referral
@@ -665,11 +729,9 @@ class _Model:
         Nobody else is involved, so this needs no simulation clock: it is a loop over sampled
         spell lengths, recorded as spells.
         """
-        H, lm, dp = self.horizon, self.lm, self.dagpenger
+        H, lm = self.horizon, self.lm
         spells, events = self.rec.spells, self.rec.events
         pid, (bkind, bg) = p.person_id, benefit or (p.benefit_kind, p.benefit_g)
-        job_start = t
-        dp_end, dp_g = t, 0.0  # dagpenger until dp_end at dp_g G a year (after losing a job)
         if stage is not None:  # keep the pathway's job, with its funding (not its one-off cost)
             job = stage.job
             name, contract, fte, wage = stage.name, job.contract, job.fte, job.annual_wage
@@ -693,15 +755,8 @@ class _Model:
                     tail = (*tail[:4], 0.0, *tail[5:])
             else:
                 end = t + rng.exponential(WEEKS_PER_YEAR / entry_rate) if entry_rate > 0 else math.inf
-                start = t
-                if dp_end > t:  # on dagpenger first, then back on the prior benefit
-                    cut = min(end, dp_end, H)
-                    spells.append((arm, pid, "not_employed", None, None, t, cut, 0.0, 0.0,
-                                   "dagpenger", dp_g) + _NO_PAY)
-                    start = cut
-                if start < H and start < end:
-                    spells.append((arm, pid, "not_employed", None, None, start, end if end < H else H,
-                                   0.0, 0.0, bkind, bg) + _NO_PAY)
+                spells.append((arm, pid, "not_employed", None, None, t, end if end < H else H,
+                               0.0, 0.0, bkind, bg) + _NO_PAY)
             if end >= H:
                 return
             t = end
@@ -712,15 +767,9 @@ class _Model:
                     continue
                 events.append((arm, pid, t, name, "left_job"))
                 employed = False
-                if dp is not None and t - job_start >= dp.qualifying_weeks:
-                    dp_end = t + dp.max_weeks
-                    dp_g = dp.share_of_wage * min(wage * fte, dp.cap_g * dp.nok_per_g) / dp.nok_per_g
-                else:
-                    dp_end = t
             else:
                 events.append((arm, pid, t, None, "hired"))
                 employed, name, fte, wage, job_loss = True, None, tg.fte, tg.wage, loss_rate
-                job_start = t
                 tail, on_b = _EMPLOYER_PAYS, False
                 temporary = lm.temporary_share > 0 and rng.random() < lm.temporary_share
                 contract = "temporary" if temporary else "permanent"

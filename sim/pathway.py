@@ -236,6 +236,10 @@ class Costs(Strict):
     per_person: float = Field(default=0.0, ge=0)
     per_week: float = Field(default=0.0, ge=0)
     per_cohort: float = Field(default=0.0, ge=0)
+    per_cohort_weeks: float = Field(
+        default=0.0, ge=0, strict=True, allow_inf_nan=False,
+        description="spread the per-cohort cost evenly over this many weeks from the kull's first "
+        "entry (staff engaged for the project's length); 0: all at once")
     payer: Payer = "provider"
     source: str | None = None
 

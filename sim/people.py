@@ -171,10 +171,11 @@ class Benefit(Strict):
     benefit ending is never an effect. Where the rules count from an earlier start than referral,
     the limit is an assumption about time already used, stated beside it.
 
-    ``share_of_wage`` (dagpenger): the level is that share of the lost job's annual wage at its
-    fte, up to ``cap_g`` G, paid for ``max_weeks`` after losing a job held at least
-    ``qualifying_weeks`` (the earnings test read as time in work); ``nok_per_g`` converts the
-    wage, in NOK, to multiples of G.
+    ``share_of_wage`` (dagpenger): after losing a job, with earnings of at least
+    ``qualifying_g`` G in the last 52 weeks (or ``qualifying_g_36`` G in the last 156), the level
+    is that share of the larger of the last 52 weeks' earnings and the yearly average of the last
+    156, up to ``cap_g`` G, for ``max_weeks`` (``short_weeks`` with less than ``long_period_g`` G
+    in the last 52 weeks); ``nok_per_g`` converts wages, in NOK, to multiples of G.
     """
 
     title: str
@@ -185,7 +186,10 @@ class Benefit(Strict):
         default=None, description="what the person goes on to when it ends: shares of benefit kinds")
     share_of_wage: float | None = _finite("dagpenger: share of the lost job's wage", gt=0, le=1)
     cap_g: float | None = _finite("dagpenger: the highest wage counted, in G", gt=0)
-    qualifying_weeks: float | None = _finite("dagpenger: weeks in the job that qualify", ge=0)
+    qualifying_g: float | None = _finite("dagpenger: earnings in the last 52 weeks that qualify, G", ge=0)
+    qualifying_g_36: float | None = _finite("dagpenger: or earnings in the last 156 weeks, G", ge=0)
+    long_period_g: float | None = _finite("dagpenger: earnings for the long period, G", ge=0)
+    short_weeks: float | None = _finite("dagpenger: the period below long_period_g, weeks", gt=0)
     nok_per_g: float | None = _finite("dagpenger: G in NOK, to convert the wage", gt=0)
     source: str | None = None
 
@@ -197,7 +201,8 @@ class Benefit(Strict):
         if self.then is not None:
             _check_shares(self.then, BENEFIT_KINDS, "benefit kind (then)")
         if self.share_of_wage is not None:
-            missing = [k for k in ("max_weeks", "cap_g", "qualifying_weeks", "nok_per_g")
+            missing = [k for k in ("max_weeks", "cap_g", "qualifying_g", "qualifying_g_36",
+                                   "long_period_g", "short_weeks", "nok_per_g")
                        if getattr(self, k) is None]
             if missing:
                 raise ValueError(f"a benefit with share_of_wage (dagpenger) needs {', '.join(missing)}")

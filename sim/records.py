@@ -19,7 +19,7 @@ Columns are only ever added, never renamed or removed (``contracts`` reads them)
 walking skeleton: spells ``wage_payer``, ``subsidy_payer``, ``subsidy_share``,
 ``integration_grant``, ``cost_once``, ``cost_per_week``, ``cost_payer``; capacity ``stage``;
 event kind ``made_permanent``; persons ``employability``; spells ``business_as_usual`` and
-``cost_cohort``; arm ``comparison``; state ``education``.
+``cost_cohort``, ``cost_cohort_weeks``; arm ``comparison``; states ``education``, ``retired``.
 """
 
 from __future__ import annotations
@@ -113,6 +113,8 @@ SPELLS = pa.schema(
         # a stage's per-cohort cost (NOK), charged at the start of the spell of the cohort's first
         # person to enter the stage, paid by cost_payer (0 on every other spell)
         ("cost_cohort", pa.float64()),
+        # weeks over which cost_cohort is spread evenly from the spell's start (0: all at once)
+        ("cost_cohort_weeks", pa.float64()),
     ]
 )
 """A spell's ``benefit_kind``/``benefit_g`` is the prior benefit the person draws during it

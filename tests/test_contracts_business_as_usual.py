@@ -8,6 +8,8 @@ job. Hand-built tables, hand-computed expectations.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from effekt.contracts import load_terms, programme_jobs
@@ -154,3 +156,25 @@ def test_a_per_cohort_cost_reaches_the_payers_budget_in_its_month():
     cost = f[(f.arm == "treatment") & (f["item"] == "programme_costs")]
     assert cost.amount.sum() == -2_800_000
     assert set(cost.party) == {"state"} and set(cost.month) == {int(30 // (52 / 12))}
+
+
+def test_a_per_cohort_cost_spread_over_its_weeks_falls_month_by_month():
+    # Fjell's 2.8 M for two staff over two years: spread over 104 weeks from the first entry
+    from effekt.contracts import evaluate
+    from effekt.contracts.periods import WEEKS_PER_MONTH
+
+    persons = persons_table([person(0)])
+    spells = spells_table([
+        spell(0, "programme", 0, 10, stage="cv_matching", cost_payer="state", cost_cohort=2_800_000.0,
+              cost_cohort_weeks=104.0),
+        spell(0, "not_employed", 10, 156),
+    ])
+    ev = evaluate(load_terms("kongsberg_outcomes"), persons, spells, 156)
+    f = ev.fiscal
+    cost = f[(f.arm == "treatment") & (f["item"] == "programme_costs")].set_index("month").amount
+    per_week = 2_800_000 / 104
+    assert np.isclose(cost.sum(), -2_800_000)
+    assert np.isclose(cost.loc[0], -per_week * WEEKS_PER_MONTH)
+    last = math.ceil(104 / WEEKS_PER_MONTH - 1e-9) - 1
+    assert np.isclose(cost.loc[last], -per_week * (104 - last * WEEKS_PER_MONTH))
+    assert cost.index.max() == last

@@ -275,3 +275,13 @@ def test_a_relative_bau_pathway_is_read_against_the_scenario_files_folder(tmp_pa
         "A"].bau_pathway == "aap_oppfolging"
     msg = problems(path, ["world.groups.A.bau_pathway='missing.toml'"])
     assert "world.groups.A.bau_pathway" in msg and str(here.resolve() / "missing.toml") in msg
+
+
+def test_a_scenario_sets_the_retirement_age_and_bad_values_are_refused(tmp_path):
+    default = load_scenario(None, [])
+    assert default.world.retirement_age == 67
+    assert "retirement_age" not in default.resolved["world"]  # the default leaves the tree as it was
+    assert load_scenario(None, ["world.retirement_age=62"]).world.retirement_age == 62
+    for bad, says in (("true", "valid number"), ("17", "greater than 18"), ("nan", "finite")):
+        with pytest.raises(SpecError, match=f"world.retirement_age: .*{says}"):
+            load_scenario(None, [f"world.retirement_age={bad}"])

@@ -249,7 +249,7 @@ def _pairs(registry, measure_kind: dict) -> Iterable[tuple[Kpi, Kpi]]:
         yield kpi, registry.at(kpi.measure, arm="control", party=kpi.party, outcome=kpi.outcome)
 
 
-def effects(terms: Terms, tables: Iterable) -> dict[str, Effect]:
+def effects(terms: Terms, tables: Iterable, horizon: float = HORIZON_WEEKS) -> dict[str, Effect]:
     """Every effect of the programme this module checks, over the replications in ``tables``."""
     registry = kpis_for(terms)
     rows: dict[str, list[float]] = {}
@@ -260,7 +260,7 @@ def effects(terms: Terms, tables: Iterable) -> dict[str, Effect]:
         kinds[name] = (kind, higher_is_better is not False)
 
     for t in tables:
-        ev = evaluate(terms, t.persons, t.spells, HORIZON_WEEKS, events=t.events)
+        ev = evaluate(terms, t.persons, t.spells, horizon, events=t.events)
         k = ev.kpis
         for tr, co in _pairs(registry, {"kind": "share"}):  # in work at 12 and 24 months
             add(tr.measure, k[tr.name] - k[co.name], "share", tr.higher_is_better)
@@ -269,7 +269,7 @@ def effects(terms: Terms, tables: Iterable) -> dict[str, Effect]:
         for kpi in registry.select(arm="difference"):
             if kpi.measure not in NOT_EFFECTS:
                 add(kpi.name, k[kpi.name], kpi.kind, kpi.higher_is_better)
-        by_month = in_work_by_month(t.persons, t.spells, HORIZON_WEEKS).pivot(
+        by_month = in_work_by_month(t.persons, t.spells, horizon).pivot(
             index="month", columns="arm", values="share")
         for m, d in (by_month["treatment"] - by_month["control"]).items():
             add(f"in_work_month_{m:02d}", float(d), "share")
@@ -397,6 +397,22 @@ def test_one_week_of_screening_costs_what_the_closed_form_says():
 def test_a_programme_that_does_nothing_shows_no_effect_for_every_group_and_template(
         pathway_name, group, template):
     check(pathway_name, group, template, GRID_REPS[pathway_name])
+
+
+@pytest.mark.calibration
+@pytest.mark.parametrize("group", ["A", "R"])
+def test_a_programme_that_does_nothing_shows_no_effect_over_twelve_years(group):
+    # long enough for every benefit rule to act: AAP's three-year limit, KVP's two, the
+    # introduction programme's end, dagpenger after lost jobs, and retirement (A is 18-29, R up
+    # to 50: R's oldest reach 62 in twelve years, so the retirement age is set to 60 to reach it)
+    horizon = 12 * 52.0
+    world = null_world(REJECT_ALL, group).model_copy(
+        update={"horizon_weeks": horizon, "retirement_age": 60.0})
+    tables = [simulate(world, replication_seed(ROOT_SEED, r)) for r in range(REPS)]
+    s = pd.concat([t.spells.to_pandas() for t in tables[:3]])
+    kinds = set(s.benefit_kind) | set(s.state)
+    assert {"dagpenger"} | ({"retired"} if group == "R" else set()) <= kinds  # the rules did act
+    check_no_effect(effects(load_terms("kongsberg_outcomes"), tables, horizon))
 
 
 @pytest.mark.calibration

@@ -82,32 +82,58 @@ def test_aap_ends_after_three_years_and_becomes_what_its_rules_say():
     assert (kinds["treatment"] == kinds["control"]).all()
 
 
-def test_dagpenger_follow_a_job_held_long_enough():
+def test_dagpenger_follow_a_job_by_the_earnings_rules():
+    # folketrygdloven kap. 4: qualify with >= 1.5 G earned in the last 52 weeks; basis = those
+    # earnings (up to 6 G); 62.4 % of it a year; 104 weeks with >= 2 G earned, else 52
     dp = default_benefits()["dagpenger"]
-    job = {"kind": "employment", "employment": {"contract": "permanent", "fte": 0.8,
-                                                "annual_wage": 500000}}
-    long_job = pathway({"job": job}, "job")
-    # a kept job lost at a high rate: some hold it longer than the qualifying weeks, some not
-    t = simulate(world(long_job, group("sosialhjelp", loss=1.0), 3000, 300, mode="none"), 2)
+    G = dp.nok_per_g
+    wage, fte = 500000, 0.8  # 400 000 NOK a year at this fte
+    job = {"kind": "employment", "employment": {"contract": "permanent", "fte": fte,
+                                                "annual_wage": wage}}
+    t = simulate(world(pathway({"job": job}, "job"), group("sosialhjelp", loss=1.0), 3000, 400,
+                       mode="none"), 2)
     s = spells(t).sort_values(["person_id", "start"])
     ev = t.events.to_pandas()
     lost = ev[(ev.event == "left_job") & (ev.stage == "job")].set_index("person_id").time
     after = s[s.state == "not_employed"].groupby("person_id").first()
     after = after[after.index.isin(lost.index)]
-    held = lost[after.index]  # the kept job started at week 0
-    qualified = after[held.to_numpy() >= dp.qualifying_weeks]
-    short = after[held.to_numpy() < dp.qualifying_weeks]
+    held = lost[after.index].to_numpy()  # the kept job started at week 0
+    earned = wage * fte * np.minimum(held, 52) / 52  # earnings in the last 52 weeks
+    qualified, short = after[earned >= 1.5 * G], after[earned < 1.5 * G]
     assert len(qualified) > 100 and len(short) > 100
-    assert (qualified.benefit_kind == "dagpenger").all()
-    assert np.allclose(qualified.benefit_g, 0.624 * 500000 * 0.8 / 130160)
-    dp_end = qualified.start + dp.max_weeks
-    assert (qualified.end <= dp_end + 1e-9).all()
-    assert (short.benefit_kind == "sosialhjelp").all()
-    # nobody finds work again (bau 0): after 104 weeks the prior benefit comes back
-    tail = s[(s.state == "not_employed") & s.person_id.isin(qualified.index)]
-    back = tail[tail.start >= tail.person_id.map(dp_end) - 1e-9]
-    exact = back[back.person_id.map(dp_end) < 300]
-    assert len(exact) > 50 and (exact.benefit_kind == "sosialhjelp").all()
+    assert (qualified.benefit_kind == "dagpenger").all() and (short.benefit_kind == "sosialhjelp").all()
+    q_earned = earned[earned >= 1.5 * G]
+    assert np.allclose(qualified.benefit_g, 0.624 * np.minimum(q_earned, 6 * G) / G)
+    weeks = np.where(q_earned >= 2 * G, 104, 52)
+    stop = qualified.start.to_numpy() + weeks
+    assert (qualified.end.to_numpy() <= stop + 1e-9).all()
+    long_ = (q_earned >= 2 * G) & (q_earned < 6 * G)
+    assert long_.any() and (~long_).any()
+    # nobody finds work again (bau 0): after the period the prior benefit comes back, exactly then
+    nxt = s[(s.state == "not_employed") & s.person_id.isin(qualified.index)].groupby("person_id").nth(1)
+    nxt = nxt.set_index("person_id")
+    stops = pd.Series(stop, index=qualified.index)
+    inside = stops[stops < 400]
+    assert np.allclose(nxt.loc[inside.index, "start"], inside)
+    assert (nxt.loc[inside.index, "benefit_kind"] == "sosialhjelp").all()
+
+
+def test_dagpenger_follow_a_project_position_too():
+    # a two-year project position paid by the kommune (as Fjell's), then job search in the pathway
+    dp = default_benefits()["dagpenger"]
+    project = {"kind": "project_position", "duration": {"dist": "fixed", "value": 104},
+               "funding": {"benefit": "stops", "wage_payer": "kommune"}, "next": "search",
+               "employment": {"contract": "project", "fte": 1.0, "annual_wage": 505000}}
+    search = {"kind": "job_search", "duration": {"dist": "fixed", "value": 20}, "next": "out"}
+    pw = pathway({"project": project, "search": search,
+                  "out": {"kind": "exit", "outcome": "not_employed"}}, "project")
+    t = simulate(world(pw, group("introduksjonsstonad"), 20, 200, mode="none"), 8)
+    s = spells(t)
+    after = s[s.start >= 104]
+    first = after.sort_values("start").groupby("person_id").first()
+    assert (first.stage == "search").all() and (first.benefit_kind == "dagpenger").all()
+    assert np.allclose(first.benefit_g, 0.624 * 505000 / dp.nok_per_g)
+    assert (after[after.state == "not_employed"].benefit_kind == "dagpenger").all()  # 104 weeks: to 208
 
 
 def test_a_subsidised_job_steps_down_and_ends_by_nav_rules():

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from effekt.contracts import KpiRegistry, kpis_for, kpis_for_columns
+from effekt.contracts import KpiRegistry, kpis_for_columns
 from effekt.experiments.analysis.common import replicate_many
 from effekt.experiments.executors import Executor
 from effekt.experiments.scenario import Scenario, load_scenario
@@ -106,7 +106,7 @@ def compare(paths: list, replications: int | None = None, seed: int | None = Non
     seed = scenarios[0].design.seed if seed is None else seed
     reps = replications or min(sc.design.replications for sc in scenarios)
     runs = dict(zip(names, replicate_many(scenarios, reps, seed, executor), strict=True))
-    registry = kpis_for(scenarios[0].terms).union(*(kpis_for(sc.terms) for sc in scenarios[1:]))
+    registry = scenarios[0].kpis.union(*(sc.kpis for sc in scenarios[1:]))
     table = compare_runs(runs, registry=registry)
     table.attrs["kpis"] = registry  # for labels (effekt.experiments.report.render_compare_html)
     return table
