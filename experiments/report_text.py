@@ -35,7 +35,8 @@ TEXT: dict[str, dict[str, str]] = {
         "undefined": "IRR undefined (no money back at all, or nothing invested)",
         "cash": "Cumulative cashflow by party (mean over replications)",
         "cash_y": "NOK, cumulative",
-        "fiscal": "Public budgets: net present value for the kommune and the state",
+        "fiscal": ("Public budgets: net present value for each public party "
+                   "(kommune, other kommuner, fylke, state)"),
         "fiscal_y": "NPV, NOK",
         "fiscal_gain": "savings and taxes",
         "fiscal_paid": "outcome payments",
@@ -156,7 +157,8 @@ TEXT: dict[str, dict[str, str]] = {
         "undefined": "IRR udefinert (ingen penger tilbake, eller ingenting investert)",
         "cash": "Akkumulert kontantstrøm per part (gjennomsnitt over replikasjoner)",
         "cash_y": "kr, akkumulert",
-        "fiscal": "Offentlige budsjetter: nåverdi for kommune og stat",
+        "fiscal": ("Offentlige budsjetter: nåverdi for hver offentlig part "
+                   "(kommunen, andre kommuner, fylket, staten)"),
         "fiscal_y": "nåverdi, kr",
         "fiscal_gain": "innsparing og skatt",
         "fiscal_paid": "utbetalinger for resultater",
