@@ -398,13 +398,17 @@ def _declare(sig: _Signature) -> _Builder:
           "Personer i tiltaket", arm="treatment")
     b.add(fixed, "controls", "people", "count", "persons", "People in the counterfactual arm",
           "Personer i den kontrafaktiske armen", arm="control")
-    for m in (12, 24):
-        b.add(fixed, f"in_work_{m}m_treatment", f"in_work_{m}m", "share", "share",
-              f"In work {m} months after start, programme",
-              f"I arbeid {m} måneder etter oppstart, med tiltaket", arm="treatment", higher_is_better=True)
-        b.add(fixed, f"in_work_{m}m_control", f"in_work_{m}m", "share", "share",
-              f"In work {m} months after start, counterfactual",
-              f"I arbeid {m} måneder etter oppstart, uten tiltaket (kontrafaktisk)", arm="control")
+    def work_shares(measure: str, en: str, nb: str) -> None:
+        """A share in work (or a variant) at 12 and 24 months, in both arms."""
+        for m in (12, 24):
+            b.add(fixed, f"{measure}_{m}m_treatment", f"{measure}_{m}m", "share", "share",
+                  f"{en} {m} months after start, programme",
+                  f"{nb} {m} måneder etter oppstart, med tiltaket", arm="treatment", higher_is_better=True)
+            b.add(fixed, f"{measure}_{m}m_control", f"{measure}_{m}m", "share", "share",
+                  f"{en} {m} months after start, counterfactual",
+                  f"{nb} {m} måneder etter oppstart, uten tiltaket (kontrafaktisk)", arm="control")
+
+    work_shares("in_work", "In work", "I arbeid")
     for key, metric in sig.outcomes:
         unit = _outcome_unit(metric)
         b.add(f"outcomes.{key}", f"outcomes_{key}", "outcomes", "count", unit,
@@ -415,13 +419,7 @@ def _declare(sig: _Signature) -> _Builder:
               f"Resultater '{key}', uten tiltaket (kontrafaktisk) ({_UNIT_NB[unit]})", arm="control",
               outcome=key)
     for measure, (en, nb) in WORK_VARIANTS.items():  # after the outcomes: the columns' order stays
-        for m in (12, 24):
-            b.add(fixed, f"{measure}_{m}m_treatment", f"{measure}_{m}m", "share", "share",
-                  f"{en} {m} months after start, programme",
-                  f"{nb} {m} måneder etter oppstart, med tiltaket", arm="treatment", higher_is_better=True)
-            b.add(fixed, f"{measure}_{m}m_control", f"{measure}_{m}m", "share", "share",
-                  f"{en} {m} months after start, counterfactual",
-                  f"{nb} {m} måneder etter oppstart, uten tiltaket (kontrafaktisk)", arm="control")
+        work_shares(measure, en, nb)
     b.add(fixed, "outcome_payments", "outcome_payments", "money", "NOK", "Outcome payments (NOK)",
           "Resultatbetalinger (NOK)")
     b.add(fixed, "provider_costs", "provider_costs", "money", "NOK",

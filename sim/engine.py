@@ -467,25 +467,29 @@ class _Model:
         moved = self.moved
         if arm == "comparison":
             moved = {pid: t for pid, t in moved.items() if pid in self.participants}
-        if not moved:
+        self._end_records({(arm, pid): t for pid, t in moved.items()}, "moved")
+
+    def _end_records(self, at: dict[tuple[str, int], float], state: str) -> None:
+        """End the record of each (arm, person) in ``at`` at its week: later events are dropped
+        and an event ``state`` added, spells are cut there and a ``state`` spell (neither wage nor
+        benefit) runs to the horizon. Moving away (mirrored) and retiring both end a record so."""
+        if not at:
             return
-        events, spells = self.rec.events, self.rec.spells
-        H = self.horizon
-        kept_events = [e for e in events
-                       if not (e[0] == arm and e[1] in moved and e[2] >= moved[e[1]])]
-        kept_events += [(arm, pid, t, None, "moved") for pid, t in sorted(moved.items())]
+        H, events, spells = self.horizon, self.rec.events, self.rec.spells
+        kept_events = [e for e in events if not ((e[0], e[1]) in at and e[2] >= at[(e[0], e[1])])]
+        kept_events += [(arm, pid, t, None, state) for (arm, pid), t in sorted(at.items())]
         events[:] = kept_events
         kept = []
         for s in spells:
-            if s[0] == arm and s[1] in moved:
-                t = moved[s[1]]
+            t = at.get((s[0], s[1]))
+            if t is not None:
                 if s[5] >= t:
                     continue
                 if s[6] > t:
                     s = s[:6] + (t,) + s[7:]
             kept.append(s)
-        kept += [(arm, pid, "moved", None, None, t, H, 0.0, 0.0, "none", 0.0) + _NO_PAY
-                 for pid, t in sorted(moved.items()) if t < H]
+        kept += [(arm, pid, state, None, None, t, H, 0.0, 0.0, "none", 0.0) + _NO_PAY
+                 for (arm, pid), t in sorted(at.items()) if t < H]
         spells[:] = kept
 
     def rates(self, p: Person) -> tuple[float, float]:
@@ -669,28 +673,8 @@ class _Model:
         and a ``retired`` spell runs to the horizon. Only long horizons reach it."""
         H, age = self.horizon, self.world.retirement_age
         at = {p.person_id: p.entry_week + (age - p.age) * WEEKS_PER_YEAR for p in people}
-        at = {pid: t for pid, t in at.items() if t < H}
-        if not at:
-            return
-        arms: dict[int, set[str]] = {}
-        for row in self.rec.persons:
-            if row[1] in at:
-                arms.setdefault(row[1], set()).add(row[0])
-        ev = self.rec.events
-        ev[:] = [e for e in ev if not (e[1] in at and e[2] >= at[e[1]])]
-        ev += [(arm, pid, t, None, "retired") for pid, t in sorted(at.items()) for arm in sorted(arms[pid])]
-        kept = []
-        for s in self.rec.spells:
-            t = at.get(s[1])
-            if t is not None:
-                if s[5] >= t:
-                    continue
-                if s[6] > t:
-                    s = s[:6] + (t,) + s[7:]
-            kept.append(s)
-        kept += [(arm, pid, "retired", None, None, t, H, 0.0, 0.0, "none", 0.0) + _NO_PAY
-                 for pid, t in sorted(at.items()) for arm in sorted(arms[pid])]
-        self.rec.spells[:] = kept
+        self._end_records({(row[0], row[1]): at[row[1]] for row in self.rec.persons
+                           if at[row[1]] < H}, "retired")
 
     def benefit_after(self, st: _Stage, p: Person, rng: np.random.Generator) -> tuple[str, float] | None:
         """What the person's benefit becomes on leaving business as usual through ``st`` (its

@@ -426,8 +426,13 @@ def test_no_built_in_states_an_effect_for_people_turned_away_or_dropping_out(nam
     assert not stated, f"{name}: effects stated for {stated}"
 
 
-@pytest.mark.parametrize("path", sorted(PATHWAY_DIR.glob("*.toml")), ids=lambda p: p.stem)
+BAU_DIR = PATHWAY_DIR.parent / "business_as_usual"
+
+
+@pytest.mark.parametrize("path", sorted([*PATHWAY_DIR.glob("*.toml"), *BAU_DIR.glob("*.toml")]),
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_number_in_a_built_in_has_a_source_or_says_assumption(path):
+    # the programme pathways and the business-as-usual pathways alike
     lines = path.read_text(encoding="utf-8").splitlines()
     missing = []
     for i, line in enumerate(lines):
