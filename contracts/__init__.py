@@ -14,6 +14,9 @@ Contract terms
     templates_dir           the folder of the built-in contract templates (to show or copy them)
     needs_control           what in a contract compares with the control arm (empty if nothing)
     unmatched_stages        the contract's stage patterns that match no stage of a pathway
+    earliest_reach          the least time after entry (or the week) at which an outcome can be reached
+    term_end_week           the week a contract's term ends (term_months x 52/12)
+    within_term             whether outcomes reached at given weeks count (at or before the term's end)
 
 Evaluating one replication
     evaluate                outcomes, payments, cashflows, public budgets and KPIs of one replication
@@ -81,9 +84,10 @@ from effekt.contracts.kpis import (
 from effekt.contracts.long_run import clip_records
 from effekt.contracts.outcomes import in_work_by_month, in_work_share, programme_jobs
 from effekt.contracts.payments import NeedsControl
-from effekt.contracts.periods import WEEKS_PER_MONTH
+from effekt.contracts.periods import WEEKS_PER_MONTH, term_end_week, within_term
 from effekt.contracts.terms import (
     Terms,
+    earliest_reach,
     load_terms,
     needs_control,
     template_names,
@@ -112,6 +116,7 @@ __all__ = [
     "clip_records",
     "common_kpis",
     "declared_kpi",
+    "earliest_reach",
     "evaluate",
     "in_work_by_month",
     "in_work_share",
@@ -128,7 +133,9 @@ __all__ = [
     "programme_jobs",
     "template_names",
     "templates_dir",
+    "term_end_week",
     "terms_data",
     "unmatched_stages",
+    "within_term",
     "work_variant_of",
 ]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from effekt.contracts.fiscal import Ledger, savings_gain
 from effekt.contracts.frames import frame
-from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, pay_month
+from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, pay_month, within_term
 from effekt.contracts.terms import Price, Terms, Trigger
 
 PAYMENT_COLUMNS = [
@@ -101,7 +101,7 @@ def _rate_card(terms: Terms, o: Columns, people: People) -> Columns:
     outcome = o["outcome"][treated]
     week = o["week"][treated]
     month = month_of(week)
-    keep = (month < c.term_months) & ~np.isin(outcome, np.array(triggered, dtype=object))
+    keep = within_term(week, c.term_months) & ~np.isin(outcome, np.array(triggered, dtype=object))
     pid = o["person_id"][treated][keep]
     outcome, week, month = outcome[keep], week[keep], month[keep]
     group = o["group"][treated][keep]
@@ -138,7 +138,7 @@ def _rates(o: Columns, people: People, name: str, cohort: str | None,
     """(people with the outcome by ``until_week``, people) per arm, for one cohort or all."""
     out = {}
     base = ((o["outcome"] == name) & (o["week"] <= until_week + 1e-9)
-            & (month_of(o["week"]) < term_months))
+            & within_term(o["week"], term_months))
     if cohort is not None:
         base &= o["cohort"] == cohort
     for arm in ("treatment", "control"):
@@ -316,7 +316,8 @@ def schedule_payments(terms: Terms, outcomes: pd.DataFrame, persons: pd.DataFram
     ``outcomes`` are all arms' outcomes (see :func:`effekt.contracts.outcomes.measure_outcomes`; only
     the treated are paid, the control arm is the comparison); ``gains`` the treatment-minus-control
     public gains by month and component (see :mod:`effekt.contracts.fiscal`), needed for a savings share.
-    Outcomes reached in or after month ``term_months`` are not paid. ``capped`` marks payments
+    Outcomes reached after the end of month ``term_months`` (week ``term_months`` x 52/12) are
+    not paid. ``capped`` marks payments
     reduced by a cap.
     """
     if persons is None:  # the treated outcomes alone (older call style): people from the outcomes

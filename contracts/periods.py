@@ -13,6 +13,18 @@ def month_of(week: np.ndarray | float) -> np.ndarray:
     return np.floor(np.asarray(week, dtype=float) / WEEKS_PER_MONTH + 1e-9).astype(int)
 
 
+def term_end_week(term_months: int) -> float:
+    """The week a contract's term ends: the end of month ``term_months`` (``term_months`` x 52/12)."""
+    return term_months * WEEKS_PER_MONTH
+
+
+def within_term(week: np.ndarray | float, term_months: int) -> np.ndarray:
+    """Whether an outcome reached at ``week`` counts: at or before the end of month
+    ``term_months`` (counted from 1), so ``term_months = 24`` counts an outcome at week 104,
+    "in work 24 months after entry" for a kull that starts in week 0."""
+    return np.asarray(week, dtype=float) <= term_end_week(term_months) + 1e-9
+
+
 def months_in(weeks: float) -> int:
     """How many months it takes to cover ``weeks`` weeks (at least one)."""
     return max(int(np.ceil(weeks / WEEKS_PER_MONTH - 1e-9)), 1)

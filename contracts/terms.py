@@ -148,6 +148,21 @@ Outcome = Annotated[
 BINARY_METRICS = ("job_start", "sustained_employment", "in_work_at", "qualification", "completion")
 
 
+def earliest_reach(outcome: Outcome) -> tuple[float, bool]:
+    """The least time at which ``outcome`` can be reached, in weeks after a person's entry, and
+    whether it is an absolute week instead (``in_work_at.at_week``). A metric its own terms do
+    not bound (a job start, a stage event, benefit days saved, which are counted at the end of
+    the window or of the data) can be reached at entry. What the contract warnings need to tell
+    an outcome no kull can reach inside the term (``effekt.experiments.contract_checks``)."""
+    if isinstance(outcome, InWorkAt):
+        if outcome.at_week is not None:
+            return outcome.at_week, True
+        return outcome.weeks_after_entry or 0.0, False
+    if isinstance(outcome, SustainedEmployment):
+        return outcome.weeks, False
+    return 0.0, False
+
+
 # -- pricing --------------------------------------------------------------------------------------
 
 class Step(Strict):
@@ -243,7 +258,8 @@ class ContractInfo(Strict):
     source: str = ""
     currency: str = "NOK"
     nok_per_unit: float = Field(default=1.0, gt=0, description="NOK per unit of the currency")
-    term_months: int = Field(gt=0, description="last month in which an outcome can be achieved")
+    term_months: int = Field(gt=0, description="the last month (counted from 1) in which an outcome counts: "
+                             "one reached by week term_months x 52/12 is paid")
     final_evaluation_month: int | None = Field(default=None, ge=0)
     payment_lag_months: int = Field(default=0, ge=0)
     payment_period: Literal["monthly", "quarterly", "annual"] = "monthly"

@@ -21,6 +21,7 @@ from effekt.experiments.batch import run_batch
 from effekt.experiments.budgets import WORDS as BUDGET_WORDS
 from effekt.experiments.budgets import budgets_per_year, load_budgets, render_budgets
 from effekt.experiments.cli_analysis import executor_options
+from effekt.experiments.contract_checks import payment_notices, term_notices
 from effekt.experiments.executors import make_executor
 from effekt.experiments.runner import RECORD_TABLES
 from effekt.experiments.scenario import Experiment, load_experiment
@@ -92,6 +93,9 @@ def _execute(scenario, replications, seed, out, workers, dask, chunk, tables, as
     except click.BadParameter as err:
         _fail(f"--tables: {err.message}")
     exp = _load(scenario, extra, sweep)
+    if not quiet:
+        for notice in term_notices(exp.base.world, exp.base.terms):
+            click.echo(notice.text(), err=True)
     if sweep and not exp.is_sweep:
         _fail(f"{exp.base.source}: the [design] section varies nothing; add [design.sweep], "
               "[design.levers] or [design.uncertainties] (see docs/experiments.md), or use "
@@ -157,6 +161,8 @@ def run(scenario, **opts):
                if base.long_run_weeks is not None else None)
     for line in headline(runs, base.info.title, windows=windows):
         click.echo(line)
+    for notice in payment_notices(runs, base.terms):
+        click.echo(notice.text())
     click.echo("")
     click.echo(f"Results in {out}/: runs/ (one row per replication), cashflows/ (party x month), "
                "budgets/ (party x year x item), manifest.json")
@@ -201,6 +207,8 @@ def validate(scenario, assignments):
     click.echo(f"{scenario}: ok ({sc.info.name}, pathway {sc.world.pathway.name}, "
                f"contract {sc.terms.contract.name}, {sc.world.size} people, "
                f"{sc.design.replications} replications{points})")
+    for notice in term_notices(sc.world, sc.terms):
+        click.echo(notice.text())
 
 
 @main.command()

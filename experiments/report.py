@@ -32,6 +32,7 @@ from effekt.experiments.budgets import WORDS as BUDGET_WORDS
 from effekt.experiments.budgets import labelled as budget_labels
 from effekt.experiments.budgets import party_label as budget_party
 from effekt.experiments.budgets import title as budget_title
+from effekt.experiments.contract_checks import payment_notices, term_notices
 from effekt.experiments.report_text import TEXT, nok, number, pct, points
 from effekt.experiments.summary import (
     HORIZON_TEXT,
@@ -314,6 +315,11 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
             caveats.insert(0, t["prov_line"].format(a=pv["assumption"], s=pv["source"],
                                                     c=pv["calibrated"], u=u))
     caveats[:0] = windows[1:]  # first among the caveats
+    # a contract that pays nothing, or cannot pay for an outcome, is said first of all
+    notices = payment_notices(runs, sc.terms if sc is not None else None)
+    if sc is not None:
+        notices = term_notices(sc.world, sc.terms) + notices
+    caveats[:0] = [n.text(lang) for n in notices]
     for n in data.notes:
         if n == "drift":
             caveats.append(t["drift"])

@@ -76,10 +76,12 @@ def test_caps_per_person_and_contract_in_order_reached():
 def test_outcomes_after_the_term_are_not_paid_and_periods_round_up():
     t = terms(contract={"name": "t", "title": "t", "term_months": 12, "payment_lag_months": 1,
                         "payment_period": "annual"})
-    # week 51 = month 11 (paid month 11 + 1 = 12, end of year 2 = month 23); week 52 = month 12 = term
-    pay = schedule_payments(t, outcomes([(0, "job", 51), (1, "job", 52)]), people(2))
-    assert list(pay["person_id"]) == [0]
-    assert list(pay["month_paid"]) == [23]
+    # week 51 = month 11 (paid month 11 + 1 = 12, end of year 2 = month 23); week 52 is the end of
+    # month 12, the term's last month (counted from 1: docs/contracts.md), so it is paid (month 12
+    # + 1 = 13, also at the end of year 2); week 52.5 is past the term
+    pay = schedule_payments(t, outcomes([(0, "job", 51), (1, "job", 52), (2, "job", 52.5)]), people(3))
+    assert list(pay["person_id"]) == [0, 1]
+    assert list(pay["month_paid"]) == [23, 23]
 
 
 @pytest.mark.parametrize(("counts", "trigger", "met", "paid_for"), [

@@ -219,10 +219,11 @@ def test_bridge_financing_by_hand():
     assert sum(by_month(ev, "investor", "funding").values()) == pytest.approx(-(170_000 + 12 * week))
     # then the kommune pays the provider directly for months 12-23
     assert by_month(ev, "kommune", "bridge_funding") == approx_dict({m: -week for m in range(12, 24)})
-    # job start week 104 = month 24, +3 -> 27, quarter end 29; the six-month outcome (week 130 =
-    # month 30) falls outside the 30-month term and is not paid
-    assert by_month(ev, "kommune", "outcome_payment") == approx_dict({29: -40_000})
-    assert ev.kpis["investor_multiple"] == pytest.approx(40_000 / (170_000 + 12 * week))
+    # job start week 104 = month 24, +3 -> 27, quarter end 29; the six-month outcome is reached in
+    # week 130, the end of month 30, the term's last month (counted from 1), so it is paid too:
+    # month 30 (0-based), +3 -> 33, quarter end 35
+    assert by_month(ev, "kommune", "outcome_payment") == approx_dict({29: -40_000, 35: -80_000})
+    assert ev.kpis["investor_multiple"] == pytest.approx(120_000 / (170_000 + 12 * week))
     conserved(ev)
 
 
