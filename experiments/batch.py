@@ -127,7 +127,7 @@ def run_batch(
     if unknown:
         raise ValueError(f"tables: unknown {unknown}; choose from {', '.join(RECORD_TABLES)}")
     tables = tuple(t for t in RECORD_TABLES if t in tables)
-    reps, npoints = exp.replications, len(exp.points)
+    reps = exp.replications
     store = ResultStore(out)
     base = exp.base
     manifest = {
@@ -155,7 +155,18 @@ def run_batch(
     manifest["chunk"] = chunk
     if old is not None and not overwrite and not store.mismatch(old, manifest):
         _check_not_fewer(store, old, reps)
-    done = store.open(manifest, overwrite=overwrite)
+    done = store.open(manifest, overwrite=overwrite)  # holds the directory's lock until close()
+    try:
+        _run_locked(store, exp, done, chunk, tables, executor, progress, task_fn)
+    finally:
+        store.close()
+    return store
+
+
+def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int, tables: tuple[str, ...],
+                executor: Executor, progress: bool | None, task_fn) -> None:
+    """The tasks not done yet, run on ``executor`` and written to ``store`` (which holds the lock)."""
+    reps, npoints, base = exp.replications, len(exp.points), exp.base
     done_tasks = [parse_task(name) for name in done]
 
     fields = param_fields(exp.points)
@@ -180,7 +191,6 @@ def run_batch(
             if bar is not None:
                 bar.advance(handle, job.task.size)
     store.finish()
-    return store
 
 
 __all__ = ["Task", "as_experiment", "choose_chunk", "run_batch"]

@@ -25,6 +25,29 @@ from contextlib import contextmanager
 from typing import Any, Protocol, Self
 
 
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    """In a worker process: exit as soon as the process that started it is gone (its parent id
+    changes when it dies, ``kill -9`` included), so a killed ``effekt run`` leaves no workers
+    behind, and repeated kill-and-resume never piles them up. A daemon thread polls, because a
+    worker busy in a task cannot be asked."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the worker got here
+        os._exit(1)
+    threading.Thread(target=watch, name="effekt-parent-watch", daemon=True).start()
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes that die with this one (:func:`_watch_parent`)."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent, initargs=(os.getpid(),))
+
+
 class Executor(Protocol):
     name: str
     workers: int
@@ -71,7 +94,7 @@ class ProcessExecutor(_Closing):
     def __enter__(self) -> Self:
         """Keep one pool of workers for every call until :meth:`close`."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = _pool(self.workers)
         return self
 
     def close(self) -> None:
@@ -82,7 +105,7 @@ class ProcessExecutor(_Closing):
     def map_unordered(self, fn, items):
         items = iter(items)
         kept = self._pool is not None
-        pool = self._pool if kept else ProcessPoolExecutor(max_workers=self.workers)
+        pool = self._pool if kept else _pool(self.workers)
         finished = False
         try:
             pending = {}

@@ -20,6 +20,7 @@ higher_is_better) as Parquet field metadata; :func:`read_kpis` reads it back.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -36,17 +37,74 @@ from effekt.contracts import Kpi, KpiRegistry
 DATASETS = ("runs", "cashflows", "budgets")
 """Always written; ``persons``, ``events`` and ``spells`` are added on request."""
 
+RECORD_DATASETS = ("persons", "events", "spells")
+"""The opt-in record tables (``--tables``)."""
+
+FORMAT = "effekt-results/1"
+"""The manifest's ``format`` marker: only a directory whose manifest says it is effekt's is ever
+replaced (manifests of effekt before the marker are known by their own keys: see
+:func:`is_effekt_manifest`)."""
+
+LOCK_NAME = ".effekt.lock"
+"""The lock file inside a results directory: an OS lock (``flock``) on it is held while a batch
+writes there, so a second batch into the same directory is refused instead of mixing its rows in."""
+
+REJECTED = ".rejected"
+"""Where a resume moves task files that do not belong to the experiment (empty, unreadable, or
+written by another experiment): kept, never deleted, and skipped by Parquet readers (a leading dot)."""
+
+OURS = {"manifest.json", LOCK_NAME, REJECTED, ".manifest.json.tmp", "report.html",
+        *DATASETS, *RECORD_DATASETS}
+"""What effekt itself writes at the top of a results directory (``report.html`` is ``effekt
+report``'s default output). ``--overwrite`` deletes these, and refuses a directory holding
+anything else."""
+
+_LEGACY_KEYS = ("experiment_hash", "effekt_version", "root_seed", "scenario", "replications")
+
+
+def is_effekt_manifest(manifest: dict[str, Any]) -> bool:
+    """Whether a manifest is effekt's: it carries the :data:`FORMAT` marker, or (written by an
+    effekt before the marker) every key such a manifest always had."""
+    if manifest.get("format") == FORMAT:
+        return True
+    return all(k in manifest for k in _LEGACY_KEYS) and isinstance(manifest.get("scenario"), dict)
+
 
 class ResultsDirError(RuntimeError):
     """The output directory holds something we must not overwrite."""
 
 
 def _remove(path: Path) -> None:
-    """Delete a directory so that a kill midway leaves either all of it or nothing at ``path``:
-    rename it out of the way first (atomic), then delete the renamed copy."""
+    """Delete a file or directory so that a kill midway leaves either all of it or nothing at
+    ``path``: rename it out of the way first (atomic), then delete the renamed copy."""
     trash = path.with_name(f".{path.name}.deleting-{os.getpid()}")
     os.replace(path, trash)
-    shutil.rmtree(trash)
+    if trash.is_dir() and not trash.is_symlink():
+        shutil.rmtree(trash)
+    else:
+        trash.unlink()
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def now() -> str:
@@ -63,6 +121,7 @@ class ResultStore:
         self._manifest: dict[str, Any] = {}
         self._done: set[str] = set()
         self._last_save = 0.0
+        self._lock: int | None = None  # the lock file's descriptor while this store holds it
 
     @property
     def manifest_path(self) -> Path:
@@ -85,6 +144,78 @@ class ResultStore:
                                   f"{type(manifest).__name__}, not an object); choose another --out")
         return manifest
 
+    def lock(self, command: str = "") -> None:
+        """Hold the directory's OS lock (:data:`LOCK_NAME`) until :meth:`close`: a second batch
+        into the same directory, at the same time, is refused with a message naming the process
+        that holds it. The kernel releases the lock when the holder dies (kill -9 included), so a
+        crashed batch never leaves the directory locked. The lock file itself stays (deleting it
+        would let two processes lock two different files)."""
+        if self._lock is not None:
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / LOCK_NAME
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise ResultsDirError(
+                f"{self.out} is in use by another effekt batch ({holder}): two batches writing into "
+                "one results directory would mix their rows. Wait until it has finished (then run "
+                "the same command again to resume), or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, since {now()}, {command or 'effekt'}\n".encode(), 0)
+        self._lock = fd
+
+    def close(self) -> None:
+        """Release the lock (see :meth:`lock`); the results stay as they are."""
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            os.close(self._lock)
+            self._lock = None
+
+    def _foreign_entries(self, manifest: dict[str, Any]) -> list[str]:
+        """What in the directory effekt did not write: entries at the top other than
+        :data:`OURS` (and effekt's own temporary names), and inside the datasets anything other
+        than ``point=K`` folders of Parquet files."""
+        foreign = []
+        for entry in sorted(self.out.iterdir()):
+            name = entry.name
+            if name.startswith(".") and (".deleting-" in name or name.endswith(".tmp")):
+                continue
+            if name not in OURS:
+                foreign.append(name + ("/" if entry.is_dir() else ""))
+                continue
+            if name in (*DATASETS, *RECORD_DATASETS) and entry.is_dir():
+                for part in entry.iterdir():
+                    if not (part.is_dir() and part.name.startswith("point=")):
+                        foreign.append(f"{name}/{part.name}")
+                        continue
+                    foreign += [f"{name}/{part.name}/{f.name}" for f in part.iterdir()
+                                if f.is_dir() or not (f.suffix == ".parquet" or f.name.endswith(".tmp"))]
+        return foreign
+
+    def _clear(self, old: dict[str, Any]) -> None:
+        """``--overwrite``: delete what effekt wrote here, nothing else. Refused (naming what is
+        in the way) when the manifest is not effekt's or the directory holds anything effekt did
+        not write; the directory itself and its lock stay."""
+        self._check_removable()
+        if not is_effekt_manifest(old):
+            raise ResultsDirError(
+                f"{self.manifest_path} is not an effekt manifest (no format marker '{FORMAT}' and not "
+                "the keys an earlier effekt wrote): --overwrite only replaces effekt results; choose "
+                "another --out, or delete the directory yourself")
+        foreign = self._foreign_entries(old)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise ResultsDirError(
+                f"{self.out} holds files effekt did not write ({shown}); replacing the results would "
+                "delete them. Move them out of the directory, or choose another --out")
+        for entry in sorted(self.out.iterdir()):
+            if entry.name in OURS and entry.name != LOCK_NAME:
+                _remove(entry)
+
     def _check_removable(self) -> None:
         """--overwrite deletes ``out``: refuse when that is the working directory or holds it."""
         cwd = Path.cwd().resolve()
@@ -101,6 +232,23 @@ class ResultStore:
         earlier run's ``chunk`` is kept (in ``manifest``, updated in place) so that task names,
         and therefore files, line up.
         """
+        if self.out.is_file():
+            raise ResultsDirError(f"{self.out} is a file, not a directory; choose another --out")
+        if (self.out.exists() and not self.manifest_path.exists()
+                and any(p.name != LOCK_NAME for p in self.out.iterdir())):
+            # never deleted, not even with --overwrite: it may be anything (a thesis, a home directory)
+            raise ResultsDirError(
+                f"{self.out} exists, is not empty and is not an effekt results directory (no "
+                "manifest.json); choose another --out (--overwrite only replaces effekt results)"
+            )
+        self.lock(str(manifest.get("command", "")))
+        try:
+            return self._open_locked(manifest, overwrite)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_locked(self, manifest: dict[str, Any], overwrite: bool) -> set[str]:
         old = self.read_manifest()
         if old is not None:
             problem = self.mismatch(old, manifest)
@@ -110,27 +258,52 @@ class ResultStore:
                     "--overwrite to delete them and start again"
                 )
             if problem or overwrite:  # --overwrite always starts again
-                self._check_removable()
-                _remove(self.out)
+                self._clear(old)
                 old = None
-        elif self.out.exists() and any(self.out.iterdir()):
-            # never deleted, not even with --overwrite: it may be anything (a thesis, a home directory)
-            raise ResultsDirError(
-                f"{self.out} exists, is not empty and is not an effekt results directory (no "
-                "manifest.json); choose another --out (--overwrite only replaces effekt results)"
-            )
-        self.out.mkdir(parents=True, exist_ok=True)
         self.datasets = (*DATASETS, *manifest.get("tables", ()))
         for stale in self.out.glob("*/point=*/.*.tmp"):
             stale.unlink()
         if old is not None:
             manifest["started"] = old.get("started", manifest.get("started"))
             manifest["resumed"] = [*old.get("resumed", []), now()]
-        done = self.done_tasks()
+        self._manifest = {**manifest, "format": FORMAT}
+        done = self._verified(self.done_tasks()) if old is not None else self.done_tasks()
         self._done = set(done)
-        self._manifest = {**manifest, "tasks_done": sorted(done), "finished": None}
+        self._manifest = {**self._manifest, "tasks_done": sorted(done), "finished": None}
         self.write_manifest(self._manifest)
         return done
+
+    def _verified(self, tasks: set[str]) -> set[str]:
+        """The tasks on disk that belong to this experiment: every one of a task's files is a
+        readable Parquet file with rows whose metadata names this experiment (files written by an
+        effekt before the name was stored are taken by their rows alone). A task that fails is not
+        done: its files are moved to :data:`REJECTED` (kept, not deleted) and it runs again."""
+        want = self._manifest.get("experiment_hash", "")
+        good = set()
+        for task in sorted(tasks):
+            paths = list(self.out.glob(f"*/point=*/{task}.parquet"))
+            ok = True
+            for path in paths:
+                try:
+                    meta = pq.read_metadata(path)
+                except (OSError, pa.ArrowException):
+                    ok = False
+                    break
+                mine = (meta.metadata or {}).get(b"effekt.experiment")
+                if path.parent.parent.name == "runs" and meta.num_rows == 0:
+                    ok = False
+                if mine is not None and mine.decode() != want:
+                    ok = False
+                if not ok:
+                    break
+            if ok:
+                good.add(task)
+                continue
+            for path in paths:
+                target = self.out / REJECTED / path.relative_to(self.out)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target.with_name(f"{target.stem}-{int(time.time())}.parquet"))
+        return good
 
     @staticmethod
     def mismatch(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -149,8 +322,12 @@ class ResultStore:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         tmp = self.manifest_path.with_name(".manifest.json.tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+        with open(tmp, "w") as f:
+            f.write(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, self.manifest_path)
+        _fsync_dir(self.out)
         self._last_save = time.monotonic()
 
     def _path(self, dataset: str, point: int, task: str) -> Path:
@@ -173,8 +350,13 @@ class ResultStore:
             table = tables[ds]
             if "point" in table.column_names:  # it is in the partition path (hive style)
                 table = table.drop_columns(["point"])
-            pq.write_table(table, tmp)
+            # which experiment wrote it, so a resume can tell its own files from anything else
+            meta = {**(table.schema.metadata or {}),
+                    b"effekt.experiment": str(self._manifest.get("experiment_hash", "")).encode()}
+            pq.write_table(table.replace_schema_metadata(meta), tmp)
+            _fsync_file(tmp)
             os.replace(tmp, path)
+            _fsync_dir(path.parent)
         self._done.add(task)
         if time.monotonic() - self._last_save > 5:  # progress in the manifest, not on every task
             self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
