@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from effekt.dotted import suggest
 from effekt.specfile import SpecError, Strict, read_toml, validate
 
 # -- outcome metrics ------------------------------------------------------------------------------
@@ -382,6 +383,11 @@ class Funding(Strict):
 
 
 RESERVED_PARTIES = {"investor", "provider", "intermediary", "participants"}
+COMMISSIONERS = ("kommune", "fylke", "state")
+"""Who can commission (pay for outcomes): the public parties whose budgets the evaluation keeps.
+A name outside this list is refused with a did-you-mean, never taken as a new party: a misspelt
+``kommnue`` would otherwise pay the outcomes from a budget nobody reports, and the kommune's
+public NPV would flip sign."""
 
 
 class Terms(Strict):
@@ -439,6 +445,11 @@ class Terms(Strict):
         if clash:
             raise ValueError(f"commissioners: {clash} name other parties of the contract; use e.g. "
                              "'kommune', 'state', 'fylke'")
+        for name in self.commissioners:
+            if name not in COMMISSIONERS:
+                raise ValueError(f"commissioners.{name}: not a party that can commission"
+                                 f"{suggest(name, COMMISSIONERS)}; allowed: {', '.join(COMMISSIONERS)} "
+                                 "(the public budgets the evaluation reports)")
         if any(v < 0 for v in self.commissioners.values()):
             raise ValueError("commissioners: shares must not be negative")
         total = sum(self.commissioners.values())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from effekt.contracts import load_terms
+from effekt.contracts import load_terms, terms_data
 from effekt.contracts.terms import templates_dir
 from effekt.specfile import SpecError
 
@@ -83,3 +83,15 @@ def test_junior_tranche_behind_an_uncapped_senior_is_refused(tmp_path):
 def test_the_writer_round_trips_a_good_file(tmp_path):
     path = write_variant(tmp_path, lambda d: None)
     assert load_terms(path) == load_terms("kongsberg_outcomes")
+
+
+def test_a_misspelt_commissioner_is_refused_with_a_suggestion_not_taken_as_a_new_party(tmp_path):
+    # the bug: 'kommnue' was a new party, paid the outcomes, and fiscal_npv_kommune flipped sign
+    text = open(terms_data("kongsberg_outcomes")[1], encoding="utf-8").read()
+    path = tmp_path / "c.toml"
+    path.write_text(text.replace("\nkommune = 0.5", "\nkommnue = 0.5"), encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_terms(path)
+    msg = str(err.value)
+    assert str(path) in msg and "commissioners.kommnue" in msg
+    assert "did you mean 'kommune'?" in msg and "allowed: kommune, fylke, state" in msg
