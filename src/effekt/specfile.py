@@ -17,6 +17,7 @@ any particular file kind; the layers above reuse it.
 from __future__ import annotations
 
 import difflib
+import stat
 import tomllib
 from pathlib import Path
 from types import UnionType
@@ -156,16 +157,48 @@ def validate(model: type[M], data: dict[str, Any], source: str) -> M:
         raise SpecError(source, format_validation_error(model, err)) from None
 
 
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""The largest data file read (4 MiB): scenario, pathway and contract files are a few kB; a
+larger one is not one of them (a log, an image, /dev/zero behind a symlink)."""
+
+
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file; a syntax error becomes a :class:`SpecError` naming the file and line."""
+    """Read a TOML file; a syntax error becomes a :class:`SpecError` naming the file and line.
+
+    Only a regular file is opened (a directory, a FIFO, which would block for ever, or a device is
+    refused by what it is), at most :data:`MAX_FILE_BYTES`, and it must be UTF-8 as TOML requires.
+    No message quotes the file's contents beyond the position of the problem."""
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        st = path.stat()
     except FileNotFoundError:
         raise SpecError(str(path), ["file not found"]) from None
+    except OSError as err:
+        raise SpecError(str(path), [f"cannot be read ({err.strerror or err})"]) from None
+    if not stat.S_ISREG(st.st_mode):
+        what = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)"
+                if stat.S_ISFIFO(st.st_mode) else "a device or socket")
+        raise SpecError(str(path), [f"is {what}, not a TOML file"])
+    if st.st_size > MAX_FILE_BYTES:
+        raise SpecError(str(path), [f"is {st.st_size / 2**20:.1f} MiB, too large for a data file "
+                                    f"(at most {MAX_FILE_BYTES // 2**20} MiB)"])
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise SpecError(str(path), [f"cannot be read ({err.strerror or err})"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[:err.start].count(b"\n") + 1
+        raise SpecError(str(path), [f"is not UTF-8 text (byte 0x{raw[err.start]:02x} at line {line}); "
+                                    "TOML files are UTF-8: save it as UTF-8"]) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(str(path), [f"not valid TOML: {err}"]) from None
+    except RecursionError:
+        raise SpecError(str(path), ["is nested too deeply to be a data file"]) from None
 
 
 def load_spec(model: type[M], path: str | Path) -> M:
