@@ -60,6 +60,12 @@ def _weeks(x: float, lang: str) -> str:
     return f"{_num(x, lang)} {w['week'] if x == 1 else w['weeks']}"
 
 
+MAX_WEEKS = 5200.0
+"""The longest duration a stage may have, and the largest mean (100 years, in weeks): no stage
+of a working life lasts longer, and a number beyond it is a typo (a triangular ``high`` of 1e154
+once sampled -inf, so that time ran backwards)."""
+
+
 class Distribution(Strict):
     """A duration in weeks: what every ``dist`` of a pathway file can do.
 
@@ -69,6 +75,18 @@ class Distribution(Strict):
     """
 
     dist: str
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Distribution:
+        """Every duration ends within :data:`MAX_WEEKS`, on average and at its longest where the
+        distribution is bounded (an unbounded one, e.g. exponential, by its mean)."""
+        low, high = self.bounds
+        with np.errstate(over="ignore"):  # a lognormal's mean overflows for a huge sigma
+            mean = self.mean
+        if not math.isfinite(mean) or mean > MAX_WEEKS or (math.isfinite(high) and high > MAX_WEEKS):
+            raise ValueError(f"a duration must end within {MAX_WEEKS:.0f} weeks (100 years); this one "
+                             f"has mean {mean:.4g} and longest {high:.4g} weeks")
+        return self
 
     def sample(self, rng: np.random.Generator) -> float:  # pragma: no cover - abstract
         """One duration drawn from ``rng``."""

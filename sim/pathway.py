@@ -435,9 +435,53 @@ class Pathway(Strict):
                     f"stages.{n}: no path of positive probability leads out of it to an employment "
                     "or exit stage (a cycle without exit); give the loop an exit with p > 0 or a limit"
                 )
+        problems += self._timeless_loops()
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _timeless_loops(self) -> list[str]:
+        """A loop of stages in which no time passes (every stage on it lasts 0 weeks on average)
+        would go round at one instant for ever, however small its chance to stay: refused. The
+        loops are the strongly connected parts of the stage graph (Tarjan's algorithm)."""
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        stack: list[str] = []
+        on: set[str] = set()
+        loops: list[list[str]] = []
+
+        def visit(v: str) -> None:
+            index[v] = low[v] = len(index)
+            stack.append(v)
+            on.add(v)
+            for w in self.successors(v):
+                if w not in index:
+                    visit(w)
+                    low[v] = min(low[v], low[w])
+                elif w in on:
+                    low[v] = min(low[v], index[w])
+            if low[v] == index[v]:
+                part = []
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    part.append(w)
+                    if w == v:
+                        break
+                if len(part) > 1 or v in self.successors(v):
+                    loops.append(sorted(part))
+
+        for v in self.stages:
+            if v not in index:
+                visit(v)
+
+        def timeless(name: str) -> bool:
+            d = self.stages[name].duration
+            return d is None or d.mean <= 0
+
+        return [f"stages.{loop[0]}: the loop {' -> '.join(loop)} takes no time (every stage on it "
+                "lasts 0 weeks), so a person could go round it for ever at the same moment; give a "
+                "stage of the loop a duration" for loop in loops if all(timeless(n) for n in loop)]
 
     def successors(self, name: str, positive: bool = False) -> list[str]:
         """Stages a person can go to from ``name`` (only by positive probability if ``positive``).
