@@ -57,6 +57,16 @@ KPIs
     INDICATOR_KPIS          the 0/1 KPIs every contract has (cap_binding, investor_loss ...)
     is_indicator_kpi        whether a KPI is declared 0 or 1 in every replication
     work_variant_of         the in-work measure a variant (in_ordinary_work_12m ...) narrows or widens
+    in_currency             a registry with its money KPIs in another currency (EUR for Finland)
+    in_currency_text        a text's NOK/kr after amounts as another currency's word (EUR, €)
+    in_currency_words       the same for every text of a table of words
+
+Countries (whose fiscal rules value the flows)
+    fiscal_rules            a country's fiscal rules: 'no' (Norway, default), 'fi' (Finland 2018) or
+                            a folder holding fiscal.toml; [money] says the currency and base amount
+    fiscal_path             the file of a country's fiscal rules (checked: a clear error otherwise)
+    FiscalParams            a country's fiscal rules, validated (income tax, payers, [money] ...)
+    FISCAL_COUNTRIES        the built-in countries' codes
 
 Investor finance
     npv                     net present value of monthly flows at an annual rate
@@ -70,12 +80,17 @@ from effekt.contracts.budgets import BUDGETS
 from effekt.contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate, kpi_names
 from effekt.contracts.evaluation_design import DESIGNS, EvaluationDesign
 from effekt.contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
+from effekt.contracts.fiscal import COUNTRIES as FISCAL_COUNTRIES
+from effekt.contracts.fiscal import FiscalParams, fiscal_path, fiscal_rules
 from effekt.contracts.kpis import (
     INDICATOR_KPIS,
     Kpi,
     KpiRegistry,
     common_kpis,
     declared_kpi,
+    in_currency,
+    in_currency_text,
+    in_currency_words,
     is_indicator_kpi,
     kpis_for,
     kpis_for_columns,
@@ -102,6 +117,8 @@ __all__ = [
     "CASHFLOWS",
     "DESIGNS",
     "FISCAL",
+    "FISCAL_COUNTRIES",
+    "FiscalParams",
     "INDICATOR_KPIS",
     "WEEKS_PER_MONTH",
     "Evaluation",
@@ -118,6 +135,11 @@ __all__ = [
     "declared_kpi",
     "earliest_reach",
     "evaluate",
+    "fiscal_path",
+    "fiscal_rules",
+    "in_currency",
+    "in_currency_text",
+    "in_currency_words",
     "in_work_by_month",
     "in_work_share",
     "irr",

@@ -290,6 +290,7 @@ def evaluate(
     elif not isinstance(design, EvaluationDesign):
         raise TypeError(f"evaluate: design must be an effekt.contracts.EvaluationDesign (e.g. "
                         f"EvaluationDesign(design='matched')), not {type(design).__name__} {design!r}")
+    terms = valuation.priced(terms)  # the contract's money in the valuation's currency
     design.check(terms)
     registry = kpis_for(terms, long_run=long_run is not None)
     G, rate, missing_control = valuation.G, valuation.discount_rate, valuation.missing_control

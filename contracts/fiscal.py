@@ -4,7 +4,8 @@ For each arm and each public party (kommune, fylke, state, and other_kommuner fo
 kommune's tax that inntektsutjevning passes on; the commissioners of a contract are parties too)
 this integrates over the spells:
 
-* **benefits** paid (negative), from each spell's benefit in multiples of G, paid by the party the
+* **benefits** paid (negative), from each spell's benefit in the country's base amount (multiples
+  of G in Norway) times the base amount ``G``, paid by the party (or parties, in shares) the
   fiscal rules name for that kind of benefit (``[benefit_payers]`` in ``contracts/data/fiscal.toml``:
   who pays a benefit is a rule of public finance, owned here; a valuation can override it);
 * **income tax** (positive) on a spell's taxable income, wage x fte plus the benefit of the spell
@@ -41,7 +42,15 @@ The contract's own flows (outcome payments, coupons, guarantees, bridge funding)
 to the treatment arm's size, so that it reads "what the programme changed"; when a valuation
 states shares of displacement and substitution, :mod:`effekt.contracts.displacement` offsets its
 items of employment (income tax, employer contributions, benefits, earnings). Participants' gross
-earnings are reported as party ``participants`` (not a public budget). All amounts are NOK.
+earnings are reported as party ``participants`` (not a public budget). All amounts are in the
+rules' currency (NOK by Norway's rules).
+
+**Countries.** ``contracts/data/fiscal.toml`` is Norway's rules; another country's are its own file
+(``contracts/data/fi/fiscal.toml``, Finland 2018, for Koto-SIB), chosen with the country's benefits
+(:func:`fiscal_rules`, a scenario's ``[scenario] country``). A country without Norway's institutions
+leaves their tables out: no ``[inntektsutjevning]`` (the kommune keeps its tax share), no
+``[integration_grant]``, no ``fylke_shares``. ``[money]`` states the currency and the base amount
+benefit levels are in. docs/public-finances.md, "Another country's rules", explains how to write one.
 """
 
 from __future__ import annotations
@@ -52,11 +61,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from effekt.contracts.frames import nonzero_months, taken
 from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
+from effekt.dotted import suggest
 from effekt.specfile import SpecError, Strict, load_spec
 
 FISCAL_COLUMNS = ["arm", "party", "month", "item", "amount"]
@@ -120,7 +130,10 @@ class EmployerContributions(Strict):
 
 
 class IntegrationGrant(Strict):
-    per_year: list[float]
+    """The state's grant to the kommune per settled refugee, by year since settlement (Norway's
+    integreringstilskudd); an empty ``per_year`` (or a country's rules without the table) pays none."""
+
+    per_year: list[float] = Field(default_factory=list)
     year_at_entry: int = Field(default=1, ge=1)
     groups: list[str] = Field(default_factory=list)
     benefit_kinds: list[str] = Field(default_factory=list)
@@ -207,6 +220,22 @@ class Inntektsutjevning(Strict):
 
 BenefitPayer = Literal["state", "kommune", "fylke", "none"]
 """Who pays a benefit: the state (NAV's folketrygd benefits), the kommune, the fylke or nobody."""
+PayerShares = dict[BenefitPayer, float]
+"""A benefit paid by several parties in shares (Finland's perustoimeentulotuki: paid by Kela,
+financed half by the state and half by the kunta: ``{ state = 0.5, kommune = 0.5 }``)."""
+
+
+class Money(Strict):
+    """In which money the country's rules are: the ``currency`` (an ISO 4217 code, ``NOK``) and the
+    **base amount** benefit levels are given in (``sim/data/.../benefits.toml``: ``g`` per year),
+    ``base_amount`` units of the currency, named ``base_name`` (Norway: G, the grunnbeløp, 130 160
+    NOK from 1 May 2025; a country whose levels are in its currency: 1, named as the currency), in
+    the rules' ``price_year``."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. NOK or EUR")
+    base_amount: float = Field(gt=0, allow_inf_nan=False, description="the base amount in the currency")
+    base_name: str = Field(min_length=1, description="what the base amount is called (G, EUR)")
+    price_year: int = Field(ge=1900, le=2200)
 
 
 WAGE_CLASS = "wage"
@@ -228,12 +257,29 @@ class FiscalParams(Strict):
 
     income_tax: IncomeTax
     employer_contributions: EmployerContributions
-    integration_grant: IntegrationGrant
+    integration_grant: IntegrationGrant = IntegrationGrant()
     wages: Wages = Wages()
     inntektsutjevning: Inntektsutjevning | None = None
     taxable_benefits: dict[str, bool | str] = Field(default_factory=dict)
     benefit_tax_classes: dict[str, IncomeTax] = Field(default_factory=dict)
-    benefit_payers: dict[str, BenefitPayer] = Field(default_factory=dict)
+    benefit_payers: dict[str, BenefitPayer | PayerShares] = Field(default_factory=dict)
+    money: Money | None = None
+    _source: str = PrivateAttr(default="")
+
+    @property
+    def source(self) -> str:
+        """The file these rules were read from (empty for rules built by hand)."""
+        return self._source
+
+    @model_validator(mode="after")
+    def _payer_shares(self) -> FiscalParams:
+        for kind, payer in self.benefit_payers.items():
+            if isinstance(payer, dict):
+                total = sum(payer.values())
+                if not payer or any(v < 0 for v in payer.values()) or abs(total - 1) > 1e-9:
+                    raise ValueError(f"benefit_payers.{kind}: {payer}: the parties' shares must be "
+                                     f"non-negative and sum to 1 (they sum to {total:g})")
+        return self
 
     @model_validator(mode="after")
     def _known_tax_classes(self) -> FiscalParams:
@@ -275,17 +321,54 @@ class FiscalParams(Strict):
         return self.model_copy(update={"inntektsutjevning": iu})
 
 
-def fiscal_path() -> Path:
-    return Path(__file__).resolve().parent / "data" / "fiscal.toml"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+COUNTRIES: dict[str, str] = {"no": "fiscal.toml", "fi": "fi/fiscal.toml"}
+"""The built-in countries' fiscal rules, by code: Norway's (``contracts/data/fiscal.toml``, 2024-25
+rules) and Finland's (``contracts/data/fi/fiscal.toml``, 2018 rules, for Koto-SIB). A folder of the
+user's own holds its ``fiscal.toml`` beside its benefits (:func:`fiscal_rules`)."""
+
+
+def fiscal_path(country: str = "no", base: str | Path | None = None) -> Path:
+    """The fiscal rules file of ``country``: a built-in code (:data:`COUNTRIES`) or a folder
+    (relative to ``base``) holding ``fiscal.toml``; anything else is a
+    :class:`effekt.specfile.SpecError` naming ``scenario.country`` and what is allowed."""
+    if country in COUNTRIES:
+        return DATA_DIR / COUNTRIES[country]
+    folder = Path(country)
+    if not folder.is_absolute() and base is not None:
+        folder = Path(base) / folder
+    path = folder / "fiscal.toml"
+    if not path.is_file():
+        raise SpecError("", [f"scenario.country: '{country}' is no built-in country"
+                             f"{suggest(country, list(COUNTRIES), 0.5)} and {folder} holds no fiscal.toml; "
+                             f"allowed: {', '.join(COUNTRIES)} or a folder holding fiscal.toml (income "
+                             "tax, employer contributions, [benefit_payers], [taxable_benefits], [money])"])
+    return path.resolve()
 
 
 @cache
+def _rules_at(path: Path) -> FiscalParams:
+    rules = load_spec(FiscalParams, path)
+    rules._source = str(path)
+    if rules.money is None and path != DATA_DIR / COUNTRIES["no"]:
+        raise SpecError(str(path), ["[money]: a country's fiscal rules say in which money they are: "
+                                    "currency (e.g. 'EUR'), base_amount (what one unit of the benefit "
+                                    "levels is worth, 1 for levels in the currency), base_name and "
+                                    "price_year"])
+    return rules
+
+
+def fiscal_rules(country: str = "no", base: str | Path | None = None) -> FiscalParams:
+    """The fiscal rules of ``country`` (see :func:`fiscal_path`), read once per file."""
+    return _rules_at(fiscal_path(country, base))
+
+
 def default_fiscal() -> FiscalParams:
-    """The built-in fiscal rules, read once."""
-    return load_spec(FiscalParams, fiscal_path())
+    """The built-in (Norwegian) fiscal rules, read once."""
+    return fiscal_rules("no")
 
 
-def benefit_payers() -> dict[str, str]:
+def benefit_payers() -> dict[str, str | dict[str, float]]:
     """Which party pays each benefit kind, by the built-in fiscal rules (``[benefit_payers]`` in
     ``contracts/data/fiscal.toml``); a fresh dict each call."""
     return dict(default_fiscal().benefit_payers)
@@ -367,18 +450,28 @@ def _income_tax(rows: Ledger, arm: str, tax: np.ndarray, kommune: np.ndarray, fy
     _by_party(rows, arm, "income_tax", "state", state, weeks, 1.0)
 
 
-def _kind_rules(kinds: np.ndarray, payers: dict[str, str],
-                params: FiscalParams) -> tuple[np.ndarray, np.ndarray]:
-    """Each spell's benefit payer and the tax class of its benefit (``""`` when not taxed), looked
-    up once per distinct kind. A kind without a payer, or missing from a non-empty
-    ``taxable_benefits`` table, is refused."""
+def payer_parts(payer: str | dict[str, float]) -> list[tuple[str, float]]:
+    """A benefit's payer as (party, share) parts: one party with share 1, or the shares of a
+    benefit several parties finance (:data:`PayerShares`), in the order written."""
+    if isinstance(payer, dict):
+        return [(str(p), float(v)) for p, v in payer.items()]
+    return [(payer, 1.0)]
+
+
+def _kind_rules(kinds: np.ndarray, payers: dict[str, str | dict[str, float]],
+                params: FiscalParams) -> tuple[list[tuple[np.ndarray, np.ndarray | None]], np.ndarray]:
+    """Each spell's benefit payers and the tax class of its benefit (``""`` when not taxed), looked
+    up once per distinct kind. The payers come as parts (party per spell, share per spell or None
+    when every share is 1): one part for benefits one party pays, more for a benefit several
+    finance in shares. A kind without a payer, or missing from a non-empty ``taxable_benefits``
+    table, is refused."""
     taxable = params.taxable_benefits
     codes, names = pd.factorize(kinds, use_na_sentinel=False)
     names = [v if isinstance(v, str) else "none" for v in names]
     unknown = [k for k in names if k not in payers and k != "none"]
     untaxed = [k for k in names if taxable and k not in taxable and k != "none"]
     if unknown or untaxed:
-        where = str(fiscal_path())
+        where = params.source or str(fiscal_path())
         problems = [f"[benefit_payers]: benefit kind '{k}' has no payer; add {k} = \"state\" (or "
                     f"\"kommune\", \"fylke\", \"none\") with its source, or set world.benefits.{k}.payer "
                     "in the scenario" for k in unknown]
@@ -387,9 +480,14 @@ def _kind_rules(kinds: np.ndarray, payers: dict[str, str],
                      f"another tax class: {classes}) or false, with its source (is it taxable income, and "
                      "personinntekt?)" for k in untaxed]
         raise SpecError(f"{where} (or the fiscal rules of the valuation)", problems)
-    payer = np.array([payers.get(k, "none") for k in names], dtype=object)
+    split = [payer_parts(payers.get(k, "none")) for k in names]
+    parts = []
+    for j in range(max((len(x) for x in split), default=1)):
+        party = np.array([x[j][0] if j < len(x) else "none" for x in split], dtype=object)
+        share = [x[j][1] if j < len(x) else 0.0 for x in split]
+        parts.append((party[codes], None if all(v == 1.0 for v in share) else np.asarray(share)[codes]))
     tax_class = np.array([params.tax_class(k) or "" for k in names], dtype=object)
-    return payer[codes], tax_class[codes]
+    return parts, tax_class[codes]
 
 
 def _spell_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | None,
@@ -448,13 +546,13 @@ def _rows_of(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months: int,
                  params: FiscalParams | None = None,
-                 payers: dict[str, str] | None = None) -> pd.DataFrame:
+                 payers: dict[str, str | dict[str, float]] | None = None) -> pd.DataFrame:
     """Each arm's public flows by party, month and item (levels, not differences)."""
     return ledger_frame(public_ledger(persons, spells, G, n_months, params, payers))
 
 
 def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
-                  params: FiscalParams | None = None, payers: dict[str, str] | None = None,
+                  params: FiscalParams | None = None, payers: dict[str, str | dict[str, float]] | None = None,
                   tables: Tables | None = None) -> Ledger:
     """Each arm's public flows as monthly arrays by (arm, party, item); ``tables`` are
     ``Tables.of(persons, spells)`` when the caller has them already."""
@@ -472,8 +570,8 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
     benefit = tax_class_of = None
     if has_benefit:
         kinds = _strings(spells, "benefit_kind", "none")
-        payer_of, tax_class_of = _kind_rules(kinds, payers, params)
-        benefit_payer = _parties(payer_of)
+        payer_parts_of, tax_class_of = _kind_rules(kinds, payers, params)
+        benefit_payers_of = [(_parties(party), share) for party, share in payer_parts_of]
         benefit = _floats(spells, "benefit_g") * G
     tax, k_tax, f_tax = _spell_tax(params, income, benefit, tax_class_of)
     kept = params.kommune_kept_share()
@@ -505,8 +603,10 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
     for arm in sorted(set(arms.tolist())):
         m = arms == arm
         weeks = _rows_of(weeks_all, m)
-        if has_benefit:
-            _by_party(rows, arm, "benefits", benefit_payer[m], benefit[m], weeks, -1.0)
+        if has_benefit:  # each payer its share (one part of share 1 for most benefits)
+            for party, share in benefit_payers_of:
+                paid = benefit[m] if share is None else benefit[m] * share[m]
+                _by_party(rows, arm, "benefits", party[m], paid, weeks, -1.0)
         _by_party(rows, arm, "earnings", "participants", income[m], weeks, 1.0)
         _income_tax(rows, arm, tax[m], k_tax[m], f_tax[m], kept, weeks)
         _by_party(rows, arm, "employer_contributions", ALIASES.get(params.employer_contributions.to,

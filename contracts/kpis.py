@@ -23,8 +23,9 @@ Every other KPI is a count or an amount, even when it happens to be 0 or 1 in a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, NamedTuple, get_args
 
@@ -34,6 +35,12 @@ from effekt.specfile import SpecError
 
 if TYPE_CHECKING:
     from effekt.contracts.terms import Terms
+
+CURRENCY_DEFAULT = "NOK"
+"""The currency of Norway's rules, the default: KPIs are declared in it and relabelled for another
+(:func:`in_currency`)."""
+BASE_NAME_DEFAULT = "G"
+"""Norway's base amount of benefit levels, the grunnbeløp."""
 
 Kind = Literal["money", "count", "share", "indicator", "rate", "ratio"]
 """``money``: an amount (NOK, NOK per outcome, multiples of G); ``count``: people or outcomes;
@@ -171,6 +178,15 @@ class KpiRegistry(Mapping[str, Kpi]):
     def names(self) -> list[str]:
         """The column names, in order."""
         return list(self._by_name)
+
+    @property
+    def currency(self) -> str:
+        """The currency the money KPIs are in (the unit of ``outcome_payments``; NOK, Norway's, when
+        no money KPI is declared): what a reader shows beside the amounts."""
+        for k in self.values():
+            if k.measure == "outcome_payments":
+                return k.unit
+        return CURRENCY_DEFAULT
 
     def at(self, measure: str, *, arm: str | None = None, party: str | None = None,
            outcome: str | None = None) -> Kpi:
@@ -586,18 +602,99 @@ def kpi_collisions(terms: Terms) -> list[str]:
     return list(_declared(_signature(terms, long_run=True))[1])
 
 
-def kpis_for(terms: Terms, *, long_run: bool = False) -> KpiRegistry:
+def kpis_for(terms: Terms, *, long_run: bool = False, currency: str = CURRENCY_DEFAULT,
+             base_name: str = BASE_NAME_DEFAULT) -> KpiRegistry:
     """The :class:`KpiRegistry` of a contract: every KPI :func:`effekt.contracts.evaluate.evaluate`
     returns for ``terms``, in order; ``long_run``: evaluated with a long run too
     (``evaluate(..., long_run_weeks=...)``), which adds the public budgets' long-run NPVs
     (``fiscal_npv_long_run_<party>``, ``fiscal_npv_long_run_total``) at the end. Computed once per
     distinct contract. Terms whose keys would give two KPIs one name are refused
     (:class:`effekt.specfile.SpecError` naming the keys); loaded terms never are, because loading
-    refuses them first."""
+    refuses them first. ``currency`` and ``base_name``: the money of the evaluation (a country's
+    rules, :class:`effekt.contracts.Valuation`): the money KPIs' units and labels say it instead of
+    NOK, and ``benefits_saved_g`` the base amount instead of G (:func:`in_currency`)."""
     registry, problems = _declared(_signature(terms, long_run))
     if problems:
         raise SpecError(f"contract '{terms.contract.name}'", list(problems))
-    return registry
+    return in_currency(registry, currency, base_name)
+
+
+CURRENCY_WORDS: dict[str, dict[str, str]] = {"nb": {"NOK": "kr", "EUR": "€"}, "en": {}}
+"""How a text names a currency after an amount, by language (``1 234 kr``, ``1 234 €``); a
+currency not listed is named by its code (``1 234 EUR`` in English, ``1 234 GBP``)."""
+_MONEY_WORD = {"en": re.compile(r"(?<![^\s(>\u00a0\u202f])NOK(?![^\s),.;:<\u00a0\u202f])"),
+               "nb": re.compile(r"(?<![^\s(>\u00a0\u202f])(?:kr|NOK)(?![^\s),.;:<\u00a0\u202f])")}
+
+
+CURRENCY_NAMES_NB: dict[str, str] = {"NOK": "kroner", "EUR": "euro"}
+"""How a bokmål sentence names a currency in running text (``nominelle kroner``)."""
+_KRONER = re.compile(r"\bkroner\b")
+
+
+def currency_word(currency: str, lang: str) -> str:
+    """The word a ``lang`` text puts after an amount in ``currency`` (``kr``, ``NOK``, ``€``)."""
+    return CURRENCY_WORDS.get(lang, {}).get(currency, currency)
+
+
+def in_currency_text(text: str, currency: str, lang: str) -> str:
+    """``text`` (written, as effekt's texts are, with Norway's ``NOK``, or ``kr`` in bokmål, after
+    its amounts) with ``currency``'s word instead (:func:`currency_word`); unchanged for NOK. Only
+    a whole word between spaces or punctuation is replaced, never letters inside other text (an
+    image's base64 data, ``kroner``)."""
+    if currency == CURRENCY_DEFAULT:
+        return text
+    pattern = _MONEY_WORD["nb" if lang == "nb" else "en"]
+    text = pattern.sub(currency_word(currency, lang), text)
+    if lang == "nb":  # the currency's name in running text ("nominelle kroner")
+        text = _KRONER.sub(CURRENCY_NAMES_NB.get(currency, currency), text)
+    return text
+
+
+def in_currency_words(words: Mapping[str, str], currency: str, lang: str) -> dict[str, str]:
+    """A table of texts (a language's words of a report) with :func:`in_currency_text` applied
+    to every text."""
+    return {k: in_currency_text(v, currency, lang) if isinstance(v, str) else v for k, v in words.items()}
+
+
+_RELABELLED: dict[tuple[int, str, str], tuple[KpiRegistry, KpiRegistry]] = {}
+
+
+def _relabelled(registry: KpiRegistry, currency: str, base_name: str) -> KpiRegistry:
+    """:func:`in_currency` for another money, remembered per registry (registries are built once
+    per contract, and kept alive by the cache holding them)."""
+    key = (id(registry), currency, base_name)
+    hit = _RELABELLED.get(key)
+    if hit is not None and hit[0] is registry:
+        return hit[1]
+    if len(_RELABELLED) >= 512:
+        _RELABELLED.pop(next(iter(_RELABELLED)))
+    out = []
+    for k in registry.values():
+        unit, en, nb = k.unit, k.label_en, k.label_nb
+        if k.measure == "benefits_saved_g":
+            same = base_name == currency
+            unit = base_name
+            en = f"Benefits saved ({currency})" if same else f"Benefits saved (multiples of {base_name})"
+            nb = f"Sparte stønader ({currency})" if same else f"Sparte stønader (antall {base_name})"
+        elif k.kind == "money":
+            unit = _NOK.sub(currency, unit)
+            en, nb = _NOK.sub(currency, en), _NOK.sub(currency, nb)
+        out.append(replace(k, unit=unit, label_en=en, label_nb=nb))
+    _RELABELLED[key] = (registry, KpiRegistry(out))
+    return _RELABELLED[key][1]
+
+
+_NOK = re.compile(r"\bNOK\b")
+
+
+def in_currency(registry: KpiRegistry, currency: str = CURRENCY_DEFAULT,
+                base_name: str = BASE_NAME_DEFAULT) -> KpiRegistry:
+    """``registry`` with its money KPIs in ``currency``: units and labels name it instead of NOK,
+    and the benefits saved are in ``base_name`` (the base amount) instead of G. The same registry
+    for Norway's money (NOK, G)."""
+    if currency == CURRENCY_DEFAULT and base_name == BASE_NAME_DEFAULT:
+        return registry
+    return _relabelled(registry, currency, base_name)
 
 
 def common_kpis() -> KpiRegistry:

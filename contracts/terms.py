@@ -3,9 +3,11 @@ and who funds, who delivers and who pays. Read from TOML templates (``contracts/
 user's file, and validated strictly: a mistake names the file and the dotted key.
 
 Money is in the contract's currency (``contract.currency``) and converted to NOK with
-``contract.nok_per_unit`` when a contract is evaluated, so a template can keep the prices its source
-published (GBP, EUR). Outcome windows are in weeks from a person's entry (the simulation clock's
-unit); payment timing is in months, the period of the cashflows.
+``contract.nok_per_unit`` when a contract is evaluated by Norway's rules (by another country's rules,
+a contract in that country's currency counts 1:1: :meth:`effekt.contracts.Valuation.priced`), so a
+template can keep the prices its source published (GBP, EUR). Outcome windows are in weeks from a
+person's entry (the simulation clock's unit); payment timing is in months, the period of the
+cashflows.
 """
 
 from __future__ import annotations
@@ -258,7 +260,9 @@ class ContractInfo(Strict):
     title: str
     source: str = ""
     currency: str = "NOK"
-    nok_per_unit: float = Field(default=1.0, gt=0, description="NOK per unit of the currency")
+    nok_per_unit: float = Field(default=1.0, gt=0, description="NOK per unit of the currency, used when "
+                                "the evaluation counts in NOK (Norway's rules); by another country's rules "
+                                "a contract in that country's currency counts 1:1 (Valuation.priced)")
     term_months: int = Field(gt=0, description="the last month (counted from 1) in which an outcome counts: "
                              "one reached by week term_months x 52/12 is paid")
     final_evaluation_month: int | None = Field(default=None, ge=0)

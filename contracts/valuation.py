@@ -1,14 +1,16 @@
 """How a contract's flows are valued: one object instead of a long list of arguments.
 
-A :class:`Valuation` says in which money and by which rules an evaluation counts: the grunnbeløp G
-that prices benefits given in multiples of G, the real discount rate of every NPV, the price year
+A :class:`Valuation` says in which money and by which rules an evaluation counts: the currency, the
+base amount that prices benefits given in multiples of it (Norway's grunnbeløp G; 1 EUR for
+Finland's levels in euros), the real discount rate of every NPV, the price year
 both are in, who pays each kind of benefit, what a comparison with an empty control arm does, and
 the other fiscal rules (tax, employer contributions, grants, wages), where the kommune stands in
 inntektsutjevning (how much of its skatteøre it keeps), and how much of the programme's extra
 work is extra for the public budgets (displacement, substitution). The defaults
 are the built-in rules (``contracts/data/fiscal.toml``, G from 1 May 2025, 4 % as in the Finance
 Ministry's R-109 circular, every job additional); :func:`effekt.contracts.evaluate.evaluate` takes
-one.
+one. :meth:`Valuation.for_rules` takes the currency, base amount and price year from a country's
+rules (``[money]``, e.g. Finland's ``contracts/data/fi/fiscal.toml``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
-from typing import get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from effekt.contracts.fiscal import FiscalParams, benefit_payers, default_fiscal
 from effekt.contracts.payments import MissingControl
+from effekt.specfile import SpecError
+
+if TYPE_CHECKING:
+    from effekt.contracts.terms import Terms
 
 G_DEFAULT = 130160.0  # source: NAV, grunnbeløp from 1 May 2025
+CURRENCY_DEFAULT = "NOK"  # Norway's rules (contracts/data/fiscal.toml [money])
+BASE_NAME_DEFAULT = "G"  # Norway's base amount, the grunnbeløp
 DISCOUNT_RATE_DEFAULT = 0.04  # source: Finansdepartementet, rundskriv R-109 (2021): 4 % real
 PRICE_YEAR_DEFAULT = 2025  # the year of G_DEFAULT and of the built-in fiscal rules
 
@@ -32,11 +40,16 @@ PRICE_YEAR_DEFAULT = 2025  # the year of G_DEFAULT and of the built-in fiscal ru
 class Valuation:
     """The terms of valuing one evaluation.
 
-    ``G``: the grunnbeløp (NOK per year) in the price year. ``discount_rate``: real, per year, for
+    ``G``: the base amount benefit levels are multiples of, in ``currency`` (Norway: the grunnbeløp,
+    NOK per G in the price year; a country whose levels are in its currency: 1). ``currency``: the
+    ISO 4217 code every amount of the evaluation is in (the KPIs' unit; a contract in another
+    currency is converted by its ``nok_per_unit`` only when this is NOK: :meth:`priced`);
+    ``base_name``: what the base amount is called (``G``), for labels. ``discount_rate``: real, per year, for
     every NPV. ``price_year``: the year whose kroner the amounts are in (G and the fiscal rules
     must be of that year; informative, the arithmetic does not use it). ``benefit_payers``: which
-    party pays each benefit kind ("state", "kommune", "none"; default the fiscal rules'
-    ``[benefit_payers]`` table); :meth:`with_benefit_payers` overrides single kinds, as a
+    party pays each benefit kind ("state", "kommune", "none", or shares of parties such as
+    ``{"state": 0.5, "kommune": 0.5}``; default the table of ``fiscal``, ``[benefit_payers]``, else
+    the built-in one); :meth:`with_benefit_payers` overrides single kinds, as a
     scenario's ``world.benefits.<kind>.payer`` does. ``missing_control``: ``"raise"`` makes a
     comparison with an empty control arm an error (:class:`effekt.contracts.payments.NeedsControl`),
     ``"not_met"`` counts it as not met (a randomised trial that put nobody into control).
@@ -56,24 +69,59 @@ class Valuation:
     G: float = G_DEFAULT
     discount_rate: float = DISCOUNT_RATE_DEFAULT
     price_year: int = PRICE_YEAR_DEFAULT
-    benefit_payers: Mapping[str, str] = field(default_factory=benefit_payers, hash=False)
+    benefit_payers: Mapping[str, Any] | None = field(default=None, hash=False)
     missing_control: MissingControl = "raise"
     fiscal: FiscalParams = field(default_factory=default_fiscal, hash=False)
     displacement_share: float = 0.0
     substitution_share: float = 0.0
     kommune_tax_base: str | float | None = None
+    currency: str = CURRENCY_DEFAULT
+    base_name: str = BASE_NAME_DEFAULT
+
+    @classmethod
+    def for_rules(cls, fiscal: FiscalParams, **kw: Any) -> Valuation:
+        """A valuation by a country's fiscal rules: its currency, base amount (``G``) and price
+        year from the rules' ``[money]`` table (Norway's defaults when it has none), the other
+        terms from ``kw``."""
+        money = fiscal.money
+        if money is not None:
+            kw = {"G": money.base_amount, "currency": money.currency, "base_name": money.base_name,
+                  "price_year": money.price_year, **kw}
+        return cls(fiscal=fiscal, **kw)
+
+    def priced(self, terms: Terms) -> Terms:
+        """``terms`` with its money in this valuation's currency: as written when the valuation
+        counts in NOK (a contract in another currency converted by its ``nok_per_unit``, as
+        always), at 1:1 when the contract is in the valuation's own currency (a Finnish contract in
+        EUR valued by Finland's rules). A contract in a third currency has no rate to this one:
+        :class:`effekt.specfile.SpecError` naming the keys."""
+        c = terms.contract
+        if self.currency == CURRENCY_DEFAULT or (c.currency == self.currency and c.nok_per_unit == 1.0):
+            return terms
+        if c.currency == self.currency:
+            return terms.model_copy(update={"contract": c.model_copy(update={"nok_per_unit": 1.0})})
+        raise SpecError(f"contract '{c.name}'", [
+            f"contract.currency = '{c.currency}', but the evaluation counts in {self.currency} (the "
+            f"country's rules, [money] of {self.fiscal.source or 'the fiscal rules'}) and a contract's "
+            f"nok_per_unit converts only to NOK: write the contract's prices in {self.currency} "
+            f"(contract.currency = '{self.currency}'), or evaluate it by Norway's rules"])
 
     def __post_init__(self) -> None:
+        if self.benefit_payers is None:
+            object.__setattr__(self, "benefit_payers", dict(self.fiscal.benefit_payers or benefit_payers()))
         problems = _share_problems(self.displacement_share, self.substitution_share)
         problems += _tax_base_problems(self.kommune_tax_base)
         if not self.G > 0:
-            problems.append(f"G: {self.G!r}; must be a positive amount of NOK")
+            problems.append(f"G: {self.G!r}; must be a positive amount of {self.currency} (the base amount)")
+        if not (isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isupper()):
+            problems.append(f"currency: {self.currency!r}; an ISO 4217 code such as 'NOK' or 'EUR'")
         if not self.discount_rate > -1:
             problems.append(f"discount_rate: {self.discount_rate!r}; must be greater than -1 (per year)")
         allowed = get_args(MissingControl)
         if self.missing_control not in allowed:
             problems.append(f"missing_control: '{self.missing_control}'; allowed: {', '.join(allowed)}")
-        bad = sorted(str(k) for k, v in self.benefit_payers.items() if not (isinstance(v, str) and v))
+        bad = sorted(str(k) for k, v in self.benefit_payers.items()
+                     if not ((isinstance(v, str) and v) or (isinstance(v, Mapping) and v)))
         if bad:
             problems.append(f"benefit_payers: no party named for {bad}; name one (e.g. 'state', "
                             "'kommune' or 'none')")

@@ -18,7 +18,8 @@ The world
     Counterfactual          how the control arm is formed: parallel business as usual or an RCT,
                             and whether a matched comparison group is added
     TargetGroup             a target group: who its people are and their hazards of work
-    Benefit                 a prior benefit (AAP, introduksjonsstønad ...): its level in G per year
+    Benefit                 a prior benefit (AAP, introduksjonsstønad ...): its level per year in the
+                            country's base amount (multiples of G in Norway), its rules and role
     LabourMarket            temporary and permanent jobs after the pathway, shared by all groups
     default_target_groups   the built-in target groups, validated (name -> TargetGroup)
     default_benefits        the built-in benefits, validated (kind -> Benefit)
@@ -27,6 +28,15 @@ The world
                             labour_market) for a scenario to merge its overrides into
     builtin_pathway_data    a built-in pathway file as a plain table and its path, for a
                             scenario to merge its overrides into
+
+Countries (whose benefits, target groups and labour market the world has)
+    WORLD_COUNTRIES         the built-in countries: 'no' (Norway, sim/data), 'fi' (Finland, sim/data/fi)
+    country_dir             a country's folder (a built-in code or a user's folder), checked
+    country_files           the world files a country reads (its own, or Norway's labour market)
+    country_benefit_kinds   the benefit kinds of a country's benefits file
+    KINDS_CONTEXT           the validation context key of the benefit kinds groups may name
+    load_benefits           a benefits file, validated (its keys are the country's kinds)
+    load_target_groups      a target-groups file, validated against a country's benefit kinds
 
 Pathways
     Pathway                 a qualification pathway as data: stages, durations, exits, capacity
@@ -71,7 +81,16 @@ from effekt.sim.pathway import (
     load_business_as_usual,
     load_pathway,
 )
-from effekt.sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
+from effekt.sim.people import (
+    KINDS_CONTEXT,
+    Benefit,
+    Cohort,
+    TargetGroup,
+    default_benefits,
+    default_target_groups,
+    load_benefits,
+    load_target_groups,
+)
 from effekt.sim.records import (
     ARMS,
     CAPACITY,
@@ -87,7 +106,14 @@ from effekt.sim.records import (
 )
 from effekt.sim.streams import Streams, replication_seed
 from effekt.sim.world import Counterfactual, World
-from effekt.sim.world_data import builtin_pathway_data, builtin_world_data
+from effekt.sim.world_data import COUNTRIES as WORLD_COUNTRIES
+from effekt.sim.world_data import (
+    builtin_pathway_data,
+    builtin_world_data,
+    country_benefit_kinds,
+    country_dir,
+    country_files,
+)
 from effekt.specfile import SpecError
 
 __all__ = [
@@ -96,12 +122,14 @@ __all__ = [
     "CONTRACTS",
     "EVENTS",
     "EVENT_KINDS",
+    "KINDS_CONTEXT",
     "PAYERS",
     "PERSONS",
     "SCHEMAS",
     "SPELLS",
     "STATES",
     "WEEKS_PER_YEAR",
+    "WORLD_COUNTRIES",
     "Benefit",
     "Cohort",
     "Counterfactual",
@@ -119,11 +147,16 @@ __all__ = [
     "builtin_world_data",
     "business_as_usual_dir",
     "business_as_usual_names",
+    "country_benefit_kinds",
+    "country_dir",
+    "country_files",
     "default_benefits",
     "default_labour_market",
     "default_target_groups",
+    "load_benefits",
     "load_business_as_usual",
     "load_pathway",
+    "load_target_groups",
     "replication_seed",
     "simulate",
 ]

@@ -27,6 +27,16 @@ the stage under way at ``t`` is joined for the rest of its drawn duration. Leavi
 
 Rows are appended per person in time order, not globally in time order: sort by time if needed.
 
+After the clock has run, a post-pass (``_Model._apply_rules``) makes every spell's columns true
+for its whole interval: benefit limits, wage-subsidy steps, dagpenger after a lost job, wage growth
+with experience in labour-market jobs, and benefits beside work (a job the employer pays carries
+the person's benefit graded by its rule for work, ``Benefit.with_work``). All are the same in
+every arm.
+
+A long run (``World.contract_horizon_weeks`` before ``horizon_weeks``): everything drawn at or
+after the contract's horizon comes from the ``long_run`` stream (:mod:`effekt.sim.streams`), so
+the records cut at the contract's horizon are, row for row, those of a simulation ending there.
+
 The control arm (the same people under business as usual in ``parallel`` mode, or the people
 randomised out of the programme in ``rct`` mode) meets no capacity, so it is drawn person by person
 from its own random stream before the clock starts: it is the same whatever the pathway (common
@@ -87,7 +97,8 @@ class _Stage:
     pay: tuple  # spell columns (fte, annual_wage)
     enter_event: str  # "hired" for employment stages, else "entered"
     after: tuple[float, float]  # (entry, job-loss) multipliers on business as usual after leaving
-    pays: bool  # the stage pays tiltakspenger instead of the prior benefit (a labour-market measure)
+    pays: bool  # the stage pays the benefit on measures (tiltakspenger) instead of the prior benefit
+    graded: bool  # a job the employer pays (the benefit stops): the benefit's rule for work grades it
     per_cohort: tuple[float, float]  # NOK once per cohort (on its first entrant), over how many weeks
     steps: tuple[tuple[float, float], ...] | None  # a wage subsidy's (end week from job start, share)
     benefit_after: tuple[list[str], list[float]] | None  # kinds and cumulative shares, or None
@@ -169,14 +180,15 @@ def _compile(pathway: Pathway, groups: list[str], usual: bool = False) -> dict[s
             job=st.employment,
             outcome=st.outcome,
             terminal=st.terminal,
-            on_benefit=(benefit in ("continues", "tiltakspenger")) if benefit is not None else not employed,
+            on_benefit=(benefit != "stops") if benefit is not None else not employed,
             tail=_tail(st, usual),
             head=("employed" if employed else ("education" if st.kind == "education" else "programme"), name,
                   st.employment.contract if st.employment else None),
             pay=(st.employment.fte, st.employment.annual_wage) if st.employment else (0.0, 0.0),
             enter_event="hired" if st.employment is not None else "entered",
             after=(st.after or NO_EFFECT).multipliers,
-            pays=st.funding.benefit == "tiltakspenger",
+            pays=st.funding.pays_on_measures,
+            graded=employed and benefit in (None, "stops"),
             per_cohort=(st.costs.per_cohort, st.costs.per_cohort_weeks),
             steps=_steps(st),
             benefit_after=_cumulative(tuple(st.benefit_after.items())) if st.benefit_after else None,
@@ -288,6 +300,33 @@ def _benefit(spell: tuple, paid: tuple[str, float] | None) -> tuple:
     return spell[:_BENEFIT_KIND] + paid + spell[_BENEFIT_G + 1:]
 
 
+_AT_WORK = "@work:"
+"""Marks, while the engine runs, a job spell's benefit columns as the person's entitlement out of
+work (kind, level), to be graded by the kind's rule for work (:meth:`effekt.sim.people.Benefit.in_work`)
+once the benefit limits have cut the spell (:meth:`_Model._apply_rules`); never in a table."""
+
+
+def _entitled(spell: tuple, paid: tuple[str, float] | None) -> tuple:
+    """:func:`_benefit` for a job spell carrying an entitlement (:data:`_AT_WORK`): it stays marked."""
+    if paid is None:
+        return spell
+    return spell[:_BENEFIT_KIND] + (_AT_WORK + paid[0], paid[1]) + spell[_BENEFIT_G + 1:]
+
+
+def _merged(pieces: list[tuple]) -> list[tuple]:
+    """Consecutive pieces of one spell that ended up paying the same joined again (a benefit
+    limit inside a job whose benefit stops either way leaves the spell whole, as it was)."""
+    out = [pieces[0]]
+    for q in pieces[1:]:
+        a = out[-1]
+        if (a[:5] == q[:5] and a[7:_COST_ONCE] == q[7:_COST_ONCE]
+                and a[_COST_ONCE + 1:_COST_COHORT] == q[_COST_ONCE + 1:_COST_COHORT]):
+            out[-1] = a[:6] + (q[6],) + a[7:]
+        else:
+            out.append(q)
+    return out
+
+
 def _cut(spell: tuple, bounds: list[tuple[float, object]], apply, from_start: bool = False) -> list[tuple]:
     """Cut ``spell`` at the weeks in ``bounds`` and ``apply`` to each piece what holds in it.
 
@@ -326,6 +365,9 @@ class _Model:
         self.streams = streams
         self.env = simpy.Environment()
         self.horizon = world.horizon_weeks
+        # a long run: draws at or after the contract's horizon come from the long_run stream
+        contract = world.contract_horizon_weeks
+        self.cut = contract if contract is not None and contract < self.horizon else math.inf
         self.rec = Recorder()
         self.stages = _compiled(world.pathway, tuple(world.groups))
         self.entry = world.pathway.pathway.entry
@@ -347,18 +389,32 @@ class _Model:
                                          if bau else None)
         # cohort costs already charged: (cohort, stage)
         self.charged: set[tuple[str, str]] = set()
-        tiltak = world.benefits.get("tiltakspenger")
-        self.tiltak = ("tiltakspenger", tiltak.g if tiltak is not None else 0.0)
-        dp = world.benefits.get("dagpenger")
-        self.dagpenger = dp if dp is not None and dp.share_of_wage is not None else None
+        # the benefits of the engine's two named rules, by their role in the country's benefits
+        # file (Norway: tiltakspenger on measures, dagpenger after a lost job)
+        measure_kind, tiltak = world.benefit_with_role("on_measures")
+        self.tiltak = (measure_kind or "none", tiltak.g if tiltak is not None else 0.0)
+        self.dagpenger_kind, self.dagpenger = world.benefit_with_role("after_job_loss")
+        self.subsidiary = {k: b.subsidiary for k, b in world.benefits.items()}
         # wage-subsidy steps by (stage, business as usual): (end week from the job's start, share)
         self.steps = {(n, False): s.steps for n, s in self.stages.items() if s.steps}
         for usual in self.usual.values():
             if usual is not None:
                 self.steps.update({(n, True): s.steps for n, s in usual[1].items() if s.steps})
+        # benefits combined with work: graded in the post-pass, unless every benefit stops in a job
+        self.grading = any(b.with_work != "stops" for b in world.benefits.values())
+        # wage growth with experience: labour-market jobs are those of no stage (found in the labour
+        # market) or of a terminal employment stage (a job kept after a pathway), by (stage, usual)
+        lm = world.labour_market
+        self.growth = (lm.wage_growth_per_year_worked, lm.wage_growth_max_years) \
+            if lm.wage_growth_per_year_worked > 0 else None
+        self.kept = {(n, False) for n, s in self.stages.items() if s.terminal and s.job is not None}
+        for usual in self.usual.values():
+            if usual is not None:
+                self.kept.update((n, True) for n, s in usual[1].items() if s.terminal and s.job is not None)
         # participants (admitted past screening), for a matched comparison group: pid -> person
         self.matching = world.counterfactual.comparison == "matched"
         self.participants: dict[int, Person] = {}
+        self.joined: dict[int, float] = {}  # pid -> the week they became a participant
         # treated people who moved away: pid -> week (mirrored in the control arm, parallel mode)
         self.moved: dict[int, float] = {}
         # people still waiting for capacity at the horizon: pid -> (stage, asked, [(res, req_t, granted)])
@@ -373,11 +429,12 @@ class _Model:
         is one sampled duration added to ``t``, with no event at all. So the events per person are
         few (one per capacity request, one per capacity stage) and nobody ever polls.
         """
-        env, H, rng = self.env, self.horizon, self.streams.pathway
+        env, H, rng, cut = self.env, self.horizon, self.streams.pathway, self.cut
         spells, events, stages = self.rec.spells, self.rec.events, self.stages
         arm, pid = "treatment", p.person_id
         bkind, bg, group = p.benefit_kind, p.benefit_g, p.group
         on, off = (bkind, bg), ("none", 0.0)  # spell benefit columns on / off the benefit
+        work = self.at_work(on)  # in a job the employer pays: graded by the benefit's rule for work
         resources, waiting, capacity = self.resources, self.waiting, self.rec.capacity
         t = p.entry_week
         events.append((arm, pid, t, None, "referred"))
@@ -424,17 +481,20 @@ class _Model:
                     spells.append((arm, pid, "waiting", name, None, t, env.now, 0.0, 0.0, bkind,
                                    bg) + _NO_PAY)
                     t = env.now
+            r = rng if t < cut else self.streams.long_run
             if elapsed:  # an initial caseload part-way through its first stage
-                d, elapsed = _remaining(st, elapsed, rng), 0.0
+                d, elapsed = _remaining(st, elapsed, r), 0.0
             else:
-                d = st.sample(rng)
-            target, taken = _choose(st, p, rng.random(), taken, name)
+                d = st.sample(r)
+            target, taken = _choose(st, p, r.random(), taken, name)
             if self.matching and st.kind != "screening" and pid not in self.participants:
                 self.participants[pid] = p
+                self.joined[pid] = t
             events.append((arm, pid, t, name, st.enter_event))
             end = t + d
             spell = ((arm, pid) + st.head + (t, end if end < H else H) + st.pay
-                     + (self.tiltak if st.pays else on if st.on_benefit else off) + st.tail)
+                     + (self.tiltak if st.pays else on if st.on_benefit else work if st.graded else off)
+                     + st.tail)
             if st.per_cohort[0] and (p.cohort, name) not in self.charged:
                 self.charged.add((p.cohort, name))  # the cohort's cost starts when its first arrives
                 spell = spell[:_COST_COHORT] + st.per_cohort
@@ -523,29 +583,33 @@ class _Model:
                    less_loss: float) -> None:
         """Walk the business-as-usual pathway from the person's referral, joining it at week
         ``resume`` (the module docstring says how stages before it are skipped). It has no
-        capacity (checked at load), so this needs no simulation clock either."""
+        capacity (checked at load), so this needs no simulation clock either. Its draws are made
+        at week ``max(t, resume)`` (skipped stages are drawn when the person resumes): from the
+        long_run stream from the contract's horizon on (:mod:`effekt.sim.streams`)."""
         name, stages = usual
-        H, spells, events = self.horizon, self.rec.spells, self.rec.events
+        H, spells, events, cut = self.horizon, self.rec.spells, self.rec.events, self.cut
         pid, tg = p.person_id, self.world.groups[p.group]
         on, off = (p.benefit_kind, p.benefit_g), ("none", 0.0)
+        work = self.at_work(on)
         t = p.entry_week
         skipping = resume > t
         taken: dict | None = None
         while True:
             st = stages[name]
+            r = rng if (resume if skipping else t) < cut else self.streams.long_run
             if skipping and (st.terminal or st.job is not None):
                 # business as usual would have ended, or found a job, while the person was in the
                 # programme: they are in the labour market now, out of work (on what the end of
                 # business as usual's programme would have left them on, if it says)
                 entry, loss = self.rates(p)
-                benefit = self.benefit_after(st, p, rng) if st.kind == "exit" else None
+                benefit = self.benefit_after(st, p, r) if st.kind == "exit" else None
                 self.labour_market(arm, p, rng, tg, resume, entry * more_entry, loss * less_loss,
                                    benefit=benefit)
                 return
             if st.terminal:
                 entry, loss = self.rates(p)
                 entry, loss = entry * more_entry * st.after[0], loss * less_loss * st.after[1]
-                benefit = self.benefit_after(st, p, rng)
+                benefit = self.benefit_after(st, p, r)
                 if st.kind == "exit":
                     events.append((arm, pid, t, name, "exited"))
                     self.labour_market(arm, p, rng, tg, t, entry, loss, benefit=benefit)
@@ -553,8 +617,8 @@ class _Model:
                     events.append((arm, pid, t, name, "hired"))
                     self.labour_market(arm, p, rng, tg, t, entry, loss, stage=st, benefit=benefit)
                 return
-            d = st.sample(rng)
-            target, taken = _choose(st, p, rng.random(), taken, name)
+            d = st.sample(r)
+            target, taken = _choose(st, p, r.random(), taken, name)
             end = t + d
             if skipping:
                 if end <= resume:
@@ -564,7 +628,8 @@ class _Model:
             events.append((arm, pid, t, name, st.enter_event))
             if end > t or st.tail[4]:  # a stage taking no time leaves no spell, unless it costs
                 spells.append((arm, pid) + st.head + (t, end if end < H else H) + st.pay
-                              + (self.tiltak if st.pays else on if st.on_benefit else off) + st.tail)
+                              + (self.tiltak if st.pays else on if st.on_benefit else work if st.graded
+                                 else off) + st.tail)
             if end >= H:
                 return
             t = end
@@ -585,14 +650,20 @@ class _Model:
           nothing is reimbursed.
 
         * dagpenger after losing a job (any job: in the pathway, kept after it or found in the
-          labour market; :meth:`_dagpenger`).
+          labour market; :meth:`_dagpenger`);
+        * wages grow with experience in labour-market jobs (:meth:`_grown`), before dagpenger
+          count the earnings;
+        * a benefit combined with work: a job spell whose wage the employer pays carries the
+          person's entitlement out of work (:data:`_AT_WORK`), cut where a limit changes it like
+          any spell on the prior benefit, then each piece graded by its kind's rule for work
+          (:meth:`effekt.sim.people.Benefit.in_work`); pieces paying the same are joined again.
 
         A spell's one-off costs stay on its first piece. Spells come out person by person, each
         person's in time order."""
         changes = {p.person_id: (p.benefit_kind, p.benefit_g, p.changes)
                    for p in people if p.changes and p.changes[0][0] < self.horizon}
-        steps, dp = self.steps, self.dagpenger
-        if not changes and not steps and dp is None:
+        steps, dp, grading, growth = self.steps, self.dagpenger, self.grading, self.growth
+        if not changes and not steps and dp is None and not grading and growth is None:
             return
         by_person: dict[tuple[str, int], list[tuple]] = {}
         for s in self.rec.spells:
@@ -600,6 +671,8 @@ class _Model:
         ordered: list[tuple] = []
         for mine in by_person.values():
             mine.sort(key=lambda s: (s[5], s[6]))
+            if growth is not None:
+                mine = self._grown(mine)
             ordered.extend(self._dagpenger(mine) if dp is not None else mine)
         out: list[tuple] = []
         chain: dict[tuple[str, int], tuple[tuple, float, float]] = {}  # (arm, pid) -> (key, start, end)
@@ -616,14 +689,64 @@ class _Model:
                     pieces = _cut(s, [(start + w, share) for w, share in rule], _subsidised)
                 else:
                     chain.pop(who, None)
+            marked = grading and s[_BENEFIT_KIND].startswith(_AT_WORK)
             if changes and s[1] in changes:
                 kind0, g0, steps_b = changes[s[1]]
-                if s[_BENEFIT_KIND] == kind0 and s[_BENEFIT_G] == g0:
-                    pieces = [q for piece in pieces
-                              for q in _cut(piece, [(w, (k, g)) for w, k, g in steps_b], _benefit,
-                                            from_start=True)]
+                kind = s[_BENEFIT_KIND][len(_AT_WORK):] if marked else s[_BENEFIT_KIND]
+                if kind == kind0 and s[_BENEFIT_G] == g0:
+                    bounds = [(w, (k, g)) for w, k, g in steps_b]
+                    apply = _entitled if marked else _benefit
+                    subs = [_cut(piece, bounds, apply, from_start=True) for piece in pieces]
+                    pieces = [q for sub in subs
+                              for q in (_merged([self._graded(x) for x in sub]) if marked else sub)]
+                    marked = False
+            if marked:
+                pieces = [self._graded(q) for q in pieces]
             out.extend(pieces)
         self.rec.spells[:] = out
+
+    def at_work(self, entitled: tuple[str, float]) -> tuple[str, float]:
+        """The benefit columns of a job spell whose wage the employer pays, for a person who would
+        draw ``entitled`` (kind, level) out of work: marked to be graded by the post-pass
+        (:data:`_AT_WORK`), or none at once when nothing is owed or every benefit stops in a job."""
+        kind, g = entitled
+        if not self.grading or g <= 0:
+            return ("none", 0.0)
+        return (_AT_WORK + kind, g)
+
+    def _graded(self, spell: tuple) -> tuple:
+        """A marked job spell (:data:`_AT_WORK`) with the benefit its kind's rule for work pays
+        beside the spell's job (``fte``, ``annual_wage``); none when it pays nothing."""
+        kind = spell[_BENEFIT_KIND][len(_AT_WORK):]
+        b = self.world.benefits.get(kind)
+        level = b.in_work(spell[_BENEFIT_G], spell[7], spell[8]) if b is not None else 0.0
+        return _benefit(spell, (kind, level) if level > 0 else ("none", 0.0))
+
+    def _grown(self, mine: list[tuple]) -> list[tuple]:
+        """One person's spells (in time order) with the wage of every labour-market job (found
+        in the labour market, or a pathway's job kept after it) grown with the years the person
+        has worked since referral (any job, in the pathway too): ``annual_wage x (1 + g) ** k``
+        for ``k`` completed years, counted up to ``wage_growth_max_years``. A job spell is cut at
+        each year of experience completed during it, so the record stays true week by week at
+        the cost of a row per year worked (a wage fixed at the job's start would understate long
+        jobs, the ones a long run is about). Years before referral are not known and not counted."""
+        g, most = self.growth
+        kept, out, worked = self.kept, [], 0.0
+        for s in mine:
+            if s[2] != "employed":
+                out.append(s)
+                continue
+            a, b = s[5], s[6]
+            if s[8] > 0 and (s[3] is None or (s[3], s[_USUAL]) in kept):
+                base, k0 = s[8], min(int(worked // WEEKS_PER_YEAR), most)
+                bounds = [(a + (k + 1) * WEEKS_PER_YEAR - worked, k + 1) for k in range(k0, most)]
+                bounds = [(w, k) for w, k in bounds if w < b]
+                out.extend(_cut(s, bounds, lambda piece, k, base=base, k0=k0: piece[:8] + (
+                    base * (1.0 + g) ** (k0 if k is None else k),) + piece[9:], from_start=True))
+            else:
+                out.append(s)
+            worked += b - a
+        return out
 
     def _dagpenger(self, mine: list[tuple]) -> list[tuple]:
         """One person's spells (in time order) with dagpenger after each job loss that qualifies.
@@ -635,7 +758,9 @@ class _Model:
         the last 156, at most ``cap_g`` G (§ 4-11); dagpenger are ``share_of_wage`` of it a year
         (§ 4-12), for ``max_weeks`` with earnings of at least ``long_period_g`` G in the last 52
         weeks, else ``short_weeks`` (§ 4-15), while the person is out of work and looking (out of
-        work, in a programme stage or waiting; not in education), until a new job."""
+        work, in a programme stage or waiting; not in education), until a new job. A person whose
+        other benefit is at least as large keeps it instead (the two are not paid together), unless
+        it is a last resort (``subsidiary``: sosialhjelp)."""
         dp = self.dagpenger
         G = dp.nok_per_g
         out: list[tuple] = []
@@ -655,14 +780,21 @@ class _Model:
                     basis = min(max(year, three / 3.0), dp.cap_g * G)
                     level = dp.share_of_wage * basis / G
                     until = t + (dp.max_weeks if year >= dp.long_period_g * G else dp.short_weeks)
-            if s[5] < until and state in ("not_employed", "programme", "waiting"):
+            # dagpenger are not paid beside another benefit (a person on AAP who loses a part-time
+            # job goes on with AAP): the person keeps a benefit at least as large (assumption:
+            # NAV pays the better entitlement), except a last resort such as sosialhjelp
+            # (``subsidiary``), which dagpenger come before
+            kind = s[_BENEFIT_KIND]
+            other = (kind not in ("none", self.dagpenger_kind) and s[_BENEFIT_G] >= level
+                     and not self.subsidiary.get(kind, False))
+            if s[5] < until and state in ("not_employed", "programme", "waiting") and not other:
                 if s[6] <= until:
-                    out.append(_benefit(s, ("dagpenger", level)))
+                    out.append(_benefit(s, (self.dagpenger_kind, level)))
                 else:
                     head = s[:6] + (until,) + s[7:]
                     tail = s[:5] + (until,) + s[6:]
                     tail = tail[:_COST_ONCE] + (0.0,) + tail[_COST_ONCE + 1:_COST_COHORT] + (0.0, 0.0)
-                    out.extend([_benefit(head, ("dagpenger", level)), tail])
+                    out.extend([_benefit(head, (self.dagpenger_kind, level)), tail])
             else:
                 out.append(s)
         return out
@@ -689,10 +821,12 @@ class _Model:
     def compare(self) -> None:
         """The matched comparison group: for every participant, in id order, a person with the
         same observables and their own latent employability, under business as usual (all draws
-        from the comparison stream)."""
-        rng, persons = self.streams.comparison, self.rec.persons
+        from the comparison stream; for someone who became a participant at or after the
+        contract's horizon of a long run, all from the long_run stream)."""
+        persons, cut = self.rec.persons, self.cut
         for pid in sorted(self.participants):
             p = self.participants[pid]
+            rng = self.streams.comparison if self.joined[pid] < cut else self.streams.long_run
             twin = replace(p, employability=float(rng.standard_normal()))
             persons.append(("comparison", pid, p.cohort, p.group, p.age, p.norwegian, p.education,
                             p.work_capacity, p.benefit_kind, p.benefit_g, p.entry_week,
@@ -716,6 +850,7 @@ class _Model:
         H, lm = self.horizon, self.lm
         spells, events = self.rec.spells, self.rec.events
         pid, (bkind, bg) = p.person_id, benefit or (p.benefit_kind, p.benefit_g)
+        work = self.at_work((bkind, bg))  # a job's benefit columns when the benefit does not continue
         if stage is not None:  # keep the pathway's job, with its funding (not its one-off cost)
             job = stage.job
             name, contract, fte, wage = stage.name, job.contract, job.fte, job.annual_wage
@@ -724,6 +859,9 @@ class _Model:
             employed = True
         else:
             employed = False
+        cut = self.cut
+        if t >= cut:  # a long run: what starts at or after the contract's horizon
+            rng = self.streams.long_run
         while True:
             if employed:
                 loss = job_loss
@@ -734,7 +872,7 @@ class _Model:
                 rate = loss + conv
                 end = t + rng.exponential(WEEKS_PER_YEAR / rate) if rate > 0 else math.inf
                 spells.append((arm, pid, "employed", name, contract, t, end if end < H else H,
-                               fte, wage, bkind if on_b else "none", bg if on_b else 0.0) + tail)
+                               fte, wage) + ((bkind, bg) if on_b else work) + tail)
                 if tail[4]:
                     tail = (*tail[:4], 0.0, *tail[5:])
             else:
@@ -744,6 +882,8 @@ class _Model:
             if end >= H:
                 return
             t = end
+            if t >= cut:
+                rng = self.streams.long_run
             if employed:
                 if conv > 0 and rng.random() * rate < conv:
                     events.append((arm, pid, t, name, "made_permanent"))
@@ -758,6 +898,42 @@ class _Model:
                 temporary = lm.temporary_share > 0 and rng.random() < lm.temporary_share
                 contract = "temporary" if temporary else "permanent"
 
+    def _assignment(self, people: list[Person]) -> list[float]:
+        """One uniform per person (in id order) for randomisation: from the assignment stream,
+        but for people referred at or after the contract's horizon of a long run from the
+        long_run stream, so the contract's people are randomised as without a long run."""
+        cut, streams = self.cut, self.streams
+        if cut == math.inf:
+            return streams.assignment.random(len(people)).tolist()
+        early = [p.entry_week < cut for p in people]
+        a = iter(streams.assignment.random(sum(early)).tolist())
+        b = iter(streams.long_run.random(len(people) - sum(early)).tolist())
+        return [next(a) if e else next(b) for e in early]
+
+    def _run_clock(self) -> dict[int, list[tuple]]:
+        """Run the SimPy clock to the horizon. In a long run, first to the contract's horizon:
+        the spells of the people still waiting for capacity then (recorded when they are served,
+        after it) are taken out of the record and returned by person, for :meth:`run` to put
+        where a simulation ending at the contract's horizon records its waiting spells, so the
+        record's rows come in the same order as without a long run (:mod:`effekt.sim.streams`)."""
+        env, cut, spells = self.env, self.cut, self.rec.spells
+        if cut == math.inf:
+            env.run(until=self.horizon)
+            return {}
+        env.run(until=cut)
+        held, mark = set(self.waiting), len(spells)
+        env.run(until=self.horizon)
+        late: dict[int, list[tuple]] = {}
+        if held:
+            rest = []
+            for s in spells[mark:]:
+                if s[0] == "treatment" and s[1] in held:
+                    late.setdefault(s[1], []).append(s)
+                else:
+                    rest.append(s)
+            spells[mark:] = rest
+        return late
+
     # -- running -----------------------------------------------------------------------------
     def run(self) -> Tables:
         world, streams = self.world, self.streams
@@ -766,8 +942,7 @@ class _Model:
         mode = world.counterfactual.mode
         if mode == "rct":
             share = world.counterfactual.treatment_share
-            arms_of = [("treatment",) if u < share else ("control",)
-                       for u in streams.assignment.random(len(people)).tolist()]
+            arms_of = [("treatment",) if u < share else ("control",) for u in self._assignment(people)]
         else:
             arms_of = [("treatment", "control") if mode == "parallel" else ("treatment",)] * len(people)
         persons, process = self.rec.persons, self.env.process
@@ -781,14 +956,18 @@ class _Model:
                     process(self.treatment(p))
                 else:
                     self.control(p)
-        self.env.run(until=self.horizon)
+        late = self._run_clock()
         if mode == "parallel":
             self._mirror_moves()
         if self.matching:
             self.compare()
             self._mirror_moves("comparison")
         by_id = {p.person_id: p for p in people} if self.waiting else {}
-        for pid, (stage, asked, held) in sorted(self.waiting.items()):
+        for pid in sorted(self.waiting.keys() | late.keys()):
+            self.rec.spells.extend(late.get(pid, ()))
+            if pid not in self.waiting:
+                continue
+            stage, asked, held = self.waiting[pid]
             p = by_id[pid]
             self.rec.spells.append(("treatment", pid, "waiting", stage, None, asked, self.horizon,
                                     0.0, 0.0, p.benefit_kind, p.benefit_g) + _NO_PAY)

@@ -24,11 +24,25 @@ class LabourMarket(Strict):
     ``temporary_share``, else permanent. A temporary job ends by conversion to a permanent one at
     ``conversion_rate`` per year, or by job loss at the group's job-loss rate times
     ``temporary_loss_multiplier``; whichever comes first (competing risks).
+
+    Wages grow with experience: in a labour-market job (one found in the labour market, or a
+    pathway's job kept after it) the wage is the group's (or the job's) times
+    ``(1 + wage_growth_per_year_worked) ** k`` for ``k`` completed years worked since referral
+    (any job counts, a pathway's too), up to ``wage_growth_max_years``. The same rule in every
+    arm; the spell is cut where a year is completed (``effekt.sim.engine``).
     """
 
     temporary_share: float = Field(default=0.0, ge=0, le=1)
     conversion_rate: float = Field(default=0.0, ge=0, description="per year, temporary -> permanent")
     temporary_loss_multiplier: float = Field(default=1.0, ge=0)
+    wage_growth_per_year_worked: float = Field(
+        default=0.0, ge=0, le=0.2, allow_inf_nan=False,
+        description="real wage growth per completed year of work since referral, in labour-market jobs "
+        "(found in the labour market or kept after a pathway), every arm alike; 0: wages stay at the "
+        "group's (or the job's) level")
+    wage_growth_max_years: int = Field(
+        default=10, ge=1, le=50, description="the years of experience that count: wages grow no further "
+        "after this many years worked (returns to experience flatten)")
     source: str | None = None
 
 

@@ -8,7 +8,8 @@ user adds a pathway by writing a file.
 
 Conventions
 -----------
-* Durations are in weeks; money is NOK at the scenario's price year.
+* Durations are in weeks; money is in the country's currency (NOK for Norway's pathways) at the
+  scenario's price year.
 * ``exits`` are competing destinations with probabilities; the remaining probability goes to
   ``next``. A stage without ``next`` is terminal: an ``employment`` stage hands the person to the
   labour market in that job, an ``exit`` stage hands them on without one (or out of sight, for
@@ -45,11 +46,13 @@ Conventions
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from effekt.sim.distributions import Duration
@@ -194,15 +197,21 @@ class Funding(Strict):
     """Who pays the person during a stage.
 
     By default a person keeps the prior benefit in non-employment stages and the employer pays the
-    wage (no benefit) in employment stages; ``benefit = "tiltakspenger"`` pays tiltakspenger
-    instead of the prior benefit (a labour-market measure). ``subsidy`` names a wage subsidy by its
+    wage (no benefit) in employment stages; ``benefit = "on_measures"`` pays the country's benefit
+    on labour-market measures instead of the prior benefit (the kind whose role is
+    ``on_measures`` in the benefits file: Norway's tiltakspenger, so ``benefit = "tiltakspenger"``
+    says the same in Norway; the world checks that the kind named plays that role). ``subsidy``
+    names a wage subsidy by its
     rules (``sim/data/subsidies.toml``: NAV's midlertidig lønnstilskudd is 40 % of the wage cost for
     six months, then 30 %, at most a year), counted from the start of the subsidised job, also
     while the person keeps the job after the pathway; ``subsidy_share`` is a flat share without a
     limit (for programmes outside NAV's rules), reimbursed by ``subsidy_payer``.
     """
 
-    benefit: Literal["continues", "stops", "tiltakspenger"] | None = None
+    benefit: str | None = Field(
+        default=None, description="'continues', 'stops', or 'on_measures' (or the name of the kind "
+        "that plays that role in the country's benefits file, e.g. 'tiltakspenger'): the benefit on "
+        "a labour-market measure instead of the prior benefit")
     wage_payer: Payer | None = None
     subsidy: str | None = None
     subsidy_payer: Payer | None = None
@@ -212,8 +221,16 @@ class Funding(Strict):
     )
     source: str | None = None
 
+    @property
+    def pays_on_measures(self) -> bool:
+        """The stage pays the benefit on labour-market measures instead of the prior benefit."""
+        return self.benefit not in (None, "continues", "stops")
+
     @model_validator(mode="after")
     def _subsidy(self) -> Funding:
+        if self.benefit is not None and not self.benefit.replace("_", "").isalnum():
+            raise ValueError(f"benefit: '{self.benefit}'; allowed: 'continues', 'stops', 'on_measures' or "
+                             "the benefit kind that plays that role (Norway: 'tiltakspenger')")
         if self.subsidy is not None:
             rules = default_subsidies()
             if self.subsidy not in rules:
@@ -231,7 +248,8 @@ class Funding(Strict):
 
 
 class Costs(Strict):
-    """What a stage costs, in NOK: once per person entering it, per person-week, once per cohort."""
+    """What a stage costs, in the country's currency (NOK in Norway): once per person entering it, per
+    person-week, once per cohort."""
 
     per_person: float = Field(default=0.0, ge=0)
     per_week: float = Field(default=0.0, ge=0)
@@ -283,17 +301,12 @@ class Stage(Strict):
         """(key, message) for every inconsistency between this stage's keys."""
         out: list[tuple[str, str]] = []
         if self.benefit_after is not None:
-            from effekt.sim.people import BENEFIT_KINDS
-
+            # the kinds are the world's (its benefits file): effekt.sim.World checks them
             if not self.terminal or self.outcome == "moved":
                 out.append(("benefit_after", "only a stage through which a person leaves "
                                              "business as usual takes 'benefit_after'"))
-            unknown = sorted(set(self.benefit_after) - set(BENEFIT_KINDS))
             total = sum(self.benefit_after.values())
-            if unknown:
-                out.append(("benefit_after", f"unknown benefit kind(s) {unknown}; allowed: "
-                                             f"{', '.join(BENEFIT_KINDS)}"))
-            elif any(v < 0 for v in self.benefit_after.values()) or abs(total - 1) > 1e-6:
+            if any(v < 0 for v in self.benefit_after.values()) or abs(total - 1) > 1e-6:
                 out.append(("benefit_after", f"shares must be non-negative and sum to 1 (they sum "
                                              f"to {total:g})"))
         if self.kind == "exit":
@@ -440,10 +453,13 @@ class Pathway(Strict):
             raise ValueError("\n".join(problems))
         return self
 
-    def _timeless_loops(self) -> list[str]:
+    def _timeless_loops(self, most_rounds: float = 1000.0) -> list[str]:
         """A loop of stages in which no time passes (every stage on it lasts 0 weeks on average)
-        would go round at one instant for ever, however small its chance to stay: refused. The
-        loops are the strongly connected parts of the stage graph (Tarjan's algorithm)."""
+        goes round at one instant until a person leaves it: refused when a person would take more
+        than ``most_rounds`` steps in it on average (a tiny chance to leave spins in place, since
+        the clock never reaches the horizon). The loops are the strongly connected parts of the
+        stage graph (Tarjan's algorithm); the expected steps are an absorbing Markov chain's,
+        (I - Q)^-1 1 over the loop's stages, at the exits' reference probabilities."""
         index: dict[str, int] = {}
         low: dict[str, int] = {}
         stack: list[str] = []
@@ -479,9 +495,32 @@ class Pathway(Strict):
             d = self.stages[name].duration
             return d is None or d.mean <= 0
 
-        return [f"stages.{loop[0]}: the loop {' -> '.join(loop)} takes no time (every stage on it "
-                "lasts 0 weeks), so a person could go round it for ever at the same moment; give a "
-                "stage of the loop a duration" for loop in loops if all(timeless(n) for n in loop)]
+        problems = []
+        for loop in loops:
+            if not all(timeless(n) for n in loop):
+                continue
+            at = {n: i for i, n in enumerate(loop)}
+            q = np.zeros((len(loop), len(loop)))
+            for n in loop:
+                st = self.stages[n]
+                for e in st.exits:
+                    if e.to in at:
+                        q[at[n], at[e.to]] += e.p
+                rest = 1.0 - sum(e.p for e in st.exits)
+                if st.next in at and rest > 0:
+                    q[at[n], at[st.next]] += rest
+            try:
+                steps = float(np.linalg.solve(np.eye(len(loop)) - q, np.ones(len(loop))).max())
+            except np.linalg.LinAlgError:
+                steps = math.inf
+            if not math.isfinite(steps) or steps > most_rounds:
+                shown = "more than 10^12" if not math.isfinite(steps) or steps > 1e12 else f"{steps:,.0f}"
+                problems.append(
+                    f"stages.{loop[0]}: the loop {' -> '.join(loop)} takes no time (every stage on it "
+                    f"lasts 0 weeks) and a person goes round it {shown} times on average before "
+                    "leaving, all at the same moment; give a stage of the loop a duration, or its "
+                    "exits out more probability")
+        return problems
 
     def successors(self, name: str, positive: bool = False) -> list[str]:
         """Stages a person can go to from ``name`` (only by positive probability if ``positive``).

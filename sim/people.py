@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, model_validator
 
-from effekt.specfile import Strict, load_spec
+from effekt.dotted import suggest
+from effekt.specfile import SpecError, Strict, format_validation_error, load_spec, read_toml
 
 NORWEGIAN_LEVELS = ("A1", "A2", "B1", "B2", "C1", "native")
 EDUCATION_LEVELS = (
@@ -28,23 +29,62 @@ EDUCATION_LEVELS = (
     "higher",
     "higher_unrecognised",
 )
-BENEFIT_KINDS = (
-    "aap",
-    "introduksjonsstonad",
-    "kvalifiseringsstonad",
-    "sosialhjelp",
-    "uforetrygd",
-    "dagpenger",
-    "tiltakspenger",
-    "none",
-)
+NO_BENEFIT = "none"
+"""The benefit kind of no benefit: what a spell off every benefit records (a benefits file lists it
+with level 0 when its target groups name it, e.g. ``benefit = { none = 0.2, ... }``)."""
+BENEFIT_ROLES = ("on_measures", "after_job_loss")
+"""The rules of the engine a benefit can play: ``on_measures`` is paid instead of the prior benefit
+in a stage whose ``funding.benefit`` says so (Norway's tiltakspenger); ``after_job_loss`` is the
+earnings-related benefit after a lost job (Norway's dagpenger, ``share_of_wage``). Each country's
+benefits file gives the role to at most one of its kinds."""
+KINDS_CONTEXT = "benefit_kinds"
+"""The validation context key holding the kinds of the chosen benefits file (and ``benefits_file``
+its path, for messages): a target group or a benefit validated with it names only those kinds;
+validated without it, any built-in country's kinds (a :class:`effekt.sim.World` checks them
+against its own benefits either way). pydantic re-runs these checks when a validated group is
+passed to a model, so a world of another country's kinds is built with the context too
+(``World.model_validate(..., context=...)``)."""
 
 
+def default_benefit_kinds() -> tuple[str, ...]:
+    """The benefit kinds of the built-in countries' benefits files (Norway's first): what a model
+    validated without a benefits file (:data:`KINDS_CONTEXT`) may name."""
+    from effekt.sim.world_data import builtin_benefit_kinds
 
-def _check_shares(shares: dict[str, float], allowed: tuple[str, ...], what: str) -> None:
+    return builtin_benefit_kinds()
+
+
+def benefit_kinds_of(info: ValidationInfo | None) -> tuple[tuple[str, ...], str]:
+    """The benefit kinds a model validated with ``info`` may name, and the file they are from
+    (for messages): those of the validation context (:data:`KINDS_CONTEXT`), else the built-in
+    file's."""
+    context = getattr(info, "context", None) or {}
+    kinds = context.get(KINDS_CONTEXT)
+    if kinds is None:
+        from effekt.sim.world_data import COUNTRIES, country_dir
+
+        files = ", ".join(str(country_dir(c) / "benefits.toml") for c in COUNTRIES)
+        return default_benefit_kinds(), f"the built-in benefits files: {files}"
+    return tuple(kinds), str(context.get("benefits_file", "the benefits file"))
+
+
+def unknown_kinds(found: object, allowed: tuple[str, ...], where: str = "") -> str:
+    """The message for benefit kinds ``found`` that ``allowed`` lacks: each with the kind probably
+    meant, and what is allowed (from ``where``, the benefits file); empty when none is unknown."""
+    unknown = sorted(set(found) - set(allowed))  # type: ignore[call-overload]
+    if not unknown:
+        return ""
+    hints = "".join(suggest(k, allowed) for k in unknown)
+    return (f"unknown benefit kind(s) {unknown}{hints}; allowed"
+            f"{f' (the kinds of {where})' if where else ''}: {', '.join(allowed)}")
+
+
+def _check_shares(shares: dict[str, float], allowed: tuple[str, ...], what: str, where: str = "") -> None:
     unknown = sorted(set(shares) - set(allowed))
     if unknown:
-        raise ValueError(f"unknown {what} {unknown}; allowed: {', '.join(allowed)}")
+        hints = "".join(suggest(k, allowed) for k in unknown)
+        source = f" (the kinds of {where})" if where else ""
+        raise ValueError(f"unknown {what} {unknown}{hints}; allowed{source}: {', '.join(allowed)}")
     if any(v < 0 for v in shares.values()):
         raise ValueError(f"{what} shares must not be negative")
     total = sum(shares.values())
@@ -141,15 +181,15 @@ class TargetGroup(Strict):
         return math.exp(sd * z - 0.5 * sd * sd) if sd else 1.0
 
     @model_validator(mode="after")
-    def _shares(self) -> TargetGroup:
+    def _shares(self, info: ValidationInfo) -> TargetGroup:
+        kinds, where = benefit_kinds_of(info)
         _check_shares(self.norwegian, NORWEGIAN_LEVELS, "Norwegian level")
         _check_shares(self.education, EDUCATION_LEVELS, "education level")
-        _check_shares(self.benefit, BENEFIT_KINDS, "benefit kind")
+        _check_shares(self.benefit, kinds, "benefit kind", where)
         if isinstance(self.bau_pathway, dict):
-            unknown = sorted(set(self.bau_pathway) - set(BENEFIT_KINDS))
-            if unknown:
-                raise ValueError(f"bau_pathway: unknown benefit kind(s) {unknown}; allowed: "
-                                 f"{', '.join(BENEFIT_KINDS)}")
+            message = unknown_kinds(self.bau_pathway, kinds, where)
+            if message:
+                raise ValueError(f"bau_pathway: {message}")
         return self
 
 
@@ -175,11 +215,24 @@ class Benefit(Strict):
     ``qualifying_g`` G in the last 52 weeks (or ``qualifying_g_36`` G in the last 156), the level
     is that share of the larger of the last 52 weeks' earnings and the yearly average of the last
     156, up to ``cap_g`` G, for ``max_weeks`` (``short_weeks`` with less than ``long_period_g`` G
-    in the last 52 weeks); ``nok_per_g`` converts wages, in NOK, to multiples of G.
+    in the last 52 weeks); ``nok_per_g`` converts wages to the level's unit (NOK per G in Norway; in
+    a country whose levels are in its currency, 1).
+
+    Levels are in the country's **base amount** per year: multiples of G in Norway's file
+    (``sim/data/benefits.toml``), euros in Finland's (``sim/data/fi/benefits.toml``, base 1 EUR);
+    the fiscal rules say which base and currency (:mod:`effekt.contracts.fiscal`, ``[money]``).
+    ``role`` names the engine's rule a benefit plays, if any (:data:`BENEFIT_ROLES`): the benefit
+    paid on a labour-market measure (``"on_measures"``) or after a lost job
+    (``"after_job_loss"``, with ``share_of_wage``).
     """
 
     title: str
-    g: float = Field(ge=0, description="multiples of G per year")
+    g: float = Field(ge=0, description="the level per year, in the country's base amount (multiples "
+                     "of G in Norway)")
+    role: Literal["on_measures", "after_job_loss"] | None = Field(
+        default=None, description="the engine's rule this benefit plays: 'on_measures' (paid in a "
+        "stage whose funding.benefit names it, Norway's tiltakspenger) or 'after_job_loss' (the "
+        "earnings-related benefit after a lost job, Norway's dagpenger)")
     under25: float = Field(gt=0, description="factor for people under 25")
     max_weeks: float | None = _finite("weeks after referral at which the benefit ends", gt=0)
     then: dict[str, float] | None = Field(
@@ -191,37 +244,164 @@ class Benefit(Strict):
     long_period_g: float | None = _finite("dagpenger: earnings for the long period, G", ge=0)
     short_weeks: float | None = _finite("dagpenger: the period below long_period_g, weeks", gt=0)
     nok_per_g: float | None = _finite("dagpenger: G in NOK, to convert the wage", gt=0)
+    with_work: Literal["stops", "hours", "income"] = Field(
+        default="stops", description="what the benefit does while the person is in a job the employer "
+        "pays: 'stops' (none in a job), 'hours' (graded by the job's fte: g x (1 - fte), none above "
+        "stop_above_fte) or 'income' (reduced by reduction_share of the year's earnings above free_g)")
+    stop_above_fte: float | None = _finite("with_work = 'hours': none in a job above this fte", gt=0, le=1)
+    free_g: float | None = _finite("with_work = 'income': earnings a year that reduce nothing, in G", ge=0)
+    reduction_share: float | None = _finite("with_work = 'income': the benefit falls by this share of the "
+                                            "earnings above free_g", gt=0, le=1)
+    stop_above_g: float | None = _finite("with_work = 'income': none with earnings a year above this, "
+                                         "in G", gt=0)
+    subsidiary: bool = Field(
+        default=False, description="a last resort that other income and benefits come before (Norway's "
+        "sosialhjelp): the benefit after a lost job is paid even when this one is larger")
     source: str | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> Benefit:
+    def _rules(self, info: ValidationInfo) -> Benefit:
         if (self.max_weeks is None) != (self.then is None) and self.share_of_wage is None:
             raise ValueError("max_weeks and then go together: when the benefit ends, and what "
                              "the person goes on to (e.g. then = { sosialhjelp = 0.6, none = 0.4 })")
         if self.then is not None:
-            _check_shares(self.then, BENEFIT_KINDS, "benefit kind (then)")
+            kinds, where = benefit_kinds_of(info)
+            _check_shares(self.then, kinds, "benefit kind (then)", where)
+        if (self.role == "after_job_loss") != (self.share_of_wage is not None):
+            raise ValueError("role = 'after_job_loss' and share_of_wage go together: the benefit after "
+                             "a lost job is a share of the lost wage (and a share_of_wage is only paid "
+                             "after a lost job)")
         if self.share_of_wage is not None:
             missing = [k for k in ("max_weeks", "cap_g", "qualifying_g", "qualifying_g_36",
                                    "long_period_g", "short_weeks", "nok_per_g")
                        if getattr(self, k) is None]
             if missing:
                 raise ValueError(f"a benefit with share_of_wage (dagpenger) needs {', '.join(missing)}")
+        self._work_rule()
         return self
+
+    def _work_rule(self) -> None:
+        """Each rule for work takes its own keys; the other rule's are refused, except with
+        ``with_work = "stops"``, which ignores them (a scenario turns a rule off with one key)."""
+        keys = {"stops": (), "hours": ("stop_above_fte",),
+                "income": ("free_g", "reduction_share", "nok_per_g")}[self.with_work]
+        missing = [k for k in keys if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"with_work = '{self.with_work}' needs {', '.join(missing)}: "
+                             + WORK_RULES[self.with_work])
+        own = {"stop_above_fte": "hours", "free_g": "income", "reduction_share": "income",
+               "stop_above_g": "income"}
+        stray = [k for k, rule in own.items() if getattr(self, k) is not None and rule != self.with_work]
+        if stray and self.with_work != "stops":
+            raise ValueError(f"{', '.join(stray)}: only with with_work = '{own[stray[0]]}' (this benefit "
+                             f"has with_work = '{self.with_work}')")
+
+    def in_work(self, g: float, fte: float, annual_wage: float) -> float:
+        """The level (in the file's base amount a year) of this benefit, ``g`` out of work, while
+        the person works ``fte`` of full time at ``annual_wage`` (a year at full time, in the
+        currency): by :attr:`with_work`."""
+        if self.with_work == "hours":
+            return g * (1.0 - fte) if fte <= self.stop_above_fte else 0.0
+        if self.with_work == "income":
+            earned = annual_wage * fte / self.nok_per_g
+            if self.stop_above_g is not None and earned > self.stop_above_g:
+                return 0.0
+            return max(0.0, g - self.reduction_share * max(0.0, earned - self.free_g))
+        return 0.0
+
+
+WORK_RULES = {
+    "stops": "the benefit stops in a job",
+    "hours": "graded by hours, g x (1 - fte) up to stop_above_fte (a share of full time), none above it "
+             "(AAP: folketrygdloven § 11-23)",
+    "income": "reduced by reduction_share of the earnings a year above free_g (in the file's base "
+              "amount, converted from the wage by nok_per_g), not below 0, none above stop_above_g if "
+              "given (uføretrygd: folketrygdloven § 12-14)",
+}
+"""What each ``with_work`` rule of :class:`Benefit` does (for messages and docs)."""
 
 
 class Benefits(Strict):
+    """A benefits file: its kinds are the benefit kinds of the country (validate it with
+    :func:`load_benefits`, which tells each benefit's ``then`` those kinds)."""
+
     benefits: dict[str, Benefit]
 
     @model_validator(mode="after")
     def _known(self) -> Benefits:
-        unknown = sorted(set(self.benefits) - set(BENEFIT_KINDS))
-        if unknown:
-            raise ValueError(f"unknown benefit kind(s) {unknown}; allowed: {', '.join(BENEFIT_KINDS)}")
         for kind, b in self.benefits.items():
             missing = sorted(set(b.then or {}) - set(self.benefits))
             if missing:
-                raise ValueError(f"{kind}.then: benefit kind(s) {missing} have no level in this file")
+                hints = "".join(suggest(k, list(self.benefits)) for k in missing)
+                raise ValueError(f"{kind}.then: benefit kind(s) {missing}{hints} have no level in this "
+                                 f"file; its kinds: {', '.join(self.benefits)}")
+        for role in BENEFIT_ROLES:
+            having = [k for k, b in self.benefits.items() if b.role == role]
+            if len(having) > 1:
+                raise ValueError(f"role = '{role}' is given to {having}: one kind at most plays each "
+                                 "rule of the engine")
         return self
+
+
+def benefits_problems(benefits: dict[str, Benefit], used: set[str] | None = None) -> list[str]:
+    """What is wrong with a world's benefits as a whole, one line per problem naming the kind: a
+    ``then`` naming a kind the world lacks, or a role given to two kinds. ``used``: kinds the
+    world's groups and pathways name (each must have a level)."""
+    out = []
+    kinds = list(benefits)
+    for kind, b in benefits.items():
+        missing = sorted(set(b.then or {}) - set(kinds))
+        if missing:
+            out.append(f"benefits.{kind}.then: {unknown_kinds(missing, tuple(kinds))}")
+    for role in BENEFIT_ROLES:
+        having = [k for k, b in benefits.items() if b.role == role]
+        if len(having) > 1:
+            out.append(f"benefits: role = '{role}' is given to {having}; one kind at most plays it")
+    return out
+
+
+def benefit_with_role(benefits: dict[str, Benefit], role: str) -> tuple[str, Benefit] | tuple[None, None]:
+    """The kind that plays ``role`` (:data:`BENEFIT_ROLES`) among ``benefits``, and its benefit;
+    (None, None) when none does."""
+    for kind, b in benefits.items():
+        if b.role == role:
+            return kind, b
+    return None, None
+
+
+def load_benefits(path: str | Path) -> dict[str, Benefit]:
+    """A benefits file (kind -> its table, as ``sim/data/benefits.toml``) validated: its kinds are
+    the country's, so a ``then`` may name any of them and nothing else. Problems raise
+    :class:`effekt.specfile.SpecError` naming the file and the key."""
+    path = Path(path)
+    data = read_toml(path)
+    try:
+        return dict(Benefits.model_validate({"benefits": data}, context={
+            KINDS_CONTEXT: tuple(data), "benefits_file": str(path)}).benefits)
+    except ValidationError as err:
+        raise SpecError(str(path), format_validation_error(Benefits, err)) from None
+
+
+def load_target_groups(path: str | Path, kinds: tuple[str, ...],
+                       benefits_file: str = "") -> dict[str, TargetGroup]:
+    """A target-groups file (``[groups.<name>]`` tables, as ``sim/data/target_groups.toml``)
+    validated against benefit ``kinds`` (those of the country's benefits file ``benefits_file``):
+    a group naming a kind the file lacks is refused, naming both files. A group's business-as-usual
+    pathway given as a file name (``*.toml``) is read in the file's folder."""
+    from effekt.sim.world_data import _in_folder
+
+    path = Path(path)
+    data = read_toml(path)
+    for g in (data.get("groups") or {}).values():
+        ref = g.get("bau_pathway") if isinstance(g, dict) else None
+        if ref is not None:
+            g["bau_pathway"] = ({k: _in_folder(r, path.resolve().parent) for k, r in ref.items()}
+                                if isinstance(ref, dict) else _in_folder(ref, path.resolve().parent))
+    try:
+        return dict(TargetGroups.model_validate(data, context={
+            KINDS_CONTEXT: tuple(kinds), "benefits_file": benefits_file or "the benefits file"}).groups)
+    except ValidationError as err:
+        raise SpecError(str(path), format_validation_error(TargetGroups, err)) from None
 
 
 def _data(name: str) -> Path:
@@ -236,11 +416,9 @@ def default_target_groups() -> dict[str, TargetGroup]:
 
 @cache
 def default_benefits() -> dict[str, Benefit]:
-    """Benefit levels in multiples of G, with who pays them."""
-    from effekt.specfile import read_toml, validate
-
-    path = _data("benefits.toml")
-    return dict(validate(Benefits, {"benefits": read_toml(path)}, str(path)).benefits)
+    """The built-in (Norwegian) benefits: levels in multiples of G (who pays them is a fiscal rule,
+    ``contracts/data/fiscal.toml``)."""
+    return load_benefits(_data("benefits.toml"))
 
 
 class Cohort(Strict):
@@ -303,7 +481,8 @@ class Cohort(Strict):
 
 @dataclass(slots=True)
 class Person:
-    """One simulated person. ``benefit_g`` is the prior benefit in multiples of G per year."""
+    """One simulated person. ``benefit_g`` is the prior benefit per year in the country's base amount
+    (multiples of G in Norway)."""
 
     person_id: int
     cohort: str
@@ -318,7 +497,8 @@ class Person:
     stage: str | None = None  # the stage the person starts in (None: the pathway's entry)
     elapsed: float = 0.0  # weeks already spent in that stage at entry (initial caseloads)
     employability: float = 0.0  # latent, standard normal (see TargetGroup.employability_sd)
-    changes: tuple[tuple[float, str, float], ...] = ()  # (week, kind, G per year): the benefit from then on
+    # (week, kind, base amounts a year): the benefit from then on
+    changes: tuple[tuple[float, str, float], ...] = ()
 
 
 MAX_BENEFIT_CHANGES = 8

@@ -118,7 +118,9 @@ SPELLS = pa.schema(
     ]
 )
 """A spell's ``benefit_kind``/``benefit_g`` is the prior benefit the person draws during it
-(``none``/0 when it stops, e.g. in a job or after moving away)."""
+(``none``/0 when it stops, e.g. after moving away); in a job, what the benefit's rule for work
+leaves of it beside the wage (AAP graded by hours, uføretrygd and sosialhjelp reduced by earnings;
+``none`` where it stops in a job)."""
 
 CAPACITY = pa.schema(
     [

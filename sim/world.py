@@ -12,7 +12,16 @@ from pydantic import ConfigDict, Field, model_validator
 
 from effekt.sim.labour_market import LabourMarket, default_labour_market
 from effekt.sim.pathway import Pathway, load_business_as_usual
-from effekt.sim.people import Benefit, Cohort, TargetGroup, default_benefits, default_target_groups
+from effekt.sim.people import (
+    Benefit,
+    Cohort,
+    TargetGroup,
+    benefit_with_role,
+    benefits_problems,
+    default_benefits,
+    default_target_groups,
+    unknown_kinds,
+)
 from effekt.specfile import SpecError, Strict
 
 MAX_HORIZON_WEEKS = 52000.0
@@ -88,6 +97,11 @@ class World(Strict):
     pathway: Pathway
     cohorts: list[Cohort] = Field(min_length=1)
     horizon_weeks: float = Field(gt=0)
+    contract_horizon_weeks: float | None = Field(
+        default=None, gt=0, strict=True, allow_inf_nan=False,
+        description="the contract's horizon when the world is simulated beyond it (a long run, "
+        "horizon_weeks later): everything drawn at or after it comes from the long_run stream, so the "
+        "records up to it are those of a simulation ending there; None: the horizon itself")
     counterfactual: Counterfactual = Counterfactual()
     groups: dict[str, TargetGroup] = Field(default_factory=default_target_groups)
     benefits: dict[str, Benefit] = Field(default_factory=default_benefits)
@@ -111,6 +125,11 @@ class World(Strict):
             raise ValueError(
                 f"horizon_weeks: {self.horizon_weeks:g} is too long; at most {MAX_HORIZON_WEEKS:g} "
                 f"weeks ({MAX_HORIZON_WEEKS / 52:g} years) are allowed"
+            )
+        if self.contract_horizon_weeks is not None and self.contract_horizon_weeks > self.horizon_weeks:
+            raise ValueError(
+                f"contract_horizon_weeks: {self.contract_horizon_weeks:g} is after the horizon "
+                f"({self.horizon_weeks:g} weeks); allowed: 0 < contract_horizon_weeks <= horizon_weeks"
             )
         for name, st in self.pathway.stages.items():
             if st.benefit_after is not None:
@@ -167,6 +186,52 @@ class World(Strict):
             if c.elapsed_weeks > 0:
                 _check_elapsed(f"cohorts[{i}]", c.elapsed_weeks, c.stage, self.pathway)
         return self
+
+    @model_validator(mode="after")
+    def _known_benefits(self) -> World:
+        """Every benefit kind the world names is one of its benefits (the chosen country's file
+        with the scenario's overrides): the groups' shares and business-as-usual tables, the
+        benefits' ``then``, business-as-usual pathways' ``benefit_after``; and a stage paying the
+        benefit on measures names ``on_measures`` or the kind that plays that role."""
+        kinds = tuple(self.benefits)
+        problems = benefits_problems(self.benefits)
+        for g, tg in self.groups.items():
+            for key, found in (("benefit", tg.benefit),
+                               ("bau_pathway", tg.bau_pathway if isinstance(tg.bau_pathway, dict) else {})):
+                message = unknown_kinds(found, kinds, "this world's benefits")
+                if message:
+                    problems.append(f"groups.{g}.{key}: {message}")
+        measure_kind, _ = benefit_with_role(self.benefits, "on_measures")
+
+        def funding(where: str, stages: dict) -> None:
+            for name, st in stages.items():
+                b = st.funding.benefit
+                wrong = measure_kind is None or b not in ("on_measures", measure_kind)
+                if st.funding.pays_on_measures and wrong:
+                    plays = (f"the kind that plays it here is '{measure_kind}'" if measure_kind else
+                             "no benefit of this world has role = 'on_measures'")
+                    problems.append(f"{where}stages.{name}.funding.benefit: '{b}' is not the benefit on "
+                                    f"labour-market measures ({plays}); allowed: 'continues', 'stops', "
+                                    f"'on_measures'" + (f", '{measure_kind}'" if measure_kind else ""))
+                message = unknown_kinds(st.benefit_after or {}, kinds, "this world's benefits")
+                if message:
+                    problems.append(f"{where}stages.{name}.benefit_after: {message}")
+
+        funding(f"pathway '{self.pathway.name}': ", self.pathway.stages)
+        for g, tg in self.groups.items():
+            named = tg.bau_pathway
+            for kind, bau_name in (named.items() if isinstance(named, dict) else [(None, named)]):
+                if bau_name is not None:
+                    key = f"groups.{g}.bau_pathway" + (f".{kind}" if kind else "")
+                    funding(f"{key} '{bau_name}': ", load_business_as_usual(bau_name).stages)
+        if problems:
+            raise ValueError("; ".join(dict.fromkeys(problems)))
+        return self
+
+    def benefit_with_role(self, role: str) -> tuple[str, Benefit] | tuple[None, None]:
+        """The benefit kind that plays ``role`` (``on_measures``, ``after_job_loss``) in this world,
+        and its benefit; (None, None) when none does (:data:`effekt.sim.people.BENEFIT_ROLES`)."""
+        return benefit_with_role(self.benefits, role)
 
     @property
     def size(self) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 from effekt import contracts
 
 ROOT = Path(contracts.__file__).parent
-FILES = sorted([*ROOT.glob("templates/*.toml"), *ROOT.glob("data/*.toml")])
+FILES = sorted([*ROOT.glob("templates/*.toml"), *ROOT.glob("data/**/*.toml")])  # every country's rules
 A_NUMBER = re.compile(r"(?<![\w.])-?\d")
 
 

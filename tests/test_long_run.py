@@ -127,15 +127,64 @@ def test_one_persons_simulation_is_the_same_inside_the_contract_period():
         assert np.isfinite(both["fiscal_npv_long_run_total"])
 
 
-@pytest.mark.xfail(strict=True, reason="sim draws each purpose (pathway, labour market, counterfactual) "
-                   "from one stream shared by everyone, and each person's labour market draws until the "
-                   "horizon: a longer horizon uses more draws, so everyone after the first person gets "
-                   "other numbers inside the contract period too (a stream per person would fix it)")
 def test_the_contract_period_is_the_same_with_a_long_run_for_a_whole_kull():
+    """Everything drawn at or after the contract's horizon comes from the long_run stream
+    (effekt.sim.streams), so the streams everyone shares see the draws of the short simulation."""
     short, long = load_scenario(None), load_scenario(None, ["world.long_run_years=20"])
     plain = run_replication(short, 0)["runs"].iloc[0]
     both = run_replication(long, 0)["runs"].iloc[0]
-    pd.testing.assert_series_equal(both[plain.index], plain)
+    pd.testing.assert_series_equal(both[plain.index], plain, check_exact=True)
+
+
+def _same_contract_period(short_world, long_world, seeds=range(3)) -> None:
+    assert long_world.contract_horizon_weeks == short_world.horizon_weeks < long_world.horizon_weeks
+    for r in seeds:
+        a = simulate(short_world, replication_seed(7, r))
+        b = simulate(long_world, replication_seed(7, r))
+        p, s, e = clip_records(b.persons, b.spells, b.events, short_world.horizon_weeks)
+        assert p.equals(a.persons) and s.equals(a.spells) and e.equals(a.events)
+        assert b.spells.num_rows > s.num_rows  # the long run did record more
+
+
+FIRST_STAGE_QUEUE = [  # two kull starting in the (one-slot) placement, the later ids first
+    "pathway.capacity.placements.slots=1",
+    'world.cohorts=[{name="k1", start_week=10, size=20, groups={A=0.5, D=0.5}, stage="work_training"},'
+    ' {name="k2", start_week=0, size=20, groups={B=1.0}, stage="work_training"}]',
+]
+
+
+@pytest.mark.parametrize("assignments", [
+    [f"pathway.template={name}"] for name in ("kongsberg_kull", "fjell_project_jobs", "gloppen",
+                                              "lyngdal_en_av_mange", "baerum_pilot", "enkla_jobb")
+] + [
+    ['world.counterfactual.mode="rct"', "world.cohorts[0].size=60"],
+    ['world.cohorts[0].arrival="poisson"', "world.cohorts[0].rate_per_week=0.1",
+     "world.cohorts[0].size=40"],  # referrals go on past the contract's horizon
+    FIRST_STAGE_QUEUE,  # people still queueing at the contract's horizon
+], ids=lambda a: a[0].split("=")[-1].strip('"')[:24])
+def test_the_records_of_the_contract_period_are_the_same_with_a_long_run(assignments):
+    """Row for row, not just the KPIs: referrals and randomisation after the contract's horizon,
+    and people still waiting for capacity at it, change nothing before it."""
+    short, long = load_scenario(None, assignments), load_scenario(None, ["world.long_run_years=15",
+                                                                         *assignments])
+    _same_contract_period(short.world, long.simulated_world)
+
+
+def test_a_matched_comparison_group_is_the_same_in_the_contract_period_with_a_long_run():
+    """The scenario refuses the two together (the evaluation of a long run's matched comparison is
+    not built: someone referred before the contract's horizon who becomes a participant after it
+    has a comparison person in the long run only), but for a kull the simulation keeps the
+    comparison people's draws after the horizon apart too."""
+    sc = load_scenario(None, ['evaluation.design="matched"', "world.cohorts[0].size=40"])
+    assert sc.world.counterfactual.comparison == "matched"
+    long = sc.world.model_copy(update={"horizon_weeks": 520.0, "contract_horizon_weeks": 156.0})
+    _same_contract_period(sc.world, long)
+
+
+def test_a_contract_horizon_after_the_horizon_is_refused():
+    w = load_scenario(None).world
+    with pytest.raises(ValueError, match="contract_horizon_weeks: 200 is after the horizon"):
+        type(w)(**{**dict(w), "contract_horizon_weeks": 200.0})
 
 
 def test_the_runner_stores_the_long_run_and_its_budgets():
