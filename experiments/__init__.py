@@ -16,7 +16,8 @@ Scenarios
     PATHWAY_TEMPLATES       each built-in pathway with the contract template written for its stages
 
 Designs
-    Design                  replications, root seed and the design points (sweep, levers, sample)
+    Design                  replications, root seed and the design points (sweep, levers, sample,
+                            and [design.parameters] draws of the priors: two-level Monte Carlo)
     design_points           every design point of a Design as {dotted key: value}
 
 Running

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from effekt.contracts import BUDGETS, KpiRegistry, common_kpis
+from effekt.contracts import BUDGETS, KpiRegistry, common_kpis, in_currency_text
 
 ARMS = ("treatment", "control", "difference")
 """The arms of the budgets table."""
@@ -165,6 +165,7 @@ def budgets_per_year(budgets: pd.DataFrame, runs: pd.DataFrame | None = None, ar
             result = result.droplevel("point")
     result.attrs["replications"] = counts
     result.attrs["arm"], result.attrs["amount"] = arm, amount
+    result.attrs["currency"] = reg.currency if isinstance(reg, KpiRegistry) else "NOK"  # for the heading
     return result
 
 
@@ -178,8 +179,9 @@ def title(table: pd.DataFrame, lang: str = "en") -> str:
     w = _words(lang)
     counts = table.attrs.get("replications", {})
     n = "/".join(str(c) for c in dict.fromkeys(counts.values())) or "0"
-    return w["title"].format(arm=w[table.attrs.get("arm", "difference")],
+    text = w["title"].format(arm=w[table.attrs.get("arm", "difference")],
                              amount=w[table.attrs.get("amount", "nominal")], n=n)
+    return in_currency_text(text, table.attrs.get("currency", "NOK"), lang)  # the scenario's money
 
 
 def labelled(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:

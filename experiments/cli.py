@@ -23,6 +23,17 @@ from effekt.experiments.budgets import budgets_per_year, load_budgets, render_bu
 from effekt.experiments.cli_analysis import executor_options
 from effekt.experiments.contract_checks import payment_notices, term_notices
 from effekt.experiments.executors import make_executor
+from effekt.experiments.parameter_uncertainty import WORDS as UNCERTAINTY_WORDS
+from effekt.experiments.parameter_uncertainty import (
+    decomposition_line,
+    key_kpis,
+    note_lines,
+    parameter_table,
+    policy_runs,
+    pool_draws,
+    read_draw_info,
+    render_table,
+)
 from effekt.experiments.runner import RECORD_TABLES
 from effekt.experiments.scenario import Experiment, load_experiment
 from effekt.experiments.store import ResultsDirError, ResultStore
@@ -64,6 +75,10 @@ def _batch_options(fn):
         click.option("--runs", "replications", type=click.IntRange(min=1),
                      help="Replications per design point (default: the scenario's design.replications)."),
         click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the scenario's)."),
+        click.option("--draws", type=click.IntRange(min=0),
+                     help="Outer draws of the numbers the files give as priors (two-level Monte Carlo: "
+                          "each draw runs the --runs replications with the same seeds; default: "
+                          "design.parameters.draws, else none, every prior at its point value)."),
         click.option("--out", type=click.Path(file_okay=False),
                      help="Results directory (default: results/<scenario name>)."),
         executor_options,
@@ -81,13 +96,15 @@ def _batch_options(fn):
     return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
 
 
-def _execute(scenario, replications, seed, out, workers, dask, chunk, tables, assignments,
+def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tables, assignments,
              overwrite, quiet, sweep: bool) -> tuple[Experiment, Path]:
     extra = list(assignments)
     if replications is not None:
         extra.append(f"design.replications={replications}")
     if seed is not None:
         extra.append(f"design.seed={seed}")
+    if draws is not None:
+        extra.append(f"design.parameters.draws={draws}")
     try:
         names = _tables(tables)
     except click.BadParameter as err:
@@ -163,10 +180,25 @@ def run(scenario, **opts):
         click.echo(line)
     for notice in payment_notices(runs, base.terms):
         click.echo(notice.text())
+    for line in _uncertainty_lines(out, runs):
+        click.echo(line)
     click.echo("")
     click.echo(f"Results in {out}/: runs/ (one row per replication), cashflows/ (party x month), "
                "budgets/ (party x year x item), manifest.json")
     click.echo(f"More: effekt summary {out}")
+
+
+def _uncertainty_lines(out: Path, runs, lang: str = "en") -> list[str]:
+    """After the headline: with draws of the priors, how many and the share of the key KPIs'
+    variance they make; without, that the ranges are chance alone (nothing without priors)."""
+    info = read_draw_info(out)
+    lines = note_lines(info, len(runs), lang)
+    if info.draws:
+        table = parameter_table(runs, info.drawn, parameters(out), lang=lang)
+        line = decomposition_line(table, key_kpis(runs.attrs.get("kpis"), table), lang)
+        lines += [line] if line else []
+        lines.append(f"The variance decomposition of every KPI: effekt summary {out}")
+    return lines
 
 
 def _script_command(name: str, sweep: bool, doc: str):
@@ -180,8 +212,13 @@ def _script_command(name: str, sweep: bool, doc: str):
         exp, out = _execute(scenario, sweep=sweep, **opts)
         if opts["quiet"]:
             return
-        if not sweep:
+        if not sweep and not exp.drawn:
             click.echo(f"{exp.replications} replications of {exp.base.info.name} in {out}/")
+            return
+        if not sweep:
+            click.echo(f"{exp.draws} draws of {len(exp.drawn)} priors x {exp.replications} replications "
+                       f"of {exp.base.info.name} in {out}/")
+            click.echo(f"More: effekt summary {out}")
             return
         click.echo(f"{len(exp.points)} design points x {exp.replications} replications of "
                    f"{exp.base.info.name} in {out}/ (parameters: {', '.join(exp.parameters)})")
@@ -204,9 +241,11 @@ def validate(scenario, assignments):
     exp = _load(scenario, assignments, sweep=True)
     sc = exp.base
     points = f", {len(exp.points)} design points" if exp.is_sweep else ""
+    drawn = f" ({exp.draws} draws)" if exp.drawn else " at their point values"
+    priors = f", {len(sc.priors)} priors{drawn}" if sc.priors else ""
     click.echo(f"{scenario}: ok ({sc.info.name}, pathway {sc.world.pathway.name}, "
                f"contract {sc.terms.contract.name}, {sc.world.size} people, "
-               f"{sc.design.replications} replications{points})")
+               f"{sc.design.replications} replications{points}{priors})")
     for notice in term_notices(sc.world, sc.terms):
         click.echo(notice.text())
 
@@ -224,8 +263,9 @@ def summary(out, fmt, lang, budgets_only):
     and, as text or markdown, the budgets per year below it.
 
     Indicators (investor_loss, cap_binding) have a probability as their mean. The budgets per
-    year are each party's flows by year, the programme minus the control arm, nominal NOK, mean
-    over replications (from budgets/; --budgets shows them alone, in any --format).
+    year are each party's flows by year, the programme minus the control arm, nominal, in the
+    scenario's currency, mean over replications (from budgets/; --budgets shows them alone, in any
+    --format).
     """
     try:
         runs = load_runs(out)
@@ -243,13 +283,24 @@ def summary(out, fmt, lang, budgets_only):
     if budgets_only:
         click.echo(render_budgets(budgets, fmt, lang))
         return
-    click.echo(render(kpi_table(runs, parameters(out), lang=lang), fmt))
+    info = read_draw_info(out)
+    if info.draws:  # two-level Monte Carlo: intervals over draws x replications, and their variance
+        click.echo(render_table(parameter_table(runs, info.drawn, parameters(out), lang=lang), fmt))
+    else:
+        click.echo(render(kpi_table(runs, parameters(out), lang=lang), fmt))
+    if fmt in ("text", "markdown") and note_lines(info, len(runs), lang):  # what the ranges include
+        click.echo("")
+        click.echo("\n".join(note_lines(info, len(runs), lang)))
     if fmt in ("text", "markdown"):  # the two windows side by side, and a warning where signs differ
         windows = windows_of(out)
-        for point, df in runs.groupby("point", sort=True):
+        groups = (policy_runs(runs, parameters(out), info.drawn) if info.draws
+                  else list(runs.groupby("point", sort=True)))
+        for point, df in groups:
             lines = horizon_lines(df, runs.attrs.get("kpis"), lang, windows)
-            if lines and runs["point"].nunique() > 1:
-                lines = [BUDGET_WORDS[lang]["point"].format(point=point) + ":", *lines]
+            if lines and len(groups) > 1:
+                head = UNCERTAINTY_WORDS[lang]["group"].format(g=point) if info.draws else \
+                    BUDGET_WORDS[lang]["point"].format(point=point)
+                lines = [head + ":", *lines]
             if lines:
                 click.echo("")
                 click.echo("\n".join(lines))
@@ -262,7 +313,12 @@ def _budgets_table(out, runs, required: bool):
     """The budgets per year of ``out`` (None when it has no budgets/, an older effekt's results;
     an error when ``required``)."""
     try:
-        return budgets_per_year(load_budgets(out), runs)
+        budgets = load_budgets(out)
+        info = read_draw_info(out)
+        if info.draws:  # two-level Monte Carlo: each policy's means over all its draws x replications
+            groups = policy_runs(runs, parameters(out), info.drawn)
+            budgets, runs = pool_draws(budgets, groups), pool_draws(runs, groups)
+        return budgets_per_year(budgets, runs)
     except FileNotFoundError as err:
         if required:
             _fail(err)

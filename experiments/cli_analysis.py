@@ -1,4 +1,4 @@
-"""The analysis commands of ``effekt``: report, breakeven, sensitivity, pilot-size, compare.
+"""The analysis commands of ``effekt``: report, breakeven, sensitivity, pilot-size, compare, decide.
 
 Thin, like the rest of the CLI: parse, call :mod:`effekt.experiments.report` or
 :mod:`effekt.experiments.analysis`, print. ``register(main)`` adds them to the ``effekt`` group.
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 import numpy as np
+import pandas as pd
 
 from effekt.experiments.executors import open_executor
 from effekt.specfile import SpecError
@@ -107,7 +108,9 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, exists=True))
 @click.option("--param", "params", multiple=True, metavar="KEY[=LOW:HIGH]",
               help="An uncertain number and its range (bare KEY: +-20 % around its value). "
-                   "Default: the scenario's [design.uncertainties] and numeric [design.levers].")
+                   "Default: the numbers the scenario's files give as priors (the tornado at their "
+                   "5 % and 95 % quantiles, Morris and Sobol through their quantile functions), its "
+                   "[design.uncertainties] and numeric [design.levers].")
 @click.option("--method", type=click.Choice(["oat", "morris", "sobol"]), default="oat",
               show_default=True)
 @click.option("--output", default="investor_npv", show_default=True, help="KPI to explain.")
@@ -132,7 +135,8 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
             if method == "oat":
                 base = {p.key: model.base_value(p.key) for p in ps}
                 table = sa.one_at_a_time(model, ps, base, output, executor=executor)
-                head = f"One at a time: mean {output} at each parameter's low and high value"
+                head = (f"One at a time: mean {output} at each parameter's low and high value (a "
+                        "prior's 5 % and 95 % quantiles)")
             elif method == "morris":
                 table = sa.morris(model, ps, trajectories=samples, seed=seed, executor=executor)
                 head = f"Morris screening of {output}: mu* (95 % CI half-width), sigma"
@@ -166,30 +170,69 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
 @click.option("--runs", "replications", type=click.IntRange(min=1), default=200, show_default=True,
               help="Replications to estimate the probabilities, and model-simulated pilots.")
 @click.option("--no-model-pilots", is_flag=True, help="Skip simulating whole pilots through the model.")
+@click.option("--results", type=click.Path(file_okay=False, exists=True),
+              help="Also the value of each pilot before signing (EVSI), from a results directory "
+                   "with parameter draws; without SCENARIO and probabilities, the probabilities "
+                   "come from it too.")
+@click.option("--for", "commissioner", default="kommune", show_default=True, metavar="PARTY",
+              help="With --results: who decides (kommune, state, public).")
+@click.option("--wtp", type=float, default=0.0, show_default=True,
+              help="With --results: willingness to pay per additional person in work.")
+@click.option("--per", default="in_work_24m", show_default=True, metavar="MEASURE",
+              help="With --results: what an additional person in work is (see effekt decide).")
+@click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True,
+              help="With --results: language of the value lines.")
 @executor_options
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
 def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
-               replications, no_model_pilots, workers, dask, assignments):
-    """Could a pilot of N people show a difference? Power, and the N needed (BLT: Test)."""
+               replications, no_model_pilots, results, commissioner, wtp, per, lang, workers, dask,
+               assignments):
+    """Could a pilot of N people show a difference? Power, and the N needed (BLT: Test); with
+    --results, what each pilot is worth before signing."""
     if effect is not None and p_treatment is not None:
         _fail("give --p-treatment or --effect, not both")
+    decision = None
+    if results:
+        from effekt.experiments.analysis import decision as de
+
+        try:
+            decision = de.load_decision(results, commissioner, per, pilot_measure=measure)
+        except (SpecError, FileNotFoundError) as err:
+            _fail(err)
     try:
         with open_executor(workers, dask) as executor:
             _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
-                        replications, no_model_pilots, assignments, executor)
+                        replications, no_model_pilots, assignments, executor, decision)
     except RuntimeError as err:  # an executor that cannot start (no Dask, no scheduler)
         _fail(err)
+    if decision is not None:
+        for d in decision.draws:
+            click.echo("")
+            if d.policy:
+                from effekt.experiments.analysis.decision_report import policy_label
+
+                click.echo(policy_label(d) + ":")
+            click.echo("\n".join(_pilot_values(d, sizes, wtp, decision, 200, lang, measure)))
 
 
 def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
-                replications, no_model_pilots, assignments, executor) -> None:
+                replications, no_model_pilots, assignments, executor, decision=None) -> None:
     from effekt.experiments.analysis import power as pw
     from effekt.experiments.analysis.common import replicate, scenario_with
 
     given = p_treatment is not None or p_control is not None or effect is not None
     source = "given"
     try:
-        if p_control is None or (p_treatment is None and effect is None):
+        if decision is not None and scenario is None and not assignments and (
+                p_control is None or (p_treatment is None and effect is None)):
+            # the results' draws and replications together: the probabilities before the pilot
+            est_t, est_c = pw.rates_from_runs(decision.runs, measure)
+            p_treatment = est_t if p_treatment is None and effect is None else p_treatment
+            p_control = est_c if p_control is None else p_control
+            source = (f"{'partly ' if given else ''}from the {len(decision.runs)} replications of "
+                      f"{decision.out}")
+            given, no_model_pilots = True, True  # no scenario file to simulate pilots of
+        elif p_control is None or (p_treatment is None and effect is None):
             sc = scenario_with(scenario, assignments=list(assignments))
             runs = replicate(sc, replications, executor=executor)
             est_t, est_c = pw.rates_from_runs(runs, measure)
@@ -208,7 +251,12 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
               "there is no difference for a pilot to show")
     click.echo(f"Outcome: {measure}; probability with the programme {p_treatment:.3f}, without it "
                f"{p_control:.3f} ({source}); two-sided alpha {alpha:g}")
-    rng: np.random.Generator = pw.pilot_rng(scenario, list(assignments))
+    if decision is not None and scenario is None and not assignments:
+        from effekt.experiments.design import auxiliary_rng
+
+        rng: np.random.Generator = auxiliary_rng(decision.seed, "pilot_power")
+    else:
+        rng = pw.pilot_rng(scenario, list(assignments))
     for n in sizes:
         click.echo(f"\nPilot of {n} in the programme and {n} controls:")
         if n <= 2000:  # the exact sum is over (n + 1)^2 outcomes
@@ -285,7 +333,108 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
         click.echo(f"Page written to {html_out}")
 
 
+@click.command()
+@click.argument("results", type=click.Path(file_okay=False, exists=True))
+@click.option("--for", "commissioner", default="kommune", show_default=True, metavar="PARTY",
+              help="Who decides: kommune, state or public (every public budget); any public party of "
+                   "the results.")
+@click.option("--wtp", default="0:1000000:100000", show_default=True, metavar="START:STOP:STEP",
+              help="Willingness to pay per additional person in work (or A,B,C).")
+@click.option("--per", default="in_work_24m", show_default=True, metavar="MEASURE",
+              help="What an additional person in work is: a yes/no measure with both arms "
+                   "(in_work_12m, in_ordinary_work_24m, ...) or additional_outcomes (the contract's "
+                   "primary outcome).")
+@click.option("--luck", is_flag=True,
+              help="Also P(this kull): the chance that one kull, run once, ends in the black (over "
+                   "draws and replications).")
+@click.option("--at", "at", type=float, metavar="WTP",
+              help="Willingness to pay of the EVPPI table (default: where EVPI is largest).")
+@click.option("--group", "groups", multiple=True, metavar="NAME=KEY1,KEY2",
+              help="EVPPI of uncertain parameters together (repeatable).")
+@click.option("--pilot", "pilots", type=click.IntRange(min=1), multiple=True, metavar="N",
+              help="Also the value of a pilot of N in the programme (EVSI; repeatable).")
+@click.option("--measure", default="in_work_12m", show_default=True,
+              help="What a pilot counts (a yes/no measure with both arms).")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Bootstrap resamples of the draws for the 95 % intervals (0: none).")
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+              help="Write the acceptability curve and EVPI as a PNG here.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Save the curve and EVPPI as CSV.")
+def decide(results, commissioner, wtp, per, luck, at, groups, pilots, measure, bootstrap, lang,
+           plot_path, out):
+    """Is the contract worth signing? Acceptability curve and value of information (EVPI, EVPPI).
+
+    RESULTS is a results directory whose design points draw the uncertain numbers
+    ([design.uncertainties], or draws from priors); each point's replications are its luck. The
+    net benefit is the commissioner's budget NPV (outcome payments in it) plus WTP per additional
+    person in work.
+    """
+    from effekt.experiments.analysis import decision as de
+    from effekt.experiments.analysis import decision_report as dr
+
+    try:
+        lams = de.wtp_grid(wtp)
+        if not lams:
+            raise SpecError("--wtp", [f"'{wtp}': no values"])
+        res = de.load_decision(results, commissioner, per, pilot_measure=measure if pilots else None)
+        named = de.parse_groups(groups, res.uncertain)
+    except (SpecError, FileNotFoundError) as err:
+        _fail(err)
+    rng = de.decision_rng(res.seed)
+    curves, tables = [], []
+    for d in res.draws:
+        click.echo("\n".join(dr.header(res, d, lang)))
+        curve = de.value_curve(d, lams, bootstrap, rng) if d.has_draws else de.value_curve(d, lams)
+        click.echo(dr.curve_table(curve, lang, res.currency, luck, d.has_draws))
+        click.echo("\n".join(dr.curve_notes(curve, lang, luck, d.has_draws)))
+        label = dr.policy_label(d)
+        curves.append((label, curve))
+        tables.append(curve.assign(table="curve", policy=label))
+        if not d.has_draws:
+            click.echo(dr.no_draws_line(d, lang))
+        else:
+            lam = at if at is not None else float(curve["wtp"].iloc[int(np.argmax(curve["evpi"]))])
+            ev = de.evppi_table(d, sorted({*lams, lam}), named, bootstrap, rng)
+            click.echo("")
+            click.echo("\n".join(dr.evppi_lines(ev, lam, at is not None, lang, res.currency,
+                                                float(np.mean(d.participants)))))
+            tables.append(ev.assign(table="evppi", policy=label))
+            if pilots:
+                click.echo("")
+                click.echo("\n".join(_pilot_values(d, pilots, lam, res, bootstrap, lang, measure)))
+        rows = res.runs[res.runs["point"].isin(d.points)]
+        line = dr.investor_line(de.investor_risk(rows, res.runs.attrs.get("kpis")), lang)
+        if line:
+            click.echo("")
+            click.echo("\n".join(line))
+        click.echo("")
+    if plot_path:
+        click.echo(dr.words(lang)["saved"].format(path=dr.plot(curves, plot_path, lang, res.currency, luck)))
+    if out:
+        _save(pd.concat(tables, ignore_index=True), out)
+
+
+def _pilot_values(d, sizes, wtp: float, res, bootstrap: int, lang: str, measure: str) -> list[str]:
+    """The lines of the value of pilots of ``sizes`` (two-arm and programme-only) at ``wtp``, or
+    the reason there is none."""
+    from effekt.experiments.analysis import decision as de
+    from effekt.experiments.analysis import decision_report as dr
+    from effekt.experiments.analysis.power import pilot_values
+
+    w = dr.words(lang)
+    if not d.has_draws:
+        return [dr.no_draws_line(d, lang)]
+    try:
+        values = pilot_values(d, sizes, wtp, res.seed, bootstrap)
+    except de.TooFewDraws as err:
+        return [w["pilot_none"].format(why=w["too_few"].format(draws=err.draws, k=err.variables))]
+    except de.NoDraws:
+        return [w["pilot_none"].format(why=w["no_shares"].format(measure=measure))]
+    return dr.pilot_lines(values, lang, res.currency, measure)
+
+
 def register(main: click.Group) -> None:
     """Add the analysis commands to the ``effekt`` command group."""
-    for cmd in (report, breakeven, sensitivity, pilot_size, compare):
+    for cmd in (report, breakeven, sensitivity, pilot_size, compare, decide):
         main.add_command(cmd)

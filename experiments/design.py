@@ -11,10 +11,16 @@ and ``--vary``: ``world.cohorts[0].size`` or ``world.cohorts.0.size``):
 * ``[design.uncertainties]``: ranges of parameters nobody controls
   (``"world.counterfactual.entry_rate_multiplier" = { low = 0.5, high = 1.5 }``), sampled with a
   Latin hypercube (``sampler = "lhs"``) or a scrambled Sobol sequence (``sampler = "sobol"``),
-  ``samples`` points.
+  ``samples`` points;
+* ``[design.parameters]``: ``draws = N`` outer draws of every prior the scenario's files declare
+  (numbers given as distributions, :mod:`effekt.priors`): two-level Monte Carlo, each draw a design
+  point whose inner replications sample the people. ``sampler = "lhs"`` (default: a Latin
+  hypercube on the priors' CDFs) or ``"random"``. A prior on a key that ``[design.uncertainties]``
+  also varies is refused; a sweep or lever on a prior's key sets that number, so it is not drawn.
 
 Design point ``k`` is one combination: the grid of sweep and levers (policies, outer) crossed with
-the samples of the uncertainties (scenarios, inner). Every design point runs the same replications
+the samples of the uncertainties (scenarios) crossed with the draws of the priors (inner). The
+draws are the same in every policy and scenario. Every design point runs the same replications
 with the same replication seeds, so points share common random numbers and differences between
 them are not noise from different luck.
 """
@@ -22,6 +28,7 @@ them are not noise from different luck.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -35,12 +42,14 @@ from pydantic import (
 )
 from scipy.stats import qmc
 
-from effekt.dotted import format_key, parse_key
+from effekt.dotted import canonical, format_key, parse_key
+from effekt.priors import SAMPLERS, Prior, draw
 from effekt.specfile import SpecError, Strict
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 
-AUXILIARY_PURPOSES = ("design_sampler", "breakeven_bootstrap", "pilot_power")
+AUXILIARY_PURPOSES = ("design_sampler", "breakeven_bootstrap", "pilot_power", "decision_bootstrap",
+                      "pilot_value", "parameter_draws")
 """Random numbers drawn outside the simulation, each from its own stream of the root seed."""
 
 _AUXILIARY = 0x5A3D1E
@@ -92,6 +101,15 @@ class Uncertainty(Strict):
         return [float(v) for v in self.low + u * (self.high - self.low)]
 
 
+class ParameterDraws(Strict):
+    """``[design.parameters]``: outer draws of the scenario's priors (two-level Monte Carlo)."""
+
+    draws: int = Field(default=0, ge=0, strict=True, description="outer draws of every prior "
+                       "(0: none, each prior at its point value)")
+    sampler: Literal[SAMPLERS] = Field(default="lhs", description="lhs: a Latin hypercube on the "
+                                       "priors' CDFs; random: independent draws")
+
+
 class Design(Strict):
     """Replications, root seed and (optionally) the design points of a scenario."""
 
@@ -102,6 +120,7 @@ class Design(Strict):
     uncertainties: dict[str, Uncertainty] = Field(default_factory=dict)
     sampler: Literal["lhs", "sobol"] = "lhs"
     samples: int | None = Field(default=None, ge=1)
+    parameters: ParameterDraws | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Design:
@@ -144,26 +163,78 @@ class Design(Strict):
         return self
 
     @property
-    def parameters(self) -> list[str]:
-        """The dotted keys a design varies, in the order of the runs table's columns."""
+    def varied(self) -> list[str]:
+        """The dotted keys the sweep, levers and uncertainties vary, in the order of the runs
+        table's columns (the drawn priors follow them)."""
         return [*self.sweep, *self.levers, *self.uncertainties]
 
     @property
     def is_sweep(self) -> bool:
-        return bool(self.parameters)
+        return bool(self.varied)
+
+    @property
+    def draws(self) -> int:
+        """``[design.parameters] draws`` (0 when absent)."""
+        return self.parameters.draws if self.parameters is not None else 0
 
 
-def design_points(design: Design) -> list[dict[str, Any]]:
+def drawn_priors(design: Design, priors: Mapping[str, Prior] | None, grid: bool = True) -> dict[str, Prior]:
+    """The priors ``[design.parameters]`` draws: all of them but those a sweep or lever sets
+    (``grid``: the sweep and levers are expanded); none without draws."""
+    if not design.draws or not priors:
+        return {}
+    fixed = {canonical(k) for k in (*design.sweep, *design.levers)} if grid else set()
+    return {key: p for key, p in priors.items() if key not in fixed}
+
+
+def check_priors_in_design(design: Design, priors: Mapping[str, Prior], source: str = "") -> None:
+    """Refuse a design that cannot draw what it asks for: draws without any prior, or a prior on
+    a key that ``[design.uncertainties]`` also varies (two ways of saying what one number may be)."""
+    problems = []
+    for key in design.uncertainties:
+        if canonical(key) in priors:
+            problems.append(
+                f"design.uncertainties.{key!r}: the scenario's files also give {canonical(key)} a prior "
+                f"({priors[canonical(key)].describe('en')}); a number is uncertain in one way: remove "
+                "the range (the prior is drawn with [design.parameters] draws or --draws) or replace "
+                "the prior by a number (--set KEY=VALUE)")
+    if design.draws and not priors:
+        problems.append(
+            f"design.parameters.draws = {design.draws}: the scenario declares no priors, so there is "
+            "nothing to draw; give a number as a distribution (e.g. p = { value = 0.62, beta = "
+            "[25.1, 15.4] }, docs/pathways.md 'Priors') or leave out the draws")
+    if problems:
+        raise SpecError(source, problems)
+
+
+def design_points(design: Design, priors: Mapping[str, Prior] | None = None, grid: bool = True,
+                  with_drawn: bool = False) -> Any:
     """Every design point as ``{dotted key: value}``; one empty point if nothing varies.
 
-    Policies (the grid of sweep and levers) are the outer loop, sampled scenarios the inner one.
-    The sample is drawn from its own stream of the root seed, so a design is reproducible.
+    Policies (the grid of sweep and levers) are the outer loop, sampled scenarios the middle one,
+    draws of the priors (``[design.parameters]``, :func:`drawn_priors`) the inner one; ``grid``
+    False leaves out the sweep, levers and uncertainties (the draws stay). Each sample is drawn
+    from its own stream of the root seed, so a design is reproducible, and the draws are the same
+    in every policy. ``with_drawn``: return ``(points, drawn keys)``.
     """
-    grid_keys = [*design.sweep, *design.levers]
-    grid_values = [*design.sweep.values(), *design.levers.values()]
-    policies = [dict(zip(grid_keys, combo, strict=True)) for combo in itertools.product(*grid_values)]
-    samples = _sample(design)
-    return [{**policy, **scen} for policy in policies for scen in samples]
+    policies: list[dict[str, Any]] = [{}]
+    samples: list[dict[str, Any]] = [{}]
+    if grid:
+        grid_keys = [*design.sweep, *design.levers]
+        grid_values = [*design.sweep.values(), *design.levers.values()]
+        policies = [dict(zip(grid_keys, combo, strict=True)) for combo in itertools.product(*grid_values)]
+        samples = _sample(design)
+    drawn = drawn_priors(design, priors, grid)
+    draws = _draws(design, drawn)
+    points = [{**policy, **scen, **d} for policy in policies for scen in samples for d in draws]
+    return (points, sorted(drawn)) if with_drawn else points
+
+
+def _draws(design: Design, priors: Mapping[str, Prior]) -> list[dict[str, Any]]:
+    if not priors:
+        return [{}]
+    rng = auxiliary_rng(design.seed, "parameter_draws")
+    return draw(priors, design.draws, rng, design.parameters.sampler)
 
 
 def _sample(design: Design) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from effekt.contracts import KpiRegistry, common_kpis
+from effekt.contracts import KpiRegistry, common_kpis, in_currency_text, in_currency_words
 from effekt.experiments import report_figures as fig
 from effekt.experiments.analysis.common import scenario_from_results
 from effekt.experiments.budgets import PUBLIC_TOTAL, budgets_per_year, load_budgets
@@ -399,8 +399,8 @@ def _design_lines(data: ReportData, lang: str) -> tuple[str | None, str | None]:
 
 
 def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
-    """(caption, data URI, note) for each figure the data allow."""
-    t = TEXT[lang]
+    """(caption, data URI, note) for each figure the data allow (axes in the scenario's currency)."""
+    t = in_currency_words(TEXT[lang], data.kpis.currency, lang)
     out: list[tuple[str, str, str]] = []
     sc, runs = data.scenario, data.runs
     if data.reach is not None and sc is not None:
@@ -507,21 +507,21 @@ def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
         parts.append(_compare_table(data.compare, lang, data.kpis))
     parts.append(f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}'
                  "</p></body></html>")
-    return "\n".join(parts)
+    return in_currency_text("\n".join(parts), data.kpis.currency, lang)  # amounts in the scenario's money
 
 
 def render_compare_html(table: pd.DataFrame, lang: str = "nb", source: str = "",
                         kpis: KpiRegistry | None = None) -> str:
     """A standalone page for ``effekt compare --html``: the comparison plot and table, labelled by
     ``kpis`` (the compared contracts' declared KPIs; default those every contract has)."""
-    t = TEXT[lang]
     esc = html.escape
     attached = table.attrs.get("kpis")
     reg = kpis if kpis is not None else attached if isinstance(attached, KpiRegistry) else common_kpis()
+    t = in_currency_words(TEXT[lang], reg.currency, lang)
     shown = ["in_work_24m_treatment", "outcome_payments", "investor_irr", "investor_npv",
              "fiscal_npv_total"]
     uri = fig.compare(table, shown, t, {k: reg.label(k, lang) for k in shown})
-    return "\n".join([
+    page = "\n".join([
         "<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
         f"<title>{esc(t['compare'])}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
         f"<h1>{esc(t['compare'])}</h1>",
@@ -529,6 +529,7 @@ def render_compare_html(table: pd.DataFrame, lang: str = "nb", source: str = "",
         _compare_table(table, lang, reg),
         f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}</p>',
         "</body></html>"])
+    return in_currency_text(page, reg.currency, lang)
 
 
 def _budgets_table(table: pd.DataFrame, lang: str) -> str:

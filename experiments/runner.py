@@ -149,8 +149,9 @@ def schemas(kpis: KpiRegistry | Sequence[str], params: Sequence[pa.Field] = (),
 
 
 def valuation_of(scenario: Scenario) -> Valuation:
-    """How a scenario values its flows: its G, discount rate and price year, the fiscal rules'
-    benefit payers (``contracts/data/fiscal.toml``) with any the scenario overrides
+    """How a scenario values its flows: by its country's fiscal rules (``[scenario] country``,
+    :attr:`Scenario.fiscal`), in its currency, with its G (base amount), discount rate and price
+    year, the fiscal rules' benefit payers (``contracts/data/fiscal.toml``) with any the scenario overrides
     (``world.benefits.<kind>.payer``, :attr:`Scenario.benefit_payers`), the shares of displacement
     and substitution (``world.labour_market.displacement_share`` and ``substitution_share``), where
     the kommune stands in inntektsutjevning (``scenario.kommune_tax_base``), and,
@@ -158,11 +159,11 @@ def valuation_of(scenario: Scenario) -> Valuation:
     counted as not met."""
     world, info = scenario.world, scenario.info
     missing = "not_met" if world.counterfactual.mode == "rct" else "raise"
-    return Valuation(G=info.G, discount_rate=info.discount_rate, price_year=info.price_year,
-                     missing_control=missing, displacement_share=scenario.displacement_share,
-                     substitution_share=scenario.substitution_share,
-                     kommune_tax_base=info.kommune_tax_base).with_benefit_payers(
-        scenario.benefit_payers)
+    return Valuation.for_rules(  # the country's rules (scenario.country), in its currency
+        scenario.fiscal, G=info.G, discount_rate=info.discount_rate, price_year=info.price_year,
+        currency=info.currency, missing_control=missing, displacement_share=scenario.displacement_share,
+        substitution_share=scenario.substitution_share,
+        kommune_tax_base=info.kommune_tax_base).with_benefit_payers(scenario.benefit_payers)
 
 
 def run_replication(scenario: Scenario, replication: int, point: int = 0,

@@ -37,20 +37,34 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from effekt.contracts import (
     WEEKS_PER_MONTH,
     EvaluationDesign,
+    FiscalParams,
     KpiRegistry,
     Terms,
+    fiscal_path,
+    fiscal_rules,
     kpis_for,
     needs_control,
     terms_data,
 )
-from effekt.dotted import canonical, format_key, parse_assignment, parse_key, set_value, suggest
-from effekt.experiments.design import Design, design_points
+from effekt.dotted import (
+    canonical,
+    format_key,
+    get_value,
+    parse_assignment,
+    parse_key,
+    set_value,
+    suggest,
+)
+from effekt.experiments.design import Design, check_priors_in_design, design_points
+from effekt.priors import Prior, find_priors, is_prior, point_values, tail_problems, with_values
 from effekt.sim import (
+    KINDS_CONTEXT,
+    WORLD_COUNTRIES,
     Benefit,
     Cohort,
     Counterfactual,
@@ -62,6 +76,8 @@ from effekt.sim import (
     builtin_pathway_data,
     builtin_world_data,
     business_as_usual_names,
+    country_dir,
+    country_files,
     default_benefits,
     default_labour_market,
     default_target_groups,
@@ -69,8 +85,9 @@ from effekt.sim import (
 from effekt.specfile import SpecError, Strict, format_validation_error, read_toml
 
 SECTIONS = ("scenario", "world", "pathway", "contract", "design", "evaluation")
-TEMPLATE_KEYS = ("pathway.template", "contract.template")
-"""Keys that choose a file: they are applied when the file is read, before any other key."""
+TEMPLATE_KEYS = ("pathway.template", "contract.template", "scenario.country")
+"""Keys that choose a file: they are applied when the file is read, before any other key (the
+country chooses the world's data files the scenario's ``[world]`` is merged into)."""
 
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
@@ -84,9 +101,19 @@ class ScenarioInfo(Strict):
     title_nb: str = Field(default="", description="the title in Norwegian bokmål (the report in nb "
                           "shows it; title is the English one, and shown when this is empty)")
     description: str = ""
-    currency: str = "NOK"
-    price_year: int = 2025
-    G: float = Field(default=130160, gt=0, description="grunnbeløp in the price year (NOK)")
+    country: str = Field(
+        default="no", description="whose rules: 'no' (Norway, sim/data and contracts/data/fiscal.toml), "
+        "'fi' (Finland 2018, sim/data/fi and contracts/data/fi/fiscal.toml) or the path of a folder "
+        "holding a country's benefits.toml and fiscal.toml (relative to the scenario file); it "
+        "chooses the world's benefits, target groups and labour market and the fiscal rules")
+    currency: str | None = Field(
+        default=None, description="the currency of every amount (default: the country's, [money] of "
+        "its fiscal rules: NOK for Norway, EUR for Finland); another than the country's is refused")
+    price_year: int | None = Field(default=None, description="the year of the prices (default: the "
+                                   "country's rules', 2025 for Norway)")
+    G: float | None = Field(default=None, gt=0, description="the base amount benefit levels are "
+                            "multiples of, in the currency (Norway: the grunnbeløp G, 130 160 NOK; "
+                            "default: the country's, [money] base_amount)")
     discount_rate: float = Field(default=0.04, gt=-1, description="real, per year (R-109: 4 %)")
     kommune_tax_base: Literal["above_90", "below_90"] | float | None = Field(
         default=None, description="where the kommune stands in inntektsutjevning: 'above_90' or "
@@ -101,6 +128,34 @@ class ScenarioInfo(Strict):
             raise ValueError(f"{v!r}: 'above_90', 'below_90' or the share of its skatteøre the kommune "
                              "keeps after inntektsutjevning, a number from 0 to 1")
         return v
+
+    @field_validator("country")
+    @classmethod
+    def _a_country(cls, v: str) -> str:
+        """A built-in country or a folder holding its files (sim's and contracts' own checks)."""
+        try:
+            country_dir(v)
+            fiscal_path(v)
+        except SpecError as err:
+            raise ValueError("; ".join(p.removeprefix("scenario.country: ") for p in err.problems)) from None
+        return v
+
+    @model_validator(mode="after")
+    def _the_country_s_money(self) -> ScenarioInfo:
+        """The currency, base amount and price year the scenario leaves out are its country's
+        (``[money]`` of its fiscal rules); a currency other than the country's is refused."""
+        money = fiscal_rules(self.country).money
+        if money is None:
+            return self
+        if self.currency is not None and self.currency != money.currency:
+            raise ValueError(f"currency: '{self.currency}', but the rules of country '{self.country}' are "
+                             f"in {money.currency} ({fiscal_path(self.country)} [money]); leave the key "
+                             f"out or write '{money.currency}'")
+        base = int(money.base_amount) if float(money.base_amount).is_integer() else money.base_amount
+        for key, value in (("currency", money.currency), ("price_year", money.price_year), ("G", base)):
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)  # frozen: filled once, while validating
+        return self
 
     @field_validator("name")
     @classmethod
@@ -307,20 +362,36 @@ class Scenario:
     """``world.long_run_years`` in weeks (x 52), None without a long run. :attr:`world` keeps the
     contract's horizon (what the contract and its KPIs see); :attr:`simulated_world` runs to the
     later of the two."""
+    priors: dict[str, Prior] = field(default_factory=dict)
+    """The numbers the files give as distributions (:mod:`effekt.priors`), by canonical dotted key.
+    :attr:`world` and :attr:`terms` hold their point values; :attr:`resolved` keeps their tables,
+    so the scenario rebuilt from it has the same priors. Drawn by ``[design.parameters]``."""
 
     @property
     def simulated_world(self) -> World:
         """The world as simulated: :attr:`world` with its horizon carried on to the long run
-        (``max(horizon_weeks, long_run_weeks)``) when the scenario has one, else :attr:`world`."""
+        (``max(horizon_weeks, long_run_weeks)``) when the scenario has one, else :attr:`world`.
+        It knows the contract's horizon (``contract_horizon_weeks``): what happens from then on is
+        drawn from the long-run stream, so the contract period is the same as without a long run."""
         if self.long_run_weeks is None or self.long_run_weeks <= self.world.horizon_weeks:
             return self.world
-        return self.world.model_copy(update={"horizon_weeks": self.long_run_weeks})
+        return self.world.model_copy(update={"horizon_weeks": self.long_run_weeks,
+                                             "contract_horizon_weeks": self.world.horizon_weeks})
+
+    @property
+    def fiscal(self) -> FiscalParams:
+        """The fiscal rules of the scenario's country (``[scenario] country``: Norway's
+        ``contracts/data/fiscal.toml`` by default)."""
+        return fiscal_rules(self.info.country)
 
     @property
     def kpis(self) -> KpiRegistry:
         """The KPIs a replication of this scenario returns (the contract's, with the long-run
-        public budgets when the scenario has a long run): the columns of its ``runs``."""
-        return kpis_for(self.terms, long_run=self.long_run_weeks is not None)
+        public budgets when the scenario has a long run): the columns of its ``runs``, their money
+        in the scenario's currency."""
+        money = self.fiscal.money
+        return kpis_for(self.terms, long_run=self.long_run_weeks is not None,
+                        currency=self.info.currency or "NOK", base_name=money.base_name if money else "G")
 
     @property
     def hash(self) -> str:
@@ -344,6 +415,14 @@ class Experiment:
     base: Scenario
     points: list[dict[str, Any]]
     scenarios: list[Scenario]
+    drawn: list[str] = field(default_factory=list)
+    """The keys whose priors are drawn (``[design.parameters] draws``; two-level Monte Carlo):
+    columns of ``runs``, with the draws as design points."""
+
+    @property
+    def draws(self) -> int:
+        """Outer draws of the priors per policy (0: every prior at its point value)."""
+        return self.base.design.draws if self.drawn else 0
 
     @property
     def parameters(self) -> list[str]:
@@ -387,8 +466,8 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> d
     out = copy.deepcopy(base)
     for k, v in over.items():
         here = f"{where}.{k}" if where else k
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = deep_merge(out[k], v, here)
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and not (is_prior(v) or is_prior(out[k])):
+            out[k] = deep_merge(out[k], v, here)  # a prior is one value: an override replaces it whole
         else:
             if k not in out and isinstance(v, dict):
                 hint = suggest(k, [t for t in out if isinstance(out[t], dict)], cutoff=0.75)
@@ -447,9 +526,22 @@ def _with_anchored_files(world: Any, folder: str) -> Any:
     return {**world, "groups": out_groups}
 
 
-def _world_data(world: dict[str, Any]) -> dict[str, Any]:
-    """The scenario's world table with sim's built-in world data merged under its overrides."""
-    defaults = builtin_world_data()
+def _anchored_country(info: dict[str, Any], base: Path) -> str:
+    """The scenario's ``country``: a built-in code as it is; a folder path read against the
+    scenario's folder ``base`` and written back into ``info`` as an absolute path (so the stored
+    scenario reads the same files wherever it is rebuilt). The folder must exist."""
+    country = info.get("country", "no")
+    if not isinstance(country, str) or country in WORLD_COUNTRIES:
+        return country if isinstance(country, str) else "no"
+    folder = country_dir(country, base)
+    info["country"] = str(folder)
+    return str(folder)
+
+
+def _world_data(world: dict[str, Any], country: str = "no") -> dict[str, Any]:
+    """The scenario's world table with the country's world data (sim's built-in files, or a
+    country folder's) merged under its overrides."""
+    defaults = builtin_world_data(country)
     out = dict(world)
     for key, base in defaults.items():
         over = world.get(key, {})
@@ -458,11 +550,12 @@ def _world_data(world: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _validated(model, data: Any, section: str, source: str):
-    """``data`` validated as ``model``; each problem is named by its dotted key in the scenario
+def _validated(model, data: Any, section: str, source: str, context: dict[str, Any] | None = None):
+    """``data`` validated as ``model`` (with the validation ``context``, e.g. the benefit kinds of
+    the world: :func:`_world_context`); each problem is named by its dotted key in the scenario
     (``section.`` before the key the model reports; a whole-section check names its own key)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as err:
         raise SpecError(source, [f"{section}.{p}" for p in format_validation_error(model, err)]
                         ) from None
@@ -493,11 +586,12 @@ def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "
         layout = ScenarioLayout.model_validate(raw)
     except ValidationError as err:
         raise SpecError(source, format_validation_error(ScenarioLayout, err)) from None
+    base = path.parent
     try:
-        world = _world_data(raw["world"])
+        country = _anchored_country(raw["scenario"], base)
+        world = _world_data(raw["world"], country)
     except SpecError as err:
         raise SpecError(source, err.problems) from None
-    base = path.parent
     try:
         p_data, p_src = _pathway_data(layout.pathway.template, base)
         p_over = {k: v for k, v in raw["pathway"].items() if k != "template"}
@@ -519,7 +613,55 @@ def resolve(tree: ScenarioTree) -> Scenario:
     """The typed, validated :class:`Scenario` of a tree: every section checked by its model (all
     problems of ``scenario``, ``world`` and ``design`` at once), the world built, and the checks
     that need the whole scenario (the horizon covers the contract; a contract that compares with
-    a control arm has one). Errors name ``tree.source`` and the dotted key."""
+    a control arm has one). Errors name ``tree.source`` and the dotted key.
+
+    Numbers given as priors (:mod:`effekt.priors`, in any section but ``design``) are resolved at
+    their point values; the whole scenario must also resolve with each prior at its 0.1 % and
+    99.9 % quantiles (one at a time, the others at their point values), else the prior is refused
+    naming its key. The scenario keeps the priors (:attr:`Scenario.priors`; those of target groups
+    no cohort draws people from are left out, as they change nothing) and their tables in
+    :attr:`Scenario.resolved`."""
+    priors, tables, problems = find_priors(tree.data, skip=("design",))
+    if problems:
+        raise SpecError(_prior_source(tree, problems), problems)
+    if not priors:
+        return _resolve_numbers(tree)
+    at_point = replace(tree, data=with_values(tree.data, point_values(priors)))
+    scenario = _resolve_numbers(at_point)
+
+    def refused(key: str, number: Any) -> list[str]:
+        try:
+            _resolve_numbers(replace(at_point, data=with_values(at_point.data, {key: number})))
+        except SpecError as err:
+            return err.problems
+        return []
+
+    tails = tail_problems(priors, refused)
+    if tails:
+        raise SpecError(_prior_source(tree, tails), tails)
+    in_cohorts = {g for c in scenario.world.cohorts for g in c.groups}
+    used = {key: p for key, p in priors.items()  # a target group no cohort draws people from changes nothing
+            if not (key.startswith("world.groups.") and parse_key(key)[2] not in in_cohorts)}
+    resolved = copy.deepcopy(scenario.resolved)
+    for key, table in tables.items():
+        try:
+            get_value(resolved, key)
+        except SpecError:
+            continue  # a key the validated section does not keep under that name: its number stays
+        set_value(resolved, key, table)
+    return replace(scenario, resolved=resolved, priors=used)
+
+
+def _prior_source(tree: ScenarioTree, problems: list[str]) -> str:
+    """The scenario file, and the pathway or contract template a prior's key lies in."""
+    where = [f"{s} template {f}" for s, f in (("pathway", tree.pathway_source),
+                                               ("contract", tree.contract_source))
+             if f and any(p.startswith(f"{s}.") for p in problems)]
+    return tree.source + (f" [{'; '.join(where)}]" if where else "")
+
+
+def _resolve_numbers(tree: ScenarioTree) -> Scenario:
+    """:func:`resolve` of a tree whose numbers are all numbers (no priors)."""
     d = tree.data
     unknown = [k for k in d if k not in SECTIONS]
     problems = [f"{k}: no such section{suggest(str(k), SECTIONS)}; sections: {', '.join(SECTIONS)}"
@@ -530,7 +672,8 @@ def resolve(tree: ScenarioTree) -> Scenario:
     for section, model in (("scenario", ScenarioInfo), ("world", WorldSection), ("design", Design),
                            ("evaluation", EvaluationDesign)):
         try:
-            parts[section] = _validated(model, d.get(section, {}), section, tree.source)
+            parts[section] = _validated(model, d.get(section, {}), section, tree.source,
+                                        _world_context(d) if section == "world" else None)
         except SpecError as err:
             problems.extend(err.problems)
     if problems:
@@ -542,35 +685,44 @@ def resolve(tree: ScenarioTree) -> Scenario:
     terms = _validated(Terms, d.get("contract", {}), "contract",
                        f"{tree.source} [contract, template {tree.contract_source or 'as stored'}]")
     try:
-        world = World(pathway=pathway, cohorts=top_world.cohorts,
-                      horizon_weeks=top_world.horizon_weeks,
-                      counterfactual=_counterfactual_for(top_world.counterfactual, evaluation),
-                      groups=top_world.groups,
-                      benefits={k: Benefit(**b.model_dump(exclude={"payer"}))
-                                for k, b in top_world.benefits.items()},
-                      labour_market=LabourMarket(**top_world.labour_market.model_dump(
-                          exclude=set(LABOUR_MARKET_SHARES))),
-                      **({"retirement_age": top_world.retirement_age}
-                         if top_world.retirement_age is not None else {}))
+        context = _world_context(d)  # the world's benefit kinds, for the groups' and benefits' checks
+        world = World.model_validate(dict(
+            pathway=pathway, cohorts=top_world.cohorts, horizon_weeks=top_world.horizon_weeks,
+            counterfactual=_counterfactual_for(top_world.counterfactual, evaluation),
+            groups=top_world.groups,
+            benefits={k: Benefit.model_validate(b.model_dump(exclude={"payer"}), context=context)
+                      for k, b in top_world.benefits.items()},
+            labour_market=LabourMarket(**top_world.labour_market.model_dump(exclude=set(LABOUR_MARKET_SHARES))),
+            **({"retirement_age": top_world.retirement_age} if top_world.retirement_age is not None else {})),
+            context=context)
     except ValidationError as err:
         raise SpecError(tree.source, [f"world.{e['msg'].removeprefix('Value error, ')}"
                                       for e in err.errors()]) from None
     _check_horizon(world, terms, tree.source)
+    _check_groups(world, terms, tree.source)
     _check_long_run(top_world, evaluation, tree.source)
     _check_evaluation(evaluation, terms, tree.source)
     if evaluation.is_randomised:  # other designs compare with something else than the control arm
         _check_control_arm(world, terms, tree.source)
+    terms = _check_country(info, world, terms, {k: b.payer for k, b in top_world.benefits.items()
+                                                if b.payer}, tree.source)
     world_data = top_world.model_dump()
     if world_data["long_run_years"] is None:  # off: the resolved tree (and its hash) as before the key
         del world_data["long_run_years"]
     if world_data["retirement_age"] is None:  # the default: the resolved tree as before the key
         del world_data["retirement_age"]
+    design_data = design.model_dump()
+    if design_data["parameters"] is None:  # no [design.parameters]: the resolved tree as before the key
+        del design_data["parameters"]
+    info_data = info.model_dump()
+    if info_data["country"] == "no":  # the default: the resolved tree (and its hash) as before the key
+        del info_data["country"]
     resolved = {
-        "scenario": info.model_dump(),
+        "scenario": info_data,
         "world": world_data,
         "pathway": copy.deepcopy(d["pathway"]),
         "contract": copy.deepcopy(d["contract"]),
-        "design": design.model_dump(),
+        "design": design_data,
         "evaluation": evaluation.model_dump(),
     }
     return Scenario(info=info, world=world, terms=terms, design=design, resolved=resolved,
@@ -584,11 +736,59 @@ def resolve(tree: ScenarioTree) -> Scenario:
                                     if top_world.long_run_years is not None else None))
 
 
+def _world_context(d: dict[str, Any]) -> dict[str, Any] | None:
+    """The validation context of a tree's world (:data:`effekt.sim.KINDS_CONTEXT`): the benefit
+    kinds its groups may name are those of its benefits (the country's file merged with the
+    scenario's overrides), and messages name the country's benefits file. None for a tree without
+    a benefits table (the built-in Norwegian kinds)."""
+    world = d.get("world")
+    benefits = world.get("benefits") if isinstance(world, dict) else None
+    if not isinstance(benefits, dict):
+        return None
+    country = d.get("scenario", {}).get("country", "no") if isinstance(d.get("scenario"), dict) else "no"
+    try:
+        where = str(country_files(str(country))["benefits"])
+    except (SpecError, TypeError):
+        where = "the benefits file"
+    return {KINDS_CONTEXT: tuple(benefits), "benefits_file": f"{where} with the scenario's world.benefits"}
+
+
+def _check_country(info: ScenarioInfo, world: World, terms: Terms, payers: dict[str, str],
+                   source: str) -> Terms:
+    """The country's fiscal rules (:func:`effekt.contracts.fiscal_rules`) know every benefit kind
+    of the world: each has a payer (the rules' ``[benefit_payers]`` or the scenario's
+    ``world.benefits.<kind>.payer``) and, where the rules tax benefits, a tax class; and the
+    contract's money is in the country's currency (or converted to NOK, as always, in Norway).
+    Returns the terms priced in that currency (:meth:`effekt.contracts.Valuation.priced`)."""
+    from effekt.contracts import Valuation
+
+    rules = fiscal_rules(info.country)
+    where = rules.source or str(fiscal_path(info.country))
+    problems = []
+    for kind in world.benefits:
+        if kind == "none":
+            continue
+        if kind not in rules.benefit_payers and kind not in payers:
+            problems.append(f"world.benefits.{kind}: no payer in {where} [benefit_payers]; add {kind} = "
+                            "\"state\" (or \"kommune\", \"none\", or shares such as { state = 0.5, kommune "
+                            f"= 0.5 }}) there with its source, or set world.benefits.{kind}.payer")
+        if rules.taxable_benefits and kind not in rules.taxable_benefits:
+            classes = ["wage", *sorted(rules.benefit_tax_classes)]
+            problems.append(f"world.benefits.{kind}: no tax class in {where} [taxable_benefits]; add "
+                            f"{kind} = one of {classes}, or false when it is not taxed, with its source")
+    if problems:
+        raise SpecError(source, problems)
+    try:
+        return Valuation.for_rules(rules).priced(terms)
+    except SpecError as err:
+        raise SpecError(source, err.problems) from None
+
+
 def horizon_needed(terms: Terms) -> tuple[int, str]:
     """The months of simulated time the contract needs to see everything it pays for, and the
     contract key that sets them (times 52/12 gives the weeks).
 
-    Outcomes count when reached before month ``contract.term_months`` (cohort and pooled triggers
+    Outcomes count when reached by the end of month ``contract.term_months`` (cohort and pooled triggers
     count the same outcomes), and a savings share sums the public gain over its first
     ``savings_share.window_months`` months: the simulation has to reach the later of the two.
     The payment lag and the final evaluation month need no simulated time: they only say when
@@ -643,6 +843,25 @@ def _counterfactual_for(cf: Counterfactual, evaluation: EvaluationDesign) -> Cou
     return Counterfactual.model_validate({**cf.model_dump(), "comparison": "matched"})
 
 
+def _check_groups(world: World, terms: Terms, source: str) -> None:
+    """Target groups a contract names per group (``expected_weeks_by_group``, a price's
+    ``by_group``) must be the world's: a misspelt group would silently get the default."""
+    groups = sorted(world.groups)
+    problems = []
+    for name, o in terms.outcomes.items():
+        for g in getattr(o, "expected_weeks_by_group", None) or {}:
+            if g not in world.groups:
+                problems.append(f"contract.outcomes.{name}.expected_weeks_by_group.{g}: no target group "
+                                f"'{g}'{suggest(g, groups)}; the world's groups: {', '.join(groups)}")
+    for name, p in terms.prices.items():
+        for g in getattr(p, "by_group", None) or {}:
+            if g not in world.groups:
+                problems.append(f"contract.prices.{name}.by_group.{g}: no target group '{g}'"
+                                f"{suggest(g, groups)}; the world's groups: {', '.join(groups)}")
+    if problems:
+        raise SpecError(source, problems)
+
+
 def _check_evaluation(evaluation: EvaluationDesign, terms: Terms, source: str) -> None:
     """A design that cannot measure what the contract pays for (a savings share against a
     historical baseline, a trigger relative to no comparison, a baseline without the contract's
@@ -677,24 +896,28 @@ def load_scenario(path: str | Path | None = None, assignments: Iterable[str] | N
 def load_experiment(path: str | Path | None = None, assignments: Iterable[str] | None = None,
                     sweep: bool = True) -> Experiment:
     """The scenario at every design point of its ``[design]`` (just the scenario if ``sweep`` is
-    False or the design varies nothing). Every point is validated here, before anything runs."""
+    False or the design varies nothing). Every point is validated here, before anything runs.
+
+    ``[design.parameters] draws`` (outer draws of the scenario's priors) are made with or without
+    ``sweep``: they are the scenario's own uncertainty, not a sweep (``effekt run --draws``)."""
     path = Path(path) if path is not None else default_scenario_path()
     tree = read_tree(path, list(assignments or []))
     base = resolve(tree)
-    points = design_points(base.design) if sweep else [{}]
+    check_priors_in_design(base.design, base.priors, base.source)
+    points, drawn = design_points(base.design, base.priors, grid=sweep, with_drawn=True)
+    origins = {key: f"design.{t}.'{key}'" for t in ("sweep", "levers", "uncertainties")
+               for key in getattr(base.design, t)}
+    origins.update({key: f"design.parameters (a draw of the prior of {key})" for key in drawn})
     scenarios = []
     for k, point in enumerate(points):
         if not point:
             scenarios.append(base)
             continue
-        tables = {key: t for t in ("sweep", "levers", "uncertainties")
-                  for key in getattr(base.design, t)}
         try:
-            at = tree._edited((key, value, f"design.{tables[key]}.'{key}'")
-                              for key, value in point.items())
+            at = tree._edited((key, value, origins[key]) for key, value in point.items())
             scenarios.append(resolve(at))
         except SpecError as err:
             where = ", ".join(f"{key}={value!r}" for key, value in point.items())
             raise SpecError(err.source, [f"design point {k} ({where}): {p}"
                                          for p in err.problems]) from None
-    return Experiment(base=base, points=points, scenarios=scenarios)
+    return Experiment(base=base, points=points, scenarios=scenarios, drawn=drawn)

@@ -29,6 +29,7 @@ from effekt.contracts import (
     Terms,
     common_kpis,
     declared_kpi,
+    in_currency_text,
     is_indicator_kpi,
     kpis_for,
     kpis_for_columns,
@@ -243,6 +244,11 @@ def share_bounds(kpi: str, registry: KpiRegistry) -> tuple[float, float] | None:
     return (0.0, 1.0) if kpi in registry and registry[kpi].kind == "share" else None
 
 
+NORWEGIAN_ONLY_PARTIES = ("fylke", "other_kommuner")
+"""Public budgets of Norwegian institutions (the fylkeskommune, inntektsutjevning's other kommuner):
+the headline leaves one out when it is 0 in every run (another country's rules have no such party)."""
+
+
 def _pct(x: float) -> str:
     # + 0.0 turns a -0 left by rounding into 0 ("-0 %" reads as a loss that is not there)
     return "n/a" if not np.isfinite(x) else f"{round(100 * x) + 0.0:.0f} %"
@@ -346,7 +352,8 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
         undefined = n - int(irr["n"])
         lines.append(words["irr"].format(p50=_pct(irr["p50"]), p5=_pct(irr["p5"]), p95=_pct(irr["p95"]))
                      + (words["irr_undefined"].format(n=undefined) if undefined else ""))
-    budgets = [k for k in reg.select(measure="fiscal_npv", party_kind="public") if k.name in has]
+    budgets = [k for k in reg.select(measure="fiscal_npv", party_kind="public") if k.name in has
+               and not (k.party in NORWEGIAN_ONLY_PARTIES and (runs[k.name] == 0).all())]
     if budgets:
         party = _PARTY_WORDS[lang]
         parts = "; ".join(f"{party.get(k.party or 'total', k.party)} {band(k.name, _nok)}" for k in budgets)
@@ -358,7 +365,7 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
         lines.append(words["multiple"].format(mean=_decimal(m["mean"], 2, lang),
                                               p5=_decimal(m["p5"], 2, lang), p95=_decimal(m["p95"], 2, lang),
                                               loss=_pct(t.loc[loss, "mean"])))
-    return lines
+    return [in_currency_text(line, reg.currency, lang) for line in lines]  # the scenario's money
 
 
 def _paid_beside_true(t: pd.DataFrame, reg: KpiRegistry, band, has: set, lang: str = "en") -> list[str]:
@@ -542,7 +549,7 @@ def horizon_lines(runs: pd.DataFrame, registry: KpiRegistry | None = None, lang:
                 parts.append(words[key].format(who=who, lose="lose" if plural else "loses",
                                                gain="gain" if plural else "gains"))
         lines.append(words["warning"].format(parts="; ".join(parts)))
-    return lines
+    return [in_currency_text(line, _registry(runs, registry).currency, lang) for line in lines]
 
 
 def windows_of(out: str | Path) -> tuple[float, float] | None:

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from effekt.experiments.cli import main
 from effekt.experiments.cli_pathways import describe_duration
+from effekt.priors import find_priors, point_values, with_values
 from effekt.sim.distributions import Triangular, Uniform
 
 PATHWAYS = Path(__file__).parents[1] / "sim" / "pathways"
@@ -22,8 +23,10 @@ BUILT_IN = sorted(p.stem for p in PATHWAYS.glob("*.toml"))
 
 
 def _toml(name: str) -> dict:
+    """The file as a table, numbers given as priors at their point values (what show shows)."""
     with (PATHWAYS / f"{name}.toml").open("rb") as f:
-        return tomllib.load(f)
+        data = tomllib.load(f)
+    return with_values(data, point_values(find_priors(data)[0]))
 
 
 def _invoke(*args: str):

@@ -69,3 +69,53 @@ def test_the_cli_says_it_without_a_traceback(tmp_path):
     (tmp_path / "c.toml").write_bytes(b"\xff\xfe binary")
     r = CliRunner().invoke(main, ["validate", scenario_with_template(tmp_path, "c.toml")])
     assert r.exit_code == 2 and "not UTF-8 text" in r.output and "Traceback" not in r.output
+
+
+# -- NaN, infinities and booleans are not numbers (issue 15, item 3) ------------------------------
+
+@pytest.mark.parametrize("assignment, key, says", [
+    # each of these used to pass: the cohort went to another group, the kommune dropped out of the
+    # cashflows, a 100 % investor loss, 1 person, a 100 % discount rate, infinite KPIs
+    ("world.cohorts[0].groups={A = nan, B = 0.3, C = 0.3, D = 0.2}", "world.cohorts[0].groups.A",
+     "finite number"),
+    ("contract.commissioners={kommune = nan, state = 0.5}", "contract.commissioners.kommune", "finite number"),
+    ("contract.prices.job_start=nan", "contract.prices.job_start", "finite number"),
+    ("world.cohorts[0].size=true", "world.cohorts[0].size", "must be a valid number, not true or false"),
+    ("scenario.discount_rate=true", "scenario.discount_rate", "must be a valid number, not true or false"),
+    ("scenario.discount_rate=inf", "scenario.discount_rate", "finite number"),
+    ("contract.provider.per_cohort=inf", "contract.provider.per_cohort", "finite number"),
+    ("contract.provider.per_week=-inf", "contract.provider.per_week", "finite number"),
+])
+def test_nan_infinities_and_booleans_are_refused_naming_the_key(assignment, key, says):
+    text = refused([assignment])
+    assert key in text and says in text
+
+
+def test_a_boolean_benefit_level_is_refused_in_the_world_data_too():
+    text = refused(["world.benefits.aap.g=false"])
+    assert "world.benefits.aap.g: must be a valid number, not true or false" in text
+
+
+# -- durations are bounded (issue 15, item 5) ------------------------------------------------------
+
+@pytest.mark.parametrize("duration", [
+    "{ dist = 'triangular', low = 1, mode = 2, high = 1e154 }",  # sampled -inf: time ran backwards
+    "{ dist = 'gamma', shape = 1, scale = 1e6 }",
+    "{ dist = 'lognormal', median = 10, sigma = 40 }",
+    "{ dist = 'fixed', value = 5201 }",
+])
+def test_a_duration_beyond_a_hundred_years_is_refused(duration):
+    text = refused([f"pathway.stages.course.duration={duration}"])
+    assert "pathway.stages.course.duration" in text and "within 5200 weeks (100 years)" in text
+
+
+def test_a_loop_in_which_no_time_passes_is_refused():
+    # the bug: a zero-duration stage that returns to itself with a tiny chance to leave spun in place
+    text = refused(['pathway.stages.course.duration={ dist = "fixed", value = 0 }',
+                    'pathway.stages.course.exits=[{ to = "course", p = 0.999999 }]'])
+    assert "pathway.stages.course: the loop course takes no time" in text
+
+
+def test_a_loop_with_time_in_it_is_allowed():
+    sc = load_scenario(None, ['pathway.stages.course.exits=[{ to = "course", p = 0.5 }]'])
+    assert sc.world.pathway.stages["course"].exits[0].to == "course"

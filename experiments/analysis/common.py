@@ -34,6 +34,7 @@ from effekt.experiments.scenario import (
     read_tree,
     resolve,
 )
+from effekt.priors import PriorError, is_prior, parse_prior
 from effekt.specfile import SpecError
 
 
@@ -68,7 +69,8 @@ def scenario_at(base: Scenario, values: Mapping[str, float]) -> Scenario:
 
 
 def number_at(tree: Mapping[str, Any], key: str, option: str, source: str = "") -> float | int:
-    """The number at dotted ``key`` of a scenario's resolved tree. Errors name ``source`` (the
+    """The number at dotted ``key`` of a scenario's resolved tree (a prior's point value where
+    the files give the number as a distribution). Errors name ``source`` (the
     scenario file; default: the option), the option (``--vary``, ``--param``) and the key, as
     ``--set`` errors do."""
     where = source or option
@@ -81,6 +83,11 @@ def number_at(tree: Mapping[str, Any], key: str, option: str, source: str = "") 
     except SpecError as err:
         said = [p if p.startswith(f"{format_key(parts)}:") else f"{key}: {p}" for p in err.problems]
         raise SpecError(where, [f"{option} {p}" for p in said]) from None
+    if is_prior(value):  # a number given as a distribution: its point value, as the scenario uses
+        try:
+            return parse_prior(value).point_value
+        except PriorError as err:
+            raise SpecError(where, [f"{option} {key}: {err}"]) from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SpecError(where, [f"{option} {key}: {value!r} is not a number"])
     return value

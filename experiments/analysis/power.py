@@ -213,3 +213,17 @@ def pilots_through_model(path, n: int, replications: int = 200, measure: str = "
     worse = sig & ~better
     p = float(better.mean())
     return p, math.sqrt(p * (1 - p) / len(runs)), float(worse.mean())
+
+
+def pilot_values(draws, sizes, wtp: float, seed: int, bootstrap: int = 200) -> list:
+    """The value before signing of a pilot of each of ``sizes`` (two-arm and programme-only), at
+    willingness to pay ``wtp``, from one policy's parameter draws (a
+    :class:`effekt.experiments.analysis.decision.Draws` read with this command's ``--measure``):
+    the EVSI of :func:`effekt.experiments.analysis.decision.pilot_value`, its ceiling and the
+    EVPI. Pilot counts come from the ``pilot_value`` stream of root seed ``seed``, the same for
+    every size. Raises ``decision.NoDraws`` or ``decision.TooFewDraws`` when there is nothing to
+    value."""
+    from effekt.experiments.analysis import decision as de
+
+    return [de.pilot_value(draws, n, wtp, design, de.decision_rng(seed, "pilot_value"), bootstrap)
+            for n in sizes for design in de.PILOT_DESIGNS]

@@ -6,7 +6,12 @@
   total ST, with bootstrap confidence intervals), both sampled and analysed by SALib.
 
 Parameters are dotted scenario keys with a range (``contract.prices.job_sustained=60000:120000``;
-a bare key means +-20 % around the scenario's value). At each sample point the scenario runs the
+a bare key means +-20 % around the scenario's value). Without ``--param``, a scenario whose files
+give numbers as priors (:mod:`effekt.priors`) is analysed over its priors: the tornado puts each at
+its 5 % and 95 % quantiles, and Morris and Sobol sample each through its quantile function (a unit
+sample, squeezed into the prior's central 99.8 % as the draws of two-level Monte Carlo are, mapped
+by the inverse CDF; Morris's effects are then per unit of the prior's CDF), besides the design's
+uncertainties and levers as boxes. At each sample point the scenario runs the
 same replications (common random numbers) and the output is their mean, so the indices measure
 the parameters and not the dice. Keys are dotted keys in the one grammar of :mod:`effekt.dotted`.
 All sample points' replications run together on an executor of ``effekt batch`` (serial,
@@ -28,21 +33,56 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from effekt.dotted import parse_key
 from effekt.experiments.analysis.breakeven import investor_values
 from effekt.experiments.analysis.common import number_at, replicate_many, scenario_at, scenario_with
 from effekt.experiments.executors import Executor, SerialExecutor
+from effekt.priors import TAIL, Prior, find_priors
 from effekt.specfile import SpecError
 
 Model = Callable[[Mapping[str, float]], float]
 
 
+TORNADO_QUANTILES = (0.05, 0.95)
+"""Where the tornado puts a prior: its 5 % and 95 % quantiles."""
+
+
 @dataclass(frozen=True)
 class Param:
-    """An uncertain scenario number and the range it may take."""
+    """An uncertain scenario number and the range it may take: a box ``[low, high]``, or a
+    ``prior`` (``low`` and ``high`` its 5 % and 95 % quantiles, for the tornado)."""
 
     key: str
     low: float
     high: float
+    prior: Prior | None = None
+
+    @classmethod
+    def of_prior(cls, key: str, prior: Prior) -> Param:
+        lo, hi = (float(prior.quantile(q)) for q in TORNADO_QUANTILES)
+        return cls(key, lo, hi, prior)
+
+    def at_unit(self, u: np.ndarray) -> np.ndarray:
+        """Values at unit numbers ``u`` of a sampler's [0, 1] axis: a prior's quantiles (squeezed
+        into ``[TAIL, 1 - TAIL]``); a box's values are sampled on its own bounds, unchanged."""
+        if self.prior is None:
+            return np.asarray(u, dtype=float)
+        return self.prior.ppf(TAIL + (1 - 2 * TAIL) * np.asarray(u, dtype=float))
+
+
+def prior_params(resolved: Mapping) -> list[Param]:
+    """The scenario's priors (its files' numbers given as distributions) as parameters, but point
+    masses (nothing to vary) and target groups no cohort draws people from (nothing changes)."""
+    priors, _, _ = find_priors(resolved, skip=("design",))
+    cohorts = (resolved.get("world") or {}).get("cohorts") or []
+    groups = {g for c in cohorts if isinstance(c, Mapping) for g in (c.get("groups") or {})}
+    out = []
+    for key, prior in priors.items():
+        parts = parse_key(key)
+        if prior.kind == "point" or (parts[:2] == ["world", "groups"] and parts[2] not in groups):
+            continue
+        out.append(Param.of_prior(key, prior))
+    return out
 
 
 def design_params(resolved: Mapping) -> list[Param]:
@@ -61,12 +101,15 @@ def design_params(resolved: Mapping) -> list[Param]:
 
 def parse_params(specs: list[str], resolved: Mapping, source: str = "") -> list[Param]:
     """``KEY=LOW:HIGH`` or ``KEY`` (+-20 % around the scenario's own value) -> parameters; with
-    no specs, the scenario's ``[design]`` uncertainties and levers. ``source`` (the scenario
-    file) is named in the message of a key that is not there."""
+    no specs, the scenario's priors (:func:`prior_params`) and its ``[design]`` uncertainties and
+    levers. ``source`` (the scenario file) is named in the message of a key that is not there."""
     if not specs:
-        found = design_params(resolved)
+        priors = prior_params(resolved)
+        taken = {p.key for p in priors}
+        found = [*priors, *(p for p in design_params(resolved) if p.key not in taken)]
         if not found:
-            raise SpecError("--param", ["no parameters: give --param KEY[=LOW:HIGH] or declare "
+            raise SpecError("--param", ["no parameters: give --param KEY[=LOW:HIGH], give numbers in "
+                                        "the scenario's files as priors, or declare "
                                         "[design.uncertainties] in the scenario"])
         return found
     out = []
@@ -146,8 +189,18 @@ def evaluate_points(model: Model, params: list[Param], X: np.ndarray,
 
 
 def _problem(params: list[Param]) -> dict:
+    """SALib's problem: a box's bounds, or [0, 1] for a prior (sampled on its CDF's axis)."""
     return {"num_vars": len(params), "names": [p.key for p in params],
-            "bounds": [[p.low, p.high] for p in params]}
+            "bounds": [[0.0, 1.0] if p.prior is not None else [p.low, p.high] for p in params]}
+
+
+def _natural(params: list[Param], X: np.ndarray) -> np.ndarray:
+    """A sampler's points (columns in the order of ``params``) as the numbers the scenario
+    takes: each prior's column through its quantile function (:meth:`Param.at_unit`)."""
+    X = np.array(X, dtype=float)
+    for j, p in enumerate(params):
+        X[:, j] = p.at_unit(X[:, j])
+    return X
 
 
 def one_at_a_time(model: Model, params: list[Param], base: Mapping[str, float],
@@ -174,7 +227,7 @@ def morris(model: Model, params: list[Param], trajectories: int = 10, levels: in
     """Morris screening: mu* (mean absolute elementary effect, with its 95 % CI) and sigma."""
     problem = _problem(params)
     X = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
-    Y = evaluate_points(model, params, X, executor)
+    Y = evaluate_points(model, params, _natural(params, X), executor)
     res = morris_analyze.analyze(problem, X, Y, num_levels=levels, conf_level=0.95, seed=seed)
     return pd.DataFrame({"parameter": problem["names"], "mu_star": res["mu_star"],
                          "mu_star_conf": res["mu_star_conf"], "mu": res["mu"], "sigma": res["sigma"],
@@ -189,7 +242,7 @@ def sobol(model: Model, params: list[Param], n: int = 64, seed: int = 0,
         raise SpecError("--samples", [f"{n}: Sobol sampling needs a power of two (e.g. 64, 128)"])
     problem = _problem(params)
     X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
-    Y = evaluate_points(model, params, X, executor)
+    Y = evaluate_points(model, params, _natural(params, X), executor)
     if np.ptp(Y) == 0:
         return pd.DataFrame({"parameter": problem["names"], "S1": 0.0, "S1_conf": 0.0, "ST": 0.0,
                              "ST_conf": 0.0})

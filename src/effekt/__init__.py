@@ -10,8 +10,9 @@ Three layers, the arrows pointing one way (experiments -> contracts -> record sc
   reports, analysis and the ``effekt`` command line.
 
 Shared by all three: :mod:`effekt.specfile` (TOML data files through strict pydantic models with
-located error messages) and :mod:`effekt.dotted` (the one grammar of dotted keys such as
-``world.cohorts.0.size`` used by ``--set``, ``--vary``, design levers and uncertainties).
+located error messages), :mod:`effekt.dotted` (the one grammar of dotted keys such as
+``world.cohorts.0.size`` used by ``--set``, ``--vary``, design levers and uncertainties) and
+:mod:`effekt.priors` (a number in a data file given as a distribution, with its point value).
 """
 
 from importlib.metadata import PackageNotFoundError, version

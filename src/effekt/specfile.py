@@ -9,7 +9,8 @@ any particular file kind; the layers above reuse it.
     SpecError               a file (or table) that does not validate: its source and one line per
                             problem, each naming its dotted key
     read_toml               a TOML file as a table; a syntax error becomes a SpecError
-    validate                a table as a model, or a SpecError naming the source
+    validate                a table as a model, or a SpecError naming the source (numbers given
+                            as priors, effekt.priors, at their point values)
     load_spec               read_toml and validate in one step
     format_validation_error pydantic's errors as located, readable lines (with suggestions)
 """
@@ -23,9 +24,39 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 M = TypeVar("M", bound=BaseModel)
+
+
+NOT_A_BOOLEAN = "must be a valid number, not true or false"
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field's type takes numbers only (int, float, optionally None)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _numeric(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(args) and all(_numeric(a) for a in args)
+    return annotation in (int, float)
+
+
+def _bool_for_number(value: Any, annotation: Any) -> bool:
+    """Whether ``value`` puts a boolean where ``annotation`` wants a number (also inside a list
+    or a table of numbers)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _bool_for_number(value, get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return len(args) == 1 and _bool_for_number(value, args[0])
+    if origin is dict and isinstance(value, dict) and len(get_args(annotation)) == 2:
+        return any(_bool_for_number(x, get_args(annotation)[1]) for x in value.values())
+    if origin in (list, tuple) and isinstance(value, list | tuple) and get_args(annotation):
+        return any(_bool_for_number(x, get_args(annotation)[0]) for x in value)
+    return isinstance(value, bool) and _numeric(annotation)
 
 
 class Strict(BaseModel):
@@ -35,7 +66,23 @@ class Strict(BaseModel):
     is a Python keyword, such as ``from``) is read by its alias only, so a file cannot use a
     second, undocumented spelling."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, data: Any) -> Any:
+        """A number is never ``true`` or ``false``: pydantic would read ``size = true`` as 1 and
+        ``discount_rate = true`` as 100 %. (NaN and infinities are refused by ``allow_inf_nan``.)"""
+        if isinstance(data, dict):
+            own = {f for d in cls.__pydantic_decorators__.field_validators.values()
+                   if d.info.mode in ("before", "wrap", "plain") for f in d.info.fields}
+            for name, field in cls.model_fields.items():
+                key = field.alias or name
+                if name in own:  # the field's own validator says what it allows instead
+                    continue
+                if key in data and _bool_for_number(data[key], field.annotation):
+                    raise ValueError(f"{key}: {NOT_A_BOOLEAN}")
+        return data
 
 
 class SpecError(ValueError):
@@ -145,16 +192,43 @@ def format_validation_error(model: type[BaseModel], err: ValidationError) -> lis
             if not loc:  # a whole-file check: one problem per line, each naming its own key
                 problems.extend(line for line in text.splitlines() if line.strip())
                 continue
+            name, _, rest = text.partition(": ")
+            if rest == NOT_A_BOOLEAN:  # raised for the whole model, about one of its keys
+                problems.append(f"{key}.{name}: {rest}")
+                continue
             problems.append(f"{key}: {text}")
     return problems
 
 
 def validate(model: type[M], data: dict[str, Any], source: str) -> M:
-    """Validate ``data`` as ``model``; raise :class:`SpecError` naming ``source`` on failure."""
+    """Validate ``data`` as ``model``; raise :class:`SpecError` naming ``source`` on failure.
+
+    A number given as a prior (a distribution table, :mod:`effekt.priors`) is validated at its
+    point value, which the spec then holds; the model must also accept the prior's 0.1 % and
+    99.9 % quantiles (one at a time, the others at their point values), or the prior is refused
+    naming its key."""
+    from effekt.priors import find_priors, point_values, tail_problems, with_values
+
+    priors, _, problems = find_priors(data)
+    if problems:
+        raise SpecError(source, problems)
+    at_point = with_values(data, point_values(priors)) if priors else data
     try:
-        return model.model_validate(data)
+        spec = model.model_validate(at_point)
     except ValidationError as err:
         raise SpecError(source, format_validation_error(model, err)) from None
+    if priors:
+        def refused(key: str, number: Any) -> list[str]:
+            try:
+                model.model_validate(with_values(at_point, {key: number}))
+            except ValidationError as err:
+                return format_validation_error(model, err)
+            return []
+
+        tails = tail_problems(priors, refused)
+        if tails:
+            raise SpecError(source, tails)
+    return spec
 
 
 MAX_FILE_BYTES = 4 * 1024 * 1024

@@ -1,0 +1,531 @@
+"""Priors: a number in a data file given as a distribution of what it might be.
+
+Most numbers in the pathway, target-group, benefit and contract files are assumptions, and a
+calibrated number is only as good as the count it was fitted to. Any of them may be written as a
+distribution table instead of a number (the key is the distribution's name, its value the
+parameters)::
+
+    p = { beta = [25.1, 15.4] }                       # a probability: beta(a, b)
+    entry_rate_multiplier = { value = 1.4, lognormal = [1.4, 0.2] }
+    rate = { gamma = [4, 0.05] }                      # shape and SCALE (mean = shape x scale)
+    sd = { normal = [0.5, 0.1], low = 0 }             # mean and sd, optionally truncated to [low, high]
+    price = { triangular = [40000, 60000, 90000] }    # low, mode, high
+    share = { uniform = [0.1, 0.3] }                  # low, high
+    slots = { point = 10 }                            # a point mass: the number itself
+    slots = { gamma = [20, 0.5], integer = true }     # draws rounded to whole numbers
+
+``lognormal = [median, sigma]``: the log of the number is normal with mean log(median) and
+standard deviation sigma. ``gamma = [shape, scale]``: the scale, not the rate (scipy's and numpy's
+convention), so the mean is shape x scale.
+
+**The point value**, used wherever no draws are asked for (every ``effekt run`` without
+``--draws``, ``effekt pathways show``, the base of ``effekt sensitivity``): ``value`` when the table
+gives one (so a calibrated number is kept exactly: ``p = { value = 0.62, beta = [25.1, 15.4] }``),
+else the distribution's mean (the point itself for ``point``). ``value`` must lie in the
+distribution's support.
+
+**Draws** (two-level Monte Carlo, ``[design.parameters] draws = N``): each prior is sampled by its
+inverse CDF (:meth:`Prior.ppf`) at unit numbers from a Latin hypercube or plain random numbers
+(:func:`draw`), squeezed into the central ``1 - 2 TAIL`` (99.8 %) of each distribution, so no draw
+lies further out than the quantiles the model was checked at (:func:`tail_problems`): a prior is
+refused when the model does not accept its 0.1 % or 99.9 % quantile (a uniform [0.2, 1.4] on a
+probability), naming the file and the key.
+
+``{ calibrated = "name" }`` is reserved for the posterior ``effekt calibrate`` will write; until
+then it is refused with a message saying so.
+
+Each distribution owns its sampling, mean, quantiles and description in bokmål and English (after
+Ciw's ``ciw/dists/distributions.py``), through scipy.stats. :func:`find_priors` finds the priors in
+a table (a file, a scenario's tree), :func:`with_values` sets numbers in their place.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import stats
+from scipy.stats import qmc
+
+from effekt.dotted import Part, format_key, set_value
+
+TAIL = 0.001
+"""Draws stay inside each prior's central ``1 - 2 TAIL``; the model must accept both ends."""
+
+SAMPLERS = ("lhs", "random")
+
+LANGS = ("nb", "en")
+
+_WORDS = {
+    "en": {"mean": "mean", "between": "90 % between {lo} and {hi}", "value": "{v} without draws",
+           "point": "point mass at {v}", "names": {
+               "beta": "beta", "gamma": "gamma", "lognormal": "lognormal", "normal": "normal",
+               "triangular": "triangular", "uniform": "uniform", "point": "point mass"},
+           "truncated": "truncated to [{lo}, {hi}]", "integer": "whole numbers"},
+    "nb": {"mean": "gjennomsnitt", "between": "90 % mellom {lo} og {hi}", "value": "{v} uten trekninger",
+           "point": "punktmasse i {v}", "names": {
+               "beta": "beta", "gamma": "gamma", "lognormal": "lognormal", "normal": "normal",
+               "triangular": "trekant", "uniform": "uniform", "point": "punktmasse"},
+           "truncated": "avkortet til [{lo}, {hi}]", "integer": "hele tall"},
+}
+"""The words of :meth:`Prior.describe` in bokmål and English."""
+
+
+class PriorError(ValueError):
+    """A distribution table that is not a valid prior (the message names no key: callers add it)."""
+
+
+def _num(x: float, lang: str = "en") -> str:
+    """A number without noise (0.62, 1.4, 25.1, 40 000; a decimal comma in bokmål)."""
+    if isinstance(x, int | np.integer) and not isinstance(x, bool):
+        s = f"{int(x):,}".replace(",", " ")
+    elif abs(x) >= 10000:
+        s = f"{x:,.0f}".replace(",", " ")
+    else:
+        s = f"{x:.4g}"
+    return s.replace(".", ",") if lang == "nb" else s
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A distribution over one number. ``params`` as written in the file (in the order of
+    :attr:`param_names`); ``value``: the explicit point value, if given; ``integer``: draws are
+    rounded to whole numbers; ``low``/``high``: a normal's truncation."""
+
+    params: tuple[float, ...]
+    value: float | None = None
+    integer: bool = False
+    low: float | None = None
+    high: float | None = None
+
+    kind: ClassVar[str] = ""
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    # -- what each distribution defines ------------------------------------------------------
+
+    def _problems(self) -> list[str]:
+        """What is impossible about the parameters (empty when they are fine)."""
+        return []
+
+    def rv(self) -> Any:
+        """The distribution as a frozen scipy.stats distribution."""
+        raise NotImplementedError
+
+    # -- derived -------------------------------------------------------------------------------
+
+    @property
+    def mean(self) -> float:
+        """The distribution's mean (closed form, by scipy.stats)."""
+        return float(self.rv().mean())
+
+    @property
+    def support(self) -> tuple[float, float]:
+        lo, hi = self.rv().support()
+        return float(lo), float(hi)
+
+    def ppf(self, u: float | np.ndarray) -> np.ndarray:
+        """The quantile function (inverse CDF) at ``u`` in [0, 1]; rounded for ``integer``."""
+        x = np.asarray(self.rv().ppf(u), dtype=float)
+        return np.rint(x) if self.integer else x
+
+    def cdf(self, x: float | np.ndarray) -> np.ndarray:
+        return np.asarray(self.rv().cdf(x), dtype=float)
+
+    def quantile(self, q: float) -> float | int:
+        """The ``q`` quantile as a plain number (an int for ``integer``)."""
+        return self._scalar(float(self.ppf(q)))
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` independent draws by inverse CDF of ``rng``'s uniform numbers."""
+        return self.ppf(rng.random(n))
+
+    def values_at(self, u: np.ndarray) -> list[float | int]:
+        """The numbers at unit numbers ``u`` (plain Python numbers, as a scenario's tree holds)."""
+        return [self._scalar(float(x)) for x in self.ppf(np.asarray(u, dtype=float))]
+
+    def _scalar(self, x: float) -> float | int:
+        return int(round(x)) if self.integer else float(x)
+
+    @property
+    def point_value(self) -> float | int:
+        """The number used without draws: ``value`` when given, else the mean."""
+        if self.value is not None:
+            return self.value
+        return self._scalar(self.mean)
+
+    def label(self, lang: str = "en") -> str:
+        """The distribution and its parameters as written, e.g. ``beta(25.1, 15.4)``."""
+        if lang not in _WORDS:
+            raise ValueError(f"describe: unknown language {lang!r}; allowed: {', '.join(LANGS)}")
+        return f"{_WORDS[lang]['names'][self.kind]}({', '.join(_num(p, lang) for p in self.params)})"
+
+    def describe(self, lang: str = "en") -> str:
+        """One line for people: the distribution, its mean and central 90 %, and the point value
+        when it is given, in bokmål (``nb``) or English (``en``)."""
+        head = self.label(lang)
+        w = _WORDS[lang]
+        extra = []
+        if self.low is not None or self.high is not None:
+            lo, hi = self.support
+            extra.append(w["truncated"].format(lo=_num(lo, lang), hi=_num(hi, lang)))
+        if self.integer:
+            extra.append(w["integer"])
+        if extra:
+            head += f" {', '.join(extra)}"
+        text = (f"{head}: {w['mean']} {_num(self.mean, lang)}, "
+                + w["between"].format(lo=_num(self.quantile(0.05), lang), hi=_num(self.quantile(0.95), lang)))
+        if self.value is not None:
+            text += "; " + w["value"].format(v=_num(self.value, lang))
+        return text
+
+
+class Beta(Prior):
+    """``{ beta = [a, b] }``: a probability or share in [0, 1] (mean a / (a + b))."""
+
+    kind, param_names = "beta", ("a", "b")
+
+    def _problems(self) -> list[str]:
+        a, b = self.params
+        return [] if a > 0 and b > 0 else [f"beta needs a > 0 and b > 0, got [{_num(a)}, {_num(b)}]"]
+
+    def rv(self) -> Any:
+        return stats.beta(*self.params)
+
+
+class Gamma(Prior):
+    """``{ gamma = [shape, scale] }``: a positive rate or duration; the SCALE, not the rate
+    (mean shape x scale, variance shape x scale^2)."""
+
+    kind, param_names = "gamma", ("shape", "scale")
+
+    def _problems(self) -> list[str]:
+        k, s = self.params
+        return [] if k > 0 and s > 0 else [
+            f"gamma needs shape > 0 and scale > 0 (scale, not rate: mean = shape x scale), got "
+            f"[{_num(k)}, {_num(s)}]"]
+
+    def rv(self) -> Any:
+        shape, scale = self.params
+        return stats.gamma(shape, scale=scale)
+
+
+class LogNormal(Prior):
+    """``{ lognormal = [median, sigma] }``: log of the number normal with mean log(median) and
+    standard deviation sigma (mean median x exp(sigma^2 / 2))."""
+
+    kind, param_names = "lognormal", ("median", "sigma")
+
+    def _problems(self) -> list[str]:
+        m, s = self.params
+        return [] if m > 0 and s > 0 else [
+            f"lognormal needs median > 0 and sigma > 0 (for a fixed number write point), got "
+            f"[{_num(m)}, {_num(s)}]"]
+
+    def rv(self) -> Any:
+        median, sigma = self.params
+        return stats.lognorm(sigma, scale=median)
+
+
+class Normal(Prior):
+    """``{ normal = [mean, sd] }``, optionally truncated to ``low``/``high`` (either or both)."""
+
+    kind, param_names = "normal", ("mean", "sd")
+
+    def _problems(self) -> list[str]:
+        mean, sd = self.params
+        out = [] if sd > 0 else [f"normal needs sd > 0, got {_num(sd)} (for a fixed number write point)"]
+        lo = -math.inf if self.low is None else self.low
+        hi = math.inf if self.high is None else self.high
+        if not lo < hi:
+            out.append(f"normal: low ({_num(lo)}) must be below high ({_num(hi)})")
+        elif sd > 0 and stats.norm.cdf((hi - mean) / sd) - stats.norm.cdf((lo - mean) / sd) < 1e-6:
+            out.append(f"normal: [{_num(lo)}, {_num(hi)}] holds almost none of normal({_num(mean)}, "
+                       f"{_num(sd)}); truncate where the distribution is")
+        return out
+
+    def rv(self) -> Any:
+        mean, sd = self.params
+        if self.low is None and self.high is None:
+            return stats.norm(mean, sd)
+        lo = -np.inf if self.low is None else (self.low - mean) / sd
+        hi = np.inf if self.high is None else (self.high - mean) / sd
+        return stats.truncnorm(lo, hi, loc=mean, scale=sd)
+
+
+class Triangular(Prior):
+    """``{ triangular = [low, mode, high] }`` (mean (low + mode + high) / 3)."""
+
+    kind, param_names = "triangular", ("low", "mode", "high")
+
+    def _problems(self) -> list[str]:
+        lo, mode, hi = self.params
+        return [] if lo <= mode <= hi and lo < hi else [
+            f"triangular needs low <= mode <= high and low < high, got "
+            f"[{_num(lo)}, {_num(mode)}, {_num(hi)}]"]
+
+    def rv(self) -> Any:
+        lo, mode, hi = self.params
+        return stats.triang((mode - lo) / (hi - lo), loc=lo, scale=hi - lo)
+
+
+class Uniform(Prior):
+    """``{ uniform = [low, high] }`` (mean (low + high) / 2)."""
+
+    kind, param_names = "uniform", ("low", "high")
+
+    def _problems(self) -> list[str]:
+        lo, hi = self.params
+        return [] if lo < hi else [f"uniform needs low < high, got [{_num(lo)}, {_num(hi)}]"]
+
+    def rv(self) -> Any:
+        lo, hi = self.params
+        return stats.uniform(lo, hi - lo)
+
+
+class Point(Prior):
+    """``{ point = x }``: the number itself, with no uncertainty (every draw is ``x``, as written:
+    an int stays an int, so a point mass reproduces the plain number exactly)."""
+
+    kind, param_names = "point", ("x",)
+
+    @property
+    def mean(self) -> float:
+        return float(self.params[0])
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return float(self.params[0]), float(self.params[0])
+
+    def rv(self) -> Any:
+        raise NotImplementedError("a point mass has no scipy distribution: its one value is params[0]")
+
+    def ppf(self, u: float | np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), float(self.params[0]))
+
+    def cdf(self, x: float | np.ndarray) -> np.ndarray:
+        return (np.asarray(x, dtype=float) >= self.params[0]).astype(float)
+
+    def quantile(self, q: float) -> float | int:
+        return self.params[0]
+
+    def values_at(self, u: np.ndarray) -> list[float | int]:
+        return [self.params[0]] * len(np.asarray(u))
+
+    @property
+    def point_value(self) -> float | int:
+        return self.params[0]
+
+    def describe(self, lang: str = "en") -> str:
+        if lang not in _WORDS:
+            raise ValueError(f"describe: unknown language {lang!r}; allowed: {', '.join(LANGS)}")
+        return _WORDS[lang]["point"].format(v=_num(self.params[0], lang))
+
+
+KINDS: dict[str, type[Prior]] = {c.kind: c for c in (Beta, Gamma, LogNormal, Normal, Triangular,
+                                                     Uniform, Point)}
+"""Distribution name (the key in a file) -> its class."""
+
+RESERVED = ("calibrated",)
+"""Keys of prior tables that are not available yet."""
+
+_OPTIONS = ("value", "integer")
+_TRUNCATION = ("low", "high")
+
+
+def is_prior(obj: Any) -> bool:
+    """Whether ``obj`` is a prior table: a table with a distribution's name (or ``calibrated``)
+    among its keys. Nothing else in effekt's files uses these names as keys."""
+    return isinstance(obj, Mapping) and any(k in KINDS or k in RESERVED for k in obj)
+
+
+def _misspelt(obj: Any) -> str | None:
+    """Why ``obj`` looks like a prior with a misspelt distribution name (None if it does not): a
+    key close to a distribution's name holding its parameters, or ``value`` beside one other key
+    holding a list of numbers."""
+    if not isinstance(obj, Mapping) or is_prior(obj):
+        return None
+    names = [*KINDS, *RESERVED]
+    for k, v in obj.items():
+        params = isinstance(v, list) and v and all(isinstance(x, int | float) for x in v)
+        close = difflib.get_close_matches(str(k), names, n=1, cutoff=0.75)
+        if close and (params or (close[0] == "point" and isinstance(v, int | float))):
+            return (f"'{k}' is no distribution (did you mean '{close[0]}'?); a prior is one of "
+                    f"{', '.join(KINDS)}")
+        if params and "value" in obj and len(obj) == 2:
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            return f"'{k}' is no distribution{hint}; a prior is one of {', '.join(KINDS)}"
+    return None
+
+
+def _numbers(raw: Any, what: str) -> list[float]:
+    items = raw if isinstance(raw, list) else [raw]
+    for x in items:
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            raise PriorError(f"{what}: {x!r} is not a number")
+        if not math.isfinite(x):
+            raise PriorError(f"{what}: {x!r} is not a finite number")
+    return list(items)
+
+
+def parse_prior(table: Mapping[str, Any]) -> Prior:
+    """The prior a distribution table describes; :class:`PriorError` says what is wrong (an
+    unknown key, the wrong number of parameters, a boolean, a non-finite or impossible value)."""
+    kinds = [k for k in table if k in KINDS]
+    reserved = [k for k in table if k in RESERVED]
+    if reserved:
+        raise PriorError(
+            f"{{ {reserved[0]} = ... }} is not available yet: 'effekt calibrate' will write the posterior "
+            "of a calibration as a data file a scenario can use; until then give the prior as a "
+            "distribution, e.g. { value = 0.62, beta = [25.1, 15.4] }")
+    if len(kinds) > 1:
+        raise PriorError(f"two distributions ({', '.join(kinds)}): give one")
+    kind = kinds[0]
+    cls = KINDS[kind]
+    allowed = [kind, *_OPTIONS, *(_TRUNCATION if cls is Normal else ())]
+    for k in table:
+        if k not in allowed:
+            hint = difflib.get_close_matches(str(k), allowed, n=1, cutoff=0.6)
+            said = f" (did you mean '{hint[0]}'?)" if hint else ""
+            extra = "" if cls is Normal or k not in _TRUNCATION else " (only a normal is truncated)"
+            raise PriorError(f"unknown key '{k}'{said}{extra}; allowed beside {kind}: "
+                             f"{', '.join(a for a in allowed if a != kind)}")
+    raw = table[kind]
+    n = len(cls.param_names)
+    if cls is Point:
+        if isinstance(raw, list):
+            raise PriorError(f"point takes one number, e.g. {{ point = 0.5 }}, got a list {raw!r}")
+        params = _numbers(raw, "point")
+    else:
+        if not isinstance(raw, list) or len(raw) != n:
+            got = f"{len(raw)} numbers" if isinstance(raw, list) else repr(raw)
+            raise PriorError(f"{kind} takes {n} numbers [{', '.join(cls.param_names)}], got {got}")
+        params = _numbers(raw, kind)
+    integer = table.get("integer", False)
+    if not isinstance(integer, bool):
+        raise PriorError(f"integer: true or false, got {integer!r}")
+    value = table.get("value")
+    if value is not None:
+        value = _numbers(value, "value")[0] if not isinstance(value, list) else None
+        if value is None:
+            raise PriorError("value: one number, the point value used without draws")
+    low = _numbers(table["low"], "low")[0] if "low" in table else None
+    high = _numbers(table["high"], "high")[0] if "high" in table else None
+    prior = cls(tuple(params), value=value, integer=integer, low=low, high=high)
+    problems = prior._problems()
+    if problems:
+        raise PriorError("; ".join(problems))
+    if value is not None and cls is not Point:
+        lo, hi = prior.support
+        if not lo <= value <= hi:
+            raise PriorError(f"value {_num(value)} lies outside the distribution, which ranges from "
+                             f"{_num(lo)} to {_num(hi)}")
+        if integer and value != int(value):
+            raise PriorError(f"value {_num(value)}: integer = true needs a whole number")
+    return prior
+
+
+def find_priors(tree: Any, skip: Sequence[str] = ()) -> tuple[dict[str, Prior], dict[str, Any], list[str]]:
+    """Every prior in a nested table (a data file, a scenario's tree): ``(priors, tables,
+    problems)``, keyed by canonical dotted key (``pathway.stages.work_training.exits[1].p``);
+    ``tables`` holds each prior's table as written, ``problems`` one line per invalid or misspelt
+    prior, naming its key. Top-level keys in ``skip`` are not searched."""
+    priors: dict[str, Prior] = {}
+    tables: dict[str, Any] = {}
+    problems: list[str] = []
+
+    def walk(node: Any, parts: list[Part]) -> None:
+        if isinstance(node, Mapping):
+            if is_prior(node):
+                key = format_key(parts)
+                try:
+                    priors[key] = parse_prior(node)
+                    tables[key] = copy.deepcopy(dict(node))
+                except PriorError as err:
+                    problems.append(f"{key}: {err}")
+                return
+            why = _misspelt(node)
+            if why is not None:
+                problems.append(f"{format_key(parts)}: {why}")
+                return
+            for k, v in node.items():
+                if not parts and k in skip:
+                    continue
+                walk(v, [*parts, str(k)])
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, [*parts, i])
+
+    walk(tree, [])
+    return priors, tables, problems
+
+
+def with_values(tree: Any, values: Mapping[str, Any]) -> Any:
+    """A deep copy of ``tree`` with each dotted key set to its value (a prior table replaced
+    whole by a number)."""
+    out = copy.deepcopy(tree)
+    for key, value in values.items():
+        set_value(out, key, value)
+    return out
+
+
+def point_values(priors: Mapping[str, Prior]) -> dict[str, float | int]:
+    """Each prior's point value (:attr:`Prior.point_value`), by key."""
+    return {key: p.point_value for key, p in priors.items()}
+
+
+def tail_problems(priors: Mapping[str, Prior], check: Callable[[str, float | int], list[str]]) -> list[str]:
+    """One line for each prior whose ``TAIL`` or ``1 - TAIL`` quantile the model refuses:
+    ``check(key, number)`` gives the model's problems with ``number`` at ``key`` (the others at
+    their point values), empty when it is accepted. A point mass needs no check (its one value is
+    the point value, validated as any number)."""
+    out = []
+    for key, prior in priors.items():
+        if isinstance(prior, Point):
+            continue
+        for q in (TAIL, 1 - TAIL):
+            v = prior.quantile(q)
+            problems = check(key, v)
+            if problems:
+                out.append(f"{key}: the prior {prior.label('en')} reaches {_num(v)} at its "
+                           f"{100 * q:g} % quantile, which is not allowed here ({'; '.join(problems)}); "
+                           "a prior may take only values the number itself may have")
+                break
+    return out
+
+
+def unit_sample(d: int, n: int, rng: np.random.Generator, sampler: str = "lhs") -> np.ndarray:
+    """``n`` points in the unit cube ``[0, 1)^d``: a Latin hypercube (each dimension's ``n``
+    strata hit once) or independent uniform numbers (``random``; the first ``n`` rows of a larger
+    sample are the same, so more draws extend fewer)."""
+    if sampler == "lhs":
+        return qmc.LatinHypercube(d, rng=rng).random(n)
+    if sampler == "random":
+        return rng.random((n, d))
+    raise ValueError(f"sampler '{sampler}'; allowed: {', '.join(SAMPLERS)}")
+
+
+def draw(priors: Mapping[str, Prior], n: int, rng: np.random.Generator,
+         sampler: str = "lhs") -> list[dict[str, float | int]]:
+    """``n`` joint draws of ``priors`` (independent of each other), each ``{key: number}``, keys in
+    sorted order: each prior's inverse CDF at unit numbers of :func:`unit_sample`, squeezed into
+    ``[TAIL, 1 - TAIL]``."""
+    keys = sorted(priors)
+    if not keys or n <= 0:
+        return [{} for _ in range(max(n, 0))]
+    unit = TAIL + (1 - 2 * TAIL) * unit_sample(len(keys), n, rng, sampler)
+    cols = {key: priors[key].values_at(unit[:, j]) for j, key in enumerate(keys)}
+    return [{key: cols[key][i] for key in keys} for i in range(n)]
+
+
+__all__ = ["KINDS", "LANGS", "RESERVED", "SAMPLERS", "TAIL", "Beta", "Gamma", "LogNormal", "Normal",
+           "Point", "Prior", "PriorError", "Triangular", "Uniform", "draw", "find_priors", "is_prior",
+           "parse_prior", "point_values", "tail_problems", "unit_sample", "with_values"]
