@@ -8,16 +8,18 @@ this integrates over the spells:
   of G in Norway) times the base amount ``G``, paid by the party (or parties, in shares) the
   fiscal rules name for that kind of benefit (``[benefit_payers]`` in ``contracts/data/fiscal.toml``:
   who pays a benefit is a rule of public finance, owned here; a valuation can override it);
-* **income tax** (positive) on a spell's taxable income, wage x fte plus the benefit of the spell
-  if ``[taxable_benefits]`` gives that kind a tax class: the wage and a benefit of the ``wage``
-  class (AAP, dagpenger) at the wage rule's average rate for that annual income, a benefit of
-  another class (``pension``: uføretrygd, introduksjonsstønad, kvalifiseringsstønad, trygdeavgift
-  at the low rate; ``ordinary_income``: tiltakspenger, alminnelig inntekt only) at its class's
-  average rate for the same income (``[benefit_tax_classes]``), so part-time work beside a graded
-  benefit is taxed on the sum, each krone by its own class, and a benefit stopped by a job takes
-  its tax with it; split between the kommune (its skatteøre, of which it keeps the
-  ``[inntektsutjevning]`` share and the rest goes to ``other_kommuner``), the fylke (its
-  skatteøre) and the state (the rest);
+* **income tax** (positive) per person and year (contract years, months 12y .. 12y + 11, as the
+  ``budgets/`` table's): the year's taxable income is the sum over the person's spells of the wage
+  x fte plus the benefit if ``[taxable_benefits]`` gives that kind a tax class, each x the spell's
+  weeks in that year / 52; the wage and a benefit of the ``wage`` class (AAP, dagpenger) are taxed
+  at the wage rule's average rate for that yearly income, a benefit of another class (``pension``:
+  uføretrygd, introduksjonsstønad, kvalifiseringsstønad, trygdeavgift at the low rate;
+  ``ordinary_income``: tiltakspenger, alminnelig inntekt only) at its class's average rate for the
+  same income (``[benefit_tax_classes]``), so a job after half a year on a benefit is taxed on the
+  year's whole income, each krone by its own class, and a benefit stopped by a job takes its tax
+  with it; the year's tax falls in the months in proportion to the income earned in them; split
+  between the kommune (its skatteøre, of which it keeps the ``[inntektsutjevning]`` share and the
+  rest goes to ``other_kommuner``), the fylke (its skatteøre) and the state (the rest);
 * **employer contributions** (arbeidsgiveravgift) on wages, to the state;
 * the **integration grant** the state pays the kommune per settled refugee (state negative,
   kommune positive) while the person has not moved away;
@@ -436,18 +438,31 @@ def _parties(values: np.ndarray) -> np.ndarray:
                     dtype=object)
 
 
+def _yearly(annual: np.ndarray, weeks: np.ndarray) -> np.ndarray:
+    """Monthly sums over spells of ``annual[spell, year] x weeks[spell, month] / 52``, each month
+    at the annual amount of its own year (month ``m`` is in year ``m // 12``)."""
+    n_months = weeks.shape[1]
+    out = np.empty(n_months)
+    for y in range(annual.shape[1]):
+        months = slice(12 * y, min(12 * y + 12, n_months))
+        out[months] = annual[:, y] @ weeks[:, months]
+    return out / 52.0
+
+
 def _income_tax(rows: Ledger, arm: str, tax: np.ndarray, kommune: np.ndarray, fylke: np.ndarray,
                 kept: float, weeks: np.ndarray) -> None:
-    """The income tax by party: the kommune keeps ``kept`` of its skatteøre and the other kommuner
-    get the rest (inntektsutjevning), the fylke its skatteøre, the state what is left. The parties
-    add up to ``tax`` exactly."""
-    state = tax - kommune - fylke
-    _by_party(rows, arm, "income_tax", "kommune", kommune * kept, weeks, 1.0)
+    """The income tax by party, from each spell's annual tax at its person's rates of each year
+    (``tax``, ``kommune``, ``fylke``: spells x years, see :func:`_yearly_tax`): the kommune keeps
+    ``kept`` of its skatteøre and the other kommuner get the rest (inntektsutjevning), the fylke
+    its skatteøre, the state what is left. The parties add up to ``tax`` exactly."""
+    parts = [("kommune", kommune * kept)]
     if kept < 1:
-        _by_party(rows, arm, "income_tax", "other_kommuner", kommune * (1 - kept), weeks, 1.0)
+        parts.append(("other_kommuner", kommune * (1 - kept)))
     if fylke.any():
-        _by_party(rows, arm, "income_tax", "fylke", fylke, weeks, 1.0)
-    _by_party(rows, arm, "income_tax", "state", state, weeks, 1.0)
+        parts.append(("fylke", fylke))
+    parts.append(("state", tax - kommune - fylke))
+    for party, annual in parts:
+        _accumulate(rows, arm, party, "income_tax", _yearly(annual, weeks))
 
 
 def payer_parts(payer: str | dict[str, float]) -> list[tuple[str, float]]:
@@ -490,32 +505,65 @@ def _kind_rules(kinds: np.ndarray, payers: dict[str, str | dict[str, float]],
     return parts, tax_class[codes]
 
 
-def _spell_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | None,
-               tax_class: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each spell's income tax and the kommune's and fylke's skatteøre in it (annual rates).
+def _person_codes(spells: Frame, arms: np.ndarray) -> np.ndarray:
+    """Each spell's person as a code 0 .. n - 1 (arm and ``person_id``: the arms' ids are their
+    own); a spell without a person id (no ``person_id`` column, or a missing one) is a person of
+    its own."""
+    n = len(arms)
+    if not has(spells, "person_id"):
+        return np.arange(n)
+    pid = _floats(spells, "person_id", np.nan)
+    arm_code = pd.factorize(arms, use_na_sentinel=False)[0]
+    known = np.isfinite(pid)
+    lo = pid[known].min() if known.any() else 0.0
+    span = (pid[known].max() - lo + 1) if known.any() else 1.0
+    key = np.where(known, arm_code * span + (pid - lo), -1.0 - np.arange(n))
+    return pd.factorize(key)[0]
 
-    The taxable income is the wage (``income``) plus the benefit when it has a tax class. The wage
-    and a ``wage``-class benefit are taxed at ``income_tax``'s average rate for that taxable
-    income; a benefit of another class at that class's average rate for the same income, so a
-    krone of uføretrygd beside a wage pays the low-rate trygdeavgift and the trinnskatt of the
-    whole income (exact where the trygdeavgift's 25 % limit does not bind, up to the tables'
-    interpolation)."""
+
+def _yearly_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | None,
+                tax_class: np.ndarray | None, person: np.ndarray,
+                weeks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each spell's annual income tax and the kommune's and fylke's skatteøre in it, at the rates
+    of its person's income in each contract year: three arrays spells x years (year ``y`` is
+    months ``12y .. 12y + 11``, the years of the ``budgets/`` table).
+
+    A spell's taxable income is the wage (``income``, annual) plus the benefit when it has a tax
+    class. A person's taxable income in a year is the sum over their spells of that annual income
+    x the spell's weeks in the year (``weeks``: spells x months) / 52, and the rates are read at
+    that total: the wage and a ``wage``-class benefit at ``income_tax``'s average rate, a benefit
+    of another class at that class's average rate, so a krone of uføretrygd beside a wage pays
+    the low-rate trygdeavgift and the trinnskatt of the year's whole income (exact where the
+    trygdeavgift's 25 % limit does not bind, up to the tables' interpolation). Spread over the
+    months by the weeks (:func:`_yearly`), a person's tax of a year is the rate at the year's
+    income times that income. A year cut by the horizon (or begun before the data) is taxed on
+    the income observed in it, not annualised: the cut is the same in both arms. A year without
+    income pays no tax."""
     rule = params.income_tax
+    n, n_months = weeks.shape
+    n_years = -(-n_months // 12)
     if benefit is None or tax_class is None:
         taxable = at_wage_rate = income
     else:
         taxable = income + np.where(tax_class != "", benefit, 0.0)
         at_wage_rate = income + np.where(tax_class == WAGE_CLASS, benefit, 0.0)
-    tax = rule.rate(taxable) * at_wage_rate
-    k_tax = tax * rule.kommune_share(taxable)
-    f_tax = tax * rule.fylke_share(taxable)
+    full = weeks if n_months == 12 * n_years else np.pad(weeks, ((0, 0), (0, 12 * n_years - n_months)))
+    in_year = full.reshape(n, n_years, 12).sum(axis=2)  # each spell's weeks in each year
+    n_persons = int(person.max()) + 1 if n else 0
+    cell = (person[:, None] * n_years + np.arange(n_years)).ravel()
+    year_income = np.bincount(cell, weights=(taxable[:, None] * in_year).ravel(),
+                              minlength=n_persons * n_years).reshape(n_persons, n_years) / 52.0
+    rate = rule.rate(year_income)
+    tax = rate[person] * at_wage_rate[:, None]
+    k_tax = tax * rule.kommune_share(year_income)[person]
+    f_tax = tax * rule.fylke_share(year_income)[person]
     if benefit is not None and tax_class is not None:
         for name, table in params.benefit_tax_classes.items():
             m = tax_class == name
             if not m.any():
                 continue
-            y = taxable[m]
-            t = table.rate(y) * benefit[m]
+            y = year_income[person[m]]
+            t = table.rate(y) * benefit[m][:, None]
             tax[m] += t
             k_tax[m] += t * table.kommune_share(y)
             f_tax[m] += t * table.fylke_share(y)
@@ -573,7 +621,8 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
         payer_parts_of, tax_class_of = _kind_rules(kinds, payers, params)
         benefit_payers_of = [(_parties(party), share) for party, share in payer_parts_of]
         benefit = _floats(spells, "benefit_g") * G
-    tax, k_tax, f_tax = _spell_tax(params, income, benefit, tax_class_of)
+    tax, k_tax, f_tax = _yearly_tax(params, income, benefit, tax_class_of,
+                                    _person_codes(spells, arms), weeks_all)
     kept = params.kommune_kept_share()
     aga = params.employer_contributions.rate
     labour_cost = income * (1 + aga)
