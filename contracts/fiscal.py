@@ -350,7 +350,7 @@ def fiscal_path(country: str = "no", base: str | Path | None = None) -> Path:
 
 @cache
 def _rules_at(path: Path) -> FiscalParams:
-    rules = load_spec(FiscalParams, path)
+    rules = load_spec(FiscalParams, path, priors_drawn=False)  # not in the scenario's tree: not drawn
     rules._source = str(path)
     if rules.money is None and path != DATA_DIR / COUNTRIES["no"]:
         raise SpecError(str(path), ["[money]: a country's fiscal rules say in which money they are: "

@@ -106,11 +106,16 @@ def draw_info(manifest: dict[str, Any]) -> DrawInfo:
     declared = {k: p for k, p in found.items()  # as Scenario.priors: unused groups change nothing
                 if not (parse_key(k)[:2] == ["world", "groups"] and parse_key(k)[2] not in groups)}
     design = scenario.get("design") or {}
-    draws = int(((design.get("parameters") or {}).get("draws")) or 0)
     grid = {canonical(k) for t in ("sweep", "levers") for k in (design.get(t) or {})}
     params = [canonical(p) for p in manifest.get("parameters", [])]
-    drawn = [k for k in params if k in declared and k not in grid] if draws else []
-    return DrawInfo(declared=declared, drawn=drawn, draws=draws if drawn else 0,
+    # uncertain: every design parameter that is not a policy (sweep, levers): the draws of priors
+    # and the samples of [design.uncertainties] alike, as effekt decide reads them
+    drawn = [k for k in params if k not in grid]
+    points = manifest.get("points") or []
+    policies = {tuple(sorted((canonical(k), repr(v)) for k, v in pt.items() if canonical(k) in grid))
+                for pt in points if isinstance(pt, dict)}
+    draws = len(points) // max(1, len(policies)) if drawn else 0
+    return DrawInfo(declared=declared, drawn=drawn, draws=draws,
                     replications=int(manifest.get("replications", 0) or 0))
 
 

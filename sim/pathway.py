@@ -190,7 +190,8 @@ def default_subsidies() -> dict[str, SubsidyRule]:
     from effekt.specfile import read_toml, validate
 
     path = Path(__file__).resolve().parent / "data" / "subsidies.toml"
-    return dict(validate(SubsidyRules, {"subsidies": read_toml(path)}, str(path)).subsidies)
+    rules = validate(SubsidyRules, {"subsidies": read_toml(path)}, str(path), priors_drawn=False)
+    return dict(rules.subsidies)
 
 
 class Funding(Strict):
@@ -662,7 +663,7 @@ def load_business_as_usual(name_or_path: str) -> Pathway:
         if not (path.suffix == ".toml" or path.exists()):
             raise SpecError(text, [f"no built-in business-as-usual pathway of that name "
                                    f"and no such file; built-in: {', '.join(names) or 'none'}"])
-    pathway = load_spec(Pathway, path)
+    pathway = load_spec(Pathway, path, priors_drawn=False)  # not in the scenario's tree: not drawn
     problems = business_as_usual_problems(pathway)
     if problems:
         raise SpecError(str(path), problems)

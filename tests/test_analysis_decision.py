@@ -364,9 +364,9 @@ template = "kongsberg_kull"
 [contract]
 template = "kongsberg_outcomes"
 [design]
-replications = 3
+replications = 2
 seed = 7
-samples = 12
+samples = 60
 [design.uncertainties]
 "world.counterfactual.entry_rate_multiplier" = { low = 0.6, high = 1.4 }
 "contract.prices.job_sustained" = { low = 60000, high = 120000 }
@@ -391,7 +391,7 @@ def test_decide_end_to_end_prints_the_curve_evppi_and_writes_the_figure(tiny):
                                   "--out", str(csv)])
     assert r.exit_code == 0, r.output
     out = r.output
-    assert "12 parameter draws x 3 replications" in out
+    assert "60 parameter draws x 2 replications" in out
     assert "P(this kull)" in out and "EVPPI at" in out and "EVSI" in out
     assert "world.counterfactual.entry_rate_multiplier" in out
     assert "800 000" in out.replace("\u202f", " ")
@@ -422,3 +422,14 @@ def test_pilot_size_adds_the_value_of_a_pilot_from_results_with_draws(tiny):
     assert "Value of a pilot before signing, at λ = 400" in r.output
     assert "10 in the programme and 10 controls: EVSI" in r.output
     assert "power" in r.output  # the power lines stay
+
+
+def test_value_of_information_is_not_fitted_through_a_handful_of_draws():
+    # review 12: five draws gave a straight line and 100 % of EVPI to one parameter, silently
+    from effekt.experiments.analysis.smoother import TooFewDraws, choose_smoothers
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(size=(29, 1))
+    with pytest.raises(TooFewDraws, match="at least 30"):
+        choose_smoothers(x, x[:, 0] + rng.normal(size=29))
+    assert choose_smoothers(rng.uniform(size=(30, 1)), rng.normal(size=30))

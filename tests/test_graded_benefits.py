@@ -5,7 +5,7 @@
 * uføretrygd is reduced by income (folketrygdloven § 12-14): 2.529 G less 0.766 of the year's
   earnings above the inntektsgrense of 0.4 G, none above 2.64 G (80 % of an inntekt før uførhet of
   3.3 G, the file's assumption for people on the minimum);
-* sosialhjelp is means-tested (sosialtjenesteloven § 18): 1.2769 G less 0.8 of the earnings (net of
+* sosialhjelp is means-tested (sosialtjenesteloven § 18): 1.2769 G less 0.9 of the earnings (net of
   tax, the file's assumption);
 * the graded benefit is the person's entitlement at the time: a job across AAP's 156-week limit is
   cut there and graded by the next kind's rule; a stage whose funding says the benefit continues
@@ -143,9 +143,9 @@ def test_an_uforetrygd_person_keeps_what_the_income_rule_leaves(fte, expected):
 
 def test_sosialhjelp_tops_up_a_small_labour_market_job_in_both_arms_alike():
     # a job found in the labour market at the group's 30 % of full time: 120 000 NOK a year =
-    # 0.92194 G, of which 0.8 counts: 1.2769 - 0.73755 = 0.53935 G of sosialhjelp beside it
-    expected = SOSIALHJELP - 0.8 * WAGE * 0.3 / G
-    assert expected == pytest.approx(0.5393462, abs=1e-7)
+    # 0.92194 G, of which 0.9 counts: 1.2769 - 0.82975 = 0.44715 G of sosialhjelp beside it
+    expected = SOSIALHJELP - 0.9 * WAGE * 0.3 / G
+    assert expected == pytest.approx(0.4471520, abs=1e-7)
     out = {"out": {"kind": "exit", "outcome": "not_employed"}}
     _, s = run(pathway(out, "out"), group("sosialhjelp", bau=20.0, fte=0.3), 104, n=40, mode="parallel")
     for arm in ("treatment", "control"):
@@ -185,7 +185,7 @@ def test_a_part_time_job_across_aaps_limit_is_cut_and_graded_by_uforetrygds_rule
 @pytest.mark.parametrize(("fte", "pieces"), [
     (1.0, [(100.0, 200.0, "none", 0.0)]),  # 400 000 NOK: no sosialhjelp either, the job stays whole
     (0.2, [(100.0, 104.0, "none", 0.0),    # kvalifiseringsstønad stops in a job, to its limit at 104
-           (104.0, 200.0, "sosialhjelp", round(SOSIALHJELP - 0.8 * 80_000 / G, 10))]),  # 0.78520 G
+           (104.0, 200.0, "sosialhjelp", round(SOSIALHJELP - 0.9 * 80_000 / G, 10))]),  # 0.72373 G
 ])
 def test_a_job_across_kvalifiseringsstonads_limit(fte, pieces):
     # sosialtjenesteloven § 30: KVP ends 104 weeks after referral; this person goes on to sosialhjelp

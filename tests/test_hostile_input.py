@@ -78,7 +78,8 @@ def test_the_cli_says_it_without_a_traceback(tmp_path):
     # cashflows, a 100 % investor loss, 1 person, a 100 % discount rate, infinite KPIs
     ("world.cohorts[0].groups={A = nan, B = 0.3, C = 0.3, D = 0.2}", "world.cohorts[0].groups.A",
      "finite number"),
-    ("contract.commissioners={kommune = nan, state = 0.5}", "contract.commissioners.kommune", "finite number"),
+    ("contract.commissioners={kommune = nan, state = 0.5}", "contract.commissioners.kommune",
+     "finite number"),
     ("contract.prices.job_start=nan", "contract.prices.job_start", "finite number"),
     ("world.cohorts[0].size=true", "world.cohorts[0].size", "must be a valid number, not true or false"),
     ("scenario.discount_rate=true", "scenario.discount_rate", "must be a valid number, not true or false"),

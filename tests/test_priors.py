@@ -123,9 +123,9 @@ def test_descriptions_in_both_languages():
     en, nb = p.describe("en"), p.describe("nb")
     assert en.startswith("beta(25.1, 15.4): mean 0.6198, 90 % between 0.4923 and 0.7404")
     assert "0.62 without draws" in en
-    assert nb.startswith("beta(25,1, 15,4): gjennomsnitt 0,6198, 90 % mellom 0,4923 og 0,7404")
+    assert nb.startswith("beta(25,1; 15,4): gjennomsnitt 0,6198, 90 % mellom 0,4923 og 0,7404")
     assert "0,62 uten trekninger" in nb
-    assert parse_prior({"triangular": [1, 2, 4]}).describe("nb").startswith("trekant(1, 2, 4)")
+    assert parse_prior({"triangular": [1, 2, 4]}).describe("nb").startswith("trekant(1; 2; 4)")
     assert parse_prior({"point": 3}).describe("en") == "point mass at 3"
     with pytest.raises(ValueError, match="unknown language"):
         p.describe("sv")
@@ -333,3 +333,20 @@ def test_a_scenario_file_may_give_a_prior_too(tmp_path):
                                  "discount_rate = { value = 0.04, uniform = [0.02, 0.06] }"))
     sc = resolve(read_tree(path))
     assert sc.info.discount_rate == 0.04 and "scenario.discount_rate" in sc.priors
+
+
+def test_a_prior_in_a_file_outside_the_scenarios_tree_is_refused_not_silently_fixed(tmp_path):
+    # review 12: a prior in a business-as-usual pathway (or the fiscal rules) was taken at its
+    # point value and never drawn, while the summary counted only the drawn ones
+    from effekt.sim.pathway import business_as_usual_dir
+
+    text = (business_as_usual_dir() / "aap_oppfolging.toml").read_text(encoding="utf-8")
+    assert "p = 0.30 }," in text
+    path = tmp_path / "aap_bau.toml"
+    path.write_text(text.replace("p = 0.30 },", "p = { value = 0.30, beta = [30, 70] } },"),
+                    encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_scenario(None, [f'world.groups.A.bau_pathway={{aap = "{path}", '
+                             'kvalifiseringsstonad = "kvalifiseringsprogram"}'])
+    msg = str(err.value)
+    assert "stages.aap_follow_up.exits[1].p: a prior here would never be drawn" in msg

@@ -285,3 +285,26 @@ def test_the_tornado_over_priors_runs_the_scenario(tmp_path):
     table = sa.one_at_a_time(model, params, base, "in_work_24m_treatment")
     assert table.loc[0, "low"] == pytest.approx(params[0].low)
     assert table.loc[0, "y_high"] >= table.loc[0, "y_low"]
+
+
+def test_the_samples_of_design_uncertainties_are_uncertain_in_the_summary_as_in_decide(tmp_path):
+    # review 12: the summary took each sampled value of a [design.uncertainties] range for a policy
+    # of its own, while effekt decide took the same column as an uncertain parameter
+    import json
+
+    from effekt.experiments.analysis.decision import load_decision
+    from effekt.experiments.parameter_uncertainty import policy_runs
+
+    key = "world.counterfactual.entry_rate_multiplier"
+    exp = load_experiment(None, [f'design.uncertainties={{"{key}" = {{ low = 0.8, high = 1.2 }}}}',
+                                 "design.samples=3", "design.replications=2",
+                                 'design.levers={"contract.prices.job_start" = [30000, 45000]}'])
+    out = tmp_path / "out"
+    run_batch(exp, out, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    info = draw_info(manifest)
+    assert info.drawn == [key] and info.draws == 3  # 3 samples for each of the 2 prices
+    groups = policy_runs(load_runs(out), manifest["parameters"], info.drawn)
+    assert len(groups) == 2 and all(len(df) == 3 * 2 for _, df in groups)
+    res = load_decision(out)
+    assert res.uncertain == [key] and res.policy == ["contract.prices.job_start"]

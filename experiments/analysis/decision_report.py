@@ -70,7 +70,7 @@ WORDS: dict[str, dict[str, str]] = {
         "pilot_is": ("EVSI: what the pilot's result is expected to be worth to the decision; run it "
                      "if it costs less. The ceiling is the EVPPI of the shares it measures."),
         "pilot_none": "Value of a pilot: {why}",
-        "too_few": "{draws} draws are too few for a regression on {k} number(s); run more draws",
+        "too_few": "{draws} draws are too few for a regression on {k} number(s); run at least 30 per number",
         "no_shares": "the results lack the shares of '{measure}' that a pilot would count",
         "investor": ("Investor: P(loss) {loss} (95 % CI {lo} to {hi}{draws}); money multiple mean "
                      "{mean} (90 % of draws x replications {p5} to {p95}{mdraws})"),
@@ -129,7 +129,7 @@ WORDS: dict[str, dict[str, str]] = {
         "pilot_is": ("EVSI: hva pilotens resultat forventes å være verdt for beslutningen; kjør den "
                      "hvis den koster mindre. Taket er EVPPI for andelene den måler."),
         "pilot_none": "Verdien av en pilot: {why}",
-        "too_few": "{draws} trekk er for få for en regresjon på {k} tall; kjør flere trekk",
+        "too_few": "{draws} trekk er for få for en regresjon på {k} tall; kjør minst 30 per tall",
         "no_shares": "resultatene mangler andelene for '{measure}' som en pilot ville telle",
         "investor": ("Investorene: P(tap) {loss} (95 % KI {lo} til {hi}{draws}); pengemultippel snitt "
                      "{mean} (90 % av trekk x replikasjoner {p5} til {p95}{mdraws})"),

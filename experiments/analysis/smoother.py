@@ -21,7 +21,8 @@ class TooFewDraws(ValueError):
     """Too few draws for a regression on this many variables."""
 
     def __init__(self, draws: int, variables: int):
-        super().__init__(f"{draws} draws are too few for a regression on {variables} number(s)")
+        super().__init__(f"{draws} draws are too few for a regression on {variables} number(s) (at "
+                         f"least {MIN_DRAWS_PER_VARIABLE * variables})")
         self.draws, self.variables = draws, variables
 
 
@@ -83,6 +84,13 @@ MAX_COEFFICIENTS = 100
 """The largest basis tried (a tensor product of 10 x 10; more costs time and seldom fits better)."""
 
 
+MIN_DRAWS_PER_VARIABLE = 30
+"""The fewest parameter draws per regressed variable: with fewer, the fit is a straight line
+through noise and one parameter can take all of the value of information (five draws once gave
+100 % of EVPI to one of two parameters). Strong, Oakley and Brennan (2014) work with thousands;
+this floor only stops the worst."""
+
+
 def smoothers(draws: int, variables: int) -> list[Smoother]:
     """The candidate smoothers for ``variables`` variables and ``draws`` draws: at least four
     draws per coefficient, at most :data:`MAX_COEFFICIENTS` (tensor products, and additive fits
@@ -120,7 +128,7 @@ def choose_smoothers(X: np.ndarray, y: np.ndarray) -> list[Smoother]:
     X, y = as_2d(X), as_2d(y)
     D = len(y)
     candidates = smoothers(D, X.shape[1])
-    if not candidates:
+    if not candidates or D < MIN_DRAWS_PER_VARIABLE * X.shape[1]:
         raise TooFewDraws(D, X.shape[1])
     scores = []
     for s in candidates:

@@ -163,10 +163,12 @@ class Prior:
         return self._scalar(self.mean)
 
     def label(self, lang: str = "en") -> str:
-        """The distribution and its parameters as written, e.g. ``beta(25.1, 15.4)``."""
+        """The distribution and its parameters as written, e.g. ``beta(25.1, 15.4)``; in bokmål,
+        whose decimal comma would make ``beta(25,1, 15,4)`` ambiguous, ``beta(25,1; 15,4)``."""
         if lang not in _WORDS:
             raise ValueError(f"describe: unknown language {lang!r}; allowed: {', '.join(LANGS)}")
-        return f"{_WORDS[lang]['names'][self.kind]}({', '.join(_num(p, lang) for p in self.params)})"
+        sep = "; " if lang == "nb" else ", "
+        return f"{_WORDS[lang]['names'][self.kind]}({sep.join(_num(p, lang) for p in self.params)})"
 
     def describe(self, lang: str = "en") -> str:
         """One line for people: the distribution, its mean and central 90 %, and the point value

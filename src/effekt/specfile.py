@@ -200,18 +200,25 @@ def format_validation_error(model: type[BaseModel], err: ValidationError) -> lis
     return problems
 
 
-def validate(model: type[M], data: dict[str, Any], source: str) -> M:
+def validate(model: type[M], data: dict[str, Any], source: str, priors_drawn: bool = True) -> M:
     """Validate ``data`` as ``model``; raise :class:`SpecError` naming ``source`` on failure.
 
     A number given as a prior (a distribution table, :mod:`effekt.priors`) is validated at its
     point value, which the spec then holds; the model must also accept the prior's 0.1 % and
     99.9 % quantiles (one at a time, the others at their point values), or the prior is refused
-    naming its key."""
+    naming its key. ``priors_drawn = False``: the file is not part of a scenario's tree (a
+    business-as-usual pathway, the fiscal rules), so its priors would never be drawn and silently
+    stay at their point values: they are refused instead."""
     from effekt.priors import find_priors, point_values, tail_problems, with_values
 
     priors, _, problems = find_priors(data)
     if problems:
         raise SpecError(source, problems)
+    if priors and not priors_drawn:
+        raise SpecError(source, [
+            f"{key}: a prior here would never be drawn (--draws draws the numbers of a scenario's own "
+            "tree: its pathway, contract, target groups, benefits and labour market, not this file); "
+            "give a plain number" for key in priors])
     at_point = with_values(data, point_values(priors)) if priors else data
     try:
         spec = model.model_validate(at_point)
@@ -275,9 +282,9 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise SpecError(str(path), ["is nested too deeply to be a data file"]) from None
 
 
-def load_spec(model: type[M], path: str | Path) -> M:
-    """Read and validate one TOML data file."""
-    return validate(model, read_toml(path), str(path))
+def load_spec(model: type[M], path: str | Path, priors_drawn: bool = True) -> M:
+    """Read and validate one TOML data file (``priors_drawn``: see :func:`validate`)."""
+    return validate(model, read_toml(path), str(path), priors_drawn)
 
 
 __all__ = ["SpecError", "Strict", "format_validation_error", "load_spec", "read_toml", "validate"]
