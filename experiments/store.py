@@ -132,8 +132,14 @@ class ResultStore:
         by hand, or not effekt's) is a :class:`ResultsDirError` naming the file."""
         if not self.manifest_path.exists():
             return None
+        if not self.manifest_path.is_file():
+            raise ResultsDirError(f"{self.manifest_path} is not a file (a directory or a special file); "
+                                  "it is not an effekt manifest: choose another --out")
         try:
             manifest = json.loads(self.manifest_path.read_text())
+        except OSError as err:
+            raise ResultsDirError(f"{self.manifest_path} cannot be read ({err.strerror or err}); choose "
+                                  "another --out") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise ResultsDirError(
                 f"{self.manifest_path} is not valid JSON ({err}); it is not an effekt manifest, or "

@@ -180,3 +180,13 @@ def test_workers_exit_when_their_batch_is_killed(tmp_path):
     while time.monotonic() < deadline and any(alive(p) for p in workers):
         time.sleep(0.1)
     assert not [p for p in workers if alive(p)], "workers outlived their batch"
+
+
+def test_a_manifest_that_is_a_directory_is_a_message_not_a_traceback(tmp_path):
+    path = write(tmp_path)
+    out = tmp_path / "out"
+    (out / "manifest.json").mkdir(parents=True)
+    r = CliRunner().invoke(main, ["batch", str(path), "--out", str(out), "--workers", "1", "-q"])
+    assert r.exit_code == 2 and "is not a file" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["summary", str(out)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
