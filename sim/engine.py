@@ -599,10 +599,12 @@ class _Model:
             r = rng if (resume if skipping else t) < cut else self.streams.long_run
             if skipping and (st.terminal or st.job is not None):
                 # business as usual would have ended, or found a job, while the person was in the
-                # programme: they are in the labour market now, out of work (on what the end of
-                # business as usual's programme would have left them on, if it says)
+                # programme: they are in the labour market now, out of work, on what the end of
+                # business as usual's programme would have left them on, if it says (its exit's or
+                # its job's benefit_after: a job found in the introduction programme ends the
+                # stønad there, so it does not go on in the labour market after the programme)
                 entry, loss = self.rates(p)
-                benefit = self.benefit_after(st, p, r) if st.kind == "exit" else None
+                benefit = self.benefit_after(st, p, r) if st.terminal else None
                 self.labour_market(arm, p, rng, tg, resume, entry * more_entry, loss * less_loss,
                                    benefit=benefit)
                 return

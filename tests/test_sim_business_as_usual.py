@@ -293,3 +293,18 @@ def test_business_as_usual_pays_nobody_in_the_contract(tmp_path):
     default = text.replace(', payer = "kommune"', '')
     with pytest.raises(SpecError, match="defaults to 'provider': name the payer"):
         load_business_as_usual(_write(tmp_path / "default.toml", default))
+
+
+def test_a_treated_refugee_whose_usual_job_fell_inside_the_programme_does_not_keep_the_stonad():
+    # the null test's lock-in found it: business as usual would have found the person a job while
+    # they were held, which ends introduksjonsstønad (integreringsloven § 19); resuming out of work
+    # after the programme, the person is on what the job's benefit_after says, never on the stønad
+    from effekt.experiments.scenario import load_scenario
+    from effekt.sim import replication_seed, simulate
+
+    kull = 'world.cohorts=[{ name = "k", start_week = 0, size = 400, groups = { R = 1.0 } }]'
+    sc = load_scenario(None, [kull, 'pathway.stages.course.duration={ dist = "fixed", value = 60 }'])
+    t = simulate(sc.world, replication_seed(5, 0))
+    s = t.spells.to_pandas()
+    treated_out = s[(s.arm == "treatment") & (s.state == "not_employed")]
+    assert not (treated_out.benefit_kind == "introduksjonsstonad").any()
