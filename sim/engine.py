@@ -600,11 +600,16 @@ class _Model:
             if skipping and (st.terminal or st.job is not None):
                 # business as usual would have ended, or found a job, while the person was in the
                 # programme: they are in the labour market now, out of work, on what the end of
-                # business as usual's programme would have left them on, if it says (its exit's or
-                # its job's benefit_after: a job found in the introduction programme ends the
-                # stønad there, so it does not go on in the labour market after the programme)
+                # business as usual's programme would have left them on, if it says. At a job the
+                # person never took, a benefit with a life of its own goes on (AAP and
+                # kvalifiseringsstønad end by their own limits, sosialhjelp is a last resort); one
+                # that lasts only as long as business as usual's programme (introduksjonsstønad: no
+                # limit of its own) ends there as the job's benefit_after says, else it would be
+                # paid for ever in the labour market
                 entry, loss = self.rates(p)
-                benefit = self.benefit_after(st, p, r) if st.terminal else None
+                benefit = (self.benefit_after(st, p, r)
+                           if st.kind == "exit" or (st.terminal and self._ends_with_programme(on[0]))
+                           else None)
                 self.labour_market(arm, p, rng, tg, resume, entry * more_entry, loss * less_loss,
                                    benefit=benefit)
                 return
@@ -809,6 +814,12 @@ class _Model:
         at = {p.person_id: p.entry_week + (age - p.age) * WEEKS_PER_YEAR for p in people}
         self._end_records({(row[0], row[1]): at[row[1]] for row in self.rec.persons
                            if at[row[1]] < H}, "retired")
+
+    def _ends_with_programme(self, kind: str) -> bool:
+        """Whether benefit ``kind`` lasts only as long as the programme that pays it: no limit of its
+        own (``max_weeks``), not a last resort (``subsidiary``), and not nothing."""
+        b = self.world.benefits.get(kind)
+        return b is not None and b.g > 0 and b.max_weeks is None and not b.subsidiary
 
     def benefit_after(self, st: _Stage, p: Person, rng: np.random.Generator) -> tuple[str, float] | None:
         """What the person's benefit becomes on leaving business as usual through ``st`` (its

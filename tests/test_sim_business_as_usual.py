@@ -308,3 +308,20 @@ def test_a_treated_refugee_whose_usual_job_fell_inside_the_programme_does_not_ke
     s = t.spells.to_pandas()
     treated_out = s[(s.arm == "treatment") & (s.state == "not_employed")]
     assert not (treated_out.benefit_kind == "introduksjonsstonad").any()
+
+
+def test_only_a_benefit_that_lasts_with_the_programme_ends_at_a_job_never_taken():
+    # AAP and kvalifiseringsstønad end by their own limits (folketrygdloven § 11-12, sosialtjenesteloven
+    # § 30) and sosialhjelp is a last resort: a business-as-usual job the person never took (it fell
+    # inside the programme) does not end them; introduksjonsstønad lasts only as long as the
+    # introduction programme (integreringsloven § 19), so it ends there
+    from effekt.experiments.scenario import load_scenario
+    from effekt.sim.engine import _Model
+
+    sc = load_scenario(None)
+    engine = _Model.__new__(_Model)
+    engine.world = sc.world
+    ends = {k: engine._ends_with_programme(k) for k in ("aap", "kvalifiseringsstonad", "sosialhjelp",
+                                                        "none", "introduksjonsstonad")}
+    assert ends == {"aap": False, "kvalifiseringsstonad": False, "sosialhjelp": False, "none": False,
+                    "introduksjonsstonad": True}
