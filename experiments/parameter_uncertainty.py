@@ -50,6 +50,7 @@ from scipy import stats
 
 from effekt.contracts import KpiRegistry, kpis_for_columns
 from effekt.dotted import canonical, parse_key
+from effekt.experiments.summary import markdown_table
 from effekt.priors import Prior, find_priors
 
 COLUMNS = ["n", "mean", "ci_low", "ci_high", "p5", "p50", "p95", "sd", "parameters", "luck"]
@@ -249,10 +250,7 @@ def render_table(table: pd.DataFrame, fmt: str = "text") -> str:
         body[c] = body[c].map(_pct)
     cols = [c for c in flat.columns if c not in ("label", *COLUMNS)] + ["label", *COLUMNS]
     if fmt == "markdown":
-        head = "| " + " | ".join(cols) + " |"
-        sep = "|" + "---|" * len(cols)
-        lines = ["| " + " | ".join(str(r[c]) for c in cols) + " |" for _, r in body.iterrows()]
-        return "\n".join([head, sep, *lines])
+        return markdown_table(body, cols)
     if "group" not in body:
         return body[cols].to_string(index=False)
     blocks = []

@@ -395,6 +395,14 @@ def _paid_beside_true(t: pd.DataFrame, reg: KpiRegistry, band, has: set, lang: s
     return [line]
 
 
+def markdown_table(body: pd.DataFrame, cols: list[str]) -> str:
+    """``body``'s columns ``cols`` (already formatted) as a Markdown table."""
+    head = "| " + " | ".join(cols) + " |"
+    sep = "|" + "---|" * len(cols)
+    rows = ["| " + " | ".join(str(r[c]) for c in cols) + " |" for _, r in body.iterrows()]
+    return "\n".join([head, sep, *rows])
+
+
 def render(table: pd.DataFrame, fmt: str) -> str:
     """The KPI table as ``csv``, ``json`` or ``markdown`` (or aligned ``text``)."""
     if fmt == "csv":
@@ -408,10 +416,7 @@ def render(table: pd.DataFrame, fmt: str) -> str:
     for c in STATS[1:]:
         body[c] = body[c].map(lambda v: f"{v:,.4g}" if np.isfinite(v) else "n/a")
     if fmt == "markdown":
-        head = "| " + " | ".join(cols) + " |"
-        sep = "|" + "---|" * len(cols)
-        rows = ["| " + " | ".join(str(r[c]) for c in cols) + " |" for _, r in body.iterrows()]
-        return "\n".join([head, sep, *rows])
+        return markdown_table(body, cols)
     if "point" not in body:
         return body.to_string(index=False)
     blocks = []
