@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.text import Text
 
 from effekt.experiments.executors import Executor, SerialExecutor
+from effekt.experiments.provenance import provenance
 from effekt.experiments.runner import (
     RECORD_TABLES,
     Job,
@@ -143,6 +144,7 @@ def run_batch(
         "tables": list(tables),
         "effekt_version": version("effekt"),
         "python": sys.version.split()[0],
+        "provenance": provenance(base),
         "executor": executor.name,
         "command": command,
         "started": now(),

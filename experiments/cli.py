@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import shlex
+import signal
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -137,14 +138,26 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
         executor = make_executor(workers, dask)
     except RuntimeError as err:
         _fail(err)
+    previous = signal.signal(signal.SIGTERM, _terminated)  # stop as Ctrl-C does: workers closed
     try:
         run_batch(exp, out, executor=executor, chunk=chunk, overwrite=overwrite,
                   progress=None if not quiet else False, command=command, tables=names)
     except ResultsDirError as err:
         _fail(err)
+    except KeyboardInterrupt:
+        click.echo(f"\nstopped: the replications finished so far are kept in {out}/; run the same "
+                   "command again to resume where it stopped", err=True)
+        sys.exit(130)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         executor.close()
     return exp, out
+
+
+def _terminated(signum, frame) -> None:
+    """SIGTERM during a batch: unwind as for Ctrl-C, so the workers are closed, the directory's lock
+    is released and the message says how to resume (every stored task file is complete)."""
+    raise KeyboardInterrupt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from effekt.contracts import Kpi, KpiRegistry
+from effekt.experiments.provenance import differences
 
 DATASETS = ("runs", "cashflows", "budgets")
 """Always written; ``persons``, ``events`` and ``spells`` are added on request."""
@@ -317,8 +318,17 @@ class ResultStore:
         old_id = old.get("experiment_hash", old.get("scenario_hash"))
         if old_id != new["experiment_hash"]:
             name = old.get("scenario", {}).get("scenario", {}).get("name", "?")
+            keys = differences(old.get("scenario", {}), new.get("scenario", {}))
+            if not keys and old.get("points") is not None and "points" in new:
+                keys = differences(old.get("points"), new.get("points"), "design points")
+            differ = f"; they differ at {', '.join(keys)}" if keys else ""
             return (f"another experiment (scenario '{name}', hash {old_id}; this one is "
-                    f"'{new['scenario']['scenario']['name']}', hash {new['experiment_hash']})")
+                    f"'{new['scenario']['scenario']['name']}', hash {new['experiment_hash']}{differ})")
+        rules = [old.get("provenance", {}).get("fiscal_rules"), new.get("provenance", {}).get("fiscal_rules")]
+        if None not in rules and rules[0] != rules[1]:
+            keys = differences(rules[0], rules[1], "fiscal rules")
+            return (f"the same scenario under other tax-and-benefit rules (they differ at {', '.join(keys)}; "
+                    f"read from {new['provenance'].get('fiscal_source') or 'the fiscal file'})")
         if list(old.get("tables", [])) != list(new.get("tables", [])):
             was = ", ".join(old.get("tables", [])) or "none"
             asked = ", ".join(new.get("tables", [])) or "none"

@@ -40,6 +40,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from effekt.specfile import SpecError
+from effekt.toml_text import plain_number
 
 Part = str | int
 """One step of a key: a table key (str) or a list index (int)."""
@@ -186,10 +187,19 @@ def set_value(tree: dict[str, Any], key: str | Sequence[Part], value: Any, sourc
 
 def parse_value(raw: str) -> Any:
     """A value as a TOML literal (``3``, ``0.25``, ``true``, ``'rct'``, ``[1, 2]``, ``{ a = 1 }``);
-    text that is no TOML literal is taken as a plain string (``pathway.template=gloppen``)."""
+    text that is no TOML literal is taken as a plain string (``pathway.template=gloppen``).
+
+    A number as Norwegians write it (``150 000``, ``0,04``) is refused with the TOML spelling,
+    rather than taken as a string the model then cannot read as a number; a string that looks
+    like one is written quoted (``name='"150 000"'``)."""
     try:
         return tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
+        number = plain_number(raw)
+        if number is not None:
+            spelt = str(number) if isinstance(number, int) else repr(number)
+            how = "a decimal point" if "," in raw else "no spaces (an underscore may group the digits)"
+            raise SpecError("", [f"'{raw.strip()}': a number is written with {how}: {spelt}"]) from None
         return raw.strip()
 
 
@@ -206,7 +216,11 @@ def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
         parse_key(key)
     except SpecError as err:
         raise SpecError(source, err.problems) from None
-    return key.strip(), parse_value(raw)
+    try:
+        value = parse_value(raw)
+    except SpecError as err:
+        raise SpecError(source, [f"{key.strip()}: {p}" for p in err.problems]) from None
+    return key.strip(), value
 
 
 __all__ = ["Part", "canonical", "format_key", "get_value", "parse_assignment", "parse_key",

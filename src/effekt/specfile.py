@@ -26,6 +26,8 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from effekt.toml_text import NORWEGIAN_KEYS, decode, explain
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -180,7 +182,9 @@ def format_validation_error(model: type[BaseModel], err: ValidationError) -> lis
         if e["type"] == "extra_forbidden":
             allowed = ([f.alias or n for n, f in holder.model_fields.items()] if holder is not None
                        else _allowed_keys(model, loc))
-            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            english = NORWEGIAN_KEYS.get(str(loc[-1]).lower())  # kontrakt -> contract
+            hint = ([english] if english in allowed else
+                    difflib.get_close_matches(str(loc[-1]), allowed, n=1))
             msg = f"{key}: unknown key"
             if hint:
                 msg += f" (did you mean '{hint[0]}'?)"
@@ -247,7 +251,9 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file; a syntax error becomes a :class:`SpecError` naming the file and line.
 
     Only a regular file is opened (a directory, a FIFO, which would block for ever, or a device is
-    refused by what it is), at most :data:`MAX_FILE_BYTES`, and it must be UTF-8 as TOML requires.
+    refused by what it is), at most :data:`MAX_FILE_BYTES`, and it must be UTF-8 as TOML requires
+    (a byte-order mark is read; Latin-1 and binary files are refused by name, and a decimal comma, a
+    thousands space or a Norwegian key gets what to write instead: :mod:`effekt.toml_text`).
     No message quotes the file's contents beyond the position of the problem."""
     path = Path(path)
     try:
@@ -268,16 +274,13 @@ def read_toml(path: str | Path) -> dict[str, Any]:
             raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         raise SpecError(str(path), [f"cannot be read ({err.strerror or err})"]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[:err.start].count(b"\n") + 1
-        raise SpecError(str(path), [f"is not UTF-8 text (byte 0x{raw[err.start]:02x} at line {line}); "
-                                    "TOML files are UTF-8: save it as UTF-8"]) from None
+    text, problem = decode(raw)
+    if problem:
+        raise SpecError(str(path), [problem])
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise SpecError(str(path), [f"not valid TOML: {err}"]) from None
+        raise SpecError(str(path), [explain(text, err)]) from None
     except RecursionError:
         raise SpecError(str(path), ["is nested too deeply to be a data file"]) from None
 
