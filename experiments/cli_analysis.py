@@ -356,7 +356,7 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
 @click.option("--measure", default="in_work_12m", show_default=True,
               help="What a pilot counts (a yes/no measure with both arms).")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True,
-              help="Bootstrap resamples of the draws for the 95 % intervals (0: none).")
+              help="Bootstrap resamples of draws and replications for the 95 % intervals (0: none).")
 @click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Write the acceptability curve and EVPI as a PNG here.")

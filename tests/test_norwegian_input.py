@@ -56,7 +56,8 @@ def test_a_binary_file_is_refused_as_binary(tmp_path):
      "a number is written without spaces (an underscore may group the digits): write size = 150000, "
      "not 150 000"),
     ("size = 14 ", "size = 1\u00a0500 ", "write size = 1500, not 1\u00a0500"),
-    ("size = 14 ", "størrelse = 14 ", "'størrelse' is not a key effekt knows (effekt's key for it is 'size')"),
+    ("size = 14 ", "størrelse = 14 ",
+     "'størrelse' is not a key effekt knows (effekt's key for it is 'size')"),
     ("size = 14 ", "læringsmål = 14 ", "'læringsmål' is not a key effekt knows; keys are written in English"),
 ])
 def test_norwegian_habits_in_a_file_get_what_to_write_instead(tmp_path, old, new, says):

@@ -55,9 +55,9 @@ deviations from their mean are scaled by ``sqrt(1 - excess / variance)`` (exact 
 normal), the excess adding, for a regression with ``p`` coefficients, the ``(p - 1) sigma^2`` it
 adopts from the other parameters' part of the residual. The table says how much of the variance
 is luck and how many replications would bring it below 5 %; with one replication per draw it
-cannot be estimated and is not removed. Uncertainty of the estimates: a bootstrap over draws (the
-``decision_bootstrap`` stream of the results' root seed); pilot counts come from the
-``pilot_value`` stream.
+cannot be estimated and is not removed. Uncertainty of the estimates: a two-way bootstrap over
+draws and replications (:func:`resample`; the ``decision_bootstrap`` stream of the results' root
+seed); pilot counts come from the ``pilot_value`` stream.
 """
 
 from __future__ import annotations
@@ -412,14 +412,27 @@ def acceptability(d: Draws, lams: Sequence[float], luck: bool = False, corrected
     return (d.net_benefit(lam) > 0).mean(axis=0)
 
 
+def resample(shape: Sequence[int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One two-way bootstrap resample of a draws x replications table: draws with replacement
+    and, independently, replications with replacement (the same replications for every draw, as
+    every draw ran the same seeds). Resampling the draws alone would keep the replications' shared
+    luck fixed, and with it the level of the expected net benefit: near the decision's boundary
+    (E[NB] close to 0) that level is what decides the EVPI, so an interval over draws alone is too
+    narrow. With one replication the replications are kept as they are."""
+    D, R = int(shape[0]), int(shape[1])
+    i = rng.integers(0, D, D)
+    j = rng.integers(0, R, R) if R >= 2 else np.arange(R)
+    return i, j
+
+
 def value_curve(d: Draws, lams: Sequence[float], bootstrap: int = 0,
                 rng: np.random.Generator | None = None) -> pd.DataFrame:
     """One row per lambda: the expected net benefit; P(worth it) over the draws (corrected for
     the luck in the per-draw means, and as computed) and with the luck of one kull; EVPI
     (corrected, and as computed) in total and per participant; the luck's share of the per-draw
     means' variance and the replications per draw that would bring it to
-    :data:`NOISE_SHARE_TARGET`; with ``bootstrap`` resamples of the draws (from ``rng``), a 95 %
-    interval of the corrected EVPI."""
+    :data:`NOISE_SHARE_TARGET`; with ``bootstrap`` resamples of the draws and replications (from
+    ``rng``, :func:`resample`), a 95 % interval of the corrected EVPI."""
     lam = np.asarray(lams, dtype=float)
     means, parts = d.net_benefit(lam), d.parts()
     v = _value(parts, lam)
@@ -436,8 +449,8 @@ def value_curve(d: Draws, lams: Sequence[float], bootstrap: int = 0,
     if bootstrap and rng is not None and d.n > 1:
         boot = np.empty((bootstrap, len(lam)))
         for b in range(bootstrap):
-            i = rng.integers(0, d.n, d.n)
-            boot[b] = _value(parts[i], lam)["value"]
+            i, j = resample(parts.shape, rng)
+            boot[b] = _value(parts[i][:, j], lam)["value"]
         table["evpi_low"], table["evpi_high"] = np.percentile(boot, [2.5, 97.5], axis=0)
     return table
 
@@ -462,7 +475,8 @@ def evppi(X: np.ndarray, parts: np.ndarray, lams: Sequence[float], bootstrap: in
     """EVPPI of the number(s) ``X`` (draws x k) at each of ``lams`` for the net benefit of
     ``parts`` (draws x replications x (money, effect), see :meth:`Draws.parts`) by the regression
     method: ``evppi`` (corrected, see :func:`_value`), ``raw``, ``luck`` and, with ``bootstrap``
-    resamples of the draws, ``low`` and ``high`` (95 %), refitting the smoothers chosen (by
+    resamples of the draws and replications (:func:`resample`), ``low`` and ``high`` (95 %),
+    refitting the smoothers chosen (by
     cross-validation at each lambda) on all draws."""
     X, parts = as_2d(X), np.asarray(parts, dtype=float)
     lam = np.atleast_1d(np.asarray(lams, dtype=float))
@@ -473,8 +487,8 @@ def evppi(X: np.ndarray, parts: np.ndarray, lams: Sequence[float], bootstrap: in
     if bootstrap and rng is not None:
         boot = np.empty((bootstrap, len(lam)))
         for b in range(bootstrap):
-            i = rng.integers(0, len(parts), len(parts))
-            boot[b] = _regression_value(X[i], parts[i], lam, chosen)["value"]
+            i, j = resample(parts.shape, rng)
+            boot[b] = _regression_value(X[i], parts[i][:, j], lam, chosen)["value"]
         out["low"], out["high"] = np.percentile(boot, [2.5, 97.5], axis=0)
     return out
 
