@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import shlex
 import signal
 import sys
@@ -55,9 +56,9 @@ def _fail(err: Exception | str) -> None:
     sys.exit(2)
 
 
-def _load(scenario, assignments, sweep: bool) -> Experiment:
+def _load(scenario, assignments, sweep: bool, force: bool = False) -> Experiment:
     try:
-        return load_experiment(scenario, list(assignments), sweep=sweep)
+        return load_experiment(scenario, list(assignments), sweep=sweep, force=force)
     except SpecError as err:
         _fail(err)
 
@@ -68,6 +69,12 @@ def _tables(text: str | None) -> tuple[str, ...]:
     if unknown:
         raise click.BadParameter(f"unknown table(s) {unknown}; choose from {', '.join(RECORD_TABLES)}")
     return names
+
+
+_force_option = click.option(
+    "--force", is_flag=True,
+    help="Run (or accept) a scenario larger than this machine's memory or than 10 000 design points; "
+         "without it such a scenario is refused before anything runs, naming the number to lower.")
 
 
 def _batch_options(fn):
@@ -93,12 +100,13 @@ def _batch_options(fn):
                      help="Delete the effekt results in --out and start again (a directory without "
                           "manifest.json is never deleted)."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary."),
+        _force_option,
     ]
     return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
 
 
 def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tables, assignments,
-             overwrite, quiet, sweep: bool) -> tuple[Experiment, Path]:
+             overwrite, quiet, sweep: bool, force: bool = False) -> tuple[Experiment, Path]:
     extra = list(assignments)
     if replications is not None:
         extra.append(f"design.replications={replications}")
@@ -110,7 +118,7 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
         names = _tables(tables)
     except click.BadParameter as err:
         _fail(f"--tables: {err.message}")
-    exp = _load(scenario, extra, sweep)
+    exp = _load(scenario, extra, sweep, force)
     if not quiet:
         for notice in term_notices(exp.base.world, exp.base.terms):
             click.echo(notice.text(), err=True)
@@ -138,6 +146,8 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
         executor = make_executor(workers, dask)
     except RuntimeError as err:
         _fail(err)
+    if not force and not dask:  # a Dask cluster's memory is on its workers' machines
+        _check_workload(exp, executor.workers)
     previous = signal.signal(signal.SIGTERM, _terminated)  # stop as Ctrl-C does: workers closed
     try:
         run_batch(exp, out, executor=executor, chunk=chunk, overwrite=overwrite,
@@ -249,9 +259,12 @@ sweep = _script_command("sweep", sweep=True, doc="Run every design point of SCEN
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
-def validate(scenario, assignments):
-    """Check SCENARIO and every design point of it without running anything."""
-    exp = _load(scenario, assignments, sweep=True)
+@_force_option
+def validate(scenario, assignments, force):
+    """Check SCENARIO and every design point of it without running anything; a large scenario is
+    also measured on pilot replications (time and memory), and refused if it cannot fit."""
+    exp = _load(scenario, assignments, sweep=True, force=force)
+    work = _check_workload(exp, os.cpu_count() or 1, refuse=not force)  # before "ok": it may refuse
     sc = exp.base
     points = f", {len(exp.points)} design points" if exp.is_sweep else ""
     drawn = f" ({exp.draws} draws)" if exp.drawn else " at their point values"
@@ -261,6 +274,22 @@ def validate(scenario, assignments):
                f"{sc.design.replications} replications{points}{priors})")
     for notice in term_notices(sc.world, sc.terms):
         click.echo(notice.text())
+    if work.measured:
+        click.echo(work.line(os.cpu_count() or 1))
+
+
+def _check_workload(exp: Experiment, workers: int, refuse: bool = True):
+    """The experiment's workload (:mod:`effekt.experiments.workload`); a scenario that would not fit
+    in memory on ``workers`` workers is refused (exit 2) unless not ``refuse``."""
+    from effekt.experiments.workload import check_workload, estimate
+
+    work = estimate(exp)
+    if refuse:
+        try:
+            check_workload(work, workers, exp.base.source)
+        except SpecError as err:
+            _fail(err)
+    return work
 
 
 @main.command()

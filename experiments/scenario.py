@@ -61,6 +61,7 @@ from effekt.dotted import (
     suggest,
 )
 from effekt.experiments.design import Design, check_priors_in_design, design_points
+from effekt.experiments.workload import check_design_size
 from effekt.priors import Prior, find_priors, is_prior, point_values, tail_problems, with_values
 from effekt.sim import (
     KINDS_CONTEXT,
@@ -894,17 +895,20 @@ def load_scenario(path: str | Path | None = None, assignments: Iterable[str] | N
 
 
 def load_experiment(path: str | Path | None = None, assignments: Iterable[str] | None = None,
-                    sweep: bool = True) -> Experiment:
+                    sweep: bool = True, force: bool = False) -> Experiment:
     """The scenario at every design point of its ``[design]`` (just the scenario if ``sweep`` is
     False or the design varies nothing). Every point is validated here, before anything runs.
 
     ``[design.parameters] draws`` (outer draws of the scenario's priors) are made with or without
-    ``sweep``: they are the scenario's own uncertainty, not a sweep (``effekt run --draws``)."""
+    ``sweep``: they are the scenario's own uncertainty, not a sweep (``effekt run --draws``).
+    A design of more than :data:`effekt.experiments.workload.MAX_DESIGN_POINTS` points is refused
+    before its points are built, unless ``force``."""
     path = Path(path) if path is not None else default_scenario_path()
     tree = read_tree(path, list(assignments or []))
     base = resolve(tree)
     check_priors_in_design(base.design, base.priors, base.source)
     points, drawn = design_points(base.design, base.priors, grid=sweep, with_drawn=True)
+    check_design_size(len(points), base.source, force)
     origins = {key: f"design.{t}.'{key}'" for t in ("sweep", "levers", "uncertainties")
                for key in getattr(base.design, t)}
     origins.update({key: f"design.parameters (a draw of the prior of {key})" for key in drawn})

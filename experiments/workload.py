@@ -1,0 +1,280 @@
+"""What a scenario will cost before it runs: design points, computing time and memory.
+
+A file can be valid and still never finish on the machine at hand: a cohort of a million people
+needs about 13 GB for one replication, a design of 100 000 points is 100 000 full scenarios to
+build. ``effekt validate``, ``run``, ``batch`` and ``sweep`` measure the scenario first and refuse
+what the machine cannot hold, naming the number to lower; ``--force`` runs it anyway.
+
+How: a scenario of more than :data:`PILOT_FROM_PERSONS` people (both arms), or more than
+:data:`PILOT_FROM_WEEKS` weeks, or :data:`PILOT_FROM_REPLICATIONS` replications in all, is
+measured on *pilot replications*: the same scenario with every cohort scaled down to about
+:data:`PILOT_PERSONS` people and four times that many (the scenario itself when it is smaller),
+at the full horizon. Their CPU time and peak memory (each in a forked child
+process, whose peak resident size counts every allocation) are fitted by a line in the number of
+people and extrapolated to the scenario's size; the simulation's cost per person is close to flat
+(BENCHMARKS.md), so the line is an honest first estimate, not a promise. Smaller scenarios cost
+seconds and are not measured.
+
+    Workload            the estimate: people, replications, CPU seconds and peak bytes per
+                        replication, and what the machine has
+    estimate            measure a scenario (pilot replications when it is large)
+    check_workload      refuse what does not fit in memory (a SpecError naming what to lower)
+    check_design_size   refuse a design of more than MAX_DESIGN_POINTS points before building them
+    available_memory    the bytes this machine can give (MemAvailable on Linux)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+import time
+import tracemalloc
+from dataclasses import dataclass
+from typing import Any
+
+from effekt.specfile import SpecError
+
+MAX_DESIGN_POINTS = 10_000
+"""Design points built without ``--force``: each is a full scenario, validated before anything
+runs (about 3 ms and tens of kB each), and each runs every replication."""
+
+PILOT_PERSONS = 2_000
+PILOT_FROM_PERSONS = 2_000
+PILOT_FROM_WEEKS = 1_040
+PILOT_FROM_REPLICATIONS = 20_000
+BASE_BYTES = 250 * 2**20
+"""A worker process's own memory before its first replication (Python, numpy, pandas, pyarrow,
+SimPy and effekt imported: about 230 MB measured)."""
+
+MEMORY_SHARE = 0.8
+"""The share of the available memory a batch may plan to use (the rest for the system)."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The cost of a scenario. ``measured``: from pilot replications (else no estimate, the
+    scenario being small); per replication: ``seconds`` of CPU and ``peak_bytes`` of memory."""
+
+    persons: int
+    replications: int
+    points: int
+    measured: bool = False
+    seconds: float = math.nan
+    peak_bytes: float = math.nan
+
+    @property
+    def total_replications(self) -> int:
+        return self.replications * self.points
+
+    def cpu_hours(self) -> float:
+        return self.seconds * self.total_replications / 3600
+
+    def worker_bytes(self) -> float:
+        """One worker's memory at its peak: its own plus one replication's."""
+        return BASE_BYTES + self.peak_bytes
+
+    def line(self, workers: int) -> str:
+        """``estimated: ...`` for validate (empty when not measured)."""
+        if not self.measured:
+            return ""
+        hours = self.cpu_hours()
+        wall = hours / max(workers, 1)
+        return (f"estimated from pilot replications: {_bytes(self.peak_bytes)} and {_duration(self.seconds)} "
+                f"of CPU per replication of {_n(self.persons)} people; {_n(self.total_replications)} "
+                f"replications take about {_duration(hours * 3600)} of CPU ({_duration(wall * 3600)} on "
+                f"{workers} worker{'s' if workers != 1 else ''})")
+
+
+def _n(x: int) -> str:
+    """A whole number with thin-space thousands, as in the rest of the output."""
+    return f"{x:,}".replace(",", "\u202f")
+
+
+def _bytes(n: float) -> str:
+    for unit, size in (("GB", 2**30), ("MB", 2**20)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n / 2**10:.0f} kB"
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.1f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.1f} s"
+
+
+def available_memory() -> int:
+    """Bytes available to new processes: ``MemAvailable`` from /proc/meminfo (Linux), else the
+    physical memory; the smaller of it and a cgroup limit when one is set."""
+    found = None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+                    break
+    except OSError:
+        pass
+    if found is None:
+        try:
+            found = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            found = 2**40
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = open(path).read().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            found = min(found, int(text))
+    return found
+
+
+def _persons(scenario: Any) -> int:
+    """People simulated in one replication: the cohorts, twice with a parallel counterfactual."""
+    arms = 2 if getattr(scenario.world.counterfactual, "mode", "") == "parallel" else 1
+    return scenario.world.size * arms
+
+
+def _scaled(scenario: Any, factor: float) -> Any:
+    """The scenario with every cohort's size times ``factor`` (at least 1 person)."""
+    from effekt.experiments.scenario import resolve
+
+    sizes = [(f"world.cohorts[{i}].size", max(1, round(c.size * factor)))
+             for i, c in enumerate(scenario.world.cohorts)]
+    return resolve(scenario.tree.with_values(sizes, "a pilot replication"))
+
+
+def _status_bytes(field: str) -> int:
+    """A size from /proc/self/status (``VmRSS``, ``VmHWM``) in bytes; 0 where it is missing."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _reset_peak() -> bool:
+    """Reset this process's peak resident size (Linux's clear_refs, 4.0 and later)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _pilot(scenario: Any) -> tuple[float, float]:
+    """One pilot replication: (CPU seconds, peak bytes beyond what the process held before).
+
+    Where the system allows, the replication runs in a forked child process whose peak resident
+    size (its ``VmHWM``, reset at the start) counts every allocation, numpy's, Arrow's and the
+    allocator's waste included; elsewhere in this process under ``tracemalloc``, which sees
+    Python's and numpy's."""
+    from effekt.experiments.runner import simulate_and_evaluate
+
+    read, write = os.pipe() if hasattr(os, "fork") else (-1, -1)
+    pid = os.fork() if read >= 0 else -1
+    if pid == 0:  # the child: run, report, and leave without cleaning up the parent's state
+        code = 1
+        try:
+            os.close(read)
+            if not _reset_peak():
+                raise OSError("no clear_refs")
+            before = _status_bytes("VmRSS")
+            start = time.process_time()
+            simulate_and_evaluate(scenario, 0)
+            seconds = time.process_time() - start
+            os.write(write, struct.pack("dd", seconds, max(0, _status_bytes("VmHWM") - before)))
+            code = 0
+        finally:
+            os._exit(code)
+    if pid > 0:
+        os.close(write)
+        with os.fdopen(read, "rb") as fh:
+            data = fh.read()
+        _, status = os.waitpid(pid, 0)
+        if status == 0 and len(data) == 16:
+            return struct.unpack("dd", data)
+    tracemalloc.start()  # no fork, no /proc: Python's and numpy's memory only
+    try:
+        start = time.process_time()
+        simulate_and_evaluate(scenario, 0)
+        return time.process_time() - start, float(tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
+
+
+def needs_pilot(scenario: Any, total_replications: int) -> bool:
+    return (_persons(scenario) >= PILOT_FROM_PERSONS or scenario.world.horizon_weeks > PILOT_FROM_WEEKS
+            or total_replications >= PILOT_FROM_REPLICATIONS)
+
+
+def estimate(experiment: Any) -> Workload:
+    """The workload of ``experiment`` (a :class:`~effekt.experiments.scenario.Experiment`),
+    measured on pilot replications of its base scenario when it is large (see the module)."""
+    base = experiment.base
+    persons, reps, points = _persons(base), experiment.replications, len(experiment.points)
+    if not needs_pilot(base, reps * points):
+        return Workload(persons, reps, points)
+    pilots = []
+    for size in (PILOT_PERSONS, 4 * PILOT_PERSONS):
+        factor = min(1.0, size / max(1.0, float(persons)))
+        pilots.append(_scaled(base, factor) if factor < 1 else base)
+        if factor >= 1:
+            break
+    from effekt.experiments.runner import simulate_and_evaluate
+
+    # load what every pilot reuses (files, caches) on a replication so small that it leaves almost
+    # no freed memory behind, which a pilot would reuse unseen
+    simulate_and_evaluate(_scaled(base, 1.0 / max(1.0, float(base.world.size))), 0)
+    sizes = [_persons(p) for p in pilots]
+    measured = [_pilot(p) for p in pilots]
+    seconds, peak = measured[-1]
+    if len(pilots) == 2 and sizes[1] > sizes[0]:  # a line in the number of people, extrapolated
+        step = (persons - sizes[1]) / (sizes[1] - sizes[0])
+        seconds += max(0.0, measured[1][0] - measured[0][0]) * step
+        peak += max(0.0, measured[1][1] - measured[0][1]) * step
+    return Workload(persons, reps, points, measured=True, seconds=seconds, peak_bytes=peak)
+
+
+def check_workload(work: Workload, workers: int, source: str, available: int | None = None) -> None:
+    """Refuse a batch whose workers would not fit in memory at once (``--force`` skips this):
+    the message names the scenario's size, the estimate, what the machine has and what to lower."""
+    if not work.measured:
+        return
+    available = available_memory() if available is None else available
+    need = work.worker_bytes() * max(workers, 1)
+    if need <= MEMORY_SHARE * available:
+        return
+    one = work.worker_bytes()
+    fits = int(MEMORY_SHARE * available // one) if one > 0 else 0
+    what = f"{_n(work.persons)} people per replication (world.cohorts[].size, both arms)"
+    hint = (f"use --workers {fits}" if fits >= 1 else
+            "lower the cohort sizes (world.cohorts[].size) or world.horizon_weeks")
+    raise SpecError(source, [
+        f"{what} need about {_bytes(work.peak_bytes)} per replication, {_bytes(need)} for "
+        f"{workers} worker{'s' if workers != 1 else ''}; this machine has {_bytes(available)} available: "
+        f"{hint}, or pass --force to run anyway"])
+
+
+def check_design_size(points: int, source: str, force: bool = False) -> None:
+    """Refuse a design of more than :data:`MAX_DESIGN_POINTS` points (``force`` allows it)."""
+    if points > MAX_DESIGN_POINTS and not force:
+        raise SpecError(source, [
+            f"design: {_n(points)} design points (design.samples, the lists of design.sweep and "
+            f"design.levers, and design.parameters.draws multiply); at most {_n(MAX_DESIGN_POINTS)} are "
+            "built, each a full scenario validated before anything runs: lower design.samples or "
+            "the lists, or pass --force"])
+
+
+__all__ = ["MAX_DESIGN_POINTS", "Workload", "available_memory", "check_design_size", "check_workload",
+           "estimate", "needs_pilot"]

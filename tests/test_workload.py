@@ -1,0 +1,97 @@
+"""What a scenario will cost, before it runs (issue 15, item 5): a design too large to build and a
+scenario too large for the machine's memory are refused, naming the number to lower, unless
+--force; a large scenario's estimate comes from pilot replications."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from effekt.experiments import workload as wl
+from effekt.experiments.cli import main
+from effekt.experiments.scenario import default_scenario_path, load_experiment
+from effekt.specfile import SpecError
+
+DEFAULT = str(default_scenario_path())
+GB = 2**30
+
+
+def test_a_design_of_more_points_than_can_be_built_is_refused_before_building_them(tmp_path):
+    path = tmp_path / "big.toml"
+    path.write_text(default_scenario_path().read_text(encoding="utf-8") + textwrap.dedent("""
+        samples = 100000
+        [design.uncertainties]
+        "world.counterfactual.entry_rate_multiplier" = { low = 0.7, high = 1.3 }
+        """), encoding="utf-8")
+    with pytest.raises(SpecError) as err:  # used to grow to 5.4 GB with no output
+        load_experiment(path)
+    text = str(err.value)
+    assert str(path) in text and "design: 100\u202f000 design points" in text
+    assert "lower design.samples" in text and "--force" in text
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2 and "100\u202f000 design points" in result.output
+
+
+def test_the_design_limit_lets_a_forced_design_through():
+    wl.check_design_size(wl.MAX_DESIGN_POINTS, "s.toml")
+    wl.check_design_size(wl.MAX_DESIGN_POINTS + 1, "s.toml", force=True)
+    with pytest.raises(SpecError):
+        wl.check_design_size(wl.MAX_DESIGN_POINTS + 1, "s.toml")
+
+
+def test_memory_beyond_the_machine_is_refused_naming_what_to_lower():
+    work = wl.Workload(persons=2_000_000, replications=300, points=1, measured=True, seconds=100.0,
+                       peak_bytes=12 * GB)
+    with pytest.raises(SpecError) as err:  # one worker alone does not fit: lower the cohort
+        wl.check_workload(work, 2, "s.toml", available=8 * GB)
+    assert "2\u202f000\u202f000 people per replication" in str(err.value)
+    assert "lower the cohort sizes (world.cohorts[].size)" in str(err.value) and "--force" in str(err.value)
+    with pytest.raises(SpecError) as err:  # one worker fits: fewer workers
+        wl.check_workload(work, 2, "s.toml", available=20 * GB)
+    assert "use --workers 1" in str(err.value)
+    wl.check_workload(work, 1, "s.toml", available=20 * GB)  # fits: nothing said
+    wl.check_workload(wl.Workload(14, 300, 1), 2, "s.toml", available=1)  # small: never measured
+
+
+def test_a_small_scenario_is_not_measured_and_validate_prints_no_estimate():
+    exp = load_experiment(None)
+    assert not wl.needs_pilot(exp.base, exp.replications) and not wl.estimate(exp).measured
+    result = CliRunner().invoke(main, ["validate", DEFAULT])
+    assert result.exit_code == 0 and "estimated" not in result.output
+
+
+def test_run_refuses_a_scenario_too_large_before_anything_runs_and_force_runs_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(wl, "available_memory", lambda: 40 * 2**20)  # a machine with 40 MB to spare
+    out = tmp_path / "r"
+    args = ["run", DEFAULT, "--runs", "1", "--workers", "1", "--out", str(out),
+            "--set", "world.cohorts[0].size=1000"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "2\u202f000 people per replication" in result.output and "pass --force" in result.output
+    assert not out.exists()  # refused before anything ran or was written
+    forced = CliRunner().invoke(main, [*args, "--force", "--quiet"])
+    assert forced.exit_code == 0, forced.output and (out / "manifest.json").exists()
+
+
+@pytest.mark.slow
+def test_the_memory_estimate_is_near_a_replication_measured_in_a_process_of_its_own():
+    exp = load_experiment(None, ["world.cohorts[0].size=3000"])
+    work = wl.estimate(exp)
+    assert work.measured and work.persons == 6000
+
+    def peak(code: str) -> int:
+        """The peak resident size of a fresh Python process running ``code``, by the kernel."""
+        tail = ("\nprint([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
+        done = subprocess.run([sys.executable, "-c", code + tail], check=True, capture_output=True, text=True)
+        return int(done.stdout.split()[-1]) * 1024
+
+    setup = ("from effekt.experiments.scenario import load_experiment\n"
+             "from effekt.experiments.runner import simulate_and_evaluate\n"
+             "simulate_and_evaluate(load_experiment(None).base, 0)\n"  # everything loaded, as in a worker
+             "exp = load_experiment(None, ['world.cohorts[0].size=3000'])\n")
+    measured = peak(setup + "simulate_and_evaluate(exp.base, 0)") - peak(setup + "pass")
+    assert 0.5 * measured <= work.peak_bytes <= 2.0 * measured, (work.peak_bytes, measured)
