@@ -591,8 +591,9 @@ def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "
     try:
         country = _anchored_country(raw["scenario"], base)
         world = _world_data(raw["world"], country)
-    except SpecError as err:
-        raise SpecError(source, err.problems) from None
+    except SpecError as err:  # a country folder's file: name it beside the scenario
+        where = f"{source} [world data {err.source}]" if err.source and err.source != source else source
+        raise SpecError(where, err.problems) from None
     try:
         p_data, p_src = _pathway_data(layout.pathway.template, base)
         p_over = {k: v for k, v in raw["pathway"].items() if k != "template"}

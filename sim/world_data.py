@@ -105,8 +105,19 @@ def builtin_pathway_data(name: str) -> tuple[dict[str, Any], str]:
     return copy.deepcopy(_read_path(path)), str(path)
 
 
-@cache
 def _read_path(path: Path) -> dict[str, Any]:
+    """A data file's table, read once per version of the file: the cache is keyed by the file's
+    modification time and size too, so a long-lived process (``effekt app``, a notebook) sees an
+    edited file."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return read_toml(path)  # its message says what is wrong with the path
+    return _read_version(Path(path), st.st_mtime_ns, st.st_size)
+
+
+@cache
+def _read_version(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
     return read_toml(path)
 
 
@@ -133,6 +144,9 @@ def builtin_world_data(country: str = DEFAULT_COUNTRY,
     folder = country_dir(country, base)
     own = files["target_groups"]
     groups = copy.deepcopy(_read_path(own).get("groups", {})) if own is not None else {}
+    if not isinstance(groups, dict) or not all(isinstance(g, dict) for g in groups.values()):
+        raise SpecError(str(own), ["groups: must be a table of target groups, one [groups.<name>] table "
+                                   "each (e.g. [groups.A] with share_of_referrals, age, benefit ...)"])
     for g in groups.values():
         ref = g.get("bau_pathway") if isinstance(g, dict) else None
         if isinstance(ref, dict):

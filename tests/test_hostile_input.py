@@ -120,3 +120,45 @@ def test_a_loop_in_which_no_time_passes_is_refused():
 def test_a_loop_with_time_in_it_is_allowed():
     sc = load_scenario(None, ['pathway.stages.course.exits=[{ to = "course", p = 0.5 }]'])
     assert sc.world.pathway.stages["course"].exits[0].to == "course"
+
+
+# -- a country folder's files (found by tests/test_fuzz_input.py) -----------------------------------
+
+def _norway_folder(tmp_path):
+    import shutil
+
+    from effekt.contracts import fiscal_path
+
+    folder = tmp_path / "land"
+    folder.mkdir()
+    root = default_scenario_path().parents[2]
+    for name in ("benefits.toml", "target_groups.toml", "labour_market.toml"):
+        shutil.copy(root / "sim" / "data" / name, folder / name)
+    shutil.copy(fiscal_path("no"), folder / "fiscal.toml")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(default_scenario_path().read_text(encoding="utf-8").replace(
+        "[scenario]\n", f'[scenario]\ncountry = "{folder}"\n', 1), encoding="utf-8")
+    return folder, scenario
+
+
+def test_target_groups_that_are_no_table_are_refused_naming_the_file(tmp_path):
+    folder, scenario = _norway_folder(tmp_path)
+    (folder / "target_groups.toml").write_text("groups = nan\n", encoding="utf-8")  # was an AttributeError
+    result = CliRunner().invoke(main, ["validate", str(scenario)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)  # a message, no traceback
+    assert f"[world data {folder / 'target_groups.toml'}]" in result.output
+    assert "groups: must be a table of target groups" in result.output
+
+
+def test_an_edited_country_file_is_read_again_in_the_same_process(tmp_path):
+    # a long-lived process (effekt app, a notebook) must see the edit, not a cached copy
+    folder, scenario = _norway_folder(tmp_path)
+    assert load_scenario(scenario).world.labour_market.temporary_share != 0.55
+    path = folder / "labour_market.toml"
+    text = path.read_text(encoding="utf-8")
+    assert "temporary_share" in text
+    import re
+
+    edited = re.sub(r"temporary_share\s*=\s*[0-9.]+", "temporary_share = 0.55", text)
+    path.write_text(edited, encoding="utf-8")
+    assert load_scenario(scenario).world.labour_market.temporary_share == 0.55
