@@ -349,7 +349,7 @@ def fiscal_path(country: str = "no", base: str | Path | None = None) -> Path:
 
 
 @cache
-def _rules_at(path: Path) -> FiscalParams:
+def _rules_at(path: Path, mtime_ns: int = 0, size: int = 0) -> FiscalParams:
     rules = load_spec(FiscalParams, path, priors_drawn=False)  # not in the scenario's tree: not drawn
     rules._source = str(path)
     if rules.money is None and path != DATA_DIR / COUNTRIES["no"]:
@@ -361,8 +361,11 @@ def _rules_at(path: Path) -> FiscalParams:
 
 
 def fiscal_rules(country: str = "no", base: str | Path | None = None) -> FiscalParams:
-    """The fiscal rules of ``country`` (see :func:`fiscal_path`), read once per file."""
-    return _rules_at(fiscal_path(country, base))
+    """The fiscal rules of ``country`` (see :func:`fiscal_path`), read once per version of the file
+    (its modification time and size: a long-lived process sees an edited file)."""
+    path = fiscal_path(country, base)
+    st = path.stat()
+    return _rules_at(path, st.st_mtime_ns, st.st_size)
 
 
 def default_fiscal() -> FiscalParams:

@@ -650,10 +650,20 @@ def business_as_usual_problems(pathway: Pathway) -> list[str]:
     return out
 
 
-@cache
 def load_business_as_usual(name_or_path: str) -> Pathway:
     """Load a built-in business-as-usual pathway by name, or one from a file, and check that it
-    can be one (:func:`business_as_usual_problems`)."""
+    can be one (:func:`business_as_usual_problems`). Read once per version of the file (its
+    modification time and size), so a long-lived process sees an edited file."""
+    try:
+        st = Path(str(name_or_path)).stat()
+        version = (st.st_mtime_ns, st.st_size)
+    except (OSError, ValueError):
+        version = None  # a built-in name, or a path whose problem the loader reports
+    return _load_business_as_usual(str(name_or_path), version)
+
+
+@cache
+def _load_business_as_usual(name_or_path: str, version: tuple[int, int] | None) -> Pathway:
     text = str(name_or_path)
     names = business_as_usual_names()
     if text in names:

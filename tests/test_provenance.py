@@ -14,7 +14,6 @@ import pytest
 from click.testing import CliRunner
 
 from effekt.contracts import fiscal_path, fiscal_rules
-from effekt.contracts.fiscal import _rules_at
 from effekt.experiments.cli import main
 from effekt.experiments.provenance import LIBRARIES, differences
 
@@ -71,11 +70,8 @@ def test_edited_tax_rules_in_a_country_folder_are_another_experiment(tmp_path):
     fiscal = folder / "fiscal.toml"
     fiscal.write_text(fiscal.read_text(encoding="utf-8").replace(
         "average_rates  = [0.0, 0.019,", "average_rates  = [0.0, 0.021,"), encoding="utf-8")
-    _rules_at.cache_clear()  # a new command is a new process, which reads the file afresh
-    try:
-        again = run(str(scenario), "--out", str(out), "--set", "world.cohorts[0].size=6")
-    finally:
-        _rules_at.cache_clear()
+    # the rules are read again, in this process too, because the file changed
+    again = run(str(scenario), "--out", str(out), "--set", "world.cohorts[0].size=6")
     assert again.exit_code == 2, again.output
     assert "under other tax-and-benefit rules" in again.output
     assert "fiscal rules.income_tax.average_rates[1]" in again.output
