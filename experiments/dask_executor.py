@@ -51,6 +51,12 @@ class DaskExecutor:
                 )
             self.client = distributed.Client(self._cluster)
         else:
+            # this process is a client: the connection's own INFO lines (with tracebacks when a
+            # scheduler goes away) are not for the person at the terminal; effekt says what happened
+            import logging
+
+            for name in ("distributed.batched", "distributed.client", "distributed.core", "distributed.comm"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
             try:
                 self.client = distributed.Client(address, timeout=timeout)
             except OSError as err:
@@ -82,7 +88,18 @@ class DaskExecutor:
                 break
         for fut in queue:
             item = owner.pop(fut.key)
-            result = fut.result()
+            try:
+                result = fut.result()
+            except (distributed.client.FutureCancelledError, distributed.comm.CommClosedError) as err:
+                # a task of ours does no networking: a closed connection is the cluster's, not a bug
+                lost = isinstance(err, distributed.comm.CommClosedError) or "connection-lost" in str(err)
+                if not lost and self.client.status == "running":
+                    raise
+                from effekt.experiments.executors import RESUME, ExecutorLost
+
+                self._lost = True
+                raise ExecutorLost(f"lost the connection to the Dask scheduler at {self.address}; "
+                                   f"{RESUME} once the scheduler and its workers run again") from None
             fut.release()
             yield item, result
             nxt = next(items, None)
@@ -90,6 +107,18 @@ class DaskExecutor:
                 submit(nxt)
 
     def close(self) -> None:
+        if getattr(self, "_lost", False):
+            # the client would try to reconnect for half a minute and log tracebacks of its own
+            # after our message: nothing is to be said or waited for
+            import logging
+
+            for name in ("distributed", "asyncio", "tornado"):
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+            try:
+                self.client.close(timeout=2)
+            except Exception:  # noqa: BLE001 - the connection is gone; the message was given
+                pass
+            return
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()

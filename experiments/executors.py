@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, Protocol, Self
 
@@ -46,6 +47,14 @@ def _watch_parent(parent: int, every: float = 0.5) -> None:
 def _pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` processes that die with this one (:func:`_watch_parent`)."""
     return ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent, initargs=(os.getpid(),))
+
+
+class ExecutorLost(RuntimeError):
+    """The machinery that runs the tasks is gone (a worker process killed, a Dask scheduler lost):
+    no task result is wrong, the tasks stored so far are kept, and rerunning the command resumes."""
+
+
+RESUME = "the replications stored so far are kept: run the same command again to resume"
 
 
 class Executor(Protocol):
@@ -117,7 +126,13 @@ class ProcessExecutor(_Closing):
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     item = pending.pop(fut)
-                    yield item, fut.result()
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        raise ExecutorLost(
+                            "a worker process died (killed from outside, or by the system for want of "
+                            f"memory: see effekt validate's estimate); {RESUME}") from None
+                    yield item, result
                     nxt = next(items, None)
                     if nxt is not None:
                         pending[pool.submit(fn, nxt)] = nxt

@@ -20,6 +20,7 @@ higher_is_better) as Parquet field metadata; :func:`read_kpis` reads it back.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -106,6 +107,17 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _write_failed(path: Path, err: OSError) -> str:
+    """What to say when a results file cannot be written: a full disk (ENOSPC, EDQUOT) or another
+    system error, and that what was stored is kept (a rerun resumes)."""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full: free space there or choose another --out"
+    else:
+        why = f"{err.strerror or err}"
+    return (f"{path}: cannot be written ({why}); the replications stored so far are kept: run the same "
+            "command again to resume")
 
 
 def now() -> str:
@@ -338,11 +350,15 @@ class ResultStore:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         tmp = self.manifest_path.with_name(".manifest.json.tmp")
-        with open(tmp, "w") as f:
-            f.write(json.dumps(manifest, indent=2, sort_keys=True, default=str))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.manifest_path)
+        try:
+            with open(tmp, "w") as f:
+                f.write(json.dumps(manifest, indent=2, sort_keys=True, default=str))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.manifest_path)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)  # the manifest before stays as it was
+            raise ResultsDirError(_write_failed(self.manifest_path, err)) from None
         _fsync_dir(self.out)
         self._last_save = time.monotonic()
 
@@ -369,10 +385,14 @@ class ResultStore:
             # which experiment wrote it, so a resume can tell its own files from anything else
             meta = {**(table.schema.metadata or {}),
                     b"effekt.experiment": str(self._manifest.get("experiment_hash", "")).encode()}
-            pq.write_table(table.replace_schema_metadata(meta), tmp)
-            _fsync_file(tmp)
-            os.replace(tmp, path)
-            _fsync_dir(path.parent)
+            try:
+                pq.write_table(table.replace_schema_metadata(meta), tmp)
+                _fsync_file(tmp)
+                os.replace(tmp, path)
+                _fsync_dir(path.parent)
+            except OSError as err:
+                tmp.unlink(missing_ok=True)  # the task is not done: no half file counts or stays
+                raise ResultsDirError(_write_failed(path, err)) from None
         self._done.add(task)
         if time.monotonic() - self._last_save > 5:  # progress in the manifest, not on every task
             self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
