@@ -15,6 +15,15 @@ Usage::
     python benchmarks/bench_engine.py --reps 30 --horizon 1040      # 20 kull over 20 years
 
 Prints persons/s for both and the ratio framework / hand-written (target >= 0.8).
+
+Cost per person as the world grows (issue 14: flat within 1.5x from 140 to 400 000 persons)::
+
+    python benchmarks/bench_engine.py --scale 140,14000,140000
+
+runs one kull of N at week 0 with the placements scaled with it (10 slots per 14 people, as in
+the default scenario), so the queue per slot stays the same and only the size of the world grows,
+and prints µs per person for the framework and the hand-written model (one replication of the
+largest world; more of the small ones, for about as many persons in all).
 """
 
 from __future__ import annotations
@@ -33,13 +42,18 @@ from effekt.sim.world import Counterfactual
 GROUPS = {"A": 0.2, "B": 0.3, "C": 0.3, "D": 0.2}  # the default scenario's mix
 
 
-def make_world(size: int, every: float, horizon: float) -> World:
-    """A kull of ``size`` every ``every`` weeks until the horizon, treatment arm only."""
+def make_world(size: int, every: float, horizon: float, slots: int | None = None) -> World:
+    """A kull of ``size`` every ``every`` weeks until the horizon, treatment arm only; ``slots``
+    placements (default: the pathway's)."""
     repeats = int(math.ceil(horizon / every))
     cohort = Cohort(name="kull", start_week=0, size=size, groups=GROUPS, repeats=repeats,
                     repeat_every_weeks=every if repeats > 1 else None)
-    return World(pathway=load_pathway("kongsberg_kull"), cohorts=[cohort],
-                 horizon_weeks=horizon, counterfactual=Counterfactual(mode="none"))
+    pathway = load_pathway("kongsberg_kull")
+    if slots is not None:
+        capacity = {name: c.model_copy(update={"slots": slots}) for name, c in pathway.capacity.items()}
+        pathway = pathway.model_copy(update={"capacity": capacity})
+    return World(pathway=pathway, cohorts=[cohort], horizon_weeks=horizon,
+                 counterfactual=Counterfactual(mode="none"))
 
 
 # -- the hand-written model ---------------------------------------------------------------------
@@ -235,6 +249,28 @@ def time_runs(fn, world: World, reps: int) -> float:
     return time.process_time() - t0
 
 
+def scale(sizes: list[int], rounds: int, horizon: float, hand_max: int) -> None:
+    """µs per person of one kull of each size, placements scaled with it (see the module doc); the
+    hand-written model only up to ``hand_max`` persons (its ``simpy.Resource`` scans its holders
+    on every release, so at 140 000 persons and 100 000 slots it runs for hours)."""
+    print(f"one kull of N at week 0, {horizon:g} weeks, placements 10 per 14 people, CPU time, best of "
+          f"{rounds} (1 for the largest)")
+    print(f"{'persons':>9} {'reps':>5} {'framework µs/person':>20} {'hand-written µs/person':>23} "
+          f"{'ratio':>6}")
+    base = None
+    for n in sizes:
+        world = make_world(n, horizon, horizon, slots=max(1, round(10 * n / 14)))
+        check_flow(world)
+        reps = max(1, 20_000 // n)
+        k = rounds if n < 50_000 else 1
+        fw = min(time_runs(simulate, world, reps) for _ in range(k)) / (reps * n) * 1e6
+        hw = (min(time_runs(handwritten, world, reps) for _ in range(k)) / (reps * n) * 1e6
+              if n <= hand_max else math.nan)
+        base = base or fw
+        print(f"{n:>9} {reps:>5} {fw:>20.1f} {hw:>23.1f} {hw / fw:>6.2f}   "
+              f"(x{fw / base:.2f} of the smallest)", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--reps", type=int, default=300, help="replications per timing (default 300)")
@@ -242,7 +278,13 @@ def main() -> None:
     ap.add_argument("--every", type=float, default=52, help="weeks between kull starts (default 52)")
     ap.add_argument("--horizon", type=float, default=156, help="weeks (default 156)")
     ap.add_argument("--rounds", type=int, default=5, help="timings of each, best taken (default 5)")
+    ap.add_argument("--scale", help="comma-separated world sizes: µs per person as the world grows")
+    ap.add_argument("--hand-max", type=int, default=20_000,
+                    help="with --scale: largest world the hand-written model runs (default 20 000)")
     args = ap.parse_args()
+    if args.scale:
+        scale([int(x) for x in args.scale.split(",")], args.rounds, args.horizon, args.hand_max)
+        return
     default_target_groups(), default_benefits()
     world = make_world(args.size, args.every, args.horizon)
     check_flow(world)

@@ -123,12 +123,29 @@ def by_year(ledger: Mapping[tuple[str, str, str], np.ndarray], rate: float,
     """The monthly ``ledger`` summed into years (:data:`BUDGETS`): nominal and discounted at
     ``rate`` (real, per year) to month 0; ``public`` names the public parties. Rows by arm (in
     the order of :data:`ARMS`), party, item and year; zero years are left out."""
+    cols = by_year_columns(ledger, rate, public)
+    if cols is None:
+        return empty()
+    names, which = cols.pop("names"), cols.pop("which")
+    return pd.DataFrame({
+        "arm": taken(names[0], which), "party": taken(names[1], which), "public": cols["public"],
+        "year": cols["year"], "item": taken(names[2], which),
+        "amount_nominal": cols["amount_nominal"], "amount_discounted": cols["amount_discounted"],
+    }, copy=False)
+
+
+def by_year_columns(ledger: Mapping[tuple[str, str, str], np.ndarray], rate: float,
+                    public: Iterable[str] = ()) -> dict | None:
+    """:func:`by_year` as numpy columns (None when there are no rows): ``public``, ``year``,
+    ``amount_nominal``, ``amount_discounted``, and the string columns as ``names`` (the arm,
+    party and item of each ledger row, three lists) and ``which`` (the ledger row of each table
+    row), so a caller can build them as it likes (pandas strings, Arrow, object arrays)."""
     public = set(public)
     keys = sorted(ledger, key=lambda k: (ARMS.index(k[0]) if k[0] in ARMS else len(ARMS), k[0], k[1], k[2]))
     n_months = max((len(ledger[k]) for k in keys), default=0)
     n_years = -(-n_months // 12)
     if not keys or n_years == 0:
-        return empty()
+        return None
     m = np.zeros((len(keys), n_years * 12))
     for i, k in enumerate(keys):
         a = ledger[k]
@@ -137,12 +154,10 @@ def by_year(ledger: Mapping[tuple[str, str, str], np.ndarray], rate: float,
     discounted = (m / discount_factors(n_years * 12, rate)).reshape(len(keys), n_years, 12).sum(axis=2)
     which, year = np.nonzero((np.abs(nominal) > 1e-9) | (np.abs(discounted) > 1e-9))
     parties = [k[1] for k in keys]
-    return pd.DataFrame({
-        "arm": taken([k[0] for k in keys], which), "party": taken(parties, which),
-        "public": np.array([p in public for p in parties], dtype=bool)[which],
-        "year": year.astype(np.int32), "item": taken([k[2] for k in keys], which),
-        "amount_nominal": nominal[which, year], "amount_discounted": discounted[which, year],
-    }, copy=False)
+    return {"names": ([k[0] for k in keys], parties, [k[2] for k in keys]), "which": which,
+            "public": np.array([p in public for p in parties], dtype=bool)[which],
+            "year": year.astype(np.int32),
+            "amount_nominal": nominal[which, year], "amount_discounted": discounted[which, year]}
 
 
 def empty() -> pd.DataFrame:
@@ -155,3 +170,18 @@ def budgets(fiscal: fis.Ledger, contract: Iterable[tuple[str, str, np.ndarray]],
     """The budgets table of one evaluation (:data:`BUDGETS`): :func:`budget_ledger` by year."""
     ledger, public = budget_ledger(fiscal, contract, commissioners)
     return by_year(ledger, rate, public)
+
+
+def budget_columns(fiscal: fis.Ledger, contract: Iterable[tuple[str, str, np.ndarray]],
+                   commissioners: Iterable[str], rate: float) -> dict[str, np.ndarray]:
+    """:func:`budgets` as numpy columns in the order of :data:`BUDGETS`, the strings (arm, party,
+    item) as object arrays of str: what a batch turns into Arrow without a DataFrame."""
+    ledger, public = budget_ledger(fiscal, contract, commissioners)
+    cols = by_year_columns(ledger, rate, public)
+    if cols is None:
+        return {f.name: np.zeros(0, dtype=object if f.type == pa.string() else f.type.to_pandas_dtype())
+                for f in BUDGETS}
+    names, which = cols.pop("names"), cols.pop("which")
+    arm, party, item = (np.array(n, dtype=object)[which] for n in names)
+    return {"arm": arm, "party": party, "public": cols["public"], "year": cols["year"], "item": item,
+            "amount_nominal": cols["amount_nominal"], "amount_discounted": cols["amount_discounted"]}

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -93,25 +94,66 @@ FISCAL_ARMS = ("treatment", "control", "difference")
 """The arms of the ``FISCAL`` table (a matched ``comparison`` arm is not among them)."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Evaluation:
     """One replication's money: ``outcomes`` reached (both arms), ``payments`` made, contract
     ``cashflows`` (``CASHFLOWS``), the public budgets ``fiscal`` (``FISCAL``), the ``kpis``
     ({name: value}, in the order and with the names of the contract's
     :func:`effekt.contracts.kpis.kpis_for`) and the ``budgets`` per year: every party's flows by
     arm, year and item, nominal and discounted (:data:`effekt.contracts.budgets.BUDGETS`; the
-    fiscal NPV KPIs are its discounted sums)."""
+    fiscal NPV KPIs are its discounted sums).
 
-    outcomes: pd.DataFrame
-    payments: pd.DataFrame
-    cashflows: pd.DataFrame
-    kpis: dict[str, float] = field(default_factory=dict)
-    fiscal: pd.DataFrame | None = None
-    budgets: pd.DataFrame | None = None
-    long_run_weeks: float | None = None
+    The tables are DataFrames built on first access from the numpy columns :func:`evaluate`
+    computed (and kept): a batch stores only the KPIs, the cashflows and the budgets, and takes
+    those two as columns (:meth:`cashflow_columns`, :meth:`budget_columns`), so it never pays
+    for a DataFrame per replication (issue 14: frames were a third of ``effekt run``)."""
+
+    kpis: dict[str, float]
+    long_run_weeks: float | None
     """The end of the long run the ``budgets`` cover (weeks), None when evaluated over the
     contract period only: with a long run, ``budgets`` and the KPIs ``fiscal_npv_long_run_*``
     run to it, while ``fiscal`` and every other KPI are the contract period's."""
+    found: dict[str, np.ndarray] = field(repr=False)
+    """The outcomes reached, as columns (:func:`effekt.contracts.outcomes.outcome_arrays`)."""
+    paid: dict[str, np.ndarray] | None = field(repr=False)
+    """The payments, as columns (:func:`effekt.contracts.payments.payment_columns`), or None."""
+    rows: list[tuple[str, str, np.ndarray]] = field(repr=False)
+    """The contract's cashflow rows: party, item and the amount of every month."""
+    ledger: fis.Ledger = field(repr=False)
+    """The public budgets of the contract period by (arm, party, item): monthly amounts."""
+    budget_ledger: fis.Ledger = field(repr=False)
+    """The public budgets the ``budgets`` table covers (to the end of the long run, if any)."""
+    commissioners: tuple[str, ...] = field(repr=False)
+    rate: float = field(repr=False)
+
+    @cached_property
+    def outcomes(self) -> pd.DataFrame:
+        return frame(self.found)
+
+    @cached_property
+    def payments(self) -> pd.DataFrame:
+        return payments_frame(self.paid)
+
+    @cached_property
+    def cashflows(self) -> pd.DataFrame:
+        return _frame(self.rows)
+
+    @cached_property
+    def fiscal(self) -> pd.DataFrame:
+        table = fis.ledger_frame(self.ledger, np.int32)
+        return table.astype({"month": "int32", "amount": float}) if table.empty else table
+
+    @cached_property
+    def budgets(self) -> pd.DataFrame:
+        return bud.budgets(self.budget_ledger, self.rows, self.commissioners, self.rate)
+
+    def cashflow_columns(self) -> dict[str, np.ndarray]:
+        """The ``cashflows`` table as numpy columns (party and item as object arrays of str)."""
+        return _cashflow_columns(self.rows)
+
+    def budget_columns(self) -> dict[str, np.ndarray]:
+        """The ``budgets`` table as numpy columns (:func:`effekt.contracts.budgets.budget_columns`)."""
+        return bud.budget_columns(self.budget_ledger, self.rows, self.commissioners, self.rate)
 
 
 def by_period(table: pd.DataFrame, period: str = "annual") -> pd.DataFrame:
@@ -197,6 +239,15 @@ def _frame(rows: list[tuple[str, str, np.ndarray]]) -> pd.DataFrame:
     return pd.DataFrame({"party": taken([r[0] for r in rows], which), "month": month.astype(np.int32),
                          "item": taken([r[1] for r in rows], which), "amount": amount.astype(float)},
                         copy=False)
+
+
+def _cashflow_columns(rows: list[tuple[str, str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Cashflow rows (party, item, monthly amounts) as the columns of the long ``CASHFLOWS``
+    table, zero months left out: party and item as object arrays of str (what a batch turns into
+    Arrow directly), month int32, amount float."""
+    which, month, amount = nonzero_months([a for _, _, a in rows])
+    return {"party": np.array([r[0] for r in rows], dtype=object)[which], "month": month.astype(np.int32),
+            "item": np.array([r[1] for r in rows], dtype=object)[which], "amount": amount.astype(float)}
 
 
 def _party(name: str, n_tranches: int) -> str:
@@ -348,7 +399,6 @@ def evaluate(
     wf = run_waterfall(terms, cost_vehicle + fees, paid, end_month)
 
     rows = _cashflow_rows(terms, wf, cost, cost_taken_over, fees, paid)
-    cashflows = _frame(rows)
     capped = bool(pay["capped"].any()) if pay is not None else False
     values = _kpis(terms, tables, found, capped, wf, cost, paid, rows, horizon_weeks, rate,
                    n_treat, n_control)
@@ -362,18 +412,14 @@ def evaluate(
         values.update(offsets)
     values.update(_fiscal_kpis(diff, n_months, rate, G, n_treat, n_control, registry))
     three_arms = {key: a for key, a in {**ledger, **diff}.items() if key[0] in FISCAL_ARMS}
-    fiscal = fis.ledger_frame(three_arms, np.int32)
-    if fiscal.empty:
-        fiscal = fiscal.astype({"month": "int32", "amount": float})
     in_budgets = three_arms
     if long_run is not None:
         in_budgets, long_values = _long_run(terms, *long_run[:2], valuation, rows, n_months,
                                             long_run_weeks, n_treat, n_control, registry)
         values.update(long_values)
-    return Evaluation(outcomes=frame(found), payments=payments_frame(pay), cashflows=cashflows,
-                      kpis=registry.fill(values), fiscal=fiscal,
-                      budgets=bud.budgets(in_budgets, rows, terms.commissioners, rate),
-                      long_run_weeks=long_run_weeks)
+    return Evaluation(kpis=registry.fill(values), long_run_weeks=long_run_weeks, found=found, paid=pay,
+                      rows=rows, ledger=three_arms, budget_ledger=in_budgets,
+                      commissioners=tuple(terms.commissioners), rate=rate)
 
 
 def _long_run(terms: Terms, persons: Frame, spells: Frame, valuation: Valuation,

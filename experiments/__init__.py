@@ -34,21 +34,65 @@ Results
     kpi_table               one row per KPI (and design point): mean, interval and spread
 """
 
-from effekt.experiments.batch import run_batch
-from effekt.experiments.budgets import load_budgets
-from effekt.experiments.design import Design, design_points
-from effekt.experiments.examples import PATHWAY_TEMPLATES
-from effekt.experiments.executors import ProcessExecutor, SerialExecutor, make_executor, open_executor
-from effekt.experiments.scenario import (
-    Experiment,
-    Scenario,
-    ScenarioTree,
-    load_experiment,
-    load_scenario,
-    read_tree,
-    resolve,
-)
-from effekt.experiments.summary import kpi_table, load_runs
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_HOMES = {
+    "run_batch": "batch",
+    "load_budgets": "budgets",
+    "Design": "design",
+    "design_points": "design",
+    "PATHWAY_TEMPLATES": "examples",
+    "ProcessExecutor": "executors",
+    "SerialExecutor": "executors",
+    "make_executor": "executors",
+    "open_executor": "executors",
+    "Experiment": "scenario",
+    "Scenario": "scenario",
+    "ScenarioTree": "scenario",
+    "load_experiment": "scenario",
+    "load_scenario": "scenario",
+    "read_tree": "scenario",
+    "resolve": "scenario",
+    "kpi_table": "summary",
+    "load_runs": "summary",
+}
+"""The module of ``effekt.experiments`` each public name lives in. The names are imported on first
+use (PEP 562), so that ``effekt --help``, ``effekt validate`` and any submodule (``import
+effekt.experiments.cli``) do not pay for pandas, pyarrow and scipy until something needs them."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:  # AttributeError lets ``from effekt.experiments import <submodule>`` work
+        raise AttributeError(f"module 'effekt.experiments' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"effekt.experiments.{home}"), name)
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:  # what type checkers and editors see: the names as if imported eagerly
+    from effekt.experiments.batch import run_batch
+    from effekt.experiments.budgets import load_budgets
+    from effekt.experiments.design import Design, design_points
+    from effekt.experiments.examples import PATHWAY_TEMPLATES
+    from effekt.experiments.executors import ProcessExecutor, SerialExecutor, make_executor, open_executor
+    from effekt.experiments.scenario import (
+        Experiment,
+        Scenario,
+        ScenarioTree,
+        load_experiment,
+        load_scenario,
+        read_tree,
+        resolve,
+    )
+    from effekt.experiments.summary import kpi_table, load_runs
 
 __all__ = [
     "PATHWAY_TEMPLATES",

@@ -33,7 +33,7 @@ from effekt.experiments.runner import (
     parse_task,
     plan_tasks,
     run_job,
-    run_replication,
+    simulate_and_evaluate,
 )
 from effekt.experiments.scenario import Experiment, Scenario
 from effekt.experiments.store import ResultsDirError, ResultStore, now
@@ -71,16 +71,21 @@ def _progress(enabled: bool):
 def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECONDS) -> int:
     """Replications per task: enough for ``target`` seconds of work (timed on a few replications
     here), but small enough that every worker gets about four tasks (so the last ones do not leave
-    workers idle for long), and never more than one design point's replications."""
+    workers idle for long), and never more than one design point's replications. When those
+    bounds already say one replication per task (``--runs 1``, or a few on many workers), nothing
+    is timed: a replication of a large world can take a minute, and would be simulated twice."""
+    reps = experiment.replications
+    total = reps * len(experiment.points)
+    bound = min(reps, math.ceil(total / (4 * workers)))
+    if bound <= 1:
+        return 1
     sc = experiment.scenarios[0]
     start, n = time.perf_counter(), 0
     while n < 5 and (n == 0 or time.perf_counter() - start < 0.25):
-        run_replication(sc, n % experiment.replications)
+        simulate_and_evaluate(sc, n % experiment.replications)
         n += 1
     per_rep = max((time.perf_counter() - start) / n, 1e-4)
-    reps = experiment.replications
-    total = reps * len(experiment.points)
-    return max(1, min(math.ceil(target / per_rep), reps, math.ceil(total / (4 * workers))))
+    return max(1, min(math.ceil(target / per_rep), bound))
 
 
 def _check_not_fewer(store: ResultStore, old: dict, reps: int) -> None:

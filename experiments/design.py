@@ -40,7 +40,6 @@ from pydantic import (
     StrictStr,
     model_validator,
 )
-from scipy.stats import qmc
 
 from effekt.dotted import canonical, format_key, parse_key
 from effekt.priors import SAMPLERS, Prior, draw
@@ -241,6 +240,8 @@ def _sample(design: Design) -> list[dict[str, Any]]:
     if not design.uncertainties:
         return [{}]
     d = len(design.uncertainties)
+    from scipy.stats import qmc  # here, not at the top: most scenarios sample nothing (start-up)
+
     rng = auxiliary_rng(design.seed, "design_sampler")
     if design.sampler == "sobol":
         unit = qmc.Sobol(d, scramble=True, rng=rng).random(design.samples)

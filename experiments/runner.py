@@ -12,6 +12,7 @@ field metadata, so the Parquet files say what their columns are without effekt.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,16 +22,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from effekt.contracts import BUDGETS, CASHFLOWS, KpiRegistry, Valuation, evaluate
+from effekt.contracts import BUDGETS, CASHFLOWS, Evaluation, KpiRegistry, Valuation, evaluate
+from effekt.experiments.datasets import RECORD_TABLES  # noqa: F401 (its old home: still importable from here)
 from effekt.experiments.scenario import Scenario
-from effekt.sim import SCHEMAS, replication_seed, simulate
+from effekt.sim import SCHEMAS, Tables, replication_seed, simulate
 
 KEYS = [("point", pa.int32()), ("replication", pa.int32())]
 """Run keys of every row. ``point`` is stored in the hive partition path (``point=K``), not in
 the files."""
-
-RECORD_TABLES = ("persons", "events", "spells")
-"""The simulation's record tables that can be stored too (opt-in: they are large)."""
 
 
 @dataclass(frozen=True)
@@ -185,11 +184,7 @@ def run_replication(scenario: Scenario, replication: int, point: int = 0,
     evaluated on the records as they stood at the contract's horizon, the public budgets over
     the long run too (the ``fiscal_npv_long_run_*`` KPIs, and ``budgets`` to the long run's end:
     :mod:`effekt.contracts.long_run`). Record tables stored (``tables``) are the whole simulation."""
-    seed = replication_seed(scenario.design.seed, replication)
-    sim_tables = simulate(scenario.simulated_world, seed)
-    ev = evaluate(scenario.terms, sim_tables.persons, sim_tables.spells, scenario.world.horizon_weeks,
-                  valuation_of(scenario), events=sim_tables.events, design=scenario.evaluation,
-                  long_run_weeks=scenario.long_run_weeks)
+    sim_tables, ev = simulate_and_evaluate(scenario, replication)
     keys = {"point": point, "replication": replication}
     out = {"runs": pd.DataFrame([{**keys, **ev.kpis}]), "cashflows": ev.cashflows.assign(**keys),
            "budgets": ev.budgets.assign(**keys)}
@@ -198,7 +193,51 @@ def run_replication(scenario: Scenario, replication: int, point: int = 0,
     return out
 
 
-def _table(frames: list[pd.DataFrame], schema: pa.Schema) -> pa.Table:
+def simulate_and_evaluate(scenario: Scenario, replication: int) -> tuple[Tables, Evaluation]:
+    """One replication's record tables (the whole simulation) and their evaluation."""
+    seed = replication_seed(scenario.design.seed, replication)
+    sim_tables = simulate(scenario.simulated_world, seed)
+    ev = evaluate(scenario.terms, sim_tables.persons, sim_tables.spells, scenario.world.horizon_weeks,
+                  valuation_of(scenario), events=sim_tables.events, design=scenario.evaluation,
+                  long_run_weeks=scenario.long_run_weeks)
+    return sim_tables, ev
+
+
+def _column(values: list[np.ndarray], typ: pa.DataType) -> pa.Array:
+    """One column of a task's table from the replications' numpy columns, in its stored type;
+    NaN is stored as null (as pandas' ``from_pandas`` conversion always did)."""
+    if not values:
+        return pa.array([], type=typ)
+    joined = np.concatenate(values) if len(values) > 1 else values[0]
+    return pa.array(joined, type=typ, from_pandas=True)
+
+
+def _long_table(schema: pa.Schema, reps: list[int], parts: list[dict[str, np.ndarray]]) -> pa.Table:
+    """A task's ``cashflows`` or ``budgets``: the replications' columns one after another, with
+    the replication number in front of each row."""
+    sizes = [len(next(iter(p.values()))) if p else 0 for p in parts]
+    arrays = [pa.array(np.repeat(np.asarray(reps, dtype=np.int32), sizes), type=pa.int32())]
+    arrays += [_column([p[f.name] for p in parts], f.type) for f in schema if f.name != "replication"]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _runs_table(schema: pa.Schema, reps: list[int], kpis: list[dict[str, float]],
+                params: dict[str, Any]) -> pa.Table:
+    """A task's ``runs``: one row per replication, the design point's parameters and every KPI."""
+    arrays = []
+    for f in schema:
+        if f.name == "replication":
+            arrays.append(pa.array(np.asarray(reps, dtype=np.int32), type=pa.int32()))
+        elif f.name in params:
+            arrays.append(pa.array([params[f.name]] * len(reps), type=f.type))
+        else:
+            values = np.array([k.get(f.name, math.nan) for k in kpis], dtype=float)
+            arrays.append(pa.array(values, type=f.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _record_table(frames: list[pd.DataFrame], schema: pa.Schema) -> pa.Table:
+    """A stored record table (``--tables``) from the replications' DataFrames (opt-in, large)."""
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     arrays = [pa.array(df[f.name].to_numpy() if f.name in df else [None] * len(df), type=f.type,
                        from_pandas=True) for f in schema]
@@ -207,22 +246,37 @@ def _table(frames: list[pd.DataFrame], schema: pa.Schema) -> pa.Table:
 
 def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = None,
              fields: Sequence[pa.Field] = (), tables: Sequence[str] = ()) -> dict[str, pa.Table]:
-    """Run a chunk of replications; returns one Arrow table per dataset, in its stored schema."""
-    parts: dict[str, list[pd.DataFrame]] = {"runs": [], "cashflows": [], "budgets": [],
-                                            **{t: [] for t in tables}}
+    """Run a chunk of replications; returns one Arrow table per dataset, in its stored schema.
+
+    The tables are built from the evaluations' numpy columns at the end of the task, one Arrow
+    array per column for all the task's replications (no DataFrame per replication: the same
+    values, in the same order and types, as :func:`run_replication`'s frames concatenated)."""
     kpis = scenario.kpis  # declared by the contract (and the long run): every file of a batch agrees
-    known = {"point", "replication", *kpis}
-    for rep in range(task.start, task.stop):
-        for name, df in run_replication(scenario, rep, task.point, tables).items():
-            parts[name].append(df)
-        extra = [c for c in parts["runs"][-1].columns if c not in known]
+    known = set(kpis)
+    reps = list(range(task.start, task.stop))
+    values: list[dict[str, float]] = []
+    cashflows: list[dict[str, np.ndarray]] = []
+    budgets: list[dict[str, np.ndarray]] = []
+    records: dict[str, list[pd.DataFrame]] = {t: [] for t in tables}
+    keys = {"point": task.point}
+    for rep in reps:
+        sim_tables, ev = simulate_and_evaluate(scenario, rep)
+        extra = [c for c in ev.kpis if c not in known]
         if extra:
             raise RuntimeError(f"replication {rep} has KPIs that contracts.kpis_for does not "
                                f"declare: {extra}")
-    params = params or {}
-    parts["runs"] = [df.assign(**params) for df in parts["runs"]]
+        values.append(ev.kpis)
+        cashflows.append(ev.cashflow_columns())
+        budgets.append(ev.budget_columns())
+        for name in tables:
+            records[name].append(getattr(sim_tables, name).to_pandas().assign(**keys, replication=rep))
     sch = schemas(kpis, fields, tables)
-    return {name: _table(frames, sch[name]) for name, frames in parts.items()}
+    out = {"runs": _runs_table(sch["runs"], reps, values, params or {}),
+           "cashflows": _long_table(sch["cashflows"], reps, cashflows),
+           "budgets": _long_table(sch["budgets"], reps, budgets)}
+    for name in tables:
+        out[name] = _record_table(records[name], sch[name])
+    return out
 
 
 def run_job(job: Job) -> dict[str, pa.Table]:

@@ -1,8 +1,9 @@
 """The discrete-event model: people walk a pathway's stage graph in SimPy, then the labour market.
 
 Each person is one SimPy process. A stage samples its duration once (no polling); capacity is a
-``simpy.Resource`` per declared capacity, so waiting for a placement slot or a mentor is a real
-queue. People interact only through capacity, so a person's process keeps its own clock and
+pool of slots per declared capacity (:class:`Slots`: ``simpy.Resource``'s first-come-first-served
+queue, event for event, with a release that does not scan), so waiting for a placement slot or a
+mentor is a real queue. People interact only through capacity, so a person's process keeps its own clock and
 touches the SimPy clock only around capacity stages (catch up, request, hold, release); every
 other stage, and the labour market after the pathway (a renewal process out of work / temporary
 job / permanent job with group hazards), is a sampled duration added to that clock. Anything that
@@ -45,8 +46,11 @@ random numbers).
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_right
+from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -359,6 +363,65 @@ def _cut(spell: tuple, bounds: list[tuple[float, object]], apply, from_start: bo
     return out
 
 
+class Slots:
+    """A capacity's slots on the SimPy clock: what ``simpy.Resource`` does for this engine, with
+    the same events in the same order (so the same tables), at a cost that does not grow with the
+    number of slots or the length of the queue.
+
+    ``simpy.Resource`` keeps its holders in a list that ``release`` scans (``list.remove``) and
+    its queue in a list it pops from the front: both O(slots or queue) per release, which made the
+    cost per person grow with the world (issue 14). Here the holders are a count and the queue a
+    deque. The event protocol is SimPy's own: :meth:`request` queues an event and grants the
+    first in the queue if a slot is free (``succeed`` now, so ``triggered`` is true at once);
+    :meth:`release` frees the slot and schedules a release event whose callback grants the next
+    in the queue when the clock processes it, as SimPy's ``Release`` does, so a freed slot and a
+    new request at the same week meet in the same order as before."""
+
+    __slots__ = ("env", "capacity", "users", "queue")
+
+    def __init__(self, env: simpy.Environment, capacity: int):
+        self.env, self.capacity, self.users = env, capacity, 0
+        self.queue: deque[simpy.Event] = deque()
+
+    def request(self) -> simpy.Event:
+        """An event that fires when this request holds a slot (first come, first served)."""
+        req = simpy.Event(self.env)
+        self.queue.append(req)
+        self._grant()
+        return req
+
+    def release(self, req: simpy.Event) -> None:
+        """Hand back the slot ``req`` holds; the next in the queue gets it when the release is
+        processed."""
+        self.users -= 1
+        done = simpy.Event(self.env)
+        done.callbacks.append(self._grant)
+        done.succeed()
+
+    def _grant(self, _event: simpy.Event | None = None) -> None:
+        if self.queue and self.users < self.capacity:
+            self.users += 1
+            self.queue.popleft().succeed()
+
+
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector off while a replication runs, back as it was after.
+
+    A replication allocates millions of small objects (events, tuples, generators) that all live
+    to its end; the collector's full passes over them grow with the world (39 % of a 100 000-person
+    run, issue 14) and free nothing until the replication is over. Reference counting still frees
+    everything that is not in a cycle at once; the cycles a run leaves are collected by the next
+    collection after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class _Model:
     def __init__(self, world: World, streams: Streams):
         self.world = world
@@ -371,10 +434,7 @@ class _Model:
         self.rec = Recorder()
         self.stages = _compiled(world.pathway, tuple(world.groups))
         self.entry = world.pathway.pathway.entry
-        self.resources = {
-            name: simpy.Resource(self.env, capacity=c.slots)
-            for name, c in world.pathway.capacity.items()
-        }
+        self.resources = {name: Slots(self.env, c.slots) for name, c in world.pathway.capacity.items()}
         self.lm: LabourMarket = world.labour_market
         # business as usual per group: (entry hazard, job-loss hazard) per year, both arms
         scale = world.counterfactual.entry_rate_multiplier
@@ -998,4 +1058,5 @@ def simulate(world: World, seed: int | np.random.SeedSequence | Streams) -> Tabl
     Returns the record tables (see :mod:`effekt.sim.records`). Nothing is printed or written.
     """
     streams = seed if isinstance(seed, Streams) else Streams.from_seed(seed)
-    return _Model(world, streams).run()
+    with collector_paused():
+        return _Model(world, streams).run()

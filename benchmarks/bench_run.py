@@ -1,0 +1,93 @@
+"""The user's whole job, side by side: ``effekt`` commands as a user types them, in fresh processes,
+measured in CPU seconds (user + system of the child, start-up included), this tree against another
+effekt tree (``--before``, e.g. an unpacked older commit), alternating, best of ``--repeat``.
+
+Measured in CPU time because the development machine is shared: wall-clock time there mostly
+measures the other processes. The ratio before / now is what BENCHMARKS.md reports.
+
+Make a ``before`` tree of an older commit (a link tree that imports as ``effekt``)::
+
+    mkdir -p /tmp/before /tmp/before_pkg/effekt
+    git archive b2b2a69 | tar -x -C /tmp/before
+    cd /tmp/before_pkg/effekt && ln -s /tmp/before/src/effekt/* . && \\
+        ln -s /tmp/before/sim sim && ln -s /tmp/before/contracts contracts && \\
+        ln -s /tmp/before/experiments experiments
+
+then::
+
+    python benchmarks/bench_run.py --before /tmp/before_pkg                 # run 1000, --help, validate
+    python benchmarks/bench_run.py --before /tmp/before_pkg --only run --runs 200
+
+Without ``--before`` only this tree is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "experiments" / "scenarios" / "default.toml"
+
+
+def commands(runs: int, out: Path) -> dict[str, list[str]]:
+    """The commands measured, by name (``out``: a scratch results directory)."""
+    cli = [sys.executable, "-c", "from effekt.experiments.cli import main; main()"]
+    return {
+        "help": [*cli, "--help"],
+        "validate": [*cli, "validate", str(DEFAULT)],
+        "run": [*cli, "run", "--runs", str(runs), "--seed", "7", "--workers", "1", "-q",
+                "--overwrite", "--out", str(out)],
+    }
+
+
+def cpu_seconds(cmd: list[str], pythonpath: str | None) -> float:
+    """CPU seconds (user + system) of one run of ``cmd`` in a fresh process."""
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    else:
+        env.pop("PYTHONPATH", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--before", help="PYTHONPATH of the other effekt tree (a link tree named effekt)")
+    ap.add_argument("--runs", type=int, default=1000, help="replications of `effekt run`")
+    ap.add_argument("--repeat", type=int, default=3, help="best of this many, alternating")
+    ap.add_argument("--only", choices=["help", "validate", "run"], action="append")
+    args = ap.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="effekt-bench-run-"))
+    try:
+        cmds = commands(args.runs, scratch / "out")
+        names = args.only or list(cmds)
+        print(f"{'command':<10} {'before (CPU s)':>15} {'now (CPU s)':>12} {'ratio':>7}")
+        for name in names:
+            best = {"before": float("inf"), "now": float("inf")}
+            for _ in range(args.repeat):
+                for label, path in (("before", args.before), ("now", None)):
+                    if label == "before" and not path:
+                        continue
+                    shutil.rmtree(scratch / "out", ignore_errors=True)
+                    best[label] = min(best[label], cpu_seconds(cmds[name], path))
+            b, n = best["before"], best["now"]
+            ratio = f"{b / n:7.2f}" if args.before else "      -"
+            shown = f"{b:15.2f}" if args.before else f"{'-':>15}"
+            extra = f"   ({args.runs / n:,.0f} replications per CPU-second now)" if name == "run" else ""
+            print(f"{name:<10} {shown} {n:12.2f} {ratio}{extra}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
