@@ -159,7 +159,7 @@ def test_descriptions_in_both_languages():
     ({"beta": [2, 2], "gamma": [1, 1]}, "two distributions (beta, gamma): give one"),
     ({"beta": [2, 2], "vaule": 0.5}, "unknown key 'vaule' (did you mean 'value'?)"),
     ({"gamma": [2, 1], "low": 0}, "unknown key 'low' (only a normal is truncated)"),
-    ({"calibrated": "springbrett"}, "is not available yet: 'effekt calibrate' will write"),
+    ({"calibrated": "no_such_calibration"}, "no posterior of that name"),  # reserved until issue 12
 ])
 def test_impossible_priors_are_refused_saying_why(table, message):
     with pytest.raises(PriorError) as err:

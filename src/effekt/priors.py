@@ -31,8 +31,16 @@ lies further out than the quantiles the model was checked at (:func:`tail_proble
 refused when the model does not accept its 0.1 % or 99.9 % quantile (a uniform [0.2, 1.4] on a
 probability), naming the file and the key.
 
-``{ calibrated = "name" }`` is reserved for the posterior ``effekt calibrate`` will write; until
-then it is refused with a message saying so.
+**A calibrated number**, ``{ calibrated = "springbrett" }``: the posterior ``effekt calibrate``
+wrote (:class:`CalibratedPrior`). The name is looked up as ``calibrations/<name>.posterior.toml`` in
+the current folder, then among the built-in posteriors (``experiments/calibrations``); a path (with
+a ``/`` or ending in ``.toml``) is read as given, relative to the current folder. The number is the
+posterior's parameter of the same dotted key (a pathway file's ``stages.x.exits[1].p`` matches the
+posterior's ``pathway.stages.x.exits[1].p``); ``parameter = "KEY"`` names it explicitly. Without
+draws the point value is the posterior mean (``value`` overrides it). **Draws are joint**: every
+number drawn from one posterior file takes the same particle in one outer draw (:func:`draw` gives
+them one unit number, which picks a particle by the weights' cumulative sum), so the posterior's
+correlations are kept.
 
 Each distribution owns its sampling, mean, quantiles and description in bokmål and English (after
 Ciw's ``ciw/dists/distributions.py``), through scipy.stats. :func:`find_priors` finds the priors in
@@ -43,16 +51,32 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
+import importlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import stats
-from scipy.stats import qmc
 
 from effekt.dotted import Part, format_key, set_value
+
+
+class _Lazy:
+    """A module imported on its first use: scipy.stats costs about 0.3 s of start-up, which a
+    scenario without priors (``effekt validate``, ``effekt run`` of the default) never needs."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+stats = _Lazy("scipy.stats")
+qmc = _Lazy("scipy.stats.qmc")
 
 TAIL = 0.001
 """Draws stay inside each prior's central ``1 - 2 TAIL``; the model must accept both ends."""
@@ -337,7 +361,7 @@ KINDS: dict[str, type[Prior]] = {c.kind: c for c in (Beta, Gamma, LogNormal, Nor
 """Distribution name (the key in a file) -> its class."""
 
 RESERVED = ("calibrated",)
-"""Keys of prior tables that are not available yet."""
+"""Keys of prior tables that are not distributions: ``calibrated`` names a posterior file."""
 
 _OPTIONS = ("value", "integer")
 _TRUNCATION = ("low", "high")
@@ -378,16 +402,16 @@ def _numbers(raw: Any, what: str) -> list[float]:
     return list(items)
 
 
-def parse_prior(table: Mapping[str, Any]) -> Prior:
+def parse_prior(table: Mapping[str, Any], key: str | None = None) -> Prior:
     """The prior a distribution table describes; :class:`PriorError` says what is wrong (an
-    unknown key, the wrong number of parameters, a boolean, a non-finite or impossible value)."""
+    unknown key, the wrong number of parameters, a boolean, a non-finite or impossible value).
+    ``key``: the table's dotted key, which a ``calibrated`` prior looks up in its posterior."""
     kinds = [k for k in table if k in KINDS]
-    reserved = [k for k in table if k in RESERVED]
-    if reserved:
-        raise PriorError(
-            f"{{ {reserved[0]} = ... }} is not available yet: 'effekt calibrate' will write the posterior "
-            "of a calibration as a data file a scenario can use; until then give the prior as a "
-            "distribution, e.g. { value = 0.62, beta = [25.1, 15.4] }")
+    if "calibrated" in table:
+        if kinds:
+            raise PriorError(f"calibrated and {kinds[0]}: a number is either drawn from a posterior or "
+                             "from a distribution; give one")
+        return parse_calibrated(table, key)
     if len(kinds) > 1:
         raise PriorError(f"two distributions ({', '.join(kinds)}): give one")
     kind = kinds[0]
@@ -449,7 +473,7 @@ def find_priors(tree: Any, skip: Sequence[str] = ()) -> tuple[dict[str, Prior], 
             if is_prior(node):
                 key = format_key(parts)
                 try:
-                    priors[key] = parse_prior(node)
+                    priors[key] = parse_prior(node, key)
                     tables[key] = copy.deepcopy(dict(node))
                 except PriorError as err:
                     problems.append(f"{key}: {err}")
@@ -523,11 +547,234 @@ def draw(priors: Mapping[str, Prior], n: int, rng: np.random.Generator,
     keys = sorted(priors)
     if not keys or n <= 0:
         return [{} for _ in range(max(n, 0))]
-    unit = TAIL + (1 - 2 * TAIL) * unit_sample(len(keys), n, rng, sampler)
-    cols = {key: priors[key].values_at(unit[:, j]) for j, key in enumerate(keys)}
+    # one unit number per independent prior, and one for all the numbers of one posterior file
+    # (the same particle for all of them: a joint draw); without calibrated priors one per key
+    groups = list(dict.fromkeys(_joint(key, priors[key]) for key in keys))
+    unit = TAIL + (1 - 2 * TAIL) * unit_sample(len(groups), n, rng, sampler)
+    cols = {key: priors[key].values_at(unit[:, groups.index(_joint(key, priors[key]))]) for key in keys}
     return [{key: cols[key][i] for key in keys} for i in range(n)]
 
 
-__all__ = ["KINDS", "LANGS", "RESERVED", "SAMPLERS", "TAIL", "Beta", "Gamma", "LogNormal", "Normal",
-           "Point", "Prior", "PriorError", "Triangular", "Uniform", "draw", "find_priors", "is_prior",
-           "parse_prior", "point_values", "tail_problems", "unit_sample", "with_values"]
+def _joint(key: str, prior: Prior) -> str:
+    """The draw group of a prior: its posterior file for a calibrated one, else its own key."""
+    return f"posterior:{prior.path}" if isinstance(prior, CalibratedPrior) else key
+
+
+# -- calibrated numbers: a posterior written by `effekt calibrate` ------------------------------
+
+POSTERIOR_SUFFIX = ".posterior.toml"
+"""A posterior file's name: ``<calibration name>.posterior.toml``."""
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """The joint particles of a posterior file: ``values[key]`` one number per particle,
+    ``weights`` summing to 1; ``name`` and ``path`` say which file."""
+
+    name: str
+    path: str
+    keys: tuple[str, ...]
+    values: dict[str, tuple[float, ...]]
+    weights: tuple[float, ...]
+
+
+def _builtin_posteriors() -> Path:
+    """The built-in posteriors' folder, ``effekt/experiments/calibrations``, found beside this
+    module without importing the experiment layer (the base imports no layer)."""
+    return Path(__file__).parent / "experiments" / "calibrations"
+
+
+def find_posterior(ref: str) -> Path:
+    """The posterior file ``{ calibrated = ref }`` means: a path as given (a ``/`` in it, or
+    ending in ``.toml``), else ``calibrations/<ref>.posterior.toml`` in the current folder, then
+    the built-in one; :class:`PriorError` names where it looked."""
+    if "/" in ref or "\\" in ref or ref.endswith(".toml"):
+        path = Path(ref)
+        if not path.is_file():
+            raise PriorError(f"calibrated = {ref!r}: no such posterior file (a path is read relative to "
+                             "the current folder; 'effekt calibrate FILE --out DIR' writes one)")
+        return path
+    if not ref or not all(c.isalnum() or c in "_-" for c in ref):
+        raise PriorError(f"calibrated = {ref!r}: a calibration's name (letters, digits, _ or -) or a "
+                         "path to a .posterior.toml file")
+    file = f"{ref}{POSTERIOR_SUFFIX}"
+    places = [Path("calibrations") / file, _builtin_posteriors() / file]
+    for path in places:
+        if path.is_file():
+            return path
+    known = sorted(p.name.removesuffix(POSTERIOR_SUFFIX)
+                   for p in _builtin_posteriors().glob(f"*{POSTERIOR_SUFFIX}"))
+    raise PriorError(f"calibrated = {ref!r}: no posterior of that name (looked for {places[0]} and the "
+                     f"built-in ones: {', '.join(known) or 'none'}); run 'effekt calibrate' to write one")
+
+
+def read_posterior(path: str | Path) -> Posterior:
+    """Read and check a posterior file (``[particles]``: ``weights`` and one list per key, all of
+    the same length, finite numbers, weights not negative with a positive sum)."""
+    from effekt.specfile import SpecError, read_toml
+
+    path = Path(path)
+    try:
+        data = read_toml(path)
+    except SpecError as err:
+        raise PriorError(f"posterior {path}: {'; '.join(err.problems)}") from None
+    return _posterior_from(data, str(path), _mtime(path))
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime
+
+
+@functools.lru_cache(maxsize=32)
+def _cached(path: str, mtime: float) -> Posterior:
+    return read_posterior(path)
+
+
+def _posterior_from(data: Mapping[str, Any], path: str, mtime: float) -> Posterior:
+    where = f"posterior {path}"
+    particles = data.get("particles")
+    info = data.get("posterior")
+    if not isinstance(particles, Mapping) or not isinstance(info, Mapping):
+        raise PriorError(f"{where}: not a posterior file (it needs [posterior] and [particles], as "
+                         "'effekt calibrate' writes them)")
+    weights = particles.get("weights")
+    keys = tuple(k for k in particles if k != "weights")
+    if not isinstance(weights, list) or not weights or not keys:
+        raise PriorError(f"{where}: [particles] needs weights and at least one parameter")
+    values = {}
+    for key in ("weights", *keys):
+        col = particles[key]
+        if not isinstance(col, list) or len(col) != len(weights):
+            raise PriorError(f"{where}: particles.{key} needs {len(weights)} numbers, one per particle")
+        values[key] = tuple(float(x) for x in _numbers(col, f"{where}: particles.{key}"))
+    w = np.asarray(values.pop("weights"))
+    if (w < 0).any() or w.sum() <= 0:
+        raise PriorError(f"{where}: particles.weights must be non-negative with a positive sum")
+    return Posterior(name=str(info.get("name", Path(path).stem)), path=path, keys=keys, values=values,
+                     weights=tuple(float(x) for x in w / w.sum()))
+
+
+def _match(posterior: Posterior, key: str | None, parameter: str | None) -> str:
+    """The posterior's key for a prior at ``key`` (or the ``parameter`` it names)."""
+    from effekt.dotted import canonical
+
+    if parameter is not None:
+        want = canonical(parameter)
+        if want not in posterior.keys:
+            raise PriorError(f"parameter {parameter!r} is not in the posterior {posterior.path}; it has "
+                             f"{', '.join(posterior.keys)}")
+        return want
+    if key is None:
+        raise PriorError("calibrated: name the posterior's parameter (parameter = \"KEY\")")
+    hits = [k for k in posterior.keys if k == key or k.endswith("." + key) or key.endswith("." + k)]
+    if len(hits) != 1:
+        why = "none of its parameters is" if not hits else "several of its parameters are"
+        raise PriorError(f"the posterior {posterior.path} has {', '.join(posterior.keys)}; {why} this number "
+                         f"({key}); name one with parameter = \"KEY\"")
+    return hits[0]
+
+
+@dataclass(frozen=True)
+class CalibratedPrior(Prior):
+    """``{ calibrated = "name" }``: one parameter of a posterior (weighted joint particles).
+
+    The marginal (mean, :meth:`ppf`, quantiles, CDF) is the weighted particles' empirical
+    distribution, so a sensitivity analysis sees an ordinary inverse CDF. A **draw**
+    (:meth:`values_at`, what :func:`draw` uses) at unit number ``u`` is the particle where the
+    weights' cumulative sum (in the file's particle order) passes ``u``, so every key of one
+    posterior drawn at the same ``u`` takes the same particle: the joint draw."""
+
+    name: str = ""
+    path: str = ""
+    parameter: str = ""
+    particles: tuple[float, ...] = ()
+    weights: tuple[float, ...] = ()
+
+    kind: ClassVar[str] = "calibrated"
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    def rv(self) -> Any:
+        raise NotImplementedError("a posterior has no scipy distribution: it is its particles")
+
+    def _index(self, u: float | np.ndarray) -> np.ndarray:
+        cum = np.cumsum(self.weights)
+        cum[-1] = 1.0
+        return np.minimum(np.searchsorted(cum, np.asarray(u, dtype=float), side="right"), len(cum) - 1)
+
+    @property
+    def mean(self) -> float:
+        return float(np.dot(self.particles, self.weights))
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return float(min(self.particles)), float(max(self.particles))
+
+    def ppf(self, u: float | np.ndarray) -> np.ndarray:
+        """The marginal inverse CDF: the weighted particles sorted by value."""
+        order = np.argsort(self.particles, kind="stable")
+        cum = np.cumsum(np.asarray(self.weights)[order])
+        at = np.minimum(np.searchsorted(cum, np.asarray(u, dtype=float) - 1e-12), len(cum) - 1)
+        return np.asarray(self.particles, dtype=float)[order][at]
+
+    def values_at(self, u: np.ndarray) -> list[float | int]:
+        """The particles at unit numbers ``u``, in the posterior's particle order (joint, see above)."""
+        return [float(x) for x in np.asarray(self.particles, dtype=float)[self._index(u)]]
+
+    def cdf(self, x: float | np.ndarray) -> np.ndarray:
+        v, w = np.asarray(self.particles), np.asarray(self.weights)
+        return np.array([w[v <= xi].sum() for xi in np.atleast_1d(x)], dtype=float).reshape(np.shape(x))
+
+    def quantile(self, q: float) -> float:
+        """The marginal ``q`` quantile (the weighted particles sorted by value)."""
+        return float(self.ppf(q))
+
+    def label(self, lang: str = "en") -> str:
+        if lang not in _WORDS:
+            raise ValueError(f"describe: unknown language {lang!r}; allowed: {', '.join(LANGS)}")
+        word = {"nb": "kalibrert", "en": "calibrated"}[lang]
+        return f"{word}({self.name}: {self.parameter})"
+
+    def describe(self, lang: str = "en") -> str:
+        text = Prior.describe(self, lang)
+        n = {"nb": "partikler", "en": "particles"}[lang]
+        return f"{text}; {len(self.particles)} {n}"
+
+
+_CALIBRATED_KEYS = ("calibrated", "parameter", "value")
+
+
+def parse_calibrated(table: Mapping[str, Any], key: str | None = None) -> CalibratedPrior:
+    """``{ calibrated = "name" | "path", parameter = "KEY" (optional), value = x (optional) }``."""
+    for k in table:
+        if k not in _CALIBRATED_KEYS:
+            hint = difflib.get_close_matches(str(k), _CALIBRATED_KEYS, n=1, cutoff=0.6)
+            said = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise PriorError(f"unknown key '{k}'{said}; allowed beside calibrated: parameter, value")
+    ref = table["calibrated"]
+    if not isinstance(ref, str):
+        raise PriorError(f"calibrated: a calibration's name or a posterior file's path, got {ref!r}")
+    parameter = table.get("parameter")
+    if parameter is not None and not isinstance(parameter, str):
+        raise PriorError(f"parameter: the posterior's dotted key, got {parameter!r}")
+    path = find_posterior(ref)
+    posterior = _cached(str(path), _mtime(path))
+    name = _match(posterior, key, parameter)
+    value = table.get("value")
+    if value is not None:
+        value = _numbers(value, "value")[0] if not isinstance(value, list) else None
+        if value is None:
+            raise PriorError("value: one number, the point value used without draws")
+    prior = CalibratedPrior((), value=value, name=posterior.name, path=str(path.resolve()), parameter=name,
+                            particles=posterior.values[name], weights=posterior.weights)
+    if value is not None:
+        lo, hi = prior.support
+        if not lo <= value <= hi:
+            raise PriorError(f"value {_num(value)} lies outside the posterior's particles, which range from "
+                             f"{_num(lo)} to {_num(hi)}")
+    return prior
+
+
+__all__ = ["KINDS", "LANGS", "RESERVED", "SAMPLERS", "TAIL", "Beta", "CalibratedPrior", "Gamma",
+           "LogNormal", "Normal", "Point", "Posterior", "Prior", "PriorError", "Triangular", "Uniform",
+           "draw", "find_priors", "find_posterior", "is_prior", "parse_calibrated", "parse_prior",
+           "point_values", "read_posterior", "tail_problems", "unit_sample", "with_values"]
