@@ -55,6 +55,7 @@ KPIs
     declared_kpi            the declaration any contract gives a column of this name (or None)
     kpis_for_columns        the declarations of a table's KPI columns, read without its contract
     INDICATOR_KPIS          the 0/1 KPIs every contract has (cap_binding, investor_loss ...)
+    ITEM_NAMES              (nb, en) names of the public-budget items (benefits, income_tax ...)
     is_indicator_kpi        whether a KPI is declared 0 or 1 in every replication
     work_variant_of         the in-work measure a variant (in_ordinary_work_12m ...) narrows or widens
     in_currency             a registry with its money KPIs in another currency (EUR for Finland)
@@ -71,7 +72,9 @@ Countries (whose fiscal rules value the flows)
 Investor finance
     npv                     net present value of monthly flows at an annual rate
     irr                     internal rate of return (annual) of monthly flows
-    UndefinedIRR            raised when the IRR does not exist (flows never change sign ...)
+    UndefinedIRR            raised when the IRR does not exist; its reason a key of IRR_UNDEFINED
+    irr_reason              why the IRR of flows is undefined (None: it is defined)
+    IRR_UNDEFINED           the reasons an IRR is undefined, with (nb, en) words
     money_multiple          money back per krone put in (NaN if nothing was put in)
     peak_capital            the largest cumulative net outflow: the capital at risk at worst
 """
@@ -79,11 +82,20 @@ Investor finance
 from effekt.contracts.budgets import BUDGETS
 from effekt.contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate, kpi_names
 from effekt.contracts.evaluation_design import DESIGNS, EvaluationDesign
-from effekt.contracts.finance import UndefinedIRR, irr, money_multiple, npv, peak_capital
+from effekt.contracts.finance import (
+    IRR_UNDEFINED,
+    UndefinedIRR,
+    irr,
+    irr_reason,
+    money_multiple,
+    npv,
+    peak_capital,
+)
 from effekt.contracts.fiscal import COUNTRIES as FISCAL_COUNTRIES
 from effekt.contracts.fiscal import FiscalParams, fiscal_path, fiscal_rules
 from effekt.contracts.kpis import (
     INDICATOR_KPIS,
+    ITEM_NAMES,
     Kpi,
     KpiRegistry,
     common_kpis,
@@ -120,6 +132,7 @@ __all__ = [
     "FISCAL_COUNTRIES",
     "FiscalParams",
     "INDICATOR_KPIS",
+    "ITEM_NAMES",
     "WEEKS_PER_MONTH",
     "Evaluation",
     "EvaluationDesign",
@@ -127,6 +140,7 @@ __all__ = [
     "KpiRegistry",
     "NeedsControl",
     "Terms",
+    "IRR_UNDEFINED",
     "UndefinedIRR",
     "Valuation",
     "by_period",
@@ -143,6 +157,7 @@ __all__ = [
     "in_work_by_month",
     "in_work_share",
     "irr",
+    "irr_reason",
     "is_indicator_kpi",
     "kpi_names",
     "kpis_for",

@@ -8,11 +8,34 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq
+
+IRR_UNDEFINED: dict[str, tuple[str, str]] = {
+    "nothing_invested": ("ingenting investert", "nothing invested"),
+    "nothing_back": ("ingen penger tilbake", "no money back"),
+    "no_root": ("penger tilbake, men ingen rente gir nåverdi null",
+                "money back, but no rate makes the NPV zero"),
+    "several_roots": ("flere renter gir nåverdi null", "several rates make the NPV zero"),
+    "out_of_range": ("renten er utenfor −99,99 % til +10 000 % per år",
+                     "the rate is outside −99.99 % to +10 000 % a year"),
+}
+"""Why an IRR does not exist (:attr:`UndefinedIRR.reason`), with (nb, en) words for each:
+
+* ``nothing_invested``: no flow out (nothing to earn a return on);
+* ``nothing_back``: no flow in (a total loss; its IRR is -100 % only by convention);
+* ``no_root``: money in both directions, but the NPV has no zero at any rate: typically money
+  back while costs go on after the last payment (the flows change sign more than once and the NPV
+  stays below zero everywhere);
+* ``several_roots``: the NPV is zero at more than one rate, so no one rate is *the* return;
+* ``out_of_range``: one rate exists (the flows change sign once) but lies outside the search range.
+"""
 
 
 class UndefinedIRR(ValueError):
-    """The IRR does not exist (no sign change, or no root in a sensible range)."""
+    """The IRR does not exist; :attr:`reason` says why (a key of :data:`IRR_UNDEFINED`)."""
+
+    def __init__(self, message: str, reason: str = "no_root") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def npv(flows: np.ndarray, annual_rate: float) -> float:
@@ -34,16 +57,25 @@ def _npv_grid(flows: np.ndarray) -> np.ndarray:
         return (flows[None, :] / (1.0 + _GRID[:, None]) ** np.arange(len(flows))[None, :]).sum(axis=1)
 
 
+def _sign_changes(flows: np.ndarray) -> int:
+    """How often the nonzero ``flows`` change sign: by Descartes' rule of signs an upper bound on
+    the number of IRRs, and exactly one IRR when it is 1."""
+    s = np.sign(flows[flows != 0])
+    return int(np.sum(s[:-1] != s[1:]))
+
+
 def irr(flows: np.ndarray) -> float:
     """Annual internal rate of return of monthly ``flows``.
 
-    Raises :class:`UndefinedIRR` when the flows never change sign (nothing was invested, or
-    nothing came back) or when no root exists between -99.99 % and +10 000 % a year; an undefined
-    IRR is never reported as 0.
+    Raises :class:`UndefinedIRR` (its ``reason`` a key of :data:`IRR_UNDEFINED`) when nothing was
+    invested, nothing came back, no rate between -99.99 % and +10 000 % a year makes the NPV zero,
+    or more than one does (no one rate is the return); an undefined IRR is never reported as 0.
     """
     flows = np.trim_zeros(np.asarray(flows, dtype=float), "b")
-    if len(flows) == 0 or not (np.any(flows > 0) and np.any(flows < 0)):
-        raise UndefinedIRR("the cashflows never change sign")
+    if len(flows) == 0 or not np.any(flows < 0):
+        raise UndefinedIRR("nothing was invested (no flow out)", "nothing_invested")
+    if not np.any(flows > 0):
+        raise UndefinedIRR("nothing came back (no flow in)", "nothing_back")
 
     def f(monthly: float) -> float:
         return float(np.sum(flows / (1.0 + monthly) ** np.arange(len(flows))))
@@ -52,17 +84,36 @@ def irr(flows: np.ndarray) -> float:
     values = _npv_grid(flows)
     sign = np.sign(values)
     change = np.nonzero(sign[:-1] * sign[1:] < 0)[0]
+    zero = np.nonzero(values == 0)[0]
+    if len(change) + len(zero) > 1:
+        raise UndefinedIRR(f"{len(change) + len(zero)} rates make the NPV zero", "several_roots")
+    if len(zero):
+        return (1 + grid[zero[0]]) ** 12 - 1
     if len(change) == 0:
-        zero = np.nonzero(values == 0)[0]
-        if len(zero):
-            return (1 + grid[zero[0]]) ** 12 - 1
-        raise UndefinedIRR("no rate between -99.99 % and +10 000 % a year makes the NPV zero")
+        if _sign_changes(flows) == 1:  # exactly one root, outside the grid
+            raise UndefinedIRR("the one rate that makes the NPV zero is below -99.99 % or above "
+                               "+10 000 % a year", "out_of_range")
+        raise UndefinedIRR("no rate between -99.99 % and +10 000 % a year makes the NPV zero",
+                           "no_root")
+    from scipy.optimize import brentq  # here: scipy.optimize costs 0.3 s of start-up (validate)
+
     i = change[0]
     monthly = brentq(f, grid[i], grid[i + 1], xtol=1e-14)
     return (1.0 + monthly) ** 12 - 1.0
 
 
+def irr_reason(flows: np.ndarray) -> str | None:
+    """Why the IRR of ``flows`` is undefined (a key of :data:`IRR_UNDEFINED`), None when it is
+    defined."""
+    try:
+        irr(flows)
+    except UndefinedIRR as err:
+        return err.reason
+    return None
+
+
 def irr_or_nan(flows: np.ndarray) -> float:
+    """:func:`irr`, NaN where it is undefined."""
     try:
         return irr(flows)
     except UndefinedIRR:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple, get_args
 from effekt.contracts.fiscal import FISCAL_ITEMS, PUBLIC_DEFAULT
 from effekt.contracts.terms import BINARY_METRICS
 from effekt.specfile import SpecError
+from effekt.titles import title as titled
 
 if TYPE_CHECKING:
     from effekt.contracts.terms import Terms
@@ -204,7 +205,18 @@ class KpiRegistry(Mapping[str, Kpi]):
         all parties), in order."""
         want = {f: v for f, v in (("measure", measure), ("kind", kind), ("arm", arm), ("party", party),
                                   ("party_kind", party_kind), ("outcome", outcome)) if v is not _ANY}
-        return [k for k in self.values() if all(getattr(k, f) == v for f, v in want.items())]
+        def matching() -> list[Kpi]:
+            return [k for k in self.values() if all(getattr(k, f) == v for f, v in want.items())]
+
+        memo = self.__dict__.setdefault("_selected", {})  # the registry never changes: once per query
+        query = tuple(want.items())
+        try:
+            found = memo.get(query)
+        except TypeError:  # an unhashable value asked for: no memo
+            return matching()
+        if found is None:
+            found = memo[query] = matching()
+        return list(found)
 
     def label(self, name: str, lang: str = "en") -> str:
         """The label of KPI ``name`` in ``lang``; the name itself for a column no contract declares
@@ -293,13 +305,16 @@ class _Signature(NamedTuple):
     tranches: tuple[str, ...]
     commitment: bool
     long_run: bool = False  # the public budgets over the long run too (effekt.contracts.long_run)
+    titles: tuple[tuple[str, str, str], ...] = ()  # (key, title en, title nb) of titled outcomes
 
 
 def _signature(terms: Terms, long_run: bool = False) -> _Signature:
     return _Signature(outcomes=tuple((k, o.metric) for k, o in terms.outcomes.items()),
                       primary=terms.primary, commissioners=tuple(terms.commissioners),
                       tranches=tuple(t.name for t in terms.investors.tranches),
-                      commitment=terms.investors.commitment is not None, long_run=long_run)
+                      commitment=terms.investors.commitment is not None, long_run=long_run,
+                      titles=tuple((k, titled(o, "en"), titled(o, "nb")) for k, o in terms.outcomes.items()
+                                   if getattr(o, "title", "")))
 
 
 def _party_nb(p: str) -> str:
@@ -425,14 +440,16 @@ def _declare(sig: _Signature) -> _Builder:
                   f"{nb} {m} måneder etter oppstart, uten tiltaket (kontrafaktisk)", arm="control")
 
     work_shares("in_work", "In work", "I arbeid")
+    named = {k: (en, nb) for k, en, nb in sig.titles}  # the outcome's title where its file gives one
     for key, metric in sig.outcomes:
         unit = _outcome_unit(metric)
+        en, nb = named.get(key, (f"Outcomes '{key}'", f"Resultater '{key}'"))
         b.add(f"outcomes.{key}", f"outcomes_{key}", "outcomes", "count", unit,
-              f"Outcomes '{key}', programme ({unit})", f"Resultater '{key}', med tiltaket ({_UNIT_NB[unit]})",
+              f"{en}, programme ({unit})", f"{nb}, med tiltaket ({_UNIT_NB[unit]})",
               arm="treatment", outcome=key, higher_is_better=True)
         b.add(f"outcomes.{key}", f"outcomes_{key}_control", "outcomes", "count", unit,
-              f"Outcomes '{key}', counterfactual ({unit})",
-              f"Resultater '{key}', uten tiltaket (kontrafaktisk) ({_UNIT_NB[unit]})", arm="control",
+              f"{en}, counterfactual ({unit})",
+              f"{nb}, uten tiltaket (kontrafaktisk) ({_UNIT_NB[unit]})", arm="control",
               outcome=key)
     for measure, (en, nb) in WORK_VARIANTS.items():  # after the outcomes: the columns' order stays
         work_shares(measure, en, nb)

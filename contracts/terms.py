@@ -21,10 +21,19 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from effekt.dotted import suggest
 from effekt.specfile import SpecError, Strict, read_toml, validate
+from effekt.titles import TITLE_NB
 
 # -- outcome metrics ------------------------------------------------------------------------------
 
-class JobStart(Strict):
+class Titled(Strict):
+    """What every outcome may say about itself for a reader: ``title`` (English) and ``title_nb``
+    (Norwegian bokmål), shown by the report instead of the outcome's key (effekt.titles.title)."""
+
+    title: str = Field(default="", description="the outcome's title in English (default: its key)")
+    title_nb: str = Field(default="", description=TITLE_NB)
+
+
+class JobStart(Titled):
     """A person starts a job of at least ``min_fte`` within ``window_weeks`` of entry.
 
     Jobs whose ``contract`` is in ``exclude_contracts`` (e.g. ``"project"``: a programme's own
@@ -39,7 +48,7 @@ class JobStart(Strict):
     exclude_stages: list[str] = Field(default_factory=list)
 
 
-class SustainedEmployment(Strict):
+class SustainedEmployment(Titled):
     """A person has been in work ``weeks`` weeks, reached within ``window_weeks`` of entry.
 
     ``continuous = true`` (default, as DWP's 'sustained job'): without a break; consecutive job
@@ -63,7 +72,7 @@ class SustainedEmployment(Strict):
         return self
 
 
-class InWorkAt(Strict):
+class InWorkAt(Titled):
     """A person is in work (at least ``min_fte``) at a point in time: ``weeks_after_entry`` weeks
     after their own entry, or at the absolute simulation week ``at_week``.
 
@@ -98,7 +107,7 @@ class InWorkAt(Strict):
         return self
 
 
-class StageEvent(Strict):
+class StageEvent(Titled):
     """A person has an event (default ``completed``) at a stage whose name matches one of
     ``stages`` (shell patterns such as ``"fagprove*"``), within ``window_weeks`` of entry.
 
@@ -121,7 +130,7 @@ class StageEvent(Strict):
         return isinstance(stage, str) and any(fnmatch.fnmatchcase(stage, p) for p in pats)
 
 
-class BenefitDaysSaved(Strict):
+class BenefitDaysSaved(Titled):
     """Days off benefit against an expected benefit duration (Buzinezzclub).
 
     A person is expected to stay on benefit ``expected_weeks`` weeks from entry (per target group
@@ -258,6 +267,7 @@ class SavingsShare(Strict):
 class ContractInfo(Strict):
     name: str
     title: str
+    title_nb: str = Field(default="", description=TITLE_NB)
     source: str = ""
     currency: str = "NOK"
     nok_per_unit: float = Field(default=1.0, gt=0, description="NOK per unit of the currency, used when "

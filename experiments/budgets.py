@@ -200,8 +200,10 @@ def render_budgets(table: pd.DataFrame, fmt: str = "text", lang: str = "en") -> 
     labelled in ``lang``; text and markdown get the heading and a note on the signs."""
     w = _words(lang)
     flat = labelled(table, lang)
-    if fmt == "csv":
-        return flat.to_csv(index=False, float_format="%.2f")
+    if fmt == "csv":  # for Excel in the reader's language: ';', decimal commas and a BOM in bokmål
+        from effekt.experiments.excel_csv import csv_text
+
+        return csv_text(flat, lang, decimals=2)
     if fmt == "json":
         return flat.to_json(orient="records", indent=2, force_ascii=False)
     point = w.get("point", "point")
@@ -225,3 +227,194 @@ def render_budgets(table: pd.DataFrame, fmt: str = "text", lang: str = "en") -> 
     blocks.append(w["note"])
     return "\n\n".join(blocks) if fmt == "markdown" else "\n".join(blocks)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# per party, year and item: the programme, the counterfactual, their difference and its range
+
+NET_ITEM = "net"
+"""The item of :func:`budget_detail` that sums a party's items (its net budget in the year)."""
+
+ALL_YEARS = "total"
+"""The year of :func:`budget_detail` that sums a party's years (discounted: its NPV)."""
+
+ITEM_WORDS: dict[str, dict[str, str]] = {
+    "nb": {"benefits": "stønader", "income_tax": "inntektsskatt",
+           "employer_contributions": "arbeidsgiveravgift", "integration_grant": "integreringstilskudd",
+           "wage_subsidy": "lønnstilskudd", "wage_cost": "lønnskostnader",
+           "value_of_work": "verdien av arbeidet", "programme_costs": "programkostnader",
+           "contract": "kontraktens betalinger", "earnings": "arbeidsinntekt",
+           "outcome_payment": "resultatbetalinger", "coupon": "rente (kupong)",
+           "capital_protection": "kapitalgaranti", "refund": "tilbakebetaling",
+           "bridge_funding": "mellomfinansiering", "funding": "finansiering",
+           "delivery_cost": "leveransekostnader", "performance_fee": "resultathonorar",
+           "fee": "honorar", "residual": "restbeløp", NET_ITEM: "netto"},
+    "en": {"benefits": "benefits", "income_tax": "income tax",
+           "employer_contributions": "employer contributions", "integration_grant": "integration grant",
+           "wage_subsidy": "wage subsidy", "wage_cost": "wage cost",
+           "value_of_work": "value of the work done", "programme_costs": "programme costs",
+           "contract": "contract", "earnings": "earnings", "outcome_payment": "outcome payments",
+           "coupon": "coupon", "capital_protection": "capital protection", "refund": "refund",
+           "bridge_funding": "bridge funding", "funding": "funding", "delivery_cost": "delivery costs",
+           "performance_fee": "performance fee", "fee": "fee", "residual": "residual",
+           NET_ITEM: "net"},
+}
+"""How a budget item is named in each language (the fiscal items of the beregningsmodell and the
+contract's cashflow items; an item not named here keeps its own name)."""
+
+DETAIL_WORDS: dict[str, dict[str, str]] = {
+    "nb": {"party": "part", "year": "år", "item": "post", "treatment": "med tiltaket",
+           "control": "uten tiltaket", "difference": "forskjell", "low": "forskjell, 5 %-persentil",
+           "high": "forskjell, 95 %-persentil", "interval": "90 % av replikasjonene",
+           ALL_YEARS: "alle år", "point": "designpunkt",
+           "title": "Budsjettet til {party} per år og post ({amount} kroner, gjennomsnitt over {n} "
+                    "replikasjoner)",
+           "note": ("Inn i budsjettet positivt, ut negativt. Forskjellen er tiltaket minus "
+                    "kontrollgruppen skalert til tiltaksgruppens størrelse (etter eventuell "
+                    "fortrengning), og intervallet er 5. til 95. persentil av forskjellen over "
+                    "replikasjonene. År 0 er de første 12 månedene."),
+           "figure": "Netto forskjell per år for hver offentlig part (nominelle kroner, med 90 % av "
+                     "replikasjonene)",
+           "figure_y": "{unit} per år, tiltaket minus kontrollgruppen", "figure_x": "år fra start"},
+    "en": {"party": "party", "year": "year", "item": "item", "treatment": "with the programme",
+           "control": "without the programme", "difference": "difference",
+           "low": "difference, 5th percentile", "high": "difference, 95th percentile",
+           "interval": "90 % of replications", ALL_YEARS: "all years", "point": "design point",
+           "title": "The budget of {party} by year and item ({amount} NOK, mean over {n} replications)",
+           "note": ("Into the budget positive, out negative. The difference is the programme minus the "
+                    "control group scaled to the programme group's size (after any displacement), and "
+                    "the interval is the 5th to 95th percentile of the difference across "
+                    "replications. Year 0 is the first 12 months."),
+           "figure": "Net difference per year for each public party (nominal NOK, with 90 % of "
+                     "replications)",
+           "figure_y": "{unit} per year, programme minus control", "figure_x": "year from the start"},
+}
+"""The words of the per-party detail (:func:`budget_detail`) in bokmål and English."""
+
+PARTY_ORDER = ("kommune", "state", "fylke", "other_kommuner")
+"""The public parties in the order a KS reader looks for them (the others follow by name)."""
+
+DETAIL_COLUMNS = ["point", "party", "public", "year", "item", "treatment", "control", "difference",
+                  "low", "high"]
+"""The columns of :func:`budget_detail`."""
+
+
+def item_label(item: str, lang: str = "en") -> str:
+    """The name of budget item ``item`` in ``lang`` (:data:`ITEM_WORDS`; its own name if none)."""
+    return ITEM_WORDS[lang if lang in ITEM_WORDS else "en"].get(item, item)
+
+
+def _by_replication(rows: pd.DataFrame, keys: list[str], col: str, reps: np.ndarray) -> pd.DataFrame:
+    """``col`` summed by ``keys`` and replication: one row per key, one column per replication of
+    ``reps`` (a replication without a row counts 0)."""
+    if rows.empty:
+        return pd.DataFrame(columns=reps, index=pd.MultiIndex.from_arrays([[]] * len(keys), names=keys))
+    wide = rows.groupby([*keys, "replication"])[col].sum().unstack("replication")
+    return wide.reindex(columns=reps).fillna(0.0)
+
+
+def budget_detail(budgets: pd.DataFrame, runs: pd.DataFrame | None = None, amount: str = "nominal",
+                  registry: KpiRegistry | None = None, level: float = 0.90) -> pd.DataFrame:
+    """Each party's budget by year and item: the programme (``treatment``), the counterfactual
+    (``control``) and their ``difference`` (mean over replications, NOK), with the central
+    ``level`` interval of the difference across replications (``low``, ``high``).
+
+    Per party and year a row of item :data:`NET_ITEM` sums the items, and per party and item a
+    row of year :data:`ALL_YEARS` sums the years; their intervals are those of the sums per
+    replication (not sums of percentiles). With ``amount="discounted"`` the ``difference`` of a
+    public party's net over all years is the mean of its ``fiscal_npv_<party>`` KPI. The
+    replications are those :func:`budgets_per_year` takes for the difference arm (the ones with a
+    control arm), or, without any control arm, the treatment arm's (``control`` and
+    ``difference`` are then NaN). Parties in the order of :func:`budgets_per_year` (public
+    first); columns :data:`DETAIL_COLUMNS`. ``attrs["replications"]``: per point, how many."""
+    if amount not in AMOUNTS:
+        raise ValueError(f"amount '{amount}'; allowed: {', '.join(AMOUNTS)}")
+    if not 0 < level < 1:
+        raise ValueError(f"level {level}; allowed: between 0 and 1")
+    col = AMOUNTS[amount]
+    budgets = budgets if "point" in budgets else budgets.assign(point=0)
+    with_controls = _replications(budgets, runs, "difference", registry)
+    everyone = _replications(budgets, runs, "treatment", registry)
+    reg = registry or (runs.attrs.get("kpis") if runs is not None else None)
+    declared = [k.party for k in reg.select(measure="fiscal_npv", party_kind="public")
+                if k.party] if isinstance(reg, KpiRegistry) else []
+    q = ((1 - level) / 2, 1 - (1 - level) / 2)
+    frames, counts = [], {}
+    for point, reps in sorted(everyone.items()):
+        mine = budgets[budgets["point"] == point]
+        has_controls = (mine["arm"] == "difference").any() and len(with_controls.get(point, [])) > 0
+        reps = with_controls[point] if has_controls else reps
+        counts[point] = len(reps)
+        if len(reps) == 0:
+            continue
+        mine = mine[mine["replication"].isin(reps)]
+        years = sorted(int(y) for y in mine["year"].unique())
+        public = set(mine.loc[mine["public"].astype(bool), "party"])
+        arms = {}
+        for arm in ARMS:
+            rows = mine[mine["arm"] == arm]
+            by_item = _by_replication(rows, ["party", "year", "item"], col, reps)
+            net = _by_replication(rows, ["party", "year"], col, reps)
+            net.index = pd.MultiIndex.from_tuples([(p, y, NET_ITEM) for p, y in net.index],
+                                                  names=["party", "year", "item"])
+            per_year = pd.concat([by_item, net])
+            # all years: the sum over years, per replication
+            flat = per_year.reset_index()
+            total = flat.drop(columns="year").groupby(["party", "item"]).sum()
+            total.index = pd.MultiIndex.from_tuples([(p, ALL_YEARS, i) for p, i in total.index],
+                                                    names=["party", "year", "item"])
+            arms[arm] = pd.concat([per_year, total])
+        keys = arms["treatment"].index.union(arms["control"].index, sort=False).union(
+            arms["difference"].index, sort=False)  # years are ints and ALL_YEARS: no sorting here
+        table = pd.DataFrame(index=keys)
+        for arm in ARMS:
+            wide = arms[arm].reindex(keys).fillna(0.0).to_numpy(dtype=float)
+            table[arm] = wide.mean(axis=1) if wide.size else np.nan
+            if arm == "difference":
+                lo, hi = (np.quantile(wide, q, axis=1) if wide.size else (np.nan, np.nan))
+                table["low"], table["high"] = lo, hi
+        if not has_controls:
+            table[["control", "difference", "low", "high"]] = np.nan
+        table = table.reset_index()
+        parties = list(dict.fromkeys(table["party"]))
+        order = [p for p in PARTY_ORDER if p in public and p in parties]
+        order += [p for p in declared if p in public and p in parties and p not in order]
+        order += sorted(p for p in parties if p in public and p not in order)
+        order += sorted(p for p in parties if p not in public)
+        year_rank = {y: i for i, y in enumerate([*years, ALL_YEARS])}
+        known = list(ITEM_WORDS["en"])  # the items in the order of the beregningsmodell, then the contract's
+        items = sorted(set(table["item"]) - {NET_ITEM},
+                       key=lambda it: (known.index(it) if it in known else len(known), it))
+        item_rank = {it: i for i, it in enumerate([*items, NET_ITEM])}
+        table = table.assign(point=point, public=table["party"].isin(public),
+                             _p=table["party"].map({p: i for i, p in enumerate(order)}),
+                             _y=table["year"].map(year_rank), _i=table["item"].map(item_rank))
+        frames.append(table.sort_values(["_p", "_y", "_i"]).drop(columns=["_p", "_y", "_i"]))
+    if frames:
+        result = pd.concat(frames, ignore_index=True)[DETAIL_COLUMNS]
+    else:
+        result = pd.DataFrame(columns=DETAIL_COLUMNS)
+    result["year"] = result["year"].astype(object)
+    result.attrs.update(replications=counts, amount=amount, level=level,
+                        currency=reg.currency if isinstance(reg, KpiRegistry) else "NOK")
+    return result
+
+
+def yearly_net(detail: pd.DataFrame, parties: list[str] | None = None) -> pd.DataFrame:
+    """The net difference of each party per year with its interval, from :func:`budget_detail`:
+    columns point, party, year (ints only, without :data:`ALL_YEARS`), difference, low, high;
+    ``parties``: those to keep (default the public ones)."""
+    rows = detail[(detail["item"] == NET_ITEM) & (detail["year"] != ALL_YEARS)]
+    rows = rows[rows["party"].isin(parties)] if parties is not None else rows[rows["public"].astype(bool)]
+    out = rows[["point", "party", "year", "difference", "low", "high"]].copy()
+    out["year"] = out["year"].astype(int)
+    return out.reset_index(drop=True)
+
+
+def detail_title(party: str, detail: pd.DataFrame, lang: str = "en") -> str:
+    """The heading of one party's table of :func:`budget_detail` in ``lang``."""
+    w = DETAIL_WORDS[lang if lang in DETAIL_WORDS else "en"]
+    n = "/".join(str(c) for c in dict.fromkeys(detail.attrs.get("replications", {}).values())) or "0"
+    text = w["title"].format(party=party_label(party, lang), n=n,
+                             amount=_words(lang)[detail.attrs.get("amount", "nominal")])
+    return in_currency_text(text, detail.attrs.get("currency", "NOK"), lang)

@@ -16,39 +16,20 @@ import signal
 import sys
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from effekt.experiments.batch import run_batch
-from effekt.experiments.budgets import WORDS as BUDGET_WORDS
-from effekt.experiments.budgets import budgets_per_year, load_budgets, render_budgets
 from effekt.experiments.cli_analysis import executor_options
-from effekt.experiments.contract_checks import payment_notices, term_notices
-from effekt.experiments.executors import make_executor
-from effekt.experiments.parameter_uncertainty import WORDS as UNCERTAINTY_WORDS
-from effekt.experiments.parameter_uncertainty import (
-    decomposition_line,
-    key_kpis,
-    note_lines,
-    parameter_table,
-    policy_runs,
-    pool_draws,
-    read_draw_info,
-    render_table,
-)
-from effekt.experiments.runner import RECORD_TABLES
-from effekt.experiments.scenario import Experiment, load_experiment
-from effekt.experiments.store import ResultsDirError, ResultStore
-from effekt.experiments.summary import (
-    headline,
-    horizon_lines,
-    kpi_table,
-    load_runs,
-    parameters,
-    render,
-    windows_of,
-)
-from effekt.specfile import SpecError
+from effekt.experiments.cli_lang import lang_option
+from effekt.experiments.datasets import RECORD_TABLES
+from effekt.titles import title as titled
+
+if TYPE_CHECKING:
+    from effekt.experiments.scenario import Experiment
+
+# The library is imported inside each command (``effekt --help`` and ``effekt validate`` start
+# without pandas, pyarrow and scipy): only click and the options' help come in with this module.
 
 
 def _fail(err: Exception | str) -> None:
@@ -57,6 +38,9 @@ def _fail(err: Exception | str) -> None:
 
 
 def _load(scenario, assignments, sweep: bool, force: bool = False) -> Experiment:
+    from effekt.experiments.scenario import load_experiment
+    from effekt.specfile import SpecError
+
     try:
         return load_experiment(scenario, list(assignments), sweep=sweep, force=force)
     except SpecError as err:
@@ -106,7 +90,12 @@ def _batch_options(fn):
 
 
 def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tables, assignments,
-             overwrite, quiet, sweep: bool, force: bool = False) -> tuple[Experiment, Path]:
+             overwrite, quiet, sweep: bool, force: bool = False, lang: str = "en") -> tuple[Experiment, Path]:
+    from effekt.experiments.batch import run_batch
+    from effekt.experiments.contract_checks import term_notices
+    from effekt.experiments.executors import ExecutorLost, make_executor
+    from effekt.experiments.store import ResultsDirError, ResultStore
+
     extra = list(assignments)
     if replications is not None:
         extra.append(f"design.replications={replications}")
@@ -121,7 +110,7 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
     exp = _load(scenario, extra, sweep, force)
     if not quiet:
         for notice in term_notices(exp.base.world, exp.base.terms):
-            click.echo(notice.text(), err=True)
+            click.echo(notice.text(lang), err=True)
     if sweep and not exp.is_sweep:
         _fail(f"{exp.base.source}: the [design] section varies nothing; add [design.sweep], "
               "[design.levers] or [design.uncertainties] (see docs/experiments.md), or use "
@@ -152,7 +141,7 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
     try:
         run_batch(exp, out, executor=executor, chunk=chunk, overwrite=overwrite,
                   progress=None if not quiet else False, command=command, tables=names)
-    except ResultsDirError as err:
+    except (ResultsDirError, ExecutorLost) as err:  # a full disk, a lost scheduler: what is kept
         _fail(err)
     except KeyboardInterrupt:
         click.echo(f"\nstopped: the replications finished so far are kept in {out}/; run the same "
@@ -184,43 +173,69 @@ def main() -> None:
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @_batch_options
-def run(scenario, **opts):
+@lang_option("Language of the summary printed after the run (Norwegian bokmål or English).")
+def run(scenario, lang, **opts):
     """Run SCENARIO (a TOML file; without it the built-in default) and summarise.
 
     Runs the scenario as written (a [design] sweep is left to `effekt sweep`). Results are
     written as Parquet under --out; a run that was stopped resumes where it left off when started
     again with the same command.
     """
-    exp, out = _execute(scenario, sweep=False, **opts)
+    exp, out = _execute(scenario, sweep=False, lang=lang, **opts)
     if opts["quiet"]:
         return
+    from effekt.experiments.contract_checks import payment_notices
+    from effekt.experiments.summary import headline, load_runs
+
     runs = load_runs(out)
     click.echo("")
     base = exp.base
     windows = ((base.world.horizon_weeks / 52.0, base.long_run_weeks / 52.0)
                if base.long_run_weeks is not None else None)
-    for line in headline(runs, base.info.title, windows=windows):
+    title = titled(base.info, lang)
+    for line in headline(runs, title, windows=windows, lang=lang):
         click.echo(line)
     for notice in payment_notices(runs, base.terms):
-        click.echo(notice.text())
-    for line in _uncertainty_lines(out, runs):
+        click.echo(notice.text(lang))
+    for line in _uncertainty_lines(out, runs, lang):
         click.echo(line)
     click.echo("")
-    click.echo(f"Results in {out}/: runs/ (one row per replication), cashflows/ (party x month), "
-               "budgets/ (party x year x item), manifest.json")
-    click.echo(f"More: effekt summary {out}")
+    click.echo(RUN_WORDS[lang]["results"].format(out=out))
+    click.echo(RUN_WORDS[lang]["more"].format(out=out))
+
+
+RUN_WORDS: dict[str, dict[str, str]] = {
+    "en": {"results": ("Results in {out}/: runs/ (one row per replication), cashflows/ (party x month), "
+                       "budgets/ (party x year x item), manifest.json"),
+           "more": "More: effekt summary {out}",
+           "decomposition": "The variance decomposition of every KPI: effekt summary {out}"},
+    "nb": {"results": ("Resultater i {out}/: runs/ (én rad per replikasjon), cashflows/ (part x måned), "
+                       "budgets/ (part x år x post), manifest.json"),
+           "more": "Mer: effekt summary {out}",
+           "decomposition": "Variansdekomponeringen av hvert nøkkeltall: effekt summary {out}"},
+}
+"""The closing lines of ``effekt run`` in bokmål and English."""
 
 
 def _uncertainty_lines(out: Path, runs, lang: str = "en") -> list[str]:
     """After the headline: with draws of the priors, how many and the share of the key KPIs'
     variance they make; without, that the ranges are chance alone (nothing without priors)."""
+    from effekt.experiments.parameter_uncertainty import (
+        decomposition_line,
+        key_kpis,
+        note_lines,
+        parameter_table,
+        read_draw_info,
+    )
+    from effekt.experiments.summary import parameters
+
     info = read_draw_info(out)
     lines = note_lines(info, len(runs), lang)
     if info.draws:
         table = parameter_table(runs, info.drawn, parameters(out), lang=lang)
         line = decomposition_line(table, key_kpis(runs.attrs.get("kpis"), table), lang)
         lines += [line] if line else []
-        lines.append(f"The variance decomposition of every KPI: effekt summary {out}")
+        lines.append(RUN_WORDS[lang]["decomposition"].format(out=out))
     return lines
 
 
@@ -263,6 +278,8 @@ sweep = _script_command("sweep", sweep=True, doc="Run every design point of SCEN
 def validate(scenario, assignments, force):
     """Check SCENARIO and every design point of it without running anything; a large scenario is
     also measured on pilot replications (time and memory), and refused if it cannot fit."""
+    from effekt.experiments.contract_checks import term_notices
+
     exp = _load(scenario, assignments, sweep=True, force=force)
     work = _check_workload(exp, os.cpu_count() or 1, refuse=not force)  # before "ok": it may refuse
     sc = exp.base
@@ -282,6 +299,7 @@ def _check_workload(exp: Experiment, workers: int, refuse: bool = True):
     """The experiment's workload (:mod:`effekt.experiments.workload`); a scenario that would not fit
     in memory on ``workers`` workers is refused (exit 2) unless not ``refuse``."""
     from effekt.experiments.workload import check_workload, estimate
+    from effekt.specfile import SpecError
 
     work = estimate(exp)
     if refuse:
@@ -296,11 +314,13 @@ def _check_workload(exp: Experiment, workers: int, refuse: bool = True):
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "markdown"]),
               default="text", show_default=True)
-@click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True,
-              help="Language of the labels (English or Norwegian bokmål).")
+@lang_option("Language of the labels and numbers (Norwegian bokmål or English).")
 @click.option("--budgets", "budgets_only", is_flag=True,
               help="Only the budgets per year (each party by year, programme minus control, nominal).")
-def summary(out, fmt, lang, budgets_only):
+@click.option("--kpi", "kpi_names", multiple=True, metavar="NAME[,NAME]",
+              help="Only these KPIs' rows (code names as in --lang en or the CSV, e.g. "
+                   "investor_loss,fiscal_npv_kommune); the budgets and windows are then left out.")
+def summary(out, fmt, lang, budgets_only, kpi_names):
     """KPI table of a results directory: mean, 95 % CI, P5/P50/P95 (per design point for sweeps),
     and, as text or markdown, the budgets per year below it.
 
@@ -309,6 +329,28 @@ def summary(out, fmt, lang, budgets_only):
     scenario's currency, mean over replications (from budgets/; --budgets shows them alone, in any
     --format).
     """
+    from effekt.experiments.budgets import WORDS as BUDGET_WORDS
+    from effekt.experiments.budgets import render_budgets
+    from effekt.experiments.parameter_uncertainty import WORDS as UNCERTAINTY_WORDS
+    from effekt.experiments.parameter_uncertainty import (
+        note_lines,
+        parameter_table,
+        policy_runs,
+        read_draw_info,
+        render_table,
+    )
+    from effekt.experiments.store import ResultsDirError, ResultStore
+    from effekt.experiments.summary import (
+        horizon_lines,
+        kpi_table,
+        load_runs,
+        parameters,
+        render,
+        select_kpis,
+        windows_of,
+    )
+    from effekt.specfile import SpecError
+
     try:
         runs = load_runs(out)
     except FileNotFoundError as err:
@@ -326,10 +368,26 @@ def summary(out, fmt, lang, budgets_only):
         click.echo(render_budgets(budgets, fmt, lang))
         return
     info = read_draw_info(out)
+    registry = runs.attrs.get("kpis")
+    table = (parameter_table(runs, info.drawn, parameters(out), lang=lang) if info.draws
+             else kpi_table(runs, parameters(out), lang=lang))
+    wanted = [n.strip() for names in kpi_names for n in names.split(",") if n.strip()]
+    if wanted:
+        try:
+            table = select_kpis(table, wanted)
+        except SpecError as err:
+            _fail(err)
+    if fmt == "csv":  # for Excel in the reader's language: ';', decimal commas and a BOM in bokmål
+        from effekt.experiments.excel_csv import summary_csv
+
+        click.echo(summary_csv(table, lang), nl=False)
+        return
     if info.draws:  # two-level Monte Carlo: intervals over draws x replications, and their variance
-        click.echo(render_table(parameter_table(runs, info.drawn, parameters(out), lang=lang), fmt))
+        click.echo(render_table(table, fmt, lang, registry))
     else:
-        click.echo(render(kpi_table(runs, parameters(out), lang=lang), fmt))
+        click.echo(render(table, fmt, lang, registry))
+    if wanted:
+        return
     if fmt in ("text", "markdown") and note_lines(info, len(runs), lang):  # what the ranges include
         click.echo("")
         click.echo("\n".join(note_lines(info, len(runs), lang)))
@@ -354,6 +412,10 @@ def summary(out, fmt, lang, budgets_only):
 def _budgets_table(out, runs, required: bool):
     """The budgets per year of ``out`` (None when it has no budgets/, an older effekt's results;
     an error when ``required``)."""
+    from effekt.experiments.budgets import budgets_per_year, load_budgets
+    from effekt.experiments.parameter_uncertainty import policy_runs, pool_draws, read_draw_info
+    from effekt.experiments.summary import parameters
+
     try:
         budgets = load_budgets(out)
         info = read_draw_info(out)
@@ -369,6 +431,16 @@ def _budgets_table(out, runs, required: bool):
 from effekt.experiments.cli_pathways import pathways  # noqa: E402
 
 main.add_command(pathways)
+
+from effekt.experiments.cli_export import export  # noqa: E402
+from effekt.experiments.cli_init import init  # noqa: E402
+
+main.add_command(export)
+main.add_command(init)
+
+from effekt.experiments.cli_calibrate import calibrate  # noqa: E402
+
+main.add_command(calibrate)
 
 from effekt.experiments.cli_analysis import register  # noqa: E402
 

@@ -14,9 +14,8 @@ import sys
 from pathlib import Path
 
 import click
-import numpy as np
-import pandas as pd
 
+from effekt.experiments.cli_lang import lang_option
 from effekt.experiments.executors import open_executor
 from effekt.specfile import SpecError
 
@@ -50,8 +49,7 @@ def _save(table, out: str | None) -> None:
 @click.command()
 @click.argument("results", type=click.Path(file_okay=False, exists=True))
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file (default: RESULTS/report.html).")
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True,
-              help="Norwegian bokmål or English labels.")
+@lang_option("Norwegian bokmål or English labels and numbers.")
 @click.option("--point", type=int, default=0, show_default=True, help="Design point to report.")
 @click.option("--timeseries-runs", type=click.IntRange(min=1), default=200, show_default=True,
               help="Replications re-simulated for time series and the funnel.")
@@ -72,13 +70,18 @@ def report(results, out, lang, point, timeseries_runs):
 
 @click.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, exists=True))
-@click.option("--for", "party", type=click.Choice(["investor", "commissioner"]), required=True)
+@click.option("--for", "party", required=True, metavar="PARTY",
+              help="Who breaks even: investor, kommune, state or public (all public budgets; "
+                   "'commissioner' is an older name for it).")
 @click.option("--vary", required=True, metavar="KEY",
               help="Dotted scenario key, e.g. contract.prices.job_sustained or world.cohorts[0].size.")
-@click.option("--target", type=float, default=0.0, show_default=True,
-              help="Break-even level of the metric (e.g. 0.05 for a 5 % IRR).")
-@click.option("--metric", type=click.Choice(["irr", "npv"]),
-              help="investor: irr (default) or npv; commissioner: npv.")
+@click.option("--target", type=float,
+              help="Break-even level of the metric (e.g. 0.05 for a 5 % IRR; default: money "
+                   "multiple 1, probability of loss 0.5, NPV 0, IRR 0).")
+@click.option("--metric", type=click.Choice(["multiple", "loss", "npv", "irr"]),
+              help="investor: multiple (default: mean money multiple = 1), loss (probability of "
+                   "loss = 50 %), npv or irr (undefined IRRs are counted in the output); kommune, "
+                   "state, public: npv (their fiscal NPV, outcome payments included).")
 @click.option("--low", type=float, help="Lowest value tried (default 0).")
 @click.option("--high", type=float, help="Highest value tried (default twice the scenario's).")
 @click.option("--points", type=click.IntRange(min=2), default=7, show_default=True)
@@ -86,11 +89,13 @@ def report(results, out, lang, point, timeseries_runs):
               help="Replications per value (the same seeds for every value).")
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the scenario's).")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
+@lang_option()
 @executor_options
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
 def breakeven(scenario, party, vary, target, metric, low, high, points, replications, seed,
-              bootstrap, workers, dask, assignments):
-    """The value of one scenario number at which the investor or the commissioner breaks even."""
+              bootstrap, lang, workers, dask, assignments):
+    """The value of one scenario number at which the investor, the kommune, the state or the
+    public budgets break even, with the metric named."""
     from effekt.experiments.analysis.breakeven import breakeven as run
     from effekt.experiments.analysis.breakeven import render
 
@@ -101,7 +106,7 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
                     assignments=list(assignments), executor=executor)
     except (SpecError, RuntimeError) as err:
         _fail(err)
-    click.echo(render(b))
+    click.echo(render(b, lang))
 
 
 @click.command()
@@ -123,8 +128,9 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
 @executor_options
 @click.option("--out", type=click.Path(dir_okay=False), help="Save the table as CSV.")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
+@lang_option()
 def sensitivity(scenario, params, method, output, replications, samples, seed, workers, dask, out,
-                assignments):
+                assignments, lang):
     """Which uncertain numbers move an outcome: tornado (oat), Morris or Sobol (SALib)."""
     from effekt.experiments.analysis import sensitivity as sa
 
@@ -135,19 +141,31 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
             if method == "oat":
                 base = {p.key: model.base_value(p.key) for p in ps}
                 table = sa.one_at_a_time(model, ps, base, output, executor=executor)
-                head = (f"One at a time: mean {output} at each parameter's low and high value (a "
-                        "prior's 5 % and 95 % quantiles)")
             elif method == "morris":
                 table = sa.morris(model, ps, trajectories=samples, seed=seed, executor=executor)
-                head = f"Morris screening of {output}: mu* (95 % CI half-width), sigma"
             else:
                 table = sa.sobol(model, ps, n=samples, seed=seed, executor=executor)
-                head = f"Sobol indices of {output}: first order S1, total ST, 95 % CI half-widths"
     except (SpecError, RuntimeError) as err:
         _fail(err)
-    click.echo(f"{head} ({replications} replications per point, common random numbers)")
-    click.echo(sa.render(table))
+    words = SENSITIVITY_WORDS[lang]
+    click.echo(words[method].format(out=output) + words["runs"].format(n=replications))
+    click.echo(sa.render(table, lang))
     _save(table.assign(output=output), out)
+
+
+SENSITIVITY_WORDS: dict[str, dict[str, str]] = {
+    "en": {"oat": ("One at a time: mean {out} at each parameter's low and high value (a prior's 5 % and "
+                   "95 % quantiles)"),
+           "morris": "Morris screening of {out}: mu* (95 % CI half-width), sigma",
+           "sobol": "Sobol indices of {out}: first order S1, total ST, 95 % CI half-widths",
+           "runs": " ({n} replications per point, common random numbers)"},
+    "nb": {"oat": ("Én om gangen: gjennomsnittlig {out} ved hver parameters lave og høye verdi (en "
+                   "fordelings 5 %- og 95 %-kvantil)"),
+           "morris": "Morris-screening av {out}: mu* (halv bredde av 95 % KI), sigma",
+           "sobol": "Sobol-indekser for {out}: første orden S1, total ST, halve bredder av 95 % KI",
+           "runs": " ({n} replikasjoner per punkt, felles tilfeldige tall)"},
+}
+"""The first line of ``effekt sensitivity`` in English and bokmål."""
 
 
 @click.command("pilot-size")
@@ -180,8 +198,7 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
               help="With --results: willingness to pay per additional person in work.")
 @click.option("--per", default="in_work_24m", show_default=True, metavar="MEASURE",
               help="With --results: what an additional person in work is (see effekt decide).")
-@click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True,
-              help="With --results: language of the value lines.")
+@lang_option("With --results: language of the value lines.")
 @executor_options
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
 def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
@@ -251,24 +268,38 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
               "there is no difference for a pilot to show")
     click.echo(f"Outcome: {measure}; probability with the programme {p_treatment:.3f}, without it "
                f"{p_control:.3f} ({source}); two-sided alpha {alpha:g}")
+    click.echo(f"Power: the chance that a pilot shows the programme significantly BETTER than business "
+               f"as usual (the upper tail of the two-sided test: one-sided alpha {alpha / 2:g})")
+    worse_expected = pw.expected_worse(p_treatment, p_control)
+    if worse_expected:
+        click.echo(f"The programme is expected to be WORSE than business as usual ({p_treatment:.3f} "
+                   f"against {p_control:.3f}): no pilot can be expected to show an improvement; the "
+                   "power below is the chance of a false sign of one, and a pilot is more likely to "
+                   "show the programme significantly worse")
     if decision is not None and scenario is None and not assignments:
         from effekt.experiments.design import auxiliary_rng
 
-        rng: np.random.Generator = auxiliary_rng(decision.seed, "pilot_power")
+        rng = auxiliary_rng(decision.seed, "pilot_power")
     else:
         rng = pw.pilot_rng(scenario, list(assignments))
+    better = "better"
     for n in sizes:
         click.echo(f"\nPilot of {n} in the programme and {n} controls:")
         if n <= 2000:  # the exact sum is over (n + 1)^2 outcomes
-            click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'z'):.1%} "
+            click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'z', better):.1%} "
                        "(exact binomial, z-test)")
         if n <= 200:
-            click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'fisher'):.1%} "
+            click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'fisher', better):.1%} "
                        "(exact binomial, Fisher's exact test)")
-        click.echo(f"  power {pw.power_normal(n, n, p_treatment, p_control, alpha):.1%} "
+        click.echo(f"  power {pw.power_normal(n, n, p_treatment, p_control, alpha, better):.1%} "
                    "(normal approximation)")
-        sim, se = pw.power_simulated(n, n, p_treatment, p_control, rng, alpha)
+        sim, se = pw.power_simulated(n, n, p_treatment, p_control, rng, alpha, alternative=better)
         click.echo(f"  power {sim:.1%} +- {1.96 * se:.1%} (20 000 simulated binomial pilots)")
+        if worse_expected and n <= 2000:
+            down = (pw.power_exact(n, n, p_treatment, p_control, alpha, "z")
+                    - pw.power_exact(n, n, p_treatment, p_control, alpha, "z", better))
+            click.echo(f"  chance the pilot shows the programme significantly WORSE: {down:.1%} "
+                       "(exact binomial, z-test)")
         if not no_model_pilots and not given:  # model pilots have the scenario's own rates
             try:
                 mp, mse, worse = pw.pilots_through_model(scenario, n, replications, measure, alpha,
@@ -289,8 +320,12 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
             click.echo(f"  without a control group, against a known rate of {p_control:.3f}: "
                        f"significant only with {b.critical} or more of {n} in work "
                        f"(one-sided alpha {alpha / 2:g}); power {b.power:.1%}")
+    if worse_expected:
+        click.echo(f"\nPeople per arm for {target:.0%} power: none (the programme is expected to be "
+                   "worse, so no pilot size gives power to show an improvement)")
+        return
     nn = pw.n_normal(p_treatment, p_control, alpha, target)
-    ne = pw.n_exact(p_treatment, p_control, alpha, target, n_max=2000)
+    ne = pw.n_exact(p_treatment, p_control, alpha, target, n_max=2000, alternative=better)
     click.echo(f"\nPeople per arm for {target:.0%} power: {nn} (normal formula), "
                f"{ne if ne is not None else 'more than 2 000'} (exact binomial, z-test); "
                f"{2 * nn} people in all")
@@ -308,7 +343,7 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
               help="Save the long table as CSV (put it in RESULTS/analysis/compare.csv for the report).")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False),
               help="Also write a self-contained HTML page with the plot and table.")
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
+@lang_option()
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Applied to every scenario.")
 @executor_options
@@ -323,7 +358,7 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
                         parse_variants(list(variants)), executor=executor)
     except (SpecError, RuntimeError) as err:
         _fail(err)
-    click.echo(render(table))
+    click.echo(render(table, lang))
     _save(table, out)
     if html_out:
         from effekt.experiments.report import render_compare_html
@@ -357,7 +392,7 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
               help="What a pilot counts (a yes/no measure with both arms).")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True,
               help="Bootstrap resamples of draws and replications for the 95 % intervals (0: none).")
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
+@lang_option()
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Write the acceptability curve and EVPI as a PNG here.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Save the curve and EVPPI as CSV.")
@@ -370,6 +405,9 @@ def decide(results, commissioner, wtp, per, luck, at, groups, pilots, measure, b
     net benefit is the commissioner's budget NPV (outcome payments in it) plus WTP per additional
     person in work.
     """
+    import numpy as np
+    import pandas as pd
+
     from effekt.experiments.analysis import decision as de
     from effekt.experiments.analysis import decision_report as dr
 

@@ -50,7 +50,6 @@ from scipy import stats
 
 from effekt.contracts import KpiRegistry, kpis_for_columns
 from effekt.dotted import canonical, parse_key
-from effekt.experiments.summary import markdown_table
 from effekt.priors import Prior, find_priors
 
 COLUMNS = ["n", "mean", "ci_low", "ci_high", "p5", "p50", "p95", "sd", "parameters", "luck"]
@@ -231,36 +230,28 @@ def parameter_table(runs: pd.DataFrame, drawn: list[str], params: list[str] | No
     return pd.DataFrame(rows).set_index(index)
 
 
-def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{round(100 * x) + 0.0:.0f} %"
+def render_table(table: pd.DataFrame, fmt: str = "text", lang: str = "en",
+                 registry: KpiRegistry | None = None) -> str:
+    """:func:`parameter_table` as ``csv``, ``json`` (full precision) or, for a person in ``lang``,
+    ``markdown`` or aligned ``text`` (numbers as :func:`effekt.experiments.summary.render` writes
+    them, the shares of the variance as percentages)."""
+    from effekt.experiments.formatting import percent
+    from effekt.experiments.summary import COLUMN_WORDS, NA_CELL, _layout, readable
 
-
-def render_table(table: pd.DataFrame, fmt: str = "text") -> str:
-    """:func:`parameter_table` as ``csv``, ``json``, ``markdown`` or aligned ``text`` (the shares
-    as percentages)."""
     if fmt == "csv":
         return table.to_csv(float_format="%.6g")
     if fmt == "json":
         return table.reset_index().to_json(orient="records", indent=2)
     flat = table.reset_index()
-    body = flat.copy()
-    for c in COLUMNS[1:8]:
-        body[c] = body[c].map(lambda v: f"{v:,.4g}" if np.isfinite(v) else "n/a")
+    lead = [c for c in flat.columns if c not in ("label", *COLUMNS)]
+    body = readable(flat, COLUMNS[:8], lead, lang, registry)
     for c in ("parameters", "luck"):
-        body[c] = body[c].map(_pct)
-    cols = [c for c in flat.columns if c not in ("label", *COLUMNS)] + ["label", *COLUMNS]
-    if fmt == "markdown":
-        return markdown_table(body, cols)
-    if "group" not in body:
-        return body[cols].to_string(index=False)
-    blocks = []
-    for g, df in body.groupby("group", sort=True):
-        lead = [c for c in cols if c not in ("group", "kpi", "label", *COLUMNS)]
-        where = ", ".join(f"{c} = {df[c].iloc[0]}" for c in lead)
-        blocks.append(f"group {g}" + (f": {where}" if where else ""))
-        blocks.append(df[["kpi", "label", *COLUMNS]].to_string(index=False))
-        blocks.append("")
-    return "\n".join(blocks)
+        body[c] = [percent(float(v), lang, na=NA_CELL) for v in flat[c]]
+    if lang == "nb":
+        lead = [c for c in lead if c != "kpi"]
+    cols = [*lead, "label", *COLUMNS]
+    head = {"en": "group {point}", "nb": COLUMN_WORDS["nb"]["group"] + " {point}"}[lang]
+    return _layout(body, cols, fmt, lang, by="group", head=head)
 
 
 def note_lines(info: DrawInfo, n_runs: int = 0, lang: str = "en") -> list[str]:
@@ -315,7 +306,10 @@ def decomposition_line(table: pd.DataFrame, kpis: list[str], lang: str = "en") -
     from :func:`parameter_table` (the first policy's rows when there are several)."""
     if "group" in table.index.names:
         table = table.xs(table.index.get_level_values("group")[0], level="group")
-    parts = [f"{table.loc[k, 'label']} {_pct(table.loc[k, 'parameters'])}" for k in kpis if k in table.index]
+    from effekt.experiments.formatting import percent
+
+    parts = [f"{table.loc[k, 'label']} {percent(table.loc[k, 'parameters'], lang)}" for k in kpis
+             if k in table.index]
     return WORDS[lang]["decomposition"].format(parts="; ".join(parts)) if parts else ""
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -25,15 +24,18 @@ import numpy as np
 import pandas as pd
 
 from effekt.contracts import KpiRegistry, common_kpis, in_currency_text, in_currency_words
+from effekt.experiments import answers
 from effekt.experiments import report_figures as fig
 from effekt.experiments.analysis.common import scenario_from_results
-from effekt.experiments.budgets import PUBLIC_TOTAL, budgets_per_year, load_budgets
+from effekt.experiments.budgets import PUBLIC_TOTAL, budget_detail, budgets_per_year, load_budgets
 from effekt.experiments.budgets import WORDS as BUDGET_WORDS
 from effekt.experiments.budgets import labelled as budget_labels
 from effekt.experiments.budgets import party_label as budget_party
 from effekt.experiments.budgets import title as budget_title
 from effekt.experiments.contract_checks import payment_notices, term_notices
-from effekt.experiments.report_text import TEXT, nok, number, pct, points
+from effekt.experiments.formatting import money
+from effekt.experiments.report_budgets import budget_section
+from effekt.experiments.report_text import TEXT, largest, nok, number, pct, points
 from effekt.experiments.summary import (
     HORIZON_TEXT,
     horizon_lines,
@@ -46,6 +48,7 @@ from effekt.experiments.summary import (
 )
 from effekt.experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
 from effekt.specfile import SpecError
+from effekt.titles import title as titled
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;max-width:60em;margin:2em auto;
@@ -77,6 +80,9 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     kpis: KpiRegistry = field(default_factory=common_kpis)  # the KPIs' declarations
     budgets: pd.DataFrame | None = None      # budgets per year (budgets.budgets_per_year), or None
+    files: list[Path] | None = None          # the files the scenario read (answers.scenario_files)
+    budget_items: pd.DataFrame | None = None  # by party, year and item, nominal (budgets.budget_detail)
+    budget_items_npv: pd.DataFrame | None = None  # the same discounted (net over all years = NPV)
 
 
 def _read_cashflows(out: Path, point: int) -> pd.DataFrame:
@@ -100,7 +106,7 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     if runs.empty:
         raise SpecError(str(out), [f"runs: no replications for design point {point}"])
     data = ReportData(runs=runs, cashflows=_read_cashflows(out, point), scenario=None,
-                      kpis=load_kpis(out))
+                      kpis=load_kpis(out), files=answers.scenario_files(out))
     try:
         data.scenario = scenario_from_results(out, point)
     except SpecError as err:
@@ -133,7 +139,10 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     if any(k.name in runs for k in data.kpis.select(measure="fiscal_npv")):
         data.fiscal_source = "runs"
     try:  # results made before budgets/ was stored have none
-        data.budgets = budgets_per_year(load_budgets(out, point), runs, registry=data.kpis)
+        stored = load_budgets(out, point)
+        data.budgets = budgets_per_year(stored, runs, registry=data.kpis)
+        data.budget_items = budget_detail(stored, runs, registry=data.kpis)
+        data.budget_items_npv = budget_detail(stored, runs, "discounted", registry=data.kpis)
     except FileNotFoundError:
         data.budgets = None
     analysis = out / "analysis"
@@ -157,32 +166,6 @@ def _same_as_stored(in_work: pd.DataFrame, runs: pd.DataFrame) -> bool:
     stored = runs.set_index("replication")[col].reindex(at.index)
     both = at["share"].notna() & stored.notna()
     return bool(np.allclose(at["share"][both], stored[both], atol=1e-9))
-
-
-def _provenance(sc) -> dict[str, int]:
-    """Numbers in the pathway and contract files, by how they are marked in their comments."""
-    from effekt.contracts import template_names, templates_dir
-    from effekt.sim import builtin_dir, builtin_names
-
-    files = []
-    pname = sc.world.pathway.name if hasattr(sc.world.pathway, "name") else None
-    if pname in builtin_names():
-        files.append(builtin_dir() / f"{pname}.toml")
-    cname = sc.terms.contract.name
-    if cname in template_names():
-        files.append(templates_dir() / f"{cname}.toml")
-    counts = {"assumption": 0, "source": 0, "calibrated": 0, "unmarked": 0}
-    number = re.compile(r"=\s*[-+]?\d|[{,]\s*\w+\s*=\s*[-+]?\d")
-    for f in files:
-        for line in f.read_text(encoding="utf-8").splitlines():
-            code, _, comment = line.partition("#")
-            if not number.search(code):
-                continue
-            c = comment.lower()
-            kind = ("calibrated" if "calibrated" in c else "source" if "source" in c
-                    else "assumption" if "assumption" in c else "unmarked")
-            counts[kind] += 1
-    return counts
 
 
 def _fiscal_table(data: ReportData) -> pd.DataFrame | None:
@@ -243,6 +226,15 @@ def _offset_line(data: ReportData, lang: str) -> str | None:
                                             gross=nok(after - lost, lang), net=nok(after, lang))
 
 
+def _primary_title(sc, lang: str) -> str:
+    """The contract's primary outcome by its title in ``lang`` (its key when it has none; ``?``
+    without a scenario or a primary outcome)."""
+    primary = getattr(sc.terms, "primary", "") if sc is not None else ""
+    if not primary:
+        return "?"
+    return titled(sc.terms.outcomes.get(primary), lang, primary)
+
+
 def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[str]]:
     t = TEXT[lang]
     runs, sc = data.runs, data.scenario
@@ -250,8 +242,8 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
     what = ""
     if sc is not None:
         what = t["what_text"].format(
-            n=sc.world.size, pathway=sc.world.pathway.pathway.title or sc.world.pathway.name,
-            contract=sc.terms.contract.title or sc.terms.contract.name,
+            n=sc.world.size, pathway=titled(sc.world.pathway.pathway, lang, sc.world.pathway.name),
+            contract=titled(sc.terms.contract, lang, sc.terms.contract.name),
             years=number(sc.world.horizon_weeks / 52.0, lang), reps=n_reps,
             cf=t[f"cf_{sc.world.counterfactual.mode}"])
     key = []
@@ -271,35 +263,26 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
                                              hi=points(d.mean() + half, lang)))
     if "outcome_payments" in runs:
         x = runs["outcome_payments"]
-        key.append(t["pay_line"].format(mean=nok(x.mean(), lang), p5=nok(x.quantile(0.05), lang),
-                                        p95=nok(x.quantile(0.95), lang)))
-    if {"commissioner_paid", "additional_outcomes"} <= set(runs.columns):
-        extra = runs["additional_outcomes"].mean()
-        if np.isfinite(extra):
-            primary = getattr(sc.terms, "primary", "") if sc is not None else ""
-            per = (nok(runs["commissioner_paid"].mean() / extra, lang) if extra > 0
-                   else t["no_extra"])
-            key.append(t["extra_line"].format(what=primary or "?", n=number(extra, lang), per=per))
+        m, p5, p95 = x.mean(), x.quantile(0.05), x.quantile(0.95)
+        like = largest(m, p5, p95)
+        key.append(t["pay_line"].format(mean=nok(m, lang, like), p5=nok(p5, lang, like),
+                                        p95=nok(p95, lang, like)))
+    extra_line = answers.per_extra_sentence(runs, _primary_title(sc, lang), lang, replications=True,
+                                            typeset=True)
+    if extra_line:  # in plain words when the programme adds no outcomes
+        key.append(extra_line)
     design_line, design_caveat = _design_lines(data, lang)
     if design_line:
         key.append(design_line)
-    if "investor_irr" in runs:
-        irr = runs["investor_irr"].dropna()
-        loss = runs["investor_loss"] if "investor_loss" in runs else pd.Series(dtype=float)
-        lo, hi = wilson(float(loss.sum()), len(loss))
-        key.append(t["irr_line"].format(
-            med=pct(irr.median() if len(irr) else math.nan, lang, 1),
-            p5=pct(irr.quantile(0.05) if len(irr) else math.nan, lang, 1),
-            p95=pct(irr.quantile(0.95) if len(irr) else math.nan, lang, 1),
-            loss=pct(loss.mean() if len(loss) else math.nan, lang), lo=pct(lo, lang), hi=pct(hi, lang)))
+    key.extend(_investor_lines(data, lang))
     ft = _fiscal_table(data)
     if ft is not None:
         parts = [f"{t.get(p, p)} {nok(ft.loc[p, 'net'], lang)}" for p in ft.index if p != "total"]
         total = ft.loc["total"] if "total" in ft.index else None
-        key.append(t["fiscal_line"].format(
-            parts=", ".join(parts),
-            p5=nok(total["net_low"] if total is not None else math.nan, lang),
-            p95=nok(total["net_high"] if total is not None else math.nan, lang)))
+        low = total["net_low"] if total is not None else math.nan
+        high = total["net_high"] if total is not None else math.nan
+        key.append(t["fiscal_line"].format(parts=", ".join(parts), p5=nok(low, lang, largest(low, high)),
+                                           p95=nok(high, lang, largest(low, high))))
         offset = _offset_line(data, lang)
         if offset:
             key.append(offset)
@@ -308,12 +291,9 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
     caveats = [t["mc_caveat"], t["cf_caveat"]]
     if design_caveat:
         caveats.append(design_caveat)
-    if sc is not None:
-        pv = _provenance(sc)
-        if sum(pv.values()):
-            u = t["prov_unmarked"].format(u=pv["unmarked"]) if pv["unmarked"] else ""
-            caveats.insert(0, t["prov_line"].format(a=pv["assumption"], s=pv["source"],
-                                                    c=pv["calibrated"], u=u))
+    if sc is not None:  # every file the scenario read, the user's own by path
+        caveats[:0] = answers.provenance_lines(
+            answers.provenance(data.files) if data.files is not None else None, lang)
     caveats[:0] = windows[1:]  # first among the caveats
     # a contract that pays nothing, or cannot pay for an outcome, is said first of all
     notices = payment_notices(runs, sc.terms if sc is not None else None)
@@ -327,7 +307,29 @@ def _summary_lines(data: ReportData, lang: str) -> tuple[str, list[str], list[st
             caveats.append(t["no_ts"].format(why=n.removeprefix("no_ts:")))
         else:
             caveats.append(n)
+    driver = answers.driver_sentence(runs, data.kpis, lang, typeset=True)
+    if driver:  # what drives the result, first of the key numbers
+        key.insert(0, driver)
     return what, key, caveats
+
+
+def _investor_lines(data: ReportData, lang: str) -> list[str]:
+    """The investors' money multiple and probability of loss (95 % Wilson CI) first, then the
+    IRR where it is defined, with the count, and why it is not elsewhere (from the cashflows when
+    the results have them, else from the KPIs)."""
+    runs = data.runs
+    lines = []
+    loss = runs["investor_loss"] if "investor_loss" in runs else None
+    ci = wilson(float(loss.sum()), len(loss)) if loss is not None and len(loss) else None
+    multiple = answers.multiple_sentence(runs, data.kpis, lang, replications=True, ci=ci, typeset=True)
+    if multiple:
+        lines.append(multiple + ".")
+    if "investor_irr" in runs:
+        reasons = (answers.irr_reasons_from_cashflows(runs, data.cashflows)
+                   if not data.cashflows.empty else answers.irr_reasons_from_kpis(runs, data.kpis))
+        lines.append(answers.irr_sentence(runs["investor_irr"], reasons, lang, replications=True,
+                                          typeset=True) + ".")
+    return lines
 
 
 def _windows(sc) -> tuple[float, float] | None:
@@ -381,9 +383,8 @@ def _design_lines(data: ReportData, lang: str) -> tuple[str | None, str | None]:
     def num(x: float) -> str:
         return number(x, lang).replace("-", "\u2212") if np.isfinite(x) else "?"
 
-    primary = getattr(sc.terms, "primary", "") if sc is not None else ""
     line = t["design_line"].format(
-        design=design.label(lang) if design is not None else "?", what=primary or "?",
+        design=design.label(lang) if design is not None else "?", what=_primary_title(sc, lang),
         paid=num(runs[paid].mean()), measured=num(runs[measured].mean()))
     x = runs[true].dropna() if true is not None else pd.Series(dtype=float)
     if len(x):
@@ -410,7 +411,7 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
         # in pathway order; stages as many steps from the entry: the more common first
         order = sorted(depth, key=lambda s: (depth[s], -mean[s]))
         mean = mean.reindex(order)
-        titles = [sc.world.pathway.stages[s].title or s for s in order]
+        titles = [titled(sc.world.pathway.stages[s], lang, s) for s in order]
         series = pd.Series(mean.to_numpy(), index=titles)
         series = pd.concat([pd.Series({t["people"]: float(sc.world.size)}), series])
         for kpi in work_share_kpis(data.kpis, runs):
@@ -418,10 +419,14 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
             if col in runs and runs[col].notna().any():
                 part = runs["participants"].mean() if "participants" in runs else sc.world.size
                 series[t.get(kpi.measure, kpi.label(lang))] = float(runs[col].mean() * part)
-        out.append((t["funnel"], fig.funnel(series, t), ""))
+        every = (data.reach.groupby("stage")["people"].sum() / reps).reindex(
+            list(sc.world.pathway.stage_order()), fill_value=0.0)  # the ends too, for the note
+        stages = "; ".join(f"{titled(sc.world.pathway.stages[s], lang, s)} {number(v, lang)}"
+                           for s, v in every.items())
+        out.append((t["funnel"], fig.funnel(series, t, lang), t["funnel_note"].format(stages=stages)))
     if data.in_work is not None:
         ordinary = band(data.in_ordinary_work) if data.in_ordinary_work is not None else None
-        out.append((t["in_work"], fig.in_work(band(data.in_work), t, ordinary),
+        out.append((t["in_work"], fig.in_work(band(data.in_work), t, ordinary, lang),
                     t["ordinary_note"] if ordinary is not None else ""))
     cash = data.cashflows
     if not cash.empty:
@@ -438,35 +443,36 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
                                      "cum_mean": cum.mean().to_numpy(),
                                      "cum_low": cum.quantile(0.05).to_numpy(),
                                      "cum_high": cum.quantile(0.95).to_numpy()})
-            out.append((t["payments"], fig.payments(by_month, t, lang), ""))
+            out.append((t["payments"], fig.payments(by_month, t, lang, data.kpis.currency), ""))
     if "investor_irr" in runs:
         irr = runs["investor_irr"].to_numpy(float)
         loss = runs["investor_loss"] if "investor_loss" in runs else pd.Series((irr < 0).astype(float))
         lo, hi = wilson(float(loss.sum()), len(loss))
         txt = f"{pct(loss.mean(), lang)} (95 % {t['ci']} {pct(lo, lang)}\u2013{pct(hi, lang)})"
         out.append((t["irr"], fig.irr_histogram(irr, int(np.isnan(irr).sum()), float(loss.mean()),
-                                                 t, txt), ""))
+                                                 t, txt, lang), ""))
     if not cash.empty:
         reps = runs["replication"].nunique()
         months = np.arange(int(cash["month"].max()) + 1)
         by = (cash.groupby(["month", "party"])["amount"].sum().unstack(fill_value=0.0)
               .reindex(months, fill_value=0.0) / reps)
-        out.append((t["cash"], fig.cash_by_party(by.cumsum(), t, lang), ""))
+        out.append((t["cash"], fig.cash_by_party(by.cumsum(), t, lang, data.kpis.currency), ""))
     ft = _fiscal_table(data)
     if ft is not None and len(ft):
-        out.append((t["fiscal"], fig.fiscal(ft.fillna(0.0), t, lang), ""))
+        out.append((t["fiscal"], fig.fiscal(ft.fillna(0.0), t, lang, data.kpis.currency), ""))
     if data.oat is not None and len(data.oat):
         output = str(data.oat["output"].iloc[0]) if "output" in data.oat else ""
-        out.append((t["tornado"], fig.tornado(data.oat, t, output), ""))
+        out.append((t["tornado"], fig.tornado(data.oat, t, output, lang), ""))
     for name, draw in (("morris", fig.morris_bars), ("sobol", fig.sobol_bars)):
         table = getattr(data, name)
         if table is not None and len(table):
             output = str(table["output"].iloc[0]) if "output" in table else ""
-            out.append((t[name].format(out=output), draw(table, t), ""))
+            out.append((t[name].format(out=output), draw(table, t, lang), ""))
     if data.compare is not None and len(data.compare):
         kpis = ["in_work_24m_treatment", "outcome_payments", "investor_irr", "investor_npv"]
         labels = {k: data.kpis.label(k, lang) for k in kpis}
-        out.append((t["compare"], fig.compare(data.compare, kpis, t, labels), ""))
+        kinds = {k: data.kpis[k].kind if k in data.kpis else None for k in kpis}
+        out.append((t["compare"], fig.compare(data.compare, kpis, t, labels, lang, kinds), ""))
     return out
 
 
@@ -503,6 +509,8 @@ def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
         parts.append(windows)
     if data.budgets is not None and len(data.budgets):
         parts.append(_budgets_table(data.budgets, lang))
+    if data.budget_items is not None and len(data.budget_items):  # by party, year and item
+        parts.append(budget_section(data.budget_items, data.budget_items_npv, lang))
     if data.compare is not None and len(data.compare):
         parts.append(_compare_table(data.compare, lang, data.kpis))
     parts.append(f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}'
@@ -520,7 +528,8 @@ def render_compare_html(table: pd.DataFrame, lang: str = "nb", source: str = "",
     t = in_currency_words(TEXT[lang], reg.currency, lang)
     shown = ["in_work_24m_treatment", "outcome_payments", "investor_irr", "investor_npv",
              "fiscal_npv_total"]
-    uri = fig.compare(table, shown, t, {k: reg.label(k, lang) for k in shown})
+    uri = fig.compare(table, shown, t, {k: reg.label(k, lang) for k in shown}, lang,
+                      {k: reg[k].kind if k in reg else None for k in shown})
     page = "\n".join([
         "<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
         f"<title>{esc(t['compare'])}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
@@ -556,15 +565,20 @@ def _compare_table(table: pd.DataFrame, lang: str, kpis: KpiRegistry) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in wide.columns)
     rows = []
 
-    def cell(kpi: str, v: float) -> str:
+    def cell(kpi: str, v: float, like: float) -> str:
         if not np.isfinite(v):
             return "\u2013"
-        if kpi in kpis and kpis[kpi].kind in ("share", "indicator", "rate"):
+        kind = kpis[kpi].kind if kpi in kpis else None
+        if kind in ("share", "indicator", "rate"):
             return pct(v, lang, 1)
-        return nok(v, lang) if abs(v) >= 1000 else number(v, lang, 2)
+        if kind == "money" or abs(like) >= 1000:  # one scale per row (its largest mean)
+            return money(v, lang, unit=False, unicode_minus=True, like=like)
+        return number(v, lang, 2)
 
     for k, r in wide.iterrows():
-        cells = "".join(f"<td>{cell(str(k), float(v))}</td>" for v in r)
+        finite = [abs(float(v)) for v in r if np.isfinite(v)]
+        like = max(finite) if finite else 0.0
+        cells = "".join(f"<td>{cell(str(k), float(v), like)}</td>" for v in r)
         rows.append(f"<tr><td>{html.escape(kpis.label(str(k), lang))}</td>{cells}</tr>")
     return (f"<h3>{html.escape(t['compare'])}</h3><table><tr><th>{t['kpi']} ({t['mean']})</th>"
             f"{head}</tr>{''.join(rows)}</table>")

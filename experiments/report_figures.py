@@ -1,7 +1,10 @@
 """The report's figures: matplotlib (Agg, no display) drawn to PNG and embedded as base64.
 
 Each function takes plain data frames and the report's words, and returns a ``data:`` URI, so the
-report stays one file that opens without a network.
+report stays one file that opens without a network. Every axis is in the report's language
+(:mod:`effekt.experiments.formatting`): a decimal comma in bokmål, thousands grouped, the minus
+sign U+2212, no ``1e6`` offset; an axis of large amounts is in millions (or milliards) with the
+unit in its label (``mill. kr``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from effekt.contracts import in_currency_text  # noqa: E402
+from effekt.experiments.formatting import (  # noqa: E402
+    general,
+    money_axis,
+    percent_axis,
+    tick_formatter,
+)
+from effekt.experiments.formatting import number as _number  # noqa: E402
 
 TREAT, CONTROL = "#1b6ca8", "#c0504d"
 PARTY_COLOURS = {"investor": "#1b6ca8", "provider": "#7f7f7f", "kommune": "#2e8b57",
@@ -32,25 +44,36 @@ def _uri(fig) -> str:
 
 
 def _kr(lang: str):
-    sep = "\u202f"
-    return FuncFormatter(lambda v, _: f"{v:,.0f}".replace(",", sep))
+    """Ticks in whole kroner, grouped, in ``lang`` (for an axis whose label says ``kr``)."""
+    return tick_formatter(lang)
 
 
-def funnel(reach: pd.Series, t: dict[str, str]) -> str:
+def _money_axis(axis, values, lang: str, currency: str) -> str:
+    """Format ``axis`` for the amounts ``values`` (in kroner, millions or milliards by the largest)
+    and return its unit in ``currency`` for the axis label (``mill. kr``, ``NOK million``)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    unit = money_axis(axis, float(np.abs(v).max()) if len(v) else 0.0, lang)
+    return in_currency_text(unit, currency, lang)
+
+
+def funnel(reach: pd.Series, t: dict[str, str], lang: str = "en") -> str:
     """Horizontal bars, top to bottom in pathway order: mean people reaching each stage."""
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(reach) + 1.2))
     y = np.arange(len(reach))[::-1]
     ax.barh(y, reach.to_numpy(), color=TREAT, alpha=0.85)
     for yi, v in zip(y, reach.to_numpy(), strict=True):
-        ax.text(v, yi, f" {v:.1f}", va="center", fontsize=9)
+        ax.text(v, yi, " " + _number(v, lang, 1, unicode_minus=True), va="center", fontsize=9)
     ax.set_yticks(y, reach.index)
     ax.set_xlabel(t["funnel_x"])
+    ax.xaxis.set_major_formatter(tick_formatter(lang))
     ax.set_xlim(0, max(1.0, float(reach.max()) * 1.15))
     ax.spines[["top", "right"]].set_visible(False)
     return _uri(fig)
 
 
-def in_work(bands: pd.DataFrame, t: dict[str, str], ordinary: pd.DataFrame | None = None) -> str:
+def in_work(bands: pd.DataFrame, t: dict[str, str], ordinary: pd.DataFrame | None = None,
+            lang: str = "en") -> str:
     """Share in work by month: mean line, 95 % CI of the mean (dark) and 90 % band (light);
     with ``ordinary`` (the same bands in ordinary work, without the programme's own jobs) its
     means as dashed lines."""
@@ -67,7 +90,8 @@ def in_work(bands: pd.DataFrame, t: dict[str, str], ordinary: pd.DataFrame | Non
             ax.plot(o["month"], o["mean"], color=colour, lw=1.5, ls="--",
                     label=f"{t[arm]}, {t['ordinary']}")
     ax.fill_between([], [], [], color="grey", alpha=0.15, label=t["band90"])
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    percent_axis(ax.yaxis, lang)
+    ax.xaxis.set_major_formatter(tick_formatter(lang))
     ax.set_ylim(0, 1)
     ax.set_xlabel(t["months"])
     ax.set_ylabel(t["in_work_y"])
@@ -76,18 +100,19 @@ def in_work(bands: pd.DataFrame, t: dict[str, str], ordinary: pd.DataFrame | Non
     return _uri(fig)
 
 
-def payments(by_month: pd.DataFrame, t: dict[str, str], lang: str) -> str:
+def payments(by_month: pd.DataFrame, t: dict[str, str], lang: str, currency: str = "NOK") -> str:
     """Mean outcome payment per month (bars) and the cumulative total with its 90 % band."""
     fig, ax = plt.subplots(figsize=(7.5, 4))
     ax.bar(by_month["month"], by_month["mean"], color=TREAT, alpha=0.8)
     ax.set_xlabel(t["month"])
-    ax.set_ylabel(t["payments_y"])
-    ax.yaxis.set_major_formatter(_kr(lang))
+    ax.xaxis.set_major_formatter(tick_formatter(lang))
+    ax.set_ylabel(t["payments_y"].format(unit=_money_axis(ax.yaxis, by_month["mean"], lang, currency)))
     ax2 = ax.twinx()
     ax2.plot(by_month["month"], by_month["cum_mean"], color="black", lw=1.5, label=t["payments_cum"])
     ax2.fill_between(by_month["month"], by_month["cum_low"], by_month["cum_high"], color="black",
                      alpha=0.1, lw=0, label=t["band90"])
-    ax2.yaxis.set_major_formatter(_kr(lang))
+    ax2.set_ylabel(t["payments_cum_y"].format(
+        unit=_money_axis(ax2.yaxis, by_month["cum_high"], lang, currency)))
     ax2.set_ylim(bottom=0)
     ax2.legend(loc="upper left", frameon=False)
     ax.spines[["top"]].set_visible(False)
@@ -95,7 +120,7 @@ def payments(by_month: pd.DataFrame, t: dict[str, str], lang: str) -> str:
 
 
 def irr_histogram(irr: np.ndarray, undefined: int, p_loss: float, t: dict[str, str],
-                  loss_text: str) -> str:
+                  loss_text: str, lang: str = "en") -> str:
     """Histogram of defined IRRs; the loss side (IRR < 0) shaded, the loss probability written."""
     fig, ax = plt.subplots(figsize=(7.5, 4))
     irr = irr[np.isfinite(irr)]
@@ -112,14 +137,16 @@ def irr_histogram(irr: np.ndarray, undefined: int, p_loss: float, t: dict[str, s
     if undefined:
         ax.text(0.02, 0.86, f"{t['undefined']}: {undefined}", transform=ax.transAxes, va="top",
                 fontsize=9)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    percent_axis(ax.xaxis, lang)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # replications are whole
+    ax.yaxis.set_major_formatter(tick_formatter(lang))
     ax.set_xlabel(t["irr_x"])
     ax.set_ylabel(t["irr_y"])
     ax.spines[["top", "right"]].set_visible(False)
     return _uri(fig)
 
 
-def cash_by_party(cum: pd.DataFrame, t: dict[str, str], lang: str) -> str:
+def cash_by_party(cum: pd.DataFrame, t: dict[str, str], lang: str, currency: str = "NOK") -> str:
     """Mean cumulative net cashflow of each party by month (``cum``: month x party)."""
     fig, ax = plt.subplots(figsize=(7.5, 4))
     styles = ["-", "--", ":", "-."]
@@ -127,15 +154,16 @@ def cash_by_party(cum: pd.DataFrame, t: dict[str, str], lang: str) -> str:
         ax.plot(cum.index, cum[party], lw=2, ls=styles[i % len(styles)], label=t.get(party, party),
                 color=PARTY_COLOURS.get(party))
     ax.axhline(0, color="black", lw=0.8)
-    ax.yaxis.set_major_formatter(_kr(lang))
+    unit = _money_axis(ax.yaxis, cum.to_numpy(), lang, currency)
+    ax.xaxis.set_major_formatter(tick_formatter(lang))
     ax.set_xlabel(t["month"])
-    ax.set_ylabel(t["cash_y"])
+    ax.set_ylabel(t["cash_y"].format(unit=unit))
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _uri(fig)
 
 
-def fiscal(table: pd.DataFrame, t: dict[str, str], lang: str) -> str:
+def fiscal(table: pd.DataFrame, t: dict[str, str], lang: str, currency: str = "NOK") -> str:
     """Grouped bars per public party: gain, outcome payments and net NPV with 90 % bands.
 
     ``table``: index party; columns ``gain``, ``paid``, ``net`` (means) and ``net_low``, ``net_high``.
@@ -149,14 +177,15 @@ def fiscal(table: pd.DataFrame, t: dict[str, str], lang: str) -> str:
     ax.bar(x + w, table["net"], w, color="#444444", label=t["fiscal_net"], yerr=err, capsize=4)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x, [t.get(p, p) for p in table.index])
-    ax.yaxis.set_major_formatter(_kr(lang))
-    ax.set_ylabel(t["fiscal_y"])
+    unit = _money_axis(ax.yaxis, np.concatenate([table["gain"], table["paid"], table["net_low"],
+                                                 table["net_high"]]), lang, currency)
+    ax.set_ylabel(t["fiscal_y"].format(unit=unit))
     ax.legend(frameon=False, fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     return _uri(fig)
 
 
-def tornado(oat: pd.DataFrame, t: dict[str, str], output: str) -> str:
+def tornado(oat: pd.DataFrame, t: dict[str, str], output: str, lang: str = "en") -> str:
     """Bars from the base case to the output at each parameter's low and high value, widest on top.
 
     ``oat``: columns ``parameter``, ``low``, ``high``, ``y_low``, ``y_high``, ``y_base``.
@@ -167,10 +196,12 @@ def tornado(oat: pd.DataFrame, t: dict[str, str], output: str) -> str:
     y = np.arange(len(d))
     ax.barh(y, d["y_low"] - base, left=base, color=CONTROL, alpha=0.8, label=t["low"])
     ax.barh(y, d["y_high"] - base, left=base, color=TREAT, alpha=0.8, label=t["high"])
-    labels = [f"{p}  [{lo:g} .. {hi:g}]" for p, lo, hi in zip(d["parameter"], d["low"], d["high"],
-                                                               strict=True)]
+    labels = [f"{_parameter(p, lang)}  [{general(lo, lang, unicode_minus=True)} \u2013 "
+              f"{general(hi, lang, unicode_minus=True)}]"
+              for p, lo, hi in zip(d["parameter"], d["low"], d["high"], strict=True)]
     ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(base, color="black", lw=1)
+    ax.xaxis.set_major_formatter(tick_formatter(lang))
     ax.set_xlabel(t["tornado_x"].format(out=output))
     ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
@@ -178,13 +209,16 @@ def tornado(oat: pd.DataFrame, t: dict[str, str], output: str) -> str:
 
 
 def compare(table: pd.DataFrame, kpis: list[str], t: dict[str, str],
-            labels: Mapping[str, str] | None = None) -> str:
+            labels: Mapping[str, str] | None = None, lang: str = "en",
+            kinds: Mapping[str, str | None] | None = None) -> str:
     """Small multiples: one panel per KPI, one bar per scenario with its 95 % CI.
 
     ``table``: columns ``scenario``, ``kpi``, ``mean``, ``ci_low``, ``ci_high``; ``labels``: each
-    KPI's declared label in the report's language (panel titles; default the KPI's name).
+    KPI's declared label in the report's language (panel titles; default the KPI's name);
+    ``kinds``: each KPI's declared kind, for its axis (percentages for shares and rates, millions
+    for large amounts).
     """
-    labels = labels or {}
+    labels, kinds = labels or {}, kinds or {}
     kpis = [k for k in kpis if k in set(table["kpi"])]
     fig, axes = plt.subplots(1, len(kpis), figsize=(3.2 * len(kpis), 3.4), squeeze=False)
     for ax, k in zip(axes[0], kpis, strict=True):
@@ -194,12 +228,29 @@ def compare(table: pd.DataFrame, kpis: list[str], t: dict[str, str],
         ax.bar(x, d["mean"], color=TREAT, alpha=0.85, yerr=err, capsize=4)
         ax.set_xticks(x, d["scenario"], rotation=30, ha="right", fontsize=8)
         ax.set_title(textwrap.fill(labels.get(k, k), 30), fontsize=9)
+        if kinds.get(k) in ("share", "indicator", "rate"):
+            percent_axis(ax.yaxis, lang)
+        else:
+            v = np.abs(d[["mean", "ci_low", "ci_high"]].to_numpy(float))
+            largest = float(v[np.isfinite(v)].max()) if np.isfinite(v).any() else 0.0
+            scale = 1e6 if largest >= 1e6 and kinds.get(k) == "money" else 1.0
+            ax.yaxis.set_major_formatter(tick_formatter(lang, scale))
+            if scale > 1:
+                ax.set_ylabel("mill." if lang == "nb" else "million")
         ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return _uri(fig)
 
 
-def _paired_bars(d: pd.DataFrame, first: tuple, second: tuple, xlabel: str, zero_line: bool) -> str:
+def _parameter(key: str, lang: str) -> str:
+    """A scenario key by its readable name where effekt has one (else the key itself)."""
+    from effekt.experiments.parameter_labels import parameter_label
+
+    return parameter_label(str(key), lang, code="")
+
+
+def _paired_bars(d: pd.DataFrame, first: tuple, second: tuple, xlabel: str, zero_line: bool,
+                 lang: str = "en") -> str:
     """Two horizontal bars per parameter: ``first`` and ``second`` are (column, error column or
     None, colour, label)."""
     y = np.arange(len(d))
@@ -208,7 +259,8 @@ def _paired_bars(d: pd.DataFrame, first: tuple, second: tuple, xlabel: str, zero
     for offset, (col, err, colour, label) in ((-h / 2, first), (h / 2, second)):
         ax.barh(y + offset, d[col], h, xerr=d[err] if err else None, color=colour, alpha=0.85,
                 label=label, capsize=3)
-    ax.set_yticks(y, d["parameter"], fontsize=8)
+    ax.set_yticks(y, [_parameter(p, lang) for p in d["parameter"]], fontsize=8)
+    ax.xaxis.set_major_formatter(tick_formatter(lang))
     if zero_line:
         ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(xlabel)
@@ -217,14 +269,14 @@ def _paired_bars(d: pd.DataFrame, first: tuple, second: tuple, xlabel: str, zero
     return _uri(fig)
 
 
-def sobol_bars(table: pd.DataFrame, t: dict[str, str]) -> str:
+def sobol_bars(table: pd.DataFrame, t: dict[str, str], lang: str = "en") -> str:
     """First-order and total Sobol indices per parameter with their 95 % CIs."""
     return _paired_bars(table.sort_values("ST"), ("S1", "S1_conf", TREAT, "S1"),
-                        ("ST", "ST_conf", "#444444", "ST"), t["sobol_x"], zero_line=True)
+                        ("ST", "ST_conf", "#444444", "ST"), t["sobol_x"], zero_line=True, lang=lang)
 
 
-def morris_bars(table: pd.DataFrame, t: dict[str, str]) -> str:
+def morris_bars(table: pd.DataFrame, t: dict[str, str], lang: str = "en") -> str:
     """Morris mu* per parameter with its 95 % CI, and sigma beside it."""
     return _paired_bars(table.sort_values("mu_star"),
                         ("mu_star", "mu_star_conf", TREAT, "\u03bc*"),
-                        ("sigma", None, "#999999", "\u03c3"), t["morris_x"], zero_line=False)
+                        ("sigma", None, "#999999", "\u03c3"), t["morris_x"], zero_line=False, lang=lang)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from effekt.experiments import formatting
+
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Simulated outcome contract",
@@ -17,6 +19,7 @@ TEXT: dict[str, dict[str, str]] = {
         "figures": "Figures",
         "funnel": "How the cohort flows through the pathway (mean people per replication)",
         "funnel_x": "people (mean over replications)",
+        "funnel_note": "Every stage, in the order people meet it (mean people who reached it): {stages}.",
         "in_work": "Share in work by month since entry",
         "in_work_y": "share in work",
         "months": "months since entry",
@@ -25,19 +28,20 @@ TEXT: dict[str, dict[str, str]] = {
         "control": "without it (counterfactual)",
         "band90": "90 % of replications",
         "payments": "Outcome payments over time",
-        "payments_y": "NOK (mean per month)",
+        "payments_y": "{unit} (mean per month)",
+        "payments_cum_y": "{unit}, cumulative",
         "payments_cum": "cumulative (right axis)",
         "irr": "Distribution of the investor's IRR",
         "irr_x": "IRR per year",
         "irr_y": "replications",
         "loss": "probability of loss",
         "ci": "CI",
-        "undefined": "IRR undefined (no money back at all, or nothing invested)",
+        "undefined": "IRR undefined (why: see the key numbers)",
         "cash": "Cumulative cashflow by party (mean over replications)",
-        "cash_y": "NOK, cumulative",
+        "cash_y": "{unit}, cumulative",
         "fiscal": ("Public budgets: net present value for each public party "
                    "(kommune, other kommuner, fylke, state)"),
-        "fiscal_y": "NPV, NOK",
+        "fiscal_y": "NPV, {unit}",
         "fiscal_gain": "savings and taxes",
         "fiscal_paid": "outcome payments",
         "fiscal_net": "net",
@@ -59,9 +63,6 @@ TEXT: dict[str, dict[str, str]] = {
         "investor": "investor",
         "provider": "provider",
         "no_ts": "Time series and funnel left out: {why}",
-        "extra_line": ("Additional outcomes ({what}) over the counterfactual: {n} per replication on "
-                       "average; the commissioners pay {per} NOK per additional outcome."),
-        "no_extra": "an unbounded amount (no outcomes beyond what would have happened anyway)",
         "design_line": ("Evaluation design: {design}. The contract paid for {paid} primary outcomes "
                         "(\u201c{what}\u201d) per replication on average; the design measured "
                         "{measured} as additional."),
@@ -107,8 +108,6 @@ TEXT: dict[str, dict[str, str]] = {
         "work_line": ("{what}: {t} with the programme and {c} without it; "
                       "difference {d} percentage points (95 % CI {lo} to {hi})."),
         "pay_line": "Outcome payments: {mean} NOK on average (90 % of replications {p5} to {p95}).",
-        "irr_line": ("Investor IRR: median {med} a year (90 % of replications {p5} to {p95}); "
-                     "probability of loss {loss} (95 % CI {lo} to {hi})."),
         "fiscal_line": ("Public budgets, NPV net of outcome payments: {parts} NOK "
                         "(mean; 90 % of replications for the total {p5} to {p95})."),
         "offset_line": ("Displacement ({d} of the additional work) and substitution ({s} of the "
@@ -117,9 +116,6 @@ TEXT: dict[str, dict[str, str]] = {
                         "before, {net} NOK after (the figures above are after)."),
         "work_line_only": ("{what}: {t} with the programme (no "
                            "counterfactual arm to compare with)."),
-        "prov_line": ("Numbers in the pathway and contract files: {a} marked as assumptions, "
-                      "{s} with a source, {c} calibrated{u}."),
-        "prov_unmarked": ", {u} unmarked",
         "mc_caveat": ("The ranges show chance alone (who is referred, who drops out, who finds "
                       "work) with the parameters fixed at their values; uncertainty about the "
                       "parameters themselves shows in the sensitivity analysis, not here."),
@@ -139,6 +135,8 @@ TEXT: dict[str, dict[str, str]] = {
         "figures": "Figurer",
         "funnel": "Hvordan kullet går gjennom løpet (gjennomsnittlig antall personer per replikasjon)",
         "funnel_x": "personer (gjennomsnitt over replikasjoner)",
+        "funnel_note": ("Alle trinn, i den rekkefølgen deltakerne møter dem (gjennomsnittlig antall som "
+                        "nådde trinnet): {stages}."),
         "in_work": "Andel i arbeid etter måneder siden oppstart",
         "in_work_y": "andel i arbeid",
         "months": "måneder siden oppstart",
@@ -147,19 +145,20 @@ TEXT: dict[str, dict[str, str]] = {
         "control": "uten tiltaket (kontrafaktisk)",
         "band90": "90 % av replikasjonene",
         "payments": "Utbetalinger for resultater over tid",
-        "payments_y": "kr (gjennomsnitt per måned)",
+        "payments_y": "{unit} (gjennomsnitt per måned)",
+        "payments_cum_y": "{unit}, akkumulert",
         "payments_cum": "akkumulert (høyre akse)",
         "irr": "Fordeling av investors internrente (IRR)",
         "irr_x": "internrente per år",
         "irr_y": "replikasjoner",
         "loss": "sannsynlighet for tap",
         "ci": "KI",
-        "undefined": "IRR udefinert (ingen penger tilbake, eller ingenting investert)",
+        "undefined": "IRR udefinert (hvorfor: se nøkkeltallene)",
         "cash": "Akkumulert kontantstrøm per part (gjennomsnitt over replikasjoner)",
-        "cash_y": "kr, akkumulert",
+        "cash_y": "{unit}, akkumulert",
         "fiscal": ("Offentlige budsjetter: nåverdi for hver offentlig part "
                    "(kommunen, andre kommuner, fylket, staten)"),
-        "fiscal_y": "nåverdi, kr",
+        "fiscal_y": "nåverdi, {unit}",
         "fiscal_gain": "innsparing og skatt",
         "fiscal_paid": "utbetalinger for resultater",
         "fiscal_net": "netto",
@@ -181,9 +180,6 @@ TEXT: dict[str, dict[str, str]] = {
         "investor": "investor",
         "provider": "leverandør",
         "no_ts": "Tidsserier og trakt er utelatt: {why}",
-        "extra_line": ("Resultater ({what}) utover det kontrafaktiske: {n} per replikasjon i "
-                       "gjennomsnitt; oppdragsgiverne betaler {per} kr per ekstra resultat."),
-        "no_extra": "et ubegrenset beløp (ingen resultater utover det som ville skjedd uansett)",
         "design_line": ("Evalueringsdesign: {design}. Kontrakten betalte for {paid} primærresultater "
                         "(«{what}») per replikasjon i gjennomsnitt; designet målte {measured} som "
                         "ekstra."),
@@ -229,8 +225,6 @@ TEXT: dict[str, dict[str, str]] = {
                       "forskjell {d} prosentpoeng (95 % KI {lo} til {hi})."),
         "pay_line": ("Utbetalinger for resultater: {mean} kr i gjennomsnitt (90 % av replikasjonene "
                      "{p5} til {p95})."),
-        "irr_line": ("Investors internrente: median {med} per år (90 % av replikasjonene {p5} til "
-                     "{p95}); sannsynlighet for tap {loss} (95 % KI {lo} til {hi})."),
         "fiscal_line": ("Offentlige budsjetter, nåverdi etter utbetalinger: {parts} kr "
                         "(gjennomsnitt; 90 % av replikasjonene for totalen {p5} til {p95})."),
         "offset_line": ("Fortrengning ({d} av det ekstra arbeidet) og substitusjon ({s} av tiden i "
@@ -239,9 +233,6 @@ TEXT: dict[str, dict[str, str]] = {
                         "i alt {gross} kr før, {net} kr etter (tallene over er etter)."),
         "work_line_only": ("{what}: {t} med tiltaket (ingen "
                            "kontrafaktisk gruppe å sammenligne med)."),
-        "prov_line": ("Tall i løps- og kontraktsfilene: {a} merket som antakelser, {s} med kilde, "
-                      "{c} kalibrert{u}."),
-        "prov_unmarked": ", {u} umerket",
         "mc_caveat": ("Intervallene viser bare tilfeldig variasjon (hvem som henvises, hvem som "
                       "faller fra, hvem som får jobb) med parameterne holdt fast; usikkerhet om "
                       "selve parameterne vises i sensitivitetsanalysen, ikke her."),
@@ -256,28 +247,29 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def pct(x: float, lang: str, digits: int = 0) -> str:
-    """A share as a percentage (``41 %``; ``41,5 %`` in bokmål)."""
-    if x is None or not math.isfinite(x):
-        return "n/a" if lang == "en" else "i.a."
-    s = f"{100 * x:.{digits}f}".replace("-", "\u2212")
-    return (s.replace(".", ",") if lang == "nb" else s) + "\u00a0%"
+    """A share as a percentage (``41 %``; ``41,5 %`` in bokmål), typeset
+    (:func:`effekt.experiments.formatting.percent`)."""
+    return formatting.percent(x, lang, digits, unicode_minus=True)
 
 
-def nok(x: float, lang: str) -> str:
-    """Whole kroner with a thin space between thousands (``1 215 000``)."""
-    if x is None or not math.isfinite(x):
-        return "n/a" if lang == "en" else "i.a."
-    return f"{x:,.0f}".replace(",", "\u202f").replace("-", "\u2212")
+def nok(x: float, lang: str, like: float | None = None) -> str:
+    """An amount rounded to what the model can know, without the currency, which the sentence
+    or the column names (``3,6 mill.``, ``358 000``; :func:`effekt.experiments.formatting.money`);
+    ``like``: round at the step of this amount (a mean and its range in one scale)."""
+    return formatting.money(x, lang, unit=False, unicode_minus=True, like=like)
+
+
+def largest(*values: float) -> float | None:
+    """The largest finite absolute value of ``values`` (the ``like`` of :func:`nok`), None if none."""
+    finite = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v))]
+    return max(finite) if finite else None
 
 
 def number(x: float, lang: str, digits: int = 1) -> str:
-    """A plain decimal number (``3.0``; ``3,0`` in bokmål)."""
-    s = f"{x:.{digits}f}"
-    return s.replace(".", ",") if lang == "nb" else s
+    """A plain decimal number (``3.0``; ``3,0`` in bokmål), typeset."""
+    return formatting.number(x, lang, digits, unicode_minus=True)
 
 
 def points(x: float, lang: str) -> str:
     """A difference of shares in percentage points, without the unit (``7.2``; ``7,2``)."""
-    if x is None or not math.isfinite(x):
-        return "n/a" if lang == "en" else "i.a."
-    return number(100 * x, lang).replace("-", "\u2212")
+    return formatting.points(x, lang, 1, unicode_minus=True)

@@ -35,6 +35,16 @@ from effekt.contracts import (
     kpis_for_columns,
     work_variant_of,
 )
+from effekt.experiments import answers
+from effekt.experiments.formatting import (
+    general,
+    interval,
+    money,
+    money_interval,
+    number,
+    percent,
+    percent_interval,
+)
 from effekt.experiments.store import read_kpis
 from effekt.specfile import SpecError, validate
 
@@ -249,19 +259,10 @@ NORWEGIAN_ONLY_PARTIES = ("fylke", "other_kommuner")
 the headline leaves one out when it is 0 in every run (another country's rules have no such party)."""
 
 
-def _pct(x: float) -> str:
-    # + 0.0 turns a -0 left by rounding into 0 ("-0 %" reads as a loss that is not there)
-    return "n/a" if not np.isfinite(x) else f"{round(100 * x) + 0.0:.0f} %"
-
-
-def _nok(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{round(x) + 0.0:,.0f}".replace(",", " ")
-
-
 HEADLINE_TEXT: dict[str, dict[str, str]] = {
     "en": {
         "replications": "{n} replications",
-        "band": "{mean} (90 % of runs {low} to {high})",
+        "band": "{mean} (90 % of runs {range})",
         "share": "{label}: {treated}; without the programme {control}",
         "payments": "Outcome payments: {band} NOK; a cap binds in {cap} of runs",
         "paid": ("Primary outcomes paid for: {paid}; additional as the evaluation design measures "
@@ -277,7 +278,7 @@ HEADLINE_TEXT: dict[str, dict[str, str]] = {
     },
     "nb": {
         "replications": "{n} replikasjoner",
-        "band": "{mean} (90 % av kjøringene {low} til {high})",
+        "band": "{mean} (90 % av kjøringene {range})",
         "share": "{label}: {treated}; uten tiltaket {control}",
         "payments": "Resultatbetalinger: {band} kr; et tak binder i {cap} av kjøringene",
         "paid": ("Primærresultater det ble betalt for: {paid}; ekstra slik evalueringsdesignet måler "
@@ -301,11 +302,21 @@ _PARTY_WORDS = {"en": {"total": "total", "other_kommuner": "other kommuner"},
 
 
 def _decimal(x: float, digits: int, lang: str) -> str:
-    """``x`` with ``digits`` decimals, a decimal comma in nb ("n/a" when not finite)."""
-    if not np.isfinite(x):
-        return "n/a"
-    text = f"{x + 0.0:.{digits}f}"
-    return text.replace(".", ",") if lang == "nb" else text
+    """``x`` with ``digits`` decimals, a decimal comma in nb
+    (:func:`effekt.experiments.formatting.number`)."""
+    return number(x, lang, digits)
+
+
+def _bands(lang: str) -> dict[str, tuple]:
+    """How the headline writes a KPI of each kind: (the mean, the 90 % range), money rounded to
+    what the model can know with the currency named once by the sentence
+    (:mod:`effekt.experiments.formatting`)."""
+    return {
+        "share": (lambda x, _: percent(x, lang), lambda a, b, _: percent_interval(a, b, lang)),
+        "money": (lambda x, m: money(x, lang, unit=False, like=m),
+                  lambda a, b, m: money_interval(a, b, lang, unit=False, like=m)),
+        "count": (lambda x, _: number(x, lang, 1), lambda a, b, _: interval(a, b, lang, 1)),
+    }
 
 
 def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None = None,
@@ -323,9 +334,14 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
     n = len(runs)
     has = set(t.index)
 
-    def band(k: str, fmt) -> str:
+    kinds = _bands(lang)
+
+    def band(k: str, kind: str) -> str:
         r = t.loc[k]
-        return words["band"].format(mean=fmt(r["mean"]), low=fmt(r["p5"]), high=fmt(r["p95"]))
+        mean, span = kinds[kind]
+        values = [abs(float(v)) for v in (r["mean"], r["p5"], r["p95"]) if np.isfinite(v)]
+        largest = max(values) if values else None  # one step for the mean and its range
+        return words["band"].format(mean=mean(r["mean"], largest), range=span(r["p5"], r["p95"], largest))
 
     def name(measure: str, **where: str | None) -> str | None:
         """The column of the KPI measuring ``measure`` (None when the runs do not have it)."""
@@ -340,23 +356,18 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
     for k in work_share_kpis(reg, runs):
         ct = name(k.measure, arm="control")
         if k.name in has and ct is not None and t.loc[k.name, "n"] > 0:
-            lines.append(words["share"].format(label=k.label(lang), treated=band(k.name, _pct),
-                                               control=band(ct, _pct)))
+            lines.append(words["share"].format(label=k.label(lang), treated=band(k.name, "share"),
+                                               control=band(ct, "share")))
     pay, cap = name("outcome_payments"), name("cap_binding")
     if pay and cap:
-        lines.append(words["payments"].format(band=band(pay, _nok), cap=_pct(t.loc[cap, "mean"])))
+        lines.append(words["payments"].format(band=band(pay, "money"), cap=percent(t.loc[cap, "mean"], lang)))
     lines.extend(_paid_beside_true(t, reg, band, has, lang))
-    irr_col = name("irr", party="investor")
-    if irr_col:
-        irr = t.loc[irr_col]
-        undefined = n - int(irr["n"])
-        lines.append(words["irr"].format(p50=_pct(irr["p50"]), p5=_pct(irr["p5"]), p95=_pct(irr["p95"]))
-                     + (words["irr_undefined"].format(n=undefined) if undefined else ""))
     budgets = [k for k in reg.select(measure="fiscal_npv", party_kind="public") if k.name in has
                and not (k.party in NORWEGIAN_ONLY_PARTIES and (runs[k.name] == 0).all())]
     if budgets:
         party = _PARTY_WORDS[lang]
-        parts = "; ".join(f"{party.get(k.party or 'total', k.party)} {band(k.name, _nok)}" for k in budgets)
+        parts = "; ".join(f"{party.get(k.party or 'total', k.party)} {band(k.name, 'money')}"
+                          for k in budgets)
         lines.append(words["budgets"].format(parts=parts))
     lines.extend(horizon_lines(runs, reg, lang, windows))
     mult, loss = name("multiple", party="investor"), name("loss", party="investor")
@@ -364,7 +375,13 @@ def headline(runs: pd.DataFrame, title: str = "", registry: KpiRegistry | None =
         m = t.loc[mult]
         lines.append(words["multiple"].format(mean=_decimal(m["mean"], 2, lang),
                                               p5=_decimal(m["p5"], 2, lang), p95=_decimal(m["p95"], 2, lang),
-                                              loss=_pct(t.loc[loss, "mean"])))
+                                              loss=percent(t.loc[loss, "mean"], lang)))
+    irr_col = name("irr", party="investor")
+    if irr_col:  # after the multiple and P(loss): the IRR where it is defined, and why not elsewhere
+        lines.append(answers.irr_sentence(runs[irr_col], answers.irr_reasons_from_kpis(runs, reg), lang))
+    driver = answers.driver_sentence(runs, reg, lang)  # in NOK words: converted below
+    if driver:  # what drives the result, said once, under the count of replications
+        lines.insert(lines.index(words["replications"].format(n=n)) + 1, driver)
     return [in_currency_text(line, reg.currency, lang) for line in lines]  # the scenario's money
 
 
@@ -381,17 +398,14 @@ def _paid_beside_true(t: pd.DataFrame, reg: KpiRegistry, band, has: set, lang: s
     if not (cols["paid_outcomes"] and cols["measured_additional_outcomes"]):
         return []
 
-    def num(x: float) -> str:
-        return _decimal(x, 1, lang)
-
-    line = words["paid"].format(paid=band(cols["paid_outcomes"], num),
-                                measured=band(cols["measured_additional_outcomes"], num))
+    line = words["paid"].format(paid=band(cols["paid_outcomes"], "count"),
+                                measured=band(cols["measured_additional_outcomes"], "count"))
     true = cols["additional_outcomes"]
     if true and t.loc[true, "n"] > 0:
-        line += words["true"].format(true=band(true, num))
+        line += words["true"].format(true=band(true, "count"))
     share = cols["paid_not_additional_share"]
     if share and t.loc[share, "n"] > 0:
-        line += words["not_additional"].format(share=_pct(t.loc[share, "mean"]))
+        line += words["not_additional"].format(share=percent(t.loc[share, "mean"], lang))
     return [line]
 
 
@@ -403,27 +417,143 @@ def markdown_table(body: pd.DataFrame, cols: list[str]) -> str:
     return "\n".join([head, sep, *rows])
 
 
-def render(table: pd.DataFrame, fmt: str) -> str:
-    """The KPI table as ``csv``, ``json`` or ``markdown`` (or aligned ``text``)."""
+COLUMN_WORDS: dict[str, dict[str, str]] = {
+    "en": {"point": "point", "kpi": "kpi", "label": "label", "design_point": "design point {point}"},
+    "nb": {"point": "punkt", "kpi": "kode", "label": "nøkkeltall", "n": "n", "mean": "snitt",
+           "ci_low": "KI lav", "ci_high": "KI høy", "sd": "sd", "parameters": "parametere",
+           "luck": "tilfeldigheter", "group": "gruppe", "design_point": "designpunkt {point}"},
+}
+"""The headers of the text and Markdown tables (English keeps the column names of the CSV and
+JSON; bokmål names them, and shows the label rather than the KPI's code name)."""
+
+NA_CELL = "\u2013"
+"""A table cell with no value (no defined value in any replication)."""
+
+
+def kpi_kind(kpi: str, registry: KpiRegistry | None = None) -> str | None:
+    """The declared kind of KPI column ``kpi`` (``money``, ``share`` ...), None when undeclared."""
+    if registry is not None and kpi in registry:
+        return registry[kpi].kind
+    k = declared_kpi(kpi)
+    return k.kind if k is not None else None
+
+
+def cell(value: float, kind: str | None, lang: str, like: float | None = None) -> str:
+    """A statistic of a KPI of ``kind`` for a person to read (:mod:`effekt.experiments.formatting`):
+    shares, probabilities and rates as percentages with one decimal, money rounded to what the
+    model can know (the label names the currency; ``like``: the amount whose step to round at, the
+    largest of a row, so that a row reads in one scale), counts with one decimal, ratios with two;
+    an undeclared column with three significant digits. Never e-notation or ``-0``."""
+    if kind in ("share", "indicator", "rate"):
+        return percent(value, lang, 1, na=NA_CELL)
+    if kind == "money":
+        return money(value, lang, unit=False, na=NA_CELL, like=like)
+    if kind == "count":
+        return number(value, lang, 1, na=NA_CELL)
+    if kind == "ratio":
+        return number(value, lang, 2, na=NA_CELL)
+    return general(value, lang, na=NA_CELL)
+
+
+def parameter_value(value: object, lang: str) -> str:
+    """A design point's parameter value as text (numbers in ``lang``'s format)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
+        return str(value)
+    x = float(value)
+    if not np.isfinite(x):
+        return number(x, lang)
+    decimals = next((d for d in range(7) if abs(round(x, d) - x) <= 1e-9 * max(1.0, abs(x))), 6)
+    return number(x, lang, decimals)  # as written in the scenario: 30 000, 0,25
+
+
+def readable(flat: pd.DataFrame, stats: list[str], lead: list[str], lang: str,
+             registry: KpiRegistry | None = None) -> pd.DataFrame:
+    """``flat`` (a KPI table with ``kpi``, ``label``, ``stats`` and the parameters ``lead``) with
+    every number formatted for a person in ``lang`` (:func:`cell`, :func:`parameter_value`)."""
+    body = flat.copy()
+    kinds = [kpi_kind(str(k), registry) for k in body["kpi"]]
+    shown = [c for c in stats if c != "n"]
+    values = flat[shown].to_numpy(dtype=float)
+    finite = np.where(np.isfinite(values), np.abs(values), 0.0)
+    largest = finite.max(axis=1) if len(shown) else np.zeros(len(flat))  # one scale per row
+    for j, c in enumerate(shown):
+        body[c] = [cell(float(v), kind, lang, float(m))
+                   for v, kind, m in zip(values[:, j], kinds, largest, strict=True)]
+    for c in lead:
+        if c not in ("point", "kpi", "group"):
+            body[c] = [parameter_value(v, lang) for v in body[c]]
+    return body
+
+
+def headers(cols: list[str], lang: str) -> list[str]:
+    """The column headers of a text or Markdown table in ``lang`` (:data:`COLUMN_WORDS`); a
+    design parameter by its readable name (:func:`effekt.experiments.parameter_labels.parameter_label`)."""
+    from effekt.experiments.parameter_labels import known_parameter, parameter_label
+
+    words = COLUMN_WORDS[lang]
+    return [words.get(c, parameter_label(c, lang) if known_parameter(c) else c) for c in cols]
+
+
+def select_kpis(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The rows of KPI table ``table`` (indexed by ``kpi``, or by point and ``kpi``) for KPIs
+    ``names``, in the table's order; a name it does not have is a :class:`SpecError` naming the
+    closest ones (``--kpi``)."""
+    import difflib
+
+    have = list(dict.fromkeys(table.index.get_level_values("kpi")))
+    unknown = [n for n in names if n not in have]
+    if unknown:
+        problems = []
+        for n in unknown:
+            close = difflib.get_close_matches(n, have, n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; KPIs here: {', '.join(have)}"
+            problems.append(f"'{n}': no such KPI in these results{hint}")
+        raise SpecError("--kpi", problems)
+    keep = table.index.get_level_values("kpi").isin(names)
+    return table[keep]
+
+
+def render(table: pd.DataFrame, fmt: str, lang: str = "en", registry: KpiRegistry | None = None) -> str:
+    """The KPI table as ``csv``, ``json`` (full precision, machine-readable, English column names)
+    or, for a person in ``lang``, ``markdown`` or aligned ``text``: numbers by each KPI's declared
+    kind (:func:`cell`; ``registry``, default what any contract declares), headers in ``lang``
+    (:func:`headers`), and in bokmål the KPIs by their labels only."""
     if fmt == "csv":
         return table.to_csv(float_format="%.6g")
     if fmt == "json":
         return table.reset_index().to_json(orient="records", indent=2)
+    if lang not in COLUMN_WORDS:
+        raise ValueError(f"language '{lang}'; allowed: {', '.join(COLUMN_WORDS)}")
     flat = table.reset_index()
     lead = [c for c in flat.columns if c not in ("label", *STATS)]
+    body = readable(flat, STATS, lead, lang, registry)
+    if lang == "nb":  # the label says what the KPI is; the code name is for --lang en, csv and json
+        lead = [c for c in lead if c != "kpi"]
     cols = [*lead, "label", *STATS]
-    body = flat[cols].copy()
-    for c in STATS[1:]:
-        body[c] = body[c].map(lambda v: f"{v:,.4g}" if np.isfinite(v) else "n/a")
+    return _layout(body, cols, fmt, lang)
+
+
+def _layout(body: pd.DataFrame, cols: list[str], fmt: str, lang: str, by: str = "point",
+            head: str | None = None) -> str:
+    """``body``'s columns ``cols`` as a Markdown table, or as text: one aligned table, or with a
+    column ``by`` (design points, policies) one block per value headed by its parameters."""
     if fmt == "markdown":
-        return markdown_table(body, cols)
-    if "point" not in body:
-        return body.to_string(index=False)
+        return markdown_table(body[cols].set_axis(headers(cols, lang), axis=1), headers(cols, lang))
+    body = body.copy()
+    if "label" in body:  # left-aligned: labels are read, numbers compared
+        width = int(body["label"].astype(str).str.len().max()) if len(body) else 0
+        body["label"] = body["label"].astype(str).str.ljust(width)
+    if by not in body:
+        return body[cols].set_axis(headers(cols, lang), axis=1).to_string(index=False)
+    lead = [c for c in cols if c not in (by, "kpi", "label", *STATS, "sd", "parameters", "luck")]
+    inner = [c for c in cols if c != by and c not in lead]
     blocks = []
-    for point, df in body.groupby("point", sort=True):
-        where = ", ".join(f"{c} = {df[c].iloc[0]}" for c in lead if c not in ("point", "kpi"))
-        blocks.append(f"design point {point}" + (f": {where}" if where else ""))
-        blocks.append(df[["kpi", "label", *STATS]].to_string(index=False))
+    for value, df in body.groupby(by, sort=True):
+        names = headers(lead, lang)
+        where = ", ".join(f"{n} = {df[c].iloc[0]}" for n, c in zip(names, lead, strict=True))
+        title = (head or COLUMN_WORDS[lang]["design_point"]).format(point=value)
+        blocks.append(title + (f": {where}" if where else ""))
+        blocks.append(df[inner].set_axis(headers(inner, lang), axis=1).to_string(index=False))
         blocks.append("")
     return "\n".join(blocks)
 
@@ -540,8 +670,9 @@ def horizon_lines(runs: pd.DataFrame, registry: KpiRegistry | None = None, lang:
 
     contract, long = windows if windows is not None else (None, None)
     names = {p: horizon_party(p, lang) for p in shown.index}
-    pairs = "; ".join(words["pair"].format(party=names[p], contract=_nok(r["contract"]),
-                                           long=_nok(r["long_run"])) for p, r in shown.iterrows())
+    pairs = "; ".join(words["pair"].format(party=names[p], contract=money(r["contract"], lang, unit=False),
+                                           long=money(r["long_run"], lang, unit=False))
+                      for p, r in shown.iterrows())
     lines = [words["windows"].format(contract=window_years(contract, lang),
                                      long=window_years(long, lang), parts=pairs)]
     differ = shown[shown["signs_differ"]]

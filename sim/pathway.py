@@ -57,6 +57,7 @@ from pydantic import Field, model_validator
 
 from effekt.sim.distributions import Duration
 from effekt.specfile import SpecError, Strict, load_spec
+from effekt.titles import TITLE_NB
 
 StageKind = Literal[
     "screening",
@@ -175,6 +176,7 @@ class SubsidyRule(Strict):
     payer reimburses, step by step from the start of the subsidised job; none after the last step."""
 
     title: str
+    title_nb: str = Field(default="", description=TITLE_NB)
     payer: Payer = "nav"
     steps: list[SubsidyStep] = Field(min_length=1)
     source: str | None = None
@@ -269,6 +271,7 @@ class Stage(Strict):
 
     kind: StageKind
     title: str = ""
+    title_nb: str = Field(default="", description=TITLE_NB)
     duration: Duration | None = None
     exits: list[Exit] = Field(default_factory=list)
     next: str | None = None
@@ -390,12 +393,14 @@ class Capacity(Strict):
 
     slots: int = Field(ge=1)
     title: str = ""
+    title_nb: str = Field(default="", description=TITLE_NB)
     source: str | None = None
 
 
 class PathwayInfo(Strict):
     name: str
     title: str
+    title_nb: str = Field(default="", description=TITLE_NB)
     source: str
     entry: str
     description: str = ""

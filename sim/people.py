@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, ValidationInfo, model_validator
 
 from effekt.dotted import suggest
 from effekt.specfile import SpecError, Strict, format_validation_error, load_spec, read_toml
+from effekt.titles import TITLE_NB
 
 NORWEGIAN_LEVELS = ("A1", "A2", "B1", "B2", "C1", "native")
 EDUCATION_LEVELS = (
@@ -134,6 +135,7 @@ class TargetGroup(Strict):
     """
 
     title: str
+    title_nb: str = Field(default="", description=TITLE_NB)
     age: Range
     norwegian: dict[str, float]
     education: dict[str, float]
@@ -227,6 +229,7 @@ class Benefit(Strict):
     """
 
     title: str
+    title_nb: str = Field(default="", description=TITLE_NB)
     g: float = Field(ge=0, description="the level per year, in the country's base amount (multiples "
                      "of G in Norway)")
     role: Literal["on_measures", "after_job_loss"] | None = Field(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from effekt.experiments.analysis.breakeven import breakeven, find_breakeven
+from effekt.experiments.analysis.breakeven import breakeven, find_breakeven, render
 from effekt.experiments.analysis.common import replicate, scenario_with
 from effekt.experiments.cli import main
 from effekt.experiments.executors import ProcessExecutor
@@ -145,7 +146,7 @@ def test_find_breakeven_on_a_linear_function_recovers_root_and_ci():
 def test_cli_breakeven_and_bad_key(deterministic):
     r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "investor", "--vary",
                                   "contract.prices.job_sustained", "--low", "0", "--high", "20000",
-                                  "--points", "3", "--runs", "2", "--bootstrap", "10"])
+                                  "--points", "3", "--runs", "2", "--bootstrap", "10", "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert "Break-even for the investor" in r.output and "= 8 000 " in r.output
     r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "investor", "--vary",
@@ -167,3 +168,100 @@ def test_find_breakeven_has_no_hidden_fixed_seed():
     # the bootstrap's generator must be handed in (breakeven() derives it from the root seed)
     with pytest.raises(TypeError, match="rng"):
         find_breakeven(lambda v: np.full(3, v - 1.0), 0, 2, points=3, bootstrap=5)
+
+
+@pytest.fixture
+def shared(tmp_path):
+    """The deterministic case with the outcome payments shared by the kommune and the state."""
+    (tmp_path / "det_pathway.toml").write_text(PATHWAY)
+    path = tmp_path / "shared.toml"
+    path.write_text(SCENARIO.replace("prices = { job_start = 20000, job_sustained = 10000 }",
+                                     "prices = { job_start = 20000, job_sustained = 10000 }\n"
+                                     "commissioners = { kommune = 0.5, state = 0.5 }"))
+    return path
+
+
+@pytest.mark.parametrize("party, column", [("kommune", "fiscal_npv_kommune"), ("state", "fiscal_npv_state"),
+                                           ("public", "fiscal_npv_total")])
+def test_each_public_party_breaks_even_on_its_own_budget(shared, party, column):
+    b = breakeven(shared, party, "contract.prices.job_sustained", replications=2, points=3,
+                  low=0, high=1_000_000, bootstrap=0)
+    assert b.party == party and b.metric == "npv" and b.target == 0
+    # by an independent route: at the break-even price that party's own budget KPI is zero ...
+    runs = replicate(scenario_with(shared, {"contract.prices.job_sustained": b.value}), 2)
+    assert runs[column].mean() == pytest.approx(0, abs=1.0)
+    # ... and the metric is named in the output
+    assert f"fiscal KPI {column}" in render(b)
+    assert "mean fiscal NPV of the" in render(b)
+
+
+def test_the_kommune_and_the_state_differ_from_the_public_budgets(shared):
+    # each pays half of the outcome payments but keeps only its own savings: its break-even
+    # price is not the one of all public budgets together (which the old 'commissioner' was)
+    kw = dict(replications=2, points=3, low=0, high=1_000_000, bootstrap=0)
+    public = breakeven(shared, "commissioner", "contract.prices.job_sustained", **kw)
+    kommune = breakeven(shared, "kommune", "contract.prices.job_sustained", **kw)
+    assert public.party == "public"
+    assert abs(public.value - kommune.value) > 1000
+
+
+def test_investor_breakeven_on_the_probability_of_loss(deterministic):
+    # nothing is random: every replication loses below the break-even price of 8 000 (see the
+    # hand calculation above) and none above, so P(loss) crosses 50 % there
+    b = breakeven(deterministic, "investor", "contract.prices.job_sustained", metric="loss",
+                  replications=2, points=5, low=0, high=20000, bootstrap=0)
+    assert b.target == 0.5 and b.value == pytest.approx(8000, abs=1)
+    assert list(b.grid["mean"]) == [1, 1, 0, 0, 0]
+    assert "the probability that the investor loses money = 50 %" in render(b)
+    # the default is the money multiple, at 1
+    m = breakeven(deterministic, "investor", "contract.prices.job_sustained", replications=2,
+                  points=3, low=0, high=20000, bootstrap=0)
+    assert (m.metric, m.target) == ("multiple", 1.0)
+    assert "mean money multiple (money back per krone put in) = 1" in render(m)
+
+
+def test_an_undefined_irr_is_left_out_and_counted_not_taken_as_minus_100():
+    from effekt.contracts import common_kpis
+    from effekt.experiments.analysis.breakeven import investor_values, irr_left_out
+
+    runs = pd.DataFrame({"investor_irr": [np.nan, np.nan, 0.1, np.nan],
+                         "investor_received": [0.0, 50.0, 110.0, 0.0],
+                         "investor_invested": [100.0, 100.0, 100.0, 0.0],
+                         "investor_multiple": [0.0, 0.5, 1.1, np.nan],
+                         "investor_loss": [1.0, 1.0, 0.0, 0.0], "investor_npv": [-100.0, -60.0, 5.0, 0.0]})
+    irr = investor_values(runs, "irr", common_kpis())
+    assert irr[0] == -1.0 and np.isnan(irr[1]) and irr[2] == 0.1  # money back, no rate: not -100 %
+    assert irr_left_out(runs, common_kpis()) == (1, 1)
+    assert list(investor_values(runs, "loss", common_kpis())) == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_cli_names_the_metric_and_suggests_a_party(deterministic):
+    r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "kommnue", "--vary",
+                                  "contract.prices.job_sustained", "--runs", "2"])
+    assert r.exit_code == 2
+    assert "did you mean 'kommune'" in r.output and "investor, kommune, state, public" in r.output
+    r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "kommune", "--metric", "irr",
+                                  "--vary", "contract.prices.job_sustained", "--runs", "2"])
+    assert r.exit_code == 2 and "'irr' for the kommune: allowed: npv" in r.output
+    r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "investor", "--metric", "irr",
+                                  "--vary", "contract.prices.job_sustained", "--low", "0", "--high",
+                                  "20000", "--points", "3", "--runs", "2", "--bootstrap", "0",
+                                  "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    assert "where the investor's mean IRR (per year) = 0 %" in r.output
+    # at price 0 the investor gets the job starts back but not all it put in: a defined (negative)
+    # IRR in this case; a total loss would be said to count as -100 %
+    assert "Break-even for the investor" in r.output
+
+
+def test_cli_breakeven_in_bokmal_without_e_notation(deterministic):
+    r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "kommune", "--vary",
+                                  "contract.prices.job_sustained", "--low", "0", "--high", "3000000",
+                                  "--points", "4", "--runs", "2", "--bootstrap", "0", "--lang", "nb"])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("Balansepunkt for kommunen: contract.prices.job_sustained = ")
+    assert "gjennomsnittlig nåverdi for kommunen mot det kontrafaktiske" in r.output
+    assert "kommunen: budsjett-KPI fiscal_npv_kommune" in r.output
+    assert "verdi" in r.output and "3 000 000" in r.output
+    # the price values and the grid: never 3e+06 (the cap's own message is the contract's)
+    assert "= 2e+06" not in r.output and not any("e+0" in line for line in r.output.splitlines()[-5:])

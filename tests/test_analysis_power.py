@@ -140,3 +140,59 @@ def test_simulated_pilots_follow_the_scenario_seed():
     first = simulated("--set", "design.seed=1")
     assert simulated("--set", "design.seed=1") == first
     assert simulated("--set", "design.seed=2") != first
+
+
+def test_directional_power_matches_the_closed_form_normal_approximation():
+    # Power to show an improvement with the two-sided 5 % pooled z-test (its upper tail):
+    # Phi((d - z sqrt(pbar qbar 2/n)) / sqrt((pt qt + pc qc)/n)), z = 1.959964, written out here
+    from scipy.stats import norm
+
+    n, pt, pc = 50, 0.5, 0.3
+    pbar = (pt + pc) / 2
+    s0 = (pbar * (1 - pbar) * 2 / n) ** 0.5
+    s1 = ((pt * (1 - pt) + pc * (1 - pc)) / n) ** 0.5
+    expected = norm.cdf((0.2 - 1.959964 * s0) / s1)
+    assert power_normal(n, n, pt, pc, alternative="better") == pytest.approx(expected, rel=1e-6)
+    # the exact binomial sum over the same region agrees with it for a large pilot
+    assert power_exact(400, 400, 0.55, 0.45, alternative="better") == pytest.approx(
+        power_normal(400, 400, 0.55, 0.45, alternative="better"), abs=0.02)
+
+
+def test_a_programme_forty_points_worse_has_no_power_to_show_an_improvement():
+    # 0.2 against 0.6 with 20 per arm: the two-sided test "rejects" most of the time (the
+    # finding that the programme is worse), but the chance of showing an improvement is below
+    # the one-sided alpha of 2.5 % (closed form: Phi((-0.4 - 1.96 s0) / s1) = Phi(-5.3))
+    from scipy.stats import norm
+
+    n, pt, pc = 20, 0.2, 0.6
+    s0 = (0.4 * 0.6 * 2 / n) ** 0.5
+    s1 = ((0.16 + 0.24) / n) ** 0.5
+    assert power_normal(n, n, pt, pc) > 0.7
+    assert power_normal(n, n, pt, pc, alternative="better") == pytest.approx(
+        norm.cdf((-0.4 - 1.959964 * s0) / s1), rel=1e-6)
+    assert power_exact(n, n, pt, pc, alternative="better") < 0.025
+    assert power_exact(n, n, pt, pc, test="fisher", alternative="better") < 0.025
+    assert n_exact(pt, pc, alternative="better") is None
+
+
+def test_directional_fisher_power_of_five_per_arm_is_the_upper_half_of_the_enumeration():
+    # the splits of test_fisher_power_of_five_per_arm_matches_hand_enumeration where the
+    # programme did better: 5/5 vs 0/5, 5/5 vs 1/5 and 4/5 vs 0/5
+    pt, pc = 0.8, 0.4
+    qt, qc = 1 - pt, 1 - pc
+    up = pt**5 * qc**5 + pt**5 * 5 * pc * qc**4 + 5 * pt**4 * qt * qc**5
+    assert power_exact(5, 5, pt, pc, test="fisher", alternative="better") == pytest.approx(up, rel=1e-12)
+    with pytest.raises(ValueError, match="allowed: two-sided, better"):
+        power_exact(5, 5, pt, pc, alternative="worse")
+
+
+def test_cli_says_plainly_when_the_programme_is_expected_to_be_worse():
+    r = CliRunner().invoke(main, ["pilot-size", "--n", "20", "--p-treatment", "0.2", "--p-control", "0.6"])
+    assert r.exit_code == 0, r.output
+    assert "expected to be WORSE than business as usual" in r.output
+    assert "significantly BETTER" in r.output  # what the power is the chance of
+    powers = [float(line.split()[1].rstrip("%")) for line in r.output.splitlines()
+              if line.startswith("  power ")]
+    assert powers and max(powers) < 2.5  # never "power 98 %"
+    assert "People per arm for 80% power: none" in r.output
+    assert "chance the pilot shows the programme significantly WORSE" in r.output

@@ -11,7 +11,9 @@ report.
 
 from __future__ import annotations
 
+import io
 import math
+import re
 import shutil
 
 import numpy as np
@@ -36,9 +38,19 @@ from effekt.contracts.budgets import budget_ledger, budgets, by_year
 from effekt.contracts.fiscal import FISCAL_ITEMS, FiscalParams
 from effekt.contracts.records import person, persons_table, spell, spells_table
 from effekt.experiments import PATHWAY_TEMPLATES, load_budgets, load_runs, load_scenario, run_batch
-from effekt.experiments.budgets import PUBLIC_TOTAL, budgets_per_year, render_budgets
+from effekt.experiments.budgets import (
+    ALL_YEARS,
+    DETAIL_COLUMNS,
+    NET_ITEM,
+    PUBLIC_TOTAL,
+    budget_detail,
+    budgets_per_year,
+    render_budgets,
+    yearly_net,
+)
 from effekt.experiments.cli import main
 from effekt.experiments.report import gather, render_html
+from effekt.experiments.report_text import nok
 from effekt.experiments.runner import valuation_of
 from effekt.sim import replication_seed, simulate
 from effekt.specfile import SpecError
@@ -345,14 +357,14 @@ def test_the_table_reads_in_bokmal_and_english():
 
 
 def test_cli_summary_shows_budgets_per_year_in_both_languages(results):
-    r = CliRunner().invoke(main, ["summary", str(results)])
+    r = CliRunner().invoke(main, ["summary", str(results), "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert "Budgets per year: programme minus control, nominal NOK" in r.output
     assert "kommune" in r.output and "year 0" in r.output
     r = CliRunner().invoke(main, ["summary", str(results), "--lang", "nb"])
     assert r.exit_code == 0, r.output
     assert "Budsjetter per år" in r.output and "kommunen" in r.output and "staten" in r.output
-    r = CliRunner().invoke(main, ["summary", str(results), "--budgets", "--format", "csv"])
+    r = CliRunner().invoke(main, ["summary", str(results), "--budgets", "--format", "csv", "--lang", "en"])
     assert r.exit_code == 0, r.output
     table = pd.read_csv(pd.io.common.StringIO(r.output))
     assert list(table.columns[:2]) == ["party", "year 0"]
@@ -365,7 +377,7 @@ def test_results_without_budgets_still_summarise_and_say_why_there_are_none(resu
     old = tmp_path / "old"
     shutil.copytree(results, old)
     shutil.rmtree(old / "budgets")  # as an effekt from before budgets/ left them
-    r = CliRunner().invoke(main, ["summary", str(old)])
+    r = CliRunner().invoke(main, ["summary", str(old), "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert "fiscal_npv_total" in r.output and "Budgets per year" not in r.output
     r = CliRunner().invoke(main, ["summary", str(old), "--budgets"])
@@ -380,3 +392,112 @@ def test_the_report_has_the_budgets_per_year(results):
     nb, en = render_html(data, "nb"), render_html(data, "en")
     assert "Budsjetter per år" in nb and "<th>part</th><th>år 0</th>" in nb and "<td>kommunen</td>" in nb
     assert "Budgets per year" in en and "<th>party</th><th>year 0</th>" in en
+
+
+# ---------------------------------------------------------------------------------------------
+# by party, year and item: with, without, the difference and its range (the report and exports)
+
+
+def _two_replications() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two replications of one point, the kommune in years 0 and 1, by hand. Replication 1 has
+    no benefits row in the control arm's year 1 (0 there)."""
+    rows = [  # replication, arm, party, public, year, item, nominal
+        (0, "treatment", "kommune", True, 0, "benefits", -100.0),
+        (0, "treatment", "kommune", True, 1, "income_tax", 30.0),
+        (0, "control", "kommune", True, 0, "benefits", -200.0),
+        (0, "control", "kommune", True, 1, "benefits", -50.0),
+        (0, "difference", "kommune", True, 0, "benefits", 100.0),
+        (0, "difference", "kommune", True, 1, "benefits", 50.0),
+        (0, "difference", "kommune", True, 1, "income_tax", 30.0),
+        (1, "treatment", "kommune", True, 0, "benefits", -300.0),
+        (1, "control", "kommune", True, 0, "benefits", -200.0),
+        (1, "difference", "kommune", True, 0, "benefits", -100.0),
+        (1, "difference", "investor", False, 1, "outcome_payment", 40.0),
+        (1, "treatment", "investor", False, 1, "outcome_payment", 40.0),
+    ]
+    columns = ["replication", "arm", "party", "public", "year", "item", "amount_nominal"]
+    b = pd.DataFrame(rows, columns=columns)
+    b = b.assign(point=0, amount_discounted=b["amount_nominal"] / 2)
+    runs = pd.DataFrame({"point": 0, "replication": [0, 1], "controls": [5.0, 5.0]})
+    return b, runs
+
+
+def test_budget_detail_by_hand():
+    b, runs = _two_replications()
+    d = budget_detail(b, runs)
+    assert d.attrs["replications"] == {0: 2}
+    assert list(d.columns) == DETAIL_COLUMNS
+    assert list(dict.fromkeys(d["party"])) == ["kommune", "investor"]  # the public parties first
+    k = d[d["party"] == "kommune"].set_index(["year", "item"])
+    # year 0 benefits: treatment (-100 - 300) / 2, control (-200 - 200) / 2, difference (100 - 100) / 2
+    assert k.loc[(0, "benefits"), ["treatment", "control", "difference"]].tolist() == [-200.0, -200.0, 0.0]
+    # the 5th and 95th percentiles of the two differences 100 and -100 (linear): -100 + 0.05 x 200 ...
+    assert k.loc[(0, "benefits"), ["low", "high"]].tolist() == pytest.approx([-90.0, 90.0])
+    # year 1: benefits only in replication 0's control (-50) and difference (50), 0 in replication 1
+    assert k.loc[(1, "benefits"), ["treatment", "control", "difference"]].tolist() == [0.0, -25.0, 25.0]
+    # the net of a year sums the items per replication: year 1 differences 80 and 0
+    assert k.loc[(1, NET_ITEM), ["difference", "low", "high"]].tolist() == pytest.approx([40.0, 4.0, 76.0])
+    # all years: per replication 100 + 80 = 180 and -100 + 0 = -100
+    assert k.loc[(ALL_YEARS, NET_ITEM), ["difference", "low", "high"]].tolist() == pytest.approx(
+        [40.0, -86.0, 166.0])
+    assert k.loc[(ALL_YEARS, NET_ITEM), "treatment"] == pytest.approx((-100 + 30 - 300) / 2)
+    # the rows of a party: its years in order, the net last in each, then all years
+    assert [y for y, _ in k.index] == [0, 0, 1, 1, 1, ALL_YEARS, ALL_YEARS, ALL_YEARS]
+    assert [i for _, i in k.index][:2] == ["benefits", NET_ITEM]
+    inv = d[d["party"] == "investor"].set_index(["year", "item"])
+    paid = inv.loc[(1, "outcome_payment"), ["treatment", "control", "difference"]]
+    assert paid.tolist() == [20.0, 0.0, 20.0]
+    disc = budget_detail(b, runs, "discounted")
+    net = disc[(disc["party"] == "kommune") & (disc["item"] == NET_ITEM) & (disc["year"] == ALL_YEARS)]
+    assert net["difference"].item() == pytest.approx(20.0)
+    yearly = yearly_net(d)
+    assert yearly[["party", "year", "difference"]].values.tolist() == [["kommune", 0, 0.0],
+                                                                         ["kommune", 1, 40.0]]
+    with pytest.raises(ValueError, match="allowed"):
+        budget_detail(b, runs, "real")
+
+
+def test_budget_detail_without_controls_has_no_difference():
+    b, runs = _two_replications()
+    b = b[b["arm"] == "treatment"]
+    d = budget_detail(b, runs.assign(controls=0.0))
+    assert d["treatment"].notna().all() and d["difference"].isna().all() and d["control"].isna().all()
+
+
+def test_the_report_has_each_public_partys_budget_by_year_and_item(results):
+    data = gather(results, ts_runs=2)
+    runs = load_runs(results)
+    npv = data.budget_items_npv
+    yearly = npv[(npv["item"] == NET_ITEM) & (npv["year"] != ALL_YEARS)]
+    reg = runs.attrs["kpis"]
+    parties = [k for k in reg.select(measure="fiscal_npv", party_kind="public") if k.party]
+    assert {k.party for k in parties} <= set(yearly["party"])
+    for kpi in parties:  # the yearly nets, discounted, add up to the party's NPV (the runs table)
+        mine = yearly[yearly["party"] == kpi.party]
+        assert mine["difference"].sum() == pytest.approx(runs[kpi.name].mean(), abs=1.0), kpi.name
+        items = npv[(npv["party"] == kpi.party) & (npv["item"] != NET_ITEM) & (npv["year"] != ALL_YEARS)]
+        assert items["difference"].sum() == pytest.approx(runs[kpi.name].mean(), abs=1.0), kpi.name
+    nb, en = render_html(data, "nb"), render_html(data, "en")
+    assert "Budsjettet til kommunen per år og post" in nb and "Budsjettet til staten per år og post" in nb
+    assert "The budget of kommune by year and item" in en and "The budget of state by year and item" in en
+    assert "Netto forskjell per år for hver offentlig part" in nb
+    assert "Net difference per year for each public party" in en
+    for word in ("med tiltaket", "uten tiltaket", "stønader", "inntektsskatt", "netto", "alle år, nåverdi"):
+        assert word in nb, word
+    # the present value row of the kommune's table shows the mean of fiscal_npv_kommune
+    table = nb[nb.index("Budsjettet til kommunen per år og post"):]
+    row = table[table.index('class="npv"'):]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row[:row.index("</tr>")])
+    assert cells[4] == nok(runs["fiscal_npv_kommune"].mean(), "nb")
+
+
+def test_the_budgets_csv_reads_back_in_norwegian_excel_and_in_english():
+    b, runs = _hand_budgets()
+    t = budgets_per_year(b, runs)
+    nb = render_budgets(t, "csv", "nb")
+    assert nb.startswith("\ufeff") and nb.splitlines()[0] == "\ufeffpart;år 0;år 1;i alt"
+    back = pd.read_csv(io.StringIO(nb.removeprefix("\ufeff")), sep=";", decimal=",").set_index("part")
+    assert back.loc["kommunen"].tolist() == [150.0, 125.0, 275.0]
+    assert back.loc["investorene"].tolist() == [0.0, 25.0, 25.0]
+    en = render_budgets(t, "csv", "en")
+    assert not en.startswith("\ufeff") and "kommune,150.00,125.00,275.00" in en

@@ -30,7 +30,7 @@ def _toml(name: str) -> dict:
 
 
 def _invoke(*args: str):
-    return CliRunner().invoke(main, ["pathways", *args])
+    return CliRunner().invoke(main, ["pathways", *args, "--lang", "en"])
 
 
 def test_the_six_seed_pathways_are_built_in():

@@ -118,7 +118,7 @@ def test_validate_prints_the_warning_and_run_says_nothing_was_paid(tmp_path):
     res = CliRunner().invoke(main, ["validate", path])
     assert res.exit_code == 0, res.output
     assert "ok (" in res.output and "can never be paid" in res.output
-    res = CliRunner().invoke(main, ["run", path, "--out", str(tmp_path / "out")])
+    res = CliRunner().invoke(main, ["run", path, "--out", str(tmp_path / "out"), "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert "can never be paid" in res.output
     assert "the contract paid nothing in any of the 4 runs" in res.output

@@ -247,12 +247,18 @@ def test_the_report_shows_the_offset_when_a_share_is_stated():
                       scenario=sc, fiscal_source="runs", kpis=kpis_for(sc.terms))
     lost = runs["fiscal_offset_npv_total"].mean()
     assert lost < 0
-    for lang, words in (("en", "Displacement (25\u00a0%"), ("nb", "Fortrengning (25\u00a0%")):
+    gross = runs["fiscal_npv_total"].mean() - lost
+    assert 10_000 <= -lost < 999_500 and 10_000 <= abs(gross) < 999_500  # shown to the nearest thousand
+
+    def shown(x: float, sep: str) -> str:  # to the nearest thousand, as a memo writes amounts
+        return f"{round(x, -3):,.0f}".replace(",", sep).replace("-", "\u2212")
+
+    for lang, words, sep in (("en", "Displacement (25\u00a0%", "\u202f"),
+                             ("nb", "Fortrengning (25\u00a0%", "\u00a0")):
         _, key, _ = _summary_lines(data, lang)
         line = next(x for x in key if x.startswith(words))
-        assert f"{-lost:,.0f}".replace(",", "\u202f") in line
-        gross = runs["fiscal_npv_total"].mean() - lost
-        assert f"{gross:,.0f}".replace(",", "\u202f").replace("-", "\u2212") in line
+        assert shown(-lost, sep) in line
+        assert shown(gross, sep) in line
     data.scenario = load_scenario(None)  # no share stated: no line
     for lang in ("en", "nb"):
         _, key, _ = _summary_lines(data, lang)

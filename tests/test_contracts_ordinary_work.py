@@ -260,7 +260,7 @@ def test_summary_headline_shows_ordinary_work_only_where_it_differs():
     assert [ln.split(":")[0] for ln in work] == [
         "In work 12 months after start, programme", "In ordinary work 12 months after start, programme",
         "In work 24 months after start, programme", "In ordinary work 24 months after start, programme"]
-    assert work[1].startswith("In ordinary work 12 months after start, programme: 20 %")  # mean 0.7 - 0.5
+    assert work[1].startswith("In ordinary work 12 months after start, programme: 20\u00a0%")  # 0.7 - 0.5
     same = headline(_runs(0.0), registry=reg)
     assert not any("ordinary" in ln or "education" in ln for ln in same)
     assert [k.name for k in work_share_kpis(reg, _runs(0.0))] == ["in_work_12m_treatment",

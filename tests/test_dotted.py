@@ -162,7 +162,7 @@ def test_breakeven_varies_a_list_entry_in_either_form(deterministic):
     r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "investor", "--vary",
                                   "world.cohorts.0.size", "--metric", "npv", "--low", "2", "--high",
                                   "18", "--points", "5", "--runs", "2", "--bootstrap", "0",
-                                  "--workers", "1"])
+                                  "--workers", "1", "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert "Break-even for the investor: world.cohorts.0.size = " in r.output
 

@@ -84,7 +84,8 @@ def test_serial_and_processes_write_identical_results(small_scenario, tmp_path):
 
 def test_cli_run_prints_summary_and_writes_parquet(tmp_path):
     out = tmp_path / "res"
-    result = CliRunner().invoke(main, ["run", "--runs", "12", "--workers", "1", "--out", str(out)])
+    result = CliRunner().invoke(main, ["run", "--runs", "12", "--workers", "1", "--out", str(out),
+                                          "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "In work 12 months after start" in result.output
     assert "Investor IRR" in result.output

@@ -106,14 +106,16 @@ def test_results_without_metadata_rebuild_the_registry_from_the_manifest(tranche
 
 
 def test_headline_names_each_declared_public_budget():
-    runs = pd.DataFrame({"replication": range(4), "fiscal_npv_fylke": [10.0, 20, 30, 40],
-                         "fiscal_npv_total": [1.0, 1, 1, 1]})
+    # amounts as a memo writes them: 25 000 from 10 000 .. 40 000, thin spaces between thousands
+    runs = pd.DataFrame({"replication": range(4), "fiscal_npv_fylke": [10_000.0, 20_000, 30_000, 40_000],
+                         "fiscal_npv_total": [1000.0, 1000, 1000, 1000]})
     terms = load_scenario(None, ["contract.commissioners={fylke = 1.0}"]).terms
-    line = next(x for x in headline(runs, registry=kpis_for(terms)) if x.startswith("Public budgets"))
-    assert "fylke 25" in line and line.index("fylke") < line.index("total 1")
-    plain = next(x for x in headline(runs) if x.startswith("Public budgets"))
+    line = next(x for x in headline(runs, registry=kpis_for(terms), lang="en")
+                if x.startswith("Public budgets"))
+    assert "fylke 25\u202f000" in line and line.index("fylke") < line.index("total 1\u202f000")
+    plain = next(x for x in headline(runs, lang="en") if x.startswith("Public budgets"))
     # a plain table: its columns are declared by the naming rule any contract follows
-    assert "fylke 25" in plain and plain.index("fylke") < plain.index("total 1")
+    assert "fylke 25\u202f000" in plain and plain.index("fylke") < plain.index("total 1\u202f000")
 
 
 def test_compare_reads_indicators_and_budgets_from_the_registry():

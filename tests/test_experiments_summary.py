@@ -106,7 +106,7 @@ def test_cli_sweep_then_summary_in_every_format(tmp_path):
     assert "2 design points x 3 replications" in r.output
     assert "ETA" not in r.output  # no progress bar when not a terminal
 
-    r = CliRunner().invoke(main, ["summary", str(out), "--format", "json"])
+    r = CliRunner().invoke(main, ["summary", str(out), "--format", "json", "--lang", "en"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)
     loss = {row["point"]: row for row in rows if row["kpi"] == "investor_loss"}
@@ -114,10 +114,10 @@ def test_cli_sweep_then_summary_in_every_format(tmp_path):
     assert {loss[k]["contract.prices.job_start"] for k in loss} == {30000, 60000}
     assert all(row["n"] == 3 for row in rows if row["kpi"] == "outcome_payments")
 
-    r = CliRunner().invoke(main, ["summary", str(out), "--format", "csv"])
+    r = CliRunner().invoke(main, ["summary", str(out), "--format", "csv", "--lang", "en"])
     csv = pd.read_csv(io.StringIO(r.output))
     assert {"point", "kpi", "mean", "ci_low", "ci_high", "p5", "p50", "p95"} <= set(csv.columns)
-    r = CliRunner().invoke(main, ["summary", str(out), "--format", "markdown"])
+    r = CliRunner().invoke(main, ["summary", str(out), "--format", "markdown", "--lang", "en"])
     assert r.output.startswith("| point | kpi |")
     # the runs table holds the parameter; the payments at the higher price are never lower
     runs = pd.read_parquet(out / "runs").sort_values(["replication", "contract.prices.job_start"])
@@ -152,11 +152,14 @@ def test_progress_bar_runs_with_rate_and_eta(tmp_path, capsys):
 def test_headline_shows_each_public_budget_when_the_fiscal_kpis_are_there():
     from effekt.experiments.summary import headline
 
-    runs = pd.DataFrame({"replication": range(4), "fiscal_npv_kommune": [-100.0, -200, -300, -400],
+    # amounts rounded to what the model can know: from 10 000 the nearest thousand (mean -250 000,
+    # P5 -385 000, P95 -115 000 by hand), below the nearest hundred; thin spaces between thousands
+    runs = pd.DataFrame({"replication": range(4),
+                         "fiscal_npv_kommune": [-100_000.0, -200_000, -300_000, -400_000],
                          "fiscal_npv_state": [1000.0, 1000, 1000, 1000]})
-    line = next(x for x in headline(runs) if x.startswith("Public budgets"))
-    assert "kommune -250 (90 % of runs -385 to -115)" in line
-    assert "state 1 000" in line
+    line = next(x for x in headline(runs, lang="en") if x.startswith("Public budgets"))
+    assert "kommune -250\u202f000 (90 % of runs -385\u202f000 to -115\u202f000)" in line
+    assert "state 1\u202f000" in line
     assert "total" not in line
 
 
@@ -170,10 +173,10 @@ def test_wilson_bounds_are_exact_at_none_and_all():
 
 
 def test_a_rounded_negative_zero_is_printed_as_zero():
-    from effekt.experiments.summary import _nok, _pct
+    from effekt.experiments.formatting import number, percent
 
-    assert _pct(-0.0023) == "0 %" and _pct(-0.006) == "-1 %"
-    assert _nok(-0.4) == "0" and _nok(-1234.6) == "-1 235"
+    assert percent(-0.0023, "en") == "0\u00a0%" and percent(-0.006, "en") == "-1\u00a0%"
+    assert number(-0.4, "en") == "0" and number(-1234.6, "en") == "-1\u202f235"
 
 
 def test_a_share_has_its_interval_cut_to_zero_and_one():
@@ -198,19 +201,19 @@ def test_the_headline_says_what_was_paid_for_beside_the_truth_in_nb_and_en():
     runs = pd.DataFrame({"replication": range(2), "paid_primary_outcomes": [4.0, 6.0],
                          "measured_additional_outcomes": [4.0, 6.0], "additional_outcomes": [1.0, 3.0],
                          "paid_not_additional_share": [0.8, 0.6]})
-    en = next(x for x in headline(runs) if x.startswith("Primary outcomes paid for"))
+    en = next(x for x in headline(runs, lang="en") if x.startswith("Primary outcomes paid for"))
     assert en == ("Primary outcomes paid for: 5.0 (90 % of runs 4.1 to 5.9); additional as the evaluation "
                   "design measures them 5.0 (90 % of runs 4.1 to 5.9); truly additional (against the "
-                  "control arm) 2.0 (90 % of runs 1.1 to 2.9); not additional: 70 % of those paid for")
+                  "control arm) 2.0 (90 % of runs 1.1 to 2.9); not additional: 70\u00a0% of those paid for")
     nb = headline(runs, lang="nb")
     assert nb[0] == "2 replikasjoner"
     line = next(x for x in nb if x.startswith("Primærresultater det ble betalt for"))
     assert line == ("Primærresultater det ble betalt for: 5,0 (90 % av kjøringene 4,1 til 5,9); ekstra slik "
                     "evalueringsdesignet måler dem 5,0 (90 % av kjøringene 4,1 til 5,9); faktisk ekstra "
-                    "(mot kontrollgruppen) 2,0 (90 % av kjøringene 1,1 til 2,9); ikke ekstra: 70 % av dem "
-                    "det ble betalt for")
+                    "(mot kontrollgruppen) 2,0 (90 % av kjøringene 1,1 til 2,9); ikke ekstra: 70\u00a0% "
+                    "av dem det ble betalt for")
     budgets = headline(runs.assign(fiscal_npv_state=1000.0), lang="nb")
-    assert ("Offentlige budsjetter, tiltaket mot det kontrafaktiske, nåverdi med kontrakten: stat 1 000 "
-            "(90 % av kjøringene 1 000 til 1 000) kr") in budgets
+    assert ("Offentlige budsjetter, tiltaket mot det kontrafaktiske, nåverdi med kontrakten: stat 1\u00a0000 "
+            "(90 % av kjøringene 1\u00a0000 til 1\u00a0000) kr") in budgets
     with pytest.raises(ValueError, match="language 'de'; allowed: en, nb"):
         headline(runs, lang="de")

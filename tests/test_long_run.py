@@ -231,9 +231,10 @@ def test_the_warning_names_the_parties_whose_signs_differ_in_both_languages():
     assert t.loc["kommune", "contract"] == -280_000 and t.loc["kommune", "long_run"] == 3_800_000
     assert t["signs_differ"].to_dict() == {"fylke": False, "kommune": True, "state": True, "total": True}
     en = horizon_lines(runs, reg, "en", (3.0, 20.0))
+    # rounded to what the model can know: millions with one decimal, thin spaces between thousands
     assert en[0].startswith("Public budgets, NPV with the contract, over the contract period (3 years) "
-                            "and in the long run (20 years): the fylke 1 000 / 9 000; the kommune "
-                            "-280 000 / 3 800 000")
+                            "and in the long run (20 years): the fylke 1\u202f000 / 9\u202f000; the kommune "
+                            "-280\u202f000 / 3.8\u00a0million")
     assert ("the kommune and the public budgets in all lose over the contract period but gain in the "
             "long run; the state gains over the contract period but loses in the long run") in en[1]
     assert en[1].startswith("Warning:")

@@ -69,13 +69,13 @@ def test_html_is_self_contained_with_all_figures(results):
     assert html.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)  # nothing to fetch
     assert "<script" not in html
-    # funnel, in work, payments, IRR, cashflows, public budgets, tornado, Sobol
-    assert html.count('src="data:image/png;base64,') == 8
+    # funnel, in work, payments, IRR, cashflows, public budgets, tornado, Sobol, budgets per year
+    assert html.count('src="data:image/png;base64,') == 9
     assert "Global sensitivitet (Sobol)" in html
     for word in ("Sammendrag", "Forbehold", "Andel i arbeid", "kommune", "investor", "utbetalinger"):
         assert word.lower() in html.lower(), word
     # what was simulated, in words, with the numbers of this scenario
-    assert "14 personer henvist til løpet «Kongsberg kull" in html
+    assert "14 personer henvist til løpet «Kongsberg-kull" in html  # the pathway's title_nb
     assert "12 replikasjoner" in html
     assert "Summary" not in html
 

@@ -211,21 +211,21 @@ def test_a_small_real_run_decomposes_into_shares_that_sum_to_one(drawn_run):
 
 
 def test_the_summary_reports_predictive_intervals_and_the_decomposition(drawn_run):
-    res = CliRunner().invoke(main, ["summary", str(drawn_run)])
+    res = CliRunner().invoke(main, ["summary", str(drawn_run), "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert "Parameter uncertainty: 4 draws of 6 uncertain numbers x 4 replications" in res.output
     assert "parameters" in res.output and "luck" in res.output
     assert "design point 3" not in res.output  # pooled over the draws, not one block each
     nb = CliRunner().invoke(main, ["summary", str(drawn_run), "--lang", "nb"])
     assert "Parameterusikkerhet: 4 trekninger av 6 usikre tall x 4 replikasjoner" in nb.output
-    csv = CliRunner().invoke(main, ["summary", str(drawn_run), "--format", "csv"])
+    csv = CliRunner().invoke(main, ["summary", str(drawn_run), "--format", "csv", "--lang", "en"])
     assert csv.output.splitlines()[0].startswith("kpi,label,n,mean,ci_low,ci_high,p5,p50,p95,sd,parameters")
 
 
 def test_without_draws_the_summary_says_the_ranges_are_chance_alone(tmp_path):
     out = tmp_path / "res"
     run_batch(load_scenario(None, ["design.replications=2"]), out, progress=False)
-    en = CliRunner().invoke(main, ["summary", str(out)]).output
+    en = CliRunner().invoke(main, ["summary", str(out), "--lang", "en"]).output
     nb = CliRunner().invoke(main, ["summary", str(out), "--lang", "nb"]).output
     assert ("Every range here is chance alone: 6 uncertain numbers in the scenario's files were held "
             "at their point values; run with --draws N") in en
@@ -236,7 +236,7 @@ def test_without_draws_the_summary_says_the_ranges_are_chance_alone(tmp_path):
 
 def test_run_with_draws_prints_the_share_from_the_parameters(tmp_path):
     res = CliRunner().invoke(main, ["run", "--runs", "2", "--draws", "3", "--out", str(tmp_path / "r"),
-                                    "--workers", "1"])
+                                    "--workers", "1", "--lang", "en"])
     assert res.exit_code == 0, res.output
     assert "Parameter uncertainty: 3 draws of 6 uncertain numbers x 2 replications" in res.output
     assert "Share of the variance from the uncertain numbers" in res.output

@@ -1,12 +1,20 @@
-"""``effekt breakeven FILE --for investor|commissioner --vary KEY``: the value of one scenario
-number (a price, a probability, a cohort size) at which a party just breaks even.
+"""``effekt breakeven FILE --for investor|kommune|state|public --vary KEY``: the value of one
+scenario number (a price, a probability, a cohort size) at which a party just breaks even, with the
+metric named.
 
-* **investor**: the mean IRR over replications reaches the target (0 by default), or the mean NPV
-  with ``--metric npv``. A replication where the investor gets nothing back has an IRR of -100 %.
-* **commissioner**: what the commissioners pay in outcome payments (NPV) equals the public
-  savings they get (NPV of benefits saved and taxes gained): the net public gain is zero, read
-  from the contracts layer's ``fiscal_npv_total`` KPI (the beregningsmodell, contract included).
+* **kommune**, **state**, **public**: that party's fiscal NPV against the counterfactual, outcome
+  payments included, is zero (the contracts layer's ``fiscal_npv_<party>`` KPI; ``public``: all
+  public budgets together, ``fiscal_npv_total``, the beregningsmodell). ``commissioner`` is an
+  older name of ``public``.
+* **investor**, ``--metric``: ``multiple`` (default): the mean money multiple is 1 (money back =
+  money in, on average); ``loss``: the probability of a loss is 50 %; ``npv``: the mean NPV at the
+  discount rate is 0; ``irr``: the mean IRR is 0. The first three are defined in every replication
+  where money was put in. The IRR is not always (:data:`effekt.contracts.IRR_UNDEFINED`): a
+  replication with no money back counts as -100 % (the usual convention, said in the output), and
+  one with money back but no single rate is left out of the mean and counted in the output, value
+  by value, never counted as -100 %.
 
+``--target`` moves the level (e.g. ``--metric irr --target 0.05`` for a 5 % IRR).
 Every value of KEY is run with the same replication seeds (common random numbers), so the curve
 of the mean against the value is smooth and the break-even point is found by root finding on it.
 Its uncertainty: bootstrap over replications (resample replications, recompute the curve on the
@@ -27,13 +35,22 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from effekt.contracts import KpiRegistry, kpis_for, kpis_for_columns
+from effekt.dotted import suggest
 from effekt.experiments.analysis.common import number_at, replicate_many, scenario_at, scenario_with
 from effekt.experiments.design import auxiliary_rng
 from effekt.experiments.executors import Executor
 from effekt.experiments.scenario import Scenario
 from effekt.specfile import SpecError
 
-PARTIES = ("investor", "commissioner")
+PARTIES = ("investor", "kommune", "state", "public")
+"""Who can break even: the investors, or a public party's budget (``public``: all of them)."""
+ALIASES = {"commissioner": "public"}
+"""Older names of a party."""
+METRICS: dict[str, tuple[str, ...]] = {"investor": ("multiple", "loss", "npv", "irr"),
+                                       "kommune": ("npv",), "state": ("npv",), "public": ("npv",)}
+"""Each party's metrics, its default first."""
+TARGETS = {"multiple": 1.0, "loss": 0.5, "npv": 0.0, "irr": 0.0}
+"""The level of each metric at which a party breaks even, unless ``--target`` says otherwise."""
 
 
 @dataclass
@@ -49,33 +66,64 @@ class BreakEven:
     replications: int
     grid: pd.DataFrame           # value, mean, ci_low, ci_high of the metric at each grid point
     bootstrap_no_crossing: float  # share of bootstrap samples without a crossing
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[str, dict]] = field(default_factory=list)  # (key of NOTES, its values)
 
 
 def investor_values(runs: pd.DataFrame, metric: str, registry: KpiRegistry | None = None) -> np.ndarray:
-    """Per replication: the investors' IRR (-1 when nothing came back) or NPV, from the KPIs
-    ``registry`` (default: those every contract declares) declares as all investors' ``irr``,
-    ``npv``, ``received`` and ``invested``."""
+    """Per replication: the investors' money multiple, loss (0/1), NPV or IRR, from the KPIs
+    ``registry`` (default: those every contract declares) declares as all investors' ``multiple``,
+    ``loss``, ``npv``, ``irr``, ``received`` and ``invested``. An IRR where nothing came back is
+    -1 (-100 %, the convention); one undefined with money back stays NaN (:func:`irr_left_out`)."""
     reg = registry if registry is not None else kpis_for_columns(runs.columns)
 
     def col(measure: str) -> np.ndarray:
         return runs[reg.at(measure, party="investor").name].to_numpy(float)
 
-    if metric == "npv":
-        return col("npv")
+    if metric in ("npv", "multiple", "loss"):
+        return col(metric)
     irr = col("irr").copy()
     total_loss = (col("received") <= 0) & (col("invested") > 0)
     irr[np.isnan(irr) & total_loss] = -1.0
     return irr
 
 
+def irr_left_out(runs: pd.DataFrame, registry: KpiRegistry | None = None) -> tuple[int, int]:
+    """(replications whose IRR is undefined although money came back, replications with no money
+    back at all): the first are left out of the mean IRR, the second count as -100 %."""
+    reg = registry if registry is not None else kpis_for_columns(runs.columns)
+
+    def col(measure: str) -> np.ndarray:
+        return runs[reg.at(measure, party="investor").name].to_numpy(float)
+
+    undefined = np.isnan(col("irr")) & (col("invested") > 0)
+    nothing = (col("received") <= 0) & (col("invested") > 0)
+    return int(np.sum(undefined & ~nothing)), int(np.sum(undefined & nothing))
+
+
+def public_values(runs: pd.DataFrame, party: str,
+                  registry: KpiRegistry | None = None) -> tuple[np.ndarray, str]:
+    """Per replication: the fiscal NPV of public ``party`` (``kommune``, ``state``, ...; ``public``
+    or None: all public budgets) against the counterfactual, outcome payments included, from the
+    contracts layer's ``fiscal_npv`` KPI ``registry`` declares for it; and that KPI's name."""
+    reg = registry if registry is not None else kpis_for_columns(runs.columns)
+    who = None if party in (None, "public") else party
+    try:
+        name = reg.at("fiscal_npv", arm="difference", party=who).name
+    except KeyError:
+        parties = sorted(k.party for k in reg.select(measure="fiscal_npv", arm="difference") if k.party)
+        raise SpecError("--for", [f"'{party}': no budget of that party in this scenario; public "
+                                  f"parties: {', '.join(parties)}, public"]) from None
+    if name not in runs:
+        raise SpecError("--for", [f"'{party}': the runs have no column {name}"])
+    return runs[name].to_numpy(float), name
+
+
 def commissioner_values(runs: pd.DataFrame, registry: KpiRegistry | None = None) -> tuple[np.ndarray, str]:
     """Per replication: net public gain (NPV) = savings - payments, from the contracts layer's
     KPI of all public budgets' NPV (``fiscal_npv_total``; NaN where there is no control arm to
     compare with), as ``registry`` (default: the KPIs every contract declares) declares it."""
-    reg = registry if registry is not None else kpis_for_columns(runs.columns)
-    total = reg.at("fiscal_npv", arm="difference", party=None).name
-    return runs[total].to_numpy(float), f"fiscal KPI {total}"
+    values, name = public_values(runs, "public", registry)
+    return values, f"fiscal KPI {name}"
 
 
 def _nanmean(a: np.ndarray, axis=None):
@@ -173,8 +221,8 @@ class _Point:
         self.base, self.party, self.vary, self.metric = base, party, vary, metric
         self.replications, self.seed, self.executor = replications, seed, executor
 
-    def many(self, vs: list[float]) -> list[tuple[np.ndarray, list[str]]]:
-        out: list[tuple[np.ndarray, list[str]] | None] = [None] * len(vs)
+    def many(self, vs: list[float]) -> list[tuple[np.ndarray, list[tuple[str, dict]]]]:
+        out: list[tuple[np.ndarray, list[tuple[str, dict]]] | None] = [None] * len(vs)
         scenarios, at = [], []
         for i, v in enumerate(vs):
             try:
@@ -182,49 +230,66 @@ class _Point:
                 at.append(i)
             except SpecError as err:  # e.g. a price above a cap: leave this value out, say why
                 out[i] = (np.full(self.replications, np.nan),
-                          [f"{self.vary} = {v:g} left out: {'; '.join(err.problems)}"])
+                          [("left_out", {"vary": self.vary, "v": v, "why": "; ".join(err.problems)})])
         done = replicate_many(scenarios, self.replications, self.seed, self.executor)
         for i, runs in zip(at, done, strict=True):
+            runs.attrs["breakeven_value"] = vs[i]
             out[i] = self._values(runs)
         return out  # type: ignore[return-value]
 
-    def __call__(self, v: float) -> tuple[np.ndarray, list[str]]:
+    def __call__(self, v: float) -> tuple[np.ndarray, list[tuple[str, dict]]]:
         return self.many([v])[0]
 
-    def _values(self, runs: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    def _values(self, runs: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, dict]]]:
         kpis = kpis_for(self.base.terms)  # the contract's declared KPIs say which column is whose
         if self.party == "investor":
-            return investor_values(runs, self.metric, kpis), []
-        vals, source = commissioner_values(runs, kpis)
-        return vals, [f"public savings: {source}"]
+            notes = []
+            if self.metric == "irr":
+                money_back, nothing = irr_left_out(runs, kpis)
+                if money_back:
+                    notes.append(("irr_undefined", {"vary": self.vary, "v": self.value_of(runs),
+                                                    "k": money_back, "n": len(runs)}))
+                if nothing:
+                    notes.append(("total_loss", {}))
+            return investor_values(runs, self.metric, kpis), notes
+        vals, source = public_values(runs, self.party, kpis)
+        return vals, [("kpi", {"party": self.party, "name": source})]
+
+    def value_of(self, runs: pd.DataFrame) -> float:
+        """The varied key's value of these runs (set by :meth:`many`)."""
+        return float(runs.attrs.get("breakeven_value", math.nan))
 
 
-def _note(result: tuple[np.ndarray, list[str]], notes: list[str]) -> np.ndarray:
+def _note(result: tuple[np.ndarray, list[tuple[str, dict]]], notes: list[tuple[str, dict]]) -> np.ndarray:
     values, new = result
     notes.extend(n for n in new if n not in notes)
     return values
 
 
-def breakeven(path, party: str, vary: str, target: float = 0.0, metric: str | None = None,
+def breakeven(path, party: str, vary: str, target: float | None = None, metric: str | None = None,
               low: float | None = None, high: float | None = None, points: int = 7,
               replications: int = 50, seed: int | None = None, bootstrap: int = 1000,
               assignments: list[str] | None = None, executor: Executor | None = None) -> BreakEven:
-    """Break-even value of scenario key ``vary`` for ``party`` (see the module docstring); the
-    replications run on ``executor`` (default: this process), the whole grid at once."""
+    """Break-even value of scenario key ``vary`` for ``party`` (see the module docstring: one of
+    :data:`PARTIES`, or an alias of :data:`ALIASES`) on ``metric`` (default: the party's first of
+    :data:`METRICS`) at ``target`` (default: :data:`TARGETS`); the replications run on
+    ``executor`` (default: this process), the whole grid at once."""
+    party = ALIASES.get(party, party)
     if party not in PARTIES:
-        raise SpecError("--for", [f"'{party}': allowed: {', '.join(PARTIES)}"])
-    metric = metric or ("irr" if party == "investor" else "npv")
-    if metric not in ("irr", "npv"):
-        raise SpecError("--metric", [f"'{metric}': allowed: irr, npv"])
-    if party == "commissioner" and metric != "npv":
-        raise SpecError("--metric", ["the commissioner's break-even is on NPV only"])
+        raise SpecError("--for", [f"'{party}': allowed: {', '.join(PARTIES)}"
+                                  f"{suggest(party, [*PARTIES, *ALIASES])}"])
+    metric = metric or METRICS[party][0]
+    if metric not in METRICS[party]:
+        raise SpecError("--metric", [f"'{metric}' for the {party}: allowed: {', '.join(METRICS[party])}"
+                                     f"{suggest(metric, METRICS[party])}"])
+    target = TARGETS[metric] if target is None else float(target)
     assignments = list(assignments or [])
     base_sc = scenario_with(path, assignments=assignments)
     base = number_at(base_sc.resolved, vary, "--vary", base_sc.source)
     seed = base_sc.design.seed if seed is None else seed
     lo = 0.0 if low is None else low
     hi = (2.0 * base if base > 0 else 1.0) if high is None else high
-    notes: list[str] = []
+    notes: list[tuple[str, dict]] = []
     point = _Point(base_sc, party, vary, metric, replications, seed, executor)
 
     def evaluate(v: float) -> np.ndarray:
@@ -243,26 +308,110 @@ def breakeven(path, party: str, vary: str, target: float = 0.0, metric: str | No
                      notes=notes)
 
 
-def render(b: BreakEven) -> str:
-    def fmt(v: float) -> str:
-        return f"{v:,.6g}".replace(",", " ") if np.isfinite(v) else "n/a"
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "found": "Break-even for {who}: {key} = {v} (95 % CI {lo} to {hi}), where {what}",
+        "none": ("No break-even for {who} with {key} between {lo} and {hi}: {what} is reached "
+                 "nowhere between them (try --low/--high)"),
+        "how": ("Scenario value: {v}; {n} replications per value, common random numbers; CI: "
+                "bootstrap over replications"),
+        "no_crossing": " ({p} % of resamples had no crossing)",
+        "left_out": "{vary} = {v} left out: {why}",
+        "irr_undefined": ("{vary} = {v}: IRR undefined in {k} of {n} replications that got money back "
+                          "(no single rate makes the NPV zero): left out of the mean"),
+        "total_loss": "a replication with no money back counts as an IRR of -100 %",
+        "kpi": "{who}: fiscal KPI {name}",
+        "multiple": "the investor's mean money multiple (money back per krone put in)",
+        "loss": "the probability that the investor loses money",
+        "npv": "the investor's mean NPV at the discount rate",
+        "irr": "the investor's mean IRR (per year)",
+        "fiscal": "the mean fiscal NPV of {who} against the counterfactual, outcome payments included",
+        "investor": "the investor", "kommune": "the kommune", "state": "the state",
+        "public": "the public budgets",
+    },
+    "nb": {
+        "found": "Balansepunkt for {who}: {key} = {v} (95 % KI {lo} til {hi}), der {what}",
+        "none": ("Ikke noe balansepunkt for {who} med {key} mellom {lo} og {hi}: {what} nås ingen "
+                 "steder mellom dem (prøv --low/--high)"),
+        "how": ("Verdien i scenarioet: {v}; {n} replikasjoner per verdi, felles tilfeldige tall; KI: "
+                "bootstrap over replikasjonene"),
+        "no_crossing": " ({p} % av trekkene krysset ikke)",
+        "left_out": "{vary} = {v} utelatt: {why}",
+        "irr_undefined": ("{vary} = {v}: internrenten er udefinert i {k} av {n} replikasjoner som fikk "
+                          "penger tilbake (ingen enkelt rente gir nåverdi null): utelatt fra "
+                          "gjennomsnittet"),
+        "total_loss": "en replikasjon uten penger tilbake teller som en internrente på -100 %",
+        "kpi": "{who}: budsjett-KPI {name}",
+        "multiple": "investorens gjennomsnittlige pengemultippel (penger tilbake per innskutt krone)",
+        "loss": "sannsynligheten for at investoren taper penger",
+        "npv": "investorens gjennomsnittlige nåverdi med diskonteringsrenten",
+        "irr": "investorens gjennomsnittlige internrente (per år)",
+        "fiscal": ("gjennomsnittlig nåverdi for {who} mot det kontrafaktiske, med utbetalingene for "
+                   "resultater"),
+        "investor": "investoren", "kommune": "kommunen", "state": "staten",
+        "public": "offentlige budsjetter",
+    },
+}
+"""The words of :func:`render` in English and bokmål."""
 
-    what = {("investor", "irr"): "the investor's mean IRR", ("investor", "npv"): "the investor's mean NPV",
-            ("commissioner", "npv"): "mean public savings minus outcome payments (NPV)"}[(b.party, b.metric)]
+
+def metric_words(party: str, metric: str, target: float, lang: str = "en") -> str:
+    """The metric of a break-even and its level in words (\"the investor's mean money multiple
+    (money back per krone put in) = 1\")."""
+    w = WORDS[lang]
+    what = w[metric] if party == "investor" else w["fiscal"].format(who=w[party])
+    level = _fmt(100 * target, lang) + " %" if metric in ("loss", "irr") else _fmt(target, lang)
+    return f"{what} = {level}"
+
+
+def _fmt(v: float, lang: str = "en", significant: int = 6) -> str:
+    """A plain number with about ``significant`` significant digits and never in e-notation
+    (``559 897``, ``2 000 000``, ``0.09026``): thousands by a space, trailing zeros dropped, a
+    decimal comma in nb."""
+    if not np.isfinite(v):
+        return "n/a" if lang == "en" else "i.a."
+    if v == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(v)))
+    decimals = max(0, significant - 1 - exponent)
+    if decimals > 12:  # rounding residue, zero for a reader
+        return "0"
+    if decimals == 0:  # no false precision: 2 674 273 to four digits is 2 674 000
+        v = round(v, significant - 1 - exponent)
+    text = f"{v:,.{decimals}f}".replace(",", " ")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    text = "0" if text in ("-0", "") else text
+    return text.replace(".", ",") if lang == "nb" else text
+
+
+def render(b: BreakEven, lang: str = "en") -> str:
+    """The break-even of ``b`` in words, its notes and its grid, in ``lang`` (``en`` or ``nb``)."""
+    w = WORDS[lang]
+
+    def fmt(v: float) -> str:
+        return _fmt(v, lang)
+
+    what = metric_words(b.party, b.metric, b.target, lang)
     lines = []
     if np.isfinite(b.value):
-        lines.append(f"Break-even for the {b.party}: {b.key} = {fmt(b.value)} "
-                     f"(95 % CI {fmt(b.ci_low)} to {fmt(b.ci_high)}), where {what} = {b.target:g}")
+        lines.append(w["found"].format(who=w[b.party], key=b.key, v=fmt(b.value), lo=fmt(b.ci_low),
+                                       hi=fmt(b.ci_high), what=what))
     else:
         lo, hi = b.grid["value"].iloc[0], b.grid["value"].iloc[-1]
-        lines.append(f"No break-even for the {b.party} with {b.key} between {fmt(lo)} and {fmt(hi)}: "
-                     f"{what} stays on one side of {b.target:g} (try --low/--high)")
-    lines.append(f"Scenario value: {fmt(b.base_value)}; {b.replications} replications per value, "
-                 "common random numbers; CI: bootstrap over replications"
-                 + (f" ({100 * b.bootstrap_no_crossing:.0f} % of resamples had no crossing)"
+        lines.append(w["none"].format(who=w[b.party], key=b.key, lo=fmt(lo), hi=fmt(hi), what=what))
+    lines.append(w["how"].format(v=fmt(b.base_value), n=b.replications)
+                 + (w["no_crossing"].format(p=f"{100 * b.bootstrap_no_crossing:.0f}")
                     if b.bootstrap_no_crossing > 0 else ""))
-    lines.extend(b.notes)
+    for key, values in b.notes:
+        values = {**values, **({"v": fmt(values["v"])} if "v" in values else {}),
+                  **({"who": w[values["party"]]} if "party" in values else {})}
+        lines.append(w[key].format(**values))
     g = b.grid.copy()
     lines.append("")
-    lines.append(g.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    if lang == "nb":  # the columns in bokmål
+        g = g.rename(columns={"value": "verdi", "mean": "gjennomsnitt", "ci_low": "KI lav",
+                              "ci_high": "KI høy"})
+    lines.append(g.to_string(index=False, na_rep=_fmt(math.nan, lang),
+                             formatters={c: (lambda v: _fmt(v, lang, 4)) for c in g.columns}))
     return "\n".join(lines)

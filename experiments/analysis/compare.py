@@ -112,20 +112,65 @@ def compare(paths: list, replications: int | None = None, seed: int | None = Non
     return table
 
 
-def render(table: pd.DataFrame) -> str:
-    """KPIs down, scenarios across: ``mean [95 % CI]``, and the paired difference from the first."""
-    def fmt(v: float) -> str:
-        return f"{v:,.4g}" if np.isfinite(v) else "n/a"
+WORDS: dict[str, dict[str, str]] = {
+    "en": {"head": ("mean [95 % CI]; for the others also Δ = paired difference from '{first}' [95 % CI], "
+                    "common random numbers; differences of shares in percentage points (pp)"),
+           "kpi": "kpi", "points": "\u00a0pp", "sep": ", "},
+    "nb": {"head": ("gjennomsnitt [95 % KI]; for de andre også Δ = parvis forskjell fra «{first}» "
+                    "[95 % KI], felles tilfeldige tall; forskjeller i andeler i prosentpoeng"),
+           "kpi": "nøkkeltall", "points": "\u00a0%-poeng", "sep": "; "},
+}
+"""The words of :func:`render` in English and bokmål."""
 
+
+ANALYSIS_KPIS: dict[str, tuple[str, str, str]] = {
+    "commissioner_payments_npv": ("money", "Oppdragsgivernes betalinger, nåverdi (NOK)",
+                                  "Commissioners' payments, NPV (NOK)"),
+}
+"""KPIs the analysis adds to a contract's (:func:`effekt.experiments.analysis.common.replicate`):
+(kind, bokmål label, English label)."""
+
+
+def render(table: pd.DataFrame, lang: str = "en", registry: KpiRegistry | None = None) -> str:
+    """KPIs down, scenarios across: ``mean [95 % CI]``, and the paired difference from the first,
+    in ``lang``: numbers by each KPI's declared kind (:func:`effekt.experiments.summary.cell`:
+    percentages, money rounded to what the model can know, one scale per row), KPIs by their
+    code names in English and by their labels (``registry``, default the table's) in bokmål."""
+    from effekt.experiments.formatting import points
+    from effekt.experiments.summary import NA_CELL, cell, kpi_kind, label
+
+    if lang not in WORDS:
+        raise ValueError(f"language '{lang}'; allowed: {', '.join(WORDS)}")
+    attached = table.attrs.get("kpis")
+    reg = registry if registry is not None else attached if isinstance(attached, KpiRegistry) else None
     scen = list(dict.fromkeys(table["scenario"]))
     first = scen[0]
-    cells = {}
+    stats = ["mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
+    largest: dict[str, float] = {}
+    for k, df in table.groupby("kpi", sort=False):
+        v = df[stats].to_numpy(float)
+        largest[str(k)] = float(np.abs(v[np.isfinite(v)]).max()) if np.isfinite(v).any() else 0.0
+    cells: dict[str, dict[str, str]] = {}
     for _, r in table.iterrows():
-        text = f"{fmt(r['mean'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"
+        k = str(r["kpi"])
+        kind = ANALYSIS_KPIS[k][0] if k in ANALYSIS_KPIS else kpi_kind(k, reg)
+
+        def fmt(v: float, kind: str | None = kind, k: str = k) -> str:
+            return cell(float(v), kind, lang, largest[k])
+
+        def change(v: float, kind: str | None = kind) -> str:
+            """A difference: of shares in percentage points (the unit after the interval), else as
+            the KPI itself."""
+            return points(float(v), lang, 1, na=NA_CELL) if kind in ("share", "indicator", "rate") else fmt(v)
+
+        sep = WORDS[lang]["sep"]  # "; " beside decimal commas
+        unit = WORDS[lang]["points"] if kind in ("share", "indicator", "rate") else ""
+        text = f"{fmt(r['mean'])} [{fmt(r['ci_low'])}{sep}{fmt(r['ci_high'])}]"
         if r["scenario"] != first:
-            text += f"  Δ {fmt(r['diff'])} [{fmt(r['diff_low'])}, {fmt(r['diff_high'])}]"
-        cells.setdefault(r["kpi"], {})[r["scenario"]] = text
+            text += (f"  Δ {change(r['diff'])} [{change(r['diff_low'])}{sep}{change(r['diff_high'])}]"
+                     f"{unit}")
+        name = k if lang == "en" else ANALYSIS_KPIS[k][1] if k in ANALYSIS_KPIS else label(k, reg, lang)
+        cells.setdefault(name, {})[r["scenario"]] = text
     wide = pd.DataFrame.from_dict(cells, orient="index").reindex(columns=scen).fillna("")
-    head = ("mean [95 % CI]; for the others also Δ = paired difference from "
-            f"'{first}' [95 % CI], common random numbers")
-    return head + "\n" + wide.to_string()
+    wide.index.name = WORDS[lang]["kpi"]
+    return WORDS[lang]["head"].format(first=first) + "\n" + wide.to_string()

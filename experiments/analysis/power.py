@@ -12,6 +12,14 @@ differs significantly from the counterfactual. Three ways to get its power:
 Two designs: ``two-arm`` (N in the programme and N in a control group, two-sided test) and
 ``benchmark`` (N in the programme only, compared with a known counterfactual rate, one-sided exact
 binomial test). Bærum's pilot of 5 had no control group: the benchmark design is its case.
+
+**Direction.** A two-sided test also rejects when the programme is significantly *worse*, so its
+"power" for a programme 40 points worse than business as usual is close to 1: the chance of the
+wrong finding. What a commissioner wants is the chance of showing an *improvement*:
+``alternative="better"`` counts only the results where the test rejects and the programme did
+better (the upper tail of the two-sided test: a one-sided test for improvement at alpha/2), and
+:func:`expected_worse` says when the programme is expected to be worse, so no pilot can be
+expected to show an improvement. ``effekt pilot-size`` reports that power and says so plainly.
 """
 
 from __future__ import annotations
@@ -24,15 +32,31 @@ from scipy import stats
 
 from effekt.contracts import KpiRegistry, common_kpis, kpis_for
 
+ALTERNATIVES = ("two-sided", "better")
+"""What counts as a pilot's success: any significant difference, or only a significant improvement."""
 
-def _z_reject(x_t: np.ndarray, x_c: np.ndarray, n_t: int, n_c: int, alpha: float) -> np.ndarray:
-    """Two-sided pooled two-proportion z-test (no continuity correction) rejects at these counts."""
+
+def _check_alternative(alternative: str) -> None:
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"alternative: '{alternative}'; allowed: {', '.join(ALTERNATIVES)}")
+
+
+def _z_reject(x_t: np.ndarray, x_c: np.ndarray, n_t: int, n_c: int, alpha: float,
+              alternative: str = "two-sided") -> np.ndarray:
+    """Two-sided pooled two-proportion z-test (no continuity correction) rejects at these counts;
+    with ``alternative="better"`` only where the programme's share is also the higher."""
     pooled = (x_t + x_c) / (n_t + n_c)
     se = np.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c))
     diff = x_t / n_t - x_c / n_c
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, diff / se, 0.0)
-    return np.abs(z) > stats.norm.ppf(1 - alpha / 2)
+    crit = stats.norm.ppf(1 - alpha / 2)
+    return z > crit if alternative == "better" else np.abs(z) > crit
+
+
+def expected_worse(p_t: float, p_c: float) -> bool:
+    """Is the programme expected to do worse than business as usual (a lower success rate)?"""
+    return p_t < p_c
 
 
 def _fisher_reject(n_t: int, n_c: int, alpha: float) -> np.ndarray:
@@ -52,29 +76,37 @@ def _fisher_reject(n_t: int, n_c: int, alpha: float) -> np.ndarray:
 
 
 def power_exact(n_t: int, n_c: int, p_t: float, p_c: float, alpha: float = 0.05,
-                test: str = "z") -> float:
-    """Power of a two-arm pilot, summing binomial probabilities over the test's rejection region."""
+                test: str = "z", alternative: str = "two-sided") -> float:
+    """Power of a two-arm pilot, summing binomial probabilities over the test's rejection region
+    (``alternative="better"``: the part of it where the programme did better)."""
+    _check_alternative(alternative)
     x_t, x_c = np.arange(n_t + 1), np.arange(n_c + 1)
     prob = np.outer(stats.binom.pmf(x_t, n_t, p_t), stats.binom.pmf(x_c, n_c, p_c))
     if test == "z":
-        reject = _z_reject(x_t[:, None], x_c[None, :], n_t, n_c, alpha)
+        reject = _z_reject(x_t[:, None], x_c[None, :], n_t, n_c, alpha, alternative)
     elif test == "fisher":
         reject = _fisher_reject(n_t, n_c, alpha)
+        if alternative == "better":
+            reject &= x_t[:, None] * n_c > x_c[None, :] * n_t
     else:
         raise ValueError(f"test: '{test}'; allowed: z, fisher")
     return float(prob[reject].sum())
 
 
-def power_normal(n_t: int, n_c: int, p_t: float, p_c: float, alpha: float = 0.05) -> float:
-    """Normal-approximation power of the two-sided pooled z-test (both tails)."""
+def power_normal(n_t: int, n_c: int, p_t: float, p_c: float, alpha: float = 0.05,
+                 alternative: str = "two-sided") -> float:
+    """Normal-approximation power of the two-sided pooled z-test (both tails; ``"better"``: the
+    upper tail only, the chance of showing an improvement)."""
+    _check_alternative(alternative)
     pbar = (n_t * p_t + n_c * p_c) / (n_t + n_c)
     s0 = math.sqrt(pbar * (1 - pbar) * (1 / n_t + 1 / n_c))
     s1 = math.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
     if s1 == 0:
-        return float(p_t != p_c)
+        return float(p_t > p_c) if alternative == "better" else float(p_t != p_c)
     z = stats.norm.ppf(1 - alpha / 2)
     d = p_t - p_c
-    return float(stats.norm.cdf((d - z * s0) / s1) + stats.norm.cdf((-d - z * s0) / s1))
+    up = stats.norm.cdf((d - z * s0) / s1)
+    return float(up if alternative == "better" else up + stats.norm.cdf((-d - z * s0) / s1))
 
 
 def n_normal(p_t: float, p_c: float, alpha: float = 0.05, power: float = 0.8) -> int:
@@ -88,20 +120,25 @@ def n_normal(p_t: float, p_c: float, alpha: float = 0.05, power: float = 0.8) ->
 
 
 def n_exact(p_t: float, p_c: float, alpha: float = 0.05, power: float = 0.8, test: str = "z",
-            n_max: int = 20000) -> int | None:
-    """Smallest people per arm whose exact power reaches ``power`` (None if above ``n_max``).
+            n_max: int = 20000, alternative: str = "two-sided") -> int | None:
+    """Smallest people per arm whose exact power reaches ``power`` (None if above ``n_max``, or,
+    with ``alternative="better"``, when the programme is expected to be worse: no size shows an
+    improvement).
 
     Exact power is not monotone in N (the discrete test's saw-tooth), so this searches upwards from
     a little below the normal formula's answer.
     """
+    _check_alternative(alternative)
+    if alternative == "better" and not p_t > p_c:
+        return None
     guess = n_normal(p_t, p_c, alpha, power)
     if not math.isfinite(guess) or guess > n_max:
         return None
     n = max(1, int(guess * 0.8) - 2)
     while n <= n_max:
-        if power_exact(n, n, p_t, p_c, alpha, test) >= power:
+        if power_exact(n, n, p_t, p_c, alpha, test, alternative) >= power:
             # step back while still enough (the formula may overshoot)
-            while n > 1 and power_exact(n - 1, n - 1, p_t, p_c, alpha, test) >= power:
+            while n > 1 and power_exact(n - 1, n - 1, p_t, p_c, alpha, test, alternative) >= power:
                 n -= 1
             return n
         n += max(1, n // 50)
@@ -109,11 +146,13 @@ def n_exact(p_t: float, p_c: float, alpha: float = 0.05, power: float = 0.8, tes
 
 
 def power_simulated(n_t: int, n_c: int, p_t: float, p_c: float, rng: np.random.Generator,
-                    alpha: float = 0.05, pilots: int = 20000) -> tuple[float, float]:
+                    alpha: float = 0.05, pilots: int = 20000,
+                    alternative: str = "two-sided") -> tuple[float, float]:
     """Monte Carlo power of the z-test from binomial draws: (power, its standard error)."""
+    _check_alternative(alternative)
     x_t = rng.binomial(n_t, p_t, size=pilots)
     x_c = rng.binomial(n_c, p_c, size=pilots)
-    hit = _z_reject(x_t, x_c, n_t, n_c, alpha)
+    hit = _z_reject(x_t, x_c, n_t, n_c, alpha, alternative)
     p = float(hit.mean())
     return p, math.sqrt(p * (1 - p) / pilots)
 

@@ -258,5 +258,20 @@ def ishigami(values: Mapping[str, float], a: float = 7.0, b: float = 0.1) -> flo
     return math.sin(x1) + a * math.sin(x2) ** 2 + b * x3 ** 4 * math.sin(x1)
 
 
-def render(table: pd.DataFrame) -> str:
-    return table.to_string(index=False, float_format=lambda v: f"{v:,.4g}")
+HEADERS_NB = {"parameter": "parameter", "low": "lav", "high": "høy", "y_low": "ved lav", "y_high": "ved høy",
+              "y_base": "som nå", "swing": "utslag"}
+"""The bokmål headers of :func:`render` (the indices keep their names: mu_star, sigma, S1, ST)."""
+
+
+def render(table: pd.DataFrame, lang: str = "en") -> str:
+    """The sensitivity table for a person in ``lang``: four significant digits in ``lang``'s
+    number format, never e-notation (:func:`effekt.experiments.formatting.general`)."""
+    from effekt.experiments.formatting import general
+
+    body = table.copy()
+    for c in body.columns:
+        if pd.api.types.is_float_dtype(body[c]):
+            body[c] = [general(float(v), lang, 4, na="\u2013") for v in body[c]]
+    if lang == "nb":
+        body = body.rename(columns=HEADERS_NB)
+    return body.to_string(index=False)

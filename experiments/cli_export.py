@@ -1,0 +1,52 @@
+"""``effekt export DIR``: a results directory as an Excel workbook and/or CSV files for Excel.
+
+A command of its own rather than ``report --xlsx``: the workbook reads only the stored tables
+(``runs/``, ``budgets/``, ``manifest.json``) and is written in a second, while the HTML report
+re-simulates replications for its time series; an adviser who wants the numbers in Excel should
+not wait for figures, and a script can export without matplotlib.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from effekt.experiments.cli_lang import lang_option
+
+WORDS = {
+    "nb": {"wrote": "skrev {path}", "nothing": "oppgi --xlsx FIL og/eller --csv MAPPE"},
+    "en": {"wrote": "wrote {path}", "nothing": "give --xlsx FILE and/or --csv DIR"},
+}
+
+
+@click.command()
+@click.argument("out", type=click.Path(file_okay=False, exists=True))
+@click.option("--xlsx", "xlsx", type=click.Path(dir_okay=False),
+              help="Write an Excel workbook: summary, budgets by year, KPIs, assumptions with sources.")
+@click.option("--csv", "csv_dir", type=click.Path(file_okay=False),
+              help="Write the same tables as CSV files into this folder (';' and decimal commas with "
+                   "--lang nb, for Norwegian Excel).")
+@click.option("--point", type=click.IntRange(min=0), default=0, show_default=True,
+              help="The design point of a sweep to export.")
+@lang_option("Language of the sheets, headers and labels (Norwegian bokmål or English).")
+def export(out, xlsx, csv_dir, point, lang):
+    """Export results directory OUT for Excel: --xlsx FILE (a workbook with the sheets
+    Sammendrag, Budsjett per år, KPI-er and Forutsetninger; in English with --lang en) and/or
+    --csv DIR (the same tables as CSV). Numbers are stored as numbers with Excel number formats,
+    so Excel shows them in its own locale."""
+    from effekt.experiments.export_xlsx import write_csv_files, write_workbook
+
+    w = WORDS[lang]
+    if not xlsx and not csv_dir:
+        click.echo(f"error: {w['nothing']}", err=True)
+        sys.exit(2)
+    try:
+        if xlsx:
+            click.echo(w["wrote"].format(path=write_workbook(out, xlsx, lang, point)))
+        if csv_dir:
+            for path in write_csv_files(out, csv_dir, lang, point):
+                click.echo(w["wrote"].format(path=path))
+    except (FileNotFoundError, ValueError, OSError) as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(2)

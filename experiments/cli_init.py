@@ -1,0 +1,123 @@
+"""``effekt init``: write a scenario file from a few questions at the terminal, or from a filled-in
+Excel input sheet (``--from-xlsx``), or write the blank input sheet (``--xlsx-template``). The
+answers and the file: :mod:`effekt.experiments.init_scenario`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from effekt.experiments.cli_lang import lang_option
+
+
+def _fail(text: str) -> None:
+    click.echo(f"error: {text}", err=True)
+    sys.exit(2)
+
+
+def _ask(lang: str):
+    """The answers, asked one by one (the defaults those of the built-in default scenario)."""
+    from effekt.experiments.init_scenario import (
+        NAME,
+        WORDS,
+        Answers,
+        contracts,
+        group_title,
+        groups,
+        parse_groups,
+        pathways,
+    )
+
+    w, d = WORDS[lang], Answers()
+
+    def name(text: str) -> str:
+        if not NAME.match(text.strip()):
+            raise click.BadParameter(w["a_name"])
+        return text.strip()
+
+    def mix(text: str) -> dict[str, float]:
+        try:
+            return parse_groups(text)
+        except ValueError:
+            raise click.BadParameter(w["groups_prompt"].format(known=", ".join(groups()))) from None
+
+    a = Answers(prices={})
+    a.name = click.prompt(w["name"], default=d.name, value_proc=name)
+    a.title = click.prompt(w["title"], default=d.title)
+    for n, title in pathways(lang).items():
+        click.echo(f"  {n}: {title}")
+    a.pathway = click.prompt(w["pathway_prompt"], type=click.Choice(list(pathways())), default=d.pathway,
+                             show_choices=False)
+    for g in groups():
+        click.echo(f"  {g}: {group_title(g, lang)}")
+    default_mix = ",".join(f"{g}={s}" for g, s in d.groups.items())
+    a.groups = click.prompt(w["groups_prompt"].format(known=", ".join(groups())), default=default_mix,
+                            value_proc=mix)
+    a.size = click.prompt(w["size"], type=click.IntRange(min=1), default=d.size)
+    for n, c in contracts().items():
+        click.echo(f"  {n}: {c['title_nb'] if lang == 'nb' else c['title']}")
+    a.contract = click.prompt(w["contract_prompt"], type=click.Choice(list(contracts())), default=d.contract,
+                              show_choices=False)
+    template = contracts()[a.contract]
+    for outcome, price in template["prices"].items():
+        a.prices[outcome] = click.prompt(w["price_prompt"].format(outcome=outcome),
+                                         type=click.FloatRange(min=0), default=float(price))
+    share = template["commissioners"].get("kommune", d.kommune_share)
+    a.kommune_share = click.prompt(w["kommune_share"], type=click.FloatRange(0, 1), default=float(share))
+    a.replications = click.prompt(w["replications"], type=click.IntRange(min=1), default=d.replications)
+    return a
+
+
+@click.command()
+@click.option("--out", "out", type=click.Path(dir_okay=False),
+              help="The scenario file to write (default: <name>.toml in this folder).")
+@click.option("--from-xlsx", "from_xlsx", type=click.Path(dir_okay=False, exists=True),
+              help="Take the answers from a filled-in input sheet instead of asking.")
+@click.option("--xlsx-template", "template", type=click.Path(dir_okay=False),
+              help="Only write the blank input sheet (Excel) to this file, to fill in and pass to "
+                   "--from-xlsx.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@lang_option("Language of the questions and messages (Norwegian bokmål or English).")
+def init(out, from_xlsx, template, force, lang):
+    """Write a scenario file from a few questions (pathway, target groups, cohort size, contract,
+    prices, who pays, replications), or from an Excel input sheet. The file names the built-in
+    pathway and contract as templates, marks every answer as an assumption, and is validated
+    before the command ends."""
+    from effekt.experiments.init_scenario import WORDS, answers_from_xlsx, scenario_toml, write_template
+    from effekt.experiments.scenario import load_scenario
+    from effekt.specfile import SpecError
+
+    w = WORDS[lang]
+    if template:
+        if Path(template).exists() and not force:
+            _fail(w["exists"].format(path=template))
+        click.echo(w["wrote"].format(path=write_template(template, lang)))
+        return
+    if from_xlsx:
+        try:
+            answers = answers_from_xlsx(from_xlsx, lang)
+        except SpecError as err:
+            _fail(str(err))
+    else:
+        answers = _ask(lang)
+    path = Path(out or f"{answers.name}.toml")
+    if path.exists() and not force:
+        _fail(w["exists"].format(path=path) + w["or_out"])
+    try:
+        origin = "effekt init" + (f" --from-xlsx {Path(from_xlsx).name}" if from_xlsx else "")
+        text = scenario_toml(answers, origin)
+    except SpecError as err:
+        _fail(str(err))
+    path.write_text(text, encoding="utf-8")
+    click.echo(w["wrote"].format(path=path))
+    try:
+        sc = load_scenario(path)
+    except SpecError as err:
+        click.echo(w["invalid"].format(path=path), err=True)
+        click.echo(str(err), err=True)
+        sys.exit(2)
+    click.echo(w["valid"].format(path=path, n=sc.world.size, pathway=answers.pathway,
+                                 contract=answers.contract))
+    click.echo(w["next"].format(path=path))
