@@ -287,8 +287,8 @@ def test_the_resolved_tree_keeps_the_priors_and_resolves_again_to_the_same():
     sc = load_scenario(None)
     stage = sc.resolved["pathway"]["stages"]["no_job"]["after"]
     assert stage["entry_rate_multiplier"] == {"value": 1.4, "lognormal": [1.4, 0.2]}
-    assert sc.resolved["world"]["groups"]["A"]["employability_sd"] == {"value": 0.5,
-                                                                       "lognormal": [0.5, 0.3]}
+    assert sc.resolved["world"]["groups"]["A"]["employability_sd"] == {
+        "value": 0.5, "lognormal": [0.5, 0.3], "shared": "employability_sd"}
     again = resolve(sc.tree)
     assert again.resolved == sc.resolved and again.hash == sc.hash and again.priors == sc.priors
     assert again.world == sc.world

@@ -250,7 +250,8 @@ def test_run_with_draws_prints_the_share_from_the_parameters(tmp_path):
 def test_sensitivity_samples_the_priors_by_default():
     sc = load_scenario(None)
     params = sa.parse_params([], sc.resolved, sc.source)
-    assert sorted(p.key for p in params) == DRAWN
+    assert sorted([p.key for p in params] + [k for p in params for k, _ in p.followers]) == DRAWN
+    assert sum("employability_sd" in p.key for p in params) == 1  # one unknown (shared), varied as one
     p = next(p for p in params if p.key == M_KEY)
     assert (p.low, p.high) == pytest.approx((1.4 * np.exp(-1.644854 * 0.2), 1.4 * np.exp(1.644854 * 0.2)),
                                             rel=1e-6)  # the tornado's 5 % and 95 % quantiles

@@ -509,6 +509,28 @@ def parse_groups(specs: Iterable[str], keys: Sequence[str]) -> dict[str, list[st
     return groups
 
 
+def drawn_together(params: pd.DataFrame) -> dict[str, list[str]]:
+    """The uncertain parameters as the decision sees them: columns drawn at the same quantile in
+    every draw (priors of one ``shared`` name, :mod:`effekt.priors`; their ranks are identical) are
+    one unknown, named by the first key and how many were drawn with it, and regressed on the first
+    alone (each of the others is a monotone function of it: the same information); the others one
+    each."""
+    out: dict[str, list[str]] = {}
+    seen: dict[tuple[int, ...], tuple[str, int]] = {}
+    for key in params.columns:
+        ranks = tuple(params[key].rank(method="first").astype(int))
+        if ranks in seen and params[key].nunique() > 1:
+            name, others = seen[ranks]
+            first = out.pop(name)
+            name = f"{first[0]} (+{others + 1} drawn with it)"
+            out[name] = first
+            seen[ranks] = (name, others + 1)
+            continue
+        seen[ranks] = (key, 0)
+        out[key] = [key]
+    return out
+
+
 def evppi_table(d: Draws, lams: Sequence[float], groups: Mapping[str, Sequence[str]] | None = None,
                 bootstrap: int = 0, rng: np.random.Generator | None = None) -> pd.DataFrame:
     """One row per uncertain parameter (and per named group) and lambda: EVPPI (corrected, raw,
@@ -519,7 +541,7 @@ def evppi_table(d: Draws, lams: Sequence[float], groups: Mapping[str, Sequence[s
     lam = np.asarray(lams, dtype=float)
     parts = d.parts()
     total = _value(parts, lam)["value"]
-    sets = {k: [k] for k in d.params.columns}
+    sets = drawn_together(d.params)
     sets.update({k: list(v) for k, v in (groups or {}).items()})
     nan = np.full(len(lam), np.nan)
     rows = []

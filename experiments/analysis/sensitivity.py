@@ -56,6 +56,15 @@ class Param:
     low: float
     high: float
     prior: Prior | None = None
+    followers: tuple[tuple[str, Prior], ...] = ()
+
+    def with_followers(self, x: float) -> dict[str, float]:
+        """This parameter at ``x`` and every prior of its ``shared`` name at the same quantile."""
+        out = {self.key: float(x)}
+        if self.followers and self.prior is not None:
+            q = float(np.clip(self.prior.cdf(x), TAIL, 1 - TAIL))
+            out.update({key: float(f.ppf(q)) for key, f in self.followers})
+        return out
 
     @classmethod
     def of_prior(cls, key: str, prior: Prior) -> Param:
@@ -76,11 +85,20 @@ def prior_params(resolved: Mapping) -> list[Param]:
     priors, _, _ = find_priors(resolved, skip=("design",))
     cohorts = (resolved.get("world") or {}).get("cohorts") or []
     groups = {g for c in cohorts if isinstance(c, Mapping) for g in (c.get("groups") or {})}
-    out = []
+    out: list[Param] = []
+    leaders: dict[str, int] = {}  # a shared name -> its first prior's place in out
     for key, prior in priors.items():
         parts = parse_key(key)
         if prior.kind == "point" or (parts[:2] == ["world", "groups"] and parts[2] not in groups):
             continue
+        shared = getattr(prior, "shared", None)
+        if shared and shared in leaders:  # one unknown: varied with the first of its name
+            lead = out[leaders[shared]]
+            out[leaders[shared]] = Param(lead.key, lead.low, lead.high, lead.prior,
+                                         (*lead.followers, (key, prior)))
+            continue
+        if shared:
+            leaders[shared] = len(out)
         out.append(Param.of_prior(key, prior))
     return out
 
@@ -177,7 +195,12 @@ def evaluate_points(model: Model, params: list[Param], X: np.ndarray,
     """The model at each row of ``X`` (columns in the order of ``params``), on ``executor``
     (default: this process). A :class:`ScenarioModel` runs all points' replications as tasks; any
     other model (a picklable callable) runs one task per point."""
-    points = [({p.key: float(x) for p, x in zip(params, row, strict=True)}) for row in X]
+    points = []
+    for row in X:
+        point: dict[str, float] = {}
+        for p, x in zip(params, row, strict=True):
+            point.update(p.with_followers(x))
+        points.append(point)
     many = getattr(model, "many", None)
     if many is not None:
         return np.array(many(points, executor))
@@ -212,7 +235,8 @@ def one_at_a_time(model: Model, params: list[Param], base: Mapping[str, float],
         rows.append({**base, p.key: p.high})
     keys = list(rows[0])
     X = np.array([[r[k] for k in keys] for r in rows])
-    Y = evaluate_points(model, [Param(k, 0, 1) for k in keys], X, executor)
+    lookup = {p.key: p for p in params}  # a shared prior's followers move with it
+    Y = evaluate_points(model, [lookup.get(k, Param(k, 0, 1)) for k in keys], X, executor)
     out = pd.DataFrame({
         "parameter": [p.key for p in params], "low": [p.low for p in params],
         "high": [p.high for p in params], "y_low": Y[1::2], "y_high": Y[2::2],

@@ -24,6 +24,12 @@ gives one (so a calibrated number is kept exactly: ``p = { value = 0.62, beta = 
 else the distribution's mean (the point itself for ``point``). ``value`` must lie in the
 distribution's support.
 
+**One unknown behind several numbers**, ``shared = "name"``: priors with the same shared name are
+drawn at the same quantile in every draw (perfectly rank-correlated; identical when their
+distributions are), e.g. every target group's ``employability_sd``, which no figure distinguishes
+by group. Drawn independently, five numbers standing for one unknown would average its effect away
+in any KPI over several groups and split its value of information into five rows.
+
 **Draws** (two-level Monte Carlo, ``[design.parameters] draws = N``): each prior is sampled by its
 inverse CDF (:meth:`Prior.ppf`) at unit numbers from a Latin hypercube or plain random numbers
 (:func:`draw`), squeezed into the central ``1 - 2 TAIL`` (99.8 %) of each distribution, so no draw
@@ -54,6 +60,7 @@ import difflib
 import functools
 import importlib
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,13 +130,15 @@ def _is_number(x: Any) -> bool:
 class Prior:
     """A distribution over one number. ``params`` as written in the file (in the order of
     :attr:`param_names`); ``value``: the explicit point value, if given; ``integer``: draws are
-    rounded to whole numbers; ``low``/``high``: a normal's truncation."""
+    rounded to whole numbers; ``low``/``high``: a normal's truncation; ``shared``: the name of one
+    unknown several numbers stand for (every prior of that name is drawn at the same quantile)."""
 
     params: tuple[float, ...]
     value: float | None = None
     integer: bool = False
     low: float | None = None
     high: float | None = None
+    shared: str | None = None
 
     kind: ClassVar[str] = ""
     param_names: ClassVar[tuple[str, ...]] = ()
@@ -363,7 +372,7 @@ KINDS: dict[str, type[Prior]] = {c.kind: c for c in (Beta, Gamma, LogNormal, Nor
 RESERVED = ("calibrated",)
 """Keys of prior tables that are not distributions: ``calibrated`` names a posterior file."""
 
-_OPTIONS = ("value", "integer")
+_OPTIONS = ("value", "integer", "shared")
 _TRUNCATION = ("low", "high")
 
 
@@ -445,7 +454,10 @@ def parse_prior(table: Mapping[str, Any], key: str | None = None) -> Prior:
             raise PriorError("value: one number, the point value used without draws")
     low = _numbers(table["low"], "low")[0] if "low" in table else None
     high = _numbers(table["high"], "high")[0] if "high" in table else None
-    prior = cls(tuple(params), value=value, integer=integer, low=low, high=high)
+    shared = table.get("shared")
+    if shared is not None and not (isinstance(shared, str) and re.fullmatch(r"[A-Za-z]\w*", shared)):
+        raise PriorError(f"shared: a name (letters, digits and _, e.g. 'employability_sd'), got {shared!r}")
+    prior = cls(tuple(params), value=value, integer=integer, low=low, high=high, shared=shared)
     problems = prior._problems()
     if problems:
         raise PriorError("; ".join(problems))
@@ -547,8 +559,9 @@ def draw(priors: Mapping[str, Prior], n: int, rng: np.random.Generator,
     keys = sorted(priors)
     if not keys or n <= 0:
         return [{} for _ in range(max(n, 0))]
-    # one unit number per independent prior, and one for all the numbers of one posterior file
-    # (the same particle for all of them: a joint draw); without calibrated priors one per key
+    # one unit number per independent prior, one for all the numbers of one posterior file (the
+    # same particle for all of them: a joint draw) and one for all priors of one ``shared`` name
+    # (the same quantile of each: one unknown); without either, one per key
     groups = list(dict.fromkeys(_joint(key, priors[key]) for key in keys))
     unit = TAIL + (1 - 2 * TAIL) * unit_sample(len(groups), n, rng, sampler)
     cols = {key: priors[key].values_at(unit[:, groups.index(_joint(key, priors[key]))]) for key in keys}
@@ -556,8 +569,11 @@ def draw(priors: Mapping[str, Prior], n: int, rng: np.random.Generator,
 
 
 def _joint(key: str, prior: Prior) -> str:
-    """The draw group of a prior: its posterior file for a calibrated one, else its own key."""
-    return f"posterior:{prior.path}" if isinstance(prior, CalibratedPrior) else key
+    """The draw group of a prior: its posterior file for a calibrated one, its ``shared`` name for
+    numbers that stand for one unknown, else its own key."""
+    if isinstance(prior, CalibratedPrior):
+        return f"posterior:{prior.path}"
+    return f"shared:{prior.shared}" if getattr(prior, "shared", None) else key
 
 
 # -- calibrated numbers: a posterior written by `effekt calibrate` ------------------------------
