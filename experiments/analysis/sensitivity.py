@@ -58,6 +58,11 @@ class Param:
     prior: Prior | None = None
     followers: tuple[tuple[str, Prior], ...] = ()
 
+    @property
+    def label(self) -> str:
+        """The key, and how many numbers of its ``shared`` name move with it."""
+        return self.key + (f" (+{len(self.followers)} drawn with it)" if self.followers else "")
+
     def with_followers(self, x: float) -> dict[str, float]:
         """This parameter at ``x`` and every prior of its ``shared`` name at the same quantile."""
         out = {self.key: float(x)}
@@ -238,7 +243,7 @@ def one_at_a_time(model: Model, params: list[Param], base: Mapping[str, float],
     lookup = {p.key: p for p in params}  # a shared prior's followers move with it
     Y = evaluate_points(model, [lookup.get(k, Param(k, 0, 1)) for k in keys], X, executor)
     out = pd.DataFrame({
-        "parameter": [p.key for p in params], "low": [p.low for p in params],
+        "parameter": [p.label for p in params], "low": [p.low for p in params],
         "high": [p.high for p in params], "y_low": Y[1::2], "y_high": Y[2::2],
         "y_base": Y[0], "output": output,
     })
@@ -253,7 +258,7 @@ def morris(model: Model, params: list[Param], trajectories: int = 10, levels: in
     X = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     Y = evaluate_points(model, params, _natural(params, X), executor)
     res = morris_analyze.analyze(problem, X, Y, num_levels=levels, conf_level=0.95, seed=seed)
-    return pd.DataFrame({"parameter": problem["names"], "mu_star": res["mu_star"],
+    return pd.DataFrame({"parameter": [p.label for p in params], "mu_star": res["mu_star"],
                          "mu_star_conf": res["mu_star_conf"], "mu": res["mu"], "sigma": res["sigma"],
                          }).sort_values("mu_star", ascending=False).reset_index(drop=True)
 
@@ -268,10 +273,10 @@ def sobol(model: Model, params: list[Param], n: int = 64, seed: int = 0,
     X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     Y = evaluate_points(model, params, _natural(params, X), executor)
     if np.ptp(Y) == 0:
-        return pd.DataFrame({"parameter": problem["names"], "S1": 0.0, "S1_conf": 0.0, "ST": 0.0,
+        return pd.DataFrame({"parameter": [p.label for p in params], "S1": 0.0, "S1_conf": 0.0, "ST": 0.0,
                              "ST_conf": 0.0})
     res = sobol_analyze.analyze(problem, Y, calc_second_order=False, conf_level=0.95, seed=seed)
-    return pd.DataFrame({"parameter": problem["names"], "S1": res["S1"], "S1_conf": res["S1_conf"],
+    return pd.DataFrame({"parameter": [p.label for p in params], "S1": res["S1"], "S1_conf": res["S1_conf"],
                          "ST": res["ST"], "ST_conf": res["ST_conf"]}
                         ).sort_values("ST", ascending=False).reset_index(drop=True)
 
