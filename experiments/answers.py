@@ -59,15 +59,17 @@ WORDS: dict[str, dict[str, str]] = {
         "replications": "replications",
         "per_extra": ("Additional outcomes ({what}) over the counterfactual: {n} per {run} on "
                       "average; the commissioners pay {per} per additional outcome."),
-        "per_extra_none": ("The contract pays for outcomes ({what}) but the programme adds none "
-                           "({n} per {run} against the counterfactual, on average): every krone of "
-                           "the {paid} paid pays for people who would have reached it anyway."),
+        "per_extra_none": ("The contract pays for outcomes ({what}) but the programme adds none that "
+                           "can be told from chance ({n} per {run} against the counterfactual, on "
+                           "average, 95 % CI {lo} to {hi}): the {paid} paid go, as far as the runs can "
+                           "tell, to people who would have reached it anyway."),
         "per_extra_nothing": ("The programme adds no outcomes ({what}) over the counterfactual ({n} "
                               "per {run} on average), and the contract paid nothing for them."),
         "run": "run",
         "replication": "replication",
-        "drives_none": ("What drives the result: the programme adds no outcomes, so every krone the "
-                        "contract pays goes to people who would have reached them anyway."),
+        "drives_none": ("What drives the result: the programme adds no outcomes that can be told from "
+                        "chance, so what the contract pays goes, as far as the runs can tell, to people "
+                        "who would have reached them anyway."),
         "drives_deadweight": ("What drives the result: the contract pays mostly for people who would "
                               "have reached the outcome anyway ({share} of the outcomes paid for are "
                               "not additional)."),
@@ -100,14 +102,16 @@ WORDS: dict[str, dict[str, str]] = {
         "per_extra": ("Resultater ({what}) utover det kontrafaktiske: {n} per {run} i "
                       "gjennomsnitt; oppdragsgiverne betaler {per} per ekstra resultat."),
         "per_extra_none": ("Kontrakten betaler for resultater ({what}), men tiltaket gir ingen ekstra "
-                           "({n} per {run} mot det kontrafaktiske, i gjennomsnitt): hver krone av de "
-                           "{paid} som er betalt, går til folk som ville nådd resultatet uansett."),
+                           "som kan skilles fra tilfeldigheter ({n} per {run} mot det kontrafaktiske, i "
+                           "gjennomsnitt, 95 % KI {lo} til {hi}): de {paid} som er betalt, går så langt "
+                           "kjøringene kan si, til folk som ville nådd resultatet uansett."),
         "per_extra_nothing": ("Tiltaket gir ingen resultater ({what}) utover det kontrafaktiske ({n} "
                               "per {run} i gjennomsnitt), og kontrakten betalte ingenting for dem."),
         "run": "kjøring",
         "replication": "replikasjon",
-        "drives_none": ("Dette driver resultatet: tiltaket gir ingen ekstra resultater, så hver krone "
-                        "kontrakten betaler, går til folk som ville nådd dem uansett."),
+        "drives_none": ("Dette driver resultatet: tiltaket gir ingen ekstra resultater som kan skilles "
+                        "fra tilfeldigheter, så det kontrakten betaler, går så langt kjøringene kan si, "
+                        "til folk som ville nådd dem uansett."),
         "drives_deadweight": ("Dette driver resultatet: kontrakten betaler mest for folk som ville nådd "
                               "resultatet uansett ({share} av resultatene det betales for, er ikke "
                               "ekstra)."),
@@ -238,10 +242,24 @@ def multiple_sentence(runs: pd.DataFrame, reg: KpiRegistry, lang: str, *, replic
     return w["multiple"].format(
         mean=d(m.mean() if len(m) else math.nan), runs=w["replications" if replications else "runs"],
         p5=d(m.quantile(0.05) if len(m) else math.nan), p95=d(m.quantile(0.95) if len(m) else math.nan),
-        loss=p(runs[loss].mean()), ci=w["ci"].format(lo=p(ci[0]), hi=p(ci[1])) if ci else "")
+        loss=fmt.probability(runs[loss].mean(), lang),
+        ci=w["ci"].format(lo=p(ci[0]), hi=p(ci[1])) if ci else "")
 
 
 # -- what an additional outcome costs, and what drives the result ------------------------------
+
+
+def additional_ci(runs: pd.DataFrame) -> tuple[float, float]:
+    """The 95 % confidence interval of the mean additional outcomes over the runs (normal
+    approximation; a single run gives its value at both ends). The sentences below decide on it,
+    not on the sign of a noisy mean: a programme that does nothing has a mean of about 0 with
+    either sign, and must read the same whichever sign its luck gives."""
+    x = runs["additional_outcomes"].dropna().to_numpy(float)
+    if len(x) < 2:
+        m = float(x[0]) if len(x) else math.nan
+        return m, m
+    half = 1.96 * float(np.std(x, ddof=1)) / math.sqrt(len(x))
+    return float(x.mean()) - half, float(x.mean()) + half
 
 
 def per_extra_sentence(runs: pd.DataFrame, what: str, lang: str, currency: str = "NOK", *,
@@ -256,12 +274,15 @@ def per_extra_sentence(runs: pd.DataFrame, what: str, lang: str, currency: str =
     w = WORDS[lang]
     run = w["replication" if replications else "run"]
     n = fmt.number(extra, lang, 1, unicode_minus=typeset)
-    if extra > 0:
+    lo, hi = additional_ci(runs)
+    if lo > 0:  # more outcomes than chance explains: a price per additional outcome means something
         return w["per_extra"].format(what=what, n=n, run=run,
                                      per=fmt.money(paid / extra, lang, currency=currency,
                                                    unicode_minus=typeset))
     if paid > 0:
         return w["per_extra_none"].format(what=what, n=n, run=run,
+                                          lo=fmt.number(lo, lang, 1, unicode_minus=typeset),
+                                          hi=fmt.number(hi, lang, 1, unicode_minus=typeset),
                                           paid=fmt.money(paid, lang, currency=currency,
                                                          unicode_minus=typeset))
     return w["per_extra_nothing"].format(what=what, n=n, run=run)
@@ -277,7 +298,7 @@ def driver_sentence(runs: pd.DataFrame, reg: KpiRegistry, lang: str, currency: s
     w = WORDS[lang]
     if {"commissioner_paid", "additional_outcomes"} <= set(runs.columns):
         extra, paid = runs["additional_outcomes"].mean(), runs["commissioner_paid"].mean()
-        if np.isfinite(extra) and paid > 0 and extra <= 0:
+        if np.isfinite(extra) and paid > 0 and additional_ci(runs)[0] <= 0:
             return w["drives_none"]
     share = _col(reg, runs, "paid_not_additional_share")
     if share is not None:

@@ -131,6 +131,22 @@ def percent(x: float, lang: str, decimals: int = 0, *, sign: bool = False, unico
     return number(_decimal(x) * 100, lang, decimals, sign=sign, unicode_minus=unicode_minus) + NBSP + "%"
 
 
+def probability(x: float, lang: str, *, na: str | None = None) -> str:
+    """A chance as a whole percentage that never reads as certain or impossible when it is not:
+    ``under 1 %`` for 0 < x < 0.5 %, ``over 99 %`` for 99.5 % < x < 1 (one loss in 500 runs is
+    not "0 %"); else :func:`percent`."""
+    _check(lang)
+    special = _special(x, lang, na, False)
+    if special is not None:
+        return special
+    x = float(x)
+    if 0 < x < 0.005:
+        return "under 1" + NBSP + "%"  # the same words in bokmål and English
+    if 0.995 < x < 1:
+        return "over 99" + NBSP + "%"
+    return percent(x, lang)
+
+
 def points(x: float, lang: str, decimals: int = 1, *, sign: bool = False, unicode_minus: bool = False,
            na: str | None = None) -> str:
     """A difference of two shares in percentage points, without the unit (``0.072`` -> ``7,2``)."""
@@ -153,6 +169,21 @@ def money_step(x: float) -> tuple[int, Decimal, int]:
         if _round(a, step) < below:
             return scale, step, decimals
     return 10**9, Decimal(10**8), 1
+
+
+def _keep_sign(values: tuple[float, ...], scale: int, step: Decimal, decimals: int
+               ) -> tuple[Decimal, int]:
+    """A finer step (one more decimal each time, at most three) while a borrowed step would round a
+    value to 0 that its own step does not: a state NPV of -41 065 beside a range in millions reads
+    ``-0,04 mill.``, not ``0,0 mill.``, and an interval from -40 000 keeps its minus (an interval's
+    positive end may read 0 beside a larger one: ``0 til 35 000 kr`` for 450 to 35 000)."""
+    for _ in range(3):
+        lost = [v for v in values if math.isfinite(v) and _round(v, step) == 0
+                and _round(v, money_step(v)[1]) != 0]
+        if not lost:
+            break
+        step, decimals = step / 10, decimals + (1 if scale > 1 else 0)
+    return step, decimals
 
 
 def _scaled(x: float, scale: int, step: Decimal, decimals: int, lang: str, sign: bool,
@@ -183,6 +214,7 @@ def money(x: float, lang: str, *, currency: str = "NOK", unit: bool = True, sign
     if special is not None:
         return special
     scale, step, decimals = money_step(x if like is None or not math.isfinite(like) else like)
+    step, decimals = _keep_sign((float(x),), scale, step, decimals)
     return _with_unit(_scaled(x, scale, step, decimals, lang, sign, unicode_minus), scale, lang,
                       currency, unit)
 
@@ -200,7 +232,10 @@ def money_interval(low: float, high: float, lang: str, *, currency: str = "NOK",
         return f"{ends[0]} {_TO[lang]} {ends[1]}"
     largest = max(abs(float(low)), abs(float(high)))
     scale, step, decimals = money_step(largest if like is None or not math.isfinite(like) else like)
-    a, b = (_scaled(v, scale, step, decimals, lang, False, unicode_minus) for v in (low, high))
+    ends = (float(low), float(high))
+    zeros = all(_round(v, step) == 0 for v in ends)  # the whole range would read 0: refine it all
+    step, decimals = _keep_sign(tuple(v for v in ends if v < 0 or zeros), scale, step, decimals)
+    a, b = (_scaled(v, scale, step, decimals, lang, False, unicode_minus) for v in ends)
     return _with_unit(f"{a} {_TO[lang]} {b}", scale, lang, currency, unit)
 
 

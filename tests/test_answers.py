@@ -120,9 +120,10 @@ def test_the_money_multiple_comes_before_the_irr_in_the_headline():
 def test_no_additional_outcome_reads_as_a_plain_sentence():
     runs = pd.DataFrame({"commissioner_paid": [300_000.0, 100_000.0], "additional_outcomes": [-1.0, 1.0]})
     en = _plain(answers.per_extra_sentence(runs, "fast_jobb_24m", "en"))
-    assert en == ("The contract pays for outcomes (fast_jobb_24m) but the programme adds none (0.0 per "
-                  "run against the counterfactual, on average): every krone of the NOK 200 000 paid "
-                  "pays for people who would have reached it anyway.")
+    assert en == ("The contract pays for outcomes (fast_jobb_24m) but the programme adds none that can be "
+                  "told from chance (0.0 per run against the counterfactual, on average, 95 % CI -2.0 to "
+                  "2.0): the NOK 200 000 paid go, as far as the runs can tell, to people who would have "
+                  "reached it anyway.")  # mean 0, sd 1.41 over 2 runs: 0 +- 1.96 x 1.41 / sqrt(2)
     nb = answers.per_extra_sentence(runs, "fast_jobb_24m", "nb")
     assert "ville nådd resultatet uansett" in nb and "ubegrenset" not in nb
     # two additional outcomes for 300 000 on average: 150 000 each
@@ -137,7 +138,7 @@ def test_what_drives_the_result_on_cases_built_so_the_answer_is_known():
     reg = common_kpis()
     # the contract pays, the programme adds nothing: every krone is deadweight
     none = pd.DataFrame({"commissioner_paid": [100.0, 300.0], "additional_outcomes": [0.0, 0.0]})
-    assert "every krone" in answers.driver_sentence(none, reg, "en")
+    assert "adds no outcomes that can be told from chance" in answers.driver_sentence(none, reg, "en")
     assert "uansett" in answers.driver_sentence(none, reg, "nb")
     # 8 of 10 outcomes paid for would have happened anyway
     dead = pd.DataFrame({"commissioner_paid": [100.0], "additional_outcomes": [2.0],
@@ -245,3 +246,14 @@ def test_the_report_counts_the_users_contract_and_puts_the_multiple_first(tmp_pa
         irr_at = next(i for i, k in enumerate(key) if "IRR" in k or "internrente" in k)
         assert first < irr_at
         assert "ubegrenset" not in " ".join(key) and "unbounded" not in " ".join(key)
+
+
+def test_a_programme_that_does_nothing_reads_the_same_whichever_sign_its_luck_gives():
+    # review 13: the sentences followed the sign of a noisy mean of additional outcomes
+    reg = common_kpis()
+    luck = np.array([0.6, -0.4, 0.5, -0.3, 0.4, -0.2])  # mean +0.1, 95 % CI about -0.33 to 0.53
+    for sign in (1, -1):
+        runs = pd.DataFrame({"commissioner_paid": np.full(6, 200_000.0), "additional_outcomes": sign * luck})
+        per = _plain(answers.per_extra_sentence(runs, "job", "en"))
+        assert "adds none that can be told from chance" in per and "per additional outcome" not in per
+        assert "can be told from chance" in answers.driver_sentence(runs, reg, "en")

@@ -318,3 +318,23 @@ def test_the_compare_table_in_both_languages():
     assert f"2,0{NB}mill." in nb and f"2.1{NB}million" in en
     assert "Sannsynlighet for tap for investorene" in nb and "investor_loss" not in nb
     assert "investor_loss" in en
+
+
+def test_a_borrowed_rounding_step_never_hides_a_sign_or_a_nonzero_amount():
+    # review 13: the state's -41 065 beside amounts in millions read "0,0 mill.", an interval from
+    # -40 000 to 1.2 mill. read "0,0 til 1,2 mill." (never negative)
+    from effekt.experiments.formatting import money, money_interval
+
+    assert money(-41065, "nb", like=1.2e6) == "-0,04\u00a0mill.\u00a0kr"
+    assert money_interval(-40000, 1.2e6, "nb") == "-0,04 til 1,20\u00a0mill.\u00a0kr"
+    assert money_interval(-1.2e6, 0.8e6, "nb") == "-1,2 til 0,8\u00a0mill.\u00a0kr"  # nothing lost: as before
+    assert money(-400, "nb", like=50000) == "-400\u00a0kr"
+    assert money(-40, "nb", like=1.2e6) == "0,0\u00a0mill.\u00a0kr"  # zero at its own step too: zero
+
+
+def test_a_chance_never_reads_as_certain_or_impossible_when_it_is_not():
+    from effekt.experiments.formatting import probability
+
+    assert probability(1 / 500, "nb") == "under 1\u00a0%" and probability(499 / 500, "en") == "over 99\u00a0%"
+    assert probability(0.0, "nb") == "0\u00a0%" and probability(1.0, "nb") == "100\u00a0%"
+    assert probability(0.56, "nb") == "56\u00a0%"
