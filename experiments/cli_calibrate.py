@@ -50,6 +50,7 @@ def calibrate(file, out, particles, generations, tolerance, seed, workers, dask,
     except SpecError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(2)
+    _check_writable(out)  # before the fit: minutes of work must not be lost to an unwritable folder
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    disable=quiet, transient=False, console=None)
     tasks: dict[int, int] = {}
@@ -69,8 +70,27 @@ def calibrate(file, out, particles, generations, tolerance, seed, workers, dask,
         click.echo(f"error: {err}", err=True)
         sys.exit(2)
     click.echo("\n".join(summary_lines(cal, lang)))
-    path = write_posterior(cal, out)
+    try:
+        path = write_posterior(cal, out)
+    except OSError as err:
+        click.echo(f"error: {out}: the posterior cannot be written ({err.strerror or err})", err=True)
+        sys.exit(2)
     click.echo("\n" + WORDS[lang]["written"].format(path=path, name=spec.calibration.name))
+
+
+def _check_writable(out: str) -> None:
+    """Refuse (exit 2) an --out folder that cannot be made or written, before anything runs."""
+    import tempfile
+    from pathlib import Path
+
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".effekt-write-test-"):
+            pass
+    except OSError as err:
+        click.echo(f"error: --out {out}: cannot be written ({err.strerror or err}); choose another folder",
+                   err=True)
+        sys.exit(2)
 
 
 __all__ = ["calibrate"]

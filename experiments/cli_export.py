@@ -9,14 +9,20 @@ not wait for figures, and a script can export without matplotlib.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from effekt.experiments.cli_lang import lang_option
 
 WORDS = {
-    "nb": {"wrote": "skrev {path}", "nothing": "oppgi --xlsx FIL og/eller --csv MAPPE"},
-    "en": {"wrote": "wrote {path}", "nothing": "give --xlsx FILE and/or --csv DIR"},
+    "nb": {"wrote": "skrev {path}", "nothing": "oppgi --xlsx FIL og/eller --csv MAPPE",
+           "exists": "{path} finnes allerede; gi --overwrite for å erstatte den, eller velg et annet navn",
+           "no_folder": "{path}: mappen {folder} finnes ikke; lag den først, eller velg en annen plass"},
+    "en": {"wrote": "wrote {path}", "nothing": "give --xlsx FILE and/or --csv DIR",
+           "exists": "{path} exists already; pass --overwrite to replace it, or choose another name",
+           "no_folder": "{path}: the folder {folder} does not exist; create it first, or choose another "
+                        "place"},
 }
 
 
@@ -29,8 +35,9 @@ WORDS = {
                    "--lang nb, for Norwegian Excel).")
 @click.option("--point", type=click.IntRange(min=0), default=0, show_default=True,
               help="The design point of a sweep to export.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing workbook or CSV files.")
 @lang_option("Language of the sheets, headers and labels (Norwegian bokmål or English).")
-def export(out, xlsx, csv_dir, point, lang):
+def export(out, xlsx, csv_dir, point, overwrite, lang):
     """Export results directory OUT for Excel: --xlsx FILE (a workbook with the sheets
     Sammendrag, Budsjett per år, KPI-er and Forutsetninger; in English with --lang en) and/or
     --csv DIR (the same tables as CSV). Numbers are stored as numbers with Excel number formats,
@@ -40,6 +47,17 @@ def export(out, xlsx, csv_dir, point, lang):
     w = WORDS[lang]
     if not xlsx and not csv_dir:
         click.echo(f"error: {w['nothing']}", err=True)
+        sys.exit(2)
+    if xlsx:  # a file of the user's is never replaced unasked, nor a folder made anywhere
+        target = Path(xlsx)
+        if not target.parent.resolve().is_dir():
+            click.echo(f"error: {w['no_folder'].format(path=xlsx, folder=target.parent)}", err=True)
+            sys.exit(2)
+        if target.exists() and not overwrite:
+            click.echo(f"error: {w['exists'].format(path=xlsx)}", err=True)
+            sys.exit(2)
+    if csv_dir and Path(csv_dir).exists() and any(Path(csv_dir).glob("*.csv")) and not overwrite:
+        click.echo(f"error: {w['exists'].format(path=csv_dir)}", err=True)
         sys.exit(2)
     try:
         if xlsx:

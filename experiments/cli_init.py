@@ -17,6 +17,35 @@ def _fail(text: str) -> None:
     sys.exit(2)
 
 
+def _number(lang: str, low: float, high: float | None = None, whole: bool = False):
+    """A prompt's reader of a number as people type it: ``150 000``, ``0,5`` or ``0.5``, checked
+    against ``low`` (and ``high``); the message in the prompt's language."""
+    from effekt.toml_text import plain_number
+
+    def read(text: str | float) -> float | int:
+        if isinstance(text, int | float):
+            return text
+        raw = str(text).strip()
+        value = plain_number(raw)
+        if value is None:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = None
+        more = " eller mer" if lang == "nb" else " or more"
+        bound = f"{low:g}" + (f"-{high:g}" if high is not None else more)
+        outside = value is not None and (value < low or (high is not None and value > high))
+        if value is None or outside or (whole and value != int(value)):
+            nb = "et heltall" if whole else "et tall"
+            what = nb if lang == "nb" else ("a whole number" if whole else "a number")
+            said = f"'{raw}' går ikke: skriv {what}, {bound}" if lang == "nb" else \
+                f"'{raw}' will not do: write {what}, {bound}"
+            raise click.BadParameter(said)
+        return int(value) if whole else float(value)
+
+    return read
+
+
 def _ask(lang: str):
     """The answers, asked one by one (the defaults those of the built-in default scenario)."""
     from effekt.experiments.init_scenario import (
@@ -55,18 +84,19 @@ def _ask(lang: str):
     default_mix = ",".join(f"{g}={s}" for g, s in d.groups.items())
     a.groups = click.prompt(w["groups_prompt"].format(known=", ".join(groups())), default=default_mix,
                             value_proc=mix)
-    a.size = click.prompt(w["size"], type=click.IntRange(min=1), default=d.size)
+    a.size = click.prompt(w["size"], default=d.size, value_proc=_number(lang, 1, whole=True))
     for n, c in contracts().items():
         click.echo(f"  {n}: {c['title_nb'] if lang == 'nb' else c['title']}")
     a.contract = click.prompt(w["contract_prompt"], type=click.Choice(list(contracts())), default=d.contract,
                               show_choices=False)
     template = contracts()[a.contract]
     for outcome, price in template["prices"].items():
-        a.prices[outcome] = click.prompt(w["price_prompt"].format(outcome=outcome),
-                                         type=click.FloatRange(min=0), default=float(price))
+        a.prices[outcome] = click.prompt(w["price_prompt"].format(outcome=outcome), default=float(price),
+                                         value_proc=_number(lang, 0))
     share = template["commissioners"].get("kommune", d.kommune_share)
-    a.kommune_share = click.prompt(w["kommune_share"], type=click.FloatRange(0, 1), default=float(share))
-    a.replications = click.prompt(w["replications"], type=click.IntRange(min=1), default=d.replications)
+    a.kommune_share = click.prompt(w["kommune_share"], default=float(share), value_proc=_number(lang, 0, 1))
+    a.replications = click.prompt(w["replications"], default=d.replications,
+                                  value_proc=_number(lang, 1, whole=True))
     return a
 
 
@@ -93,7 +123,10 @@ def init(out, from_xlsx, template, force, lang):
     if template:
         if Path(template).exists() and not force:
             _fail(w["exists"].format(path=template))
-        click.echo(w["wrote"].format(path=write_template(template, lang)))
+        try:
+            click.echo(w["wrote"].format(path=write_template(template, lang)))
+        except OSError as err:
+            _fail(f"{template}: cannot be written ({err.strerror or err})")
         return
     if from_xlsx:
         try:
@@ -110,7 +143,10 @@ def init(out, from_xlsx, template, force, lang):
         text = scenario_toml(answers, origin)
     except SpecError as err:
         _fail(str(err))
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        _fail(f"{path}: cannot be written ({err.strerror or err})")
     click.echo(w["wrote"].format(path=path))
     try:
         sc = load_scenario(path)

@@ -59,6 +59,16 @@ def test_a_bad_calibration_file_fails_with_the_message(tmp_path):
 
 
 @pytest.mark.calibration
+def test_an_unwritable_out_is_refused_before_the_fit(tmp_path):
+    # review 13: the whole fit ran, then writing the posterior failed with a traceback
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    res = CliRunner().invoke(main, ["calibrate", str(_tiny(tmp_path)), "--workers", "1", "--out",
+                                    str(blocked / "sub"), "--lang", "en", "--quiet"])
+    assert res.exit_code == 2 and "cannot be written" in res.output and "Traceback" not in res.output
+    assert "Posterior" not in res.output  # refused before anything ran
+
+
 def test_the_pathway_fit_is_the_same_on_one_and_two_workers(tmp_path):
     spec, source = load_calibration_file(_tiny(tmp_path, particles=30, generations=3, tolerance=2))
     one = run_calibration(spec, source, executor=SerialExecutor())

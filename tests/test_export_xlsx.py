@@ -239,3 +239,21 @@ def test_the_users_own_contract_file_gives_its_sources(tmp_path):
     row = table.loc["contract.prices.job_start"]
     assert row["value"] == 52000 and row["kind"] == "source" and row["file"] == "our_contract.toml"
     assert row["source"].startswith("source: our tender 2026")
+
+
+def test_export_never_replaces_a_users_file_unasked_nor_makes_folders_anywhere(results, tmp_path):
+    # review 13: --xlsx replaced a text file with a workbook and made missing parent folders
+    notes = tmp_path / "notater.xlsx"
+    notes.write_text("mine", encoding="utf-8")
+    r = CliRunner().invoke(main, ["export", str(results), "--xlsx", str(notes), "--lang", "en"])
+    assert r.exit_code == 2 and "exists already; pass --overwrite" in r.output
+    assert notes.read_text(encoding="utf-8") == "mine"
+    r = CliRunner().invoke(main, ["export", str(results), "--xlsx", str(notes), "--overwrite",
+                                  "--lang", "en"])
+    assert r.exit_code == 0 and openpyxl.load_workbook(notes).sheetnames[0] == "Summary"
+    far = tmp_path / "no" / "such" / "place.xlsx"
+    r = CliRunner().invoke(main, ["export", str(results), "--xlsx", str(far), "--lang", "en"])
+    assert r.exit_code == 2 and "does not exist" in r.output and not (tmp_path / "no").exists()
+    assert CliRunner().invoke(main, ["export", str(results), "--csv", str(tmp_path / "c")]).exit_code == 0
+    again = CliRunner().invoke(main, ["export", str(results), "--csv", str(tmp_path / "c"), "--lang", "en"])
+    assert again.exit_code == 2 and "--overwrite" in again.output

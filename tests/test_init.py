@@ -162,3 +162,22 @@ def test_bad_cells_are_named_by_sheet_and_cell_with_what_is_allowed(tmp_path):
     other.write_text("name,value\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["init", "--from-xlsx", str(other), "--lang", "en"])
     assert r.exit_code == 2 and "not an Excel file" in r.output and "Traceback" not in r.output
+
+
+def test_init_reads_numbers_as_people_type_them_and_asks_again_in_their_language(tmp_path):
+    # review 13: "150 000" and "0,5" were refused with click's English message
+    answers = ["gloppen_12", "Gloppen", "gloppen", "R=1", "tolv", "12", "gloppen_outcomes",
+               "120 000", "90\u00a0000", "1,5", "0,5", "3"]
+    r = _ask(tmp_path, answers, "--lang", "nb")
+    assert r.exit_code == 0, r.output
+    assert "'tolv' går ikke: skriv et heltall, 1 eller mer" in r.output
+    assert "'1,5' går ikke: skriv et tall, 0-1" in r.output
+    sc = load_scenario(tmp_path / "s.toml")
+    assert sc.world.size == 12 and dict(sc.terms.commissioners) == {"kommune": 0.5, "state": 0.5}
+    text = (tmp_path / "s.toml").read_text(encoding="utf-8")
+    assert "prices.fagbrev = 120000 " in text and "prices.job_sustained = 90000 " in text
+
+
+def test_init_says_when_it_cannot_write_its_file(tmp_path):
+    r = _ask(tmp_path / "no_such_folder", GLOPPEN, "--lang", "en")
+    assert r.exit_code == 2 and "cannot be written" in r.output and "Traceback" not in r.output
