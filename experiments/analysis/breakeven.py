@@ -392,11 +392,14 @@ def render(b: BreakEven, lang: str = "en") -> str:
     def fmt(v: float) -> str:
         return _fmt(v, lang)
 
+    def estimate(v: float) -> str:  # a break-even is an estimate: three significant digits, no more
+        return _fmt(v, lang, 3)
+
     what = metric_words(b.party, b.metric, b.target, lang)
     lines = []
     if np.isfinite(b.value):
-        lines.append(w["found"].format(who=w[b.party], key=b.key, v=fmt(b.value), lo=fmt(b.ci_low),
-                                       hi=fmt(b.ci_high), what=what))
+        lines.append(w["found"].format(who=w[b.party], key=b.key, v=estimate(b.value), lo=estimate(b.ci_low),
+                                       hi=estimate(b.ci_high), what=what))
     else:
         lo, hi = b.grid["value"].iloc[0], b.grid["value"].iloc[-1]
         lines.append(w["none"].format(who=w[b.party], key=b.key, lo=fmt(lo), hi=fmt(hi), what=what))
