@@ -219,7 +219,7 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
     try:
         with open_executor(workers, dask) as executor:
             _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
-                        replications, no_model_pilots, assignments, executor, decision)
+                        replications, no_model_pilots, assignments, executor, decision, lang)
     except RuntimeError as err:  # an executor that cannot start (no Dask, no scheduler)
         _fail(err)
     if decision is not None:
@@ -232,13 +232,82 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
             click.echo("\n".join(_pilot_values(d, sizes, wtp, decision, 200, lang, measure)))
 
 
+PILOT_WORDS = {
+    "en": {
+        "outcome": "Outcome: {measure}; probability with the programme {pt}, without it {pc} ({source}); "
+                   "two-sided alpha {alpha}",
+        "power_is": "Power: the chance that a pilot shows the programme significantly BETTER than business "
+                    "as usual (the upper tail of the two-sided test: one-sided alpha {half})",
+        "worse_expected": "The programme is expected to be WORSE than business as usual ({pt} against {pc}): "
+                          "no pilot can be expected to show an improvement; the power below is the chance "
+                          "of a false sign of one, and a pilot is more likely to show the programme "
+                          "significantly worse",
+        "pilot": "\nPilot of {n} in the programme and {n} controls:",
+        "exact_z": "  power {p} (exact binomial, z-test)",
+        "fisher": "  power {p} (exact binomial, Fisher's exact test)",
+        "normal": "  power {p} (normal approximation)",
+        "simulated": "  power {p} +- {pm} (20 000 simulated binomial pilots)",
+        "shows_worse": "  chance the pilot shows the programme significantly WORSE: {p} (exact binomial, "
+                       "z-test)",
+        "model": "  power {p} +- {pm} ({r} randomised pilots of about {people} people simulated through the "
+                 "model, with its capacity)",
+        "model_worse": "    ... and {p} of those pilots show the programme significantly WORSE than "
+                       "business as usual",
+        "model_skipped": "  (model pilots skipped: {err})",
+        "no_control_none": "  without a control group, against a known rate of {pc}: no result out of {n} "
+                           "would be significant (one-sided alpha {half})",
+        "no_control": "  without a control group, against a known rate of {pc}: significant only with {k} "
+                      "or more of {n} in work (one-sided alpha {half}); power {p}",
+        "per_arm_none": "\nPeople per arm for {target} power: none (the programme is expected to be worse, "
+                        "so no pilot size gives power to show an improvement)",
+        "per_arm": "\nPeople per arm for {target} power: {nn} (normal formula), {ne} (exact binomial, "
+                   "z-test); {all} people in all",
+        "more_than": "more than 2 000",
+    },
+    "nb": {
+        "outcome": "Resultat: {measure}; sannsynlighet med tiltaket {pt}, uten {pc} ({source}); tosidig "
+                   "alfa {alpha}",
+        "power_is": "Styrke: sjansen for at en pilot viser at tiltaket er signifikant BEDRE enn det vanlige "
+                    "løpet (den øvre halen av den tosidige testen: ensidig alfa {half})",
+        "worse_expected": "Tiltaket ventes å være DÅRLIGERE enn det vanlige løpet ({pt} mot {pc}): ingen "
+                          "pilot kan ventes å vise en forbedring; styrken nedenfor er sjansen for et falskt "
+                          "tegn på en, og en pilot viser heller tiltaket som signifikant dårligere",
+        "pilot": "\nPilot med {n} i tiltaket og {n} i kontrollgruppen:",
+        "exact_z": "  styrke {p} (eksakt binomisk, z-test)",
+        "fisher": "  styrke {p} (eksakt binomisk, Fishers eksakte test)",
+        "normal": "  styrke {p} (normaltilnærming)",
+        "simulated": "  styrke {p} +- {pm} (20 000 simulerte binomiske piloter)",
+        "shows_worse": "  sjansen for at piloten viser tiltaket som signifikant DÅRLIGERE: {p} (eksakt "
+                       "binomisk, z-test)",
+        "model": "  styrke {p} +- {pm} ({r} randomiserte piloter med om lag {people} personer simulert "
+                 "gjennom modellen, med dens kapasitet)",
+        "model_worse": "    ... og {p} av disse pilotene viser tiltaket som signifikant DÅRLIGERE enn det "
+                       "vanlige løpet",
+        "model_skipped": "  (modellpiloter hoppet over: {err})",
+        "no_control_none": "  uten kontrollgruppe, mot en kjent andel på {pc}: intet resultat av {n} ville "
+                           "vært signifikant (ensidig alfa {half})",
+        "no_control": "  uten kontrollgruppe, mot en kjent andel på {pc}: signifikant bare med {k} eller "
+                      "flere av {n} i arbeid (ensidig alfa {half}); styrke {p}",
+        "per_arm_none": "\nPersoner per arm for {target} styrke: ingen (tiltaket ventes å være dårligere, så "
+                        "ingen pilotstørrelse gir styrke til å vise en forbedring)",
+        "per_arm": "\nPersoner per arm for {target} styrke: {nn} (normalformelen), {ne} (eksakt binomisk, "
+                   "z-test); {all} personer i alt",
+        "more_than": "mer enn 2 000",
+    },
+}
+"""The words of ``effekt pilot-size``'s power lines, in English and bokmål."""
+
+
 def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
-                replications, no_model_pilots, assignments, executor, decision=None) -> None:
+                replications, no_model_pilots, assignments, executor, decision=None,
+                lang: str = "en") -> None:
+    from effekt.experiments import formatting as fmt
     from effekt.experiments.analysis import power as pw
     from effekt.experiments.analysis.common import replicate, scenario_with
 
     given = p_treatment is not None or p_control is not None or effect is not None
-    source = "given"
+    nb = lang == "nb"
+    source = "oppgitt" if nb else "given"
     try:
         if decision is not None and scenario is None and not assignments and (
                 p_control is None or (p_treatment is None and effect is None)):
@@ -246,8 +315,10 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
             est_t, est_c = pw.rates_from_runs(decision.runs, measure)
             p_treatment = est_t if p_treatment is None and effect is None else p_treatment
             p_control = est_c if p_control is None else p_control
-            source = (f"{'partly ' if given else ''}from the {len(decision.runs)} replications of "
-                      f"{decision.out}")
+            source = ((f"{'delvis ' if given else ''}fra de {len(decision.runs)} replikasjonene i "
+                       f"{decision.out}") if nb else
+                      (f"{'partly ' if given else ''}from the {len(decision.runs)} replications of "
+                       f"{decision.out}"))
             given, no_model_pilots = True, True  # no scenario file to simulate pilots of
         elif p_control is None or (p_treatment is None and effect is None):
             sc = scenario_with(scenario, assignments=list(assignments))
@@ -255,8 +326,10 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
             est_t, est_c = pw.rates_from_runs(runs, measure)
             p_treatment = est_t if p_treatment is None else p_treatment
             p_control = est_c if p_control is None else p_control
-            source = (f"{'partly ' if given else ''}from {replications} replications of "
-                      f"{sc.info.name}" + (f" with {' '.join(assignments)}" if assignments else ""))
+            source = ((f"{'delvis ' if given else ''}fra {replications} replikasjoner av {sc.info.name}"
+                       + (f" med {' '.join(assignments)}" if assignments else "")) if nb else
+                      (f"{'partly ' if given else ''}from {replications} replications of "
+                       f"{sc.info.name}" + (f" with {' '.join(assignments)}" if assignments else "")))
     except (SpecError, ValueError) as err:
         _fail(err)
     if effect is not None:
@@ -266,16 +339,23 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
     if p_treatment == p_control:
         _fail(f"the programme and the counterfactual both have probability {p_control:.3f}: "
               "there is no difference for a pilot to show")
-    click.echo(f"Outcome: {measure}; probability with the programme {p_treatment:.3f}, without it "
-               f"{p_control:.3f} ({source}); two-sided alpha {alpha:g}")
-    click.echo(f"Power: the chance that a pilot shows the programme significantly BETTER than business "
-               f"as usual (the upper tail of the two-sided test: one-sided alpha {alpha / 2:g})")
+    w = PILOT_WORDS[lang]
+
+    def pc(x: float, decimals: int = 1) -> str:  # English as it always printed; bokmål by its formats
+        return fmt.percent(x, lang, decimals) if lang == "nb" else f"{x:.{decimals}%}"
+
+    def pr(x: float) -> str:
+        return fmt.number(x, lang, 3) if lang == "nb" else f"{x:.3f}"
+
+    def g(x: float) -> str:
+        return fmt.general(x, lang) if lang == "nb" else f"{x:g}"
+
+    click.echo(w["outcome"].format(measure=measure, pt=pr(p_treatment), pc=pr(p_control), source=source,
+                                   alpha=g(alpha)))
+    click.echo(w["power_is"].format(half=g(alpha / 2)))
     worse_expected = pw.expected_worse(p_treatment, p_control)
     if worse_expected:
-        click.echo(f"The programme is expected to be WORSE than business as usual ({p_treatment:.3f} "
-                   f"against {p_control:.3f}): no pilot can be expected to show an improvement; the "
-                   "power below is the chance of a false sign of one, and a pilot is more likely to "
-                   "show the programme significantly worse")
+        click.echo(w["worse_expected"].format(pt=pr(p_treatment), pc=pr(p_control)))
     if decision is not None and scenario is None and not assignments:
         from effekt.experiments.design import auxiliary_rng
 
@@ -284,51 +364,43 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
         rng = pw.pilot_rng(scenario, list(assignments))
     better = "better"
     for n in sizes:
-        click.echo(f"\nPilot of {n} in the programme and {n} controls:")
+        click.echo(w["pilot"].format(n=n))
         if n <= 2000:  # the exact sum is over (n + 1)^2 outcomes
-            click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'z', better):.1%} "
-                       "(exact binomial, z-test)")
+            click.echo(w["exact_z"].format(p=pc(pw.power_exact(n, n, p_treatment, p_control, alpha, "z",
+                                                                better))))
         if n <= 200:
-            click.echo(f"  power {pw.power_exact(n, n, p_treatment, p_control, alpha, 'fisher', better):.1%} "
-                       "(exact binomial, Fisher's exact test)")
-        click.echo(f"  power {pw.power_normal(n, n, p_treatment, p_control, alpha, better):.1%} "
-                   "(normal approximation)")
+            click.echo(w["fisher"].format(p=pc(pw.power_exact(n, n, p_treatment, p_control, alpha, "fisher",
+                                                               better))))
+        click.echo(w["normal"].format(p=pc(pw.power_normal(n, n, p_treatment, p_control, alpha, better))))
         sim, se = pw.power_simulated(n, n, p_treatment, p_control, rng, alpha, alternative=better)
-        click.echo(f"  power {sim:.1%} +- {1.96 * se:.1%} (20 000 simulated binomial pilots)")
+        click.echo(w["simulated"].format(p=pc(sim), pm=pc(1.96 * se)))
         if worse_expected and n <= 2000:
             down = (pw.power_exact(n, n, p_treatment, p_control, alpha, "z")
                     - pw.power_exact(n, n, p_treatment, p_control, alpha, "z", better))
-            click.echo(f"  chance the pilot shows the programme significantly WORSE: {down:.1%} "
-                       "(exact binomial, z-test)")
+            click.echo(w["shows_worse"].format(p=pc(down)))
         if not no_model_pilots and not given:  # model pilots have the scenario's own rates
             try:
                 mp, mse, worse = pw.pilots_through_model(scenario, n, replications, measure, alpha,
                                                          assignments=list(assignments),
                                                          executor=executor)
-                click.echo(f"  power {mp:.1%} +- {1.96 * mse:.1%} ({replications} randomised pilots of "
-                           f"about {2 * n} people simulated through the model, with its capacity)")
+                click.echo(w["model"].format(p=pc(mp), pm=pc(1.96 * mse), r=replications, people=2 * n))
                 if worse > 0:
-                    click.echo(f"    ... and {worse:.1%} of those pilots show the programme "
-                               "significantly WORSE than business as usual")
+                    click.echo(w["model_worse"].format(p=pc(worse)))
             except (SpecError, ValueError) as err:
-                click.echo(f"  (model pilots skipped: {err})")
+                click.echo(w["model_skipped"].format(err=err))
         b = pw.power_benchmark(n, p_treatment, p_control, alpha / 2)
         if b.critical is None:
-            click.echo(f"  without a control group, against a known rate of {p_control:.3f}: no "
-                       f"result out of {n} would be significant (one-sided alpha {alpha / 2:g})")
+            click.echo(w["no_control_none"].format(pc=pr(p_control), n=n, half=g(alpha / 2)))
         else:
-            click.echo(f"  without a control group, against a known rate of {p_control:.3f}: "
-                       f"significant only with {b.critical} or more of {n} in work "
-                       f"(one-sided alpha {alpha / 2:g}); power {b.power:.1%}")
+            click.echo(w["no_control"].format(pc=pr(p_control), k=b.critical, n=n, half=g(alpha / 2),
+                                              p=pc(b.power)))
     if worse_expected:
-        click.echo(f"\nPeople per arm for {target:.0%} power: none (the programme is expected to be "
-                   "worse, so no pilot size gives power to show an improvement)")
+        click.echo(w["per_arm_none"].format(target=pc(target, 0)))
         return
     nn = pw.n_normal(p_treatment, p_control, alpha, target)
     ne = pw.n_exact(p_treatment, p_control, alpha, target, n_max=2000, alternative=better)
-    click.echo(f"\nPeople per arm for {target:.0%} power: {nn} (normal formula), "
-               f"{ne if ne is not None else 'more than 2 000'} (exact binomial, z-test); "
-               f"{2 * nn} people in all")
+    click.echo(w["per_arm"].format(target=pc(target, 0), nn=nn,
+                                   ne=ne if ne is not None else w["more_than"], all=2 * nn))
 
 
 @click.command()

@@ -450,7 +450,7 @@ def test_decide_without_parameter_draws_says_so_instead_of_zeros(tiny):
 def test_pilot_size_adds_the_value_of_a_pilot_from_results_with_draws(tiny):
     manifest = json.loads((tiny / "draws" / "manifest.json").read_text())
     assert manifest["parameters"]
-    r = CliRunner().invoke(main, ["pilot-size", "--results", str(tiny / "draws"), "--n", "10",
+    r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--results", str(tiny / "draws"), "--n", "10",
                                   "--wtp", "400000", "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert "Value of a pilot before signing, at λ = 400" in r.output

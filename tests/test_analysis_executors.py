@@ -80,7 +80,7 @@ def test_cli_pilot_size_simulates_on_the_executor(tmp_path):
     path = write(tmp_path)
     outputs = []
     for workers in ("1", "2"):
-        r = CliRunner().invoke(main, ["pilot-size", str(path), "--n", "3", "--runs", "4",
+        r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", str(path), "--n", "3", "--runs", "4",
                                       "--workers", workers])
         assert r.exit_code == 0, r.output
         outputs.append(r.output)

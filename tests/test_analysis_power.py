@@ -64,7 +64,7 @@ def test_simulated_power_agrees_with_exact_enumeration():
 
 
 def test_cli_pilot_size_with_given_rates():
-    r = CliRunner().invoke(main, ["pilot-size", "--n", "5", "--p-treatment", "0.8",
+    r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--n", "5", "--p-treatment", "0.8",
                                   "--p-control", "0.4"])
     assert r.exit_code == 0, r.output
     assert "Pilot of 5" in r.output
@@ -119,11 +119,11 @@ def test_model_pilots_of_a_perfect_programme_are_always_significant(tmp_path):
 
 
 def test_cli_effect_sets_the_programme_rate_and_equal_rates_are_refused():
-    r = CliRunner().invoke(main, ["pilot-size", "--p-control", "0.4", "--effect", "0.2", "--n", "97"])
+    r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--p-control", "0.4", "--effect", "0.2", "--n", "97"])
     assert r.exit_code == 0, r.output
     assert "probability with the programme 0.600" in r.output
     assert "People per arm for 80% power: 97 (normal formula)" in r.output
-    r = CliRunner().invoke(main, ["pilot-size", "--p-control", "0.4", "--p-treatment", "0.4"])
+    r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--p-control", "0.4", "--p-treatment", "0.4"])
     assert r.exit_code == 2 and "no difference" in r.output
 
 
@@ -132,7 +132,7 @@ def test_simulated_pilots_follow_the_scenario_seed():
     # estimate, another seed (here by --set design.seed) another one; 20 000 pilots at power about
     # 0.5 have a standard error of 0.35 percentage points, so the printed 0.1 % differ
     def simulated(*extra: str) -> str:
-        r = CliRunner().invoke(main, ["pilot-size", "--n", "30", "--p-treatment", "0.6",
+        r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--n", "30", "--p-treatment", "0.6",
                                       "--p-control", "0.35", *extra])
         assert r.exit_code == 0, r.output
         return next(line for line in r.output.splitlines() if "simulated binomial pilots" in line)
@@ -187,7 +187,7 @@ def test_directional_fisher_power_of_five_per_arm_is_the_upper_half_of_the_enume
 
 
 def test_cli_says_plainly_when_the_programme_is_expected_to_be_worse():
-    r = CliRunner().invoke(main, ["pilot-size", "--n", "20", "--p-treatment", "0.2", "--p-control", "0.6"])
+    r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--n", "20", "--p-treatment", "0.2", "--p-control", "0.6"])
     assert r.exit_code == 0, r.output
     assert "expected to be WORSE than business as usual" in r.output
     assert "significantly BETTER" in r.output  # what the power is the chance of
@@ -196,3 +196,11 @@ def test_cli_says_plainly_when_the_programme_is_expected_to_be_worse():
     assert powers and max(powers) < 2.5  # never "power 98 %"
     assert "People per arm for 80% power: none" in r.output
     assert "chance the pilot shows the programme significantly WORSE" in r.output
+
+
+def test_pilot_size_speaks_bokmal_by_default():
+    r = CliRunner().invoke(main, ["pilot-size", "--n", "20", "--p-treatment", "0.5", "--p-control", "0.3"])
+    assert r.exit_code == 0, r.output
+    assert "Pilot med 20 i tiltaket og 20 i kontrollgruppen:" in r.output and "(oppgitt)" in r.output
+    assert "Personer per arm for 80\u00a0% styrke: 93 (normalformelen)" in r.output  # n = 93 by the formula
+    assert "Pilot of" not in r.output and "power" not in r.output
