@@ -555,7 +555,7 @@ def draw(priors: Mapping[str, Prior], n: int, rng: np.random.Generator,
          sampler: str = "lhs") -> list[dict[str, float | int]]:
     """``n`` joint draws of ``priors`` (independent of each other), each ``{key: number}``, keys in
     sorted order: each prior's inverse CDF at unit numbers of :func:`unit_sample`, squeezed into
-    ``[TAIL, 1 - TAIL]``."""
+    ``[TAIL, 1 - TAIL]`` (a posterior's particles by their weights, unsqueezed)."""
     keys = sorted(priors)
     if not keys or n <= 0:
         return [{} for _ in range(max(n, 0))]
@@ -563,7 +563,11 @@ def draw(priors: Mapping[str, Prior], n: int, rng: np.random.Generator,
     # same particle for all of them: a joint draw) and one for all priors of one ``shared`` name
     # (the same quantile of each: one unknown); without either, one per key
     groups = list(dict.fromkeys(_joint(key, priors[key]) for key in keys))
-    unit = TAIL + (1 - 2 * TAIL) * unit_sample(len(groups), n, rng, sampler)
+    raw = unit_sample(len(groups), n, rng, sampler)
+    # squeezed into each distribution's central 1 - 2 TAIL, but a posterior's particles are drawn
+    # by their weights as they are (the squeeze would take weight from the first and last particle)
+    unit = np.column_stack([raw[:, j] if g.startswith("posterior:") else TAIL + (1 - 2 * TAIL) * raw[:, j]
+                            for j, g in enumerate(groups)]) if groups else raw
     cols = {key: priors[key].values_at(unit[:, groups.index(_joint(key, priors[key]))]) for key in keys}
     return [{key: cols[key][i] for key in keys} for i in range(n)]
 
