@@ -49,6 +49,7 @@ from effekt.contracts import (
     fiscal_rules,
     kpis_for,
     needs_control,
+    template_names,
     terms_data,
 )
 from effekt.dotted import (
@@ -598,7 +599,13 @@ def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "
         p_data, p_src = _pathway_data(layout.pathway.template, base)
         p_over = {k: v for k, v in raw["pathway"].items() if k != "template"}
         pathway = deep_merge(p_data, p_over, "pathway")
-        c_data, c_src = terms_data(_resolve_ref(layout.contract.template, base))
+        c_ref = _resolve_ref(layout.contract.template, base)
+        if c_ref not in template_names() and not Path(c_ref).exists():  # named like the pathway's
+            names = template_names()
+            raise SpecError("", [f"contract.template: no contract template '{layout.contract.template}' "
+                                 f"and no file {c_ref}; templates: {', '.join(names)}"
+                                 f"{suggest(str(layout.contract.template), names, 0.75)}"])
+        c_data, c_src = terms_data(c_ref)
         c_over = {k: v for k, v in raw["contract"].items() if k != "template"}
         contract = deep_merge(c_data, c_over, "contract")
     except SpecError as err:

@@ -119,7 +119,8 @@ def test_model_pilots_of_a_perfect_programme_are_always_significant(tmp_path):
 
 
 def test_cli_effect_sets_the_programme_rate_and_equal_rates_are_refused():
-    r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--p-control", "0.4", "--effect", "0.2", "--n", "97"])
+    r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--p-control", "0.4", "--effect", "0.2",
+                                  "--n", "97"])
     assert r.exit_code == 0, r.output
     assert "probability with the programme 0.600" in r.output
     assert "People per arm for 80% power: 97 (normal formula)" in r.output
@@ -187,7 +188,8 @@ def test_directional_fisher_power_of_five_per_arm_is_the_upper_half_of_the_enume
 
 
 def test_cli_says_plainly_when_the_programme_is_expected_to_be_worse():
-    r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--n", "20", "--p-treatment", "0.2", "--p-control", "0.6"])
+    r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--n", "20", "--p-treatment", "0.2",
+                                  "--p-control", "0.6"])
     assert r.exit_code == 0, r.output
     assert "expected to be WORSE than business as usual" in r.output
     assert "significantly BETTER" in r.output  # what the power is the chance of

@@ -162,3 +162,12 @@ def test_an_edited_country_file_is_read_again_in_the_same_process(tmp_path):
     edited = re.sub(r"temporary_share\s*=\s*[0-9.]+", "temporary_share = 0.55", text)
     path.write_text(edited, encoding="utf-8")
     assert load_scenario(scenario).world.labour_market.temporary_share == 0.55
+
+
+def test_an_unknown_contract_template_names_the_scenario_and_the_key():
+    # found by the fuzzing campaign: the message named the template ('x y') as if it were a file
+    text = refused(["contract.template=x y"])
+    assert str(default_scenario_path()) in text
+    assert "contract.template: no contract template 'x y' and no file" in text
+    assert "kongsberg_outcomes" in text
+    assert "did you mean 'kongsberg_outcomes'?" in refused(["contract.template=kongsberg_outcome"])
