@@ -7,11 +7,13 @@ the versions of the libraries that compute (numpy, pandas, pyarrow, SimPy, SciPy
 git commit of effekt's source when it runs from a checkout (with whether the tree had local changes).
 
     provenance      the manifest's ``provenance`` entry for a scenario
+    posteriors      the posterior files a scenario's calibrated numbers draw from, with their hashes
     differences     the dotted keys at which two resolved scenarios (or any two tables) differ
 """
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -49,13 +51,30 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def posteriors(scenario: Any) -> dict[str, str]:
+    """The posterior files the scenario's ``{ calibrated = ... }`` numbers draw from, each with the
+    sha256 of its bytes: a scenario file names a posterior, not its contents, so a second
+    ``effekt calibrate`` would otherwise change the numbers under the same experiment."""
+    out: dict[str, str] = {}
+    for prior in (getattr(scenario, "priors", None) or {}).values():
+        path = getattr(prior, "path", "")
+        if path and path not in out:
+            try:
+                out[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError:
+                out[path] = "unreadable"
+    return out
+
+
 def provenance(scenario: Any) -> dict[str, Any]:
-    """The manifest's ``provenance``: the fiscal rules' values and file, the libraries' versions
-    and the git commit of effekt's source (None outside a checkout)."""
+    """The manifest's ``provenance``: the fiscal rules' values and file, the posterior files of
+    calibrated numbers with their hashes, the libraries' versions and the git commit of effekt's
+    source (None outside a checkout)."""
     rules = scenario.fiscal
     return {
         "fiscal_rules": rules.model_dump(mode="json"),
         "fiscal_source": str(rules.source or ""),
+        "posteriors": posteriors(scenario),
         "libraries": _versions(),
         "git": _git(Path(__file__).resolve().parent),
     }
@@ -82,4 +101,4 @@ def differences(old: Any, new: Any, prefix: str = "", limit: int = 5) -> list[st
     return found
 
 
-__all__ = ["LIBRARIES", "differences", "provenance"]
+__all__ = ["LIBRARIES", "differences", "posteriors", "provenance"]

@@ -336,6 +336,11 @@ class ResultStore:
             differ = f"; they differ at {', '.join(keys)}" if keys else ""
             return (f"another experiment (scenario '{name}', hash {old_id}; this one is "
                     f"'{new['scenario']['scenario']['name']}', hash {new['experiment_hash']}{differ})")
+        drawn = [old.get("provenance", {}).get("posteriors"), new.get("provenance", {}).get("posteriors")]
+        if None not in drawn and drawn[0] != drawn[1]:
+            keys = differences(drawn[0], drawn[1], "posteriors")
+            return (f"the same scenario drawing from another posterior (effekt calibrate wrote it again: "
+                    f"{', '.join(keys)})")
         rules = [old.get("provenance", {}).get("fiscal_rules"), new.get("provenance", {}).get("fiscal_rules")]
         if None not in rules and rules[0] != rules[1]:
             keys = differences(rules[0], rules[1], "fiscal rules")

@@ -114,3 +114,21 @@ def test_sigterm_stops_the_workers_and_says_how_to_resume(tmp_path):
                              timeout=900, env={**os.environ})
     assert stored >= 1 and resumed.returncode == 0, resumed.stderr
     assert len(list(out.glob("runs/point=0/*.parquet"))) == 4000 // 20
+
+
+def test_a_posterior_written_again_is_another_experiment(tmp_path):
+    # review 13: the manifest named the posterior, not its contents, so a second effekt calibrate
+    # changed the drawn numbers under the same experiment and a resume mixed two posteriors
+    posterior = tmp_path / "springbrett.posterior.toml"
+    shutil.copy(ROOT / "experiments" / "calibrations" / "springbrett.posterior.toml", posterior)
+    key = "pathway.stages.work_training.exits[1].p"
+    args = [str(ROOT / "experiments" / "scenarios" / "default.toml"), "--out", str(tmp_path / "r"),
+            "--draws", "2", "--set", f'{key}={{ calibrated = "{posterior}" }}']
+    first = run(*args)
+    assert first.exit_code == 0, first.output
+    recorded = manifest(tmp_path / "r")["provenance"]["posteriors"]
+    assert list(recorded) == [str(posterior)] and len(recorded[str(posterior)]) == 64
+    assert run(*args).exit_code == 0  # unchanged: resumes (nothing left to do)
+    posterior.write_text(posterior.read_text(encoding="utf-8") + "\n# written again\n", encoding="utf-8")
+    again = run(*args)
+    assert again.exit_code == 2 and "drawing from another posterior" in again.output
