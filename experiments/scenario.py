@@ -785,6 +785,13 @@ def _check_country(info: ScenarioInfo, world: World, terms: Terms, payers: dict[
             classes = ["wage", *sorted(rules.benefit_tax_classes)]
             problems.append(f"world.benefits.{kind}: no tax class in {where} [taxable_benefits]; add "
                             f"{kind} = one of {classes}, or false when it is not taxed, with its source")
+    kinds = sorted(world.benefits)
+    named_kinds = (("benefit_payers", rules.benefit_payers), ("taxable_benefits", rules.taxable_benefits))
+    for table, named in named_kinds:
+        for kind in sorted(named or {}):  # a misspelt kind here would silently never apply
+            if kind not in world.benefits:
+                problems.append(f"{where} [{table}] {kind}: no benefit kind '{kind}' in the world's benefits"
+                                f"{suggest(kind, kinds, 0.6)}; kinds: {', '.join(kinds)}")
     if problems:
         raise SpecError(source, problems)
     try:

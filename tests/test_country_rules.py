@@ -309,3 +309,17 @@ def test_norway_stays_as_it_was():
     assert in_currency_text("1 234 kr, nominelle kroner", "EUR", "nb") == "1 234 €, nominelle euro"
     assert in_currency_text("data:image/png;base64,AB+NOK/kr==", "EUR", "en") == \
         "data:image/png;base64,AB+NOK/kr=="  # never inside other text
+
+
+def test_a_misspelt_kind_in_the_fiscal_tables_is_refused(tmp_path):
+    # found by the fuzzing campaign: [taxable_benefits] nonex = ... was accepted and never applied
+    folder = _own_country(tmp_path)
+    fiscal = folder / "fiscal.toml"
+    text = fiscal.read_text(encoding="utf-8")
+    assert "tyomarkkinatuki" in text
+    typo = "[taxable_benefits]\ntyomarkinatuki = false  # x\n"
+    fiscal.write_text(text.replace("[taxable_benefits]\n", typo, 1), encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_scenario(_scenario_in(folder, tmp_path), ["world.cohorts[0].size=10"])
+    assert "[taxable_benefits] tyomarkinatuki: no benefit kind 'tyomarkinatuki'" in str(err.value)
+    assert "did you mean 'tyomarkkinatuki'?" in str(err.value)
