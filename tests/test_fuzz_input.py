@@ -1,7 +1,7 @@
 """Fuzzing every shipped data file (issue 15): a mutated scenario, pathway, business-as-usual
 pathway, contract template, world file or fiscal file is accepted or refused with a message naming
 the file, never a traceback, and nothing clearly invalid (NaN, infinity, a boolean for a number, a
-misspelt key, bytes that are not UTF-8) is accepted. The fast suite runs a bounded, derandomised
+misspelt key, bytes that are not UTF-8) is accepted. The fast suite runs a bounded, fixed-seed
 sample; the campaign (``-m slow``) runs 5 000 cases and prints its figures (docs/experiments.md)."""
 
 from __future__ import annotations
