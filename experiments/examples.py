@@ -19,6 +19,14 @@ PATHWAY_TEMPLATES: Final = MappingProxyType({
     "baerum_pilot": "baerum_pilot_outcomes",
     "lyngdal_en_av_mange": "lyngdal_en_av_mange_outcomes",
     "enkla_jobb": "enkla_jobb_outcomes",
+    "naroy_sector_practice": "municipal_jobs_outcomes",
+    "bodo_matched_practice": "municipal_jobs_outcomes",
+    "lindesnes_benefit_and_part_post": "municipal_jobs_outcomes",
+    "asker_askersjansen": "municipal_jobs_outcomes",
+    "track1_life_experience_posts": "municipal_jobs_outcomes",
+    "track4_trainee": "municipal_jobs_outcomes",
+    "track3_municipal_enterprise": "municipal_jobs_outcomes",
+    "kommune_tracks_combined": "municipal_jobs_outcomes",
 })
 """Built-in pathway name (``effekt.sim.builtin_names``) -> the name of the contract template
 written for its stages (``effekt.contracts.template_names``); read-only."""

@@ -391,6 +391,19 @@ TYPICAL = {  # a cohort like the one each source describes (see the header of ea
                              repeats=2, repeat_every_weeks=26),
     "lyngdal_en_av_mange": Cohort(name="intake", start_week=0, size=10, groups={"A": 0.5, "B": 0.5},
                                   repeats=4, repeat_every_weeks=26),
+    # the municipal examples and innovation tracks (tests/test_pathways_municipal.py has their checks)
+    "naroy_sector_practice": Cohort(name="stream", start_week=0, size=40, groups={"R": 0.7, "C": 0.3},
+                                    arrival="poisson", rate_per_week=0.4),
+    "bodo_matched_practice": Cohort(name="candidates", start_week=0, size=6, groups={"R": 0.5, "D": 0.5}),
+    "lindesnes_benefit_and_part_post": Cohort(name="nav", start_week=0, size=8,
+                                              groups={"A": 0.3, "B": 0.7}),
+    "asker_askersjansen": Cohort(name="kull", start_week=0, size=20,
+                                 groups={"C": 0.4, "D": 0.3, "R": 0.3}),
+    "track1_life_experience_posts": Cohort(name="kull", start_week=0, size=6, groups={"A": 0.5, "B": 0.5}),
+    "track4_trainee": Cohort(name="trainees", start_week=0, size=5, groups={"D": 1.0}),
+    "track3_municipal_enterprise": Cohort(name="teams", start_week=0, size=12, groups={"A": 0.5, "B": 0.5}),
+    "kommune_tracks_combined": Cohort(name="kull", start_week=0, size=20,
+                                      groups={"A": 0.35, "B": 0.35, "D": 0.3}),
 }
 
 

@@ -336,7 +336,8 @@ def test_every_template_is_covered_here():
 
     tested = {"kongsberg_outcomes", "dwp_rate_card", "koto_sib", "buzinezzclub", "peterborough",
               "bridge_financing", "sticking_together", "gloppen_outcomes", "fjell_project_jobs_outcomes",
-              "baerum_pilot_outcomes", "lyngdal_en_av_mange_outcomes", "enkla_jobb_outcomes"}
+              "baerum_pilot_outcomes", "lyngdal_en_av_mange_outcomes", "enkla_jobb_outcomes",
+              "municipal_jobs_outcomes"}  # by hand in tests/test_pathways_municipal.py
     assert set(template_names()) == tested
 
 
