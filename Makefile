@@ -22,6 +22,7 @@ run: $(STAMP)
 	$(BIN)/effekt run
 	@echo "effekt is installed at $(CURDIR)/$(BIN)/effekt; to call it as plain 'effekt':"
 	@echo "  export PATH=\"$(CURDIR)/$(BIN):\$$PATH\""
+	@echo "Change the numbers in your browser instead: $(BIN)/effekt app (docs/app.md)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -442,6 +442,10 @@ from effekt.experiments.cli_calibrate import calibrate  # noqa: E402
 
 main.add_command(calibrate)
 
+from effekt.experiments.cli_app import app_command  # noqa: E402
+
+main.add_command(app_command)  # effekt app
+
 from effekt.experiments.cli_analysis import register  # noqa: E402
 
 register(main)

@@ -1,0 +1,187 @@
+"""Runs started from the page: each in its own results directory (so two browser tabs never mix
+their results), on one pool of local worker processes kept for the server's life (a warm pool: the
+answer to a changed input does not wait for workers to start), with progress and a cancel that
+stops between tasks and keeps what is stored (the directory resumes like any stopped
+``effekt run``)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from effekt.experiments.app import form as forms
+from effekt.experiments.app.results import summarise
+from effekt.experiments.batch import run_batch
+from effekt.experiments.executors import Executor, ProcessExecutor, SerialExecutor, make_executor
+from effekt.experiments.scenario import Experiment
+from effekt.experiments.workload import check_workload, estimate
+from effekt.specfile import SpecError
+
+MAX_RUNS = 40
+"""Runs the server remembers; older finished ones are forgotten and their directories kept."""
+
+
+class Cancelled(Exception):
+    """The user pressed cancel: the tasks finished so far are stored, the rest never started."""
+
+
+@dataclass
+class Run:
+    """One run of the page: its form, where it is written, how far it got and what it gave."""
+
+    id: str
+    form: dict[str, Any]
+    lang: str
+    folder: Path
+    experiment: Experiment
+    toml: str
+    status: str = "running"  # running, done, cancelled, failed
+    done: int = 0
+    total: int = 0
+    error: str = ""
+    result: dict[str, Any] | None = None
+    started: float = field(default_factory=time.monotonic)
+    seconds: float | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    @property
+    def out(self) -> Path:
+        """The results directory (``effekt summary`` / ``report`` / ``export`` read it)."""
+        return self.folder / "results"
+
+    @property
+    def scenario_file(self) -> Path:
+        return self.folder / "scenario.toml"
+
+    def state(self) -> dict[str, Any]:
+        """What the page polls: status, progress and, when done, the results."""
+        return {"id": self.id, "status": self.status, "done": self.done, "total": self.total,
+                "error": self.error, "seconds": self.seconds, "result": self.result,
+                "out": str(self.out), "scenario": str(self.scenario_file)}
+
+
+class _Watched:
+    """An executor seen through a run: counts finished replications and, once cancel is pressed,
+    submits no more tasks, lets those in flight finish (they are stored) and raises
+    :class:`Cancelled` - so the shared pool is never torn down under another tab's run."""
+
+    def __init__(self, inner: Executor, run: Run):
+        self.inner, self.run = inner, run
+        self.name, self.workers = inner.name, inner.workers
+
+    def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        def gated() -> Iterator[Any]:
+            for item in items:
+                if self.run.cancel.is_set():
+                    return
+                yield item
+
+        for item, result in self.inner.map_unordered(fn, gated()):
+            self.run.done += item.task.size
+            yield item, result
+        if self.run.cancel.is_set():
+            raise Cancelled
+
+    def close(self) -> None:  # the pool is the manager's
+        pass
+
+
+class RunManager:
+    """The server's runs, by id. ``root``: the folder each run's directory goes under."""
+
+    def __init__(self, root: str | Path, workers: int | None = 2, series_runs: int | None = None,
+                 dask: str | None = None):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.series_runs = series_runs
+        self.dask = dask
+        self.executor: Executor
+        if dask:  # a Dask cluster (an address, or "local"): the same tasks, the same results
+            self.executor = make_executor(workers, dask)
+        elif workers == 1:
+            self.executor = SerialExecutor()
+        else:
+            self.executor = ProcessExecutor(workers).__enter__()
+        self.runs: dict[str, Run] = {}
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Start the worker processes and import the model in them (the first answer is then as
+        quick as the next)."""
+        list(self.executor.map_unordered(_import_model, range(self.executor.workers)))
+
+    def start(self, form: Mapping[str, Any], lang: str = "nb") -> tuple[Run | None, forms.Checked]:
+        """Validate ``form`` and, when valid, start its run in a thread of its own."""
+        rid = uuid.uuid4().hex[:10]
+        folder = self.root / rid
+        checked = forms.check(form, folder)
+        if not checked.ok:
+            shutil.rmtree(folder, ignore_errors=True)
+            return None, checked
+        exp = checked.experiment
+        if not self.dask:  # as effekt run: refused before anything runs when it would not fit in memory
+            try:
+                check_workload(estimate(exp), self.executor.workers, exp.base.source)
+            except SpecError as err:
+                shutil.rmtree(folder, ignore_errors=True)
+                checked.errors = {forms.GENERAL: err.problems}
+                checked.experiment = None
+                return None, checked
+        run = Run(id=rid, form=dict(form), lang=lang, folder=folder, experiment=exp, toml=checked.toml,
+                  total=exp.replications * len(exp.points))
+        with self._lock:
+            self.runs[rid] = run
+            self._forget()
+        run.thread = threading.Thread(target=self._work, args=(run,), name=f"effekt-app-{rid}", daemon=True)
+        run.thread.start()
+        return run, checked
+
+    def _forget(self) -> None:
+        finished = [r for r in self.runs.values() if r.status != "running"]
+        for r in finished[: max(0, len(self.runs) - MAX_RUNS)]:
+            self.runs.pop(r.id, None)
+
+    def _work(self, run: Run) -> None:
+        try:
+            run_batch(run.experiment, run.out, executor=_Watched(self.executor, run), progress=False,
+                      command=f"effekt app (run {run.id}); the same: effekt run {run.scenario_file}")
+            kwargs = {} if self.series_runs is None else {"series_runs": self.series_runs}
+            run.result = summarise(run.out, run.experiment.base, run.lang, **kwargs)
+            run.status = "done"
+        except Cancelled:
+            run.status = "cancelled"
+        except Exception as err:  # the server stays up; the page shows what went wrong
+            run.status = "failed"
+            run.error = f"{type(err).__name__}: {err}"
+            traceback.print_exc()
+        finally:
+            run.seconds = time.monotonic() - run.started
+
+    def get(self, rid: str) -> Run | None:
+        return self.runs.get(rid)
+
+    def close(self) -> None:
+        for run in list(self.runs.values()):
+            run.cancel.set()
+        for run in list(self.runs.values()):
+            if run.thread is not None:
+                run.thread.join(timeout=30)
+        self.executor.close()
+
+
+def _import_model(_: int) -> int:
+    """In a worker: import what a task needs."""
+    import effekt.experiments.runner  # noqa: F401
+
+    return 0
+
+
+__all__ = ["Cancelled", "MAX_RUNS", "Run", "RunManager"]
