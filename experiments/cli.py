@@ -446,6 +446,10 @@ from effekt.experiments.cli_app import app_command  # noqa: E402
 
 main.add_command(app_command)  # effekt app
 
+from effekt.experiments.cli_national import national  # noqa: E402
+
+main.add_command(national)  # effekt national
+
 from effekt.experiments.cli_analysis import register  # noqa: E402
 
 register(main)

@@ -1,0 +1,167 @@
+"""The kommune data file: every kommune's number, name, fylke and people of working age outside work.
+
+The shipped file (``kommuner.csv`` beside this module) lists Norway's 357 kommuner from SSB's
+classification 131 (Standard for kommuneinndeling, the version valid from 2024-01-01, as listed at
+2026-01-01) with their fylke (the first two digits of the number; names from classification 104).
+Its ``people_outside_work`` column cannot be checked on this machine and is an assumption on every
+row: the file says how it was made (``people_source``), and the header comments say the rule.
+
+The file is CSV (UTF-8, ``#`` comment lines at the top, one row a kommune) so that it can be
+replaced by an export of an SSB table: name the table in ``people_source`` on each row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from effekt.specfile import SpecError
+
+KOMMUNER_FILE = Path(__file__).resolve().parent / "kommuner.csv"
+"""The shipped kommune file (SSB Klass 131, 357 kommuner; people outside work an assumption)."""
+
+COLUMNS = ("kommunenummer", "kommune", "fylkesnummer", "fylke", "people_outside_work", "people_source")
+"""The columns of a kommune file, in order."""
+
+_NUMBER = re.compile(r"\d{4}")
+_FYLKE = re.compile(r"\d{2}")
+
+
+@dataclass(frozen=True)
+class Kommune:
+    """One row of the kommune file."""
+
+    number: str
+    """Kommunenummer, four digits as a string (``0301`` keeps its zero)."""
+    name: str
+    fylke: str
+    """Fylkesnummer, two digits."""
+    fylke_name: str
+    people_outside_work: int
+    """People of working age outside work (see ``people_source`` for where the figure comes from)."""
+    people_source: str
+    """The SSB table the figure comes from, or ``assumption: <how it was made>``."""
+
+    @property
+    def is_assumption(self) -> bool:
+        """Whether the people figure is an assumption rather than a published table's figure."""
+        return self.people_source.strip().lower().startswith("assumption")
+
+
+@dataclass(frozen=True)
+class KommuneTable:
+    """The kommuner of one file, in file order, with their fylker."""
+
+    kommuner: tuple[Kommune, ...]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.kommuner)
+
+    @property
+    def by_number(self) -> dict[str, Kommune]:
+        return {k.number: k for k in self.kommuner}
+
+    @property
+    def fylker(self) -> dict[str, str]:
+        """Fylkesnummer -> fylke name, in order of first appearance."""
+        out: dict[str, str] = {}
+        for k in self.kommuner:
+            out.setdefault(k.fylke, k.fylke_name)
+        return out
+
+    def select(self, include: Sequence[str]) -> list[Kommune]:
+        """The kommuner named in ``include`` (kommune numbers, or fylke numbers for all of a
+        fylke's kommuner), in file order; every kommune when ``include`` is empty."""
+        if not include:
+            return list(self.kommuner)
+        wanted = set(include)
+        return [k for k in self.kommuner if k.number in wanted or k.fylke in wanted]
+
+
+def _problem(row: int, column: str, text: str) -> str:
+    return f"row {row}, {column}: {text}"
+
+
+def read_kommuner(path: str | Path | None = None) -> KommuneTable:
+    """Read and check a kommune file (the shipped one when ``path`` is None).
+
+    Every problem is collected and raised at once as a :class:`SpecError` naming the file, the row
+    (counting the header as row 1, comment lines not counted) and the column: a kommunenummer that
+    is not four digits or repeats, a fylkesnummer that is not two digits or not the number's first
+    two, one fylke number with two names, a people figure that is not a whole number >= 0, an empty
+    name or source, and missing or unknown columns."""
+    path = Path(path) if path is not None else KOMMUNER_FILE
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SpecError(source, ["file not found"]) from None
+    except UnicodeDecodeError:
+        raise SpecError(source, ["is not UTF-8 text: save it again with the encoding UTF-8"]) from None
+    except OSError as err:
+        raise SpecError(source, [f"cannot be read ({err.strerror or err})"]) from None
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#") and line.strip()]
+    reader = csv.DictReader(io.StringIO("\n".join(lines)))
+    header = tuple(reader.fieldnames or ())
+    if header != COLUMNS:
+        missing = [c for c in COLUMNS if c not in header]
+        extra = [c for c in header if c not in COLUMNS]
+        what = []
+        if missing:
+            what.append(f"missing {', '.join(missing)}")
+        if extra:
+            what.append(f"unknown {', '.join(extra)}")
+        raise SpecError(source, [f"columns: {'; '.join(what) or 'in another order'}; a kommune file has "
+                                 f"the columns {', '.join(COLUMNS)}"])
+    problems: list[str] = []
+    kommuner: list[Kommune] = []
+    seen: dict[str, int] = {}
+    fylke_names: dict[str, str] = {}
+    for i, row in enumerate(reader, start=2):
+        if None in row or any(v is None for v in row.values()):
+            problems.append(_problem(i, "row", f"has not {len(COLUMNS)} fields"))
+            continue
+        number, fylke = row["kommunenummer"].strip(), row["fylkesnummer"].strip()
+        bad = len(problems)
+        if not _NUMBER.fullmatch(number):
+            problems.append(_problem(i, "kommunenummer", f"'{number}' is not four digits (e.g. 0301, 3303)"))
+        elif number in seen:
+            problems.append(_problem(i, "kommunenummer", f"{number} repeats row {seen[number]}"))
+        else:
+            seen[number] = i
+        if not _FYLKE.fullmatch(fylke):
+            problems.append(_problem(i, "fylkesnummer", f"'{fylke}' is not two digits"))
+        elif _NUMBER.fullmatch(number) and number[:2] != fylke:
+            problems.append(_problem(i, "fylkesnummer", f"{fylke}, but kommune {number} is in fylke "
+                                                        f"{number[:2]} (the number's first two digits)"))
+        name, fylke_name = row["kommune"].strip(), row["fylke"].strip()
+        if not name:
+            problems.append(_problem(i, "kommune", "empty name"))
+        if fylke in fylke_names and fylke_names[fylke] != fylke_name:
+            problems.append(_problem(i, "fylke", f"'{fylke_name}', but fylke {fylke} is "
+                                                 f"'{fylke_names[fylke]}' above"))
+        fylke_names.setdefault(fylke, fylke_name)
+        people_text = row["people_outside_work"].strip().replace(" ", "").replace("\u00a0", "")
+        people = int(people_text) if people_text.isdigit() else -1
+        if people < 0:
+            problems.append(_problem(i, "people_outside_work", f"'{row['people_outside_work']}' is not a "
+                                                               "whole number >= 0"))
+        people_source = row["people_source"].strip()
+        if not people_source:
+            problems.append(_problem(i, "people_source", "empty: name the SSB table the figure comes from, "
+                                                         "or say 'assumption: <how it was made>'"))
+        if len(problems) == bad:
+            kommuner.append(Kommune(number, name, fylke, fylke_name, people, people_source))
+    if problems:
+        raise SpecError(source, problems)
+    if not kommuner:
+        raise SpecError(source, ["no kommune rows"])
+    return KommuneTable(tuple(kommuner), source)
+
+
+__all__ = ["COLUMNS", "KOMMUNER_FILE", "Kommune", "KommuneTable", "read_kommuner"]
