@@ -36,12 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "experiments" / "scenarios" / "default.toml"
 
 
-def commands(runs: int, out: Path) -> dict[str, list[str]]:
-    """The commands measured, by name (``out``: a scratch results directory)."""
+def commands(runs: int, out: Path, default: Path = DEFAULT) -> dict[str, list[str]]:
+    """The commands measured, by name (``out``: a scratch results directory; ``default``: the
+    tree's own default scenario, which an older tree may not read in a newer version)."""
     cli = [sys.executable, "-c", "from effekt.experiments.cli import main; main()"]
     return {
         "help": [*cli, "--help"],
-        "validate": [*cli, "validate", str(DEFAULT)],
+        "validate": [*cli, "validate", str(default)],
         "run": [*cli, "run", "--runs", str(runs), "--seed", "7", "--workers", "1", "-q",
                 "--overwrite", "--out", str(out)],
     }
@@ -70,6 +71,8 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="effekt-bench-run-"))
     try:
         cmds = commands(args.runs, scratch / "out")
+        theirs = Path(args.before or ".") / "effekt" / "experiments" / "scenarios" / "default.toml"
+        their_cmds = commands(args.runs, scratch / "out", theirs if theirs.exists() else DEFAULT)
         names = args.only or list(cmds)
         print(f"{'command':<10} {'before (CPU s)':>15} {'now (CPU s)':>12} {'ratio':>7}")
         for name in names:
@@ -79,7 +82,8 @@ def main() -> None:
                     if label == "before" and not path:
                         continue
                     shutil.rmtree(scratch / "out", ignore_errors=True)
-                    best[label] = min(best[label], cpu_seconds(cmds[name], path))
+                    cmd = their_cmds[name] if label == "before" else cmds[name]
+                    best[label] = min(best[label], cpu_seconds(cmd, path))
             b, n = best["before"], best["now"]
             ratio = f"{b / n:7.2f}" if args.before else "      -"
             shown = f"{b:15.2f}" if args.before else f"{'-':>15}"

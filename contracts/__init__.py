@@ -74,6 +74,8 @@ Investor finance
     irr                     internal rate of return (annual) of monthly flows
     UndefinedIRR            raised when the IRR does not exist; its reason a key of IRR_UNDEFINED
     irr_reason              why the IRR of flows is undefined (None: it is defined)
+    undefined_irr_reasons   the one rule for an undefined IRR from runs' totals (irr, invested, received)
+    NO_SINGLE_RATE          its reason for money in and back but no single rate
     IRR_UNDEFINED           the reasons an IRR is undefined, with (nb, en) words
     money_multiple          money back per krone put in (NaN if nothing was put in)
     peak_capital            the largest cumulative net outflow: the capital at risk at worst
@@ -84,12 +86,14 @@ from effekt.contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, 
 from effekt.contracts.evaluation_design import DESIGNS, EvaluationDesign
 from effekt.contracts.finance import (
     IRR_UNDEFINED,
+    NO_SINGLE_RATE,
     UndefinedIRR,
     irr,
     irr_reason,
     money_multiple,
     npv,
     peak_capital,
+    undefined_irr_reasons,
 )
 from effekt.contracts.fiscal import COUNTRIES as FISCAL_COUNTRIES
 from effekt.contracts.fiscal import FiscalParams, fiscal_path, fiscal_rules
@@ -141,6 +145,7 @@ __all__ = [
     "NeedsControl",
     "Terms",
     "IRR_UNDEFINED",
+    "NO_SINGLE_RATE",
     "UndefinedIRR",
     "Valuation",
     "by_period",
@@ -172,6 +177,7 @@ __all__ = [
     "templates_dir",
     "term_end_week",
     "terms_data",
+    "undefined_irr_reasons",
     "unmatched_stages",
     "within_term",
     "work_variant_of",

@@ -33,11 +33,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from effekt.contracts import fiscal as fis
 from effekt.contracts.frames import taken
+from effekt.lazy import pandas as pd
 
 ARMS = ("treatment", "control", "difference")
 """The arms of the budgets table, in the order its rows come."""

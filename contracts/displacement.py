@@ -61,7 +61,6 @@ differences of arms).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from effekt.contracts.finance import npv
@@ -75,6 +74,7 @@ from effekt.contracts.fiscal import (
 )
 from effekt.contracts.kpis import Key, KpiRegistry, kpi_key
 from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has
+from effekt.lazy import pandas as pd
 
 OFFSET_ITEMS = ("income_tax", "employer_contributions", "benefits", "earnings")
 """The budget flows that come from employment, and so are offset (``earnings`` to party

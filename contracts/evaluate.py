@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from effekt.contracts import budgets as bud
 from effekt.contracts import displacement as dis
 from effekt.contracts import fiscal as fis
 from effekt.contracts import long_run as lr
+from effekt.contracts import work_years as wy
 from effekt.contracts.evaluation_design import RANDOMISED, EvaluationDesign
 from effekt.contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
 from effekt.contracts.fiscal import FISCAL_ITEMS
@@ -53,6 +53,7 @@ from effekt.contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_
 from effekt.contracts.terms import Terms
 from effekt.contracts.valuation import G_DEFAULT, Valuation
 from effekt.contracts.waterfall import Waterfall, run_waterfall
+from effekt.lazy import pandas as pd
 
 __all__ = ["CASHFLOWS", "FISCAL", "FISCAL_ITEMS", "G_DEFAULT", "Evaluation", "by_period", "evaluate",
            "kpi_names", "provider_costs"]
@@ -411,6 +412,7 @@ def evaluate(
                                              n_treat, n_control, registry)
         values.update(offsets)
     values.update(_fiscal_kpis(diff, n_months, rate, G, n_treat, n_control, registry))
+    values.update(wy.work_years_kpis(tables, rate, horizon_weeks, n_treat, n_control))  # issue 12
     three_arms = {key: a for key, a in {**ledger, **diff}.items() if key[0] in FISCAL_ARMS}
     in_budgets = three_arms
     if long_run is not None:
@@ -441,6 +443,8 @@ def _long_run(terms: Terms, persons: Frame, spells: Frame, valuation: Valuation,
                                        n_treat, n_control, registry)
         for kpi in registry.select(measure=LONG_RUN_MEASURE, party_kind="public"):
             values[kpi.key] = npv(_public_total(diff, n_long, party=kpi.party), valuation.discount_rate)
+    values.update(wy.work_years_kpis(tables, valuation.discount_rate, long_run_weeks, n_treat, n_control,
+                                     long_run=True))  # issue 12: NaN without a control arm
     three_arms = {key: a for key, a in {**ledger, **diff}.items() if key[0] in FISCAL_ARMS}
     return three_arms, values
 

@@ -38,12 +38,12 @@ import math
 from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from pydantic import Field, model_validator
 
 from effekt.contracts.terms import BINARY_METRICS
 from effekt.dotted import suggest
+from effekt.lazy import pandas as pd
 from effekt.specfile import SpecError, Strict
 
 if TYPE_CHECKING:

@@ -95,7 +95,7 @@ def irr(flows: np.ndarray) -> float:
                                "+10 000 % a year", "out_of_range")
         raise UndefinedIRR("no rate between -99.99 % and +10 000 % a year makes the NPV zero",
                            "no_root")
-    from scipy.optimize import brentq  # here: scipy.optimize costs 0.3 s of start-up (validate)
+    from effekt.contracts.brent import brentq  # scipy's, step for step, without scipy.optimize
 
     i = change[0]
     monthly = brentq(f, grid[i], grid[i + 1], xtol=1e-14)
@@ -110,6 +110,28 @@ def irr_reason(flows: np.ndarray) -> str | None:
     except UndefinedIRR as err:
         return err.reason
     return None
+
+
+NO_SINGLE_RATE = "no_single_rate"
+"""Why an IRR is undefined when only a run's totals are known: money in and back, but no single
+rate (``no_root``, ``several_roots`` or ``out_of_range``; the cashflows say which)."""
+
+
+def undefined_irr_reasons(irr_values: np.ndarray, invested: np.ndarray, received: np.ndarray) -> np.ndarray:
+    """The one rule for an undefined IRR from a run's totals (the KPIs ``irr``, ``invested`` and
+    ``received`` of one party, one entry per run): per run None where the IRR is defined, else
+    ``nothing_invested`` (nothing put in), ``nothing_back`` (money in, none back: a total loss) or
+    :data:`NO_SINGLE_RATE` (money in and back, but no one rate makes the NPV zero).
+
+    The run summary, the report and ``effekt breakeven`` all read undefined IRRs through this
+    function, so a run is never "no money back" in one place and "no single rate" in another."""
+    irr_values = np.asarray(irr_values, dtype=float)
+    inv = np.asarray(invested, dtype=float)
+    got = np.asarray(received, dtype=float)
+    with np.errstate(invalid="ignore"):
+        reason = np.where(~(inv > 0), "nothing_invested",
+                          np.where(~(got > 0), "nothing_back", NO_SINGLE_RATE))
+    return np.where(np.isfinite(irr_values), None, reason.astype(object))
 
 
 def irr_or_nan(flows: np.ndarray) -> float:

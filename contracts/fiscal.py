@@ -62,13 +62,13 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, PrivateAttr, model_validator
 
 from effekt.contracts.frames import nonzero_months, taken
 from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
 from effekt.dotted import suggest
+from effekt.lazy import pandas as pd
 from effekt.specfile import SpecError, Strict, load_spec
 
 FISCAL_COLUMNS = ["arm", "party", "month", "item", "amount"]

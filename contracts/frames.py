@@ -7,13 +7,28 @@ pandas 3), built straight from an Arrow array; other columns are taken as they a
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
-STR = pd.Series(["a"]).dtype
-"""The dtype pandas infers for a column of strings (object before pandas 3)."""
-_ARROW = isinstance(STR, pd.StringDtype) and STR.storage == "pyarrow"
+from effekt.lazy import pandas as pd
+
+
+@functools.cache
+def _string_dtype() -> tuple[Any, bool]:
+    """The dtype pandas infers for a column of strings (object before pandas 3), and whether it
+    is Arrow-backed; asked on first use, so importing the money layer does not import pandas."""
+    dtype = pd.Series(["a"]).dtype
+    return dtype, isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+
+
+def __getattr__(name: str) -> Any:
+    """``STR``: the dtype pandas infers for a column of strings (resolved on first use)."""
+    if name == "STR":
+        return _string_dtype()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def strings(values: np.ndarray | pa.Array) -> object:
@@ -21,7 +36,8 @@ def strings(values: np.ndarray | pa.Array) -> object:
     that is not all strings (missing values aside) is left for pandas to infer."""
     if isinstance(values, np.ndarray) and pd.api.types.infer_dtype(values, skipna=True) != "string":
         return values
-    if _ARROW:
+    STR, arrow = _string_dtype()
+    if arrow:
         if not isinstance(values, pa.Array | pa.ChunkedArray):
             values = pa.array(values, type=pa.large_string(), from_pandas=True)
         elif values.type != pa.large_string():
@@ -38,7 +54,7 @@ def taken(names: list[str], idx: np.ndarray) -> object:
     """A string column holding ``names[idx[j]]`` in row j."""
     if len(idx) == 0:
         return np.zeros(0, dtype=object)
-    if _ARROW:
+    if _string_dtype()[1]:
         return strings(pa.array(names, type=pa.large_string()).take(pa.array(idx)))
     return strings(np.asarray(names, dtype=object)[idx])
 

@@ -572,9 +572,35 @@ def _declare(sig: _Signature) -> _Builder:
           "Earnings displaced and substituted workers lose (NOK, in the earnings gain)",
           "Inntekt fortrengte og substituerte arbeidstakere taper (NOK, trukket fra inntektsgevinsten)",
           arm="difference", higher_is_better=True)
+    _work_years(b, fixed)  # after every older KPI: the columns before it stay where they are
     if sig.long_run:  # last: the columns of a contract period stay where they are
         _long_run(b, sig, fixed, total)
+        _work_years(b, fixed, long_run=True)
     return b
+
+
+WORK_YEARS_MEASURE = "additional_work_years"
+"""The measure (and the KPI's name) of the additional discounted person-years in work over the
+contract period (:mod:`effekt.contracts.work_years`): what ``effekt decide``'s willingness to pay
+is per by default."""
+WORK_YEARS_LONG_RUN_MEASURE = "additional_work_years_long_run"
+"""The same over the long run (``[world] long_run_years``), declared only with a long run."""
+
+
+def _work_years(b: _Builder, fixed: str, long_run: bool = False) -> None:
+    """Additional discounted person-years in work (programme minus counterfactual, scaled to the
+    programme arm), over the contract period or (``long_run``) the long run."""
+    if long_run:
+        b.add(fixed, WORK_YEARS_LONG_RUN_MEASURE, WORK_YEARS_LONG_RUN_MEASURE, "count",
+              "person-years (discounted)",
+              "Additional person-years in work over the counterfactual, discounted, over the long run",
+              "Flere personår i arbeid enn uten tiltaket (kontrafaktisk), diskontert, på lang sikt",
+              arm="difference", higher_is_better=True)
+        return
+    b.add(fixed, WORK_YEARS_MEASURE, WORK_YEARS_MEASURE, "count", "person-years (discounted)",
+          "Additional person-years in work over the counterfactual, discounted",
+          "Flere personår i arbeid enn uten tiltaket (kontrafaktisk), diskontert",
+          arm="difference", higher_is_better=True)
 
 
 LONG_RUN_MEASURE = "fiscal_npv_long_run"
@@ -751,6 +777,8 @@ def _by_rule(name: str) -> Kpi | None:
         if name.startswith("investor_") and name.endswith(tail) and len(name) > len("investor_") + len(tail):
             tranche = name[len("investor_"):-len(tail)]
             candidates.append(base._replace(tranches=(tranche, "\x00other")))
+    if name == WORK_YEARS_LONG_RUN_MEASURE:
+        candidates.append(base._replace(long_run=True))
     long_run = f"{LONG_RUN_MEASURE}_"  # before fiscal_npv_, whose rule would take it for a commissioner's
     if name.startswith(long_run):
         candidates.append(base._replace(long_run=True))

@@ -13,7 +13,6 @@ import fnmatch
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from effekt.contracts.frames import frame
@@ -26,6 +25,7 @@ from effekt.contracts.terms import (
     StageEvent,
     SustainedEmployment,
 )
+from effekt.lazy import pandas as pd
 
 OUTCOME_COLUMNS = ["arm", "person_id", "cohort", "group", "outcome", "week", "quantity"]
 EPS = 1e-9
@@ -36,7 +36,7 @@ ON_BENEFIT_STATES = ("not_employed", "programme", "waiting", "education")
 education (on the prior benefit, not in work)."""
 
 
-Frame = pd.DataFrame | pa.Table
+Frame = "pd.DataFrame | pa.Table"  # a string: naming pandas here would import it (issue 14)
 """A record table: pandas (hand-built, observed data) or Arrow (straight from ``sim``)."""
 
 

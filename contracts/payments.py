@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 
 from effekt.contracts.fiscal import Ledger, savings_gain
 from effekt.contracts.frames import frame
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, pay_month, within_term
 from effekt.contracts.terms import Price, Terms, Trigger
+from effekt.lazy import pandas as pd
 
 PAYMENT_COLUMNS = [
     "kind", "person_id", "cohort", "outcome", "week", "month_achieved", "month_paid",

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
+from effekt.lazy import pandas as pd
 from effekt.sim import EVENTS, PERSONS, SPELLS
 
 

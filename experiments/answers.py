@@ -30,12 +30,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from effekt.contracts import IRR_UNDEFINED, ITEM_NAMES, KpiRegistry, irr_reason
+from effekt.contracts import (
+    IRR_UNDEFINED,
+    ITEM_NAMES,
+    NO_SINGLE_RATE,
+    KpiRegistry,
+    irr_reason,
+    undefined_irr_reasons,
+)
 from effekt.experiments import formatting as fmt
-
-NO_SINGLE_RATE = "no_single_rate"
-"""The reason of an undefined IRR known from the KPIs alone: money in and back, but the runs do
-not say whether no rate or several rates make the NPV zero (the cashflows do)."""
 
 REASON_WORDS: dict[str, tuple[str, str]] = {
     **IRR_UNDEFINED,
@@ -156,16 +159,14 @@ def _col(reg: KpiRegistry, runs: pd.DataFrame, measure: str, **where: str | None
 def irr_reasons_from_kpis(runs: pd.DataFrame, reg: KpiRegistry) -> pd.Series:
     """Per run, why the investors' IRR is undefined (None where it is defined), from the KPIs:
     ``nothing_invested``, ``nothing_back`` or, with money in and back, :data:`NO_SINGLE_RATE`
-    (the cashflows say which: :func:`irr_reasons_from_cashflows`)."""
-    col = _col(reg, runs, "irr", party="investor")
-    irr = runs[col].to_numpy(float) if col else np.full(len(runs), np.nan)
-    invested = _col(reg, runs, "invested", party="investor")
-    received = _col(reg, runs, "received", party="investor")
-    inv = runs[invested].to_numpy(float) if invested else np.full(len(runs), np.nan)
-    got = runs[received].to_numpy(float) if received else np.full(len(runs), np.nan)
-    out = np.where(np.isfinite(irr), None,
-                   np.where(inv <= 0, "nothing_invested",
-                            np.where(got <= 0, "nothing_back", NO_SINGLE_RATE)))
+    (the cashflows say which: :func:`irr_reasons_from_cashflows`), by the one rule of
+    :func:`effekt.contracts.undefined_irr_reasons` that ``effekt breakeven`` uses too."""
+
+    def values(measure: str) -> np.ndarray:
+        col = _col(reg, runs, measure, party="investor")
+        return runs[col].to_numpy(float) if col else np.full(len(runs), np.nan)
+
+    out = undefined_irr_reasons(values("irr"), values("invested"), values("received"))
     return pd.Series(out, index=runs.index, dtype=object)
 
 

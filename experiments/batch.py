@@ -44,24 +44,31 @@ task) is negligible, short enough to balance load and lose little when a worker 
 
 
 class _Rate(ProgressColumn):
-    """Replications per second."""
+    """Replications per second (``unit``: its word in the reader's language)."""
+
+    def __init__(self, unit: str = "rep/s") -> None:
+        super().__init__()
+        self.unit = unit
 
     def render(self, task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:,.1f} rep/s")
+        return Text("" if speed is None else f"{speed:,.1f} {self.unit}")
 
 
-def _progress(enabled: bool):
+def _progress(enabled: bool, lang: str = "en"):
+    """The progress bar on stderr, its words in ``lang`` (:data:`effekt.experiments.cli_lang.MESSAGES`)."""
+    from effekt.experiments.cli_lang import say
+
     if not enabled:
         return nullcontext(None)
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("replications"),
-        _Rate(),
+        TextColumn(say("progress_replications", lang)),
+        _Rate(say("progress_rate", lang)),
         TimeElapsedColumn(),
-        TextColumn("ETA"),
+        TextColumn(say("progress_eta", lang)),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
@@ -80,6 +87,9 @@ def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECO
     if bound <= 1:
         return 1
     sc = experiment.scenarios[0]
+    import pandas  # noqa: F401  (pyarrow imports it at its first conversion of Python rows, i.e. in the
+    # first replication's record tables: imported before the timing, not counted as a replication's cost)
+
     start, n = time.perf_counter(), 0
     while n < 5 and (n == 0 or time.perf_counter() - start < 0.25):
         simulate_and_evaluate(sc, n % experiment.replications)
@@ -118,6 +128,7 @@ def run_batch(
     command: str = "",
     tables: Sequence[str] = (),
     task_fn: Callable[[Job], dict] = run_job,
+    lang: str = "en",
 ) -> ResultStore:
     """Run all replications of every design point of ``scenario`` into ``out``; resumes what an
     earlier run of the same experiment left undone (``chunk`` is then the earlier run's).
@@ -126,6 +137,7 @@ def run_batch(
     ``tables``: record tables to store besides ``runs`` and ``cashflows`` (persons, events, spells).
     ``progress``: a progress bar on stderr (default: when stderr is a terminal).
     ``task_fn``: what runs one :class:`Job` (a seam for benchmarks of the machinery itself).
+    ``lang``: the language of the progress bar's words (``nb`` or ``en``).
     """
     exp = as_experiment(scenario)
     executor = executor or SerialExecutor()
@@ -164,14 +176,14 @@ def run_batch(
         _check_not_fewer(store, old, reps)
     done = store.open(manifest, overwrite=overwrite)  # holds the directory's lock until close()
     try:
-        _run_locked(store, exp, done, chunk, tables, executor, progress, task_fn)
+        _run_locked(store, exp, done, chunk, tables, executor, progress, task_fn, lang)
     finally:
         store.close()
     return store
 
 
 def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int, tables: tuple[str, ...],
-                executor: Executor, progress: bool | None, task_fn) -> None:
+                executor: Executor, progress: bool | None, task_fn, lang: str = "en") -> None:
     """The tasks not done yet, run on ``executor`` and written to ``store`` (which holds the lock)."""
     reps, npoints, base = exp.replications, len(exp.points), exp.base
     done_tasks = [parse_task(name) for name in done]
@@ -188,10 +200,12 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
     if progress is None:
         progress = sys.stderr.isatty()
     total = reps * npoints
-    with _progress(progress) as bar:
+    with _progress(progress, lang) as bar:
         handle = None
         if bar is not None:
-            label = base.info.name + (f" ({npoints} design points)" if exp.is_sweep else "")
+            from effekt.experiments.cli_lang import say
+
+            label = base.info.name + (f" ({say('progress_points', lang, n=npoints)})" if exp.is_sweep else "")
             handle = bar.add_task(label, total=total, completed=total - sum(t.size for t in todo))
         for job, result in executor.map_unordered(task_fn, jobs()):
             store.write_task(job.task.point, job.task.name, result)

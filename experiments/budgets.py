@@ -169,9 +169,14 @@ def budgets_per_year(budgets: pd.DataFrame, runs: pd.DataFrame | None = None, ar
     return result
 
 
-def _nok(x: float) -> str:
-    # + 0.0 turns a -0 left by rounding into 0
-    return "n/a" if not np.isfinite(x) else f"{round(x) + 0.0:,.0f}".replace(",", " ")
+def _nok(x: float, lang: str = "en") -> str:
+    """One cell of the text/markdown table: the amount rounded to what the model can know, with its
+    scale word and without the currency (the heading names it): ``3,6 mill.`` / ``3.6 million``,
+    ``358 000``; never ``-0``; ``ikke definert`` / ``not defined`` for NaN
+    (:func:`effekt.experiments.formatting.money`)."""
+    from effekt.experiments.formatting import money
+
+    return money(x, lang, unit=False)
 
 
 def title(table: pd.DataFrame, lang: str = "en") -> str:
@@ -210,7 +215,7 @@ def render_budgets(table: pd.DataFrame, fmt: str = "text", lang: str = "en") -> 
     numbers = [c for c in flat.columns if c not in ("point", w["party"])]
     shown = flat.copy()
     for c in numbers:
-        shown[c] = shown[c].map(_nok)
+        shown[c] = shown[c].map(lambda x: _nok(x, lang))
     blocks = [title(table, lang)]
     groups = shown.groupby("point", sort=True) if "point" in shown else [(None, shown)]
     for p, df in groups:

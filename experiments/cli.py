@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import click
 
 from effekt.experiments.cli_analysis import executor_options
-from effekt.experiments.cli_lang import lang_option
+from effekt.experiments.cli_lang import lang_option, people, say
 from effekt.experiments.datasets import RECORD_TABLES
 from effekt.titles import title as titled
 
@@ -32,19 +32,22 @@ if TYPE_CHECKING:
 # without pandas, pyarrow and scipy): only click and the options' help come in with this module.
 
 
-def _fail(err: Exception | str) -> None:
-    click.echo(f"error: {err}", err=True)
+def _fail(err: Exception | str, lang: str = "en") -> None:
+    """Print ``err`` as an error in ``lang`` (a :class:`~effekt.specfile.SpecError` with its framing
+    and common messages in that language) and exit 2."""
+    text = err.text(lang) if hasattr(err, "text") and hasattr(err, "problems") else str(err)
+    click.echo(say("error", lang, err=text), err=True)
     sys.exit(2)
 
 
-def _load(scenario, assignments, sweep: bool, force: bool = False) -> Experiment:
+def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "en") -> Experiment:
     from effekt.experiments.scenario import load_experiment
     from effekt.specfile import SpecError
 
     try:
         return load_experiment(scenario, list(assignments), sweep=sweep, force=force)
     except SpecError as err:
-        _fail(err)
+        _fail(err, lang)
 
 
 def _tables(text: str | None) -> tuple[str, ...]:
@@ -105,16 +108,15 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
         extra.append(f"design.parameters.draws={draws}")
     try:
         names = _tables(tables)
-    except click.BadParameter as err:
-        _fail(f"--tables: {err.message}")
-    exp = _load(scenario, extra, sweep, force)
+    except click.BadParameter:
+        unknown = sorted({t.strip() for t in (tables or "").split(",") if t.strip()} - set(RECORD_TABLES))
+        _fail(say("tables", lang, unknown=unknown, allowed=", ".join(RECORD_TABLES)), lang)
+    exp = _load(scenario, extra, sweep, force, lang)
     if not quiet:
         for notice in term_notices(exp.base.world, exp.base.terms):
             click.echo(notice.text(lang), err=True)
     if sweep and not exp.is_sweep:
-        _fail(f"{exp.base.source}: the [design] section varies nothing; add [design.sweep], "
-              "[design.levers] or [design.uncertainties] (see docs/experiments.md), or use "
-              "'effekt batch'")
+        _fail(say("sweeps_nothing", lang, source=exp.base.source), lang)
     if out is None:
         # results/<name> is effekt's own scratch place: results of another experiment there are
         # replaced (with a note); an explicit --out is never overwritten without --overwrite
@@ -122,30 +124,28 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
         try:
             old = ResultStore(out).read_manifest()
         except ResultsDirError as err:
-            _fail(err)
+            _fail(err, lang)
         if old is not None and ResultStore.mismatch(old, {"experiment_hash": exp.hash,
                                                            "scenario": exp.base.resolved,
                                                            "tables": list(names)}):
-            click.echo(f"note: replacing earlier results of another experiment in {out}/ "
-                       "(give --out to keep results apart)", err=True)
+            click.echo(say("replacing", lang, out=out), err=True)
             overwrite = True
     out = Path(out)
     command = "effekt " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     try:
         executor = make_executor(workers, dask)
     except RuntimeError as err:
-        _fail(err)
+        _fail(err, lang)
     if not force and not dask:  # a Dask cluster's memory is on its workers' machines
-        _check_workload(exp, executor.workers)
+        _check_workload(exp, executor.workers, lang=lang)
     previous = signal.signal(signal.SIGTERM, _terminated)  # stop as Ctrl-C does: workers closed
     try:
         run_batch(exp, out, executor=executor, chunk=chunk, overwrite=overwrite,
-                  progress=None if not quiet else False, command=command, tables=names)
+                  progress=None if not quiet else False, command=command, tables=names, lang=lang)
     except (ResultsDirError, ExecutorLost) as err:  # a full disk, a lost scheduler: what is kept
-        _fail(err)
+        _fail(err, lang)
     except KeyboardInterrupt:
-        click.echo(f"\nstopped: the replications finished so far are kept in {out}/; run the same "
-                   "command again to resume where it stopped", err=True)
+        click.echo(say("stopped", lang, out=out), err=True)
         sys.exit(130)
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -246,21 +246,23 @@ def _script_command(name: str, sweep: bool, doc: str):
     @main.command(name=name, help=doc)
     @click.argument("scenario", type=click.Path(dir_okay=False))
     @_batch_options
-    def command(scenario, **opts):
-        exp, out = _execute(scenario, sweep=sweep, **opts)
+    @lang_option("Language of the messages and the progress bar (Norwegian bokmål or English).")
+    def command(scenario, lang, **opts):
+        exp, out = _execute(scenario, sweep=sweep, lang=lang, **opts)
         if opts["quiet"]:
             return
+        name = exp.base.info.name
         if not sweep and not exp.drawn:
-            click.echo(f"{exp.replications} replications of {exp.base.info.name} in {out}/")
+            click.echo(say("batch_done", lang, n=exp.replications, name=name, out=out))
             return
         if not sweep:
-            click.echo(f"{exp.draws} draws of {len(exp.drawn)} priors x {exp.replications} replications "
-                       f"of {exp.base.info.name} in {out}/")
-            click.echo(f"More: effekt summary {out}")
+            click.echo(say("batch_draws", lang, draws=exp.draws, priors=len(exp.drawn), n=exp.replications,
+                           name=name, out=out))
+            click.echo(say("more", lang, out=out))
             return
-        click.echo(f"{len(exp.points)} design points x {exp.replications} replications of "
-                   f"{exp.base.info.name} in {out}/ (parameters: {', '.join(exp.parameters)})")
-        click.echo(f"More: effekt summary {out}")
+        click.echo(say("sweep_done", lang, points=len(exp.points), n=exp.replications, name=name, out=out,
+                       params=", ".join(exp.parameters)))
+        click.echo(say("more", lang, out=out))
 
     return command
 
@@ -275,27 +277,29 @@ sweep = _script_command("sweep", sweep=True, doc="Run every design point of SCEN
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
 @_force_option
-def validate(scenario, assignments, force):
+@lang_option("Language of the messages (Norwegian bokmål or English).")
+def validate(scenario, assignments, force, lang):
     """Check SCENARIO and every design point of it without running anything; a large scenario is
     also measured on pilot replications (time and memory), and refused if it cannot fit."""
     from effekt.experiments.contract_checks import term_notices
 
-    exp = _load(scenario, assignments, sweep=True, force=force)
-    work = _check_workload(exp, os.cpu_count() or 1, refuse=not force)  # before "ok": it may refuse
+    exp = _load(scenario, assignments, sweep=True, force=force, lang=lang)
+    work = _check_workload(exp, os.cpu_count() or 1, refuse=not force, lang=lang)  # may refuse: before "ok"
     sc = exp.base
-    points = f", {len(exp.points)} design points" if exp.is_sweep else ""
-    drawn = f" ({exp.draws} draws)" if exp.drawn else " at their point values"
-    priors = f", {len(sc.priors)} priors{drawn}" if sc.priors else ""
-    click.echo(f"{scenario}: ok ({sc.info.name}, pathway {sc.world.pathway.name}, "
-               f"contract {sc.terms.contract.name}, {sc.world.size} people, "
-               f"{sc.design.replications} replications{points}{priors})")
+    points = say("ok_points", lang, n=len(exp.points)) if exp.is_sweep else ""
+    drawn = say("ok_drawn", lang, n=exp.draws) if exp.drawn else say("ok_point_values", lang)
+    priors = (say("ok_prior" if len(sc.priors) == 1 else "ok_priors", lang, n=len(sc.priors), drawn=drawn)
+              if sc.priors else "")
+    click.echo(say("ok", lang, scenario=scenario, name=sc.info.name, pathway=sc.world.pathway.name,
+                   contract=sc.terms.contract.name, people=people(sc.world.size, lang),
+                   replications=sc.design.replications, points=points, priors=priors))
     for notice in term_notices(sc.world, sc.terms):
-        click.echo(notice.text())
+        click.echo(notice.text(lang))
     if work.measured:
         click.echo(work.line(os.cpu_count() or 1))
 
 
-def _check_workload(exp: Experiment, workers: int, refuse: bool = True):
+def _check_workload(exp: Experiment, workers: int, refuse: bool = True, lang: str = "en"):
     """The experiment's workload (:mod:`effekt.experiments.workload`); a scenario that would not fit
     in memory on ``workers`` workers is refused (exit 2) unless not ``refuse``."""
     from effekt.experiments.workload import check_workload, estimate
@@ -306,7 +310,7 @@ def _check_workload(exp: Experiment, workers: int, refuse: bool = True):
         try:
             check_workload(work, workers, exp.base.source)
         except SpecError as err:
-            _fail(err)
+            _fail(err, lang)
     return work
 
 
@@ -361,8 +365,8 @@ def summary(out, fmt, lang, budgets_only, kpi_names):
         _fail(err)
     if manifest and not manifest.get("complete"):
         total = manifest.get("replications", 0) * max(1, len(manifest.get("points", [{}])))
-        click.echo(f"note: {out} is incomplete ({len(runs)} of {total} replications); rerun the "
-                   f"command that made it to finish it: {manifest.get('command') or '?'}", err=True)
+        click.echo(say("incomplete", lang, out=out, k=len(runs), n=total,
+                       command=manifest.get("command") or "?"), err=True)
     budgets = _budgets_table(out, runs, budgets_only)
     if budgets_only:
         click.echo(render_budgets(budgets, fmt, lang))

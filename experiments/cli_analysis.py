@@ -150,6 +150,9 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
     words = SENSITIVITY_WORDS[lang]
     click.echo(words[method].format(out=output) + words["runs"].format(n=replications))
     click.echo(sa.render(table, lang))
+    for p in ps:  # one row for a posterior's numbers: say that they move together
+        if p.joint:
+            click.echo(words["joint"].format(key=p.key, n=len(p.joint) + 1, name=p.prior.name))
     _save(table.assign(output=output), out)
 
 
@@ -158,12 +161,16 @@ SENSITIVITY_WORDS: dict[str, dict[str, str]] = {
                    "95 % quantiles)"),
            "morris": "Morris screening of {out}: mu* (95 % CI half-width), sigma",
            "sobol": "Sobol indices of {out}: first order S1, total ST, 95 % CI half-widths",
-           "runs": " ({n} replications per point, common random numbers)"},
+           "runs": " ({n} replications per point, common random numbers)",
+           "joint": ("{key}: one row for the {n} numbers of the posterior '{name}', drawn jointly (one "
+                     "particle for all of them at each point: their correlation kept)")},
     "nb": {"oat": ("Én om gangen: gjennomsnittlig {out} ved hver parameters lave og høye verdi (en "
                    "fordelings 5 %- og 95 %-kvantil)"),
            "morris": "Morris-screening av {out}: mu* (halv bredde av 95 % KI), sigma",
            "sobol": "Sobol-indekser for {out}: første orden S1, total ST, halve bredder av 95 % KI",
-           "runs": " ({n} replikasjoner per punkt, felles tilfeldige tall)"},
+           "runs": " ({n} replikasjoner per punkt, felles tilfeldige tall)",
+           "joint": ("{key}: én rad for de {n} tallene i a posteriori-fordelingen '{name}', trukket "
+                     "sammen (én partikkel for alle i hvert punkt: korrelasjonen beholdes)")},
 }
 """The first line of ``effekt sensitivity`` in English and bokmål."""
 
@@ -446,11 +453,17 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
               help="Who decides: kommune, state or public (every public budget); any public party of "
                    "the results.")
 @click.option("--wtp", default="0:1000000:100000", show_default=True, metavar="START:STOP:STEP",
-              help="Willingness to pay per additional person in work (or A,B,C).")
-@click.option("--per", default="in_work_24m", show_default=True, metavar="MEASURE",
-              help="What an additional person in work is: a yes/no measure with both arms "
-                   "(in_work_12m, in_ordinary_work_24m, ...) or additional_outcomes (the contract's "
-                   "primary outcome).")
+              help="Willingness to pay per unit of --per: per additional discounted person-year in "
+                   "work by default (or A,B,C).")
+@click.option("--per", default="work_years", show_default=True, metavar="MEASURE",
+              help="What λ is per: work_years (additional discounted person-years in work over "
+                   "--horizon), a yes/no measure with both arms (in_work_24m: per additional person "
+                   "in work at month 24; in_ordinary_work_24m, ...) or additional_outcomes (the "
+                   "contract's primary outcome).")
+@click.option("--horizon", type=click.Choice(["contract", "long_run"]), default="contract",
+              show_default=True,
+              help="Count the budget NPV and the person-years over the contract period or over the "
+                   "long run (results of a scenario with [world] long_run_years).")
 @click.option("--luck", is_flag=True,
               help="Also P(this kull): the chance that one kull, run once, ends in the black (over "
                    "draws and replications).")
@@ -468,14 +481,14 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
               help="Write the acceptability curve and EVPI as a PNG here.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Save the curve and EVPPI as CSV.")
-def decide(results, commissioner, wtp, per, luck, at, groups, pilots, measure, bootstrap, lang,
+def decide(results, commissioner, wtp, per, horizon, luck, at, groups, pilots, measure, bootstrap, lang,
            plot_path, out):
     """Is the contract worth signing? Acceptability curve and value of information (EVPI, EVPPI).
 
     RESULTS is a results directory whose design points draw the uncertain numbers
     ([design.uncertainties], or draws from priors); each point's replications are its luck. The
     net benefit is the commissioner's budget NPV (outcome payments in it) plus WTP per additional
-    person in work.
+    discounted person-year in work (--per), both over --horizon.
     """
     import numpy as np
     import pandas as pd
@@ -487,7 +500,8 @@ def decide(results, commissioner, wtp, per, luck, at, groups, pilots, measure, b
         lams = de.wtp_grid(wtp)
         if not lams:
             raise SpecError("--wtp", [f"'{wtp}': no values"])
-        res = de.load_decision(results, commissioner, per, pilot_measure=measure if pilots else None)
+        res = de.load_decision(results, commissioner, per, pilot_measure=measure if pilots else None,
+                               horizon=horizon)
         named = de.parse_groups(groups, res.uncertain)
     except (SpecError, FileNotFoundError) as err:
         _fail(err)
@@ -496,7 +510,7 @@ def decide(results, commissioner, wtp, per, luck, at, groups, pilots, measure, b
     for d in res.draws:
         click.echo("\n".join(dr.header(res, d, lang)))
         curve = de.value_curve(d, lams, bootstrap, rng) if d.has_draws else de.value_curve(d, lams)
-        click.echo(dr.curve_table(curve, lang, res.currency, luck, d.has_draws))
+        click.echo(dr.curve_table(curve, lang, res.currency, luck, d.has_draws, dr.per_unit(res, lang)))
         click.echo("\n".join(dr.curve_notes(curve, lang, luck, d.has_draws)))
         label = dr.policy_label(d)
         curves.append((label, curve))
@@ -520,7 +534,8 @@ def decide(results, commissioner, wtp, per, luck, at, groups, pilots, measure, b
             click.echo("\n".join(line))
         click.echo("")
     if plot_path:
-        click.echo(dr.words(lang)["saved"].format(path=dr.plot(curves, plot_path, lang, res.currency, luck)))
+        click.echo(dr.words(lang)["saved"].format(path=dr.plot(curves, plot_path, lang, res.currency, luck,
+                                                               dr.per_axis(res, lang))))
     if out:
         _save(pd.concat(tables, ignore_index=True), out)
 

@@ -43,3 +43,68 @@ def lang_option(help: str = DEFAULT_HELP) -> Callable[[Any], Any]:
     return click.option("--lang", type=click.Choice(list(LANGS)), default=lang_from_environment,
                         show_default="nb; en when LC_ALL, LC_MESSAGES or LANG starts with en",
                         help=help)
+
+
+# -- the command line's own messages ---------------------------------------------------------------
+# One table, (bokmål, English) for every key, rather than an `if lang == "nb"` at each message: a
+# reviewer sees every message and its translation side by side, and a missing translation is a
+# KeyError in the tests, never English in an nb terminal. A gettext catalogue (Babel's .po/.mo)
+# would add a compile step and a data file to the install for some forty short strings, and would
+# cost start-up time (validate must start in well under a second); the table is plain Python.
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "error": ("feil: {err}", "error: {err}"),
+    "ok": ("{scenario}: ok ({name}, forløp {pathway}, kontrakt {contract}, {people} personer, "
+           "{replications} replikasjoner{points}{priors})",
+           "{scenario}: ok ({name}, pathway {pathway}, contract {contract}, {people} people, "
+           "{replications} replications{points}{priors})"),
+    "ok_points": (", {n} designpunkter", ", {n} design points"),
+    "ok_priors": (", {n} priorfordelinger{drawn}", ", {n} priors{drawn}"),
+    "ok_prior": (", {n} priorfordeling{drawn}", ", {n} prior{drawn}"),
+    "ok_drawn": (" ({n} trekk)", " ({n} draws)"),
+    "ok_point_values": (" ved punktverdiene", " at their point values"),
+    "tables": ("--tables: ukjente tabeller {unknown}; velg blant {allowed}",
+               "--tables: unknown table(s) {unknown}; choose from {allowed}"),
+    "sweeps_nothing": ("{source}: [design]-delen varierer ingenting; legg til [design.sweep], "
+                       "[design.levers] eller [design.uncertainties] (se docs/experiments.md), eller "
+                       "bruk 'effekt batch'",
+                       "{source}: the [design] section varies nothing; add [design.sweep], "
+                       "[design.levers] or [design.uncertainties] (see docs/experiments.md), or use "
+                       "'effekt batch'"),
+    "replacing": ("merk: erstatter tidligere resultater av et annet eksperiment i {out}/ "
+                  "(gi --out for å holde resultatene adskilt)",
+                  "note: replacing earlier results of another experiment in {out}/ "
+                  "(give --out to keep results apart)"),
+    "stopped": ("\nstoppet: replikasjonene som er ferdige, er tatt vare på i {out}/; kjør samme "
+                "kommando igjen for å fortsette der den stoppet",
+                "\nstopped: the replications finished so far are kept in {out}/; run the same "
+                "command again to resume where it stopped"),
+    "batch_done": ("{n} replikasjoner av {name} i {out}/", "{n} replications of {name} in {out}/"),
+    "batch_draws": ("{draws} trekk av {priors} priorfordelinger x {n} replikasjoner av {name} i {out}/",
+                    "{draws} draws of {priors} priors x {n} replications of {name} in {out}/"),
+    "sweep_done": ("{points} designpunkter x {n} replikasjoner av {name} i {out}/ (parametre: {params})",
+                   "{points} design points x {n} replications of {name} in {out}/ (parameters: {params})"),
+    "more": ("Mer: effekt summary {out}", "More: effekt summary {out}"),
+    "incomplete": ("merk: {out} er ufullstendig ({k} av {n} replikasjoner); kjør kommandoen som laget "
+                   "den, igjen for å fullføre: {command}",
+                   "note: {out} is incomplete ({k} of {n} replications); rerun the command that made "
+                   "it to finish it: {command}"),
+    # the progress bar of run, batch and sweep (effekt.experiments.batch)
+    "progress_replications": ("replikasjoner", "replications"),
+    "progress_rate": ("rep./s", "rep/s"),
+    "progress_eta": ("gjenstår", "ETA"),
+    "progress_points": ("{n} designpunkter", "{n} design points"),
+}
+"""Every message the command line itself prints, as (bokmål, English) format strings."""
+
+
+def say(key: str, lang: str, **values: object) -> str:
+    """The message ``key`` of :data:`MESSAGES` in ``lang`` (``nb`` or ``en``), filled with ``values``."""
+    nb, en = MESSAGES[key]
+    return (nb if lang == "nb" else en).format(**values)
+
+
+def people(n: int, lang: str) -> str:
+    """A whole count with its thousands grouped (a no-break space in bokmål, as Babel writes it;
+    none in English, as the English output always had): cheap, for validate's start-up."""
+    return f"{n:,}".replace(",", "\u00a0") if lang == "nb" else str(n)

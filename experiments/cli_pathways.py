@@ -79,21 +79,24 @@ def _payer(payer: str, lang: str) -> str:
     return PAYERS_NB.get(payer, payer) if lang == "nb" else payer
 
 
-def _fail(err: Exception) -> None:
-    click.echo(f"error: {err}", err=True)
+def _fail(err: Exception, lang: str = "en") -> None:
+    """Print ``err`` in ``lang`` (a SpecError's framing and common messages in bokmål) and exit 2."""
+    from effekt.experiments.cli_lang import say
+
+    text = err.text(lang) if isinstance(err, SpecError) else str(err)
+    click.echo(say("error", lang, err=text), err=True)
     sys.exit(2)
 
 
 def _num(x: float, lang: str = "en") -> str:
-    """A number without noise: 4, 0.5, 26.7 (4, 0,5, 26,7 in nb); thousands spaced."""
+    """A number without noise: 4, 0.5, 26.7 (4, 0,5, 26,7 in nb); from 1 000 whole units with the
+    thousands grouped as :func:`effekt.experiments.formatting.number` groups them in ``lang``."""
     if abs(x) < 1000:
         text = f"{x:.3g}"
         return text.replace(".", ",") if lang == "nb" else text
-    if lang == "nb":
-        from effekt.experiments.formatting import number
+    from effekt.experiments.formatting import number
 
-        return number(x, "nb")
-    return f"{x:,.0f}".replace(",", " ")
+    return number(x, lang)
 
 
 def describe_duration(d: Distribution, lang: str = "en") -> str:
@@ -177,14 +180,15 @@ def _after(st, lang: str = "en") -> str:
 def outline(pw: Pathway, lang: str = "en") -> str:
     """A readable outline of the stage graph, with the titles and words in ``lang`` (``nb`` or
     ``en``; :func:`effekt.titles.title`)."""
-    from effekt.titles import title
+    from effekt.titles import description, title
 
     w = WORDS[lang]
     info = pw.pathway
     lines = [f"{title(info, lang, info.name)}  [{info.name}]", f"{w['source']}: {info.source}"]
-    if info.description.strip():
+    text = description(info, lang)
+    if text.strip():
         lines.append("")
-        lines += textwrap.wrap(" ".join(info.description.split()), width=96)
+        lines += textwrap.wrap(" ".join(text.split()), width=96)
     if pw.capacity:
         lines += ["", w["capacity"]]
         for name, c in pw.capacity.items():
@@ -256,7 +260,7 @@ def list_(lang: str) -> None:
         try:
             pw = load_pathway(name)
         except SpecError as err:
-            _fail(err)
+            _fail(err, lang)
         rows.append((name, str(len(pw.stages)), title(pw.pathway, lang, name), pw.pathway.source))
     width = max(len(w["list_head"]), *(len(r[0]) for r in rows))
     click.echo(f"{w['list_head']:<{width}}  {w['list_stages']:>6}  {w['list_title']}")
@@ -276,5 +280,5 @@ def show(name: str, lang: str) -> None:
     try:
         pw = load_pathway(name)
     except SpecError as err:
-        _fail(err)
+        _fail(err, lang)
     click.echo(outline(pw, lang))

@@ -16,9 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
-
 from effekt.contracts import Terms, earliest_reach, term_end_week
+from effekt.lazy import pandas as pd
 from effekt.sim import World
 
 

@@ -34,6 +34,7 @@ from effekt.experiments.budgets import party_label as budget_party
 from effekt.experiments.budgets import title as budget_title
 from effekt.experiments.contract_checks import payment_notices, term_notices
 from effekt.experiments.formatting import money
+from effekt.experiments.parameter_labels import parameter_label
 from effekt.experiments.report_budgets import budget_section
 from effekt.experiments.report_text import TEXT, largest, nok, number, pct, points
 from effekt.experiments.summary import (
@@ -46,6 +47,7 @@ from effekt.experiments.summary import (
     window_years,
     work_share_kpis,
 )
+from effekt.experiments.summary import parameters as sweep_parameters
 from effekt.experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
 from effekt.specfile import SpecError
 from effekt.titles import title as titled
@@ -83,6 +85,11 @@ class ReportData:
     files: list[Path] | None = None          # the files the scenario read (answers.scenario_files)
     budget_items: pd.DataFrame | None = None  # by party, year and item, nominal (budgets.budget_detail)
     budget_items_npv: pd.DataFrame | None = None  # the same discounted (net over all years = NPV)
+    point: int = 0                           # the design point shown
+    points: int = 1                          # the design points in the results directory
+    parameters: list[str] = field(default_factory=list)  # the swept scenario keys (manifest)
+    point_values: dict = field(default_factory=dict)     # their values at the point shown
+    sweep: pd.DataFrame | None = None        # every point's replications (report_sweep.sweep_runs)
 
 
 def _read_cashflows(out: Path, point: int) -> pd.DataFrame:
@@ -100,13 +107,20 @@ def _read_cashflows(out: Path, point: int) -> pd.DataFrame:
 
 def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     """Read a results directory and re-simulate up to ``ts_runs`` replications for time series."""
+    from effekt.experiments import report_sweep
+
     out = Path(out)
-    runs = load_runs(out)
-    runs = runs[runs["point"] == point].reset_index(drop=True)
+    every = load_runs(out)
+    runs = every[every["point"] == point].reset_index(drop=True)
     if runs.empty:
         raise SpecError(str(out), [f"runs: no replications for design point {point}"])
     data = ReportData(runs=runs, cashflows=_read_cashflows(out, point), scenario=None,
                       kpis=load_kpis(out), files=answers.scenario_files(out))
+    data.point, data.points = point, int(every["point"].nunique())
+    data.parameters = [p for p in sweep_parameters(out) if p in every]
+    if data.points > 1 and data.parameters:  # a sweep: which point this is, and a view across them
+        data.point_values = report_sweep.point_values(every, data.parameters, point)
+        data.sweep = report_sweep.sweep_runs(every, data.parameters, data.kpis)
     try:
         data.scenario = scenario_from_results(out, point)
     except SpecError as err:
@@ -461,12 +475,12 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
     if ft is not None and len(ft):
         out.append((t["fiscal"], fig.fiscal(ft.fillna(0.0), t, lang, data.kpis.currency), ""))
     if data.oat is not None and len(data.oat):
-        output = str(data.oat["output"].iloc[0]) if "output" in data.oat else ""
+        output = _output_words(data, str(data.oat["output"].iloc[0]), lang) if "output" in data.oat else ""
         out.append((t["tornado"], fig.tornado(data.oat, t, output, lang), ""))
     for name, draw in (("morris", fig.morris_bars), ("sobol", fig.sobol_bars)):
         table = getattr(data, name)
         if table is not None and len(table):
-            output = str(table["output"].iloc[0]) if "output" in table else ""
+            output = _output_words(data, str(table["output"].iloc[0]), lang) if "output" in table else ""
             out.append((t[name].format(out=output), draw(table, t, lang), ""))
     if data.compare is not None and len(data.compare):
         kpis = ["in_work_24m_treatment", "outcome_payments", "investor_irr", "investor_npv"]
@@ -474,6 +488,17 @@ def figures(data: ReportData, lang: str) -> list[tuple[str, str, str]]:
         kinds = {k: data.kpis[k].kind if k in data.kpis else None for k in kpis}
         out.append((t["compare"], fig.compare(data.compare, kpis, t, labels, lang, kinds), ""))
     return out
+
+
+def _output_words(data: ReportData, kpi: str, lang: str) -> str:
+    """A sensitivity analysis's output KPI as a reader knows it: its declared label in quotes
+    («Investorene: nåverdi ...»), not its code name; the name itself where none is declared."""
+    label = data.kpis.label(kpi, lang)
+    if label == kpi:
+        return kpi
+    if lang == "nb" and data.kpis.currency == "NOK":
+        label = label.replace("(NOK)", "(kr)")
+    return f"«{label}»"
 
 
 def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
@@ -489,8 +514,15 @@ def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
         "<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
-        f"<h1>{esc(title)}</h1>", f"<h2>{esc(t['summary'])}</h2>",
+        f"<h1>{esc(title)}</h1>",
     ]
+    if data.point_values:  # one point of a sweep: which, and how to see another
+        from effekt.experiments import report_sweep
+
+        sentence = report_sweep.point_sentence(data.point_values, data.point, data.points, lang)
+        other = report_sweep.WORDS[lang]["other"].format(out=source or "DIR", last=data.points - 1)
+        parts.append(f'<p class="lead">{esc(sentence)}</p><p class="note">{esc(other)}</p>')
+    parts.append(f"<h2>{esc(t['summary'])}</h2>")
     if what:
         parts.append(f'<p class="lead"><b>{esc(t["what"])}:</b> {esc(what)}</p>')
     parts.append(f"<h3>{esc(t['key'])}</h3><ul class=\"key\">")
@@ -513,9 +545,27 @@ def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
         parts.append(budget_section(data.budget_items, data.budget_items_npv, lang))
     if data.compare is not None and len(data.compare):
         parts.append(_compare_table(data.compare, lang, data.kpis))
+    if data.sweep is not None:
+        parts.append(_sweep_section(data, lang))
     parts.append(f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}'
                  "</p></body></html>")
     return in_currency_text("\n".join(parts), data.kpis.currency, lang)  # amounts in the scenario's money
+
+
+def _sweep_section(data: ReportData, lang: str) -> str:
+    """The section across a sweep's design points (:mod:`effekt.experiments.report_sweep`), with
+    the grid figure when two swept parameters take a few values each."""
+    from effekt.experiments import report_sweep
+
+    sw, uri = data.sweep, None
+    axes = report_sweep.grid_parameters(sw, data.parameters)
+    if len(axes) >= 2:
+        a, b = axes[:2]
+        loss, npv, _ = report_sweep.grid(sw, a, b)
+        w = report_sweep.WORDS[lang]
+        uri = fig.sweep_grid(loss, npv, parameter_label(a, lang, code=""), parameter_label(b, lang, code=""),
+                             (w["loss"], w["npv"]), lang, data.kpis.currency)
+    return report_sweep.sweep_section(sw, data.parameters, lang, data.kpis.currency, uri)
 
 
 def render_compare_html(table: pd.DataFrame, lang: str = "nb", source: str = "",

@@ -132,10 +132,11 @@ def irr_histogram(irr: np.ndarray, undefined: int, p_loss: float, t: dict[str, s
         ax.hist(clipped[clipped < 0], bins=bins, color=CONTROL, alpha=0.85)
         ax.hist(clipped[clipped >= 0], bins=bins, color=TREAT, alpha=0.85)
     ax.axvline(0, color="black", lw=1)
-    ax.text(0.02, 0.95, f"{t['loss']}: {loss_text}", transform=ax.transAxes, va="top",
-            fontsize=11, fontweight="bold", color=CONTROL)
+    # above the plot, not inside it: inside, the words covered the bars of the largest losses
+    ax.set_title(f"{t['loss']}: {loss_text}", loc="left", fontsize=11, fontweight="bold", color=CONTROL,
+                 pad=20 if undefined else 6)
     if undefined:
-        ax.text(0.02, 0.86, f"{t['undefined']}: {undefined}", transform=ax.transAxes, va="top",
+        ax.text(0.0, 1.01, f"{t['undefined']}: {undefined}", transform=ax.transAxes, va="bottom",
                 fontsize=9)
     percent_axis(ax.xaxis, lang)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # replications are whole
@@ -201,6 +202,7 @@ def tornado(oat: pd.DataFrame, t: dict[str, str], output: str, lang: str = "en")
               for p, lo, hi in zip(d["parameter"], d["low"], d["high"], strict=True)]
     ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(base, color="black", lw=1)
+    ax.xaxis.set_major_locator(MaxNLocator(6))  # more ticks of six-digit amounts ran into each other
     ax.xaxis.set_major_formatter(tick_formatter(lang))
     ax.set_xlabel(t["tornado_x"].format(out=output))
     ax.legend(frameon=False, fontsize=8)
@@ -280,3 +282,47 @@ def morris_bars(table: pd.DataFrame, t: dict[str, str], lang: str = "en") -> str
     return _paired_bars(table.sort_values("mu_star"),
                         ("mu_star", "mu_star_conf", TREAT, "\u03bc*"),
                         ("sigma", None, "#999999", "\u03c3"), t["morris_x"], zero_line=False, lang=lang)
+
+
+def _tick(v: object, lang: str) -> str:
+    """A swept value on an axis: whole numbers whole (8, 60 000), others to three digits."""
+    x = float(v)
+    return _number(x, lang, unicode_minus=True) if x.is_integer() else general(x, lang, unicode_minus=True)
+
+
+def sweep_grid(loss: pd.DataFrame, npv: pd.DataFrame, row_label: str, col_label: str,
+               titles: tuple[str, str], lang: str = "en", currency: str = "NOK") -> str:
+    """Two heat maps on the grid of two swept parameters: the probability of an investor loss and
+    the mean public NPV, each cell written out (:mod:`effekt.experiments.formatting`).
+
+    ``loss``, ``npv``: index the first parameter's values, columns the second's (the same shape)."""
+    from effekt.experiments.formatting import money, money_scale, money_unit, probability
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.55 * len(loss) + 2.4))
+    finite = np.isfinite(npv.to_numpy(float))
+    largest = float(np.nanmax(np.abs(npv.to_numpy(float)))) if finite.any() else 0.0
+    scale = money_scale(largest)
+    unit = in_currency_text(money_unit(scale, lang), currency, lang)
+    for ax, table, title, cmap in ((axes[0], loss, titles[0], "Reds"), (axes[1], npv, titles[1], "RdYlGn")):
+        values = table.to_numpy(float)
+        bound = (largest or 1.0) if table is npv else 1.0
+        low = -bound if table is npv else 0.0
+        ax.imshow(values, cmap=cmap, vmin=low, vmax=bound, aspect="auto")
+        for (i, j), v in np.ndenumerate(values):
+            if table is loss:
+                text = probability(v, lang)
+            elif scale > 1:
+                text = _number(v / scale, lang, 1, unicode_minus=True)
+            else:  # kroner: rounded as every amount is (nearest thousand), the unit in the title
+                text = money(v, lang, unit=False, unicode_minus=True, like=largest)
+            # white on the darkest fifth of either end of the colour scale, black elsewhere
+            where = (v - low) / (bound - low) if np.isfinite(v) else 0.5
+            dark = where > 0.8 or (table is npv and where < 0.2)
+            ax.text(j, i, text, ha="center", va="center", fontsize=9, color="white" if dark else "black")
+        ax.set_xticks(range(table.shape[1]), [_tick(c, lang) for c in table.columns])
+        ax.set_yticks(range(table.shape[0]), [_tick(r, lang) for r in table.index])
+        ax.set_xlabel(col_label)
+        ax.set_ylabel(row_label)
+        ax.set_title(title if table is loss else f"{title} ({unit})", fontsize=10)
+    fig.tight_layout()
+    return _uri(fig)

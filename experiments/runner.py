@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from effekt.contracts import BUDGETS, CASHFLOWS, Evaluation, KpiRegistry, Valuation, evaluate
 from effekt.experiments.datasets import RECORD_TABLES  # noqa: F401 (its old home: still importable from here)
 from effekt.experiments.scenario import Scenario
+from effekt.lazy import pandas as pd  # only run_replication and --tables build frames
 from effekt.sim import SCHEMAS, Tables, replication_seed, simulate
 
 KEYS = [("point", pa.int32()), ("replication", pa.int32())]

@@ -61,9 +61,18 @@ from effekt.dotted import (
     set_value,
     suggest,
 )
+from effekt.experiments import calibrations as _calibrations  # noqa: F401 (registers the built-in posteriors)
 from effekt.experiments.design import Design, check_priors_in_design, design_points
 from effekt.experiments.workload import check_design_size
-from effekt.priors import Prior, find_priors, is_prior, point_values, tail_problems, with_values
+from effekt.priors import (
+    Prior,
+    anchor_calibrated,
+    find_priors,
+    is_prior,
+    point_values,
+    tail_problems,
+    with_values,
+)
 from effekt.sim import (
     KINDS_CONTEXT,
     WORLD_COUNTRIES,
@@ -563,6 +572,16 @@ def _validated(model, data: Any, section: str, source: str, context: dict[str, A
                         ) from None
 
 
+def _anchored_posteriors(data: dict[str, Any], path: Path, source: str) -> dict[str, Any]:
+    """A file's data with its ``{ calibrated = ... }`` references read against the file's own
+    folder (:func:`effekt.priors.anchor_calibrated`), not the current one; a reference found
+    nowhere is refused naming the file, the key and where it looked."""
+    anchored, problems = anchor_calibrated(data, path.parent)
+    if problems:
+        raise SpecError(source, problems)
+    return anchored
+
+
 def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "--set") -> ScenarioTree:
     """Read scenario file ``path``, merge its templates in and apply ``--set KEY=VALUE``
     ``assignments`` (template choices first: they decide which files the other keys reach into).
@@ -571,7 +590,7 @@ def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "
     Nothing is validated beyond the file's layout here; :func:`resolve` validates the tree."""
     path = Path(path)
     source = str(path)
-    raw = read_toml(path)
+    raw = _anchored_posteriors(read_toml(path), path, source)
     parsed: list[tuple[str, str, Any]] = []
     for text in assignments:
         try:
@@ -597,6 +616,7 @@ def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "
         raise SpecError(where, err.problems) from None
     try:
         p_data, p_src = _pathway_data(layout.pathway.template, base)
+        p_data = _anchored_posteriors(p_data, Path(p_src), p_src)
         p_over = {k: v for k, v in raw["pathway"].items() if k != "template"}
         pathway = deep_merge(p_data, p_over, "pathway")
         c_ref = _resolve_ref(layout.contract.template, base)
@@ -606,6 +626,7 @@ def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "
                                  f"and no file {c_ref}; templates: {', '.join(names)}"
                                  f"{suggest(str(layout.contract.template), names, 0.75)}"])
         c_data, c_src = terms_data(c_ref)
+        c_data = _anchored_posteriors(c_data, Path(c_src), c_src)
         c_over = {k: v for k, v in raw["contract"].items() if k != "template"}
         contract = deep_merge(c_data, c_over, "contract")
     except SpecError as err:

@@ -404,6 +404,8 @@ class PathwayInfo(Strict):
     source: str
     entry: str
     description: str = ""
+    description_nb: str = Field(default="", description="the description in Norwegian bokmål, shown in "
+                                "nb; description is the English one (effekt.titles.description)")
 
 
 class Pathway(Strict):

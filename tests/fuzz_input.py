@@ -193,7 +193,7 @@ def check(file: Path, m: Mutation, tmp: Path) -> str:
     copy_path, folder = place(file, tmp)
     copy_path.write_bytes(mutated_bytes(raw, data, m))
     scenario, sets = scenario_for(file, copy_path, folder)
-    args = ["validate", str(scenario)] + [a for s in sets for a in ("--set", s)]
+    args = ["validate", str(scenario), "--lang", "en"] + [a for s in sets for a in ("--set", s)]
     result = CliRunner().invoke(main, args)
     what = f"{file.relative_to(ROOT)}: {m.describe()}"
     if result.exception is not None and not isinstance(result.exception, SystemExit):

@@ -265,3 +265,101 @@ def test_cli_breakeven_in_bokmal_without_e_notation(deterministic):
     assert "verdi" in r.output and "3 000 000" in r.output
     # the price values and the grid: never 3e+06 (the cap's own message is the contract's)
     assert "= 2e+06" not in r.output and not any("e+0" in line for line in r.output.splitlines()[-5:])
+
+
+# -- one rule for an undefined IRR (issue 13 leftovers) --------------------------------------------
+
+def _totals(flows: list[list[float]]) -> pd.DataFrame:
+    """Investor KPIs of hand-written monthly cashflows: IRR by the contracts layer, money in and
+    back summed by hand."""
+    from effekt.contracts import UndefinedIRR, irr
+
+    rows = []
+    for f in flows:
+        a = np.array(f, dtype=float)
+        try:
+            rate = irr(a)
+        except UndefinedIRR:
+            rate = np.nan
+        rows.append({"investor_irr": rate, "investor_invested": -a[a < 0].sum(),
+                     "investor_received": a[a > 0].sum()})
+    return pd.DataFrame(rows)
+
+
+HAND_FLOWS = [[-100.0, 0.0, 121.0],       # 10 % a month: (1.1)^12 - 1 a year
+              [-100.0, 0.0, 0.0],         # a total loss
+              [-100.0, 230.0, -132.0],    # NPV zero at 10 % and at 20 % a month: no one rate
+              [-100.0, 50.0, -10.0],      # money back, but NPV = -100 + 50x - 10x^2 < 0 for every x
+              [0.0, 50.0]]                # nothing put in
+
+
+def test_one_rule_for_an_undefined_irr_in_the_summary_and_in_breakeven():
+    from effekt.contracts import NO_SINGLE_RATE, common_kpis, undefined_irr_reasons
+    from effekt.experiments import answers
+    from effekt.experiments.analysis.breakeven import irr_left_out, irr_reached
+
+    runs = _totals(HAND_FLOWS)
+    assert runs["investor_irr"].iloc[0] == pytest.approx(1.1**12 - 1)
+    expected = [None, "nothing_back", NO_SINGLE_RATE, NO_SINGLE_RATE, "nothing_invested"]
+    assert list(undefined_irr_reasons(runs["investor_irr"], runs["investor_invested"],
+                                      runs["investor_received"])) == expected
+    assert list(answers.irr_reasons_from_kpis(runs, common_kpis())) == expected
+    assert irr_left_out(runs, common_kpis()) == (2, 1)
+    # reaching 50 % a year: only the first; the two without a single rate count as not reaching it
+    reached = irr_reached(runs, 0.5, common_kpis())
+    assert list(reached[:4]) == [1.0, 0.0, 0.0, 0.0] and np.isnan(reached[4])
+    # a target of -100 % is reached by the total loss (its IRR is -100 % by convention) too
+    assert list(irr_reached(runs, -1.0, common_kpis())[:4]) == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_breakeven_on_irr_with_undefined_runs_is_on_reaching_the_target(deterministic, monkeypatch):
+    """Four replications at price v: IRR v/10000 - 1, v/10000 - 0.5, and two with money back but no
+    single rate. Leaving those out, the mean IRR is v/10000 - 0.75: zero at 7 500 (biased upward).
+    Counting them as not reaching 0 %, half the replications reach it from v = 10 000 on: the
+    break-even is 10 000."""
+    from effekt.experiments.analysis import breakeven as be
+    from effekt.experiments.analysis.common import number_at
+
+    key = "contract.prices.job_sustained"
+
+    def fake(scenarios, replications, seed=None, executor=None):
+        out = []
+        for sc in scenarios:
+            v = number_at(sc.resolved, key, "--vary", sc.source)
+            irr = np.array([v / 10000 - 1, v / 10000 - 0.5, np.nan, np.nan])
+            out.append(pd.DataFrame({"replication": range(4), "investor_irr": irr,
+                                     "investor_invested": 100.0, "investor_received": 50.0,
+                                     "investor_multiple": 0.5, "investor_loss": 1.0,
+                                     "investor_npv": -50.0}))
+        return out
+
+    monkeypatch.setattr(be, "replicate_many", fake)
+    b = be.breakeven(deterministic, "investor", key, metric="irr", replications=4, points=5,
+                     low=0, high=20000, bootstrap=0)
+    assert b.metric == "irr_reached" and b.value == pytest.approx(10000)
+    assert list(b.grid["mean"]) == pytest.approx([0.0, 0.25, 0.5, 0.5, 0.5])
+    en, nb = render(b, "en"), render(b, "nb")
+    assert "the probability that the investor's IRR reaches 0 % a year" in en and "= 50 %" in en
+    assert "not on the mean IRR (leaving them out would bias it upward)" in en
+    assert "IRR undefined in 2 of 4 replications that got money back" in en
+    assert "counted as not reaching the target" in en
+    assert "sannsynligheten for at investorens internrente når 0 % per år" in nb
+
+
+def test_breakeven_on_irr_without_undefined_runs_stays_on_the_mean(deterministic, monkeypatch):
+    from effekt.experiments.analysis import breakeven as be
+    from effekt.experiments.analysis.common import number_at
+
+    key = "contract.prices.job_sustained"
+
+    def fake(scenarios, replications, seed=None, executor=None):
+        vs = [number_at(sc.resolved, key, "--vary", sc.source) / 10000 for sc in scenarios]
+        return [pd.DataFrame({"replication": range(2), "investor_irr": [v - 1, v - 0.5],
+                              "investor_invested": 100.0, "investor_received": 50.0,
+                              "investor_multiple": 0.5, "investor_loss": 1.0, "investor_npv": -50.0})
+                for v in vs]
+
+    monkeypatch.setattr(be, "replicate_many", fake)
+    b = be.breakeven(deterministic, "investor", key, metric="irr", replications=2, points=5,
+                     low=0, high=20000, bootstrap=0)
+    assert b.metric == "irr" and b.value == pytest.approx(7500)  # mean v/10000 - 0.75 = 0

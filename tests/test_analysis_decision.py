@@ -323,6 +323,7 @@ def _runs(D: int = 3, R: int = 2) -> pd.DataFrame:
         "fiscal_npv_kommune": rng.normal(-100_000, 50_000, n), "fiscal_npv_state": rng.normal(0, 1e5, n),
         "fiscal_npv_total": rng.normal(-50_000, 80_000, n),
         "investor_loss": rng.integers(0, 2, n).astype(float), "investor_multiple": rng.uniform(0.5, 1.5, n),
+        "additional_work_years": rng.uniform(0.0, 3.0, n),  # last: the columns above draw as before
     })
     runs.attrs["kpis"] = kpis_for_columns(runs.columns)
     return runs
@@ -467,3 +468,55 @@ def test_value_of_information_is_not_fitted_through_a_handful_of_draws():
     with pytest.raises(TooFewDraws, match="at least 30"):
         choose_smoothers(x, x[:, 0] + rng.normal(size=29))
     assert choose_smoothers(rng.uniform(size=(30, 1)), rng.normal(size=30))
+
+
+# -- λ per discounted person-year in work (issue 12, review D2) ---------------------------------
+
+
+def test_lambda_is_per_additional_discounted_person_year_by_default():
+    runs = _runs()
+    (d,) = de.draws_from_runs(runs, ["price"], commissioner="kommune")
+    want = (runs["fiscal_npv_kommune"] + 90_000 * runs["additional_work_years"]).groupby(runs["point"]).mean()
+    assert d.net_benefit([90_000])[:, 0] == pytest.approx(want.to_numpy(), rel=1e-12)
+    with pytest.raises(SpecError, match="no long run"):
+        de.draws_from_runs(runs, ["price"], horizon="long_run")
+    with pytest.raises(SpecError, match="allowed: contract, long_run"):
+        de.draws_from_runs(runs, ["price"], horizon="forever")
+
+
+def test_the_long_run_horizon_counts_both_parts_over_the_long_run():
+    runs = _runs()
+    rng = np.random.default_rng(5)
+    runs["fiscal_npv_long_run_kommune"] = rng.normal(200_000, 50_000, len(runs))
+    runs["fiscal_npv_long_run_total"] = rng.normal(300_000, 50_000, len(runs))
+    runs["additional_work_years_long_run"] = rng.uniform(1.0, 6.0, len(runs))
+    runs.attrs["kpis"] = kpis_for_columns(runs.columns)
+    (d,) = de.draws_from_runs(runs, ["price"], horizon="long_run")
+    want = (runs["fiscal_npv_long_run_kommune"] + 1000 * runs["additional_work_years_long_run"])
+    want = want.groupby(runs["point"]).mean().to_numpy()
+    assert d.net_benefit([1000])[:, 0] == pytest.approx(want, rel=1e-12)
+    (s,) = de.draws_from_runs(runs, ["price"], commissioner="public", per="in_work_24m", horizon="long_run")
+    extra = (runs["in_work_24m_treatment"] - runs["in_work_24m_control"]) * 14
+    want = (runs["fiscal_npv_long_run_total"] + 10 * extra).groupby(runs["point"]).mean()
+    assert s.net_benefit([10])[:, 0] == pytest.approx(want.to_numpy(), rel=1e-12)
+
+
+def test_results_without_person_years_name_what_to_do():
+    runs = _runs().drop(columns="additional_work_years")
+    with pytest.raises(SpecError, match="no column additional_work_years .*--per in_work_24m"):
+        de.draws_from_runs(runs, ["price"])
+
+
+def test_decide_says_what_lambda_is_per(tiny):
+    en = CliRunner().invoke(main, ["decide", str(tiny / "draws"), "--lang", "en", "--wtp", "0,200000",
+                                   "--bootstrap", "0"])
+    assert en.exit_code == 0, en.output
+    assert "λ is per additional discounted person-year in work" in en.output
+    assert "λ (NOK/person-year)" in en.output and "over the contract period" in en.output
+    nb = CliRunner().invoke(main, ["decide", str(tiny / "draws"), "--wtp", "0,200000", "--bootstrap", "0"])
+    assert "λ er per ekstra diskontert personår i arbeid" in nb.output and "λ (NOK/personår)" in nb.output
+    old = CliRunner().invoke(main, ["decide", str(tiny / "draws"), "--lang", "en", "--wtp", "0",
+                                    "--bootstrap", "0", "--per", "in_work_24m"])
+    assert "λ (NOK/person)" in old.output and "person-year" not in old.output
+    bad = CliRunner().invoke(main, ["decide", str(tiny / "draws"), "--horizon", "long_run"])
+    assert bad.exit_code == 2 and "no long run" in bad.output

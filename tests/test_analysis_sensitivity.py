@@ -95,3 +95,71 @@ def test_cli_sensitivity_oat_writes_csv(tmp_path):
     assert r.exit_code == 0, r.output
     assert "contract.prices.job_start" in r.output
     assert out.exists()
+
+
+# -- a posterior's numbers are sampled jointly (issue 12, item d) ---------------------------------
+
+KA, KB = "pathway.stages.a.p", "pathway.stages.b.q"
+
+
+def _correlated_posterior(tmp_path, n: int = 2000, rho: float = -0.6):
+    """A posterior file of two correlated numbers with unequal weights, and its particles."""
+    import json
+
+    rng = np.random.default_rng(11)
+    z = rng.multivariate_normal([0.5, 0.2], [[0.01, rho * 0.1 * 0.05], [rho * 0.1 * 0.05, 0.0025]], n)
+    w = rng.uniform(0.5, 1.5, n)
+    w /= w.sum()
+    path = tmp_path / "ab.posterior.toml"
+    path.write_text(f'[posterior]\nname = "ab"\n[particles]\nweights = {json.dumps(w.tolist())}\n'
+                    f"{json.dumps(KA)} = {json.dumps(z[:, 0].tolist())}\n"
+                    f"{json.dumps(KB)} = {json.dumps(z[:, 1].tolist())}\n", encoding="utf-8")
+    return path, z, w
+
+
+def _weighted_corr(z: np.ndarray, w: np.ndarray) -> float:
+    m = w @ z
+    c = (z - m).T @ ((z - m) * w[:, None])
+    return float(c[0, 1] / math.sqrt(c[0, 0] * c[1, 1]))
+
+
+def test_the_numbers_of_one_posterior_are_one_parameter_sampled_jointly(tmp_path):
+    from effekt.experiments.analysis.sensitivity import _natural, evaluate_points, prior_params
+
+    path, z, w = _correlated_posterior(tmp_path)
+    resolved = {"pathway": {"stages": {"a": {"p": {"calibrated": str(path), "parameter": KA}},
+                                       "b": {"q": {"calibrated": str(path), "parameter": KB}},
+                                       "c": {"r": {"beta": [2, 2]}}}}}
+    params = prior_params(resolved)
+    labels = [p.label for p in params]
+    assert labels == [f"{KA} (+1 drawn with it from the posterior ab)", "pathway.stages.c.r"]
+    n = 4000
+    X = _natural(params, np.random.default_rng(2).random((n, len(params))))
+    points = [params[0].with_followers(x) for x in X[:, 0]]
+    a = np.array([p[KA] for p in points])
+    b = np.array([p[KB] for p in points])
+    pairs = set(zip(np.round(a, 12), np.round(b, 12), strict=True))
+    assert pairs <= set(zip(np.round(z[:, 0], 12), np.round(z[:, 1], 12), strict=True))  # whole particles
+    want = _weighted_corr(z, w)
+    assert want == pytest.approx(-0.6, abs=0.05)
+    se = (1 - want**2) / math.sqrt(n)  # the sample correlation's Monte Carlo error
+    assert np.corrcoef(a, b)[0, 1] == pytest.approx(want, abs=4 * se)
+    # what a model sees: the variance of a + b with the covariance in it (drawn independently, the
+    # marginals' variances would add up to about 0.0125 instead of about 0.0065)
+    y = evaluate_points(lambda v: v[KA] + v[KB], params, X[:400])
+    s = z[:, 0] + z[:, 1]
+    want_var = float(w @ (s - w @ s) ** 2)
+    assert np.var(y) == pytest.approx(want_var, rel=0.25)
+
+
+def test_the_tornado_of_a_posterior_moves_its_numbers_to_one_particle(tmp_path):
+    from effekt.experiments.analysis.sensitivity import prior_params
+
+    path, z, _ = _correlated_posterior(tmp_path)
+    resolved = {"pathway": {"stages": {"a": {"p": {"calibrated": str(path), "parameter": KA}},
+                                       "b": {"q": {"calibrated": str(path), "parameter": KB}}}}}
+    (p,) = prior_params(resolved)
+    low = p.with_followers(p.low)
+    i = int(np.nonzero(z[:, 0] == p.low)[0][0])
+    assert low == {KA: p.low, KB: z[i, 1]}
+    assert p.with_followers(0.123456789) == {KA: 0.123456789}  # no particle's value: the others stay

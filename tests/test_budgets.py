@@ -501,3 +501,15 @@ def test_the_budgets_csv_reads_back_in_norwegian_excel_and_in_english():
     assert back.loc["investorene"].tolist() == [0.0, 25.0, 25.0]
     en = render_budgets(t, "csv", "en")
     assert not en.startswith("\ufeff") and "kommune,150.00,125.00,275.00" in en
+
+
+def test_the_text_table_rounds_money_as_the_formatting_module_does():
+    """Issue 13 leftovers: no krone-exact f"{x:,.0f}" in the text table; amounts read as
+    experiments.formatting.money without the unit (the heading names it)."""
+    b, runs = _hand_budgets()
+    b2 = b.assign(amount_nominal=b["amount_nominal"] * 12_345.678)
+    t = budgets_per_year(b2, runs)
+    nb, en = render_budgets(t, "text", "nb"), render_budgets(t, "text", "en")
+    # kommune: 150 x 12 345.678 = 1 851 851.7 -> 1,9 mill.; total 275 x ... = 3 395 061 -> 3,4 mill.
+    assert "1,9\u00a0mill." in nb and "3,4\u00a0mill." in nb and "1851852" not in nb.replace("\u00a0", "")
+    assert "1.9\u00a0million" in en and "3.4\u00a0million" in en

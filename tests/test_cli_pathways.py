@@ -64,7 +64,7 @@ def test_show_outlines_every_stage_with_kind_durations_exits_capacity_and_jobs()
     assert "uniform 8-26 weeks, mean 17 weeks" in out  # (8 + 26) / 2
     assert "15 % -> not_selected" in out
     assert "85 % -> practice_period (next)" in out  # the rest goes to next
-    assert "permanent, 80 % FTE, 448 000 NOK/yr" in out
+    assert "permanent, 80 % FTE, 448\u202f000 NOK/yr" in out
     # exit stages are listed last, with their outcome
     ends = out.split("\nEnds\n")[1]
     assert "moved_away" in ends and "moved away" in ends

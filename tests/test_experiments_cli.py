@@ -21,7 +21,7 @@ def test_help_shows_single_percent_signs(command):
 
 def test_batch_and_sweep_share_their_options_and_report_what_they_ran(tmp_path):
     path = write(tmp_path, design=SWEEP)
-    opts = ["--workers", "1", "--runs", "2"]
+    opts = ["--workers", "1", "--runs", "2", "--lang", "en"]
     r = CliRunner().invoke(main, ["batch", str(path), "--out", str(tmp_path / "b"), *opts])
     assert r.exit_code == 0, r.output
     assert f"2 replications of small in {tmp_path / 'b'}/" in r.output

@@ -153,13 +153,13 @@ def test_unknown_pathway_template_names_the_choices(tmp_path):
 
 def test_cli_validate_ok_and_error(tmp_path):
     path = write(tmp_path)
-    r = CliRunner().invoke(main, ["validate", str(path)])
+    r = CliRunner().invoke(main, ["validate", str(path), "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert "ok" in r.output and "6 people" in r.output
-    r = CliRunner().invoke(main, ["validate", str(path), "--set", "world.cohorts[0].size=11"])
+    r = CliRunner().invoke(main, ["validate", str(path), "--set", "world.cohorts[0].size=11", "--lang", "en"])
     assert r.exit_code == 0 and "11 people" in r.output
     bad = write(tmp_path, design="seeed = 3", name="bad.toml")
-    r = CliRunner().invoke(main, ["validate", str(bad)])
+    r = CliRunner().invoke(main, ["validate", str(bad), "--lang", "en"])
     assert r.exit_code == 2
     assert "bad.toml" in r.output and "design.seeed" in r.output and "did you mean 'seed'" in r.output
     assert "Traceback" not in r.output
@@ -168,12 +168,12 @@ def test_cli_validate_ok_and_error(tmp_path):
 def test_cli_validate_checks_every_design_point(tmp_path):
     # price 1 is below nothing, but a price of -5 at one grid point must be caught before running
     path = write(tmp_path, design='[design.sweep]\n"contract.prices.job_start" = [30000, -5]\n')
-    r = CliRunner().invoke(main, ["validate", str(path)])
+    r = CliRunner().invoke(main, ["validate", str(path), "--lang", "en"])
     assert r.exit_code == 2
     assert "design point 1" in r.output and "contract.prices.job_start=-5" in r.output
     ok = write(tmp_path, design='[design.sweep]\n"contract.prices.job_start" = [30000, 60000]\n',
                name="ok.toml")
-    r = CliRunner().invoke(main, ["validate", str(ok)])
+    r = CliRunner().invoke(main, ["validate", str(ok), "--lang", "en"])
     assert r.exit_code == 0 and "2 design points" in r.output
 
 
@@ -219,7 +219,8 @@ def test_a_horizon_shorter_than_the_contract_is_refused(tmp_path):
     assert load_scenario(path, [*koto, "world.horizon_weeks=156"]).terms.savings_share is not None
     msg = problems(path, [*koto, "world.horizon_weeks=156", "contract.savings_share.window_months=48"])
     assert "contract.savings_share.window_months = 48" in msg and "at least 208 weeks" in msg
-    r = CliRunner().invoke(main, ["validate", str(path), "--set", "world.horizon_weeks=52"])
+    r = CliRunner().invoke(main, ["validate", str(path), "--set", "world.horizon_weeks=52",
+                                  "--lang", "en"])
     assert r.exit_code == 2 and "world.horizon_weeks" in r.output and "term_months" in r.output
     assert "Traceback" not in r.output
 

@@ -101,7 +101,8 @@ def test_choose_chunk_bounds(tmp_path):
 def test_cli_sweep_then_summary_in_every_format(tmp_path):
     path = write(tmp_path, design='[design.levers]\n"contract.prices.job_start" = [30000, 60000]\n')
     out = tmp_path / "out"
-    r = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--runs", "3", "--workers", "1"])
+    r = CliRunner().invoke(main, ["sweep", str(path), "--out", str(out), "--runs", "3", "--workers", "1",
+                                  "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert "2 design points x 3 replications" in r.output
     assert "ETA" not in r.output  # no progress bar when not a terminal
@@ -126,7 +127,8 @@ def test_cli_sweep_then_summary_in_every_format(tmp_path):
 
 
 def test_cli_sweep_without_a_design_is_refused(tmp_path):
-    r = CliRunner().invoke(main, ["sweep", str(write(tmp_path)), "--out", str(tmp_path / "o")])
+    r = CliRunner().invoke(main, ["sweep", str(write(tmp_path)), "--out", str(tmp_path / "o"),
+                                  "--lang", "en"])
     assert r.exit_code == 2 and "varies nothing" in r.output
 
 

@@ -94,7 +94,7 @@ def test_sigterm_stops_the_workers_and_says_how_to_resume(tmp_path):
     out = tmp_path / "r"
     effekt = Path(sys.executable).with_name("effekt")
     cmd = [str(effekt), "batch", str(ROOT / "experiments" / "scenarios" / "default.toml"), "--out", str(out),
-           "--runs", "4000", "--workers", "2", "--chunk", "20"]
+           "--runs", "4000", "--workers", "2", "--chunk", "20", "--lang", "en"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not list(out.glob("runs/point=0/*.parquet")) and time.monotonic() < deadline:

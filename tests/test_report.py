@@ -174,3 +174,57 @@ def test_report_opens_in_headless_chromium_without_console_errors(results, tmp_p
     bad.write_text("<html><body><script>console.error('boom')</script></body></html>")
     run = _chromium(bad, tmp_path / "bad.png", tmp_path / "profile2")
     assert any(":CONSOLE" in line and "boom" in line for line in run.stderr.splitlines())
+
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+"""Where the browser test keeps its screenshots of the nb report, page by page (looked at by a
+person after a change to the report; the test checks only that each page shows something)."""
+
+
+def _pages(page: Path, name: str, profile: Path, height: int = 1800) -> list[Path]:
+    """Screenshots of ``page`` in headless Chromium, cut into pages of ``height`` pixels, kept in
+    :data:`SCREENSHOTS` as ``<name>_<k>.png`` (earlier pages of that name removed first)."""
+    from PIL import Image
+
+    shot = profile.parent / f"{name}_full.png"
+    run = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", f"--user-data-dir={profile}", "--window-size=1100,16000",
+         f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-2000:]
+    img = Image.open(shot).convert("RGB")
+    grey = img.convert("L")
+    inked = [y for y in range(0, grey.height, 4)
+             if grey.crop((0, y, grey.width, y + 4)).getextrema()[0] < 250]
+    bottom = min(grey.height, (inked[-1] if inked else 0) + 40)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for old in SCREENSHOTS.glob(f"{name}_*.png"):
+        old.unlink()
+    kept = []
+    for k, top in enumerate(range(0, bottom, height), start=1):
+        path = SCREENSHOTS / f"{name}_{k}.png"
+        img.crop((0, top, img.width, min(top + height, bottom))).save(path, optimize=True)
+        kept.append(path)
+    print(f"screenshots of {page.name}: {', '.join(str(p) for p in kept)}")
+    return kept
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
+def test_screenshots_of_the_nb_report_and_of_a_sweep_are_kept(results, tmp_path):
+    from PIL import Image
+
+    page = write_report(results, tmp_path / "report.html", lang="nb", ts_runs=6)
+    kept = _pages(page, "report_nb", tmp_path / "profile")
+    sweep_out = tmp_path / "sweep"
+    path = Path(__file__).parents[1] / "experiments" / "scenarios" / "kongsberg_sweep.toml"
+    run_batch(load_experiment(path, ["design.replications=2"], sweep=True), sweep_out, progress=False)
+    sweep_page = write_report(sweep_out, tmp_path / "sweep.html", lang="nb", point=5, ts_runs=2)
+    html = sweep_page.read_text(encoding="utf-8")
+    assert "Denne rapporten viser designpunkt 5 av 48" in html and "På tvers av designpunktene" in html
+    kept += _pages(sweep_page, "sweep_nb", tmp_path / "profile2")
+    assert len(kept) >= 6
+    for shot in kept:  # every page shows something: text or a figure, not a blank strip
+        lo, hi = Image.open(shot).convert("L").getextrema()
+        assert hi - lo > 100, shot

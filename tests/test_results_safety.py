@@ -125,7 +125,7 @@ def test_overwrite_refuses_a_results_directory_holding_a_users_files(tmp_path):
 def test_results_of_a_changed_scenario_do_not_take_a_users_notes_with_them(tmp_path, monkeypatch):
     path = write(tmp_path)
     monkeypatch.chdir(tmp_path)
-    batch = ["run", str(path), "--workers", "1", "-q"]
+    batch = ["run", str(path), "--workers", "1", "-q", "--lang", "en"]
     assert CliRunner().invoke(main, batch).exit_code == 0
     [name] = [p.name for p in (tmp_path / "results").iterdir()]
     notes = tmp_path / "results" / name / "notes.md"

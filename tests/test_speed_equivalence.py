@@ -12,6 +12,7 @@ one replication per task (``--runs 1``). No timing here: see ``benchmarks/``.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -198,3 +199,60 @@ def test_the_collector_is_paused_only_while_a_replication_runs():
     with pytest.raises(RuntimeError), collector_paused():
         raise RuntimeError
     assert gc.isenabled()
+
+
+def test_the_root_finder_is_scipys_brentq_bit_for_bit():
+    """:func:`effekt.contracts.brent.brentq` replaces scipy.optimize.brentq in the IRR (half a second
+    of start-up per process): on the IRR's own brackets of 2 000 random investor flows it returns
+    exactly scipy's float, so stored ``investor_irr`` values do not move."""
+    from scipy.optimize import brentq as scipy_brentq
+
+    from effekt.contracts import finance as fin
+    from effekt.contracts.brent import brentq
+
+    rng = np.random.default_rng(14)
+    solved = 0
+    for _ in range(2000):
+        k = int(rng.integers(3, 60))
+        flows = np.where(rng.random(k) < 0.5, -rng.exponential(1e5, k), rng.exponential(1.2e5, k))
+        flows[0] = -abs(flows[0])
+
+        def f(r: float, flows: np.ndarray = flows) -> float:
+            return float(np.sum(flows / (1.0 + r) ** np.arange(len(flows))))
+
+        sign = np.sign(fin._npv_grid(flows))
+        for i in np.nonzero(sign[:-1] * sign[1:] < 0)[0][:1]:
+            a, b = fin._GRID[i], fin._GRID[i + 1]
+            assert brentq(f, a, b, xtol=1e-14) == scipy_brentq(f, a, b, xtol=1e-14)
+            solved += 1
+    assert solved > 1000
+    assert brentq(lambda x: x * x - 2.0, 0.0, 2.0) == pytest.approx(math.sqrt(2.0), abs=1e-11)
+    with pytest.raises(ValueError, match="different signs"):
+        brentq(lambda x: x * x + 1.0, 0.0, 2.0)
+
+
+def test_chunks_are_sized_after_the_lazy_imports_not_with_them():
+    """pandas is imported lazily (issue 14), but pyarrow imports it at its first conversion of
+    Python rows, inside the first replication: sized with that import, a task got one replication
+    (1 000 Parquet files for ``effekt run --runs 1000``). choose_chunk imports it before timing:
+    checked in a fresh interpreter, where nothing has imported pandas yet."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from effekt.experiments import batch\n"
+        "from effekt.experiments.scenario import load_experiment\n"
+        "seen = []\n"
+        "real = batch.simulate_and_evaluate\n"
+        "def spy(sc, rep):\n"
+        "    seen.append('pandas' in sys.modules)\n"
+        "    return real(sc, rep)\n"
+        "batch.simulate_and_evaluate = spy\n"
+        "exp = load_experiment('experiments/scenarios/default.toml')\n"
+        "assert 'pandas' not in sys.modules\n"
+        "batch.choose_chunk(exp, 1)\n"
+        "print(seen[0])\n")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip().splitlines()[-1] == "True"

@@ -131,7 +131,8 @@ def test_draws_give_the_same_tables_on_every_executor(tmp_path):
 def test_draws_resume_and_extend(tmp_path):
     runner = CliRunner()
     out = str(tmp_path / "res")
-    args = ["batch", str(_default()), "--runs", "2", "--draws", "2", "--out", out, "--workers", "1"]
+    args = ["batch", str(_default()), "--runs", "2", "--draws", "2", "--out", out, "--workers", "1",
+            "--lang", "en"]
     first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
     assert "2 draws of 6 priors x 2 replications" in first.output
@@ -240,7 +241,8 @@ def test_run_with_draws_prints_the_share_from_the_parameters(tmp_path):
     assert res.exit_code == 0, res.output
     assert "Parameter uncertainty: 3 draws of 6 uncertain numbers x 2 replications" in res.output
     assert "Share of the variance from the uncertain numbers" in res.output
-    ok = CliRunner().invoke(main, ["validate", str(_default()), "--set", "design.parameters.draws=3"])
+    ok = CliRunner().invoke(main, ["validate", str(_default()), "--set", "design.parameters.draws=3",
+                                     "--lang", "en"])
     assert "6 priors (3 draws)" in ok.output
 
 

@@ -9,10 +9,16 @@ metric named.
 * **investor**, ``--metric``: ``multiple`` (default): the mean money multiple is 1 (money back =
   money in, on average); ``loss``: the probability of a loss is 50 %; ``npv``: the mean NPV at the
   discount rate is 0; ``irr``: the mean IRR is 0. The first three are defined in every replication
-  where money was put in. The IRR is not always (:data:`effekt.contracts.IRR_UNDEFINED`): a
-  replication with no money back counts as -100 % (the usual convention, said in the output), and
-  one with money back but no single rate is left out of the mean and counted in the output, value
-  by value, never counted as -100 %.
+  where money was put in. The IRR is not always (:func:`effekt.contracts.undefined_irr_reasons`,
+  the one rule the run summary and the report use too): a replication with no money back counts as
+  -100 % (the usual convention, said in the output). One with money back but no single rate has no
+  value to average: leaving it out would bias the mean upward (such runs are mostly poor ones, with
+  costs after the last payment), and -100 % would bias it downward. So when any replication at any
+  value has money back but no single rate, the break-even is found on the **probability that the
+  IRR reaches the target** instead (where it is 50 %: the median IRR is the target), such a
+  replication counted as *not* reaching it (no rate can be said to be earned; the conservative
+  reading a lender's credit committee takes), and the output says so and how many, value by value
+  (metric ``irr_reached``).
 
 ``--target`` moves the level (e.g. ``--metric irr --target 0.05`` for a 5 % IRR).
 Every value of KEY is run with the same replication seeds (common random numbers), so the curve
@@ -34,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from effekt.contracts import KpiRegistry, kpis_for, kpis_for_columns
+from effekt.contracts import NO_SINGLE_RATE, KpiRegistry, kpis_for, kpis_for_columns, undefined_irr_reasons
 from effekt.dotted import suggest
 from effekt.experiments.analysis.common import number_at, replicate_many, scenario_at, scenario_with
 from effekt.experiments.design import auxiliary_rng
@@ -51,14 +57,17 @@ METRICS: dict[str, tuple[str, ...]] = {"investor": ("multiple", "loss", "npv", "
 """Each party's metrics, its default first."""
 TARGETS = {"multiple": 1.0, "loss": 0.5, "npv": 0.0, "irr": 0.0}
 """The level of each metric at which a party breaks even, unless ``--target`` says otherwise."""
+REACHED_LEVEL = 0.5
+"""The break-even level of the probability that the IRR reaches its target (metric ``irr_reached``,
+used where some IRRs are undefined with money back): the median IRR is the target."""
 
 
 @dataclass
 class BreakEven:
     party: str
-    metric: str
+    metric: str                  # one of METRICS, or irr_reached (see the module docstring)
     key: str
-    target: float
+    target: float                # the metric's target; for irr_reached the IRR's (the level is 50 %)
     base_value: float
     value: float                 # NaN when the curve does not cross the target in [low, high]
     ci_low: float
@@ -82,22 +91,39 @@ def investor_values(runs: pd.DataFrame, metric: str, registry: KpiRegistry | Non
     if metric in ("npv", "multiple", "loss"):
         return col(metric)
     irr = col("irr").copy()
-    total_loss = (col("received") <= 0) & (col("invested") > 0)
-    irr[np.isnan(irr) & total_loss] = -1.0
+    irr[_reasons(runs, reg) == "nothing_back"] = -1.0
     return irr
+
+
+def _reasons(runs: pd.DataFrame, reg: KpiRegistry) -> np.ndarray:
+    """Per replication why the investors' IRR is undefined (None: defined), by the one rule of
+    :func:`effekt.contracts.undefined_irr_reasons`."""
+    def col(measure: str) -> np.ndarray:
+        return runs[reg.at(measure, party="investor").name].to_numpy(float)
+
+    return undefined_irr_reasons(col("irr"), col("invested"), col("received"))
 
 
 def irr_left_out(runs: pd.DataFrame, registry: KpiRegistry | None = None) -> tuple[int, int]:
     """(replications whose IRR is undefined although money came back, replications with no money
-    back at all): the first are left out of the mean IRR, the second count as -100 %."""
+    back at all): the first have no rate (:func:`irr_reached` counts them as not reaching the
+    target), the second count as -100 %."""
+    reasons = _reasons(runs, registry if registry is not None else kpis_for_columns(runs.columns))
+    return int(np.sum(reasons == NO_SINGLE_RATE)), int(np.sum(reasons == "nothing_back"))
+
+
+def irr_reached(runs: pd.DataFrame, target: float, registry: KpiRegistry | None = None) -> np.ndarray:
+    """Per replication 1 where the investors' IRR reaches ``target`` (a year), 0 where it does not:
+    a total loss is -100 % and a replication with money back but no single rate counts as not
+    reaching it (no rate can be said to be earned); NaN where nothing was invested."""
     reg = registry if registry is not None else kpis_for_columns(runs.columns)
-
-    def col(measure: str) -> np.ndarray:
-        return runs[reg.at(measure, party="investor").name].to_numpy(float)
-
-    undefined = np.isnan(col("irr")) & (col("invested") > 0)
-    nothing = (col("received") <= 0) & (col("invested") > 0)
-    return int(np.sum(undefined & ~nothing)), int(np.sum(undefined & nothing))
+    reasons = _reasons(runs, reg)
+    irr = investor_values(runs, "irr", reg)
+    with np.errstate(invalid="ignore"):
+        out = (irr >= target).astype(float)
+    out[reasons == NO_SINGLE_RATE] = 0.0
+    out[reasons == "nothing_invested"] = np.nan
+    return out
 
 
 def public_values(runs: pd.DataFrame, party: str,
@@ -217,9 +243,11 @@ class _Point:
     values asked for at once run together on the executor."""
 
     def __init__(self, base: Scenario, party: str, vary: str, metric: str, replications: int,
-                 seed: int, executor: Executor | None):
+                 seed: int, executor: Executor | None, target: float = 0.0):
         self.base, self.party, self.vary, self.metric = base, party, vary, metric
         self.replications, self.seed, self.executor = replications, seed, executor
+        self.target = target
+        self.reached: dict[float, np.ndarray] = {}  # irr: value -> irr_reached per replication
 
     def many(self, vs: list[float]) -> list[tuple[np.ndarray, list[tuple[str, dict]]]]:
         out: list[tuple[np.ndarray, list[tuple[str, dict]]] | None] = [None] * len(vs)
@@ -231,6 +259,7 @@ class _Point:
             except SpecError as err:  # e.g. a price above a cap: leave this value out, say why
                 out[i] = (np.full(self.replications, np.nan),
                           [("left_out", {"vary": self.vary, "v": v, "why": "; ".join(err.problems)})])
+                self.reached[float(v)] = np.full(self.replications, np.nan)
         done = replicate_many(scenarios, self.replications, self.seed, self.executor)
         for i, runs in zip(at, done, strict=True):
             runs.attrs["breakeven_value"] = vs[i]
@@ -251,6 +280,7 @@ class _Point:
                                                     "k": money_back, "n": len(runs)}))
                 if nothing:
                     notes.append(("total_loss", {}))
+                self.reached[self.value_of(runs)] = irr_reached(runs, self.target, kpis)
             return investor_values(runs, self.metric, kpis), notes
         vals, source = public_values(runs, self.party, kpis)
         return vals, [("kpi", {"party": self.party, "name": source})]
@@ -290,7 +320,7 @@ def breakeven(path, party: str, vary: str, target: float | None = None, metric: 
     lo = 0.0 if low is None else low
     hi = (2.0 * base if base > 0 else 1.0) if high is None else high
     notes: list[tuple[str, dict]] = []
-    point = _Point(base_sc, party, vary, metric, replications, seed, executor)
+    point = _Point(base_sc, party, vary, metric, replications, seed, executor, target)
 
     def evaluate(v: float) -> np.ndarray:
         return _note(point(v), notes)
@@ -301,6 +331,17 @@ def breakeven(path, party: str, vary: str, target: float | None = None, metric: 
     xtol = 0.5 if isinstance(base, int) else None
     res = find_breakeven(evaluate, lo, hi, target, points, bootstrap,
                          rng=auxiliary_rng(seed, "breakeven_bootstrap"), xtol=xtol, grid_map=grid_map)
+    if metric == "irr" and any(key == "irr_undefined" for key, _ in notes):
+        # no mean of a rate some runs do not have: the probability of reaching the target instead
+
+        def reached(v: float) -> np.ndarray:
+            if float(v) not in point.reached:
+                _note(point(v), notes)
+            return point.reached[float(v)]
+
+        metric = "irr_reached"
+        res = find_breakeven(reached, lo, hi, REACHED_LEVEL, points, bootstrap,
+                             rng=auxiliary_rng(seed, "breakeven_bootstrap"), xtol=xtol)
     return BreakEven(party=party, metric=metric, key=vary, target=target, base_value=float(base),
                      value=res["value"], ci_low=res["ci_low"], ci_high=res["ci_high"],
                      replications=replications, grid=res["grid"],
@@ -318,13 +359,17 @@ WORDS: dict[str, dict[str, str]] = {
         "no_crossing": " ({p} % of resamples had no crossing)",
         "left_out": "{vary} = {v} left out: {why}",
         "irr_undefined": ("{vary} = {v}: IRR undefined in {k} of {n} replications that got money back "
-                          "(no single rate makes the NPV zero): left out of the mean"),
+                          "(no single rate makes the NPV zero): counted as not reaching the target"),
+        "irr_switch": ("The IRR is undefined in some replications, so the break-even is on the probability "
+                       "of reaching the target, not on the mean IRR (leaving them out would bias it upward)"),
         "total_loss": "a replication with no money back counts as an IRR of -100 %",
         "kpi": "{who}: fiscal KPI {name}",
         "multiple": "the investor's mean money multiple (money back per krone put in)",
         "loss": "the probability that the investor loses money",
         "npv": "the investor's mean NPV at the discount rate",
         "irr": "the investor's mean IRR (per year)",
+        "irr_reached": ("the probability that the investor's IRR reaches {t} a year (a replication with "
+                        "money back but no single rate counts as not reaching it)"),
         "fiscal": "the mean fiscal NPV of {who} against the counterfactual, outcome payments included",
         "investor": "the investor", "kommune": "the kommune", "state": "the state",
         "public": "the public budgets",
@@ -338,14 +383,19 @@ WORDS: dict[str, dict[str, str]] = {
         "no_crossing": " ({p} % av trekkene krysset ikke)",
         "left_out": "{vary} = {v} utelatt: {why}",
         "irr_undefined": ("{vary} = {v}: internrenten er udefinert i {k} av {n} replikasjoner som fikk "
-                          "penger tilbake (ingen enkelt rente gir nåverdi null): utelatt fra "
-                          "gjennomsnittet"),
+                          "penger tilbake (ingen enkelt rente gir nåverdi null): regnet som at de ikke "
+                          "når målet"),
+        "irr_switch": ("Internrenten er udefinert i noen replikasjoner, så balansepunktet gjelder "
+                       "sannsynligheten for å nå målet, ikke gjennomsnittlig internrente (å utelate dem "
+                       "ville trekke gjennomsnittet opp)"),
         "total_loss": "en replikasjon uten penger tilbake teller som en internrente på -100 %",
         "kpi": "{who}: budsjett-KPI {name}",
         "multiple": "investorens gjennomsnittlige pengemultippel (penger tilbake per innskutt krone)",
         "loss": "sannsynligheten for at investoren taper penger",
         "npv": "investorens gjennomsnittlige nåverdi med diskonteringsrenten",
         "irr": "investorens gjennomsnittlige internrente (per år)",
+        "irr_reached": ("sannsynligheten for at investorens internrente når {t} per år (en replikasjon "
+                        "med penger tilbake, men ingen enkelt rente, regnes som at den ikke når det)"),
         "fiscal": ("gjennomsnittlig nåverdi for {who} mot det kontrafaktiske, med utbetalingene for "
                    "resultater"),
         "investor": "investoren", "kommune": "kommunen", "state": "staten",
@@ -359,6 +409,9 @@ def metric_words(party: str, metric: str, target: float, lang: str = "en") -> st
     """The metric of a break-even and its level in words (\"the investor's mean money multiple
     (money back per krone put in) = 1\")."""
     w = WORDS[lang]
+    if metric == "irr_reached":  # target: the IRR's; the level is REACHED_LEVEL
+        what = w[metric].format(t=_fmt(100 * target, lang) + " %")
+        return f"{what} = {_fmt(100 * REACHED_LEVEL, lang)} %"
     what = w[metric] if party == "investor" else w["fiscal"].format(who=w[party])
     level = _fmt(100 * target, lang) + " %" if metric in ("loss", "irr") else _fmt(target, lang)
     return f"{what} = {level}"
@@ -406,6 +459,8 @@ def render(b: BreakEven, lang: str = "en") -> str:
     lines.append(w["how"].format(v=fmt(b.base_value), n=b.replications)
                  + (w["no_crossing"].format(p=f"{100 * b.bootstrap_no_crossing:.0f}")
                     if b.bootstrap_no_crossing > 0 else ""))
+    if b.metric == "irr_reached":
+        lines.append(w["irr_switch"])
     for key, values in b.notes:
         values = {**values, **({"v": fmt(values["v"])} if "v" in values else {}),
                   **({"who": w[values["party"]]} if "party" in values else {})}

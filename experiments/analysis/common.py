@@ -85,7 +85,7 @@ def number_at(tree: Mapping[str, Any], key: str, option: str, source: str = "") 
         raise SpecError(where, [f"{option} {p}" for p in said]) from None
     if is_prior(value):  # a number given as a distribution: its point value, as the scenario uses
         try:
-            return parse_prior(value).point_value
+            return parse_prior(value, format_key(parts)).point_value  # a calibrated one finds its key
         except PriorError as err:
             raise SpecError(where, [f"{option} {key}: {err}"]) from None
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -3,20 +3,27 @@
 A kommune (or the state, or the public purse as a whole) decides one thing: sign the outcome
 contract or not. Not signing has net benefit 0. Signing has, per replication,
 
-    NB(lambda) = fiscal NPV to the commissioner + lambda * additional persons in work
+    NB(lambda) = fiscal NPV to the commissioner + lambda * additional person-years in work
 
 where the fiscal NPV is the contracts layer's ``fiscal_npv_<party>`` (``fiscal_npv_total`` for
 ``public``): what the programme changed in that budget against the counterfactual, discounted,
 *with the contract's outcome payments already in it* (the ``contract`` item of the public ledger,
 :func:`effekt.contracts.evaluate.evaluate`), so they are not subtracted again. ``lambda`` is a
-willingness to pay per additional person in work, the value the commissioner puts on a job beyond
-its budget (the NICE reference case's threshold, here per person in work rather than per QALY).
-Additional persons in work are ``(share in work, programme - counterfactual) x participants`` at
-the month of the ``per`` measure (default ``in_work_24m``: the later of the two months at which
-every contract reports both arms, nearer lasting work than 12 months; persons rather than
-person-years, which the runs table does not have; ``in_ordinary_work_24m`` leaves out the
-programme's own project and subsidised jobs); ``additional_outcomes`` (the contract's primary
-outcome over the counterfactual, what it pays for) is the other kind of choice.
+willingness to pay per unit of the ``per`` measure, the value the commissioner puts on work beyond
+its budget (the NICE reference case's threshold, here per person-year in work rather than per
+QALY). By default (``per = "work_years"``) it is per **additional discounted person-year in work**
+(the KPI ``additional_work_years``, :mod:`effekt.contracts.work_years`: every week each person
+works, programme arm minus the counterfactual arm scaled to its size, discounted at the budgets'
+rate from the contract's start, so that lambda times it is on the same footing as the NPV it is
+added to). ``horizon`` says over which window both parts are counted: ``contract`` (the contract
+period: ``fiscal_npv_<party>`` and ``additional_work_years``) or ``long_run`` (a scenario with
+``[world] long_run_years``: ``fiscal_npv_long_run_<party>`` and
+``additional_work_years_long_run``; a job found in year three counts for the years it lasts). A
+yes/no measure with both arms (``in_work_24m``, the default before person-years were recorded;
+``in_ordinary_work_24m`` leaves out the programme's own project and subsidised jobs) makes lambda
+per additional person in work at that month: ``(share in work, programme - counterfactual) x
+participants``; ``additional_outcomes`` (the contract's primary outcome over the counterfactual,
+what it pays for) per additional outcome.
 
 Two levels of uncertainty come in a results directory whose design points are parameter draws
 (``[design.uncertainties]`` today, draws from priors likewise: one design point per draw, the drawn
@@ -90,8 +97,21 @@ COMMISSIONERS = ("kommune", "state", "public")
 budget together (``fiscal_npv_total``). Any other public party with a ``fiscal_npv_<party>``
 column (``fylke``, a commissioner of the contract) may be named too."""
 
-PER_DEFAULT = "in_work_24m"
-"""The default measure of "an additional person in work" (see the module docstring)."""
+LONG_RUN_MEASURE = "fiscal_npv_long_run"
+WORK_YEARS_MEASURE = "additional_work_years"
+WORK_YEARS_LONG_RUN_MEASURE = "additional_work_years_long_run"
+"""The measures of the budgets' long-run NPV and of the additional discounted person-years in work
+(over the contract period and the long run), as the contracts layer declares them."""
+
+WORK_YEARS_PER = "work_years"
+"""``per`` for additional discounted person-years in work (the KPI ``additional_work_years``, or
+``additional_work_years_long_run`` with ``horizon = "long_run"``)."""
+
+PER_DEFAULT = WORK_YEARS_PER
+"""The default unit of the willingness to pay (see the module docstring)."""
+
+HORIZONS = ("contract", "long_run")
+"""Over which window the net benefit is counted: the contract period, or the long run."""
 
 OUTCOMES_PER = "additional_outcomes"
 """The other kind of ``per``: the contract's primary outcome over the counterfactual."""
@@ -170,16 +190,34 @@ class Draws:
         return np.stack([self.money_reps, self.effect_reps], axis=-1)
 
 
-def fiscal_column(commissioner: str, registry: KpiRegistry, columns: Iterable[str]) -> str:
-    """The runs column of ``commissioner``'s budget NPV (outcome payments included); a SpecError
-    naming the parties there are when the runs have none for it."""
+def _check_horizon(horizon: str, registry: KpiRegistry, columns: Iterable[str]) -> None:
+    """A SpecError unless ``horizon`` is one of :data:`HORIZONS` and, for ``long_run``, the
+    results were run with a long run."""
+    if horizon not in HORIZONS:
+        raise SpecError("--horizon", [f"'{horizon}'; allowed: {', '.join(HORIZONS)}"])
+    if horizon == "long_run" and not any(k.measure == LONG_RUN_MEASURE and k.name in set(columns)
+                                         for k in registry.values()):
+        raise SpecError("--horizon", ["'long_run': these results have no long run; run a scenario with "
+                                      "[world] long_run_years (or use --horizon contract)"])
+
+
+def fiscal_column(commissioner: str, registry: KpiRegistry, columns: Iterable[str],
+                  horizon: str = "contract") -> str:
+    """The runs column of ``commissioner``'s budget NPV (outcome payments included) over the
+    contract period or (``horizon = "long_run"``) the long run; a SpecError naming the parties
+    there are when the runs have none for it."""
     columns = set(columns)
-    parties = sorted(k.party for k in registry.select(measure="fiscal_npv", party_kind="public")
+    _check_horizon(horizon, registry, columns)
+    measure = LONG_RUN_MEASURE if horizon == "long_run" else "fiscal_npv"
+    parties = sorted(k.party for k in registry.select(measure=measure, party_kind="public")
                      if k.party and k.name in columns)
     if commissioner == "public":
-        name = registry.at("fiscal_npv", arm="difference", party=None).name
+        try:
+            name = registry.at(measure, arm="difference", party=None).name
+        except KeyError:
+            name = ""
     else:
-        found = [k.name for k in registry.select(measure="fiscal_npv", party=commissioner)]
+        found = [k.name for k in registry.select(measure=measure, party=commissioner)]
         name = found[0] if found else ""
     if name not in columns:
         raise SpecError("--for", [f"'{commissioner}': the results have no budget NPV for it; allowed: "
@@ -192,12 +230,27 @@ def per_measures(registry: KpiRegistry) -> list[str]:
     additional primary outcomes."""
     known = [k.measure for k in registry.select(kind="share", arm="treatment")
              if registry.select(measure=k.measure, kind="share", arm="control")]
-    return [*dict.fromkeys(known), OUTCOMES_PER]
+    return [WORK_YEARS_PER, *dict.fromkeys(known), OUTCOMES_PER]
 
 
-def additional_in_work(runs: pd.DataFrame, per: str, registry: KpiRegistry) -> np.ndarray:
-    """Per replication: additional persons in work by measure ``per`` (share with the programme
-    minus share without it, times the participants), or the additional primary outcomes."""
+def work_years_column(horizon: str = "contract") -> str:
+    """The runs column of the additional discounted person-years in work over ``horizon``."""
+    return WORK_YEARS_LONG_RUN_MEASURE if horizon == "long_run" else WORK_YEARS_MEASURE
+
+
+def additional_in_work(runs: pd.DataFrame, per: str, registry: KpiRegistry,
+                       horizon: str = "contract") -> np.ndarray:
+    """Per replication: additional discounted person-years in work over ``horizon`` (``per =
+    "work_years"``), additional persons in work by a yes/no measure ``per`` (share with the
+    programme minus share without it, times the participants), or the additional primary
+    outcomes."""
+    if per == WORK_YEARS_PER:
+        column = work_years_column(horizon)
+        if column not in runs:
+            raise SpecError("--per", [f"'{per}': the results have no column {column} (run before "
+                                      "person-years in work were recorded: run them again, or give "
+                                      "--per in_work_24m)"])
+        return runs[column].to_numpy(float)
     if per == OUTCOMES_PER:
         if OUTCOMES_PER not in runs:
             raise SpecError("--per", [f"'{per}': not in the results"])
@@ -216,19 +269,19 @@ def additional_in_work(runs: pd.DataFrame, per: str, registry: KpiRegistry) -> n
 def draws_from_runs(runs: pd.DataFrame, uncertain: Sequence[str], policy: Sequence[str] = (),
                     commissioner: str = "kommune", per: str = PER_DEFAULT,
                     registry: KpiRegistry | None = None,
-                    pilot_measure: str | None = "in_work_12m") -> list[Draws]:
+                    pilot_measure: str | None = "in_work_12m", horizon: str = "contract") -> list[Draws]:
     """One :class:`Draws` per policy (combination of ``policy`` columns, levers and sweeps) of a
     runs table: design points are draws of the ``uncertain`` columns, replications within a
     point its inner replications. ``pilot_measure``: the yes/no measure whose shares a pilot would
-    count (None: none)."""
+    count (None: none); ``horizon``: the window of the budget NPV and the person-years."""
     reg = registry if registry is not None else (runs.attrs.get("kpis") or kpis_for_columns(runs.columns))
-    money_col = fiscal_column(commissioner, reg, runs.columns)
+    money_col = fiscal_column(commissioner, reg, runs.columns, horizon)
     people = reg.at("people", arm="treatment").name
     frame = pd.DataFrame({"point": runs["point"].to_numpy(int),
                           "replication": (runs["replication"].to_numpy(int) if "replication" in runs
                                           else np.arange(len(runs))),
                           "money": runs[money_col].to_numpy(float),
-                          "effect": additional_in_work(runs, per, reg),
+                          "effect": additional_in_work(runs, per, reg, horizon),
                           "participants": runs[people].to_numpy(float)})
     if pilot_measure is not None:
         try:
@@ -286,10 +339,11 @@ class Results:
     runs: pd.DataFrame
     commissioner: str
     per: str
+    horizon: str = "contract"
 
 
 def load_decision(out: str | Path, commissioner: str = "kommune", per: str = PER_DEFAULT,
-                  pilot_measure: str | None = "in_work_12m") -> Results:
+                  pilot_measure: str | None = "in_work_12m", horizon: str = "contract") -> Results:
     """The draws of results directory ``out``: its manifest says which parameters are policies
     (``design.sweep`` and ``design.levers``) and which are uncertain (every other design
     parameter: ``design.uncertainties`` and draws from priors)."""
@@ -301,10 +355,12 @@ def load_decision(out: str | Path, commissioner: str = "kommune", per: str = PER
     params = [p for p in manifest.get("parameters", []) if p in runs]
     policy = [p for p in params if p in (design.get("sweep") or {}) or p in (design.get("levers") or {})]
     uncertain = [p for p in params if p not in policy]
-    draws = draws_from_runs(runs, uncertain, policy, commissioner, per, pilot_measure=pilot_measure)
+    draws = draws_from_runs(runs, uncertain, policy, commissioner, per, pilot_measure=pilot_measure,
+                            horizon=horizon)
     currency = str((scenario.get("scenario") or {}).get("currency", "NOK"))
     return Results(out=str(out), draws=draws, uncertain=uncertain, policy=policy, currency=currency,
-                   seed=int(manifest.get("root_seed", 0)), runs=runs, commissioner=commissioner, per=per)
+                   seed=int(manifest.get("root_seed", 0)), runs=runs, commissioner=commissioner, per=per,
+                   horizon=horizon)
 
 
 def decision_rng(seed: int, purpose: str = "decision_bootstrap") -> np.random.Generator:

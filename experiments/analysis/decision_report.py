@@ -10,12 +10,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from effekt.contracts import kpis_for_columns
 from effekt.experiments.analysis.decision import (
     NOISE_SHARE_TARGET,
     OUTCOMES_PER,
+    WORK_YEARS_PER,
     Draws,
     PilotValue,
     Results,
+    fiscal_column,
+    work_years_column,
 )
 from effekt.experiments.report_text import nok, number, pct
 
@@ -29,9 +33,20 @@ WORDS: dict[str, dict[str, str]] = {
                   "payments in it, + λ per additional person {per}"),
         "per_outcomes": "= per additional primary outcome of the contract ({per})",
         "per_share": "in work by '{per}' ({label})",
+        "nb_is_years": ("Net benefit (NB) = {whose} budget, NPV against the counterfactual {window} with "
+                        "the outcome payments in it, + λ per additional person-year in work {window} "
+                        "(programme minus counterfactual, discounted at the budgets' rate: {col})"),
+        "lambda_years": ("λ is per additional discounted person-year in work (not per person in work at "
+                         "one month: --per in_work_24m gives that)."),
+        "window_contract": "over the contract period",
+        "window_long_run": "over the long run",
+        "long_run_money": "Budget NPV {window} ({col}).",
+        "unit_person": "person", "unit_year": "person-year", "unit_outcome": "outcome",
+        "fig_x_years": "Willingness to pay per additional person-year in work ({cur})",
+        "fig_x_outcome": "Willingness to pay per additional primary outcome ({cur})",
         "who_public": "the public purse (every public budget)",
         "whose_public": "every public",
-        "col_wtp": "λ ({cur}/person)", "col_nb": "E[NB] ({cur})", "col_p": "P(worth it)",
+        "col_wtp": "λ ({cur}/{unit})", "col_nb": "E[NB] ({cur})", "col_p": "P(worth it)",
         "col_luck": "P(this kull)", "col_evpi": "EVPI ({cur})", "col_ci": "95 % interval",
         "col_pp": "EVPI per participant", "col_noise": "luck share",
         "p_means": ("P(worth it): share of the parameter draws whose expected NB (mean over the "
@@ -89,9 +104,20 @@ WORDS: dict[str, dict[str, str]] = {
                   "resultatbetalingene i, + λ per ekstra person {per}"),
         "per_outcomes": "= per ekstra primærresultat i kontrakten ({per})",
         "per_share": "i arbeid etter '{per}' ({label})",
+        "nb_is_years": ("Netto nytte (NN) = budsjettet til {whose}, nåverdi mot det kontrafaktiske {window} "
+                        "med resultatbetalingene i, + λ per ekstra personår i arbeid {window} (med tiltaket "
+                        "minus uten, diskontert med budsjettenes rente: {col})"),
+        "lambda_years": ("λ er per ekstra diskontert personår i arbeid (ikke per person i arbeid i én "
+                         "måned: --per in_work_24m gir det)."),
+        "window_contract": "i kontraktsperioden",
+        "window_long_run": "på lang sikt",
+        "long_run_money": "Budsjettets nåverdi {window} ({col}).",
+        "unit_person": "person", "unit_year": "personår", "unit_outcome": "resultat",
+        "fig_x_years": "Betalingsvilje per ekstra personår i arbeid ({cur})",
+        "fig_x_outcome": "Betalingsvilje per ekstra primærresultat ({cur})",
         "who_public": "det offentlige (alle offentlige budsjetter)",
         "whose_public": "alle offentlige",
-        "col_wtp": "λ ({cur}/person)", "col_nb": "E[NN] ({cur})", "col_p": "P(lønner seg)",
+        "col_wtp": "λ ({cur}/{unit})", "col_nb": "E[NN] ({cur})", "col_p": "P(lønner seg)",
         "col_luck": "P(dette kullet)", "col_evpi": "EVPI ({cur})", "col_ci": "95 %-intervall",
         "col_pp": "EVPI per deltaker", "col_noise": "andel flaks",
         "p_means": ("P(lønner seg): andelen av parametertrekkene der forventet NN (gjennomsnitt over "
@@ -200,14 +226,43 @@ def header(res: Results, d: Draws, lang: str) -> list[str]:
         lines.append(w["policy"].format(values=policy_label(d)))
     if res.uncertain:
         lines.append(w["uncertain"].format(keys=", ".join(res.uncertain)))
-    lines.append(w["nb_is"].format(whose=_whose(res.commissioner, lang), per=_per(res, lang)))
+    window = w[f"window_{res.horizon}"]
+    if res.per == WORK_YEARS_PER:
+        lines.append(w["nb_is_years"].format(whose=_whose(res.commissioner, lang), window=window,
+                                             col=work_years_column(res.horizon)))
+        lines.append(w["lambda_years"])
+    else:
+        lines.append(w["nb_is"].format(whose=_whose(res.commissioner, lang), per=_per(res, lang)))
+        if res.horizon != "contract":
+            lines.append(w["long_run_money"].format(window=window, col=fiscal_column(
+                res.commissioner, res.runs.attrs.get("kpis") or kpis_for_columns(res.runs.columns),
+                res.runs.columns, res.horizon)))
     return lines
 
 
-def curve_table(curve: pd.DataFrame, lang: str, currency: str, luck: bool, draws: bool) -> str:
-    """The acceptability curve and EVPI by lambda as aligned text."""
+def per_unit(res: Results, lang: str) -> str:
+    """What one unit of λ's measure is, for the column head: a person-year, a person, an outcome."""
     w = words(lang)
-    cols = {w["col_wtp"].format(cur=currency): curve["wtp"].map(lambda v: nok(v, lang)),
+    if res.per == WORK_YEARS_PER:
+        return w["unit_year"]
+    return w["unit_outcome"] if res.per == OUTCOMES_PER else w["unit_person"]
+
+
+def per_axis(res: Results, lang: str) -> str:
+    """The figure's x axis label for ``res``'s measure (``{cur}`` left to fill)."""
+    w = words(lang)
+    if res.per == WORK_YEARS_PER:
+        return w["fig_x_years"]
+    return w["fig_x_outcome"] if res.per == OUTCOMES_PER else w["fig_x"]
+
+
+def curve_table(curve: pd.DataFrame, lang: str, currency: str, luck: bool, draws: bool,
+                unit: str | None = None) -> str:
+    """The acceptability curve and EVPI by lambda as aligned text; ``unit``: what λ is per
+    (:func:`per_unit`; default a person)."""
+    w = words(lang)
+    unit = unit if unit is not None else w["unit_person"]
+    cols = {w["col_wtp"].format(cur=currency, unit=unit): curve["wtp"].map(lambda v: nok(v, lang)),
             w["col_nb"].format(cur=currency): curve["mean_nb"].map(lambda v: nok(v, lang))}
     if draws:
         cols[w["col_p"]] = curve["p_worth"].map(lambda v: pct(v, lang))
@@ -307,9 +362,10 @@ def investor_line(risk: dict[str, float], lang: str) -> list[str]:
 
 
 def plot(curves: Sequence[tuple[str, pd.DataFrame]], path: str | Path, lang: str, currency: str,
-         luck: bool) -> Path:
+         luck: bool, x_label: str | None = None) -> Path:
     """The acceptability curves (top) and EVPI (bottom, with its bootstrap interval) against the
-    willingness to pay, one line per policy, as a PNG at ``path``."""
+    willingness to pay, one line per policy, as a PNG at ``path``; ``x_label`` (:func:`per_axis`,
+    ``{cur}`` to fill; default per additional person in work)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -330,7 +386,7 @@ def plot(curves: Sequence[tuple[str, pd.DataFrame]], path: str | Path, lang: str
     top.yaxis.set_major_formatter(PercentFormatter(1.0))
     top.set_ylabel(w["fig_p"])
     bottom.set_ylabel(w["fig_evpi"].format(cur=currency))
-    bottom.set_xlabel(w["fig_x"].format(cur=currency))
+    bottom.set_xlabel((x_label or w["fig_x"]).format(cur=currency))
     money = FuncFormatter(lambda v, _: nok(v, lang))
     bottom.yaxis.set_major_formatter(money)
     bottom.xaxis.set_major_formatter(money)

@@ -11,13 +11,14 @@ give numbers as priors (:mod:`effekt.priors`) is analysed over its priors: the t
 its 5 % and 95 % quantiles, and Morris and Sobol sample each through its quantile function (a unit
 sample, squeezed into the prior's central 99.8 % as the draws of two-level Monte Carlo are, mapped
 by the inverse CDF; Morris's effects are then per unit of the prior's CDF), besides the design's
-uncertainties and levers as boxes. At each sample point the scenario runs the
-same replications (common random numbers) and the output is their mean, so the indices measure
-the parameters and not the dice. Keys are dotted keys in the one grammar of :mod:`effekt.dotted`.
-All sample points' replications run together on an executor of ``effekt batch`` (serial,
-processes, Dask), with the same numbers on each. The pipeline takes any model callable
-``values -> float``, which is how it is tested on the Ishigami function, whose Sobol indices are
-known in closed form.
+uncertainties and levers as boxes. The numbers of one posterior file (``{ calibrated = ... }``)
+are one parameter sampled jointly, a particle at a time (:func:`prior_params`). At each sample
+point the scenario runs the same replications (common random numbers) and the output is their
+mean, so the indices measure the parameters and not the dice. Keys are dotted keys in the one
+grammar of :mod:`effekt.dotted`. All sample points' replications run together on an executor of
+``effekt batch`` (serial, processes, Dask), with the same numbers on each. The pipeline takes any
+model callable ``values -> float``, which is how it is tested on the Ishigami function, whose
+Sobol indices are known in closed form.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from effekt.dotted import parse_key
 from effekt.experiments.analysis.breakeven import investor_values
 from effekt.experiments.analysis.common import number_at, replicate_many, scenario_at, scenario_with
 from effekt.experiments.executors import Executor, SerialExecutor
-from effekt.priors import TAIL, Prior, find_priors
+from effekt.priors import TAIL, CalibratedPrior, Prior, find_priors, read_posterior
 from effekt.specfile import SpecError
 
 Model = Callable[[Mapping[str, float]], float]
@@ -57,18 +58,30 @@ class Param:
     high: float
     prior: Prior | None = None
     followers: tuple[tuple[str, Prior], ...] = ()
+    joint: tuple[tuple[str, CalibratedPrior], ...] = ()
 
     @property
     def label(self) -> str:
-        """The key, and how many numbers of its ``shared`` name move with it."""
+        """The key, and how many numbers of its ``shared`` name move with it, or how many of its
+        posterior file are drawn jointly with it."""
+        if self.joint and isinstance(self.prior, CalibratedPrior):
+            return f"{self.key} (+{len(self.joint)} drawn with it from the posterior {self.prior.name})"
         return self.key + (f" (+{len(self.followers)} drawn with it)" if self.followers else "")
 
     def with_followers(self, x: float) -> dict[str, float]:
-        """This parameter at ``x`` and every prior of its ``shared`` name at the same quantile."""
+        """This parameter at ``x`` and every prior of its ``shared`` name at the same quantile; for
+        a calibrated number, the other numbers of its posterior file at the particle whose value
+        of this number is ``x`` (a joint draw: the posterior's correlations kept). An ``x`` that is
+        no particle's value (the scenario's point value, the posterior mean) leaves them at their
+        point values."""
         out = {self.key: float(x)}
         if self.followers and self.prior is not None:
             q = float(np.clip(self.prior.cdf(x), TAIL, 1 - TAIL))
             out.update({key: float(f.ppf(q)) for key, f in self.followers})
+        if self.joint and isinstance(self.prior, CalibratedPrior):
+            i = _particle(self.prior, float(x))
+            if i is not None:
+                out.update({key: float(f.particles[i]) for key, f in self.joint})
         return out
 
     @classmethod
@@ -84,9 +97,25 @@ class Param:
         return self.prior.ppf(TAIL + (1 - 2 * TAIL) * np.asarray(u, dtype=float))
 
 
+def _particle(prior: CalibratedPrior, x: float) -> int | None:
+    """The index of the (first) particle of ``prior`` whose value is ``x``; None when none is."""
+    values = np.asarray(prior.particles, dtype=float)
+    order = np.argsort(values, kind="stable")
+    pos = int(np.searchsorted(values[order], x, side="left"))
+    if pos < len(order) and values[order][pos] == x:
+        return int(order[pos])
+    return None
+
+
 def prior_params(resolved: Mapping) -> list[Param]:
     """The scenario's priors (its files' numbers given as distributions) as parameters, but point
-    masses (nothing to vary) and target groups no cohort draws people from (nothing changes)."""
+    masses (nothing to vary) and target groups no cohort draws people from (nothing changes).
+
+    Priors of one ``shared`` name are one parameter (the first, the others at its quantile), and
+    so are the numbers drawn from one posterior file (``{ calibrated = ... }``): the first is
+    sampled through its marginal quantile function, which picks a particle, and the others take
+    that particle's values, so a sample is a joint draw of the posterior, as in two-level runs
+    (:func:`effekt.priors.draw`), not independent marginals that lose their correlation."""
     priors, _, _ = find_priors(resolved, skip=("design",))
     cohorts = (resolved.get("world") or {}).get("cohorts") or []
     groups = {g for c in cohorts if isinstance(c, Mapping) for g in (c.get("groups") or {})}
@@ -95,6 +124,16 @@ def prior_params(resolved: Mapping) -> list[Param]:
     for key, prior in priors.items():
         parts = parse_key(key)
         if prior.kind == "point" or (parts[:2] == ["world", "groups"] and parts[2] not in groups):
+            continue
+        if isinstance(prior, CalibratedPrior):  # one posterior file: one particle for all its numbers
+            group = f"posterior:{prior.path}"
+            if group in leaders:
+                lead = out[leaders[group]]
+                out[leaders[group]] = Param(lead.key, lead.low, lead.high, lead.prior, lead.followers,
+                                            (*lead.joint, (key, prior)))
+                continue
+            leaders[group] = len(out)
+            out.append(Param.of_prior(key, prior))
             continue
         shared = getattr(prior, "shared", None)
         if shared and shared in leaders:  # one unknown: varied with the first of its name
@@ -105,7 +144,19 @@ def prior_params(resolved: Mapping) -> list[Param]:
         if shared:
             leaders[shared] = len(out)
         out.append(Param.of_prior(key, prior))
-    return out
+    return [_led_by_first(p) for p in out]
+
+
+def _led_by_first(p: Param) -> Param:
+    """A posterior group led by the number its file lists first (the calibration's main number,
+    e.g. the Springbrett exit before the drop-out share), whatever the scenario's order."""
+    if not p.joint or not isinstance(p.prior, CalibratedPrior):
+        return p
+    order = read_posterior(p.prior.path).keys
+    members = sorted([(p.key, p.prior), *p.joint], key=lambda m: order.index(m[1].parameter))
+    (key, lead), rest = members[0], tuple(members[1:])
+    q = Param.of_prior(key, lead)
+    return Param(q.key, q.low, q.high, q.prior, p.followers, rest)
 
 
 def design_params(resolved: Mapping) -> list[Param]:

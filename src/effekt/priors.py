@@ -39,8 +39,10 @@ probability), naming the file and the key.
 
 **A calibrated number**, ``{ calibrated = "springbrett" }``: the posterior ``effekt calibrate``
 wrote (:class:`CalibratedPrior`). The name is looked up as ``calibrations/<name>.posterior.toml`` in
-the current folder, then among the built-in posteriors (``experiments/calibrations``); a path (with
-a ``/`` or ending in ``.toml``) is read as given, relative to the current folder. The number is the
+the folder of the file that names it (:func:`find_posterior`; the current folder only when no file
+does, e.g. ``--set``), then in the folders of built-in posteriors that upper layers register
+(:func:`register_posterior_folder`: this base layer knows none of its own); a path (with a ``/``
+or ending in ``.toml``) is read against the same folder. The number is the
 posterior's parameter of the same dotted key (a pathway file's ``stages.x.exits[1].p`` matches the
 posterior's ``pathway.stages.x.exits[1].p``); ``parameter = "KEY"`` names it explicitly. Without
 draws the point value is the posterior mean (``value`` overrides it). **Draws are joint**: every
@@ -68,6 +70,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from effekt import quantiles as _closed
 from effekt.dotted import Part, format_key, set_value
 
 
@@ -162,6 +165,8 @@ class Prior:
 
     @property
     def support(self) -> tuple[float, float]:
+        if self.kind in _closed.FAMILIES:  # as scipy.stats computes it, without importing it
+            return _closed.support(self.kind, self.params, self.low, self.high)
         lo, hi = self.rv().support()
         return float(lo), float(hi)
 
@@ -411,16 +416,18 @@ def _numbers(raw: Any, what: str) -> list[float]:
     return list(items)
 
 
-def parse_prior(table: Mapping[str, Any], key: str | None = None) -> Prior:
+def parse_prior(table: Mapping[str, Any], key: str | None = None, folder: str | Path | None = None) -> Prior:
     """The prior a distribution table describes; :class:`PriorError` says what is wrong (an
     unknown key, the wrong number of parameters, a boolean, a non-finite or impossible value).
-    ``key``: the table's dotted key, which a ``calibrated`` prior looks up in its posterior."""
+    ``key``: the table's dotted key, which a ``calibrated`` prior looks up in its posterior;
+    ``folder``: the folder of the file that holds the table, against which a ``calibrated``
+    reference is read (:func:`find_posterior`)."""
     kinds = [k for k in table if k in KINDS]
     if "calibrated" in table:
         if kinds:
             raise PriorError(f"calibrated and {kinds[0]}: a number is either drawn from a posterior or "
                              "from a distribution; give one")
-        return parse_calibrated(table, key)
+        return parse_calibrated(table, key, folder)
     if len(kinds) > 1:
         raise PriorError(f"two distributions ({', '.join(kinds)}): give one")
     kind = kinds[0]
@@ -471,11 +478,13 @@ def parse_prior(table: Mapping[str, Any], key: str | None = None) -> Prior:
     return prior
 
 
-def find_priors(tree: Any, skip: Sequence[str] = ()) -> tuple[dict[str, Prior], dict[str, Any], list[str]]:
+def find_priors(tree: Any, skip: Sequence[str] = (),
+                folder: str | Path | None = None) -> tuple[dict[str, Prior], dict[str, Any], list[str]]:
     """Every prior in a nested table (a data file, a scenario's tree): ``(priors, tables,
     problems)``, keyed by canonical dotted key (``pathway.stages.work_training.exits[1].p``);
     ``tables`` holds each prior's table as written, ``problems`` one line per invalid or misspelt
-    prior, naming its key. Top-level keys in ``skip`` are not searched."""
+    prior, naming its key. Top-level keys in ``skip`` are not searched; ``folder``: the folder of
+    the file the tree was read from (a ``calibrated`` reference is read against it)."""
     priors: dict[str, Prior] = {}
     tables: dict[str, Any] = {}
     problems: list[str] = []
@@ -485,7 +494,7 @@ def find_priors(tree: Any, skip: Sequence[str] = ()) -> tuple[dict[str, Prior], 
             if is_prior(node):
                 key = format_key(parts)
                 try:
-                    priors[key] = parse_prior(node, key)
+                    priors[key] = parse_prior(node, key, folder)
                     tables[key] = copy.deepcopy(dict(node))
                 except PriorError as err:
                     problems.append(f"{key}: {err}")
@@ -530,7 +539,7 @@ def tail_problems(priors: Mapping[str, Prior], check: Callable[[str, float | int
         if isinstance(prior, Point):
             continue
         for q in (TAIL, 1 - TAIL):
-            v = prior.quantile(q)
+            v = _tail_quantile(prior, q)
             problems = check(key, v)
             if problems:
                 out.append(f"{key}: the prior {prior.label('en')} reaches {_num(v)} at its "
@@ -538,6 +547,15 @@ def tail_problems(priors: Mapping[str, Prior], check: Callable[[str, float | int
                            "a prior may take only values the number itself may have")
                 break
     return out
+
+
+def _tail_quantile(prior: Prior, q: float) -> float | int:
+    """:meth:`Prior.quantile` for the tail checks, without scipy.stats for the families
+    :mod:`effekt.quantiles` knows (a second of start-up otherwise: issue 14)."""
+    if prior.kind not in _closed.FAMILIES:
+        return prior.quantile(q)
+    x = _closed.quantile(prior.kind, prior.params, q, prior.low, prior.high)
+    return prior._scalar(float(np.rint(x)) if prior.integer else x)
 
 
 def unit_sample(d: int, n: int, rng: np.random.Generator, sampler: str = "lhs") -> np.ndarray:
@@ -598,34 +616,93 @@ class Posterior:
     weights: tuple[float, ...]
 
 
-def _builtin_posteriors() -> Path:
-    """The built-in posteriors' folder, ``effekt/experiments/calibrations``, found beside this
-    module without importing the experiment layer (the base imports no layer)."""
-    return Path(__file__).parent / "experiments" / "calibrations"
+CALIBRATIONS_FOLDER = "calibrations"
+"""The folder beside a scenario or data file where ``{ calibrated = "name" }`` looks first:
+``<the file's folder>/calibrations/<name>.posterior.toml`` (a user's own calibrations)."""
+
+_BUILTIN_FOLDERS: list[Path] = []
+"""The folders of built-in posteriors, searched after the file's own folder. The base layer knows
+none of its own: the layer that ships posteriors registers its folder
+(:func:`register_posterior_folder`; the experiment layer does when it is imported)."""
 
 
-def find_posterior(ref: str) -> Path:
-    """The posterior file ``{ calibrated = ref }`` means: a path as given (a ``/`` in it, or
-    ending in ``.toml``), else ``calibrations/<ref>.posterior.toml`` in the current folder, then
-    the built-in one; :class:`PriorError` names where it looked."""
-    if "/" in ref or "\\" in ref or ref.endswith(".toml"):
-        path = Path(ref)
+def register_posterior_folder(folder: str | Path) -> None:
+    """Search ``folder`` for ``<name>.posterior.toml`` after the naming file's own folder (once,
+    however often it is registered)."""
+    folder = Path(folder)
+    if folder not in _BUILTIN_FOLDERS:
+        _BUILTIN_FOLDERS.append(folder)
+
+
+def posterior_folders() -> tuple[Path, ...]:
+    """The registered folders of built-in posteriors, in search order."""
+    return tuple(_BUILTIN_FOLDERS)
+
+
+def _is_path(ref: str) -> bool:
+    """Whether ``{ calibrated = ref }`` names a file (a ``/`` in it, or ending in ``.toml``)."""
+    return "/" in ref or "\\" in ref or ref.endswith(".toml")
+
+
+def find_posterior(ref: str, folder: str | Path | None = None) -> Path:
+    """The posterior file ``{ calibrated = ref }`` means, named in a file in ``folder`` (None: no
+    file names it, e.g. ``--set`` on the command line: the current folder stands in).
+
+    A path (a ``/`` in it, or ending in ``.toml``) is read as given when absolute, else against
+    ``folder``; a name is looked up as ``<folder>/calibrations/<name>.posterior.toml``, then in
+    each registered folder of built-in posteriors (:func:`register_posterior_folder`).
+    :class:`PriorError` says every place it looked."""
+    base = Path(folder) if folder is not None else Path()
+    here = f"the folder of the file that names it, {base}" if folder is not None else "the current folder"
+    if _is_path(ref):
+        path = Path(ref) if Path(ref).is_absolute() else base / ref
         if not path.is_file():
-            raise PriorError(f"calibrated = {ref!r}: no such posterior file (a path is read relative to "
-                             "the current folder; 'effekt calibrate FILE --out DIR' writes one)")
+            raise PriorError(f"calibrated = {ref!r}: no such posterior file {path} (a relative path is read "
+                             f"against {here}; 'effekt calibrate FILE --out DIR' writes one)")
         return path
     if not ref or not all(c.isalnum() or c in "_-" for c in ref):
         raise PriorError(f"calibrated = {ref!r}: a calibration's name (letters, digits, _ or -) or a "
                          "path to a .posterior.toml file")
     file = f"{ref}{POSTERIOR_SUFFIX}"
-    places = [Path("calibrations") / file, _builtin_posteriors() / file]
+    places = [base / CALIBRATIONS_FOLDER / file, *(f / file for f in _BUILTIN_FOLDERS)]
     for path in places:
         if path.is_file():
             return path
-    known = sorted(p.name.removesuffix(POSTERIOR_SUFFIX)
-                   for p in _builtin_posteriors().glob(f"*{POSTERIOR_SUFFIX}"))
-    raise PriorError(f"calibrated = {ref!r}: no posterior of that name (looked for {places[0]} and the "
-                     f"built-in ones: {', '.join(known) or 'none'}); run 'effekt calibrate' to write one")
+    known = sorted({p.name.removesuffix(POSTERIOR_SUFFIX)
+                    for f in _BUILTIN_FOLDERS for p in f.glob(f"*{POSTERIOR_SUFFIX}")})
+    folders = ", ".join(str(f) for f in _BUILTIN_FOLDERS)
+    builtin = (f"the built-in ones in {folders}: {', '.join(known) or 'none'}" if _BUILTIN_FOLDERS
+               else "no built-in ones (none registered)")
+    raise PriorError(f"calibrated = {ref!r}: no posterior of that name (looked for {places[0]}, in {here}, "
+                     f"and {builtin}); run 'effekt calibrate' to write one")
+
+
+def anchor_calibrated(tree: Any, folder: str | Path) -> tuple[Any, list[str]]:
+    """``tree`` (a file's data) with each ``{ calibrated = ref }`` that the file's ``folder``
+    resolves (a relative path, or ``calibrations/<name>.posterior.toml`` there) replaced by the
+    absolute path, so that the file means the same posterior wherever it is merged into a
+    scenario and whatever the current folder; a name found only among the built-in posteriors
+    stays a name. Returns the copy and one line per reference found nowhere (naming its key and
+    every place looked)."""
+    problems: list[str] = []
+
+    def walk(node: Any, parts: list[Part]) -> Any:
+        if isinstance(node, Mapping):
+            ref = node.get("calibrated")
+            if isinstance(ref, str):
+                try:
+                    path = find_posterior(ref, folder)
+                except PriorError as err:
+                    problems.append(f"{format_key(parts)}: {err}")
+                    return dict(node)
+                beside = _is_path(ref) or path.parent.parent == Path(folder)
+                return {**node, "calibrated": str(path.resolve())} if beside else dict(node)
+            return {k: walk(v, [*parts, str(k)]) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, [*parts, i]) for i, v in enumerate(node)]
+        return node
+
+    return walk(tree, []), problems
 
 
 def read_posterior(path: str | Path) -> Posterior:
@@ -763,8 +840,10 @@ class CalibratedPrior(Prior):
 _CALIBRATED_KEYS = ("calibrated", "parameter", "value")
 
 
-def parse_calibrated(table: Mapping[str, Any], key: str | None = None) -> CalibratedPrior:
-    """``{ calibrated = "name" | "path", parameter = "KEY" (optional), value = x (optional) }``."""
+def parse_calibrated(table: Mapping[str, Any], key: str | None = None,
+                     folder: str | Path | None = None) -> CalibratedPrior:
+    """``{ calibrated = "name" | "path", parameter = "KEY" (optional), value = x (optional) }``,
+    named in a file in ``folder`` (see :func:`find_posterior`)."""
     for k in table:
         if k not in _CALIBRATED_KEYS:
             hint = difflib.get_close_matches(str(k), _CALIBRATED_KEYS, n=1, cutoff=0.6)
@@ -776,7 +855,7 @@ def parse_calibrated(table: Mapping[str, Any], key: str | None = None) -> Calibr
     parameter = table.get("parameter")
     if parameter is not None and not isinstance(parameter, str):
         raise PriorError(f"parameter: the posterior's dotted key, got {parameter!r}")
-    path = find_posterior(ref)
+    path = find_posterior(ref, folder)
     posterior = _cached(str(path), _mtime(path))
     name = _match(posterior, key, parameter)
     value = table.get("value")
@@ -794,7 +873,8 @@ def parse_calibrated(table: Mapping[str, Any], key: str | None = None) -> Calibr
     return prior
 
 
-__all__ = ["KINDS", "LANGS", "RESERVED", "SAMPLERS", "TAIL", "Beta", "CalibratedPrior", "Gamma",
-           "LogNormal", "Normal", "Point", "Posterior", "Prior", "PriorError", "Triangular", "Uniform",
-           "draw", "find_priors", "find_posterior", "is_prior", "parse_calibrated", "parse_prior",
-           "point_values", "read_posterior", "tail_problems", "unit_sample", "with_values"]
+__all__ = ["CALIBRATIONS_FOLDER", "KINDS", "LANGS", "RESERVED", "SAMPLERS", "TAIL", "Beta", "CalibratedPrior",
+           "Gamma", "LogNormal", "Normal", "Point", "Posterior", "Prior", "PriorError", "Triangular",
+           "Uniform", "anchor_calibrated", "draw", "find_priors", "find_posterior", "is_prior",
+           "parse_calibrated", "parse_prior", "point_values", "posterior_folders", "read_posterior",
+           "register_posterior_folder", "tail_problems", "unit_sample", "with_values"]

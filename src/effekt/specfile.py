@@ -13,11 +13,14 @@ any particular file kind; the layers above reuse it.
                             as priors, effekt.priors, at their point values)
     load_spec               read_toml and validate in one step
     format_validation_error pydantic's errors as located, readable lines (with suggestions)
+    problem_text            one problem line in the reader's language (SpecError.text(lang): the
+                            framing and the common messages in bokmål)
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -87,6 +90,55 @@ class Strict(BaseModel):
         return data
 
 
+# The framing of a SpecError and its most common messages in Norwegian bokmål: (pattern, bokmål),
+# applied in order to each English problem line by SpecError.text("nb"). The English lines stay
+# the error's own text (str(err), err.problems): code and tests match on them. A message not
+# listed here (most of the rules a validator states in its own words) stays English inside the
+# Norwegian framing, with the key it names.
+_NB: list[tuple[re.Pattern[str], str]] = [(re.compile(p), nb) for p, nb in (
+    (r": unknown key\b", ": ukjent nøkkel"),
+    (r"\(did you mean ('[^']*')\?\)", r"(mente du \1?)"),
+    (r"\bdid you mean ('[^']*')\?", r"mente du \1?"),
+    (r"; allowed here: ", "; tillatt her: "),
+    (r"\ballowed: ", "tillatt: "),
+    (r": Field required$", ": mangler (må oppgis)"),
+    (r"Input should be a valid number, unable to parse string as a number",
+     "skal være et tall (teksten kan ikke leses som et tall)"),
+    (r"Input should be a valid integer, got a number with a fractional part",
+     "skal være et heltall (tallet har desimaler)"),
+    (r"Input should be a valid integer, unable to parse string as an integer",
+     "skal være et heltall (teksten kan ikke leses som et tall)"),
+    (r"Input should be a valid number", "skal være et tall"),
+    (r"Input should be a valid integer", "skal være et heltall"),
+    (r"Input should be a valid string", "skal være en tekst (i anførselstegn)"),
+    (r"Input should be a valid boolean", "skal være true eller false"),
+    (r"Input should be a valid dictionary(?: or instance of \w+)?", "skal være en tabell"),
+    (r"Input should be a valid list", "skal være en liste"),
+    (r"Input should be a finite number", "skal være et endelig tall"),
+    (r"Input should be greater than or equal to ", "skal være større enn eller lik "),
+    (r"Input should be greater than ", "skal være større enn "),
+    (r"Input should be less than or equal to ", "skal være mindre enn eller lik "),
+    (r"Input should be less than ", "skal være mindre enn "),
+    (r"Input should be (('[^']*'(, )?)+) or ('[^']*')", r"skal være \1 eller \4"),
+    (r"Input should be ", "skal være "),
+    (r"List should have at least (\d+) items? after validation, not (\d+)",
+     r"listen skal ha minst \1 element, ikke \2"),
+    (NOT_A_BOOLEAN, "må være et tall, ikke true eller false"),
+    (r"^file not found$", "filen finnes ikke"),
+)]
+
+
+def problem_text(problem: str, lang: str = "en") -> str:
+    """One problem line of a :class:`SpecError` in ``lang``: the English line itself, or in ``nb``
+    with its framing and most common messages (unknown key and did-you-mean, missing key, wrong
+    type, out of range) in bokmål; a rule a validator words itself stays as written."""
+    if lang != "nb":
+        return problem
+    for pattern, nb in _NB:
+        problem = pattern.sub(nb, problem)
+    return problem
+
+
 class SpecError(ValueError):
     """A data file (or a dict standing in for one) does not describe a valid spec."""
 
@@ -95,6 +147,14 @@ class SpecError(ValueError):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{source}: invalid\n{lines}")
+
+    def text(self, lang: str = "en") -> str:
+        """The error as the command line prints it in ``lang`` (``en``: ``str(self)``; ``nb``: the
+        framing "ugyldig" and the common messages in bokmål, :func:`problem_text`)."""
+        if lang != "nb":
+            return str(self)
+        lines = "\n".join(f"  - {problem_text(p, lang)}" for p in self.problems)
+        return f"{self.source}: ugyldig\n{lines}"
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -215,7 +275,8 @@ def validate(model: type[M], data: dict[str, Any], source: str, priors_drawn: bo
     stay at their point values: they are refused instead."""
     from effekt.priors import find_priors, point_values, tail_problems, with_values
 
-    priors, _, problems = find_priors(data)
+    folder = Path(source).parent if source and Path(source).is_file() else None  # calibrated = beside it
+    priors, _, problems = find_priors(data, folder=folder)
     if problems:
         raise SpecError(source, problems)
     if priors and not priors_drawn:
@@ -290,4 +351,5 @@ def load_spec(model: type[M], path: str | Path, priors_drawn: bool = True) -> M:
     return validate(model, read_toml(path), str(path), priors_drawn)
 
 
-__all__ = ["SpecError", "Strict", "format_validation_error", "load_spec", "read_toml", "validate"]
+__all__ = ["SpecError", "Strict", "format_validation_error", "load_spec", "problem_text", "read_toml",
+           "validate"]

@@ -45,3 +45,20 @@ def title(obj: object, lang: str = "en", fallback: str = "") -> str:
         if norwegian:
             return str(norwegian)
     return str(english) or fallback
+
+
+def description(obj: object, lang: str = "en") -> str:
+    """The free-text description of ``obj`` (e.g. a pathway's ``[pathway]`` table) in ``lang``:
+    ``description_nb`` in ``"nb"`` when it is given, else ``description`` (English), else "".
+
+    >>> description({"description": "A class.", "description_nb": "En klasse."}, "nb")
+    'En klasse.'
+    >>> description({"description": "A class."}, "nb")
+    'A class.'
+    """
+    if obj is None:
+        return ""
+    get = obj.get if isinstance(obj, Mapping) else lambda key, default="": getattr(obj, key, default)
+    if lang == "nb" and (get("description_nb", "") or "").strip():
+        return str(get("description_nb", ""))
+    return str(get("description", "") or "")
