@@ -232,9 +232,23 @@ class Tables:
         if len(jobs) == 0:
             return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
         p, s, e = self.s_person[jobs], self.s_start[jobs], self.s_end[jobs]
-        joined = (p[1:] == p[:-1]) & (s[1:] <= np.maximum.accumulate(e)[:-1] + EPS)
+        joined = (p[1:] == p[:-1]) & (s[1:] <= _latest_end_per_person(p, e)[:-1] + EPS)
         first = np.concatenate([[0], np.nonzero(~joined)[0] + 1])
         return p[first], s[first], np.maximum.reduceat(e, first)
+
+
+def _latest_end_per_person(person: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """For rows sorted by person, the latest ``end`` so far within each person's own rows (a running
+    maximum that starts again at each person: one person's long job must not join another person's
+    spells). Exact: the running maximum is taken over integers, the person's group number times the
+    row count plus the rank of the end among all ends, and mapped back to the ends."""
+    n = len(end)
+    order = np.argsort(end, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n, dtype=np.int64)
+    group = np.concatenate([[0], np.cumsum(person[1:] != person[:-1])]).astype(np.int64)
+    latest = np.maximum.accumulate(group * n + rank) - group * n
+    return end[order][latest]
 
 
 def _first_per_person(person: np.ndarray, week: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

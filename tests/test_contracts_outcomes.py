@@ -65,6 +65,20 @@ def test_sustained_continuous_and_cumulative(tables):
     assert weeks(measure_one(shorter, persons, spells)) == {}
 
 
+def test_one_persons_long_job_does_not_join_another_persons_gap():
+    # person 0 works weeks 0-200; person 1 works 10-20 and 50-90 with a gap of 30 weeks between:
+    # two runs of 10 and 40 weeks, so 26 unbroken weeks are reached at week 76 (50 + 26), never at
+    # week 36 (10 + 26, as if the gap were filled by person 0's job); rows in either order
+    persons = persons_table([person(0), person(1)])
+    rows = [spell(0, "employed", 0, 200, annual_wage=300_000),
+            spell(1, "employed", 10, 20, annual_wage=300_000),
+            spell(1, "not_employed", 20, 50), spell(1, "employed", 50, 90, annual_wage=300_000),
+            spell(1, "not_employed", 90, 200)]
+    cont = SustainedEmployment(metric="sustained_employment", weeks=26, window_weeks=104)
+    for order in (rows, rows[::-1]):
+        assert weeks(measure_one(cont, persons, spells_table(order))) == {0: 26.0, 1: 76.0}
+
+
 def test_in_work_at_relative_and_absolute(tables):
     persons, spells = tables
     rel = InWorkAt(metric="in_work_at", weeks_after_entry=35, min_fte=0.5)
