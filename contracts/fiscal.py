@@ -25,8 +25,11 @@ this integrates over the spells:
   kommune positive) while the person has not moved away;
 * **wage costs** of every job a public party pays (the spells' ``wage_payer``: wage x fte plus
   employer contributions), the **value of the work** done in it (``[wages] productivity_share`` of
-  that wage cost, to the same party) and **wage subsidies** (lønnstilskudd: ``subsidy_share`` of
-  the wage cost, from ``subsidy_payer`` to the wage payer): one rule, so the net cost of a public
+  that wage cost, to the same party) or, for a job whose stage matches ``[wages]
+  revenue_share_by_stage`` (a municipal enterprise that sells its work), the **sales revenue**
+  (that share of the wage cost, to the same party, instead of the value of the work), and **wage
+  subsidies** (lønnstilskudd: ``subsidy_share`` of the wage cost, from ``subsidy_payer`` to the wage
+  payer): one rule, so the net cost of a public
   job is wage cost - value of the work - subsidy received, whether it is a kommune engagement, a
   project position or a subsidised job; an ordinary employer's wage is no public cost;
 * **programme costs** the pathway charges to a public party (spells' ``cost_once``,
@@ -57,12 +60,14 @@ benefit levels are in. docs/public-finances.md, "Another country's rules", expla
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from effekt.contracts.frames import nonzero_months, taken
 from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has
@@ -83,7 +88,7 @@ SUBSIDY_SHARE_COLUMNS = ("subsidy_share", "wage_subsidy_share", "wage_subsidy")
 SUBSIDY_PAYER_COLUMNS = ("subsidy_payer", "wage_subsidy_payer")
 WAGE_PAYER_COLUMNS = ("wage_payer", "employer")
 FISCAL_ITEMS = ("benefits", "income_tax", "employer_contributions", "integration_grant",
-                "wage_cost", "value_of_work", "wage_subsidy", "programme_costs", "contract")
+                "wage_cost", "value_of_work", "sales_revenue", "wage_subsidy", "programme_costs", "contract")
 """The items of the public budgets, each with a KPI ``fiscal_<item>`` (net over all public parties)."""
 
 class IncomeTax(Strict):
@@ -141,6 +146,11 @@ class IntegrationGrant(Strict):
     benefit_kinds: list[str] = Field(default_factory=list)
 
 
+STAGE_PATTERN = re.compile(r"^[A-Za-z0-9_*?\[\]!-]+$")
+"""What a stage-name pattern may hold: a stage name's letters, digits, ``_`` and ``-``, and the
+glob characters of :mod:`fnmatch` (``*``, ``?``, ``[...]``, ``[!...]``), as the contract
+templates' ``stages``."""
+
 OLD_WAGE_KEYS = {
     "public_cost_contracts": "every job a public party pays is costed by one rule now",
     "subsidised_wages_are_costs": "a subsidised job is costed by the same rule as any other public job",
@@ -152,12 +162,35 @@ class Wages(Strict):
     wage cost (wage x fte x (1 + employer contributions)), less the value of the work done
     (``productivity_share`` of the wage cost, or ``productivity_share_by_contract[contract]``),
     less any subsidy it receives. ``default_wage_payer``: who pays a job the data do not name a
-    payer for; ``default_subsidy_payer`` likewise for a subsidy."""
+    payer for; ``default_subsidy_payer`` likewise for a subsidy.
+
+    ``revenue_share_by_stage``: stage-name patterns (:mod:`fnmatch`, as the contract templates'
+    ``stages``) -> the share of the wage cost (0 to 1) that a public employer's job in a matching
+    stage earns back in **sales** (a municipal enterprise, kommunalt foretak, selling its work):
+    such a job books item ``sales_revenue`` to its wage payer *instead of* ``value_of_work``, so
+    its net cost is wage cost - sales revenue - subsidy. The first pattern written that matches a
+    stage counts. A job with another employer, or outside any matching stage, is unchanged."""
 
     productivity_share: float = Field(default=1.0, ge=0, le=1)
     productivity_share_by_contract: dict[str, float] = Field(default_factory=dict)
     default_wage_payer: str = "employer"
     default_subsidy_payer: str = "state"
+    revenue_share_by_stage: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("revenue_share_by_stage", mode="after")
+    @classmethod
+    def _revenue_shares(cls, shares: dict[str, float]) -> dict[str, float]:
+        problems = []
+        for pattern, share in shares.items():
+            if not STAGE_PATTERN.match(pattern) or pattern.count("[") != pattern.count("]"):
+                problems.append(f"'{pattern}' is no stage-name pattern (letters, digits, _ and -, with the "
+                                "glob characters * ? [...]; e.g. \"enterprise_*\")")
+            elif not 0 <= share <= 1:
+                problems.append(f"'{pattern}' = {share!r}: the share of the wage cost the work is sold for "
+                                "must lie in [0, 1]")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return shares
 
     @model_validator(mode="before")
     @classmethod
@@ -186,6 +219,24 @@ class Wages(Strict):
         for kind, share in self.productivity_share_by_contract.items():
             out[contract == kind] = share
         return out
+
+    def revenue_share(self, stage: np.ndarray) -> np.ndarray:
+        """The sales-revenue share of each spell's stage (``revenue_share_by_stage``, the first
+        matching pattern), NaN where no pattern matches (the job's work is valued by
+        ``productivity_share`` instead); looked up once per distinct stage."""
+        codes, names = pd.factorize(stage, use_na_sentinel=False)
+        per_name = np.array([next((v for p, v in self.revenue_share_by_stage.items()
+                                   if isinstance(n, str) and fnmatch.fnmatchcase(n, p)), np.nan)
+                             for n in names], dtype=float)
+        return per_name[codes] if len(names) else np.full(len(stage), np.nan)
+
+    def unmatched_revenue_stages(self, stage_names: list[str]) -> list[str]:
+        """The ``revenue_share_by_stage`` patterns that match none of ``stage_names`` (usually a
+        typo, or a pattern written for another pathway), as ``"wages.revenue_share_by_stage:
+        'x*' matches no stage"``."""
+        return [f"wages.revenue_share_by_stage: '{p}' matches no stage ({', '.join(sorted(stage_names))})"
+                for p in self.revenue_share_by_stage
+                if not any(fnmatch.fnmatchcase(n, p) for n in stage_names)]
 
 
 KommuneTaxBase = Literal["above_90", "below_90"]
@@ -641,6 +692,14 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
     wage_cost = np.where(public_job, labour_cost, 0.0)
     work_value = (wage_cost * w.productivity(_strings(spells, "contract", "")) if public_job.any()
                   else wage_cost)
+    sales = None
+    if w.revenue_share_by_stage and public_job.any() and has(spells, "stage"):
+        # a job in a stage that sells its work (a municipal enterprise) books sales revenue instead
+        sold_share = w.revenue_share(_strings(spells, "stage", ""))
+        sold = public_job & np.isfinite(sold_share)
+        if sold.any():
+            sales = np.where(sold, wage_cost * np.nan_to_num(sold_share), 0.0)
+            work_value = np.where(sold, 0.0, work_value)
     subsidy = np.where(employed, share * labour_cost, 0.0)
     has_costs = has(spells, "cost_payer")
     if has_costs:
@@ -666,6 +725,8 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
         if wage_cost[m].any():
             _by_party(rows, arm, "wage_cost", wage_payer[m], wage_cost[m], weeks, -1.0)
             _by_party(rows, arm, "value_of_work", wage_payer[m], work_value[m], weeks, 1.0)
+            if sales is not None and sales[m].any():
+                _by_party(rows, arm, "sales_revenue", wage_payer[m], sales[m], weeks, 1.0)
         if subsidy[m].any():
             _by_party(rows, arm, "wage_subsidy", sub_payer[m], subsidy[m], weeks, -1.0)
             _by_party(rows, arm, "wage_subsidy", wage_payer[m], subsidy[m], weeks, 1.0)

@@ -273,6 +273,7 @@ ITEM_NAMES: dict[str, tuple[str, str]] = {
     "integration_grant": ("integreringstilskudd", "integration grant"),
     "wage_cost": ("lønnskostnader", "wage cost"),
     "value_of_work": ("verdien av arbeidet", "value of the work done"),
+    "sales_revenue": ("salgsinntekter", "sales revenue"),
     "wage_subsidy": ("lønnstilskudd", "wage subsidy"),
     "programme_costs": ("programkostnader", "programme costs"),
     "contract": ("kontraktens betalinger", "contract"),

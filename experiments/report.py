@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from effekt.contracts import KpiRegistry, common_kpis, in_currency_text, in_currency_words
-from effekt.experiments import answers
+from effekt.experiments import answers, report_tracks
 from effekt.experiments import report_figures as fig
 from effekt.experiments.analysis.common import scenario_from_results
 from effekt.experiments.budgets import PUBLIC_TOTAL, budget_detail, budgets_per_year, load_budgets
@@ -545,6 +545,7 @@ def render_html(data: ReportData, lang: str = "nb", source: str = "") -> str:
         parts.append(budget_section(data.budget_items, data.budget_items_npv, lang))
     if data.compare is not None and len(data.compare):
         parts.append(_compare_table(data.compare, lang, data.kpis))
+    parts.append(report_tracks.track_section(data, lang))  # each track's share (several tracks at once)
     if data.sweep is not None:
         parts.append(_sweep_section(data, lang))
     parts.append(f'<p class="note">{esc(t["generated"].format(version=version("effekt"), dir=source))}'
