@@ -27,7 +27,7 @@ from effekt.experiments.app.server import serving
 
 def _post(url: str, body: dict) -> dict:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", "X-Effekt-App": "1"})
     with urllib.request.urlopen(req, timeout=600) as r:
         return json.load(r)
 
@@ -51,21 +51,26 @@ def workers(app) -> list[int]:
 
 
 def answer(url: str, form: dict, app=None) -> tuple[float, dict]:
-    """Seconds from posting ``form`` to the finished results, as the page polls (every 0.1 s);
-    with ``app``, ``state["cpu"]`` = (this process's, the workers') CPU seconds for the answer."""
+    """Seconds from posting ``form`` to the finished results, as the page polls (every 0.1 s; each
+    poll of a running run may build the provisional numbers, so their cost is counted too);
+    with ``app``, ``state["cpu"]`` = (this process's, the workers') CPU seconds for the answer and
+    ``state["provisional"]`` how many polls showed provisional numbers."""
     pids = workers(app) if app is not None else []
     main0, work0 = time.process_time(), _cpu(pids)
     t0 = time.perf_counter()
     rid = _post(f"{url}/api/run", {"form": form, "lang": "nb"})["id"]
+    shown = 0
     while True:
         with urllib.request.urlopen(f"{url}/api/run/{rid}", timeout=600) as r:
             state = json.load(r)
         if state["status"] != "running":
             break
+        shown += bool(state.get("result"))
         time.sleep(0.1)
     assert state["status"] == "done", state
     seconds = time.perf_counter() - t0
     state["cpu"] = (time.process_time() - main0, _cpu(pids) - work0)
+    state["provisional"] = shown
     return seconds, state
 
 
@@ -95,6 +100,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=300, help="replications per answer")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} (cores: {os.cpu_count()})")
     with tempfile.TemporaryDirectory() as root, serving(root, workers=args.workers) as (url, app):
         base = {**forms.defaults(), "replications": args.runs}
         base.pop("choices")
@@ -113,7 +119,8 @@ def main() -> None:
             times.append(seconds)
             idle.append(estimate)
             print(f"change {k + 1}: {seconds:.2f} s wall ({state['done']} replications); CPU: server "
-                  f"{main_cpu:.2f} s, workers {work_cpu:.2f} s; idle-machine estimate {estimate:.2f} s")
+                  f"{main_cpu:.2f} s, workers {work_cpu:.2f} s; idle-machine estimate {estimate:.2f} s; "
+                  f"{state['provisional']} polls showed provisional numbers")
         print(f"one change to the answer: median {statistics.median(times):.2f} s wall, "
               f"best {min(times):.2f} s, worst {max(times):.2f} s ({args.workers} workers); "
               f"idle-machine estimate median {statistics.median(idle):.2f} s")

@@ -70,7 +70,8 @@ def app_command(scenario, port, host, no_browser, out, workers, dask, lang):
     if host not in LOOPBACK:
         click.echo(words["no_auth"].format(host=host, port=port), err=True)
     try:
-        application = create_app(out, scenario, lang=lang, workers=workers, dask=dask)
+        application = create_app(out, scenario, lang=lang, workers=workers, dask=dask,
+                                 hosts=() if host in LOOPBACK else (host,))
     except (RuntimeError, OSError, ImportError) as err:  # a Dask cluster not reached, --out not writable
         click.echo(f"error: {err}", err=True)
         sys.exit(2)

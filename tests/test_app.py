@@ -23,7 +23,7 @@ from effekt.experiments.app.jobs import Cancelled, _Watched
 from effekt.experiments.app.labels import LABELS
 from effekt.experiments.executors import SerialExecutor
 from effekt.experiments.scenario import load_experiment
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, problem_text
 
 ROOT = Path(__file__).resolve().parents[1]
 KONGSBERG = ROOT / "contracts" / "templates" / "kongsberg_outcomes.toml"
@@ -210,8 +210,26 @@ def _get(url: str):
 
 
 def _post(url: str, body: bytes):
-    req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
-    return _get(req)
+    headers = {"Content-Type": "application/json", "X-Effekt-App": "1"}  # as the page's script sends
+    return _get(urllib.request.Request(url, data=body, method="POST", headers=headers))
+
+
+def test_the_served_app_refuses_other_pages_and_other_host_names(tmp_path):
+    # another web page's POST (no header of ours, text/plain) and a rebinding page's request (its own
+    # Host) never reach the handlers: nothing is uploaded and no run folder appears (review 14)
+    pytest.importorskip("uvicorn", reason="needs the app extra (pip install 'effekt[app]')")
+    from effekt.experiments.app.server import serving
+
+    root = tmp_path / "runs"
+    with serving(root, workers=1, warm=False) as (url, _):
+        foreign = urllib.request.Request(f"{url}/api/upload", data=b"[scenario]", method="POST",
+                                         headers={"Content-Type": "text/plain", "Origin": "http://evil.example"})
+        assert _get(foreign)[0] == 403
+        rebound = urllib.request.Request(f"{url}/api/runs", headers={"Host": "evil.example:8765"})
+        assert _get(rebound)[0] == 421
+        status, _ = _post(f"{url}/api/check", b"{}")
+        assert status != 403  # the page's own requests pass
+    assert not (root / "uploads").exists() or not any((root / "uploads").iterdir())
 
 
 def test_the_api_answers_bad_requests_and_runs_a_form(tmp_path):
@@ -225,9 +243,13 @@ def test_the_api_answers_bad_requests_and_runs_a_form(tmp_path):
         assert status == 400 and "not JSON" in json.loads(body)["errors"]["_general"][0]
         status, body = _post(f"{url}/api/check", json.dumps({"base": "/etc/passwd"}).encode())
         assert status == 400 and "no such scenario" in body.decode()
-        status, body = _post(f"{url}/api/run", json.dumps({"form": {"cohort_size": 0}}).encode())
+        zero = {"form": {"cohort_size": 0}, "lang": "en"}
+        status, body = _post(f"{url}/api/run", json.dumps(zero).encode())
         assert status == 200
         assert json.loads(body)["errors"]["cohort_size"] == _problems(["world.cohorts[0].size=0"])
+        status, body = _post(f"{url}/api/run", json.dumps({**zero, "lang": "nb"}).encode())
+        assert json.loads(body)["errors"]["cohort_size"] == [
+            problem_text(p, "nb") for p in _problems(["world.cohorts[0].size=0"])]
         assert _get(f"{url}/api/run/nothing")[0] == 404
         body = json.dumps({"form": {"replications": 4}, "lang": "en"}).encode()
         status, body = _post(f"{url}/api/run", body)
@@ -306,5 +328,188 @@ def test_a_cohort_too_large_for_the_machine_is_refused_before_it_runs(tmp_path, 
     run, checked = manager.start({**forms.defaults(), "cohort_size": 3_000_000, "replications": 2})
     message = checked.errors[forms.GENERAL][0]
     assert run is None and "6\u202f000\u202f000 people per replication" in message
+    assert checked.confirm and "--force" not in message  # the page offers a confirm instead
     assert "4 GB available" in message or "4.0 GB available" in message
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_messages_beside_fields_come_in_bokmaal():
+    f = {**forms.defaults(), "cohort_size": "0", "replications": "fjorten"}
+    en, nb = forms.check(f, lang="en"), forms.check(f, lang="nb")
+    assert en.errors["cohort_size"] == ["world.cohorts[0].size: Input should be greater than or equal to 1"]
+    assert nb.errors["cohort_size"] == ["world.cohorts[0].size: skal være større enn eller lik 1"]
+    assert nb.errors["replications"][0].startswith("design.replications: skal være et heltall")
+
+
+def test_the_evaluation_design_and_long_run_are_written_and_checked():
+    d = forms.defaults()
+    assert d["evaluation_design"] == "randomised" and d["long_run_years"] is None
+    # historical needs baseline shares the page does not edit: offered only when the file has them
+    assert d["choices"]["designs"] == ["randomised", "matched", "gross"]
+    with_baseline = {"design": "historical", "baseline": {"job_start": 0.3}, "source": "NAV"}
+    assert forms.designs(with_baseline) == ["randomised", "matched", "historical", "gross"]
+    data = tomllib.loads(forms.scenario_text({**d, "evaluation_design": "gross", "long_run_years": "10"}))
+    assert data["evaluation"] == {"design": "gross"} and data["world"]["long_run_years"] == 10
+    checked = forms.check({**d, "evaluation_design": "gross", "long_run_years": "10"})
+    assert checked.ok, checked.errors
+    assert checked.experiment.base.evaluation.design == "gross"
+    assert checked.experiment.base.long_run_weeks == 520
+    # the rules' own refusals land beside the fields
+    bad = forms.check({**d, "evaluation_design": "matched", "long_run_years": "10"})
+    assert "long_run_years" in bad.errors and "matched" in bad.errors["long_run_years"][0]
+    short = forms.check({**d, "long_run_years": "1"})
+    assert short.errors["long_run_years"][0].startswith("world.long_run_years = 1 (52 weeks) ends before")
+    world = tomllib.loads(forms.scenario_text({**d, "long_run_years": ""}))["world"]
+    assert world.get("long_run_years") is None
+    odd = forms.check({**d, "evaluation_design": "sideways"})
+    assert "evaluation_design" in odd.errors
+
+
+def test_every_cohort_is_edited(tmp_path):
+    base = tmp_path / "two.toml"
+    text = forms.base_path("default").read_text(encoding="utf-8")
+    text = text.replace("[pathway]", '[[world.cohorts]]\nname = "kull 2"\nstart_week = 26\nsize = 12\n'
+                                     'groups = { A = 0.5, B = 0.5 }  # assumption: a test\n\n[pathway]')
+    base.write_text(text, encoding="utf-8")
+    d = forms.defaults(base)
+    assert d["more_cohorts"] == [{"name": "kull 2", "size": 12, "start_week": 26,
+                                  "groups": {"A": 0.5, "B": 0.5}}]
+    f = {**d, "base": str(base), "more_cohorts": [{"size": "9", "start_week": "30",
+                                                   "groups": {"A": "0.25", "B": "0.75", "C": ""}}]}
+    data = tomllib.loads(forms.scenario_text(f))
+    assert data["world"]["cohorts"][1] == {"name": "kull 2", "start_week": 30, "size": 9,
+                                           "groups": {"A": 0.25, "B": 0.75}}
+    checked = forms.check(f)
+    assert checked.ok, checked.errors
+    assert [c.size for c in checked.experiment.base.world.cohorts] == [14, 9]
+    bad = forms.check({**f, "more_cohorts": [{"size": "0"}]})
+    assert list(bad.errors) == ["cohorts.1"]
+    assert bad.errors["cohorts.1"][0].startswith("world.cohorts[1].size")
+    assert checked.titles["nb"].endswith(" (kull 2: antall 9, kull 2: startuke 30)")
+    assert checked.titles["en"].endswith(" (kull 2: size 9, kull 2: start week 30)")
+
+
+def test_prices_given_as_tables_are_shown_not_silently_kept(tmp_path):
+    template = tmp_path / "by_group.toml"
+    text = KONGSBERG.read_text(encoding="utf-8")
+    assert "\njob_start = 45000 " in text
+    by_group = "\njob_start = { default = 45000, by_group = { A = 50000 } } "
+    text = text.replace("\njob_start = 45000 ", by_group, 1)
+    template.write_text(text, encoding="utf-8")
+    d = forms.defaults(None, None, str(template))
+    assert "job_start" not in d["prices"] and "job_sustained" in d["prices"]
+    assert d["fixed"]["prices"] == {"job_start": "{ default = 45000, by_group = { A = 50000 } }"}
+    checked = forms.check({**d, "prices": {"job_sustained": "80000"}})
+    assert checked.ok, checked.errors
+    assert checked.experiment.base.resolved["contract"]["prices"]["job_start"]["by_group"] == {"A": 50000}
+
+
+def test_the_title_is_the_variant_s():
+    d = forms.defaults()
+    same = forms.check(d)
+    assert same.titles == d["titles"]  # nothing changed: the base scenario's title
+    changed = forms.check({**d, "cohort_size": "20", "prices": {**d["prices"], "job_start": "60000"}})
+    assert changed.titles["nb"] == d["titles"]["nb"] + " (antall 20, job_start 60000)"
+    assert changed.titles["en"] == d["titles"]["en"] + " (size 20, job_start 60000)"
+    data = tomllib.loads(changed.toml)["scenario"]
+    assert data["title"] == changed.titles["en"] and data["title_nb"] == changed.titles["nb"]
+    assert changed.experiment.base.info.title_nb == changed.titles["nb"]
+
+
+def _stop_after(tasks: int):
+    """A serial executor that cancels (as the page's button does) after ``tasks`` tasks."""
+    run = SimpleNamespace(done=0, cancel=SimpleNamespace(flag=False))
+    run.cancel.is_set = lambda: run.done >= tasks * 2
+    return _Watched(SerialExecutor(), run)
+
+
+def test_results_come_in_provisional_then_final(tmp_path):
+    from effekt.experiments.app.jobs import Run, RunManager
+    from effekt.experiments.app.results import summarise
+    from effekt.experiments.batch import run_batch
+    from effekt.experiments.summary import load_runs
+
+    checked = forms.check({**forms.defaults(), "replications": 8}, tmp_path / "part")
+    exp = checked.experiment
+    with pytest.raises(Cancelled):  # two tasks of two replications, then cancel
+        run_batch(exp, tmp_path / "part" / "results", executor=_stop_after(2), chunk=2, progress=False)
+    run_batch(exp, tmp_path / "full", executor=SerialExecutor(), chunk=2, progress=False)
+    part = summarise(tmp_path / "part" / "results", exp.base, "en", series_runs=0, total=8)
+    assert part["provisional"] is True and part["replications"] == 4 and part["of"] == 8
+    assert part["series"] is None
+    full = load_runs(tmp_path / "full")
+    first = full[full["replication"].isin(load_runs(tmp_path / "part" / "results")["replication"])]
+    assert len(first) == 4
+    means = {n["kpi"]: n["mean"] for n in part["numbers"]}
+    assert means["outcome_payments"] == pytest.approx(first["outcome_payments"].mean())
+    assert means["in_work_12m_treatment"] == pytest.approx(first["in_work_12m_treatment"].mean())
+    final = summarise(tmp_path / "full", exp.base, "en", series_runs=2, total=8)
+    assert final["provisional"] is False and final["replications"] == 8 and final["series"]
+    # the manager: provisional while running (no series), None before anything is stored
+    manager = RunManager(tmp_path / "root", 1)
+    try:
+        run = Run(id="0123456789", form={}, lang="en", folder=tmp_path / "part", experiment=exp,
+                  toml=checked.toml, done=4, total=8)
+        got = manager.provisional(run, every=0)
+        assert got["provisional"] is True and got["replications"] == 4 and run.result is got
+        empty = Run(id="0123456780", form={}, lang="en", folder=tmp_path / "none", experiment=exp,
+                    toml="", done=2, total=8)
+        assert manager.provisional(empty, every=0) is None
+    finally:
+        manager.close()
+
+
+def test_old_runs_are_listed_and_deleted_only_when_asked(tmp_path):
+    pytest.importorskip("uvicorn", reason="needs the app extra (pip install 'effekt[app]')")
+    from effekt.experiments.app.jobs import RunManager
+    from effekt.experiments.app.server import serving
+
+    root = tmp_path / "app"
+    keep_out = tmp_path / "outside"
+    keep_out.mkdir()
+    (keep_out / "scenario.toml").write_text("x = 1\n", encoding="utf-8")
+    old = root / "abcdef0123"
+    forms.check({**forms.defaults(), "cohort_size": "9"}, old)  # a run folder left from an earlier server
+    (root / "uploads").mkdir(parents=True)
+    (root / "uploads" / "scenario.toml").write_text("x = 1\n", encoding="utf-8")
+    with serving(root, workers=1, warm=False) as (url, _):
+        listed = json.loads(_get(f"{url}/api/runs?lang=en")[1])["runs"]
+        assert [r["id"] for r in listed] == ["abcdef0123"]
+        assert listed[0]["sizes"] == [9] and listed[0]["status"] == "unfinished"
+        assert "(size 9)" in listed[0]["title"]
+        status, _ = _post(f"{url}/api/runs/abcdef0123/delete", b"{}")  # not confirmed: nothing deleted
+        assert status == 400 and old.is_dir()
+        for rid in ("uploads", "..", "abcdef012"):  # not a run folder: refused
+            status, _ = _post(f"{url}/api/runs/{rid}/delete", json.dumps({"confirm": True}).encode())
+            assert status in (400, 404)
+        status, body = _post(f"{url}/api/runs/abcdef0123/delete", json.dumps({"confirm": True}).encode())
+        assert status == 200 and not old.exists()
+        assert json.loads(_get(f"{url}/api/runs")[1])["runs"] == []
+    assert (root / "uploads" / "scenario.toml").exists() and (keep_out / "scenario.toml").exists()
+    manager = RunManager(root, 1)
+    try:
+        (root / "0000000000").symlink_to(keep_out)  # a link out of the root is not followed
+        with pytest.raises(ValueError):
+            manager.delete("0000000000")
+        with pytest.raises(ValueError):
+            manager.delete("../outside")
+    finally:
+        manager.close()
+    assert (keep_out / "scenario.toml").exists()
+
+
+def test_the_counterfactual_mode_and_lottery_share():
+    d = forms.defaults()
+    assert d["counterfactual_mode"] == "parallel" and list(d["choices"]["counterfactual_modes"]) == [
+        "parallel", "rct", "none"]
+    rct = forms.check({**d, "counterfactual_mode": "rct", "treatment_share": "0.6"})
+    assert rct.ok, rct.errors
+    cf = rct.experiment.base.world.counterfactual
+    assert cf.mode == "rct" and cf.treatment_share == 0.6
+    assert rct.titles["en"].endswith(" (treatment share 0.6, RCT)")
+    none = tomllib.loads(forms.scenario_text({**d, "counterfactual_mode": "none", "treatment_share": "0.6"}))
+    assert none["world"]["counterfactual"] == {"mode": "none"}  # a lottery's share only under a lottery
+    bad = forms.check({**d, "counterfactual_mode": "rct", "treatment_share": "1.5"}, lang="nb")
+    assert bad.errors == {"treatment_share": ["world.counterfactual.treatment_share: skal være mindre enn 1"]}
+    odd = forms.check({**d, "counterfactual_mode": "lottery"})
+    assert list(odd.errors) == ["counterfactual_mode"]

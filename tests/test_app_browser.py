@@ -236,3 +236,88 @@ def test_variants_side_by_side_under_common_random_numbers(server, browser):
     browser.execute_script("document.getElementById('variants').scrollIntoView()")
     _shot(browser, "app_variants")
     assert _severe(browser) == []
+
+
+def test_results_come_in_provisional_with_the_variant_s_title(server, browser):
+    url, _ = server
+    _open(browser, f"{url}/?lang=nb")
+    browser.execute_script("""
+        window._seen = [];
+        const box = document.getElementById('r-provisional');
+        new MutationObserver(() => window._seen.push(box.textContent))
+          .observe(box, {childList: true, characterData: true, subtree: true});
+    """)
+    _set(browser, "f-replications", "300")
+    _set(browser, "f-cohort_size", "30")
+    rid = _run(browser, timeout=600)
+    seen = browser.execute_script("return window._seen")
+    provisional = [t for t in seen if t.startswith("Foreløpig")]
+    assert provisional, f"no provisional numbers were shown: {seen}"
+    k_of_n = provisional[0].removeprefix("Foreløpig: ").split(" replikasjoner")[0]
+    k, n = (int(x) for x in k_of_n.split(" av "))
+    assert 0 < k < n == 300
+    assert browser.find_element(By.ID, "r-provisional").text == "Endelig: 300 replikasjoner"
+    title = browser.find_element(By.ID, "r-title").text
+    assert title.startswith("Ett Kongsberg-kull på 14") and title.endswith("(antall 30)")
+    assert _state(url, rid)["result"]["provisional"] is False
+    _shot(browser, "app_final_titled")
+    assert _severe(browser) == []
+
+
+def test_design_long_run_and_nb_messages_beside_the_fields(server, browser):
+    url, _ = server
+    _open(browser, f"{url}/?lang=nb")
+    from selenium.webdriver.support.ui import Select
+
+    design = Select(browser.find_element(By.ID, "f-evaluation_design"))
+    assert [o.get_attribute("value") for o in design.options] == ["randomised", "matched", "gross"]
+    assert design.first_selected_option.text == "randomisert kontrollgruppe"
+    mode = Select(browser.find_element(By.ID, "f-counterfactual_mode"))
+    assert [o.get_attribute("value") for o in mode.options] == ["parallel", "rct", "none"]
+    assert not browser.find_element(By.ID, "f-treatment_share").is_displayed()
+    mode.select_by_value("rct")
+    assert browser.find_element(By.ID, "f-treatment_share").is_displayed()
+    _set(browser, "f-treatment_share", "1.5")
+    browser.find_element(By.ID, "run").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "err-treatment_share").text)
+    assert "skal være mindre enn 1" in browser.find_element(By.ID, "err-treatment_share").text
+    mode.select_by_value("parallel")
+    design.select_by_value("matched")
+    _set(browser, "f-long_run_years", "10")
+    browser.find_element(By.ID, "run").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "err-long_run_years").text)
+    assert "evaluation.design = 'matched'" in browser.find_element(By.ID, "err-long_run_years").text
+    _set(browser, "f-long_run_years", "")
+    _set(browser, "f-cohort_size", "0")
+    browser.find_element(By.ID, "run").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "err-cohort_size").text)
+    assert browser.find_element(By.ID, "err-cohort_size").text == \
+        "world.cohorts[0].size: skal være større enn eller lik 1"
+    _shot(browser, "app_nb_messages")
+    assert _severe(browser) == []
+
+
+def test_old_runs_are_deleted_only_after_the_user_agrees(server, browser):
+    url, app = server
+    _open(browser, f"{url}/?lang=nb")
+    _set(browser, "f-replications", "4")
+    rid = _run(browser)
+    folder = Path(_state(url, rid)["out"]).parent
+    mine = f'#h-table tr[data-run="{rid}"]'
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, mine))
+    row = browser.find_element(By.CSS_SELECTOR, mine)
+    assert "Antall 14, Replikasjoner 4" in row.text and "(replikasjoner 4)" in row.text
+    browser.execute_script("document.getElementById('history').scrollIntoView()")
+    _shot(browser, "app_old_runs")
+    row.find_element(By.CSS_SELECTOR, "button.delete").click()
+    alert = WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert)
+    assert rid in alert.text and str(folder) in alert.text
+    alert.dismiss()  # the user says no: nothing is deleted
+    time.sleep(0.5)
+    assert folder.is_dir()
+    browser.find_element(By.CSS_SELECTOR, f'#h-table tr[data-run="{rid}"] button.delete').click()
+    WebDriverWait(browser, 10).until(lambda d: d.switch_to.alert).accept()
+    WebDriverWait(browser, 30).until(
+        lambda d: not d.find_elements(By.CSS_SELECTOR, f'#h-table tr[data-run="{rid}"]'))
+    assert not folder.exists() and folder.parent == app.state.effekt.root
+    assert _severe(browser) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 import tempfile
 from collections.abc import Mapping
@@ -21,10 +22,11 @@ from typing import Any
 
 import tomli_w
 
-from effekt.contracts import template_names, terms_data
+from effekt.contracts import DESIGNS, EvaluationDesign, template_names, terms_data
 from effekt.experiments.scenario import Experiment, default_scenario_path, load_experiment, read_tree
 from effekt.sim import builtin_names
-from effekt.specfile import SpecError, read_toml
+from effekt.specfile import SpecError, problem_text, read_toml
+from effekt.titles import title as titled
 
 FIELDS: dict[str, str] = {
     "pathway": "pathway.template",
@@ -32,17 +34,31 @@ FIELDS: dict[str, str] = {
     "cohort_size": "world.cohorts[0].size",
     "groups": "world.cohorts[0]",
     "horizon_weeks": "world.horizon_weeks",
+    "long_run_years": "world.long_run_years",
+    "evaluation_design": "evaluation",
+    "counterfactual_mode": "world.counterfactual",
+    "treatment_share": "world.counterfactual.treatment_share",
     "term_months": "contract.contract.term_months",
     "commissioners": "contract.commissioners",
     "replications": "design.replications",
     "seed": "design.seed",
 }
 """Each fixed field of the page and the dotted key of the scenario it sets (prices and caps add
-``prices.<name>`` -> ``contract.prices.<name>`` and ``caps.<name>`` -> ``contract.caps.<name>``)."""
+``prices.<name>`` -> ``contract.prices.<name>`` and ``caps.<name>`` -> ``contract.caps.<name>``; the
+cohorts after the first add ``cohorts.<i>`` -> ``world.cohorts[<i>]``)."""
 
 FIELD_KEYS: dict[str, str] = {"groups": "world.cohorts[0].groups", "prices": "contract.prices",
                               "caps": "contract.caps", "commissioners": "contract.commissioners"}
 """The page's fields that are tables (name = number) and their dotted keys."""
+
+COUNTERFACTUAL_MODES: dict[str, tuple[str, str]] = {
+    "parallel": ("de samme personene med og uten tiltaket (parallelt)",
+                 "the same people with and without the programme (parallel)"),
+    "rct": ("loddtrekning: en andel inn i tiltaket, resten kontrollgruppe (RCT)",
+            "a lottery: a share into the programme, the rest control (RCT)"),
+    "none": ("ingen kontrollgruppe", "no control arm"),
+}
+"""``world.counterfactual.mode`` as the page offers it, named in (nb, en) (sim's World docs)."""
 
 GENERAL = "_general"
 """Where a problem goes that names no field of the page (shown above the run button)."""
@@ -58,6 +74,10 @@ class Checked:
     toml: str
     experiment: Experiment | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    """The variant's title by language (the base scenario's, with the page's changes named)."""
+    confirm: bool = False
+    """Refused only because it might not fit in memory: the page may ask and run it anyway."""
 
     @property
     def ok(self) -> bool:
@@ -104,10 +124,46 @@ def _anchor(ref: Any, folder: Path) -> Any:
     return ref
 
 
+def _plain(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def _numbers(table: Mapping[str, Any]) -> dict[str, Any]:
     """The plain numbers of a contract table (a price given as a table of its own, or as a prior,
-    stays as the file has it: the page does not offer it)."""
-    return {k: v for k, v in table.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    stays as the file has it: the page does not offer it, :func:`_fixed` shows it)."""
+    return {k: v for k, v in table.items() if _plain(v)}
+
+
+def _inline(v: Any) -> str:
+    """A value as inline TOML (``{ default = 45000, by_group = { A = 50000 } }``)."""
+    if isinstance(v, Mapping):
+        return "{ " + ", ".join(f"{k} = {_inline(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(_inline(x) for x in v) + "]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return json.dumps(v, ensure_ascii=False) if isinstance(v, str) else f"{v}"
+
+
+def _fixed(table: Mapping[str, Any]) -> dict[str, str]:
+    """The entries of a contract table the page cannot edit (a price by group, with a ladder, or
+    drawn from a prior), each as inline TOML: shown read-only with a note, so the user sees they
+    are there and run as the file has them, not silently kept."""
+    return {str(k): _inline(v) for k, v in table.items() if not _plain(v)}
+
+
+def designs(evaluation: Mapping[str, Any]) -> list[str]:
+    """The evaluation designs the page offers for a scenario whose ``[evaluation]`` is
+    ``evaluation``: every design but ``historical`` unless the file gives its baseline and source
+    (the page does not edit those shares; the scenario rules then say what else a design cannot
+    evaluate, beside the field)."""
+    has_baseline = bool(evaluation.get("baseline")) and bool(str(evaluation.get("source", "")).strip())
+    return [d for d in DESIGNS if d != "historical" or has_baseline]
+
+
+def design_label(design: str, lang: str) -> str:
+    """An evaluation design's name in ``lang`` (the contracts' own words); the key for another."""
+    return EvaluationDesign.model_construct(design=design).label(lang) if design in DESIGNS else str(design)
 
 
 def defaults(base: str | Path | None = None, pathway: str | None = None,
@@ -130,6 +186,11 @@ def defaults(base: str | Path | None = None, pathway: str | None = None,
         c = d["contract"]
     cohort = d["world"]["cohorts"][0]
     folder = path.resolve().parent
+    evaluation = d.get("evaluation", {}) or {}
+    info = d.get("scenario", {})
+    more = [{"name": str(c.get("name", f"kull {i + 1}")), "size": c.get("size"),
+             "start_week": c.get("start_week", 0), "groups": dict(c.get("groups", {}))}
+            for i, c in enumerate(d["world"]["cohorts"]) if i > 0]
     return {
         "base": str(base or "default"),
         "pathway": pathway or str(_anchor(raw.get("pathway", {}).get("template", ""), folder)),
@@ -138,6 +199,13 @@ def defaults(base: str | Path | None = None, pathway: str | None = None,
         "groups": dict(cohort.get("groups", {})),
         "group_names": sorted(d["world"].get("groups", {})),
         "horizon_weeks": d["world"].get("horizon_weeks"),
+        "long_run_years": d["world"].get("long_run_years"),
+        "evaluation_design": evaluation.get("design", "randomised"),
+        "counterfactual_mode": (d["world"].get("counterfactual") or {}).get("mode", "parallel"),
+        "treatment_share": (d["world"].get("counterfactual") or {}).get("treatment_share"),
+        "more_cohorts": more,
+        "fixed": {"prices": _fixed(c.get("prices", {})), "caps": _fixed(c.get("caps", {}))},
+        "titles": {lang: titled(info, lang, fallback=str(info.get("name", ""))) for lang in ("nb", "en")},
         "term_months": c.get("contract", {}).get("term_months"),
         "prices": _numbers(c.get("prices", {})),
         "caps": _numbers(c.get("caps", {})),
@@ -146,7 +214,10 @@ def defaults(base: str | Path | None = None, pathway: str | None = None,
         "seed": d["design"].get("seed", 0),
         "cohorts": len(d["world"]["cohorts"]),
         "choices": {"pathways": builtin_names(), "contracts": template_names(),
-                    "scenarios": builtin_scenarios()},
+                    "scenarios": builtin_scenarios(), "designs": designs(evaluation),
+                    "counterfactual_modes": {k: list(v) for k, v in COUNTERFACTUAL_MODES.items()},
+                    "design_labels": {k: {lang: design_label(k, lang) for lang in ("nb", "en")}
+                                      for k in DESIGNS}},
     }
 
 
@@ -174,8 +245,33 @@ def scenario_data(form: Mapping[str, Any]) -> dict[str, Any]:
     if form.get("groups"):
         cohorts[0]["groups"] = {str(g): _number(v) for g, v in form["groups"].items()
                                 if str(v).strip() not in ("", "0")}
+    for i, c in enumerate(form.get("more_cohorts") or [], start=1):
+        if not isinstance(c, Mapping) or i >= len(cohorts):
+            continue
+        for key in ("size", "start_week"):
+            if str(c.get(key, "")).strip() != "":
+                cohorts[i][key] = _number(c[key])
+        if isinstance(c.get("groups"), Mapping) and c["groups"]:
+            cohorts[i]["groups"] = {str(g): _number(v) for g, v in c["groups"].items()
+                                    if str(v).strip() not in ("", "0")}
     if "horizon_weeks" in form:
         world["horizon_weeks"] = _number(form["horizon_weeks"])
+    if "long_run_years" in form:  # empty: no long run
+        if str(form["long_run_years"] or "").strip() == "":
+            world.pop("long_run_years", None)
+        else:
+            world["long_run_years"] = _number(form["long_run_years"])
+    if form.get("counterfactual_mode"):  # who the programme is compared with: parallel, rct, none
+        cf = world.setdefault("counterfactual", {})
+        cf["mode"] = form["counterfactual_mode"]
+        if form["counterfactual_mode"] == "rct" and str(form.get("treatment_share") or "").strip() != "":
+            cf["treatment_share"] = _number(form["treatment_share"])
+    if form.get("evaluation_design"):
+        evaluation = raw.setdefault("evaluation", {})
+        evaluation["design"] = form["evaluation_design"]
+        if form["evaluation_design"] != "historical":  # a baseline belongs to that design alone
+            evaluation.pop("baseline", None)
+            evaluation.pop("source", None)
     if form.get("term_months") not in (None, ""):
         contract.setdefault("contract", {})["term_months"] = _number(form["term_months"])
     for part in ("prices", "caps", "commissioners"):
@@ -186,7 +282,75 @@ def scenario_data(form: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("replications", "seed"):
         if form.get(key) not in (None, ""):
             design[key] = _number(form[key])
+    titles = form.get("titles")
+    if isinstance(titles, Mapping) and titles.get("en"):
+        info = raw.setdefault("scenario", {})
+        info["title"], info["title_nb"] = str(titles["en"]), str(titles.get("nb") or titles["en"])
     return raw
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The page's text and the file's number the same value (``"14"`` and 14, ``"0.20"`` and 0.2)."""
+    a, b = _number(a), _number(b)
+    if _plain(a) and _plain(b):
+        return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-12)
+    return str(a if a is not None else "").strip() == str(b if b is not None else "").strip()
+
+
+def changes(form: Mapping[str, Any], base: Mapping[str, Any], lang: str) -> list[str]:
+    """What the page changed against ``base`` (:func:`defaults` of the same base file), each
+    named in ``lang`` (``antall deltakere 20``, ``job_start 60000``): the variant's title says them,
+    so two variants of one scenario never show the same heading."""
+    from effekt.experiments.app.labels import CHANGE_WORDS
+
+    words = CHANGE_WORDS[lang]
+    out = []
+    for key in ("pathway", "contract"):
+        if form.get(key) and not _same(form[key], base.get(key)):
+            out.append(f"{words[key]} {str(form[key]).split('/')[-1].removesuffix('.toml')}")
+    for key in ("cohort_size", "horizon_weeks", "long_run_years", "treatment_share", "term_months",
+                "replications", "seed"):
+        mode = form.get("counterfactual_mode", base.get("counterfactual_mode"))
+        if key == "treatment_share" and mode != "rct":
+            continue  # a lottery's share, named only under a lottery
+        if key in form and not _same(form.get(key), base.get(key)):
+            value = str(form.get(key) or "").strip() or words["none"]
+            out.append(f"{words[key]} {value}")
+    mode = form.get("counterfactual_mode")
+    if mode and mode != base.get("counterfactual_mode"):
+        out.append(COUNTERFACTUAL_MODES[mode][0 if lang == "nb" else 1].split(" (")[-1].rstrip(")")
+                   if mode in COUNTERFACTUAL_MODES else str(mode))
+    if form.get("evaluation_design") and form["evaluation_design"] != base.get("evaluation_design"):
+        out.append(design_label(str(form["evaluation_design"]), lang))
+    for part in ("groups", "prices", "caps", "commissioners"):
+        given = form.get(part) if isinstance(form.get(part), Mapping) else {}
+        old = base.get(part) or {}
+        for name, value in given.items():
+            if str(value).strip() in ("", "0") and name not in old:
+                continue
+            if not _same(value, old.get(name)):
+                out.append(f"{name} {str(value).strip()}")
+    for i, c in enumerate(form.get("more_cohorts") or [], start=1):
+        olds = base.get("more_cohorts") or []
+        if isinstance(c, Mapping) and i <= len(olds):
+            for key in ("size", "start_week"):
+                if key in c and not _same(c[key], olds[i - 1].get(key)):
+                    out.append(f"{olds[i - 1]['name']}: {words['cohort_' + key]} {str(c[key]).strip()}")
+    return out
+
+
+def variant_titles(form: Mapping[str, Any]) -> dict[str, str]:
+    """The variant's title in nb and en: the base scenario's title (of the base file, whatever
+    pathway or contract the page chose), then the changes in parentheses."""
+    try:
+        base = defaults(form.get("base"))
+    except (SpecError, OSError, ValueError, TypeError, KeyError, IndexError):
+        return {}
+    out = {}
+    for lang in ("nb", "en"):
+        named = changes(form, base, lang)
+        out[lang] = base["titles"][lang] + (f" ({', '.join(named)})" if named else "")
+    return out
 
 
 def scenario_text(form: Mapping[str, Any]) -> str:
@@ -205,6 +369,8 @@ def field_of(problem: str, form: Mapping[str, Any] | None = None) -> str:
         return GENERAL
     key = m.group(1)
     keys = dict(FIELDS)
+    for i in range(1, len((form or {}).get("more_cohorts") or []) + 1):
+        keys[f"cohorts.{i}"] = f"world.cohorts[{i}]"
     for part in ("prices", "caps"):
         for name in (form or {}).get(part) or {}:
             keys[f"{part}.{name}"] = f"contract.{part}.{name}"
@@ -216,14 +382,26 @@ def field_of(problem: str, form: Mapping[str, Any] | None = None) -> str:
     return best
 
 
-def check(form: Mapping[str, Any], folder: str | Path | None = None) -> Checked:
+def check(form: Mapping[str, Any], folder: str | Path | None = None, lang: str = "en") -> Checked:
     """Build the scenario of ``form`` and validate it with the scenario rules; the text is written to
     ``folder/scenario.toml`` (a temporary folder when None) and loaded from there, as
-    ``effekt run`` would load it. Never raises for bad input: every problem is in ``errors``."""
+    ``effekt run`` would load it. Never raises for bad input: every problem is in ``errors``, in
+    ``lang`` as ``effekt validate`` words it (:func:`effekt.specfile.problem_text`: in nb the
+    framing and the common messages in bokmål, a rule's own wording as written). The scenario's
+    title becomes the variant's (:func:`variant_titles`)."""
+    checked = _check(form, folder)
+    if lang != "en":
+        checked.errors = {k: [problem_text(p, lang) for p in v] for k, v in checked.errors.items()}
+    return checked
+
+
+def _check(form: Mapping[str, Any], folder: str | Path | None = None) -> Checked:
     tables = {part: [f"{FIELD_KEYS[part]}: a table of name = number, not {type(form[part]).__name__}"]
               for part in FIELD_KEYS if form.get(part) is not None and not isinstance(form[part], Mapping)}
     if tables:
         return Checked("", errors=tables)
+    titles = variant_titles(form) if isinstance(form.get("more_cohorts", []), list) else {}
+    form = {**form, "titles": titles}
     try:
         text = scenario_text(form)
     except SpecError as err:  # the base file itself
@@ -244,8 +422,9 @@ def check(form: Mapping[str, Any], folder: str | Path | None = None) -> Checked:
             return Checked(text, errors=errors)
         except Exception as err:  # noqa: BLE001 - the page shows it; the server stays up
             return Checked(text, errors={GENERAL: [f"{type(err).__name__}: {err}"]})
-    return Checked(text, experiment=exp)
+    return Checked(text, experiment=exp, titles=titles)
 
 
-__all__ = ["FIELDS", "GENERAL", "Checked", "base_path", "builtin_scenarios", "check", "defaults",
-           "field_of", "scenario_data", "scenario_text"]
+__all__ = ["COUNTERFACTUAL_MODES", "FIELDS", "GENERAL", "Checked", "base_path", "builtin_scenarios",
+           "changes", "check", "defaults", "designs", "field_of", "scenario_data",
+           "scenario_text", "variant_titles"]

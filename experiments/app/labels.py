@@ -62,10 +62,31 @@ LABELS: dict[str, dict[str, str]] = {
         "invalid": "Rett feilene ved feltene først.",
         "results_dir": "Resultatmappe",
         "not_offered": "Siden viser bare tall; andre verdier i malen står som i filen.",
-        "cohorts_note": "Scenarioet har flere kull; siden endrer det første.",
         "thousand": "tusen kr",
         "validating": "Sjekker",
         "valid": "Gyldig scenario",
+        "long_run_years": "Lang sikt (år; tomt: ingen)",
+        "evaluation_design": "Evalueringsdesign (hva kontrakten måles mot)",
+        "counterfactual_mode": "Det kontrafaktiske (hvem tiltaket sammenlignes med i modellen)",
+        "treatment_share": "Andel i tiltaket ved loddtrekning",
+        "more_cohorts": "Flere kull",
+        "cohort_size_short": "Antall",
+        "start_week": "Startuke",
+        "fixed_note": ("Gitt som tabell eller fordeling i malen: siden kan ikke endre disse, de kjøres "
+                       "som filen har dem."),
+        "provisional": "Foreløpig: {k} av {n} replikasjoner",
+        "final": "Endelig: {n} replikasjoner",
+        "series_later": "Vises når kjøringen er ferdig.",
+        "force": "Kjør likevel",
+        "force_note": "Kjøringen får kanskje ikke plass i minnet. Vil du kjøre likevel?",
+        "old_runs": "Tidligere kjøringer",
+        "old_none": "Ingen tidligere kjøringer.",
+        "started": "Startet",
+        "inputs": "Valg",
+        "state": "Status",
+        "delete": "Slett",
+        "delete_confirm": "Slette kjøringen {id} og mappen {folder} for godt?",
+        "unfinished": "Ikke ferdig",
     },
     "en": {
         "title": "effekt: explore an outcome contract",
@@ -125,15 +146,48 @@ LABELS: dict[str, dict[str, str]] = {
         "results_dir": "Results directory",
         "not_offered": ("The page shows plain numbers only; other values of the template stay as the file "
                         "has them."),
-        "cohorts_note": "The scenario has several cohorts; the page edits the first.",
         "thousand": "thousand NOK",
         "validating": "Checking",
         "valid": "Valid scenario",
+        "long_run_years": "Long run (years; empty: none)",
+        "evaluation_design": "Evaluation design (what the contract is measured against)",
+        "counterfactual_mode": "Counterfactual (whom the model compares the programme with)",
+        "treatment_share": "Share into the programme under a lottery",
+        "more_cohorts": "More cohorts",
+        "cohort_size_short": "Size",
+        "start_week": "Start week",
+        "fixed_note": ("Given as a table or a distribution in the template: the page cannot edit these; "
+                       "they run as the file has them."),
+        "provisional": "Provisional: {k} of {n} replications",
+        "final": "Final: {n} replications",
+        "series_later": "Shown when the run has finished.",
+        "force": "Run anyway",
+        "force_note": "The run may not fit in memory. Run it anyway?",
+        "old_runs": "Earlier runs",
+        "old_none": "No earlier runs.",
+        "started": "Started",
+        "inputs": "Choices",
+        "state": "Status",
+        "delete": "Delete",
+        "delete_confirm": "Delete run {id} and its folder {folder} for good?",
+        "unfinished": "Not finished",
     },
 }
 """The page's words by language; both languages have the same keys (tests/test_app.py checks)."""
 
 LANGS = tuple(LABELS)
+
+CHANGE_WORDS: dict[str, dict[str, str]] = {
+    "nb": {"pathway": "forløp", "contract": "kontrakt", "cohort_size": "antall", "horizon_weeks": "horisont",
+           "long_run_years": "lang sikt", "treatment_share": "andel i tiltaket",
+           "term_months": "løpetid", "replications": "replikasjoner",
+           "seed": "frø", "cohort_start_week": "startuke", "none": "ingen"},
+    "en": {"pathway": "pathway", "contract": "contract", "cohort_size": "size", "horizon_weeks": "horizon",
+           "long_run_years": "long run", "treatment_share": "treatment share",
+           "term_months": "term", "replications": "replications",
+           "seed": "seed", "cohort_start_week": "start week", "none": "none"},
+}
+"""The words a variant's title names its changes with (:func:`effekt.experiments.app.form.changes`)."""
 
 
 def labels(lang: str) -> dict[str, str]:
@@ -143,4 +197,4 @@ def labels(lang: str) -> dict[str, str]:
     return LABELS[lang]
 
 
-__all__ = ["LABELS", "LANGS", "labels"]
+__all__ = ["CHANGE_WORDS", "LABELS", "LANGS", "labels"]

@@ -103,24 +103,37 @@ def _budgets(out: Path, runs: pd.DataFrame, reg, lang: str) -> dict[str, Any] | 
     return {"years": [int(y) + 1 for y in years], "parties": rows}
 
 
-def summarise(out: str | Path, scenario, lang: str = "nb", series_runs: int = SERIES_RUNS) -> dict[str, Any]:
-    """Everything the page shows of results directory ``out`` (run from ``scenario``), in ``lang``."""
+def summarise(out: str | Path, scenario, lang: str = "nb", series_runs: int = SERIES_RUNS,
+              total: int | None = None, title: str | None = None) -> dict[str, Any]:
+    """Everything the page shows of results directory ``out`` (run from ``scenario``), in ``lang``.
+
+    While a run is going, ``out`` holds the replications of the tasks finished so far (the store
+    renames a task's ``runs`` file into place last, so a reader sees whole tasks only): the numbers
+    are then over those ``k`` replications of ``total`` and marked ``provisional``; ``series_runs``
+    0 leaves out the in-work series (a re-simulation: done once, at the end). ``title``: the
+    variant's title (the page's changes named), else the scenario's own."""
     out = Path(out)
     runs = _runs(out)
+    if runs.empty:
+        raise FileNotFoundError(f"{out}: no finished replications yet")
+    k = len(runs)
+    n = max(k, total) if total is not None else k
     reg = load_kpis(out)
     windows = ((scenario.world.horizon_weeks / 52.0, scenario.long_run_weeks / 52.0)
                if scenario.long_run_weeks is not None else None)
     currency = scenario.info.currency or "NOK"
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return {
-        "title": titled(scenario.info, lang),
-        "replications": len(runs),
+        "title": title or titled(scenario.info, lang),
+        "replications": k,
+        "of": n,
+        "provisional": k < n,
         "seed": manifest.get("root_seed"),
         "lines": headline(runs, "", reg, lang=lang, windows=windows),
         "numbers": key_numbers(runs, reg, lang),
         "investor": answers.multiple_sentence(runs, reg, lang),
         "driver": answers.driver_sentence(runs, reg, lang, currency),
-        "series": _series(scenario, min(series_runs, len(runs))),
+        "series": _series(scenario, min(series_runs, k)) if series_runs > 0 else None,
         "budgets": _budgets(out, runs, reg, lang),
         "currency": currency,
     }

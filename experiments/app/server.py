@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from effekt.experiments.app import form as forms
+from effekt.experiments.app.guard import LocalOnly
 from effekt.experiments.app.jobs import RunManager
 from effekt.experiments.app.labels import LANGS, labels
 from effekt.experiments.app.results import MAX_VARIANTS, compare
@@ -81,9 +83,12 @@ async def _json(request: Request) -> Any:
 
 
 def create_app(root: str | Path, scenario: str | Path | None = None, lang: str = "nb",
-               workers: int | None = 2, warm: bool = True, dask: str | None = None) -> Starlette:
+               workers: int | None = 2, warm: bool = True, dask: str | None = None,
+               hosts: tuple[str, ...] = ()) -> Starlette:
     """The Starlette application; ``root`` holds each run's folder (scenario.toml and results/);
-    ``dask``: run on a Dask cluster (an address or ``local``) instead of local processes."""
+    ``dask``: run on a Dask cluster (an address or ``local``) instead of local processes;
+    ``hosts``: the names it answers to besides loopback (``--host``). Requests for another host
+    name, and POSTs not sent by its own page, are refused (:mod:`effekt.experiments.app.guard`)."""
     state = App(root, scenario, lang, workers, dask)
 
     async def page(request: Request) -> Response:
@@ -111,8 +116,9 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
             f = state.form(await _json(request))
         except SpecError as err:
             return _bad(err)
-        checked = await asyncio.to_thread(forms.check, f)
-        return JSONResponse({"ok": checked.ok, "errors": checked.errors, "toml": checked.toml})
+        checked = await asyncio.to_thread(forms.check, f, None, _lang(request, state))
+        return JSONResponse({"ok": checked.ok, "errors": checked.errors, "toml": checked.toml,
+                             "titles": checked.titles})
 
     async def post_run(request: Request) -> Response:
         try:
@@ -123,10 +129,11 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
         except SpecError as err:
             return _bad(err)
         lang = body.get("lang") if body.get("lang") in LANGS else state.lang
-        run, checked = await asyncio.to_thread(state.manager.start, f, lang)
+        run, checked = await asyncio.to_thread(state.manager.start, f, lang, body.get("force") is True)
         if run is None:
             # 200: bad input is an answer to show beside the fields, not a failed request
-            return JSONResponse({"ok": False, "errors": checked.errors, "toml": checked.toml})
+            return JSONResponse({"ok": False, "errors": checked.errors, "toml": checked.toml,
+                                 "confirm": checked.confirm})
         return JSONResponse({"ok": True, "id": run.id, "total": run.total})
 
     def _run(request: Request):
@@ -136,7 +143,27 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
         run = _run(request)
         if run is None:
             return JSONResponse({"errors": {forms.GENERAL: ["no such run"]}}, status_code=404)
+        if run.status == "running":  # the numbers so far, provisional
+            await asyncio.to_thread(state.manager.provisional, run)
         return JSONResponse(run.state())
+
+    async def get_runs(request: Request) -> Response:
+        rows = await asyncio.to_thread(state.manager.history, _lang(request, state))
+        return JSONResponse({"runs": rows, "root": str(state.root)})
+
+    async def post_delete(request: Request) -> Response:
+        # the page asked the user first and says so with confirm: true; nothing is deleted unasked
+        try:
+            body = await _json(request)
+        except SpecError as err:
+            return _bad(err)
+        if not isinstance(body, dict) or body.get("confirm") is not True:
+            return _bad(SpecError("delete", ["send {\"confirm\": true} once the user has agreed"]))
+        try:
+            folder = await asyncio.to_thread(state.manager.delete, request.path_params["rid"])
+        except ValueError as err:
+            return _bad(SpecError("delete", [str(err)]), 409 if "still running" in str(err) else 404)
+        return JSONResponse({"ok": True, "deleted": str(folder)})
 
     async def post_cancel(request: Request) -> Response:
         run = _run(request)
@@ -231,11 +258,13 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
         Route("/api/run/{rid}", get_run),
         Route("/api/run/{rid}/cancel", post_cancel, methods=["POST"]),
         Route("/api/run/{rid}/{what}", download),
+        Route("/api/runs", get_runs),
+        Route("/api/runs/{rid}/delete", post_delete, methods=["POST"]),
         Route("/api/compare", post_compare, methods=["POST"]),
         Route("/api/upload", post_upload, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(LocalOnly, hosts=hosts)])
     app.state.effekt = state
     return app
 

@@ -15,7 +15,7 @@ function fmt(x, digits) {
 function pct(x) { return x === null || x === undefined ? fmt(null) : fmt(100 * x) + "\u00a0%"; }
 
 async function api(path, body) {
-  const opts = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json"},
+  const opts = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json", "X-Effekt-App": "1"},
     body: JSON.stringify(body)};
   const r = await fetch(path, opts);
   return r.json();
@@ -56,28 +56,96 @@ function numberInputs(box, prefix, table, names) {
   });
 }
 
+const SCALARS = ["cohort_size", "horizon_weeks", "long_run_years", "treatment_share", "term_months", "replications", "seed"];
+
+function modeOptions(d) {
+  const sel = $("f-counterfactual_mode"); sel.innerHTML = "";
+  Object.entries(d.choices.counterfactual_modes).forEach(([k, words]) => {
+    const o = document.createElement("option"); o.value = k; o.textContent = words[S.lang === "nb" ? 0 : 1];
+    if (k === d.counterfactual_mode) o.selected = true;
+    sel.appendChild(o);
+  });
+  $("treatment-share-box").hidden = sel.value !== "rct";
+}
+
+function designOptions(d) {
+  const sel = $("f-evaluation_design"); sel.innerHTML = "";
+  d.choices.designs.forEach((k) => {
+    const o = document.createElement("option"); o.value = k;
+    o.textContent = (d.choices.design_labels[k] || {})[S.lang] || k;
+    if (k === d.evaluation_design) o.selected = true;
+    sel.appendChild(o);
+  });
+}
+
+// The cohorts after the first: a row each (size, start week, then the group shares).
+function moreCohorts(d) {
+  const box = $("more_cohorts"); box.innerHTML = "";
+  $("more-cohorts-box").hidden = !(d.more_cohorts && d.more_cohorts.length);
+  (d.more_cohorts || []).forEach((c, j) => {
+    const i = j + 1;
+    const div = document.createElement("div"); div.className = "cohort"; div.dataset.cohort = String(i);
+    const head = document.createElement("span"); head.textContent = c.name; div.appendChild(head);
+    const row = document.createElement("div"); row.className = "row";
+    [["size", S.L.cohort_size_short], ["start_week", S.L.start_week]].forEach(([k, lab]) => {
+      const l = document.createElement("label"); const sp = document.createElement("span"); sp.textContent = lab;
+      const inp = document.createElement("input"); inp.id = `f-cohorts.${i}.${k}`; inp.dataset.cohort = String(i);
+      inp.dataset.key = k; inp.inputMode = "numeric"; inp.value = c[k] === null || c[k] === undefined ? "" : String(c[k]);
+      l.appendChild(sp); l.appendChild(inp); row.appendChild(l);
+    });
+    const groups = document.createElement("div"); groups.className = "row";
+    numberInputs(groups, `cohorts.${i}.groups`, c.groups, d.group_names);
+    div.appendChild(row); div.appendChild(groups);
+    const err = document.createElement("div"); err.className = "err"; err.id = `err-cohorts.${i}`;
+    div.appendChild(err); box.appendChild(div);
+  });
+}
+
+// Prices and caps the page cannot edit (by group, a ladder, a prior): shown, not silently kept.
+function fixedEntries(d) {
+  const t = $("fixed"); t.innerHTML = "";
+  const rows = [];
+  for (const part of ["prices", "caps"]) for (const [k, v] of Object.entries((d.fixed || {})[part] || {})) rows.push([`${part}.${k}`, v]);
+  $("fixed-box").hidden = rows.length === 0;
+  rows.forEach(([k, v]) => {
+    const tr = document.createElement("tr"); tr.dataset.key = k;
+    [k, v].forEach((x) => { const td = document.createElement("td"); td.textContent = x; tr.appendChild(td); });
+    t.appendChild(tr);
+  });
+}
+
 function renderForm(d) {
   S.d = d;
   option($("f-base"), d.choices.scenarios, d.base);
   option($("f-pathway"), d.choices.pathways, d.pathway);
   option($("f-contract"), d.choices.contracts, d.contract);
-  for (const k of ["cohort_size", "horizon_weeks", "term_months", "replications", "seed"]) {
+  for (const k of SCALARS) {
     $(`f-${k}`).value = d[k] === null || d[k] === undefined ? "" : String(d[k]);
   }
+  designOptions(d);
+  modeOptions(d);
   numberInputs($("groups"), "groups", d.groups, d.group_names);
   numberInputs($("prices"), "prices", d.prices);
   numberInputs($("caps"), "caps", d.caps);
   numberInputs($("commissioners"), "commissioners", d.commissioners);
-  $("cohorts-note").hidden = !(d.cohorts > 1);
+  moreCohorts(d);
+  fixedEntries(d);
 }
 
 function collect() {
-  const f = {base: $("f-base").value, pathway: $("f-pathway").value, contract: $("f-contract").value};
-  for (const k of ["cohort_size", "horizon_weeks", "term_months", "replications", "seed"]) f[k] = $(`f-${k}`).value;
+  const f = {base: $("f-base").value, pathway: $("f-pathway").value, contract: $("f-contract").value,
+    evaluation_design: $("f-evaluation_design").value, counterfactual_mode: $("f-counterfactual_mode").value};
+  for (const k of SCALARS) f[k] = $(`f-${k}`).value;
   for (const g of ["groups", "prices", "caps", "commissioners"]) {
     f[g] = {};
     document.querySelectorAll(`input[data-group="${g}"]`).forEach((i) => { f[g][i.dataset.key] = i.value; });
   }
+  f.more_cohorts = ((S.d && S.d.more_cohorts) || []).map((c, j) => {
+    const i = j + 1, out = {groups: {}};
+    document.querySelectorAll(`input[data-cohort="${i}"]`).forEach((inp) => { out[inp.dataset.key] = inp.value; });
+    document.querySelectorAll(`input[data-group="cohorts.${i}.groups"]`).forEach((inp) => { out.groups[inp.dataset.key] = inp.value; });
+    return out;
+  });
   return f;
 }
 
@@ -89,6 +157,7 @@ function showErrors(errors) {
     box.textContent = (box.textContent ? box.textContent + "\n" : "") + msgs.join("\n");
     const inp = $(`f-${field}`);
     if (inp) inp.classList.add("bad");
+    else if (field.startsWith("cohorts.")) document.querySelectorAll(`input[data-cohort="${field.split(".")[1]}"]`).forEach((i) => i.classList.add("bad"));
     else document.querySelectorAll(`input[data-group="${field}"]`).forEach((i) => i.classList.add("bad"));
   }
 }
@@ -103,7 +172,7 @@ async function loadDefaults(params) {
 
 async function check() {
   $("status").textContent = S.L.validating + " \u2026";
-  const res = await api("/api/check", collect());
+  const res = await api(`/api/check?lang=${S.lang}`, collect());
   showErrors(res.errors);
   $("status").textContent = res.ok ? S.L.valid : S.L.invalid;
   return res.ok;
@@ -121,12 +190,18 @@ async function cancel() {
   if (S.run) await api(`/api/run/${S.run}/cancel`, {});
 }
 
-async function start() {
+async function start(force) {
   if (S.run && S.poll) { await cancel(); }
   const seq = ++S.seq;
-  const res = await api("/api/run", {form: collect(), lang: S.lang});
+  $("force").hidden = true;
+  const res = await api("/api/run", {form: collect(), lang: S.lang, force: force === true});
   showErrors(res.errors);
-  if (!res.ok) { $("status").textContent = S.L.invalid; return; }
+  if (!res.ok) {
+    // refused only because it may not fit in memory: the page asks instead of naming --force
+    if (res.confirm) { $("force").hidden = false; $("status").textContent = S.L.force_note; }
+    else $("status").textContent = S.L.invalid;
+    return;
+  }
   if (seq !== S.seq) return;  // a newer run was asked for meanwhile
   S.run = res.id;
   $("progress").value = 0; $("cancel").disabled = false;
@@ -140,14 +215,19 @@ async function poll(id) {
   if (id !== S.run) return;
   $("progress").value = st.total ? st.done / st.total : 0;
   $("status").textContent = `${S.L.running} \u2026 ${st.done} / ${st.total}`;
-  if (st.status === "running") return;
+  if (st.status === "running") {
+    if (st.result) renderResults(st);  // the replications finished so far, marked provisional
+    return;
+  }
   clearInterval(S.poll); S.poll = null; $("cancel").disabled = true;
   if (st.status === "done") {
     $("progress").value = 1;
     $("status").textContent = `${S.L.done} (${fmt(st.seconds, 1)} ${S.L.seconds})`;
     renderResults(st);
+    loadHistory();
   } else if (st.status === "cancelled") {
     $("status").textContent = S.L.cancelled;
+    loadHistory();
   } else {
     $("status").textContent = `${S.L.failed}: ${st.error}`;
   }
@@ -158,6 +238,14 @@ function renderResults(st) {
   $("results").hidden = false;
   $("results").dataset.run = st.id;
   $("r-title").textContent = r.title;
+  const prov = $("r-provisional");
+  prov.textContent = r.provisional ? S.L.provisional.replace("{k}", r.replications).replace("{n}", r.of)
+    : S.L.final.replace("{n}", r.replications);
+  prov.classList.toggle("final", !r.provisional);
+  $("results").dataset.provisional = r.provisional ? "1" : "0";
+  $("keep").disabled = !!r.provisional;
+  $("r-series-later").hidden = !!r.series;
+  document.querySelectorAll(".downloads a:not(#d-toml)").forEach((a) => { a.hidden = !!r.provisional; });
   $("r-out").textContent = st.out;
   const ul = $("r-lines"); ul.innerHTML = "";
   r.lines.filter((l) => l.trim()).forEach((l) => { const li = document.createElement("li"); li.textContent = l; ul.appendChild(li); });
@@ -325,10 +413,37 @@ async function renderVariants() {
   });
 }
 
+async function loadHistory() {
+  const res = await api(`/api/runs?lang=${S.lang}`);
+  $("h-root").textContent = res.root || "";
+  const tb = $("h-table").querySelector("tbody"); tb.innerHTML = "";
+  $("h-none").hidden = (res.runs || []).length > 0;
+  (res.runs || []).forEach((r) => {
+    const tr = document.createElement("tr"); tr.dataset.run = r.id;
+    const sizes = (r.sizes || []).join(" + ");
+    const inputs = `${r.title} \u2013 ${S.L.cohort_size_short} ${sizes}, ${S.L.replications} ${r.replications}, ${S.L.seed.split(" ")[0]} ${r.seed}`;
+    const status = r.status === "unfinished" ? S.L.unfinished : (S.L[r.status] || r.status);
+    [r.started, inputs, status].forEach((t) => { const td = document.createElement("td"); td.textContent = t; tr.appendChild(td); });
+    const td = document.createElement("td");
+    const b = document.createElement("button"); b.type = "button"; b.className = "delete"; b.textContent = S.L.delete;
+    b.disabled = r.status === "running";
+    b.addEventListener("click", async () => {
+      // never deleted unasked: the browser's own confirm dialog names the run and its folder
+      if (!window.confirm(S.L.delete_confirm.replace("{id}", r.id).replace("{folder}", r.folder))) return;
+      const res2 = await api(`/api/runs/${r.id}/delete`, {confirm: true});
+      if (res2.errors) $("status").textContent = Object.values(res2.errors).flat().join(" ");
+      S.variants = S.variants.filter((v) => v.id !== r.id);
+      renderVariants();
+      loadHistory();
+    });
+    td.appendChild(b); tr.appendChild(td); tb.appendChild(tr);
+  });
+}
+
 async function upload(ev) {
   const file = ev.target.files[0];
   if (!file) return;
-  const r = await fetch("/api/upload", {method: "POST", body: await file.text()});
+  const r = await fetch("/api/upload", {method: "POST", headers: {"X-Effekt-App": "1"}, body: await file.text()});
   const res = await r.json();
   if (!res.ok) { showErrors(res.errors); return; }
   await loadDefaults({base: res.base});
@@ -341,6 +456,7 @@ async function init() {
   S.L = await api(`/api/labels?lang=${S.lang}`);
   applyLabels();
   await loadDefaults({});
+  await loadHistory();
   $("form").addEventListener("input", (ev) => { if (ev.target.tagName === "INPUT" && ev.target.type !== "file") changed(); });
   $("f-base").addEventListener("change", () => loadDefaults({base: $("f-base").value}));
   for (const k of ["pathway", "contract"]) {
@@ -353,6 +469,12 @@ async function init() {
   }
   $("f-upload").addEventListener("change", upload);
   $("run").addEventListener("click", () => { clearTimeout(S.auto); start(); });
+  $("force").addEventListener("click", () => { clearTimeout(S.auto); start(true); });
+  $("f-evaluation_design").addEventListener("change", changed);
+  $("f-counterfactual_mode").addEventListener("change", () => {
+    $("treatment-share-box").hidden = $("f-counterfactual_mode").value !== "rct";
+    changed();
+  });
   $("cancel").addEventListener("click", cancel);
   $("keep").addEventListener("click", keep);
   $("lang").addEventListener("change", async () => {
@@ -360,6 +482,9 @@ async function init() {
     history.replaceState(null, "", `?lang=${S.lang}`);
     S.L = await api(`/api/labels?lang=${S.lang}`);
     applyLabels();
+    if (S.d) designOptions({...S.d, evaluation_design: $("f-evaluation_design").value});
+    if (S.d) modeOptions({...S.d, counterfactual_mode: $("f-counterfactual_mode").value});
+    loadHistory();
     if (S.run) start();
     if (S.variants.length) renderVariants();
   });
