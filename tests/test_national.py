@@ -25,7 +25,7 @@ from effekt.experiments.national.aggregate import (
     per_replication,
     read_runs,
 )
-from effekt.experiments.national.kommuner import KOMMUNER_FILE, read_kommuner
+from effekt.experiments.national.kommuner import KOMMUNER_FILE, read_kommuner, split_by_population
 from effekt.experiments.national.run import run_national
 from effekt.experiments.national.spec import (
     NATIONAL_FILE,
@@ -44,14 +44,14 @@ REPS = 4
 
 
 def national_file(tmp_path: Path, extra: str = "", national: str = "") -> Path:
-    """A national scenario of three kommuner of four people (take-up 0.001 of 1 120 rounds to 1,
-    so the minimum size of 4 decides)."""
+    """A national scenario of three kommuner of four people (take-up 0.0001 of at most 21 040 people
+    outside work, Bergen's, rounds to at most 2, so the minimum size of 4 decides)."""
     path = tmp_path / "small_national.toml"
     path.write_text(f"""
 [national]
 name = "small_national"
 scenario = "{DEFAULT.as_posix()}"
-take_up = 0.001
+take_up = 0.0001
 min_size = 4
 replications = {REPS}
 seed = 7
@@ -96,6 +96,60 @@ def test_the_shipped_kommune_file_is_klass_131_with_357_kommuner_in_15_fylker():
     assert "Klass, classification 131" in head and "assumption" in head
 
 
+def test_people_outside_work_are_400_000_split_by_population_share():
+    from fractions import Fraction
+
+    table_ = read_kommuner()
+    by = table_.by_number
+    assert all(k.population is not None and k.population > 0 for k in table_.kommuner)
+    whole = sum(k.population for k in table_.kommuner)
+    assert whole == 5_550_203  # the header's sum (SSB's national figure at 1 January 2024)
+    assert sum(k.people_outside_work for k in table_.kommuner) == 400_000
+    for k in table_.kommuner:  # each share is its exact share rounded down or up, nothing else
+        exact = Fraction(400_000 * k.population, whole)
+        assert int(exact) <= k.people_outside_work <= int(exact) + 1, k.number
+    # hand-checked: Oslo 400 000 x 717 710 / 5 550 203 = 51 725.4; Utsira 400 000 x 215 / 5 550 203 = 15.5
+    assert (by["0301"].population, by["0301"].people_outside_work) == (717_710, 51_725)
+    assert (by["1151"].population, by["1151"].people_outside_work) == (215, 15)
+    assert by["0301"].people_outside_work > 3000 * by["1151"].people_outside_work
+    # the figures' origin is named on each row and in the header, honestly
+    assert all("norway-geodata" in k.population_source for k in table_.kommuner)
+    head = KOMMUNER_FILE.read_text(encoding="utf-8").split("kommunenummer,")[0]
+    assert "aprestmo/norway-geodata" in head and "1961675b35423e17b0db60f6494d66ab657efcde" in head
+    assert "does not say where its figures come" in head and "400 000 x population / 5 550 203" in head
+
+
+def test_split_by_population_is_largest_remainder_with_ties_to_the_lowest_number():
+    assert split_by_population({"0002": 1, "0001": 1, "0003": 1}, 10) == {"0001": 4, "0002": 3, "0003": 3}
+    assert split_by_population({"0001": 3, "0002": 1}, 10) == {"0001": 8, "0002": 2}  # 7.5, 2.5: tie -> 0001
+    assert split_by_population({"0001": 0, "0002": 5}, 7) == {"0001": 0, "0002": 7}
+    with pytest.raises(ValueError):
+        split_by_population({"0001": 0}, 5)
+
+
+def test_a_kommune_file_without_population_columns_still_reads_and_a_gap_must_say_so(tmp_path):
+    old = tmp_path / "old.csv"
+    old.write_text("kommunenummer,kommune,fylkesnummer,fylke,people_outside_work,people_source\n"
+                   "3303,Kongsberg,33,Buskerud,1000,SSB\n", encoding="utf-8")
+    (k,) = read_kommuner(old).kommuner
+    assert k.population is None and k.people_outside_work == 1000
+    head = ("kommunenummer,kommune,fylkesnummer,fylke,population,population_source,people_outside_work,"
+            "people_source\n")
+    gap = tmp_path / "gap.csv"
+    gap.write_text(head + "3303,Kongsberg,33,Buskerud,,missing: not published,1000,SSB\n"
+                   "1151,Utsira,11,Rogaland,,,10,SSB\n"
+                   "4601,Bergen,46,Vestland,1 000,,10,SSB\n", encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        read_kommuner(gap)
+    text = str(err.value)
+    assert "row 3, population_source: the population is empty: say 'missing: <why>'" in text
+    assert "row 4, population_source: name where the population figure comes from" in text
+    assert "row 2" not in text  # an empty figure marked missing is allowed
+    ok = tmp_path / "ok.csv"
+    ok.write_text(head + "3303,Kongsberg,33,Buskerud,,missing: not published,1000,SSB\n", encoding="utf-8")
+    assert read_kommuner(ok).kommuner[0].population is None
+
+
 def test_a_bad_kommune_file_is_refused_naming_the_row_and_column(tmp_path):
     path = tmp_path / "k.csv"
     path.write_text("# comment\nkommunenummer,kommune,fylkesnummer,fylke,people_outside_work,people_source\n"
@@ -130,7 +184,11 @@ def test_the_built_in_national_scenario_has_every_kommune_with_its_own_seed():
     nat = load_national()
     assert nat.source == str(NATIONAL_FILE)
     assert len(nat.points) == 357 and len(nat.variants) == 1
-    assert {p["size"] for p in nat.points} == {14}  # 0.0125 x 1 120 = 14, a Kongsberg kull
+    size = {p["kommune"]: p["size"] for p in nat.points}
+    # 0.0125 x the people outside work, rounded, at least 4: Oslo 0.0125 x 51 725 = 646.6, Kongsberg
+    # 0.0125 x 2 079 = 26.0 (a Kongsberg kull of 12-16 is about half of that), Utsira 0.0125 x 15 -> 4
+    assert (size["0301"], size["3303"], size["1151"]) == (647, 26, 4)
+    assert min(size.values()) == 4
     seeds = [p["seed"] for p in nat.points]
     assert len(set(seeds)) == 357
     assert nat.points[0]["seed"] == kommune_seed(20261201, nat.points[0]["kommune"])
@@ -166,7 +224,7 @@ def test_overrides_kommune_over_fylke_over_national(tmp_path):
                                    'set = { "world.horizon_weeks" = 208 }\n')
     nat = load_national(path)
     size = {p["kommune"]: p["size"] for p in nat.points}
-    assert size == {"3303": 10, "1151": 4, "4601": 11}  # 0.005 x 2000; min 4; 0.01 x 1120 = 11.2
+    assert size == {"3303": 10, "1151": 4, "4601": 210}  # 0.005 x 2000; min 4; 0.01 x 21 040 = 210.4
     kongsberg = nat.scenario_of([p["kommune"] for p in nat.points].index("3303"))
     assert kongsberg.world.horizon_weeks == 208 and len(nat.variants) == 2
 
@@ -294,6 +352,34 @@ def test_the_cli_prints_the_nation_and_its_fylker_in_both_languages(tmp_path, sm
     summary = pd.read_csv(out / "national_summary.csv", dtype={"code": str})
     assert set(summary["level"]) == {"national", "fylke", "kommune"}
     assert len(summary[summary["level"] == "kommune"]) == 3
+
+
+@pytest.mark.parametrize("command", [["report"], ["summary"], ["export", "--xlsx", "{tmp}/n.xlsx"],
+                                     ["export", "--csv", "{tmp}/csv"]])
+def test_report_summary_and_export_refuse_a_national_run_naming_its_own_outputs(small_run, tmp_path, command):
+    from effekt.experiments.cli import main
+
+    _, out = small_run
+    args = [c.format(tmp=tmp_path) for c in command]
+    for lang, words, again in (
+            ("en", "holds the results of a national run (3 kommuner)", "again with: effekt"),
+            ("nb", "er resultatene av en nasjonal kjøring (3 kommuner)", "igjen med: effekt")):
+        res = CliRunner().invoke(main, [args[0], str(out), *args[1:], "--lang", lang])
+        assert res.exit_code == 2, res.output
+        assert words in res.output and f"'effekt {args[0]}'" in res.output
+        assert "national_summary.csv" in res.output and again in res.output  # the manifest's command
+    assert not (tmp_path / "n.xlsx").exists() and not (out / "report.html").exists()
+
+
+def test_an_ordinary_results_directory_is_not_taken_for_a_national_one(small_run, tmp_path):
+    from effekt.experiments.national.results import national_manifest, refuse_national
+
+    _, out = small_run
+    assert national_manifest(out)["parameters"][:2] == ["kommune", "kommune_name"]
+    alone = load_scenario(DEFAULT, ["world.cohorts[0].size=4", "design.replications=2"])
+    run_batch(alone, tmp_path / "alone", SerialExecutor(), progress=False)
+    assert national_manifest(tmp_path / "alone") is None and national_manifest(tmp_path / "nowhere") is None
+    refuse_national(tmp_path / "alone", "report", "en")  # no error
 
 
 def test_the_cli_refuses_a_bad_file_with_exit_2(tmp_path):

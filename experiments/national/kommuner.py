@@ -1,10 +1,17 @@
-"""The kommune data file: every kommune's number, name, fylke and people of working age outside work.
+"""The kommune data file: every kommune's number, name, fylke, population and people of working age
+outside work.
 
 The shipped file (``kommuner.csv`` beside this module) lists Norway's 357 kommuner from SSB's
 classification 131 (Standard for kommuneinndeling, the version valid from 2024-01-01, as listed at
-2026-01-01) with their fylke (the first two digits of the number; names from classification 104).
+2026-01-01) with their fylke (the first two digits of the number; names from classification 104)
+and their population (``population``, its origin in ``population_source`` and the header).
 Its ``people_outside_work`` column cannot be checked on this machine and is an assumption on every
-row: the file says how it was made (``people_source``), and the header comments say the rule.
+row: a national total of 400 000 split by population share (:func:`split_by_population`, the rule
+also in the file's header); ``people_source`` says so on each row.
+
+The two population columns are optional: a file of the older layout without them is read as before
+(``population`` None). A kommune without a figure has ``population`` empty and ``population_source``
+``missing: <why>``.
 
 The file is CSV (UTF-8, ``#`` comment lines at the top, one row a kommune) so that it can be
 replaced by an export of an SSB table: name the table in ``people_source`` on each row.
@@ -25,7 +32,17 @@ KOMMUNER_FILE = Path(__file__).resolve().parent / "kommuner.csv"
 """The shipped kommune file (SSB Klass 131, 357 kommuner; people outside work an assumption)."""
 
 COLUMNS = ("kommunenummer", "kommune", "fylkesnummer", "fylke", "people_outside_work", "people_source")
-"""The columns of a kommune file, in order."""
+"""The columns every kommune file has, in order."""
+
+POPULATION_COLUMNS = ("population", "population_source")
+"""Optional columns, between ``fylke`` and ``people_outside_work`` when present."""
+
+FULL_COLUMNS = (*COLUMNS[:4], *POPULATION_COLUMNS, *COLUMNS[4:])
+"""The columns of the shipped file, in order."""
+
+NATIONAL_PEOPLE_OUTSIDE_WORK = 400_000
+"""assumption: people of working age outside work on a benefit in Norway (order of magnitude), the total
+that the shipped file splits over the kommuner by population share."""
 
 _NUMBER = re.compile(r"\d{4}")
 _FYLKE = re.compile(r"\d{2}")
@@ -45,6 +62,10 @@ class Kommune:
     """People of working age outside work (see ``people_source`` for where the figure comes from)."""
     people_source: str
     """The SSB table the figure comes from, or ``assumption: <how it was made>``."""
+    population: int | None = None
+    """Inhabitants (see ``population_source``); None when the file has no figure for the kommune."""
+    population_source: str = ""
+    """Where the population figure comes from, or ``missing: <why>``."""
 
     @property
     def is_assumption(self) -> bool:
@@ -87,6 +108,29 @@ def _problem(row: int, column: str, text: str) -> str:
     return f"row {row}, {column}: {text}"
 
 
+def _whole(text: str) -> int:
+    """A whole number >= 0 written with or without thousands spaces; -1 when it is not one."""
+    text = text.strip().replace(" ", "").replace("\u00a0", "")
+    return int(text) if text.isdigit() else -1
+
+
+def split_by_population(populations: dict[str, int],
+                        total: int = NATIONAL_PEOPLE_OUTSIDE_WORK) -> dict[str, int]:
+    """``total`` people over the kommuner in proportion to ``populations`` (kommunenummer -> inhabitants):
+    each gets ``total x population / sum`` rounded down, and the people left over go one each to the
+    largest remainders (ties: the lowest kommunenummer), so the shares sum to exactly ``total``.
+    This is how the shipped file's ``people_outside_work`` column was made."""
+    whole = sum(populations.values())
+    if whole <= 0:
+        raise ValueError("the populations sum to 0: nothing to split by")
+    exact = {k: total * p / whole for k, p in populations.items()}
+    out = {k: int(x // 1) for k, x in exact.items()}
+    left = total - sum(out.values())
+    for k in sorted(populations, key=lambda k: (-(exact[k] - out[k]), k))[:left]:
+        out[k] += 1
+    return out
+
+
 def read_kommuner(path: str | Path | None = None) -> KommuneTable:
     """Read and check a kommune file (the shipped one when ``path`` is None).
 
@@ -108,16 +152,17 @@ def read_kommuner(path: str | Path | None = None) -> KommuneTable:
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("#") and line.strip()]
     reader = csv.DictReader(io.StringIO("\n".join(lines)))
     header = tuple(reader.fieldnames or ())
-    if header != COLUMNS:
+    if header not in (COLUMNS, FULL_COLUMNS):
         missing = [c for c in COLUMNS if c not in header]
-        extra = [c for c in header if c not in COLUMNS]
+        extra = [c for c in header if c not in FULL_COLUMNS]
         what = []
         if missing:
             what.append(f"missing {', '.join(missing)}")
         if extra:
             what.append(f"unknown {', '.join(extra)}")
         raise SpecError(source, [f"columns: {'; '.join(what) or 'in another order'}; a kommune file has "
-                                 f"the columns {', '.join(COLUMNS)}"])
+                                 f"the columns {', '.join(COLUMNS)} (optionally "
+                                 f"{', '.join(POPULATION_COLUMNS)} after fylke)"])
     problems: list[str] = []
     kommuner: list[Kommune] = []
     seen: dict[str, int] = {}
@@ -146,8 +191,7 @@ def read_kommuner(path: str | Path | None = None) -> KommuneTable:
             problems.append(_problem(i, "fylke", f"'{fylke_name}', but fylke {fylke} is "
                                                  f"'{fylke_names[fylke]}' above"))
         fylke_names.setdefault(fylke, fylke_name)
-        people_text = row["people_outside_work"].strip().replace(" ", "").replace("\u00a0", "")
-        people = int(people_text) if people_text.isdigit() else -1
+        people = _whole(row["people_outside_work"])
         if people < 0:
             problems.append(_problem(i, "people_outside_work", f"'{row['people_outside_work']}' is not a "
                                                                "whole number >= 0"))
@@ -155,8 +199,23 @@ def read_kommuner(path: str | Path | None = None) -> KommuneTable:
         if not people_source:
             problems.append(_problem(i, "people_source", "empty: name the SSB table the figure comes from, "
                                                          "or say 'assumption: <how it was made>'"))
+        population, population_source = None, ""
+        if "population" in row:
+            population_source = row["population_source"].strip()
+            if row["population"].strip():
+                population = _whole(row["population"])
+                if population < 0:
+                    problems.append(_problem(i, "population", f"'{row['population']}' is not a whole "
+                                                              "number >= 0 (or empty: no figure)"))
+                if not population_source or population_source.lower().startswith("missing"):
+                    problems.append(_problem(i, "population_source", "name where the population figure "
+                                                                     "comes from (e.g. SSB table 07459)"))
+            elif not population_source.lower().startswith("missing"):
+                problems.append(_problem(i, "population_source", "the population is empty: say "
+                                                                 "'missing: <why>'"))
         if len(problems) == bad:
-            kommuner.append(Kommune(number, name, fylke, fylke_name, people, people_source))
+            kommuner.append(Kommune(number, name, fylke, fylke_name, people, people_source, population,
+                                    population_source))
     if problems:
         raise SpecError(source, problems)
     if not kommuner:
@@ -164,4 +223,5 @@ def read_kommuner(path: str | Path | None = None) -> KommuneTable:
     return KommuneTable(tuple(kommuner), source)
 
 
-__all__ = ["COLUMNS", "KOMMUNER_FILE", "Kommune", "KommuneTable", "read_kommuner"]
+__all__ = ["COLUMNS", "FULL_COLUMNS", "KOMMUNER_FILE", "NATIONAL_PEOPLE_OUTSIDE_WORK", "POPULATION_COLUMNS",
+           "Kommune", "KommuneTable", "read_kommuner", "split_by_population"]

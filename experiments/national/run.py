@@ -38,16 +38,20 @@ def national_job(job: Job) -> dict[str, pa.Table]:
 
 
 def shard_size(national: National, replications: int, target: float = 1.0) -> int:
-    """Replications per shard: about ``target`` seconds of work, timed on the first kommune after
-    one untimed replication (the first one in a process pays for imports and caches, which would
-    make every shard a single replication), at most ``replications``. Shards of one replication
-    would make the command's own process, which writes three files per shard, the bottleneck."""
+    """Replications per shard: about ``target`` seconds of work, timed on the kommune of median size
+    (kommuner differ a hundredfold in people; the median one gives most shards about ``target``,
+    Oslo's a few longer ones) after one untimed replication (the first one in a process pays for
+    imports and caches, which would make every shard a single replication), at most
+    ``replications``. Shards of one replication would make the command's own process, which writes
+    three files per shard, the bottleneck."""
     import math
     import time
 
     from effekt.experiments.runner import simulate_and_evaluate
 
-    scenario = national.experiment(replications).scenarios[0]
+    sizes = [p["size"] for p in national.points]
+    median = sorted(range(len(sizes)), key=lambda k: (sizes[k], k))[len(sizes) // 2]
+    scenario = national.experiment(replications).scenarios[median]
     simulate_and_evaluate(scenario, 0)
     start, n = time.process_time(), 0
     while n < 20 and (n < 2 or time.process_time() - start < 0.25):
