@@ -267,6 +267,8 @@ def test_national_totals_are_the_sum_of_the_kommune_shards(small_run):
     runs = read_runs(out)
     kpis = additive(read_kpis(out))
     assert "fiscal_npv_total" in kpis and "participants" in kpis and "investor_irr" not in kpis
+    # peaks and losses of separate contracts are no national totals (review 14)
+    assert "investor_peak_capital" not in kpis and "investor_loss_amount" not in kpis
     national = per_replication(runs, "national", kpis).set_index("replication")
     for k in ("participants", "additional_outcomes", "fiscal_npv_total", "outcome_payments"):
         expected = raw.groupby("replication")[k].sum()

@@ -33,10 +33,18 @@ LEVELS = {"nb": {"national": "Hele landet", "fylke": "Fylke", "kommune": "Kommun
           "en": {"national": "Norway", "fylke": "Fylke", "kommune": "Kommune"}}
 
 
+NOT_ADDITIVE = frozenset({"peak_capital", "loss_amount"})
+"""Money KPIs that are no totals over kommuner: each contract's peak capital falls in its own month
+(the sum of peaks is not the peak of the sum), and a loss amount leaves out the other contracts'
+gains (the sum of losses is not the investors' loss over all contracts)."""
+
+
 def additive(registry: KpiRegistry) -> list[str]:
-    """The KPIs that add up over kommuner: counts and money totals (not per person, per outcome)."""
+    """The KPIs that add up over kommuner: counts and money totals (not per person, per outcome,
+    nor peaks and losses: :data:`NOT_ADDITIVE`)."""
     return [name for name in registry
-            if registry[name].kind in ("count", "money") and "per " not in registry[name].unit]
+            if registry[name].kind in ("count", "money") and "per " not in registry[name].unit
+            and registry[name].measure not in NOT_ADDITIVE]
 
 
 def read_runs(out: str | Path, kpis: Sequence[str] | None = None) -> pd.DataFrame:
