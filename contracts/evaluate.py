@@ -79,8 +79,8 @@ FISCAL = pa.schema(
     ]
 )
 """Public budget flows by arm, party, month and item (benefits, income_tax, employer_contributions,
-integration_grant, wage_cost, value_of_work, wage_subsidy, programme_costs, contract; earnings to
-party ``participants``; the public parties kommune, fylke, other_kommuner, state and the
+integration_grant, wage_cost, value_of_work, sales_revenue, wage_subsidy, programme_costs, contract;
+earnings to party ``participants``; the public parties kommune, fylke, other_kommuner, state and the
 commissioners: :mod:`effekt.contracts.fiscal`). The arms are exactly ``treatment`` and
 ``control`` (levels; the contract's flows are in ``treatment``) and ``difference`` (treatment
 minus the control scaled to the treatment arm's size). A matched ``comparison`` arm in the record
