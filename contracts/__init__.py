@@ -56,6 +56,9 @@ KPIs
     kpis_for_columns        the declarations of a table's KPI columns, read without its contract
     INDICATOR_KPIS          the 0/1 KPIs every contract has (cap_binding, investor_loss ...)
     ITEM_NAMES              (nb, en) names of the public-budget items (benefits, income_tax ...)
+    LONG_RUN_MEASURE        the measure of the budgets' long-run NPV (fiscal_npv_long_run_<party>)
+    WORK_YEARS_MEASURE      the KPI of additional discounted person-years in work (contract period)
+    WORK_YEARS_LONG_RUN_MEASURE  the same over the long run
     is_indicator_kpi        whether a KPI is declared 0 or 1 in every replication
     work_variant_of         the in-work measure a variant (in_ordinary_work_12m ...) narrows or widens
     in_currency             a registry with its money KPIs in another currency (EUR for Finland)
@@ -100,6 +103,9 @@ from effekt.contracts.fiscal import FiscalParams, fiscal_path, fiscal_rules
 from effekt.contracts.kpis import (
     INDICATOR_KPIS,
     ITEM_NAMES,
+    LONG_RUN_MEASURE,
+    WORK_YEARS_LONG_RUN_MEASURE,
+    WORK_YEARS_MEASURE,
     Kpi,
     KpiRegistry,
     common_kpis,
@@ -137,6 +143,9 @@ __all__ = [
     "FiscalParams",
     "INDICATOR_KPIS",
     "ITEM_NAMES",
+    "LONG_RUN_MEASURE",
+    "WORK_YEARS_LONG_RUN_MEASURE",
+    "WORK_YEARS_MEASURE",
     "WEEKS_PER_MONTH",
     "Evaluation",
     "EvaluationDesign",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from effekt.experiments.cli_lang import lang_option
+from effekt.experiments.cli_lang import lang_option, say
 from effekt.experiments.executors import open_executor
 from effekt.specfile import SpecError
 
@@ -34,8 +34,20 @@ def executor_options(fn):
     return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
 
 
-def _fail(err: Exception | str) -> None:
-    click.echo(f"error: {err}", err=True)
+WTP_DEFAULT = "0:300000:25000"
+"""``decide``'s default willingness-to-pay grid per additional discounted person-year in work
+(NOK). An assumption, scaled by a year of the lowest work assessment allowance (AAP: 2 G a year,
+folketrygdloven § 11-20; G = 124 028 kr from 1 May 2024, so about 250 000 kr), the budget cost
+of a year out of work that a year in work replaces; 25 000 kr steps resolve where the
+acceptability curve rises (the old 100 000 kr steps jumped from 0 % to 100 % in one step)."""
+
+
+def _fail(err: Exception | str, lang: str = "en") -> None:
+    """Print ``err`` as an error in ``lang`` (``feil:``/``error:``; a
+    :class:`~effekt.specfile.SpecError` with its framing and common messages in that language) and
+    exit 2."""
+    text = err.text(lang) if isinstance(err, SpecError) else str(err)
+    click.echo(say("error", lang, err=text), err=True)
     sys.exit(2)
 
 
@@ -64,7 +76,7 @@ def report(results, out, lang, point, timeseries_runs):
     try:
         path = write_report(results, out, lang=lang, point=point, ts_runs=timeseries_runs)
     except (SpecError, FileNotFoundError) as err:
-        _fail(err)
+        _fail(err, lang)
     click.echo(f"Report written to {path}")
 
 
@@ -105,7 +117,7 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
                     points=points, replications=replications, seed=seed, bootstrap=bootstrap,
                     assignments=list(assignments), executor=executor)
     except (SpecError, RuntimeError) as err:
-        _fail(err)
+        _fail(err, lang)
     click.echo(render(b, lang))
 
 
@@ -146,7 +158,7 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
             else:
                 table = sa.sobol(model, ps, n=samples, seed=seed, executor=executor)
     except (SpecError, RuntimeError) as err:
-        _fail(err)
+        _fail(err, lang)
     words = SENSITIVITY_WORDS[lang]
     click.echo(words[method].format(out=output) + words["runs"].format(n=replications))
     click.echo(sa.render(table, lang))
@@ -214,7 +226,7 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
     """Could a pilot of N people show a difference? Power, and the N needed (BLT: Test); with
     --results, what each pilot is worth before signing."""
     if effect is not None and p_treatment is not None:
-        _fail("give --p-treatment or --effect, not both")
+        _fail(say("pilot_both", lang), lang)
     decision = None
     if results:
         from effekt.experiments.analysis import decision as de
@@ -222,13 +234,13 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
         try:
             decision = de.load_decision(results, commissioner, per, pilot_measure=measure)
         except (SpecError, FileNotFoundError) as err:
-            _fail(err)
+            _fail(err, lang)
     try:
         with open_executor(workers, dask) as executor:
             _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
                         replications, no_model_pilots, assignments, executor, decision, lang)
     except RuntimeError as err:  # an executor that cannot start (no Dask, no scheduler)
-        _fail(err)
+        _fail(err, lang)
     if decision is not None:
         for d in decision.draws:
             click.echo("")
@@ -338,14 +350,13 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
                       (f"{'partly ' if given else ''}from {replications} replications of "
                        f"{sc.info.name}" + (f" with {' '.join(assignments)}" if assignments else "")))
     except (SpecError, ValueError) as err:
-        _fail(err)
+        _fail(err, lang)
     if effect is not None:
         p_treatment = p_control + effect
         if not 0 <= p_treatment <= 1:
-            _fail(f"--effect {effect:g} on a counterfactual of {p_control:.3f} is not a probability")
+            _fail(say("pilot_not_p", lang, effect=f"{effect:g}", p=f"{p_control:.3f}"), lang)
     if p_treatment == p_control:
-        _fail(f"the programme and the counterfactual both have probability {p_control:.3f}: "
-              "there is no difference for a pilot to show")
+        _fail(say("pilot_same_p", lang, p=f"{p_control:.3f}"), lang)
     w = PILOT_WORDS[lang]
 
     def pc(x: float, decimals: int = 1) -> str:  # English as it always printed; bokmål by its formats
@@ -436,7 +447,7 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
             table = run(list(scenarios), replications, seed, list(assignments),
                         parse_variants(list(variants)), executor=executor)
     except (SpecError, RuntimeError) as err:
-        _fail(err)
+        _fail(err, lang)
     click.echo(render(table, lang))
     _save(table, out)
     if html_out:
@@ -452,9 +463,12 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
 @click.option("--for", "commissioner", default="kommune", show_default=True, metavar="PARTY",
               help="Who decides: kommune, state or public (every public budget); any public party of "
                    "the results.")
-@click.option("--wtp", default="0:1000000:100000", show_default=True, metavar="START:STOP:STEP",
+@click.option("--wtp", default=WTP_DEFAULT, show_default=True, metavar="START:STOP:STEP",
               help="Willingness to pay per unit of --per: per additional discounted person-year in "
-                   "work by default (or A,B,C).")
+                   "work by default (or A,B,C). The default grid is an assumption: up to about a "
+                   "year of the lowest work assessment allowance (AAP, 2 G, about 250 000 kr; "
+                   "folketrygdloven § 11-20), in steps fine enough to see the curve rise; give "
+                   "your own for --per in_work_24m or additional_outcomes.")
 @click.option("--per", default="work_years", show_default=True, metavar="MEASURE",
               help="What λ is per: work_years (additional discounted person-years in work over "
                    "--horizon), a yes/no measure with both arms (in_work_24m: per additional person "
@@ -496,6 +510,8 @@ def decide(results, commissioner, wtp, per, horizon, luck, at, groups, pilots, m
     from effekt.experiments.analysis import decision as de
     from effekt.experiments.analysis import decision_report as dr
 
+    if horizon == "long_run" and per not in de.LONG_RUN_PERS:  # two windows in one net benefit
+        _fail(say("per_long_run", lang, per=per, allowed=", ".join(de.LONG_RUN_PERS)), lang)
     try:
         lams = de.wtp_grid(wtp)
         if not lams:
@@ -504,7 +520,7 @@ def decide(results, commissioner, wtp, per, horizon, luck, at, groups, pilots, m
                                horizon=horizon)
         named = de.parse_groups(groups, res.uncertain)
     except (SpecError, FileNotFoundError) as err:
-        _fail(err)
+        _fail(err, lang)
     rng = de.decision_rng(res.seed)
     curves, tables = [], []
     for d in res.draws:

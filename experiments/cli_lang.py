@@ -94,6 +94,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "progress_rate": ("rep./s", "rep/s"),
     "progress_eta": ("gjenstår", "ETA"),
     "progress_points": ("{n} designpunkter", "{n} design points"),
+    # the analysis commands (effekt.experiments.cli_analysis)
+    "per_long_run": ("--per: '{per}' med --horizon long_run: det teller personer i arbeid i én måned av "
+                     "kontraktsperioden; tillatt på lang sikt: {allowed}",
+                     "--per: '{per}' with --horizon long_run: it counts persons in work at one month of "
+                     "the contract period; allowed with the long run: {allowed}"),
+    "pilot_both": ("gi --p-treatment eller --effect, ikke begge", "give --p-treatment or --effect, not both"),
+    "pilot_not_p": ("--effect {effect} på et kontrafaktisk nivå på {p} er ikke en sannsynlighet",
+                    "--effect {effect} on a counterfactual of {p} is not a probability"),
+    "pilot_same_p": ("med og uten tiltaket er sannsynligheten den samme, {p}: det er ingen forskjell for en "
+                     "pilot å vise",
+                     "the programme and the counterfactual both have probability {p}: there is no "
+                     "difference for a pilot to show"),
 }
 """Every message the command line itself prints, as (bokmål, English) format strings."""
 

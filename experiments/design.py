@@ -48,7 +48,7 @@ from effekt.specfile import SpecError, Strict
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 
 AUXILIARY_PURPOSES = ("design_sampler", "breakeven_bootstrap", "pilot_power", "decision_bootstrap",
-                      "pilot_value", "parameter_draws")
+                      "pilot_value", "parameter_draws", "sweep_report_bootstrap")
 """Random numbers drawn outside the simulation, each from its own stream of the root seed."""
 
 _AUXILIARY = 0x5A3D1E

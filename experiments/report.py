@@ -120,7 +120,8 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     data.parameters = [p for p in sweep_parameters(out) if p in every]
     if data.points > 1 and data.parameters:  # a sweep: which point this is, and a view across them
         data.point_values = report_sweep.point_values(every, data.parameters, point)
-        data.sweep = report_sweep.sweep_runs(every, data.parameters, data.kpis)
+        data.sweep = report_sweep.sweep_runs(every, data.parameters, data.kpis,
+                                             seed=report_sweep.root_seed(out))
     try:
         data.scenario = scenario_from_results(out, point)
     except SpecError as err:
@@ -635,12 +636,22 @@ def _compare_table(table: pd.DataFrame, lang: str, kpis: KpiRegistry) -> str:
             f"{head}</tr>{''.join(rows)}</table>")
 
 
+NO_RUNS = {"nb": "{out}: her er ingen runs/-mappe (er det en resultatmappe fra effekt?)",
+           "en": "{out}: no runs/ dataset here (is it an effekt results directory?)"}
+"""What ``effekt report`` says of a folder without replications, in bokmål and English."""
+
+
 def write_report(out_dir: str | Path, html_path: str | Path | None = None, lang: str = "nb",
                  point: int = 0, ts_runs: int = 200) -> Path:
     """Build the report of results directory ``out_dir``; returns the HTML file written."""
     if lang not in TEXT:
         raise SpecError("--lang", [f"'{lang}': allowed: {', '.join(TEXT)}"])
     out_dir = Path(out_dir)
+    from effekt.experiments.national.results import refuse_national
+
+    refuse_national(out_dir, "report", lang)  # a national run: its totals, not "design point 1 of 357"
+    if not (out_dir / "runs").exists():
+        raise FileNotFoundError(NO_RUNS[lang].format(out=out_dir))
     path = Path(html_path) if html_path else out_dir / "report.html"
     data = gather(out_dir, point=point, ts_runs=ts_runs)
     path.write_text(render_html(data, lang, str(out_dir)), encoding="utf-8")

@@ -11,27 +11,37 @@ and when two parameters take a few values each (a grid, e.g. price x places), a 
 numbers on that grid.
 
 Pooled means treat every design point alike: a lever's row is the average over the states of the
-world sampled for it (each point has the same replications, with the same seeds).
+world sampled for it (each point has the same replications, with the same seeds). Because the
+points share their replication seeds (common random numbers), the points x replications pooled in
+a row are not independent draws: the 95 % interval of P(investor loss) is a bootstrap over the
+replication seeds (:func:`seed_resamples`: each resample draws replication indices with
+replacement and keeps every design point of a drawn seed together), not a binomial interval on
+the pooled count, which would be too narrow.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from effekt.contracts import KpiRegistry
 from effekt.experiments import formatting
+from effekt.experiments.design import auxiliary_rng
 from effekt.experiments.parameter_labels import parameter_label
-from effekt.experiments.summary import wilson
 
 GRID_MOST = 8
 """A parameter with at most this many distinct values is shown value by value (and can span the
 grid of the figure); one with more (a sampled uncertainty) in :data:`RANGES` ranges."""
 RANGES = 4
 """The number of ranges (of about equal numbers of design points) a continuous parameter is cut in."""
+RESAMPLES = 400
+"""Bootstrap resamples of the replication seeds for the intervals (enough for a 95 % percentile
+interval of a probability to two digits; each is a matrix product, so cheap)."""
 
 WORDS: dict[str, dict[str, str]] = {
     "nb": {
@@ -41,7 +51,8 @@ WORDS: dict[str, dict[str, str]] = {
         "across_lead": ("Hvert punkt har {reps} replikasjoner med de samme frøene. Tabellene slår sammen "
                         "alle punkter med samme verdi av parameteren (gjennomsnitt over de andre "
                         "parametrene); et kontinuerlig trukket tall er delt i {ranges} intervaller med "
-                        "like mange punkter."),
+                        "like mange punkter. Siden punktene deler frø, er 95 %-intervallene en "
+                        "bootstrap over replikasjonsfrøene (alle punkter for et frø trekkes sammen)."),
         "by": "Etter {p}",
         "value": "verdi", "points": "punkter", "loss": "sannsynlighet for tap for investorene",
         "npv": "nåverdi for offentlige budsjetter i alt, gjennomsnitt", "range": "{lo} til {hi}",
@@ -56,7 +67,9 @@ WORDS: dict[str, dict[str, str]] = {
         "across": "Across the design points",
         "across_lead": ("Every point has {reps} replications with the same seeds. The tables pool the points "
                         "with the same value of the parameter (averaging over the other parameters); a "
-                        "number sampled from a range is cut in {ranges} ranges of as many points each."),
+                        "number sampled from a range is cut in {ranges} ranges of as many points each. "
+                        "As the points share their seeds, the 95 % intervals are a bootstrap over the "
+                        "replication seeds (every point of a seed drawn together)."),
         "by": "By {p}",
         "value": "value", "points": "points", "loss": "probability of an investor loss",
         "npv": "NPV of all public budgets, mean", "range": "{lo} to {hi}",
@@ -77,19 +90,33 @@ def _column(kpis: KpiRegistry, runs: pd.DataFrame, measure: str, **where: str | 
     return name if name in runs else None
 
 
-def sweep_runs(runs: pd.DataFrame, params: list[str], kpis: KpiRegistry) -> pd.DataFrame | None:
-    """Per replication of every design point: ``point``, the swept parameters' values, the investors'
-    ``loss`` (0/1) and the ``public_npv`` (all public budgets, against the counterfactual); None for a
-    results directory of one point or without parameters."""
+def sweep_runs(runs: pd.DataFrame, params: list[str], kpis: KpiRegistry,
+               seed: int = 0) -> pd.DataFrame | None:
+    """Per replication of every design point: ``point``, ``replication`` (its seed's index, the
+    same in every point), the swept parameters' values, the investors' ``loss`` (0/1) and the
+    ``public_npv`` (all public budgets, against the counterfactual); None for a results directory
+    of one point or without parameters. ``seed``: the experiment's root seed, kept in
+    ``attrs["seed"]`` for the bootstrap's stream (:func:`seed_resamples`)."""
     params = [p for p in params if p in runs]
     if not params or runs["point"].nunique() < 2:
         return None
     out = runs[["point", *params]].copy()
+    out.insert(1, "replication", runs["replication"].to_numpy(int) if "replication" in runs
+               else runs.groupby("point").cumcount().to_numpy(int))
+    out.attrs["seed"] = int(seed)
     loss = _column(kpis, runs, "loss", party="investor")
     npv = _column(kpis, runs, "fiscal_npv", arm="difference", party=None)
     out["loss"] = runs[loss].astype(float) if loss else np.nan
     out["public_npv"] = runs[npv].astype(float) if npv else np.nan
     return out
+
+
+def root_seed(out: str | Path) -> int:
+    """The root seed of results directory ``out`` (its manifest's ``root_seed``; 0 without one)."""
+    try:
+        return int(json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8")).get("root_seed", 0))
+    except (OSError, ValueError, TypeError):
+        return 0
 
 
 def point_values(runs: pd.DataFrame, params: list[str], point: int) -> dict[str, float]:
@@ -113,10 +140,44 @@ def point_sentence(values: dict[str, object], point: int, points: int, lang: str
     return WORDS[lang]["shows"].format(k=point, n=points, values=shown)
 
 
-def by_parameter(sw: pd.DataFrame, param: str, lang: str) -> pd.DataFrame:
+def seed_resamples(sw: pd.DataFrame, resamples: int = RESAMPLES) -> tuple[np.ndarray, np.ndarray]:
+    """The replication seeds of ``sw`` and a bootstrap over them: (seeds, counts), ``counts[b, r]``
+    how often resample ``b`` draws seed ``seeds[r]`` (a draw takes that seed's replication in every
+    design point: the points stay together). Drawn from the experiment's auxiliary stream
+    ``sweep_report_bootstrap`` of ``sw.attrs["seed"]``, so a report is the same every time."""
+    seeds = np.unique(sw["replication"].to_numpy(int))
+    rng = auxiliary_rng(int(sw.attrs.get("seed", 0)), "sweep_report_bootstrap")
+    draws = rng.integers(0, len(seeds), size=(resamples, len(seeds)))
+    counts = np.zeros((resamples, len(seeds)))
+    np.add.at(counts, (np.repeat(np.arange(resamples), len(seeds)), draws.ravel()), 1.0)
+    return seeds, counts
+
+
+def seed_interval(g: pd.DataFrame, seeds: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """The 95 % percentile interval of the mean ``loss`` of rows ``g`` over the resamples ``counts``
+    of the replication seeds ``seeds`` (:func:`seed_resamples`); NaN without losses."""
+    g = g[g["loss"].notna()]
+    if g.empty:
+        return math.nan, math.nan
+    at = np.searchsorted(seeds, g["replication"].to_numpy(int))
+    total = np.bincount(at, weights=g["loss"].to_numpy(float), minlength=len(seeds))
+    rows = np.bincount(at, minlength=len(seeds)).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (counts @ total) / (counts @ rows)
+    means = means[np.isfinite(means)]
+    if not len(means):
+        return math.nan, math.nan
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def by_parameter(sw: pd.DataFrame, param: str, lang: str,
+                 resamples: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     """One row per value of ``param`` (or range, for a continuous one): ``label``, ``points``,
-    ``replications``, ``loss`` with its Wilson 95 % interval (``loss_low``, ``loss_high``) and the
-    mean ``public_npv``, pooled over the other parameters."""
+    ``replications``, ``loss`` with its 95 % interval by the bootstrap over replication seeds
+    (``loss_low``, ``loss_high``; ``resamples`` from :func:`seed_resamples`, drawn here if not
+    given) and the mean ``public_npv``, pooled over the other parameters."""
+    seeds, counts = resamples if resamples is not None else seed_resamples(sw)
     per_point = sw.groupby("point")[param].first()
     distinct = np.sort(per_point.unique())
     if len(distinct) <= GRID_MOST:
@@ -133,7 +194,7 @@ def by_parameter(sw: pd.DataFrame, param: str, lang: str) -> pd.DataFrame:
     for key in order:
         g = sw[keys == key]
         losses = g["loss"].dropna()
-        lo, hi = wilson(float(losses.sum()), len(losses)) if len(losses) else (math.nan, math.nan)
+        lo, hi = seed_interval(g, seeds, counts)
         rows.append({"label": labels[key], "points": g["point"].nunique(), "replications": len(g),
                      "loss": losses.mean() if len(losses) else math.nan, "loss_low": lo, "loss_high": hi,
                      "public_npv": g["public_npv"].mean()})
@@ -176,10 +237,11 @@ def sweep_section(sw: pd.DataFrame, params: list[str], lang: str, currency: str 
                      f'alt="{esc(caption)}"><p class="note">'
                      f'{esc(w["grid_note"].format(n=formatting.number(per_cell, lang)))}</p></figure>')
     npv_head = in_currency_text(f"{w['npv']} (kr)" if lang == "nb" else f"{w['npv']} (NOK)", currency, lang)
+    resamples = seed_resamples(sw)  # one bootstrap for every table: the same resampled seeds
     for p in params:
         if p not in sw:
             continue
-        t = by_parameter(sw, p, lang)
+        t = by_parameter(sw, p, lang, resamples)
         like = float(np.nanmax(np.abs(t["public_npv"]))) if t["public_npv"].notna().any() else None
         rows = "".join(
             f"<tr><td>{esc(r.label)}</td><td>{r.points}</td>"

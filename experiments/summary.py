@@ -157,6 +157,9 @@ def load_runs(out: str | Path) -> pd.DataFrame:
     path = Path(out) / "runs"
     if not path.exists():
         raise FileNotFoundError(f"{out}: no runs/ dataset here (is it an effekt results directory?)")
+    from effekt.experiments.national.results import refuse_national
+
+    refuse_national(out)  # a national run: its kommuner are no design points of one scenario
     runs = pd.read_parquet(path)
     runs["point"] = runs["point"].astype(int)
     runs = runs.sort_values(["point", "replication"]).reset_index(drop=True)
@@ -285,11 +288,11 @@ HEADLINE_TEXT: dict[str, dict[str, str]] = {
                  "dem {measured}"),
         "true": "; faktisk ekstra (mot kontrollgruppen) {true}",
         "not_additional": "; ikke ekstra: {share} av dem det ble betalt for",
-        "irr": "Investorenes internrente: median {p50} per år (90 % av kjøringene {p5} til {p95})",
+        "irr": "Investors internrente: median {p50} per år (90 % av kjøringene {p5} til {p95})",
         "irr_undefined": "; udefinert i {n} kjøringer",
         "budgets": ("Offentlige budsjetter, tiltaket mot det kontrafaktiske, nåverdi med kontrakten: "
                     "{parts} kr"),
-        "multiple": ("Investorenes pengemultippel: {mean} (90 % av kjøringene {p5} til {p95}); "
+        "multiple": ("Investors pengemultippel: {mean} (90 % av kjøringene {p5} til {p95}); "
                      "sannsynlighet for tap {loss}"),
     },
 }

@@ -237,11 +237,11 @@ def test_an_undefined_irr_is_left_out_and_counted_not_taken_as_minus_100():
 
 def test_cli_names_the_metric_and_suggests_a_party(deterministic):
     r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "kommnue", "--vary",
-                                  "contract.prices.job_sustained", "--runs", "2"])
+                                  "contract.prices.job_sustained", "--runs", "2", "--lang", "en"])
     assert r.exit_code == 2
     assert "did you mean 'kommune'" in r.output and "investor, kommune, state, public" in r.output
     r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "kommune", "--metric", "irr",
-                                  "--vary", "contract.prices.job_sustained", "--runs", "2"])
+                                  "--vary", "contract.prices.job_sustained", "--runs", "2", "--lang", "en"])
     assert r.exit_code == 2 and "'irr' for the kommune: allowed: npv" in r.output
     r = CliRunner().invoke(main, ["breakeven", str(deterministic), "--for", "investor", "--metric", "irr",
                                   "--vary", "contract.prices.job_sustained", "--low", "0", "--high",
@@ -363,3 +363,62 @@ def test_breakeven_on_irr_without_undefined_runs_stays_on_the_mean(deterministic
     b = be.breakeven(deterministic, "investor", key, metric="irr", replications=2, points=5,
                      low=0, high=20000, bootstrap=0)
     assert b.metric == "irr" and b.value == pytest.approx(7500)  # mean v/10000 - 0.75 = 0
+
+
+def _irr_runs(key: str, reps: int, undefined, calls: list[float]):
+    """A fake ``replicate_many``: at price v, ``reps`` replications with IRR v/10000 - 1 but
+    ``undefined(v)`` of them money back and no single rate; every value asked for is kept in
+    ``calls``."""
+    from effekt.experiments.analysis.common import number_at
+
+    def fake(scenarios, replications, seed=None, executor=None):
+        out = []
+        for sc in scenarios:
+            v = number_at(sc.resolved, key, "--vary", sc.source)
+            calls.append(float(v))
+            irr = np.full(reps, v / 10000 - 1)
+            irr[:undefined(v)] = np.nan
+            out.append(pd.DataFrame({"replication": range(reps), "investor_irr": irr,
+                                     "investor_invested": 100.0, "investor_received": 50.0,
+                                     "investor_multiple": 0.5, "investor_loss": 1.0,
+                                     "investor_npv": -50.0}))
+        return out
+    return fake
+
+
+def test_one_odd_replication_does_not_change_what_the_irr_breakeven_means(deterministic, monkeypatch):
+    """Review 14 item 6: one replication of 40 at one value of 5 (0.5 % of the grid, below the 5 %
+    threshold) with money back but no single rate: the break-even stays on the mean IRR (of the
+    others: v/10000 - 1 = 0 at 10 000), said once, and each value is simulated once."""
+    from effekt.experiments.analysis import breakeven as be
+
+    key, calls = "contract.prices.job_sustained", []
+    monkeypatch.setattr(be, "replicate_many", _irr_runs(key, 40, lambda v: 1 if v == 20000 else 0, calls))
+    b = be.breakeven(deterministic, "investor", key, metric="irr", replications=40, points=5,
+                     low=0, high=20000, bootstrap=0)
+    assert b.metric == "irr" and b.value == pytest.approx(10000)
+    assert len(calls) == len(set(calls)) and calls[:5] == [0, 5000, 10000, 15000, 20000]
+    assert [k for k, _ in b.notes].count("irr_left_out") == 1
+    assert ("irr_share_mean", {"share": "0.5 %", "limit": "5 %"}) in b.notes
+    en, nb = render(b, "en"), render(b, "nb")
+    assert "0.5 % of the grid's replications" in en and "the metric stays the mean IRR" in en
+    assert "IRR undefined in 1 of 40 replications that got money back" in en and "left out of the mean" in en
+    assert "not on the mean IRR" not in en and "holdt utenfor gjennomsnittet" in nb
+
+
+def test_above_the_threshold_the_irr_breakeven_is_on_reaching_the_target(deterministic, monkeypatch):
+    """One replication in 10 at every value (10 %, above 5 %): P(IRR >= 0) = 0.9 from 10 000 on, 0
+    below; the level 50 % is crossed at 10 000. Every value is simulated once, its note said once."""
+    from effekt.experiments.analysis import breakeven as be
+
+    key, calls = "contract.prices.job_sustained", []
+    monkeypatch.setattr(be, "replicate_many", _irr_runs(key, 10, lambda v: 1, calls))
+    b = be.breakeven(deterministic, "investor", key, metric="irr", replications=10, points=5,
+                     low=0, high=20000, bootstrap=0)
+    assert b.metric == "irr_reached" and b.value == pytest.approx(10000, abs=1)
+    assert list(b.grid["mean"]) == pytest.approx([0.0, 0.0, 0.9, 0.9, 0.9])
+    assert len(calls) == len(set(calls))
+    noted = [values["v"] for key_, values in b.notes if key_ == "irr_undefined"]
+    assert sorted(noted) == sorted(calls)
+    assert ("irr_share_switch", {"share": "10.0 %", "limit": "5 %"}) in b.notes
+    assert "10.0 % of the grid's replications" in render(b, "en")

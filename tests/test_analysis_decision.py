@@ -444,7 +444,7 @@ def test_decide_without_parameter_draws_says_so_instead_of_zeros(tiny):
     assert r.exit_code == 0, r.output
     assert "EVPI and EVPPI need parameter uncertainty" in r.output
     assert "EVPI (NOK)" not in r.output and "P(this kull)" in r.output
-    bad = CliRunner().invoke(main, ["decide", str(tiny / "fixed"), "--for", "nobody"])
+    bad = CliRunner().invoke(main, ["decide", str(tiny / "fixed"), "--for", "nobody", "--lang", "en"])
     assert bad.exit_code == 2 and "allowed: public" in bad.output
 
 
@@ -495,10 +495,38 @@ def test_the_long_run_horizon_counts_both_parts_over_the_long_run():
     want = (runs["fiscal_npv_long_run_kommune"] + 1000 * runs["additional_work_years_long_run"])
     want = want.groupby(runs["point"]).mean().to_numpy()
     assert d.net_benefit([1000])[:, 0] == pytest.approx(want, rel=1e-12)
-    (s,) = de.draws_from_runs(runs, ["price"], commissioner="public", per="in_work_24m", horizon="long_run")
-    extra = (runs["in_work_24m_treatment"] - runs["in_work_24m_control"]) * 14
-    want = (runs["fiscal_npv_long_run_total"] + 10 * extra).groupby(runs["point"]).mean()
-    assert s.net_benefit([10])[:, 0] == pytest.approx(want.to_numpy(), rel=1e-12)
+    (p,) = de.draws_from_runs(runs, ["price"], commissioner="public", horizon="long_run")
+    want = (runs["fiscal_npv_long_run_total"] + 10 * runs["additional_work_years_long_run"])
+    want = want.groupby(runs["point"]).mean().to_numpy()
+    assert p.net_benefit([10])[:, 0] == pytest.approx(want, rel=1e-12)
+
+
+def test_the_long_run_refuses_persons_in_work_at_one_month(tiny):
+    """Review 14 item 5: λ x persons in work at month 24 added to a long-run budget NPV mixes two
+    windows; only person-years and the contract's outcomes go with the long run."""
+    runs = _runs()
+    runs["fiscal_npv_long_run_kommune"] = 1.0
+    runs["fiscal_npv_long_run_total"] = 1.0
+    runs.attrs["kpis"] = kpis_for_columns(runs.columns)
+    for per in ("in_work_24m", "in_ordinary_work_24m"):
+        with pytest.raises(SpecError, match=f"'{per}' with --horizon long_run.*allowed with the long run: "
+                                            "work_years, additional_outcomes"):
+            de.draws_from_runs(runs, ["price"], per=per, horizon="long_run")
+    (d,) = de.draws_from_runs(runs, ["price"], per="in_work_24m")  # the contract period: as before
+    assert d.n == runs["point"].nunique()
+    for lang, words in (("nb", "feil: --per: 'in_work_24m' med --horizon long_run"),
+                        ("en", "error: --per: 'in_work_24m' with --horizon long_run")):
+        out = CliRunner().invoke(main, ["decide", str(tiny / "draws"), "--per", "in_work_24m",
+                                        "--horizon", "long_run", "--lang", lang])
+        assert out.exit_code == 2 and words in out.output and "work_years, additional_outcomes" in out.output
+
+
+def test_decision_takes_the_measure_names_from_the_contracts_layer():
+    import effekt.contracts as c
+
+    assert de.LONG_RUN_MEASURE is c.LONG_RUN_MEASURE == "fiscal_npv_long_run"
+    assert de.WORK_YEARS_MEASURE is c.WORK_YEARS_MEASURE == "additional_work_years"
+    assert de.WORK_YEARS_LONG_RUN_MEASURE is c.WORK_YEARS_LONG_RUN_MEASURE == "additional_work_years_long_run"
 
 
 def test_results_without_person_years_name_what_to_do():
@@ -520,3 +548,14 @@ def test_decide_says_what_lambda_is_per(tiny):
     assert "λ (NOK/person)" in old.output and "person-year" not in old.output
     bad = CliRunner().invoke(main, ["decide", str(tiny / "draws"), "--horizon", "long_run"])
     assert bad.exit_code == 2 and "no long run" in bad.output
+
+
+def test_the_default_wtp_grid_is_fine_and_says_it_is_an_assumption():
+    """Review 14 item 11: per discounted person-year, 0 to 300 000 in steps of 25 000 (13 values),
+    its scale named in the help as an assumption."""
+    from effekt.experiments.cli_analysis import WTP_DEFAULT, decide
+
+    (opt,) = [p for p in decide.params if p.name == "wtp"]
+    assert opt.default == WTP_DEFAULT
+    assert de.wtp_grid(WTP_DEFAULT) == [25_000.0 * i for i in range(13)]
+    assert "assumption" in opt.help and "2 G" in opt.help

@@ -131,3 +131,59 @@ def test_the_progress_bar_speaks_the_readers_language():
         texts = [c.text_format for c in bar.columns if isinstance(c, TextColumn)]
         assert all(w in texts for w in words), (lang, texts)
         assert [c.unit for c in bar.columns if isinstance(c, _Rate)] == [say("progress_rate", lang)]
+
+
+# -- review 14 item 9: the analysis commands' errors, report without runs, decide, the summary ----
+
+
+@pytest.fixture(scope="module")
+def fixed(tmp_path_factory):
+    """A batch of the decision tests' tiny scenario (no draws, no long run)."""
+    from test_analysis_decision import TINY
+
+    base = tmp_path_factory.mktemp("nb_decide")
+    path = base / "tiny.toml"
+    path.write_text(TINY)
+    r = CliRunner().invoke(main, ["batch", str(path), "--out", str(base / "fixed"), "--workers", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    return base / "fixed"
+
+
+def test_the_analysis_commands_fail_in_bokmal(fixed):
+    out = fixed
+    nb = CliRunner().invoke(main, ["decide", str(out), "--horizon", "long_run"])
+    assert nb.exit_code == 2 and nb.output.startswith("feil: --horizon: ugyldig"), nb.output
+    assert "error:" not in nb.output and "invalid" not in nb.output
+    en = CliRunner().invoke(main, ["decide", str(out), "--horizon", "long_run", "--lang", "en"])
+    assert en.output.startswith("error: --horizon: invalid")
+    both = CliRunner().invoke(main, ["pilot-size", "--p-treatment", "0.5", "--effect", "0.1", "--n", "10"])
+    assert both.exit_code == 2 and both.output.startswith("feil: gi --p-treatment eller --effect, ikke begge")
+
+
+def test_report_on_a_folder_without_runs_says_so_in_bokmal(tmp_path):
+    nb = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert nb.exit_code == 2
+    assert nb.output.startswith(f"feil: {tmp_path}: her er ingen runs/-mappe"), nb.output
+    assert _english_in(nb.output) == [] and "no runs" not in nb.output
+    en = CliRunner().invoke(main, ["report", str(tmp_path), "--lang", "en"])
+    assert en.output.startswith(f"error: {tmp_path}: no runs/ dataset here")
+
+
+def test_decide_names_the_person_years_by_their_label_not_their_key(fixed):
+    out = fixed
+    nb = CliRunner().invoke(main, ["decide", str(out), "--wtp", "0", "--bootstrap", "0"])
+    assert nb.exit_code == 0, nb.output
+    assert "flere personår i arbeid enn uten tiltaket (kontrafaktisk), diskontert" in nb.output
+    assert "additional_work_years" not in nb.output
+    en = CliRunner().invoke(main, ["decide", str(out), "--wtp", "0", "--bootstrap", "0", "--lang", "en"])
+    assert "additional person-years in work over the counterfactual, discounted" in en.output
+
+
+def test_the_run_summary_names_the_investors_in_one_form():
+    from effekt.experiments.answers import WORDS
+    from effekt.experiments.summary import HEADLINE_TEXT
+
+    texts = [*HEADLINE_TEXT["nb"].values(), *WORDS["nb"].values()]
+    assert not [t for t in texts if "Investorenes" in t or "investorenes" in t]
+    assert HEADLINE_TEXT["nb"]["irr"].startswith("Investors internrente")
+    assert HEADLINE_TEXT["nb"]["multiple"].startswith("Investors pengemultippel")

@@ -69,14 +69,44 @@ def test_the_contract_period_is_the_same_with_and_without_a_long_run():
 
 
 def test_no_counterfactual_arm_gives_nan():
+    """Without controls (missing_control = "not_met": a comparison with controls is not met) the
+    contract is evaluated and the additional person-years, which need the counterfactual, are NaN
+    (review 14 item 10: one behaviour, asserted)."""
     persons, spells = _tables(with_control=False)
-    from effekt.contracts import NeedsControl
-
-    try:
-        k = evaluate(TERMS, persons, spells, H, Valuation(missing_control="not_met")).kpis
-    except NeedsControl:  # a contract that cannot be evaluated without controls says so instead
-        return
+    k = evaluate(TERMS, persons, spells, H, Valuation(missing_control="not_met")).kpis
     assert math.isnan(k["additional_work_years"])
+
+
+def _gap_tables():
+    """Review 14 items 1 and 10: person 0 works weeks 0-200; person 1 works 10-20 and 50-60, a gap
+    between that person 0's job outlasts (a running maximum of job ends across persons would join
+    person 1's two jobs into 10-60); controls: person 10 works 0-26, person 11 never."""
+    people = [person(0), person(1), person(10, "control"), person(11, "control")]
+    spells = [
+        spell(0, "employed", 0, 200), spell(0, "not_employed", 200, LONG),
+        spell(1, "not_employed", 0, 10), spell(1, "employed", 10, 20), spell(1, "not_employed", 20, 50),
+        spell(1, "employed", 50, 60), spell(1, "not_employed", 60, LONG),
+        spell(10, "employed", 0, 26, "control"), spell(10, "not_employed", 26, LONG, "control"),
+        spell(11, "not_employed", 0, LONG, "control"),
+    ]
+    return persons_table(people), spells_table(spells)
+
+
+def test_two_jobs_with_a_gap_count_only_the_weeks_in_work():
+    """By hand, undiscounted: the programme arm works 156 + 10 + 10 weeks in the contract period
+    (200 + 20 in the long run), the counterfactual arm 26 weeks (2 people each arm: scale 1), so
+    the additional person-years are (176 - 26) / 52 and (220 - 26) / 52, not (206 - 26) / 52 with
+    the gap filled in; discounted at 4 %, each spell integrated numerically."""
+    persons, spells = _gap_tables()
+    k = evaluate(TERMS, persons, spells, H, Valuation(discount_rate=0.0), long_run_weeks=LONG).kpis
+    assert k["additional_work_years"] == pytest.approx((176 - 26) / 52, abs=1e-12)
+    assert k["additional_work_years_long_run"] == pytest.approx((220 - 26) / 52, abs=1e-12)
+    r = 0.04
+    k = evaluate(TERMS, persons, spells, H, Valuation(discount_rate=r), long_run_weeks=LONG).kpis
+    jobs_1, control = _years(10, 20, r) + _years(50, 60, r), _years(0, 26, r)
+    assert k["additional_work_years"] == pytest.approx(_years(0, 156, r) + jobs_1 - control, rel=1e-10)
+    long_run = _years(0, 200, r) + jobs_1 - control
+    assert k["additional_work_years_long_run"] == pytest.approx(long_run, rel=1e-10)
 
 
 def test_the_kpi_is_declared_with_labels_in_both_languages():

@@ -170,11 +170,11 @@ def test_breakeven_varies_a_list_entry_in_either_form(deterministic):
 @pytest.mark.parametrize(("argv", "says"), [
     (["breakeven", "--for", "investor", "--vary", "world.cohorts.1.size"],
      ["world.cohorts[1]: out of range", "1 entry"]),
-    (["breakeven", "--for", "investor", "--vary", "world.cohort.0.size"],
+    (["breakeven", "--for", "investor", "--vary", "world.cohort.0.size", "--lang", "en"],
      ["world.cohort: no such key", "did you mean 'cohorts'"]),
     (["breakeven", "--for", "investor", "--vary", "world.cohorts..size"], ["not a dotted key"]),
     (["sensitivity", "--param", "world.cohorts.3.size=1:2"], ["world.cohorts[3]: out of range"]),
-    (["sensitivity", "--param", "contract.prices.job_strat"], ["did you mean 'job_start'"]),
+    (["sensitivity", "--param", "contract.prices.job_strat", "--lang", "en"], ["did you mean 'job_start'"]),
     (["run", "--set", "world.cohorts.3.size=1"], ["world.cohorts[3]: out of range"]),
     (["compare", "--variant", "x:world.cohorts.3.size=1"], ["world.cohorts[3]: out of range"]),
 ])

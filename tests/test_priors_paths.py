@@ -114,6 +114,21 @@ def test_a_pathway_file_reads_its_references_against_its_own_folder(tmp_path, el
         (pathways / "calibrations" / "p.posterior.toml").resolve())
 
 
+def test_a_relative_folder_anchors_its_own_calibrations_absolutely(tmp_path, monkeypatch):
+    """Review 14 item 12: a file given as ``pathways/kull.toml`` (a relative folder) anchors a name
+    found in its own calibrations/ to the absolute file, which then means the same from anywhere;
+    a folder spelt with ``..`` too."""
+    _posterior(tmp_path / "pathways" / "calibrations" / "p.posterior.toml", [0.3, 0.5])
+    (tmp_path / "other").mkdir()
+    monkeypatch.chdir(tmp_path)
+    want = str((tmp_path / "pathways" / "calibrations" / "p.posterior.toml").resolve())
+    for folder in ("pathways", Path("other") / ".." / "pathways"):
+        anchored, problems = anchor_calibrated({"p": {"calibrated": "p"}}, folder)
+        assert not problems and anchored["p"]["calibrated"] == want and Path(want).is_absolute()
+    monkeypatch.chdir(tmp_path / "other")
+    assert find_posterior(want, "pathways").resolve() == Path(want)
+
+
 def test_a_builtin_name_stays_a_name_and_is_found_from_any_folder(tmp_path, elsewhere):
     exits = _exits(_scenario(tmp_path / "project", "springbrett"))
     assert exits[1]["p"]["calibrated"] == "springbrett"  # the stored scenario stays portable

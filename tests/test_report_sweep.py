@@ -38,8 +38,10 @@ def test_the_view_across_points_by_hand():
     assert list(by_price["loss"]) == [0.75, 0.25]          # (1+1+1+0)/4, (0+0+1+0)/4
     assert list(by_price["public_npv"]) == [-50.0, 1000.0]  # (-100-300+0+200)/4, (1000+3000-500+500)/4
     assert list(by_price["points"]) == [2, 2] and list(by_price["replications"]) == [4, 4]
-    from effekt.experiments.summary import wilson
-    assert by_price["loss_low"].iloc[0] == pytest.approx(wilson(3, 4)[0])
+    # the interval: a bootstrap over the 2 replication seeds (review 14 item 7), not a binomial one
+    # on 4 pooled replications: seed 0 loses at both points of price 60 000, seed 1 at one; a
+    # resample is {0,0} (mean 1), {1,1} (0.5) or one of each (0.75), {1,1} with chance 1/4
+    assert (by_price["loss_low"].iloc[0], by_price["loss_high"].iloc[0]) == (0.5, 1.0)
     by_slots = rs.by_parameter(sw, SLOTS, "nb")
     assert list(by_slots["loss"]) == [0.5, 0.5] and list(by_slots["public_npv"]) == [900.0, 50.0]
     assert rs.grid_parameters(sw, [PRICE, SLOTS, MULT])[:2] == [PRICE, SLOTS]
@@ -98,3 +100,25 @@ def test_the_report_of_kongsberg_sweep_shows_its_point_and_the_view_across(tmp_p
     t = rs.by_parameter(data.sweep, PRICE, "nb")
     assert t["loss"].iloc[0] == pytest.approx(expected)
     assert "This report shows" not in html and np.isfinite(t["public_npv"]).all()
+
+
+def test_points_sharing_seeds_get_an_interval_over_the_seeds_not_the_pooled_count():
+    """Review 14 item 7: 20 design points with the same 10 seeds, the loss fixed by the seed (seeds
+    0, 1, 2 lose everywhere). 200 pooled replications are 10 independent ones: a binomial (Wilson)
+    interval on 60 of 200 would be about 0.24 to 0.37; over the seeds, P(a resample has at most 1
+    losing seed of 10) = 0.149 and P(at least 5) = 0.150 (Binomial(10, 0.3)), so the 95 % interval
+    reaches 0.1 or below and 0.5 or above."""
+    rows = [{"point": p, "replication": r, PRICE: 60000 + 1000 * (p % 2), "investor_loss": float(r < 3),
+             "fiscal_npv_total": 0.0} for p in range(20) for r in range(10)]
+    sw = rs.sweep_runs(pd.DataFrame(rows), [PRICE], common_kpis(), seed=7)
+    t = rs.by_parameter(sw, PRICE, "en")
+    assert list(t["loss"]) == [0.3, 0.3] and list(t["replications"]) == [100, 100]
+    assert (t["loss_low"] <= 0.1).all() and (t["loss_high"] >= 0.5).all()
+    # one bootstrap for every row and table, from the experiment's stream: the same each time
+    again = rs.by_parameter(rs.sweep_runs(pd.DataFrame(rows), [PRICE], common_kpis(), seed=7), PRICE, "en")
+    assert again.equals(t) and t["loss_low"].iloc[0] == t["loss_low"].iloc[1]
+
+
+def test_the_root_seed_is_read_from_the_manifest(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps({"root_seed": 1234}), encoding="utf-8")
+    assert rs.root_seed(tmp_path) == 1234 and rs.root_seed(tmp_path / "none") == 0

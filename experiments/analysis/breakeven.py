@@ -13,12 +13,13 @@ metric named.
   the one rule the run summary and the report use too): a replication with no money back counts as
   -100 % (the usual convention, said in the output). One with money back but no single rate has no
   value to average: leaving it out would bias the mean upward (such runs are mostly poor ones, with
-  costs after the last payment), and -100 % would bias it downward. So when any replication at any
-  value has money back but no single rate, the break-even is found on the **probability that the
+  costs after the last payment), and -100 % would bias it downward. So the metric is decided before
+  the search, from the grid: when more than :data:`IRR_UNDEFINED_SHARE` (5 %) of its replications
+  have money back but no single rate, the break-even is found on the **probability that the
   IRR reaches the target** instead (where it is 50 %: the median IRR is the target), such a
   replication counted as *not* reaching it (no rate can be said to be earned; the conservative
   reading a lender's credit committee takes), and the output says so and how many, value by value
-  (metric ``irr_reached``).
+  (metric ``irr_reached``); at or below it they are left out of the mean IRR (said, with the share).
 
 ``--target`` moves the level (e.g. ``--metric irr --target 0.05`` for a 5 % IRR).
 Every value of KEY is run with the same replication seeds (common random numbers), so the curve
@@ -60,6 +61,11 @@ TARGETS = {"multiple": 1.0, "loss": 0.5, "npv": 0.0, "irr": 0.0}
 REACHED_LEVEL = 0.5
 """The break-even level of the probability that the IRR reaches its target (metric ``irr_reached``,
 used where some IRRs are undefined with money back): the median IRR is the target."""
+IRR_UNDEFINED_SHARE = 0.05
+"""Above this share of the grid's replications with money back but no single rate, ``--metric
+irr`` is found on the probability of reaching the target (``irr_reached``) instead of the mean IRR;
+at or below it they are left out of the mean (a small bias; said in the output). An assumption:
+one odd replication must not change what the answer means, a twentieth of them may."""
 
 
 @dataclass
@@ -296,6 +302,15 @@ def _note(result: tuple[np.ndarray, list[tuple[str, dict]]], notes: list[tuple[s
     return values
 
 
+def _no_single_rate_share(results: list[tuple[np.ndarray, list[tuple[str, dict]]]],
+                          replications: int) -> float:
+    """The share of the replications at these values (those not left out) whose IRR is undefined
+    although money came back (their ``irr_undefined`` notes)."""
+    evaluated = [notes for _, notes in results if not any(key == "left_out" for key, _ in notes)]
+    k = sum(values["k"] for notes in evaluated for key, values in notes if key == "irr_undefined")
+    return k / (replications * len(evaluated)) if evaluated and replications else 0.0
+
+
 def breakeven(path, party: str, vary: str, target: float | None = None, metric: str | None = None,
               low: float | None = None, high: float | None = None, points: int = 7,
               replications: int = 50, seed: int | None = None, bootstrap: int = 1000,
@@ -321,27 +336,55 @@ def breakeven(path, party: str, vary: str, target: float | None = None, metric: 
     hi = (2.0 * base if base > 0 else 1.0) if high is None else high
     notes: list[tuple[str, dict]] = []
     point = _Point(base_sc, party, vary, metric, replications, seed, executor, target)
+    seen: dict[float, tuple[np.ndarray, list[tuple[str, dict]]]] = {}
+
+    def run(vs: list[float]) -> list[np.ndarray]:
+        """The values at ``vs``: each value simulated once (the new ones together on the executor,
+        the grid's and the refinement's alike) and its notes noted once."""
+        new = [float(v) for v in dict.fromkeys(vs) if float(v) not in seen]
+        if new:
+            for v, result in zip(new, point.many(new), strict=True):
+                seen[v] = result
+                _note(result, notes)
+        return [seen[float(v)][0] for v in vs]
 
     def evaluate(v: float) -> np.ndarray:
-        return _note(point(v), notes)
+        return run([v])[0]
 
     def grid_map(_fn, vs: list[float]) -> list[np.ndarray]:
-        return [_note(r, notes) for r in point.many(vs)]
+        return run(vs)
 
     xtol = 0.5 if isinstance(base, int) else None
-    res = find_breakeven(evaluate, lo, hi, target, points, bootstrap,
-                         rng=auxiliary_rng(seed, "breakeven_bootstrap"), xtol=xtol, grid_map=grid_map)
-    if metric == "irr" and any(key == "irr_undefined" for key, _ in notes):
-        # no mean of a rate some runs do not have: the probability of reaching the target instead
+    rng = auxiliary_rng(seed, "breakeven_bootstrap")
+    if metric == "irr":
+        # the metric is decided before the search, from the whole grid: the mean IRR unless more
+        # than IRR_UNDEFINED_SHARE of its replications have money back but no single rate
+        grid = [float(v) for v in np.linspace(lo, hi, points)]
+        run(grid)
+        share = _no_single_rate_share([seen[v] for v in grid], replications)
+        if share > 0:
+            notes.append(("irr_share_switch" if share > IRR_UNDEFINED_SHARE else "irr_share_mean",
+                          {"share": f"{100 * share:.1f} %", "limit": f"{100 * IRR_UNDEFINED_SHARE:g} %"}))
+        if share > IRR_UNDEFINED_SHARE:
+            # no mean of a rate some runs do not have: the probability of reaching the target instead
+            metric = "irr_reached"
 
-        def reached(v: float) -> np.ndarray:
-            if float(v) not in point.reached:
-                _note(point(v), notes)
-            return point.reached[float(v)]
+            def reached_at(_fn, vs: list[float]) -> list[np.ndarray]:
+                run(vs)
+                return [point.reached[float(v)] for v in vs]
 
-        metric = "irr_reached"
-        res = find_breakeven(reached, lo, hi, REACHED_LEVEL, points, bootstrap,
-                             rng=auxiliary_rng(seed, "breakeven_bootstrap"), xtol=xtol)
+            def reached(v: float) -> np.ndarray:
+                return reached_at(None, [v])[0]
+
+            res = find_breakeven(reached, lo, hi, REACHED_LEVEL, points, bootstrap, rng=rng, xtol=xtol,
+                                 grid_map=reached_at)
+        else:
+            notes[:] = [("irr_left_out" if key == "irr_undefined" else key, values) for key, values in notes]
+            res = find_breakeven(evaluate, lo, hi, target, points, bootstrap, rng=rng, xtol=xtol,
+                                 grid_map=grid_map)
+    else:
+        res = find_breakeven(evaluate, lo, hi, target, points, bootstrap, rng=rng, xtol=xtol,
+                             grid_map=grid_map)
     return BreakEven(party=party, metric=metric, key=vary, target=target, base_value=float(base),
                      value=res["value"], ci_low=res["ci_low"], ci_high=res["ci_high"],
                      replications=replications, grid=res["grid"],
@@ -362,6 +405,13 @@ WORDS: dict[str, dict[str, str]] = {
                           "(no single rate makes the NPV zero): counted as not reaching the target"),
         "irr_switch": ("The IRR is undefined in some replications, so the break-even is on the probability "
                        "of reaching the target, not on the mean IRR (leaving them out would bias it upward)"),
+        "irr_left_out": ("{vary} = {v}: IRR undefined in {k} of {n} replications that got money back "
+                         "(no single rate makes the NPV zero): left out of the mean"),
+        "irr_share_switch": ("{share} of the grid's replications have money back but no single rate, "
+                             "above the threshold of {limit}: the metric is the probability of reaching "
+                             "the target"),
+        "irr_share_mean": ("{share} of the grid's replications have money back but no single rate, not above "
+                           "the threshold of {limit}: the metric stays the mean IRR, those left out of it"),
         "total_loss": "a replication with no money back counts as an IRR of -100 %",
         "kpi": "{who}: fiscal KPI {name}",
         "multiple": "the investor's mean money multiple (money back per krone put in)",
@@ -388,6 +438,15 @@ WORDS: dict[str, dict[str, str]] = {
         "irr_switch": ("Internrenten er udefinert i noen replikasjoner, så balansepunktet gjelder "
                        "sannsynligheten for å nå målet, ikke gjennomsnittlig internrente (å utelate dem "
                        "ville trekke gjennomsnittet opp)"),
+        "irr_left_out": ("{vary} = {v}: internrenten er udefinert i {k} av {n} replikasjoner som "
+                         "fikk penger tilbake (ingen enkelt rente gir nåverdi null): holdt utenfor "
+                         "gjennomsnittet"),
+        "irr_share_switch": ("{share} av replikasjonene i rutenettet fikk penger tilbake, men har ingen "
+                             "enkelt rente, over terskelen på {limit}: målet er sannsynligheten for å nå "
+                             "målrenten"),
+        "irr_share_mean": ("{share} av replikasjonene i rutenettet fikk penger tilbake, men har ingen enkelt "
+                           "rente, ikke over terskelen på {limit}: målet er fortsatt gjennomsnittlig "
+                           "internrente, de holdes utenfor"),
         "total_loss": "en replikasjon uten penger tilbake teller som en internrente på -100 %",
         "kpi": "{who}: budsjett-KPI {name}",
         "multiple": "investorens gjennomsnittlige pengemultippel (penger tilbake per innskutt krone)",

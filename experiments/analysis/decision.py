@@ -79,7 +79,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from effekt.contracts import KpiRegistry, kpis_for_columns
+from effekt.contracts import (
+    LONG_RUN_MEASURE,
+    WORK_YEARS_LONG_RUN_MEASURE,
+    WORK_YEARS_MEASURE,
+    KpiRegistry,
+    kpis_for_columns,
+)
 from effekt.experiments.analysis.power import measure_columns
 from effekt.experiments.analysis.smoother import (
     Smoother,
@@ -97,12 +103,6 @@ COMMISSIONERS = ("kommune", "state", "public")
 budget together (``fiscal_npv_total``). Any other public party with a ``fiscal_npv_<party>``
 column (``fylke``, a commissioner of the contract) may be named too."""
 
-LONG_RUN_MEASURE = "fiscal_npv_long_run"
-WORK_YEARS_MEASURE = "additional_work_years"
-WORK_YEARS_LONG_RUN_MEASURE = "additional_work_years_long_run"
-"""The measures of the budgets' long-run NPV and of the additional discounted person-years in work
-(over the contract period and the long run), as the contracts layer declares them."""
-
 WORK_YEARS_PER = "work_years"
 """``per`` for additional discounted person-years in work (the KPI ``additional_work_years``, or
 ``additional_work_years_long_run`` with ``horizon = "long_run"``)."""
@@ -115,6 +115,11 @@ HORIZONS = ("contract", "long_run")
 
 OUTCOMES_PER = "additional_outcomes"
 """The other kind of ``per``: the contract's primary outcome over the counterfactual."""
+
+LONG_RUN_PERS = (WORK_YEARS_PER, OUTCOMES_PER)
+"""The ``per`` allowed with ``horizon = "long_run"``: a yes/no measure counts persons in work at
+one month of the contract period, and adding λ times that to a long-run budget NPV would mix two
+windows."""
 
 PILOT_DESIGNS = ("two-arm", "programme-only")
 """A pilot of ``n`` in the programme and ``n`` controls, or of ``n`` in the programme alone (its
@@ -188,6 +193,16 @@ class Draws:
     def parts(self) -> np.ndarray:
         """(money, effect) of every replication of every draw: (draws, replications, 2)."""
         return np.stack([self.money_reps, self.effect_reps], axis=-1)
+
+
+def check_per_horizon(per: str, horizon: str) -> None:
+    """A SpecError unless ``per`` can be counted over ``horizon``: with the long run only
+    :data:`LONG_RUN_PERS` (a yes/no measure is persons in work at one month of the contract
+    period, a window other than the long-run budget NPV it would be added to)."""
+    if horizon == "long_run" and per not in LONG_RUN_PERS:
+        raise SpecError("--per", [f"'{per}' with --horizon long_run: it counts persons in work at one "
+                                  f"month of the contract period; allowed with the long run: "
+                                  f"{', '.join(LONG_RUN_PERS)}"])
 
 
 def _check_horizon(horizon: str, registry: KpiRegistry, columns: Iterable[str]) -> None:
@@ -275,6 +290,7 @@ def draws_from_runs(runs: pd.DataFrame, uncertain: Sequence[str], policy: Sequen
     point its inner replications. ``pilot_measure``: the yes/no measure whose shares a pilot would
     count (None: none); ``horizon``: the window of the budget NPV and the person-years."""
     reg = registry if registry is not None else (runs.attrs.get("kpis") or kpis_for_columns(runs.columns))
+    check_per_horizon(per, horizon)
     money_col = fiscal_column(commissioner, reg, runs.columns, horizon)
     people = reg.at("people", arm="treatment").name
     frame = pd.DataFrame({"point": runs["point"].to_numpy(int),

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from effekt.contracts import kpis_for_columns
+from effekt.contracts import KpiRegistry, kpis_for_columns
 from effekt.experiments.analysis.decision import (
     NOISE_SHARE_TARGET,
     OUTCOMES_PER,
@@ -35,7 +35,7 @@ WORDS: dict[str, dict[str, str]] = {
         "per_share": "in work by '{per}' ({label})",
         "nb_is_years": ("Net benefit (NB) = {whose} budget, NPV against the counterfactual {window} with "
                         "the outcome payments in it, + λ per additional person-year in work {window} "
-                        "(programme minus counterfactual, discounted at the budgets' rate: {col})"),
+                        "({col}; programme minus counterfactual, at the budgets' rate)"),
         "lambda_years": ("λ is per additional discounted person-year in work (not per person in work at "
                          "one month: --per in_work_24m gives that)."),
         "window_contract": "over the contract period",
@@ -105,8 +105,8 @@ WORDS: dict[str, dict[str, str]] = {
         "per_outcomes": "= per ekstra primærresultat i kontrakten ({per})",
         "per_share": "i arbeid etter '{per}' ({label})",
         "nb_is_years": ("Netto nytte (NN) = budsjettet til {whose}, nåverdi mot det kontrafaktiske {window} "
-                        "med resultatbetalingene i, + λ per ekstra personår i arbeid {window} (med tiltaket "
-                        "minus uten, diskontert med budsjettenes rente: {col})"),
+                        "med resultatbetalingene i, + λ per ekstra personår i arbeid {window} ({col}; med "
+                        "tiltaket minus uten, med budsjettenes rente)"),
         "lambda_years": ("λ er per ekstra diskontert personår i arbeid (ikke per person i arbeid i én "
                          "måned: --per in_work_24m gir det)."),
         "window_contract": "i kontraktsperioden",
@@ -229,15 +229,26 @@ def header(res: Results, d: Draws, lang: str) -> list[str]:
     window = w[f"window_{res.horizon}"]
     if res.per == WORK_YEARS_PER:
         lines.append(w["nb_is_years"].format(whose=_whose(res.commissioner, lang), window=window,
-                                             col=work_years_column(res.horizon)))
+                                             col=_kpi_label(res, work_years_column(res.horizon), lang)))
         lines.append(w["lambda_years"])
     else:
         lines.append(w["nb_is"].format(whose=_whose(res.commissioner, lang), per=_per(res, lang)))
         if res.horizon != "contract":
-            lines.append(w["long_run_money"].format(window=window, col=fiscal_column(
-                res.commissioner, res.runs.attrs.get("kpis") or kpis_for_columns(res.runs.columns),
-                res.runs.columns, res.horizon)))
+            lines.append(w["long_run_money"].format(window=window, col=_kpi_label(res, fiscal_column(
+                res.commissioner, _registry(res), res.runs.columns, res.horizon), lang)))
     return lines
+
+
+def _registry(res: Results) -> KpiRegistry:
+    """The KPI declarations of the results' runs (as stored, or read from the column names)."""
+    return res.runs.attrs.get("kpis") or kpis_for_columns(res.runs.columns)
+
+
+def _kpi_label(res: Results, name: str, lang: str) -> str:
+    """The label of KPI ``name`` in ``lang`` (its first letter small, inside a sentence): the words
+    a reader sees rather than the column's key; the key itself for a column no contract declares."""
+    label = _registry(res).label(name, lang)
+    return label[:1].lower() + label[1:] if label != name else name
 
 
 def per_unit(res: Results, lang: str) -> str:

@@ -695,7 +695,8 @@ def anchor_calibrated(tree: Any, folder: str | Path) -> tuple[Any, list[str]]:
                 except PriorError as err:
                     problems.append(f"{format_key(parts)}: {err}")
                     return dict(node)
-                beside = _is_path(ref) or path.parent.parent == Path(folder)
+                # the folder's own calibrations/, however either path is spelt (relative, .., links)
+                beside = _is_path(ref) or path.resolve().parent.parent == Path(folder).resolve()
                 return {**node, "calibrated": str(path.resolve())} if beside else dict(node)
             return {k: walk(v, [*parts, str(k)]) for k, v in node.items()}
         if isinstance(node, list):

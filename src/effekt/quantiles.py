@@ -91,6 +91,25 @@ def gamma_cdf(x: float, shape: float) -> float:
     return 1.0 - math.exp(log_front) * h
 
 
+def _phi(z: float) -> float:
+    """The standard normal cdf by ``erfc``: full relative precision in the lower tail (down to
+    about -37 sd), where ``NormalDist.cdf`` (``1 + erf``) cancels to 0 beyond about -8 sd."""
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def _truncated_standard_quantile(a: float, b: float, q: float) -> float:
+    """The ``q`` quantile of the standard normal truncated to [a, b]. A truncation in the upper
+    half (a > 0) is reflected into the lower tail (the ``q`` quantile on [a, b] is minus the
+    ``1 - q`` quantile on [-b, -a]), where the cdf's tiny values keep their relative precision:
+    ``Phi(a) + q (Phi(b) - Phi(a))`` in the upper tail is 1 - 1e-16 or 1 and loses every digit
+    (a truncation 8 sd or more above the mean), as scipy.stats.truncnorm avoids in log space."""
+    if a > 0:
+        return -_truncated_standard_quantile(-b, -a, 1.0 - q)
+    lo, hi = _phi(a), _phi(b)
+    p = lo + q * (hi - lo)
+    return _STD.inv_cdf(min(max(p, _TINY), 1.0 - _EPS))
+
+
 def _invert(cdf: Callable[[float], float], q: float, lo: float, hi: float) -> float:
     """The x in [lo, hi] where the increasing ``cdf`` reaches ``q``, by bisection until the
     interval cannot shrink (about 60 steps in double precision)."""
@@ -126,9 +145,10 @@ def quantile(kind: str, params: tuple[float, ...], q: float, low: float | None =
         mean, sd = params
         if low is None and high is None:
             return mean + sd * _STD.inv_cdf(q)
-        lo = 0.0 if low is None else _STD.cdf((low - mean) / sd)
-        hi = 1.0 if high is None else _STD.cdf((high - mean) / sd)
-        x = mean + sd * _STD.inv_cdf(min(max(lo + q * (hi - lo), _TINY), 1.0 - _EPS))
+        a = -math.inf if low is None else (low - mean) / sd
+        b = math.inf if high is None else (high - mean) / sd
+        z = _truncated_standard_quantile(a, b, q)
+        x = mean + sd * z
         return min(max(x, -math.inf if low is None else low), math.inf if high is None else high)
     if kind == "triangular":
         lo, mode, hi = params
