@@ -77,7 +77,7 @@ def report(results, out, lang, point, timeseries_runs):
         path = write_report(results, out, lang=lang, point=point, ts_runs=timeseries_runs)
     except (SpecError, FileNotFoundError) as err:
         _fail(err, lang)
-    click.echo(f"Report written to {path}")
+    click.echo(say("written", lang, path=path))
 
 
 @click.command()
@@ -455,7 +455,7 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
 
         Path(html_out).write_text(render_compare_html(table, lang, " ".join(scenarios)),
                                   encoding="utf-8")
-        click.echo(f"Page written to {html_out}")
+        click.echo(say("page_written", lang, path=html_out))
 
 
 @click.command()

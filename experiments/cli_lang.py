@@ -54,6 +54,8 @@ def lang_option(help: str = DEFAULT_HELP) -> Callable[[Any], Any]:
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "error": ("feil: {err}", "error: {err}"),
+    "written": ("Rapporten er skrevet til {path}", "Report written to {path}"),
+    "page_written": ("Siden er skrevet til {path}", "Page written to {path}"),
     "ok": ("{scenario}: ok ({name}, forløp {pathway}, kontrakt {contract}, {people} personer, "
            "{replications} replikasjoner{points}{priors})",
            "{scenario}: ok ({name}, pathway {pathway}, contract {contract}, {people} people, "

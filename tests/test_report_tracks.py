@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -143,3 +144,21 @@ def test_a_pathway_with_one_track_has_no_track_section(composition):
     for lang in ("nb", "en"):
         page = track_section(SimpleNamespace(scenario=sc, runs=runs), lang)
         assert html.escape(WORDS[lang]["heading"]) in page and html.escape(track_label("t3", lang)) in page
+
+
+def test_the_built_in_example_runs_three_tracks_and_its_report_shows_each(tmp_path):
+    # experiments/scenarios/kommune_tracks.toml: the issue's example of a kommune running several
+    # tracks at once; a short run, its nb report has the tracks' section with tracks 1, 3 and 4
+    from click.testing import CliRunner
+
+    from effekt.experiments.cli import main
+
+    scenario = str(Path(__file__).resolve().parents[1] / "experiments" / "scenarios" / "kommune_tracks.toml")
+    out = str(tmp_path / "kt")
+    ran = CliRunner().invoke(main, ["run", scenario, "--runs", "3", "--out", out, "--workers", "1", "-q"])
+    assert ran.exit_code == 0, ran.output
+    made = CliRunner().invoke(main, ["report", out, "--timeseries-runs", "3"])
+    assert made.exit_code == 0 and "Rapporten er skrevet til" in made.output, made.output
+    page = (tmp_path / "kt" / "report.html").read_text(encoding="utf-8")
+    assert "Hvert spors andel av resultater og kostnader" in page
+    assert all(f"Spor {n}" in page for n in (1, 3, 4))
