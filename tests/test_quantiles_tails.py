@@ -5,6 +5,8 @@ would give every quantile at the bound or an infinity."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from scipy.stats import truncnorm
 
@@ -30,3 +32,12 @@ def test_the_median_of_a_narrow_far_truncation_lies_inside_it():
     exp(-9e-6), so the median is 9 + 0.5e-6 to within 1e-11."""
     got = quantiles.quantile("normal", (0.0, 1.0), 0.5, 9.0, 9.0 + 1e-6)
     assert got == pytest.approx(9.0 + 0.5e-6, abs=1e-11)
+
+
+def test_a_lognormal_too_wide_for_a_double_has_an_infinite_upper_quantile_not_an_error():
+    # found by the fuzzing campaign: a huge sigma made math.exp overflow (a traceback in validate)
+    from effekt.quantiles import quantile
+
+    assert quantile("lognormal", (1.0, 1e300), 0.999) == math.inf
+    assert quantile("lognormal", (1.0, 1e300), 0.001) == 0.0
+    assert quantile("lognormal", (2.0, 0.5), 0.5) == 2.0

@@ -20,6 +20,7 @@ from statistics import NormalDist
 _STD = NormalDist()
 _EPS = 1e-16
 _TINY = 1e-300
+_LOG_MAX = math.log(1.7976931348623157e308)  # the largest double's log
 
 
 def _beta_cf(a: float, b: float, x: float) -> float:
@@ -140,7 +141,9 @@ def quantile(kind: str, params: tuple[float, ...], q: float, low: float | None =
         return scale * _invert(lambda x: gamma_cdf(x, shape), q, 0.0, hi)
     if kind == "lognormal":
         median, sigma = params
-        return median * math.exp(sigma * _STD.inv_cdf(q))
+        power = sigma * _STD.inv_cdf(q)
+        # beyond the largest double the quantile is infinite, as scipy.stats.lognorm.ppf says
+        return median * (math.exp(power) if power < _LOG_MAX else math.inf)
     if kind == "normal":
         mean, sd = params
         if low is None and high is None:
