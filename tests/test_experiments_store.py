@@ -184,7 +184,8 @@ def test_a_batch_killed_with_sigkill_resumes_to_the_same_tables(tmp_path):
     assert 3 <= done_before < 10, "the batch was not killed mid-way"
     manifest = json.loads((tmp_path / "killed" / "manifest.json").read_text())
     assert manifest["finished"] is None
-    r = CliRunner().invoke(main, ["summary", str(tmp_path / "killed"), "--lang", "en"])  # output has stderr too
+    # the output has stderr too
+    r = CliRunner().invoke(main, ["summary", str(tmp_path / "killed"), "--lang", "en"])
     assert r.exit_code == 0 and "incomplete" in r.output and "of 10 replications" in r.output
     kept = {p: p.stat().st_mtime_ns for p in runs.glob("*.parquet")}
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
