@@ -60,7 +60,6 @@ benefit levels are in. docs/public-finances.md, "Another country's rules", expla
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from functools import cache
 from pathlib import Path
@@ -70,7 +69,7 @@ import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from effekt.contracts.frames import nonzero_months, taken
-from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has
+from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has, matching
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
 from effekt.dotted import suggest
 from effekt.lazy import pandas as pd
@@ -223,12 +222,12 @@ class Wages(Strict):
     def revenue_share(self, stage: np.ndarray) -> np.ndarray:
         """The sales-revenue share of each spell's stage (``revenue_share_by_stage``, the first
         matching pattern), NaN where no pattern matches (the job's work is valued by
-        ``productivity_share`` instead); looked up once per distinct stage."""
-        codes, names = pd.factorize(stage, use_na_sentinel=False)
-        per_name = np.array([next((v for p, v in self.revenue_share_by_stage.items()
-                                   if isinstance(n, str) and fnmatch.fnmatchcase(n, p)), np.nan)
-                             for n in names], dtype=float)
-        return per_name[codes] if len(names) else np.full(len(stage), np.nan)
+        ``productivity_share`` instead); the stages matched as the contract terms match theirs
+        (:func:`effekt.contracts.outcomes.matching`)."""
+        share = np.full(len(stage), np.nan)
+        for pattern, value in self.revenue_share_by_stage.items():
+            share[np.isnan(share) & matching(stage, [pattern])] = value
+        return share
 
     def unmatched_revenue_stages(self, stage_names: list[str]) -> list[str]:
         """The ``revenue_share_by_stage`` patterns that match none of ``stage_names`` (usually a
@@ -236,7 +235,7 @@ class Wages(Strict):
         'x*' matches no stage"``."""
         return [f"wages.revenue_share_by_stage: '{p}' matches no stage ({', '.join(sorted(stage_names))})"
                 for p in self.revenue_share_by_stage
-                if not any(fnmatch.fnmatchcase(n, p) for n in stage_names)]
+                if not matching(np.array(stage_names, dtype=object), [p]).any()]
 
 
 KommuneTaxBase = Literal["above_90", "below_90"]
