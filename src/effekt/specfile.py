@@ -14,7 +14,11 @@ any particular file kind; the layers above reuse it.
     load_spec               read_toml and validate in one step
     format_validation_error pydantic's errors as located, readable lines (with suggestions)
     problem_text            one problem line in the reader's language (SpecError.text(lang): the
-                            framing and the common messages in bokmål)
+                            framing and the common messages in bokmål, and a rule's own bokmål
+                            wording when it was raised with :func:`said`)
+    Said, said              a rule's message in English (the string itself, which code and tests
+                            match on) that also carries its bokmål wording
+    keyed                   "key: message" keeping the bokmål wording of the message
 """
 
 from __future__ import annotations
@@ -35,6 +39,53 @@ M = TypeVar("M", bound=BaseModel)
 
 
 NOT_A_BOOLEAN = "must be a valid number, not true or false"
+
+
+class Said(str):
+    """A rule's message: the English text (this string itself: ``str(err)``, ``err.problems``,
+    the lines code and tests match on) that also carries the same message in bokmål (``.nb``).
+
+    A validator words its own rule (``raise ValueError(said("must be positive", "må være
+    positiv"))``); pydantic keeps the exception, :func:`format_validation_error` keeps the
+    wording, and :meth:`SpecError.text` prints it in the reader's language. Why a ``str``
+    subclass rather than a message id: every existing reader of a problem (``in``, ``==``,
+    ``startswith``, joining lines) keeps working on the English, and nothing can lose the
+    English by forgetting a lookup; a plain ``str`` (an untranslated rule) still reads in nb
+    through the common patterns of :func:`problem_text`."""
+
+    nb: str
+
+    def __new__(cls, en: str, nb: str) -> Said:
+        obj = super().__new__(cls, en)
+        obj.nb = nb
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled across worker processes with both texts
+        return (Said, (str(self), self.nb))
+
+
+def said(en: str, nb: str) -> Said:
+    """A message in English and bokmål (see :class:`Said`)."""
+    return Said(en, nb)
+
+
+def keyed(key: str, message: str, sep: str = ": ") -> str:
+    """``f"{key}{sep}{message}"``, keeping the bokmål wording when ``message`` is a :class:`Said`
+    (an f-string would drop it)."""
+    if isinstance(message, Said):
+        return Said(f"{key}{sep}{message}", f"{key}{sep}{message.nb}")
+    return f"{key}{sep}{message}"
+
+
+def _lines(message: str) -> list[str]:
+    """A (possibly multi-line) message as its non-empty lines, each a :class:`Said` when the
+    message is one and both languages have the same lines."""
+    en = [line for line in message.splitlines() if line.strip()]
+    if isinstance(message, Said):
+        nb = [line for line in message.nb.splitlines() if line.strip()]
+        if len(nb) == len(en):
+            return [Said(e, n) for e, n in zip(en, nb, strict=True)]
+    return en
 
 
 def _numeric(annotation: Any) -> bool:
@@ -131,9 +182,12 @@ _NB: list[tuple[re.Pattern[str], str]] = [(re.compile(p), nb) for p, nb in (
 def problem_text(problem: str, lang: str = "en") -> str:
     """One problem line of a :class:`SpecError` in ``lang``: the English line itself, or in ``nb``
     with its framing and most common messages (unknown key and did-you-mean, missing key, wrong
-    type, out of range) in bokmål; a rule a validator words itself stays as written."""
+    type, out of range) in bokmål; a rule a validator words itself (a :class:`Said`) in its own
+    bokmål wording."""
     if lang != "nb":
         return problem
+    if isinstance(problem, Said):
+        return problem.nb
     for pattern, nb in _NB:
         problem = pattern.sub(nb, problem)
     return problem
@@ -233,6 +287,16 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+def _raised(error: Any) -> str:
+    """The message of one pydantic error: a validator's own :class:`Said` when it raised one (pydantic
+    keeps the exception in ``ctx``), else pydantic's English text without its "Value error, "."""
+    raised = (error.get("ctx") or {}).get("error")
+    said_ = raised.args[0] if isinstance(raised, Exception) and raised.args else None
+    if isinstance(said_, Said):
+        return said_
+    return error["msg"].removeprefix("Value error, ")
+
+
 def format_validation_error(model: type[BaseModel], err: ValidationError) -> list[str]:
     """Turn a pydantic error into one readable line per problem."""
     problems = []
@@ -252,15 +316,15 @@ def format_validation_error(model: type[BaseModel], err: ValidationError) -> lis
                 msg += f"; allowed here: {', '.join(sorted(allowed))}"
             problems.append(msg)
         else:
-            text = e["msg"].removeprefix("Value error, ")
+            text = _raised(e)
             if not loc:  # a whole-file check: one problem per line, each naming its own key
-                problems.extend(line for line in text.splitlines() if line.strip())
+                problems.extend(_lines(text))
                 continue
             name, _, rest = text.partition(": ")
             if rest == NOT_A_BOOLEAN:  # raised for the whole model, about one of its keys
                 problems.append(f"{key}.{name}: {rest}")
                 continue
-            problems.append(f"{key}: {text}")
+            problems.append(keyed(key, text))
     return problems
 
 
@@ -351,5 +415,5 @@ def load_spec(model: type[M], path: str | Path, priors_drawn: bool = True) -> M:
     return validate(model, read_toml(path), str(path), priors_drawn)
 
 
-__all__ = ["SpecError", "Strict", "format_validation_error", "load_spec", "problem_text", "read_toml",
-           "validate"]
+__all__ = ["Said", "SpecError", "Strict", "format_validation_error", "keyed", "load_spec", "problem_text",
+           "read_toml", "said", "validate"]
