@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal, NamedTuple, get_args
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from effekt.contracts.fiscal import FISCAL_ITEMS, PUBLIC_DEFAULT
 from effekt.contracts.terms import BINARY_METRICS
@@ -171,6 +171,15 @@ class KpiRegistry(Mapping[str, Kpi]):
 
     def __len__(self) -> int:
         return len(self._by_name)
+
+    def __copy__(self) -> KpiRegistry:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> KpiRegistry:
+        """The registry itself: it is read-only, and pandas deep-copies a frame's ``attrs`` (where
+        the loaded runs keep their registry) on nearly every operation, which made a summary of
+        stored results spend most of its time copying KPI declarations."""
+        return self
 
     def __repr__(self) -> str:
         return f"KpiRegistry({len(self)} KPIs: {', '.join(list(self)[:4])}{', ...' if len(self) > 4 else ''})"
