@@ -36,6 +36,7 @@ from effekt.experiments.batch import choose_chunk, run_batch
 from effekt.experiments.executors import ProcessExecutor, SerialExecutor
 from effekt.experiments.runner import Job, run_task
 from effekt.experiments.scenario import Experiment, load_experiment
+from effekt.experiments.store import read_table as load
 
 TINY = ["world.cohorts[0].size=1", "world.horizon_weeks=8", "world.counterfactual.mode='none'"]
 
@@ -57,11 +58,6 @@ def replay_job(job: Job) -> dict[str, pa.Table]:
     return out
 
 
-def load(out: Path, ds: str) -> pd.DataFrame:
-    df = pd.read_parquet(out / ds)
-    df["point"] = df["point"].astype(int)
-    keys = [c for c in ("point", "replication", "party", "month", "item") if c in df]
-    return df.sort_values(keys).reset_index(drop=True)
 
 
 def _spin(seconds: float) -> float:

@@ -32,6 +32,7 @@ from effekt.experiments.national.run import national_job, run_national
 from effekt.experiments.national.spec import NATIONAL_FILE, load_national
 from effekt.experiments.runner import Job, Task
 from effekt.experiments.store import ResultStore
+from effekt.experiments.store import read_table as table
 
 
 def cpu() -> float:
@@ -55,11 +56,6 @@ def national_file(folder: Path, take_up: float, kommuner: int) -> Path:
     return path
 
 
-def table(out: Path, ds: str) -> pd.DataFrame:
-    df = pd.read_parquet(out / ds)
-    df["point"] = df["point"].astype(int)
-    keys = [c for c in ("point", "replication", "arm", "party", "month", "item", "year") if c in df.columns]
-    return df.sort_values(keys).reset_index(drop=True)
 
 
 def main() -> None:

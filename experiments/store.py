@@ -15,7 +15,9 @@ renamed, ``runs`` last, so a killed batch never leaves a half-written file and a
 done exactly when its ``runs`` file and all its other files exist. The datasets are readable by
 pandas, pyarrow, DuckDB and polars without effekt. Every KPI column of ``runs`` carries its
 declaration (unit, kind, arm, party, party_kind, measure, outcome, label_nb, label_en,
-higher_is_better) as Parquet field metadata; :func:`read_kpis` reads it back.
+higher_is_better) as Parquet field metadata; :func:`read_kpis` reads it back. :func:`read_table`
+reads one dataset in a row order that does not depend on how the work was split into tasks, so two
+results directories of the same scenario and seed compare equal frame for frame.
 """
 
 from __future__ import annotations
@@ -430,3 +432,24 @@ def read_kpis(out: str | Path) -> KpiRegistry | None:
         if f.metadata and b"kind" in f.metadata:
             kpis.append(Kpi.from_metadata(f.name, f.metadata))
     return KpiRegistry(kpis) if kpis else None
+
+
+ROW_ORDER: tuple[str, ...] = ("point", "replication", "arm", "person_id", "party", "month", "item", "year",
+                              "start", "time", "event")
+"""The key columns :func:`read_table` sorts by first, where a dataset has them."""
+
+
+def read_table(out: str | Path, dataset: str) -> Any:
+    """One dataset of a results directory (``runs``, ``cashflows``, ``budgets``, a record table) as
+    a pandas DataFrame in a canonical row order: by the key columns of :data:`ROW_ORDER` it has,
+    then by every other column (a stable sort), so the order depends only on the rows, never on
+    the chunk size, the worker count or the executor that wrote them. ``point`` (a hive partition
+    on disk) is read back as an integer. For comparing results and for reading them in a fixed
+    order; pandas is imported when this is called."""
+    import pandas as pd
+
+    df = pd.read_parquet(Path(out) / dataset)
+    df["point"] = df["point"].astype(int)
+    keys = [c for c in ROW_ORDER if c in df.columns]
+    keys += [c for c in df.columns if c not in keys]
+    return df.sort_values(keys, kind="stable").reset_index(drop=True)

@@ -18,6 +18,7 @@ from test_experiments_scenario import write
 from effekt.experiments.batch import run_batch
 from effekt.experiments.executors import SerialExecutor
 from effekt.experiments.scenario import load_experiment
+from effekt.experiments.store import read_table as table
 
 pytestmark = pytest.mark.integration  # real scheduler and worker processes on loopback
 distributed = pytest.importorskip("distributed")
@@ -71,11 +72,6 @@ def cluster():
                 p.kill()
 
 
-def table(out: Path, ds: str) -> pd.DataFrame:
-    df = pd.read_parquet(out / ds)
-    df["point"] = df["point"].astype(int)
-    keys = [c for c in ("point", "replication", "arm", "party", "month", "item", "year") if c in df.columns]
-    return df.sort_values(keys).reset_index(drop=True)
 
 
 def test_cli_runs_a_sweep_on_the_cluster(cluster, tmp_path):

@@ -36,6 +36,7 @@ from effekt.experiments.national.spec import (
 )
 from effekt.experiments.scenario import default_scenario_path, load_scenario, read_tree, resolve
 from effekt.experiments.store import read_kpis
+from effekt.experiments.store import read_table as table
 from effekt.specfile import SpecError
 
 DEFAULT = default_scenario_path()
@@ -62,11 +63,6 @@ include = {SMALL!r}
     return path
 
 
-def table(out: Path, ds: str) -> pd.DataFrame:
-    df = pd.read_parquet(out / ds)
-    df["point"] = df["point"].astype(int)
-    keys = [c for c in ("point", "replication", "arm", "party", "month", "item", "year") if c in df.columns]
-    return df.sort_values(keys).reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
