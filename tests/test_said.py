@@ -68,3 +68,10 @@ def test_keyed_keeps_the_bokmaal_and_a_plain_string_stays_plain():
 def test_a_said_message_survives_pickling_to_a_worker_process():
     m = pickle.loads(pickle.dumps(said("en text", "norsk tekst")))
     assert m == "en text" and m.nb == "norsk tekst"
+
+
+def test_a_spec_error_from_a_worker_process_keeps_its_source_and_both_languages():
+    err = pickle.loads(pickle.dumps(SpecError("f.toml", [said("x: must be positive", "x: må være positiv")])))
+    assert isinstance(err, SpecError) and err.source == "f.toml"
+    assert err.text("en") == "f.toml: invalid\n  - x: must be positive"
+    assert err.text("nb") == "f.toml: ugyldig\n  - x: må være positiv"

@@ -202,6 +202,11 @@ class SpecError(ValueError):
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{source}: invalid\n{lines}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its source and problems (each :class:`Said` with its bokmål), so an error
+        raised in a worker process reaches the command line whole."""
+        return (type(self), (self.source, list(self.problems)))
+
     def text(self, lang: str = "en") -> str:
         """The error as the command line prints it in ``lang`` (``en``: ``str(self)``; ``nb``: the
         framing "ugyldig" and the common messages in bokmål, :func:`problem_text`)."""
