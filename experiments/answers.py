@@ -68,11 +68,17 @@ WORDS: dict[str, dict[str, str]] = {
                            "tell, to people who would have reached it anyway."),
         "per_extra_nothing": ("The programme adds no outcomes ({what}) over the counterfactual ({n} "
                               "per {run} on average), and the contract paid nothing for them."),
+        "per_extra_fewer": ("The programme gives fewer outcomes ({what}) than the counterfactual ({n} "
+                            "per {run} on average, 95 % CI {lo} to {hi}): the {paid} paid go to people "
+                            "who would have reached it anyway, and some who would have do not."),
         "run": "run",
         "replication": "replication",
         "drives_none": ("What drives the result: the programme adds no outcomes that can be told from "
                         "chance, so what the contract pays goes, as far as the runs can tell, to people "
                         "who would have reached them anyway."),
+        "drives_fewer": ("What drives the result: the programme gives fewer outcomes than the "
+                         "counterfactual (it holds people back), so what the contract pays goes to people "
+                         "who would have reached them anyway."),
         "drives_deadweight": ("What drives the result: the contract pays mostly for people who would "
                               "have reached the outcome anyway ({share} of the outcomes paid for are "
                               "not additional)."),
@@ -110,11 +116,18 @@ WORDS: dict[str, dict[str, str]] = {
                            "kjøringene kan si, til folk som ville nådd resultatet uansett."),
         "per_extra_nothing": ("Tiltaket gir ingen resultater ({what}) utover det kontrafaktiske ({n} "
                               "per {run} i gjennomsnitt), og kontrakten betalte ingenting for dem."),
+        "per_extra_fewer": ("Tiltaket gir færre resultater ({what}) enn det kontrafaktiske ({n} per "
+                            "{run} i gjennomsnitt, 95 % KI {lo} til {hi}): de {paid} som er betalt, går "
+                            "til folk som ville nådd resultatet uansett, og noen som ville nådd det, "
+                            "gjør det ikke."),
         "run": "kjøring",
         "replication": "replikasjon",
         "drives_none": ("Dette driver resultatet: tiltaket gir ingen ekstra resultater som kan skilles "
                         "fra tilfeldigheter, så det kontrakten betaler, går så langt kjøringene kan si, "
                         "til folk som ville nådd dem uansett."),
+        "drives_fewer": ("Dette driver resultatet: tiltaket gir færre resultater enn det kontrafaktiske "
+                         "(det holder folk tilbake), så det kontrakten betaler, går til folk som ville "
+                         "nådd dem uansett."),
         "drives_deadweight": ("Dette driver resultatet: kontrakten betaler mest for folk som ville nådd "
                               "resultatet uansett ({share} av resultatene det betales for, er ikke "
                               "ekstra)."),
@@ -266,7 +279,8 @@ def additional_ci(runs: pd.DataFrame) -> tuple[float, float]:
 def per_extra_sentence(runs: pd.DataFrame, what: str, lang: str, currency: str = "NOK", *,
                        replications: bool = False, typeset: bool = False) -> str | None:
     """What the commissioners pay per additional outcome (``what``: the primary outcome's name),
-    in plain words when the programme adds none; None without the KPIs or their values."""
+    in plain words when the programme adds none that can be told from chance, or gives fewer than
+    the counterfactual (the whole 95 % interval below 0); None without the KPIs or their values."""
     if not {"commissioner_paid", "additional_outcomes"} <= set(runs.columns):
         return None
     extra, paid = float(runs["additional_outcomes"].mean()), float(runs["commissioner_paid"].mean())
@@ -281,7 +295,7 @@ def per_extra_sentence(runs: pd.DataFrame, what: str, lang: str, currency: str =
                                      per=fmt.money(paid / extra, lang, currency=currency,
                                                    unicode_minus=typeset))
     if paid > 0:
-        return w["per_extra_none"].format(what=what, n=n, run=run,
+        return w["per_extra_fewer" if hi < 0 else "per_extra_none"].format(what=what, n=n, run=run,
                                           lo=fmt.number(lo, lang, 1, unicode_minus=typeset),
                                           hi=fmt.number(hi, lang, 1, unicode_minus=typeset),
                                           paid=fmt.money(paid, lang, currency=currency,
@@ -292,15 +306,17 @@ def per_extra_sentence(runs: pd.DataFrame, what: str, lang: str, currency: str =
 def driver_sentence(runs: pd.DataFrame, reg: KpiRegistry, lang: str, currency: str = "NOK", *,
                     typeset: bool = False) -> str | None:
     """One plain sentence on what drives the result, from the KPIs already computed, first that
-    applies: the programme adds no outcomes but the contract pays (every krone pays for what
-    would have happened anyway); at least :data:`DEADWEIGHT_SHARE` of the outcomes paid for are
+    applies: the programme adds no outcomes, or gives fewer (the 95 % interval of the additional
+    outcomes wholly below 0), but the contract pays (every krone pays for what would have happened
+    anyway); at least :data:`DEADWEIGHT_SHARE` of the outcomes paid for are
     not additional; else the public-budget item the programme changes most (the undiscounted
     ``fiscal_<item>`` KPIs, programme against the counterfactual). None when no KPI says."""
     w = WORDS[lang]
     if {"commissioner_paid", "additional_outcomes"} <= set(runs.columns):
         extra, paid = runs["additional_outcomes"].mean(), runs["commissioner_paid"].mean()
-        if np.isfinite(extra) and paid > 0 and additional_ci(runs)[0] <= 0:
-            return w["drives_none"]
+        lo, hi = additional_ci(runs)
+        if np.isfinite(extra) and paid > 0 and lo <= 0:
+            return w["drives_fewer" if hi < 0 else "drives_none"]
     share = _col(reg, runs, "paid_not_additional_share")
     if share is not None:
         s = runs[share].mean()

@@ -257,3 +257,23 @@ def test_a_programme_that_does_nothing_reads_the_same_whichever_sign_its_luck_gi
         per = _plain(answers.per_extra_sentence(runs, "job", "en"))
         assert "adds none that can be told from chance" in per and "per additional outcome" not in per
         assert "can be told from chance" in answers.driver_sentence(runs, reg, "en")
+
+
+def test_a_programme_that_gives_fewer_outcomes_is_not_said_to_add_none():
+    """The DWP lesson's programme gives about 2.5 fewer first jobs (95 % CI wholly below 0): saying it
+    "adds none that can be told from chance" would hide a clear harm. Runs built so the interval is
+    known: mean -3, sd sqrt(2/3) over 4 runs, 95 % CI -3 +- 1.96 x 0.816 / 2 = -3.80 to -2.20."""
+    runs = pd.DataFrame({"commissioner_paid": [100_000.0] * 4,
+                         "additional_outcomes": [-4.0, -3.0, -3.0, -2.0]})
+    half = 1.96 * (2 / 3) ** 0.5 / 2
+    assert answers.additional_ci(runs) == pytest.approx((-3 - half, -3 + half))
+    en = _plain(answers.per_extra_sentence(runs, "job", "en"))
+    assert en.startswith("The programme gives fewer outcomes (job) than the counterfactual (-3.0 per run")
+    assert "told from chance" not in en
+    assert "færre resultater" in answers.per_extra_sentence(runs, "job", "nb")
+    drives = answers.driver_sentence(runs, common_kpis(), "en")
+    assert "fewer outcomes than the counterfactual" in drives and "told from chance" not in drives
+    assert "færre resultater" in answers.driver_sentence(runs, common_kpis(), "nb")
+    # an interval that straddles 0 still reads as "none that can be told from chance"
+    noisy = pd.DataFrame({"commissioner_paid": [1.0, 1.0], "additional_outcomes": [-3.0, 1.0]})
+    assert "told from chance" in answers.driver_sentence(noisy, common_kpis(), "en")
