@@ -172,18 +172,22 @@ def money_step(x: float) -> tuple[int, Decimal, int]:
 
 
 def _keep_sign(values: tuple[float, ...], scale: int, step: Decimal, decimals: int
-               ) -> tuple[Decimal, int]:
-    """A finer step (one more decimal each time, at most three) while a borrowed step would round a
-    value to 0 that its own step does not: a state NPV of -41 065 beside a range in millions reads
-    ``-0,04 mill.``, not ``0,0 mill.``, and an interval from -40 000 keeps its minus (an interval's
-    positive end may read 0 beside a larger one: ``0 til 35 000 kr`` for 450 to 35 000)."""
-    for _ in range(3):
-        lost = [v for v in values if math.isfinite(v) and _round(v, step) == 0
+               ) -> tuple[Decimal, int, bool]:
+    """One finer step (one more decimal) when a borrowed step would round a value to 0 that its own
+    step does not: a state NPV of -41 065 beside a range in millions reads ``-0,04 mill.``, not
+    ``0,0 mill.``, and an interval from -40 000 keeps its minus (an interval's positive end may
+    read 0 beside a larger one: ``0 til 35 000 kr`` for 450 to 35 000). At most one: the third
+    value returned says a value is still lost at the finer step (-400 beside millions would read
+    ``-0,0004 mill.``, a precision no range in millions has), and the caller then writes that value
+    at its own step and unit (``-400 kr``)."""
+    def lost_at(s: Decimal) -> list[float]:
+        return [v for v in values if math.isfinite(v) and _round(v, s) == 0
                 and _round(v, money_step(v)[1]) != 0]
-        if not lost:
-            break
-        step, decimals = step / 10, decimals + (1 if scale > 1 else 0)
-    return step, decimals
+
+    if not lost_at(step):
+        return step, decimals, False
+    finer, more = step / 10, decimals + (1 if scale > 1 else 0)
+    return finer, more, bool(lost_at(finer))
 
 
 def _scaled(x: float, scale: int, step: Decimal, decimals: int, lang: str, sign: bool,
@@ -214,7 +218,9 @@ def money(x: float, lang: str, *, currency: str = "NOK", unit: bool = True, sign
     if special is not None:
         return special
     scale, step, decimals = money_step(x if like is None or not math.isfinite(like) else like)
-    step, decimals = _keep_sign((float(x),), scale, step, decimals)
+    step, decimals, lost = _keep_sign((float(x),), scale, step, decimals)
+    if lost:  # too small for the borrowed scale: at its own step and unit
+        return money(x, lang, currency=currency, unit=unit, sign=sign, unicode_minus=unicode_minus)
     return _with_unit(_scaled(x, scale, step, decimals, lang, sign, unicode_minus), scale, lang,
                       currency, unit)
 
@@ -234,7 +240,10 @@ def money_interval(low: float, high: float, lang: str, *, currency: str = "NOK",
     scale, step, decimals = money_step(largest if like is None or not math.isfinite(like) else like)
     ends = (float(low), float(high))
     zeros = all(_round(v, step) == 0 for v in ends)  # the whole range would read 0: refine it all
-    step, decimals = _keep_sign(tuple(v for v in ends if v < 0 or zeros), scale, step, decimals)
+    step, decimals, lost = _keep_sign(tuple(v for v in ends if v < 0 or zeros), scale, step, decimals)
+    if lost:  # an end too small for the other's scale: each end at its own step, with its unit
+        a, b = (money(v, lang, currency=currency, unit=unit, unicode_minus=unicode_minus) for v in ends)
+        return f"{a} {_TO[lang]} {b}"
     a, b = (_scaled(v, scale, step, decimals, lang, False, unicode_minus) for v in ends)
     return _with_unit(f"{a} {_TO[lang]} {b}", scale, lang, currency, unit)
 

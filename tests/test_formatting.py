@@ -338,3 +338,16 @@ def test_a_chance_never_reads_as_certain_or_impossible_when_it_is_not():
     assert probability(1 / 500, "nb") == "under 1\u00a0%" and probability(499 / 500, "en") == "over 99\u00a0%"
     assert probability(0.0, "nb") == "0\u00a0%" and probability(1.0, "nb") == "100\u00a0%"
     assert probability(0.56, "nb") == "56\u00a0%"
+
+
+def test_a_value_too_small_for_a_borrowed_scale_reads_at_its_own_step_not_in_ten_thousandths():
+    # helper D (docs re-run): a state NPV of -400 beside a range in millions read "-0,0004 mill.",
+    # and an interval from -400 to 1.4 million "-0,0004 til 1,4000 mill." (a precision no range in
+    # millions has). One finer step at most; below that each value at its own step and unit.
+    from effekt.experiments.formatting import money, money_interval
+
+    assert money(-4000, "nb", like=1.2e6) == "-4\u00a0000\u00a0kr"
+    assert money(-400, "en", like=1.2e6) == "NOK\u00a0-400"
+    assert money_interval(-400, 1.4e6, "nb") == "-400\u00a0kr til 1,4\u00a0mill.\u00a0kr"
+    assert money_interval(-4000, 1.4e6, "en", unit=False) == "-4\u202f000 to 1.4\u00a0million"
+    assert money(-41065, "nb", like=1.2e6) == "-0,04\u00a0mill.\u00a0kr"  # one finer step: as before
