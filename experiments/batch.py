@@ -37,6 +37,7 @@ from effekt.experiments.runner import (
 )
 from effekt.experiments.scenario import Experiment, Scenario
 from effekt.experiments.store import ResultsDirError, ResultStore, now
+from effekt.specfile import said
 
 TASK_SECONDS = 1.0
 """Target run time of one task: long enough that scheduling overhead (Dask's is a few ms per
@@ -75,26 +76,45 @@ def _progress(enabled: bool, lang: str = "en"):
     )
 
 
+def _representative(experiment: Experiment) -> Scenario:
+    """The design point to time: the one whose world has the median number of people (points of
+    a sweep or of drawn priors can differ a hundredfold in size, as kommuner do; the median gives
+    most tasks about the target), the first of equals."""
+    sizes = [sc.world.size for sc in experiment.scenarios]
+    return experiment.scenarios[sorted(range(len(sizes)), key=lambda k: (sizes[k], k))[len(sizes) // 2]]
+
+
 def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECONDS) -> int:
-    """Replications per task: enough for ``target`` seconds of work (timed on a few replications
-    here), but small enough that every worker gets about four tasks (so the last ones do not leave
-    workers idle for long), and never more than one design point's replications. When those
-    bounds already say one replication per task (``--runs 1``, or a few on many workers), nothing
-    is timed: a replication of a large world can take a minute, and would be simulated twice."""
+    """Replications per task: enough for ``target`` seconds of work, but small enough that every
+    worker gets about four tasks (so the last ones do not leave workers idle for long), and never
+    more than one design point's replications. When those bounds already say one replication per
+    task (``--runs 1``, or a few on many workers), nothing is timed: a replication of a large
+    world can take a minute, and would be simulated again.
+
+    Timed as ``effekt national`` sizes its shards (BENCHMARKS.md, "National run"): on the design
+    point of median size (:func:`_representative`), after one untimed replication (the first in a
+    process pays for imports and caches, which once made every task a single replication), in CPU
+    time (the machine may be shared: wall time would count the other processes), at least two
+    replications and about a quarter of a second. A warm-up longer than ``target`` is itself the
+    answer: one replication per task (so a large world is not simulated three times)."""
     reps = experiment.replications
     total = reps * len(experiment.points)
     bound = min(reps, math.ceil(total / (4 * workers)))
     if bound <= 1:
         return 1
-    sc = experiment.scenarios[0]
-    import pandas  # noqa: F401  (pyarrow imports it at its first conversion of Python rows, i.e. in the
-    # first replication's record tables: imported before the timing, not counted as a replication's cost)
+    sc = _representative(experiment)
+    import pandas  # noqa: F401  (pyarrow imports it at its first conversion of Python rows: not a
+    # replication's cost)
 
-    start, n = time.perf_counter(), 0
-    while n < 5 and (n == 0 or time.perf_counter() - start < 0.25):
-        simulate_and_evaluate(sc, n % experiment.replications)
+    warm = time.process_time()
+    simulate_and_evaluate(sc, 0)
+    if time.process_time() - warm >= target:
+        return 1
+    start, n = time.process_time(), 0
+    while n < 20 and (n < 2 or time.process_time() - start < 0.25):
+        simulate_and_evaluate(sc, (n + 1) % reps)
         n += 1
-    per_rep = max((time.perf_counter() - start) / n, 1e-4)
+    per_rep = max((time.process_time() - start) / n, 1e-4)
     return max(1, min(math.ceil(target / per_rep), bound))
 
 
@@ -105,11 +125,13 @@ def _check_not_fewer(store: ResultStore, old: dict, reps: int) -> None:
     had = max((parse_task(p.stem).stop for p in files), default=0)
     had = max(had, int(old.get("replications", 0) or 0))
     if reps < had:
-        raise ResultsDirError(
+        raise ResultsDirError(said(
             f"{store.out} holds (or was started with) {had} replications per design point of this "
             f"experiment; asked for {reps}. Rerun with --runs {had} or more (more extends the "
-            "results), choose another --out, or pass --overwrite to start again"
-        )
+            "results), choose another --out, or pass --overwrite to start again",
+            f"{store.out} inneholder (eller ble startet med) {had} replikasjoner per designpunkt av dette "
+            f"eksperimentet; du ba om {reps}. Kjør på nytt med --runs {had} eller flere (flere utvider "
+            "resultatene), velg en annen --out, eller gi --overwrite for å begynne på nytt"))
 
 
 def as_experiment(scenario: Scenario | Experiment) -> Experiment:

@@ -69,8 +69,10 @@ Errors
                             messages
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from effekt.sim.distributions import Distribution
-from effekt.sim.engine import WEEKS_PER_YEAR, simulate
 from effekt.sim.labour_market import LabourMarket, default_labour_market
 from effekt.sim.pathway import (
     Pathway,
@@ -115,6 +117,23 @@ from effekt.sim.world_data import (
     country_files,
 )
 from effekt.specfile import SpecError
+
+if TYPE_CHECKING:
+    from effekt.sim.engine import WEEKS_PER_YEAR, simulate
+
+_LAZY = {"simulate": "effekt.sim.engine", "WEEKS_PER_YEAR": "effekt.sim.engine"}
+"""Names imported on first use (PEP 562): the engine, and SimPy with it, stay off the import
+path of what only reads and checks specs (``effekt validate``, issue 14)."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'effekt.sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ARMS",

@@ -59,7 +59,7 @@ import simpy
 from effekt.sim.distributions import Duration, Sampler
 from effekt.sim.labour_market import LabourMarket
 from effekt.sim.pathway import EMPLOYED_KINDS, NO_EFFECT, Employment, Pathway, Stage
-from effekt.sim.people import NORWEGIAN_LEVELS, Person, TargetGroup, _cumulative, draw_people
+from effekt.sim.people import NORWEGIAN_LEVELS, Benefit, Person, TargetGroup, _cumulative, draw_people
 from effekt.sim.records import Recorder, Tables
 from effekt.sim.streams import Streams
 from effekt.sim.world import World
@@ -422,57 +422,126 @@ def collector_paused():
             gc.enable()
 
 
+def _world_plan(world: World) -> dict[str, object]:
+    """What a replication of ``world`` needs that does not depend on its random numbers: the
+    compiled stages, business as usual per group and benefit, the benefit rules' roles, the
+    wage-subsidy steps and the like, as :class:`_Model` attributes (name -> value).
+
+    Built once per world (:func:`_planned`) and shared, read-only, by its replications: a Monte
+    Carlo batch simulates the same world hundreds of times, and building this took about a
+    quarter of a small world's replication (issue 14). The world is frozen (pydantic), and its
+    business-as-usual pathways are looked up here, once, as its own pathway was read once when
+    the world was built."""
+    horizon = world.horizon_weeks
+    # a long run: draws at or after the contract's horizon come from the long_run stream
+    contract = world.contract_horizon_weeks
+    stages = _compiled(world.pathway, tuple(world.groups))
+    # business as usual per group: (entry hazard, job-loss hazard) per year, both arms
+    scale = world.counterfactual.entry_rate_multiplier
+    groups = tuple(world.groups)
+    # business-as-usual pathway per (group, prior benefit): (entry stage, compiled stages) or None
+    usual: dict[tuple[str, str], tuple[str, dict[str, _Stage]] | None] = {}
+    for g, tg in world.groups.items():
+        for kind in tg.benefit:
+            bau = world.business_as_usual(g, kind)
+            usual[(g, kind)] = (bau.pathway.entry, _compiled(bau, groups, usual=True)) if bau else None
+    # the benefits of the engine's two named rules, by their role in the country's benefits
+    # file (Norway: tiltakspenger on measures, dagpenger after a lost job)
+    measure_kind, tiltak = world.benefit_with_role("on_measures")
+    dagpenger_kind, dagpenger = world.benefit_with_role("after_job_loss")
+    # wage-subsidy steps by (stage, business as usual): (end week from the job's start, share)
+    steps = {(n, False): s.steps for n, s in stages.items() if s.steps}
+    for u in usual.values():
+        if u is not None:
+            steps.update({(n, True): s.steps for n, s in u[1].items() if s.steps})
+    # wage growth with experience: labour-market jobs are those of no stage (found in the labour
+    # market) or of a terminal employment stage (a job kept after a pathway), by (stage, usual)
+    lm = world.labour_market
+    kept = {(n, False) for n, s in stages.items() if s.terminal and s.job is not None}
+    for u in usual.values():
+        if u is not None:
+            kept.update((n, True) for n, s in u[1].items() if s.terminal and s.job is not None)
+    return {
+        "horizon": horizon,
+        "cut": contract if contract is not None and contract < horizon else math.inf,
+        "stages": stages,
+        "entry": world.pathway.pathway.entry,
+        "slots": tuple((name, c.slots) for name, c in world.pathway.capacity.items()),
+        "lm": lm,
+        "bau": {g: (tg.bau_entry_rate * scale, tg.bau_job_loss_rate) for g, tg in world.groups.items()},
+        "usual": usual,
+        "tiltak": (measure_kind or "none", tiltak.g if tiltak is not None else 0.0),
+        "dagpenger_kind": dagpenger_kind,
+        "dagpenger": dagpenger,
+        "subsidiary": {k: b.subsidiary for k, b in world.benefits.items()},
+        "steps": steps,
+        # benefits combined with work: graded in the post-pass, unless every benefit stops in a job
+        "grading": any(b.with_work != "stops" for b in world.benefits.values()),
+        "growth": ((lm.wage_growth_per_year_worked, lm.wage_growth_max_years)
+                   if lm.wage_growth_per_year_worked > 0 else None),
+        "kept": kept,
+        "matching": world.counterfactual.comparison == "matched",
+        # referral streams draw arrival times; without one the arrivals stream is never made
+        "poisson": any(c.arrival == "poisson" for c in world.cohorts),
+        # a benefit ending by its rules into another drawn from shares (people.benefit_changes);
+        # without one the benefits stream is never made
+        "changing": any(b.max_weeks is not None and b.then and b.share_of_wage is None
+                        for b in world.benefits.values()),
+    }
+
+
+_PLANS: dict[int, tuple[World, dict[str, object]]] = {}
+
+
+def _planned(world: World) -> dict[str, object]:
+    """:func:`_world_plan`, remembered for the last few worlds (as :func:`_compiled`: worlds are
+    frozen, and the cache holds a reference to each, so an id is never reused while its entry
+    lives)."""
+    hit = _PLANS.get(id(world))
+    if hit is not None and hit[0] is world:
+        return hit[1]
+    if len(_PLANS) >= 16:
+        _PLANS.pop(next(iter(_PLANS)))
+    plan = _world_plan(world)
+    _PLANS[id(world)] = (world, plan)
+    return plan
+
+
 class _Model:
+    """One replication of a world: its clock, its record and what happened so far. The world's
+    fixed part (:func:`_world_plan`) is shared by its replications and never changed here."""
+
+    # the world's fixed part, set from :func:`_planned` (see :func:`_world_plan` for each)
+    horizon: float
+    cut: float
+    stages: dict[str, _Stage]
+    entry: str
+    slots: tuple[tuple[str, int], ...]
+    lm: LabourMarket
+    bau: dict[str, tuple[float, float]]
+    usual: dict[tuple[str, str], tuple[str, dict[str, _Stage]] | None]
+    tiltak: tuple[str, float]
+    dagpenger_kind: str | None
+    dagpenger: Benefit | None
+    subsidiary: dict[str, bool]
+    steps: dict[tuple[str, bool], tuple[tuple[float, float], ...]]
+    grading: bool
+    growth: tuple[float, int] | None
+    kept: set[tuple[str, bool]]
+    matching: bool
+    poisson: bool
+    changing: bool
+
     def __init__(self, world: World, streams: Streams):
         self.world = world
         self.streams = streams
+        self.__dict__.update(_planned(world))
         self.env = simpy.Environment()
-        self.horizon = world.horizon_weeks
-        # a long run: draws at or after the contract's horizon come from the long_run stream
-        contract = world.contract_horizon_weeks
-        self.cut = contract if contract is not None and contract < self.horizon else math.inf
         self.rec = Recorder()
-        self.stages = _compiled(world.pathway, tuple(world.groups))
-        self.entry = world.pathway.pathway.entry
-        self.resources = {name: Slots(self.env, c.slots) for name, c in world.pathway.capacity.items()}
-        self.lm: LabourMarket = world.labour_market
-        # business as usual per group: (entry hazard, job-loss hazard) per year, both arms
-        scale = world.counterfactual.entry_rate_multiplier
-        self.bau = {g: (tg.bau_entry_rate * scale, tg.bau_job_loss_rate) for g, tg in world.groups.items()}
-        groups = tuple(world.groups)
-        # business-as-usual pathway per (group, prior benefit): (entry stage, compiled stages) or None
-        self.usual: dict[tuple[str, str], tuple[str, dict[str, _Stage]] | None] = {}
-        for g, tg in world.groups.items():
-            for kind in tg.benefit:
-                bau = world.business_as_usual(g, kind)
-                self.usual[(g, kind)] = ((bau.pathway.entry, _compiled(bau, groups, usual=True))
-                                         if bau else None)
+        self.resources = {name: Slots(self.env, slots) for name, slots in self.slots}
         # cohort costs already charged: (cohort, stage)
         self.charged: set[tuple[str, str]] = set()
-        # the benefits of the engine's two named rules, by their role in the country's benefits
-        # file (Norway: tiltakspenger on measures, dagpenger after a lost job)
-        measure_kind, tiltak = world.benefit_with_role("on_measures")
-        self.tiltak = (measure_kind or "none", tiltak.g if tiltak is not None else 0.0)
-        self.dagpenger_kind, self.dagpenger = world.benefit_with_role("after_job_loss")
-        self.subsidiary = {k: b.subsidiary for k, b in world.benefits.items()}
-        # wage-subsidy steps by (stage, business as usual): (end week from the job's start, share)
-        self.steps = {(n, False): s.steps for n, s in self.stages.items() if s.steps}
-        for usual in self.usual.values():
-            if usual is not None:
-                self.steps.update({(n, True): s.steps for n, s in usual[1].items() if s.steps})
-        # benefits combined with work: graded in the post-pass, unless every benefit stops in a job
-        self.grading = any(b.with_work != "stops" for b in world.benefits.values())
-        # wage growth with experience: labour-market jobs are those of no stage (found in the labour
-        # market) or of a terminal employment stage (a job kept after a pathway), by (stage, usual)
-        lm = world.labour_market
-        self.growth = (lm.wage_growth_per_year_worked, lm.wage_growth_max_years) \
-            if lm.wage_growth_per_year_worked > 0 else None
-        self.kept = {(n, False) for n, s in self.stages.items() if s.terminal and s.job is not None}
-        for usual in self.usual.values():
-            if usual is not None:
-                self.kept.update((n, True) for n, s in usual[1].items() if s.terminal and s.job is not None)
         # participants (admitted past screening), for a matched comparison group: pid -> person
-        self.matching = world.counterfactual.comparison == "matched"
         self.participants: dict[int, Person] = {}
         self.joined: dict[int, float] = {}  # pid -> the week they became a participant
         # treated people who moved away: pid -> week (mirrored in the control arm, parallel mode)
@@ -1011,7 +1080,8 @@ class _Model:
     def run(self) -> Tables:
         world, streams = self.world, self.streams
         people = draw_people(world.cohorts, world.groups, world.benefits, streams.people,
-                             streams.arrivals, self.horizon, streams.employability, streams.benefits)
+                             streams.arrivals if self.poisson else None, self.horizon,
+                             streams.employability, streams.benefits if self.changing else None)
         mode = world.counterfactual.mode
         if mode == "rct":
             share = world.counterfactual.treatment_share

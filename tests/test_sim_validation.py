@@ -6,7 +6,6 @@ error says where (file path and dotted key) and what is allowed.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -335,7 +334,7 @@ def test_exits_summing_to_one_within_rounding_take_everyone(tmp_path):
     pw = load_pathway(write(tmp_path, last_stage(exits)))
     w = World(pathway=pw, horizon_weeks=10, counterfactual=Counterfactual(mode="none"),
               cohorts=[Cohort(name="c", start_week=0, size=3, groups={"A": 1})])
-    streams = dataclasses.replace(Streams.from_seed(1), pathway=_AlwaysHigh())
+    streams = Streams.from_seed(1).replace(pathway=_AlwaysHigh())
     ev = simulate(w, streams).events.to_pandas()
     assert (ev.event == "exited").sum() == 3  # the last exit takes the top of the unit interval
 

@@ -1,0 +1,179 @@
+"""The engine's fixed cost per replication (issue 14, fifth part), without changing a number.
+
+* Random streams are made on first use (:class:`effekt.sim.streams.Streams`): every stream gives
+  exactly the draws of the eagerly spawned child ``SeedSequence(entropy, spawn_key=(*key, i))``,
+  whatever order the streams are first read in, and a world that needs no referral stream or
+  benefit change never makes those streams.
+* A world's fixed part (compiled stages, business as usual, benefit roles ...) is built once per
+  world object and shared by its replications (:func:`effekt.sim.engine._planned`); the
+  replications' tables are the same as with a plan built afresh for every replication.
+* ``choose_chunk`` times the design point of median size, after one untimed replication.
+* The engine and SimPy stay off the import path of ``effekt.sim`` (and so of ``effekt validate``).
+
+No timing here: see benchmarks/bench_engine.py and BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from effekt.sim import Cohort, World, load_pathway, replication_seed, simulate
+from effekt.sim import engine as engine_module
+from effekt.sim.streams import STREAM_NAMES, Streams
+from effekt.sim.world import Counterfactual
+
+
+def _eager(seed: np.random.SeedSequence) -> dict[str, np.random.Generator]:
+    """The streams as they were spawned before: all ten at once, in name order."""
+    return {name: np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i))))
+        for i, name in enumerate(STREAM_NAMES)}
+
+
+@pytest.mark.parametrize("seed", [replication_seed(7, 0), replication_seed(7, 41),
+                                  np.random.SeedSequence(12345)])
+def test_a_stream_made_late_draws_what_the_eager_one_drew(seed):
+    eager = _eager(seed)
+    lazy = Streams.from_seed(seed)
+    for name in reversed(STREAM_NAMES):  # first read in the opposite order of the spawn
+        assert getattr(lazy, name).random(5).tolist() == eager[name].random(5).tolist(), name
+    first = lazy.people
+    assert lazy.people is first and vars(lazy)["people"] is first  # made once, then kept
+
+
+def test_streams_differ_by_purpose_and_replace_keeps_the_others():
+    s = Streams.from_seed(replication_seed(3, 2))
+    first = {g.random() for g in s.generators()}
+    assert len(first) == len(STREAM_NAMES)
+    mine = np.random.default_rng(0)
+    t = Streams.from_seed(replication_seed(3, 2)).replace(pathway=mine)
+    assert t.pathway is mine
+    assert t.people.random() == _eager(replication_seed(3, 2))["people"].random()
+    with pytest.raises(ValueError, match="unknown random stream"):
+        Streams.from_seed(1).replace(pathways=mine)
+
+
+def _world(**counterfactual) -> World:
+    return World(pathway=load_pathway("kongsberg_kull"), horizon_weeks=156,
+                 counterfactual=Counterfactual(**counterfactual),
+                 cohorts=[Cohort(name="kull", start_week=0, size=14, groups={"A": 0.5, "B": 0.5})])
+
+
+def test_a_world_without_referral_streams_never_makes_the_arrivals_stream():
+    s = Streams.from_seed(replication_seed(5, 0))
+    simulate(_world(mode="none"), s)
+    made = set(vars(s)) & set(STREAM_NAMES)
+    assert {"people", "pathway", "employability"} <= made
+    assert not made & {"arrivals", "counterfactual", "assignment", "comparison", "long_run"}
+    # ... and the same world with a referral stream does (its arrival times come from it)
+    s = Streams.from_seed(replication_seed(5, 0))
+    w = _world(mode="none")
+    simulate(w.model_copy(update={"cohorts": [w.cohorts[0].model_copy(
+        update={"arrival": "poisson", "rate_per_week": 0.5})]}), s)
+    assert "arrivals" in vars(s)
+
+
+def _tables(world: World, reps: range) -> list[dict]:
+    return [{n: t.to_pydict() for n, t in simulate(world, replication_seed(11, r)).items()} for r in reps]
+
+
+@pytest.mark.parametrize("counterfactual", [{"mode": "parallel"}, {"mode": "rct", "treatment_share": 0.5},
+                                            {"mode": "parallel", "comparison": "matched"}])
+def test_a_shared_plan_gives_the_tables_of_a_fresh_one(monkeypatch, counterfactual):
+    world = _world(**counterfactual)
+    shared = _tables(world, range(6))
+    assert engine_module._planned(world) is engine_module._planned(world)  # built once per world
+    fresh_plans = []
+
+    def fresh(w):
+        plan = engine_module._world_plan(w)
+        fresh_plans.append(plan)
+        return plan
+
+    monkeypatch.setattr(engine_module, "_planned", fresh)
+    assert _tables(world, range(6)) == shared
+    assert len(fresh_plans) == 6  # ... where the reference built it for every replication
+
+
+def test_a_plan_is_not_changed_by_the_replications_that_share_it():
+    world = _world(mode="parallel")
+    plan = engine_module._planned(world)
+    before = {k: repr(v) for k, v in plan.items()}
+    _tables(world, range(4))
+    assert {k: repr(v) for k, v in engine_module._planned(world).items()} == before
+
+
+def test_a_long_run_scenario_simulates_one_world_object():
+    from effekt.experiments.scenario import load_scenario
+
+    sc = load_scenario(None, ["world.long_run_years=5"])
+    assert sc.simulated_world is sc.simulated_world
+    assert sc.simulated_world.horizon_weeks == 5 * 52 and sc.simulated_world.contract_horizon_weeks == 156
+
+
+def test_choose_chunk_times_the_design_point_of_median_size(monkeypatch):
+    from effekt.experiments import batch
+    from effekt.experiments.scenario import load_experiment
+
+    sizes = [40, 4, 400, 14, 140]
+    values = ", ".join(str(s) for s in sizes)
+    exp = load_experiment(None, ["design.replications=40", f"design.sweep={{\"world.cohorts[0].size\" = "
+                                 f"[{values}]}}"])
+    timed: list[tuple[int, int]] = []
+    monkeypatch.setattr(batch, "simulate_and_evaluate",
+                        lambda sc, rep: timed.append((sc.world.size, rep)))
+    chunk = batch.choose_chunk(exp, workers=1)
+    assert {size for size, _ in timed} == {40}  # the median of 4, 14, 40, 140, 400
+    reps = [rep for _, rep in timed]
+    assert reps[0] == 0 and len(reps) >= 3  # one untimed, then at least two timed
+    assert len(set(reps)) == len(reps)  # every timed replication another one
+    assert 1 <= chunk <= 40
+
+
+def test_choose_chunk_gives_one_replication_when_the_warm_up_alone_is_over_the_target(monkeypatch):
+    from effekt.experiments import batch
+    from effekt.experiments.scenario import load_experiment
+
+    calls: list[int] = []
+    monkeypatch.setattr(batch, "simulate_and_evaluate", lambda sc, rep: calls.append(rep))
+    exp = load_experiment(None, ["design.replications=100"], sweep=False)
+    assert batch.choose_chunk(exp, workers=1, target=0.0) == 1
+    assert calls == [0]  # a long replication is not simulated again to time it
+
+
+def test_the_simulation_package_does_not_import_the_engine_or_simpy():
+    code = ("import sys, json, effekt.sim, effekt.experiments.scenario\n"
+            "print(json.dumps(['simpy' in sys.modules, 'effekt.sim.engine' in sys.modules]))\n"
+            "from effekt.sim import simulate, WEEKS_PER_YEAR\n"
+            "print(json.dumps(['simpy' in sys.modules, WEEKS_PER_YEAR]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after = (json.loads(line) for line in out.stdout.strip().splitlines()[-2:])
+    assert before == [False, False]
+    assert after == [True, 52.0]
+    import effekt.sim as sim
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        sim.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("variant", ["parallel", "rct", "matched", "poisson", "long_run"])
+def test_lazy_streams_give_the_tables_of_all_ten_made_up_front(variant):
+    """The reference: every stream spawned eagerly, as before, handed to simulate."""
+    counterfactuals = {"rct": {"mode": "rct", "treatment_share": 0.5},
+                       "matched": {"mode": "parallel", "comparison": "matched"}}
+    w = _world(**counterfactuals.get(variant, {"mode": "parallel"}))
+    if variant == "poisson":
+        w = w.model_copy(update={"cohorts": [w.cohorts[0].model_copy(
+            update={"arrival": "poisson", "rate_per_week": 0.5})]})
+    if variant == "long_run":
+        w = w.model_copy(update={"horizon_weeks": 416, "contract_horizon_weeks": 156})
+    for r in range(3):
+        seed = replication_seed(23, r)
+        lazy = {n: t.to_pydict() for n, t in simulate(w, seed).items()}
+        eager = {n: t.to_pydict() for n, t in simulate(w, Streams(seed, **_eager(seed))).items()}
+        assert lazy == eager
