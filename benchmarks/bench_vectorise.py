@@ -20,10 +20,17 @@ per-replication reference, for three ways of summing the block:
 It also times the earnings item (treatment and control) both ways, and the whole per-replication
 ``public_ledger``, so the speed a vectorised ledger could give is known before it is built.
 
+``--evaluate`` times instead what a task does after simulating, per replication: ``evaluate``
+and the ``cashflows``/``budgets`` columns, on tables simulated beforehand (best of ``--repeat``,
+CPU). Each round reads every table afresh (the column cache of ``effekt.contracts.outcomes`` is
+emptied first: in a batch each replication's tables are evaluated once). It runs in an older
+tree too (``PYTHONPATH=<before tree>``), so the two can be measured side by side.
+
 Usage::
 
     python benchmarks/bench_vectorise.py --reps 300
     python benchmarks/bench_vectorise.py --scenario experiments/scenarios/koto_sib.toml --reps 100
+    python benchmarks/bench_vectorise.py --evaluate --reps 300
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import time
 
 import numpy as np
 
+from effekt.contracts import outcomes
 from effekt.contracts.fiscal import public_ledger
 from effekt.contracts.outcomes import _floats, _strings
 from effekt.contracts.periods import months_in, spread_over_months
@@ -51,16 +59,34 @@ def _best(f, repeat: int) -> float:
     return best
 
 
+def _evaluate_all(sc, val, tables) -> None:
+    """What a task does with each replication's tables after simulating them."""
+    from effekt.contracts import evaluate, outcomes
+
+    getattr(outcomes, "_READ", {}).clear()  # every table read afresh, as in a batch
+    for t in tables:
+        ev = evaluate(sc.terms, t.persons, t.spells, sc.world.horizon_weeks, val, events=t.events,
+                      design=sc.evaluation, long_run_weeks=sc.long_run_weeks)
+        ev.cashflow_columns()
+        ev.budget_columns()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="experiments/scenarios/default.toml")
     ap.add_argument("--reps", type=int, default=300)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--evaluate", action="store_true",
+                    help="time evaluate and the cashflow/budget columns per replication")
     args = ap.parse_args()
     sc = load_scenario(args.scenario)
     val = valuation_of(sc)
     n_months = months_in(sc.world.horizon_weeks) + 1
     tables = [simulate(sc.simulated_world, replication_seed(sc.design.seed, r)) for r in range(args.reps)]
+    if args.evaluate:
+        print(f"{args.scenario}: evaluate + columns per replication (ms): "
+              f"{1e3 * _best(lambda: _evaluate_all(sc, val, tables), args.repeat) / args.reps:.3f}")
+        return
     incomes, weeks = [], []
     for t in tables:  # the earnings item of the treatment arm, as fiscal._by_party computes it
         sp = t.spells
@@ -99,6 +125,7 @@ def main() -> None:
             _ = a @ w / 52.0
 
     def ledgers() -> None:
+        getattr(outcomes, "_READ", {}).clear()  # every table read afresh, as in a batch
         for t in tables:
             public_ledger(t.persons, t.spells, val.G, n_months, val.fiscal, dict(val.benefit_payers))
 

@@ -44,6 +44,7 @@ from effekt.contracts.outcomes import (
     Tables,
     _floats,
     _strings,
+    among,
     has,
     outcome_arrays,
     work_shares,
@@ -197,7 +198,7 @@ def provider_costs(terms: Terms, persons: Frame, spells: Frame, n_months: int,
     np.add.at(costs, np.minimum(month_of(t.entry[treated]), n_months - 1), p.per_participant * fx)
     s_treated = _strings(spells, "arm") == "treatment"
     mine = s_treated & ~t.s_usual  # the pathway's own spells, not business as usual
-    prog = mine & np.isin(t.s_state, PROVIDER_WEEK_STATES)
+    prog = mine & among(t.s_state, PROVIDER_WEEK_STATES)
     if p.per_week and prog.any():
         weeks = spread_over_months(t.s_start[prog], t.s_end[prog], n_months)
         costs += p.per_week * fx * weeks.sum(axis=0)
@@ -649,9 +650,20 @@ def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat
     if n_control == 0:
         return {}
     k = kpi_key
+    # every total at once, each row added in the ledger's order as _public_total adds them
+    sums: dict[tuple[str | None, str | None], np.ndarray] = {}
+    for (_, p, i), a in diff.items():
+        public = p not in fis.NOT_PUBLIC
+        for key in ((p, None), (None, i) if public else None, (p, i), (None, None) if public else None):
+            if key is not None:
+                acc = sums.get(key)
+                if acc is None:
+                    acc = sums[key] = np.zeros(n_months)
+                acc[:len(a)] += a
 
     def total(party: str | None = None, item: str | None = None) -> np.ndarray:
-        return _public_total(diff, n_months, party=party, item=item)
+        got = sums.get((party, item))
+        return got if got is not None else np.zeros(n_months)
 
     out: dict[Key, float] = {}
     for kpi in registry.select(measure="fiscal_npv", party_kind="public"):

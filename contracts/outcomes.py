@@ -10,6 +10,8 @@ replication and pandas' per-call overhead would dominate on tables of a few hund
 from __future__ import annotations
 
 import fnmatch
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +47,44 @@ def has(df: Frame, col: str) -> bool:
     return df.schema.get_field_index(col) >= 0 if isinstance(df, pa.Table) else col in df
 
 
+_READ: dict[int, tuple[weakref.ref, dict[tuple, np.ndarray]]] = {}
+"""Columns of Arrow record tables already read as numpy (issue 14): an evaluation reads the same
+column of one replication's tables a dozen times (the ledger, the outcomes, the provider's costs,
+the displacement), and turning Arrow strings into Python objects is most of that cost. Keyed by
+the table's identity, checked through a weak reference (a table freed and its id reused is not
+mistaken for the old one); the arrays are read-only, so no caller can change another's copy."""
+
+
+def _forget(key: int, ref: weakref.ref) -> None:
+    """A table read before is gone: drop its columns (unless its id already names another)."""
+    entry = _READ.get(key)
+    if entry is not None and entry[0] is ref:
+        del _READ[key]
+
+
+def _cached(df: pa.Table, key: tuple, read: Callable[[], np.ndarray]) -> np.ndarray:
+    """``read()`` of Arrow table ``df`` under ``key``, read once per table (see :data:`_READ`)."""
+    entry = _READ.get(id(df))
+    if entry is None or entry[0]() is not df:
+        ident = id(df)
+        entry = _READ[ident] = (weakref.ref(df, lambda ref: _forget(ident, ref)), {})
+    out = entry[1].get(key)
+    if out is None:
+        out = read()
+        out.flags.writeable = False
+        entry[1][key] = out
+    return out
+
+
 def _strings(df: Frame, col: str, default: str | None = None) -> np.ndarray:
+    if isinstance(df, pa.Table):
+        if default is not None and has(df, col) and not df.column(col).null_count:
+            default = None  # nothing to fill: the same array as without a default
+        return _cached(df, ("s", col, default), lambda: _read_strings(df, col, default))
+    return _read_strings(df, col, default)
+
+
+def _read_strings(df: Frame, col: str, default: str | None = None) -> np.ndarray:
     if not has(df, col):
         return np.full(len(df), default, dtype=object)
     if isinstance(df, pa.Table):
@@ -62,6 +101,12 @@ def _strings(df: Frame, col: str, default: str | None = None) -> np.ndarray:
 
 
 def _floats(df: Frame, col: str, default: float = 0.0) -> np.ndarray:
+    if isinstance(df, pa.Table):
+        return _cached(df, ("f", col, default), lambda: _read_floats(df, col, default))
+    return _read_floats(df, col, default)
+
+
+def _read_floats(df: Frame, col: str, default: float = 0.0) -> np.ndarray:
     if not has(df, col):
         return np.full(len(df), default)
     if isinstance(df, pa.Table):
@@ -80,13 +125,20 @@ def bools(df: Frame, col: str) -> np.ndarray:
     if not has(df, col):
         return np.zeros(len(df), dtype=bool)
     if isinstance(df, pa.Table):
-        return np.asarray(df.column(col).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+        return _cached(df, ("b", col), lambda: _arrow_bools(df.column(col)))
     return df[col].fillna(False).to_numpy(dtype=bool)
+
+
+def _arrow_bools(c: pa.ChunkedArray) -> np.ndarray:
+    if c.null_count:  # pyarrow's fill_null costs ~0.1 ms a call: only when there are nulls
+        c = c.fill_null(False)
+    return np.asarray(c.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _ints(df: Frame, col: str) -> np.ndarray:
     if isinstance(df, pa.Table):
-        return np.asarray(df.column(col).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return _cached(df, ("i", col), lambda: np.array(df.column(col).to_numpy(zero_copy_only=False),
+                                                        dtype=np.int64))
     return df[col].to_numpy(dtype=np.int64)
 
 
@@ -112,11 +164,24 @@ def programme_jobs(state: np.ndarray, stage: np.ndarray, contract: np.ndarray,
     return (state == "employed") & in_stage & ((contract == "project") | (subsidy_share > 0))
 
 
+def among(values: np.ndarray, names) -> np.ndarray:
+    """Which of ``values`` (an object array of strings or None) are one of ``names``: what
+    ``np.isin`` says, by one comparison per name for a short list (``np.isin`` sorts both arrays
+    first, which costs more than the comparisons on the few hundred rows of a replication)."""
+    names = list(names)
+    if len(names) > 8 or values.dtype != object:
+        return np.isin(values, np.array(names, dtype=object))
+    out = np.zeros(len(values), dtype=bool)
+    for name in names:
+        out |= values == name
+    return out
+
+
 def matching(names: np.ndarray, patterns: list[str]) -> np.ndarray:
     """Which of ``names`` (strings or None) match one of the shell ``patterns``."""
-    uniq = {n for n in pd.unique(names) if isinstance(n, str)}
+    uniq = {n for n in set(names.tolist()) if isinstance(n, str)}
     hits = [n for n in uniq if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
-    return np.isin(names, np.array(hits, dtype=object)) if hits else np.zeros(len(names), bool)
+    return among(names, hits) if hits else np.zeros(len(names), bool)
 
 
 def _person_rows(arm: np.ndarray, pid: np.ndarray):
@@ -216,7 +281,7 @@ class Tables:
         spells in education (whatever their fte); none whose stage matches ``exclude_stages``."""
         ok = (self.s_state == "employed") & (self.s_fte >= min_fte)
         if exclude_contracts:
-            ok &= ~np.isin(self.s_contract, np.array(list(exclude_contracts), dtype=object))
+            ok &= ~among(self.s_contract, exclude_contracts)
         if ordinary_only:
             ok &= ~self.s_own
         if or_education:
@@ -308,7 +373,7 @@ def _stage_event(o: StageEvent, t: Tables) -> tuple[np.ndarray, np.ndarray]:
     kind = _strings(ev, "event", "")[order]
     same = np.concatenate([person[1:] == person[:-1], [False]])
     nxt = np.where(same, np.concatenate([stage[1:], [None]]), None)
-    hit = np.isin(kind, np.array(o.events, dtype=object)) & matching(stage, o.stages) & (person >= 0)
+    hit = among(kind, o.events) & matching(stage, o.stages) & (person >= 0)
     if o.followed_by:
         hit &= matching(nxt, o.followed_by)
     if o.not_followed_by:
@@ -325,7 +390,7 @@ def on_benefit(spells: Frame) -> np.ndarray:
     else from the state: :data:`ON_BENEFIT_STATES`)."""
     if has(spells, "benefit_g") and has(spells, "benefit_kind"):
         return (_strings(spells, "benefit_kind", "none") != "none") & (_floats(spells, "benefit_g") > 0)
-    return np.isin(_strings(spells, "state", ""), list(ON_BENEFIT_STATES))
+    return among(_strings(spells, "state", ""), ON_BENEFIT_STATES)
 
 
 def _benefit_days(o: BenefitDaysSaved, t: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -445,7 +510,7 @@ def work_shares(t: Tables, weeks_after_entry: list[float] | np.ndarray, horizon:
     working, measurable = _in_work(t, np.asarray(weeks_after_entry, dtype=float), horizon,
                                    ordinary_only=ordinary_only, or_education=or_education)
     out = {}
-    for arm in sorted(pd.unique(t.arm)):
+    for arm in sorted(set(t.arm.tolist())):  # the same arms as pd.unique, without its hashing set-up
         mine = (t.arm == arm)[:, None] & measurable
         n = mine.sum(axis=0)
         out[arm] = np.where(n > 0, (working & mine).sum(axis=0) / np.maximum(n, 1), np.nan)

@@ -193,12 +193,14 @@ def run_replication(scenario: Scenario, replication: int, point: int = 0,
     return out
 
 
-def simulate_and_evaluate(scenario: Scenario, replication: int) -> tuple[Tables, Evaluation]:
-    """One replication's record tables (the whole simulation) and their evaluation."""
+def simulate_and_evaluate(scenario: Scenario, replication: int,
+                          valuation: Valuation | None = None) -> tuple[Tables, Evaluation]:
+    """One replication's record tables (the whole simulation) and their evaluation; ``valuation``
+    is :func:`valuation_of` the scenario (a task builds it once for all its replications)."""
     seed = replication_seed(scenario.design.seed, replication)
     sim_tables = simulate(scenario.simulated_world, seed)
     ev = evaluate(scenario.terms, sim_tables.persons, sim_tables.spells, scenario.world.horizon_weeks,
-                  valuation_of(scenario), events=sim_tables.events, design=scenario.evaluation,
+                  valuation or valuation_of(scenario), events=sim_tables.events, design=scenario.evaluation,
                   long_run_weeks=scenario.long_run_weeks)
     return sim_tables, ev
 
@@ -259,8 +261,9 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
     budgets: list[dict[str, np.ndarray]] = []
     records: dict[str, list[pd.DataFrame]] = {t: [] for t in tables}
     keys = {"point": task.point}
+    valuation = valuation_of(scenario)  # the same for every replication of the task
     for rep in reps:
-        sim_tables, ev = simulate_and_evaluate(scenario, rep)
+        sim_tables, ev = simulate_and_evaluate(scenario, rep, valuation)
         extra = [c for c in ev.kpis if c not in known]
         if extra:
             raise RuntimeError(f"replication {rep} has KPIs that contracts.kpis_for does not "
