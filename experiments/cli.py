@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import click
 
 from effekt.experiments.cli_analysis import executor_options
+from effekt.experiments.cli_help import SpeakingGroup, click_text
 from effekt.experiments.cli_lang import lang_option, people, say
 from effekt.experiments.datasets import RECORD_TABLES
 from effekt.titles import title as titled
@@ -35,7 +36,9 @@ if TYPE_CHECKING:
 def _fail(err: Exception | str, lang: str = "en") -> None:
     """Print ``err`` as an error in ``lang`` (a :class:`~effekt.specfile.SpecError` with its framing
     and common messages in that language) and exit 2."""
-    text = err.text(lang) if hasattr(err, "text") and hasattr(err, "problems") else str(err)
+    from effekt.experiments.messages import error_text  # a rule's own bokmål (effekt.specfile.said)
+
+    text = err.text(lang) if hasattr(err, "text") and hasattr(err, "problems") else error_text(err, lang)
     click.echo(say("error", lang, err=text), err=True)
     sys.exit(2)
 
@@ -159,9 +162,20 @@ def _terminated(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(version("effekt"), prog_name="effekt")
-def main() -> None:
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``effekt --version``: click's own words for it ("effekt, version 0.1.0"), in bokmål when the
+    invocation is (click's ``version_option`` fixes its message when it is defined)."""
+    if value and not ctx.resilient_parsing:
+        click.echo(click_text("%(prog)s, version %(version)s") % {"prog": "effekt",
+                                                                    "version": version("effekt")})
+        ctx.exit()
+
+
+@click.group(cls=SpeakingGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and exit.")
+@lang_option("Language of the help pages and messages of every command (Norwegian bokmål or English).")
+def main(lang: str) -> None:
     """Simulate effektkontrakter (social impact bonds) in employment.
 
     Cohorts of people from outside the labour market flow through a qualification pathway; an
@@ -275,7 +289,8 @@ sweep = _script_command("sweep", sweep=True, doc="Run every design point of SCEN
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key, e.g. --set contract.prices.job_start=60000.")
 @_force_option
 @lang_option("Language of the messages (Norwegian bokmål or English).")
 def validate(scenario, assignments, force, lang):
@@ -317,7 +332,8 @@ def _check_workload(exp: Experiment, workers: int, refuse: bool = True, lang: st
 @main.command()
 @click.argument("out", type=click.Path(file_okay=False, exists=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "markdown"]),
-              default="text", show_default=True)
+              default="text", show_default=True,
+              help="text for the terminal, csv for Excel, json, or markdown.")
 @lang_option("Language of the labels and numbers (Norwegian bokmål or English).")
 @click.option("--budgets", "budgets_only", is_flag=True,
               help="Only the budgets per year (each party by year, programme minus control, nominal).")

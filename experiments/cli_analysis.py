@@ -46,7 +46,9 @@ def _fail(err: Exception | str, lang: str = "en") -> None:
     """Print ``err`` as an error in ``lang`` (``feil:``/``error:``; a
     :class:`~effekt.specfile.SpecError` with its framing and common messages in that language) and
     exit 2."""
-    text = err.text(lang) if isinstance(err, SpecError) else str(err)
+    from effekt.experiments.messages import error_text  # a rule's own bokmål (effekt.specfile.said)
+
+    text = err.text(lang) if isinstance(err, SpecError) else error_text(err, lang)
     click.echo(say("error", lang, err=text), err=True)
     sys.exit(2)
 
@@ -96,14 +98,17 @@ def report(results, out, lang, point, timeseries_runs):
                    "state, public: npv (their fiscal NPV, outcome payments included).")
 @click.option("--low", type=float, help="Lowest value tried (default 0).")
 @click.option("--high", type=float, help="Highest value tried (default twice the scenario's).")
-@click.option("--points", type=click.IntRange(min=2), default=7, show_default=True)
+@click.option("--points", type=click.IntRange(min=2), default=7, show_default=True,
+              help="Number of values tried, evenly from --low to --high.")
 @click.option("--runs", "replications", type=click.IntRange(min=2), default=50, show_default=True,
               help="Replications per value (the same seeds for every value).")
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the scenario's).")
-@click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap resamples of the replications for the break-even value's interval (0: none).")
 @lang_option()
 @executor_options
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key, e.g. --set contract.prices.job_start=60000.")
 def breakeven(scenario, party, vary, target, metric, low, high, points, replications, seed,
               bootstrap, lang, workers, dask, assignments):
     """The value of one scenario number at which the investor, the kommune, the state or the
@@ -129,7 +134,8 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
                    "5 % and 95 % quantiles, Morris and Sobol through their quantile functions), its "
                    "[design.uncertainties] and numeric [design.levers].")
 @click.option("--method", type=click.Choice(["oat", "morris", "sobol"]), default="oat",
-              show_default=True)
+              show_default=True, help="oat: one number at a time (a tornado); morris: elementary "
+                                      "effects; sobol: variance shares.")
 @click.option("--output", default="investor_npv", show_default=True, help="KPI to explain.")
 @click.option("--runs", "replications", type=click.IntRange(min=1), default=20, show_default=True,
               help="Replications per sample point (common random numbers).")
@@ -139,7 +145,8 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
               help="Seed of the parameter sample.")
 @executor_options
 @click.option("--out", type=click.Path(dir_okay=False), help="Save the table as CSV.")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key, e.g. --set contract.prices.job_start=60000.")
 @lang_option()
 def sensitivity(scenario, params, method, output, replications, samples, seed, workers, dask, out,
                 assignments, lang):
@@ -201,9 +208,10 @@ SENSITIVITY_WORDS: dict[str, dict[str, str]] = {
               help="The effect to detect, as a difference in probability (0.1 = 10 percentage "
                    "points): sets the programme's probability to the counterfactual's plus this.")
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
-              show_default=True)
+              show_default=True, help="Significance level of the test.")
 @click.option("--power", "target", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=0.8, show_default=True)
+              default=0.8, show_default=True,
+              help="Power wanted: the N needed is the smallest pilot with at least this power.")
 @click.option("--runs", "replications", type=click.IntRange(min=1), default=200, show_default=True,
               help="Replications to estimate the probabilities, and model-simulated pilots.")
 @click.option("--no-model-pilots", is_flag=True, help="Skip simulating whole pilots through the model.")
@@ -219,7 +227,8 @@ SENSITIVITY_WORDS: dict[str, dict[str, str]] = {
               help="With --results: what an additional person in work is (see effekt decide).")
 @lang_option("With --results: language of the value lines.")
 @executor_options
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key, e.g. --set contract.prices.job_start=60000.")
 def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, target,
                replications, no_model_pilots, results, commissioner, wtp, per, lang, workers, dask,
                assignments):
@@ -334,9 +343,10 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
             est_t, est_c = pw.rates_from_runs(decision.runs, measure)
             p_treatment = est_t if p_treatment is None and effect is None else p_treatment
             p_control = est_c if p_control is None else p_control
-            source = ((f"{'delvis ' if given else ''}fra de {len(decision.runs)} replikasjonene i "
+            n_runs = fmt.number(len(decision.runs), lang, 0)
+            source = ((f"{'delvis ' if given else ''}fra de {n_runs} replikasjonene i "
                        f"{decision.out}") if nb else
-                      (f"{'partly ' if given else ''}from the {len(decision.runs)} replications of "
+                      (f"{'partly ' if given else ''}from the {n_runs} replications of "
                        f"{decision.out}"))
             given, no_model_pilots = True, True  # no scenario file to simulate pilots of
         elif p_control is None or (p_treatment is None and effect is None):
@@ -345,9 +355,10 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
             est_t, est_c = pw.rates_from_runs(runs, measure)
             p_treatment = est_t if p_treatment is None else p_treatment
             p_control = est_c if p_control is None else p_control
-            source = ((f"{'delvis ' if given else ''}fra {replications} replikasjoner av {sc.info.name}"
+            n_runs = fmt.number(replications, lang, 0)
+            source = ((f"{'delvis ' if given else ''}fra {n_runs} replikasjoner av {sc.info.name}"
                        + (f" med {' '.join(assignments)}" if assignments else "")) if nb else
-                      (f"{'partly ' if given else ''}from {replications} replications of "
+                      (f"{'partly ' if given else ''}from {n_runs} replications of "
                        f"{sc.info.name}" + (f" with {' '.join(assignments)}" if assignments else "")))
     except (SpecError, ValueError) as err:
         _fail(err, lang)
@@ -359,14 +370,15 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
         _fail(say("pilot_same_p", lang, p=f"{p_control:.3f}"), lang)
     w = PILOT_WORDS[lang]
 
-    def pc(x: float, decimals: int = 1) -> str:  # English as it always printed; bokmål by its formats
-        return fmt.percent(x, lang, decimals) if lang == "nb" else f"{x:.{decimals}%}"
+    def pc(x: float, decimals: int = 1) -> str:  # in both languages by their formats ("7.5 %", "7,5 %")
+        return fmt.percent(x, lang, decimals)
 
     def pr(x: float) -> str:
-        return fmt.number(x, lang, 3) if lang == "nb" else f"{x:.3f}"
+        return fmt.number(x, lang, 3)
 
-    def g(x: float) -> str:
-        return fmt.general(x, lang) if lang == "nb" else f"{x:g}"
+    def g(x: float) -> str:  # an input as given (0.05, not 0.0500), never e-notation, also in English
+        text, point = fmt.general(x, lang), "," if lang == "nb" else "."
+        return text.rstrip("0").rstrip(point) if point in text else text
 
     click.echo(w["outcome"].format(measure=measure, pt=pr(p_treatment), pc=pr(p_control), source=source,
                                    alpha=g(alpha)))

@@ -48,7 +48,9 @@ def calibrate(file, out, particles, generations, tolerance, seed, workers, dask,
         spec, source = load_calibration_file(file)
         model, _ = build_model(spec, source)
     except SpecError as err:
-        click.echo(f"error: {err}", err=True)
+        from effekt.experiments.cli_lang import say
+
+        click.echo(say("error", lang, err=err.text(lang)), err=True)
         sys.exit(2)
     _check_writable(out)  # before the fit: minutes of work must not be lost to an unwritable folder
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import click
@@ -34,13 +35,26 @@ def lang_from_environment(environ: Mapping[str, str] | None = None) -> str:
     return "nb"
 
 
+INVOCATION_LANG: ContextVar[str | None] = ContextVar("effekt_invocation_lang", default=None)
+"""The language of the running ``effekt`` invocation (set by
+:class:`effekt.experiments.cli_help.SpeakingGroup`: ``--lang`` wherever it stands, else the
+locale); None outside one."""
+
+
+def invocation_lang() -> str:
+    """The language of the running invocation, else :func:`lang_from_environment`: the default of
+    every ``--lang``, so ``effekt --lang en run`` speaks English as ``effekt run --lang en`` does."""
+    return INVOCATION_LANG.get() or lang_from_environment()
+
+
 DEFAULT_HELP = "Language of what is printed: Norwegian bokmål or English."
 
 
 def lang_option(help: str = DEFAULT_HELP) -> Callable[[Any], Any]:
-    """The ``--lang nb|en`` option, defaulting to :func:`lang_from_environment` (read when the
-    command runs, not when it is defined)."""
-    return click.option("--lang", type=click.Choice(list(LANGS)), default=lang_from_environment,
+    """The ``--lang nb|en`` option, defaulting to :func:`invocation_lang` (read when the command
+    runs, not when it is defined). Its help is English here; the bokmål is in
+    :data:`effekt.experiments.cli_help_nb.HELP_NB`."""
+    return click.option("--lang", type=click.Choice(list(LANGS)), default=invocation_lang,
                         show_default="nb; en when LC_ALL, LC_MESSAGES or LANG starts with en",
                         help=help)
 

@@ -58,8 +58,13 @@ PARTIES = {
 """A party's name in the national budgets (the sum over kommuner); a party not listed keeps its key."""
 
 
-def _fail(err: Exception | str) -> None:
-    click.echo(f"error: {err}", err=True)
+def _fail(err: Exception | str, lang: str = "en") -> None:
+    """Print ``err`` in ``lang`` (a SpecError's framing and a rule's own words in bokmål) and exit 2."""
+    from effekt.experiments.cli_lang import say
+    from effekt.experiments.messages import error_text
+
+    text = err.text(lang) if hasattr(err, "text") and hasattr(err, "problems") else error_text(err, lang)
+    click.echo(say("error", lang, err=text), err=True)
     sys.exit(2)
 
 
@@ -150,13 +155,13 @@ def national(scenario, replications, include, out, workers, dask, chunk, overwri
     try:
         nat = load_national(scenario, include)
     except SpecError as err:
-        _fail(err)
+        _fail(err, lang)
     reps = replications or nat.info.replications
     out = Path(out) if out else Path("results") / nat.info.name
     try:
         executor = make_executor(workers, dask)
     except RuntimeError as err:
-        _fail(err)
+        _fail(err, lang)
     if not quiet:
         base = nat.variants[nat.points[0]["variant"]]
         who = f"{executor.name}, {executor.workers} workers" if lang == "en" else \
@@ -173,7 +178,7 @@ def national(scenario, replications, include, out, workers, dask, chunk, overwri
         run_national(nat, out, executor, replications=reps, chunk=chunk, overwrite=overwrite,
                      progress=None if not quiet else False, command=command)
     except (ResultsDirError, ExecutorLost) as err:
-        _fail(err)
+        _fail(err, lang)
     except KeyboardInterrupt:
         click.echo("\n" + t["stopped"].format(out=out), err=True)
         sys.exit(130)

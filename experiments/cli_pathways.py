@@ -82,8 +82,9 @@ def _payer(payer: str, lang: str) -> str:
 def _fail(err: Exception, lang: str = "en") -> None:
     """Print ``err`` in ``lang`` (a SpecError's framing and common messages in bokmål) and exit 2."""
     from effekt.experiments.cli_lang import say
+    from effekt.experiments.messages import error_text  # a rule's own bokmål (effekt.specfile.said)
 
-    text = err.text(lang) if isinstance(err, SpecError) else str(err)
+    text = err.text(lang) if isinstance(err, SpecError) else error_text(err, lang)
     click.echo(say("error", lang, err=text), err=True)
     sys.exit(2)
 

@@ -68,7 +68,7 @@ def test_cli_pilot_size_with_given_rates():
                                   "--p-control", "0.4"])
     assert r.exit_code == 0, r.output
     assert "Pilot of 5" in r.output
-    assert "People per arm for 80% power" in r.output
+    assert "People per arm for 80\u00a0% power" in r.output
     assert "5 or more of 5" in r.output
 
 
@@ -123,7 +123,7 @@ def test_cli_effect_sets_the_programme_rate_and_equal_rates_are_refused():
                                   "--n", "97"])
     assert r.exit_code == 0, r.output
     assert "probability with the programme 0.600" in r.output
-    assert "People per arm for 80% power: 97 (normal formula)" in r.output
+    assert "People per arm for 80\u00a0% power: 97 (normal formula)" in r.output
     r = CliRunner().invoke(main, ["pilot-size", "--lang", "en", "--p-control", "0.4", "--p-treatment", "0.4"])
     assert r.exit_code == 2 and "no difference" in r.output
 
@@ -196,7 +196,7 @@ def test_cli_says_plainly_when_the_programme_is_expected_to_be_worse():
     powers = [float(line.split()[1].rstrip("%")) for line in r.output.splitlines()
               if line.startswith("  power ")]
     assert powers and max(powers) < 2.5  # never "power 98 %"
-    assert "People per arm for 80% power: none" in r.output
+    assert "People per arm for 80\u00a0% power: none" in r.output
     assert "chance the pilot shows the programme significantly WORSE" in r.output
 
 

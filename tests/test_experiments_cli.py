@@ -29,4 +29,4 @@ def test_batch_and_sweep_share_their_options_and_report_what_they_ran(tmp_path):
     assert r.exit_code == 0, r.output
     assert "2 design points x 2 replications of small" in r.output
     assert "(parameters: contract.prices.job_start)" in r.output
-    assert "5 % IRR" in CliRunner().invoke(main, ["breakeven", "--help"]).output
+    assert "5 % IRR" in CliRunner().invoke(main, ["breakeven", "--help", "--lang", "en"]).output

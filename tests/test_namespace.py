@@ -116,7 +116,8 @@ def test_the_effekt_command_runs(tmp_path):
     assert script.value == "effekt.experiments.cli:main"
     exe = Path(sys.executable).parent / "effekt"
     assert exe.exists(), f"no console script at {exe}: reinstall (make .venv/.installed)"
-    out = subprocess.run([str(exe), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([str(exe), "--help", "--lang", "en"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("Usage: effekt")
 
