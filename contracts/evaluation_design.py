@@ -44,7 +44,7 @@ from pydantic import Field, model_validator
 from effekt.contracts.terms import BINARY_METRICS
 from effekt.dotted import suggest
 from effekt.lazy import pandas as pd
-from effekt.specfile import SpecError, Strict
+from effekt.specfile import SpecError, Strict, joined, said
 
 if TYPE_CHECKING:
     from effekt.contracts.outcomes import Frame
@@ -69,6 +69,8 @@ DESIGN_LABELS: dict[str, tuple[str, str]] = {
 
 _COMPARES_WITH = {"randomised": "the control arm", "matched": "the matched comparison arm",
                   "historical": "a fixed baseline share", "gross": "nothing"}
+_COMPARES_WITH_NB = {"randomised": "kontrollgruppen", "matched": "den matchede sammenligningsgruppen",
+                     "historical": "en fast andel fra før (baseline)", "gross": "ingenting"}
 
 
 class EvaluationDesign(Strict):
@@ -90,26 +92,40 @@ class EvaluationDesign(Strict):
         problems = []
         if self.design == "historical":
             if not self.baseline:
-                problems.append("baseline: design 'historical' needs the share of treated people "
-                                "expected to reach each outcome the contract compares, e.g. "
-                                "baseline = { job_start = 0.35 }")
+                problems.append(said("baseline: design 'historical' needs the share of treated people "
+                                     "expected to reach each outcome the contract compares, e.g. "
+                                     "baseline = { job_start = 0.35 }",
+                                     "baseline: design 'historical' trenger andelen av deltakerne som "
+                                     "forventes å nå hvert resultat kontrakten sammenligner, f.eks. "
+                                     "baseline = { job_start = 0.35 }"))
             if not self.source.strip():
-                problems.append("source: design 'historical' needs the source of its baseline "
-                                "(the earlier years it was measured in), or the word assumption")
+                problems.append(said("source: design 'historical' needs the source of its baseline "
+                                     "(the earlier years it was measured in), or the word assumption",
+                                     "source: design 'historical' trenger kilden til sin baseline "
+                                     "(de tidligere årene den ble målt i), eller ordet assumption"))
         else:
             if self.baseline:
-                problems.append(f"baseline: only design 'historical' compares with a baseline; design "
-                                f"'{self.design}' compares with {_COMPARES_WITH[self.design]}: remove "
-                                "baseline or set design = 'historical'")
+                problems.append(said(f"baseline: only design 'historical' compares with a baseline; design "
+                                     f"'{self.design}' compares with {_COMPARES_WITH[self.design]}: remove "
+                                     "baseline or set design = 'historical'",
+                                     f"baseline: bare design 'historical' sammenligner med en baseline; "
+                                     f"design '{self.design}' sammenligner med "
+                                     f"{_COMPARES_WITH_NB[self.design]}: ta bort baseline eller sett "
+                                     "design = 'historical'"))
             if self.source:
-                problems.append(f"source: names the source of a historical baseline; design "
-                                f"'{self.design}' has none: remove it or set design = 'historical'")
+                problems.append(said(f"source: names the source of a historical baseline; design "
+                                     f"'{self.design}' has none: remove it or set design = 'historical'",
+                                     f"source: oppgir kilden til en historisk baseline; design "
+                                     f"'{self.design}' har ingen: ta den bort eller sett design = "
+                                     "'historical'"))
         for name, share in self.baseline.items():
             if isinstance(share, bool) or not math.isfinite(share) or share < 0:
-                problems.append(f"baseline.{name}: {share!r}; a share (or days per person) of 0 "
-                                "or more")
+                problems.append(said(f"baseline.{name}: {share!r}; a share (or days per person) of 0 "
+                                     "or more",
+                                     f"baseline.{name}: {share!r}; en andel (eller dager per person) på 0 "
+                                     "eller mer"))
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ValueError(joined("\n", problems))
         return self
 
     @property
@@ -139,40 +155,58 @@ class EvaluationDesign(Strict):
         d, c = self.design, contract_prefix
         out = []
         if d in ("historical", "gross") and terms.savings_share is not None:
-            out.append(f"{c}savings_share: a share of the public gain against a comparison group; "
-                       f"{prefix}design = '{d}' compares with {_COMPARES_WITH[d]} and cannot measure "
-                       f"one. Use "
-                       f"{prefix}design = 'randomised' or 'matched', or a contract without a savings "
-                       "share")
+            out.append(said(f"{c}savings_share: a share of the public gain against a comparison group; "
+                            f"{prefix}design = '{d}' compares with {_COMPARES_WITH[d]} and cannot measure "
+                            f"one. Use "
+                            f"{prefix}design = 'randomised' or 'matched', or a contract without a savings "
+                            "share",
+                            f"{c}savings_share: en andel av den offentlige gevinsten mot en "
+                            f"sammenligningsgruppe; {prefix}design = '{d}' sammenligner med "
+                            f"{_COMPARES_WITH_NB[d]} og kan ikke måle den. Bruk {prefix}design = "
+                            "'randomised' eller 'matched', eller en kontrakt uten savings_share"))
         if d == "gross":
             for i, t in enumerate(terms.triggers):
                 if t.compare == "relative_to_control":
-                    out.append(f"{c}triggers[{i}]: compare = 'relative_to_control' divides by the "
-                               f"comparison's share, and {prefix}design = 'gross' has no comparison "
-                               "(its share is 0): use compare = 'absolute', or another design")
+                    out.append(said(f"{c}triggers[{i}]: compare = 'relative_to_control' divides by the "
+                                    f"comparison's share, and {prefix}design = 'gross' has no comparison "
+                                    "(its share is 0): use compare = 'absolute', or another design",
+                                    f"{c}triggers[{i}]: compare = 'relative_to_control' deler på "
+                                    f"sammenligningsgruppens andel, og {prefix}design = 'gross' har ingen "
+                                    "sammenligning (andelen er 0): bruk compare = 'absolute', eller et "
+                                    "annet design"))
         if d == "historical":
             names = list(terms.outcomes)
             for name in self.baseline:
                 if name not in terms.outcomes:
-                    out.append(f"{prefix}baseline.{name}: not an outcome of the contract"
-                               f"{suggest(name, names)}; outcomes: {', '.join(names)}")
-            wanted = {terms.primary: "the primary outcome (the measured additional outcomes count it)"}
+                    out.append(said(f"{prefix}baseline.{name}: not an outcome of the contract"
+                                    f"{suggest(name, names)}; outcomes: {', '.join(names)}",
+                                    f"{prefix}baseline.{name}: ikke et resultat i kontrakten"
+                                    f"{suggest(name, names, lang='nb')}; resultater: {', '.join(names)}"))
+            wanted = {terms.primary: ("the primary outcome (the measured additional outcomes count it)",
+                                      "hovedresultatet (de målte ekstra resultatene teller det)")}
             for i, t in enumerate(terms.triggers):
                 if t.needs_control:
-                    wanted.setdefault(t.outcome, f"{c}triggers[{i}] compares it")
-            for name, why in wanted.items():
+                    wanted.setdefault(t.outcome, (f"{c}triggers[{i}] compares it",
+                                                  f"{c}triggers[{i}] sammenligner det"))
+            for name, (why, why_nb) in wanted.items():
                 if name not in self.baseline:
-                    out.append(f"{prefix}baseline.{name}: missing; design 'historical' needs the share "
-                               f"expected without the programme for {why}")
+                    out.append(said(f"{prefix}baseline.{name}: missing; design 'historical' needs the share "
+                                    f"expected without the programme for {why}",
+                                    f"{prefix}baseline.{name}: mangler; design 'historical' trenger andelen "
+                                    f"som forventes uten tiltaket for {why_nb}"))
             for name, share in self.baseline.items():
                 o = terms.outcomes.get(name)
                 if o is not None and o.metric in BINARY_METRICS and share > 1:
-                    out.append(f"{prefix}baseline.{name}: {share:g}; '{name}' is reached or not, so "
-                               "its baseline is a share between 0 and 1")
+                    out.append(said(f"{prefix}baseline.{name}: {share:g}; '{name}' is reached or not, so "
+                                    "its baseline is a share between 0 and 1",
+                                    f"{prefix}baseline.{name}: {share:g}; '{name}' nås eller ikke, så "
+                                    "baseline er en andel mellom 0 og 1"))
             for i, t in enumerate(terms.triggers):
                 if t.compare == "relative_to_control" and self.baseline.get(t.outcome, 1.0) <= 0:
-                    out.append(f"{prefix}baseline.{t.outcome}: 0, and {c}triggers[{i}] compares "
-                               "relative to it (divides by it): give a share above 0")
+                    out.append(said(f"{prefix}baseline.{t.outcome}: 0, and {c}triggers[{i}] compares "
+                                    "relative to it (divides by it): give a share above 0",
+                                    f"{prefix}baseline.{t.outcome}: 0, og {c}triggers[{i}] sammenligner "
+                                    "relativt til den (deler på den): oppgi en andel over 0"))
         return out
 
     def check(self, terms: Terms) -> None:

@@ -69,11 +69,11 @@ import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from effekt.contracts.frames import nonzero_months, taken
-from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, has, matching
+from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, among, has, matching
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
 from effekt.dotted import suggest
 from effekt.lazy import pandas as pd
-from effekt.specfile import SpecError, Strict, load_spec
+from effekt.specfile import SpecError, Strict, joined, load_spec, nb_number, said
 
 FISCAL_COLUMNS = ["arm", "party", "month", "item", "amount"]
 PUBLIC_DEFAULT = ("kommune", "fylke", "other_kommuner", "state")
@@ -106,16 +106,21 @@ class IncomeTax(Strict):
         n = len(self.wage_points)
         if len(self.average_rates) != n or len(self.kommune_shares) != n or (
                 self.fylke_shares is not None and len(self.fylke_shares) != n):
-            raise ValueError("wage_points, average_rates, kommune_shares and fylke_shares need the same "
-                             "length")
+            raise ValueError(said("wage_points, average_rates, kommune_shares and fylke_shares need the same "
+                                  "length",
+                                  "wage_points, average_rates, kommune_shares og fylke_shares må være like "
+                                  "lange"))
         if self.wage_points != sorted(self.wage_points):
-            raise ValueError("wage_points must increase")
+            raise ValueError(said("wage_points must increase", "wage_points må være stigende"))
         fylke = self.fylke_shares or [0.0] * n
         if not all(0 <= x <= 1 for x in [*self.average_rates, *self.kommune_shares, *fylke]):
-            raise ValueError("rates and shares must lie in [0, 1]")
+            raise ValueError(said("rates and shares must lie in [0, 1]",
+                                  "satser og andeler må ligge i [0, 1]"))
         if any(k + f > 1 for k, f in zip(self.kommune_shares, fylke, strict=True)):
-            raise ValueError("kommune_shares + fylke_shares must not exceed 1 at any point (the state "
-                             "gets the rest)")
+            raise ValueError(said("kommune_shares + fylke_shares must not exceed 1 at any point (the state "
+                                  "gets the rest)",
+                                  "kommune_shares + fylke_shares kan ikke overstige 1 noe sted (staten får "
+                                  "resten)"))
         return self
 
     def rate(self, income: np.ndarray) -> np.ndarray:
@@ -182,13 +187,17 @@ class Wages(Strict):
         problems = []
         for pattern, share in shares.items():
             if not STAGE_PATTERN.match(pattern) or pattern.count("[") != pattern.count("]"):
-                problems.append(f"'{pattern}' is no stage-name pattern (letters, digits, _ and -, with the "
-                                "glob characters * ? [...]; e.g. \"enterprise_*\")")
+                problems.append(said(f"'{pattern}' is no stage-name pattern (letters, digits, _ and -, with "
+                                     "the glob characters * ? [...]; e.g. \"enterprise_*\")",
+                                     f"'{pattern}' er ikke et mønster for trinnavn (bokstaver, sifre, _ og "
+                                     "-, med jokertegnene * ? [...]; f.eks. \"enterprise_*\")"))
             elif not 0 <= share <= 1:
-                problems.append(f"'{pattern}' = {share!r}: the share of the wage cost the work is sold for "
-                                "must lie in [0, 1]")
+                problems.append(said(f"'{pattern}' = {share!r}: the share of the wage cost the work is sold "
+                                     "for must lie in [0, 1]",
+                                     f"'{pattern}' = {share!r}: andelen av lønnskostnaden arbeidet selges "
+                                     "for, må ligge i [0, 1]"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError(joined("; ", problems))
         return shares
 
     @model_validator(mode="before")
@@ -197,19 +206,26 @@ class Wages(Strict):
         if isinstance(data, dict):
             old = [k for k in OLD_WAGE_KEYS if k in data]
             if old:
-                raise ValueError(
+                raise ValueError(said(
                     "; ".join(f"{k} is no longer a key ({OLD_WAGE_KEYS[k]})" for k in old)
                     + ": a public employer's net cost of a job is wage cost - productivity_share x wage "
                     "cost - subsidy; write productivity_share = <share of the wage cost the work is "
                     "worth, 0 to 1> (0 counts the whole wage as a cost, as project positions were) and, "
-                    "for a contract kind that differs, productivity_share_by_contract = { permanent = 1.0 }")
+                    "for a contract kind that differs, productivity_share_by_contract = { permanent = 1.0 }",
+                    "; ".join(f"{k} er ikke lenger en nøkkel ({OLD_WAGE_KEYS[k]})" for k in old)
+                    + ": en offentlig arbeidsgivers nettokostnad for en jobb er lønnskostnad - "
+                    "productivity_share x lønnskostnad - tilskudd; skriv productivity_share = <andelen av "
+                    "lønnskostnaden arbeidet er verdt, 0 til 1> (0 regner hele lønnen som kostnad, slik "
+                    "prosjektstillinger ble regnet) og, for en kontraktstype som avviker, "
+                    "productivity_share_by_contract = { permanent = 1.0 }"))
         return data
 
     @model_validator(mode="after")
     def _shares(self) -> Wages:
         bad = {k: v for k, v in self.productivity_share_by_contract.items() if not 0 <= v <= 1}
         if bad:
-            raise ValueError(f"productivity_share_by_contract: {bad}; each share must lie in [0, 1]")
+            raise ValueError(said(f"productivity_share_by_contract: {bad}; each share must lie in [0, 1]",
+                                  f"productivity_share_by_contract: {bad}; hver andel må ligge i [0, 1]"))
         return self
 
     def productivity(self, contract: np.ndarray) -> np.ndarray:
@@ -256,9 +272,13 @@ class Inntektsutjevning(Strict):
     @model_validator(mode="after")
     def _keeps_something(self) -> Inntektsutjevning:
         if self.compensation + self.extra_compensation > 1:
-            raise ValueError("compensation + extra_compensation must not exceed 1")
+            raise ValueError(said("compensation + extra_compensation must not exceed 1",
+                                  "compensation + extra_compensation kan ikke overstige 1"))
         if not isinstance(self.position, str) and not 0 <= self.position <= 1:
-            raise ValueError(f"position: {self.position!r}; 'above_90', 'below_90' or the share kept, 0 to 1")
+            raise ValueError(said(f"position: {self.position!r}; 'above_90', 'below_90' or the share kept, "
+                                  "0 to 1",
+                                  f"position: {self.position!r}; 'above_90', 'below_90' eller andelen "
+                                  "kommunen beholder, 0 til 1"))
         return self
 
     def kept_share(self) -> float:
@@ -329,22 +349,31 @@ class FiscalParams(Strict):
             if isinstance(payer, dict):
                 total = sum(payer.values())
                 if not payer or any(v < 0 for v in payer.values()) or abs(total - 1) > 1e-9:
-                    raise ValueError(f"benefit_payers.{kind}: {payer}: the parties' shares must be "
-                                     f"non-negative and sum to 1 (they sum to {total:g})")
+                    raise ValueError(said(f"benefit_payers.{kind}: {payer}: the parties' shares must be "
+                                          f"non-negative and sum to 1 (they sum to {total:g})",
+                                          f"benefit_payers.{kind}: {payer}: partenes andeler må være "
+                                          f"ikke-negative og summere til 1 (summen er {nb_number(total)})"))
         return self
 
     @model_validator(mode="after")
     def _known_tax_classes(self) -> FiscalParams:
         if WAGE_CLASS in self.benefit_tax_classes:
-            raise ValueError("benefit_tax_classes.wage: the wage class is [income_tax] itself; give this "
-                             "table another name and use it in [taxable_benefits]")
+            raise ValueError(said("benefit_tax_classes.wage: the wage class is [income_tax] itself; give "
+                                  "this table another name and use it in [taxable_benefits]",
+                                  "benefit_tax_classes.wage: lønnsklassen er [income_tax] selv; gi denne "
+                                  "tabellen et annet navn og bruk det i [taxable_benefits]"))
         known = [WAGE_CLASS, *sorted(self.benefit_tax_classes)]
         bad = {k: v for k, v in self.taxable_benefits.items() if isinstance(v, str) and v not in known}
         if bad:
-            raise ValueError(
-                "taxable_benefits: " + ", ".join(f"{k} = {v!r}" for k, v in bad.items())
+            listed = ", ".join(f"{k} = {v!r}" for k, v in bad.items())
+            raise ValueError(said(
+                "taxable_benefits: " + listed
                 + f": a kind's value is its tax class, one of {known} (a class other than 'wage' needs a "
-                "[benefit_tax_classes.<class>] table), or false when the benefit is not taxed")
+                "[benefit_tax_classes.<class>] table), or false when the benefit is not taxed",
+                "taxable_benefits: " + listed
+                + f": verdien for en ytelse er skatteklassen, en av {known} (en annen klasse enn 'wage' "
+                "trenger en [benefit_tax_classes.<klasse>]-tabell), eller false når ytelsen ikke "
+                "skattlegges"))
         return self
 
     def tax_class(self, kind: str) -> str | None:
@@ -365,8 +394,12 @@ class FiscalParams(Strict):
         iu = self.inntektsutjevning
         if iu is None:
             if isinstance(base, str):
-                raise ValueError(f"kommune_tax_base '{base}' needs the fiscal rules' [inntektsutjevning] "
-                                 "table (these rules have none); give the share kept, 0 to 1, instead")
+                raise ValueError(said(f"kommune_tax_base '{base}' needs the fiscal rules' "
+                                      "[inntektsutjevning] table (these rules have none); give the share "
+                                      "kept, 0 to 1, instead",
+                                      f"kommune_tax_base '{base}' trenger tabellen [inntektsutjevning] i "
+                                      "skattereglene (disse reglene har ingen); oppgi heller andelen "
+                                      "kommunen beholder, 0 til 1"))
             iu = Inntektsutjevning(compensation=0.0, position=float(base))
         else:
             iu = Inntektsutjevning.model_validate({**iu.model_dump(), "position": base})
@@ -391,10 +424,15 @@ def fiscal_path(country: str = "no", base: str | Path | None = None) -> Path:
         folder = Path(base) / folder
     path = folder / "fiscal.toml"
     if not path.is_file():
-        raise SpecError("", [f"scenario.country: '{country}' is no built-in country"
-                             f"{suggest(country, list(COUNTRIES), 0.5)} and {folder} holds no fiscal.toml; "
-                             f"allowed: {', '.join(COUNTRIES)} or a folder holding fiscal.toml (income "
-                             "tax, employer contributions, [benefit_payers], [taxable_benefits], [money])"])
+        raise SpecError("", [said(
+            f"scenario.country: '{country}' is no built-in country"
+            f"{suggest(country, list(COUNTRIES), 0.5)} and {folder} holds no fiscal.toml; "
+            f"allowed: {', '.join(COUNTRIES)} or a folder holding fiscal.toml (income "
+            "tax, employer contributions, [benefit_payers], [taxable_benefits], [money])",
+            f"scenario.country: '{country}' er ikke et innebygd land"
+            f"{suggest(country, list(COUNTRIES), 0.5, lang='nb')} og {folder} har ingen fiscal.toml; "
+            f"tillatt: {', '.join(COUNTRIES)} eller en mappe med fiscal.toml (inntektsskatt, "
+            "arbeidsgiveravgift, [benefit_payers], [taxable_benefits], [money])")])
     return path.resolve()
 
 
@@ -403,10 +441,14 @@ def _rules_at(path: Path, mtime_ns: int = 0, size: int = 0) -> FiscalParams:
     rules = load_spec(FiscalParams, path, priors_drawn=False)  # not in the scenario's tree: not drawn
     rules._source = str(path)
     if rules.money is None and path != DATA_DIR / COUNTRIES["no"]:
-        raise SpecError(str(path), ["[money]: a country's fiscal rules say in which money they are: "
-                                    "currency (e.g. 'EUR'), base_amount (what one unit of the benefit "
-                                    "levels is worth, 1 for levels in the currency), base_name and "
-                                    "price_year"])
+        raise SpecError(str(path), [said("[money]: a country's fiscal rules say in which money they are: "
+                                         "currency (e.g. 'EUR'), base_amount (what one unit of the benefit "
+                                         "levels is worth, 1 for levels in the currency), base_name and "
+                                         "price_year",
+                                         "[money]: et lands skatteregler sier hvilken valuta de er i: "
+                                         "currency (f.eks. 'EUR'), base_amount (hva én enhet i "
+                                         "ytelsesnivåene er verdt, 1 for nivåer i valutaen), base_name og "
+                                         "price_year")])
     return rules
 
 
@@ -487,8 +529,10 @@ def _parties(values: np.ndarray) -> np.ndarray:
         codes, names = pd.factorize(values, use_na_sentinel=False)
         names = np.array([ALIASES.get(v, v) if isinstance(v, str) else "none" for v in names], dtype=object)
         return names[codes]
-    return np.array([ALIASES.get(v, v) if isinstance(v, str) else "none" for v in values.tolist()],
-                    dtype=object)
+    named = {v: ALIASES.get(v, v) if isinstance(v, str) else "none" for v in set(values.tolist())}
+    if values.dtype == object and all(k is v for k, v in named.items()):  # no alias, none missing
+        return values
+    return np.array([named[v] for v in values.tolist()], dtype=object)
 
 
 def _yearly(annual: np.ndarray, weeks: np.ndarray) -> np.ndarray:
@@ -540,13 +584,19 @@ def _kind_rules(kinds: np.ndarray, payers: dict[str, str | dict[str, float]],
     untaxed = [k for k in names if taxable and k not in taxable and k != "none"]
     if unknown or untaxed:
         where = params.source or str(fiscal_path())
-        problems = [f"[benefit_payers]: benefit kind '{k}' has no payer; add {k} = \"state\" (or "
-                    f"\"kommune\", \"fylke\", \"none\") with its source, or set world.benefits.{k}.payer "
-                    "in the scenario" for k in unknown]
+        problems = [said(f"[benefit_payers]: benefit kind '{k}' has no payer; add {k} = \"state\" (or "
+                         f"\"kommune\", \"fylke\", \"none\") with its source, or set "
+                         f"world.benefits.{k}.payer in the scenario",
+                         f"[benefit_payers]: ytelsen '{k}' har ingen betaler; legg til {k} = \"state\" "
+                         f"(eller \"kommune\", \"fylke\", \"none\") med kilden, eller sett "
+                         f"world.benefits.{k}.payer i scenarioet") for k in unknown]
         classes = [WAGE_CLASS, *sorted(params.benefit_tax_classes)]
-        problems += [f"[taxable_benefits]: benefit kind '{k}' is not in the table; add {k} = \"wage\" (or "
-                     f"another tax class: {classes}) or false, with its source (is it taxable income, and "
-                     "personinntekt?)" for k in untaxed]
+        problems += [said(f"[taxable_benefits]: benefit kind '{k}' is not in the table; add {k} = \"wage\" "
+                          f"(or another tax class: {classes}) or false, with its source (is it taxable "
+                          "income, and personinntekt?)",
+                          f"[taxable_benefits]: ytelsen '{k}' står ikke i tabellen; legg til {k} = \"wage\" "
+                          f"(eller en annen skatteklasse: {classes}) eller false, med kilden (er den "
+                          "skattepliktig inntekt, og personinntekt?)") for k in untaxed]
         raise SpecError(f"{where} (or the fiscal rules of the valuation)", problems)
     split = [payer_parts(payers.get(k, "none")) for k in names]
     parts = []
@@ -566,12 +616,24 @@ def _person_codes(spells: Frame, arms: np.ndarray) -> np.ndarray:
     if not has(spells, "person_id"):
         return np.arange(n)
     pid = _floats(spells, "person_id", np.nan)
-    arm_code = pd.factorize(arms, use_na_sentinel=False)[0]
+    arm_code = _first_seen(arms)
     known = np.isfinite(pid)
     lo = pid[known].min() if known.any() else 0.0
     span = (pid[known].max() - lo + 1) if known.any() else 1.0
     key = np.where(known, arm_code * span + (pid - lo), -1.0 - np.arange(n))
-    return pd.factorize(key)[0]
+    return _first_seen(key)
+
+
+def _first_seen(values: np.ndarray) -> np.ndarray:
+    """Codes 0, 1, ... of ``values`` in the order each value is first seen (``pd.factorize``'s
+    codes, a missing value a value of its own, without its hash-table set-up)."""
+    if values.dtype == object:
+        codes: dict = {}
+        return np.array([codes.setdefault(v, len(codes)) for v in values.tolist()], dtype=np.int64)
+    _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[inverse.ravel()]
 
 
 def _yearly_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | None,
@@ -687,7 +749,7 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
     sub_col = next((c for c in SUBSIDY_PAYER_COLUMNS if has(spells, c)), None)
     sub_payer = _parties(_strings(spells, sub_col, w.default_subsidy_payer) if sub_col
                          else np.full(n, w.default_subsidy_payer, dtype=object))
-    public_job = employed & ~np.isin(wage_payer, np.array(sorted(NOT_PUBLIC), dtype=object))
+    public_job = employed & ~among(wage_payer, sorted(NOT_PUBLIC))
     wage_cost = np.where(public_job, labour_cost, 0.0)
     work_value = (wage_cost * w.productivity(_strings(spells, "contract", "")) if public_job.any()
                   else wage_cost)
@@ -750,8 +812,8 @@ def _integration_grant(rows: Ledger, t: Tables, n_months: int, ig: IntegrationGr
     until the person moves away or the data end, for ``len(ig.per_year)`` years."""
     if not ig.per_year:
         return
-    eligible = np.isin(t.group, np.array(ig.groups, dtype=object))
-    eligible |= np.isin(t.benefit_kind, np.array(ig.benefit_kinds, dtype=object))
+    eligible = among(t.group, ig.groups)
+    eligible |= among(t.benefit_kind, ig.benefit_kinds)
     if not eligible.any():
         return
     n = len(t.entry)

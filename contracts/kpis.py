@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from effekt.contracts.fiscal import FISCAL_ITEMS, PUBLIC_DEFAULT
 from effekt.contracts.terms import BINARY_METRICS
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, said
 from effekt.titles import title as titled
 
 if TYPE_CHECKING:
@@ -244,11 +244,12 @@ class KpiRegistry(Mapping[str, Kpi]):
     def fill(self, values: Mapping[Key, float]) -> dict[str, float]:
         """``values`` by key as {name: value} in the registry's order; a KPI without a value is NaN.
         A value no KPI declares is a programming error (it would be lost silently): ValueError."""
-        stray = [k for k in values if k not in self._by_key]
+        by_key = self._by_key  # in the registry's order too (both built from the same list)
+        stray = [k for k in values if k not in by_key]
         if stray:
             raise ValueError(f"values for undeclared KPIs {stray}")
         nan = float("nan")
-        return {k.name: float(values.get(k.key, nan)) for k in self.values()}
+        return {k.name: float(values.get(key, nan)) for key, k in by_key.items()}
 
     def union(self, *others: KpiRegistry) -> KpiRegistry:
         """These KPIs, then those of ``others`` whose names are new (several scenarios compared:
@@ -395,10 +396,16 @@ class _Builder:
             names = ", ".join(f"'{n}'" for n, _, _ in found)
             _, ka, kb = found[0]
             rename = "rename one of them" if not b.startswith("(") else f"rename {a}"
+            rename_nb = "gi en av dem et annet navn" if not b.startswith("(") else f"gi {a} et annet navn"
             other = b if b.startswith("(") else f"{b} of the same contract"
-            out.append(f"{a}: would report the KPI{'s' if len(found) > 1 else ''} {names} ({_what(ka)}), "
-                       f"which {other} reports too ({_what(kb)}): {rename}, so that every KPI has a "
-                       f"name of its own")
+            other_nb = b if b.startswith("(") else f"{b} i samme kontrakt"
+            plural = len(found) > 1
+            out.append(said(f"{a}: would report the KPI{'s' if plural else ''} {names} ({_what(ka)}), "
+                            f"which {other} reports too ({_what(kb)}): {rename}, so that every KPI has a "
+                            f"name of its own",
+                            f"{a}: ville rapportert KPI-en{'e' if plural else ''} {names} "
+                            f"({_what(ka, 'nb')}), som {other_nb} også rapporterer ({_what(kb, 'nb')}): "
+                            f"{rename_nb}, så hver KPI får sitt eget navn"))
         return out
 
     def registry(self) -> KpiRegistry:
@@ -411,14 +418,16 @@ class _Builder:
         return KpiRegistry(kept)
 
 
-def _what(k: Kpi) -> str:
-    """What a KPI measures, in words, for an error message."""
+def _what(k: Kpi, lang: str = "en") -> str:
+    """What a KPI measures, in words, for an error message (``lang``: ``en`` or ``nb``)."""
     if k.outcome and k.measure == "outcomes":
-        return f"the {k.arm} arm of outcome '{k.outcome}'"
+        return (f"gruppen {k.arm} for resultatet '{k.outcome}'" if lang == "nb"
+                else f"the {k.arm} arm of outcome '{k.outcome}'")
     if k.party:
-        return f"{k.measure} of party '{k.party}'"
+        return f"{k.measure} for parten '{k.party}'" if lang == "nb" else f"{k.measure} of party '{k.party}'"
     if k.party_kind:
-        return f"{k.measure} of all {k.party_kind} parties together"
+        return (f"{k.measure} for alle {k.party_kind}-parter samlet" if lang == "nb"
+                else f"{k.measure} of all {k.party_kind} parties together")
     return k.measure
 
 

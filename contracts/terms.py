@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from effekt.dotted import suggest
-from effekt.specfile import SpecError, Strict, read_toml, validate
+from effekt.specfile import SpecError, Strict, joined, nb_number, read_toml, said, validate
 from effekt.titles import TITLE_NB
 
 # -- outcome metrics ------------------------------------------------------------------------------
@@ -68,7 +68,8 @@ class SustainedEmployment(Titled):
     @model_validator(mode="after")
     def _fits(self) -> SustainedEmployment:
         if self.weeks > self.window_weeks:
-            raise ValueError("weeks is longer than window_weeks: the outcome could never happen")
+            raise ValueError(said("weeks is longer than window_weeks: the outcome could never happen",
+                                  "weeks er lengre enn window_weeks: resultatet kan aldri inntreffe"))
         return self
 
 
@@ -97,13 +98,16 @@ class InWorkAt(Titled):
     @classmethod
     def _true_or_false(cls, v: object) -> object:
         if not isinstance(v, bool):  # pydantic would take "yes", 1 or "false" (as False!) as booleans
-            raise ValueError(f"must be true or false (a TOML boolean, without quotes), not {v!r}")
+            raise ValueError(said(f"must be true or false (a TOML boolean, without quotes), not {v!r}",
+                                  f"skal være true eller false (en TOML-boolsk verdi, uten anførselstegn), "
+                                  f"ikke {v!r}"))
         return v
 
     @model_validator(mode="after")
     def _one_date(self) -> InWorkAt:
         if (self.weeks_after_entry is None) == (self.at_week is None):
-            raise ValueError("give exactly one of weeks_after_entry and at_week")
+            raise ValueError(said("give exactly one of weeks_after_entry and at_week",
+                                  "oppgi nøyaktig én av weeks_after_entry og at_week"))
         return self
 
 
@@ -149,7 +153,8 @@ class BenefitDaysSaved(Titled):
     def _positive(cls, v: dict[str, float]) -> dict[str, float]:
         bad = sorted(k for k, w in v.items() if w <= 0)
         if bad:
-            raise ValueError(f"expected weeks must be positive (groups {bad})")
+            raise ValueError(said(f"expected weeks must be positive (groups {bad})",
+                                  f"forventede uker må være positive (gruppene {bad})"))
         return v
 
 
@@ -206,7 +211,8 @@ class Price(Strict):
     def _ladder_sorted(self) -> Price:
         starts = [s.start for s in self.ladder]
         if starts != sorted(starts) or len(set(starts)) != len(starts):
-            raise ValueError("ladder rungs must have increasing 'from' values")
+            raise ValueError(said("ladder rungs must have increasing 'from' values",
+                                  "trinnene i ladder må ha stigende 'from'-verdier"))
         return self
 
     def all_prices(self) -> list[float]:
@@ -236,7 +242,8 @@ class Trigger(Strict):
     @model_validator(mode="after")
     def _when(self) -> Trigger:
         if self.scope == "cohort" and self.evaluate_after_months is None:
-            raise ValueError("a cohort trigger needs evaluate_after_months")
+            raise ValueError(said("a cohort trigger needs evaluate_after_months",
+                                  "en trigger med scope = 'cohort' trenger evaluate_after_months"))
         return self
 
     @property
@@ -361,17 +368,20 @@ class Investors(Strict):
     def _add_up(self) -> Investors:
         total = sum(t.share for t in self.tranches)
         if abs(total - 1) > 1e-9:
-            raise ValueError(f"tranches: shares sum to {total:g}, not 1")
+            raise ValueError(said(f"tranches: shares sum to {total:g}, not 1",
+                                  f"tranches: andelene summerer til {nb_number(total)}, ikke 1"))
         names = [t.name for t in self.tranches]
         if len(set(names)) != len(names):
-            raise ValueError(f"tranches: names must be unique ({names})")
+            raise ValueError(said(f"tranches: names must be unique ({names})",
+                                  f"tranches: navnene må være unike ({names})"))
         ranked = sorted(self.tranches, key=lambda t: t.seniority)
         for t in ranked[:-1]:
             if t.max_return is None and any(u.seniority > t.seniority for u in ranked):
-                raise ValueError(
+                raise ValueError(said(
                     f"tranches: '{t.name}' has no max_return, so the more junior tranches "
-                    "behind it could never be paid a return; give it a max_return"
-                )
+                    "behind it could never be paid a return; give it a max_return",
+                    f"tranches: '{t.name}' har ingen max_return, så de mer underordnede trinnene "
+                    "bak den kunne aldri få avkastning; gi den en max_return"))
         return self
 
 
@@ -392,7 +402,8 @@ class Funding(Strict):
     @model_validator(mode="after")
     def _bridge(self) -> Funding:
         if (self.investor_months is None) != (self.takeover_by is None):
-            raise ValueError("bridge financing needs both investor_months and takeover_by")
+            raise ValueError(said("bridge financing needs both investor_months and takeover_by",
+                                  "mellomfinansiering trenger både investor_months og takeover_by"))
         return self
 
 
@@ -431,53 +442,74 @@ class Terms(Strict):
         outcomes = sorted(self.outcomes)
         unknown = sorted(set(self.prices) - set(self.outcomes))
         if unknown:
-            raise ValueError(f"prices: unknown outcome(s) {unknown}; outcomes defined: {', '.join(outcomes)}")
+            raise ValueError(said(f"prices: unknown outcome(s) {unknown}; outcomes defined: "
+                                  f"{', '.join(outcomes)}",
+                                  f"prices: ukjent resultat {unknown}; definerte resultater: "
+                                  f"{', '.join(outcomes)}"))
         unpriced = sorted(set(self.outcomes) - set(self.prices))
         if unpriced:
-            raise ValueError(f"prices: no price for outcome(s) {unpriced}")
+            raise ValueError(said(f"prices: no price for outcome(s) {unpriced}",
+                                  f"prices: ingen pris for resultatet {unpriced}"))
         for k, p in self.prices.items():
             if any(x < 0 for x in p.all_prices()):
-                raise ValueError(f"prices.{k}: negative price; prices must be >= 0")
+                raise ValueError(said(f"prices.{k}: negative price; prices must be >= 0",
+                                      f"prices.{k}: negativ pris; prisene må være >= 0"))
         for i, t in enumerate(self.triggers):
             if t.outcome not in self.outcomes:
-                raise ValueError(f"triggers[{i}].outcome: unknown outcome '{t.outcome}'; "
-                                 f"outcomes defined: {', '.join(outcomes)}")
+                raise ValueError(said(f"triggers[{i}].outcome: unknown outcome '{t.outcome}'; "
+                                      f"outcomes defined: {', '.join(outcomes)}",
+                                      f"triggers[{i}].outcome: ukjent resultat '{t.outcome}'; "
+                                      f"definerte resultater: {', '.join(outcomes)}"))
             if self.outcomes[t.outcome].metric not in BINARY_METRICS:
-                raise ValueError(f"triggers[{i}].outcome: '{t.outcome}' is not a yes/no outcome")
+                raise ValueError(said(f"triggers[{i}].outcome: '{t.outcome}' is not a yes/no outcome",
+                                      f"triggers[{i}].outcome: '{t.outcome}' er ikke et ja/nei-resultat"))
         primary = self.contract.primary_outcome
         if primary is not None and primary not in self.outcomes:
-            raise ValueError(f"contract.primary_outcome: unknown outcome '{primary}'; "
-                             f"outcomes defined: {', '.join(outcomes)}")
+            raise ValueError(said(f"contract.primary_outcome: unknown outcome '{primary}'; "
+                                  f"outcomes defined: {', '.join(outcomes)}",
+                                  f"contract.primary_outcome: ukjent resultat '{primary}'; "
+                                  f"definerte resultater: {', '.join(outcomes)}"))
         binary_prices = [max(p.all_prices()) for k, p in self.prices.items()
                          if self.outcomes[k].metric in BINARY_METRICS]
         top = max(binary_prices, default=0.0)
         for key in ("per_person", "contract"):
             cap = getattr(self.caps, key)
             if cap is not None and cap < top:
-                raise ValueError(f"caps.{key} ({cap:g}) is below a single price ({top:g})")
+                raise ValueError(said(f"caps.{key} ({cap:g}) is below a single price ({top:g})",
+                                      f"caps.{key} ({cap:g}) er lavere enn én enkelt pris ({top:g})"))
         clash = sorted(set(self.commissioners) & RESERVED_PARTIES)
         if clash:
-            raise ValueError(f"commissioners: {clash} name other parties of the contract; use e.g. "
-                             "'kommune', 'state', 'fylke'")
+            raise ValueError(said(f"commissioners: {clash} name other parties of the contract; use e.g. "
+                                  "'kommune', 'state', 'fylke'",
+                                  f"commissioners: {clash} er navn på andre parter i kontrakten; bruk "
+                                  "f.eks. 'kommune', 'state', 'fylke'"))
         for name in self.commissioners:
             if name not in COMMISSIONERS:
-                raise ValueError(f"commissioners.{name}: not a party that can commission"
-                                 f"{suggest(name, COMMISSIONERS)}; allowed: {', '.join(COMMISSIONERS)} "
-                                 "(the public budgets the evaluation reports)")
+                raise ValueError(said(f"commissioners.{name}: not a party that can commission"
+                                      f"{suggest(name, COMMISSIONERS)}; allowed: {', '.join(COMMISSIONERS)} "
+                                      "(the public budgets the evaluation reports)",
+                                      f"commissioners.{name}: ikke en part som kan være oppdragsgiver"
+                                      f"{suggest(name, COMMISSIONERS, lang='nb')}; tillatt: "
+                                      f"{', '.join(COMMISSIONERS)} (de offentlige budsjettene evalueringen "
+                                      "viser)"))
         if any(v < 0 for v in self.commissioners.values()):
-            raise ValueError("commissioners: shares must not be negative")
+            raise ValueError(said("commissioners: shares must not be negative",
+                                  "commissioners: andelene kan ikke være negative"))
         total = sum(self.commissioners.values())
         if abs(total - 1) > 1e-9:
-            raise ValueError(f"commissioners: shares sum to {total:g}, not 1")
+            raise ValueError(said(f"commissioners: shares sum to {total:g}, not 1",
+                                  f"commissioners: andelene summerer til {nb_number(total)}, ikke 1"))
         taker = self.funding.takeover_by
         if taker is not None and taker not in self.commissioners:
-            raise ValueError(f"funding.takeover_by: '{taker}' is not a commissioner "
-                             f"({', '.join(sorted(self.commissioners))})")
+            raise ValueError(said(f"funding.takeover_by: '{taker}' is not a commissioner "
+                                  f"({', '.join(sorted(self.commissioners))})",
+                                  f"funding.takeover_by: '{taker}' er ikke en oppdragsgiver "
+                                  f"({', '.join(sorted(self.commissioners))})"))
         from effekt.contracts.kpis import kpi_collisions  # kpis reads the terms: import it late
 
         collisions = kpi_collisions(self)
         if collisions:  # every KPI needs a name of its own (a column of the runs table)
-            raise ValueError("\n".join(collisions))
+            raise ValueError(joined("\n", collisions))
         return self
 
     @property
@@ -498,11 +530,14 @@ def needs_control(terms: Terms) -> list[str]:
     out = []
     for i, t in enumerate(terms.triggers):
         if t.compare != "absolute":
-            out.append(f"triggers[{i}]: compare = '{t.compare}' (outcome '{t.outcome}')")
+            out.append(said(f"triggers[{i}]: compare = '{t.compare}' (outcome '{t.outcome}')",
+                            f"triggers[{i}]: compare = '{t.compare}' (resultat '{t.outcome}')"))
         elif t.pay == "additional":
-            out.append(f"triggers[{i}]: pay = 'additional' (outcome '{t.outcome}')")
+            out.append(said(f"triggers[{i}]: pay = 'additional' (outcome '{t.outcome}')",
+                            f"triggers[{i}]: pay = 'additional' (resultat '{t.outcome}')"))
     if terms.savings_share is not None:
-        out.append("savings_share: a share of the public gain against the control arm")
+        out.append(said("savings_share: a share of the public gain against the control arm",
+                        "savings_share: en andel av den offentlige gevinsten mot kontrollgruppen"))
     return out
 
 
@@ -527,7 +562,9 @@ def unmatched_stages(terms: Terms, stage_names: list[str]) -> list[str]:
             continue  # exclusions written for several pathways need not all exist
         for pat in pats:
             if not any(fnmatch.fnmatchcase(n, pat) for n in stage_names):
-                problems.append(f"{key}: '{pat}' matches no stage ({', '.join(sorted(stage_names))})")
+                problems.append(said(f"{key}: '{pat}' matches no stage ({', '.join(sorted(stage_names))})",
+                                     f"{key}: '{pat}' passer ikke med noe trinn "
+                                     f"({', '.join(sorted(stage_names))})"))
     return problems
 
 
@@ -549,8 +586,10 @@ def terms_data(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
         if not (path.suffix == ".toml" or path.exists()):
             raise SpecError(
                 text,
-                [f"no contract template of that name and no such file; templates: "
-                 f"{', '.join(template_names())}"],
+                [said(f"no contract template of that name and no such file; templates: "
+                      f"{', '.join(template_names())}",
+                      f"ingen kontraktmal med det navnet og ingen slik fil; maler: "
+                      f"{', '.join(template_names())}")],
             )
     return read_toml(path), str(path)
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from effekt.contracts.fiscal import FiscalParams, benefit_payers, default_fiscal
 from effekt.contracts.payments import MissingControl
-from effekt.specfile import SpecError
+from effekt.specfile import Said, SpecError, joined, keyed, said
 
 if TYPE_CHECKING:
     from effekt.contracts.terms import Terms
@@ -100,11 +100,15 @@ class Valuation:
             return terms
         if c.currency == self.currency:
             return terms.model_copy(update={"contract": c.model_copy(update={"nok_per_unit": 1.0})})
-        raise SpecError(f"contract '{c.name}'", [
+        raise SpecError(f"contract '{c.name}'", [said(
             f"contract.currency = '{c.currency}', but the evaluation counts in {self.currency} (the "
             f"country's rules, [money] of {self.fiscal.source or 'the fiscal rules'}) and a contract's "
             f"nok_per_unit converts only to NOK: write the contract's prices in {self.currency} "
-            f"(contract.currency = '{self.currency}'), or evaluate it by Norway's rules"])
+            f"(contract.currency = '{self.currency}'), or evaluate it by Norway's rules",
+            f"contract.currency = '{c.currency}', men evalueringen regner i {self.currency} (landets "
+            f"regler, [money] i {self.fiscal.source or 'skattereglene'}), og en kontrakts "
+            f"nok_per_unit regner bare om til NOK: skriv kontraktens priser i {self.currency} "
+            f"(contract.currency = '{self.currency}'), eller evaluer den etter Norges regler")])
 
     def __post_init__(self) -> None:
         if self.benefit_payers is None:
@@ -112,21 +116,29 @@ class Valuation:
         problems = _share_problems(self.displacement_share, self.substitution_share)
         problems += _tax_base_problems(self.kommune_tax_base)
         if not self.G > 0:
-            problems.append(f"G: {self.G!r}; must be a positive amount of {self.currency} (the base amount)")
+            problems.append(said(f"G: {self.G!r}; must be a positive amount of {self.currency} "
+                                 "(the base amount)",
+                                 f"G: {self.G!r}; må være et positivt beløp i {self.currency} "
+                                 "(grunnbeløpet)"))
         if not (isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isupper()):
-            problems.append(f"currency: {self.currency!r}; an ISO 4217 code such as 'NOK' or 'EUR'")
+            problems.append(said(f"currency: {self.currency!r}; an ISO 4217 code such as 'NOK' or 'EUR'",
+                                 f"currency: {self.currency!r}; en ISO 4217-kode som 'NOK' eller 'EUR'"))
         if not self.discount_rate > -1:
-            problems.append(f"discount_rate: {self.discount_rate!r}; must be greater than -1 (per year)")
+            problems.append(said(f"discount_rate: {self.discount_rate!r}; must be greater than -1 (per year)",
+                                 f"discount_rate: {self.discount_rate!r}; må være større enn -1 (per år)"))
         allowed = get_args(MissingControl)
         if self.missing_control not in allowed:
-            problems.append(f"missing_control: '{self.missing_control}'; allowed: {', '.join(allowed)}")
+            problems.append(said(f"missing_control: '{self.missing_control}'; allowed: {', '.join(allowed)}",
+                                 f"missing_control: '{self.missing_control}'; tillatt: {', '.join(allowed)}"))
         bad = sorted(str(k) for k, v in self.benefit_payers.items()
                      if not ((isinstance(v, str) and v) or (isinstance(v, Mapping) and v)))
         if bad:
-            problems.append(f"benefit_payers: no party named for {bad}; name one (e.g. 'state', "
-                            "'kommune' or 'none')")
+            problems.append(said(f"benefit_payers: no party named for {bad}; name one (e.g. 'state', "
+                                 "'kommune' or 'none')",
+                                 f"benefit_payers: ingen part oppgitt for {bad}; oppgi én (f.eks. 'state', "
+                                 "'kommune' eller 'none')"))
         if problems:
-            raise ValueError("Valuation: " + "; ".join(problems))
+            raise ValueError(keyed("Valuation", joined("; ", problems)))
         # a read-only copy of its own: changing the caller's dict later changes nothing here, and
         # a shared (cached) valuation cannot be changed through it
         object.__setattr__(self, "benefit_payers", MappingProxyType(dict(self.benefit_payers)))
@@ -140,8 +152,9 @@ class Valuation:
             try:
                 object.__setattr__(self, "fiscal", self.fiscal.with_kommune_tax_base(base))
             except ValueError as err:
-                raise ValueError(f"Valuation: kommune_tax_base (scenario key scenario.kommune_tax_base): "
-                                 f"{err}") from None
+                raise ValueError(keyed("Valuation: kommune_tax_base (scenario key scenario.kommune_tax_base)",
+                                       err.args[0] if err.args and isinstance(err.args[0], Said)
+                                       else str(err))) from None
 
     def __reduce__(self):  # picklable for worker processes (a mappingproxy is not)
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -164,9 +177,12 @@ def _tax_base_problems(base: object) -> list[str]:
     number = isinstance(base, numbers.Real) and not isinstance(base, bool)
     if number and math.isfinite(base) and 0 <= base <= 1:
         return []
-    return [f"kommune_tax_base (scenario key scenario.kommune_tax_base): {base!r}; allowed: 'above_90', "
-            "'below_90' (the kommune's tax base against 90 % of the national average) or the share of "
-            "its skatteøre the kommune keeps after inntektsutjevning, a number from 0 to 1"]
+    return [said(f"kommune_tax_base (scenario key scenario.kommune_tax_base): {base!r}; allowed: 'above_90', "
+                 "'below_90' (the kommune's tax base against 90 % of the national average) or the share of "
+                 "its skatteøre the kommune keeps after inntektsutjevning, a number from 0 to 1",
+                 f"kommune_tax_base (scenarionøkkel scenario.kommune_tax_base): {base!r}; tillatt: "
+                 "'above_90', 'below_90' (kommunens skattegrunnlag mot 90 % av landsgjennomsnittet) eller "
+                 "andelen av skatteøret kommunen beholder etter inntektsutjevning, et tall fra 0 til 1")]
 
 
 def _share_problems(displacement_share: object, substitution_share: object) -> list[str]:
@@ -174,9 +190,13 @@ def _share_problems(displacement_share: object, substitution_share: object) -> l
     that sets it): each must be a finite number from 0 to 1; a boolean is refused, not read as 0
     or 1."""
     problems = []
-    for name, v, of in (("displacement_share", displacement_share, "additional employment"),
-                        ("substitution_share", substitution_share, "wage-subsidised job time")):
+    for name, v, of, of_nb in (
+            ("displacement_share", displacement_share, "additional employment", "ekstra sysselsetting"),
+            ("substitution_share", substitution_share, "wage-subsidised job time",
+             "tid i jobb med lønnstilskudd")):
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and 0 <= v <= 1):
-            problems.append(f"{name} (scenario key world.labour_market.{name}): {v!r}; must be a "
-                            f"number from 0 to 1, the share of the programme's {of} (not a boolean)")
+            problems.append(said(f"{name} (scenario key world.labour_market.{name}): {v!r}; must be a "
+                                 f"number from 0 to 1, the share of the programme's {of} (not a boolean)",
+                                 f"{name} (scenarionøkkel world.labour_market.{name}): {v!r}; må være et "
+                                 f"tall fra 0 til 1, andelen av tiltakets {of_nb} (ikke true/false)"))
     return problems

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from effekt.contracts import BUDGETS, KpiRegistry, common_kpis, in_currency_text
+from effekt.specfile import said
 
 ARMS = ("treatment", "control", "difference")
 """The arms of the budgets table."""
@@ -73,9 +74,11 @@ def load_budgets(out: str | Path, point: int | None = None) -> pd.DataFrame:
     unit and labels (nb, en) ride along in ``attrs["columns"]``."""
     path = Path(out) / "budgets"
     if not path.exists():
-        raise FileNotFoundError(
+        raise FileNotFoundError(said(
             f"{out}: no budgets/ dataset here (not an effekt results directory, or one written by an "
-            "effekt from before budgets per year were stored: rerun its command with --overwrite)")
+            "effekt from before budgets per year were stored: rerun its command with --overwrite)",
+            f"{out}: ingen budgets/-data her (ikke en resultatmappe fra effekt, eller en skrevet av en "
+            "effekt fra før budsjett per år ble lagret: kjør kommandoen på nytt med --overwrite)"))
     columns = ["point", "replication", *BUDGETS.names]
     if point is None:
         table = pd.read_parquet(path, columns=columns)

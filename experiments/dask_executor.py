@@ -25,9 +25,10 @@ def _require_distributed():
         import dask  # noqa: F401
         import distributed
     except ImportError:  # pragma: no cover - depends on the environment
-        raise RuntimeError(
-            "--dask needs Dask distributed: pip install 'effekt[dask]'"
-        ) from None
+        from effekt.specfile import said
+
+        raise RuntimeError(said("--dask needs Dask distributed: pip install 'effekt[dask]'",
+                                "--dask trenger Dask distributed: pip install 'effekt[dask]'")) from None
     return distributed
 
 
@@ -60,7 +61,10 @@ class DaskExecutor:
             try:
                 self.client = distributed.Client(address, timeout=timeout)
             except OSError as err:
-                raise RuntimeError(f"--dask {address}: cannot reach a Dask scheduler there ({err})") from None
+                from effekt.specfile import said
+
+                raise RuntimeError(said(f"--dask {address}: cannot reach a Dask scheduler there ({err})",
+                                        f"--dask {address}: når ingen Dask-scheduler der ({err})")) from None
         self.address = address
 
     @property
@@ -95,11 +99,14 @@ class DaskExecutor:
                 lost = isinstance(err, distributed.comm.CommClosedError) or "connection-lost" in str(err)
                 if not lost and self.client.status == "running":
                     raise
-                from effekt.experiments.executors import RESUME, ExecutorLost
+                from effekt.experiments.executors import RESUME, RESUME_NB, ExecutorLost
+                from effekt.specfile import said
 
                 self._lost = True
-                raise ExecutorLost(f"lost the connection to the Dask scheduler at {self.address}; "
-                                   f"{RESUME} once the scheduler and its workers run again") from None
+                raise ExecutorLost(said(f"lost the connection to the Dask scheduler at {self.address}; "
+                                        f"{RESUME} once the scheduler and its workers run again",
+                                        f"mistet forbindelsen til Dask-scheduleren på {self.address}; "
+                                        f"{RESUME_NB} når scheduleren og arbeiderne kjører igjen")) from None
             fut.release()
             yield item, result
             nxt = next(items, None)

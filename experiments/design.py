@@ -43,7 +43,7 @@ from pydantic import (
 
 from effekt.dotted import canonical, format_key, parse_key
 from effekt.priors import SAMPLERS, Prior, draw
-from effekt.specfile import SpecError, Strict
+from effekt.specfile import SpecError, Strict, joined, keyed, said
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 
@@ -87,9 +87,11 @@ class Uncertainty(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Uncertainty:
         if not self.low < self.high:
-            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+            raise ValueError(said(f"low ({self.low:g}) must be below high ({self.high:g})",
+                                  f"low ({self.low:g}) må være mindre enn high ({self.high:g})"))
         if self.integer and (self.low != int(self.low) or self.high != int(self.high)):
-            raise ValueError("integer ranges need whole-number low and high")
+            raise ValueError(said("integer ranges need whole-number low and high",
+                                  "et heltallsområde trenger hele tall i low og high"))
         return self
 
     def scale(self, u: np.ndarray) -> list[Any]:
@@ -126,39 +128,49 @@ class Design(Strict):
         for table in ("sweep", "levers"):
             for key, values in getattr(self, table).items():
                 if not values:
-                    raise ValueError(f"{table}.{key!r}: give at least one value")
+                    raise ValueError(said(f"{table}.{key!r}: give at least one value",
+                                          f"{table}.{key!r}: gi minst én verdi"))
                 if len(set(map(repr, values))) != len(values):
-                    raise ValueError(f"{table}.{key!r}: the same value appears twice")
+                    raise ValueError(said(f"{table}.{key!r}: the same value appears twice",
+                                          f"{table}.{key!r}: samme verdi står to ganger"))
         seen: dict[str, tuple[str, str]] = {}  # canonical key -> (table, key as written)
         for table in ("sweep", "levers", "uncertainties"):
             for key in getattr(self, table):
                 try:
                     parts = parse_key(key)
                 except SpecError as err:
-                    raise ValueError(f"{table}.{key!r}: {'; '.join(err.problems)}") from None
+                    raise ValueError(keyed(f"{table}.{key!r}", joined("; ", err.problems))) from None
                 same = seen.get(format_key(parts))
                 if same is not None:
                     also = "" if same[1] == key else f" (as {same[1]!r})"
-                    raise ValueError(f"{table}.{key!r}: in both design.{same[0]}{also} and "
-                                     f"design.{table}; vary a parameter in one table only")
+                    also_nb = "" if same[1] == key else f" (som {same[1]!r})"
+                    raise ValueError(said(f"{table}.{key!r}: in both design.{same[0]}{also} and "
+                                          f"design.{table}; vary a parameter in one table only",
+                                          f"{table}.{key!r}: i både design.{same[0]}{also_nb} og "
+                                          f"design.{table}; varier en parameter i bare én tabell"))
                 seen[format_key(parts)] = (table, key)
                 if parts[0] == "design":
-                    raise ValueError(f"{table}.{key!r}: a design cannot vary the design itself")
+                    raise ValueError(said(f"{table}.{key!r}: a design cannot vary the design itself",
+                                          f"{table}.{key!r}: et design kan ikke variere selve designet"))
                 if parts[0] not in ("scenario", "world", "pathway", "contract"):
-                    raise ValueError(
+                    raise ValueError(said(
                         f"{table}.{key!r}: a parameter is a dotted key starting with scenario, "
-                        "world, pathway or contract"
-                    )
+                        "world, pathway or contract",
+                        f"{table}.{key!r}: en parameter er en punktnøkkel som begynner med scenario, "
+                        "world, pathway eller contract"))
         if self.uncertainties and self.samples is None:
-            raise ValueError("samples: uncertainties need a number of samples (e.g. samples = 32)")
+            raise ValueError(said("samples: uncertainties need a number of samples (e.g. samples = 32)",
+                                  "samples: usikkerheter trenger et antall trekk (f.eks. samples = 32)"))
         if self.samples is not None and not self.uncertainties:
-            raise ValueError("samples: set, but there are no uncertainties to sample")
+            raise ValueError(said("samples: set, but there are no uncertainties to sample",
+                                  "samples: satt, men det er ingen usikkerheter å trekke"))
         if self.sampler == "sobol" and self.samples and self.samples & (self.samples - 1):
             lo = 1 << (self.samples.bit_length() - 1)
-            raise ValueError(
+            raise ValueError(said(
                 f"samples: a Sobol design needs a power of two (keeps its balance); got "
-                f"{self.samples}, try {lo} or {2 * lo}"
-            )
+                f"{self.samples}, try {lo} or {2 * lo}",
+                f"samples: et Sobol-design trenger en potens av to (holder balansen); fikk "
+                f"{self.samples}, prøv {lo} eller {2 * lo}"))
         return self
 
     @property
@@ -192,16 +204,23 @@ def check_priors_in_design(design: Design, priors: Mapping[str, Prior], source: 
     problems = []
     for key in design.uncertainties:
         if canonical(key) in priors:
-            problems.append(
+            problems.append(said(
                 f"design.uncertainties.{key!r}: the scenario's files also give {canonical(key)} a prior "
                 f"({priors[canonical(key)].describe('en')}); a number is uncertain in one way: remove "
                 "the range (the prior is drawn with [design.parameters] draws or --draws) or replace "
-                "the prior by a number (--set KEY=VALUE)")
+                "the prior by a number (--set KEY=VALUE)",
+                f"design.uncertainties.{key!r}: scenarioets filer gir også {canonical(key)} en fordeling "
+                f"({priors[canonical(key)].describe('nb')}); et tall er usikkert på én måte: fjern "
+                "området (fordelingen trekkes med [design.parameters] draws eller --draws) eller bytt "
+                "fordelingen ut med et tall (--set NØKKEL=VERDI)"))
     if design.draws and not priors:
-        problems.append(
+        problems.append(said(
             f"design.parameters.draws = {design.draws}: the scenario declares no priors, so there is "
             "nothing to draw; give a number as a distribution (e.g. p = { value = 0.62, beta = "
-            "[25.1, 15.4] }, docs/pathways.md 'Priors') or leave out the draws")
+            "[25.1, 15.4] }, docs/pathways.md 'Priors') or leave out the draws",
+            f"design.parameters.draws = {design.draws}: scenarioet har ingen fordelinger, så det er "
+            "ingenting å trekke; gi et tall som en fordeling (f.eks. p = { value = 0.62, beta = "
+            "[25.1, 15.4] }, docs/pathways.md 'Priors') eller utelat draws"))
     if problems:
         raise SpecError(source, problems)
 

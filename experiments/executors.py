@@ -55,6 +55,9 @@ class ExecutorLost(RuntimeError):
 
 
 RESUME = "the replications stored so far are kept: run the same command again to resume"
+RESUME_NB = ("replikasjonene som er lagret så langt, beholdes: kjør den samme kommandoen på nytt for å "
+             "fortsette")
+"""What a lost executor's message ends with, in English and bokmål."""
 
 
 class Executor(Protocol):
@@ -129,9 +132,13 @@ class ProcessExecutor(_Closing):
                     try:
                         result = fut.result()
                     except BrokenProcessPool:
-                        raise ExecutorLost(
+                        from effekt.specfile import said
+
+                        raise ExecutorLost(said(
                             "a worker process died (killed from outside, or by the system for want of "
-                            f"memory: see effekt validate's estimate); {RESUME}") from None
+                            f"memory: see effekt validate's estimate); {RESUME}",
+                            "en arbeidsprosess døde (stoppet utenfra, eller av systemet for lite minne: se "
+                            f"anslaget fra effekt validate); {RESUME_NB}")) from None
                     yield item, result
                     nxt = next(items, None)
                     if nxt is not None:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from effekt.specfile import said
 from effekt.titles import title as titled
 
 SHEETS: dict[str, dict[str, str]] = {
@@ -200,11 +201,13 @@ def write_workbook(out_dir: str | Path, path: str | Path, lang: str = "nb", poin
     out = Path(out_dir)
     manifest_path = out / "manifest.json"
     if not manifest_path.exists():
-        raise FileNotFoundError(f"{out}: no manifest.json here (is it an effekt results directory?)")
+        raise FileNotFoundError(said(f"{out}: no manifest.json here (is it an effekt results directory?)",
+                                     f"{out}: ingen manifest.json her (er det en resultatmappe fra effekt?)"))
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     points = manifest.get("points") or [{}]
     if not 0 <= point < len(points):
-        raise ValueError(f"design point {point}: the results have points 0 to {len(points) - 1}")
+        raise ValueError(said(f"design point {point}: the results have points 0 to {len(points) - 1}",
+                              f"designpunkt {point}: resultatene har punktene 0 til {len(points) - 1}"))
     w, names, heads = WORDS[lang], SHEETS[lang], _headers(lang)
     stats, (runs, reg) = kpi_stats(out, point, lang)
     row_formats = [FORMATS.get(k, "General") for k in stats["kind"]]

@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, keyed, said
 from effekt.titles import title as titled
 
 SHEET = "Scenario"
@@ -234,8 +234,8 @@ def scenario_toml(a: Answers, origin: str = "effekt init") -> str:
     the answers laid over them, each number marked as the adviser's assumption (made by
     ``origin``). Raises :class:`SpecError` when :func:`problems` finds any."""
     found = problems(a, "en")
-    if found:
-        raise SpecError(origin, found)
+    if found:  # each in both languages: the English the code matches, the bokmål the reader sees
+        raise SpecError(origin, [said(en, nb) for en, nb in zip(found, problems(a, "nb"), strict=True)])
     mark = f"# assumption: chosen in {origin}"
     mix = ", ".join(f"{g} = {_number(s)}" for g, s in a.groups.items())
     kommune, state = round(a.kommune_share, 6), round(1.0 - a.kommune_share, 6)
@@ -455,7 +455,7 @@ def answers_from_xlsx(path: str | Path, lang: str = "nb") -> Answers:
     if not math.isclose(total, 1.0, abs_tol=1e-6):
         where = [cells[f"groups.{g}"][0].split(" ")[0] for g in groups() if f"groups.{g}" in cells]
         span = f"{where[0]}-{where[-1].split('!')[1]}" if where else SHEET
-        found.append(f"{span}: " + w["groups_sum"].format(total=_shown(total, lang)))
+        found.append(keyed(span, w["groups_sum"].format(total=_shown(total, lang))))  # worded in lang
     if found:
         raise SpecError(source, found)
     return a

@@ -49,7 +49,7 @@ from effekt.experiments.summary import (
 )
 from effekt.experiments.summary import parameters as sweep_parameters
 from effekt.experiments.timeseries import band, in_work_by_month, simulate_replications, stage_reach
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, said
 from effekt.titles import title as titled
 
 CSS = """
@@ -113,7 +113,8 @@ def gather(out: str | Path, point: int = 0, ts_runs: int = 200) -> ReportData:
     every = load_runs(out)
     runs = every[every["point"] == point].reset_index(drop=True)
     if runs.empty:
-        raise SpecError(str(out), [f"runs: no replications for design point {point}"])
+        raise SpecError(str(out), [said(f"runs: no replications for design point {point}",
+                                        f"runs: ingen replikasjoner for designpunkt {point}")])
     data = ReportData(runs=runs, cashflows=_read_cashflows(out, point), scenario=None,
                       kpis=load_kpis(out), files=answers.scenario_files(out))
     data.point, data.points = point, int(every["point"].nunique())
@@ -645,7 +646,8 @@ def write_report(out_dir: str | Path, html_path: str | Path | None = None, lang:
                  point: int = 0, ts_runs: int = 200) -> Path:
     """Build the report of results directory ``out_dir``; returns the HTML file written."""
     if lang not in TEXT:
-        raise SpecError("--lang", [f"'{lang}': allowed: {', '.join(TEXT)}"])
+        raise SpecError("--lang", [said(f"'{lang}': allowed: {', '.join(TEXT)}",
+                                        f"'{lang}': tillatt: {', '.join(TEXT)}")])
     out_dir = Path(out_dir)
     from effekt.experiments.national.results import refuse_national
 

@@ -34,6 +34,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,6 +64,7 @@ from effekt.dotted import (
 )
 from effekt.experiments import calibrations as _calibrations  # noqa: F401 (registers the built-in posteriors)
 from effekt.experiments.design import Design, check_priors_in_design, design_points
+from effekt.experiments.messages import message_of, nb_hint, unprefixed
 from effekt.experiments.workload import check_design_size
 from effekt.priors import (
     Prior,
@@ -93,7 +95,16 @@ from effekt.sim import (
     default_labour_market,
     default_target_groups,
 )
-from effekt.specfile import SpecError, Strict, format_validation_error, read_toml
+from effekt.specfile import (
+    SpecError,
+    Strict,
+    format_validation_error,
+    joined,
+    keyed,
+    problem_text,
+    read_toml,
+    said,
+)
 
 SECTIONS = ("scenario", "world", "pathway", "contract", "design", "evaluation")
 TEMPLATE_KEYS = ("pathway.template", "contract.template", "scenario.country")
@@ -104,6 +115,13 @@ country chooses the world's data files the scenario's ``[world]`` is merged into
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 """A scenario name: it becomes a directory name (``results/<name>``), so letters, digits, ``_``,
 ``-`` and ``.`` only, not starting with ``.`` and without ``..``: it can never point elsewhere."""
+
+
+def _at_point(k: int, where: str, problem: str) -> str:
+    """A problem of design point ``k`` (``where``: its values), in both languages (a problem that
+    has no bokmål of its own reads through the common patterns of :func:`problem_text`)."""
+    return said(f"design point {k} ({where}): {problem}",
+                f"designpunkt {k} ({where}): {problem_text(problem, 'nb')}")
 
 
 class ScenarioInfo(Strict):
@@ -136,8 +154,10 @@ class ScenarioInfo(Strict):
     @classmethod
     def _a_share_kept(cls, v: Any) -> Any:
         if isinstance(v, bool) or (isinstance(v, int | float) and not 0 <= v <= 1):
-            raise ValueError(f"{v!r}: 'above_90', 'below_90' or the share of its skatteøre the kommune "
-                             "keeps after inntektsutjevning, a number from 0 to 1")
+            raise ValueError(said(f"{v!r}: 'above_90', 'below_90' or the share of its skatteøre the kommune "
+                                  "keeps after inntektsutjevning, a number from 0 to 1",
+                                  f"{v!r}: skal være 'above_90', 'below_90' eller andelen av skatteøren "
+                                  "kommunen beholder etter inntektsutjevningen, et tall fra 0 til 1"))
         return v
 
     @field_validator("country")
@@ -148,20 +168,31 @@ class ScenarioInfo(Strict):
             country_dir(v)
             fiscal_path(v)
         except SpecError as err:
-            raise ValueError("; ".join(p.removeprefix("scenario.country: ") for p in err.problems)) from None
+            problems = [unprefixed(p, "scenario.country: ") for p in err.problems]
+            raise ValueError(joined("; ", problems)) from None
         return v
 
     @model_validator(mode="after")
     def _the_country_s_money(self) -> ScenarioInfo:
         """The currency, base amount and price year the scenario leaves out are its country's
-        (``[money]`` of its fiscal rules); a currency other than the country's is refused."""
-        money = fiscal_rules(self.country).money
+        (``[money]`` of its fiscal rules); a currency other than the country's is refused. A
+        country whose fiscal rules file is itself refused gives that file's problems, one a line,
+        each under ``country`` with the file named (in both languages)."""
+        try:
+            money = fiscal_rules(self.country).money
+        except SpecError as err:
+            lines = [keyed(f"country: {err.source}", p) for p in err.problems]
+            raise ValueError(joined("\n", lines)) from None
         if money is None:
             return self
         if self.currency is not None and self.currency != money.currency:
-            raise ValueError(f"currency: '{self.currency}', but the rules of country '{self.country}' are "
-                             f"in {money.currency} ({fiscal_path(self.country)} [money]); leave the key "
-                             f"out or write '{money.currency}'")
+            raise ValueError(said(
+                f"currency: '{self.currency}', but the rules of country '{self.country}' are "
+                f"in {money.currency} ({fiscal_path(self.country)} [money]); leave the key "
+                f"out or write '{money.currency}'",
+                f"currency: '{self.currency}', men reglene for landet '{self.country}' er i "
+                f"{money.currency} ({fiscal_path(self.country)} [money]); utelat nøkkelen eller skriv "
+                f"'{money.currency}'"))
         base = int(money.base_amount) if float(money.base_amount).is_integer() else money.base_amount
         for key, value in (("currency", money.currency), ("price_year", money.price_year), ("G", base)):
             if getattr(self, key) is None:
@@ -172,8 +203,10 @@ class ScenarioInfo(Strict):
     @classmethod
     def _a_directory_name(cls, v: str) -> str:
         if not NAME_PATTERN.match(v) or ".." in v:
-            raise ValueError(f"'{v}' is not allowed: the name becomes a directory (results/<name>), "
-                             "so use letters, digits, '_', '-' and '.' (not first, no '..')")
+            raise ValueError(said(f"'{v}' is not allowed: the name becomes a directory (results/<name>), "
+                                  "so use letters, digits, '_', '-' and '.' (not first, no '..')",
+                                  f"'{v}' er ikke tillatt: navnet blir en mappe (results/<navn>), så bruk "
+                                  "bokstaver, sifre, '_', '-' og '.' (ikke først, ikke '..')"))
         return v
 
 
@@ -217,10 +250,17 @@ class ScenarioLabourMarket(LabourMarket):
         if isinstance(v, bool) or not isinstance(v, int | float) or not (math.isfinite(v) and 0 <= v <= 1):
             of = cls.model_fields[info.field_name].description
             shown = str(v).lower() if isinstance(v, bool) else repr(v)
-            raise ValueError(f"{shown} is not allowed: a number from 0 to 1 (the {of}; 0 = every job "
-                             f"is additional), not a boolean or a string")
+            raise ValueError(said(f"{shown} is not allowed: a number from 0 to 1 (the {of}; 0 = every job "
+                                  f"is additional), not a boolean or a string",
+                                  f"{shown} er ikke tillatt: skal være et tall fra 0 til 1 "
+                                  f"({_SHARES_NB[info.field_name]}; 0 = hver jobb kommer i tillegg), "
+                                  "ikke true/false eller en tekst"))
         return float(v)
 
+
+_SHARES_NB = {"displacement_share": "andelen av programmets ekstra sysselsetting",
+              "substitution_share": "andelen av programmets lønnstilskuddstid"}
+"""The shares' descriptions in bokmål, for their messages."""
 
 LABOUR_MARKET_SHARES = ("displacement_share", "substitution_share")
 """The keys of ``world.labour_market`` that are the scenario's, not sim's."""
@@ -267,9 +307,12 @@ class WorldSection(Strict):
         if (isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
                 or not 0 < v <= longest):
             shown = str(v).lower() if isinstance(v, bool) else repr(v)
-            raise ValueError(f"{shown} is not allowed: a number of years above 0 and at most {longest:g} "
-                             "(e.g. 20) to simulate every person beyond the contract; leave the key out "
-                             "for the contract period only")
+            raise ValueError(said(f"{shown} is not allowed: a number of years above 0 and at most "
+                                  f"{longest:g} (e.g. 20) to simulate every person beyond the contract; "
+                                  "leave the key out for the contract period only",
+                                  f"{shown} er ikke tillatt: skal være et antall år over 0 og høyst "
+                                  f"{longest:g} (f.eks. 20) for å simulere hver person forbi kontrakten; "
+                                  "utelat nøkkelen for bare kontraktsperioden"))
         return float(v)
 
 
@@ -321,20 +364,23 @@ class ScenarioTree:
             try:
                 parts = parse_key(key)
             except SpecError as err:
-                raise SpecError(self.source, [at + p for p in err.problems]) from None
+                raise SpecError(self.source, [keyed(at, p, "") for p in err.problems]) from None
             first = str(parts[0])
             if first not in SECTIONS:
-                raise SpecError(self.source, [
-                    f"{at}'{first}' is no section{suggest(first, SECTIONS)}; sections: "
-                    f"{', '.join(SECTIONS)}"])
+                hint = suggest(first, SECTIONS)
+                raise SpecError(self.source, [said(
+                    f"{at}'{first}' is no section{hint}; sections: {', '.join(SECTIONS)}",
+                    f"{at}'{first}' er ingen seksjon{nb_hint(hint)}; seksjoner: {', '.join(SECTIONS)}")])
             if format_key(parts) in TEMPLATE_KEYS:
-                raise SpecError(self.source, [
+                raise SpecError(self.source, [said(
                     f"{at}{format_key(parts)} chooses a file, so it is set when the scenario file "
-                    f"is read (--set {format_key(parts)}=...), not on a scenario already resolved"])
+                    f"is read (--set {format_key(parts)}=...), not on a scenario already resolved",
+                    f"{at}{format_key(parts)} velger en fil, så den settes når scenariofilen leses "
+                    f"(--set {format_key(parts)}=...), ikke på et scenario som alt er løst opp")])
             try:
                 set_value(data, parts, value)
             except SpecError as err:
-                raise SpecError(self.source, [at + p for p in err.problems]) from None
+                raise SpecError(self.source, [keyed(at, p, "") for p in err.problems]) from None
         return replace(self, data=data)
 
 
@@ -378,12 +424,13 @@ class Scenario:
     :attr:`world` and :attr:`terms` hold their point values; :attr:`resolved` keeps their tables,
     so the scenario rebuilt from it has the same priors. Drawn by ``[design.parameters]``."""
 
-    @property
+    @cached_property
     def simulated_world(self) -> World:
         """The world as simulated: :attr:`world` with its horizon carried on to the long run
         (``max(horizon_weeks, long_run_weeks)``) when the scenario has one, else :attr:`world`.
         It knows the contract's horizon (``contract_horizon_weeks``): what happens from then on is
-        drawn from the long-run stream, so the contract period is the same as without a long run."""
+        drawn from the long-run stream, so the contract period is the same as without a long run.
+        Made once per scenario: the engine builds a world's fixed part once per world object."""
         if self.long_run_weeks is None or self.long_run_weeks <= self.world.horizon_weeks:
             return self.world
         return self.world.model_copy(update={"horizon_weeks": self.long_run_weeks,
@@ -483,7 +530,8 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any], where: str = "") -> d
             if k not in out and isinstance(v, dict):
                 hint = suggest(k, [t for t in out if isinstance(out[t], dict)], cutoff=0.75)
                 if hint:
-                    raise SpecError("", [f"{here}: not in the template{hint}"])
+                    raise SpecError("", [said(f"{here}: not in the template{hint}",
+                                              f"{here}: finnes ikke i malen{nb_hint(hint)}")])
             out[k] = copy.deepcopy(v)
     return out
 
@@ -498,8 +546,11 @@ def _pathway_data(ref: str, base: Path) -> tuple[dict[str, Any], str]:
     path = Path(ref) if Path(ref).is_absolute() else base / ref
     if not path.exists():
         names = builtin_names()
-        raise SpecError("", [f"pathway.template: no built-in pathway '{ref}' and no file {path}; "
-                             f"built-in: {', '.join(names)}{suggest(ref, names, 0.75)}"])
+        hint = suggest(ref, names, 0.75)
+        raise SpecError("", [said(f"pathway.template: no built-in pathway '{ref}' and no file {path}; "
+                                  f"built-in: {', '.join(names)}{hint}",
+                                  f"pathway.template: intet innebygd forløp '{ref}' og ingen fil {path}; "
+                                  f"innebygde: {', '.join(names)}{nb_hint(hint)}")])
     return read_toml(path), str(path)
 
 
@@ -568,7 +619,7 @@ def _validated(model, data: Any, section: str, source: str, context: dict[str, A
     try:
         return model.model_validate(data, context=context)
     except ValidationError as err:
-        raise SpecError(source, [f"{section}.{p}" for p in format_validation_error(model, err)]
+        raise SpecError(source, [keyed(section, p, ".") for p in format_validation_error(model, err)]
                         ) from None
 
 
@@ -596,13 +647,13 @@ def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "
         try:
             parsed.append((text, *parse_assignment(text)))
         except SpecError as err:
-            raise SpecError(source, [f"{option} {p}" for p in err.problems]) from None
+            raise SpecError(source, [keyed(option, p, " ") for p in err.problems]) from None
     for text, key, value in parsed:
         if canonical(key) in TEMPLATE_KEYS:
             try:
                 set_value(raw, key, value)
             except SpecError as err:
-                raise SpecError(source, [f"{option} {text}: {p}" for p in err.problems]) from None
+                raise SpecError(source, [keyed(f"{option} {text}", p) for p in err.problems]) from None
     try:
         layout = ScenarioLayout.model_validate(raw)
     except ValidationError as err:
@@ -622,9 +673,11 @@ def read_tree(path: str | Path, assignments: Iterable[str] = (), option: str = "
         c_ref = _resolve_ref(layout.contract.template, base)
         if c_ref not in template_names() and not Path(c_ref).exists():  # named like the pathway's
             names = template_names()
-            raise SpecError("", [f"contract.template: no contract template '{layout.contract.template}' "
-                                 f"and no file {c_ref}; templates: {', '.join(names)}"
-                                 f"{suggest(str(layout.contract.template), names, 0.75)}"])
+            hint = suggest(str(layout.contract.template), names, 0.75)
+            raise SpecError("", [said(f"contract.template: no contract template '{layout.contract.template}' "
+                                      f"and no file {c_ref}; templates: {', '.join(names)}{hint}",
+                                      f"contract.template: ingen kontraktmal '{layout.contract.template}' "
+                                      f"og ingen fil {c_ref}; maler: {', '.join(names)}{nb_hint(hint)}")])
         c_data, c_src = terms_data(c_ref)
         c_data = _anchored_posteriors(c_data, Path(c_src), c_src)
         c_over = {k: v for k, v in raw["contract"].items() if k != "template"}
@@ -694,8 +747,11 @@ def _resolve_numbers(tree: ScenarioTree) -> Scenario:
     """:func:`resolve` of a tree whose numbers are all numbers (no priors)."""
     d = tree.data
     unknown = [k for k in d if k not in SECTIONS]
-    problems = [f"{k}: no such section{suggest(str(k), SECTIONS)}; sections: {', '.join(SECTIONS)}"
-                for k in unknown]
+    listed = ", ".join(SECTIONS)
+    problems: list[str] = [said(f"{k}: no such section{suggest(str(k), SECTIONS)}; sections: {listed}",
+                                f"{k}: ingen slik seksjon{nb_hint(suggest(str(k), SECTIONS))}; "
+                                f"seksjoner: {listed}")
+                           for k in unknown]
     parts: dict[str, Any] = {}
     if "world" in d:
         d = {**d, "world": _with_anchored_files(d["world"], tree.folder)}
@@ -726,8 +782,7 @@ def _resolve_numbers(tree: ScenarioTree) -> Scenario:
             **({"retirement_age": top_world.retirement_age} if top_world.retirement_age is not None else {})),
             context=context)
     except ValidationError as err:
-        raise SpecError(tree.source, [f"world.{e['msg'].removeprefix('Value error, ')}"
-                                      for e in err.errors()]) from None
+        raise SpecError(tree.source, [keyed("world", message_of(e), ".") for e in err.errors()]) from None
     _check_horizon(world, terms, tree.source)
     _check_groups(world, terms, tree.source)
     _check_long_run(top_world, evaluation, tree.source)
@@ -799,20 +854,31 @@ def _check_country(info: ScenarioInfo, world: World, terms: Terms, payers: dict[
         if kind == "none":
             continue
         if kind not in rules.benefit_payers and kind not in payers:
-            problems.append(f"world.benefits.{kind}: no payer in {where} [benefit_payers]; add {kind} = "
-                            "\"state\" (or \"kommune\", \"none\", or shares such as { state = 0.5, kommune "
-                            f"= 0.5 }}) there with its source, or set world.benefits.{kind}.payer")
+            problems.append(said(
+                f"world.benefits.{kind}: no payer in {where} [benefit_payers]; add {kind} = "
+                "\"state\" (or \"kommune\", \"none\", or shares such as { state = 0.5, kommune "
+                f"= 0.5 }}) there with its source, or set world.benefits.{kind}.payer",
+                f"world.benefits.{kind}: ingen betaler i {where} [benefit_payers]; legg til {kind} = "
+                "\"state\" (eller \"kommune\", \"none\", eller andeler som { state = 0.5, kommune "
+                f"= 0.5 }}) der med kilden, eller sett world.benefits.{kind}.payer"))
         if rules.taxable_benefits and kind not in rules.taxable_benefits:
             classes = ["wage", *sorted(rules.benefit_tax_classes)]
-            problems.append(f"world.benefits.{kind}: no tax class in {where} [taxable_benefits]; add "
-                            f"{kind} = one of {classes}, or false when it is not taxed, with its source")
+            problems.append(said(
+                f"world.benefits.{kind}: no tax class in {where} [taxable_benefits]; add "
+                f"{kind} = one of {classes}, or false when it is not taxed, with its source",
+                f"world.benefits.{kind}: ingen skatteklasse i {where} [taxable_benefits]; legg til "
+                f"{kind} = en av {classes}, eller false når den ikke skattlegges, med kilden"))
     kinds = sorted(world.benefits)
     named_kinds = (("benefit_payers", rules.benefit_payers), ("taxable_benefits", rules.taxable_benefits))
     for table, named in named_kinds:
         for kind in sorted(named or {}):  # a misspelt kind here would silently never apply
             if kind not in world.benefits:
-                problems.append(f"{where} [{table}] {kind}: no benefit kind '{kind}' in the world's benefits"
-                                f"{suggest(kind, kinds, 0.6)}; kinds: {', '.join(kinds)}")
+                hint = suggest(kind, kinds, 0.6)
+                problems.append(said(
+                    f"{where} [{table}] {kind}: no benefit kind '{kind}' in the world's benefits"
+                    f"{hint}; kinds: {', '.join(kinds)}",
+                    f"{where} [{table}] {kind}: ingen ytelse '{kind}' blant verdens ytelser"
+                    f"{nb_hint(hint)}; ytelser: {', '.join(kinds)}"))
     if problems:
         raise SpecError(source, problems)
     try:
@@ -844,11 +910,15 @@ def _check_horizon(world: World, terms: Terms, source: str) -> None:
     months, key = horizon_needed(terms)
     need = months * WEEKS_PER_MONTH
     if world.horizon_weeks < need - 1e-9:
-        raise SpecError(source, [
+        raise SpecError(source, [said(
             f"world.horizon_weeks ({world.horizon_weeks:g}) is shorter than the contract: {key} = "
             f"{months} months needs a horizon of at least {need:.6g} weeks ({months} x 52/12); "
             f"outcomes after the horizon would silently go unpaid. Raise world.horizon_weeks to "
-            f"{math.ceil(need - 1e-9)} or more, or shorten {key}"])
+            f"{math.ceil(need - 1e-9)} or more, or shorten {key}",
+            f"world.horizon_weeks ({world.horizon_weeks:g}) er kortere enn kontrakten: {key} = "
+            f"{months} måneder trenger en horisont på minst {need:.6g} uker ({months} x 52/12); "
+            f"resultater etter horisonten ville ikke bli betalt, uten varsel. Øk world.horizon_weeks til "
+            f"{math.ceil(need - 1e-9)} eller mer, eller forkort {key}")])
 
 
 def _check_long_run(world: WorldSection, evaluation: EvaluationDesign, source: str) -> None:
@@ -859,17 +929,25 @@ def _check_long_run(world: WorldSection, evaluation: EvaluationDesign, source: s
     if years is None:
         return
     if years * 52.0 < world.horizon_weeks - 1e-9:
-        raise SpecError(source, [
+        raise SpecError(source, [said(
             f"world.long_run_years = {years:g} ({years * 52:g} weeks) ends before the contract period "
             f"(world.horizon_weeks = {world.horizon_weeks:g}, {world.horizon_weeks / 52:.3g} years): "
             f"the long run has to reach at least as far; raise it to {math.ceil(world.horizon_weeks / 52)} "
-            "or more (e.g. 20), or leave it out"])
+            "or more (e.g. 20), or leave it out",
+            f"world.long_run_years = {years:g} ({years * 52:g} uker) slutter før kontraktsperioden "
+            f"(world.horizon_weeks = {world.horizon_weeks:g}, {world.horizon_weeks / 52:.3g} år): "
+            f"det lange løpet må nå minst like langt; øk det til {math.ceil(world.horizon_weeks / 52)} "
+            "eller mer (f.eks. 20), eller utelat det")])
     if evaluation.design == "matched":
-        raise SpecError(source, [
+        raise SpecError(source, [said(
             "world.long_run_years cannot be combined with evaluation.design = 'matched' (yet): the "
             "matched comparison group is built from everyone the pathway admits while the simulation "
             "runs, so simulating on to the long run would change whom the contract is measured on; "
-            "leave world.long_run_years out, or use evaluation.design = 'randomised'"])
+            "leave world.long_run_years out, or use evaluation.design = 'randomised'",
+            "world.long_run_years kan (ennå) ikke kombineres med evaluation.design = 'matched': den "
+            "matchede sammenligningsgruppen bygges av alle forløpet tar inn mens simuleringen går, så "
+            "å simulere videre til det lange løpet ville endre hvem kontrakten måles på; utelat "
+            "world.long_run_years, eller bruk evaluation.design = 'randomised'")])
 
 
 def _counterfactual_for(cf: Counterfactual, evaluation: EvaluationDesign) -> Counterfactual:
@@ -888,13 +966,21 @@ def _check_groups(world: World, terms: Terms, source: str) -> None:
     for name, o in terms.outcomes.items():
         for g in getattr(o, "expected_weeks_by_group", None) or {}:
             if g not in world.groups:
-                problems.append(f"contract.outcomes.{name}.expected_weeks_by_group.{g}: no target group "
-                                f"'{g}'{suggest(g, groups)}; the world's groups: {', '.join(groups)}")
+                hint = suggest(g, groups)
+                problems.append(said(
+                    f"contract.outcomes.{name}.expected_weeks_by_group.{g}: no target group "
+                    f"'{g}'{hint}; the world's groups: {', '.join(groups)}",
+                    f"contract.outcomes.{name}.expected_weeks_by_group.{g}: ingen målgruppe "
+                    f"'{g}'{nb_hint(hint)}; verdens grupper: {', '.join(groups)}"))
     for name, p in terms.prices.items():
         for g in getattr(p, "by_group", None) or {}:
             if g not in world.groups:
-                problems.append(f"contract.prices.{name}.by_group.{g}: no target group '{g}'"
-                                f"{suggest(g, groups)}; the world's groups: {', '.join(groups)}")
+                hint = suggest(g, groups)
+                problems.append(said(
+                    f"contract.prices.{name}.by_group.{g}: no target group '{g}'"
+                    f"{hint}; the world's groups: {', '.join(groups)}",
+                    f"contract.prices.{name}.by_group.{g}: ingen målgruppe '{g}'"
+                    f"{nb_hint(hint)}; verdens grupper: {', '.join(groups)}"))
     if problems:
         raise SpecError(source, problems)
 
@@ -915,11 +1001,15 @@ def _check_control_arm(world: World, terms: Terms, source: str) -> None:
         return
     comparisons = needs_control(terms)
     if comparisons:
-        raise SpecError(source, [
+        keys = "; ".join(f"contract.{c}" for c in comparisons)
+        raise SpecError(source, [said(
             f"world.counterfactual.mode = 'none' simulates no control arm, but the contract compares "
-            f"with one: {'; '.join(f'contract.{c}' for c in comparisons)}. Use "
+            f"with one: {keys}. Use "
             "world.counterfactual.mode = 'parallel' or 'rct', or a contract that does not compare "
-            "with a control arm"])
+            "with a control arm",
+            f"world.counterfactual.mode = 'none' simulerer ingen kontrollgruppe, men kontrakten "
+            f"sammenligner med en: {keys}. Bruk world.counterfactual.mode = 'parallel' eller 'rct', "
+            "eller en kontrakt som ikke sammenligner med en kontrollgruppe")])
 
 
 def load_scenario(path: str | Path | None = None, assignments: Iterable[str] | None = None,
@@ -958,6 +1048,5 @@ def load_experiment(path: str | Path | None = None, assignments: Iterable[str] |
             scenarios.append(resolve(at))
         except SpecError as err:
             where = ", ".join(f"{key}={value!r}" for key, value in point.items())
-            raise SpecError(err.source, [f"design point {k} ({where}): {p}"
-                                         for p in err.problems]) from None
+            raise SpecError(err.source, [_at_point(k, where, p) for p in err.problems]) from None
     return Experiment(base=base, points=points, scenarios=scenarios, drawn=drawn)

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from effekt.contracts import Kpi, KpiRegistry
 from effekt.experiments.provenance import differences
+from effekt.specfile import said
 
 DATASETS = ("runs", "cashflows", "budgets")
 """Always written; ``persons``, ``events`` and ``spells`` are added on request."""
@@ -116,10 +117,13 @@ def _write_failed(path: Path, err: OSError) -> str:
     system error, and that what was stored is kept (a rerun resumes)."""
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
         why = "the disk is full: free space there or choose another --out"
+        why_nb = "disken er full: frigjør plass der eller velg en annen --out"
     else:
-        why = f"{err.strerror or err}"
-    return (f"{path}: cannot be written ({why}); the replications stored so far are kept: run the same "
-            "command again to resume")
+        why = why_nb = f"{err.strerror or err}"
+    return said(f"{path}: cannot be written ({why}); the replications stored so far are kept: run the same "
+                "command again to resume",
+                f"{path}: kan ikke skrives ({why_nb}); replikasjonene som er lagret så langt, beholdes: kjør "
+                "den samme kommandoen på nytt for å fortsette")
 
 
 def now() -> str:
@@ -148,21 +152,28 @@ class ResultStore:
         if not self.manifest_path.exists():
             return None
         if not self.manifest_path.is_file():
-            raise ResultsDirError(f"{self.manifest_path} is not a file (a directory or a special file); "
-                                  "it is not an effekt manifest: choose another --out")
+            raise ResultsDirError(said(f"{self.manifest_path} is not a file (a directory or a special file); "
+                                       "it is not an effekt manifest: choose another --out",
+                                       f"{self.manifest_path} er ikke en fil (en mappe eller en spesialfil); "
+                                       "det er ikke et effekt-manifest: velg en annen --out"))
         try:
             manifest = json.loads(self.manifest_path.read_text())
         except OSError as err:
-            raise ResultsDirError(f"{self.manifest_path} cannot be read ({err.strerror or err}); choose "
-                                  "another --out") from None
+            raise ResultsDirError(said(f"{self.manifest_path} cannot be read ({err.strerror or err}); choose "
+                                       "another --out",
+                                       f"{self.manifest_path} kan ikke leses ({err.strerror or err}); velg "
+                                       "en annen --out")) from None
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ResultsDirError(
+            raise ResultsDirError(said(
                 f"{self.manifest_path} is not valid JSON ({err}); it is not an effekt manifest, or "
-                "it was edited by hand: choose another --out, or delete the directory yourself"
-            ) from None
+                "it was edited by hand: choose another --out, or delete the directory yourself",
+                f"{self.manifest_path} er ikke gyldig JSON ({err}); det er ikke et effekt-manifest, eller "
+                "det er endret for hånd: velg en annen --out, eller slett mappen selv")) from None
         if not isinstance(manifest, dict):
-            raise ResultsDirError(f"{self.manifest_path} is not an effekt manifest (a JSON "
-                                  f"{type(manifest).__name__}, not an object); choose another --out")
+            raise ResultsDirError(said(f"{self.manifest_path} is not an effekt manifest (a JSON "
+                                       f"{type(manifest).__name__}, not an object); choose another --out",
+                                       f"{self.manifest_path} er ikke et effekt-manifest (en JSON-"
+                                       f"{type(manifest).__name__}, ikke et objekt); velg en annen --out"))
         return manifest
 
     def lock(self, command: str = "") -> None:
@@ -181,10 +192,13 @@ class ResultStore:
         except BlockingIOError:
             holder = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
-            raise ResultsDirError(
+            raise ResultsDirError(said(
                 f"{self.out} is in use by another effekt batch ({holder}): two batches writing into "
                 "one results directory would mix their rows. Wait until it has finished (then run "
-                "the same command again to resume), or choose another --out") from None
+                "the same command again to resume), or choose another --out",
+                f"{self.out} brukes av en annen effekt-kjøring ({holder}): to kjøringer som skriver til "
+                "én resultatmappe, ville blande radene sine. Vent til den er ferdig (kjør så den samme "
+                "kommandoen på nytt for å fortsette), eller velg en annen --out")) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, since {now()}, {command or 'effekt'}\n".encode(), 0)
         self._lock = fd
@@ -223,16 +237,22 @@ class ResultStore:
         not write; the directory itself and its lock stay."""
         self._check_removable()
         if not is_effekt_manifest(old):
-            raise ResultsDirError(
+            raise ResultsDirError(said(
                 f"{self.manifest_path} is not an effekt manifest (no format marker '{FORMAT}' and not "
                 "the keys an earlier effekt wrote): --overwrite only replaces effekt results; choose "
-                "another --out, or delete the directory yourself")
+                "another --out, or delete the directory yourself",
+                f"{self.manifest_path} er ikke et effekt-manifest (ingen formatmerke '{FORMAT}' og ikke "
+                "nøklene en tidligere effekt skrev): --overwrite erstatter bare effekt-resultater; velg "
+                "en annen --out, eller slett mappen selv"))
         foreign = self._foreign_entries(old)
         if foreign:
             shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-            raise ResultsDirError(
+            shown_nb = ", ".join(foreign[:5]) + (f" og {len(foreign) - 5} til" if len(foreign) > 5 else "")
+            raise ResultsDirError(said(
                 f"{self.out} holds files effekt did not write ({shown}); replacing the results would "
-                "delete them. Move them out of the directory, or choose another --out")
+                "delete them. Move them out of the directory, or choose another --out",
+                f"{self.out} inneholder filer effekt ikke skrev ({shown_nb}); å erstatte resultatene ville "
+                "slette dem. Flytt dem ut av mappen, eller velg en annen --out"))
         for entry in sorted(self.out.iterdir()):
             if entry.name in OURS and entry.name != LOCK_NAME:
                 _remove(entry)
@@ -241,8 +261,10 @@ class ResultStore:
         """--overwrite deletes ``out``: refuse when that is the working directory or holds it."""
         cwd = Path.cwd().resolve()
         if self.out == cwd or self.out in cwd.parents:
-            raise ResultsDirError(f"{self.out} is the working directory or holds it; --overwrite "
-                                  "would delete it: choose another --out (e.g. a subdirectory)")
+            raise ResultsDirError(said(f"{self.out} is the working directory or holds it; --overwrite "
+                                       "would delete it: choose another --out (e.g. a subdirectory)",
+                                       f"{self.out} er arbeidsmappen eller inneholder den; --overwrite "
+                                       "ville slette den: velg en annen --out (f.eks. en undermappe)"))
 
     def open(self, manifest: dict[str, Any], overwrite: bool = False) -> set[str]:
         """Prepare the directory for an experiment; returns the names of tasks already done.
@@ -254,14 +276,16 @@ class ResultStore:
         and therefore files, line up.
         """
         if self.out.is_file():
-            raise ResultsDirError(f"{self.out} is a file, not a directory; choose another --out")
+            raise ResultsDirError(said(f"{self.out} is a file, not a directory; choose another --out",
+                                       f"{self.out} er en fil, ikke en mappe; velg en annen --out"))
         if (self.out.exists() and not self.manifest_path.exists()
                 and any(p.name != LOCK_NAME for p in self.out.iterdir())):
             # never deleted, not even with --overwrite: it may be anything (a thesis, a home directory)
-            raise ResultsDirError(
+            raise ResultsDirError(said(
                 f"{self.out} exists, is not empty and is not an effekt results directory (no "
-                "manifest.json); choose another --out (--overwrite only replaces effekt results)"
-            )
+                "manifest.json); choose another --out (--overwrite only replaces effekt results)",
+                f"{self.out} finnes, er ikke tom og er ikke en resultatmappe fra effekt (ingen "
+                "manifest.json); velg en annen --out (--overwrite erstatter bare effekt-resultater)"))
         self.lock(str(manifest.get("command", "")))
         try:
             return self._open_locked(manifest, overwrite)
@@ -274,10 +298,11 @@ class ResultStore:
         if old is not None:
             problem = self.mismatch(old, manifest)
             if problem and not overwrite:
-                raise ResultsDirError(
+                raise ResultsDirError(said(
                     f"{self.out} holds results of {problem}; choose another --out, or pass "
-                    "--overwrite to delete them and start again"
-                )
+                    "--overwrite to delete them and start again",
+                    f"{self.out} inneholder resultater av {problem}; velg en annen --out, eller gi "
+                    "--overwrite for å slette dem og begynne på nytt"))
             if problem or overwrite:  # --overwrite always starts again
                 self._clear(old)
                 old = None

@@ -46,7 +46,7 @@ from effekt.experiments.formatting import (
     percent_interval,
 )
 from effekt.experiments.store import read_kpis
-from effekt.specfile import SpecError, validate
+from effekt.specfile import SpecError, said, validate
 
 
 def load_kpis(out: str | Path) -> KpiRegistry:
@@ -156,7 +156,8 @@ def load_runs(out: str | Path) -> pd.DataFrame:
     The directory's declared KPIs (:func:`load_kpis`) ride along in ``runs.attrs["kpis"]``."""
     path = Path(out) / "runs"
     if not path.exists():
-        raise FileNotFoundError(f"{out}: no runs/ dataset here (is it an effekt results directory?)")
+        raise FileNotFoundError(said(f"{out}: no runs/ dataset here (is it an effekt results directory?)",
+                                     f"{out}: ingen runs/-data her (er det en resultatmappe fra effekt?)"))
     from effekt.experiments.national.results import refuse_national
 
     refuse_national(out)  # a national run: its kommuner are no design points of one scenario
@@ -510,7 +511,9 @@ def select_kpis(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
         for n in unknown:
             close = difflib.get_close_matches(n, have, n=3, cutoff=0.6)
             hint = f"; did you mean {', '.join(close)}?" if close else f"; KPIs here: {', '.join(have)}"
-            problems.append(f"'{n}': no such KPI in these results{hint}")
+            hint_nb = f"; mente du {', '.join(close)}?" if close else f"; KPI-er her: {', '.join(have)}"
+            problems.append(said(f"'{n}': no such KPI in these results{hint}",
+                                 f"'{n}': ingen slik KPI i disse resultatene{hint_nb}"))
         raise SpecError("--kpi", problems)
     keep = table.index.get_level_values("kpi").isin(names)
     return table[keep]

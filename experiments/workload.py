@@ -33,7 +33,7 @@ import tracemalloc
 from dataclasses import dataclass
 from typing import Any
 
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, said
 
 MAX_DESIGN_POINTS = 10_000
 """Design points built without ``--force``: each is a full scenario, validated before anything
@@ -96,6 +96,11 @@ def _bytes(n: float) -> str:
         if n >= size:
             return f"{n / size:.1f} {unit}"
     return f"{n / 2**10:.0f} kB"
+
+
+def _bytes_nb(n: float) -> str:
+    """:func:`_bytes` as bokmål writes it (a decimal comma: 1,5 GB)."""
+    return _bytes(n).replace(".", ",")
 
 
 def _duration(seconds: float) -> str:
@@ -260,20 +265,30 @@ def check_workload(work: Workload, workers: int, source: str, available: int | N
     what = f"{_n(work.persons)} people per replication (world.cohorts[].size, both arms)"
     hint = (f"use --workers {fits}" if fits >= 1 else
             "lower the cohort sizes (world.cohorts[].size) or world.horizon_weeks")
-    raise SpecError(source, [
+    hint_nb = (f"bruk --workers {fits}" if fits >= 1 else
+               "senk kullstørrelsene (world.cohorts[].size) eller world.horizon_weeks")
+    raise SpecError(source, [said(
         f"{what} need about {_bytes(work.peak_bytes)} per replication, {_bytes(need)} for "
         f"{workers} worker{'s' if workers != 1 else ''}; this machine has {_bytes(available)} available: "
-        f"{hint}, or pass --force to run anyway"])
+        f"{hint}, or pass --force to run anyway",
+        f"{_n(work.persons)} personer per replikasjon (world.cohorts[].size, begge armer) trenger om lag "
+        f"{_bytes_nb(work.peak_bytes)} per replikasjon, {_bytes_nb(need)} for {workers} "
+        f"{'arbeidere' if workers != 1 else 'arbeider'}; denne maskinen har {_bytes_nb(available)} ledig: "
+        f"{hint_nb}, eller gi --force for å kjøre likevel")])
 
 
 def check_design_size(points: int, source: str, force: bool = False) -> None:
     """Refuse a design of more than :data:`MAX_DESIGN_POINTS` points (``force`` allows it)."""
     if points > MAX_DESIGN_POINTS and not force:
-        raise SpecError(source, [
+        raise SpecError(source, [said(
             f"design: {_n(points)} design points (design.samples, the lists of design.sweep and "
             f"design.levers, and design.parameters.draws multiply); at most {_n(MAX_DESIGN_POINTS)} are "
             "built, each a full scenario validated before anything runs: lower design.samples or "
-            "the lists, or pass --force"])
+            "the lists, or pass --force",
+            f"design: {_n(points)} designpunkter (design.samples, listene i design.sweep og "
+            f"design.levers, og design.parameters.draws ganges sammen); høyst {_n(MAX_DESIGN_POINTS)} "
+            "bygges, hvert et fullt scenario som valideres før noe kjører: senk design.samples eller "
+            "listene, eller gi --force")])
 
 
 __all__ = ["MAX_DESIGN_POINTS", "Workload", "available_memory", "check_design_size", "check_workload",

@@ -28,7 +28,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from effekt.specfile import Strict
+from effekt.specfile import Strict, said
 
 Sampler = Callable[[np.random.Generator], float]
 """A function drawing one duration (weeks) from a Generator."""
@@ -84,8 +84,10 @@ class Distribution(Strict):
         with np.errstate(over="ignore"):  # a lognormal's mean overflows for a huge sigma
             mean = self.mean
         if not math.isfinite(mean) or mean > MAX_WEEKS or (math.isfinite(high) and high > MAX_WEEKS):
-            raise ValueError(f"a duration must end within {MAX_WEEKS:.0f} weeks (100 years); this one "
-                             f"has mean {mean:.4g} and longest {high:.4g} weeks")
+            raise ValueError(said(f"a duration must end within {MAX_WEEKS:.0f} weeks (100 years); this one "
+                                  f"has mean {mean:.4g} and longest {high:.4g} weeks",
+                                  f"en varighet må ta slutt innen {MAX_WEEKS:.0f} uker (100 år); denne har "
+                                  f"gjennomsnitt {mean:.4g} og lengste {high:.4g} uker".replace(".", ",")))
         return self
 
     def sample(self, rng: np.random.Generator) -> float:  # pragma: no cover - abstract
@@ -288,7 +290,8 @@ class Triangular(Distribution):
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
         if not (self.low <= self.mode <= self.high) or self.low == self.high:
-            raise ValueError("needs low <= mode <= high and low < high")
+            raise ValueError(said("needs low <= mode <= high and low < high",
+                                  "krever low <= mode <= high og low < high"))
         return self
 
     def sample(self, rng: np.random.Generator) -> float:
@@ -344,7 +347,7 @@ class Uniform(Distribution):
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
         if not self.low < self.high:
-            raise ValueError("needs low < high")
+            raise ValueError(said("needs low < high", "krever low < high"))
         return self
 
     def sample(self, rng: np.random.Generator) -> float:
@@ -385,9 +388,10 @@ class Empirical(Distribution):
     def _weights(self) -> Empirical:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
-                raise ValueError("weights must have as many entries as values")
+                raise ValueError(said("weights must have as many entries as values",
+                                      "weights må ha like mange verdier som values"))
             if sum(self.weights) <= 0:
-                raise ValueError("weights must not all be zero")
+                raise ValueError(said("weights must not all be zero", "weights kan ikke alle være null"))
         return self
 
     def _p(self) -> np.ndarray | None:

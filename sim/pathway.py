@@ -56,7 +56,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from effekt.sim.distributions import Duration
-from effekt.specfile import SpecError, Strict, load_spec
+from effekt.specfile import SpecError, Strict, joined, keyed, load_spec, nb_number, said
 from effekt.titles import TITLE_NB
 
 StageKind = Literal[
@@ -113,9 +113,12 @@ class Exit(Strict):
     @model_validator(mode="after")
     def _limit(self) -> Exit:
         if (self.limit is None) != (self.otherwise is None):
-            raise ValueError("'limit' and 'otherwise' go together: say how often, and where to go after")
+            raise ValueError(said("'limit' and 'otherwise' go together: say how often, and where to go after",
+                                  "'limit' og 'otherwise' hører sammen: si hvor mange ganger, og hvor "
+                                  "personen går etterpå"))
         if any(m < 0 for m in self.group_multiplier.values()):
-            raise ValueError("group_multiplier values must not be negative")
+            raise ValueError(said("group_multiplier values must not be negative",
+                                  "verdiene i group_multiplier kan ikke være negative"))
         return self
 
 
@@ -232,17 +235,25 @@ class Funding(Strict):
     @model_validator(mode="after")
     def _subsidy(self) -> Funding:
         if self.benefit is not None and not self.benefit.replace("_", "").isalnum():
-            raise ValueError(f"benefit: '{self.benefit}'; allowed: 'continues', 'stops', 'on_measures' or "
-                             "the benefit kind that plays that role (Norway: 'tiltakspenger')")
+            raise ValueError(said(
+                f"benefit: '{self.benefit}'; allowed: 'continues', 'stops', 'on_measures' or "
+                "the benefit kind that plays that role (Norway: 'tiltakspenger')",
+                f"benefit: '{self.benefit}'; tillatt: 'continues', 'stops', 'on_measures' eller "
+                "ytelsen som har den rollen (Norge: 'tiltakspenger')"))
         if self.subsidy is not None:
             rules = default_subsidies()
             if self.subsidy not in rules:
-                raise ValueError(f"subsidy: no wage-subsidy rule named '{self.subsidy}'; known: "
-                                 f"{', '.join(sorted(rules))} (sim/data/subsidies.toml)")
+                raise ValueError(said(
+                    f"subsidy: no wage-subsidy rule named '{self.subsidy}'; known: "
+                    f"{', '.join(sorted(rules))} (sim/data/subsidies.toml)",
+                    f"subsidy: ingen lønnstilskuddsregel heter '{self.subsidy}'; kjente: "
+                    f"{', '.join(sorted(rules))} (sim/data/subsidies.toml)"))
             if self.subsidy_share:
-                raise ValueError("subsidy and subsidy_share: give one; the rule's steps say the share")
+                raise ValueError(said("subsidy and subsidy_share: give one; the rule's steps say the share",
+                                      "subsidy og subsidy_share: oppgi bare én; regelens trinn gir andelen"))
         if self.subsidy_share > 0 and self.subsidy_payer is None:
-            raise ValueError("a subsidy_share needs a subsidy_payer (e.g. 'nav')")
+            raise ValueError(said("a subsidy_share needs a subsidy_payer (e.g. 'nav')",
+                                  "en subsidy_share trenger en subsidy_payer (f.eks. 'nav')"))
         return self
 
     @property
@@ -307,59 +318,86 @@ class Stage(Strict):
         if self.benefit_after is not None:
             # the kinds are the world's (its benefits file): effekt.sim.World checks them
             if not self.terminal or self.outcome == "moved":
-                out.append(("benefit_after", "only a stage through which a person leaves "
-                                             "business as usual takes 'benefit_after'"))
+                out.append(("benefit_after", said(
+                    "only a stage through which a person leaves business as usual takes 'benefit_after'",
+                    "bare et trinn der en person forlater vanlig oppfølging kan ha 'benefit_after'")))
             total = sum(self.benefit_after.values())
             if any(v < 0 for v in self.benefit_after.values()) or abs(total - 1) > 1e-6:
-                out.append(("benefit_after", f"shares must be non-negative and sum to 1 (they sum "
-                                             f"to {total:g})"))
+                out.append(("benefit_after", said(
+                    f"shares must be non-negative and sum to 1 (they sum to {total:g})",
+                    f"andelene må være ikke-negative og summere til 1 (summen er {nb_number(total)})")))
         if self.kind == "exit":
             for key in ("duration", "next", "capacity", "employment"):
                 if getattr(self, key):
-                    out.append((key, "an exit stage takes no duration, exits, next, capacity or "
-                                     "employment; it only says its outcome"))
+                    out.append((key, said("an exit stage takes no duration, exits, next, capacity or "
+                                          "employment; it only says its outcome",
+                                          "et utgangstrinn har ingen duration, exits, next, capacity "
+                                          "eller employment; det sier bare sitt outcome")))
             if self.exits:
-                out.append(("exits", "an exit stage has no exits of its own"))
+                out.append(("exits", said("an exit stage has no exits of its own",
+                                          "et utgangstrinn har ingen egne exits")))
             if self.outcome is None:
-                out.append(("outcome", "an exit stage needs outcome = 'not_employed' or 'moved'"))
+                out.append(("outcome", said("an exit stage needs outcome = 'not_employed' or 'moved'",
+                                            "et utgangstrinn trenger outcome = 'not_employed' eller "
+                                            "'moved'")))
             if self.outcome == "moved" and self.after is not None:
-                out.append(("after", "a 'moved' exit leaves the person out of sight, so nothing "
-                                     "happens after it; 'after' is for outcome = 'not_employed'"))
+                out.append(("after", said("a 'moved' exit leaves the person out of sight, so nothing "
+                                          "happens after it; 'after' is for outcome = 'not_employed'",
+                                          "etter en 'moved'-utgang er personen ute av syne, så ingenting "
+                                          "skjer etterpå; 'after' er for outcome = 'not_employed'")))
             return out
         if self.after is not None and not self.terminal:
-            out.append(("after", "only a stage through which a person leaves the pathway takes "
-                                 "'after': an exit stage, or an employment stage without next and "
-                                 "exits; put it on the exit stage this stage leads to"))
+            out.append(("after", said("only a stage through which a person leaves the pathway takes "
+                                      "'after': an exit stage, or an employment stage without next and "
+                                      "exits; put it on the exit stage this stage leads to",
+                                      "bare et trinn der en person forlater forløpet kan ha 'after': et "
+                                      "utgangstrinn, eller et jobbtrinn uten next og exits; sett det på "
+                                      "utgangstrinnet dette trinnet leder til")))
         if self.duration is None and not self.terminal:
-            out.append(("duration", f"a {self.kind} stage needs a duration (weeks), e.g. "
-                                    "{ dist = \"fixed\", value = 4 }"))
+            out.append(("duration", said(f"a {self.kind} stage needs a duration (weeks), e.g. "
+                                         "{ dist = \"fixed\", value = 4 }",
+                                         f"et {self.kind}-trinn trenger en duration (uker), f.eks. "
+                                         "{ dist = \"fixed\", value = 4 }")))
         if self.terminal and self.kind not in EMPLOYED_KINDS:
-            out.append(("next", f"a {self.kind} stage needs a 'next' stage or exits; only "
-                                "employment and exit stages can end a pathway"))
+            out.append(("next", said(f"a {self.kind} stage needs a 'next' stage or exits; only "
+                                     "employment and exit stages can end a pathway",
+                                     f"et {self.kind}-trinn trenger et 'next'-trinn eller exits; bare "
+                                     "jobb- og utgangstrinn kan avslutte et forløp")))
         if self.outcome is not None:
-            out.append(("outcome", "only exit stages have an outcome"))
+            out.append(("outcome", said("only exit stages have an outcome",
+                                        "bare utgangstrinn har et outcome")))
         if self.kind in EMPLOYED_KINDS and self.employment is None:
-            out.append(("employment", f"a {self.kind} stage needs an [employment] table"))
+            out.append(("employment", said(f"a {self.kind} stage needs an [employment] table",
+                                           f"et {self.kind}-trinn trenger en [employment]-tabell")))
         if self.kind not in EMPLOYED_KINDS and self.employment is not None:
-            out.append(("employment", f"a {self.kind} stage cannot have an employment table "
-                                      f"(only {', '.join(EMPLOYED_KINDS)})"))
+            out.append(("employment", said(f"a {self.kind} stage cannot have an employment table "
+                                           f"(only {', '.join(EMPLOYED_KINDS)})",
+                                           f"et {self.kind}-trinn kan ikke ha en employment-tabell "
+                                           f"(bare {', '.join(EMPLOYED_KINDS)})")))
         if self.employment is None and (self.funding.wage_payer or self.funding.subsidy_share
                                         or self.funding.subsidy):
-            out.append(("funding", "wage_payer and subsidy_share need a wage: only stages with "
-                                   "an [employment] table pay one"))
+            out.append(("funding", said("wage_payer and subsidy_share need a wage: only stages with "
+                                        "an [employment] table pay one",
+                                        "wage_payer og subsidy_share trenger en lønn: bare trinn med "
+                                        "en [employment]-tabell betaler lønn")))
         total = sum(e.p for e in self.exits)
         if total > 1 + 1e-9:
             ps = ", ".join(f"{e.to}={e.p:g}" for e in self.exits)
-            out.append(("exits", f"probabilities sum to {total:g} ({ps}); they must sum to at most 1, "
-                                 "the rest goes to 'next'"))
+            ps_nb = ", ".join(f"{e.to}={nb_number(e.p)}" for e in self.exits)
+            out.append(("exits", said(f"probabilities sum to {total:g} ({ps}); they must sum to at most 1, "
+                                      "the rest goes to 'next'",
+                                      f"sannsynlighetene summerer til {nb_number(total)} ({ps_nb}); de kan "
+                                      "summere til høyst 1, resten går til 'next'")))
         if self.next is None and self.exits and total < 1 - 1e-9:
-            out.append(("exits", f"probabilities sum to {total:g} < 1 and there is no 'next' stage "
-                                 "for the rest"))
+            out.append(("exits", said(f"probabilities sum to {total:g} < 1 and there is no 'next' stage "
+                                      "for the rest",
+                                      f"sannsynlighetene summerer til {nb_number(total)} < 1, og det "
+                                      "finnes ikke noe 'next'-trinn for resten")))
         elif self.next is None and self.exits:
             out.extend(self._shortfalls())
         res = self.resources
         if len(set(res)) != len(res):
-            out.append(("capacity", "names a resource twice"))
+            out.append(("capacity", said("names a resource twice", "nevner en ressurs to ganger")))
         return out
 
     def _shortfalls(self) -> list[tuple[str, str]]:
@@ -372,19 +410,26 @@ class Stage(Strict):
         out: list[tuple[str, str]] = []
         for i, e in enumerate(self.exits):
             if any(b != 0 for b in e.logistic.values()):
-                out.append((f"exits[{i}].logistic", "a logistic exit can push a person's exits below 1, "
-                                                   "and this stage has no 'next' for the rest; add a "
-                                                   "'next' stage (and lower the other exits)"))
+                out.append((f"exits[{i}].logistic", said(
+                    "a logistic exit can push a person's exits below 1, and this stage has no 'next' for "
+                    "the rest; add a 'next' stage (and lower the other exits)",
+                    "en logistisk utgang kan gjøre at en persons utganger summerer til under 1, og dette "
+                    "trinnet har ikke noe 'next' for resten; legg til et 'next'-trinn (og senk de andre "
+                    "utgangene)")))
         for g in sorted({g for e in self.exits for g in e.group_multiplier}):
             ps = [min(1.0, e.p * e.group_multiplier.get(g, 1.0)) for e in self.exits]
             total = sum(ps)
             if total < 1 - 1e-9:
                 i = next(i for i, e in enumerate(self.exits) if e.group_multiplier.get(g, 1.0) < 1)
                 shown = ", ".join(f"{e.to}={q:g}" for e, q in zip(self.exits, ps, strict=True))
-                out.append((f"exits[{i}].group_multiplier",
-                            f"for group {g} the exits sum to {total:g} < 1 ({shown}) and this stage "
-                            "has no 'next' for the rest; add a 'next' stage or raise the other "
-                            "exits' multipliers for that group"))
+                shown_nb = ", ".join(f"{e.to}={nb_number(q)}" for e, q in zip(self.exits, ps, strict=True))
+                out.append((f"exits[{i}].group_multiplier", said(
+                    f"for group {g} the exits sum to {total:g} < 1 ({shown}) and this stage "
+                    "has no 'next' for the rest; add a 'next' stage or raise the other "
+                    "exits' multipliers for that group",
+                    f"for gruppen {g} summerer utgangene til {nb_number(total)} < 1 ({shown_nb}), og "
+                    "trinnet har ikke noe 'next' for resten; legg til et 'next'-trinn eller øk de andre "
+                    "utgangenes multiplikatorer for gruppen")))
         return out
 
 
@@ -418,47 +463,54 @@ class Pathway(Strict):
     @model_validator(mode="after")
     def _graph(self) -> Pathway:
         # One problem per line, each starting with its dotted key (effekt.specfile splits them).
-        problems = [f"stages.{n}.{k}: {m}" for n, st in self.stages.items() for k, m in st.problems()]
+        problems = [keyed(f"stages.{n}.{k}", m) for n, st in self.stages.items() for k, m in st.problems()]
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ValueError(joined("\n", problems))
         names = set(self.stages)
         known = ", ".join(sorted(names))
         if self.pathway.entry not in names:
-            problems.append(f"pathway.entry: no stage named '{self.pathway.entry}' (stages: {known})")
+            problems.append(said(f"pathway.entry: no stage named '{self.pathway.entry}' (stages: {known})",
+                                 f"pathway.entry: ingen trinn heter '{self.pathway.entry}' (trinn: {known})"))
         for name, st in self.stages.items():
             for i, ex in enumerate(st.exits):
                 if ex.to not in names:
-                    problems.append(
-                        f"stages.{name}.exits[{i}].to: no stage named '{ex.to}' (stages: {known})"
-                    )
+                    problems.append(said(
+                        f"stages.{name}.exits[{i}].to: no stage named '{ex.to}' (stages: {known})",
+                        f"stages.{name}.exits[{i}].to: ingen trinn heter '{ex.to}' (trinn: {known})"))
                 if ex.otherwise is not None and ex.otherwise not in names:
-                    problems.append(
+                    problems.append(said(
                         f"stages.{name}.exits[{i}].otherwise: no stage named '{ex.otherwise}' "
-                        f"(stages: {known})"
-                    )
+                        f"(stages: {known})",
+                        f"stages.{name}.exits[{i}].otherwise: ingen trinn heter '{ex.otherwise}' "
+                        f"(trinn: {known})"))
             if st.next is not None and st.next not in names:
-                problems.append(f"stages.{name}.next: no stage named '{st.next}' (stages: {known})")
+                problems.append(said(f"stages.{name}.next: no stage named '{st.next}' (stages: {known})",
+                                     f"stages.{name}.next: ingen trinn heter '{st.next}' (trinn: {known})"))
             for r in st.resources:
                 if r not in self.capacity:
-                    problems.append(
+                    problems.append(said(
                         f"stages.{name}.capacity: no capacity named '{r}' "
                         f"(declared: {', '.join(sorted(self.capacity)) or 'none'}; "
-                        f"add a [capacity.{r}] table with slots = N)"
-                    )
+                        f"add a [capacity.{r}] table with slots = N)",
+                        f"stages.{name}.capacity: ingen kapasitet heter '{r}' "
+                        f"(oppgitt: {', '.join(sorted(self.capacity)) or 'ingen'}; "
+                        f"legg til en [capacity.{r}]-tabell med slots = N)"))
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ValueError(joined("\n", problems))
         reachable = self._reachable_from(self.pathway.entry, positive=False)
         for n in sorted(names - reachable):
-            problems.append(f"stages.{n}: not reachable from the entry stage '{self.pathway.entry}'")
+            problems.append(said(f"stages.{n}: not reachable from the entry stage '{self.pathway.entry}'",
+                                 f"stages.{n}: kan ikke nås fra starttrinnet '{self.pathway.entry}'"))
         for n in sorted(reachable):
             if not any(self.stages[m].terminal for m in self._reachable_from(n, positive=True)):
-                problems.append(
+                problems.append(said(
                     f"stages.{n}: no path of positive probability leads out of it to an employment "
-                    "or exit stage (a cycle without exit); give the loop an exit with p > 0 or a limit"
-                )
+                    "or exit stage (a cycle without exit); give the loop an exit with p > 0 or a limit",
+                    f"stages.{n}: ingen vei med positiv sannsynlighet leder herfra til et jobb- eller "
+                    "utgangstrinn (en sløyfe uten utgang); gi sløyfen en utgang med p > 0 eller en limit"))
         problems += self._timeless_loops()
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ValueError(joined("\n", problems))
         return self
 
     def _timeless_loops(self, most_rounds: float = 1000.0) -> list[str]:
@@ -522,12 +574,18 @@ class Pathway(Strict):
             except np.linalg.LinAlgError:
                 steps = math.inf
             if not math.isfinite(steps) or steps > most_rounds:
-                shown = "more than 10^12" if not math.isfinite(steps) or steps > 1e12 else f"{steps:,.0f}"
-                problems.append(
+                huge = not math.isfinite(steps) or steps > 1e12
+                shown = "more than 10^12" if huge else f"{steps:,.0f}"
+                shown_nb = "mer enn 10^12" if huge else f"{steps:,.0f}".replace(",", "\u00a0")
+                problems.append(said(
                     f"stages.{loop[0]}: the loop {' -> '.join(loop)} takes no time (every stage on it "
                     f"lasts 0 weeks) and a person goes round it {shown} times on average before "
                     "leaving, all at the same moment; give a stage of the loop a duration, or its "
-                    "exits out more probability")
+                    "exits out more probability",
+                    f"stages.{loop[0]}: sløyfen {' -> '.join(loop)} tar ingen tid (hvert trinn i den "
+                    f"varer 0 uker), og en person går rundt {shown_nb} ganger i snitt før hen kommer "
+                    "ut, alt i samme øyeblikk; gi et trinn i sløyfen en duration, eller gi utgangene "
+                    "ut av den mer sannsynlighet"))
         return problems
 
     def successors(self, name: str, positive: bool = False) -> list[str]:
@@ -606,7 +664,9 @@ def load_pathway(name_or_path: str | Path) -> Pathway:
         return load_spec(Pathway, path)
     raise SpecError(
         text,
-        [f"no built-in pathway of that name and no such file; built-in: {', '.join(builtin_names())}"],
+        [said(f"no built-in pathway of that name and no such file; built-in: {', '.join(builtin_names())}",
+              f"ingen innebygd forløp med det navnet og ingen slik fil; innebygde: "
+              f"{', '.join(builtin_names())}")],
     )
 
 
@@ -634,9 +694,12 @@ def business_as_usual_problems(pathway: Pathway) -> list[str]:
     """
     out = []
     if pathway.capacity:
-        out.append(f"capacity: {', '.join(sorted(pathway.capacity))}: business as usual meets no "
-                   "capacity (nobody queues for what they would have had anyway); leave out the "
-                   "[capacity] tables and the stages' capacity")
+        out.append(said(f"capacity: {', '.join(sorted(pathway.capacity))}: business as usual meets no "
+                        "capacity (nobody queues for what they would have had anyway); leave out the "
+                        "[capacity] tables and the stages' capacity",
+                        f"capacity: {', '.join(sorted(pathway.capacity))}: vanlig oppfølging har ingen "
+                        "kapasitet (ingen står i kø for det de ville fått uansett); ta bort "
+                        "[capacity]-tabellene og trinnenes capacity"))
     contract_parties = {"provider", "investor"}
     for name, st in pathway.stages.items():
         f, c = st.funding, st.costs
@@ -644,16 +707,24 @@ def business_as_usual_problems(pathway: Pathway) -> list[str]:
                 ("funding.wage_payer", f.wage_payer), ("funding.subsidy_payer", f.subsidy_payer)]
         for key, who in paid:
             if who in contract_parties:
-                out.append(f"stages.{name}.{key}: '{who}' is a party to the programme's contract, "
-                           "which business as usual is not; allowed: kommune, nav, state, employer"
-                           + (" (costs.payer defaults to 'provider': name the payer)"
-                              if key == "costs.payer" else ""))
+                out.append(said(f"stages.{name}.{key}: '{who}' is a party to the programme's contract, "
+                                "which business as usual is not; allowed: kommune, nav, state, employer"
+                                + (" (costs.payer defaults to 'provider': name the payer)"
+                                   if key == "costs.payer" else ""),
+                                f"stages.{name}.{key}: '{who}' er part i tiltakets kontrakt, og det er "
+                                "ikke vanlig oppfølging; tillatt: kommune, nav, state, employer"
+                                + (" (costs.payer er 'provider' hvis ikke oppgitt: oppgi hvem som betaler)"
+                                   if key == "costs.payer" else "")))
         if c.per_cohort:
-            out.append(f"stages.{name}.costs.per_cohort: business as usual has no cohorts of its "
-                       "own; give its cost per person or per week")
+            out.append(said(f"stages.{name}.costs.per_cohort: business as usual has no cohorts of its "
+                            "own; give its cost per person or per week",
+                            f"stages.{name}.costs.per_cohort: vanlig oppfølging har ingen egne kull; "
+                            "oppgi kostnaden per person eller per uke"))
         if st.kind == "exit" and st.outcome == "moved":
-            out.append(f"stages.{name}.outcome: 'moved' is not business as usual here (a move "
-                       "during the programme is mirrored into the control arm); use 'not_employed'")
+            out.append(said(f"stages.{name}.outcome: 'moved' is not business as usual here (a move "
+                            "during the programme is mirrored into the control arm); use 'not_employed'",
+                            f"stages.{name}.outcome: 'moved' hører ikke til vanlig oppfølging her (en "
+                            "flytting under tiltaket speiles i kontrollgruppen); bruk 'not_employed'"))
     return out
 
 
@@ -678,8 +749,10 @@ def _load_business_as_usual(name_or_path: str, version: tuple[int, int] | None) 
     else:
         path = Path(text)
         if not (path.suffix == ".toml" or path.exists()):
-            raise SpecError(text, [f"no built-in business-as-usual pathway of that name "
-                                   f"and no such file; built-in: {', '.join(names) or 'none'}"])
+            raise SpecError(text, [said(f"no built-in business-as-usual pathway of that name "
+                                        f"and no such file; built-in: {', '.join(names) or 'none'}",
+                                        f"ingen innebygd vanlig oppfølging med det navnet og ingen slik "
+                                        f"fil; innebygde: {', '.join(names) or 'ingen'}")])
     pathway = load_spec(Pathway, path, priors_drawn=False)  # not in the scenario's tree: not drawn
     problems = business_as_usual_problems(pathway)
     if problems:

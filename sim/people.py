@@ -19,7 +19,17 @@ import numpy as np
 from pydantic import Field, ValidationError, ValidationInfo, model_validator
 
 from effekt.dotted import suggest
-from effekt.specfile import SpecError, Strict, format_validation_error, load_spec, read_toml
+from effekt.specfile import (
+    SpecError,
+    Strict,
+    format_validation_error,
+    joined,
+    keyed,
+    load_spec,
+    nb_number,
+    read_toml,
+    said,
+)
 from effekt.titles import TITLE_NB
 
 NORWEGIAN_LEVELS = ("A1", "A2", "B1", "B2", "C1", "native")
@@ -76,21 +86,46 @@ def unknown_kinds(found: object, allowed: tuple[str, ...], where: str = "") -> s
     if not unknown:
         return ""
     hints = "".join(suggest(k, allowed) for k in unknown)
-    return (f"unknown benefit kind(s) {unknown}{hints}; allowed"
-            f"{f' (the kinds of {where})' if where else ''}: {', '.join(allowed)}")
+    hints_nb = "".join(suggest(k, allowed, lang="nb") for k in unknown)
+    return said(f"unknown benefit kind(s) {unknown}{hints}; allowed"
+                f"{f' (the kinds of {where})' if where else ''}: {', '.join(allowed)}",
+                f"ukjent ytelse {unknown}{hints_nb}; tillatt{_kinds_of_nb(where)}: {', '.join(allowed)}")
+
+
+_WHERE_NB = {"this world's benefits": "denne verdenens ytelser", "the benefits file": "ytelsesfilens ytelser"}
+"""The bokmål of the ``where`` phrases the callers of :func:`unknown_kinds` pass (else a file)."""
+
+
+def _kinds_of_nb(where: str) -> str:
+    """`` (ytelsene i FILE)``: where the allowed benefit kinds come from, in bokmål."""
+    if not where:
+        return ""
+    return f" ({_WHERE_NB[where]})" if where in _WHERE_NB else f" (ytelsene i {where})"
+
+
+_WHAT_NB = {"Norwegian level": "norsknivå", "education level": "utdanningsnivå", "benefit kind": "ytelse",
+            "benefit kind (then)": "ytelse (then)"}
+"""The bokmål of the ``what`` of :func:`_check_shares`."""
 
 
 def _check_shares(shares: dict[str, float], allowed: tuple[str, ...], what: str, where: str = "") -> None:
+    what_nb = _WHAT_NB.get(what, what)
     unknown = sorted(set(shares) - set(allowed))
     if unknown:
         hints = "".join(suggest(k, allowed) for k in unknown)
+        hints_nb = "".join(suggest(k, allowed, lang="nb") for k in unknown)
         source = f" (the kinds of {where})" if where else ""
-        raise ValueError(f"unknown {what} {unknown}{hints}; allowed{source}: {', '.join(allowed)}")
+        source_nb = _kinds_of_nb(where)
+        raise ValueError(said(f"unknown {what} {unknown}{hints}; allowed{source}: {', '.join(allowed)}",
+                              f"ukjent {what_nb} {unknown}{hints_nb}; tillatt{source_nb}: "
+                              f"{', '.join(allowed)}"))
     if any(v < 0 for v in shares.values()):
-        raise ValueError(f"{what} shares must not be negative")
+        raise ValueError(said(f"{what} shares must not be negative",
+                              f"andelene for {what_nb} kan ikke være negative"))
     total = sum(shares.values())
     if abs(total - 1) > 1e-6:
-        raise ValueError(f"{what} shares sum to {total:g}, not 1")
+        raise ValueError(said(f"{what} shares sum to {total:g}, not 1",
+                              f"andelene for {what_nb} summerer til {nb_number(total)}, ikke 1"))
 
 
 class Range(Strict):
@@ -100,25 +135,37 @@ class Range(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Range:
         if self.low > self.high:
-            raise ValueError("needs low <= high")
+            raise ValueError(said("needs low <= high", "krever low <= high"))
         return self
 
 
 REMOVED_GROUP_KEYS: dict[str, str] = {
-    "post_entry_rate": (
+    "post_entry_rate": said((
         "post_entry_rate is no longer a target-group key: everyone who leaves a pathway returns to "
         "business as usual, the same bau_entry_rate and bau_job_loss_rate as the control arm, so "
         "that a programme shows no effect it did not earn. A pathway that changes what happens "
         "after it states that on the stage people leave through, e.g. "
         "after = { entry_rate_multiplier = 1.5 } with its source or 'assumption' beside it "
         "(docs/pathways.md, 'Leaving a pathway')"
-    ),
-    "job_loss_rate": (
+    ), (
+        "post_entry_rate er ikke lenger en nøkkel for målgrupper: alle som forlater et forløp går "
+        "tilbake til vanlig oppfølging, med samme bau_entry_rate og bau_job_loss_rate som "
+        "kontrollgruppen, så et tiltak ikke viser en effekt det ikke har fortjent. Et forløp som endrer "
+        "det som skjer etterpå, sier det på trinnet folk går ut gjennom, f.eks. "
+        "after = { entry_rate_multiplier = 1.5 }, med kilden eller 'assumption' ved siden av "
+        "(docs/pathways.md, 'Leaving a pathway')"
+    )),
+    "job_loss_rate": said((
         "job_loss_rate is now bau_job_loss_rate: one business-as-usual job-loss hazard per group, "
         "for both arms. A pathway whose jobs are more stable says so itself: "
         "employment.job_loss_multiplier on the job it gives, or after = { job_loss_multiplier = 0.5 } "
         "on the stage people leave through, with its source or 'assumption' beside it"
-    ),
+    ), (
+        "job_loss_rate heter nå bau_job_loss_rate: én risiko for å miste jobben i vanlig oppfølging "
+        "per gruppe, for begge grupper. Et forløp med mer stabile jobber sier det selv: "
+        "employment.job_loss_multiplier på jobben det gir, eller after = { job_loss_multiplier = 0.5 } "
+        "på trinnet folk går ut gjennom, med kilden eller 'assumption' ved siden av"
+    )),
 }
 """Target-group keys of earlier versions, and what to write instead: a file or scenario that still
 sets one is refused with this message rather than silently meaning something else."""
@@ -173,7 +220,7 @@ class TargetGroup(Strict):
         if isinstance(data, dict):
             found = [REMOVED_GROUP_KEYS[k] for k in REMOVED_GROUP_KEYS if k in data]
             if found:
-                raise ValueError("; and ".join(found))
+                raise ValueError(joined("; and ", found))
         return data
 
     def employability_factor(self, z: float) -> float:
@@ -191,7 +238,7 @@ class TargetGroup(Strict):
         if isinstance(self.bau_pathway, dict):
             message = unknown_kinds(self.bau_pathway, kinds, where)
             if message:
-                raise ValueError(f"bau_pathway: {message}")
+                raise ValueError(keyed("bau_pathway", message))
         return self
 
 
@@ -265,21 +312,28 @@ class Benefit(Strict):
     @model_validator(mode="after")
     def _rules(self, info: ValidationInfo) -> Benefit:
         if (self.max_weeks is None) != (self.then is None) and self.share_of_wage is None:
-            raise ValueError("max_weeks and then go together: when the benefit ends, and what "
-                             "the person goes on to (e.g. then = { sosialhjelp = 0.6, none = 0.4 })")
+            raise ValueError(said("max_weeks and then go together: when the benefit ends, and what "
+                                  "the person goes on to (e.g. then = { sosialhjelp = 0.6, none = 0.4 })",
+                                  "max_weeks og then hører sammen: når ytelsen slutter, og hva personen "
+                                  "går over til (f.eks. then = { sosialhjelp = 0.6, none = 0.4 })"))
         if self.then is not None:
             kinds, where = benefit_kinds_of(info)
             _check_shares(self.then, kinds, "benefit kind (then)", where)
         if (self.role == "after_job_loss") != (self.share_of_wage is not None):
-            raise ValueError("role = 'after_job_loss' and share_of_wage go together: the benefit after "
-                             "a lost job is a share of the lost wage (and a share_of_wage is only paid "
-                             "after a lost job)")
+            raise ValueError(said("role = 'after_job_loss' and share_of_wage go together: the benefit after "
+                                  "a lost job is a share of the lost wage (and a share_of_wage is only paid "
+                                  "after a lost job)",
+                                  "role = 'after_job_loss' og share_of_wage hører sammen: ytelsen etter "
+                                  "tapt jobb er en andel av den tapte lønnen (og en share_of_wage betales "
+                                  "bare etter tapt jobb)"))
         if self.share_of_wage is not None:
             missing = [k for k in ("max_weeks", "cap_g", "qualifying_g", "qualifying_g_36",
                                    "long_period_g", "short_weeks", "nok_per_g")
                        if getattr(self, k) is None]
             if missing:
-                raise ValueError(f"a benefit with share_of_wage (dagpenger) needs {', '.join(missing)}")
+                raise ValueError(said(f"a benefit with share_of_wage (dagpenger) needs {', '.join(missing)}",
+                                      f"en ytelse med share_of_wage (dagpenger) trenger "
+                                      f"{', '.join(missing)}"))
         self._work_rule()
         return self
 
@@ -290,14 +344,18 @@ class Benefit(Strict):
                 "income": ("free_g", "reduction_share", "nok_per_g")}[self.with_work]
         missing = [k for k in keys if getattr(self, k) is None]
         if missing:
-            raise ValueError(f"with_work = '{self.with_work}' needs {', '.join(missing)}: "
-                             + WORK_RULES[self.with_work])
+            raise ValueError(said(f"with_work = '{self.with_work}' needs {', '.join(missing)}: "
+                                  + WORK_RULES[self.with_work],
+                                  f"with_work = '{self.with_work}' trenger {', '.join(missing)}: "
+                                  + WORK_RULES_NB[self.with_work]))
         own = {"stop_above_fte": "hours", "free_g": "income", "reduction_share": "income",
                "stop_above_g": "income"}
         stray = [k for k, rule in own.items() if getattr(self, k) is not None and rule != self.with_work]
         if stray and self.with_work != "stops":
-            raise ValueError(f"{', '.join(stray)}: only with with_work = '{own[stray[0]]}' (this benefit "
-                             f"has with_work = '{self.with_work}')")
+            raise ValueError(said(f"{', '.join(stray)}: only with with_work = '{own[stray[0]]}' "
+                                  f"(this benefit has with_work = '{self.with_work}')",
+                                  f"{', '.join(stray)}: bare med with_work = '{own[stray[0]]}' (denne "
+                                  f"ytelsen har with_work = '{self.with_work}')"))
 
     def in_work(self, g: float, fte: float, annual_wage: float) -> float:
         """The level (in the file's base amount a year) of this benefit, ``g`` out of work, while
@@ -323,6 +381,16 @@ WORK_RULES = {
 }
 """What each ``with_work`` rule of :class:`Benefit` does (for messages and docs)."""
 
+WORK_RULES_NB = {
+    "stops": "ytelsen stopper i jobb",
+    "hours": "graderes etter timer, g x (1 - fte) opp til stop_above_fte (en andel av full tid), ingen over "
+             "det (AAP: folketrygdloven § 11-23)",
+    "income": "reduseres med reduction_share av årsinntekten over free_g (i filens grunnbeløp, regnet om "
+              "fra lønnen med nok_per_g), ikke under 0, ingen over stop_above_g om oppgitt (uføretrygd: "
+              "folketrygdloven § 12-14)",
+}
+""":data:`WORK_RULES` in bokmål."""
+
 
 class Benefits(Strict):
     """A benefits file: its kinds are the benefit kinds of the country (validate it with
@@ -336,13 +404,18 @@ class Benefits(Strict):
             missing = sorted(set(b.then or {}) - set(self.benefits))
             if missing:
                 hints = "".join(suggest(k, list(self.benefits)) for k in missing)
-                raise ValueError(f"{kind}.then: benefit kind(s) {missing}{hints} have no level in this "
-                                 f"file; its kinds: {', '.join(self.benefits)}")
+                hints_nb = "".join(suggest(k, list(self.benefits), lang="nb") for k in missing)
+                raise ValueError(said(f"{kind}.then: benefit kind(s) {missing}{hints} have no level in this "
+                                      f"file; its kinds: {', '.join(self.benefits)}",
+                                      f"{kind}.then: ytelsen {missing}{hints_nb} har ikke noe nivå i denne "
+                                      f"filen; filens ytelser: {', '.join(self.benefits)}"))
         for role in BENEFIT_ROLES:
             having = [k for k, b in self.benefits.items() if b.role == role]
             if len(having) > 1:
-                raise ValueError(f"role = '{role}' is given to {having}: one kind at most plays each "
-                                 "rule of the engine")
+                raise ValueError(said(f"role = '{role}' is given to {having}: one kind at most plays each "
+                                      "rule of the engine",
+                                      f"role = '{role}' er gitt til {having}: høyst én ytelse kan ha hver "
+                                      "rolle i motoren"))
         return self
 
 
@@ -355,11 +428,12 @@ def benefits_problems(benefits: dict[str, Benefit], used: set[str] | None = None
     for kind, b in benefits.items():
         missing = sorted(set(b.then or {}) - set(kinds))
         if missing:
-            out.append(f"benefits.{kind}.then: {unknown_kinds(missing, tuple(kinds))}")
+            out.append(keyed(f"benefits.{kind}.then", unknown_kinds(missing, tuple(kinds))))
     for role in BENEFIT_ROLES:
         having = [k for k, b in benefits.items() if b.role == role]
         if len(having) > 1:
-            out.append(f"benefits: role = '{role}' is given to {having}; one kind at most plays it")
+            out.append(said(f"benefits: role = '{role}' is given to {having}; one kind at most plays it",
+                            f"benefits: role = '{role}' er gitt til {having}; høyst én ytelse kan ha den"))
     return out
 
 
@@ -456,18 +530,24 @@ class Cohort(Strict):
     @model_validator(mode="after")
     def _mix(self) -> Cohort:
         if any(v < 0 for v in self.groups.values()):
-            raise ValueError("group shares must not be negative")
+            raise ValueError(said("group shares must not be negative",
+                                  "gruppeandelene kan ikke være negative"))
         total = sum(self.groups.values())
         if abs(total - 1) > 1e-6:
-            raise ValueError(f"group shares sum to {total:g}, not 1")
+            raise ValueError(said(f"group shares sum to {total:g}, not 1",
+                                  f"gruppeandelene summerer til {nb_number(total)}, ikke 1"))
         if self.arrival == "poisson" and self.rate_per_week is None:
-            raise ValueError("rate_per_week: needed with arrival = 'poisson' (referrals per week)")
+            raise ValueError(said("rate_per_week: needed with arrival = 'poisson' (referrals per week)",
+                                  "rate_per_week: må oppgis med arrival = 'poisson' (henvisninger per uke)"))
         if self.arrival == "together" and self.rate_per_week is not None:
-            raise ValueError("rate_per_week: only for arrival = 'poisson'; a kull arrives together")
+            raise ValueError(said("rate_per_week: only for arrival = 'poisson'; a kull arrives together",
+                                  "rate_per_week: bare for arrival = 'poisson'; et kull starter samlet"))
         if self.elapsed_weeks > 0 and self.stage is None:
-            raise ValueError("elapsed_weeks: only for a cohort that starts in a named 'stage'")
+            raise ValueError(said("elapsed_weeks: only for a cohort that starts in a named 'stage'",
+                                  "elapsed_weeks: bare for et kull som starter i et navngitt 'stage'"))
         if self.repeats > 1 and self.repeat_every_weeks is None:
-            raise ValueError("repeat_every_weeks: needed when repeats > 1 (weeks between kull starts)")
+            raise ValueError(said("repeat_every_weeks: needed when repeats > 1 (weeks between kull starts)",
+                                  "repeat_every_weeks: må oppgis når repeats > 1 (uker mellom kullstartene)"))
         return self
 
     def starts(self) -> list[tuple[str, float]]:
@@ -580,10 +660,11 @@ def draw_people(
     for cohort in cohorts:
         unknown = sorted(set(cohort.groups) - set(groups))
         if unknown:
-            raise ValueError(
+            raise ValueError(said(
                 f"cohort '{cohort.name}': unknown target group(s) {unknown}; "
-                f"known: {', '.join(sorted(groups))}"
-            )
+                f"known: {', '.join(sorted(groups))}",
+                f"kull '{cohort.name}': ukjent målgruppe {unknown}; "
+                f"kjente: {', '.join(sorted(groups))}"))
         n = cohort.size
         for name, start in cohort.starts():
             if cohort.arrival == "poisson":

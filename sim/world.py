@@ -22,7 +22,7 @@ from effekt.sim.people import (
     default_target_groups,
     unknown_kinds,
 )
-from effekt.specfile import SpecError, Strict
+from effekt.specfile import SpecError, Strict, joined, keyed, nb_number, said
 
 MAX_HORIZON_WEEKS = 52000.0
 """The longest horizon a world may have: 1000 years. Far beyond any contract or working life
@@ -41,17 +41,20 @@ def _check_elapsed(key: str, elapsed: float, stage: str, pathway: Pathway) -> No
     """
     duration = pathway.stages[stage].duration
     if duration is None:
-        raise ValueError(
+        raise ValueError(said(
             f"{key}.elapsed_weeks: stage '{stage}' has no duration (it ends the pathway), so "
-            "nobody can be part-way through it; leave elapsed_weeks out"
-        )
+            "nobody can be part-way through it; leave elapsed_weeks out",
+            f"{key}.elapsed_weeks: trinnet '{stage}' har ingen duration (det avslutter forløpet), så "
+            "ingen kan være midt i det; ta bort elapsed_weeks"))
     longest = duration.bounds[1]
     if elapsed >= longest:
-        raise ValueError(
+        raise ValueError(said(
             f"{key}.elapsed_weeks: {elapsed:g} weeks, but stage '{stage}' lasts at most "
             f"{longest:g} weeks ({duration.describe('en', mean=False)}); allowed: "
-            f"0 <= elapsed_weeks < {longest:g}"
-        )
+            f"0 <= elapsed_weeks < {longest:g}",
+            f"{key}.elapsed_weeks: {nb_number(elapsed)} uker, men trinnet '{stage}' varer høyst "
+            f"{nb_number(longest)} uker ({duration.describe('nb', mean=False)}); tillatt: "
+            f"0 <= elapsed_weeks < {longest:g}"))
 
 
 class Counterfactual(Strict):
@@ -122,28 +125,34 @@ class World(Strict):
     @model_validator(mode="after")
     def _known_groups(self) -> World:
         if self.horizon_weeks > MAX_HORIZON_WEEKS:
-            raise ValueError(
+            raise ValueError(said(
                 f"horizon_weeks: {self.horizon_weeks:g} is too long; at most {MAX_HORIZON_WEEKS:g} "
-                f"weeks ({MAX_HORIZON_WEEKS / 52:g} years) are allowed"
-            )
+                f"weeks ({MAX_HORIZON_WEEKS / 52:g} years) are allowed",
+                f"horizon_weeks: {self.horizon_weeks:g} er for lang; høyst {MAX_HORIZON_WEEKS:g} "
+                f"uker ({nb_number(MAX_HORIZON_WEEKS / 52)} år) er tillatt"))
         if self.contract_horizon_weeks is not None and self.contract_horizon_weeks > self.horizon_weeks:
-            raise ValueError(
+            raise ValueError(said(
                 f"contract_horizon_weeks: {self.contract_horizon_weeks:g} is after the horizon "
-                f"({self.horizon_weeks:g} weeks); allowed: 0 < contract_horizon_weeks <= horizon_weeks"
-            )
+                f"({self.horizon_weeks:g} weeks); allowed: 0 < contract_horizon_weeks <= horizon_weeks",
+                f"contract_horizon_weeks: {self.contract_horizon_weeks:g} er etter horisonten "
+                f"({self.horizon_weeks:g} uker); tillatt: 0 < contract_horizon_weeks <= horizon_weeks"))
         for name, st in self.pathway.stages.items():
             if st.benefit_after is not None:
-                raise ValueError(
+                raise ValueError(said(
                     f"pathway '{self.pathway.name}': stages.{name}.benefit_after: only a "
                     "business-as-usual pathway says what a benefit becomes (its rules); a person who "
-                    "leaves the programme returns to business as usual, which decides it")
+                    "leaves the programme returns to business as usual, which decides it",
+                    f"forløp '{self.pathway.name}': stages.{name}.benefit_after: bare et forløp for "
+                    "vanlig oppfølging sier hva en ytelse blir (dets regler); en person som forlater "
+                    "tiltaket går tilbake til vanlig oppfølging, som avgjør det"))
             for i, e in enumerate(st.exits):
                 unknown = sorted(set(e.group_multiplier) - set(self.groups))
                 if unknown:
-                    raise ValueError(
+                    raise ValueError(said(
                         f"pathway '{self.pathway.name}': stages.{name}.exits[{i}].group_multiplier: "
-                        f"unknown target group(s) {unknown}; known: {', '.join(sorted(self.groups))}"
-                    )
+                        f"unknown target group(s) {unknown}; known: {', '.join(sorted(self.groups))}",
+                        f"forløp '{self.pathway.name}': stages.{name}.exits[{i}].group_multiplier: "
+                        f"ukjent målgruppe {unknown}; kjente: {', '.join(sorted(self.groups))}"))
         for g, tg in self.groups.items():
             named = tg.bau_pathway
             for kind, bau_name in (named.items() if isinstance(named, dict) else [(None, named)]):
@@ -154,35 +163,43 @@ class World(Strict):
                     bau = load_business_as_usual(bau_name)
                 except SpecError as e:
                     where = "" if e.source == bau_name else f" ({e.source})"
-                    raise ValueError(f"{key} = '{bau_name}'{where}: " + "; ".join(e.problems)) from None
+                    raise ValueError(keyed(f"{key} = '{bau_name}'{where}",
+                                           joined("; ", e.problems))) from None
                 for name, st in bau.stages.items():
                     unknown = sorted({m for e in st.exits for m in e.group_multiplier} - set(self.groups))
                     if unknown:
-                        raise ValueError(f"{key} '{bau_name}': stages.{name}: group_multiplier for "
-                                         f"unknown target group(s) {unknown}")
+                        raise ValueError(said(f"{key} '{bau_name}': stages.{name}: group_multiplier for "
+                                              f"unknown target group(s) {unknown}",
+                                              f"{key} '{bau_name}': stages.{name}: group_multiplier for "
+                                              f"ukjent målgruppe {unknown}"))
         for i, c in enumerate(self.cohorts):
             unknown = sorted(set(c.groups) - set(self.groups))
             if unknown:
-                raise ValueError(
+                raise ValueError(said(
                     f"cohorts[{i}].groups: unknown target group(s) {unknown}; "
-                    f"known: {', '.join(sorted(self.groups))}"
-                )
+                    f"known: {', '.join(sorted(self.groups))}",
+                    f"cohorts[{i}].groups: ukjent målgruppe {unknown}; "
+                    f"kjente: {', '.join(sorted(self.groups))}"))
             if c.start_week >= self.horizon_weeks:
-                raise ValueError(
+                raise ValueError(said(
                     f"cohorts[{i}].start_week ({c.start_week:g}) is at or after the horizon "
-                    f"({self.horizon_weeks:g} weeks)"
-                )
+                    f"({self.horizon_weeks:g} weeks)",
+                    f"cohorts[{i}].start_week ({nb_number(c.start_week)}) er ved eller etter horisonten "
+                    f"({nb_number(self.horizon_weeks)} uker)"))
             last_name, last = c.starts()[-1]
             if last >= self.horizon_weeks:
-                raise ValueError(
+                raise ValueError(said(
                     f"cohorts[{i}].repeats: '{last_name}' would start at week {last:g}, at or after the "
-                    f"horizon ({self.horizon_weeks:g} weeks); lower repeats or repeat_every_weeks"
-                )
+                    f"horizon ({self.horizon_weeks:g} weeks); lower repeats or repeat_every_weeks",
+                    f"cohorts[{i}].repeats: '{last_name}' ville startet i uke {nb_number(last)}, ved eller "
+                    f"etter horisonten ({nb_number(self.horizon_weeks)} uker); senk repeats eller "
+                    "repeat_every_weeks"))
             if c.stage is not None and c.stage not in self.pathway.stages:
-                raise ValueError(
+                raise ValueError(said(
                     f"cohorts[{i}].stage: no stage named '{c.stage}' in pathway "
-                    f"'{self.pathway.name}' (stages: {', '.join(self.pathway.stages)})"
-                )
+                    f"'{self.pathway.name}' (stages: {', '.join(self.pathway.stages)})",
+                    f"cohorts[{i}].stage: ingen trinn heter '{c.stage}' i forløpet "
+                    f"'{self.pathway.name}' (trinn: {', '.join(self.pathway.stages)})"))
             if c.elapsed_weeks > 0:
                 _check_elapsed(f"cohorts[{i}]", c.elapsed_weeks, c.stage, self.pathway)
         return self
@@ -200,24 +217,33 @@ class World(Strict):
                                ("bau_pathway", tg.bau_pathway if isinstance(tg.bau_pathway, dict) else {})):
                 message = unknown_kinds(found, kinds, "this world's benefits")
                 if message:
-                    problems.append(f"groups.{g}.{key}: {message}")
+                    problems.append(keyed(f"groups.{g}.{key}", message))
         measure_kind, _ = benefit_with_role(self.benefits, "on_measures")
 
-        def funding(where: str, stages: dict) -> None:
+        def funding(where: str, stages: dict, where_nb: str | None = None) -> None:
+            where_nb = where if where_nb is None else where_nb
             for name, st in stages.items():
                 b = st.funding.benefit
                 wrong = measure_kind is None or b not in ("on_measures", measure_kind)
                 if st.funding.pays_on_measures and wrong:
                     plays = (f"the kind that plays it here is '{measure_kind}'" if measure_kind else
                              "no benefit of this world has role = 'on_measures'")
-                    problems.append(f"{where}stages.{name}.funding.benefit: '{b}' is not the benefit on "
-                                    f"labour-market measures ({plays}); allowed: 'continues', 'stops', "
-                                    f"'on_measures'" + (f", '{measure_kind}'" if measure_kind else ""))
+                    plays_nb = (f"ytelsen som har den rollen her, er '{measure_kind}'" if measure_kind else
+                                "ingen ytelse i denne verdenen har role = 'on_measures'")
+                    also = f", '{measure_kind}'" if measure_kind else ""
+                    problems.append(said(
+                        f"{where}stages.{name}.funding.benefit: '{b}' is not the benefit on "
+                        f"labour-market measures ({plays}); allowed: 'continues', 'stops', "
+                        f"'on_measures'" + also,
+                        f"{where_nb}stages.{name}.funding.benefit: '{b}' er ikke ytelsen under "
+                        f"arbeidsmarkedstiltak ({plays_nb}); tillatt: 'continues', 'stops', "
+                        f"'on_measures'" + also))
                 message = unknown_kinds(st.benefit_after or {}, kinds, "this world's benefits")
                 if message:
-                    problems.append(f"{where}stages.{name}.benefit_after: {message}")
+                    problems.append(said(f"{where}stages.{name}.benefit_after: {message}",
+                                         f"{where_nb}stages.{name}.benefit_after: {message.nb}"))
 
-        funding(f"pathway '{self.pathway.name}': ", self.pathway.stages)
+        funding(f"pathway '{self.pathway.name}': ", self.pathway.stages, f"forløp '{self.pathway.name}': ")
         for g, tg in self.groups.items():
             named = tg.bau_pathway
             for kind, bau_name in (named.items() if isinstance(named, dict) else [(None, named)]):
@@ -225,7 +251,7 @@ class World(Strict):
                     key = f"groups.{g}.bau_pathway" + (f".{kind}" if kind else "")
                     funding(f"{key} '{bau_name}': ", load_business_as_usual(bau_name).stages)
         if problems:
-            raise ValueError("; ".join(dict.fromkeys(problems)))
+            raise ValueError(joined("; ", list(dict.fromkeys(problems))))
         return self
 
     def benefit_with_role(self, role: str) -> tuple[str, Benefit] | tuple[None, None]:

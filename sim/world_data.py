@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from effekt.dotted import suggest
-from effekt.specfile import SpecError, read_toml
+from effekt.specfile import SpecError, read_toml, said
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 """Where the built-in data files are (inside the installed package): Norway's."""
@@ -45,15 +45,22 @@ def country_dir(country: str, base: str | Path | None = None) -> Path:
     if not path.is_absolute() and base is not None:
         path = Path(base) / path
     if not path.is_dir():
-        raise SpecError("", [
+        raise SpecError("", [said(
             f"scenario.country: '{country}' is no built-in country"
             f"{suggest(country, list(COUNTRIES), 0.5)} and no folder ({path}); allowed: "
             f"{', '.join(COUNTRIES)} or the path of a folder holding benefits.toml and fiscal.toml "
-            "(and target_groups.toml, labour_market.toml if it has its own)"])
+            "(and target_groups.toml, labour_market.toml if it has its own)",
+            f"scenario.country: '{country}' er ikke et innebygd land"
+            f"{suggest(country, list(COUNTRIES), 0.5, lang='nb')} og ingen mappe ({path}); tillatt: "
+            f"{', '.join(COUNTRIES)} eller stien til en mappe med benefits.toml og fiscal.toml "
+            "(og target_groups.toml, labour_market.toml hvis landet har egne)")])
     if not (path / "benefits.toml").is_file():
-        raise SpecError("", [f"scenario.country: the folder {path} has no benefits.toml; a country's "
-                             "folder holds its benefits.toml (benefit kinds and levels) and fiscal.toml "
-                             "(tax and who pays each benefit)"])
+        raise SpecError("", [said(f"scenario.country: the folder {path} has no benefits.toml; a country's "
+                                  "folder holds its benefits.toml (benefit kinds and levels) and fiscal.toml "
+                                  "(tax and who pays each benefit)",
+                                  f"scenario.country: mappen {path} har ingen benefits.toml; et lands mappe "
+                                  "har sin benefits.toml (ytelser og nivåer) og fiscal.toml (skatt og hvem "
+                                  "som betaler hver ytelse)")])
     return path.resolve()
 
 
@@ -145,8 +152,11 @@ def builtin_world_data(country: str = DEFAULT_COUNTRY,
     own = files["target_groups"]
     groups = copy.deepcopy(_read_path(own).get("groups", {})) if own is not None else {}
     if not isinstance(groups, dict) or not all(isinstance(g, dict) for g in groups.values()):
-        raise SpecError(str(own), ["groups: must be a table of target groups, one [groups.<name>] table "
-                                   "each (e.g. [groups.A] with share_of_referrals, age, benefit ...)"])
+        raise SpecError(str(own), [said(
+            "groups: must be a table of target groups, one [groups.<name>] table "
+            "each (e.g. [groups.A] with share_of_referrals, age, benefit ...)",
+            "groups: skal være en tabell av målgrupper, én [groups.<navn>]-tabell "
+            "for hver (f.eks. [groups.A] med share_of_referrals, age, benefit ...)")])
     for g in groups.values():
         ref = g.get("bau_pathway") if isinstance(g, dict) else None
         if isinstance(ref, dict):

@@ -205,7 +205,7 @@ def test_overwrite_never_deletes_a_directory_that_holds_no_effekt_results(tmp_pa
         run_batch(sc, keep, progress=False, overwrite=True)
     assert (keep / "keep.txt").read_text() == "x"
     r = CliRunner().invoke(main, ["batch", str(write(tmp_path)), "--out", str(keep), "--workers", "1",
-                                  "-q", "--overwrite"])
+                                  "-q", "--overwrite", "--lang", "en"])
     assert r.exit_code == 2 and "no manifest.json" in r.output and "Traceback" not in r.output
     assert (keep / "keep.txt").read_text() == "x"
 
@@ -218,7 +218,7 @@ def test_out_dot_is_resolved_and_the_working_directory_is_never_deleted(tmp_path
     batch = ["batch", str(path), "--workers", "1", "-q"]
     assert CliRunner().invoke(main, [*batch, "--out", "."]).exit_code == 0
     assert (here / "manifest.json").exists()
-    r = CliRunner().invoke(main, [*batch, "--out", ".", "--overwrite"])
+    r = CliRunner().invoke(main, [*batch, "--out", ".", "--overwrite", "--lang", "en"])
     assert r.exit_code == 2 and "working directory" in r.output and "Traceback" not in r.output
     assert (here / "manifest.json").exists() and Path.cwd() == here
     # a relative --out below the working directory is replaced as asked

@@ -44,7 +44,7 @@ def test_a_full_disk_stops_with_a_message_keeps_what_was_stored_and_a_rerun_resu
 
     args = ["batch", DEFAULT, "--runs", "6", "--chunk", "2", "--workers", "1", "-q"]
     monkeypatch.setattr(store_module.pq, "write_table", full_disk)
-    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "r")])
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "r"), "--lang", "en"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert "cannot be written (the disk is full: free space there or choose another --out)" in result.output
     assert "run the same command again to resume" in result.output

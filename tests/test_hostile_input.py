@@ -67,7 +67,7 @@ def test_a_template_that_is_no_toml_file_is_refused_naming_it(tmp_path, make, sa
 
 def test_the_cli_says_it_without_a_traceback(tmp_path):
     (tmp_path / "c.toml").write_bytes(b"\xff\xfe binary")
-    r = CliRunner().invoke(main, ["validate", scenario_with_template(tmp_path, "c.toml")])
+    r = CliRunner().invoke(main, ["validate", scenario_with_template(tmp_path, "c.toml"), "--lang", "en"])
     assert r.exit_code == 2 and "not UTF-8 text" in r.output and "Traceback" not in r.output
 
 
@@ -144,7 +144,7 @@ def _norway_folder(tmp_path):
 def test_target_groups_that_are_no_table_are_refused_naming_the_file(tmp_path):
     folder, scenario = _norway_folder(tmp_path)
     (folder / "target_groups.toml").write_text("groups = nan\n", encoding="utf-8")  # was an AttributeError
-    result = CliRunner().invoke(main, ["validate", str(scenario)])
+    result = CliRunner().invoke(main, ["validate", str(scenario), "--lang", "en"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)  # a message, no traceback
     assert f"[world data {folder / 'target_groups.toml'}]" in result.output
     assert "groups: must be a table of target groups" in result.output

@@ -384,6 +384,6 @@ def test_the_cli_refuses_a_bad_file_with_exit_2(tmp_path):
     from effekt.experiments.cli import main
 
     path = national_file(tmp_path, '[kommune."3399"]\ntake_up = 0.1')
-    res = CliRunner().invoke(main, ["national", str(path), "--out", str(tmp_path / "o")])
+    res = CliRunner().invoke(main, ["national", str(path), "--out", str(tmp_path / "o"), "--lang", "en"])
     assert res.exit_code == 2
     assert "no kommune 3399" in res.output

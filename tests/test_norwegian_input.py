@@ -81,7 +81,7 @@ def test_an_ordinary_syntax_error_keeps_the_parsers_position(tmp_path):
 ])
 def test_set_with_a_norwegian_number_says_how_to_write_it(value, says):
     result = CliRunner().invoke(main, ["validate", str(default_scenario_path()),
-                                       "--set", f"world.cohorts[0].size={value}"])
+                                       "--set", f"world.cohorts[0].size={value}", "--lang", "en"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "--set world.cohorts[0].size: " in result.output and says in result.output
 

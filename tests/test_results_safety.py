@@ -186,7 +186,8 @@ def test_a_manifest_that_is_a_directory_is_a_message_not_a_traceback(tmp_path):
     path = write(tmp_path)
     out = tmp_path / "out"
     (out / "manifest.json").mkdir(parents=True)
-    r = CliRunner().invoke(main, ["batch", str(path), "--out", str(out), "--workers", "1", "-q"])
+    r = CliRunner().invoke(main, ["batch", str(path), "--out", str(out), "--workers", "1", "-q",
+                                  "--lang", "en"])
     assert r.exit_code == 2 and "is not a file" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(main, ["summary", str(out)])
     assert r.exit_code == 2 and "Traceback" not in r.output

@@ -32,7 +32,7 @@ def test_a_design_of_more_points_than_can_be_built_is_refused_before_building_th
     text = str(err.value)
     assert str(path) in text and "design: 100\u202f000 design points" in text
     assert "lower design.samples" in text and "--force" in text
-    result = CliRunner().invoke(main, ["validate", str(path)])
+    result = CliRunner().invoke(main, ["validate", str(path), "--lang", "en"])
     assert result.exit_code == 2 and "100\u202f000 design points" in result.output
 
 
@@ -69,7 +69,7 @@ def test_run_refuses_a_scenario_too_large_before_anything_runs_and_force_runs_it
     out = tmp_path / "r"
     args = ["run", DEFAULT, "--runs", "1", "--workers", "1", "--out", str(out),
             "--set", "world.cohorts[0].size=1000"]
-    result = CliRunner().invoke(main, args)
+    result = CliRunner().invoke(main, [*args, "--lang", "en"])
     assert result.exit_code == 2, result.output
     assert "2\u202f000 people per replication" in result.output and "pass --force" in result.output
     assert not out.exists()  # refused before anything ran or was written

@@ -46,8 +46,9 @@ from effekt.dotted import suggest
 from effekt.experiments.analysis.common import number_at, replicate_many, scenario_at, scenario_with
 from effekt.experiments.design import auxiliary_rng
 from effekt.experiments.executors import Executor
+from effekt.experiments.messages import nb_hint
 from effekt.experiments.scenario import Scenario
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, said
 
 PARTIES = ("investor", "kommune", "state", "public")
 """Who can break even: the investors, or a public party's budget (``public``: all of them)."""
@@ -143,10 +144,13 @@ def public_values(runs: pd.DataFrame, party: str,
         name = reg.at("fiscal_npv", arm="difference", party=who).name
     except KeyError:
         parties = sorted(k.party for k in reg.select(measure="fiscal_npv", arm="difference") if k.party)
-        raise SpecError("--for", [f"'{party}': no budget of that party in this scenario; public "
-                                  f"parties: {', '.join(parties)}, public"]) from None
+        raise SpecError("--for", [said(f"'{party}': no budget of that party in this scenario; public "
+                                       f"parties: {', '.join(parties)}, public",
+                                       f"'{party}': ingen budsjett for den parten i dette scenarioet; "
+                                       f"offentlige parter: {', '.join(parties)}, public")]) from None
     if name not in runs:
-        raise SpecError("--for", [f"'{party}': the runs have no column {name}"])
+        raise SpecError("--for", [said(f"'{party}': the runs have no column {name}",
+                                       f"'{party}': kjøringene har ingen kolonne {name}")])
     return runs[name].to_numpy(float), name
 
 
@@ -321,12 +325,16 @@ def breakeven(path, party: str, vary: str, target: float | None = None, metric: 
     ``executor`` (default: this process), the whole grid at once."""
     party = ALIASES.get(party, party)
     if party not in PARTIES:
-        raise SpecError("--for", [f"'{party}': allowed: {', '.join(PARTIES)}"
-                                  f"{suggest(party, [*PARTIES, *ALIASES])}"])
+        hint = suggest(party, [*PARTIES, *ALIASES])
+        raise SpecError("--for", [said(f"'{party}': allowed: {', '.join(PARTIES)}{hint}",
+                                       f"'{party}': tillatt: {', '.join(PARTIES)}{nb_hint(hint)}")])
     metric = metric or METRICS[party][0]
     if metric not in METRICS[party]:
-        raise SpecError("--metric", [f"'{metric}' for the {party}: allowed: {', '.join(METRICS[party])}"
-                                     f"{suggest(metric, METRICS[party])}"])
+        hint = suggest(metric, METRICS[party])
+        raise SpecError("--metric", [said(f"'{metric}' for the {party}: allowed: {', '.join(METRICS[party])}"
+                                          f"{hint}",
+                                          f"'{metric}' for {party}: tillatt: {', '.join(METRICS[party])}"
+                                          f"{nb_hint(hint)}")])
     target = TARGETS[metric] if target is None else float(target)
     assignments = list(assignments or [])
     base_sc = scenario_with(path, assignments=assignments)

@@ -35,13 +35,14 @@ from effekt.experiments.scenario import (
     resolve,
 )
 from effekt.priors import PriorError, is_prior, parse_prior
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, keyed, said
 
 
 def typed_like(base: Any, value: float) -> Any:
     """``value`` as an int when the scenario's own value at that key is an int (sizes, slots)."""
     if isinstance(base, bool):
-        raise SpecError("--vary", ["cannot vary a true/false setting"])
+        raise SpecError("--vary", [said("cannot vary a true/false setting",
+                                        "kan ikke variere en true/false-innstilling")])
     if isinstance(base, int):
         return int(round(value))
     return float(value)
@@ -77,19 +78,21 @@ def number_at(tree: Mapping[str, Any], key: str, option: str, source: str = "") 
     try:
         parts = parse_key(key)
     except SpecError as err:
-        raise SpecError(where, [f"{option} {p}" for p in err.problems]) from None
+        raise SpecError(where, [keyed(option, p, " ") for p in err.problems]) from None
     try:
         value = get_value(tree, parts)
     except SpecError as err:
-        said = [p if p.startswith(f"{format_key(parts)}:") else f"{key}: {p}" for p in err.problems]
-        raise SpecError(where, [f"{option} {p}" for p in said]) from None
+        named = [p if p.startswith(f"{format_key(parts)}:") else keyed(key, p) for p in err.problems]
+        raise SpecError(where, [keyed(option, p, " ") for p in named]) from None
     if is_prior(value):  # a number given as a distribution: its point value, as the scenario uses
         try:
             return parse_prior(value, format_key(parts)).point_value  # a calibrated one finds its key
         except PriorError as err:
-            raise SpecError(where, [f"{option} {key}: {err}"]) from None
+            message = err.args[0] if err.args else str(err)  # a Said keeps its bokmål
+            raise SpecError(where, [keyed(f"{option} {key}", message)]) from None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SpecError(where, [f"{option} {key}: {value!r} is not a number"])
+        raise SpecError(where, [said(f"{option} {key}: {value!r} is not a number",
+                                     f"{option} {key}: {value!r} er ikke et tall")])
     return value
 
 
@@ -101,14 +104,17 @@ def scenario_from_results(out: str | Path, point: int = 0) -> Scenario:
     out = Path(out)
     mpath = out / "manifest.json"
     if not mpath.exists():
-        raise SpecError(str(out), ["no manifest.json here (is it an effekt results directory?)"])
+        raise SpecError(str(out), [said("no manifest.json here (is it an effekt results directory?)",
+                                        "ingen manifest.json her (er det en resultatmappe fra effekt?)")])
     manifest = json.loads(mpath.read_text())
     points = manifest.get("points") or [{}]
     if not 0 <= point < len(points):
-        raise SpecError(str(mpath), [f"points: no design point {point} (there are {len(points)})"])
+        raise SpecError(str(mpath), [said(f"points: no design point {point} (there are {len(points)})",
+                                          f"points: intet designpunkt {point} (det er {len(points)})")])
     stored = manifest.get("scenario")
     if not isinstance(stored, dict):
-        raise SpecError(str(mpath), ["scenario: missing; cannot rebuild the scenario"])
+        raise SpecError(str(mpath), [said("scenario: missing; cannot rebuild the scenario",
+                                          "scenario: mangler; kan ikke bygge opp scenarioet igjen")])
     tree = ScenarioTree(stored, str(mpath), "stored in the manifest", "stored in the manifest")
     return resolve(tree.with_values(points[point] or {}, origin=f"points[{point}]"))
 

@@ -18,7 +18,7 @@ from effekt.experiments.analysis.common import replicate_many
 from effekt.experiments.executors import Executor
 from effekt.experiments.scenario import Scenario, load_scenario
 from effekt.experiments.summary import describe, share_bounds, with_work_variants
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, said
 
 DEFAULT_KPIS = [
     "in_work_12m_treatment", "in_work_12m_control", "in_work_24m_treatment", "in_work_24m_control",
@@ -76,8 +76,10 @@ def parse_variants(specs: list[str]) -> dict[str, list[str]]:
     for spec in specs:
         name, sep, assignment = spec.partition(":")
         if not sep or not name.strip() or "=" not in assignment:
-            raise SpecError("--variant", [f"'{spec}': expected NAME:KEY=VALUE, e.g. "
-                                          "gloppen:pathway.template=gloppen"])
+            raise SpecError("--variant", [said(f"'{spec}': expected NAME:KEY=VALUE, e.g. "
+                                               "gloppen:pathway.template=gloppen",
+                                               f"'{spec}': ventet NAVN:NØKKEL=VERDI, f.eks. "
+                                               "gloppen:pathway.template=gloppen")])
         out.setdefault(name.strip(), []).append(assignment)
     return out
 
@@ -98,7 +100,8 @@ def compare(paths: list, replications: int | None = None, seed: int | None = Non
     names = names_for(scenarios, paths)
     for name, extra in (variants or {}).items():
         if name in names:
-            raise SpecError("--variant", [f"'{name}': already the name of a scenario"])
+            raise SpecError("--variant", [said(f"'{name}': already the name of a scenario",
+                                               f"'{name}': er allerede navnet på et scenario")])
         # the common settings already loaded with the first scenario, so a problem here is the
         # variant's: messages name it as such
         scenarios.append(load_scenario(paths[0], [*common, *extra], option=f"--variant {name}:"))

@@ -96,7 +96,7 @@ from effekt.experiments.analysis.smoother import (
 )
 from effekt.experiments.design import auxiliary_rng
 from effekt.experiments.summary import describe, load_runs
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, said
 
 COMMISSIONERS = ("kommune", "state", "public")
 """Who decides: a budget of its own (``fiscal_npv_kommune``, ``fiscal_npv_state``) or every public
@@ -200,20 +200,27 @@ def check_per_horizon(per: str, horizon: str) -> None:
     :data:`LONG_RUN_PERS` (a yes/no measure is persons in work at one month of the contract
     period, a window other than the long-run budget NPV it would be added to)."""
     if horizon == "long_run" and per not in LONG_RUN_PERS:
-        raise SpecError("--per", [f"'{per}' with --horizon long_run: it counts persons in work at one "
-                                  f"month of the contract period; allowed with the long run: "
-                                  f"{', '.join(LONG_RUN_PERS)}"])
+        raise SpecError("--per", [said(f"'{per}' with --horizon long_run: it counts persons in work at one "
+                                       f"month of the contract period; allowed with the long run: "
+                                       f"{', '.join(LONG_RUN_PERS)}",
+                                       f"'{per}' med --horizon long_run: det teller personer i arbeid i én "
+                                       f"måned av kontraktsperioden; tillatt med det lange løpet: "
+                                       f"{', '.join(LONG_RUN_PERS)}")])
 
 
 def _check_horizon(horizon: str, registry: KpiRegistry, columns: Iterable[str]) -> None:
     """A SpecError unless ``horizon`` is one of :data:`HORIZONS` and, for ``long_run``, the
     results were run with a long run."""
     if horizon not in HORIZONS:
-        raise SpecError("--horizon", [f"'{horizon}'; allowed: {', '.join(HORIZONS)}"])
+        raise SpecError("--horizon", [said(f"'{horizon}'; allowed: {', '.join(HORIZONS)}",
+                                           f"'{horizon}'; tillatt: {', '.join(HORIZONS)}")])
     if horizon == "long_run" and not any(k.measure == LONG_RUN_MEASURE and k.name in set(columns)
                                          for k in registry.values()):
-        raise SpecError("--horizon", ["'long_run': these results have no long run; run a scenario with "
-                                      "[world] long_run_years (or use --horizon contract)"])
+        raise SpecError("--horizon", [said("'long_run': these results have no long run; run a scenario with "
+                                           "[world] long_run_years (or use --horizon contract)",
+                                           "'long_run': disse resultatene har ikke noe langt løp; kjør et "
+                                           "scenario med [world] long_run_years (eller bruk --horizon "
+                                           "contract)")])
 
 
 def fiscal_column(commissioner: str, registry: KpiRegistry, columns: Iterable[str],
@@ -235,8 +242,10 @@ def fiscal_column(commissioner: str, registry: KpiRegistry, columns: Iterable[st
         found = [k.name for k in registry.select(measure=measure, party=commissioner)]
         name = found[0] if found else ""
     if name not in columns:
-        raise SpecError("--for", [f"'{commissioner}': the results have no budget NPV for it; allowed: "
-                                  f"{', '.join(['public', *parties])}"])
+        raise SpecError("--for", [said(f"'{commissioner}': the results have no budget NPV for it; allowed: "
+                                       f"{', '.join(['public', *parties])}",
+                                       f"'{commissioner}': resultatene har ingen budsjett-NNV for den; "
+                                       f"tillatt: {', '.join(['public', *parties])}")])
     return name
 
 
@@ -262,22 +271,29 @@ def additional_in_work(runs: pd.DataFrame, per: str, registry: KpiRegistry,
     if per == WORK_YEARS_PER:
         column = work_years_column(horizon)
         if column not in runs:
-            raise SpecError("--per", [f"'{per}': the results have no column {column} (run before "
-                                      "person-years in work were recorded: run them again, or give "
-                                      "--per in_work_24m)"])
+            raise SpecError("--per", [said(f"'{per}': the results have no column {column} (run before "
+                                           "person-years in work were recorded: run them again, or give "
+                                           "--per in_work_24m)",
+                                           f"'{per}': resultatene har ingen kolonne {column} (kjørt før "
+                                           "personår i arbeid ble registrert: kjør dem på nytt, eller gi "
+                                           "--per in_work_24m)")])
         return runs[column].to_numpy(float)
     if per == OUTCOMES_PER:
         if OUTCOMES_PER not in runs:
-            raise SpecError("--per", [f"'{per}': not in the results"])
+            raise SpecError("--per", [said(f"'{per}': not in the results",
+                                           f"'{per}': finnes ikke i resultatene")])
         return runs[OUTCOMES_PER].to_numpy(float)
     try:
         tr, ct = measure_columns(per, registry)
     except ValueError:
-        raise SpecError("--per", [f"'{per}': allowed: {', '.join(per_measures(registry))}"]) from None
+        allowed = ", ".join(per_measures(registry))
+        raise SpecError("--per", [said(f"'{per}': allowed: {allowed}",
+                                       f"'{per}': tillatt: {allowed}")]) from None
     people = registry.at("people", arm="treatment").name
     missing = [c for c in (tr, ct, people) if c not in runs]
     if missing:
-        raise SpecError("--per", [f"'{per}': the results have no columns {missing}"])
+        raise SpecError("--per", [said(f"'{per}': the results have no columns {missing}",
+                                       f"'{per}': resultatene har ikke kolonnene {missing}")])
     return ((runs[tr] - runs[ct]) * runs[people]).to_numpy(float)
 
 
@@ -303,14 +319,15 @@ def draws_from_runs(runs: pd.DataFrame, uncertain: Sequence[str], policy: Sequen
         try:
             tr, ct = measure_columns(pilot_measure, reg)
         except ValueError as err:
-            raise SpecError("--measure", [str(err)]) from None
+            raise SpecError("--measure", [err.args[0] if err.args else str(err)]) from None  # keeps a Said
         frame["p_treatment"] = runs[tr].to_numpy(float) if tr in runs else np.nan
         frame["p_control"] = runs[ct].to_numpy(float) if ct in runs else np.nan
     else:
         frame["p_treatment"] = frame["p_control"] = np.nan
     for key in [*uncertain, *policy]:
         if key not in runs:
-            raise SpecError("results", [f"parameter '{key}' is not a column of runs/"])
+            raise SpecError("results", [said(f"parameter '{key}' is not a column of runs/",
+                                             f"parameteren '{key}' er ikke en kolonne i runs/")])
         frame[key] = runs[key].to_numpy()
     frame = frame[np.isfinite(frame["money"]) & np.isfinite(frame["effect"])]
     out = []
@@ -572,11 +589,14 @@ def parse_groups(specs: Iterable[str], keys: Sequence[str]) -> dict[str, list[st
         name, sep, rest = spec.partition("=")
         members = [k.strip() for k in rest.split(",") if k.strip()]
         if not sep or not name.strip() or not members:
-            raise SpecError("--group", [f"'{spec}': write NAME=KEY1,KEY2"])
+            raise SpecError("--group", [said(f"'{spec}': write NAME=KEY1,KEY2",
+                                             f"'{spec}': skriv NAVN=NØKKEL1,NØKKEL2")])
         unknown = [k for k in members if k not in keys]
         if unknown:
-            raise SpecError("--group", [f"'{spec}': {', '.join(unknown)} not an uncertain parameter of the "
-                                        f"results; allowed: {', '.join(keys) or '(none)'}"])
+            raise SpecError("--group", [said(f"'{spec}': {', '.join(unknown)} not an uncertain parameter of "
+                                             f"the results; allowed: {', '.join(keys) or '(none)'}",
+                                             f"'{spec}': {', '.join(unknown)} er ikke en usikker parameter i "
+                                             f"resultatene; tillatt: {', '.join(keys) or '(ingen)'}")])
         groups[name.strip()] = members
     return groups
 
@@ -736,5 +756,7 @@ def wtp_grid(text: str) -> list[float]:
             return [float(v) for v in np.arange(a, b + s / 2, s)]
         return [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise SpecError("--wtp", [f"'{text}': write START:STOP:STEP (STOP >= START, STEP > 0), "
-                                  "A,B,C or one number"]) from None
+        raise SpecError("--wtp", [said(f"'{text}': write START:STOP:STEP (STOP >= START, STEP > 0), "
+                                       "A,B,C or one number",
+                                       f"'{text}': skriv START:STOPP:STEG (STOPP >= START, STEG > 0), "
+                                       "A,B,C eller ett tall")]) from None

@@ -31,6 +31,7 @@ import numpy as np
 from scipy import stats
 
 from effekt.contracts import KpiRegistry, common_kpis, kpis_for
+from effekt.specfile import said
 
 ALTERNATIVES = ("two-sided", "better")
 """What counts as a pilot's success: any significant difference, or only a significant improvement."""
@@ -199,8 +200,10 @@ def measure_columns(measure: str, registry: KpiRegistry | None = None) -> tuple[
     known = [k.measure for k in reg.select(kind="share", arm="treatment")
              if reg.select(measure=k.measure, kind="share", arm="control")]
     if measure not in known:
-        raise ValueError(f"measure '{measure}': no share KPI of both arms measures it; measures: "
-                         f"{', '.join(known)}")
+        raise ValueError(said(f"measure '{measure}': no share KPI of both arms measures it; measures: "
+                              f"{', '.join(known)}",
+                              f"målet '{measure}': ingen andels-KPI for begge armer måler det; mål: "
+                              f"{', '.join(known)}"))
     return reg.at(measure, arm="treatment").name, reg.at(measure, arm="control").name
 
 
@@ -211,7 +214,8 @@ def rates_from_runs(runs, measure: str = "in_work_12m",
     tr, ct = measure_columns(measure, registry)
     missing = [c for c in (tr, ct) if c not in runs]
     if missing:
-        raise ValueError(f"measure '{measure}': no KPI columns {missing} in the runs")
+        raise ValueError(said(f"measure '{measure}': no KPI columns {missing} in the runs",
+                              f"målet '{measure}': ingen KPI-kolonner {missing} i kjøringene"))
     return float(runs[tr].mean()), float(runs[ct].mean())
 
 

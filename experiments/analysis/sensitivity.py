@@ -39,7 +39,7 @@ from effekt.experiments.analysis.breakeven import investor_values
 from effekt.experiments.analysis.common import number_at, replicate_many, scenario_at, scenario_with
 from effekt.experiments.executors import Executor, SerialExecutor
 from effekt.priors import TAIL, CalibratedPrior, Prior, find_priors, read_posterior
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, said
 
 Model = Callable[[Mapping[str, float]], float]
 
@@ -182,9 +182,12 @@ def parse_params(specs: list[str], resolved: Mapping, source: str = "") -> list[
         taken = {p.key for p in priors}
         found = [*priors, *(p for p in design_params(resolved) if p.key not in taken)]
         if not found:
-            raise SpecError("--param", ["no parameters: give --param KEY[=LOW:HIGH], give numbers in "
-                                        "the scenario's files as priors, or declare "
-                                        "[design.uncertainties] in the scenario"])
+            raise SpecError("--param", [said("no parameters: give --param KEY[=LOW:HIGH], give numbers in "
+                                             "the scenario's files as priors, or declare "
+                                             "[design.uncertainties] in the scenario",
+                                             "ingen parametere: gi --param NØKKEL[=LAV:HØY], gi tall i "
+                                             "scenarioets filer som fordelinger, eller oppgi "
+                                             "[design.uncertainties] i scenarioet")])
         return found
     out = []
     for spec in specs:
@@ -195,11 +198,12 @@ def parse_params(specs: list[str], resolved: Mapping, source: str = "") -> list[
             try:
                 lo, hi = (float(x) for x in rng.split(":"))
             except ValueError:
-                raise SpecError("--param", [f"'{spec}': expected KEY=LOW:HIGH"]) from None
+                raise SpecError("--param", [said(f"'{spec}': expected KEY=LOW:HIGH",
+                                                 f"'{spec}': ventet NØKKEL=LAV:HØY")]) from None
         else:
             lo, hi = sorted((0.8 * base, 1.2 * base))
         if not lo < hi:
-            raise SpecError("--param", [f"'{spec}': needs LOW < HIGH"])
+            raise SpecError("--param", [said(f"'{spec}': needs LOW < HIGH", f"'{spec}': trenger LAV < HØY")])
         out.append(Param(key, lo, hi))
     return out
 
@@ -210,7 +214,8 @@ def kpi_value(runs: pd.DataFrame, output: str) -> float:
         return float(np.nanmean(investor_values(runs, "irr")))
     if output not in runs:
         known = ", ".join(c for c in runs.columns if c not in ("point", "replication"))
-        raise SpecError("--output", [f"'{output}': no such KPI; known: {known}"])
+        raise SpecError("--output", [said(f"'{output}': no such KPI; known: {known}",
+                                          f"'{output}': ingen slik KPI; kjente: {known}")])
     return float(np.nanmean(runs[output].to_numpy(float)))
 
 
@@ -319,7 +324,8 @@ def sobol(model: Model, params: list[Param], n: int = 64, seed: int = 0,
     """Sobol first-order (S1) and total (ST) indices with 95 % bootstrap CIs (Saltelli sampling,
     ``n`` a power of two; ``n * (k + 2)`` model runs for ``k`` parameters)."""
     if n < 2 or n & (n - 1):
-        raise SpecError("--samples", [f"{n}: Sobol sampling needs a power of two (e.g. 64, 128)"])
+        raise SpecError("--samples", [said(f"{n}: Sobol sampling needs a power of two (e.g. 64, 128)",
+                                           f"{n}: Sobol-trekking trenger en potens av to (f.eks. 64, 128)")])
     problem = _problem(params)
     X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     Y = evaluate_points(model, params, _natural(params, X), executor)

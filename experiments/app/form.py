@@ -23,9 +23,10 @@ from typing import Any
 import tomli_w
 
 from effekt.contracts import DESIGNS, EvaluationDesign, template_names, terms_data
+from effekt.experiments.messages import said_of
 from effekt.experiments.scenario import Experiment, default_scenario_path, load_experiment, read_tree
 from effekt.sim import builtin_names
-from effekt.specfile import SpecError, problem_text, read_toml
+from effekt.specfile import SpecError, keyed, problem_text, read_toml
 from effekt.titles import title as titled
 
 FIELDS: dict[str, str] = {
@@ -405,9 +406,9 @@ def _check(form: Mapping[str, Any], folder: str | Path | None = None) -> Checked
     try:
         text = scenario_text(form)
     except SpecError as err:  # the base file itself
-        return Checked("", errors={GENERAL: [f"{err.source}: {p}" for p in err.problems]})
+        return Checked("", errors={GENERAL: [keyed(err.source, p) for p in err.problems]})
     except (TypeError, ValueError, OSError) as err:  # something TOML cannot hold, a file not there
-        return Checked("", errors={GENERAL: [f"{type(err).__name__}: {err}"]})
+        return Checked("", errors={GENERAL: [keyed(type(err).__name__, said_of(err))]})
     with tempfile.TemporaryDirectory(prefix="effekt-app-") as tmp:
         where = Path(folder) if folder is not None else Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
@@ -421,7 +422,7 @@ def _check(form: Mapping[str, Any], folder: str | Path | None = None) -> Checked
                 errors.setdefault(field_of(p, form), []).append(p)
             return Checked(text, errors=errors)
         except Exception as err:  # noqa: BLE001 - the page shows it; the server stays up
-            return Checked(text, errors={GENERAL: [f"{type(err).__name__}: {err}"]})
+            return Checked(text, errors={GENERAL: [keyed(type(err).__name__, said_of(err))]})
     return Checked(text, experiment=exp, titles=titles)
 
 

@@ -25,7 +25,7 @@ from effekt.experiments.batch import run_batch
 from effekt.experiments.executors import Executor, ProcessExecutor, SerialExecutor, make_executor
 from effekt.experiments.scenario import Experiment
 from effekt.experiments.workload import check_workload, estimate
-from effekt.specfile import SpecError, problem_text
+from effekt.specfile import Said, SpecError, problem_text, said
 
 MAX_RUNS = 40
 """Runs the server remembers; older finished ones are forgotten and their directories kept (the
@@ -39,6 +39,14 @@ PROVISIONAL_EVERY = 0.75
 
 FORCE = re.compile(r",? or pass --force to run anyway")
 """The command line's way past the memory check; the page offers a confirm button instead."""
+FORCE_NB = re.compile(r",? eller gi --force for å kjøre likevel")
+"""The same words in the check's bokmål wording."""
+
+
+def _without_force(problem: str) -> str:
+    """``problem`` without the command line's ``--force`` advice, in both languages."""
+    en = FORCE.sub("", problem)
+    return said(en, FORCE_NB.sub("", problem.nb)) if isinstance(problem, Said) else en
 
 
 class Cancelled(Exception):
@@ -152,7 +160,7 @@ class RunManager:
                 check_workload(estimate(exp), self.executor.workers, exp.base.source)
             except SpecError as err:
                 shutil.rmtree(folder, ignore_errors=True)
-                checked.errors = {forms.GENERAL: [problem_text(FORCE.sub("", p), lang)
+                checked.errors = {forms.GENERAL: [problem_text(_without_force(p), lang)
                                                   for p in err.problems]}
                 checked.experiment = None
                 checked.confirm = True
@@ -254,14 +262,17 @@ class RunManager:
         under the root (ten hex digits, holding the page's scenario.toml) and never a run still
         going: ValueError otherwise, and nothing is touched."""
         if not isinstance(rid, str) or not RUN_ID.match(rid):
-            raise ValueError(f"'{rid}' is not a run id (ten hex digits)")
+            raise ValueError(said(f"'{rid}' is not a run id (ten hex digits)",
+                                  f"'{rid}' er ikke en kjørings-id (ti heksadesimale sifre)"))
         folder = (self.root / rid).resolve()
         if folder.parent != self.root.resolve() or not (folder / "scenario.toml").is_file() \
                 or folder.is_symlink():
-            raise ValueError(f"no run folder {rid} under {self.root}")
+            raise ValueError(said(f"no run folder {rid} under {self.root}",
+                                  f"ingen kjøringsmappe {rid} under {self.root}"))
         live = self.runs.get(rid)
         if live is not None and live.status == "running":
-            raise ValueError(f"run {rid} is still running: cancel it first")
+            raise ValueError(said(f"run {rid} is still running: cancel it first",
+                                  f"kjøringen {rid} går fortsatt: avbryt den først"))
         shutil.rmtree(folder)
         self.runs.pop(rid, None)
         return folder

@@ -27,7 +27,8 @@ from effekt.experiments.app.guard import LocalOnly
 from effekt.experiments.app.jobs import RunManager
 from effekt.experiments.app.labels import LANGS, labels
 from effekt.experiments.app.results import MAX_VARIANTS, compare
-from effekt.specfile import SpecError
+from effekt.experiments.messages import error_text
+from effekt.specfile import SpecError, keyed, problem_text, said
 
 STATIC = Path(__file__).resolve().parent / "static"  # resolved: the editable install links each file
 log = logging.getLogger("effekt.app")
@@ -54,12 +55,14 @@ class App:
             return self.files[name]
         if name in forms.builtin_scenarios():
             return forms.base_path(name)
-        raise SpecError("base", [f"'{name}': no such scenario; choose from "
-                                 f"{', '.join([*forms.builtin_scenarios(), *self.files])}"])
+        choices = ", ".join([*forms.builtin_scenarios(), *self.files])
+        raise SpecError("base", [said(f"'{name}': no such scenario; choose from {choices}",
+                                      f"'{name}': intet slikt scenario; velg blant {choices}")])
 
     def form(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
-            raise SpecError("form", ["the form must be a JSON object"])
+            raise SpecError("form", [said("the form must be a JSON object",
+                                          "skjemaet må være et JSON-objekt")])
         return {**data, "base": str(self.base(data.get("base")))}
 
 
@@ -68,18 +71,27 @@ def _lang(request: Request, app: App) -> str:
     return lang if lang in LANGS else app.lang
 
 
-def _bad(err: Exception, status: int = 400) -> JSONResponse:
+def _asked(request: Request) -> str:
+    """The language a request asks its errors in (``?lang=``, as the page sends it); English when it
+    names none, as the API has always answered a client that does not say."""
+    lang = request.query_params.get("lang")
+    return lang if lang in LANGS else "en"
+
+
+def _bad(err: Exception, status: int = 400, lang: str = "en") -> JSONResponse:
+    """The error as the page shows it, in ``lang`` (a rule's own bokmål wording in nb)."""
     if isinstance(err, SpecError):
-        return JSONResponse({"errors": {forms.GENERAL: [f"{err.source}: {p}" for p in err.problems]}},
-                            status_code=status)
-    return JSONResponse({"errors": {forms.GENERAL: [f"{type(err).__name__}: {err}"]}}, status_code=status)
+        return JSONResponse({"errors": {forms.GENERAL: [problem_text(keyed(err.source, p), lang)
+                                                        for p in err.problems]}}, status_code=status)
+    return JSONResponse({"errors": {forms.GENERAL: [f"{type(err).__name__}: {error_text(err, lang)}"]}},
+                        status_code=status)
 
 
 async def _json(request: Request) -> Any:
     try:
         return await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as err:
-        raise SpecError("request", [f"not JSON: {err}"]) from None
+        raise SpecError("request", [said(f"not JSON: {err}", f"ikke JSON: {err}")]) from None
 
 
 def create_app(root: str | Path, scenario: str | Path | None = None, lang: str = "nb",
@@ -105,7 +117,7 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
             d = await asyncio.to_thread(forms.defaults, path, q.get("pathway") or None,
                                         q.get("contract") or None)
         except (SpecError, OSError, ValueError, TypeError, KeyError, IndexError) as err:
-            return _bad(err)
+            return _bad(err, lang=_asked(request))
         d["base"] = name
         d["choices"]["scenarios"] = [*forms.builtin_scenarios(), *state.files]
         d["lang"] = state.lang
@@ -115,7 +127,7 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
         try:
             f = state.form(await _json(request))
         except SpecError as err:
-            return _bad(err)
+            return _bad(err, lang=_asked(request))
         checked = await asyncio.to_thread(forms.check, f, None, _lang(request, state))
         return JSONResponse({"ok": checked.ok, "errors": checked.errors, "toml": checked.toml,
                              "titles": checked.titles})
@@ -124,10 +136,10 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
         try:
             body = await _json(request)
             if not isinstance(body, dict):
-                raise SpecError("request", ["expected {form, lang}"])
+                raise SpecError("request", [said("expected {form, lang}", "ventet {form, lang}")])
             f = state.form(body.get("form"))
         except SpecError as err:
-            return _bad(err)
+            return _bad(err, lang=_asked(request))
         lang = body.get("lang") if body.get("lang") in LANGS else state.lang
         run, checked = await asyncio.to_thread(state.manager.start, f, lang, body.get("force") is True)
         if run is None:
@@ -156,13 +168,17 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
         try:
             body = await _json(request)
         except SpecError as err:
-            return _bad(err)
+            return _bad(err, lang=_asked(request))
         if not isinstance(body, dict) or body.get("confirm") is not True:
-            return _bad(SpecError("delete", ["send {\"confirm\": true} once the user has agreed"]))
+            return _bad(SpecError("delete", [said("send {\"confirm\": true} once the user has agreed",
+                                                  "send {\"confirm\": true} når brukeren har sagt ja")]),
+                        lang=_asked(request))
         try:
             folder = await asyncio.to_thread(state.manager.delete, request.path_params["rid"])
         except ValueError as err:
-            return _bad(SpecError("delete", [str(err)]), 409 if "still running" in str(err) else 404)
+            message = err.args[0] if err.args else str(err)  # a Said keeps its bokmål
+            return _bad(SpecError("delete", [message]), 409 if "still running" in str(err) else 404,
+                        lang=_asked(request))
         return JSONResponse({"ok": True, "deleted": str(folder)})
 
     async def post_cancel(request: Request) -> Response:
@@ -200,7 +216,7 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
                 return FileResponse(path, filename=f"{name}_{lang}.xlsx", media_type=(
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
         except (SpecError, OSError, ValueError) as err:
-            return _bad(err, 500)
+            return _bad(err, 500, lang=_asked(request))
         return JSONResponse({"errors": {forms.GENERAL: [f"no download '{what}'"]}}, status_code=404)
 
     async def post_compare(request: Request) -> Response:
@@ -208,25 +224,28 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
             body = await _json(request)
             ids = body.get("ids") if isinstance(body, dict) else None
             if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_VARIANTS:
-                raise SpecError("compare", [f"ids: a list of 1 to {MAX_VARIANTS} run ids"])
+                raise SpecError("compare", [said(f"ids: a list of 1 to {MAX_VARIANTS} run ids",
+                                                 f"ids: en liste med 1 til {MAX_VARIANTS} kjørings-id-er")])
             runs = [state.manager.get(str(i)) for i in ids]
             if any(r is None or r.status != "done" for r in runs):
-                raise SpecError("compare", ["every variant must be a finished run of this server"])
+                raise SpecError("compare", [said("every variant must be a finished run of this server",
+                                                 "hver variant må være en ferdig kjøring på denne serveren")])
         except SpecError as err:
-            return _bad(err)
+            return _bad(err, lang=_asked(request))
         lang = body.get("lang") if body.get("lang") in LANGS else state.lang
         names = body.get("names") if isinstance(body.get("names"), list) else [r.id for r in runs]
         try:
             pairs = [(str(n), r.out) for n, r in zip(names, runs, strict=False)]
             table = await asyncio.to_thread(compare, pairs, lang)
         except (OSError, ValueError, KeyError) as err:
-            return _bad(err, 500)
+            return _bad(err, 500, lang=_asked(request))
         return JSONResponse(table)
 
     async def post_upload(request: Request) -> Response:
         body = await request.body()
         if len(body) > 1_000_000:
-            return _bad(SpecError("upload", ["a scenario file of at most 1 MB"]))
+            too_big = said("a scenario file of at most 1 MB", "en scenariofil på høyst 1 MB")
+            return _bad(SpecError("upload", [too_big]), lang=_asked(request))
         key = f"upload:{uuid.uuid4().hex[:8]}"
         folder = state.root / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
@@ -236,7 +255,7 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
             await asyncio.to_thread(forms.defaults, path)
         except (SpecError, OSError, ValueError, TypeError, KeyError, IndexError) as err:
             path.unlink(missing_ok=True)
-            return _bad(err)
+            return _bad(err, lang=_asked(request))
         state.files[key] = path
         return JSONResponse({"ok": True, "base": key})
 

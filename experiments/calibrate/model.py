@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from effekt.dotted import get_value
 from effekt.experiments.calibrate.measures import Records, measure
 from effekt.experiments.calibrate.spec import CalibrationFile, Target, parameter_keys
+from effekt.experiments.messages import nb_hint
 from effekt.priors import (
     CalibratedPrior,
     Point,
@@ -35,7 +36,7 @@ from effekt.priors import (
     with_values,
 )
 from effekt.sim import Counterfactual, Pathway, World, builtin_names, builtin_pathway_data, simulate
-from effekt.specfile import SpecError, format_validation_error, read_toml
+from effekt.specfile import SpecError, format_validation_error, joined, keyed, read_toml, said
 
 MAX_REPLICATIONS = 2000
 """Study units simulated at most for one study; a denominator still short by then is an error."""
@@ -88,9 +89,12 @@ class PathwayModel:
                 counts[j] += int(take.sum())
                 have[j] += len(take)
         short = [name for (name, _), h, n in zip(self.targets, have, need, strict=True) if h < n]
-        raise SpecError(self.source, [f"targets.{name}: {MAX_REPLICATIONS} study units give fewer than "
-                                      f"'of' people in the measure's denominator; check the measure and the "
-                                      "[world]" for name in short])
+        raise SpecError(self.source, [said(f"targets.{name}: {MAX_REPLICATIONS} study units give fewer than "
+                                           f"'of' people in the measure's denominator; check the measure and "
+                                           "the [world]",
+                                           f"targets.{name}: {MAX_REPLICATIONS} studieenheter gir færre enn "
+                                           "'of' personer i målets nevner; sjekk målet og [world]")
+                                      for name in short])
 
 
 def _pathway_table(ref: str, folder: Path) -> tuple[dict[str, Any], str]:
@@ -98,8 +102,10 @@ def _pathway_table(ref: str, folder: Path) -> tuple[dict[str, Any], str]:
         return builtin_pathway_data(ref)
     path = Path(ref) if Path(ref).is_absolute() else folder / ref
     if not path.exists():
-        raise SpecError(ref, [f"calibration.pathway: no built-in pathway of that name and no such file; "
-                              f"built-in: {', '.join(builtin_names())}"])
+        raise SpecError(ref, [said(f"calibration.pathway: no built-in pathway of that name and no such file; "
+                                   f"built-in: {', '.join(builtin_names())}",
+                                   "calibration.pathway: intet innebygd forløp med det navnet og ingen slik "
+                                   f"fil; innebygde: {', '.join(builtin_names())}")])
     return read_toml(path), str(path)
 
 
@@ -112,12 +118,16 @@ def _stage_problems(spec: CalibrationFile, stages: list[str]) -> list[str]:
             if st is not None and st not in stages:
                 close = difflib.get_close_matches(st, stages, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                out.append(f"targets.{name}.measure.{field_name}: no stage '{st}' in the pathway{hint}; "
-                           f"stages: {', '.join(stages)}")
+                out.append(said(f"targets.{name}.measure.{field_name}: no stage '{st}' in the pathway{hint}; "
+                                f"stages: {', '.join(stages)}",
+                                f"targets.{name}.measure.{field_name}: intet trinn '{st}' i forløpet"
+                                f"{nb_hint(hint)}; trinn: {', '.join(stages)}"))
         for st in getattr(m, "except_to", []):
             if st not in stages:
-                out.append(f"targets.{name}.measure.except_to: no stage '{st}' in the pathway; "
-                           f"stages: {', '.join(stages)}")
+                out.append(said(f"targets.{name}.measure.except_to: no stage '{st}' in the pathway; "
+                                f"stages: {', '.join(stages)}",
+                                f"targets.{name}.measure.except_to: intet trinn '{st}' i forløpet; "
+                                f"trinn: {', '.join(stages)}"))
     return out
 
 
@@ -139,23 +149,29 @@ def build_model(spec: CalibrationFile, source: str) -> tuple[PathwayModel, dict[
         try:
             get_value({"pathway": data}, key)
         except SpecError as err:
-            problems.append(f"parameters.{written!r}: {'; '.join(err.problems)}")
+            problems.append(keyed(f"parameters.{written!r}", joined("; ", err.problems)))
             continue
         if raw == "declared":
             if key not in declared:
-                problems.append(f"parameters.{written!r}: 'declared', but {p_source} gives that number no "
-                                "prior; give one here, e.g. { beta = [6, 34] }")
+                problems.append(said(f"parameters.{written!r}: 'declared', but {p_source} gives that number "
+                                     "no prior; give one here, e.g. { beta = [6, 34] }",
+                                     f"parameters.{written!r}: 'declared', men {p_source} gir ikke det "
+                                     "tallet noen fordeling; gi en her, f.eks. { beta = [6, 34] }"))
                 continue
             prior = declared[key]
         else:
             try:
                 prior = parse_prior(raw, key)
             except PriorError as err:
-                problems.append(f"parameters.{written!r}: {err}")
+                problems.append(keyed(f"parameters.{written!r}", err.args[0] if err.args else str(err)))
                 continue
         if isinstance(prior, Point | CalibratedPrior) or prior.integer:
-            problems.append(f"parameters.{written!r}: {prior.describe('en')} cannot be fitted: give a "
-                            "continuous distribution (beta, gamma, lognormal, normal, triangular, uniform)")
+            problems.append(said(f"parameters.{written!r}: {prior.describe('en')} cannot be fitted: give "
+                                 "a continuous distribution (beta, gamma, lognormal, normal, triangular, "
+                                 "uniform)",
+                                 f"parameters.{written!r}: {prior.describe('nb')} kan ikke tilpasses: gi en "
+                                 "kontinuerlig fordeling (beta, gamma, lognormal, normal, triangular, "
+                                 "uniform)"))
             continue
         priors[key] = prior
     problems += _stage_problems(spec, list(data.get("stages", {})))

@@ -55,7 +55,7 @@ from pydantic import (
 
 from effekt.dotted import canonical, parse_key
 from effekt.sim import Cohort
-from effekt.specfile import SpecError, Strict, format_validation_error, read_toml
+from effekt.specfile import SpecError, Strict, format_validation_error, joined, keyed, read_toml, said
 
 
 class Titles(Strict):
@@ -157,7 +157,8 @@ class Target(Strict):
     @model_validator(mode="after")
     def _count_of(self) -> Target:
         if self.count > self.of:
-            raise ValueError(f"count ({self.count}) cannot exceed of ({self.of})")
+            raise ValueError(said(f"count ({self.count}) cannot exceed of ({self.of})",
+                                  f"count ({self.count}) kan ikke være større enn of ({self.of})"))
         return self
 
 
@@ -179,16 +180,20 @@ class CalibrationFile(Strict):
             try:
                 parts = parse_key(key)
             except SpecError as err:
-                raise ValueError(f"{key!r}: {'; '.join(err.problems)}") from None
+                raise ValueError(keyed(repr(key), joined("; ", err.problems))) from None
             if parts[0] != "pathway" or len(parts) < 2:
-                raise ValueError(f"{key!r}: a calibrated number is a dotted key into the pathway, "
-                                 "starting with 'pathway.' (e.g. pathway.stages.work_training.exits[1].p)")
+                raise ValueError(said(
+                    f"{key!r}: a calibrated number is a dotted key into the pathway, "
+                    "starting with 'pathway.' (e.g. pathway.stages.work_training.exits[1].p)",
+                    f"{key!r}: et kalibrert tall er en punktnøkkel inn i forløpet, som begynner "
+                    "med 'pathway.' (f.eks. pathway.stages.work_training.exits[1].p)"))
         return v
 
     @model_validator(mode="after")
     def _fitted(self) -> CalibrationFile:
         if all(t.held_out for t in self.targets.values()):
-            raise ValueError("targets: every target is held out; at least one must be fitted")
+            raise ValueError(said("targets: every target is held out; at least one must be fitted",
+                                  "targets: alle målene er holdt utenfor; minst ett må tilpasses"))
         return self
 
     @property
@@ -230,8 +235,10 @@ def resolve_calibration_path(path: str | Path) -> Path:
         return builtin_calibrations_dir() / f"{text}.toml"
     p = Path(text)
     if not p.exists() and not text.endswith(".toml"):
-        raise SpecError(text, ["no calibration file of that name; built-in: "
-                               f"{', '.join(builtin_calibrations())}"])
+        raise SpecError(text, [said("no calibration file of that name; built-in: "
+                                    f"{', '.join(builtin_calibrations())}",
+                                    "ingen kalibreringsfil med det navnet; innebygde: "
+                                    f"{', '.join(builtin_calibrations())}")])
     return p
 
 

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from effekt.contracts import KpiRegistry
 from effekt.experiments.store import read_kpis
+from effekt.specfile import said
 
 HEADLINE = ("participants", "additional_outcomes", "outcome_payments", "commissioner_paid",
             "fiscal_npv_kommune", "fiscal_npv_state", "fiscal_npv_total")
@@ -55,18 +56,22 @@ def read_runs(out: str | Path, kpis: Sequence[str] | None = None) -> pd.DataFram
     out = Path(out)
     registry = read_kpis(out)
     if registry is None:
-        raise FileNotFoundError(f"{out}: no runs files with KPI declarations (is it a national results "
-                                "directory?)")
+        raise FileNotFoundError(said(f"{out}: no runs files with KPI declarations (is it a national results "
+                                     "directory?)",
+                                     f"{out}: ingen runs-filer med KPI-deklarasjoner (er det en nasjonal "
+                                     "resultatmappe?)"))
     wanted = list(kpis) if kpis is not None else additive(registry)
     frames = []
     for path in sorted((out / "runs").glob("point=*/*.parquet")):
         names = pq.read_schema(path).names
         missing = [c for c in KEYS if c not in names]
         if missing:
-            raise ValueError(f"{path}: no {', '.join(missing)} column: not a national run's file")
+            raise ValueError(said(f"{path}: no {', '.join(missing)} column: not a national run's file",
+                                  f"{path}: ingen kolonne {', '.join(missing)}: ikke en fil fra en nasjonal "
+                                  "kjøring"))
         frames.append(pq.read_table(path, columns=[*KEYS, *(k for k in wanted if k in names)]).to_pandas())
     if not frames:
-        raise FileNotFoundError(f"{out}: no runs files yet")
+        raise FileNotFoundError(said(f"{out}: no runs files yet", f"{out}: ingen runs-filer ennå"))
     return pd.concat(frames, ignore_index=True).sort_values(["kommune", "replication"], ignore_index=True)
 
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from effekt.specfile import SpecError
+from effekt.specfile import Said, SpecError, said
 
 KOMMUNER_FILE = Path(__file__).resolve().parent / "kommuner.csv"
 """The shipped kommune file (SSB Klass 131, 357 kommuner; people outside work an assumption)."""
@@ -105,7 +105,9 @@ class KommuneTable:
 
 
 def _problem(row: int, column: str, text: str) -> str:
-    return f"row {row}, {column}: {text}"
+    """A problem of one row's column, in both languages when ``text`` is a :class:`Said`."""
+    en = f"row {row}, {column}: {text}"
+    return said(en, f"rad {row}, {column}: {text.nb}") if isinstance(text, Said) else en
 
 
 def _whole(text: str) -> int:
@@ -122,7 +124,8 @@ def split_by_population(populations: dict[str, int],
     This is how the shipped file's ``people_outside_work`` column was made."""
     whole = sum(populations.values())
     if whole <= 0:
-        raise ValueError("the populations sum to 0: nothing to split by")
+        raise ValueError(said("the populations sum to 0: nothing to split by",
+                              "folketallene summerer seg til 0: ingenting å fordele etter"))
     exact = {k: total * p / whole for k, p in populations.items()}
     out = {k: int(x // 1) for k, x in exact.items()}
     left = total - sum(out.values())
@@ -144,82 +147,104 @@ def read_kommuner(path: str | Path | None = None) -> KommuneTable:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise SpecError(source, ["file not found"]) from None
+        raise SpecError(source, [said("file not found", "fant ikke filen")]) from None
     except UnicodeDecodeError:
-        raise SpecError(source, ["is not UTF-8 text: save it again with the encoding UTF-8"]) from None
+        raise SpecError(source, [said(
+            "is not UTF-8 text: save it again with the encoding UTF-8",
+            "er ikke UTF-8-tekst: lagre den på nytt med tegnkodingen UTF-8")]) from None
     except OSError as err:
-        raise SpecError(source, [f"cannot be read ({err.strerror or err})"]) from None
+        raise SpecError(source, [said(f"cannot be read ({err.strerror or err})",
+                                      f"kan ikke leses ({err.strerror or err})")]) from None
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("#") and line.strip()]
     reader = csv.DictReader(io.StringIO("\n".join(lines)))
     header = tuple(reader.fieldnames or ())
     if header not in (COLUMNS, FULL_COLUMNS):
         missing = [c for c in COLUMNS if c not in header]
         extra = [c for c in header if c not in FULL_COLUMNS]
-        what = []
+        what, what_nb = [], []
         if missing:
             what.append(f"missing {', '.join(missing)}")
+            what_nb.append(f"mangler {', '.join(missing)}")
         if extra:
             what.append(f"unknown {', '.join(extra)}")
-        raise SpecError(source, [f"columns: {'; '.join(what) or 'in another order'}; a kommune file has "
-                                 f"the columns {', '.join(COLUMNS)} (optionally "
-                                 f"{', '.join(POPULATION_COLUMNS)} after fylke)"])
+            what_nb.append(f"ukjent {', '.join(extra)}")
+        raise SpecError(source, [said(f"columns: {'; '.join(what) or 'in another order'}; a kommune file has "
+                                      f"the columns {', '.join(COLUMNS)} (optionally "
+                                      f"{', '.join(POPULATION_COLUMNS)} after fylke)",
+                                      f"kolonner: {'; '.join(what_nb) or 'i en annen rekkefølge'}; en "
+                                      f"kommunefil har kolonnene {', '.join(COLUMNS)} (eventuelt "
+                                      f"{', '.join(POPULATION_COLUMNS)} etter fylke)")])
     problems: list[str] = []
     kommuner: list[Kommune] = []
     seen: dict[str, int] = {}
     fylke_names: dict[str, str] = {}
     for i, row in enumerate(reader, start=2):
         if None in row or any(v is None for v in row.values()):
-            problems.append(_problem(i, "row", f"has not {len(COLUMNS)} fields"))
+            problems.append(_problem(i, "row", said(f"has not {len(COLUMNS)} fields",
+                                                    f"har ikke {len(COLUMNS)} felt")))
             continue
         number, fylke = row["kommunenummer"].strip(), row["fylkesnummer"].strip()
         bad = len(problems)
         if not _NUMBER.fullmatch(number):
-            problems.append(_problem(i, "kommunenummer", f"'{number}' is not four digits (e.g. 0301, 3303)"))
+            problems.append(_problem(i, "kommunenummer", said(
+                f"'{number}' is not four digits (e.g. 0301, 3303)",
+                f"'{number}' er ikke fire sifre (f.eks. 0301, 3303)")))
         elif number in seen:
-            problems.append(_problem(i, "kommunenummer", f"{number} repeats row {seen[number]}"))
+            problems.append(_problem(i, "kommunenummer", said(f"{number} repeats row {seen[number]}",
+                                                              f"{number} gjentar rad {seen[number]}")))
         else:
             seen[number] = i
         if not _FYLKE.fullmatch(fylke):
-            problems.append(_problem(i, "fylkesnummer", f"'{fylke}' is not two digits"))
+            problems.append(_problem(i, "fylkesnummer", said(f"'{fylke}' is not two digits",
+                                                             f"'{fylke}' er ikke to sifre")))
         elif _NUMBER.fullmatch(number) and number[:2] != fylke:
-            problems.append(_problem(i, "fylkesnummer", f"{fylke}, but kommune {number} is in fylke "
-                                                        f"{number[:2]} (the number's first two digits)"))
+            problems.append(_problem(i, "fylkesnummer", said(
+                f"{fylke}, but kommune {number} is in fylke {number[:2]} (the number's first two digits)",
+                f"{fylke}, men kommune {number} ligger i fylke {number[:2]} (nummerets to første sifre)")))
         name, fylke_name = row["kommune"].strip(), row["fylke"].strip()
         if not name:
-            problems.append(_problem(i, "kommune", "empty name"))
+            problems.append(_problem(i, "kommune", said("empty name", "tomt navn")))
         if fylke in fylke_names and fylke_names[fylke] != fylke_name:
-            problems.append(_problem(i, "fylke", f"'{fylke_name}', but fylke {fylke} is "
-                                                 f"'{fylke_names[fylke]}' above"))
+            problems.append(_problem(i, "fylke", said(
+                f"'{fylke_name}', but fylke {fylke} is '{fylke_names[fylke]}' above",
+                f"'{fylke_name}', men fylke {fylke} heter '{fylke_names[fylke]}' lenger opp")))
         fylke_names.setdefault(fylke, fylke_name)
         people = _whole(row["people_outside_work"])
         if people < 0:
-            problems.append(_problem(i, "people_outside_work", f"'{row['people_outside_work']}' is not a "
-                                                               "whole number >= 0"))
+            shown = row["people_outside_work"]
+            problems.append(_problem(i, "people_outside_work", said(
+                f"'{shown}' is not a whole number >= 0", f"'{shown}' er ikke et helt tall >= 0")))
         people_source = row["people_source"].strip()
         if not people_source:
-            problems.append(_problem(i, "people_source", "empty: name the SSB table the figure comes from, "
-                                                         "or say 'assumption: <how it was made>'"))
+            problems.append(_problem(i, "people_source", said(
+                "empty: name the SSB table the figure comes from, or say 'assumption: <how it was made>'",
+                "tom: oppgi SSB-tabellen tallet kommer fra, eller skriv "
+                "'assumption: <hvordan det ble laget>'")))
         population, population_source = None, ""
         if "population" in row:
             population_source = row["population_source"].strip()
             if row["population"].strip():
                 population = _whole(row["population"])
                 if population < 0:
-                    problems.append(_problem(i, "population", f"'{row['population']}' is not a whole "
-                                                              "number >= 0 (or empty: no figure)"))
+                    shown = row["population"]
+                    problems.append(_problem(i, "population", said(
+                        f"'{shown}' is not a whole number >= 0 (or empty: no figure)",
+                        f"'{shown}' er ikke et helt tall >= 0 (eller tomt: ikke noe tall)")))
                 if not population_source or population_source.lower().startswith("missing"):
-                    problems.append(_problem(i, "population_source", "name where the population figure "
-                                                                     "comes from (e.g. SSB table 07459)"))
+                    problems.append(_problem(i, "population_source", said(
+                        "name where the population figure comes from (e.g. SSB table 07459)",
+                        "oppgi hvor folketallet kommer fra (f.eks. SSB-tabell 07459)")))
             elif not population_source.lower().startswith("missing"):
-                problems.append(_problem(i, "population_source", "the population is empty: say "
-                                                                 "'missing: <why>'"))
+                problems.append(_problem(i, "population_source", said(
+                    "the population is empty: say 'missing: <why>'",
+                    "folketallet er tomt: skriv 'missing: <hvorfor>'")))
         if len(problems) == bad:
             kommuner.append(Kommune(number, name, fylke, fylke_name, people, people_source, population,
                                     population_source))
     if problems:
         raise SpecError(source, problems)
     if not kommuner:
-        raise SpecError(source, ["no kommune rows"])
+        raise SpecError(source, [said("no kommune rows", "ingen kommunerader")])
     return KommuneTable(tuple(kommuner), source)
 
 

@@ -38,7 +38,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from effekt.experiments.national.kommuner import Kommune, KommuneTable, read_kommuner
 from effekt.experiments.scenario import Experiment, Scenario, read_tree, resolve
-from effekt.specfile import SpecError, Strict, format_validation_error, read_toml
+from effekt.specfile import SpecError, Strict, format_validation_error, keyed, read_toml, said
 
 NATIONAL_FILE = Path(__file__).resolve().parent / "national.toml"
 """The built-in national scenario (every kommune a Kongsberg-style kull)."""
@@ -85,7 +85,8 @@ class NationalInfo(Strict):
     @classmethod
     def _a_directory_name(cls, v: str) -> str:
         if not all(c.isalnum() or c in "-_." for c in v):
-            raise ValueError("letters, digits, '-', '_' and '.' only (it names the results folder)")
+            raise ValueError(said("letters, digits, '-', '_' and '.' only (it names the results folder)",
+                                  "bare bokstaver, sifre, '-', '_' og '.' (det gir navn til resultatmappen)"))
         return v
 
 
@@ -209,7 +210,7 @@ class National:
 
 
 def _where(source: str, problems: list[str], prefix: str) -> SpecError:
-    return SpecError(source, [f"{prefix}{p}" for p in problems])
+    return SpecError(source, [keyed(prefix, p, "") for p in problems])
 
 
 def load_national(path: str | Path | None = None, include: Sequence[str] = ()) -> National:
@@ -236,24 +237,31 @@ def load_national(path: str | Path | None = None, include: Sequence[str] = ()) -
     problems = []
     for f in layout.fylke:
         if f not in fylker:
-            problems.append(f"fylke.'{f}': no fylke {f} in {table.source}; fylker: "
-                            f"{', '.join(sorted(fylker))}")
+            problems.append(said(f"fylke.'{f}': no fylke {f} in {table.source}; fylker: "
+                                 f"{', '.join(sorted(fylker))}",
+                                 f"fylke.'{f}': intet fylke {f} i {table.source}; fylker: "
+                                 f"{', '.join(sorted(fylker))}"))
     for k in layout.kommune:
         if k not in numbers:
             near = [n for n in numbers if n[:2] == k[:2]][:6]
             hint = f" (fylke {k[:2]} has {', '.join(near)} ...)" if near else ""
-            problems.append(f"kommune.'{k}': no kommune {k} in {table.source}{hint}")
+            hint_nb = f" (fylke {k[:2]} har {', '.join(near)} ...)" if near else ""
+            problems.append(said(f"kommune.'{k}': no kommune {k} in {table.source}{hint}",
+                                 f"kommune.'{k}': ingen kommune {k} i {table.source}{hint_nb}"))
     wanted = list(include) or info.include
     for i, code in enumerate(wanted):
         if code not in numbers and code not in fylker:
             where = "--kommune" if include else f"national.include[{i}]"
-            problems.append(f"{where}: '{code}' is neither a kommune number nor a fylke number in "
-                            f"{table.source}")
+            problems.append(said(f"{where}: '{code}' is neither a kommune number nor a fylke number in "
+                                 f"{table.source}",
+                                 f"{where}: '{code}' er verken et kommunenummer eller et fylkesnummer i "
+                                 f"{table.source}"))
     if problems:
         raise SpecError(source, problems)
     chosen = table.select(wanted)
     if not chosen:
-        raise SpecError(source, ["national.include: selects no kommune"])
+        raise SpecError(source, [said("national.include: selects no kommune",
+                                      "national.include: velger ingen kommune")])
 
     scenario_path = folder / info.scenario
     base_values = {"scenario.name": info.name}
@@ -269,15 +277,20 @@ def load_national(path: str | Path | None = None, include: Sequence[str] = ()) -
             try:
                 trees[contract] = read_tree(scenario_path, assignments)
             except SpecError as err:
-                raise SpecError(source, [f"{where} ({info.scenario}): {p}" for p in err.problems]) from None
+                raise SpecError(source, [keyed(f"{where} ({info.scenario})", p)
+                                         for p in err.problems]) from None
         return trees[contract]
 
     weights = tuple(c.get("size", 1) for c in tree_for(info.contract).data["world"].get("cohorts", []))
     if not weights:
-        raise SpecError(source, [f"national.scenario: {scenario_path} has no [[world.cohorts]] to size"])
+        raise SpecError(source, [said(f"national.scenario: {scenario_path} has no [[world.cohorts]] to size",
+                                      f"national.scenario: {scenario_path} har ingen [[world.cohorts]] å "
+                                      "gi størrelse")])
     if info.min_size < len(weights):
-        raise SpecError(source, [f"national.min_size: {info.min_size}, but the scenario has {len(weights)} "
-                                 "cohorts: at least one person each"])
+        raise SpecError(source, [said(f"national.min_size: {info.min_size}, but the scenario has "
+                                      f"{len(weights)} cohorts: at least one person each",
+                                      f"national.min_size: {info.min_size}, men scenarioet har "
+                                      f"{len(weights)} kull: minst én person i hvert")])
 
     variants: dict[str, Scenario] = {}
     points = []

@@ -39,7 +39,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, keyed, said
 from effekt.toml_text import plain_number
 
 Part = str | int
@@ -52,37 +52,45 @@ _NAME = re.compile(r'\s*(?:(?P<bare>[A-Za-z0-9_-]+)|"(?P<quoted>[^"]*)")\s*')
 _INDEX = re.compile(r"\[\s*(?P<index>\d+)\s*\]\s*")
 
 
-def _not_a_key(key: str, why: str) -> SpecError:
-    return SpecError("", [f"'{key}' is not a dotted key: {why} ({EXAMPLE}; a list entry is "
-                          "[0] or .0)"])
+EXAMPLE_NB = "f.eks. contract.prices.job_start eller world.cohorts[0].size"
+
+
+def _not_a_key(key: str, why: str, why_nb: str) -> SpecError:
+    return SpecError("", [said(f"'{key}' is not a dotted key: {why} ({EXAMPLE}; a list entry is "
+                               "[0] or .0)",
+                               f"'{key}' er ikke en punktnøkkel: {why_nb} ({EXAMPLE_NB}; et element i en "
+                               "liste er [0] eller .0)")])
 
 
 def parse_key(key: str) -> list[Part]:
     """``"world.cohorts[0].size"`` or ``"world.cohorts.0.size"`` -> ``["world", "cohorts", 0,
     "size"]``. Raises :class:`SpecError` (a ``ValueError``) for text that is not a key."""
     if not isinstance(key, str) or not key.strip():
-        raise _not_a_key(str(key), "it is empty")
+        raise _not_a_key(str(key), "it is empty", "den er tom")
     parts: list[Part] = []
     m = _NAME.match(key)
     if m is None or m["bare"] is not None and m["bare"].isdigit():
-        raise _not_a_key(key, "it must start with a name")
+        raise _not_a_key(key, "it must start with a name", "den må begynne med et navn")
     parts.append(m["bare"] if m["bare"] is not None else m["quoted"])
     pos = m.end()
     while pos < len(key):
         if key[pos] == ".":
             m = _NAME.match(key, pos + 1)
             if m is None:
-                raise _not_a_key(key, f"a name or number must follow the dot at position {pos + 1}")
+                raise _not_a_key(key, f"a name or number must follow the dot at position {pos + 1}",
+                                 f"et navn eller tall må følge punktumet på plass {pos + 1}")
             bare = m["bare"]
             parts.append(int(bare) if bare is not None and bare.isdigit()
                          else bare if bare is not None else m["quoted"])
         elif key[pos] == "[":
             m = _INDEX.match(key, pos)
             if m is None:
-                raise _not_a_key(key, f"'[' at position {pos + 1} must hold a whole number: [0]")
+                raise _not_a_key(key, f"'[' at position {pos + 1} must hold a whole number: [0]",
+                                 f"'[' på plass {pos + 1} må inneholde et heltall: [0]")
             parts.append(int(m["index"]))
         else:
-            raise _not_a_key(key, f"unexpected '{key[pos]}' at position {pos + 1}")
+            raise _not_a_key(key, f"unexpected '{key[pos]}' at position {pos + 1}",
+                             f"uventet '{key[pos]}' på plass {pos + 1}")
         pos = m.end()
     return parts
 
@@ -105,19 +113,24 @@ def canonical(key: str) -> str:
     return format_key(parse_key(key))
 
 
-def suggest(name: str, options: Sequence[str], cutoff: float = 0.6) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``options``, or an empty string."""
+def suggest(name: str, options: Sequence[str], cutoff: float = 0.6, lang: str = "en") -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``options``, or an empty string; ``lang = "nb"``:
+    `` (mente du 'x'?)``, for the bokmål wording of a rule's message (:func:`effekt.specfile.said`)."""
     hint = difflib.get_close_matches(name, [str(o) for o in options], n=1, cutoff=cutoff)
-    return f" (did you mean '{hint[0]}'?)" if hint else ""
+    if not hint:
+        return ""
+    return f" (mente du '{hint[0]}'?)" if lang == "nb" else f" (did you mean '{hint[0]}'?)"
 
 
-def _entries(n: int) -> str:
+def _entries(n: int, lang: str = "en") -> str:
+    if lang == "nb":
+        return f"{n} element" + (f" ([0] til [{n - 1}])" if n > 1 else "")
     return f"{n} entr{'y' if n == 1 else 'ies'}" + (f" ([0] to [{n - 1}])" if n > 1 else "")
 
 
-def _listing(node: Mapping[str, Any]) -> str:
+def _listing(node: Mapping[str, Any], lang: str = "en") -> str:
     keys = sorted(map(str, node))
-    return ", ".join(keys) if keys else "(none)"
+    return ", ".join(keys) if keys else ("(ingen)" if lang == "nb" else "(none)")
 
 
 def _step(node: Any, parts: Sequence[Part], i: int, *, reading: bool) -> Any:
@@ -127,22 +140,31 @@ def _step(node: Any, parts: Sequence[Part], i: int, *, reading: bool) -> Any:
     parent, here = format_key(parts[:i]), format_key(parts[:i + 1])
     if isinstance(node, list):
         if not isinstance(part, int):
-            raise SpecError("", [f"{parent} is a list: index it by number, e.g. {parent}[0] "
-                                 f"({_entries(len(node))})"])
+            raise SpecError("", [said(f"{parent} is a list: index it by number, e.g. {parent}[0] "
+                                      f"({_entries(len(node))})",
+                                      f"{parent} er en liste: velg element med tall, f.eks. {parent}[0] "
+                                      f"({_entries(len(node), 'nb')})")])
         if part >= len(node):
-            raise SpecError("", [f"{here}: out of range, {parent} has {_entries(len(node))}"])
+            raise SpecError("", [said(f"{here}: out of range, {parent} has {_entries(len(node))}",
+                                      f"{here}: utenfor listen, {parent} har {_entries(len(node), 'nb')}")])
         return part
     if isinstance(node, Mapping):
         if isinstance(part, int):
             if str(part) in node:
                 return str(part)
-            raise SpecError("", [f"{parent} is a table, not a list: '{part}' is no key; keys "
-                                 f"here: {_listing(node)}"])
+            raise SpecError("", [said(f"{parent} is a table, not a list: '{part}' is no key; keys "
+                                      f"here: {_listing(node)}",
+                                      f"{parent} er en tabell, ikke en liste: '{part}' er ingen nøkkel; "
+                                      f"nøkler her: {_listing(node, 'nb')}")])
         if part in node or not reading:
             return part
-        raise SpecError("", [f"{here}: no such key{suggest(part, list(node))}; keys in "
-                             f"{parent}: {_listing(node)}"])
-    raise SpecError("", [f"{parent} is a value ({node!r}), not a table or list: nothing is under it"])
+        raise SpecError("", [said(f"{here}: no such key{suggest(part, list(node))}; keys in "
+                                  f"{parent}: {_listing(node)}",
+                                  f"{here}: ingen slik nøkkel{suggest(part, list(node), lang='nb')}; "
+                                  f"nøkler i {parent}: {_listing(node, 'nb')}")])
+    raise SpecError("", [said(f"{parent} is a value ({node!r}), not a table or list: nothing is under it",
+                              f"{parent} er en verdi ({node!r}), ikke en tabell eller liste: ingenting "
+                              "ligger under den")])
 
 
 def get_value(tree: Mapping[str, Any], key: str | Sequence[Part], source: str = "") -> Any:
@@ -177,8 +199,11 @@ def set_value(tree: dict[str, Any], key: str | Sequence[Part], value: Any, sourc
                 tables = [k for k in node if isinstance(node[k], dict | list)]
                 hint = suggest(str(at), tables, cutoff=0.75)
                 if hint:
-                    raise SpecError("", [f"{format_key(parts[:i + 1])}: no such table{hint}; tables "
-                                         f"here: {', '.join(sorted(tables))}"])
+                    raise SpecError("", [said(f"{format_key(parts[:i + 1])}: no such table{hint}; tables "
+                                              f"here: {', '.join(sorted(tables))}",
+                                              f"{format_key(parts[:i + 1])}: ingen slik tabell"
+                                              f"{suggest(str(at), tables, cutoff=0.75, lang='nb')}; "
+                                              f"tabeller her: {', '.join(sorted(tables))}")])
                 node[at] = {}
             node = node[at]
     except SpecError as err:
@@ -198,8 +223,14 @@ def parse_value(raw: str) -> Any:
         number = plain_number(raw)
         if number is not None:
             spelt = str(number) if isinstance(number, int) else repr(number)
-            how = "a decimal point" if "," in raw else "no spaces (an underscore may group the digits)"
-            raise SpecError("", [f"'{raw.strip()}': a number is written with {how}: {spelt}"]) from None
+            comma = "," in raw
+            how = "a decimal point" if comma else "no spaces (an underscore may group the digits)"
+            how_nb = ("desimalpunktum" if comma
+                      else "uten mellomrom (understrek kan gruppere sifrene)")
+            raise SpecError("", [said(f"'{raw.strip()}': a number is written with {how}: {spelt}",
+                                      f"'{raw.strip()}': et tall skrives med {how_nb}: {spelt}"
+                                      if comma else
+                                      f"'{raw.strip()}': et tall skrives {how_nb}: {spelt}")]) from None
         return raw.strip()
 
 
@@ -207,11 +238,13 @@ def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
     """``KEY=VALUE`` -> (KEY as written, stripped; VALUE by :func:`parse_value`). The key is
     checked against the grammar here, so a malformed one is refused before anything loads."""
     if "=" not in text:
-        raise SpecError(source, [f"'{text}': expected dotted.key=value, e.g. "
-                                 "contract.prices.job_start=60000"])
+        raise SpecError(source, [said(f"'{text}': expected dotted.key=value, e.g. "
+                                      "contract.prices.job_start=60000",
+                                      f"'{text}': ventet punkt.nøkkel=verdi, f.eks. "
+                                      "contract.prices.job_start=60000")])
     key, raw = text.split("=", 1)
     if not key.strip():
-        raise SpecError(source, [f"'{text}': empty key"])
+        raise SpecError(source, [said(f"'{text}': empty key", f"'{text}': tom nøkkel")])
     try:
         parse_key(key)
     except SpecError as err:
@@ -219,7 +252,7 @@ def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
     try:
         value = parse_value(raw)
     except SpecError as err:
-        raise SpecError(source, [f"{key.strip()}: {p}" for p in err.problems]) from None
+        raise SpecError(source, [keyed(key.strip(), p) for p in err.problems]) from None
     return key.strip(), value
 
 

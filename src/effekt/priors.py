@@ -72,6 +72,8 @@ import numpy as np
 
 from effekt import quantiles as _closed
 from effekt.dotted import Part, format_key, set_value
+from effekt.specfile import Said, joined, keyed, problem_text
+from effekt.specfile import said as _said
 
 
 class _Lazy:
@@ -112,6 +114,12 @@ _WORDS = {
 
 class PriorError(ValueError):
     """A distribution table that is not a valid prior (the message names no key: callers add it)."""
+
+
+def _message(err: Exception) -> str:
+    """An error's message, its bokmål wording kept when it was raised with one (a :class:`Said`)."""
+    first = err.args[0] if err.args else None
+    return first if isinstance(first, Said) else str(err)
 
 
 def _num(x: float, lang: str = "en") -> str:
@@ -235,7 +243,9 @@ class Beta(Prior):
 
     def _problems(self) -> list[str]:
         a, b = self.params
-        return [] if a > 0 and b > 0 else [f"beta needs a > 0 and b > 0, got [{_num(a)}, {_num(b)}]"]
+        return [] if a > 0 and b > 0 else [_said(f"beta needs a > 0 and b > 0, got [{_num(a)}, {_num(b)}]",
+                                                 f"beta krever a > 0 og b > 0, fikk [{_num(a, 'nb')}; "
+                                                 f"{_num(b, 'nb')}]")]
 
     def rv(self) -> Any:
         return stats.beta(*self.params)
@@ -249,9 +259,11 @@ class Gamma(Prior):
 
     def _problems(self) -> list[str]:
         k, s = self.params
-        return [] if k > 0 and s > 0 else [
+        return [] if k > 0 and s > 0 else [_said(
             f"gamma needs shape > 0 and scale > 0 (scale, not rate: mean = shape x scale), got "
-            f"[{_num(k)}, {_num(s)}]"]
+            f"[{_num(k)}, {_num(s)}]",
+            f"gamma krever shape > 0 og scale > 0 (skala, ikke rate: gjennomsnitt = shape x scale), fikk "
+            f"[{_num(k, 'nb')}; {_num(s, 'nb')}]")]
 
     def rv(self) -> Any:
         shape, scale = self.params
@@ -266,9 +278,11 @@ class LogNormal(Prior):
 
     def _problems(self) -> list[str]:
         m, s = self.params
-        return [] if m > 0 and s > 0 else [
+        return [] if m > 0 and s > 0 else [_said(
             f"lognormal needs median > 0 and sigma > 0 (for a fixed number write point), got "
-            f"[{_num(m)}, {_num(s)}]"]
+            f"[{_num(m)}, {_num(s)}]",
+            f"lognormal krever median > 0 og sigma > 0 (skriv point for et fast tall), fikk "
+            f"[{_num(m, 'nb')}; {_num(s, 'nb')}]")]
 
     def rv(self) -> Any:
         median, sigma = self.params
@@ -282,14 +296,20 @@ class Normal(Prior):
 
     def _problems(self) -> list[str]:
         mean, sd = self.params
-        out = [] if sd > 0 else [f"normal needs sd > 0, got {_num(sd)} (for a fixed number write point)"]
+        out = [] if sd > 0 else [_said(f"normal needs sd > 0, got {_num(sd)} (for a fixed number write "
+                                       "point)",
+                                       f"normal krever sd > 0, fikk {_num(sd, 'nb')} (skriv point for et "
+                                       "fast tall)")]
         lo = -math.inf if self.low is None else self.low
         hi = math.inf if self.high is None else self.high
         if not lo < hi:
-            out.append(f"normal: low ({_num(lo)}) must be below high ({_num(hi)})")
+            out.append(_said(f"normal: low ({_num(lo)}) must be below high ({_num(hi)})",
+                             f"normal: low ({_num(lo, 'nb')}) må være lavere enn high ({_num(hi, 'nb')})"))
         elif sd > 0 and stats.norm.cdf((hi - mean) / sd) - stats.norm.cdf((lo - mean) / sd) < 1e-6:
-            out.append(f"normal: [{_num(lo)}, {_num(hi)}] holds almost none of normal({_num(mean)}, "
-                       f"{_num(sd)}); truncate where the distribution is")
+            out.append(_said(f"normal: [{_num(lo)}, {_num(hi)}] holds almost none of normal({_num(mean)}, "
+                             f"{_num(sd)}); truncate where the distribution is",
+                             f"normal: [{_num(lo, 'nb')}; {_num(hi, 'nb')}] rommer nesten ingenting av "
+                             f"normal({_num(mean, 'nb')}; {_num(sd, 'nb')}); avgrens der fordelingen er"))
         return out
 
     def rv(self) -> Any:
@@ -308,9 +328,11 @@ class Triangular(Prior):
 
     def _problems(self) -> list[str]:
         lo, mode, hi = self.params
-        return [] if lo <= mode <= hi and lo < hi else [
+        return [] if lo <= mode <= hi and lo < hi else [_said(
             f"triangular needs low <= mode <= high and low < high, got "
-            f"[{_num(lo)}, {_num(mode)}, {_num(hi)}]"]
+            f"[{_num(lo)}, {_num(mode)}, {_num(hi)}]",
+            f"triangular krever low <= mode <= high og low < high, fikk "
+            f"[{_num(lo, 'nb')}; {_num(mode, 'nb')}; {_num(hi, 'nb')}]")]
 
     def rv(self) -> Any:
         lo, mode, hi = self.params
@@ -324,7 +346,9 @@ class Uniform(Prior):
 
     def _problems(self) -> list[str]:
         lo, hi = self.params
-        return [] if lo < hi else [f"uniform needs low < high, got [{_num(lo)}, {_num(hi)}]"]
+        return [] if lo < hi else [_said(f"uniform needs low < high, got [{_num(lo)}, {_num(hi)}]",
+                                         f"uniform krever low < high, fikk [{_num(lo, 'nb')}; "
+                                         f"{_num(hi, 'nb')}]")]
 
     def rv(self) -> Any:
         lo, hi = self.params
@@ -398,11 +422,15 @@ def _misspelt(obj: Any) -> str | None:
         params = isinstance(v, list) and v and all(isinstance(x, int | float) for x in v)
         close = difflib.get_close_matches(str(k), names, n=1, cutoff=0.75)
         if close and (params or (close[0] == "point" and isinstance(v, int | float))):
-            return (f"'{k}' is no distribution (did you mean '{close[0]}'?); a prior is one of "
-                    f"{', '.join(KINDS)}")
+            return _said(f"'{k}' is no distribution (did you mean '{close[0]}'?); a prior is one of "
+                         f"{', '.join(KINDS)}",
+                         f"'{k}' er ingen fordeling (mente du '{close[0]}'?); en fordeling er en av "
+                         f"{', '.join(KINDS)}")
         if params and "value" in obj and len(obj) == 2:
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            return f"'{k}' is no distribution{hint}; a prior is one of {', '.join(KINDS)}"
+            hint_nb = f" (mente du '{close[0]}'?)" if close else ""
+            return _said(f"'{k}' is no distribution{hint}; a prior is one of {', '.join(KINDS)}",
+                         f"'{k}' er ingen fordeling{hint_nb}; en fordeling er en av {', '.join(KINDS)}")
     return None
 
 
@@ -410,9 +438,10 @@ def _numbers(raw: Any, what: str) -> list[float]:
     items = raw if isinstance(raw, list) else [raw]
     for x in items:
         if isinstance(x, bool) or not isinstance(x, int | float):
-            raise PriorError(f"{what}: {x!r} is not a number")
+            raise PriorError(_said(f"{what}: {x!r} is not a number", f"{what}: {x!r} er ikke et tall"))
         if not math.isfinite(x):
-            raise PriorError(f"{what}: {x!r} is not a finite number")
+            raise PriorError(_said(f"{what}: {x!r} is not a finite number",
+                                   f"{what}: {x!r} er ikke et endelig tall"))
     return list(items)
 
 
@@ -425,11 +454,14 @@ def parse_prior(table: Mapping[str, Any], key: str | None = None, folder: str | 
     kinds = [k for k in table if k in KINDS]
     if "calibrated" in table:
         if kinds:
-            raise PriorError(f"calibrated and {kinds[0]}: a number is either drawn from a posterior or "
-                             "from a distribution; give one")
+            raise PriorError(_said(f"calibrated and {kinds[0]}: a number is either drawn from a posterior or "
+                                   "from a distribution; give one",
+                                   f"calibrated og {kinds[0]}: et tall trekkes enten fra en posterior eller "
+                                   "fra en fordeling; oppgi én"))
         return parse_calibrated(table, key, folder)
     if len(kinds) > 1:
-        raise PriorError(f"two distributions ({', '.join(kinds)}): give one")
+        raise PriorError(_said(f"two distributions ({', '.join(kinds)}): give one",
+                               f"to fordelinger ({', '.join(kinds)}): oppgi én"))
     kind = kinds[0]
     cls = KINDS[kind]
     allowed = [kind, *_OPTIONS, *(_TRUNCATION if cls is Normal else ())]
@@ -437,44 +469,60 @@ def parse_prior(table: Mapping[str, Any], key: str | None = None, folder: str | 
         if k not in allowed:
             hint = difflib.get_close_matches(str(k), allowed, n=1, cutoff=0.6)
             said = f" (did you mean '{hint[0]}'?)" if hint else ""
-            extra = "" if cls is Normal or k not in _TRUNCATION else " (only a normal is truncated)"
-            raise PriorError(f"unknown key '{k}'{said}{extra}; allowed beside {kind}: "
-                             f"{', '.join(a for a in allowed if a != kind)}")
+            said_nb = f" (mente du '{hint[0]}'?)" if hint else ""
+            truncated = not (cls is Normal or k not in _TRUNCATION)
+            extra = " (only a normal is truncated)" if truncated else ""
+            extra_nb = " (bare en normal kan avgrenses)" if truncated else ""
+            others = ", ".join(a for a in allowed if a != kind)
+            raise PriorError(_said(f"unknown key '{k}'{said}{extra}; allowed beside {kind}: {others}",
+                                   f"ukjent nøkkel '{k}'{said_nb}{extra_nb}; tillatt ved siden av {kind}: "
+                                   f"{others}"))
     raw = table[kind]
     n = len(cls.param_names)
     if cls is Point:
         if isinstance(raw, list):
-            raise PriorError(f"point takes one number, e.g. {{ point = 0.5 }}, got a list {raw!r}")
+            raise PriorError(_said(f"point takes one number, e.g. {{ point = 0.5 }}, got a list {raw!r}",
+                                   f"point tar ett tall, f.eks. {{ point = 0.5 }}, fikk en liste {raw!r}"))
         params = _numbers(raw, "point")
     else:
         if not isinstance(raw, list) or len(raw) != n:
             got = f"{len(raw)} numbers" if isinstance(raw, list) else repr(raw)
-            raise PriorError(f"{kind} takes {n} numbers [{', '.join(cls.param_names)}], got {got}")
+            got_nb = f"{len(raw)} tall" if isinstance(raw, list) else repr(raw)
+            raise PriorError(_said(f"{kind} takes {n} numbers [{', '.join(cls.param_names)}], got {got}",
+                                   f"{kind} tar {n} tall [{', '.join(cls.param_names)}], fikk {got_nb}"))
         params = _numbers(raw, kind)
     integer = table.get("integer", False)
     if not isinstance(integer, bool):
-        raise PriorError(f"integer: true or false, got {integer!r}")
+        raise PriorError(_said(f"integer: true or false, got {integer!r}",
+                               f"integer: true eller false, fikk {integer!r}"))
     value = table.get("value")
     if value is not None:
         value = _numbers(value, "value")[0] if not isinstance(value, list) else None
         if value is None:
-            raise PriorError("value: one number, the point value used without draws")
+            raise PriorError(_said("value: one number, the point value used without draws",
+                                   "value: ett tall, punktverdien som brukes uten trekninger"))
     low = _numbers(table["low"], "low")[0] if "low" in table else None
     high = _numbers(table["high"], "high")[0] if "high" in table else None
     shared = table.get("shared")
     if shared is not None and not (isinstance(shared, str) and re.fullmatch(r"[A-Za-z]\w*", shared)):
-        raise PriorError(f"shared: a name (letters, digits and _, e.g. 'employability_sd'), got {shared!r}")
+        raise PriorError(_said(f"shared: a name (letters, digits and _, e.g. 'employability_sd'), got "
+                               f"{shared!r}",
+                               f"shared: et navn (bokstaver, sifre og _, f.eks. 'employability_sd'), fikk "
+                               f"{shared!r}"))
     prior = cls(tuple(params), value=value, integer=integer, low=low, high=high, shared=shared)
     problems = prior._problems()
     if problems:
-        raise PriorError("; ".join(problems))
+        raise PriorError(joined("; ", problems))
     if value is not None and cls is not Point:
         lo, hi = prior.support
         if not lo <= value <= hi:
-            raise PriorError(f"value {_num(value)} lies outside the distribution, which ranges from "
-                             f"{_num(lo)} to {_num(hi)}")
+            raise PriorError(_said(f"value {_num(value)} lies outside the distribution, which ranges from "
+                                   f"{_num(lo)} to {_num(hi)}",
+                                   f"value {_num(value, 'nb')} ligger utenfor fordelingen, som går fra "
+                                   f"{_num(lo, 'nb')} til {_num(hi, 'nb')}"))
         if integer and value != int(value):
-            raise PriorError(f"value {_num(value)}: integer = true needs a whole number")
+            raise PriorError(_said(f"value {_num(value)}: integer = true needs a whole number",
+                                   f"value {_num(value, 'nb')}: integer = true krever et heltall"))
     return prior
 
 
@@ -497,11 +545,11 @@ def find_priors(tree: Any, skip: Sequence[str] = (),
                     priors[key] = parse_prior(node, key, folder)
                     tables[key] = copy.deepcopy(dict(node))
                 except PriorError as err:
-                    problems.append(f"{key}: {err}")
+                    problems.append(keyed(key, _message(err)))
                 return
             why = _misspelt(node)
             if why is not None:
-                problems.append(f"{format_key(parts)}: {why}")
+                problems.append(keyed(format_key(parts), why))
                 return
             for k, v in node.items():
                 if not parts and k in skip:
@@ -542,9 +590,14 @@ def tail_problems(priors: Mapping[str, Prior], check: Callable[[str, float | int
             v = _tail_quantile(prior, q)
             problems = check(key, v)
             if problems:
-                out.append(f"{key}: the prior {prior.label('en')} reaches {_num(v)} at its "
-                           f"{100 * q:g} % quantile, which is not allowed here ({'; '.join(problems)}); "
-                           "a prior may take only values the number itself may have")
+                refused_nb = "; ".join(problem_text(p, "nb") for p in problems)
+                out.append(_said(f"{key}: the prior {prior.label('en')} reaches {_num(v)} at its "
+                                 f"{100 * q:g} % quantile, which is not allowed here "
+                                 f"({'; '.join(problems)}); "
+                                 "a prior may take only values the number itself may have",
+                                 f"{key}: fordelingen {prior.label('nb')} når {_num(v, 'nb')} ved "
+                                 f"{_num(100 * q, 'nb')} %-kvantilen, og det er ikke tillatt her "
+                                 f"({refused_nb}); en fordeling kan bare ta verdier tallet selv kan ha"))
                 break
     return out
 
@@ -654,15 +707,20 @@ def find_posterior(ref: str, folder: str | Path | None = None) -> Path:
     :class:`PriorError` says every place it looked."""
     base = Path(folder) if folder is not None else Path()
     here = f"the folder of the file that names it, {base}" if folder is not None else "the current folder"
+    here_nb = f"mappen til filen som nevner den, {base}" if folder is not None else "gjeldende mappe"
     if _is_path(ref):
         path = Path(ref) if Path(ref).is_absolute() else base / ref
         if not path.is_file():
-            raise PriorError(f"calibrated = {ref!r}: no such posterior file {path} (a relative path is read "
-                             f"against {here}; 'effekt calibrate FILE --out DIR' writes one)")
+            raise PriorError(_said(f"calibrated = {ref!r}: no such posterior file {path} (a relative path is "
+                                   f"read against {here}; 'effekt calibrate FILE --out DIR' writes one)",
+                                   f"calibrated = {ref!r}: ingen slik posterior-fil {path} (en relativ sti "
+                                   f"leses fra {here_nb}; 'effekt calibrate FIL --out MAPPE' skriver en)"))
         return path
     if not ref or not all(c.isalnum() or c in "_-" for c in ref):
-        raise PriorError(f"calibrated = {ref!r}: a calibration's name (letters, digits, _ or -) or a "
-                         "path to a .posterior.toml file")
+        raise PriorError(_said(f"calibrated = {ref!r}: a calibration's name (letters, digits, _ or -) or a "
+                               "path to a .posterior.toml file",
+                               f"calibrated = {ref!r}: navnet på en kalibrering (bokstaver, sifre, _ "
+                               "eller -) eller stien til en .posterior.toml-fil"))
     file = f"{ref}{POSTERIOR_SUFFIX}"
     places = [base / CALIBRATIONS_FOLDER / file, *(f / file for f in _BUILTIN_FOLDERS)]
     for path in places:
@@ -673,8 +731,12 @@ def find_posterior(ref: str, folder: str | Path | None = None) -> Path:
     folders = ", ".join(str(f) for f in _BUILTIN_FOLDERS)
     builtin = (f"the built-in ones in {folders}: {', '.join(known) or 'none'}" if _BUILTIN_FOLDERS
                else "no built-in ones (none registered)")
-    raise PriorError(f"calibrated = {ref!r}: no posterior of that name (looked for {places[0]}, in {here}, "
-                     f"and {builtin}); run 'effekt calibrate' to write one")
+    builtin_nb = (f"de innebygde i {folders}: {', '.join(known) or 'ingen'}" if _BUILTIN_FOLDERS
+                  else "ingen innebygde (ingen registrert)")
+    raise PriorError(_said(f"calibrated = {ref!r}: no posterior of that name (looked for {places[0]}, in "
+                           f"{here}, and {builtin}); run 'effekt calibrate' to write one",
+                           f"calibrated = {ref!r}: ingen posterior med det navnet (så etter {places[0]}, i "
+                           f"{here_nb}, og {builtin_nb}); kjør 'effekt calibrate' for å skrive en"))
 
 
 def anchor_calibrated(tree: Any, folder: str | Path) -> tuple[Any, list[str]]:
@@ -693,7 +755,7 @@ def anchor_calibrated(tree: Any, folder: str | Path) -> tuple[Any, list[str]]:
                 try:
                     path = find_posterior(ref, folder)
                 except PriorError as err:
-                    problems.append(f"{format_key(parts)}: {err}")
+                    problems.append(keyed(format_key(parts), _message(err)))
                     return dict(node)
                 # the folder's own calibrations/, however either path is spelt (relative, .., links)
                 beside = _is_path(ref) or path.resolve().parent.parent == Path(folder).resolve()
@@ -715,7 +777,7 @@ def read_posterior(path: str | Path) -> Posterior:
     try:
         data = read_toml(path)
     except SpecError as err:
-        raise PriorError(f"posterior {path}: {'; '.join(err.problems)}") from None
+        raise PriorError(keyed(f"posterior {path}", joined("; ", err.problems))) from None
     return _posterior_from(data, str(path), _mtime(path))
 
 
@@ -733,21 +795,28 @@ def _posterior_from(data: Mapping[str, Any], path: str, mtime: float) -> Posteri
     particles = data.get("particles")
     info = data.get("posterior")
     if not isinstance(particles, Mapping) or not isinstance(info, Mapping):
-        raise PriorError(f"{where}: not a posterior file (it needs [posterior] and [particles], as "
-                         "'effekt calibrate' writes them)")
+        raise PriorError(_said(f"{where}: not a posterior file (it needs [posterior] and [particles], as "
+                               "'effekt calibrate' writes them)",
+                               f"{where}: ikke en posterior-fil (den trenger [posterior] og [particles], "
+                               "slik 'effekt calibrate' skriver dem)"))
     weights = particles.get("weights")
     keys = tuple(k for k in particles if k != "weights")
     if not isinstance(weights, list) or not weights or not keys:
-        raise PriorError(f"{where}: [particles] needs weights and at least one parameter")
+        raise PriorError(_said(f"{where}: [particles] needs weights and at least one parameter",
+                               f"{where}: [particles] trenger weights og minst én parameter"))
     values = {}
     for key in ("weights", *keys):
         col = particles[key]
         if not isinstance(col, list) or len(col) != len(weights):
-            raise PriorError(f"{where}: particles.{key} needs {len(weights)} numbers, one per particle")
+            raise PriorError(_said(f"{where}: particles.{key} needs {len(weights)} numbers, one per "
+                                   "particle",
+                                   f"{where}: particles.{key} trenger {len(weights)} tall, ett per "
+                                   "partikkel"))
         values[key] = tuple(float(x) for x in _numbers(col, f"{where}: particles.{key}"))
     w = np.asarray(values.pop("weights"))
     if (w < 0).any() or w.sum() <= 0:
-        raise PriorError(f"{where}: particles.weights must be non-negative with a positive sum")
+        raise PriorError(_said(f"{where}: particles.weights must be non-negative with a positive sum",
+                               f"{where}: particles.weights må være ikke-negative med en positiv sum"))
     return Posterior(name=str(info.get("name", Path(path).stem)), path=path, keys=keys, values=values,
                      weights=tuple(float(x) for x in w / w.sum()))
 
@@ -759,16 +828,22 @@ def _match(posterior: Posterior, key: str | None, parameter: str | None) -> str:
     if parameter is not None:
         want = canonical(parameter)
         if want not in posterior.keys:
-            raise PriorError(f"parameter {parameter!r} is not in the posterior {posterior.path}; it has "
-                             f"{', '.join(posterior.keys)}")
+            raise PriorError(_said(f"parameter {parameter!r} is not in the posterior {posterior.path}; it "
+                                   f"has {', '.join(posterior.keys)}",
+                                   f"parameter {parameter!r} finnes ikke i posterioren {posterior.path}; "
+                                   f"den har {', '.join(posterior.keys)}"))
         return want
     if key is None:
-        raise PriorError("calibrated: name the posterior's parameter (parameter = \"KEY\")")
+        raise PriorError(_said("calibrated: name the posterior's parameter (parameter = \"KEY\")",
+                               "calibrated: oppgi posteriorens parameter (parameter = \"NØKKEL\")"))
     hits = [k for k in posterior.keys if k == key or k.endswith("." + key) or key.endswith("." + k)]
     if len(hits) != 1:
         why = "none of its parameters is" if not hits else "several of its parameters are"
-        raise PriorError(f"the posterior {posterior.path} has {', '.join(posterior.keys)}; {why} this number "
-                         f"({key}); name one with parameter = \"KEY\"")
+        why_nb = "ingen av parameterne er" if not hits else "flere av parameterne er"
+        raise PriorError(_said(f"the posterior {posterior.path} has {', '.join(posterior.keys)}; {why} this "
+                               f"number ({key}); name one with parameter = \"KEY\"",
+                               f"posterioren {posterior.path} har {', '.join(posterior.keys)}; {why_nb} "
+                               f"dette tallet ({key}); oppgi én med parameter = \"NØKKEL\""))
     return hits[0]
 
 
@@ -849,13 +924,19 @@ def parse_calibrated(table: Mapping[str, Any], key: str | None = None,
         if k not in _CALIBRATED_KEYS:
             hint = difflib.get_close_matches(str(k), _CALIBRATED_KEYS, n=1, cutoff=0.6)
             said = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise PriorError(f"unknown key '{k}'{said}; allowed beside calibrated: parameter, value")
+            said_nb = f" (mente du '{hint[0]}'?)" if hint else ""
+            raise PriorError(_said(f"unknown key '{k}'{said}; allowed beside calibrated: parameter, value",
+                                   f"ukjent nøkkel '{k}'{said_nb}; tillatt ved siden av calibrated: "
+                                   "parameter, value"))
     ref = table["calibrated"]
     if not isinstance(ref, str):
-        raise PriorError(f"calibrated: a calibration's name or a posterior file's path, got {ref!r}")
+        raise PriorError(_said(f"calibrated: a calibration's name or a posterior file's path, got {ref!r}",
+                               f"calibrated: navnet på en kalibrering eller stien til en posterior-fil, fikk "
+                               f"{ref!r}"))
     parameter = table.get("parameter")
     if parameter is not None and not isinstance(parameter, str):
-        raise PriorError(f"parameter: the posterior's dotted key, got {parameter!r}")
+        raise PriorError(_said(f"parameter: the posterior's dotted key, got {parameter!r}",
+                               f"parameter: posteriorens punktnøkkel, fikk {parameter!r}"))
     path = find_posterior(ref, folder)
     posterior = _cached(str(path), _mtime(path))
     name = _match(posterior, key, parameter)
@@ -863,14 +944,17 @@ def parse_calibrated(table: Mapping[str, Any], key: str | None = None,
     if value is not None:
         value = _numbers(value, "value")[0] if not isinstance(value, list) else None
         if value is None:
-            raise PriorError("value: one number, the point value used without draws")
+            raise PriorError(_said("value: one number, the point value used without draws",
+                                   "value: ett tall, punktverdien som brukes uten trekninger"))
     prior = CalibratedPrior((), value=value, name=posterior.name, path=str(path.resolve()), parameter=name,
                             particles=posterior.values[name], weights=posterior.weights)
     if value is not None:
         lo, hi = prior.support
         if not lo <= value <= hi:
-            raise PriorError(f"value {_num(value)} lies outside the posterior's particles, which range from "
-                             f"{_num(lo)} to {_num(hi)}")
+            raise PriorError(_said(f"value {_num(value)} lies outside the posterior's particles, which range "
+                                   f"from {_num(lo)} to {_num(hi)}",
+                                   f"value {_num(value, 'nb')} ligger utenfor posteriorens partikler, som "
+                                   f"går fra {_num(lo, 'nb')} til {_num(hi, 'nb')}"))
     return prior
 
 

@@ -19,6 +19,8 @@ any particular file kind; the layers above reuse it.
     Said, said              a rule's message in English (the string itself, which code and tests
                             match on) that also carries its bokmål wording
     keyed                   "key: message" keeping the bokmål wording of the message
+    joined                  messages joined into one, keeping the bokmål wording of each
+    nb_number               a number a rule computed, with a decimal comma for its bokmål message
 """
 
 from __future__ import annotations
@@ -69,12 +71,27 @@ def said(en: str, nb: str) -> Said:
     return Said(en, nb)
 
 
+def nb_number(x: float) -> str:
+    """A number a rule computed (a sum of shares, a length in weeks) as bokmål writes it in its
+    message: ``f"{x:g}"`` with a decimal comma (0.9 -> "0,9")."""
+    return f"{x:g}".replace(".", ",")
+
+
 def keyed(key: str, message: str, sep: str = ": ") -> str:
     """``f"{key}{sep}{message}"``, keeping the bokmål wording when ``message`` is a :class:`Said`
     (an f-string would drop it)."""
     if isinstance(message, Said):
         return Said(f"{key}{sep}{message}", f"{key}{sep}{message.nb}")
     return f"{key}{sep}{message}"
+
+
+def joined(sep: str, messages: list[str] | tuple[str, ...]) -> str:
+    """``sep.join(messages)``, keeping the bokmål wording of the messages that are a :class:`Said`
+    (a plain message reads the same in both); a plain ``str`` when none is."""
+    messages = list(messages)
+    if not any(isinstance(m, Said) for m in messages):
+        return sep.join(messages)
+    return Said(sep.join(messages), sep.join(m.nb if isinstance(m, Said) else m for m in messages))
 
 
 def _lines(message: str) -> list[str]:
@@ -137,7 +154,7 @@ class Strict(BaseModel):
                 if name in own:  # the field's own validator says what it allows instead
                     continue
                 if key in data and _bool_for_number(data[key], field.annotation):
-                    raise ValueError(f"{key}: {NOT_A_BOOLEAN}")
+                    raise ValueError(keyed(key, NOT_A_BOOLEAN))
         return data
 
 
@@ -296,6 +313,8 @@ def _raised(error: Any) -> str:
     """The message of one pydantic error: a validator's own :class:`Said` when it raised one (pydantic
     keeps the exception in ``ctx``), else pydantic's English text without its "Value error, "."""
     raised = (error.get("ctx") or {}).get("error")
+    if isinstance(raised, SpecError):  # a file the validator read (a country's rules) was refused
+        return Said(error["msg"].removeprefix("Value error, "), raised.text("nb"))
     said_ = raised.args[0] if isinstance(raised, Exception) and raised.args else None
     if isinstance(said_, Said):
         return said_
@@ -349,10 +368,13 @@ def validate(model: type[M], data: dict[str, Any], source: str, priors_drawn: bo
     if problems:
         raise SpecError(source, problems)
     if priors and not priors_drawn:
-        raise SpecError(source, [
+        raise SpecError(source, [said(
             f"{key}: a prior here would never be drawn (--draws draws the numbers of a scenario's own "
             "tree: its pathway, contract, target groups, benefits and labour market, not this file); "
-            "give a plain number" for key in priors])
+            "give a plain number",
+            f"{key}: en fordeling her ville aldri bli trukket (--draws trekker tallene i scenarioets eget "
+            "tre: forløpet, kontrakten, målgruppene, ytelsene og arbeidsmarkedet, ikke denne filen); "
+            "oppgi et vanlig tall") for key in priors])
     at_point = with_values(data, point_values(priors)) if priors else data
     try:
         spec = model.model_validate(at_point)
@@ -389,21 +411,26 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise SpecError(str(path), ["file not found"]) from None
+        raise SpecError(str(path), [said("file not found", "filen finnes ikke")]) from None
     except OSError as err:
-        raise SpecError(str(path), [f"cannot be read ({err.strerror or err})"]) from None
+        raise SpecError(str(path), [_unreadable(err)]) from None
     if not stat.S_ISREG(st.st_mode):
         what = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)"
                 if stat.S_ISFIFO(st.st_mode) else "a device or socket")
-        raise SpecError(str(path), [f"is {what}, not a TOML file"])
+        what_nb = ("en mappe" if stat.S_ISDIR(st.st_mode) else "en FIFO (navngitt rør)"
+                   if stat.S_ISFIFO(st.st_mode) else "en enhet eller socket")
+        raise SpecError(str(path), [said(f"is {what}, not a TOML file", f"er {what_nb}, ikke en TOML-fil")])
     if st.st_size > MAX_FILE_BYTES:
-        raise SpecError(str(path), [f"is {st.st_size / 2**20:.1f} MiB, too large for a data file "
-                                    f"(at most {MAX_FILE_BYTES // 2**20} MiB)"])
+        size = st.st_size / 2**20
+        raise SpecError(str(path), [said(f"is {size:.1f} MiB, too large for a data file "
+                                         f"(at most {MAX_FILE_BYTES // 2**20} MiB)",
+                                         f"er {size:.1f} MiB, for stor for en datafil ".replace(".", ",")
+                                         + f"(høyst {MAX_FILE_BYTES // 2**20} MiB)")])
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as err:
-        raise SpecError(str(path), [f"cannot be read ({err.strerror or err})"]) from None
+        raise SpecError(str(path), [_unreadable(err)]) from None
     text, problem = decode(raw)
     if problem:
         raise SpecError(str(path), [problem])
@@ -412,7 +439,13 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as err:
         raise SpecError(str(path), [explain(text, err)]) from None
     except RecursionError:
-        raise SpecError(str(path), ["is nested too deeply to be a data file"]) from None
+        raise SpecError(str(path), [said("is nested too deeply to be a data file",
+                                         "er nøstet for dypt til å være en datafil")]) from None
+
+
+def _unreadable(err: OSError) -> str:
+    """A file the system cannot read, with the system's reason (its own words, as the OS gives them)."""
+    return said(f"cannot be read ({err.strerror or err})", f"kan ikke leses ({err.strerror or err})")
 
 
 def load_spec(model: type[M], path: str | Path, priors_drawn: bool = True) -> M:
@@ -420,5 +453,5 @@ def load_spec(model: type[M], path: str | Path, priors_drawn: bool = True) -> M:
     return validate(model, read_toml(path), str(path), priors_drawn)
 
 
-__all__ = ["Said", "SpecError", "Strict", "format_validation_error", "keyed", "load_spec", "problem_text",
-           "read_toml", "said", "validate"]
+__all__ = ["Said", "SpecError", "Strict", "format_validation_error", "joined", "keyed", "load_spec",
+           "nb_number", "problem_text", "read_toml", "said", "validate"]

@@ -42,9 +42,12 @@ def decode(raw: bytes) -> tuple[str, str | None]:
     A UTF-8 byte-order mark (Notepad's "UTF-8 with BOM") is read as if absent: the text is the
     same. A file with NUL bytes is binary; bytes that are not UTF-8 but read as Windows-1252 are
     named as that encoding with the first offending character and its line, since "save as
-    UTF-8" is the one fix and the user must find the character."""
+    UTF-8" is the one fix and the user must find the character. The problem is worded in English
+    and bokmål (:func:`effekt.specfile.said`)."""
+    from effekt.specfile import said  # specfile reads its files through this module
+
     if b"\x00" in raw[:8192]:
-        return "", "is a binary file, not a TOML text file"
+        return "", said("is a binary file, not a TOML text file", "er en binærfil, ikke en TOML-tekstfil")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -55,11 +58,18 @@ def decode(raw: bytes) -> tuple[str, str | None]:
         except UnicodeDecodeError:
             char = ""
         if char and char.isprintable():
-            return "", (f"is not UTF-8 text (byte 0x{byte:02x} at line {line}): it looks saved as "
-                        f"Windows-1252 (Latin-1), where that byte is '{char}'. TOML files are UTF-8: save "
-                        "it again with the encoding UTF-8 (in Notepad: File > Save as > Encoding: UTF-8)")
-        return "", (f"is not UTF-8 text (byte 0x{byte:02x} at line {line}); TOML files are UTF-8: save "
-                    "it as UTF-8")
+            return "", said(f"is not UTF-8 text (byte 0x{byte:02x} at line {line}): it looks saved as "
+                            f"Windows-1252 (Latin-1), where that byte is '{char}'. TOML files are UTF-8: "
+                            "save it again with the encoding UTF-8 (in Notepad: File > Save as > Encoding: "
+                            "UTF-8)",
+                            f"er ikke UTF-8-tekst (byte 0x{byte:02x} på linje {line}): den ser ut til å være "
+                            f"lagret som Windows-1252 (Latin-1), der den byten er '{char}'. TOML-filer er "
+                            "UTF-8: lagre den på nytt med kodingen UTF-8 (i Notisblokk: Fil > Lagre som > "
+                            "Koding: UTF-8)")
+        return "", said(f"is not UTF-8 text (byte 0x{byte:02x} at line {line}); TOML files are UTF-8: save "
+                        "it as UTF-8",
+                        f"er ikke UTF-8-tekst (byte 0x{byte:02x} på linje {line}); TOML-filer er UTF-8: "
+                        "lagre den som UTF-8")
     return text.removeprefix(BOM), None
 
 
@@ -78,29 +88,40 @@ def _toml_number(value: int | float) -> str:
 
 def explain(text: str, err: tomllib.TOMLDecodeError) -> str:
     """tomllib's message, or what to write instead where the offending line shows a known habit:
-    a decimal comma, a thousands space, or a key with æ, ø or å."""
+    a decimal comma, a thousands space, or a key with æ, ø or å (in English and bokmål,
+    :func:`effekt.specfile.said`; tomllib's own message stays as it is)."""
+    from effekt.specfile import said  # specfile reads its files through this module
+
     found = _AT.search(str(err))
     if not found:
-        return f"not valid TOML: {err}"
+        return said(f"not valid TOML: {err}", f"ikke gyldig TOML: {err}")
     lineno = int(found.group(1))
     lines = text.splitlines()
     line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
     code = line.split("#", 1)[0]
     where = f"line {lineno}"
+    where_nb = f"linje {lineno}"
     if "=" in code:
         key, value = (part.strip() for part in code.split("=", 1))
         number = plain_number(value)
         if number is not None:
-            how = ("a decimal number is written with a point" if "," in value
+            comma = "," in value
+            how = ("a decimal number is written with a point" if comma
                    else "a number is written without spaces (an underscore may group the digits)")
-            return f"{where}: {how}: write {key} = {_toml_number(number)}, not {value}"
+            how_nb = ("et desimaltall skrives med punktum" if comma
+                      else "et tall skrives uten mellomrom (understrek kan gruppere sifrene)")
+            return said(f"{where}: {how}: write {key} = {_toml_number(number)}, not {value}",
+                        f"{where_nb}: {how_nb}: skriv {key} = {_toml_number(number)}, ikke {value}")
         bare = key.strip("[] ")
         if bare and not bare.isascii() and not (bare.startswith('"') or bare.startswith("'")):
             english = NORWEGIAN_KEYS.get(bare.lower())
             hint = f" (effekt's key for it is '{english}')" if english else ""
-            return (f"{where}: '{bare}' is not a key effekt knows{hint}; keys are written in English with "
-                    "the letters a-z, digits, _ and - (the files' keys are listed in docs/)")
-    return f"not valid TOML: {err}"
+            hint_nb = f" (effekts nøkkel for det er '{english}')" if english else ""
+            return said(f"{where}: '{bare}' is not a key effekt knows{hint}; keys are written in English "
+                        "with the letters a-z, digits, _ and - (the files' keys are listed in docs/)",
+                        f"{where_nb}: '{bare}' er ikke en nøkkel effekt kjenner{hint_nb}; nøkler skrives på "
+                        "engelsk med bokstavene a-z, sifre, _ og - (filenes nøkler står i docs/)")
+    return said(f"not valid TOML: {err}", f"ikke gyldig TOML: {err}")
 
 
 __all__ = ["BOM", "NORWEGIAN_KEYS", "decode", "explain", "plain_number"]

@@ -1,0 +1,288 @@
+"""The rules' own messages in bokmål (issue 13, item 2): every rule that sim/, contracts/ and
+src/effekt/ word themselves carries its bokmål wording (``effekt.specfile.said``), kept through
+every prefix and re-wrap (``keyed``, ``joined``), so ``effekt validate`` in nb (the default) prints
+the rule in bokmål and with ``--lang en`` exactly the English as before.
+
+Two kinds of test: a scan of the source (a new English-only rule fails it, unless it is a
+programmer's error on the commented allow-list below), and real bad files through the command
+line in both languages."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_experiments_scenario import write
+
+from effekt.dotted import suggest
+from effekt.experiments.cli import main
+from effekt.experiments.scenario import default_scenario_path
+from effekt.specfile import Said, joined, keyed, nb_number, problem_text, said
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = ("sim", "contracts", "src/effekt")
+RAISED = {"ValueError", "SpecError", "PriorError"}
+"""The exceptions whose message a user reads (a SpecError's problems, a validator's ValueError,
+a prior's PriorError)."""
+LISTS = {"problems", "out"}
+"""The names under which the rules collect their problem lines (``problems.append(...)``)."""
+
+ALLOWED_ENGLISH = {
+    # (file, the message's English text with {} for each placeholder): programmer errors, which no
+    # data file or command line option can cause, so no user reads them
+    ("sim/distributions.py", "describe: unknown language {}; allowed: {}"),  # lang comes from code
+    ("src/effekt/priors.py", "describe: unknown language {}; allowed: {}"),  # (the CLI's --lang is
+    ("contracts/kpis.py", "language '{}'; allowed: nb, en"),                  # a click Choice)
+    ("contracts/evaluation_design.py", "language '{}'; allowed: nb, en"),
+    ("src/effekt/priors.py", "sampler '{}'; allowed: {}"),  # a click Choice, never a free string
+    ("sim/people.py", "a referral stream needs an 'arrivals' random stream"),  # the engine's wiring
+    ("sim/streams.py", "unknown random stream(s) {}; allowed: {}"),  # tests replacing a stream
+    ("contracts/brent.py", "f(a) and f(b) must have different signs"),  # the root finder's contract
+    ("contracts/evaluate.py",  # the runner passes the scenario's own long run (validated there)
+     "evaluate: long_run_weeks ({}) must reach at least the contract's horizon_weeks ({})"),
+    ("contracts/outcomes.py", "a '{}' outcome is measured from the events table; none was given"),
+    ("contracts/kpis.py", "KPI {}: kind '{}'; allowed: {}"),  # KPI declarations are code, not data
+    ("contracts/kpis.py", "KPI {}: arm '{}'; allowed: {}"),
+    ("contracts/kpis.py", "KPI {}: party_kind '{}'; allowed: {}"),
+    ("contracts/kpis.py", "KPI '{}' declared twice"),
+    ("contracts/kpis.py", "KPIs '{}' and '{}' measure the same thing {}"),
+    ("contracts/kpis.py", "values for undeclared KPIs {}"),
+    ("src/effekt/quantiles.py", "no scipy-free quantile for the prior family {}"),  # a new family
+    ("src/effekt/quantiles.py", "no scipy-free support for the prior family {}"),  # without a formula
+    # the mechanism itself: a boolean given for a number, re-keyed for pydantic's location; its
+    # text is NOT_A_BOOLEAN, which the common patterns (specfile._NB) put in bokmål
+    ("src/effekt/specfile.py", "{}.{}: {}"),
+}
+
+
+def _text(node: ast.AST) -> str | None:
+    """The English text of a message written as a plain string (a literal, an f-string, a sum of
+    them or ``"sep".join(...)``) with ``{}`` for each placeholder; None when the message is built
+    any other way (``said``, ``keyed``, ``joined``, a variable: the scan trusts those)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _text(node.left), _text(node.right)
+        return None if left is None and right is None else (left or "{}") + (right or "{}")
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
+            and isinstance(node.func.value, ast.Constant)):
+        return f"{node.func.value.value!r}.join(...)"
+    return None
+
+
+def _messages(node: ast.AST):
+    """The message expressions in a raise's or an append's argument (a list of them, a list
+    comprehension's element, or the one expression)."""
+    if isinstance(node, ast.List | ast.Tuple):
+        for e in node.elts:
+            yield from _messages(e)
+    elif isinstance(node, ast.ListComp):
+        yield from _messages(node.elt)
+    else:
+        yield node
+
+
+def _trees():
+    for folder in FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            yield path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(encoding="utf-8"))
+
+
+def english_only() -> list[tuple[str, int, str]]:
+    """(file, line, English text) of every user-facing rule message written as a plain string:
+    ``raise ValueError/PriorError(msg)``, ``raise SpecError(source, [msg, ...])`` and
+    ``problems.append(msg)`` / ``out.append((key, msg))``."""
+    found = []
+    for rel, tree in _trees():
+        for node in ast.walk(tree):
+            args: list[ast.AST] = []
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+                f = node.exc.func
+                name = f.id if isinstance(f, ast.Name) else getattr(f, "attr", "")
+                if name in RAISED:
+                    spec = name == "SpecError" and len(node.exc.args) > 1
+                    args = list(_messages(node.exc.args[1] if spec else node.exc.args[0]))
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr in ("append", "extend") and isinstance(node.func.value, ast.Name)
+                  and node.func.value.id in LISTS and node.args):
+                arg = node.args[0]
+                pair = isinstance(arg, ast.Tuple) and len(arg.elts) == 2  # (key, message)
+                args = [arg.elts[1]] if pair else list(_messages(arg))
+            for a in args:
+                text = _text(a)
+                if text is not None:
+                    found.append((rel, node.lineno, text))
+    return found
+
+
+def test_every_rule_message_in_sim_contracts_and_effekt_has_its_bokmaal():
+    stray = [f"{rel}:{line}: {text!r}" for rel, line, text in english_only()
+             if (rel, text) not in ALLOWED_ENGLISH]
+    assert stray == [], ("a rule's message without bokmål: raise it as said(english, bokmål), or "
+                         "prefix with keyed(key, message); a programmer's error goes on ALLOWED_ENGLISH "
+                         "with a comment:\n" + "\n".join(stray))
+
+
+def test_the_allow_list_names_only_messages_that_are_still_there():
+    found = {(rel, text) for rel, _, text in english_only()}
+    assert ALLOWED_ENGLISH - found == set()
+
+
+def test_the_scan_finds_a_plain_message_of_each_form():
+    src = ('def f(x):\n    problems.append(f"a {x}: b")\n    out.append(("k", "c"))\n'
+           '    raise SpecError("s", [f"d {x}"])\n    raise ValueError("e" + f"{x}")\n'
+           '    raise ValueError(said("ok", "ok nb"))\n')
+    tree = ast.parse(src)
+    texts = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise):
+            spec = node.exc.func.id == "SpecError"
+            texts += [_text(m) for m in _messages(node.exc.args[1] if spec else node.exc.args[0])]
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "append":
+            arg = node.args[0]
+            texts.append(_text(arg.elts[1] if isinstance(arg, ast.Tuple) else arg))
+    assert sorted(t for t in texts if t is not None) == ["a {}: b", "c", "d {}", "e{}"]
+
+
+def test_no_bokmaal_wording_is_a_copy_of_the_english():
+    same = []
+    for rel, tree in _trees():
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("said", "_said") and len(node.args) == 2):
+                en, nb = node.args  # the same source text twice: the bokmål was never written
+                if _text(en) is not None and ast.unparse(en) == ast.unparse(nb):
+                    same.append(f"{rel}:{node.lineno}: {_text(en)!r}")
+    assert same == []
+
+
+# -- the helpers that keep the bokmål through a re-wrap ---------------------------------------------
+
+def test_joined_keeps_each_messages_bokmaal_and_a_plain_one_reads_the_same():
+    m = joined("; ", [said("a must be 1", "a må være 1"), "b: 3"])
+    assert m == "a must be 1; b: 3" and m.nb == "a må være 1; b: 3"
+    plain = joined("\n", ["x", "y"])
+    assert plain == "x\ny" and not isinstance(plain, Said)
+
+
+def test_a_joined_multi_line_rule_becomes_one_bokmaal_problem_per_line():
+    m = keyed("stages.a", said("no stage named 'b'", "ingen trinn heter 'b'"))
+    both = joined("\n", [m, said("stages.c: not reachable", "stages.c: kan ikke nås")])
+    from effekt.specfile import _lines
+    assert [problem_text(p, "nb") for p in _lines(both)] == [
+        "stages.a: ingen trinn heter 'b'", "stages.c: kan ikke nås"]
+
+
+def test_a_computed_number_reads_with_a_decimal_comma_in_bokmaal():
+    assert nb_number(0.9) == "0,9" and nb_number(1) == "1" and nb_number(1.25) == "1,25"
+
+
+def test_did_you_mean_in_both_languages():
+    assert suggest("kommun", ["kommune", "state"]) == " (did you mean 'kommune'?)"
+    assert suggest("kommun", ["kommune", "state"], lang="nb") == " (mente du 'kommune'?)"
+    assert suggest("zzz", ["kommune"], lang="nb") == ""
+
+
+# -- real bad files through `effekt validate`, in nb (the default) and en ------------------------
+
+def _country(tmp_path: Path, fiscal_edit: tuple[str, str]) -> Path:
+    """A scenario whose country is a copy of Norway's folder with one edit to its fiscal rules."""
+    from effekt.contracts import fiscal_path
+
+    folder = tmp_path / "land"
+    folder.mkdir()
+    for name in ("benefits.toml", "target_groups.toml", "labour_market.toml"):
+        shutil.copy(ROOT / "sim" / "data" / name, folder / name)
+    text = fiscal_path("no").read_text(encoding="utf-8")
+    assert fiscal_edit[0] in text
+    (folder / "fiscal.toml").write_text(text.replace(*fiscal_edit, 1), encoding="utf-8")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(default_scenario_path().read_text(encoding="utf-8").replace(
+        "[scenario]\n", f'[scenario]\ncountry = "{folder}"\n', 1), encoding="utf-8")
+    return scenario
+
+
+def _decimal_comma(tmp_path: Path) -> Path:
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace("size = 6", "size = 6,5"))
+    return path
+
+
+# (name, scenario maker, --set assignments, a part of the nb line, the English line's part)
+CASES = [
+    ("pathway exits above 1", write,
+     ["pathway.stages.course.exits=[{ to = 'dropped_out', p = 0.7 }, { to = 'rejected', p = 0.6 }]"],
+     "pathway.stages.course.exits: sannsynlighetene summerer til 1,3 (dropped_out=0,7, rejected=0,6); "
+     "de kan summere til høyst 1, resten går til 'next'",
+     "pathway.stages.course.exits: probabilities sum to 1.3 (dropped_out=0.7, rejected=0.6); they must "
+     "sum to at most 1, the rest goes to 'next'"),
+    ("a stage that does not exist", write, ["pathway.stages.course.next='nowhere'"],
+     "pathway.stages.course.next: ingen trinn heter 'nowhere' (trinn: ",
+     "pathway.stages.course.next: no stage named 'nowhere' (stages: "),
+    ("a bad prior", write, ["world.cohorts[0].size={ normal = [5, -1] }"],
+     "world.cohorts[0].size: normal krever sd > 0, fikk -1 (skriv point for et fast tall)",
+     "world.cohorts[0].size: normal needs sd > 0, got -1 (for a fixed number write point)"),
+    ("a misspelt prior", write, ["world.cohorts[0].size={ normall = [5, 1], value = 5 }"],
+     "world.cohorts[0].size: 'normall' er ingen fordeling (mente du 'normal'?); en fordeling er en av",
+     "world.cohorts[0].size: 'normall' is no distribution (did you mean 'normal'?); a prior is one of"),
+    ("a bad dotted --set key", write, ["world.cohort.0.size=3"],
+     "--set world.cohort.0.size=3: world.cohort: ingen slik tabell (mente du 'cohorts'?); tabeller her:",
+     "--set world.cohort.0.size=3: world.cohort: no such table (did you mean 'cohorts'?); tables here:"),
+    ("a key that is no dotted key", write, ["world..size=3"],
+     "'world..size' er ikke en punktnøkkel: et navn eller tall må følge punktumet på plass 6",
+     "'world..size' is not a dotted key: a name or number must follow the dot at position 6"),
+    ("a contract with a bad payer", write, ["contract.commissioners={ kommun = 1.0 }"],
+     "contract.commissioners.kommun: ikke en part som kan være oppdragsgiver (mente du 'kommune'?); "
+     "tillatt: kommune, fylke, state",
+     "contract.commissioners.kommun: not a party that can commission (did you mean 'kommune'?); "
+     "allowed: kommune, fylke, state"),
+    ("commissioners' shares", write, ["contract.commissioners={ kommune = 0.5, state = 0.4 }"],
+     "contract.commissioners: andelene summerer til 0,9, ikke 1",
+     "contract.commissioners: shares sum to 0.9, not 1"),
+    ("group shares", write, ["world.cohorts[0].groups={ A = 0.5, B = 0.4 }"],
+     "world.cohorts[0]: gruppeandelene summerer til 0,9, ikke 1",
+     "world.cohorts[0]: group shares sum to 0.9, not 1"),
+    ("a fiscal rules file with a bad item",
+     lambda p: _country(p, ('aap = "state"', 'aap = { state = 0.5, kommune = 0.4 }')), [],
+     "benefit_payers.aap: {'state': 0.5, 'kommune': 0.4}: partenes andeler må være ikke-negative og "
+     "summere til 1 (summen er 0,9)",
+     "benefit_payers.aap: {'state': 0.5, 'kommune': 0.4}: the parties' shares must be non-negative "
+     "and sum to 1 (they sum to 0.9)"),
+    ("a decimal comma in a file", _decimal_comma, [],
+     "et desimaltall skrives med punktum: skriv size = 6.5, ikke 6,5",
+     "a decimal number is written with a point: write size = 6.5, not 6,5"),
+]
+
+ENGLISH_WORDS = ("must", "needs", "no such", "sum to", "did you mean", "allowed", "is not", "write ",
+                 "got ", "probabilities", "shares", "not a ", " or ")
+"""English words none of the nb rule lines above may hold (outside quoted names and keys)."""
+
+
+def _validate(tmp_path: Path, make, sets: list[str], lang: str):
+    path = make(tmp_path)
+    argv = ["validate", str(path), "--lang", lang]
+    for s in sets:
+        argv += ["--set", s]
+    return CliRunner().invoke(main, argv)
+
+
+@pytest.mark.parametrize(("name", "make", "sets", "nb", "en"), CASES, ids=[c[0] for c in CASES])
+def test_a_bad_file_prints_its_rule_in_bokmaal_and_in_english(tmp_path, name, make, sets, nb, en):
+    (tmp_path / "nb").mkdir()
+    r_nb = _validate(tmp_path / "nb", make, sets, "nb")
+    assert r_nb.exit_code == 2 and isinstance(r_nb.exception, SystemExit), r_nb.output
+    assert "Traceback" not in r_nb.output and ": ugyldig" in r_nb.output
+    assert nb in r_nb.output, r_nb.output
+    line = next(ln for ln in r_nb.output.splitlines() if nb[:20] in ln)
+    words = re.sub(r"'[^']*'|\{[^}]*\}|\S*/\S*", " ", line)
+    assert [w for w in ENGLISH_WORDS if w in words] == [], line
+    (tmp_path / "en").mkdir()
+    r_en = _validate(tmp_path / "en", make, sets, "en")
+    assert r_en.exit_code == 2 and "Traceback" not in r_en.output and ": invalid" in r_en.output
+    assert en in r_en.output, r_en.output
