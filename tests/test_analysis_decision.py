@@ -546,7 +546,7 @@ def test_decide_says_what_lambda_is_per(tiny):
     old = CliRunner().invoke(main, ["decide", str(tiny / "draws"), "--lang", "en", "--wtp", "0",
                                     "--bootstrap", "0", "--per", "in_work_24m"])
     assert "λ (NOK/person)" in old.output and "person-year" not in old.output
-    bad = CliRunner().invoke(main, ["decide", str(tiny / "draws"), "--horizon", "long_run"])
+    bad = CliRunner().invoke(main, ["decide", str(tiny / "draws"), "--horizon", "long_run", "--lang", "en"])
     assert bad.exit_code == 2 and "no long run" in bad.output
 
 
@@ -559,3 +559,19 @@ def test_the_default_wtp_grid_is_fine_and_says_it_is_an_assumption():
     assert opt.default == WTP_DEFAULT
     assert de.wtp_grid(WTP_DEFAULT) == [25_000.0 * i for i in range(13)]
     assert "assumption" in opt.help and "2 G" in opt.help
+
+
+def test_a_willingness_to_pay_of_the_grid_is_printed_as_chosen_not_rounded_as_money():
+    """helper D (docs re-run): grid values 1 250 000 and 1 750 000 read "1,3 mill." and "1,8 mill.",
+    the names of other grid points; a λ is an input and is written to the krone."""
+    import pandas as pd
+
+    from effekt.experiments.analysis.decision_report import curve_table
+
+    curve = pd.DataFrame({"wtp": [1_250_000.0, 1_750_000.0], "mean_nb": [-410_000.0, 90_000.0],
+                          "p_worth_luck": [0.2, 0.6]})
+    nb = curve_table(curve, "nb", "NOK", luck=True, draws=False).replace("\u202f", " ").replace("\u00a0", " ")
+    assert "1 250 000" in nb
+    assert "1,3" not in nb and "1,8" not in nb
+    en = curve_table(curve, "en", "NOK", luck=True, draws=False).replace("\u202f", " ").replace("\u00a0", " ")
+    assert "1 750 000" in en and "1.8" not in en

@@ -172,6 +172,15 @@ PARTY_WORDS = {"en": {"kommune": "the kommune", "state": "the state"},
                "nb": {"kommune": "kommunen", "state": "staten", "fylke": "fylkeskommunen"}}
 
 
+def wtp_text(value: float, lang: str) -> str:
+    """A willingness to pay as the user chose it (``1 250 000``), to the krone: a value of the grid
+    is an input, not an estimate, and rounding it as money (``1,3 mill.``) would name another
+    grid point."""
+    from effekt.experiments.formatting import number as exact
+
+    return exact(float(value), lang, 0, unicode_minus=True)
+
+
 def words(lang: str) -> dict[str, str]:
     """The sentences in ``lang`` (en or nb)."""
     if lang not in WORDS:
@@ -273,7 +282,7 @@ def curve_table(curve: pd.DataFrame, lang: str, currency: str, luck: bool, draws
     (:func:`per_unit`; default a person)."""
     w = words(lang)
     unit = unit if unit is not None else w["unit_person"]
-    cols = {w["col_wtp"].format(cur=currency, unit=unit): curve["wtp"].map(lambda v: nok(v, lang)),
+    cols = {w["col_wtp"].format(cur=currency, unit=unit): curve["wtp"].map(lambda v: wtp_text(v, lang)),
             w["col_nb"].format(cur=currency): curve["mean_nb"].map(lambda v: nok(v, lang))}
     if draws:
         cols[w["col_p"]] = curve["p_worth"].map(lambda v: pct(v, lang))
@@ -306,9 +315,9 @@ def curve_notes(curve: pd.DataFrame, lang: str, luck: bool, draws: bool) -> list
     i = int(np.nanargmax(value)) if np.nanmax(value) > 0 else int(np.nanargmax(share))
     need = curve["replications_needed"].iloc[i]
     if not np.isfinite(need):  # nothing of the draws' spread is left once the luck is out
-        lines.append(w["noise_all"].format(wtp=nok(curve["wtp"].iloc[i], lang)))
+        lines.append(w["noise_all"].format(wtp=wtp_text(curve["wtp"].iloc[i], lang)))
     elif share[i] > NOISE_SHARE_TARGET:
-        lines.append(w["noise"].format(wtp=nok(curve["wtp"].iloc[i], lang), share=pct(share[i], lang),
+        lines.append(w["noise"].format(wtp=wtp_text(curve["wtp"].iloc[i], lang), share=pct(share[i], lang),
                                        raw=nok(curve["evpi_raw"].iloc[i], lang),
                                        need=nok(need, lang),
                                        target=pct(NOISE_SHARE_TARGET, lang)))
@@ -329,7 +338,7 @@ def evppi_lines(table: pd.DataFrame, wtp: float, given: bool, lang: str, currenc
     })
     if body[w["col_ci"]].eq("").all():
         body = body.drop(columns=w["col_ci"])
-    head = w["evppi_head"].format(wtp=nok(wtp, lang), why=w["why_given"] if given else w["why_max"])
+    head = w["evppi_head"].format(wtp=wtp_text(wtp, lang), why=w["why_given"] if given else w["why_max"])
     return [head, body.to_string(index=False), w["evppi_is"]]
 
 
@@ -344,7 +353,7 @@ def pilot_lines(values: Sequence[PilotValue], lang: str, currency: str, measure:
     w = words(lang)
     if not values:
         return []
-    lines = [w["pilot_head"].format(wtp=nok(values[0].wtp, lang), measure=measure)]
+    lines = [w["pilot_head"].format(wtp=wtp_text(values[0].wtp, lang), measure=measure)]
     for v in values:
         controls = w["controls"].format(n=v.n) if v.design == "two-arm" else w["pilot_alone"]
         lines.append(w["pilot"].format(n=v.n, controls=controls, evsi=nok(v.evsi, lang), cur=currency,
