@@ -17,7 +17,7 @@ import click
 
 from effekt.experiments.cli_lang import lang_option, say
 from effekt.experiments.executors import open_executor
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, said
 
 
 def executor_options(fn):
@@ -527,7 +527,7 @@ def decide(results, commissioner, wtp, per, horizon, luck, at, groups, pilots, m
     try:
         lams = de.wtp_grid(wtp)
         if not lams:
-            raise SpecError("--wtp", [f"'{wtp}': no values"])
+            raise SpecError("--wtp", [said(f"'{wtp}': no values", f"'{wtp}': ingen verdier")])
         res = de.load_decision(results, commissioner, per, pilot_measure=measure if pilots else None,
                                horizon=horizon)
         named = de.parse_groups(groups, res.uncertain)

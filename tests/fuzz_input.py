@@ -207,6 +207,12 @@ def check(file: Path, m: Mutation, tmp: Path) -> str:
     named = (str(copy_path) in result.output or str(scenario) in result.output
              or file.name in result.output or "--set" in result.output)
     assert result.output.startswith("error: ") and named, f"{what}: no file named:\n{result.output}"
+    # the same refusal in bokmål (the default language): each rule's own wording, no traceback
+    nb = CliRunner().invoke(main, [a if a != "en" else "nb" for a in args])
+    if nb.exception is not None and not isinstance(nb.exception, SystemExit):
+        raise AssertionError(f"{what}: traceback in nb {type(nb.exception).__name__}: {nb.exception}")
+    assert nb.exit_code == 2 and "Traceback" not in nb.output, f"{what}: nb exit {nb.exit_code}\n{nb.output}"
+    assert nb.output.startswith("feil: ") and ": invalid\n" not in nb.output, f"{what}: nb:\n{nb.output}"
     return "refused"
 
 
