@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from effekt.dotted import suggest
-from effekt.specfile import SpecError, Strict, joined, nb_number, read_toml, said, validate
+from effekt.specfile import SpecError, Strict, en_number, joined, nb_number, read_toml, said, validate
 from effekt.titles import TITLE_NB
 
 # -- outcome metrics ------------------------------------------------------------------------------
@@ -475,8 +475,10 @@ class Terms(Strict):
         for key in ("per_person", "contract"):
             cap = getattr(self.caps, key)
             if cap is not None and cap < top:
-                raise ValueError(said(f"caps.{key} ({cap:g}) is below a single price ({top:g})",
-                                      f"caps.{key} ({cap:g}) er lavere enn én enkelt pris ({top:g})"))
+                raise ValueError(said(f"caps.{key} ({en_number(cap)}) is below a single price "
+                                      f"({en_number(top)})",
+                                      f"caps.{key} ({nb_number(cap)}) er lavere enn én enkelt pris "
+                                      f"({nb_number(top)})"))
         clash = sorted(set(self.commissioners) & RESERVED_PARTIES)
         if clash:
             raise ValueError(said(f"commissioners: {clash} name other parties of the contract; use e.g. "

@@ -22,6 +22,7 @@ import click
 
 from effekt.experiments.cli_analysis import executor_options
 from effekt.experiments.cli_help import SpeakingGroup, click_text
+from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option, people, say
 from effekt.experiments.datasets import RECORD_TABLES
 from effekt.titles import title as titled
@@ -31,16 +32,6 @@ if TYPE_CHECKING:
 
 # The library is imported inside each command (``effekt --help`` and ``effekt validate`` start
 # without pandas, pyarrow and scipy): only click and the options' help come in with this module.
-
-
-def _fail(err: Exception | str, lang: str = "en") -> None:
-    """Print ``err`` as an error in ``lang`` (a :class:`~effekt.specfile.SpecError` with its framing
-    and common messages in that language) and exit 2."""
-    from effekt.experiments.messages import error_text  # a rule's own bokmål (effekt.specfile.said)
-
-    text = err.text(lang) if hasattr(err, "text") and hasattr(err, "problems") else error_text(err, lang)
-    click.echo(say("error", lang, err=text), err=True)
-    sys.exit(2)
 
 
 def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "en") -> Experiment:
@@ -374,16 +365,16 @@ def summary(out, fmt, lang, budgets_only, kpi_names):
     try:
         runs = load_runs(out)
     except FileNotFoundError as err:
-        _fail(err)
+        _fail(err, lang)
     try:
         manifest = ResultStore(out).read_manifest() or {}
     except ResultsDirError as err:
-        _fail(err)
+        _fail(err, lang)
     if manifest and not manifest.get("complete"):
         total = manifest.get("replications", 0) * max(1, len(manifest.get("points", [{}])))
         click.echo(say("incomplete", lang, out=out, k=len(runs), n=total,
                        command=manifest.get("command") or "?"), err=True)
-    budgets = _budgets_table(out, runs, budgets_only)
+    budgets = _budgets_table(out, runs, budgets_only, lang)
     if budgets_only:
         click.echo(render_budgets(budgets, fmt, lang))
         return
@@ -396,7 +387,7 @@ def summary(out, fmt, lang, budgets_only, kpi_names):
         try:
             table = select_kpis(table, wanted)
         except SpecError as err:
-            _fail(err)
+            _fail(err, lang)
     if fmt == "csv":  # for Excel in the reader's language: ';', decimal commas and a BOM in bokmål
         from effekt.experiments.excel_csv import summary_csv
 
@@ -429,7 +420,7 @@ def summary(out, fmt, lang, budgets_only, kpi_names):
         click.echo(render_budgets(budgets, fmt, lang))
 
 
-def _budgets_table(out, runs, required: bool):
+def _budgets_table(out, runs, required: bool, lang: str):
     """The budgets per year of ``out`` (None when it has no budgets/, an older effekt's results;
     an error when ``required``)."""
     from effekt.experiments.budgets import budgets_per_year, load_budgets
@@ -445,7 +436,7 @@ def _budgets_table(out, runs, required: bool):
         return budgets_per_year(budgets, runs)
     except FileNotFoundError as err:
         if required:
-            _fail(err)
+            _fail(err, lang)
         return None
 
 from effekt.experiments.cli_pathways import pathways  # noqa: E402

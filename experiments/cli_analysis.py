@@ -10,11 +10,11 @@ every executor.
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 
 import click
 
+from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option, say
 from effekt.experiments.executors import open_executor
 from effekt.specfile import SpecError, said
@@ -40,17 +40,6 @@ WTP_DEFAULT = "0:300000:25000"
 folketrygdloven § 11-20; G = 124 028 kr from 1 May 2024, so about 250 000 kr), the budget cost
 of a year out of work that a year in work replaces; 25 000 kr steps resolve where the
 acceptability curve rises (the old 100 000 kr steps jumped from 0 % to 100 % in one step)."""
-
-
-def _fail(err: Exception | str, lang: str = "en") -> None:
-    """Print ``err`` as an error in ``lang`` (``feil:``/``error:``; a
-    :class:`~effekt.specfile.SpecError` with its framing and common messages in that language) and
-    exit 2."""
-    from effekt.experiments.messages import error_text  # a rule's own bokmål (effekt.specfile.said)
-
-    text = err.text(lang) if isinstance(err, SpecError) else error_text(err, lang)
-    click.echo(say("error", lang, err=text), err=True)
-    sys.exit(2)
 
 
 def _save(table, out: str | None) -> None:

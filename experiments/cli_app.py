@@ -7,13 +7,13 @@ Needs the optional extra: ``pip install 'effekt[app]'``.
 
 from __future__ import annotations
 
-import sys
 import threading
 import webbrowser
 from pathlib import Path
 
 import click
 
+from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option
 
 INSTALL = "effekt app needs the optional extra: pip install 'effekt[app]' (it adds starlette and uvicorn)"
@@ -62,19 +62,16 @@ def app_command(scenario, port, host, no_browser, out, workers, dask, lang):
 
         from effekt.experiments.app.server import create_app
     except ImportError:
-        click.echo(f"error: {words['missing']}", err=True)
-        sys.exit(2)
+        _fail(words['missing'], lang)
     if scenario is not None and not Path(scenario).is_file():
-        click.echo(f"error: {words['bad_file'].format(path=scenario)}", err=True)
-        sys.exit(2)
+        _fail(words['bad_file'].format(path=scenario), lang)
     if host not in LOOPBACK:
         click.echo(words["no_auth"].format(host=host, port=port), err=True)
     try:
         application = create_app(out, scenario, lang=lang, workers=workers, dask=dask,
                                  hosts=() if host in LOOPBACK else (host,))
     except (RuntimeError, OSError, ImportError) as err:  # a Dask cluster not reached, --out not writable
-        click.echo(f"error: {err}", err=True)
-        sys.exit(2)
+        _fail(err, lang)
     config = uvicorn.Config(application, host=host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     shown = "localhost" if host in LOOPBACK else host

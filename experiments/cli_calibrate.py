@@ -9,13 +9,12 @@ write ``<name>.posterior.toml`` to ``--out`` (default ``calibrations/``, where
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from effekt.experiments.cli_analysis import executor_options
+from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option
-from effekt.specfile import SpecError
+from effekt.specfile import SpecError, said
 
 GENERATION = {"nb": "Generasjon {t} (toleranse {eps})", "en": "Generation {t} (tolerance {eps})"}
 
@@ -48,11 +47,8 @@ def calibrate(file, out, particles, generations, tolerance, seed, workers, dask,
         spec, source = load_calibration_file(file)
         model, _ = build_model(spec, source)
     except SpecError as err:
-        from effekt.experiments.cli_lang import say
-
-        click.echo(say("error", lang, err=err.text(lang)), err=True)
-        sys.exit(2)
-    _check_writable(out)  # before the fit: minutes of work must not be lost to an unwritable folder
+        _fail(err, lang)
+    _check_writable(out, lang)  # before the fit: minutes of work must not be lost to an unwritable folder
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    disable=quiet, transient=False, console=None)
     tasks: dict[int, int] = {}
@@ -69,18 +65,18 @@ def calibrate(file, out, particles, generations, tolerance, seed, workers, dask,
                                   generations=generations, seed=seed, tolerance=tolerance,
                                   progress=progress, model=model)
     except (SpecError, RuntimeError) as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(2)
+        _fail(err, lang)
     click.echo("\n".join(summary_lines(cal, lang)))
     try:
         path = write_posterior(cal, out)
     except OSError as err:
-        click.echo(f"error: {out}: the posterior cannot be written ({err.strerror or err})", err=True)
-        sys.exit(2)
+        reason = err.strerror or err
+        _fail(said(f"{out}: the posterior cannot be written ({reason})",
+                   f"{out}: posteriorfordelingen kan ikke skrives ({reason})"), lang)
     click.echo("\n" + WORDS[lang]["written"].format(path=path, name=spec.calibration.name))
 
 
-def _check_writable(out: str) -> None:
+def _check_writable(out: str, lang: str) -> None:
     """Refuse (exit 2) an --out folder that cannot be made or written, before anything runs."""
     import tempfile
     from pathlib import Path
@@ -90,9 +86,9 @@ def _check_writable(out: str) -> None:
         with tempfile.NamedTemporaryFile(dir=out, prefix=".effekt-write-test-"):
             pass
     except OSError as err:
-        click.echo(f"error: --out {out}: cannot be written ({err.strerror or err}); choose another folder",
-                   err=True)
-        sys.exit(2)
+        reason = err.strerror or err
+        _fail(said(f"--out {out}: cannot be written ({reason}); choose another folder",
+                   f"--out {out}: kan ikke skrives ({reason}); velg en annen mappe"), lang)
 
 
 __all__ = ["calibrate"]

@@ -8,11 +8,11 @@ not wait for figures, and a script can export without matplotlib.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
+from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option
 
 WORDS = {
@@ -46,19 +46,15 @@ def export(out, xlsx, csv_dir, point, overwrite, lang):
 
     w = WORDS[lang]
     if not xlsx and not csv_dir:
-        click.echo(f"error: {w['nothing']}", err=True)
-        sys.exit(2)
+        _fail(w['nothing'], lang)
     if xlsx:  # a file of the user's is never replaced unasked, nor a folder made anywhere
         target = Path(xlsx)
         if not target.parent.resolve().is_dir():
-            click.echo(f"error: {w['no_folder'].format(path=xlsx, folder=target.parent)}", err=True)
-            sys.exit(2)
+            _fail(w['no_folder'].format(path=xlsx, folder=target.parent), lang)
         if target.exists() and not overwrite:
-            click.echo(f"error: {w['exists'].format(path=xlsx)}", err=True)
-            sys.exit(2)
+            _fail(w['exists'].format(path=xlsx), lang)
     if csv_dir and Path(csv_dir).exists() and any(Path(csv_dir).glob("*.csv")) and not overwrite:
-        click.echo(f"error: {w['exists'].format(path=csv_dir)}", err=True)
-        sys.exit(2)
+        _fail(w['exists'].format(path=csv_dir), lang)
     try:
         if xlsx:
             click.echo(w["wrote"].format(path=write_workbook(out, xlsx, lang, point)))
@@ -66,5 +62,4 @@ def export(out, xlsx, csv_dir, point, overwrite, lang):
             for path in write_csv_files(out, csv_dir, lang, point):
                 click.echo(w["wrote"].format(path=path))
     except (FileNotFoundError, ValueError, OSError) as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(2)
+        _fail(err, lang)

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import click
 
+from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option
 
 
-def _fail(text: str) -> None:
-    click.echo(f"error: {text}", err=True)
-    sys.exit(2)
+def _unwritable(path: str | Path, err: OSError, lang: str) -> str:
+    """A file that cannot be written, with the system's reason, in ``lang``."""
+    reason = err.strerror or err
+    return (f"{path}: kan ikke skrives ({reason})" if lang == "nb" else
+            f"{path}: cannot be written ({reason})")
 
 
 def _number(lang: str, low: float, high: float | None = None, whole: bool = False):
@@ -122,31 +125,31 @@ def init(out, from_xlsx, template, force, lang):
     w = WORDS[lang]
     if template:
         if Path(template).exists() and not force:
-            _fail(w["exists"].format(path=template))
+            _fail(w["exists"].format(path=template), lang)
         try:
             click.echo(w["wrote"].format(path=write_template(template, lang)))
         except OSError as err:
-            _fail(f"{template}: cannot be written ({err.strerror or err})")
+            _fail(_unwritable(template, err, lang), lang)
         return
     if from_xlsx:
         try:
             answers = answers_from_xlsx(from_xlsx, lang)
         except SpecError as err:
-            _fail(str(err))
+            _fail(err, lang)
     else:
         answers = _ask(lang)
     path = Path(out or f"{answers.name}.toml")
     if path.exists() and not force:
-        _fail(w["exists"].format(path=path) + w["or_out"])
+        _fail(w["exists"].format(path=path) + w["or_out"], lang)
     try:
         origin = "effekt init" + (f" --from-xlsx {Path(from_xlsx).name}" if from_xlsx else "")
         text = scenario_toml(answers, origin)
     except SpecError as err:
-        _fail(str(err))
+        _fail(err, lang)
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as err:
-        _fail(f"{path}: cannot be written ({err.strerror or err})")
+        _fail(_unwritable(path, err, lang), lang)
     click.echo(w["wrote"].format(path=path))
     try:
         sc = load_scenario(path)

@@ -13,9 +13,10 @@ Cheap to import (``os`` and ``click`` only): the command line imports it when it
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -136,3 +137,15 @@ def people(n: int, lang: str) -> str:
     """A whole count with its thousands grouped (a no-break space in bokmål, as Babel writes it;
     none in English, as the English output always had): cheap, for validate's start-up."""
     return f"{n:,}".replace(",", "\u00a0") if lang == "nb" else str(n)
+
+
+def fail(err: BaseException | str, lang: str) -> NoReturn:
+    """Print ``err`` as the command line's error in ``lang`` and exit 2: "feil: "/"error: " and a
+    :class:`~effekt.specfile.SpecError` with its framing, or any other error's message, in that
+    language (a rule's own bokmål when it was raised with :func:`effekt.specfile.said`). The one
+    way every command reports an error; the messages module (pydantic) loads only here."""
+    from effekt.experiments.messages import error_text
+
+    text = err.text(lang) if hasattr(err, "text") and hasattr(err, "problems") else error_text(err, lang)
+    click.echo(say("error", lang, err=text), err=True)
+    sys.exit(2)

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from effekt.experiments.cli_analysis import executor_options
+from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option
 
 TEXT = {
@@ -56,16 +57,6 @@ PARTIES = {
            "investor": "the investors", "provider": "the providers"},
 }
 """A party's name in the national budgets (the sum over kommuner); a party not listed keeps its key."""
-
-
-def _fail(err: Exception | str, lang: str = "en") -> None:
-    """Print ``err`` in ``lang`` (a SpecError's framing and a rule's own words in bokmål) and exit 2."""
-    from effekt.experiments.cli_lang import say
-    from effekt.experiments.messages import error_text
-
-    text = err.text(lang) if hasattr(err, "text") and hasattr(err, "problems") else error_text(err, lang)
-    click.echo(say("error", lang, err=text), err=True)
-    sys.exit(2)
 
 
 def _value(x: float, kind: str, lang: str) -> str:

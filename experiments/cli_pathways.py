@@ -8,12 +8,12 @@ what it prints is exactly what the simulation runs.
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from typing import TYPE_CHECKING
 
 import click
 
+from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option
 from effekt.specfile import SpecError
 
@@ -77,16 +77,6 @@ CONTRACTS_NB: dict[str, str] = {"temporary": "midlertidig", "permanent": "fast",
 
 def _payer(payer: str, lang: str) -> str:
     return PAYERS_NB.get(payer, payer) if lang == "nb" else payer
-
-
-def _fail(err: Exception, lang: str = "en") -> None:
-    """Print ``err`` in ``lang`` (a SpecError's framing and common messages in bokmål) and exit 2."""
-    from effekt.experiments.cli_lang import say
-    from effekt.experiments.messages import error_text  # a rule's own bokmål (effekt.specfile.said)
-
-    text = err.text(lang) if isinstance(err, SpecError) else error_text(err, lang)
-    click.echo(say("error", lang, err=text), err=True)
-    sys.exit(2)
 
 
 def _num(x: float, lang: str = "en") -> str:

@@ -178,16 +178,21 @@ def _keep_sign(values: tuple[float, ...], scale: int, step: Decimal, decimals: i
     ``0,0 mill.``, and an interval from -40 000 keeps its minus (an interval's positive end may
     read 0 beside a larger one: ``0 til 35 000 kr`` for 450 to 35 000). At most one: the third
     value returned says a value is still lost at the finer step (-400 beside millions would read
-    ``-0,0004 mill.``, a precision no range in millions has), and the caller then writes that value
-    at its own step and unit (``-400 kr``)."""
+    ``-0,0004 mill.``, a precision no range in millions has; -5 001 would read ``-0,01 mill.``,
+    twice its value: a rounding more than a quarter off counts as lost too), and the caller then
+    writes that value at its own step and unit (``-400 kr``, ``-5 000 kr``)."""
     def lost_at(s: Decimal) -> list[float]:
         return [v for v in values if math.isfinite(v) and _round(v, s) == 0
                 and _round(v, money_step(v)[1]) != 0]
 
-    if not lost_at(step):
+    lost = lost_at(step)
+    if not lost:
         return step, decimals, False
     finer, more = step / 10, decimals + (1 if scale > 1 else 0)
-    return finer, more, bool(lost_at(finer))
+    # still 0, or rounded to a multiple of the finer step far from it (-5 001 beside millions would
+    # read -0,01 mill., twice its value): the value at its own step instead
+    off = any(abs(float(_round(v, finer)) - v) > abs(v) / 4 for v in lost)
+    return finer, more, bool(lost_at(finer)) or off
 
 
 def _scaled(x: float, scale: int, step: Decimal, decimals: int, lang: str, sign: bool,

@@ -7,14 +7,11 @@ in nb would then get the English inside the Norwegian framing).
 
     unprefixed    a message without a prefix, keeping its bokmål wording
     nb_hint       :func:`effekt.dotted.suggest`'s `` (did you mean 'x'?)`` in bokmål
-    message_of    one pydantic error's message, the validator's own :class:`Said` when it raised one
     said_of       an exception's message as raised (its ``Said`` when it has one)
     error_text    an exception's message in the reader's language (its ``Said``'s bokmål in nb)
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from effekt.specfile import Said, said
 
@@ -30,16 +27,6 @@ def unprefixed(message: str, prefix: str) -> str:
     if isinstance(message, Said):
         return said(message.removeprefix(prefix), message.nb.removeprefix(prefix))
     return message.removeprefix(prefix)
-
-
-def message_of(error: Any) -> str:
-    """One pydantic error's (``ValidationError.errors()`` item) message: the validator's own
-    :class:`Said` when it raised one (pydantic keeps the exception in ``ctx``), else pydantic's
-    English text without its "Value error, "."""
-    raised = (error.get("ctx") or {}).get("error")
-    if isinstance(raised, Exception) and raised.args and isinstance(raised.args[0], Said):
-        return raised.args[0]
-    return error["msg"].removeprefix("Value error, ")
 
 
 def said_of(err: BaseException) -> str:
@@ -61,4 +48,4 @@ def error_text(err: BaseException | str, lang: str = "en") -> str:
     return str(err)
 
 
-__all__ = ["error_text", "message_of", "nb_hint", "said_of", "unprefixed"]
+__all__ = ["error_text", "nb_hint", "said_of", "unprefixed"]

@@ -64,7 +64,7 @@ from effekt.dotted import (
 )
 from effekt.experiments import calibrations as _calibrations  # noqa: F401 (registers the built-in posteriors)
 from effekt.experiments.design import Design, check_priors_in_design, design_points
-from effekt.experiments.messages import message_of, nb_hint, unprefixed
+from effekt.experiments.messages import nb_hint, unprefixed
 from effekt.experiments.workload import check_design_size
 from effekt.priors import (
     Prior,
@@ -98,9 +98,11 @@ from effekt.sim import (
 from effekt.specfile import (
     SpecError,
     Strict,
+    error_message,
     format_validation_error,
     joined,
     keyed,
+    nb_number,
     problem_text,
     read_toml,
     said,
@@ -782,7 +784,7 @@ def _resolve_numbers(tree: ScenarioTree) -> Scenario:
             **({"retirement_age": top_world.retirement_age} if top_world.retirement_age is not None else {})),
             context=context)
     except ValidationError as err:
-        raise SpecError(tree.source, [keyed("world", message_of(e), ".") for e in err.errors()]) from None
+        raise SpecError(tree.source, [keyed("world", error_message(e), ".") for e in err.errors()]) from None
     _check_horizon(world, terms, tree.source)
     _check_groups(world, terms, tree.source)
     _check_long_run(top_world, evaluation, tree.source)
@@ -915,8 +917,8 @@ def _check_horizon(world: World, terms: Terms, source: str) -> None:
             f"{months} months needs a horizon of at least {need:.6g} weeks ({months} x 52/12); "
             f"outcomes after the horizon would silently go unpaid. Raise world.horizon_weeks to "
             f"{math.ceil(need - 1e-9)} or more, or shorten {key}",
-            f"world.horizon_weeks ({world.horizon_weeks:g}) er kortere enn kontrakten: {key} = "
-            f"{months} måneder trenger en horisont på minst {need:.6g} uker ({months} x 52/12); "
+            f"world.horizon_weeks ({nb_number(world.horizon_weeks)}) er kortere enn kontrakten: {key} = "
+            f"{months} måneder trenger en horisont på minst {nb_number(need)} uker ({months} x 52/12); "
             f"resultater etter horisonten ville ikke bli betalt, uten varsel. Øk world.horizon_weeks til "
             f"{math.ceil(need - 1e-9)} eller mer, eller forkort {key}")])
 
@@ -934,8 +936,8 @@ def _check_long_run(world: WorldSection, evaluation: EvaluationDesign, source: s
             f"(world.horizon_weeks = {world.horizon_weeks:g}, {world.horizon_weeks / 52:.3g} years): "
             f"the long run has to reach at least as far; raise it to {math.ceil(world.horizon_weeks / 52)} "
             "or more (e.g. 20), or leave it out",
-            f"world.long_run_years = {years:g} ({years * 52:g} uker) slutter før kontraktsperioden "
-            f"(world.horizon_weeks = {world.horizon_weeks:g}, {world.horizon_weeks / 52:.3g} år): "
+            f"world.long_run_years = {years:g} ({nb_number(years * 52)} uker) slutter før kontraktsperioden "
+            f"(world.horizon_weeks = {world.horizon_weeks:g}, {nb_number(world.horizon_weeks / 52, 3)} år): "
             f"det lange løpet må nå minst like langt; øk det til {math.ceil(world.horizon_weeks / 52)} "
             "eller mer (f.eks. 20), eller utelat det")])
     if evaluation.design == "matched":

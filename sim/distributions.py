@@ -28,7 +28,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from effekt.specfile import Strict, said
+from effekt.specfile import Strict, en_number, nb_number, said
 
 Sampler = Callable[[np.random.Generator], float]
 """A function drawing one duration (weeks) from a Generator."""
@@ -85,9 +85,10 @@ class Distribution(Strict):
             mean = self.mean
         if not math.isfinite(mean) or mean > MAX_WEEKS or (math.isfinite(high) and high > MAX_WEEKS):
             raise ValueError(said(f"a duration must end within {MAX_WEEKS:.0f} weeks (100 years); this one "
-                                  f"has mean {mean:.4g} and longest {high:.4g} weeks",
-                                  f"en varighet må ta slutt innen {MAX_WEEKS:.0f} uker (100 år); denne har "
-                                  f"gjennomsnitt {mean:.4g} og lengste {high:.4g} uker".replace(".", ",")))
+                                  f"has mean {en_number(mean, 4)} and longest {en_number(high, 4)} weeks",
+                                  f"en varighet må ta slutt innen {nb_number(MAX_WEEKS)} uker (100 år); "
+                                  f"denne har gjennomsnitt {nb_number(mean, 4)} og lengste "
+                                  f"{nb_number(high, 4)} uker"))
         return self
 
     def sample(self, rng: np.random.Generator) -> float:  # pragma: no cover - abstract

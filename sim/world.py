@@ -22,7 +22,7 @@ from effekt.sim.people import (
     default_target_groups,
     unknown_kinds,
 )
-from effekt.specfile import SpecError, Strict, joined, keyed, nb_number, said
+from effekt.specfile import SpecError, Strict, en_number, joined, keyed, nb_number, said
 
 MAX_HORIZON_WEEKS = 52000.0
 """The longest horizon a world may have: 1000 years. Far beyond any contract or working life
@@ -54,7 +54,7 @@ def _check_elapsed(key: str, elapsed: float, stage: str, pathway: Pathway) -> No
             f"0 <= elapsed_weeks < {longest:g}",
             f"{key}.elapsed_weeks: {nb_number(elapsed)} uker, men trinnet '{stage}' varer høyst "
             f"{nb_number(longest)} uker ({duration.describe('nb', mean=False)}); tillatt: "
-            f"0 <= elapsed_weeks < {longest:g}"))
+            f"0 <= elapsed_weeks < {nb_number(longest)}"))
 
 
 class Counterfactual(Strict):
@@ -126,16 +126,20 @@ class World(Strict):
     def _known_groups(self) -> World:
         if self.horizon_weeks > MAX_HORIZON_WEEKS:
             raise ValueError(said(
-                f"horizon_weeks: {self.horizon_weeks:g} is too long; at most {MAX_HORIZON_WEEKS:g} "
+                f"horizon_weeks: {en_number(self.horizon_weeks, grouped=False)} is too long; at most "
+                f"{MAX_HORIZON_WEEKS:g} "
                 f"weeks ({MAX_HORIZON_WEEKS / 52:g} years) are allowed",
-                f"horizon_weeks: {self.horizon_weeks:g} er for lang; høyst {MAX_HORIZON_WEEKS:g} "
+                f"horizon_weeks: {nb_number(self.horizon_weeks)} er for lang; høyst "
+                f"{nb_number(MAX_HORIZON_WEEKS)} "
                 f"uker ({nb_number(MAX_HORIZON_WEEKS / 52)} år) er tillatt"))
         if self.contract_horizon_weeks is not None and self.contract_horizon_weeks > self.horizon_weeks:
             raise ValueError(said(
-                f"contract_horizon_weeks: {self.contract_horizon_weeks:g} is after the horizon "
+                f"contract_horizon_weeks: {en_number(self.contract_horizon_weeks, grouped=False)} is after "
+                "the horizon "
                 f"({self.horizon_weeks:g} weeks); allowed: 0 < contract_horizon_weeks <= horizon_weeks",
-                f"contract_horizon_weeks: {self.contract_horizon_weeks:g} er etter horisonten "
-                f"({self.horizon_weeks:g} uker); tillatt: 0 < contract_horizon_weeks <= horizon_weeks"))
+                f"contract_horizon_weeks: {nb_number(self.contract_horizon_weeks)} er etter horisonten "
+                f"({nb_number(self.horizon_weeks)} uker); tillatt: 0 < contract_horizon_weeks "
+                "<= horizon_weeks"))
         for name, st in self.pathway.stages.items():
             if st.benefit_after is not None:
                 raise ValueError(said(

@@ -380,7 +380,7 @@ def test_results_without_budgets_still_summarise_and_say_why_there_are_none(resu
     r = CliRunner().invoke(main, ["summary", str(old), "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert "fiscal_npv_total" in r.output and "Budgets per year" not in r.output
-    r = CliRunner().invoke(main, ["summary", str(old), "--budgets"])
+    r = CliRunner().invoke(main, ["summary", str(old), "--budgets", "--lang", "en"])
     assert r.exit_code == 2 and "no budgets/" in r.output and "--overwrite" in r.output
     assert "Traceback" not in r.output
     assert gather(old, ts_runs=1).budgets is None

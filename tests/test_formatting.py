@@ -293,7 +293,7 @@ def test_summary_filters_kpis_and_suggests_the_name_meant(noisy):
     assert r.exit_code == 0, r.output
     rows = [line.split()[0] for line in r.output.strip().splitlines()[1:]]
     assert rows == ["outcome_payments", "investor_loss"]  # in the table's order
-    r = CliRunner().invoke(main, ["summary", str(noisy), "--kpi", "investor_los"])
+    r = CliRunner().invoke(main, ["summary", str(noisy), "--lang", "en", "--kpi", "investor_los"])
     assert r.exit_code == 2 and "did you mean investor_loss" in r.output and "Traceback" not in r.output
     nb = CliRunner().invoke(main, ["summary", str(noisy), "--lang", "nb", "--kpi", "investor_loss"])
     assert "Sannsynlighet for tap for investorene" in nb.output and "investor_loss" not in nb.output
@@ -351,3 +351,14 @@ def test_a_value_too_small_for_a_borrowed_scale_reads_at_its_own_step_not_in_ten
     assert money_interval(-400, 1.4e6, "nb") == "-400\u00a0kr til 1,4\u00a0mill.\u00a0kr"
     assert money_interval(-4000, 1.4e6, "en", unit=False) == "-4\u202f000 to 1.4\u00a0million"
     assert money(-41065, "nb", like=1.2e6) == "-0,04\u00a0mill.\u00a0kr"  # one finer step: as before
+
+
+def test_a_finer_step_is_not_taken_when_it_rounds_a_value_far_from_itself():
+    # review 15: beside millions -4 999 read "-5 000 kr" but -5 001 "-0,01 mill. kr" (-10 000, twice
+    # its value). A rounding more than a quarter off: the value at its own step.
+    from effekt.experiments.formatting import money
+
+    assert money(-5001, "nb", like=3.6e6) == "-5\u00a0000\u00a0kr"
+    assert money(-4999, "nb", like=3.6e6) == "-5\u00a0000\u00a0kr"
+    assert money(-15000, "nb", like=3.6e6) == "-15\u00a0000\u00a0kr"  # -0,02 mill. would be a third off
+    assert money(-12000, "nb", like=3.6e6) == "-0,01\u00a0mill.\u00a0kr"  # a sixth off: the finer step

@@ -286,3 +286,147 @@ def test_a_bad_file_prints_its_rule_in_bokmaal_and_in_english(tmp_path, name, ma
     r_en = _validate(tmp_path / "en", make, sets, "en")
     assert r_en.exit_code == 2 and "Traceback" not in r_en.output and ": invalid" in r_en.output
     assert en in r_en.output, r_en.output
+
+
+# --- computed numbers in a bokmål message: a decimal comma, never e-notation (review 15, MUST-4) ---
+
+NB_SPEC_FOLDERS = ("sim", "contracts", "src/effekt", "experiments")
+FLOAT_SPEC = re.compile(r"[eEfFgGn%]$")
+"""A format spec that writes a float its own way (``:g``, ``.4g``, ``.1f``, ``,.0f``, ``e``): a
+decimal point, and for ``g``/``e`` an exponent, in a text meant to be bokmål."""
+
+ALLOWED_NB_SPECS = {
+    # (file, the formatted expression, its spec): why the spec is right in a bokmål message
+    ("contracts/evaluation_design.py", "share", "g"): "the user's own baseline value, as given",
+    ("experiments/design.py", "self.low", "g"): "the user's own range end, as given",
+    ("experiments/design.py", "self.high", "g"): "the user's own range end, as given",
+    ("experiments/scenario.py", "longest", "g"): "LONG_RUN_MAX_YEARS, the integer 100",
+    ("experiments/scenario.py", "years", "g"): "the user's value in 'key = value' form (TOML syntax)",
+    ("experiments/scenario.py", "world.horizon_weeks", "g"): "the user's value in 'key = value' form",
+    ("sim/pathway.py", "steps", ",.0f"): "a whole number, its commas replaced by U+00A0 for nb",
+    ("src/effekt/specfile.py", "size", ".1f"): "fixed point (no exponent), '.' replaced by ','",
+}
+
+
+def _nb_arguments(tree: ast.AST):
+    """The bokmål side of every message: the second argument of ``said(en, nb)`` / ``Said(en, nb)``
+    and the value of an assignment to ``nb`` or a name ending in ``_nb`` (the parallel variables)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and len(node.args) == 2:
+            f = node.func
+            if (f.id if isinstance(f, ast.Name) else getattr(f, "attr", "")) in ("said", "Said"):
+                yield node.args[1]
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and (t.id == "nb" or t.id.endswith("_nb")) for t in targets):
+                yield node.value
+
+
+def float_specs_in_bokmaal(source: str, rel: str) -> list[tuple[str, str, str, int]]:
+    """(file, expression, spec, line) of every float format spec inside a bokmål message."""
+    found = []
+    for arg in _nb_arguments(ast.parse(source)):
+        for v in ast.walk(arg):
+            if isinstance(v, ast.FormattedValue) and v.format_spec is not None:
+                spec = "".join(c.value for c in v.format_spec.values if isinstance(c, ast.Constant))
+                if FLOAT_SPEC.search(spec):
+                    found.append((rel, ast.unparse(v.value), spec, v.lineno))
+    return found
+
+
+def _all_float_specs_in_bokmaal() -> list[tuple[str, str, str, int]]:
+    found = []
+    for folder in NB_SPEC_FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            found += float_specs_in_bokmaal(path.read_text(encoding="utf-8"), rel)
+    return found
+
+
+def test_no_bokmaal_message_formats_a_computed_number_with_g_or_f():
+    stray = [f"{rel}:{line}: {{{expr}:{spec}}} (use nb_number)"
+             for rel, expr, spec, line in _all_float_specs_in_bokmaal()
+             if (rel, expr, spec) not in ALLOWED_NB_SPECS]
+    assert stray == [], "\n".join(stray)
+
+
+def test_the_nb_spec_allow_list_names_only_specs_that_are_still_there():
+    there = {(rel, expr, spec) for rel, expr, spec, _ in _all_float_specs_in_bokmaal()}
+    assert set(ALLOWED_NB_SPECS) - there == set()
+
+
+def test_the_nb_spec_scan_finds_each_form():
+    src = ('said(f"{a:g}", f"{a:g} {b:.4g} {c:.1f} {d:,.0f} {e:.2e} {f:d} {g} {nb_number(h)}")\n'
+           'x_nb = f"{i:.3g}"\nx_en = f"{j:g}"\nsaid(f"{k:.6g}", "ingen")\n')
+    assert sorted((e, s) for _, e, s, _ in float_specs_in_bokmaal(src, "t.py")) == [
+        ("a", "g"), ("b", ".4g"), ("c", ".1f"), ("d", ",.0f"), ("e", ".2e"), ("i", ".3g")]
+
+
+NBSP, THIN = "\u00a0", "\u202f"
+
+
+@pytest.mark.parametrize(("x", "nb", "en"), [
+    (0.9, "0,9", "0.9"), (1, "1", "1"), (-0.0, "0", "0"), (1.25, "1,25", "1.25"),
+    (31 * 52 / 12, "134,333", "134.333"),  # 134.3333... to 6 significant digits
+    (1.5e6, f"1{NBSP}500{NBSP}000", f"1{THIN}500{THIN}000"),  # :g would say 1.5e+06
+    (1e7, f"10{NBSP}000{NBSP}000", f"10{THIN}000{THIN}000"),
+    (1234567.0, f"1{NBSP}234{NBSP}567", f"1{THIN}234{THIN}567"),  # a whole number exactly
+    (12345.678, f"12{NBSP}345,7", f"12{THIN}345.7"),
+    (-1234.5, f"-1{NBSP}234,5", f"-1{THIN}234.5"),
+    (1e-7, "0,0000001", "0.0000001"),  # :g would say 1e-07
+    (2.5e20, "250" + f"{NBSP}000" * 6, "250" + f"{THIN}000" * 6),
+])
+def test_nb_and_en_number_write_every_number_in_full(x, nb, en):
+    from effekt.specfile import en_number
+    assert nb_number(x) == nb and en_number(x) == en
+    assert "e" not in nb_number(x) and "e" not in en_number(x)
+
+
+def test_fewer_significant_digits_and_an_ungrouped_english_number():
+    from effekt.specfile import en_number
+    assert nb_number(100 / 52, 3) == "1,92" and en_number(100 / 52, 3) == "1.92"
+    assert nb_number(12345.6, 4) == f"12{NBSP}350" and nb_number(0.000123456, 2) == "0,00012"
+    # grouped=False is f"{x:g}" wherever :g has no exponent, and the number in full where it has
+    for x in (52000.5, 100, 0.25, 134.333):
+        assert en_number(x, grouped=False) == f"{x:g}"
+    assert en_number(1e7, grouped=False) == "10000000"
+
+
+REVIEW_15_COMMANDS = [
+    # (the reviewer's --set values, the bokmål line, the English line)
+    (["contract.contract.term_months=31", "world.horizon_weeks=100"],
+     "world.horizon_weeks (100) er kortere enn kontrakten: contract.contract.term_months = 31 måneder "
+     "trenger en horisont på minst 134,333 uker (31 x 52/12)",
+     "world.horizon_weeks (100) is shorter than the contract: contract.contract.term_months = 31 months "
+     "needs a horizon of at least 134.333 weeks (31 x 52/12)"),
+    (["world.horizon_weeks=100", "world.long_run_years=1", "contract.contract.term_months=20",
+      "contract.contract.payment_lag_months=1"],
+     "world.long_run_years = 1 (52 uker) slutter før kontraktsperioden (world.horizon_weeks = 100, "
+     "1,92 år)",
+     "world.long_run_years = 1 (52 weeks) ends before the contract period (world.horizon_weeks = 100, "
+     "1.92 years)"),
+    (["contract.caps.contract=1500000", "contract.caps.per_person=2500000",
+      "contract.prices.job_start=2000000"],
+     f"contract.caps.contract (1{NBSP}500{NBSP}000) er lavere enn én enkelt pris (2{NBSP}000{NBSP}000)",
+     f"contract.caps.contract (1{THIN}500{THIN}000) is below a single price (2{THIN}000{THIN}000)"),
+    (["world.horizon_weeks=10000000"],
+     f"world.horizon_weeks: 10{NBSP}000{NBSP}000 er for lang; høyst 52{NBSP}000 uker (1{NBSP}000 år) "
+     "er tillatt",
+     "world.horizon_weeks: 10000000 is too long; at most 52000 weeks (1000 years) are allowed"),
+]
+E_NOTATION = re.compile(r"\d[eE][+-]?\d")
+
+
+@pytest.mark.parametrize(("sets", "nb", "en"), REVIEW_15_COMMANDS,
+                         ids=["horizon", "long_run", "caps", "huge"])
+def test_the_reviewers_commands_print_numbers_in_full_and_nb_with_a_decimal_comma(sets, nb, en):
+    for lang, want in (("nb", nb), ("en", en)):
+        argv = ["validate", str(default_scenario_path()), "--lang", lang]
+        for s in sets:
+            argv += ["--set", s]
+        r = CliRunner().invoke(main, argv)
+        assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+        assert want in r.output, r.output
+        assert not E_NOTATION.search(r.output), r.output
+        if lang == "nb":  # no number with a decimal point: 134.333, 1.92
+            assert not re.search(r"\d\.\d", r.output.replace("52/12", "")), r.output

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from test_experiments_scenario import write
 
 from effekt.experiments.cli import main
-from effekt.experiments.messages import error_text, message_of, nb_hint, said_of, unprefixed
-from effekt.specfile import SpecError, keyed, problem_text, said
+from effekt.experiments.messages import error_text, nb_hint, said_of, unprefixed
+from effekt.specfile import SpecError, error_message, keyed, problem_text, said
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
@@ -172,8 +172,8 @@ def test_the_helpers_keep_the_bokmaal():
     assert error_text(said("a", "b"), "nb") == "b" and error_text("a", "nb") == "a"
     assert said_of(err).nb == "må være positiv" and said_of(OSError(2, "gone")) == "[Errno 2] gone"
     raised = {"msg": "Value error, low: x", "ctx": {"error": ValueError(said("low: x", "low: y"))}}
-    assert message_of(raised) == "low: x" and message_of(raised).nb == "low: y"
-    assert message_of({"msg": "Input should be a valid number"}) == "Input should be a valid number"
+    assert error_message(raised) == "low: x" and error_message(raised).nb == "low: y"
+    assert error_message({"msg": "Input should be a valid number"}) == "Input should be a valid number"
 
 
 def test_a_design_point_keeps_the_bokmaal_of_its_problem(tmp_path):

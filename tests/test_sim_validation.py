@@ -407,7 +407,7 @@ def test_scenario_with_an_absurd_horizon_is_refused_at_load_naming_the_key():
 
     with pytest.raises(SpecError) as info:
         load_scenario(assignments=["world.horizon_weeks=1e9"])
-    assert "world.horizon_weeks: 1e+09 is too long" in str(info.value)
+    assert "world.horizon_weeks: 1000000000 is too long" in str(info.value)
 
 
 # -- what a pathway states after leaving: `after` --------------------------------------------------

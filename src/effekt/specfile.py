@@ -19,16 +19,21 @@ any particular file kind; the layers above reuse it.
     Said, said              a rule's message in English (the string itself, which code and tests
                             match on) that also carries its bokmål wording
     keyed                   "key: message" keeping the bokmål wording of the message
+    error_message           one pydantic error's message, the validator's own Said when it raised one
     joined                  messages joined into one, keeping the bokmål wording of each
     nb_number               a number a rule computed, with a decimal comma for its bokmål message
+                            (never e-notation; thousands grouped)
+    en_number               the same in English (decimal point), e.g. for money in a message
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import stat
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
@@ -71,10 +76,49 @@ def said(en: str, nb: str) -> Said:
     return Said(en, nb)
 
 
-def nb_number(x: float) -> str:
-    """A number a rule computed (a sum of shares, a length in weeks) as bokmål writes it in its
-    message: ``f"{x:g}"`` with a decimal comma (0.9 -> "0,9")."""
-    return f"{x:g}".replace(".", ",")
+NB_GROUP = "\u00a0"
+"""The thousands separator of bokmål numbers (the no-break space, CLDR nb's and
+experiments/formatting.py's ``NBSP``)."""
+EN_GROUP = "\u202f"
+"""The thousands separator of English numbers (the narrow no-break space of SI and ISO 80000-1,
+experiments/formatting.py's ``THIN``)."""
+
+
+def _plain_number(x: float, digits: int, point: str, group: str) -> str:
+    """``x`` written out in full (never in e-notation): a whole number exactly, any other to
+    ``digits`` significant digits, trailing zeros dropped, the integer part grouped in thousands
+    by ``group`` and ``point`` as the decimal mark. Plain Python, so that specfile (imported by
+    every layer) needs neither Babel nor experiments/."""
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "\u221e" if x > 0 else "-\u221e"
+    if x.is_integer() and abs(x) < 1e15:  # a whole number (weeks, kroner) exactly, not rounded
+        text = f"{int(x):,}"
+    else:
+        text = f"{Decimal(f'{x:.{digits}g}'):,f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    if text in ("-0", "0"):
+        return "0"
+    return text.translate(str.maketrans({",": group, ".": point}))
+
+
+def nb_number(x: float, digits: int = 6) -> str:
+    """A number a rule computed (a sum of shares, a length in weeks, an amount) as bokmål writes
+    it in its message: never in e-notation, a decimal comma, a no-break space between thousands,
+    a whole number exactly and any other to ``digits`` significant digits (0.9 -> "0,9",
+    134.3333 -> "134,333", 1.5e6 -> "1 500 000")."""
+    return _plain_number(x, digits, ",", NB_GROUP)
+
+
+def en_number(x: float, digits: int = 6, *, grouped: bool = True) -> str:
+    """:func:`nb_number` in English: a decimal point and a narrow no-break space between thousands
+    (1.5e6 -> "1 500 000", 0.9 -> "0.9"), for a number whose ``:g`` would be e-notation (money).
+    ``grouped=False`` writes no separator, so the text is ``f"{x:g}"``'s wherever that has no
+    exponent (52000.5, 100) and the number in full where it has one (1e7 -> "10000000")."""
+    return _plain_number(x, digits, ".", EN_GROUP if grouped else "")
 
 
 def keyed(key: str, message: str, sep: str = ": ") -> str:
@@ -309,7 +353,7 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def _raised(error: Any) -> str:
+def error_message(error: Any) -> str:
     """The message of one pydantic error: a validator's own :class:`Said` when it raised one (pydantic
     keeps the exception in ``ctx``), else pydantic's English text without its "Value error, "."""
     raised = (error.get("ctx") or {}).get("error")
@@ -340,7 +384,7 @@ def format_validation_error(model: type[BaseModel], err: ValidationError) -> lis
                 msg += f"; allowed here: {', '.join(sorted(allowed))}"
             problems.append(msg)
         else:
-            text = _raised(e)
+            text = error_message(e)
             if not loc:  # a whole-file check: one problem per line, each naming its own key
                 problems.extend(_lines(text))
                 continue
@@ -453,5 +497,5 @@ def load_spec(model: type[M], path: str | Path, priors_drawn: bool = True) -> M:
     return validate(model, read_toml(path), str(path), priors_drawn)
 
 
-__all__ = ["Said", "SpecError", "Strict", "format_validation_error", "joined", "keyed", "load_spec",
-           "nb_number", "problem_text", "read_toml", "said", "validate"]
+__all__ = ["Said", "SpecError", "Strict", "error_message", "format_validation_error", "joined", "keyed",
+           "load_spec", "en_number", "nb_number", "problem_text", "read_toml", "said", "validate"]
