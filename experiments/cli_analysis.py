@@ -369,8 +369,8 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
         text, point = fmt.general(x, lang), "," if lang == "nb" else "."
         return text.rstrip("0").rstrip(point) if point in text else text
 
-    click.echo(w["outcome"].format(measure=measure, pt=pr(p_treatment), pc=pr(p_control), source=source,
-                                   alpha=g(alpha)))
+    click.echo(w["outcome"].format(measure=pw.measure_words(measure, lang), pt=pr(p_treatment),
+                                   pc=pr(p_control), source=source, alpha=g(alpha)))
     click.echo(w["power_is"].format(half=g(alpha / 2)))
     worse_expected = pw.expected_worse(p_treatment, p_control)
     if worse_expected:

@@ -206,3 +206,16 @@ def test_pilot_size_speaks_bokmal_by_default():
     assert "Pilot med 20 i tiltaket og 20 i kontrollgruppen:" in r.output and "(oppgitt)" in r.output
     assert "Personer per arm for 80\u00a0% styrke: 93 (normalformelen)" in r.output  # n = 93 by the formula
     assert "Pilot of" not in r.output and "power" not in r.output
+
+
+def test_pilot_size_names_the_measure_in_words_with_its_key():
+    """No raw key where a person reads (issue 13): the measure's words in the reader's language,
+    and the key the user types for --measure beside them."""
+    from effekt.experiments.analysis.power import measure_words
+
+    assert measure_words("in_work_12m", "nb") == "I arbeid 12 måneder etter oppstart (in_work_12m)"
+    assert measure_words("in_work_or_education_24m", "en") == \
+        "In work or education 24 months after start (in_work_or_education_24m)"
+    assert measure_words("no_such_measure", "nb") == "no_such_measure"
+    r = CliRunner().invoke(main, ["pilot-size", "--n", "5", "--p-treatment", "0.8", "--p-control", "0.4"])
+    assert r.output.startswith("Resultat: I arbeid 12 måneder etter oppstart (in_work_12m); ")

@@ -207,6 +207,22 @@ def measure_columns(measure: str, registry: KpiRegistry | None = None) -> tuple[
     return reg.at(measure, arm="treatment").name, reg.at(measure, arm="control").name
 
 
+def measure_words(measure: str, lang: str, registry: KpiRegistry | None = None) -> str:
+    """The yes/no measure ``measure`` as a person reads it, with the key the user types for
+    ``--measure`` (``I arbeid 12 måneder etter oppstart (in_work_12m)``): the words its two arms'
+    labels share (``..., med tiltaket`` / ``..., uten tiltaket``); the key alone for a measure no
+    KPI declares."""
+    import os
+
+    reg = registry if registry is not None else common_kpis()
+    try:
+        tr, ct = measure_columns(measure, reg)
+    except ValueError:
+        return measure
+    shared = os.path.commonprefix([reg.label(tr, lang), reg.label(ct, lang)]).rstrip(", ")
+    return f"{shared} ({measure})" if shared else measure
+
+
 def rates_from_runs(runs, measure: str = "in_work_12m",
                     registry: KpiRegistry | None = None) -> tuple[float, float]:
     """Success probabilities (programme, counterfactual) of ``measure`` from KPI rows (its
