@@ -251,6 +251,8 @@ def test_the_api_answers_bad_requests_and_runs_a_form(tmp_path):
         assert json.loads(body)["errors"]["cohort_size"] == [
             problem_text(p, "nb") for p in _problems(["world.cohorts[0].size=0"])]
         assert _get(f"{url}/api/run/nothing")[0] == 404
+        status, body = _get(f"{url}/api/run/nothing?lang=nb")
+        assert status == 404 and json.loads(body)["errors"]["_general"] == ["fant ingen slik kjøring"]
         body = json.dumps({"form": {"replications": 4}, "lang": "en"}).encode()
         status, body = _post(f"{url}/api/run", body)
         rid = json.loads(body)["id"]
@@ -262,6 +264,8 @@ def test_the_api_answers_bad_requests_and_runs_a_form(tmp_path):
         assert state["result"]["replications"] == 4 and state["result"]["lines"][0] == "4 replications"
         status, body = _get(f"{url}/api/run/{rid}/scenario.toml")
         assert status == 200 and tomllib.loads(body.decode())["design"]["replications"] == 4
+        status, body = _get(f"{url}/api/run/{rid}/nothing.pdf?lang=nb")
+        assert status == 404 and json.loads(body)["errors"]["_general"] == ["ingen nedlasting 'nothing.pdf'"]
         status, body = _post(f"{url}/api/compare", json.dumps({"ids": [rid, "nothing"]}).encode())
         assert status == 400 and "finished run" in body.decode()
         status, _ = _get(f"{url}/static/app.js")

@@ -78,6 +78,15 @@ def _asked(request: Request) -> str:
     return lang if lang in LANGS else "en"
 
 
+def _not_found(what: str, lang: str) -> JSONResponse:
+    """404 with its reason in ``lang``: ``run`` (no such run) or a download's name."""
+    if what == "run":
+        text = "fant ingen slik kjøring" if lang == "nb" else "no such run"
+    else:
+        text = f"ingen nedlasting '{what}'" if lang == "nb" else f"no download '{what}'"
+    return JSONResponse({"errors": {forms.GENERAL: [text]}}, status_code=404)
+
+
 def _bad(err: Exception, status: int = 400, lang: str = "en") -> JSONResponse:
     """The error as the page shows it, in ``lang`` (a rule's own bokmål wording in nb)."""
     if isinstance(err, SpecError):
@@ -154,7 +163,7 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
     async def get_run(request: Request) -> Response:
         run = _run(request)
         if run is None:
-            return JSONResponse({"errors": {forms.GENERAL: ["no such run"]}}, status_code=404)
+            return _not_found("run", _asked(request))
         if run.status == "running":  # the numbers so far, provisional
             await asyncio.to_thread(state.manager.provisional, run)
         return JSONResponse(run.state())
@@ -184,7 +193,7 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
     async def post_cancel(request: Request) -> Response:
         run = _run(request)
         if run is None:
-            return JSONResponse({"errors": {forms.GENERAL: ["no such run"]}}, status_code=404)
+            return _not_found("run", _asked(request))
         run.cancel.set()
         return JSONResponse({"ok": True})
 
@@ -192,7 +201,7 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
         run = _run(request)
         what = request.path_params["what"]
         if run is None:
-            return JSONResponse({"errors": {forms.GENERAL: ["no such run"]}}, status_code=404)
+            return _not_found("run", _asked(request))
         name = run.experiment.base.info.name
         if what == "scenario.toml":
             return FileResponse(run.scenario_file, media_type="application/toml",
@@ -217,7 +226,7 @@ def create_app(root: str | Path, scenario: str | Path | None = None, lang: str =
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
         except (SpecError, OSError, ValueError) as err:
             return _bad(err, 500, lang=_asked(request))
-        return JSONResponse({"errors": {forms.GENERAL: [f"no download '{what}'"]}}, status_code=404)
+        return _not_found(what, _asked(request))
 
     async def post_compare(request: Request) -> Response:
         try:
