@@ -26,7 +26,9 @@ bokmål catalogue, and the help texts and type names of the command tree to bokm
 out everything is put back, so the next invocation in the same process (the tests) starts from
 English. tests/test_cli_help_nb.py checks that every click module that imports gettext is
 covered and that every msgid click marks has a translation, so a click upgrade that moves things
-fails a test rather than printing English.
+fails a test rather than printing English. Not thread-safe: the names are the process's, so two
+invocations of the command line on two threads of one process would see each other's language
+(one command line per process, as effekt runs it and as the tests call it, is safe).
 
 Cheap at start-up: the standard library's gettext and a small .mo, read only in bokmål; no Babel.
 """
