@@ -329,7 +329,7 @@ def test_a_cohort_too_large_for_the_machine_is_refused_before_it_runs(tmp_path, 
 
     monkeypatch.setattr(workload, "available_memory", lambda: 4 * 2**30)  # whatever this machine has
     manager = RunManager(tmp_path, 1)
-    run, checked = manager.start({**forms.defaults(), "cohort_size": 3_000_000, "replications": 2})
+    run, checked = manager.start({**forms.defaults(), "cohort_size": 3_000_000, "replications": 2}, "en")
     message = checked.errors[forms.GENERAL][0]
     assert run is None and "6\u202f000\u202f000 people per replication" in message
     assert checked.confirm and "--force" not in message  # the page offers a confirm instead
