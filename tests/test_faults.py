@@ -102,7 +102,8 @@ def test_a_lost_dask_scheduler_is_reported_and_a_rerun_on_a_new_one_resumes(tmp_
     port = _free_port()
     out = tmp_path / "r"
     effekt = str(Path(sys.executable).with_name("effekt"))
-    cmd = [effekt, "batch", DEFAULT, "--dask", f"tcp://127.0.0.1:{port}", "--runs", "300", "--chunk", "5",
+    cmd = [effekt, "batch", DEFAULT, "--lang", "en", "--dask", f"tcp://127.0.0.1:{port}", "--runs", "300",
+           "--chunk", "5",
            "--out", str(out), "-q"]
     procs = _cluster(port)
     try:
