@@ -59,7 +59,15 @@ import simpy
 from effekt.sim.distributions import Duration, Sampler
 from effekt.sim.labour_market import LabourMarket
 from effekt.sim.pathway import EMPLOYED_KINDS, NO_EFFECT, Employment, Pathway, Stage
-from effekt.sim.people import NORWEGIAN_LEVELS, Benefit, Person, TargetGroup, _cumulative, draw_people
+from effekt.sim.people import (
+    NORWEGIAN_LEVELS,
+    Benefit,
+    Person,
+    TargetGroup,
+    _cumulative,
+    draw_people,
+    ends_by_rule,
+)
 from effekt.sim.records import Recorder, Tables
 from effekt.sim.streams import Streams
 from effekt.sim.world import World
@@ -485,8 +493,7 @@ def _world_plan(world: World) -> dict[str, object]:
         "poisson": any(c.arrival == "poisson" for c in world.cohorts),
         # a benefit ending by its rules into another drawn from shares (people.benefit_changes);
         # without one the benefits stream is never made
-        "changing": any(b.max_weeks is not None and b.then and b.share_of_wage is None
-                        for b in world.benefits.values()),
+        "changing": any(ends_by_rule(b) for b in world.benefits.values()),
     }
 
 

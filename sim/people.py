@@ -588,6 +588,13 @@ MAX_BENEFIT_CHANGES = 8
 """How many times one person's benefit can end and become another (a chain of limits)."""
 
 
+def ends_by_rule(benefit: Benefit) -> bool:
+    """Whether ``benefit`` ends by its own rules into another drawn from shares (a ``max_weeks``
+    with ``then`` shares, not a share of a wage): the condition of :func:`benefit_changes`, and the
+    engine's reason to make the benefits random stream at all."""
+    return benefit.max_weeks is not None and bool(benefit.then) and benefit.share_of_wage is None
+
+
 def benefit_changes(kind: str, age: int, entry: float, benefits: dict[str, Benefit],
                     rng: np.random.Generator | None) -> tuple[tuple[float, str, float], ...]:
     """When a person's benefit ends by its rules and what it becomes: (week, kind, level in G).
@@ -597,7 +604,7 @@ def benefit_changes(kind: str, age: int, entry: float, benefits: dict[str, Benef
     result is a property of the person, the same in both arms."""
     out: list[tuple[float, str, float]] = []
     t, b = entry, benefits[kind]
-    while b.max_weeks is not None and b.then and b.share_of_wage is None and len(out) < MAX_BENEFIT_CHANGES:
+    while ends_by_rule(b) and len(out) < MAX_BENEFIT_CHANGES:
         t += b.max_weeks
         kinds, cum = _cumulative(tuple(b.then.items()))
         u = rng.random() if rng is not None else 0.0
