@@ -50,8 +50,10 @@ import gc
 import math
 from bisect import bisect_right
 from collections import deque
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import simpy
@@ -208,22 +210,29 @@ def _compile(pathway: Pathway, groups: list[str], usual: bool = False) -> dict[s
     return out
 
 
+def _remembered(cache: dict[Any, tuple[Any, Any]], key: tuple[Any, ...], obj: Any,
+                build: Callable[[], Any]) -> Any:
+    """``build()``, remembered in ``cache`` for the last 16 keys: a Monte Carlo batch runs the same
+    world many times. ``key`` starts with ``id(obj)`` of a frozen spec (a pathway, a world); the
+    cache holds a reference to ``obj`` beside its value, so an id is never reused while its entry
+    lives, and a hit is checked to be that very object."""
+    hit = cache.get(key)
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    if len(cache) >= 16:
+        cache.pop(next(iter(cache)))
+    value = build()
+    cache[key] = (obj, value)
+    return value
+
+
 _COMPILED: dict[tuple[int, tuple[str, ...], bool], tuple[Pathway, dict[str, _Stage]]] = {}
 
 
 def _compiled(pathway: Pathway, groups: tuple[str, ...], usual: bool = False) -> dict[str, _Stage]:
-    """:func:`_compile`, remembered for the last few pathways (a Monte Carlo batch runs the same
-    world many times). Pathways are frozen, and the cache holds a reference to each, so an id is
-    never reused while its entry lives."""
-    key = (id(pathway), groups, usual)
-    hit = _COMPILED.get(key)
-    if hit is not None and hit[0] is pathway:
-        return hit[1]
-    if len(_COMPILED) >= 16:
-        _COMPILED.pop(next(iter(_COMPILED)))
-    compiled = _compile(pathway, list(groups), usual)
-    _COMPILED[key] = (pathway, compiled)
-    return compiled
+    """:func:`_compile`, remembered for the last few pathways (:func:`_remembered`)."""
+    return _remembered(_COMPILED, (id(pathway), groups, usual), pathway,
+                       lambda: _compile(pathway, list(groups), usual))
 
 
 def _remaining(st: _Stage, elapsed: float, rng: np.random.Generator) -> float:
@@ -497,21 +506,12 @@ def _world_plan(world: World) -> dict[str, object]:
     }
 
 
-_PLANS: dict[int, tuple[World, dict[str, object]]] = {}
+_PLANS: dict[tuple[int], tuple[World, dict[str, object]]] = {}
 
 
 def _planned(world: World) -> dict[str, object]:
-    """:func:`_world_plan`, remembered for the last few worlds (as :func:`_compiled`: worlds are
-    frozen, and the cache holds a reference to each, so an id is never reused while its entry
-    lives)."""
-    hit = _PLANS.get(id(world))
-    if hit is not None and hit[0] is world:
-        return hit[1]
-    if len(_PLANS) >= 16:
-        _PLANS.pop(next(iter(_PLANS)))
-    plan = _world_plan(world)
-    _PLANS[id(world)] = (world, plan)
-    return plan
+    """:func:`_world_plan`, remembered for the last few worlds (:func:`_remembered`)."""
+    return _remembered(_PLANS, (id(world),), world, lambda: _world_plan(world))
 
 
 class _Model:
