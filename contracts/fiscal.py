@@ -616,24 +616,12 @@ def _person_codes(spells: Frame, arms: np.ndarray) -> np.ndarray:
     if not has(spells, "person_id"):
         return np.arange(n)
     pid = _floats(spells, "person_id", np.nan)
-    arm_code = _first_seen(arms)
+    arm_code = pd.factorize(arms, use_na_sentinel=False)[0]
     known = np.isfinite(pid)
     lo = pid[known].min() if known.any() else 0.0
     span = (pid[known].max() - lo + 1) if known.any() else 1.0
     key = np.where(known, arm_code * span + (pid - lo), -1.0 - np.arange(n))
-    return _first_seen(key)
-
-
-def _first_seen(values: np.ndarray) -> np.ndarray:
-    """Codes 0, 1, ... of ``values`` in the order each value is first seen (``pd.factorize``'s
-    codes, a missing value a value of its own, without its hash-table set-up)."""
-    if values.dtype == object:
-        codes: dict = {}
-        return np.array([codes.setdefault(v, len(codes)) for v in values.tolist()], dtype=np.int64)
-    _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first)] = np.arange(len(first))
-    return rank[inverse.ravel()]
+    return pd.factorize(key)[0]
 
 
 def _yearly_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | None,
