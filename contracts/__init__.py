@@ -18,8 +18,12 @@ Contract terms
     term_end_week           the week a contract's term ends (term_months x 52/12)
     within_term             whether outcomes reached at given weeks count (at or before the term's end)
 
-Evaluating one replication
+Evaluating one replication (or a block of them)
     evaluate                outcomes, payments, cashflows, public budgets and KPIs of one replication
+    evaluate_block          evaluate of each replication of a RecordBlock (what a batch's task does:
+                            columns read and the public ledger summed once for the block)
+    RecordBlock             the record tables of several replications one after another, with each
+                            one's row bounds (RecordBlock.of, .one, .replication)
     Valuation               how flows are valued: G, discount rate, price year, benefit payers,
                             shares of displacement and substitution ...
     Evaluation              what evaluate returns: outcomes, payments, cashflows, fiscal, kpis,
@@ -84,8 +88,17 @@ Investor finance
     peak_capital            the largest cumulative net outflow: the capital at risk at worst
 """
 
+from effekt.contracts.block import RecordBlock
 from effekt.contracts.budgets import BUDGETS
-from effekt.contracts.evaluate import CASHFLOWS, FISCAL, Evaluation, by_period, evaluate, kpi_names
+from effekt.contracts.evaluate import (
+    CASHFLOWS,
+    FISCAL,
+    Evaluation,
+    by_period,
+    evaluate,
+    evaluate_block,
+    kpi_names,
+)
 from effekt.contracts.evaluation_design import DESIGNS, EvaluationDesign
 from effekt.contracts.finance import (
     IRR_UNDEFINED,
@@ -152,6 +165,7 @@ __all__ = [
     "Kpi",
     "KpiRegistry",
     "NeedsControl",
+    "RecordBlock",
     "Terms",
     "IRR_UNDEFINED",
     "NO_SINGLE_RATE",
@@ -163,6 +177,7 @@ __all__ = [
     "declared_kpi",
     "earliest_reach",
     "evaluate",
+    "evaluate_block",
     "fiscal_path",
     "fiscal_rules",
     "in_currency",

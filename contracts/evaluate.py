@@ -33,6 +33,7 @@ from effekt.contracts import displacement as dis
 from effekt.contracts import fiscal as fis
 from effekt.contracts import long_run as lr
 from effekt.contracts import work_years as wy
+from effekt.contracts.block import RecordBlock
 from effekt.contracts.evaluation_design import RANDOMISED, EvaluationDesign
 from effekt.contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
 from effekt.contracts.fiscal import FISCAL_ITEMS
@@ -57,7 +58,7 @@ from effekt.contracts.waterfall import Waterfall, run_waterfall
 from effekt.lazy import pandas as pd
 
 __all__ = ["CASHFLOWS", "FISCAL", "FISCAL_ITEMS", "G_DEFAULT", "Evaluation", "by_period", "evaluate",
-           "kpi_names", "provider_costs"]
+           "evaluate_block", "kpi_names", "provider_costs"]
 
 CASHFLOWS = pa.schema(
     [
@@ -326,13 +327,31 @@ def evaluate(
     (declared by ``kpis_for(terms, long_run=True)``) and the ``budgets`` table run to the end of
     the long run, with the contract's flows as they were paid.
     """
-    long_run = None
-    if long_run_weeks is not None:
-        if not long_run_weeks >= horizon_weeks:
-            raise ValueError(f"evaluate: long_run_weeks ({long_run_weeks!r}) must reach at least the "
-                             f"contract's horizon_weeks ({horizon_weeks!r})")
-        long_run = lr.people_of_contract(persons, spells, events, horizon_weeks)
-        persons, spells, events = lr.clip_records(persons, spells, events, horizon_weeks)
+    return evaluate_block(terms, RecordBlock.one(persons, spells, events), horizon_weeks, valuation,
+                          design=design, long_run_weeks=long_run_weeks)[0]
+
+
+def evaluate_block(
+    terms: Terms,
+    block: RecordBlock,
+    horizon_weeks: float,
+    valuation: Valuation | None = None,
+    *,
+    design: EvaluationDesign | None = None,
+    long_run_weeks: float | None = None,
+) -> list[Evaluation]:
+    """:func:`evaluate` of each replication of ``block`` (:class:`effekt.contracts.block.RecordBlock`),
+    in order: what a batch's task does with its replications' record tables.
+
+    Each replication is evaluated on its own tables, as :func:`evaluate` would evaluate it alone;
+    what the block shares is the work: the terms priced, the design checked and the KPIs declared
+    once, every record column converted from Arrow once for the block, and the public ledger
+    (:func:`effekt.contracts.fiscal.public_ledgers`) summed over the block's spells at once, each
+    (replication, arm, party, item) sum in spell order, so a replication's numbers do not depend
+    on the block it is evaluated in (tests/test_block_evaluation.py)."""
+    if long_run_weeks is not None and not long_run_weeks >= horizon_weeks:
+        raise ValueError(f"evaluate: long_run_weeks ({long_run_weeks!r}) must reach at least the "
+                         f"contract's horizon_weeks ({horizon_weeks!r})")
     if valuation is None:
         valuation = _default_valuation()
     elif not isinstance(valuation, Valuation):
@@ -345,7 +364,26 @@ def evaluate(
                         f"EvaluationDesign(design='matched')), not {type(design).__name__} {design!r}")
     terms = valuation.priced(terms)  # the contract's money in the valuation's currency
     design.check(terms)
-    registry = kpis_for(terms, long_run=long_run is not None)
+    registry = kpis_for(terms, long_run=long_run_weeks is not None)
+    n_data = max(months_in(horizon_weeks), terms.contract.final_month + 1)
+    levels: list[fis.Ledger | None] = [None] * block.n
+    if long_run_weeks is None:  # with a long run each replication's records are cut first
+        levels = list(fis.public_ledgers(block, valuation.G, n_data, valuation.fiscal,
+                                         dict(valuation.benefit_payers)))
+    return [_evaluate_one(terms, *block.replication(i), horizon_weeks, valuation, design, long_run_weeks,
+                          registry, n_data, levels[i]) for i in range(block.n)]
+
+
+def _evaluate_one(terms: Terms, persons: Frame, spells: Frame, events: Frame | None, horizon_weeks: float,
+                  valuation: Valuation, design: EvaluationDesign, long_run_weeks: float | None,
+                  registry: KpiRegistry, n_data: int, levels: fis.Ledger | None) -> Evaluation:
+    """One replication's evaluation (``terms`` priced and checked, ``registry`` declared by
+    :func:`evaluate_block`); ``levels``: its public ledger over ``n_data`` months when the block
+    summed it (None: summed here, on the records cut at the horizon with a long run)."""
+    long_run = None
+    if long_run_weeks is not None:
+        long_run = lr.people_of_contract(persons, spells, events, horizon_weeks)
+        persons, spells, events = lr.clip_records(persons, spells, events, horizon_weeks)
     G, rate, missing_control = valuation.G, valuation.discount_rate, valuation.missing_control
     tables = Tables.of(persons, spells, events)
     n_treat = int((tables.arm == "treatment").sum())
@@ -353,9 +391,9 @@ def evaluate(
     c = terms.contract
 
     found = outcome_arrays(terms.outcomes, tables)
-    n_data = max(months_in(horizon_weeks), c.final_month + 1)
-    levels = fis.public_ledger(persons, spells, G, n_data, valuation.fiscal,
-                               dict(valuation.benefit_payers), tables)
+    if levels is None:
+        levels = fis.public_ledger(persons, spells, G, n_data, valuation.fiscal,
+                                   dict(valuation.benefit_payers), tables)
 
     def gain() -> float | None:
         if terms.savings_share is None:

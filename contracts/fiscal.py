@@ -68,6 +68,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from effekt.contracts.block import RecordBlock
 from effekt.contracts.frames import nonzero_months, taken
 from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, among, has, matching
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
@@ -700,6 +701,14 @@ def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months
                  payers: dict[str, str | dict[str, float]] | None = None) -> pd.DataFrame:
     """Each arm's public flows by party, month and item (levels, not differences)."""
     return ledger_frame(public_ledger(persons, spells, G, n_months, params, payers))
+
+
+def public_ledgers(block: RecordBlock, G: float, n_months: int, params: FiscalParams | None = None,
+                   payers: dict[str, str | dict[str, float]] | None = None) -> list[Ledger]:
+    """:func:`public_ledger` of each replication of ``block``
+    (:class:`effekt.contracts.block.RecordBlock`), in order."""
+    return [public_ledger(p, s, G, n_months, params, payers)
+            for p, s, _ in (block.replication(i) for i in range(block.n))]
 
 
 def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,

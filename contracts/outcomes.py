@@ -62,8 +62,48 @@ def _forget(key: int, ref: weakref.ref) -> None:
         del _READ[key]
 
 
+_SHARED: dict[int, tuple[weakref.ref, pa.Table, int, int]] = {}
+"""Arrow tables that are rows ``lo:hi`` of a larger table (a replication of a
+:class:`effekt.contracts.block.RecordBlock`), by identity: their columns are read as views of the
+larger table's, so a block's column is converted once, not once per replication."""
+
+
+def share_columns(part: pa.Table, whole: pa.Table, lo: int, hi: int) -> None:
+    """Let ``part`` (rows ``lo:hi`` of ``whole``, e.g. ``whole.slice(lo, hi - lo)``) read its
+    columns as views of ``whole``'s (:func:`_cached`): the same values, each converted once. The
+    link lasts as long as ``part`` does (a weak reference: a freed slice whose id is reused is not
+    mistaken for it)."""
+    if hi - lo != part.num_rows or not 0 <= lo <= hi <= whole.num_rows:
+        raise ValueError(f"share_columns: rows {lo}:{hi} do not fit a slice of {part.num_rows} rows "
+                         f"of a table of {whole.num_rows}")
+    ident = id(part)
+    _SHARED[ident] = (weakref.ref(part, lambda ref: _unshare(ident, ref)), whole, lo, hi)
+
+
+def _unshare(key: int, ref: weakref.ref) -> None:
+    entry = _SHARED.get(key)
+    if entry is not None and entry[0] is ref:
+        del _SHARED[key]
+
+
+_READERS: dict[str, Callable[..., np.ndarray]] = {
+    "s": lambda df, col, default: _read_strings(df, col, default),
+    "f": lambda df, col, default: _read_floats(df, col, default),
+    "b": lambda df, col: _arrow_bools(df.column(col)),
+    "i": lambda df, col: np.array(df.column(col).to_numpy(zero_copy_only=False), dtype=np.int64),
+}
+"""How :func:`_cached` reads a column of each kind (the first element of its key) from a table."""
+
+
 def _cached(df: pa.Table, key: tuple, read: Callable[[], np.ndarray]) -> np.ndarray:
-    """``read()`` of Arrow table ``df`` under ``key``, read once per table (see :data:`_READ`)."""
+    """``read()`` of Arrow table ``df`` under ``key``, read once per table (see :data:`_READ`);
+    of a slice :func:`share_columns` links to a larger table, the rows of that table's column
+    (every reader is elementwise, so the rows read alone would be the same values)."""
+    shared = _SHARED.get(id(df))
+    if shared is not None and shared[0]() is df:
+        _, whole, lo, hi = shared
+        reader = _READERS[key[0]]
+        return _cached(whole, key, lambda: reader(whole, *key[1:]))[lo:hi]
     entry = _READ.get(id(df))
     if entry is None or entry[0]() is not df:
         ident = id(df)

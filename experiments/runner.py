@@ -21,7 +21,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from effekt.contracts import BUDGETS, CASHFLOWS, Evaluation, KpiRegistry, Valuation, evaluate
+from effekt.contracts import (
+    BUDGETS,
+    CASHFLOWS,
+    Evaluation,
+    KpiRegistry,
+    RecordBlock,
+    Valuation,
+    evaluate,
+    evaluate_block,
+)
 from effekt.experiments.datasets import RECORD_TABLES  # noqa: F401 (its old home: still importable from here)
 from effekt.experiments.scenario import Scenario
 from effekt.lazy import pandas as pd  # only run_replication and --tables build frames
@@ -250,6 +259,10 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
              fields: Sequence[pa.Field] = (), tables: Sequence[str] = ()) -> dict[str, pa.Table]:
     """Run a chunk of replications; returns one Arrow table per dataset, in its stored schema.
 
+    The task simulates its replications, then evaluates them as one block
+    (:func:`effekt.contracts.evaluate_block`: each replication on its own tables, the columns
+    read and the public ledger summed once for the block).
+
     The tables are built from the evaluations' numpy columns at the end of the task, one Arrow
     array per column for all the task's replications (no DataFrame per replication: the same
     values, in the same order and types, as :func:`run_replication`'s frames concatenated)."""
@@ -262,8 +275,12 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
     records: dict[str, list[pd.DataFrame]] = {t: [] for t in tables}
     keys = {"point": task.point}
     valuation = valuation_of(scenario)  # the same for every replication of the task
-    for rep in reps:
-        sim_tables, ev = simulate_and_evaluate(scenario, rep, valuation)
+    simulated = [simulate(scenario.simulated_world, replication_seed(scenario.design.seed, rep))
+                 for rep in reps]
+    block = RecordBlock.of([(t.persons, t.spells, t.events) for t in simulated])
+    evaluations = evaluate_block(scenario.terms, block, scenario.world.horizon_weeks, valuation,
+                                 design=scenario.evaluation, long_run_weeks=scenario.long_run_weeks)
+    for rep, sim_tables, ev in zip(reps, simulated, evaluations, strict=True):
         extra = [c for c in ev.kpis if c not in known]
         if extra:
             raise RuntimeError(f"replication {rep} has KPIs that contracts.kpis_for does not "
