@@ -90,6 +90,27 @@ class RecordBlock:
                    event_bounds=_bounds([len(t) for t in events]) if events is not None else None)
 
     @classmethod
+    def joined(cls, persons: Frame, spells: Frame, events: Frame | None,
+               sizes: Sequence[tuple[int, int, int]]) -> RecordBlock:
+        """The block of tables already concatenated (e.g. built once for a task from every
+        replication's rows): ``sizes`` are each replication's (persons, spells, events) row
+        counts, in order; they must add up to the tables' lengths."""
+        if not sizes:
+            raise ValueError("RecordBlock.joined: no replications (give each one's row counts)")
+        counts = np.asarray(sizes, dtype=np.int64).reshape(len(sizes), 3)
+        tables = (persons, spells, events)
+        for j, (name, table) in enumerate(zip(("persons", "spells", "events"), tables, strict=True)):
+            total = int(counts[:, j].sum())
+            if table is None and total:
+                raise ValueError(f"RecordBlock.joined: {total} {name} rows counted but no {name} table")
+            if table is not None and len(table) != total:
+                raise ValueError(f"RecordBlock.joined: the {name} table has {len(table)} rows, the "
+                                 f"replications' counts add up to {total}")
+        return cls(persons=persons, spells=spells, events=events, person_bounds=_bounds(counts[:, 0]),
+                   spell_bounds=_bounds(counts[:, 1]),
+                   event_bounds=_bounds(counts[:, 2]) if events is not None else None)
+
+    @classmethod
     def one(cls, persons: Frame, spells: Frame, events: Frame | None = None) -> RecordBlock:
         """One replication as a block of one (its tables as they are, no copy)."""
         return cls(persons=persons, spells=spells, events=events,
