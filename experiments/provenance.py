@@ -80,6 +80,27 @@ def provenance(scenario: Any) -> dict[str, Any]:
     }
 
 
+WHOLE_TABLE = "(the whole table)"
+"""What :func:`differences` names when two values differ as a whole (no key to point at)."""
+
+_NB_WORDS = {WHOLE_TABLE: "(hele tabellen)", "design points": "designpunktene", "posteriors": "posteriorene",
+             "fiscal rules": "skattereglene"}
+
+
+def differences_nb(keys: list[str]) -> list[str]:
+    """:func:`differences`' keys as a bokmål reader sees them: the whole table and the prefixes
+    the store gives (design points, posteriors, fiscal rules) in bokmål, the dotted keys
+    themselves (what the user writes in a file) as they are."""
+    out = []
+    for key in keys:
+        for en, nb in _NB_WORDS.items():
+            if key == en or key.startswith((f"{en}.", f"{en}[")):
+                key = nb + key[len(en):]
+                break
+        out.append(key)
+    return out
+
+
 def differences(old: Any, new: Any, prefix: str = "", limit: int = 5) -> list[str]:
     """The dotted keys at which ``old`` and ``new`` differ (at most ``limit``, in order): tables
     key by key, lists entry by entry, anything else by value."""
@@ -95,10 +116,10 @@ def differences(old: Any, new: Any, prefix: str = "", limit: int = 5) -> list[st
             for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 walk(x, y, f"{at}[{i}]")
         elif a != b:
-            found.append(at or "(the whole table)")
+            found.append(at or WHOLE_TABLE)
 
     walk(old, new, prefix)
     return found
 
 
-__all__ = ["LIBRARIES", "differences", "posteriors", "provenance"]
+__all__ = ["LIBRARIES", "WHOLE_TABLE", "differences", "differences_nb", "posteriors", "provenance"]

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from effekt.contracts import Kpi, KpiRegistry
-from effekt.experiments.provenance import differences
+from effekt.experiments.provenance import differences, differences_nb
 from effekt.specfile import said
 
 DATASETS = ("runs", "cashflows", "budgets")
@@ -301,7 +301,8 @@ class ResultStore:
                 raise ResultsDirError(said(
                     f"{self.out} holds results of {problem}; choose another --out, or pass "
                     "--overwrite to delete them and start again",
-                    f"{self.out} inneholder resultater av {problem}; velg en annen --out, eller gi "
+                    f"{self.out} inneholder resultater av {getattr(problem, 'nb', problem)}; velg en "
+                    "annen --out, eller gi "
                     "--overwrite for å slette dem og begynne på nytt"))
             if problem or overwrite:  # --overwrite always starts again
                 self._clear(old)
@@ -353,31 +354,45 @@ class ResultStore:
 
     @staticmethod
     def mismatch(old: dict[str, Any], new: dict[str, Any]) -> str:
-        """What makes ``old`` (a manifest on disk) another experiment than ``new``; '' if none."""
+        """What makes ``old`` (a manifest on disk) another experiment than ``new``; '' if none
+        (a :func:`effekt.specfile.said` message: English, with its bokmål as ``.nb``)."""
         old_id = old.get("experiment_hash", old.get("scenario_hash"))
         if old_id != new["experiment_hash"]:
             name = old.get("scenario", {}).get("scenario", {}).get("name", "?")
             keys = differences(old.get("scenario", {}), new.get("scenario", {}))
             if not keys and old.get("points") is not None and "points" in new:
                 keys = differences(old.get("points"), new.get("points"), "design points")
+            keys_nb = differences_nb(keys)
             differ = f"; they differ at {', '.join(keys)}" if keys else ""
-            return (f"another experiment (scenario '{name}', hash {old_id}; this one is "
-                    f"'{new['scenario']['scenario']['name']}', hash {new['experiment_hash']}{differ})")
+            differ_nb = f"; de er ulike i {', '.join(keys_nb)}" if keys else ""
+            this = f"'{new['scenario']['scenario']['name']}', hash {new['experiment_hash']}"
+            was = f"scenario '{name}', hash {old_id}"
+            return said(f"another experiment ({was}; this one is {this}{differ})",
+                        f"et annet eksperiment ({was}; dette er {this}{differ_nb})")
         drawn = [old.get("provenance", {}).get("posteriors"), new.get("provenance", {}).get("posteriors")]
         if None not in drawn and drawn[0] != drawn[1]:
-            keys = differences(drawn[0], drawn[1], "posteriors")
-            return (f"the same scenario drawing from another posterior (effekt calibrate wrote it again: "
-                    f"{', '.join(keys)})")
+            found = differences(drawn[0], drawn[1], "posteriors")
+            keys, keys_nb = ", ".join(found), ", ".join(differences_nb(found))
+            return said(f"the same scenario drawing from another posterior (effekt calibrate wrote it again: "
+                        f"{keys})",
+                        f"det samme scenarioet, men det trekker fra en annen posterior (effekt calibrate "
+                        f"skrev den på nytt: {keys_nb})")
         rules = [old.get("provenance", {}).get("fiscal_rules"), new.get("provenance", {}).get("fiscal_rules")]
         if None not in rules and rules[0] != rules[1]:
-            keys = differences(rules[0], rules[1], "fiscal rules")
-            return (f"the same scenario under other tax-and-benefit rules (they differ at {', '.join(keys)}; "
-                    f"read from {new['provenance'].get('fiscal_source') or 'the fiscal file'})")
+            found = differences(rules[0], rules[1], "fiscal rules")
+            keys, keys_nb = ", ".join(found), ", ".join(differences_nb(found))
+            source = new["provenance"].get("fiscal_source")
+            return said(f"the same scenario under other tax-and-benefit rules (they differ at {keys}; "
+                        f"read from {source or 'the fiscal file'})",
+                        f"det samme scenarioet under andre skatte- og trygderegler (de er ulike i {keys_nb}; "
+                        f"lest fra {source or 'fiscal-filen'})")
         if list(old.get("tables", [])) != list(new.get("tables", [])):
             was = ", ".join(old.get("tables", [])) or "none"
             asked = ", ".join(new.get("tables", [])) or "none"
-            return (f"the same experiment with other tables stored (--tables {was}; now asked for "
-                    f"{asked})")
+            return said(f"the same experiment with other tables stored (--tables {was}; now asked for "
+                        f"{asked})",
+                        f"det samme eksperimentet med andre tabeller lagret (--tables {was}; nå bedt om "
+                        f"{asked})")
         return ""
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:

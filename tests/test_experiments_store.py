@@ -130,9 +130,24 @@ def test_cli_refuses_another_experiment_with_a_clear_message(tmp_path):
     r = CliRunner().invoke(main, ["batch", str(path), "--out", out, "--workers", "1", "-q"])
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(main, ["batch", str(path), "--out", out, "--workers", "1", "-q",
-                                  "--set", "contract.prices.job_start=1000"])
+                                  "--set", "contract.prices.job_start=1000", "--lang", "en"])
     assert r.exit_code == 2
     assert "another experiment" in r.output and "--overwrite" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["batch", str(path), "--out", out, "--workers", "1", "-q",
+                                  "--set", "contract.prices.job_start=1000"])  # bokmål, the default
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "et annet eksperiment" in r.output and "de er ulike i" in r.output, r.output
+    assert "another experiment" not in r.output and "they differ" not in r.output
+
+
+def test_the_whole_table_and_the_stores_prefixes_in_bokmal():
+    from effekt.experiments.provenance import WHOLE_TABLE, differences, differences_nb
+
+    assert differences(1, 2) == [WHOLE_TABLE]
+    assert differences_nb([WHOLE_TABLE, "design points[0].x", "posteriors.a.b", "fiscal rules.income_tax",
+                           "contract.prices"]) == [
+        "(hele tabellen)", "designpunktene[0].x", "posteriorene.a.b", "skattereglene.income_tax",
+        "contract.prices"]
 
 
 def test_resume_after_a_crash_between_files_recomputes_only_the_missing_task(tmp_path):

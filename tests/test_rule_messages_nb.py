@@ -42,6 +42,17 @@ ALLOWED_ENGLISH = {
     ("sim/people.py", "a referral stream needs an 'arrivals' random stream"),  # the engine's wiring
     ("sim/streams.py", "unknown random stream(s) {}; allowed: {}"),  # tests replacing a stream
     ("contracts/brent.py", "f(a) and f(b) must have different signs"),  # the root finder's contract
+    # a block of replications is made by the runner from what it simulated, never from a file
+    ("contracts/block.py",
+     "RecordBlock.of: no replications (give at least one (persons, spells, events) triple)"),
+    ("contracts/block.py", "RecordBlock.of: some replications have an events table and some do not"),
+    ("contracts/block.py", "RecordBlock.joined: no replications (give each one's row counts)"),
+    ("contracts/block.py", "RecordBlock.joined: {} {} rows counted but no {} table"),
+    ("contracts/block.py",
+     "RecordBlock.joined: the {} table has {} rows, the replications' counts add up to {}"),
+    ("contracts/outcomes.py", "share_columns: rows {}:{} do not fit a slice of {} rows of a table of {}"),
+    ("sim/records.py", "concat_records: no replications (give at least one Tables)"),  # the runner's call
+    ("sim/records.py", "Tables.from_rows: no rows given for {} (every table of SCHEMAS: {})"),  # the engine's
     ("contracts/evaluate.py",  # the runner passes the scenario's own long run (validated there)
      "evaluate: long_run_weeks ({}) must reach at least the contract's horizon_weeks ({})"),
     ("contracts/outcomes.py", "a '{}' outcome is measured from the events table; none was given"),
