@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 KOTO = ROOT / "experiments" / "scenarios" / "koto_sib.toml"
 
 
-def run(*args: str):
-    return CliRunner().invoke(main, ["batch", *args, "--workers", "1", "--runs", "2"])
+def run(*args: str, lang: str = "en"):
+    return CliRunner().invoke(main, ["batch", *args, "--workers", "1", "--runs", "2", "--lang", lang])
 
 
 def manifest(out: Path) -> dict:
@@ -52,6 +52,11 @@ def test_a_refused_resume_names_the_keys_that_differ(tmp_path):
                 "--set", "scenario.discount_rate=0.03")
     assert again.exit_code == 2
     assert "they differ at scenario.discount_rate, world.cohorts[0].size" in again.output
+    again = run(default, "--out", str(out), "--set", "world.cohorts[0].size=15",
+                "--set", "scenario.discount_rate=0.03", lang="nb")
+    assert again.exit_code == 2
+    assert "et annet eksperiment" in again.output, again.output
+    assert "de er ulike i scenario.discount_rate, world.cohorts[0].size" in again.output
 
 
 def test_edited_tax_rules_in_a_country_folder_are_another_experiment(tmp_path):
@@ -75,6 +80,9 @@ def test_edited_tax_rules_in_a_country_folder_are_another_experiment(tmp_path):
     assert again.exit_code == 2, again.output
     assert "under other tax-and-benefit rules" in again.output
     assert "fiscal rules.income_tax.average_rates[1]" in again.output
+    again = run(str(scenario), "--out", str(out), "--set", "world.cohorts[0].size=6", lang="nb")
+    assert "under andre skatte- og trygderegler" in again.output, again.output
+    assert "skattereglene.income_tax.average_rates[1]" in again.output
 
 
 def test_differences_walks_tables_and_lists():
