@@ -88,64 +88,181 @@ Investor finance
     peak_capital            the largest cumulative net outflow: the capital at risk at worst
 """
 
-from effekt.contracts.block import RecordBlock
-from effekt.contracts.budgets import BUDGETS
-from effekt.contracts.evaluate import (
-    CASHFLOWS,
-    FISCAL,
-    Evaluation,
-    by_period,
-    evaluate,
-    evaluate_block,
-    kpi_names,
-)
-from effekt.contracts.evaluation_design import DESIGNS, EvaluationDesign
-from effekt.contracts.finance import (
-    IRR_UNDEFINED,
-    NO_SINGLE_RATE,
-    UndefinedIRR,
-    irr,
-    irr_reason,
-    money_multiple,
-    npv,
-    peak_capital,
-    undefined_irr_reasons,
-)
-from effekt.contracts.fiscal import COUNTRIES as FISCAL_COUNTRIES
-from effekt.contracts.fiscal import FiscalParams, fiscal_path, fiscal_rules
-from effekt.contracts.kpis import (
-    INDICATOR_KPIS,
-    ITEM_NAMES,
-    LONG_RUN_MEASURE,
-    WORK_YEARS_LONG_RUN_MEASURE,
-    WORK_YEARS_MEASURE,
-    Kpi,
-    KpiRegistry,
-    common_kpis,
-    declared_kpi,
-    in_currency,
-    in_currency_text,
-    in_currency_words,
-    is_indicator_kpi,
-    kpis_for,
-    kpis_for_columns,
-    work_variant_of,
-)
-from effekt.contracts.long_run import clip_records
-from effekt.contracts.outcomes import in_work_by_month, in_work_share, programme_jobs
-from effekt.contracts.payments import NeedsControl
-from effekt.contracts.periods import WEEKS_PER_MONTH, term_end_week, within_term
-from effekt.contracts.terms import (
-    Terms,
-    earliest_reach,
-    load_terms,
-    needs_control,
-    template_names,
-    templates_dir,
-    terms_data,
-    unmatched_stages,
-)
-from effekt.contracts.valuation import Valuation
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+_HOMES = {
+    "RecordBlock": "block",
+    "BUDGETS": "budgets",
+    "CASHFLOWS": "evaluate",
+    "Evaluation": "evaluate",
+    "FISCAL": "evaluate",
+    "by_period": "evaluate",
+    "evaluate_block": "evaluate",
+    "kpi_names": "evaluate",
+    "DESIGNS": "evaluation_design",
+    "EvaluationDesign": "evaluation_design",
+    "IRR_UNDEFINED": "finance",
+    "NO_SINGLE_RATE": "finance",
+    "UndefinedIRR": "finance",
+    "irr": "finance",
+    "irr_reason": "finance",
+    "money_multiple": "finance",
+    "npv": "finance",
+    "peak_capital": "finance",
+    "undefined_irr_reasons": "finance",
+    "FISCAL_COUNTRIES": "fiscal",
+    "FiscalParams": "fiscal",
+    "fiscal_path": "fiscal",
+    "fiscal_rules": "fiscal",
+    "INDICATOR_KPIS": "kpis",
+    "ITEM_NAMES": "kpis",
+    "Kpi": "kpis",
+    "KpiRegistry": "kpis",
+    "LONG_RUN_MEASURE": "kpis",
+    "WORK_YEARS_LONG_RUN_MEASURE": "kpis",
+    "WORK_YEARS_MEASURE": "kpis",
+    "common_kpis": "kpis",
+    "declared_kpi": "kpis",
+    "in_currency": "kpis",
+    "in_currency_text": "kpis",
+    "in_currency_words": "kpis",
+    "is_indicator_kpi": "kpis",
+    "kpis_for": "kpis",
+    "kpis_for_columns": "kpis",
+    "work_variant_of": "kpis",
+    "clip_records": "long_run",
+    "in_work_by_month": "outcomes",
+    "in_work_share": "outcomes",
+    "programme_jobs": "outcomes",
+    "NeedsControl": "payments",
+    "WEEKS_PER_MONTH": "periods",
+    "term_end_week": "periods",
+    "within_term": "periods",
+    "Terms": "terms",
+    "earliest_reach": "terms",
+    "load_terms": "terms",
+    "needs_control": "terms",
+    "template_names": "terms",
+    "templates_dir": "terms",
+    "terms_data": "terms",
+    "unmatched_stages": "terms",
+    "Valuation": "valuation",
+}
+"""The module of ``effekt.contracts`` each public name lives in (``evaluate`` apart: see
+:class:`_Face`). The names are imported on first use (PEP 562), so that ``effekt validate``, which
+needs only the terms, the fiscal rules and the KPI declarations, does not import the Arrow schemas
+of the cashflows and budgets, the investor finance or the ledger's numpy and pyarrow (issue 14)."""
+
+_RENAMED = {"FISCAL_COUNTRIES": "COUNTRIES"}
+"""Public names that their module calls otherwise."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:  # AttributeError lets ``from effekt.contracts import <submodule>`` work
+        raise AttributeError(f"module 'effekt.contracts' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"effekt.contracts.{home}"), _RENAMED.get(name, name))
+    globals()[name] = value  # looked up once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Face(ModuleType):
+    """The class of this module, for its one name that is also a submodule's: ``evaluate`` is the
+    function :func:`effekt.contracts.evaluate.evaluate`, looked up on first use. Importing a
+    submodule sets the package's attribute of its name to the submodule (the import system does
+    that after loading it); the property keeps the name the function's, as the eager face did by
+    binding it after its imports."""
+
+    @property
+    def evaluate(self) -> Any:
+        value = self.__dict__.get("_evaluate")
+        if value is None:
+            from effekt.contracts.evaluate import evaluate as value
+
+            self.__dict__["_evaluate"] = value
+        return value
+
+    @evaluate.setter
+    def evaluate(self, value: Any) -> None:
+        if not (isinstance(value, ModuleType) and value.__name__ == "effekt.contracts.evaluate"):
+            self.__dict__["_evaluate"] = value  # e.g. a test's monkeypatch (the submodule is not the name)
+
+
+sys.modules[__name__].__class__ = _Face
+
+if TYPE_CHECKING:  # what type checkers and editors see: the names as if imported eagerly
+    from collections.abc import Callable
+
+    from effekt.contracts.block import RecordBlock
+    from effekt.contracts.budgets import BUDGETS
+    from effekt.contracts.evaluate import (
+        CASHFLOWS,
+        FISCAL,
+        Evaluation,
+        by_period,
+        evaluate_block,
+        kpi_names,
+    )
+    from effekt.contracts.evaluation_design import DESIGNS, EvaluationDesign
+    from effekt.contracts.finance import (
+        IRR_UNDEFINED,
+        NO_SINGLE_RATE,
+        UndefinedIRR,
+        irr,
+        irr_reason,
+        money_multiple,
+        npv,
+        peak_capital,
+        undefined_irr_reasons,
+    )
+    from effekt.contracts.fiscal import COUNTRIES as FISCAL_COUNTRIES
+    from effekt.contracts.fiscal import FiscalParams, fiscal_path, fiscal_rules
+    from effekt.contracts.kpis import (
+        INDICATOR_KPIS,
+        ITEM_NAMES,
+        LONG_RUN_MEASURE,
+        WORK_YEARS_LONG_RUN_MEASURE,
+        WORK_YEARS_MEASURE,
+        Kpi,
+        KpiRegistry,
+        common_kpis,
+        declared_kpi,
+        in_currency,
+        in_currency_text,
+        in_currency_words,
+        is_indicator_kpi,
+        kpis_for,
+        kpis_for_columns,
+        work_variant_of,
+    )
+    from effekt.contracts.long_run import clip_records
+    from effekt.contracts.outcomes import in_work_by_month, in_work_share, programme_jobs
+    from effekt.contracts.payments import NeedsControl
+    from effekt.contracts.periods import WEEKS_PER_MONTH, term_end_week, within_term
+    from effekt.contracts.terms import (
+        Terms,
+        earliest_reach,
+        load_terms,
+        needs_control,
+        template_names,
+        templates_dir,
+        terms_data,
+        unmatched_stages,
+    )
+    from effekt.contracts.valuation import Valuation
+
+evaluate: Callable[..., Evaluation]
+"""The face's :func:`effekt.contracts.evaluate.evaluate` (declared here, bound by :class:`_Face`)."""
+
 
 __all__ = [
     "BUDGETS",

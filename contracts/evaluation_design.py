@@ -37,10 +37,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal, get_args
 
-import numpy as np
-import pyarrow as pa
 from pydantic import Field, model_validator
 
+from effekt import lazy
 from effekt.contracts.terms import BINARY_METRICS
 from effekt.dotted import suggest
 from effekt.lazy import pandas as pd
@@ -50,6 +49,9 @@ if TYPE_CHECKING:
     from effekt.contracts.outcomes import Frame
     from effekt.contracts.payments import Columns, People
     from effekt.contracts.terms import Terms
+
+np = lazy.module("numpy", globals())  # on first use: `effekt validate` needs neither (issue 14)
+pa = lazy.module("pyarrow", globals())
 
 DesignKind = Literal["randomised", "matched", "historical", "gross"]
 """The evaluation designs; see the module docstring for the bias of each."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
+from effekt import lazy
+
+np = lazy.module("numpy", globals())  # on first use: `effekt validate` needs only WEEKS_PER_MONTH (issue 14)
 
 WEEKS_PER_MONTH = 52.0 / 12.0
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3, "annual": 12}

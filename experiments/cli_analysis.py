@@ -16,8 +16,14 @@ import click
 
 from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option, say
-from effekt.experiments.executors import open_executor
-from effekt.specfile import SpecError, said
+
+
+def open_executor(workers: int | None, dask: str | None):
+    """:func:`effekt.experiments.executors.open_executor`, imported when a command runs: its
+    multiprocessing is 0.015 s of CPU that ``--help`` and ``validate`` do not need (issue 14)."""
+    from effekt.experiments.executors import open_executor as opened
+
+    return opened(workers, dask)
 
 
 def executor_options(fn):
@@ -63,6 +69,7 @@ def report(results, out, lang, point, timeseries_runs):
     sensitivity_sobol.csv and compare.csv when present.
     """
     from effekt.experiments.report import write_report
+    from effekt.specfile import SpecError
 
     try:
         path = write_report(results, out, lang=lang, point=point, ts_runs=timeseries_runs)
@@ -104,6 +111,7 @@ def breakeven(scenario, party, vary, target, metric, low, high, points, replicat
     public budgets break even, with the metric named."""
     from effekt.experiments.analysis.breakeven import breakeven as run
     from effekt.experiments.analysis.breakeven import render
+    from effekt.specfile import SpecError
 
     try:
         with open_executor(workers, dask) as executor:
@@ -141,6 +149,7 @@ def sensitivity(scenario, params, method, output, replications, samples, seed, w
                 assignments, lang):
     """Which uncertain numbers move an outcome: tornado (oat), Morris or Sobol (SALib)."""
     from effekt.experiments.analysis import sensitivity as sa
+    from effekt.specfile import SpecError
 
     try:
         model = sa.ScenarioModel(scenario, output, replications, assignments=list(assignments))
@@ -223,6 +232,7 @@ def pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha, 
                assignments):
     """Could a pilot of N people show a difference? Power, and the N needed (BLT: Test); with
     --results, what each pilot is worth before signing."""
+    from effekt.specfile import SpecError
     if effect is not None and p_treatment is not None:
         _fail(say("pilot_both", lang), lang)
     decision = None
@@ -321,6 +331,7 @@ def _pilot_size(scenario, sizes, measure, p_treatment, p_control, effect, alpha,
     from effekt.experiments import formatting as fmt
     from effekt.experiments.analysis import power as pw
     from effekt.experiments.analysis.common import replicate, scenario_with
+    from effekt.specfile import SpecError
 
     given = p_treatment is not None or p_control is not None or effect is not None
     nb = lang == "nb"
@@ -442,6 +453,7 @@ def compare(scenarios, variants, replications, seed, out, html_out, lang, assign
     """Run scenarios (and variants of the first) under common random numbers, side by side."""
     from effekt.experiments.analysis.compare import compare as run
     from effekt.experiments.analysis.compare import parse_variants, render
+    from effekt.specfile import SpecError
 
     try:
         with open_executor(workers, dask) as executor:
@@ -510,6 +522,7 @@ def decide(results, commissioner, wtp, per, horizon, luck, at, groups, pilots, m
 
     from effekt.experiments.analysis import decision as de
     from effekt.experiments.analysis import decision_report as dr
+    from effekt.specfile import SpecError, said
 
     if horizon == "long_run" and per not in de.LONG_RUN_PERS:  # two windows in one net benefit
         _fail(say("per_long_run", lang, per=per, allowed=", ".join(de.LONG_RUN_PERS)), lang)

@@ -14,7 +14,6 @@ import click
 from effekt.experiments.cli_analysis import executor_options
 from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option
-from effekt.specfile import SpecError, said
 
 GENERATION = {"nb": "Generasjon {t} (toleranse {eps})", "en": "Generation {t} (tolerance {eps})"}
 
@@ -42,6 +41,7 @@ def calibrate(file, out, particles, generations, tolerance, seed, workers, dask,
     from effekt.experiments.calibrate.posterior import run_calibration, write_posterior
     from effekt.experiments.calibrate.report import WORDS, summary_lines
     from effekt.experiments.executors import open_executor
+    from effekt.specfile import SpecError, said
 
     try:
         spec, source = load_calibration_file(file)
@@ -80,6 +80,8 @@ def _check_writable(out: str, lang: str) -> None:
     """Refuse (exit 2) an --out folder that cannot be made or written, before anything runs."""
     import tempfile
     from pathlib import Path
+
+    from effekt.specfile import said
 
     try:
         Path(out).mkdir(parents=True, exist_ok=True)

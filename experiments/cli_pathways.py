@@ -15,7 +15,6 @@ import click
 
 from effekt.experiments.cli_lang import fail as _fail
 from effekt.experiments.cli_lang import lang_option
-from effekt.specfile import SpecError
 
 if TYPE_CHECKING:  # effekt.sim (numpy, pyarrow, simpy) is imported by the commands, not by --help
     from effekt.sim import Distribution, Pathway
@@ -243,6 +242,7 @@ def pathways() -> None:
 def list_(lang: str) -> None:
     """Name, title, number of stages and source of each built-in pathway."""
     from effekt.sim import builtin_dir, builtin_names, load_pathway
+    from effekt.specfile import SpecError
     from effekt.titles import title
 
     w = WORDS[lang]
@@ -267,6 +267,7 @@ def list_(lang: str) -> None:
 def show(name: str, lang: str) -> None:
     """Outline of pathway NAME (a built-in name or a pathway .toml file)."""
     from effekt.sim import load_pathway
+    from effekt.specfile import SpecError
 
     try:
         pw = load_pathway(name)

@@ -31,7 +31,6 @@ import itertools
 from collections.abc import Mapping
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import (
     Field,
     StrictBool,
@@ -41,9 +40,12 @@ from pydantic import (
     model_validator,
 )
 
+from effekt import lazy
 from effekt.dotted import canonical, format_key, parse_key
 from effekt.priors import SAMPLERS, Prior, draw
 from effekt.specfile import SpecError, Strict, joined, keyed, said
+
+np = lazy.module("numpy", globals())  # on first use: `effekt validate` draws nothing (issue 14)
 
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 

@@ -25,12 +25,14 @@ import math
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
+from effekt import lazy
 from effekt.specfile import Strict, en_number, nb_number, said
 
-Sampler = Callable[[np.random.Generator], float]
+np = lazy.module("numpy", globals())  # on first use: checking a pathway needs no numpy (issue 14)
+
+Sampler = Callable[["np.random.Generator"], float]
 """A function drawing one duration (weeks) from a Generator."""
 
 LANGS = ("nb", "en")
@@ -81,8 +83,7 @@ class Distribution(Strict):
         """Every duration ends within :data:`MAX_WEEKS`, on average and at its longest where the
         distribution is bounded (an unbounded one, e.g. exponential, by its mean)."""
         low, high = self.bounds
-        with np.errstate(over="ignore"):  # a lognormal's mean overflows for a huge sigma
-            mean = self.mean
+        mean = self.mean  # inf where it overflows (the means computed with numpy say so quietly)
         if not math.isfinite(mean) or mean > MAX_WEEKS or (math.isfinite(high) and high > MAX_WEEKS):
             raise ValueError(said(f"a duration must end within {MAX_WEEKS:.0f} weeks (100 years); this one "
                                   f"has mean {en_number(mean, 4)} and longest {en_number(high, 4)} weeks",
@@ -255,7 +256,8 @@ class LogNormal(Distribution):
 
     @property
     def mean(self) -> float:
-        return float(self.median * np.exp(self.sigma**2 / 2))
+        with np.errstate(over="ignore"):  # a huge sigma overflows to inf, which _bounded refuses
+            return float(self.median * np.exp(self.sigma**2 / 2))
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -416,7 +418,8 @@ class Empirical(Distribution):
     def mean(self) -> float:
         p = self._p()
         v = np.asarray(self.values)
-        return float(v.mean() if p is None else (v * p).sum())
+        with np.errstate(over="ignore"):  # huge values overflow to inf, which _bounded refuses
+            return float(v.mean() if p is None else (v * p).sum())
 
     @property
     def bounds(self) -> tuple[float, float]:

@@ -48,16 +48,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
+from effekt import lazy
 from effekt.sim.distributions import Duration
 from effekt.specfile import SpecError, Strict, joined, keyed, load_spec, nb_number, said
 from effekt.titles import TITLE_NB
+
+np = lazy.module("numpy", globals())  # on first use: checking a pathway needs no numpy (issue 14)
 
 StageKind = Literal[
     "screening",
@@ -642,7 +644,7 @@ class Pathway(Strict):
 
 
 def builtin_dir() -> Path:
-    return (Path(__file__).resolve().parent / "pathways")
+    return _here() / "pathways"
 
 
 def builtin_names() -> list[str]:
@@ -672,14 +674,28 @@ def load_pathway(name_or_path: str | Path) -> Pathway:
 
 # -- business as usual ------------------------------------------------------------------------------
 
+@cache
+def _here() -> Path:
+    """This module's folder, resolved once (resolving the link tree's symlinks costs ~50 us)."""
+    return Path(__file__).resolve().parent
+
+
 def business_as_usual_dir() -> Path:
     """Where the built-in business-as-usual pathways live (``sim/business_as_usual``)."""
-    return Path(__file__).resolve().parent / "business_as_usual"
+    return _here() / "business_as_usual"
 
 
 def business_as_usual_names() -> list[str]:
-    """The built-in business-as-usual pathways, by name."""
-    return sorted(p.stem for p in business_as_usual_dir().glob("*.toml"))
+    """The built-in business-as-usual pathways, by name (the folder read again when it changes:
+    a scenario's resolve asks several times, and a glob costs ~80 us)."""
+    folder = business_as_usual_dir()
+    return list(_toml_stems(str(folder), folder.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=8)
+def _toml_stems(folder: str, mtime_ns: int) -> tuple[str, ...]:
+    """The names of the TOML files in ``folder`` as it was at ``mtime_ns``, sorted."""
+    return tuple(sorted(p.stem for p in Path(folder).glob("*.toml")))
 
 
 def business_as_usual_problems(pathway: Pathway) -> list[str]:

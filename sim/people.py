@@ -15,9 +15,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import Field, ValidationError, ValidationInfo, model_validator
 
+from effekt import lazy
 from effekt.dotted import suggest
 from effekt.specfile import (
     SpecError,
@@ -31,6 +31,8 @@ from effekt.specfile import (
     said,
 )
 from effekt.titles import TITLE_NB
+
+np = lazy.module("numpy", globals())  # on first use: checking people's specs needs no numpy (issue 14)
 
 NORWEGIAN_LEVELS = ("A1", "A2", "B1", "B2", "C1", "native")
 EDUCATION_LEVELS = (
@@ -646,7 +648,7 @@ def draw_people(
     benefits: dict[str, Benefit],
     rng: np.random.Generator,
     arrivals: np.random.Generator | None = None,
-    horizon: float = np.inf,
+    horizon: float = math.inf,
     employability: np.random.Generator | None = None,
     benefit_rules: np.random.Generator | None = None,
 ) -> list[Person]:

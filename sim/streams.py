@@ -15,7 +15,9 @@ contract's horizon makes, and the contract period is the same with or without a 
 
 from __future__ import annotations
 
-import numpy as np
+from effekt import lazy
+
+np = lazy.module("numpy", globals())  # on first use: `effekt validate` draws nothing (issue 14)
 
 STREAM_NAMES = ("people", "pathway", "labour_market", "counterfactual", "assignment", "arrivals",
                 "employability", "comparison", "benefits", "long_run")

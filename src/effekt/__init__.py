@@ -15,11 +15,25 @@ located error messages), :mod:`effekt.dotted` (the one grammar of dotted keys su
 :mod:`effekt.priors` (a number in a data file given as a distribution, with its point value).
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("effekt")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    __version__: str
 
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """``effekt.__version__``, read from the installed package's metadata on first use (PEP 562):
+    ``importlib.metadata`` costs about 0.04 s of CPU to import, more than ``effekt --help`` may
+    spend on anything it does not show (issue 14)."""
+    if name != "__version__":
+        raise AttributeError(f"module 'effekt' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("effekt")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        value = "0+unknown"
+    globals()["__version__"] = value  # read once
+    return value

@@ -68,12 +68,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-
+from effekt import lazy
 from effekt import quantiles as _closed
 from effekt.dotted import Part, format_key, set_value
 from effekt.specfile import Said, joined, keyed, problem_text
 from effekt.specfile import said as _said
+
+np = lazy.module("numpy", globals())  # on first use: reading and checking priors needs none (issue 14)
 
 
 class _Lazy:
@@ -411,16 +412,23 @@ def is_prior(obj: Any) -> bool:
     return isinstance(obj, Mapping) and any(k in KINDS or k in RESERVED for k in obj)
 
 
+@functools.lru_cache(maxsize=4096)
+def _close_kind(key: str) -> tuple[str, ...]:
+    """The distribution name (or ``calibrated``) ``key`` looks like a misspelling of, if any: the
+    same few hundred keys of a scenario's files are asked about for each of its priors' tail
+    checks, and ``difflib`` is slow (issue 14)."""
+    return tuple(difflib.get_close_matches(key, [*KINDS, *RESERVED], n=1, cutoff=0.75))
+
+
 def _misspelt(obj: Any) -> str | None:
     """Why ``obj`` looks like a prior with a misspelt distribution name (None if it does not): a
     key close to a distribution's name holding its parameters, or ``value`` beside one other key
     holding a list of numbers."""
     if not isinstance(obj, Mapping) or is_prior(obj):
         return None
-    names = [*KINDS, *RESERVED]
     for k, v in obj.items():
         params = isinstance(v, list) and v and all(isinstance(x, int | float) for x in v)
-        close = difflib.get_close_matches(str(k), names, n=1, cutoff=0.75)
+        close = _close_kind(str(k))
         if close and (params or (close[0] == "point" and isinstance(v, int | float))):
             return _said(f"'{k}' is no distribution (did you mean '{close[0]}'?); a prior is one of "
                          f"{', '.join(KINDS)}",
@@ -566,10 +574,28 @@ def find_priors(tree: Any, skip: Sequence[str] = (),
 def with_values(tree: Any, values: Mapping[str, Any]) -> Any:
     """A deep copy of ``tree`` with each dotted key set to its value (a prior table replaced
     whole by a number)."""
-    out = copy.deepcopy(tree)
+    out = _copied(tree)
     for key, value in values.items():
         set_value(out, key, value)
     return out
+
+
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def _copied(node: Any) -> Any:
+    """``copy.deepcopy`` of a table as TOML gives it (tables, lists, texts, numbers), made by
+    hand for those and by ``copy.deepcopy`` for anything else: a scenario's tree is copied once
+    for each tail check of each prior, and ``deepcopy``'s bookkeeping was a third of that (issue
+    14). Two references to one table become two copies (``deepcopy`` would keep them one)."""
+    kind = type(node)
+    if kind is dict:
+        return {k: _copied(v) for k, v in node.items()}
+    if kind is list:
+        return [_copied(v) for v in node]
+    if kind in _ATOMS:
+        return node
+    return copy.deepcopy(node)
 
 
 def point_values(priors: Mapping[str, Prior]) -> dict[str, float | int]:

@@ -33,6 +33,7 @@ import math
 import re
 import stat
 import tomllib
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from types import UnionType
@@ -160,20 +161,38 @@ def _numeric(annotation: Any) -> bool:
     return annotation in (int, float)
 
 
-def _bool_for_number(value: Any, annotation: Any) -> bool:
-    """Whether ``value`` puts a boolean where ``annotation`` wants a number (also inside a list
-    or a table of numbers)."""
+def _is_bool(value: Any) -> bool:
+    """The test of a field that takes one number: is the value a boolean?"""
+    return isinstance(value, bool)
+
+
+def _bool_check(annotation: Any) -> Callable[[Any], bool] | None:
+    """The test of whether a value puts a boolean where ``annotation`` wants a number (also inside
+    a list or a table of numbers), or None where no value can (a model, a text, a choice of
+    several types). Made once per field (:meth:`Strict._number_checks`): reading the annotation
+    anew for every value was a third of validating a scenario (issue 14)."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _bool_for_number(value, get_args(annotation)[0])
+        return _bool_check(get_args(annotation)[0])
     if origin in (Union, UnionType):
         args = [a for a in get_args(annotation) if a is not type(None)]
-        return len(args) == 1 and _bool_for_number(value, args[0])
-    if origin is dict and isinstance(value, dict) and len(get_args(annotation)) == 2:
-        return any(_bool_for_number(x, get_args(annotation)[1]) for x in value.values())
-    if origin in (list, tuple) and isinstance(value, list | tuple) and get_args(annotation):
-        return any(_bool_for_number(x, get_args(annotation)[0]) for x in value)
-    return isinstance(value, bool) and _numeric(annotation)
+        return _bool_check(args[0]) if len(args) == 1 else None
+    if origin is dict and len(get_args(annotation)) == 2:
+        value_check = _bool_check(get_args(annotation)[1])
+        if value_check is None:
+            return None
+        return lambda value: isinstance(value, dict) and any(value_check(x) for x in value.values())
+    if origin in (list, tuple) and get_args(annotation):
+        item_check = _bool_check(get_args(annotation)[0])
+        if item_check is None:
+            return None
+        return lambda value: isinstance(value, list | tuple) and any(item_check(x) for x in value)
+    return _is_bool if _numeric(annotation) else None
+
+
+_NUMBER_CHECKS: dict[type, tuple[dict[str, Any], list[tuple[str, Callable[[Any], bool]]]]] = {}
+"""Each :class:`Strict` model's (fields, [(key, boolean test)]), made on its first validation and
+made again if its fields change (``model_rebuild``)."""
 
 
 class Strict(BaseModel):
@@ -191,15 +210,25 @@ class Strict(BaseModel):
         """A number is never ``true`` or ``false``: pydantic would read ``size = true`` as 1 and
         ``discount_rate = true`` as 100 %. (NaN and infinities are refused by ``allow_inf_nan``.)"""
         if isinstance(data, dict):
-            own = {f for d in cls.__pydantic_decorators__.field_validators.values()
-                   if d.info.mode in ("before", "wrap", "plain") for f in d.info.fields}
-            for name, field in cls.model_fields.items():
-                key = field.alias or name
-                if name in own:  # the field's own validator says what it allows instead
-                    continue
-                if key in data and _bool_for_number(data[key], field.annotation):
+            for key, is_bool in cls._number_checks():
+                if key in data and is_bool(data[key]):
                     raise ValueError(keyed(key, NOT_A_BOOLEAN))
         return data
+
+    @classmethod
+    def _number_checks(cls) -> list[tuple[str, Callable[[Any], bool]]]:
+        """(key, boolean test) of each field that takes numbers, in field order, leaving out
+        fields whose own validator says what they allow instead."""
+        fields = cls.__pydantic_fields__  # model_fields, without its property's cost (called per value)
+        made = _NUMBER_CHECKS.get(cls)
+        if made is None or made[0] is not fields:
+            own = {f for d in cls.__pydantic_decorators__.field_validators.values()
+                   if d.info.mode in ("before", "wrap", "plain") for f in d.info.fields}
+            checks = [(field.alias or name, check) for name, field in fields.items()
+                      if name not in own and (check := _bool_check(field.annotation)) is not None]
+            made = (fields, checks)
+            _NUMBER_CHECKS[cls] = made
+        return made[1]
 
 
 # The framing of a SpecError and its most common messages in Norwegian bokmål: (pattern, bokmål),
