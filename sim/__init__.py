@@ -51,7 +51,10 @@ Pathways
                             uniform, empirical): sample, sampler, mean, bounds, describe(lang)
 
 Record tables (the schemas ``effekt.contracts`` reads; columns are only ever added)
-    Tables                  the four record tables of one replication (Arrow)
+    Tables                  the four record tables of one replication (Arrow), each built on
+                            its first read
+    concat_records          several replications' Tables as one, each table built once from all
+                            their rows (as ``pyarrow.concat_tables`` of theirs)
     SCHEMAS                 table name -> Arrow schema, for persons, events, spells, capacity
     PERSONS                 schema of ``persons``: one row per person and arm
     EVENTS                  schema of ``events``: one row per thing that happened to a person
@@ -93,19 +96,6 @@ from effekt.sim.people import (
     load_benefits,
     load_target_groups,
 )
-from effekt.sim.records import (
-    ARMS,
-    CAPACITY,
-    CONTRACTS,
-    EVENT_KINDS,
-    EVENTS,
-    PAYERS,
-    PERSONS,
-    SCHEMAS,
-    SPELLS,
-    STATES,
-    Tables,
-)
 from effekt.sim.streams import Streams, replication_seed
 from effekt.sim.world import Counterfactual, World
 from effekt.sim.world_data import COUNTRIES as WORLD_COUNTRIES
@@ -120,10 +110,30 @@ from effekt.specfile import SpecError
 
 if TYPE_CHECKING:
     from effekt.sim.engine import WEEKS_PER_YEAR, simulate
+    from effekt.sim.records import (
+        ARMS,
+        CAPACITY,
+        CONTRACTS,
+        EVENT_KINDS,
+        EVENTS,
+        PAYERS,
+        PERSONS,
+        SCHEMAS,
+        SPELLS,
+        STATES,
+        Tables,
+        concat_records,
+    )
 
-_LAZY = {"simulate": "effekt.sim.engine", "WEEKS_PER_YEAR": "effekt.sim.engine"}
-"""Names imported on first use (PEP 562): the engine, and SimPy with it, stay off the import
-path of what only reads and checks specs (``effekt validate``, issue 14)."""
+_RECORDS = ("ARMS", "CAPACITY", "CONTRACTS", "EVENT_KINDS", "EVENTS", "PAYERS", "PERSONS", "SCHEMAS",
+            "SPELLS", "STATES", "Tables", "concat_records")
+"""The record schemas and tables (``effekt.sim.records``, which builds its Arrow schemas at import)."""
+
+_LAZY = {"simulate": "effekt.sim.engine", "WEEKS_PER_YEAR": "effekt.sim.engine",
+         **dict.fromkeys(_RECORDS, "effekt.sim.records")}
+"""Names imported on first use (PEP 562): the engine, and SimPy with it, and the record schemas,
+and pyarrow with them, stay off the import path of what only reads and checks specs (``effekt
+validate``, issue 14)."""
 
 
 def __getattr__(name: str) -> Any:
@@ -166,6 +176,7 @@ __all__ = [
     "builtin_world_data",
     "business_as_usual_dir",
     "business_as_usual_names",
+    "concat_records",
     "country_benefit_kinds",
     "country_dir",
     "country_files",

@@ -32,7 +32,10 @@ After the clock has run, a post-pass (``_Model._apply_rules``) makes every spell
 for its whole interval: benefit limits, wage-subsidy steps, dagpenger after a lost job, wage growth
 with experience in labour-market jobs, and benefits beside work (a job the employer pays carries
 the person's benefit graded by its rule for work, ``Benefit.with_work``). All are the same in
-every arm.
+every arm. What cannot apply is skipped, not worked through: a world with none of the rules skips
+the pass; a person never in work keeps their spells as they are, unless their benefit ends by its
+rules; a spell ending before the person's first benefit change is not cut for it; a job in which no
+year of experience is completed is not cut for wage growth.
 
 A long run (``World.contract_horizon_weeks`` before ``horizon_weeks``): everything drawn at or
 after the contract's horizon comes from the ``long_run`` stream (:mod:`effekt.sim.streams`), so
@@ -53,6 +56,7 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -84,6 +88,9 @@ _EMPLOYER_PAYS = ("employer", None, 0.0, False, 0.0, 0.0, None, False, 0.0, 0.0)
 # positions in a spell tuple
 _BENEFIT_KIND, _BENEFIT_G, _SUBSIDY_PAYER, _SUBSIDY_SHARE, _COST_ONCE, _USUAL, _COST_COHORT = \
     9, 10, 12, 13, 15, 18, 19
+
+_START_END = itemgetter(5, 6)
+"""A spell's (start, end): the post-pass puts each person's spells in this order."""
 
 Thresholds = tuple[tuple[float, str, int], ...]  # cumulative (threshold, target, exit index)
 
@@ -370,6 +377,8 @@ def _cut(spell: tuple, bounds: list[tuple[float, object]], apply, from_start: bo
                 if t < w:
                     return x
             return None
+    if not cuts:  # one piece: the spell as it is, with what holds at its start
+        return [apply(spell, value(start))]
     out, a = [], start
     for b in [*cuts, end]:
         piece = spell[:5] + (a, b) + spell[7:]
@@ -811,41 +820,67 @@ class _Model:
         by_person: dict[tuple[str, int], list[tuple]] = {}
         for s in self.rec.spells:
             by_person.setdefault((s[0], s[1]), []).append(s)
-        ordered: list[tuple] = []
-        for mine in by_person.values():
-            mine.sort(key=lambda s: (s[5], s[6]))
+        out: list[tuple] = []
+        extend, append = out.extend, out.append
+        for (_, pid), mine in by_person.items():
+            if len(mine) > 1:
+                mine.sort(key=_START_END)
+            changed = changes.get(pid)
+            if changed is not None:
+                kind0, g0, steps_b = changed
+                bounds = [(w, (k, g)) for w, k, g in steps_b]
+                first = steps_b[0][0]  # a spell ending before the first change keeps its benefit
+            for s in mine:
+                if s[2] == "employed":
+                    break
+            else:
+                # never in work: no wage to grow, no job to lose, no subsidy, nothing to grade (only
+                # job spells are marked, :data:`_AT_WORK`); only a benefit ending by its rules applies
+                if changed is None:
+                    extend(mine)
+                    continue
+                for s in mine:
+                    if s[6] >= first and s[_BENEFIT_KIND] == kind0 and s[_BENEFIT_G] == g0:
+                        extend(_cut(s, bounds, _benefit, from_start=True))
+                    else:
+                        append(s)
+                continue
             if growth is not None:
                 mine = self._grown(mine)
-            ordered.extend(self._dagpenger(mine) if dp is not None else mine)
-        out: list[tuple] = []
-        chain: dict[tuple[str, int], tuple[tuple, float, float]] = {}  # (arm, pid) -> (key, start, end)
-        for s in ordered:
-            pieces = [s]
-            if steps and s[2] == "employed":
-                key = (s[3], s[_USUAL])
-                rule = steps.get(key)
-                who = (s[0], s[1])
-                if rule is not None:
-                    last = chain.get(who)
-                    start = last[1] if last is not None and last[0] == key and last[2] == s[5] else s[5]
-                    chain[who] = (key, start, s[6])
-                    pieces = _cut(s, [(start + w, share) for w, share in rule], _subsidised)
-                else:
-                    chain.pop(who, None)
-            marked = grading and s[_BENEFIT_KIND].startswith(_AT_WORK)
-            if changes and s[1] in changes:
-                kind0, g0, steps_b = changes[s[1]]
-                kind = s[_BENEFIT_KIND][len(_AT_WORK):] if marked else s[_BENEFIT_KIND]
-                if kind == kind0 and s[_BENEFIT_G] == g0:
-                    bounds = [(w, (k, g)) for w, k, g in steps_b]
-                    apply = _entitled if marked else _benefit
-                    subs = [_cut(piece, bounds, apply, from_start=True) for piece in pieces]
-                    pieces = [q for sub in subs
-                              for q in (_merged([self._graded(x) for x in sub]) if marked else sub)]
-                    marked = False
-            if marked:
-                pieces = [self._graded(q) for q in pieces]
-            out.extend(pieces)
+            if dp is not None:
+                mine = self._dagpenger(mine)
+            chain: tuple[tuple, float, float] | None = None  # the subsidised job so far: (key, start, end)
+            for s in mine:
+                if s[2] != "employed":  # a spell out of work: only a benefit ending by its rules applies
+                    if (changed is not None and s[6] >= first and s[_BENEFIT_KIND] == kind0
+                            and s[_BENEFIT_G] == g0):
+                        extend(_cut(s, bounds, _benefit, from_start=True))
+                    else:
+                        append(s)
+                    continue
+                pieces = [s]
+                if steps:
+                    key = (s[3], s[_USUAL])
+                    rule = steps.get(key)
+                    if rule is not None:
+                        start = (chain[1] if chain is not None and chain[0] == key and chain[2] == s[5]
+                                 else s[5])
+                        chain = (key, start, s[6])
+                        pieces = _cut(s, [(start + w, share) for w, share in rule], _subsidised)
+                    else:
+                        chain = None
+                marked = grading and s[_BENEFIT_KIND].startswith(_AT_WORK)
+                if changed is not None and s[6] >= first:
+                    kind = s[_BENEFIT_KIND][len(_AT_WORK):] if marked else s[_BENEFIT_KIND]
+                    if kind == kind0 and s[_BENEFIT_G] == g0:
+                        apply = _entitled if marked else _benefit
+                        subs = [_cut(piece, bounds, apply, from_start=True) for piece in pieces]
+                        pieces = [q for sub in subs
+                                  for q in (_merged([self._graded(x) for x in sub]) if marked else sub)]
+                        marked = False
+                if marked:
+                    pieces = [self._graded(q) for q in pieces]
+                extend(pieces)
         self.rec.spells[:] = out
 
     def at_work(self, entitled: tuple[str, float]) -> tuple[str, float]:
@@ -882,10 +917,17 @@ class _Model:
             a, b = s[5], s[6]
             if s[8] > 0 and (s[3] is None or (s[3], s[_USUAL]) in kept):
                 base, k0 = s[8], min(int(worked // WEEKS_PER_YEAR), most)
-                bounds = [(a + (k + 1) * WEEKS_PER_YEAR - worked, k + 1) for k in range(k0, most)]
-                bounds = [(w, k) for w, k in bounds if w < b]
-                out.extend(_cut(s, bounds, lambda piece, k, base=base, k0=k0: piece[:8] + (
-                    base * (1.0 + g) ** (k0 if k is None else k),) + piece[9:], from_start=True))
+                bounds = []  # the years of experience completed during the job (in time order)
+                for k in range(k0, most):
+                    w = a + (k + 1) * WEEKS_PER_YEAR - worked
+                    if w >= b:
+                        break
+                    bounds.append((w, k + 1))
+                if not bounds:  # no year completed in it: one piece, at k0 years' growth
+                    out.append(s if k0 == 0 else s[:8] + (base * (1.0 + g) ** k0,) + s[9:])
+                else:
+                    out.extend(_cut(s, bounds, lambda piece, k, base=base, k0=k0: piece[:8] + (
+                        base * (1.0 + g) ** (k0 if k is None else k),) + piece[9:], from_start=True))
             else:
                 out.append(s)
             worked += b - a
@@ -927,10 +969,9 @@ class _Model:
             # job goes on with AAP): the person keeps a benefit at least as large (assumption:
             # NAV pays the better entitlement), except a last resort such as sosialhjelp
             # (``subsidiary``), which dagpenger come before
-            kind = s[_BENEFIT_KIND]
-            other = (kind not in ("none", self.dagpenger_kind) and s[_BENEFIT_G] >= level
-                     and not self.subsidiary.get(kind, False))
-            if s[5] < until and state in ("not_employed", "programme", "waiting") and not other:
+            if s[5] < until and state in ("not_employed", "programme", "waiting") and not (
+                    (kind := s[_BENEFIT_KIND]) not in ("none", self.dagpenger_kind)
+                    and s[_BENEFIT_G] >= level and not self.subsidiary.get(kind, False)):
                 if s[6] <= until:
                     out.append(_benefit(s, (self.dagpenger_kind, level)))
                 else:
