@@ -26,11 +26,18 @@ CPU). Each round reads every table afresh (the column cache of ``effekt.contract
 emptied first: in a batch each replication's tables are evaluated once). It runs in an older
 tree too (``PYTHONPATH=<before tree>``), so the two can be measured side by side.
 
+``--ledger`` times the public ledger per replication (best of ``--repeat``, CPU, every column
+read afresh each round): ``public_ledgers`` of one block of all ``--reps`` replications (one pass
+over the block's spells, where the tree has :class:`effekt.contracts.RecordBlock`), and
+``public_ledger`` called once per replication (what an older tree does, and the long-run and
+matched designs still do).
+
 Usage::
 
     python benchmarks/bench_vectorise.py --reps 300
     python benchmarks/bench_vectorise.py --scenario experiments/scenarios/koto_sib.toml --reps 100
     python benchmarks/bench_vectorise.py --evaluate --reps 300
+    python benchmarks/bench_vectorise.py --ledger --reps 200
 """
 
 from __future__ import annotations
@@ -71,6 +78,37 @@ def _evaluate_all(sc, val, tables) -> None:
         ev.budget_columns()
 
 
+def _time_ledgers(val, tables, n_months: int, args: argparse.Namespace) -> None:
+    """The public ledger per replication: of one block of every replication, and one call each."""
+    from effekt.contracts import fiscal
+
+    payers = dict(val.benefit_payers)
+    cache = getattr(outcomes, "_READ", {})
+
+    def one_by_one() -> None:
+        cache.clear()  # every table read afresh, as in a batch
+        for t in tables:
+            public_ledger(t.persons, t.spells, val.G, n_months, val.fiscal, payers)
+
+    n = len(tables)
+    print(f"{args.scenario}: {n} replications, {sum(len(t.spells) for t in tables) / n:.0f} spells each, "
+          f"{n_months} months")
+    try:
+        from effekt.contracts import RecordBlock
+    except ImportError:  # an older tree: one replication at a time only
+        RecordBlock = None
+    if RecordBlock is not None and hasattr(fiscal, "public_ledgers"):
+        block = RecordBlock.of([(t.persons, t.spells, t.events) for t in tables])
+
+        def together() -> None:
+            cache.clear()
+            fiscal.public_ledgers(block, val.G, n_months, val.fiscal, payers)
+
+        best = _best(together, args.repeat)
+        print(f"public_ledgers of one block, per replication (ms): {1e3 * best / n:.3f}")
+    print(f"public_ledger once per replication (ms): {1e3 * _best(one_by_one, args.repeat) / n:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="experiments/scenarios/default.toml")
@@ -78,6 +116,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--evaluate", action="store_true",
                     help="time evaluate and the cashflow/budget columns per replication")
+    ap.add_argument("--ledger", action="store_true",
+                    help="time the public ledger per replication: one block, and one call per replication")
     args = ap.parse_args()
     sc = load_scenario(args.scenario)
     val = valuation_of(sc)
@@ -86,6 +126,9 @@ def main() -> None:
     if args.evaluate:
         print(f"{args.scenario}: evaluate + columns per replication (ms): "
               f"{1e3 * _best(lambda: _evaluate_all(sc, val, tables), args.repeat) / args.reps:.3f}")
+        return
+    if args.ledger:
+        _time_ledgers(val, tables, n_months, args)
         return
     incomes, weeks = [], []
     for t in tables:  # the earnings item of the treatment arm, as fiscal._by_party computes it

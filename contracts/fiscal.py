@@ -61,20 +61,24 @@ benefit levels are in. docs/public-finances.md, "Another country's rules", expla
 from __future__ import annotations
 
 import re
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from effekt import lazy
 from effekt.contracts.block import RecordBlock
 from effekt.contracts.frames import nonzero_months, taken
-from effekt.contracts.outcomes import Frame, Tables, _floats, _strings, among, has, matching
+from effekt.contracts.outcomes import Frame, Tables, _floats, _ints, _strings, among, has, matching
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
 from effekt.dotted import suggest
 from effekt.lazy import pandas as pd
 from effekt.specfile import SpecError, Strict, joined, load_spec, nb_number, said
+
+np = lazy.module("numpy", globals())  # on first use: `effekt validate` reads only the rules (issue 14)
+pa = lazy.module("pyarrow", globals())
 
 FISCAL_COLUMNS = ["arm", "party", "month", "item", "amount"]
 PUBLIC_DEFAULT = ("kommune", "fylke", "other_kommuner", "state")
@@ -472,7 +476,7 @@ def benefit_payers() -> dict[str, str | dict[str, float]]:
     return dict(default_fiscal().benefit_payers)
 
 
-Ledger = dict[tuple[str, str, str], np.ndarray]
+Ledger = dict[tuple[str, str, str], "np.ndarray"]
 """Monthly amounts by (arm, party, item)."""
 
 
@@ -484,7 +488,7 @@ def _accumulate(rows: Ledger, arm: str, party: str, item: str, monthly: np.ndarr
         rows[key] = np.asarray(monthly, dtype=float).copy()
 
 
-def ledger_frame(ledger: Ledger, month_dtype: type = np.int64) -> pd.DataFrame:
+def ledger_frame(ledger: Ledger, month_dtype: type | str = "int64") -> pd.DataFrame:
     """A ledger as a long table (``FISCAL_COLUMNS``), zero months left out."""
     keys = list(ledger)
     which, month, amount = nonzero_months(list(ledger.values()))
@@ -509,58 +513,44 @@ def difference_ledger(ledger: Ledger, n_treatment: int, n_control: int) -> Ledge
     return out
 
 
-def _by_party(rows: Ledger, arm: str, item: str, parties: np.ndarray | str, annual: np.ndarray,
-              weeks: np.ndarray, sign: float) -> None:
-    """Add ``sign x annual x weeks / 52`` summed over spells, per party (aliases already applied)."""
-    if isinstance(parties, str):
-        if parties not in NOT_PUBLIC or item == "earnings":
-            _accumulate(rows, arm, parties, item, sign * (annual @ weeks) / 52.0)
-        return
-    for party in dict.fromkeys(parties.tolist()):
-        if party in NOT_PUBLIC and item != "earnings":
-            continue
-        mask = parties == party
-        a, w = (annual, weeks) if mask.all() else (annual[mask], weeks[mask])
-        _accumulate(rows, arm, str(party), item, sign * (a @ w) / 52.0)
+def _codes(df: Frame, col: str, default: str) -> tuple[np.ndarray, list]:
+    """Column ``col`` of ``df`` as a code per row into its distinct values, in order of first
+    appearance (``default`` for a null, and for every row without the column): ``pd.factorize``'s
+    codes of ``_strings(df, col, default)``, but of an Arrow string column by Arrow's dictionary
+    encoding, without a Python string per row (a block's spells are tens of thousands of rows)."""
+    if not has(df, col):
+        return np.zeros(len(df), dtype=np.intp), [default]
+    if isinstance(df, pa.Table) and df.schema.field(col).type in (pa.string(), pa.large_string()):
+        encoded = df.column(col).combine_chunks().dictionary_encode()
+        names = encoded.dictionary.to_pylist()
+        indices = encoded.indices
+        if indices.null_count:
+            if default not in names:
+                names.append(default)
+            indices = indices.fill_null(names.index(default))
+        return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.intp), names
+    codes, uniques = pd.factorize(_strings(df, col, default), use_na_sentinel=False)
+    return codes, uniques.tolist()
 
 
-def _parties(values: np.ndarray) -> np.ndarray:
-    """Party names with aliases applied (NAV is the state); missing values are 'none'."""
-    if len(values) > 256:  # hash once per distinct name
-        codes, names = pd.factorize(values, use_na_sentinel=False)
-        names = np.array([ALIASES.get(v, v) if isinstance(v, str) else "none" for v in names], dtype=object)
-        return names[codes]
-    named = {v: ALIASES.get(v, v) if isinstance(v, str) else "none" for v in set(values.tolist())}
-    if values.dtype == object and all(k is v for k, v in named.items()):  # no alias, none missing
-        return values
-    return np.array([named[v] for v in values.tolist()], dtype=object)
+def _party_codes(codes: np.ndarray, values: list) -> tuple[np.ndarray, list[str]]:
+    """Codes into ``values`` as codes into the distinct party names they are (aliases applied:
+    NAV is the state; a missing value is 'none')."""
+    names = [ALIASES.get(v, v) if isinstance(v, str) else "none" for v in values]
+    distinct = list(dict.fromkeys(names))
+    if len(distinct) < len(names):  # two names of one party (nav and state)
+        place = {p: i for i, p in enumerate(distinct)}
+        codes = np.array([place[p] for p in names], dtype=np.intp)[codes]
+    return codes, distinct
 
 
-def _yearly(annual: np.ndarray, weeks: np.ndarray) -> np.ndarray:
-    """Monthly sums over spells of ``annual[spell, year] x weeks[spell, month] / 52``, each month
-    at the annual amount of its own year (month ``m`` is in year ``m // 12``)."""
-    n_months = weeks.shape[1]
-    out = np.empty(n_months)
-    for y in range(annual.shape[1]):
-        months = slice(12 * y, min(12 * y + 12, n_months))
-        out[months] = annual[:, y] @ weeks[:, months]
-    return out / 52.0
-
-
-def _income_tax(rows: Ledger, arm: str, tax: np.ndarray, kommune: np.ndarray, fylke: np.ndarray,
-                kept: float, weeks: np.ndarray) -> None:
-    """The income tax by party, from each spell's annual tax at its person's rates of each year
-    (``tax``, ``kommune``, ``fylke``: spells x years, see :func:`_yearly_tax`): the kommune keeps
-    ``kept`` of its skatteøre and the other kommuner get the rest (inntektsutjevning), the fylke
-    its skatteøre, the state what is left. The parties add up to ``tax`` exactly."""
-    parts = [("kommune", kommune * kept)]
-    if kept < 1:
-        parts.append(("other_kommuner", kommune * (1 - kept)))
-    if fylke.any():
-        parts.append(("fylke", fylke))
-    parts.append(("state", tax - kommune - fylke))
-    for party, annual in parts:
-        _accumulate(rows, arm, party, "income_tax", _yearly(annual, weeks))
+def _payer_codes(spells: Frame, columns: tuple[str, ...], default: str) -> tuple[np.ndarray, list[str]]:
+    """Each spell's party (:func:`_party_codes`) in the first of ``columns`` the spells have,
+    ``default`` where it is missing; every spell ``default`` when they have none of them."""
+    col = next((c for c in columns if has(spells, c)), None)
+    if col is None:
+        return np.zeros(len(spells), dtype=np.intp), [ALIASES.get(default, default)]
+    return _party_codes(*_codes(spells, col, default))
 
 
 def payer_parts(payer: str | dict[str, float]) -> list[tuple[str, float]]:
@@ -571,15 +561,16 @@ def payer_parts(payer: str | dict[str, float]) -> list[tuple[str, float]]:
     return [(payer, 1.0)]
 
 
-def _kind_rules(kinds: np.ndarray, payers: dict[str, str | dict[str, float]],
-                params: FiscalParams) -> tuple[list[tuple[np.ndarray, np.ndarray | None]], np.ndarray]:
+def _kind_rules(codes: np.ndarray, names: list, payers: dict[str, str | dict[str, float]],
+                params: FiscalParams) -> tuple[list[tuple[np.ndarray, list[str], np.ndarray | None]],
+                                               np.ndarray]:
     """Each spell's benefit payers and the tax class of its benefit (``""`` when not taxed), looked
-    up once per distinct kind. The payers come as parts (party per spell, share per spell or None
-    when every share is 1): one part for benefits one party pays, more for a benefit several
-    finance in shares. A kind without a payer, or missing from a non-empty ``taxable_benefits``
-    table, is refused."""
+    up once per distinct kind (``codes`` into ``names``, the kinds in order of first appearance).
+    The payers come as parts (party per spell as a code into the party names,
+    :func:`_party_codes`; share per spell or None when every share is 1): one part for benefits
+    one party pays, more for a benefit several finance in shares. A kind without a payer, or
+    missing from a non-empty ``taxable_benefits`` table, is refused."""
     taxable = params.taxable_benefits
-    codes, names = pd.factorize(kinds, use_na_sentinel=False)
     names = [v if isinstance(v, str) else "none" for v in names]
     unknown = [k for k in names if k not in payers and k != "none"]
     untaxed = [k for k in names if taxable and k not in taxable and k != "none"]
@@ -602,22 +593,23 @@ def _kind_rules(kinds: np.ndarray, payers: dict[str, str | dict[str, float]],
     split = [payer_parts(payers.get(k, "none")) for k in names]
     parts = []
     for j in range(max((len(x) for x in split), default=1)):
-        party = np.array([x[j][0] if j < len(x) else "none" for x in split], dtype=object)
+        party, party_names = _party_codes(np.arange(len(split)),
+                                          [x[j][0] if j < len(x) else "none" for x in split])
         share = [x[j][1] if j < len(x) else 0.0 for x in split]
-        parts.append((party[codes], None if all(v == 1.0 for v in share) else np.asarray(share)[codes]))
+        parts.append((party[codes], party_names,
+                      None if all(v == 1.0 for v in share) else np.asarray(share)[codes]))
     tax_class = np.array([params.tax_class(k) or "" for k in names], dtype=object)
     return parts, tax_class[codes]
 
 
-def _person_codes(spells: Frame, arms: np.ndarray) -> np.ndarray:
-    """Each spell's person as a code 0 .. n - 1 (arm and ``person_id``: the arms' ids are their
-    own); a spell without a person id (no ``person_id`` column, or a missing one) is a person of
-    its own."""
-    n = len(arms)
+def _person_codes(spells: Frame, arm_code: np.ndarray) -> np.ndarray:
+    """Each spell's person as a code 0 .. n - 1 (``arm_code``: each spell's replication and arm
+    as a code, since each replication's and each arm's ``person_id`` are their own); a spell
+    without a person id (no ``person_id`` column, or a missing one) is a person of its own."""
+    n = len(arm_code)
     if not has(spells, "person_id"):
         return np.arange(n)
     pid = _floats(spells, "person_id", np.nan)
-    arm_code = pd.factorize(arms, use_na_sentinel=False)[0]
     known = np.isfinite(pid)
     lo = pid[known].min() if known.any() else 0.0
     span = (pid[known].max() - lo + 1) if known.any() else 1.0
@@ -627,14 +619,14 @@ def _person_codes(spells: Frame, arms: np.ndarray) -> np.ndarray:
 
 def _yearly_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | None,
                 tax_class: np.ndarray | None, person: np.ndarray,
-                weeks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                in_year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each spell's annual income tax and the kommune's and fylke's skatteøre in it, at the rates
     of its person's income in each contract year: three arrays spells x years (year ``y`` is
     months ``12y .. 12y + 11``, the years of the ``budgets/`` table).
 
     A spell's taxable income is the wage (``income``, annual) plus the benefit when it has a tax
     class. A person's taxable income in a year is the sum over their spells of that annual income
-    x the spell's weeks in the year (``weeks``: spells x months) / 52, and the rates are read at
+    x the spell's weeks in the year (``in_year``: spells x years) / 52, and the rates are read at
     that total: the wage and a ``wage``-class benefit at ``income_tax``'s average rate, a benefit
     of another class at that class's average rate, so a krone of uføretrygd beside a wage pays
     the low-rate trygdeavgift and the trinnskatt of the year's whole income (exact where the
@@ -644,15 +636,12 @@ def _yearly_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | 
     the income observed in it, not annualised: the cut is the same in both arms. A year without
     income pays no tax."""
     rule = params.income_tax
-    n, n_months = weeks.shape
-    n_years = -(-n_months // 12)
+    n, n_years = in_year.shape
     if benefit is None or tax_class is None:
         taxable = at_wage_rate = income
     else:
         taxable = income + np.where(tax_class != "", benefit, 0.0)
         at_wage_rate = income + np.where(tax_class == WAGE_CLASS, benefit, 0.0)
-    full = weeks if n_months == 12 * n_years else np.pad(weeks, ((0, 0), (0, 12 * n_years - n_months)))
-    in_year = full.reshape(n, n_years, 12).sum(axis=2)  # each spell's weeks in each year
     n_persons = int(person.max()) + 1 if n else 0
     cell = (person[:, None] * n_years + np.arange(n_years)).ravel()
     year_income = np.bincount(cell, weights=(taxable[:, None] * in_year).ravel(),
@@ -674,28 +663,6 @@ def _yearly_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | 
     return tax, k_tax, f_tax
 
 
-def _programme_costs(rows: Ledger, arm: str, payer: np.ndarray, per_week: np.ndarray, once: np.ndarray,
-                     start: np.ndarray, weeks: np.ndarray) -> None:
-    """Stage costs the pathway charges to a public party (spells' ``cost_once`` at the spell's
-    start, ``cost_per_week`` while it lasts, paid by ``cost_payer``)."""
-    n = weeks.shape[1]
-    for party in dict.fromkeys(payer.tolist()):
-        if party in NOT_PUBLIC:
-            continue
-        mask = payer == party
-        monthly = per_week @ weeks if mask.all() else per_week[mask] @ weeks[mask]
-        np.add.at(monthly, np.clip(month_of(start[mask]), 0, n - 1), once[mask])
-        _accumulate(rows, arm, str(party), "programme_costs", -monthly)
-
-
-def _rows_of(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``a[mask]``, as a view when the rows picked are one unbroken run (arms come in blocks)."""
-    idx = np.flatnonzero(mask)
-    if len(idx) and idx[-1] - idx[0] + 1 == len(idx):
-        return a[idx[0]:idx[-1] + 1]
-    return a[mask]
-
-
 def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months: int,
                  params: FiscalParams | None = None,
                  payers: dict[str, str | dict[str, float]] | None = None) -> pd.DataFrame:
@@ -703,50 +670,56 @@ def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months
     return ledger_frame(public_ledger(persons, spells, G, n_months, params, payers))
 
 
-def public_ledgers(block: RecordBlock, G: float, n_months: int, params: FiscalParams | None = None,
-                   payers: dict[str, str | dict[str, float]] | None = None) -> list[Ledger]:
-    """:func:`public_ledger` of each replication of ``block``
-    (:class:`effekt.contracts.block.RecordBlock`), in order."""
-    return [public_ledger(p, s, G, n_months, params, payers)
-            for p, s, _ in (block.replication(i) for i in range(block.n))]
-
-
 def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
                   params: FiscalParams | None = None, payers: dict[str, str | dict[str, float]] | None = None,
                   tables: Tables | None = None) -> Ledger:
-    """Each arm's public flows as monthly arrays by (arm, party, item); ``tables`` are
-    ``Tables.of(persons, spells)`` when the caller has them already."""
+    """Each arm's public flows as monthly arrays by (arm, party, item): :func:`public_ledgers` of
+    the block of this one replication (one implementation). ``tables`` (``Tables.of(persons,
+    spells)``) is accepted from callers that have it at hand; the ledger does not need it, as it
+    ties spells to persons itself, within each replication of a block."""
+    return public_ledgers(RecordBlock.one(persons, spells), G, n_months, params, payers)[0]
 
+
+def public_ledgers(block: RecordBlock, G: float, n_months: int, params: FiscalParams | None = None,
+                   payers: dict[str, str | dict[str, float]] | None = None) -> list[Ledger]:
+    """Each replication's public flows by (arm, party, item) (:func:`public_ledger`) for the
+    replications of ``block`` (:class:`effekt.contracts.block.RecordBlock`), in order, summed over
+    the block's spells at once.
+
+    Every item is a sum over spells of an amount per spell and month (``sign x annual x the weeks
+    in the month / 52``; the income tax at each month's own year's amount; a programme cost per
+    week x weeks), added **in spell order** into its (replication, arm, party, item) bin
+    (``np.bincount`` over the spells' nonzero months): a replication's numbers are the same bits
+    whichever block it is summed in, alone or among hundreds. Each replication's ledger has the
+    keys, in the order, that a loop over its own arms (sorted), the items (in the order of this
+    function) and the parties (in order of first appearance among the arm's spells) gives; an
+    item's condition (a wage cost, a subsidy, a fylke's skatteøre) is the replication's and arm's
+    own; a key two steps share (the wage subsidy a party pays and receives, a per-cohort cost
+    beside the stage costs) keeps the place of the first and adds the later ones to it in order."""
     params = params or default_fiscal()
     payers = payers if payers is not None else (params.benefit_payers or benefit_payers())
     w = params.wages
+    spells = block.spells
     n = len(spells)
-    arms = _strings(spells, "arm", "")
     start, end = _floats(spells, "start"), _floats(spells, "end")
-    weeks_all = spread_over_months(start, end, n_months)
     employed = _strings(spells, "state", "") == "employed"
     income = np.where(employed, _floats(spells, "annual_wage") * _floats(spells, "fte"), 0.0)
     has_benefit = has(spells, "benefit_kind")
     benefit = tax_class_of = None
     if has_benefit:
-        kinds = _strings(spells, "benefit_kind", "none")
-        payer_parts_of, tax_class_of = _kind_rules(kinds, payers, params)
-        benefit_payers_of = [(_parties(party), share) for party, share in payer_parts_of]
+        payer_parts_of, tax_class_of = _block_kind_rules(spells, payers, params, block.spell_bounds)
         benefit = _floats(spells, "benefit_g") * G
-    tax, k_tax, f_tax = _yearly_tax(params, income, benefit, tax_class_of,
-                                    _person_codes(spells, arms), weeks_all)
+    s = _Spells.of(block, start, end, n_months)
+    tax, k_tax, f_tax = _yearly_tax(params, income, benefit, tax_class_of, _person_codes(spells, s.group),
+                                    s.in_year())
     kept = params.kommune_kept_share()
     aga = params.employer_contributions.rate
     labour_cost = income * (1 + aga)
-    payer_col = next((c for c in WAGE_PAYER_COLUMNS if has(spells, c)), None)
-    wage_payer = _parties(_strings(spells, payer_col, w.default_wage_payer) if payer_col
-                          else np.full(n, w.default_wage_payer, dtype=object))
+    wage_payer = s.parties(*_payer_codes(spells, WAGE_PAYER_COLUMNS, w.default_wage_payer))
     share_col = next((c for c in SUBSIDY_SHARE_COLUMNS if has(spells, c)), None)
     share = _floats(spells, share_col) if share_col else np.zeros(n)
-    sub_col = next((c for c in SUBSIDY_PAYER_COLUMNS if has(spells, c)), None)
-    sub_payer = _parties(_strings(spells, sub_col, w.default_subsidy_payer) if sub_col
-                         else np.full(n, w.default_subsidy_payer, dtype=object))
-    public_job = employed & ~among(wage_payer, sorted(NOT_PUBLIC))
+    sub_payer = s.parties(*_payer_codes(spells, SUBSIDY_PAYER_COLUMNS, w.default_subsidy_payer))
+    public_job = employed & wage_payer.public[wage_payer.code]
     wage_cost = np.where(public_job, labour_cost, 0.0)
     work_value = (wage_cost * w.productivity(_strings(spells, "contract", "")) if public_job.any()
                   else wage_cost)
@@ -759,80 +732,344 @@ def public_ledger(persons: Frame, spells: Frame, G: float, n_months: int,
             sales = np.where(sold, wage_cost * np.nan_to_num(sold_share), 0.0)
             work_value = np.where(sold, 0.0, work_value)
     subsidy = np.where(employed, share * labour_cost, 0.0)
-    has_costs = has(spells, "cost_payer")
-    if has_costs:
-        cost_payer = _parties(_strings(spells, "cost_payer", "none"))
-        # a stage's per-cohort cost falls on one spell (the kull's first entrant): at once, or
-        # spread evenly over cost_cohort_weeks from that spell's start
-        per_week = _floats(spells, "cost_per_week")
-        cohort, cohort_weeks = _floats(spells, "cost_cohort"), _floats(spells, "cost_cohort_weeks")
-        spread = (cohort > 0) & (cohort_weeks > 0)
-        once = _floats(spells, "cost_once") + np.where(spread, 0.0, cohort)
-    rows: Ledger = {}
-    for arm in sorted(set(arms.tolist())):
-        m = arms == arm
-        weeks = _rows_of(weeks_all, m)
-        if has_benefit:  # each payer its share (one part of share 1 for most benefits)
-            for party, share in benefit_payers_of:
-                paid = benefit[m] if share is None else benefit[m] * share[m]
-                _by_party(rows, arm, "benefits", party[m], paid, weeks, -1.0)
-        _by_party(rows, arm, "earnings", "participants", income[m], weeks, 1.0)
-        _income_tax(rows, arm, tax[m], k_tax[m], f_tax[m], kept, weeks)
-        _by_party(rows, arm, "employer_contributions", ALIASES.get(params.employer_contributions.to,
-                  params.employer_contributions.to), income[m] * aga, weeks, 1.0)
-        if wage_cost[m].any():
-            _by_party(rows, arm, "wage_cost", wage_payer[m], wage_cost[m], weeks, -1.0)
-            _by_party(rows, arm, "value_of_work", wage_payer[m], work_value[m], weeks, 1.0)
-            if sales is not None and sales[m].any():
-                _by_party(rows, arm, "sales_revenue", wage_payer[m], sales[m], weeks, 1.0)
-        if subsidy[m].any():
-            _by_party(rows, arm, "wage_subsidy", sub_payer[m], subsidy[m], weeks, -1.0)
-            _by_party(rows, arm, "wage_subsidy", wage_payer[m], subsidy[m], weeks, 1.0)
-        if has_costs:
-            _programme_costs(rows, arm, cost_payer[m], per_week[m], once[m], start[m], weeks)
-            ms = m & spread
-            if ms.any():
-                over = spread_over_months(start[ms], start[ms] + cohort_weeks[ms], n_months)
-                rate = cohort[ms] / cohort_weeks[ms]
-                for party in dict.fromkeys(cost_payer[ms].tolist()):
-                    if party not in NOT_PUBLIC:
-                        pm = cost_payer[ms] == party
-                        _accumulate(rows, arm, str(party), "programme_costs", -(rate[pm] @ over[pm]))
+
+    book = _Book(block.n)
+    if has_benefit:  # each payer its share (one part of share 1 for most benefits)
+        for code, names, part_share in payer_parts_of:
+            payer = s.parties(code, names)
+            paid = benefit if part_share is None else benefit * part_share
+            book.add("benefits", s.arm_names, payer, s.summed(paid, payer), -1.0)
+    book.add("earnings", s.arm_names, s.one("participants"), s.summed(income), 1.0, public_only=False)
+    parts = [("kommune", k_tax * kept)]  # the income tax by party: they add up to the tax exactly
+    if kept < 1:
+        parts.append(("other_kommuner", k_tax * (1 - kept)))
+    parts += [("fylke", f_tax), ("state", tax - k_tax - f_tax)]
+    fylke = s.any_of((f_tax != 0).any(axis=1))  # the fylke's part where some spell of the arm pays it
+    for party, annual in parts:
+        if party != "fylke" or fylke.any():
+            book.add("income_tax", s.arm_names, s.one(party), s.yearly(annual), 1.0,
+                     where=fylke if party == "fylke" else None)
+    to = ALIASES.get(params.employer_contributions.to, params.employer_contributions.to)
+    book.add("employer_contributions", s.arm_names, s.one(to), s.summed(income * aga), 1.0)
+    costed = s.any_of(wage_cost != 0)  # the (replication, arm) groups that pay a public wage
+    arms = s.arm_names
+    if costed.any():
+        book.add("wage_cost", arms, wage_payer, s.summed(wage_cost, wage_payer), -1.0, where=costed)
+        book.add("value_of_work", arms, wage_payer, s.summed(work_value, wage_payer), 1.0, where=costed)
+        if sales is not None:
+            book.add("sales_revenue", arms, wage_payer, s.summed(sales, wage_payer), 1.0,
+                     where=costed & s.any_of(sales != 0))
+    subsidised = s.any_of(subsidy != 0)
+    if subsidised.any():
+        book.add("wage_subsidy", arms, sub_payer, s.summed(subsidy, sub_payer), -1.0, where=subsidised)
+        book.add("wage_subsidy", arms, wage_payer, s.summed(subsidy, wage_payer), 1.0, where=subsidised)
+    if has(spells, "cost_payer"):
+        _programme_costs(book, s, spells, start, n_months)
     if params.integration_grant.per_year:
-        t = tables if tables is not None else Tables.of(persons, spells)
-        _integration_grant(rows, t, n_months, params.integration_grant)
-    return rows
+        _integration_grant(book, block, n_months, params.integration_grant)
+    return book.ledgers()
 
 
-def _integration_grant(rows: Ledger, t: Tables, n_months: int, ig: IntegrationGrant) -> None:
+def _programme_costs(book: _Book, s: _Spells, spells: Frame, start: np.ndarray, n_months: int) -> None:
+    """Stage costs the pathway charges to a public party (spells' ``cost_once`` at the spell's
+    start, ``cost_per_week`` while it lasts, paid by ``cost_payer``): the weekly costs summed in
+    spell order, then each spell's one-off cost added to its start month, in spell order. A
+    stage's per-cohort cost (``cost_cohort``) falls on one spell (the kull's first entrant): at
+    once, or spread evenly over ``cost_cohort_weeks`` from that spell's start, added to its
+    payer's programme costs after the stage costs."""
+    cost_payer = _party_codes(*_codes(spells, "cost_payer", "none"))
+    per_week = _floats(spells, "cost_per_week")
+    cohort, cohort_weeks = _floats(spells, "cost_cohort"), _floats(spells, "cost_cohort_weeks")
+    spread = (cohort > 0) & (cohort_weeks > 0)
+    once = _floats(spells, "cost_once") + np.where(spread, 0.0, cohort)
+    payer = s.parties(*cost_payer)
+    monthly = s.summed(per_week, payer)
+    np.add.at(monthly, (payer.bin, np.clip(month_of(start), 0, n_months - 1)), once)
+    book.add("programme_costs", s.arm_names, payer, monthly, -1.0, weekly=True)
+    if spread.any():
+        over = spread_over_months(start[spread], start[spread] + cohort_weeks[spread], n_months)
+        rate = np.zeros(len(spread))
+        rate[spread] = cohort[spread] / cohort_weeks[spread]
+        cohort_payer = s.parties(*cost_payer, of=spread)
+        book.add("programme_costs", s.arm_names, cohort_payer, s.summed(rate, cohort_payer, spread, over),
+                 -1.0, weekly=True)
+
+
+def _cells(start: np.ndarray, end: np.ndarray, n_months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (spell, month) cells of the months 0 .. ``n_months`` - 1 each interval [start, end)
+    overlaps, in interval order, then month order, and the weeks of the interval in each: the
+    nonzero entries of ``spread_over_months(start, end, n_months)``, each by the same arithmetic
+    (so the same bits), and a cell of zero weeks where an interval ends on a month's edge."""
+    edges = np.arange(n_months + 1) * WEEKS_PER_MONTH
+    first = np.maximum(np.searchsorted(edges, start, side="right") - 1, 0)
+    last = np.minimum(np.searchsorted(edges, end, side="left") - 1, n_months - 1)
+    count = np.maximum(last - first + 1, 0)
+    spell = np.repeat(np.arange(len(start)), count)
+    month = first[spell] + (np.arange(len(spell)) - np.repeat(np.cumsum(count) - count, count))
+    weeks = np.minimum(end[spell], edges[month + 1])
+    np.subtract(weeks, np.maximum(start[spell], edges[month]), out=weeks)
+    return spell, month, np.clip(weeks, 0.0, None, out=weeks)
+
+
+NO_SPELL = 2**62
+"""The first spell of a (replication, arm, party) bin that has none (no key for it)."""
+
+
+@dataclass(frozen=True, eq=False)
+class _Parties:
+    """A party per spell of a block, coded for the sums: ``code`` into ``names`` per spell,
+    ``public`` per name; ``bin`` = (replication, arm) group x ``len(names)`` + ``code``;
+    ``first``: each bin's first spell (among the spells the parties were taken of; its order
+    among the arm's parties), :data:`NO_SPELL` where it has none."""
+
+    names: list[str]
+    code: np.ndarray
+    public: np.ndarray
+    bin: np.ndarray
+    first: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class _Spells:
+    """A block's spells as the ledger sums them: each spell's (replication, arm) ``group``
+    (replication x ``len(arm_names)`` + the arm's place among the block's arms, sorted) and the
+    cells of the months each spell overlaps (``cell_spell``, ``cell_month``, and ``cell_weeks``,
+    the weeks of the spell in the month as :func:`effekt.contracts.periods.spread_over_months`
+    computes them; in spell order, then month order), over which every item is summed (a cell of
+    no weeks, at an edge, adds nothing to a sum)."""
+
+    n_reps: int
+    arm_names: list[str]
+    group: np.ndarray
+    cell_spell: np.ndarray
+    cell_month: np.ndarray
+    cell_weeks: np.ndarray
+    n_months: int
+
+    @classmethod
+    def of(cls, block: RecordBlock, start: np.ndarray, end: np.ndarray, n_months: int) -> _Spells:
+        codes, uniques = _codes(block.spells, "arm", "")
+        arm_names = sorted(uniques)
+        place = {a: i for i, a in enumerate(arm_names)}
+        rank = np.array([place[a] for a in uniques], dtype=np.intp)
+        cell_spell, cell_month, cell_weeks = _cells(start, end, n_months)
+        return cls(n_reps=block.n, arm_names=arm_names,
+                   group=block.spell_replication() * len(arm_names) + rank[codes], cell_spell=cell_spell,
+                   cell_month=cell_month, cell_weeks=cell_weeks, n_months=n_months)
+
+    @property
+    def n_groups(self) -> int:
+        return self.n_reps * len(self.arm_names)
+
+    @cached_property
+    def _first(self) -> np.ndarray:
+        """Each group's first spell (:data:`NO_SPELL` where it has none)."""
+        first = np.full(self.n_groups, NO_SPELL, dtype=np.intp)
+        np.minimum.at(first, self.group, np.arange(len(self.group)))
+        return first
+
+    def one(self, party: str) -> _Parties:
+        """One party for every spell."""
+        return _Parties([party], np.zeros(len(self.group), dtype=np.intp),
+                        np.array([party not in NOT_PUBLIC]), self.group, self._first)
+
+    def parties(self, code: np.ndarray, names: list[str], of: np.ndarray | None = None) -> _Parties:
+        """Each spell's party (``code`` into ``names``, :func:`_party_codes`), of the spells ``of``
+        (of all without it)."""
+        bins = self.group * len(names) + code
+        index = np.arange(len(bins)) if of is None else np.flatnonzero(of)
+        first = np.full(self.n_groups * len(names), NO_SPELL, dtype=np.intp)
+        np.minimum.at(first, bins[index], index)
+        return _Parties(names, code, np.array([p not in NOT_PUBLIC for p in names], dtype=bool), bins, first)
+
+    def _binned(self, bins: np.ndarray, n_bins: int, spell: np.ndarray, month: np.ndarray,
+                values: np.ndarray) -> np.ndarray:
+        """``values`` of the cells (``spell``, ``month``) added in cell order into bins x months
+        (floats even without a cell: ``np.bincount`` of nothing counts in integers)."""
+        out = np.bincount(bins[spell] * self.n_months + month, weights=values,
+                          minlength=n_bins * self.n_months)
+        return out.astype(float, copy=False).reshape(n_bins, self.n_months)
+
+    def summed(self, annual: np.ndarray, payer: _Parties | None = None, of: np.ndarray | None = None,
+               weeks: np.ndarray | None = None) -> np.ndarray:
+        """Per bin of ``payer`` (None: per group) and month, the sum over spells in spell order
+        of ``annual x`` the spell's weeks in the month; with ``of``, over the spells ``of`` only,
+        with their own ``weeks`` (rows of ``weeks``: the spells ``of``, in order)."""
+        bins, n_bins = ((self.group, self.n_groups) if payer is None
+                        else (payer.bin, self.n_groups * len(payer.names)))
+        if of is None:
+            return self._binned(bins, n_bins, self.cell_spell, self.cell_month,
+                                annual[self.cell_spell] * self.cell_weeks)
+        rows, month = np.nonzero(weeks)
+        spell = np.flatnonzero(of)[rows]
+        return self._binned(bins, n_bins, spell, month, annual[spell] * weeks[rows, month])
+
+    def yearly(self, annual: np.ndarray) -> np.ndarray:
+        """:meth:`summed` per group of ``annual[spell, year]`` (spells x contract years), each
+        month at the annual amount of its own year (month ``m`` is in year ``m // 12``)."""
+        at = self.cell_spell * annual.shape[1] + self.cell_month // 12
+        return self._binned(self.group, self.n_groups, self.cell_spell, self.cell_month,
+                            annual.ravel()[at] * self.cell_weeks)
+
+    def in_year(self) -> np.ndarray:
+        """Each spell's weeks in each contract year (months ``12y .. 12y + 11``; spells x years),
+        its months' weeks added in month order."""
+        n, n_years = len(self.group), -(-self.n_months // 12)
+        out = np.bincount(self.cell_spell * n_years + self.cell_month // 12, weights=self.cell_weeks,
+                          minlength=n * n_years)
+        return out.astype(float, copy=False).reshape(n, n_years)
+
+    def any_of(self, flag: np.ndarray) -> np.ndarray:
+        """Per group: whether any of its spells has ``flag``."""
+        out = np.zeros(self.n_groups, dtype=bool)
+        out[self.group[flag]] = True
+        return out
+
+
+class _Book:
+    """The ledgers of a block being written: each step's (replication, arm, party) sums with
+    the place the loop of one replication gives them (the replication; the spells' items before
+    the integration grant; the arm; the step; the party's first spell). :meth:`ledgers` makes
+    one dict per replication in that order."""
+
+    def __init__(self, n_reps: int) -> None:
+        self.n_reps = n_reps
+        self._keys: list[tuple[str, str, str]] = []
+        self._entries: list[tuple[np.ndarray, np.ndarray, int, int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._steps = 0
+
+    def add(self, item: str, arm_names: list[str], payer: _Parties, sums: np.ndarray, sign: float, *,
+            where: np.ndarray | None = None, public_only: bool = True, weekly: bool = False,
+            phase: int = 0) -> None:
+        """Item ``item`` of each (replication, arm, party) bin of ``payer`` that has a spell (of
+        an arm ``where`` says; a public party unless not ``public_only``): ``sign x sums / 52``
+        (``weekly``: ``sign x sums``; ``sums``: bins x months, a bin (replication x
+        ``len(arm_names)`` + arm) x parties + party)."""
+        self._steps += 1
+        emit = payer.first < NO_SPELL
+        n_parties = len(payer.names)
+        if not n_parties or not len(arm_names):
+            return
+        emit = emit.reshape(-1, n_parties)
+        if public_only and not payer.public.all():
+            emit = emit & payer.public
+        if where is not None:
+            emit = emit & where[:, None]
+        bins = np.flatnonzero(emit)
+        if not len(bins):
+            return
+        group, party = np.divmod(bins, n_parties)
+        rep, arm = np.divmod(group, len(arm_names))
+        rows = sums[bins]
+        self._entries.append((rep, len(self._keys) + arm * n_parties + party, phase, self._steps, arm,
+                              payer.first[bins], sign * rows if weekly else sign * rows / 52.0))
+        self._keys.extend([(a, p, item) for a in arm_names for p in payer.names])
+
+    def ledgers(self) -> list[Ledger]:
+        """One ledger per replication: its keys in the order of the loop of one replication, a
+        key written twice the sum of its parts in that order."""
+        out: list[Ledger] = [{} for _ in range(self.n_reps)]
+        if not self._entries:
+            return out
+        rep, key, phase, step, arm, first, rows = zip(*self._entries, strict=True)
+        sizes = [len(r) for r in rep]
+        rep = np.concatenate(rep)
+        at = np.lexsort((np.concatenate(first), np.repeat(step, sizes), np.concatenate(arm),
+                         np.repeat(phase, sizes), rep))
+        keys = self._keys
+        for r, k, row in zip(rep[at].tolist(), np.concatenate(key)[at].tolist(), np.concatenate(rows)[at],
+                             strict=True):
+            ledger = out[r]
+            name = keys[k]
+            ledger[name] = ledger[name] + row if name in ledger else row
+        return out
+
+
+def _block_kind_rules(spells: Frame, payers: dict[str, str | dict[str, float]], params: FiscalParams,
+                      bounds: np.ndarray) -> tuple[list[tuple[np.ndarray, list[str], np.ndarray | None]],
+                                                   np.ndarray]:
+    """:func:`_kind_rules` of a block's spells; a kind the rules lack is refused as the
+    replications would refuse it one at a time: by the first replication that uses one, naming
+    its kinds in the order they first appear in it."""
+    codes, names = _codes(spells, "benefit_kind", "none")
+    try:
+        return _kind_rules(codes, names, payers, params)
+    except SpecError:
+        if len(bounds) > 2:
+            kinds = np.array(names, dtype=object)
+            for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+                own, own_names = pd.factorize(kinds[codes[lo:hi]], use_na_sentinel=False)
+                _kind_rules(own, own_names.tolist(), payers, params)
+        raise
+
+
+def _spell_persons(block: RecordBlock, arm: np.ndarray, pid: np.ndarray) -> np.ndarray:
+    """Each spell's row of the block's ``persons`` (the person of the same replication, arm and
+    ``person_id``; the last such row if there are two), -1 for a spell without its person: the
+    rows :class:`effekt.contracts.outcomes.Tables` ties each replication's spells to."""
+    spells = block.spells
+    n = len(spells)
+    names = list(dict.fromkeys(a for a in arm.tolist() if isinstance(a, str)))
+    if n == 0 or len(arm) == 0:
+        return np.full(n, -1, np.int64)
+    index = pd.Index(names, dtype=object)
+    code, n_arms = index.get_indexer(arm), max(len(names), 1)
+    low, span = int(pid.min()), int(pid.max()) - int(pid.min()) + 1
+    key = np.where(code >= 0, (block.person_replication() * n_arms + code) * span + (pid - low), -1)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    s_code, s_pid = index.get_indexer(_strings(spells, "arm")), _ints(spells, "person_id")
+    ok = (s_code >= 0) & (s_pid >= low) & (s_pid - low < span)
+    s_key = np.where(ok, (block.spell_replication() * n_arms + s_code) * span + (s_pid - low), -2)
+    at = np.searchsorted(sorted_key, s_key, side="right") - 1
+    found = ok & (at >= 0) & (sorted_key[np.clip(at, 0, None)] == s_key)
+    return np.where(found, order[np.clip(at, 0, None)], -1).astype(np.int64)
+
+
+def _integration_grant(book: _Book, block: RecordBlock, n_months: int, ig: IntegrationGrant) -> None:
     """The state's integration grant to the kommune for each eligible person, monthly, from entry
-    until the person moves away or the data end, for ``len(ig.per_year)`` years."""
+    until the person moves away or the data end, for ``len(ig.per_year)`` years; per
+    replication and arm (sorted) of its eligible persons, after the spells' items, the persons'
+    grants summed in person order."""
     if not ig.per_year:
         return
-    eligible = among(t.group, ig.groups)
-    eligible |= among(t.benefit_kind, ig.benefit_kinds)
+    persons, spells = block.persons, block.spells
+    eligible = among(_strings(persons, "group", ""), ig.groups)
+    eligible |= among(_strings(persons, "benefit_kind", "none"), ig.benefit_kinds)
     if not eligible.any():
         return
-    n = len(t.entry)
-    known = t.s_person >= 0
+    arm_all = _strings(persons, "arm")
+    person = _spell_persons(block, arm_all, _ints(persons, "person_id"))
+    n = len(persons)
+    known = person >= 0
+    s_start = _floats(spells, "start")
     moved_at = np.full(n, np.inf)
-    is_moved = known & (t.s_state == "moved")
-    np.minimum.at(moved_at, t.s_person[is_moved], t.s_start[is_moved])
+    is_moved = known & (_strings(spells, "state", "") == "moved")
+    np.minimum.at(moved_at, person[is_moved], s_start[is_moved])
     data_end = np.full(n, -np.inf)
-    np.maximum.at(data_end, t.s_person[known], t.s_end[known])
+    np.maximum.at(data_end, person[known], _floats(spells, "end")[known])
     data_end[np.isneginf(data_end)] = 0.0
     stop = np.minimum(moved_at, data_end)[eligible]
-    entry = t.entry[eligible]
-    arm = t.arm[eligible]
+    entry = _floats(persons, "entry_week")[eligible]
+    arm = arm_all[eligible]
     tm = (np.arange(n_months) + 0.5) * WEEKS_PER_MONTH
     year = ig.year_at_entry - 1 + np.floor((tm[None, :] - entry[:, None]) / 52.0).astype(int)
     active = (tm[None, :] >= entry[:, None]) & (tm[None, :] < stop[:, None]) & (year < len(ig.per_year))
     per_year = np.asarray(ig.per_year, float)
     monthly = np.where(active, per_year[np.clip(year, 0, len(per_year) - 1)] / 12.0, 0.0)
-    for a in sorted(set(arm.tolist())):
-        total = monthly[arm == a].sum(axis=0)
-        _accumulate(rows, a, "kommune", "integration_grant", total)
-        _accumulate(rows, a, "state", "integration_grant", -total)
+    arm_names = sorted(set(arm.tolist()))
+    place = {a: i for i, a in enumerate(arm_names)}
+    group = block.person_replication()[eligible] * len(arm_names) + np.array([place[a] for a in arm.tolist()],
+                                                                             dtype=np.int64)
+    n_groups = block.n * len(arm_names)
+    cells = (group[:, None] * n_months + np.arange(n_months)).ravel()
+    total = np.bincount(cells, weights=monthly.ravel(),
+                        minlength=n_groups * n_months).reshape(n_groups, n_months)
+    present = np.full(n_groups, NO_SPELL, dtype=np.intp)  # the grant's keys come after the spells'
+    present[group] = 0
+    for party, sign in (("kommune", 1.0), ("state", -1.0)):
+        book.add("integration_grant", arm_names, _Parties([party], np.zeros(len(group), dtype=np.intp),
+                 np.array([True]), group, present), total, sign, public_only=False, weekly=True, phase=1)
 
 
 def difference(levels: pd.DataFrame, n_treatment: int, n_control: int) -> pd.DataFrame:
