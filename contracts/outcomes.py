@@ -9,14 +9,15 @@ replication and pandas' per-call overhead would dominate on tables of a few hund
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pyarrow as pa
-
+from effekt import lazy
 from effekt.contracts.frames import frame
 from effekt.contracts.periods import WEEKS_PER_MONTH
 from effekt.contracts.terms import (
@@ -28,6 +29,12 @@ from effekt.contracts.terms import (
     SustainedEmployment,
 )
 from effekt.lazy import pandas as pd
+
+if TYPE_CHECKING:
+    from effekt.contracts.block import RecordBlock
+
+np = lazy.module("numpy", globals())  # on first use: `effekt validate` needs neither (issue 14)
+pa = lazy.module("pyarrow", globals())
 
 OUTCOME_COLUMNS = ["arm", "person_id", "cohort", "group", "outcome", "week", "quantity"]
 EPS = 1e-9
@@ -224,27 +231,42 @@ def matching(names: np.ndarray, patterns: list[str]) -> np.ndarray:
     return among(names, hits) if hits else np.zeros(len(names), bool)
 
 
-def _person_rows(arm: np.ndarray, pid: np.ndarray):
+def _replication_of_rows(bounds: np.ndarray | None, n: int) -> np.ndarray:
+    """Each row's replication (0 .. len(bounds) - 2) from a block's row ``bounds`` (None: all 0)."""
+    if bounds is None:
+        return np.zeros(n, np.int64)
+    return np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds))
+
+
+def _person_rows(arm: np.ndarray, pid: np.ndarray, rep: np.ndarray | None = None):
     """A function giving, for each row of a table with ``arm`` and ``person_id``, the row of that
-    person among (``arm``, ``pid``), or -1; the last row wins if a person appears twice."""
+    person among (``arm``, ``pid``), or -1; the last row wins if a person appears twice.
+
+    In a block of replications (``rep``: each person row's replication) a person is (replication,
+    arm, ``person_id``): the function then takes the replication of each row of the table too
+    (``rows(df, rep_of_df)``), so equal ids of two replications are two people."""
     arms = list(dict.fromkeys(a for a in arm if isinstance(a, str)))
-    code = np.full(len(arm), -1, np.int64)
-    for i, a in enumerate(arms):
-        code[arm == a] = i
+    n_arms = max(len(arms), 1)
+
+    def codes(a: np.ndarray, r: np.ndarray | None) -> np.ndarray:  # (replication, arm); -1: no arm
+        code = np.full(len(a), -1, np.int64)
+        for i, name in enumerate(arms):
+            code[a == name] = i
+        return code if r is None else np.where(code >= 0, r * n_arms + code, -1)
+
+    code = codes(arm, rep)
     span = int(pid.max()) - int(pid.min()) + 1 if len(pid) else 1
     low = int(pid.min()) if len(pid) else 0
     key = np.where(code >= 0, code * span + (pid - low), -1)
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
 
-    def rows(df: Frame) -> np.ndarray:
+    def rows(df: Frame, df_rep: np.ndarray | None = None) -> np.ndarray:
         n = len(df)
         if n == 0 or len(arm) == 0:
             return np.full(n, -1, np.int64)
         s_arm, s_pid = _strings(df, "arm"), _ints(df, "person_id")
-        s_code = np.full(n, -1, np.int64)
-        for i, a in enumerate(arms):
-            s_code[s_arm == a] = i
+        s_code = codes(s_arm, df_rep if rep is not None else None)
         ok = (s_code >= 0) & (s_pid >= low) & (s_pid - low < span)
         s_key = np.where(ok, s_code * span + (s_pid - low), -2)
         at = np.searchsorted(sorted_key, s_key, side="right") - 1
@@ -254,9 +276,16 @@ def _person_rows(arm: np.ndarray, pid: np.ndarray):
     return rows
 
 
-@dataclass
+@dataclass(eq=False)
 class Tables:
-    """The record tables as numpy arrays, every spell and event tied to its person's row."""
+    """The record tables as numpy arrays, every spell and event tied to its person's row.
+
+    Of one replication (:meth:`of`) or of a block of replications (:meth:`of_block`: the
+    replications' rows one after another, ``person_bounds[i]:person_bounds[i + 1]`` replication
+    ``i``'s persons, likewise ``spell_bounds`` and ``event_bounds``; a person is (replication,
+    arm, ``person_id``)). Every per-person measure (the runs of work, the first job, the in-work
+    shares) works on a block unchanged, since no spell or event is tied to a person of another
+    replication; :meth:`replication` gives a replication's own tables, as :meth:`of` gives them."""
 
     arm: np.ndarray
     person_id: np.ndarray
@@ -276,15 +305,41 @@ class Tables:
     s_usual: np.ndarray  # spells in a business-as-usual pathway's stages (not the programme's)
     events: Frame | None
     e_person: np.ndarray | None
+    person_bounds: np.ndarray | None = None  # a block's rows of each replication (None: one replication)
+    spell_bounds: np.ndarray | None = None
+    event_bounds: np.ndarray | None = None
 
     @classmethod
     def of(cls, persons: Frame, spells: Frame | None, events: Frame | None = None) -> Tables:
-        """The arrays of ``persons``, ``spells`` and ``events`` (pandas or Arrow tables)."""
+        """The arrays of ``persons``, ``spells`` and ``events`` (pandas or Arrow tables) of one
+        replication: a block of one (:meth:`of_block`)."""
+        return cls._of(persons, spells, events, None)
+
+    @classmethod
+    def of_block(cls, block: RecordBlock) -> Tables:
+        """The arrays of a block of replications (:class:`effekt.contracts.block.RecordBlock`),
+        read once for the whole block; a block of one gives what :meth:`of` gives."""
+        if block.n == 1:
+            return cls._of(block.persons, block.spells, block.events, None)
+        return cls._of(block.persons, block.spells, block.events,
+                       (block.person_bounds, block.spell_bounds, block.event_bounds))
+
+    @classmethod
+    def _of(cls, persons: Frame, spells: Frame | None, events: Frame | None,
+            bounds: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None) -> Tables:
         if spells is None:
             spells = pd.DataFrame({"arm": pd.Series(dtype=object), "person_id": pd.Series(dtype="int64")})
         arm = _strings(persons, "arm")
         pid = _ints(persons, "person_id")
-        rows = _person_rows(arm, pid)
+        pb, sb, eb = bounds if bounds is not None else (None, None, None)
+        if bounds is None:
+            rows = _person_rows(arm, pid)
+            s_person = rows(spells)
+            e_person = rows(events) if events is not None else None
+        else:
+            rows = _person_rows(arm, pid, _replication_of_rows(pb, len(persons)))
+            s_person = rows(spells, _replication_of_rows(sb, len(spells)))
+            e_person = rows(events, _replication_of_rows(eb, len(events))) if events is not None else None
         state, stage, contract = _strings(spells, "state", ""), _strings(spells, "stage"), \
             _strings(spells, "contract")
         usual = bools(spells, "business_as_usual")
@@ -292,13 +347,60 @@ class Tables:
             arm=arm, person_id=pid, cohort=_strings(persons, "cohort", ""),
             group=_strings(persons, "group", ""), entry=_floats(persons, "entry_week"),
             benefit_kind=_strings(persons, "benefit_kind", "none"),
-            spells=spells, s_person=rows(spells), s_state=state,
+            spells=spells, s_person=s_person, s_state=state,
             s_start=_floats(spells, "start"), s_end=_floats(spells, "end"), s_fte=_floats(spells, "fte"),
             s_contract=contract, s_stage=stage,
             s_own=programme_jobs(state, stage, contract, _floats(spells, "subsidy_share"), usual),
-            s_usual=usual,
-            events=events, e_person=rows(events) if events is not None else None,
+            s_usual=usual, events=events, e_person=e_person,
+            person_bounds=pb, spell_bounds=sb, event_bounds=eb if events is not None else None,
         )
+
+    @cached_property
+    def _employed(self) -> np.ndarray:
+        """Which spells are ``employed`` (compared once: every work measure asks)."""
+        return self.s_state == "employed"
+
+    @cached_property
+    def _in_education(self) -> np.ndarray:
+        """Which spells are in ``education``."""
+        return self.s_state == "education"
+
+    @property
+    def n(self) -> int:
+        """The number of replications these tables hold (1 unless of a block)."""
+        return 1 if self.person_bounds is None else len(self.person_bounds) - 1
+
+    def person_replication(self) -> np.ndarray:
+        """Each person row's replication (all 0 for one replication)."""
+        return _replication_of_rows(self.person_bounds, len(self.entry))
+
+    def replication(self, i: int, spells: Frame, events: Frame | None) -> Tables:
+        """Replication ``i``'s own tables, as :meth:`of` of its records gives them: views of the
+        block's arrays, its spells' and events' person rows counted from its first person.
+        ``spells`` and ``events`` are the replication's record tables
+        (:meth:`effekt.contracts.block.RecordBlock.replication`), kept as the tables' frames."""
+        if not 0 <= i < self.n:
+            raise IndexError(f"Tables.replication: {i} is not a replication of these tables "
+                             f"(0 .. {self.n - 1})")
+        if self.person_bounds is None:
+            return self if spells is self.spells and events is self.events else \
+                dataclasses.replace(self, spells=spells, events=events)
+        p0, p1 = int(self.person_bounds[i]), int(self.person_bounds[i + 1])
+        s0, s1 = int(self.spell_bounds[i]), int(self.spell_bounds[i + 1])
+
+        def rebased(rows: np.ndarray) -> np.ndarray:
+            return np.where(rows >= 0, rows - p0, -1)
+
+        e_person = None
+        if self.e_person is not None and self.event_bounds is not None:
+            e_person = rebased(self.e_person[int(self.event_bounds[i]):int(self.event_bounds[i + 1])])
+        return Tables(
+            arm=self.arm[p0:p1], person_id=self.person_id[p0:p1], cohort=self.cohort[p0:p1],
+            group=self.group[p0:p1], entry=self.entry[p0:p1], benefit_kind=self.benefit_kind[p0:p1],
+            spells=spells, s_person=rebased(self.s_person[s0:s1]), s_state=self.s_state[s0:s1],
+            s_start=self.s_start[s0:s1], s_end=self.s_end[s0:s1], s_fte=self.s_fte[s0:s1],
+            s_contract=self.s_contract[s0:s1], s_stage=self.s_stage[s0:s1], s_own=self.s_own[s0:s1],
+            s_usual=self.s_usual[s0:s1], events=events, e_person=e_person)
 
     def jobs(self, o: JobStart | SustainedEmployment | InWorkAt | None = None) -> np.ndarray:
         """Indices of the spells that count as work for ``o`` (every employed spell without
@@ -319,13 +421,13 @@ class Tables:
         spells of at least ``min_fte`` whose contract is not in ``exclude_contracts`` (and, with
         ``ordinary_only``, that are not the programme's own jobs), and with ``or_education`` the
         spells in education (whatever their fte); none whose stage matches ``exclude_stages``."""
-        ok = (self.s_state == "employed") & (self.s_fte >= min_fte)
+        ok = self._employed & (self.s_fte >= min_fte)
         if exclude_contracts:
             ok &= ~among(self.s_contract, exclude_contracts)
         if ordinary_only:
             ok &= ~self.s_own
         if or_education:
-            ok |= self.s_state == "education"
+            ok |= self._in_education
         if exclude_stages:
             ok &= ~matching(self.s_stage, list(exclude_stages))
         ok &= self.s_person >= 0
@@ -356,6 +458,27 @@ def _latest_end_per_person(person: np.ndarray, end: np.ndarray) -> np.ndarray:
     return end[order][latest]
 
 
+def _rows_by_replication(t: Tables, person: np.ndarray) -> np.ndarray:
+    """The bounds of each replication's rows among rows sorted by ``person`` (rows of ``t``)."""
+    if t.person_bounds is None:
+        return np.array([0, len(person)], dtype=np.int64)
+    return np.searchsorted(person, t.person_bounds).astype(np.int64)
+
+
+def _accumulate(ufunc: np.ufunc, values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """``ufunc.accumulate`` of ``values`` started again at each of ``bounds`` (rows
+    ``bounds[i]:bounds[i + 1]`` alone, in order): what each part accumulated alone gives, bit for
+    bit (each part is a row of a zero-padded grid, accumulated along the row in order)."""
+    sizes = np.diff(bounds)
+    if len(sizes) <= 1 or len(values) == 0:
+        return ufunc.accumulate(values)
+    row = np.repeat(np.arange(len(sizes)), sizes)
+    col = np.arange(len(values)) - np.repeat(bounds[:-1], sizes)
+    grid = np.zeros((len(sizes), int(sizes.max())), dtype=values.dtype)
+    grid[row, col] = values
+    return ufunc.accumulate(grid, axis=1)[row, col]
+
+
 def _first_per_person(person: np.ndarray, week: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The earliest week per person."""
     if len(person) == 0:
@@ -384,10 +507,14 @@ def _sustained(o: SustainedEmployment, t: Tables) -> tuple[np.ndarray, np.ndarra
     p = t.s_person[jobs]
     start = np.maximum(t.s_start[jobs], t.entry[p])
     dur = np.clip(t.s_end[jobs] - start, 0, None)
-    cum = np.cumsum(dur)
+    # weeks in work so far: a running sum over the replication's jobs (in person order), less
+    # what the person's earlier rows of it held; each replication's sum starts at its own first
+    # job, so a replication's weeks are the same in a block as alone (to the last bit)
+    within = _rows_by_replication(t, p)
+    cum = _accumulate(np.add, dur, within)
     new = np.concatenate([[True], p[1:] != p[:-1]]) if len(p) else np.zeros(0, bool)
-    base = np.maximum.accumulate(np.where(new, cum - dur, 0.0)) if len(p) else cum
-    cum -= base
+    base = _accumulate(np.maximum, np.where(new, cum - dur, 0.0), within) if len(p) else cum
+    cum = cum - base
     before = cum - dur
     week = start + (o.weeks - before)
     ok = (dur > 0) & (cum >= o.weeks - EPS) & (before < o.weeks) & (week <= t.entry[p] + o.window_weeks + EPS)
@@ -468,7 +595,20 @@ def _measure(o: Outcome, t: Tables) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _arrays(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The outcomes reached as columns (``OUTCOME_COLUMNS``), ordered by week, person and outcome."""
+    """The outcomes reached as columns (``OUTCOME_COLUMNS``), ordered by week, person and
+    outcome, of one replication's tables."""
+    if t.n != 1:
+        raise ValueError(f"the outcomes of {t.n} replications' tables: take them by replication "
+                         f"(outcomes_by_replication)")
+    return _arrays_by_replication(t, parts)[0]
+
+
+def _arrays_by_replication(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]
+                           ) -> list[dict[str, np.ndarray]]:
+    """Each replication's outcomes reached (``parts``: outcome, person rows, weeks, quantities of
+    the persons of ``t``) as columns, ordered by week, person and outcome within the replication:
+    the rows, in the order, one replication's tables alone give (the sort is stable and its keys
+    are the replication's, so ties keep the order of ``parts``)."""
     if parts:
         name = np.concatenate([np.full(len(p), n, dtype=object) for n, p, _, _ in parts])
         p = np.concatenate([p for _, p, _, _ in parts]).astype(np.int64)
@@ -476,10 +616,18 @@ def _arrays(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray
         q = np.concatenate([q for _, _, _, q in parts]).astype(float)
     else:
         name, p, w, q = np.zeros(0, object), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    order = np.lexsort((name, t.person_id[p], w)) if len(p) else p
+    if t.n == 1:
+        order = np.lexsort((name, t.person_id[p], w)) if len(p) else p
+    else:
+        rep = t.person_replication()[p]
+        order = np.lexsort((name, t.person_id[p], w, rep)) if len(p) else p
     p, name, w, q = p[order], name[order], w[order], q[order]
-    return {"arm": t.arm[p], "person_id": t.person_id[p], "cohort": t.cohort[p],
-            "group": t.group[p], "outcome": name, "week": w, "quantity": q}
+    columns = {"arm": t.arm[p], "person_id": t.person_id[p], "cohort": t.cohort[p],
+               "group": t.group[p], "outcome": name, "week": w, "quantity": q}
+    if t.n == 1:
+        return [columns]
+    cut = np.searchsorted(rep[order], np.arange(t.n + 1))
+    return [{k: v[cut[i]:cut[i + 1]] for k, v in columns.items()} for i in range(t.n)]
 
 
 def _frame(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]) -> pd.DataFrame:
@@ -487,8 +635,16 @@ def _frame(t: Tables, parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]
 
 
 def outcome_arrays(outcomes: dict[str, Outcome], t: Tables) -> dict[str, np.ndarray]:
-    """What :func:`measure_outcomes` returns, as numpy columns (no DataFrame overhead)."""
+    """What :func:`measure_outcomes` returns, as numpy columns (no DataFrame overhead), of one
+    replication's tables."""
     return _arrays(t, [(name, *_measure(o, t)) for name, o in outcomes.items()])
+
+
+def outcomes_by_replication(outcomes: dict[str, Outcome], t: Tables) -> list[dict[str, np.ndarray]]:
+    """:func:`outcome_arrays` of each replication of ``t`` (:meth:`Tables.of_block`), measured
+    over the whole block at once: the same rows, in the same order, as each replication's own
+    tables give."""
+    return _arrays_by_replication(t, [(name, *_measure(o, t)) for name, o in outcomes.items()])
 
 
 def measure_one(o: Outcome, persons: pd.DataFrame, spells: pd.DataFrame,
@@ -546,15 +702,38 @@ def _in_work(t: Tables, after: np.ndarray, horizon: float, *, ordinary_only: boo
 
 def work_shares(t: Tables, weeks_after_entry: list[float] | np.ndarray, horizon: float, *,
                 ordinary_only: bool = False, or_education: bool = False) -> dict[str, np.ndarray]:
-    """:func:`in_work_share` at several points at once: {arm: share at each point}."""
-    working, measurable = _in_work(t, np.asarray(weeks_after_entry, dtype=float), horizon,
-                                   ordinary_only=ordinary_only, or_education=or_education)
-    out = {}
-    for arm in sorted(set(t.arm.tolist())):  # the same arms as pd.unique, without its hashing set-up
-        mine = (t.arm == arm)[:, None] & measurable
-        n = mine.sum(axis=0)
-        out[arm] = np.where(n > 0, (working & mine).sum(axis=0) / np.maximum(n, 1), np.nan)
-    return out
+    """:func:`in_work_share` at several points at once: {arm: share at each point}, of one
+    replication's tables."""
+    if t.n != 1:
+        raise ValueError(f"the work shares of {t.n} replications' tables: take them by replication "
+                         f"(work_shares_by_replication)")
+    return work_shares_by_replication(t, weeks_after_entry, horizon, ordinary_only=ordinary_only,
+                                      or_education=or_education)[0]
+
+
+def work_shares_by_replication(t: Tables, weeks_after_entry: list[float] | np.ndarray, horizon: float, *,
+                               ordinary_only: bool = False, or_education: bool = False
+                               ) -> list[dict[str, np.ndarray]]:
+    """:func:`work_shares` of each replication of ``t`` (:meth:`Tables.of_block`), counted over
+    the whole block at once: each replication's arms (those it has people in, in sorted order),
+    each with its share in work at each point. The shares are whole counts by (replication,
+    arm, point) divided by the arm's count of people measurable then, so exactly the
+    replication's own shares."""
+    after = np.asarray(weeks_after_entry, dtype=float)
+    working, measurable = _in_work(t, after, horizon, ordinary_only=ordinary_only, or_education=or_education)
+    arms = sorted(set(t.arm.tolist()))  # the same arms as pd.unique, without its hashing set-up
+    arm_code = np.zeros(len(t.arm), np.int64)
+    for i, arm in enumerate(arms[1:], start=1):
+        arm_code[t.arm == arm] = i
+    k, n_cells = len(after), t.n * len(arms)
+    cell = t.person_replication() * len(arms) + arm_code  # (replication, arm) of each person
+    people = np.bincount(cell, minlength=n_cells)
+    point = cell[:, None] * k + np.arange(k)[None, :]  # (replication, arm, point)
+    n = np.bincount(point[measurable], minlength=n_cells * k).reshape(n_cells, k)
+    got = np.bincount(point[working & measurable], minlength=n_cells * k).reshape(n_cells, k)
+    share = np.where(n > 0, got / np.maximum(n, 1), np.nan)
+    return [{arm: share[r * len(arms) + a] for a, arm in enumerate(arms) if people[r * len(arms) + a]}
+            for r in range(t.n)]
 
 
 def in_work_share(

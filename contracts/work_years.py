@@ -45,26 +45,49 @@ def discounted_years(start: np.ndarray, end: np.ndarray, rate: float, until: flo
 
 
 def work_years_by_arm(tables: Tables, rate: float, until: float) -> dict[str, float]:
-    """Each arm's total discounted person-years in work up to week ``until``."""
+    """Each arm's total discounted person-years in work up to week ``until`` (one replication)."""
+    if tables.n != 1:
+        raise ValueError(f"the work years of {tables.n} replications' tables: take them by "
+                         f"replication (work_years_by_replication)")
+    return work_years_by_replication(tables, rate, until)[0]
+
+
+def work_years_by_replication(tables: Tables, rate: float, until: float) -> list[dict[str, float]]:
+    """:func:`work_years_by_arm` of each replication of ``tables`` (:meth:`Tables.of_block`): the
+    runs of work and their discounted years found over the whole block at once, then each
+    (replication, arm)'s years added as that replication alone adds them (numpy's sum of the
+    same values in the same order), so the totals are the same to the last bit."""
     person, start, end = tables.runs(tables.counted())
     years = discounted_years(start, end, rate, until)
     arms = tables.arm[person] if len(person) else np.zeros(0, dtype=object)
-    return {arm: float(years[arms == arm].sum()) for arm in ("treatment", "control")}
+    if tables.n == 1:
+        return [{arm: float(years[arms == arm].sum()) for arm in ("treatment", "control")}]
+    # runs come sorted by person row, so each replication's runs are one stretch of them
+    cut = np.searchsorted(person, tables.person_bounds)
+    out = []
+    for r in range(tables.n):
+        mine, its_arms = years[cut[r]:cut[r + 1]], arms[cut[r]:cut[r + 1]]
+        out.append({arm: float(mine[its_arms == arm].sum()) for arm in ("treatment", "control")})
+    return out
 
 
-def additional_work_years(tables: Tables, rate: float, until: float, n_treat: int, n_control: int) -> float:
+def additional_work_years(tables: Tables, rate: float, until: float, n_treat: int, n_control: int,
+                          by_arm: dict[str, float] | None = None) -> float:
     """The programme arm's discounted person-years in work minus the counterfactual arm's scaled
-    to the programme arm's size; NaN without a counterfactual arm."""
+    to the programme arm's size; NaN without a counterfactual arm. ``by_arm``: the tables'
+    :func:`work_years_by_arm` when the caller has it (a block's, by replication)."""
     if not n_control:
         return math.nan
-    by_arm = work_years_by_arm(tables, rate, until)
+    if by_arm is None:
+        by_arm = work_years_by_arm(tables, rate, until)
     return by_arm["treatment"] - by_arm["control"] * n_treat / n_control
 
 
 def work_years_kpis(tables: Tables, rate: float, until: float, n_treat: int, n_control: int,
-                    long_run: bool = False) -> dict[Key, float]:
+                    long_run: bool = False, by_arm: dict[str, float] | None = None) -> dict[Key, float]:
     """The KPI ``additional_work_years`` (``long_run``: ``additional_work_years_long_run``) by its
-    key, for :func:`effekt.contracts.evaluate.evaluate`."""
+    key, for :func:`effekt.contracts.evaluate.evaluate`; ``by_arm`` as for
+    :func:`additional_work_years`."""
     measure = WORK_YEARS_LONG_RUN_MEASURE if long_run else WORK_YEARS_MEASURE
     return {kpi_key(measure, arm="difference"): additional_work_years(tables, rate, until, n_treat,
-                                                                      n_control)}
+                                                                      n_control, by_arm)}
