@@ -30,13 +30,14 @@ is zero has no row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 
 from effekt.contracts import fiscal as fis
-from effekt.contracts.frames import taken
+from effekt.contracts.frames import months_matrix, taken
 from effekt.lazy import pandas as pd
 
 ARMS = ("treatment", "control", "difference")
@@ -138,24 +139,78 @@ def by_year_columns(ledger: Mapping[tuple[str, str, str], np.ndarray], rate: flo
                     public: Iterable[str] = ()) -> dict | None:
     """:func:`by_year` as numpy columns (None when there are no rows): ``public``, ``year``,
     ``amount_nominal``, ``amount_discounted``, and the string columns as ``names`` (the arm,
-    party and item of each ledger row, three lists) and ``which`` (the ledger row of each table
-    row), so a caller can build them as it likes (pandas strings, Arrow, object arrays)."""
-    public = set(public)
-    keys = sorted(ledger, key=lambda k: (ARMS.index(k[0]) if k[0] in ARMS else len(ARMS), k[0], k[1], k[2]))
-    n_months = max((len(ledger[k]) for k in keys), default=0)
+    party and item of each ledger row, three object arrays of str) and ``which`` (the ledger row of each table
+    row), so a caller can build them as it likes (pandas strings, Arrow, object arrays). The
+    block of one ledger (:func:`by_year_block`)."""
+    cols = by_year_block([ledger], rate, [public])
+    if cols is not None:
+        del cols["replication"]
+    return cols
+
+
+BLOCK_CELLS = 1 << 22
+"""How many monthly cells (rows times months) :func:`by_year_block` sums at a time: a task's
+ledgers of many replications over a long run are summed in slices of rows, so the matrix stays
+a few dozen MB (each row's sums do not depend on which rows it is summed beside)."""
+
+
+def _table_order(key: tuple[str, str, str]) -> tuple[int, str, str, str]:
+    return (ARMS.index(key[0]) if key[0] in ARMS else len(ARMS), *key)
+
+
+@functools.lru_cache(maxsize=64)
+def _sorted(keys: tuple[tuple[str, str, str], ...]) -> tuple[tuple[str, str, str], ...]:
+    return tuple(sorted(keys, key=_table_order))
+
+
+def _sorted_keys(ledger: Mapping[tuple[str, str, str], np.ndarray]) -> tuple[tuple[str, str, str], ...]:
+    """The ledger's keys in the order of the budgets table: arm (as :data:`ARMS`), party, item
+    (sorted once for the keys a task's ledgers share, in the order they were written)."""
+    return _sorted(tuple(ledger))
+
+
+@functools.lru_cache(maxsize=64)
+def _key_columns(keys: tuple[tuple[str, str, str], ...], public: frozenset[str]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arm, party and item of each of a ledger's ``keys`` (object arrays of str) and whether
+    its party is ``public``: once for the keys a task's ledgers share."""
+    arm, party, item = (np.array([k[j] for k in keys], dtype=object) for j in range(3))
+    return arm, party, item, np.array([k[1] in public for k in keys], dtype=bool)
+
+
+def by_year_block(ledgers: Sequence[Mapping[tuple[str, str, str], np.ndarray]], rate: float,
+                  publics: Sequence[Iterable[str]]) -> dict | None:
+    """:func:`by_year_columns` of several ledgers (a task's replications, each with its public
+    parties) at once, their rows one ledger after another: the columns of each ledger alone,
+    concatenated, with ``replication`` (the position of the ledger in ``ledgers``) for each row.
+
+    Every ledger row's months go into one matrix, zero months padded to the longest ledger (a
+    year of zeros has no row, as for the ledger alone); the 12 months of a year are summed
+    along the row, nominal and divided by the one set of discount factors, so each row's years
+    are the same floats in a block as alone. ``which`` indexes the rows of all the ledgers, in
+    order (``names`` lists them)."""
+    keys = [_sorted_keys(ledger) for ledger in ledgers]
+    arrays = [ledger[k] for ledger, ks in zip(ledgers, keys, strict=True) for k in ks]
+    n_months = int(np.fromiter(map(len, arrays), dtype=np.intp, count=len(arrays)).max()) if arrays else 0
     n_years = -(-n_months // 12)
-    if not keys or n_years == 0:
+    if not arrays or n_years == 0:
         return None
-    m = np.zeros((len(keys), n_years * 12))
-    for i, k in enumerate(keys):
-        a = ledger[k]
-        m[i, :len(a)] = a
-    nominal = m.reshape(len(keys), n_years, 12).sum(axis=2)
-    discounted = (m / discount_factors(n_years * 12, rate)).reshape(len(keys), n_years, 12).sum(axis=2)
+    width = n_years * 12
+    factors = discount_factors(width, rate)
+    nominal = np.empty((len(arrays), n_years))
+    discounted = np.empty((len(arrays), n_years))
+    step = max(1, BLOCK_CELLS // width)
+    for lo in range(0, len(arrays), step):
+        part = arrays[lo:lo + step]
+        m = months_matrix(part, width)
+        nominal[lo:lo + len(part)] = m.reshape(len(part), n_years, 12).sum(axis=2)
+        discounted[lo:lo + len(part)] = (m / factors).reshape(len(part), n_years, 12).sum(axis=2)
     which, year = np.nonzero((np.abs(nominal) > 1e-9) | (np.abs(discounted) > 1e-9))
-    parties = [k[1] for k in keys]
-    return {"names": ([k[0] for k in keys], parties, [k[2] for k in keys]), "which": which,
-            "public": np.array([p in public for p in parties], dtype=bool)[which],
+    per_ledger = [_key_columns(ks, frozenset(p)) for ks, p in zip(keys, publics, strict=True)]
+    arm, party, item, public = (np.concatenate([c[j] for c in per_ledger]) for j in range(4))
+    replication = np.repeat(np.arange(len(ledgers)), [len(ks) for ks in keys])
+    return {"names": (arm, party, item), "which": which,
+            "replication": replication[which], "public": public[which],
             "year": year.astype(np.int32),
             "amount_nominal": nominal[which, year], "amount_discounted": discounted[which, year]}
 
@@ -176,12 +231,25 @@ def budget_columns(fiscal: fis.Ledger, contract: Iterable[tuple[str, str, np.nda
                    commissioners: Iterable[str], rate: float) -> dict[str, np.ndarray]:
     """:func:`budgets` as numpy columns in the order of :data:`BUDGETS`, the strings (arm, party,
     item) as object arrays of str: what a batch turns into Arrow without a DataFrame."""
-    ledger, public = budget_ledger(fiscal, contract, commissioners)
-    cols = by_year_columns(ledger, rate, public)
+    cols = block_budget_columns([(fiscal, contract, commissioners)], rate)
+    del cols["replication"]
+    return cols
+
+
+def block_budget_columns(parts: Sequence[tuple[fis.Ledger, Iterable[tuple[str, str, np.ndarray]],
+                                                Iterable[str]]], rate: float) -> dict[str, np.ndarray]:
+    """:func:`budget_columns` of several evaluations (each its fiscal ledger, contract rows and
+    commissioners; one ``rate``) at once: their rows one after another, and in front the column
+    ``replication``, the position in ``parts`` of each row's evaluation (:func:`by_year_block`:
+    one matrix for all, the same floats as each alone)."""
+    merged = [budget_ledger(*part) for part in parts]
+    cols = by_year_block([m[0] for m in merged], rate, [m[1] for m in merged])
     if cols is None:
-        return {f.name: np.zeros(0, dtype=object if f.type == pa.string() else f.type.to_pandas_dtype())
-                for f in BUDGETS}
+        return {"replication": np.zeros(0, np.int64),
+                **{f.name: np.zeros(0, dtype=object if f.type == pa.string() else f.type.to_pandas_dtype())
+                   for f in BUDGETS}}
     names, which = cols.pop("names"), cols.pop("which")
-    arm, party, item = (np.array(n, dtype=object)[which] for n in names)
-    return {"arm": arm, "party": party, "public": cols["public"], "year": cols["year"], "item": item,
-            "amount_nominal": cols["amount_nominal"], "amount_discounted": cols["amount_discounted"]}
+    arm, party, item = (n[which] for n in names)
+    return {"replication": cols["replication"], "arm": arm, "party": party, "public": cols["public"],
+            "year": cols["year"], "item": item, "amount_nominal": cols["amount_nominal"],
+            "amount_discounted": cols["amount_discounted"]}

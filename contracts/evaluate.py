@@ -21,7 +21,9 @@ values are filled in by what each KPI measures, and the names come from the regi
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -37,7 +39,7 @@ from effekt.contracts.block import RecordBlock
 from effekt.contracts.evaluation_design import RANDOMISED, EvaluationDesign
 from effekt.contracts.finance import irr_or_nan, money_multiple, npv, peak_capital
 from effekt.contracts.fiscal import FISCAL_ITEMS
-from effekt.contracts.frames import frame, nonzero_months, taken
+from effekt.contracts.frames import frame, months_matrix, nonzero_months, taken
 from effekt.contracts.kpis import LONG_RUN_MEASURE, Key, KpiRegistry, kpi_key, kpis_for
 from effekt.contracts.outcomes import (
     WORK_MEASURES,
@@ -48,9 +50,10 @@ from effekt.contracts.outcomes import (
     among,
     has,
     outcome_arrays,
-    work_shares,
+    outcomes_by_replication,
+    work_shares_by_replication,
 )
-from effekt.contracts.payments import People, payment_columns, payments_frame, savings_base
+from effekt.contracts.payments import People, payment_columns, payments_frame, rate_cards, savings_base
 from effekt.contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
 from effekt.contracts.terms import Terms
 from effekt.contracts.valuation import G_DEFAULT, Valuation
@@ -108,8 +111,9 @@ class Evaluation:
 
     The tables are DataFrames built on first access from the numpy columns :func:`evaluate`
     computed (and kept): a batch stores only the KPIs, the cashflows and the budgets, and takes
-    those two as columns (:meth:`cashflow_columns`, :meth:`budget_columns`), so it never pays
-    for a DataFrame per replication (issue 14: frames were a third of ``effekt run``)."""
+    those two as columns (:meth:`cashflow_columns`, :meth:`budget_columns`; a task's replications
+    all at once, :meth:`cashflow_columns_of`, :meth:`budget_columns_of`), so it never pays for a
+    DataFrame per replication (issue 14: frames were a third of ``effekt run``)."""
 
     kpis: dict[str, float]
     long_run_weeks: float | None
@@ -151,12 +155,47 @@ class Evaluation:
         return bud.budgets(self.budget_ledger, self.rows, self.commissioners, self.rate)
 
     def cashflow_columns(self) -> dict[str, np.ndarray]:
-        """The ``cashflows`` table as numpy columns (party and item as object arrays of str)."""
-        return _cashflow_columns(self.rows)
+        """The ``cashflows`` table as numpy columns (party and item as object arrays of str):
+        :meth:`cashflow_columns_of` this evaluation alone."""
+        cols = Evaluation.cashflow_columns_of([self])
+        del cols["replication"]
+        return cols
 
     def budget_columns(self) -> dict[str, np.ndarray]:
-        """The ``budgets`` table as numpy columns (:func:`effekt.contracts.budgets.budget_columns`)."""
-        return bud.budget_columns(self.budget_ledger, self.rows, self.commissioners, self.rate)
+        """The ``budgets`` table as numpy columns (:func:`effekt.contracts.budgets.budget_columns`):
+        :meth:`budget_columns_of` this evaluation alone."""
+        cols = Evaluation.budget_columns_of([self])
+        del cols["replication"]
+        return cols
+
+    @staticmethod
+    def cashflow_columns_of(evaluations: Sequence[Evaluation]) -> dict[str, np.ndarray]:
+        """The ``cashflows`` columns of several evaluations (a task's replications) at once, their
+        rows one evaluation after another (each evaluation's rows as :meth:`cashflow_columns`
+        gives them), with ``replication`` in front: the position in ``evaluations`` of each row's
+        evaluation. Every cashflow row of every evaluation is read in one matrix
+        (:func:`effekt.contracts.frames.nonzero_months`), so a task pays once, not per replication."""
+        rows = [r for ev in evaluations for r in ev.rows]
+        which, month, amount = nonzero_months([a for _, _, a in rows])
+        owner = np.repeat(np.arange(len(evaluations)), [len(ev.rows) for ev in evaluations])
+        return {"replication": owner[which], "party": np.array([r[0] for r in rows], dtype=object)[which],
+                "month": month.astype(np.int32), "item": np.array([r[1] for r in rows], dtype=object)[which],
+                "amount": amount.astype(float)}
+
+    @staticmethod
+    def budget_columns_of(evaluations: Sequence[Evaluation]) -> dict[str, np.ndarray]:
+        """The ``budgets`` columns of several evaluations at once, one evaluation after another
+        (each as :meth:`budget_columns` gives them), with ``replication`` in front as in
+        :meth:`cashflow_columns_of`: one matrix of every ledger row of the task, summed into years
+        and discounted once (:func:`effekt.contracts.budgets.block_budget_columns`). The evaluations
+        must share their discount rate (a task's replications do: one valuation)."""
+        rates = {ev.rate for ev in evaluations}
+        if len(rates) > 1:
+            raise ValueError(f"Evaluation.budget_columns_of: the evaluations are discounted at different "
+                             f"rates ({sorted(rates)}); give it the evaluations of one valuation")
+        rate = rates.pop() if rates else 0.0
+        return bud.block_budget_columns([(ev.budget_ledger, ev.rows, ev.commissioners)
+                                         for ev in evaluations], rate)
 
 
 def by_period(table: pd.DataFrame, period: str = "annual") -> pd.DataFrame:
@@ -242,15 +281,6 @@ def _frame(rows: list[tuple[str, str, np.ndarray]]) -> pd.DataFrame:
     return pd.DataFrame({"party": taken([r[0] for r in rows], which), "month": month.astype(np.int32),
                          "item": taken([r[1] for r in rows], which), "amount": amount.astype(float)},
                         copy=False)
-
-
-def _cashflow_columns(rows: list[tuple[str, str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Cashflow rows (party, item, monthly amounts) as the columns of the long ``CASHFLOWS``
-    table, zero months left out: party and item as object arrays of str (what a batch turns into
-    Arrow directly), month int32, amount float."""
-    which, month, amount = nonzero_months([a for _, _, a in rows])
-    return {"party": np.array([r[0] for r in rows], dtype=object)[which], "month": month.astype(np.int32),
-            "item": np.array([r[1] for r in rows], dtype=object)[which], "amount": amount.astype(float)}
 
 
 def _party(name: str, n_tranches: int) -> str:
@@ -366,31 +396,70 @@ def evaluate_block(
     design.check(terms)
     registry = kpis_for(terms, long_run=long_run_weeks is not None)
     n_data = max(months_in(horizon_weeks), terms.contract.final_month + 1)
-    levels: list[fis.Ledger | None] = [None] * block.n
-    if long_run_weeks is None:  # with a long run each replication's records are cut first
-        levels = list(fis.public_ledgers(block, valuation.G, n_data, valuation.fiscal,
-                                         dict(valuation.benefit_payers)))
-    return [_evaluate_one(terms, *block.replication(i), horizon_weeks, valuation, design, long_run_weeks,
-                          registry, n_data, levels[i]) for i in range(block.n)]
+    if long_run_weeks is not None:  # each replication's records are cut at the horizon first
+        return [_evaluate_one(terms, *block.replication(i), horizon_weeks, valuation, design, long_run_weeks,
+                              registry, n_data, None) for i in range(block.n)]
+    levels = list(fis.public_ledgers(block, valuation.G, n_data, valuation.fiscal,
+                                     dict(valuation.benefit_payers)))
+    # the record arrays, the outcomes and the work KPIs over the whole block at once, then each
+    # replication's share of them (the same arrays, rows and numbers as its records alone give)
+    tables = Tables.of_block(block)
+    found = outcomes_by_replication(terms.outcomes, tables)
+    work = _work_kpis(tables, horizon_weeks)
+    years = wy.work_years_by_replication(tables, valuation.discount_rate, horizon_weeks)
+    # the offsets' KPIs without displacement or substitution: zeros, the same for every replication
+    no_offsets = dis.offset_kpis({}, {}, n_data, valuation.discount_rate, registry)
+    records = [block.replication(i) for i in range(block.n)]
+    shares = [tables.replication(i, spells, events) for i, (_, spells, events) in enumerate(records)]
+    people = [_people(t) for t in shares]
+    measured = [design.measured(f, who) for f, who in zip(found, people, strict=True)]
+    cards = rate_cards(terms, [m[0] for m in measured], [m[1] for m in measured])  # priced at once
+    out = []
+    for i, (persons, spells, events) in enumerate(records):
+        out.append(_evaluate_one(terms, persons, spells, events, horizon_weeks, valuation, design,
+                                 long_run_weeks, registry, n_data, levels[i],
+                                 tables=shares[i], found=found[i], work=work[i], work_years=years[i],
+                                 no_offsets=no_offsets, measured=(people[i], *measured[i]), card=cards[i]))
+    return out
+
+
+def _people(tables: Tables) -> People:
+    """The columns of a replication's persons that payments read."""
+    return People(arm=tables.arm, person_id=tables.person_id, cohort=tables.cohort, entry=tables.entry)
 
 
 def _evaluate_one(terms: Terms, persons: Frame, spells: Frame, events: Frame | None, horizon_weeks: float,
                   valuation: Valuation, design: EvaluationDesign, long_run_weeks: float | None,
-                  registry: KpiRegistry, n_data: int, levels: fis.Ledger | None) -> Evaluation:
+                  registry: KpiRegistry, n_data: int, levels: fis.Ledger | None, *,
+                  tables: Tables | None = None, found: dict[str, np.ndarray] | None = None,
+                  work: dict[Key, float] | None = None,
+                  work_years: dict[str, float] | None = None,
+                  no_offsets: dict[Key, float] | None = None,
+                  measured: tuple[People, dict[str, np.ndarray], People] | None = None,
+                  card: dict[str, np.ndarray] | None = None) -> Evaluation:
     """One replication's evaluation (``terms`` priced and checked, ``registry`` declared by
     :func:`evaluate_block`); ``levels``: its public ledger over ``n_data`` months when the block
-    summed it (None: summed here, on the records cut at the horizon with a long run)."""
+    summed it (None: summed here, on the records cut at the horizon with a long run). Likewise
+    what the block measured of it (None: measured here): ``tables`` its record arrays
+    (:meth:`Tables.replication`), ``found`` its outcomes, ``work`` its in-work share KPIs
+    (:func:`_work_kpis`), ``work_years`` its discounted years in work by arm
+    (:func:`effekt.contracts.work_years.work_years_by_replication`), ``no_offsets`` the offsets'
+    KPIs of no offsets, ``measured`` its people and its outcomes and people as the design
+    measures them (:meth:`EvaluationDesign.measured`) and ``card`` its rate card's payments
+    (:func:`effekt.contracts.payments.rate_cards`)."""
     long_run = None
     if long_run_weeks is not None:
         long_run = lr.people_of_contract(persons, spells, events, horizon_weeks)
         persons, spells, events = lr.clip_records(persons, spells, events, horizon_weeks)
     G, rate, missing_control = valuation.G, valuation.discount_rate, valuation.missing_control
-    tables = Tables.of(persons, spells, events)
+    if tables is None:
+        tables = Tables.of(persons, spells, events)
     n_treat = int((tables.arm == "treatment").sum())
     n_control = int((tables.arm == "control").sum())
     c = terms.contract
 
-    found = outcome_arrays(terms.outcomes, tables)
+    if found is None:
+        found = outcome_arrays(terms.outcomes, tables)
     if levels is None:
         levels = fis.public_ledger(persons, spells, G, n_data, valuation.fiscal,
                                    dict(valuation.benefit_payers), tables)
@@ -404,8 +473,11 @@ def _evaluate_one(terms: Terms, persons: Frame, spells: Frame, events: Frame | N
             return savings_base(terms, None)  # raises NeedsControl
         return savings_base(terms, fis.difference_ledger(levels, n_treat, n_control))
 
-    people = People(arm=tables.arm, person_id=tables.person_id, cohort=tables.cohort, entry=tables.entry)
-    m_found, m_people = design.measured(found, people)  # what the design compares (randomised: as is)
+    if measured is None:
+        people = _people(tables)
+        m_found, m_people = design.measured(found, people)  # what the design compares (randomised: as is)
+    else:
+        people, m_found, m_people = measured
     if design.design == "matched":
         def gain() -> float | None:  # participants against their matched comparison group
             if terms.savings_share is None:
@@ -421,7 +493,8 @@ def _evaluate_one(terms: Terms, persons: Frame, spells: Frame, events: Frame | N
     elif not design.is_randomised:
         def gain() -> float | None:  # refused by design.check: no comparison group to measure it
             return None
-    pay = payment_columns(terms, m_found, m_people, gain, missing_control, design.baseline_shares())
+    pay = payment_columns(terms, m_found, m_people, gain, missing_control, design.baseline_shares(),
+                          card=card)
 
     month_paid = pay["month_paid"] if pay is not None else np.zeros(0, np.int64)
     amount_paid = pay["amount"] if pay is not None else np.zeros(0)
@@ -441,17 +514,18 @@ def _evaluate_one(terms: Terms, persons: Frame, spells: Frame, events: Frame | N
     rows = _cashflow_rows(terms, wf, cost, cost_taken_over, fees, paid)
     capped = bool(pay["capped"].any()) if pay is not None else False
     values = _kpis(terms, tables, found, capped, wf, cost, paid, rows, horizon_weeks, rate,
-                   n_treat, n_control)
+                   n_treat, n_control, work)
     values[kpi_key("control_missing")] = float(design.is_randomised and _control_missing(terms, people))
     values.update(_design_kpis(terms, design, m_found, m_people, pay, values))
     ledger = _with_contract(terms, levels, rows, n_months)
     diff = fis.difference_ledger(ledger, n_treat, n_control)
     if n_control:  # displacement and substitution: the budgets net of what others lose
         diff, offsets = _net_of_displacement(diff, persons, spells, tables, valuation, n_data, n_months,
-                                             n_treat, n_control, registry)
+                                             n_treat, n_control, registry, no_offsets)
         values.update(offsets)
     values.update(_fiscal_kpis(diff, n_months, rate, G, n_treat, n_control, registry))
-    values.update(wy.work_years_kpis(tables, rate, horizon_weeks, n_treat, n_control))  # issue 12
+    values.update(wy.work_years_kpis(tables, rate, horizon_weeks, n_treat, n_control,  # issue 12
+                                     by_arm=work_years))
     three_arms = {key: a for key, a in {**ledger, **diff}.items() if key[0] in FISCAL_ARMS}
     in_budgets = three_arms
     if long_run is not None:
@@ -577,23 +651,42 @@ def _cashflow_rows(terms: Terms, wf: Waterfall, cost: np.ndarray, taken_over: np
     return rows
 
 
+def _work_kpis(tables: Tables, horizon_weeks: float) -> list[dict[Key, float]]:
+    """The in-work share KPIs (``<measure>_12m_*``, ``<measure>_24m_*`` of each of
+    :data:`effekt.contracts.outcomes.WORK_MEASURES`, treatment and control) of each replication
+    of ``tables`` (one, or a block's: :meth:`Tables.of_block`), counted over them at once; NaN
+    for an arm a replication has nobody measurable in."""
+    k = kpi_key
+    horizons = (12, 24)
+    out: list[dict[Key, float]] = [{} for _ in range(tables.n)]
+    for measure, options in WORK_MEASURES.items():  # in work; in ordinary work; in work or education
+        by_replication = work_shares_by_replication(tables, [m * 52 / 12 for m in horizons], horizon_weeks,
+                                                    **options)
+        for v, shares in zip(out, by_replication, strict=True):
+            for arm in ("treatment", "control"):
+                got = shares.get(arm)
+                for i, months_after in enumerate(horizons):
+                    v[k(f"{measure}_{months_after}m", arm=arm)] = (float(got[i]) if got is not None
+                                                                   else math.nan)
+    return out
+
+
 def _kpis(terms: Terms, tables: Tables, found: dict[str, np.ndarray], capped: bool, wf: Waterfall,
           cost: np.ndarray, paid: np.ndarray, rows: list[tuple[str, str, np.ndarray]],
-          horizon_weeks: float, rate: float, n_treat: int, n_control: int) -> dict[Key, float]:
-    """The contract's KPIs by what they measure (see :func:`effekt.contracts.kpis.kpis_for`)."""
+          horizon_weeks: float, rate: float, n_treat: int, n_control: int,
+          work: dict[Key, float] | None = None) -> dict[Key, float]:
+    """The contract's KPIs by what they measure (see :func:`effekt.contracts.kpis.kpis_for`);
+    ``work``: the replication's in-work share KPIs when its block counted them (None: counted
+    here, :func:`_work_kpis`)."""
     k = kpi_key
     v: dict[Key, float] = {k("people", arm="treatment"): n_treat, k("people", arm="control"): n_control}
-    horizons = (12, 24)
-    for measure, options in WORK_MEASURES.items():  # in work; in ordinary work; in work or education
-        shares = work_shares(tables, [m * 52 / 12 for m in horizons], horizon_weeks, **options)
-        for arm in ("treatment", "control"):
-            got = shares.get(arm)
-            for i, months_after in enumerate(horizons):
-                v[k(f"{measure}_{months_after}m", arm=arm)] = float(got[i]) if got is not None else math.nan
+    v.update(work if work is not None else _work_kpis(tables, horizon_weeks)[0])
     arm_o, name_o, q_o = found["arm"], found["outcome"], found["quantity"]
+    arms = {arm: arm_o == arm for arm in ("treatment", "control")}
     for name in terms.outcomes:
-        for arm in ("treatment", "control"):
-            v[k("outcomes", arm=arm, outcome=name)] = float(q_o[(arm_o == arm) & (name_o == name)].sum())
+        named = name_o == name
+        for arm, in_arm in arms.items():
+            v[k("outcomes", arm=arm, outcome=name)] = float(q_o[in_arm & named].sum())
     drawn = float(wf.total(wf.drawn).sum())
     received = float(wf.total(wf.distributed).sum() + wf.total(wf.coupons).sum()
                      + wf.total(wf.protection).sum())
@@ -651,13 +744,17 @@ def _with_contract(terms: Terms, levels: fis.Ledger, rows: list[tuple[str, str, 
 
 def _net_of_displacement(diff: fis.Ledger, persons: Frame, spells: Frame, tables: Tables,
                          valuation: Valuation, n_data: int, n_months: int, n_treat: int, n_control: int,
-                         registry: KpiRegistry) -> tuple[fis.Ledger, dict[Key, float]]:
+                         registry: KpiRegistry,
+                         no_offsets: dict[Key, float] | None = None) -> tuple[fis.Ledger, dict[Key, float]]:
     """The difference ledger net of the valuation's displacement and substitution offsets, and the
     offsets' KPIs (:mod:`effekt.contracts.displacement`: shares of the flows of the job spells,
     not of a benefit stopped without work). Both shares 0: the ledger as it is and offsets of 0.
-    Only the budgets see the offsets: what the contract pays on is measured before."""
+    Only the budgets see the offsets: what the contract pays on is measured before. ``no_offsets``:
+    the offsets' KPIs of no offsets when a block counted them once (zeros, whatever the months)."""
     d, s = valuation.displacement_share, valuation.substitution_share
     if not (d or s):
+        if no_offsets is not None:
+            return diff, dict(no_offsets)
         return diff, dis.offset_kpis({}, {}, n_months, valuation.discount_rate, registry)
     flows = (persons, spells, valuation.G, n_data, valuation.fiscal, dict(valuation.benefit_payers), tables)
     employed = dis.employment_flows(*flows) if d else {}
@@ -679,39 +776,59 @@ def _public_total(diff: fis.Ledger, n_months: int, *, party: str | None = None,
     return acc
 
 
+@functools.lru_cache(maxsize=64)
+def _fiscal_totals(keys: tuple[tuple[str, str, str], ...], parties: tuple[str | None, ...], n_months: int
+                   ) -> tuple[dict[tuple[str | None, str | None], int], np.ndarray, np.ndarray]:
+    """Which totals :func:`_fiscal_kpis` needs of a difference ledger with ``keys`` (in order) and
+    the public ``parties`` its registry declares (None: all): each total's position (by (party,
+    item), None for any); the ledger row of each (row, total) pair, in the ledger's order; and the
+    cell (total x ``n_months`` + month) each of the pairs' months adds to, for ``np.bincount``
+    (which adds a cell's amounts one after another from 0, as a loop over the rows would). The
+    same for every replication whose ledger has the same rows: once."""
+    wanted = [(p, None) for p in parties] + [(None, item) for item in FISCAL_ITEMS]
+    wanted.append(("participants", "earnings"))
+    code = {key: j for j, key in enumerate(dict.fromkeys(wanted))}
+    rows, codes = [], []
+    for j, (_, p, i) in enumerate(keys):
+        public = p not in fis.NOT_PUBLIC
+        for key in ((p, None), (None, i) if public else None, (p, i), (None, None) if public else None):
+            c = code.get(key) if key is not None else None
+            if c is not None:
+                rows.append(j)
+                codes.append(c)
+    cells = (np.asarray(codes, dtype=np.intp)[:, None] * n_months + np.arange(n_months)).ravel()
+    return code, np.asarray(rows, dtype=np.intp), cells
+
+
 def _fiscal_kpis(diff: fis.Ledger, n_months: int, rate: float, G: float, n_treat: int,
                  n_control: int, registry: KpiRegistry) -> dict[Key, float]:
     """The public budgets' KPIs: NPV and net per public party the registry declares (kommune,
     state and the commissioners) and over all public parties (any party the tables name, too), in
     total and per item. Without a control arm they are left out, so NaN (a difference needs both
-    arms)."""
+    arms).
+
+    Every total at once: the ledger's rows in one matrix, each total the sum of its rows added in
+    the ledger's order (``np.bincount``: one row after another, as :func:`_public_total` adds them),
+    and the NPVs and nets of all the totals by row, each row summed as :func:`npv` sums one."""
     if n_control == 0:
         return {}
     k = kpi_key
-    # every total at once, each row added in the ledger's order as _public_total adds them
-    sums: dict[tuple[str | None, str | None], np.ndarray] = {}
-    for (_, p, i), a in diff.items():
-        public = p not in fis.NOT_PUBLIC
-        for key in ((p, None), (None, i) if public else None, (p, i), (None, None) if public else None):
-            if key is not None:
-                acc = sums.get(key)
-                if acc is None:
-                    acc = sums[key] = np.zeros(n_months)
-                acc[:len(a)] += a
-
-    def total(party: str | None = None, item: str | None = None) -> np.ndarray:
-        got = sums.get((party, item))
-        return got if got is not None else np.zeros(n_months)
-
+    parties = registry.select(measure="fiscal_npv", party_kind="public")
+    code, rows, cells = _fiscal_totals(tuple(diff), tuple(kpi.party for kpi in parties), n_months)
+    m = months_matrix(list(diff.values()), n_months)
+    sums = np.bincount(cells, weights=m[rows].ravel(), minlength=len(code) * n_months).reshape(len(code),
+                                                                                              n_months)
+    nets = sums.sum(axis=1)
+    npvs = (sums / bud.discount_factors(n_months, rate)).sum(axis=1)
     out: dict[Key, float] = {}
-    for kpi in registry.select(measure="fiscal_npv", party_kind="public"):
-        s = total(party=kpi.party)
-        out[kpi.key] = npv(s, rate)
-        out[k("fiscal_net", arm="difference", party=kpi.party)] = float(s.sum())
+    for kpi in parties:
+        j = code[(kpi.party, None)]
+        out[kpi.key] = float(npvs[j])
+        out[k("fiscal_net", arm="difference", party=kpi.party)] = float(nets[j])
     for item in FISCAL_ITEMS:
-        out[k(f"fiscal_{item}", arm="difference")] = float(total(item=item).sum())
+        out[k(f"fiscal_{item}", arm="difference")] = float(nets[code[(None, item)]])
     out[k("benefits_saved_g", arm="difference")] = out[k("fiscal_benefits", arm="difference")] / G
-    gain = float(total(party="participants", item="earnings").sum())
+    gain = float(nets[code[("participants", "earnings")]])
     out[k("earnings_gain", arm="difference")] = gain
     out[k("earnings_gain_per_person", arm="difference")] = gain / n_treat if n_treat else math.nan
     return out

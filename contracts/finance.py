@@ -5,6 +5,7 @@ Flows are from one party's point of view: negative out, positive in, one entry p
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -50,11 +51,22 @@ _GRID = np.concatenate([np.linspace(-0.999, 0, 40, endpoint=False),
 """Monthly rates at which :func:`irr` looks for a sign change of the NPV: -99.9 % .. +10 000 % a year."""
 
 
+@functools.lru_cache(maxsize=16)
+def _grid_factors(n_months: int) -> np.ndarray:
+    """``(1 + rate) ** month`` for every monthly rate of ``_GRID`` (rows) and months ``0 ..
+    n_months - 1`` (columns): what :func:`_npv_grid` divides by, computed once per length (a
+    batch's replications share their few lengths), read-only."""
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # -99.9 % a month, long flows
+        factors = (1.0 + _GRID[:, None]) ** np.arange(n_months)[None, :]
+    factors.flags.writeable = False
+    return factors
+
+
 def _npv_grid(flows: np.ndarray) -> np.ndarray:
     """The NPV of ``flows`` at each monthly rate of ``_GRID``, all at once (the same terms, summed
     the same way per rate, as one rate at a time)."""
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # -99.9 % a month, long flows
-        return (flows[None, :] / (1.0 + _GRID[:, None]) ** np.arange(len(flows))[None, :]).sum(axis=1)
+        return (flows[None, :] / _grid_factors(len(flows))).sum(axis=1)
 
 
 def _sign_changes(flows: np.ndarray) -> int:
@@ -71,14 +83,18 @@ def irr(flows: np.ndarray) -> float:
     invested, nothing came back, no rate between -99.99 % and +10 000 % a year makes the NPV zero,
     or more than one does (no one rate is the return); an undefined IRR is never reported as 0.
     """
-    flows = np.trim_zeros(np.asarray(flows, dtype=float), "b")
+    flows = np.asarray(flows, dtype=float)
+    nonzero = np.flatnonzero(flows)  # the trailing zeros trimmed (as np.trim_zeros(flows, "b"))
+    flows = flows[:nonzero[-1] + 1] if len(nonzero) else flows[:0]
     if len(flows) == 0 or not np.any(flows < 0):
         raise UndefinedIRR("nothing was invested (no flow out)", "nothing_invested")
     if not np.any(flows > 0):
         raise UndefinedIRR("nothing came back (no flow in)", "nothing_back")
 
+    months = np.arange(len(flows))
+
     def f(monthly: float) -> float:
-        return float(np.sum(flows / (1.0 + monthly) ** np.arange(len(flows))))
+        return float((flows / (1.0 + monthly) ** months).sum())
 
     grid = _GRID
     values = _npv_grid(flows)

@@ -8,12 +8,14 @@ pandas 3), built straight from an Arrow array; other columns are taken as they a
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-
+from effekt import lazy
 from effekt.lazy import pandas as pd
+
+np = lazy.module("numpy", globals())  # on first use: `effekt validate` needs neither (issue 14)
+pa = lazy.module("pyarrow", globals())
 
 
 @functools.cache
@@ -61,17 +63,33 @@ def taken(names: list[str], idx: np.ndarray) -> object:
 
 def nonzero_months(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The months where each monthly series is not zero (``|amount| > 1e-9``): series index,
-    month and amount, ordered by series, then month."""
-    if series and all(len(a) == len(series[0]) for a in series):
-        m = np.vstack(series)
-        which, month = np.nonzero(np.abs(m) > 1e-9)
-        return which, month, m[which, month]
-    nz = [np.nonzero(np.abs(a) > 1e-9)[0] for a in series]
-    which = np.repeat(np.arange(len(series)), [len(x) for x in nz])
+    month and amount, ordered by series, then month. The series go into one matrix, the shorter
+    ones padded with zero months (never read: a zero is not kept), so a block's series of
+    several replications are read at once, each as it would be alone."""
     if not series:
-        return which, np.zeros(0, np.int64), np.zeros(0)
-    amounts = [np.asarray(a, dtype=float)[x] for a, x in zip(series, nz, strict=True)]
-    return which, np.concatenate(nz), np.concatenate(amounts)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    m = months_matrix(series, max(len(a) for a in series))
+    which, month = np.nonzero(np.abs(m) > 1e-9)
+    return which, month, m[which, month]
+
+
+def months_matrix(series: Sequence[np.ndarray], width: int) -> np.ndarray:
+    """The monthly ``series`` as the rows of one matrix ``width`` months wide, each padded with
+    zero months after its own (at most ``width``): one concatenation and one scatter, not a
+    Python assignment per row (a task's ledgers are thousands of rows)."""
+    lengths = np.fromiter(map(len, series), dtype=np.intp, count=len(series))
+    if len(series) == 0:
+        return np.zeros((0, width))
+    if lengths.max() > width:
+        raise ValueError(f"months_matrix: a series of {lengths.max()} months does not fit in {width}")
+    flat = np.concatenate(series).astype(float, copy=False)
+    if (lengths == width).all():
+        return flat.reshape(len(series), width)
+    m = np.zeros((len(series), width))
+    starts = np.cumsum(lengths) - lengths
+    within = np.arange(len(flat)) - np.repeat(starts, lengths)
+    m.reshape(-1)[np.repeat(np.arange(len(series)) * width, lengths) + within] = flat
+    return m
 
 
 def frame(columns: dict[str, object]) -> pd.DataFrame:

@@ -15,17 +15,18 @@ The contract cap then applies to all of them in the order they fall due. Amounts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
-
+from effekt import lazy
 from effekt.contracts.fiscal import Ledger, savings_gain
 from effekt.contracts.frames import frame
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, pay_month, within_term
 from effekt.contracts.terms import Price, Terms, Trigger
 from effekt.lazy import pandas as pd
+
+np = lazy.module("numpy", globals())  # on first use: `effekt validate` reads only MissingControl (issue 14)
 
 PAYMENT_COLUMNS = [
     "kind", "person_id", "cohort", "outcome", "week", "month_achieved", "month_paid",
@@ -46,13 +47,19 @@ chance, put nobody of a small cohort into control; the contract then cannot show
 does not pay for one."""
 
 
-def unit_prices(price: Price, groups: np.ndarray, weeks_since_entry: np.ndarray) -> np.ndarray:
+def unit_prices(price: Price, groups: np.ndarray, weeks_since_entry: np.ndarray,
+                count: np.ndarray | None = None) -> np.ndarray:
     """The price of each outcome (given in the order they were reached), from the person's target
-    group and how long after entry it was reached."""
+    group and how long after entry it was reached; ``count``: how many outcomes of this price came
+    before each in its replication (default 0, 1, 2 ...: the outcomes of one replication), what a
+    ladder ``by = "count"`` climbs."""
     if price.ladder:
         starts = np.array([s.start for s in price.ladder])
         rung_prices = np.array([s.price for s in price.ladder])
-        x = np.arange(len(groups), dtype=float) if price.ladder_by == "count" else weeks_since_entry
+        if price.ladder_by == "count":
+            x = np.arange(len(groups), dtype=float) if count is None else np.asarray(count, dtype=float)
+        else:
+            x = weeks_since_entry
         rung = np.searchsorted(starts, x, side="right") - 1
         return np.where(rung >= 0, rung_prices[np.clip(rung, 0, None)], price.default)
     if price.by_group:
@@ -60,7 +67,7 @@ def unit_prices(price: Price, groups: np.ndarray, weeks_since_entry: np.ndarray)
     return np.full(len(groups), price.default)
 
 
-def _cumsum_by(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+def _cumsum_by(keys: Sequence, values: np.ndarray) -> np.ndarray:
     """Running sums of ``values`` within each key, in the given order."""
     out = np.empty(len(values))
     running: dict = {}
@@ -70,7 +77,7 @@ def _cumsum_by(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-Columns = dict[str, np.ndarray]
+Columns = dict[str, "np.ndarray"]
 """A small table as numpy columns: outcomes (``OUTCOME_COLUMNS``) or payments (``PAYMENT_COLUMNS``).
 Contracts are evaluated once per replication on tables of a few dozen rows, where pandas' per-call
 overhead would cost more than the arithmetic."""
@@ -94,43 +101,95 @@ class People:
                    entry=persons["entry_week"].to_numpy(dtype=float))
 
 
+CARD_INPUTS = ("arm", "outcome", "week", "person_id", "group", "cohort", "quantity")
+"""The outcome columns the rate card reads."""
+
+
 def _rate_card(terms: Terms, o: Columns, people: People) -> Columns:
+    """The rate card's payments of one replication: :func:`rate_cards` of a block of one."""
+    return rate_cards(terms, [o], [people])[0]
+
+
+def rate_cards(terms: Terms, found: Sequence[Columns], people: Sequence[People]) -> list[Columns]:
+    """The rate card's payments (``PAYMENT_COLUMNS`` but ``kind``-first as the card makes them) of
+    each replication of a block, from its outcomes as the design measures them and its people:
+    every treated outcome reached within the term and not paid by a trigger, in the order reached
+    (week, person, outcome), priced by the outcome's price (target group, time since entry, or
+    its count in the replication) and capped per person in that order.
+
+    The replications' rows are read at once, each replication's rows kept together and in its own
+    order (sorted by replication first), and every sum a person's cap reads is that person's own
+    running sum in that order: each replication gets the rows, and the floats, it gets alone.
+    Replications whose columns have different dtypes (an empty table's) are read in separate
+    blocks, so no column is cast."""
+    if len(found) != len(people):
+        raise ValueError(f"rate_cards: {len(found)} outcome tables for {len(people)} people tables")
+    kinds: dict[tuple, list[int]] = {}
+    for i, (o, who) in enumerate(zip(found, people, strict=True)):
+        sig = (*(o[c].dtype for c in CARD_INPUTS), who.arm.dtype, who.person_id.dtype, who.entry.dtype)
+        kinds.setdefault(sig, []).append(i)
+    out: list[Columns | None] = [None] * len(found)
+    for members in kinds.values():
+        for i, card in zip(members, _rate_cards([found[i] for i in members], [people[i] for i in members],
+                                                terms), strict=True):
+            out[i] = card
+    return out  # type: ignore[return-value]
+
+
+def _joined(parts: Sequence[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _rate_cards(found: Sequence[Columns], people: Sequence[People], terms: Terms) -> list[Columns]:
+    """:func:`rate_cards` of replications whose columns share their dtypes."""
     c = terms.contract
     triggered = [t.outcome for t in terms.triggers]
+    o = {k: _joined([f[k] for f in found]) for k in CARD_INPUTS}
+    rep = np.repeat(np.arange(len(found)), [len(f["week"]) for f in found])
     treated = o["arm"] == "treatment"
     outcome = o["outcome"][treated]
     week = o["week"][treated]
     month = month_of(week)
-    keep = within_term(week, c.term_months) & ~np.isin(outcome, np.array(triggered, dtype=object))
+    keep = within_term(week, c.term_months)
+    if triggered:  # a triggered outcome is paid by its trigger, not by the rate card
+        keep &= ~np.isin(outcome, np.array(triggered, dtype=object))
     pid = o["person_id"][treated][keep]
-    outcome, week, month = outcome[keep], week[keep], month[keep]
+    outcome, week, month, rep = outcome[keep], week[keep], month[keep], rep[treated][keep]
     group = o["group"][treated][keep]
     cohort = o["cohort"][treated][keep]
     quantity = o["quantity"][treated][keep]
-    order = np.lexsort((outcome.astype(str), pid, week))
-    pid, outcome, week, month, group, cohort, quantity = (
-        x[order] for x in (pid, outcome, week, month, group, cohort, quantity))
-    mine = people.arm == "treatment"
-    entry_of = dict(zip(people.person_id[mine].tolist(), people.entry[mine].tolist(), strict=True))
-    since = week - np.array([entry_of.get(p, 0.0) for p in pid.tolist()], dtype=float)
+    order = np.lexsort((outcome.astype(str), pid, week, rep))  # by replication, then as one alone
+    pid, outcome, week, month, group, cohort, quantity, rep = (
+        x[order] for x in (pid, outcome, week, month, group, cohort, quantity, rep))
+    entry_of = {}
+    for i, who in enumerate(people):
+        mine = who.arm == "treatment"
+        pids = who.person_id[mine].tolist()
+        entry_of.update(zip(zip([i] * len(pids), pids, strict=True), who.entry[mine].tolist(), strict=True))
+    keys = list(zip(rep.tolist(), pid.tolist(), strict=True))  # (replication, person)
+    since = week - np.array([entry_of.get(k, 0.0) for k in keys], dtype=float)
     price = np.zeros(len(pid))
     for name, p in terms.prices.items():
         mask = outcome == name
         if mask.any():
-            price[mask] = unit_prices(p, group[mask], since[mask])
+            here = rep[mask]  # each outcome's count among its replication's outcomes of this price
+            count = np.arange(len(here)) - np.searchsorted(here, here, side="left")
+            price[mask] = unit_prices(p, group[mask], since[mask], count)
     price *= c.nok_per_unit
     due = price * quantity
     amount = due
     if terms.caps.per_person is not None and len(pid):
-        before = _cumsum_by(pid, due) - due
+        before = _cumsum_by(keys, due) - due
         amount = np.clip(np.minimum(due, terms.caps.per_person * c.nok_per_unit - before), 0.0, None)
     n = len(pid)
-    return {
+    card = {
         "kind": np.full(n, "rate_card", dtype=object), "person_id": pid, "cohort": cohort,
         "outcome": outcome, "week": week, "month_achieved": month,
         "month_paid": pay_month(month, c.payment_lag_months, c.payment_period),
         "price": price, "quantity": quantity, "amount": amount, "capped": amount < due - 1e-9,
     }
+    bounds = np.searchsorted(rep, np.arange(len(found) + 1))
+    return [{k: a[lo:hi] for k, a in card.items()} for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _rates(o: Columns, people: People, name: str, cohort: str | None,
@@ -261,21 +320,25 @@ def _savings(terms: Terms, gain: float | None) -> list[dict]:
                  quantity=gain, amount=amount, capped=False)]
 
 
-_DTYPES = {"kind": object, "cohort": object, "outcome": object, "week": float, "month_achieved": np.int64,
-           "month_paid": np.int64, "price": float, "quantity": float, "amount": float, "capped": bool}
+_DTYPES = {"kind": object, "cohort": object, "outcome": object, "week": float, "month_achieved": "int64",
+           "month_paid": "int64", "price": float, "quantity": float, "amount": float, "capped": bool}
 
 
 def payment_columns(terms: Terms, o: Columns, people: People,
                     gain: Callable[[], float | None],
                     missing_control: MissingControl = "raise",
-                    baseline: Mapping[str, float] | None = None) -> Columns | None:
+                    baseline: Mapping[str, float] | None = None, *,
+                    card: Columns | None = None) -> Columns | None:
     """Every outcome payment as numpy columns (``PAYMENT_COLUMNS``), in the order they fall due,
     capped; None when nothing is paid. ``gain()`` is what a savings share is paid on
     (:func:`savings_base`; None pays nothing), asked for only after the triggers;
     ``missing_control`` what a trigger does without controls to compare with; ``baseline`` the
     share of each outcome a trigger compares with instead of the control arm's (None: the control
-    arm; see :meth:`effekt.contracts.evaluation_design.EvaluationDesign.baseline_shares`)."""
-    card = _rate_card(terms, o, people)
+    arm; see :meth:`effekt.contracts.evaluation_design.EvaluationDesign.baseline_shares`);
+    ``card``: the rate card's payments of ``o`` when a block priced them (:func:`rate_cards`;
+    None: priced here)."""
+    if card is None:
+        card = _rate_card(terms, o, people)
     rows = _triggered(terms, o, people, missing_control, baseline)
     rows += _savings(terms, gain())
     parts = [card] if len(card["person_id"]) else []

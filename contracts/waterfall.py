@@ -21,6 +21,7 @@ outcomes at all, investors lose exactly their unprotected capital.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,9 +45,13 @@ class Waterfall:
 
     @property
     def investor_flows(self) -> np.ndarray:
-        return np.sum(list(self.tranche_flows.values()), axis=0)
+        return self.total(self.tranche_flows)
 
     def total(self, part: dict[str, np.ndarray]) -> np.ndarray:
+        """The tranches' flows of ``part`` summed month by month (``np.sum`` over the tranches,
+        which adds them to 0: with one tranche, its flows plus 0, without building a matrix)."""
+        if len(part) == 1:
+            return next(iter(part.values())) + 0.0
         return np.sum(list(part.values()), axis=0)
 
 
@@ -61,59 +66,69 @@ def run_waterfall(terms: Terms, due: np.ndarray, paid: np.ndarray, end_month: in
     inv = terms.investors
     tranches = sorted(inv.tranches, key=lambda t: t.seniority)
     names = [t.name for t in tranches]
-    drawn, dist, coup, prot = ({k: np.zeros(n) for k in names} for _ in range(4))
-    perf, inter, resid, recycled = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
-    outstanding = dict.fromkeys(names, 0.0)
-    principal_in = dict.fromkeys(names, 0.0)
-    received = dict.fromkeys(names, 0.0)  # coupons + returns + protection + principal back
-    returned = dict.fromkeys(names, 0.0)  # coupons + returns (counts towards the max return)
-    allowance = dict.fromkeys(names, 0.0)
+    # month by month in Python floats (the same IEEE doubles as numpy's scalars, without their
+    # per-operation overhead: a replication is a few dozen months), tranche j's state at index j,
+    # as arrays at the end
+    terms_of = [(t.coupon, t.coupon_months, t.max_return, t.share, t.capital_protection) for t in tranches]
+    k = len(tranches)
+    drawn, dist, coup, prot = ([[0.0] * n for _ in range(k)] for _ in range(4))
+    perf, inter, resid, recycled = [0.0] * n, [0.0] * n, [0.0] * n, [0.0] * n
+    outstanding, principal_in = [0.0] * k, [0.0] * k
+    received = [0.0] * k  # coupons + returns + protection + principal back
+    returned = [0.0] * k  # coupons + returns (counts towards the max return)
+    allowance = [0.0] * k
     last_due = int(np.nonzero(due > 0)[0].max()) if np.any(due > 0) else -1
     cash = 0.0
     pf, ish = terms.provider.performance_fee, terms.intermediary.share_of_payments
+    recycling = terms.funding.recycling
+    due_m, paid_m = np.asarray(due, dtype=float).tolist(), np.asarray(paid, dtype=float).tolist()
     for m in range(n):
-        inflow = paid[m]
-        perf[m], inter[m] = pf * inflow, ish * inflow
-        cash += inflow - perf[m] - inter[m]
-        draw = due[m]
-        if terms.funding.recycling and draw > 0:
+        inflow = paid_m[m]
+        fee, share_of = pf * inflow, ish * inflow
+        perf[m], inter[m] = fee, share_of
+        cash += inflow - fee - share_of
+        draw = due_m[m]
+        if recycling and draw > 0:
             use = min(cash, draw)
             cash -= use
             recycled[m] = use
             draw -= use
-        for t in tranches:
+        for j, (coupon, coupon_months, max_return, share, _) in enumerate(terms_of):
             # a month's coupon and return allowance are earned on the capital carried into it
-            if t.coupon and m <= t.coupon_months:
-                c = outstanding[t.name] * t.coupon / 12.0
-                coup[t.name][m] = c
-                returned[t.name] += c
-                received[t.name] += c
-            if t.max_return is not None:
-                allowance[t.name] += outstanding[t.name] * t.max_return / 12.0
-            d = t.share * draw
-            drawn[t.name][m] = d
-            outstanding[t.name] += d
-            principal_in[t.name] += d
-        if (not terms.funding.recycling or m >= last_due or m >= end_month) and cash > 0:
+            if coupon and m <= coupon_months:
+                c = outstanding[j] * coupon / 12.0
+                coup[j][m] = c
+                returned[j] += c
+                received[j] += c
+            if max_return is not None:
+                allowance[j] += outstanding[j] * max_return / 12.0
+            d = share * draw
+            drawn[j][m] = d
+            outstanding[j] += d
+            principal_in[j] += d
+        if (not recycling or m >= last_due or m >= end_month) and cash > 0:
             left = cash
             cash = 0.0
-            for t in tranches:
-                back = min(left, outstanding[t.name])
-                outstanding[t.name] -= back
+            for j, (_, _, max_return, _, _) in enumerate(terms_of):
+                back = min(left, outstanding[j])
+                outstanding[j] -= back
                 left -= back
-                room = np.inf if t.max_return is None else max(0.0, allowance[t.name] - returned[t.name])
+                room = math.inf if max_return is None else max(0.0, allowance[j] - returned[j])
                 ret = min(left, room)
                 left -= ret
-                returned[t.name] += ret
-                dist[t.name][m] += back + ret
-                received[t.name] += back + ret
+                returned[j] += ret
+                dist[j][m] += back + ret
+                received[j] += back + ret
             resid[m] += left
         if m == end_month:
-            for t in tranches:
-                floor = t.capital_protection * principal_in[t.name]
-                top_up = max(0.0, floor - received[t.name])
-                prot[t.name][m] = top_up
-                received[t.name] += top_up
+            for j, (_, _, _, _, protection) in enumerate(terms_of):
+                floor = protection * principal_in[j]
+                top_up = max(0.0, floor - received[j])
+                prot[j][m] = top_up
+                received[j] += top_up
+    drawn, dist, coup, prot = ({name: np.array(v) for name, v in zip(names, part, strict=True)}
+                               for part in (drawn, dist, coup, prot))
+    perf, inter, resid, recycled = (np.array(v) for v in (perf, inter, resid, recycled))
     flows = {k: dist[k] + coup[k] + prot[k] - drawn[k] for k in names}
     return Waterfall(tranche_flows=flows, drawn=drawn, distributed=dist, coupons=coup, protection=prot,
                      performance_fee=perf, intermediary_share=inter, residual=resid, recycled=recycled)

@@ -34,7 +34,7 @@ from effekt.contracts import (
 from effekt.experiments.datasets import RECORD_TABLES  # noqa: F401 (its old home: still importable from here)
 from effekt.experiments.scenario import Scenario
 from effekt.lazy import pandas as pd  # only run_replication and --tables build frames
-from effekt.sim import SCHEMAS, Tables, replication_seed, simulate
+from effekt.sim import SCHEMAS, Tables, concat_records, replication_seed, simulate
 
 KEYS = [("point", pa.int32()), ("replication", pa.int32())]
 """Run keys of every row. ``point`` is stored in the hive partition path (``point=K``), not in
@@ -223,12 +223,13 @@ def _column(values: list[np.ndarray], typ: pa.DataType) -> pa.Array:
     return pa.array(joined, type=typ, from_pandas=True)
 
 
-def _long_table(schema: pa.Schema, reps: list[int], parts: list[dict[str, np.ndarray]]) -> pa.Table:
-    """A task's ``cashflows`` or ``budgets``: the replications' columns one after another, with
-    the replication number in front of each row."""
-    sizes = [len(next(iter(p.values()))) if p else 0 for p in parts]
-    arrays = [pa.array(np.repeat(np.asarray(reps, dtype=np.int32), sizes), type=pa.int32())]
-    arrays += [_column([p[f.name] for p in parts], f.type) for f in schema if f.name != "replication"]
+def _long_table(schema: pa.Schema, reps: list[int], columns: dict[str, np.ndarray]) -> pa.Table:
+    """A task's ``cashflows`` or ``budgets`` from the columns of all its replications at once
+    (:meth:`Evaluation.cashflow_columns_of`, :meth:`Evaluation.budget_columns_of`: the rows of each
+    replication one after another, ``replication`` its position in the task), with the
+    replication number in front of each row."""
+    arrays = [pa.array(np.asarray(reps, dtype=np.int32)[columns["replication"]], type=pa.int32())]
+    arrays += [_column([columns[f.name]], f.type) for f in schema if f.name != "replication"]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -270,14 +271,14 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
     known = set(kpis)
     reps = list(range(task.start, task.stop))
     values: list[dict[str, float]] = []
-    cashflows: list[dict[str, np.ndarray]] = []
-    budgets: list[dict[str, np.ndarray]] = []
     records: dict[str, list[pd.DataFrame]] = {t: [] for t in tables}
     keys = {"point": task.point}
     valuation = valuation_of(scenario)  # the same for every replication of the task
     simulated = [simulate(scenario.simulated_world, replication_seed(scenario.design.seed, rep))
                  for rep in reps]
-    block = RecordBlock.of([(t.persons, t.spells, t.events) for t in simulated])
+    joined = concat_records(simulated)  # each record table built once for the task (issue 14)
+    sizes = [(t.num_rows("persons"), t.num_rows("spells"), t.num_rows("events")) for t in simulated]
+    block = RecordBlock.joined(joined.persons, joined.spells, joined.events, sizes)
     evaluations = evaluate_block(scenario.terms, block, scenario.world.horizon_weeks, valuation,
                                  design=scenario.evaluation, long_run_weeks=scenario.long_run_weeks)
     for rep, sim_tables, ev in zip(reps, simulated, evaluations, strict=True):
@@ -286,14 +287,12 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
             raise RuntimeError(f"replication {rep} has KPIs that contracts.kpis_for does not "
                                f"declare: {extra}")
         values.append(ev.kpis)
-        cashflows.append(ev.cashflow_columns())
-        budgets.append(ev.budget_columns())
         for name in tables:
             records[name].append(getattr(sim_tables, name).to_pandas().assign(**keys, replication=rep))
     sch = schemas(kpis, fields, tables)
     out = {"runs": _runs_table(sch["runs"], reps, values, params or {}),
-           "cashflows": _long_table(sch["cashflows"], reps, cashflows),
-           "budgets": _long_table(sch["budgets"], reps, budgets)}
+           "cashflows": _long_table(sch["cashflows"], reps, Evaluation.cashflow_columns_of(evaluations)),
+           "budgets": _long_table(sch["budgets"], reps, Evaluation.budget_columns_of(evaluations))}
     for name in tables:
         out[name] = _record_table(records[name], sch[name])
     return out

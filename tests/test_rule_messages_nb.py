@@ -53,9 +53,21 @@ ALLOWED_ENGLISH = {
     ("contracts/outcomes.py", "share_columns: rows {}:{} do not fit a slice of {} rows of a table of {}"),
     ("sim/records.py", "concat_records: no replications (give at least one Tables)"),  # the runner's call
     ("sim/records.py", "Tables.from_rows: no rows given for {} (every table of SCHEMAS: {})"),  # the engine's
+    # a task's evaluations read at once: the runner's own calls, one valuation, its own matrices
+    ("contracts/evaluate.py", "Evaluation.budget_columns_of: the evaluations are discounted at different "
+                              "rates ({}); give it the evaluations of one valuation"),
+    ("contracts/frames.py", "months_matrix: a series of {} months does not fit in {}"),
+    ("contracts/payments.py", "rate_cards: {} outcome tables for {} people tables"),
     ("contracts/evaluate.py",  # the runner passes the scenario's own long run (validated there)
      "evaluate: long_run_weeks ({}) must reach at least the contract's horizon_weeks ({})"),
     ("contracts/outcomes.py", "a '{}' outcome is measured from the events table; none was given"),
+    # a one-replication function given a block's Tables: evaluate_block's own calls, never a file's
+    ("contracts/outcomes.py",
+     "the outcomes of {} replications' tables: take them by replication (outcomes_by_replication)"),
+    ("contracts/outcomes.py",
+     "the work shares of {} replications' tables: take them by replication (work_shares_by_replication)"),
+    ("contracts/work_years.py",
+     "the work years of {} replications' tables: take them by replication (work_years_by_replication)"),
     ("contracts/kpis.py", "KPI {}: kind '{}'; allowed: {}"),  # KPI declarations are code, not data
     ("contracts/kpis.py", "KPI {}: arm '{}'; allowed: {}"),
     ("contracts/kpis.py", "KPI {}: party_kind '{}'; allowed: {}"),
