@@ -18,7 +18,9 @@ then::
     python benchmarks/bench_run.py --before /tmp/before_pkg                 # run 1000, --help, validate
     python benchmarks/bench_run.py --before /tmp/before_pkg --only run --runs 200
 
-Without ``--before`` only this tree is measured.
+Without ``--before`` only this tree is measured. The children run with bytecode (written once,
+untimed, under a scratch ``PYTHONPYCACHEPREFIX``), as an installed effekt starts;
+``--no-bytecode`` measures the environment as it is.
 """
 
 from __future__ import annotations
@@ -48,9 +50,19 @@ def commands(runs: int, out: Path, default: Path = DEFAULT) -> dict[str, list[st
     }
 
 
+BYTECODE: Path | None = None
+"""Where the children write and read their bytecode (``PYTHONPYCACHEPREFIX``), so that a start-up
+is measured as a user's is (pip writes ``.pyc`` files at install, an editable tree on its first
+run); None: the environment as it is (a shell with ``PYTHONDONTWRITEBYTECODE=1`` then compiles
+every module at every start, ~0.1 s that no user pays)."""
+
+
 def cpu_seconds(cmd: list[str], pythonpath: str | None) -> float:
     """CPU seconds (user + system) of one run of ``cmd`` in a fresh process."""
     env = dict(os.environ)
+    if BYTECODE is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(BYTECODE / ("before" if pythonpath else "now"))
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     else:
@@ -67,13 +79,22 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1000, help="replications of `effekt run`")
     ap.add_argument("--repeat", type=int, default=3, help="best of this many, alternating")
     ap.add_argument("--only", choices=["help", "validate", "run"], action="append")
+    ap.add_argument("--no-bytecode", action="store_true",
+                    help="measure the environment as it is (default: with bytecode, as a user starts)")
     args = ap.parse_args()
+    global BYTECODE
     scratch = Path(tempfile.mkdtemp(prefix="effekt-bench-run-"))
+    if not args.no_bytecode:
+        BYTECODE = scratch / "pycache"
     try:
         cmds = commands(args.runs, scratch / "out")
         theirs = Path(args.before or ".") / "effekt" / "experiments" / "scenarios" / "default.toml"
         their_cmds = commands(args.runs, scratch / "out", theirs if theirs.exists() else DEFAULT)
         names = args.only or list(cmds)
+        if BYTECODE is not None:  # write each tree's bytecode once, untimed
+            for label, path in (("before", args.before), ("now", None)):
+                if path or label == "now":
+                    cpu_seconds((their_cmds if path else cmds)["validate"], path)
         print(f"{'command':<10} {'before (CPU s)':>15} {'now (CPU s)':>12} {'ratio':>7}")
         for name in names:
             best = {"before": float("inf"), "now": float("inf")}

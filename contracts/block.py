@@ -22,10 +22,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-import pyarrow as pa
-
+from effekt import lazy
 from effekt.contracts.outcomes import Frame, share_columns
+
+np = lazy.module("numpy", globals())  # on first use: `effekt validate` needs neither (issue 14)
+pa = lazy.module("pyarrow", globals())
 
 __all__ = ["RecordBlock"]
 
@@ -36,9 +37,10 @@ def _bounds(sizes: Sequence[int]) -> np.ndarray:
 
 
 def _concat(tables: Sequence[Frame]) -> Frame:
-    """Tables of one schema one after another (Arrow: zero-copy chunks; pandas: a new frame)."""
+    """Tables of one schema one after another (Arrow: one chunk per column; pandas: a new frame)."""
     if all(isinstance(t, pa.Table) for t in tables):
-        return tables[0] if len(tables) == 1 else pa.concat_tables(list(tables))
+        # one chunk per column: slicing a table of many chunks costs per chunk and column
+        return tables[0] if len(tables) == 1 else pa.concat_tables(list(tables)).combine_chunks()
     from effekt.lazy import pandas as pd
 
     frames = [t.to_pandas() if isinstance(t, pa.Table) else t for t in tables]
