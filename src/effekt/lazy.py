@@ -11,6 +11,11 @@ models, the fiscal rules, the priors): ``np = lazy.module("numpy", globals())``.
 module's ``globals()``, the stand-in puts the real module in its place on the first read, so a
 function's ``np.exp`` costs no more than with a plain ``import numpy as np`` afterwards (the
 simulation's inner loops read ``np`` millions of times).
+
+Why not the standard library's ``importlib.util.LazyLoader``: it puts a lazy module into
+``sys.modules`` for every importer in the process (numpy and pyarrow are then half-imported for
+any library that imports them, and a C extension's import runs from whichever attribute read comes
+first); a stand-in per importing module leaves ``sys.modules`` and everyone else's numpy ordinary.
 """
 
 from __future__ import annotations
