@@ -39,7 +39,7 @@ import time
 
 import simpy
 
-from effekt.sim import Cohort, World, concat_records, load_pathway, simulate
+from effekt.sim import Cohort, World, load_pathway, simulate
 from effekt.sim.people import default_benefits, default_target_groups, draw_people
 from effekt.sim.streams import Streams
 from effekt.sim.world import Counterfactual
@@ -263,7 +263,10 @@ def framework(world: World, seed: int) -> None:
 def time_tasks(world: World, reps: int, task: int) -> float:
     """CPU seconds for ``reps`` replications of the framework run as ``effekt run`` runs them:
     tasks of ``task`` replications, each task's four record tables built once from all its
-    replications' rows (:func:`effekt.sim.concat_records`)."""
+    replications' rows (:func:`effekt.sim.concat_records`; imported here, so that this module,
+    and benchmarks/tables_digest.py which imports it, still run in an older tree without it)."""
+    from effekt.sim import concat_records
+
     t0 = time.process_time()
     for first in range(0, reps, task):
         concat_records([simulate(world, r) for r in range(first, min(first + task, reps))]).items()

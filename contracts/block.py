@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from effekt import lazy
-from effekt.contracts.outcomes import Frame, share_columns
+from effekt.contracts.outcomes import Frame, _replication_of_rows, share_columns
 
 np = lazy.module("numpy", globals())  # on first use: `effekt validate` needs neither (issue 14)
 pa = lazy.module("pyarrow", globals())
@@ -127,11 +127,11 @@ class RecordBlock:
 
     def spell_replication(self) -> np.ndarray:
         """Each spell's replication (0 .. n - 1), in the block's row order."""
-        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.spell_bounds))
+        return _replication_of_rows(self.spell_bounds, len(self.spells))
 
     def person_replication(self) -> np.ndarray:
         """Each person row's replication (0 .. n - 1), in the block's row order."""
-        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.person_bounds))
+        return _replication_of_rows(self.person_bounds, len(self.persons))
 
     def replication(self, i: int) -> tuple[Frame, Frame, Frame | None]:
         """Replication ``i``'s (persons, spells, events): the tables of a block of one as they

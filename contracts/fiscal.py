@@ -71,7 +71,17 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from effekt import lazy
 from effekt.contracts.block import RecordBlock
 from effekt.contracts.frames import nonzero_months, taken
-from effekt.contracts.outcomes import Frame, Tables, _floats, _ints, _strings, among, has, matching
+from effekt.contracts.outcomes import (
+    Frame,
+    Tables,
+    _floats,
+    _ints,
+    _person_rows,
+    _strings,
+    among,
+    has,
+    matching,
+)
 from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
 from effekt.dotted import suggest
 from effekt.lazy import pandas as pd
@@ -1006,24 +1016,10 @@ def _block_kind_rules(spells: Frame, payers: dict[str, str | dict[str, float]], 
 def _spell_persons(block: RecordBlock, arm: np.ndarray, pid: np.ndarray) -> np.ndarray:
     """Each spell's row of the block's ``persons`` (the person of the same replication, arm and
     ``person_id``; the last such row if there are two), -1 for a spell without its person: the
-    rows :class:`effekt.contracts.outcomes.Tables` ties each replication's spells to."""
-    spells = block.spells
-    n = len(spells)
-    names = list(dict.fromkeys(a for a in arm.tolist() if isinstance(a, str)))
-    if n == 0 or len(arm) == 0:
-        return np.full(n, -1, np.int64)
-    index = pd.Index(names, dtype=object)
-    code, n_arms = index.get_indexer(arm), max(len(names), 1)
-    low, span = int(pid.min()), int(pid.max()) - int(pid.min()) + 1
-    key = np.where(code >= 0, (block.person_replication() * n_arms + code) * span + (pid - low), -1)
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    s_code, s_pid = index.get_indexer(_strings(spells, "arm")), _ints(spells, "person_id")
-    ok = (s_code >= 0) & (s_pid >= low) & (s_pid - low < span)
-    s_key = np.where(ok, (block.spell_replication() * n_arms + s_code) * span + (s_pid - low), -2)
-    at = np.searchsorted(sorted_key, s_key, side="right") - 1
-    found = ok & (at >= 0) & (sorted_key[np.clip(at, 0, None)] == s_key)
-    return np.where(found, order[np.clip(at, 0, None)], -1).astype(np.int64)
+    rows :class:`effekt.contracts.outcomes.Tables` ties each replication's spells to, by the same
+    function (:func:`effekt.contracts.outcomes._person_rows`)."""
+    rows = _person_rows(arm, pid, block.person_replication())
+    return rows(block.spells, block.spell_replication())
 
 
 def _integration_grant(book: _Book, block: RecordBlock, n_months: int, ig: IntegrationGrant) -> None:

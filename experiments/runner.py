@@ -256,13 +256,21 @@ def _record_table(frames: list[pd.DataFrame], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+BLOCK_SPELLS = 20_000
+"""At most about this many spells are evaluated as one block (a task of many or large
+replications is cut into several): beyond a few dozen small replications a larger block gains
+nothing, and the block's columns (Python strings among them) cost memory in proportion to it. A
+replication's numbers are the same in any block (sums in spell order per replication), so where
+a task is cut changes no result."""
+
+
 def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = None,
              fields: Sequence[pa.Field] = (), tables: Sequence[str] = ()) -> dict[str, pa.Table]:
     """Run a chunk of replications; returns one Arrow table per dataset, in its stored schema.
 
-    The task simulates its replications, then evaluates them as one block
-    (:func:`effekt.contracts.evaluate_block`: each replication on its own tables, the columns
-    read and the public ledger summed once for the block).
+    The task simulates its replications, then evaluates them in blocks of about
+    :data:`BLOCK_SPELLS` spells (:func:`effekt.contracts.evaluate_block`: each replication on its
+    own tables, the columns read and the public ledger summed once for the block).
 
     The tables are built from the evaluations' numpy columns at the end of the task, one Arrow
     array per column for all the task's replications (no DataFrame per replication: the same
@@ -274,21 +282,41 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
     records: dict[str, list[pd.DataFrame]] = {t: [] for t in tables}
     keys = {"point": task.point}
     valuation = valuation_of(scenario)  # the same for every replication of the task
-    simulated = [simulate(scenario.simulated_world, replication_seed(scenario.design.seed, rep))
-                 for rep in reps]
-    joined = concat_records(simulated)  # each record table built once for the task (issue 14)
-    sizes = [(t.num_rows("persons"), t.num_rows("spells"), t.num_rows("events")) for t in simulated]
-    block = RecordBlock.joined(joined.persons, joined.spells, joined.events, sizes)
-    evaluations = evaluate_block(scenario.terms, block, scenario.world.horizon_weeks, valuation,
-                                 design=scenario.evaluation, long_run_weeks=scenario.long_run_weeks)
-    for rep, sim_tables, ev in zip(reps, simulated, evaluations, strict=True):
-        extra = [c for c in ev.kpis if c not in known]
-        if extra:
-            raise RuntimeError(f"replication {rep} has KPIs that contracts.kpis_for does not "
-                               f"declare: {extra}")
-        values.append(ev.kpis)
-        for name in tables:
-            records[name].append(getattr(sim_tables, name).to_pandas().assign(**keys, replication=rep))
+    evaluations: list[Evaluation] = []
+
+    def evaluate_pending(pending: list[tuple[int, Tables]]) -> None:
+        """Evaluate simulated replications as one block (their record tables built once)."""
+        joined = concat_records([t for _, t in pending])  # each record table built once (issue 14)
+        sizes = [(t.num_rows("persons"), t.num_rows("spells"), t.num_rows("events")) for _, t in pending]
+        block = RecordBlock.joined(joined.persons, joined.spells, joined.events, sizes)
+        done = [rep for rep, _ in pending]
+        pending.clear()  # the replications' rows live on only in the block's tables (memory)
+        del joined
+        got = evaluate_block(scenario.terms, block, scenario.world.horizon_weeks, valuation,
+                             design=scenario.evaluation, long_run_weeks=scenario.long_run_weeks)
+        for i, (rep, ev) in enumerate(zip(done, got, strict=True)):
+            extra = [c for c in ev.kpis if c not in known]
+            if extra:
+                raise RuntimeError(f"replication {rep} has KPIs that contracts.kpis_for does not "
+                                   f"declare: {extra}")
+            values.append(ev.kpis)
+            if tables:  # --tables: the replication's own rows of the block's tables
+                own = dict(zip(("persons", "spells", "events"), block.replication(i), strict=True))
+                for name in tables:
+                    records[name].append(own[name].to_pandas().assign(**keys, replication=rep))
+        evaluations.extend(got)
+
+    pending: list[tuple[int, Tables]] = []
+    n_spells = 0
+    for rep in reps:
+        sim_tables = simulate(scenario.simulated_world, replication_seed(scenario.design.seed, rep))
+        pending.append((rep, sim_tables))
+        n_spells += sim_tables.num_rows("spells")
+        if n_spells >= BLOCK_SPELLS:  # a block's numbers do not depend on where it is cut
+            evaluate_pending(pending)
+            n_spells = 0
+    if pending:
+        evaluate_pending(pending)
     sch = schemas(kpis, fields, tables)
     out = {"runs": _runs_table(sch["runs"], reps, values, params or {}),
            "cashflows": _long_table(sch["cashflows"], reps, Evaluation.cashflow_columns_of(evaluations)),

@@ -387,12 +387,11 @@ class ResultStore:
                         f"det samme scenarioet under andre skatte- og trygderegler (de er ulike i {keys_nb}; "
                         f"lest fra {source or 'fiscal-filen'})")
         if list(old.get("tables", [])) != list(new.get("tables", [])):
-            was = ", ".join(old.get("tables", [])) or "none"
-            asked = ", ".join(new.get("tables", [])) or "none"
-            return said(f"the same experiment with other tables stored (--tables {was}; now asked for "
-                        f"{asked})",
-                        f"det samme eksperimentet med andre tabeller lagret (--tables {was}; nå bedt om "
-                        f"{asked})")
+            was, asked = ", ".join(old.get("tables", [])), ", ".join(new.get("tables", []))
+            return said(f"the same experiment with other tables stored (--tables {was or 'none'}; now asked "
+                        f"for {asked or 'none'})",
+                        f"det samme eksperimentet med andre tabeller lagret (--tables {was or 'ingen'}; nå "
+                        f"bedt om {asked or 'ingen'})")
         return ""
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:

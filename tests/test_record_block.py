@@ -129,3 +129,18 @@ def test_evaluate_block_gives_each_replication_what_evaluate_gives_it_alone(simu
             assert list(a) == list(b)
             for col in a:
                 assert a[col].tolist() == b[col].tolist(), (name, col)
+
+
+def test_a_task_cut_into_blocks_stores_what_one_block_stores(monkeypatch):
+    """run_task evaluates at most about BLOCK_SPELLS spells as one block: where it cuts the task
+    changes no number (a replication's sums are in its own spell order, whatever its block)."""
+    from effekt.experiments import runner
+
+    sc = load_scenario(SCENARIO)
+    task = runner.Task(point=0, start=0, stop=9)
+    whole = runner.run_task(sc, task, tables=("spells",))
+    monkeypatch.setattr(runner, "BLOCK_SPELLS", 200)  # about two replications a block
+    cut = runner.run_task(sc, task, tables=("spells",))
+    assert whole.keys() == cut.keys()
+    for name in whole:
+        assert whole[name].equals(cut[name]), name
