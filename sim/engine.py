@@ -830,25 +830,21 @@ class _Model:
                 kind0, g0, steps_b = changed
                 bounds = [(w, (k, g)) for w, k, g in steps_b]
                 first = steps_b[0][0]  # a spell ending before the first change keeps its benefit
+            in_work = False
             for s in mine:
                 if s[2] == "employed":
+                    in_work = True
                     break
-            else:
+            if in_work:
+                if growth is not None:
+                    mine = self._grown(mine)
+                if dp is not None:
+                    mine = self._dagpenger(mine)
+            elif changed is None:
                 # never in work: no wage to grow, no job to lose, no subsidy, nothing to grade (only
-                # job spells are marked, :data:`_AT_WORK`); only a benefit ending by its rules applies
-                if changed is None:
-                    extend(mine)
-                    continue
-                for s in mine:
-                    if s[6] >= first and s[_BENEFIT_KIND] == kind0 and s[_BENEFIT_G] == g0:
-                        extend(_cut(s, bounds, _benefit, from_start=True))
-                    else:
-                        append(s)
+                # job spells are marked, :data:`_AT_WORK`); and no benefit of theirs changes
+                extend(mine)
                 continue
-            if growth is not None:
-                mine = self._grown(mine)
-            if dp is not None:
-                mine = self._dagpenger(mine)
             chain: tuple[tuple, float, float] | None = None  # the subsidised job so far: (key, start, end)
             for s in mine:
                 if s[2] != "employed":  # a spell out of work: only a benefit ending by its rules applies
