@@ -301,8 +301,23 @@ class Triangular(Distribution):
         return float(rng.triangular(self.low, self.mode, self.high))
 
     def sampler(self) -> Sampler:
-        lo, mode, hi = float(self.low), float(self.mode), float(self.high)
-        return lambda rng: rng.triangular(lo, mode, hi)
+        """numpy's own triangular draw (``random_triangular`` of its distributions library: one
+        uniform, the inverse CDF), with what depends only on the parameters worked out once: the
+        same numbers bit for bit, the same operations in the same order, at about half the cost
+        of ``rng.triangular``'s argument checks per call (issue 14)."""
+        left, mode, right = float(self.low), float(self.mode), float(self.high)
+        base = right - left
+        leftbase = mode - left
+        ratio = leftbase / base
+        leftprod = leftbase * base
+        rightprod = (right - mode) * base
+        sqrt = math.sqrt
+
+        def draw(rng: np.random.Generator) -> float:
+            u = rng.random()
+            return left + sqrt(u * leftprod) if u <= ratio else right - sqrt((1.0 - u) * rightprod)
+
+        return draw
 
     def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.triangular(self.low, self.mode, self.high, n)
@@ -357,8 +372,12 @@ class Uniform(Distribution):
         return float(rng.uniform(self.low, self.high))
 
     def sampler(self) -> Sampler:
-        lo, hi = float(self.low), float(self.high)
-        return lambda rng: rng.uniform(lo, hi)
+        """numpy's own uniform draw (``low + (high - low) * u``, ``random_uniform`` of its
+        distributions library) on one ``rng.random()``: the same numbers bit for bit, without
+        ``rng.uniform``'s argument checks per call (issue 14)."""
+        lo = float(self.low)
+        span = float(self.high) - lo
+        return lambda rng: lo + span * rng.random()
 
     def sample_many(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, n)

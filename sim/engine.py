@@ -53,8 +53,7 @@ import gc
 import math
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable
-from contextlib import contextmanager
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any
@@ -91,6 +90,7 @@ _BENEFIT_KIND, _BENEFIT_G, _SUBSIDY_PAYER, _SUBSIDY_SHARE, _COST_ONCE, _USUAL, _
 
 _START_END = itemgetter(5, 6)
 """A spell's (start, end): the post-pass puts each person's spells in this order."""
+_STATE = itemgetter(2)
 
 Thresholds = tuple[tuple[float, str, int], ...]  # cumulative (threshold, target, exit index)
 
@@ -123,6 +123,7 @@ class _Stage:
     per_cohort: tuple[float, float]  # NOK once per cohort (on its first entrant), over how many weeks
     steps: tuple[tuple[float, float], ...] | None  # a wage subsidy's (end week from job start, share)
     benefit_after: tuple[list[str], list[float]] | None  # kinds and cumulative shares, or None
+    simple: bool  # exits by group only (no person-specific or limited exit): _choose's plain case
 
 
 def _cumulate(ps: list[float], targets: list[str], complete: bool = False) -> Thresholds:
@@ -213,6 +214,7 @@ def _compile(pathway: Pathway, groups: list[str], usual: bool = False) -> dict[s
             per_cohort=(st.costs.per_cohort, st.costs.per_cohort_weeks),
             steps=_steps(st),
             benefit_after=_cumulative(tuple(st.benefit_after.items())) if st.benefit_after else None,
+            simple=personal is None and not any(e.limit is not None for e in st.exits),
         )
     return out
 
@@ -314,6 +316,35 @@ def _earned(spells: list[tuple], since: float, until: float) -> float:
     return total
 
 
+def _first_job_loss(spells: list[tuple]) -> int | None:
+    """The index of the first spell out of a job (a spell not employed right after an employed
+    one ending when it starts) in one person's spells in time order; None if no job is lost."""
+    prev = None
+    for i, s in enumerate(spells):
+        if prev is not None and prev[2] == "employed" and s[2] != "employed" and prev[6] == s[5]:
+            return i
+        prev = s
+    return None
+
+
+def _earned_before(spells: list[tuple], i: int, t: float) -> tuple[float, float]:
+    """:func:`_earned` in the 52 and in the 156 weeks before week ``t`` by ``spells[:i]``, in one
+    pass (each sum in the same order as its own call would add it)."""
+    year = three = 0.0
+    since_year, since_three = t - WEEKS_PER_YEAR, t - 3 * WEEKS_PER_YEAR
+    for j in range(i):
+        s = spells[j]
+        if s[2] == "employed":
+            end = t if t < s[6] else s[6]  # min(s[6], t), as _earned takes it
+            overlap = end - max(s[5], since_year)
+            if overlap > 0:
+                year += s[8] * s[7] * overlap / WEEKS_PER_YEAR
+            overlap = end - max(s[5], since_three)
+            if overlap > 0:
+                three += s[8] * s[7] * overlap / WEEKS_PER_YEAR
+    return year, three
+
+
 def _subsidised(spell: tuple, share: float | None) -> tuple:
     """``spell`` with the subsidy share of the step it is in (None: after the last step)."""
     if share is None:
@@ -389,6 +420,33 @@ def _cut(spell: tuple, bounds: list[tuple[float, object]], apply, from_start: bo
     return out
 
 
+def _grown_pieces(spell: tuple, bounds: list[tuple[float, int]], base: float, g: float,
+                  k0: int) -> list[tuple]:
+    """What ``_cut(spell, bounds, apply, from_start=True)`` gives for wage growth, where
+    ``apply`` sets the wage of a piece to ``base x (1 + g) ** k`` for the ``k`` years completed
+    at its start (``k0`` before the first bound): the same pieces, built without the general
+    cut's function per piece (the post-pass cuts a job at every year worked)."""
+    start, end = spell[5], spell[6]
+    cuts = [w for w, _ in bounds if start < w < end]
+
+    def wage(t: float) -> float:
+        k = k0
+        for w, x in bounds:  # the last bound at or before t (bounds in time order)
+            if w <= t:
+                k = x
+        return base * (1.0 + g) ** k
+
+    if not cuts:
+        return [spell[:8] + (wage(start),) + spell[9:]]
+    head, mid, tail = spell[:5], spell[7:8], spell[9:]
+    later = spell[9:_COST_ONCE] + (0.0,) + spell[_COST_ONCE + 1:_COST_COHORT] + (0.0, 0.0)
+    out, a = [], start
+    for b in [*cuts, end]:  # one-off costs stay on the first piece
+        out.append(head + (a, b) + mid + (wage(a),) + (later if a > start else tail))
+        a = b
+    return out
+
+
 class Slots:
     """A capacity's slots on the SimPy clock: what ``simpy.Resource`` does for this engine, with
     the same events in the same order (so the same tables), at a cost that does not grow with the
@@ -410,8 +468,16 @@ class Slots:
         self.queue: deque[simpy.Event] = deque()
 
     def request(self) -> simpy.Event:
-        """An event that fires when this request holds a slot (first come, first served)."""
+        """An event that fires when this request holds a slot (first come, first served).
+
+        A request granted at once (a free slot, nobody queued) is triggered but not scheduled:
+        the walk that asked goes on without waiting for it (:meth:`_Model.treatment`), so nothing
+        ever waits for it and its processing by the clock, with no callback, changed nothing."""
         req = simpy.Event(self.env)
+        if not self.queue and self.users < self.capacity:
+            self.users += 1
+            req._ok, req._value = True, None  # what succeed() sets, without the schedule
+            return req
         self.queue.append(req)
         self._grant()
         return req
@@ -430,21 +496,53 @@ class Slots:
             self.queue.popleft().succeed()
 
 
-@contextmanager
-def collector_paused():
+class _Walk:
+    """One person's walk (a :meth:`_Model.treatment` generator) run on the SimPy clock: to the
+    first event it waits for, then on from each such event when the clock processes it.
+
+    What ``simpy.Process`` does for this engine, without the two events of its own a process
+    costs (an ``Initialize`` to start it, a ``Process`` event when it ends) and its general
+    resumption (values, failures, interrupts), which the walk never uses: it waits only for a
+    timeout or a capacity request, both still pending when yielded, and ignores their values.
+    :meth:`_Model._run_clock` starts the walks in the order ``simpy.Process`` would have started
+    them (each ``Initialize`` is urgent at week 0, so every walk's first step came before any other
+    event), and the events the walks schedule keep their order, so the clock runs as it did. A
+    class rather than a closure: a closure that hands itself on is a reference cycle, which only
+    the cyclic collector frees."""
+
+    __slots__ = ("send",)
+
+    def __init__(self, steps: Generator[simpy.Event, None, None]):
+        self.send = steps.send
+        self.resume()
+
+    def resume(self, _event: simpy.Event | None = None) -> None:
+        """The walk's next step, up to the next event it waits for (or its end)."""
+        try:
+            event = self.send(None)
+        except StopIteration:
+            return
+        event.callbacks.append(self.resume)
+
+
+class collector_paused:  # noqa: N801 (used as a function: ``with collector_paused():``)
     """Python's cyclic garbage collector off while a replication runs, back as it was after.
 
     A replication allocates millions of small objects (events, tuples, generators) that all live
     to its end; the collector's full passes over them grow with the world (39 % of a 100 000-person
     run, issue 14) and free nothing until the replication is over. Reference counting still frees
     everything that is not in a cycle at once; the cycles a run leaves are collected by the next
-    collection after it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+    collection after it. A class rather than ``contextlib.contextmanager``: a generator per
+    replication costs more than the rest of entering and leaving."""
+
+    __slots__ = ("enabled",)
+
+    def __enter__(self) -> None:
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
             gc.enable()
 
 
@@ -512,6 +610,10 @@ def _world_plan(world: World) -> dict[str, object]:
         # a benefit ending by its rules into another drawn from shares (people.benefit_changes);
         # without one the benefits stream is never made
         "changing": any(ends_by_rule(b) for b in world.benefits.values()),
+        # someone can reach the retirement age before the horizon: the oldest a group's people are
+        # at referral (from week 0 at the earliest), else the record is never cut for it
+        "retiring": (world.retirement_age - max(int(tg.age.high) for tg in world.groups.values()))
+        * WEEKS_PER_YEAR < horizon,
     }
 
 
@@ -547,6 +649,7 @@ class _Model:
     matching: bool
     poisson: bool
     changing: bool
+    retiring: bool
 
     def __init__(self, world: World, streams: Streams):
         self.world = world
@@ -564,6 +667,11 @@ class _Model:
         self.moved: dict[int, float] = {}
         # people still waiting for capacity at the horizon: pid -> (stage, asked, [(res, req_t, granted)])
         self.waiting: dict[int, tuple[str, float, list]] = {}
+        # a job spell's benefit beside work by (fte, annual_wage, marked kind, level) (:meth:`_graded`)
+        self.grades: dict[tuple, tuple[str, float]] = {}
+        self.person_rates: dict[tuple[str, float], tuple[float, float]] = {}  # (:meth:`rates`)
+        # the treated people's walks, to start on the clock (:class:`_Walk`)
+        self.walks: list[Generator[simpy.Event, None, None]] = []
 
     # -- processes ---------------------------------------------------------------------------
     def treatment(self, p: Person):
@@ -581,6 +689,7 @@ class _Model:
         on, off = (bkind, bg), ("none", 0.0)  # spell benefit columns on / off the benefit
         work = self.at_work(on)  # in a job the employer pays: graded by the benefit's rule for work
         resources, waiting, capacity = self.resources, self.waiting, self.rec.capacity
+        matching, tiltak = self.matching, self.tiltak
         t = p.entry_week
         events.append((arm, pid, t, None, "referred"))
         name = p.stage or self.entry
@@ -631,15 +740,23 @@ class _Model:
                 d, elapsed = _remaining(st, elapsed, r), 0.0
             else:
                 d = st.sample(r)
-            target, taken = _choose(st, p, r.random(), taken, name)
-            if self.matching and st.kind != "screening" and pid not in self.participants:
+            u = r.random()
+            if st.simple:  # _choose without the call: the first exit whose threshold u is below
+                target = st.next
+                for threshold, to, _ in st.exits[group]:
+                    if u < threshold:
+                        target = to
+                        break
+            else:
+                target, taken = _choose(st, p, u, taken, name)
+            if matching and st.kind != "screening" and pid not in self.participants:
                 self.participants[pid] = p
                 self.joined[pid] = t
             events.append((arm, pid, t, name, st.enter_event))
             end = t + d
-            spell = ((arm, pid) + st.head + (t, end if end < H else H) + st.pay
-                     + (self.tiltak if st.pays else on if st.on_benefit else work if st.graded else off)
-                     + st.tail)
+            spell = (arm, pid, *st.head, t, end if end < H else H, *st.pay,
+                     *(tiltak if st.pays else on if st.on_benefit else work if st.graded else off),
+                     *st.tail)
             if st.per_cohort[0] and (p.cohort, name) not in self.charged:
                 self.charged.add((p.cohort, name))  # the cohort's cost starts when its first arrives
                 spell = spell[:_COST_COHORT] + st.per_cohort
@@ -699,9 +816,16 @@ class _Model:
 
     def rates(self, p: Person) -> tuple[float, float]:
         """The person's business-as-usual hazards (entry, job loss) per year in the labour market:
-        the group's, the entry hazard times the person's employability factor."""
-        entry, loss = self.bau[p.group]
-        return entry * self.world.groups[p.group].employability_factor(p.employability), loss
+        the group's, the entry hazard times the person's employability factor. A function of the
+        group and the employability alone, worked out once per replication for each (both arms
+        of a person ask for it)."""
+        key = (p.group, p.employability)
+        got = self.person_rates.get(key)
+        if got is None:
+            entry, loss = self.bau[p.group]
+            got = self.person_rates[key] = (
+                entry * self.world.groups[p.group].employability_factor(p.employability), loss)
+        return got
 
     def control(self, p: Person, arm: str = "control", rng: np.random.Generator | None = None) -> None:
         """The same person under business as usual from referral (the same process as after
@@ -733,7 +857,8 @@ class _Model:
         long_run stream from the contract's horizon on (:mod:`effekt.sim.streams`)."""
         name, stages = usual
         H, spells, events, cut = self.horizon, self.rec.spells, self.rec.events, self.cut
-        pid, tg = p.person_id, self.world.groups[p.group]
+        pid, group = p.person_id, p.group
+        tg = self.world.groups[group]
         on, off = (p.benefit_kind, p.benefit_g), ("none", 0.0)
         work = self.at_work(on)
         t = p.entry_week
@@ -770,7 +895,15 @@ class _Model:
                     self.labour_market(arm, p, rng, tg, t, entry, loss, stage=st, benefit=benefit)
                 return
             d = st.sample(r)
-            target, taken = _choose(st, p, r.random(), taken, name)
+            u = r.random()
+            if st.simple:  # as in treatment: _choose's plain case without the call
+                target = st.next
+                for threshold, to, _ in st.exits[group]:
+                    if u < threshold:
+                        target = to
+                        break
+            else:
+                target, taken = _choose(st, p, u, taken, name)
             end = t + d
             if skipping:
                 if end <= resume:
@@ -779,9 +912,9 @@ class _Model:
                 t, skipping = resume, False
             events.append((arm, pid, t, name, st.enter_event))
             if end > t or st.tail[4]:  # a stage taking no time leaves no spell, unless it costs
-                spells.append((arm, pid) + st.head + (t, end if end < H else H) + st.pay
-                              + (self.tiltak if st.pays else on if st.on_benefit else work if st.graded
-                                 else off) + st.tail)
+                spells.append((arm, pid, *st.head, t, end if end < H else H, *st.pay,
+                               *(self.tiltak if st.pays else on if st.on_benefit else work if st.graded
+                                 else off), *st.tail))
             if end >= H:
                 return
             t = end
@@ -817,11 +950,18 @@ class _Model:
         steps, dp, grading, growth = self.steps, self.dagpenger, self.grading, self.growth
         if not changes and not steps and dp is None and not grading and growth is None:
             return
-        by_person: dict[tuple[str, int], list[tuple]] = {}
+        by_person: dict[tuple, list[tuple]] = {}  # (arm, person_id) -> the person's spells
+        mine_of = by_person.get
         for s in self.rec.spells:
-            by_person.setdefault((s[0], s[1]), []).append(s)
+            key = s[:2]
+            mine = mine_of(key)
+            if mine is None:
+                by_person[key] = [s]
+            else:
+                mine.append(s)
         out: list[tuple] = []
         extend, append = out.extend, out.append
+        graded = self._graded
         for (_, pid), mine in by_person.items():
             if len(mine) > 1:
                 mine.sort(key=_START_END)
@@ -830,11 +970,7 @@ class _Model:
                 kind0, g0, steps_b = changed
                 bounds = [(w, (k, g)) for w, k, g in steps_b]
                 first = steps_b[0][0]  # a spell ending before the first change keeps its benefit
-            in_work = False
-            for s in mine:
-                if s[2] == "employed":
-                    in_work = True
-                    break
+            in_work = "employed" in map(_STATE, mine)
             if in_work:
                 if growth is not None:
                     mine = self._grown(mine)
@@ -872,10 +1008,13 @@ class _Model:
                         apply = _entitled if marked else _benefit
                         subs = [_cut(piece, bounds, apply, from_start=True) for piece in pieces]
                         pieces = [q for sub in subs
-                                  for q in (_merged([self._graded(x) for x in sub]) if marked else sub)]
+                                  for q in (_merged([graded(x) for x in sub]) if marked else sub)]
                         marked = False
                 if marked:
-                    pieces = [self._graded(q) for q in pieces]
+                    if len(pieces) == 1:
+                        append(graded(pieces[0]))
+                        continue
+                    pieces = [graded(q) for q in pieces]
                 extend(pieces)
         self.rec.spells[:] = out
 
@@ -890,11 +1029,17 @@ class _Model:
 
     def _graded(self, spell: tuple) -> tuple:
         """A marked job spell (:data:`_AT_WORK`) with the benefit its kind's rule for work pays
-        beside the spell's job (``fte``, ``annual_wage``); none when it pays nothing."""
-        kind = spell[_BENEFIT_KIND][len(_AT_WORK):]
-        b = self.world.benefits.get(kind)
-        level = b.in_work(spell[_BENEFIT_G], spell[7], spell[8]) if b is not None else 0.0
-        return _benefit(spell, (kind, level) if level > 0 else ("none", 0.0))
+        beside the spell's job (``fte``, ``annual_wage``); none when it pays nothing. The rule is
+        a function of (kind, level, fte, wage), worked out once per replication for each of them
+        (:attr:`grades`): a replication's jobs have few."""
+        key = spell[7:_BENEFIT_G + 1]
+        paid = self.grades.get(key)
+        if paid is None:
+            kind = spell[_BENEFIT_KIND][len(_AT_WORK):]
+            b = self.world.benefits.get(kind)
+            level = b.in_work(spell[_BENEFIT_G], spell[7], spell[8]) if b is not None else 0.0
+            paid = self.grades[key] = (kind, level) if level > 0 else ("none", 0.0)
+        return spell[:_BENEFIT_KIND] + paid + spell[_BENEFIT_G + 1:]
 
     def _grown(self, mine: list[tuple]) -> list[tuple]:
         """One person's spells (in time order) with the wage of every labour-market job (found
@@ -922,8 +1067,7 @@ class _Model:
                 if not bounds:  # no year completed in it: one piece, at k0 years' growth
                     out.append(s if k0 == 0 else s[:8] + (base * (1.0 + g) ** k0,) + s[9:])
                 else:
-                    out.extend(_cut(s, bounds, lambda piece, k, base=base, k0=k0: piece[:8] + (
-                        base * (1.0 + g) ** (k0 if k is None else k),) + piece[9:], from_start=True))
+                    out.extend(_grown_pieces(s, bounds, base, g, k0))
             else:
                 out.append(s)
             worked += b - a
@@ -942,11 +1086,15 @@ class _Model:
         work, in a programme stage or waiting; not in education), until a new job. A person whose
         other benefit is at least as large keeps it instead (the two are not paid together), unless
         it is a last resort (``subsidiary``: sosialhjelp)."""
+        first = _first_job_loss(mine)
+        if first is None:  # no job lost: no dagpenger, every spell as it is
+            return mine
         dp = self.dagpenger
         G = dp.nok_per_g
-        out: list[tuple] = []
+        out: list[tuple] = mine[:first]  # before the first job loss nothing changes
         until, level = -math.inf, 0.0
-        for i, s in enumerate(mine):
+        for i in range(first, len(mine)):
+            s = mine[i]
             state = s[2]
             if state == "employed":
                 until = -math.inf
@@ -955,8 +1103,7 @@ class _Model:
             prev = mine[i - 1] if i else None
             if prev is not None and prev[2] == "employed" and prev[6] == s[5]:
                 t = s[5]
-                year = _earned(mine[:i], t - WEEKS_PER_YEAR, t)
-                three = _earned(mine[:i], t - 3 * WEEKS_PER_YEAR, t)
+                year, three = _earned_before(mine, i, t)
                 if year >= dp.qualifying_g * G or three >= dp.qualifying_g_36 * G:
                     basis = min(max(year, three / 3.0), dp.cap_g * G)
                     level = dp.share_of_wage * basis / G
@@ -1058,13 +1205,13 @@ class _Model:
                 rate = loss + conv
                 end = t + rng.exponential(WEEKS_PER_YEAR / rate) if rate > 0 else math.inf
                 spells.append((arm, pid, "employed", name, contract, t, end if end < H else H,
-                               fte, wage) + ((bkind, bg) if on_b else work) + tail)
+                               fte, wage, *((bkind, bg) if on_b else work), *tail))
                 if tail[4]:
                     tail = (*tail[:4], 0.0, *tail[5:])
             else:
                 end = t + rng.exponential(WEEKS_PER_YEAR / entry_rate) if entry_rate > 0 else math.inf
                 spells.append((arm, pid, "not_employed", None, None, t, end if end < H else H,
-                               0.0, 0.0, bkind, bg) + _NO_PAY)
+                               0.0, 0.0, bkind, bg, *_NO_PAY))
             if end >= H:
                 return
             t = end
@@ -1103,6 +1250,9 @@ class _Model:
         where a simulation ending at the contract's horizon records its waiting spells, so the
         record's rows come in the same order as without a long run (:mod:`effekt.sim.streams`)."""
         env, cut, spells = self.env, self.cut, self.rec.spells
+        for steps in self.walks:  # each walk's first step, at week 0 in person order (:class:`_Walk`)
+            _Walk(steps)
+        self.walks = []
         if cut == math.inf:
             env.run(until=self.horizon)
             return {}
@@ -1132,7 +1282,7 @@ class _Model:
             arms_of = [("treatment",) if u < share else ("control",) for u in self._assignment(people)]
         else:
             arms_of = [("treatment", "control") if mode == "parallel" else ("treatment",)] * len(people)
-        persons, process = self.rec.persons, self.env.process
+        persons, walks = self.rec.persons, self.walks
         for p, arms in zip(people, arms_of, strict=True):
             for arm in arms:
                 persons.append(
@@ -1140,7 +1290,7 @@ class _Model:
                      p.work_capacity, p.benefit_kind, p.benefit_g, p.entry_week, p.employability)
                 )
                 if arm == "treatment":
-                    process(self.treatment(p))
+                    walks.append(self.treatment(p))
                 else:
                     self.control(p)
         late = self._run_clock()
@@ -1162,7 +1312,8 @@ class _Model:
                 self.rec.capacity.append((r, pid, t, granted if req.triggered else math.nan,
                                           math.nan, stage))
         self._apply_rules(people)
-        self._retire(people)
+        if self.retiring:
+            self._retire(people)
         return self.rec.tables()
 
 

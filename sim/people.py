@@ -642,6 +642,41 @@ def _pick(rng: np.random.Generator, shares: dict[str, float], n: int) -> list[st
     return [keys[min(bisect_right(cum, x), last)] for x in u]
 
 
+class _GroupDraws:
+    """What turns a person's uniforms into attributes of target group ``tg`` (inverse CDFs of
+    its shares in key order, see :func:`_cumulative`; its age and work-capacity ranges)."""
+
+    __slots__ = ("age_low", "age_span", "wc_low", "wc_span", "kinds", "kcum", "last_kind",
+                 "levels", "lcum", "last_level", "edus", "ecum", "last_edu")
+
+    def __init__(self, tg: TargetGroup):
+        self.age_low = int(tg.age.low)
+        self.age_span = int(tg.age.high) - int(tg.age.low) + 1
+        self.wc_low, self.wc_span = tg.work_capacity.low, tg.work_capacity.high - tg.work_capacity.low
+        self.kinds, self.kcum = _cumulative(tuple(tg.benefit.items()))
+        self.levels, self.lcum = _cumulative(tuple(tg.norwegian.items()))
+        self.edus, self.ecum = _cumulative(tuple(tg.education.items()))
+        self.last_kind, self.last_level, self.last_edu = \
+            len(self.kinds) - 1, len(self.levels) - 1, len(self.edus) - 1
+
+
+_DRAWS: dict[int, tuple[TargetGroup, _GroupDraws]] = {}
+
+
+def _group_draws(tg: TargetGroup) -> _GroupDraws:
+    """:class:`_GroupDraws` of ``tg``, remembered for the last 64 groups: a Monte Carlo batch
+    draws the people of the same (frozen) groups in every replication. The entry holds ``tg``
+    itself, so its id is not reused while the entry lives, and a hit is checked to be it."""
+    hit = _DRAWS.get(id(tg))
+    if hit is not None and hit[0] is tg:
+        return hit[1]
+    if len(_DRAWS) >= 64:
+        _DRAWS.pop(next(iter(_DRAWS)))
+    d = _GroupDraws(tg)
+    _DRAWS[id(tg)] = (tg, d)
+    return d
+
+
 def draw_people(
     cohorts: list[Cohort],
     groups: dict[str, TargetGroup],
@@ -675,6 +710,9 @@ def draw_people(
                 f"kull '{cohort.name}': ukjent målgruppe {unknown}; "
                 f"kjente: {', '.join(sorted(groups))}"))
         n = cohort.size
+        keys, cum = _cumulative(tuple(cohort.groups.items()))  # the groups in key order
+        drawn = [(g, _group_draws(groups[g])) for g in keys]
+        last = len(keys) - 1
         for name, start in cohort.starts():
             if cohort.arrival == "poisson":
                 if arrivals is None:
@@ -683,41 +721,36 @@ def draw_people(
                 entries = (start + np.cumsum(gaps)).tolist()
             else:
                 entries = [float(start)] * n
-            who = _pick(rng, cohort.groups, n)
+            # everyone's group (one uniform each, as _pick), then five uniforms per person of each
+            # group in turn: one call for both, the same numbers as one call for each
+            u = rng.random(6 * n).tolist()
+            who = keys * n if len(keys) == 1 else [keys[min(bisect_right(cum, x), last)] for x in u[:n]]
+            members: dict[str, list[int]] = {g: [] for g in keys}
+            for i, g in enumerate(who):
+                members[g].append(i)
             zs = employability.standard_normal(n).tolist() if employability is not None else [0.0] * n
             batch: list[Person | None] = [None] * n
-            for g in sorted(cohort.groups):  # in key order, as the shares (see _cumulative)
-                idx = [i for i, x in enumerate(who) if x == g]
+            pos = n
+            for g, d in drawn:
+                idx = members[g]
                 if not idx:
                     continue
-                tg = groups[g]
-                age_low, age_span = int(tg.age.low), int(tg.age.high) - int(tg.age.low) + 1
-                wc_low, wc_span = tg.work_capacity.low, tg.work_capacity.high - tg.work_capacity.low
-                kinds, kcum = _cumulative(tuple(tg.benefit.items()))
-                levels, lcum = _cumulative(tuple(tg.norwegian.items()))
-                edus, ecum = _cumulative(tuple(tg.education.items()))
+                mine = iter(u[pos:pos + 5 * len(idx)])
+                pos += 5 * len(idx)
                 # one uniform per attribute and person: age, benefit, Norwegian, education, capacity
-                for i, (ua, ub, un, ue, uw) in zip(idx, rng.random((len(idx), 5)).tolist(), strict=True):
-                    age = age_low + min(int(ua * age_span), age_span - 1)
-                    kind = kinds[min(bisect_right(kcum, ub), len(kinds) - 1)]
+                fives = zip(mine, mine, mine, mine, mine, strict=True)
+                for i, (ua, ub, un, ue, uw) in zip(idx, fives, strict=True):
+                    age = d.age_low + min(int(ua * d.age_span), d.age_span - 1)
+                    kind = d.kinds[min(bisect_right(d.kcum, ub), d.last_kind)]
                     b = benefits[kind]
-                    batch[i] = Person(
-                        person_id=next_id + i,
-                        cohort=name,
-                        group=g,
-                        age=age,
-                        norwegian=levels[min(bisect_right(lcum, un), len(levels) - 1)],
-                        education=edus[min(bisect_right(ecum, ue), len(edus) - 1)],
-                        work_capacity=wc_low + uw * wc_span,
-                        benefit_kind=kind,
-                        benefit_g=b.g * (b.under25 if age < 25 else 1.0),
-                        entry_week=entries[i],
-                        stage=cohort.stage,
-                        elapsed=cohort.elapsed_weeks,
-                        employability=zs[i],
-                    )
-            for p in batch:
-                if p is not None:
+                    batch[i] = Person(next_id + i, name, g, age,
+                                      d.levels[min(bisect_right(d.lcum, un), d.last_level)],
+                                      d.edus[min(bisect_right(d.ecum, ue), d.last_edu)],
+                                      d.wc_low + uw * d.wc_span, kind,
+                                      b.g * (b.under25 if age < 25 else 1.0), entries[i],
+                                      cohort.stage, cohort.elapsed_weeks, zs[i])
+            for p in batch:  # in id order; only a benefit that ends by its rules draws (see there)
+                if p is not None and ends_by_rule(benefits[p.benefit_kind]):
                     p.changes = benefit_changes(p.benefit_kind, p.age, p.entry_week, benefits, benefit_rules)
             next_id += n
             people.extend(p for p in batch if p is not None and p.entry_week < horizon)
