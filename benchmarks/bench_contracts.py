@@ -14,6 +14,15 @@ Usage::
         --set world.cohorts[0].repeats=20 --set world.cohorts[0].repeat_every_weeks=52   # 20 kull
     python benchmarks/bench_contracts.py --save before.pkl      # keep every output to compare
     python benchmarks/bench_contracts.py --check before.pkl     # ... and compare with it later
+    python benchmarks/bench_contracts.py --block 200            # a task's block of 200 replications
+    PYTHONPATH=/tmp/T_base_pkg python benchmarks/bench_contracts.py --block 200   # ... in another tree
+
+``--block N`` times what a batch's task does with N simulated replications of the default
+scenario (``--set`` applies): ``evaluate_block`` of them as one block, then the block's cashflow and
+budget columns, best CPU of ``--repeats`` passes per replication; ``money`` is the same with the
+record tables' parts (public ledgers, ``Tables.of_block``, outcomes, in-work KPIs and work years)
+computed once and reused, so what is left is the block's money: payments, provider costs,
+waterfall, IRR, KPIs, budgets and cashflows.
 
 ``--save``/``--check`` cover the six Norwegian cases plus the other built-in templates on the
 Kongsberg pathway (savings share, triggers, tranches, bridge financing), so that a faster
@@ -130,6 +139,65 @@ def compare(old: dict, new: dict) -> list[str]:
     return problems
 
 
+def _block_of(sc: Scenario, reps: int, seed: int = 20261129):
+    """``reps`` replications of ``sc`` simulated once and joined into one block, as a task joins them."""
+    from effekt.contracts import RecordBlock
+    from effekt.sim import concat_records
+
+    sims = simulated(sc, reps, seed)
+    joined = concat_records(sims)
+    sizes = [(t.num_rows("persons"), t.num_rows("spells"), t.num_rows("events")) for t in sims]
+    return RecordBlock.joined(joined.persons, joined.spells, joined.events, sizes)
+
+
+def _memoised(module, name: str) -> None:
+    """``module.name`` replaced by a function that computes once and returns that result again."""
+    fn, done = getattr(module, name), []
+
+    def again(*args, **kwargs):
+        if not done:
+            done.append(fn(*args, **kwargs))
+        return done[0]
+
+    setattr(module, name, again)
+
+
+def time_block(sc: Scenario, reps: int, repeats: int) -> dict[str, float]:
+    """ms of CPU per replication (best of ``repeats``) of one block of ``reps`` replications:
+    ``full`` (evaluate_block, cashflow and budget columns) and ``money`` (the same with the record
+    tables' parts computed once)."""
+    import importlib
+
+    from effekt.contracts import Evaluation, evaluate_block
+    from effekt.contracts import fiscal as fis
+    from effekt.contracts import work_years as wy
+
+    ev = importlib.import_module("effekt.contracts.evaluate")
+    block = _block_of(sc, reps)
+    valuation = valuation_of(sc)
+
+    def task() -> None:
+        got = evaluate_block(sc.terms, block, sc.world.horizon_weeks, valuation, design=sc.evaluation,
+                             long_run_weeks=sc.long_run_weeks)
+        Evaluation.cashflow_columns_of(got)
+        Evaluation.budget_columns_of(got)
+
+    def best() -> float:
+        task()  # warm caches
+        cpu = []
+        for _ in range(repeats):
+            c0 = time.process_time()
+            task()
+            cpu.append((time.process_time() - c0) * 1e3 / reps)
+        return min(cpu)
+
+    full = best()
+    for module, name in ((fis, "public_ledgers"), (ev.Tables, "of_block"), (ev, "outcomes_by_replication"),
+                         (ev, "_work_kpis"), (wy, "work_years_by_replication")):
+        _memoised(module, name)
+    return {"full": full, "money": best()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=100, help="replications per case (default 100)")
@@ -141,7 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", type=Path, help="save the outputs of every case (--set applies too)")
     ap.add_argument("--check", type=Path, help="compare with outputs saved by --save")
     ap.add_argument("--snapshot-reps", type=int, default=30, help="replications per case to --save/--check")
+    ap.add_argument("--block", type=int, metavar="N",
+                    help="time evaluate_block of one block of N replications of the default scenario")
     args = ap.parse_args(argv)
+    if args.block:
+        t = time_block(load_scenario(None, args.assignments), args.block, args.repeats)
+        print(f"evaluate_block of {args.block} replications, best CPU ms per replication: "
+              f"full {t['full']:.3f}, money {t['money']:.3f}")
+        return 0
     if args.save or args.check:
         new = outputs(args.snapshot_reps, args.assignments)
         if args.save:

@@ -191,6 +191,15 @@ def by_year_block(ledgers: Sequence[Mapping[tuple[str, str, str], np.ndarray]], 
     order (``names`` lists them)."""
     keys = [_sorted_keys(ledger) for ledger in ledgers]
     arrays = [ledger[k] for ledger, ks in zip(ledgers, keys, strict=True) for k in ks]
+    return _years_of(arrays, [_key_columns(ks, frozenset(p)) for ks, p in zip(keys, publics, strict=True)],
+                     rate)
+
+
+def _years_of(arrays: list[np.ndarray],
+              columns: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+              rate: float) -> dict | None:
+    """:func:`by_year_block` of the ledgers' rows ``arrays`` (every ledger's in the table's
+    order, one ledger after another) with each ledger's key columns (:func:`_key_columns`)."""
     n_months = int(np.fromiter(map(len, arrays), dtype=np.intp, count=len(arrays)).max()) if arrays else 0
     n_years = -(-n_months // 12)
     if not arrays or n_years == 0:
@@ -206,13 +215,50 @@ def by_year_block(ledgers: Sequence[Mapping[tuple[str, str, str], np.ndarray]], 
         nominal[lo:lo + len(part)] = m.reshape(len(part), n_years, 12).sum(axis=2)
         discounted[lo:lo + len(part)] = (m / factors).reshape(len(part), n_years, 12).sum(axis=2)
     which, year = np.nonzero((np.abs(nominal) > 1e-9) | (np.abs(discounted) > 1e-9))
-    per_ledger = [_key_columns(ks, frozenset(p)) for ks, p in zip(keys, publics, strict=True)]
-    arm, party, item, public = (np.concatenate([c[j] for c in per_ledger]) for j in range(4))
-    replication = np.repeat(np.arange(len(ledgers)), [len(ks) for ks in keys])
+    arm, party, item, public = (np.concatenate([c[j] for c in columns]) for j in range(4))
+    replication = np.repeat(np.arange(len(columns)), [len(c[0]) for c in columns])
     return {"names": (arm, party, item), "which": which,
             "replication": replication[which], "public": public[which],
             "year": year.astype(np.int32),
             "amount_nominal": nominal[which, year], "amount_discounted": discounted[which, year]}
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(fiscal: tuple[tuple[str, str, str], ...], contract: tuple[tuple[str, str], ...],
+          commissioners: tuple[str, ...]) -> tuple[tuple[tuple[int, ...], ...],
+                                                   tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """What :func:`budget_ledger` makes of a fiscal ledger with the keys ``fiscal`` and contract
+    rows of the (party, item)s ``contract``, for the rows of the budgets table: for each of its
+    rows, in the table's order, the positions of its sources among the fiscal ledger's rows and
+    then the contract rows (several: added one after another, as :func:`budget_ledger` adds
+    them); and the rows' key columns (:func:`_key_columns`). Once for the keys a task's
+    replications share."""
+    payers = set(commissioners)
+    sources: dict[tuple[str, str, str], list[int]] = {}
+    contract_arms: dict[str, list[str]] = {}
+    for j, (arm, party, item) in enumerate(fiscal):
+        if party in payers and item == CONTRACT_ITEM:
+            contract_arms.setdefault(party, []).append(arm)
+            continue
+        sources[(arm, party, item)] = [j]
+    public = {p for _, p, _ in fiscal if p not in fis.NOT_PUBLIC} | payers
+    others = ["treatment", *(["difference"] if any(k[0] == "difference" for k in fiscal) else [])]
+    for j, (party, item) in enumerate(contract, start=len(fiscal)):
+        for arm in contract_arms.get(party, ["treatment"]) if party in payers else others:
+            sources.setdefault((arm, party, item), []).append(j)
+    keys = _sorted(tuple(sources))
+    return tuple(tuple(sources[k]) for k in keys), _key_columns(keys, frozenset(public))
+
+
+def _merged(parts: list[np.ndarray]) -> np.ndarray:
+    """Several sources of one budgets row added one after another, each padded with zero months
+    to the longer (as :func:`budget_ledger` adds a contract row to a row it has)."""
+    out = np.asarray(parts[0], dtype=float)
+    for a in parts[1:]:
+        a = np.asarray(a, dtype=float)
+        n = max(len(out), len(a))
+        out = np.pad(out, (0, n - len(out))) + np.pad(a, (0, n - len(a)))
+    return out
 
 
 def empty() -> pd.DataFrame:
@@ -242,8 +288,15 @@ def block_budget_columns(parts: Sequence[tuple[fis.Ledger, Iterable[tuple[str, s
     commissioners; one ``rate``) at once: their rows one after another, and in front the column
     ``replication``, the position in ``parts`` of each row's evaluation (:func:`by_year_block`:
     one matrix for all, the same floats as each alone)."""
-    merged = [budget_ledger(*part) for part in parts]
-    cols = by_year_block([m[0] for m in merged], rate, [m[1] for m in merged])
+    arrays: list[np.ndarray] = []
+    columns = []
+    for fiscal, contract, commissioners in parts:  # each as budget_ledger merges it, by its plan
+        contract = list(contract)
+        plan, keys = _plan(tuple(fiscal), tuple((p, i) for p, i, _ in contract), tuple(commissioners))
+        got = [*fiscal.values(), *(a for _, _, a in contract)]
+        arrays += [got[s[0]] if len(s) == 1 else _merged([got[j] for j in s]) for s in plan]
+        columns.append(keys)
+    cols = _years_of(arrays, columns, rate)
     if cols is None:
         return {"replication": np.zeros(0, np.int64),
                 **{f.name: np.zeros(0, dtype=object if f.type == pa.string() else f.type.to_pandas_dtype())

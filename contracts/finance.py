@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -91,11 +92,6 @@ def irr(flows: np.ndarray) -> float:
     if not np.any(flows > 0):
         raise UndefinedIRR("nothing came back (no flow in)", "nothing_back")
 
-    months = np.arange(len(flows))
-
-    def f(monthly: float) -> float:
-        return float((flows / (1.0 + monthly) ** months).sum())
-
     grid = _GRID
     values = _npv_grid(flows)
     sign = np.sign(values)
@@ -111,11 +107,7 @@ def irr(flows: np.ndarray) -> float:
                                "+10 000 % a year", "out_of_range")
         raise UndefinedIRR("no rate between -99.99 % and +10 000 % a year makes the NPV zero",
                            "no_root")
-    from effekt.contracts.brent import brentq  # scipy's, step for step, without scipy.optimize
-
-    i = change[0]
-    monthly = brentq(f, grid[i], grid[i + 1], xtol=1e-14)
-    return (1.0 + monthly) ** 12 - 1.0
+    return _root(flows, int(change[0]))
 
 
 def irr_reason(flows: np.ndarray) -> str | None:
@@ -156,6 +148,105 @@ def irr_or_nan(flows: np.ndarray) -> float:
         return irr(flows)
     except UndefinedIRR:
         return math.nan
+
+
+def _by_length(series: Sequence[np.ndarray]) -> dict[int, list[int]]:
+    """The positions of ``series`` by their lengths (in order within each length): a block's
+    series of one length are summed as the rows of one matrix, each row as numpy sums it alone
+    (a row's pairwise sum does not depend on the rows beside it, but on its length)."""
+    groups: dict[int, list[int]] = {}
+    for i, a in enumerate(series):
+        groups.setdefault(len(a), []).append(i)
+    return groups
+
+
+def _rows_of(series: Sequence[np.ndarray], members: list[int], width: int) -> np.ndarray:
+    """The ``members`` of ``series`` (each ``width`` long) as the rows of one float matrix."""
+    if not members or width == 0:
+        return np.zeros((len(members), width))
+    return np.array([series[i] for i in members], dtype=float).reshape(len(members), width)
+
+
+def sums_many(series: Sequence[np.ndarray]) -> list[float]:
+    """``float(np.sum(a))`` of each series ``a``, at once: the series of one length as the rows
+    of one matrix, each row summed as numpy sums it alone (pairwise, in its own order)."""
+    out = np.zeros(len(series))
+    for n, members in _by_length(series).items():
+        out[members] = _rows_of(series, members, n).sum(axis=1)
+    return out.tolist()
+
+
+def npv_many(series: Sequence[np.ndarray], annual_rate: float) -> np.ndarray:
+    """:func:`npv` of each monthly series at once (a block's replications): the same terms, each
+    series summed as :func:`npv` sums it alone (one matrix per length)."""
+    out = np.zeros(len(series))
+    for n, members in _by_length(series).items():
+        m = _rows_of(series, members, n)
+        out[members] = (m / (1.0 + annual_rate) ** (np.arange(n) / 12.0)).sum(axis=1)
+    return out
+
+
+def peak_capital_many(series: Sequence[np.ndarray]) -> np.ndarray:
+    """:func:`peak_capital` of each series at once (one running sum per row of a matrix per
+    length: the same additions, in the same order, as each series alone)."""
+    out = np.zeros(len(series))
+    for n, members in _by_length(series).items():
+        if n == 0:
+            continue
+        lowest = np.cumsum(_rows_of(series, members, n), axis=1).min(axis=1)
+        out[members] = [max(0.0, x) for x in (-lowest).tolist()]
+    return out
+
+
+def irr_many(series: Sequence[np.ndarray]) -> np.ndarray:
+    """:func:`irr_or_nan` of each series at once (a block's replications): the trailing zeros
+    trimmed, the NPV grid of all the series of one trimmed length as one array (each series'
+    NPVs the sums :func:`_npv_grid` takes of it alone), the bracket read from the grid's signs
+    for all at once, and Brent's root finder on each series that has one, as :func:`irr` runs
+    it: the same bits."""
+    out = np.full(len(series), math.nan)
+    flows = [np.asarray(a, dtype=float) for a in series]
+    width = max((len(a) for a in flows), default=0)
+    if width == 0:
+        return out
+    m = np.zeros((len(flows), width))
+    for i, a in enumerate(flows):
+        m[i, :len(a)] = a
+    nonzero = m != 0
+    # the trimmed length: one past the last nonzero month (0 when there is none)
+    length = np.where(nonzero.any(axis=1), width - np.argmax(nonzero[:, ::-1], axis=1), 0)
+    defined = (m < 0).any(axis=1) & (m > 0).any(axis=1)  # money out and money back
+    for n in np.unique(length[defined]).tolist():
+        members = np.flatnonzero(defined & (length == n)).tolist()
+        rows = np.ascontiguousarray(m[members, :n])
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # as _npv_grid
+            values = (rows[:, None, :] / _grid_factors(n)[None, :, :]).sum(axis=2)
+        sign = np.sign(values)
+        change = sign[:, :-1] * sign[:, 1:] < 0
+        zero = values == 0
+        n_change, n_zero = change.sum(axis=1), zero.sum(axis=1)
+        for j, i in enumerate(members):
+            if n_change[j] + n_zero[j] > 1:  # several roots
+                continue
+            if n_zero[j]:
+                out[i] = (1 + _GRID[np.nonzero(zero[j])[0][0]]) ** 12 - 1
+            elif n_change[j]:
+                out[i] = _root(rows[j], int(np.nonzero(change[j])[0][0]))
+    return out
+
+
+def _root(flows: np.ndarray, i: int) -> float:
+    """The IRR of ``flows`` (trimmed) whose NPV changes sign between ``_GRID[i]`` and the next
+    rate: Brent's root finder, as :func:`irr` runs it."""
+    from effekt.contracts.brent import brentq  # scipy's, step for step, without scipy.optimize
+
+    months = np.arange(len(flows))
+
+    def f(monthly: float) -> float:
+        return float((flows / (1.0 + monthly) ** months).sum())
+
+    monthly = brentq(f, _GRID[i], _GRID[i + 1], xtol=1e-14)
+    return (1.0 + monthly) ** 12 - 1.0
 
 
 def money_multiple(invested: float, returned: float) -> float:

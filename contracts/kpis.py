@@ -23,10 +23,12 @@ Every other KPI is a count or an amount, even when it happens to be 0 or 1 in a 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from effekt.contracts.fiscal import FISCAL_ITEMS, PUBLIC_DEFAULT
@@ -245,11 +247,14 @@ class KpiRegistry(Mapping[str, Kpi]):
         """``values`` by key as {name: value} in the registry's order; a KPI without a value is NaN.
         A value no KPI declares is a programming error (it would be lost silently): ValueError."""
         by_key = self._by_key  # in the registry's order too (both built from the same list)
-        stray = [k for k in values if k not in by_key]
-        if stray:
+        if not by_key.keys() >= values.keys():  # one set comparison (a replication's ~100 values)
+            stray = [k for k in values if k not in by_key]
             raise ValueError(f"values for undeclared KPIs {stray}")
-        nan = float("nan")
-        return {k.name: float(values.get(key, nan)) for key, k in by_key.items()}
+        order = self.__dict__.get("_fill_order")
+        if order is None:  # the registry never changes: its names and keys listed once
+            order = self.__dict__["_fill_order"] = ([k.name for k in by_key.values()], list(by_key))
+        names, keys = order
+        return dict(zip(names, map(float, map(values.get, keys, repeat(math.nan))), strict=True))
 
     def union(self, *others: KpiRegistry) -> KpiRegistry:
         """These KPIs, then those of ``others`` whose names are new (several scenarios compared:

@@ -77,6 +77,34 @@ def _cumsum_by(keys: Sequence, values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _running_sums(rep: np.ndarray, pid: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """:func:`_cumsum_by` with the keys (replication ``rep``, person ``pid``): each person's
+    running sum of ``values`` in the given order, added one value after another from 0 as the
+    loop adds them. Integer person ids: all persons' k-th values added at once, k = 0, 1, ...
+    (a person has a few outcomes); other ids: the loop."""
+    if pid.dtype.kind not in "iu" or not len(pid):
+        return _cumsum_by(list(zip(rep.tolist(), pid.tolist(), strict=True)), values)
+    low = int(pid.min())
+    span = int(pid.max()) - low + 1
+    if span * (int(rep.max()) + 2) >= 2 ** 62:
+        return _cumsum_by(list(zip(rep.tolist(), pid.tolist(), strict=True)), values)
+    key = np.asarray(rep, dtype=np.int64) * span + (pid.astype(np.int64) - low)
+    order = np.argsort(key, kind="stable")  # each person's values together, in their order
+    sorted_key, v = key[order], np.asarray(values, dtype=float)[order]
+    positions = np.arange(len(v))
+    first = np.ones(len(v), dtype=bool)
+    first[1:] = sorted_key[1:] != sorted_key[:-1]
+    nth = positions - np.maximum.accumulate(np.where(first, positions, 0))  # a value's place in its person's
+    running = np.empty(len(v))
+    running[first] = 0.0 + v[first]
+    for k in range(1, int(nth.max()) + 1):
+        at = np.flatnonzero(nth == k)
+        running[at] = running[at - 1] + v[at]
+    out = np.empty(len(v))
+    out[order] = running
+    return out
+
+
 Columns = dict[str, "np.ndarray"]
 """A small table as numpy columns: outcomes (``OUTCOME_COLUMNS``) or payments (``PAYMENT_COLUMNS``).
 Contracts are evaluated once per replication on tables of a few dozen rows, where pandas' per-call
@@ -161,13 +189,7 @@ def _rate_cards(found: Sequence[Columns], people: Sequence[People], terms: Terms
     order = np.lexsort((outcome.astype(str), pid, week, rep))  # by replication, then as one alone
     pid, outcome, week, month, group, cohort, quantity, rep = (
         x[order] for x in (pid, outcome, week, month, group, cohort, quantity, rep))
-    entry_of = {}
-    for i, who in enumerate(people):
-        mine = who.arm == "treatment"
-        pids = who.person_id[mine].tolist()
-        entry_of.update(zip(zip([i] * len(pids), pids, strict=True), who.entry[mine].tolist(), strict=True))
-    keys = list(zip(rep.tolist(), pid.tolist(), strict=True))  # (replication, person)
-    since = week - np.array([entry_of.get(k, 0.0) for k in keys], dtype=float)
+    since = week - _entry_weeks(people, rep, pid)
     price = np.zeros(len(pid))
     for name, p in terms.prices.items():
         mask = outcome == name
@@ -179,7 +201,7 @@ def _rate_cards(found: Sequence[Columns], people: Sequence[People], terms: Terms
     due = price * quantity
     amount = due
     if terms.caps.per_person is not None and len(pid):
-        before = _cumsum_by(keys, due) - due
+        before = _running_sums(rep, pid, due) - due
         amount = np.clip(np.minimum(due, terms.caps.per_person * c.nok_per_unit - before), 0.0, None)
     n = len(pid)
     card = {
@@ -190,6 +212,37 @@ def _rate_cards(found: Sequence[Columns], people: Sequence[People], terms: Terms
     }
     bounds = np.searchsorted(rep, np.arange(len(found) + 1))
     return [{k: a[lo:hi] for k, a in card.items()} for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _entry_weeks(people: Sequence[People], rep: np.ndarray, pid: np.ndarray) -> np.ndarray:
+    """The entry week of each treated person (replication ``rep``, ``pid``) among ``people`` (a
+    block's, by replication; the last row of a person named twice, as a dict keeps it), 0.0 for
+    one not there. Integer person ids: (replication, person) as one sorted integer key for the
+    block, looked up at once; other ids one by one."""
+    mine = [who.arm == "treatment" for who in people]
+    pids = [who.person_id[m] for who, m in zip(people, mine, strict=True)]
+    entries = [who.entry[m] for who, m in zip(people, mine, strict=True)]
+    if len(pid) and all(a.dtype.kind in "iu" for a in (*pids, pid)):
+        known_pid = np.concatenate(pids).astype(np.int64)
+        query_pid = np.asarray(pid, dtype=np.int64)
+        low = int(min(known_pid.min(initial=0), query_pid.min()))
+        span = int(max(known_pid.max(initial=0), query_pid.max())) - low + 1
+        if span * (len(people) + 1) < 2 ** 62:  # (replication, person) as one int64
+            known = np.repeat(np.arange(len(people)), [len(a) for a in pids]) * span + (known_pid - low)
+            order = np.argsort(known, kind="stable")  # a person named twice: its rows in order
+            keys = known[order]
+            query = np.asarray(rep, dtype=np.int64) * span + (query_pid - low)
+            at = np.searchsorted(keys, query, side="right") - 1  # the last row of the person
+            found = at >= 0
+            found[found] = keys[at[found]] == query[found]
+            out = np.zeros(len(pid))
+            out[found] = np.concatenate(entries).astype(float)[order][at[found]]
+            return out
+    entry_of: dict = {}
+    for i, (who_pid, who_entry) in enumerate(zip(pids, entries, strict=True)):
+        ids = who_pid.tolist()
+        entry_of.update(zip(zip([i] * len(ids), ids, strict=True), who_entry.tolist(), strict=True))
+    return np.array([entry_of.get(k, 0.0) for k in zip(rep.tolist(), pid.tolist(), strict=True)], dtype=float)
 
 
 def _rates(o: Columns, people: People, name: str, cohort: str | None,

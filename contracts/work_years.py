@@ -71,11 +71,12 @@ def work_years_by_replication(tables: Tables, rate: float, until: float) -> list
     return out
 
 
-def additional_work_years(tables: Tables, rate: float, until: float, n_treat: int, n_control: int,
+def additional_work_years(tables: Tables | None, rate: float, until: float, n_treat: int, n_control: int,
                           by_arm: dict[str, float] | None = None) -> float:
     """The programme arm's discounted person-years in work minus the counterfactual arm's scaled
     to the programme arm's size; NaN without a counterfactual arm. ``by_arm``: the tables'
-    :func:`work_years_by_arm` when the caller has it (a block's, by replication)."""
+    :func:`work_years_by_arm` when the caller has it (a block's, by replication; ``tables`` may
+    then be None, as without a counterfactual arm)."""
     if not n_control:
         return math.nan
     if by_arm is None:
@@ -83,7 +84,7 @@ def additional_work_years(tables: Tables, rate: float, until: float, n_treat: in
     return by_arm["treatment"] - by_arm["control"] * n_treat / n_control
 
 
-def work_years_kpis(tables: Tables, rate: float, until: float, n_treat: int, n_control: int,
+def work_years_kpis(tables: Tables | None, rate: float, until: float, n_treat: int, n_control: int,
                     long_run: bool = False, by_arm: dict[str, float] | None = None) -> dict[Key, float]:
     """The KPI ``additional_work_years`` (``long_run``: ``additional_work_years_long_run``) by its
     key, for :func:`effekt.contracts.evaluate.evaluate`; ``by_arm`` as for
