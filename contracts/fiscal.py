@@ -61,7 +61,7 @@ benefit levels are in. docs/public-finances.md, "Another country's rules", expla
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Literal
@@ -79,6 +79,8 @@ from effekt.contracts.outcomes import (
     _person_rows,
     _strings,
     among,
+    dictionary_encoded,
+    factorized,
     has,
     matching,
 )
@@ -104,6 +106,14 @@ WAGE_PAYER_COLUMNS = ("wage_payer", "employer")
 FISCAL_ITEMS = ("benefits", "income_tax", "employer_contributions", "integration_grant",
                 "wage_cost", "value_of_work", "sales_revenue", "wage_subsidy", "programme_costs", "contract")
 """The items of the public budgets, each with a KPI ``fiscal_<item>`` (net over all public parties)."""
+
+
+def _new_list() -> list:
+    """A new empty list, the default of a list field: a Python function, not the builtin ``list``,
+    whose signature pydantic reads from its text with ``tokenize`` at each field (~1.4 ms each
+    when a run's models are built, issue 14; ``dict``'s is refused at once)."""
+    return []
+
 
 class IncomeTax(Strict):
     """The average-rate rule: the average tax on an annual income (wage x fte plus taxable
@@ -159,10 +169,10 @@ class IntegrationGrant(Strict):
     """The state's grant to the kommune per settled refugee, by year since settlement (Norway's
     integreringstilskudd); an empty ``per_year`` (or a country's rules without the table) pays none."""
 
-    per_year: list[float] = Field(default_factory=list)
+    per_year: list[float] = Field(default_factory=_new_list)
     year_at_entry: int = Field(default=1, ge=1)
-    groups: list[str] = Field(default_factory=list)
-    benefit_kinds: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=_new_list)
+    benefit_kinds: list[str] = Field(default_factory=_new_list)
 
 
 STAGE_PATTERN = re.compile(r"^[A-Za-z0-9_*?\[\]!-]+$")
@@ -531,14 +541,15 @@ def _codes(df: Frame, col: str, default: str) -> tuple[np.ndarray, list]:
     if not has(df, col):
         return np.zeros(len(df), dtype=np.intp), [default]
     if isinstance(df, pa.Table) and df.schema.field(col).type in (pa.string(), pa.large_string()):
-        encoded = df.column(col).combine_chunks().dictionary_encode()
+        encoded = dictionary_encoded(df.column(col))
         names = encoded.dictionary.to_pylist()
         indices = encoded.indices
+        codes = np.asarray(indices.to_numpy(zero_copy_only=False))  # a null: NaN, of floats
         if indices.null_count:
             if default not in names:
                 names.append(default)
-            indices = indices.fill_null(names.index(default))
-        return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.intp), names
+            codes = np.where(np.isnan(codes), names.index(default), codes)
+        return np.asarray(codes, dtype=np.intp), names
     codes, uniques = pd.factorize(_strings(df, col, default), use_na_sentinel=False)
     return codes, uniques.tolist()
 
@@ -624,7 +635,7 @@ def _person_codes(spells: Frame, arm_code: np.ndarray) -> np.ndarray:
     lo = pid[known].min() if known.any() else 0.0
     span = (pid[known].max() - lo + 1) if known.any() else 1.0
     key = np.where(known, arm_code * span + (pid - lo), -1.0 - np.arange(n))
-    return pd.factorize(key)[0]
+    return factorized(key)[0]
 
 
 def _yearly_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | None,
@@ -815,9 +826,11 @@ def _cells(start: np.ndarray, end: np.ndarray, n_months: int) -> tuple[np.ndarra
     last = np.minimum(np.searchsorted(edges, end, side="left") - 1, n_months - 1)
     count = np.maximum(last - first + 1, 0)
     spell = np.repeat(np.arange(len(start)), count)
-    month = first[spell] + (np.arange(len(spell)) - np.repeat(np.cumsum(count) - count, count))
-    weeks = np.minimum(end[spell], edges[month + 1])
-    np.subtract(weeks, np.maximum(start[spell], edges[month]), out=weeks)
+    # each spell's values repeated over its cells (np.repeat: the same values as spell-indexed
+    # gathers, cheaper); a cell's month is its place after the spell's first cell, from its first month
+    month = np.arange(len(spell)) - np.repeat(np.cumsum(count) - count - first, count)
+    weeks = np.minimum(np.repeat(end, count), edges[month + 1])
+    np.subtract(weeks, np.maximum(np.repeat(start, count), edges[month]), out=weeks)
     return spell, month, np.clip(weeks, 0.0, None, out=weeks)
 
 
@@ -855,6 +868,9 @@ class _Spells:
     cell_month: np.ndarray
     cell_weeks: np.ndarray
     n_months: int
+    _cell_bins: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    """Per bins array summed over (its id, checked by identity): each cell's bin x months + month
+    (a payer's bins are summed for several items, the groups' for most)."""
 
     @classmethod
     def of(cls, block: RecordBlock, start: np.ndarray, end: np.ndarray, n_months: int) -> _Spells:
@@ -892,13 +908,26 @@ class _Spells:
         np.minimum.at(first, bins[index], index)
         return _Parties(names, code, np.array([p not in NOT_PUBLIC for p in names], dtype=bool), bins, first)
 
-    def _binned(self, bins: np.ndarray, n_bins: int, spell: np.ndarray, month: np.ndarray,
+    def _binned(self, bins: np.ndarray, n_bins: int, spell: np.ndarray | None, month: np.ndarray | None,
                 values: np.ndarray) -> np.ndarray:
-        """``values`` of the cells (``spell``, ``month``) added in cell order into bins x months
-        (floats even without a cell: ``np.bincount`` of nothing counts in integers)."""
-        out = np.bincount(bins[spell] * self.n_months + month, weights=values,
-                          minlength=n_bins * self.n_months)
+        """``values`` of the cells (``spell``, ``month``; None: all the spells' cells) added in
+        cell order into bins x months (floats even without a cell: ``np.bincount`` of nothing
+        counts in integers)."""
+        at = self._cells_in(bins) if spell is None else bins[spell] * self.n_months + month
+        out = np.bincount(at, weights=values, minlength=n_bins * self.n_months)
         return out.astype(float, copy=False).reshape(n_bins, self.n_months)
+
+    def _cells_in(self, bins: np.ndarray) -> np.ndarray:
+        """Each cell's bin x months + month for the spells' ``bins``, made once per bins array."""
+        hit = self._cell_bins.get(id(bins))
+        if hit is None or hit[0] is not bins:  # the array is held here: its id is not reused meanwhile
+            hit = self._cell_bins[id(bins)] = (bins, bins[self.cell_spell] * self.n_months + self.cell_month)
+        return hit[1]
+
+    @cached_property
+    def _cell_year(self) -> np.ndarray:
+        """Each cell's contract year (month ``m`` is in year ``m // 12``)."""
+        return self.cell_month // 12
 
     def summed(self, annual: np.ndarray, payer: _Parties | None = None, of: np.ndarray | None = None,
                weeks: np.ndarray | None = None) -> np.ndarray:
@@ -908,8 +937,7 @@ class _Spells:
         bins, n_bins = ((self.group, self.n_groups) if payer is None
                         else (payer.bin, self.n_groups * len(payer.names)))
         if of is None:
-            return self._binned(bins, n_bins, self.cell_spell, self.cell_month,
-                                annual[self.cell_spell] * self.cell_weeks)
+            return self._binned(bins, n_bins, None, None, annual[self.cell_spell] * self.cell_weeks)
         rows, month = np.nonzero(weeks)
         spell = np.flatnonzero(of)[rows]
         return self._binned(bins, n_bins, spell, month, annual[spell] * weeks[rows, month])
@@ -917,15 +945,14 @@ class _Spells:
     def yearly(self, annual: np.ndarray) -> np.ndarray:
         """:meth:`summed` per group of ``annual[spell, year]`` (spells x contract years), each
         month at the annual amount of its own year (month ``m`` is in year ``m // 12``)."""
-        at = self.cell_spell * annual.shape[1] + self.cell_month // 12
-        return self._binned(self.group, self.n_groups, self.cell_spell, self.cell_month,
-                            annual.ravel()[at] * self.cell_weeks)
+        at = self.cell_spell * annual.shape[1] + self._cell_year
+        return self._binned(self.group, self.n_groups, None, None, annual.ravel()[at] * self.cell_weeks)
 
     def in_year(self) -> np.ndarray:
         """Each spell's weeks in each contract year (months ``12y .. 12y + 11``; spells x years),
         its months' weeks added in month order."""
         n, n_years = len(self.group), -(-self.n_months // 12)
-        out = np.bincount(self.cell_spell * n_years + self.cell_month // 12, weights=self.cell_weeks,
+        out = np.bincount(self.cell_spell * n_years + self._cell_year, weights=self.cell_weeks,
                           minlength=n * n_years)
         return out.astype(float, copy=False).reshape(n, n_years)
 
@@ -1008,8 +1035,8 @@ def _block_kind_rules(spells: Frame, payers: dict[str, str | dict[str, float]], 
         if len(bounds) > 2:
             kinds = np.array(names, dtype=object)
             for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-                own, own_names = pd.factorize(kinds[codes[lo:hi]], use_na_sentinel=False)
-                _kind_rules(own, own_names.tolist(), payers, params)
+                own, first = factorized(codes[lo:hi])
+                _kind_rules(own, kinds[codes[lo:hi][first]].tolist(), payers, params)
         raise
 
 
@@ -1105,8 +1132,8 @@ def savings_gain(gains: Ledger | pd.DataFrame, window_months: int,
     """The public gain against control in ``components`` over the first ``window_months`` months:
     what a savings share (Koto-SIB) is paid a share of. ``gains`` is a difference ledger
     (:func:`difference_ledger`) or its table by component (:func:`gains_by_component`); from a
-    ledger the sum is taken without building the table."""
-    if isinstance(gains, pd.DataFrame):
+    ledger the sum is taken without building the table (nor importing pandas to tell which)."""
+    if not isinstance(gains, dict):
         window = gains[(gains["month"] < window_months) & gains["component"].isin(list(components))]
         return float(window["amount"].sum())
     sums: dict[str, np.ndarray] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import sys
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -138,9 +139,9 @@ def _read_strings(df: Frame, col: str, default: str | None = None) -> np.ndarray
         c = df.column(col)
         if pa.types.is_string(c.type) or pa.types.is_large_string(c.type):
             out = c.to_numpy(zero_copy_only=False)
-            if default is not None and c.null_count:
+            if default is not None and c.null_count:  # a null is read as None, and only a null
                 out = np.array(out, dtype=object)
-                out[c.is_null().to_numpy(zero_copy_only=False)] = default
+                out[np.equal(out, None)] = default
             return out
         df = pa.table({col: c}).to_pandas()
     s = df[col]
@@ -177,9 +178,22 @@ def bools(df: Frame, col: str) -> np.ndarray:
 
 
 def _arrow_bools(c: pa.ChunkedArray) -> np.ndarray:
-    if c.null_count:  # pyarrow's fill_null costs ~0.1 ms a call: only when there are nulls
-        c = c.fill_null(False)
+    """A boolean column as numpy, a null as False: a column with nulls is read as objects (True,
+    False, None), whose truth is the same (without pyarrow's fill_null, which imports
+    pyarrow.compute)."""
     return np.asarray(c.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def dictionary_encoded(c: pa.ChunkedArray) -> pa.DictionaryArray:
+    """``c.combine_chunks().dictionary_encode()``: the same kernel, called through
+    ``pyarrow._compute``, the compiled module ``pyarrow.compute`` wraps (that module's import
+    builds a Python wrapper for each of its hundreds of functions: ~25 ms of a run's start-up
+    for this one call, issue 14); through ``pyarrow.compute`` where that is not there."""
+    try:
+        from pyarrow._compute import DictionaryEncodeOptions, call_function
+    except ImportError:  # pragma: no cover (a pyarrow without the compiled module's names)
+        from pyarrow.compute import DictionaryEncodeOptions, call_function
+    return call_function("dictionary_encode", [c.combine_chunks()], DictionaryEncodeOptions("mask"))
 
 
 def _ints(df: Frame, col: str) -> np.ndarray:
@@ -205,10 +219,31 @@ def programme_jobs(state: np.ndarray, stage: np.ndarray, contract: np.ndarray,
     A job in a stage of a business-as-usual pathway (``usual``: the spells' ``business_as_usual``)
     is not the programme's: it is what the person would have had anyway.
     """
-    in_stage = pd.notna(stage) & (stage != "")
+    in_stage = _present(stage) & (stage != "")
     if usual is not None:
         in_stage = in_stage & ~usual
     return (state == "employed") & in_stage & ((contract == "project") | (subsidy_share > 0))
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are not missing: ``pd.notna``'s answer. An object array read from Arrow
+    (strings and None) is answered by numpy, without importing pandas for it (issue 14): neither
+    None nor NaN (the one value unequal to itself); with pandas imported (its NA and NaT may be
+    among them), and for other arrays, by ``pd.notna`` itself."""
+    if values.dtype == object and "pandas" not in sys.modules:
+        return np.not_equal(values, None) & np.equal(values, values)
+    return pd.notna(values)
+
+
+def factorized(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``values`` (numbers or strings, no NaN) as a code into its distinct values in
+    order of first appearance, and the row where each distinct value first appears: the codes
+    ``pd.factorize`` gives (issue 14: without importing pandas), by numpy's sort of the values."""
+    _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(first), dtype=np.intp)
+    rank[order] = np.arange(len(first), dtype=np.intp)
+    return rank[inverse.reshape(-1)], first[order]
 
 
 def among(values: np.ndarray, names) -> np.ndarray:
@@ -245,14 +280,31 @@ def _person_rows(arm: np.ndarray, pid: np.ndarray, rep: np.ndarray | None = None
     In a block of replications (``rep``: each person row's replication) a person is (replication,
     arm, ``person_id``): the function then takes the replication of each row of the table too
     (``rows(df, rep_of_df)``), so equal ids of two replications are two people."""
-    arms = list(dict.fromkeys(a for a in arm if isinstance(a, str)))
+    arms = [a for a in dict.fromkeys(arm.tolist()) if isinstance(a, str)]  # in order of first appearance
     n_arms = max(len(arms), 1)
 
     def codes(a: np.ndarray, r: np.ndarray | None) -> np.ndarray:  # (replication, arm); -1: no arm
         code = np.full(len(a), -1, np.int64)
         for i, name in enumerate(arms):
             code[a == name] = i
+        return with_rep(code, r)
+
+    def with_rep(code: np.ndarray, r: np.ndarray | None) -> np.ndarray:
         return code if r is None else np.where(code >= 0, r * n_arms + code, -1)
+
+    def table_codes(df: Frame, r: np.ndarray | None) -> np.ndarray:
+        """:func:`codes` of a table's ``arm``; of an Arrow string column by its dictionary (each
+        distinct arm's code looked up once: no Python string per row, as for a block's events)."""
+        if not (isinstance(df, pa.Table) and has(df, "arm")
+                and df.schema.field("arm").type in (pa.string(), pa.large_string())):
+            return codes(_strings(df, "arm"), r)
+        encoded = dictionary_encoded(df.column("arm"))
+        place = np.array([arms.index(v) if v in arms else -1 for v in encoded.dictionary.to_pylist()] + [-1],
+                         dtype=np.int64)  # the last: a null's
+        at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))  # a null: NaN, of floats
+        if encoded.indices.null_count:
+            at = np.where(np.isnan(at), len(place) - 1, at)
+        return with_rep(place[np.asarray(at, dtype=np.intp)], r)
 
     code = codes(arm, rep)
     span = int(pid.max()) - int(pid.min()) + 1 if len(pid) else 1
@@ -265,8 +317,8 @@ def _person_rows(arm: np.ndarray, pid: np.ndarray, rep: np.ndarray | None = None
         n = len(df)
         if n == 0 or len(arm) == 0:
             return np.full(n, -1, np.int64)
-        s_arm, s_pid = _strings(df, "arm"), _ints(df, "person_id")
-        s_code = codes(s_arm, df_rep if rep is not None else None)
+        s_pid = _ints(df, "person_id")
+        s_code = table_codes(df, df_rep if rep is not None else None)
         ok = (s_code >= 0) & (s_pid >= low) & (s_pid - low < span)
         s_key = np.where(ok, s_code * span + (s_pid - low), -2)
         at = np.searchsorted(sorted_key, s_key, side="right") - 1
@@ -431,8 +483,15 @@ class Tables:
         if exclude_stages:
             ok &= ~matching(self.s_stage, list(exclude_stages))
         ok &= self.s_person >= 0
-        idx = np.nonzero(ok)[0]
-        return idx[np.lexsort((self.s_start[idx], self.s_person[idx]))]
+        by_person = self._by_person_start
+        return by_person[ok[by_person]]
+
+    @cached_property
+    def _by_person_start(self) -> np.ndarray:
+        """Every spell's index sorted by person, then start, then index (a stable sort): sorted
+        once, so a measure's spells are this order's ``ok`` ones, the order ``np.lexsort`` of
+        those spells alone gives (it is stable too), without a sort per measure."""
+        return np.lexsort((self.s_start, self.s_person))
 
     def runs(self, jobs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Unbroken periods in work (consecutive job spells joined): person row, start, end."""

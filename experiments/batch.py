@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from effekt import lazy
 from effekt.experiments.executors import Executor, SerialExecutor
 from effekt.experiments.provenance import provenance
 from effekt.experiments.runner import (
@@ -95,16 +96,20 @@ def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECO
     point of median size (:func:`_representative`), after one untimed replication (the first in a
     process pays for imports and caches, which once made every task a single replication), in CPU
     time (the machine may be shared: wall time would count the other processes), at least two
-    replications and about a quarter of a second. A warm-up longer than ``target`` is itself the
-    answer: one replication per task (so a large world is not simulated three times)."""
+    replications and about a quarter of a second, or fewer once those timed say the target takes
+    more replications than the bound allows: the answer is then the bound, which timing on would
+    change only if the mean time per replication rose (the first ones after the warm-up are, if
+    anything, the slower: caches still warming); the default world's 1 000 replications are sized
+    on a few, not twenty. A warm-up longer than ``target`` is itself the answer: one replication
+    per task (so a large world is not simulated three times)."""
     reps = experiment.replications
     total = reps * len(experiment.points)
     bound = min(reps, math.ceil(total / (4 * workers)))
     if bound <= 1:
         return 1
     sc = _representative(experiment)
-    import pandas  # noqa: F401  (pyarrow imports it at its first conversion of Python rows: not a
-    # replication's cost)
+    lazy.arrow_without_pandas()  # pyarrow's first conversion would import pandas: not a replication's
+    # cost, and not a run's at all
 
     warm = time.process_time()
     simulate_and_evaluate(sc, 0)
@@ -114,8 +119,14 @@ def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECO
     while n < 20 and (n < 2 or time.process_time() - start < 0.25):
         simulate_and_evaluate(sc, (n + 1) % reps)
         n += 1
-    per_rep = max((time.process_time() - start) / n, 1e-4)
-    return max(1, min(math.ceil(target / per_rep), bound))
+        if n >= 2 and bound * _per_rep(start, n) <= target:
+            break  # the chunk is the bound
+    return max(1, min(math.ceil(target / _per_rep(start, n)), bound))
+
+
+def _per_rep(start: float, n: int) -> float:
+    """CPU seconds per replication of ``n`` timed since ``start`` (at least 0.1 ms)."""
+    return max((time.process_time() - start) / n, 1e-4)
 
 
 def _check_not_fewer(store: ResultStore, old: dict, reps: int) -> None:

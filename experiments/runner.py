@@ -13,6 +13,7 @@ field metadata, so the Parquet files say what their columns are without effekt.
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from effekt import lazy
 from effekt.contracts import (
     BUDGETS,
     CASHFLOWS,
@@ -236,6 +238,8 @@ def _long_table(schema: pa.Schema, reps: list[int], columns: dict[str, np.ndarra
 def _runs_table(schema: pa.Schema, reps: list[int], kpis: list[dict[str, float]],
                 params: dict[str, Any]) -> pa.Table:
     """A task's ``runs``: one row per replication, the design point's parameters and every KPI."""
+    names = [f.name for f in schema if f.name != "replication" and f.name not in params]
+    columns = dict(zip(names, _kpi_matrix(kpis, names).T, strict=True))
     arrays = []
     for f in schema:
         if f.name == "replication":
@@ -243,9 +247,26 @@ def _runs_table(schema: pa.Schema, reps: list[int], kpis: list[dict[str, float]]
         elif f.name in params:
             arrays.append(pa.array([params[f.name]] * len(reps), type=f.type))
         else:
-            values = np.array([k.get(f.name, math.nan) for k in kpis], dtype=float)
-            arrays.append(pa.array(values, type=f.type, from_pandas=True))
+            arrays.append(pa.array(np.ascontiguousarray(columns[f.name]), type=f.type, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _kpi_matrix(kpis: list[dict[str, float]], names: list[str]) -> np.ndarray:
+    """The KPIs ``names`` of each replication as floats, replications x names, NaN where a
+    replication lacks one: each row read by one ``operator.itemgetter`` (a C loop over the names;
+    a replication that lacks some takes them one by one)."""
+    if not names:
+        return np.zeros((len(kpis), 0))
+    get = operator.itemgetter(*names)
+    one = len(names) == 1  # itemgetter of one name gives the value, not a tuple of it
+    rows = []
+    for k in kpis:
+        try:
+            row = (get(k),) if one else get(k)
+        except KeyError:
+            row = tuple(k.get(n, math.nan) for n in names)
+        rows.append(row)
+    return np.array(rows, dtype=float).reshape(len(kpis), len(names))
 
 
 def _record_table(frames: list[pd.DataFrame], schema: pa.Schema) -> pa.Table:
@@ -275,6 +296,7 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
     The tables are built from the evaluations' numpy columns at the end of the task, one Arrow
     array per column for all the task's replications (no DataFrame per replication: the same
     values, in the same order and types, as :func:`run_replication`'s frames concatenated)."""
+    lazy.arrow_without_pandas()  # a task converts to Arrow but reads no frame: no pandas (issue 14)
     kpis = scenario.kpis  # declared by the contract (and the long run): every file of a batch agrees
     known = set(kpis)
     reps = list(range(task.start, task.stop))

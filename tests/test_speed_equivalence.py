@@ -234,8 +234,10 @@ def test_the_root_finder_is_scipys_brentq_bit_for_bit():
 def test_chunks_are_sized_after_the_lazy_imports_not_with_them():
     """pandas is imported lazily (issue 14), but pyarrow imports it at its first conversion of
     Python rows, inside the first replication: sized with that import, a task got one replication
-    (1 000 Parquet files for ``effekt run --runs 1000``). choose_chunk imports it before timing:
-    checked in a fresh interpreter, where nothing has imported pandas yet."""
+    (1 000 Parquet files for ``effekt run --runs 1000``). choose_chunk now tells pyarrow before
+    timing that a run converts without pandas (``effekt.lazy.arrow_without_pandas``), so no timed
+    replication imports it, and tasks hold many replications: checked in a fresh interpreter,
+    where nothing has imported pandas yet."""
     import subprocess
     import sys
 
@@ -251,8 +253,10 @@ def test_chunks_are_sized_after_the_lazy_imports_not_with_them():
         "batch.simulate_and_evaluate = spy\n"
         "exp = load_experiment('experiments/scenarios/default.toml')\n"
         "assert 'pandas' not in sys.modules\n"
-        "batch.choose_chunk(exp, 1)\n"
-        "print(seen[0])\n")
+        "chunk = batch.choose_chunk(exp, 1)\n"
+        "print(any(seen), 'pandas' in sys.modules, chunk)\n")
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=root)
-    assert out.stdout.strip().splitlines()[-1] == "True"
+    saw, loaded, chunk = out.stdout.strip().splitlines()[-1].split()
+    assert (saw, loaded) == ("False", "False")
+    assert int(chunk) > 10  # the default's 1 000 replications: about a second of work per task

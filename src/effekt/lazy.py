@@ -21,6 +21,9 @@ first); a stand-in per importing module leaves ``sys.modules`` and everyone else
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -61,3 +64,84 @@ def module(name: str, namespace: dict[str, Any] | None = None) -> Any:
 
 pandas = module("pandas")
 """pandas, imported on first use: ``from effekt.lazy import pandas as pd``."""
+
+
+def arrow_without_pandas() -> None:
+    """Let pyarrow convert lists and numpy arrays without importing pandas (issue 14: pandas is
+    ~0.15 s of an ``effekt run``'s start-up, and a run converts, but never reads, a frame).
+
+    pyarrow asks at its first conversion of a Python or numpy value (``pa.array``, ``pa.table``)
+    whether pandas is there, by importing it; when that import fails it converts without pandas,
+    and imports pandas again when pandas is asked for (``to_pandas``, ``Table.from_pandas``). So
+    the first question is answered "no" here, once, while pandas is not imported, and pyarrow is
+    told of pandas as soon as anyone imports it later (:class:`_TellArrowOfPandas`): a pandas
+    Series handed to ``pa.array`` after that is converted as a Series, as always. Nothing is
+    done when pandas is already imported, or when this pyarrow has no such shim."""
+    global _ARROW_ASKED
+    if _ARROW_ASKED or "pandas" in sys.modules:
+        return
+    _ARROW_ASKED = True
+    import pyarrow as pa
+
+    if getattr(pa.lib, "_pandas_api", None) is None:
+        return
+    refuse = _NoPandas()
+    sys.meta_path.insert(0, refuse)  # pyarrow's `import pandas` fails: "no pandas"
+    try:
+        pa.array([])
+    finally:
+        sys.meta_path.remove(refuse)
+    sys.meta_path.insert(0, _TellArrowOfPandas())
+
+
+_ARROW_ASKED = False
+"""Whether :func:`arrow_without_pandas` has answered pyarrow's question in this process."""
+
+
+def _tell_arrow_of_pandas() -> None:
+    """pyarrow's pandas shim imports pandas (already imported: this only looks it up) and converts
+    pandas objects as such from now on."""
+    api = getattr(sys.modules["pyarrow"].lib, "_pandas_api", None)
+    try:
+        api.pd  # noqa: B018  (the property imports pandas into the shim)
+    except ImportError:  # a pandas pyarrow does not support: pyarrow goes on without it, as it would
+        pass
+
+
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """Refuses to import pandas (in place for pyarrow's first question only: a ``None`` in
+    ``sys.modules`` would not do, pyarrow's compiled import takes it for the module)."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name == "pandas":
+            raise ModuleNotFoundError("pandas is not imported for pyarrow's first conversion", name=name)
+        return None
+
+
+class _TellArrowOfPandas(importlib.abc.MetaPathFinder):
+    """On the first import of pandas, finds it as the other finders do and wraps its loader so
+    that pyarrow is told once pandas is imported (:func:`arrow_without_pandas`); then gone."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "pandas":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenTellArrow(spec.loader)
+        return spec
+
+
+class _ThenTellArrow(importlib.abc.Loader):
+    """pandas' own loader, which tells pyarrow when pandas is imported and puts itself back."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: Any) -> ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__loader__ = module.__spec__.loader = self._loader
+        self._loader.exec_module(module)
+        _tell_arrow_of_pandas()
