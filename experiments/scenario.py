@@ -28,6 +28,7 @@ manifest (its stored tree). No scenario is ever written back to TOML text and re
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
@@ -712,16 +713,9 @@ def resolve(tree: ScenarioTree) -> Scenario:
     if not priors:
         return _resolve_numbers(tree)
     at_point = replace(tree, data=with_values(tree.data, point_values(priors)))
-    scenario = _resolve_numbers(at_point)
-
-    def refused(key: str, number: Any) -> list[str]:
-        try:
-            _resolve_numbers(replace(at_point, data=with_values(at_point.data, {key: number})))
-        except SpecError as err:
-            return err.problems
-        return []
-
-    tails = tail_problems(priors, refused)
+    parts = _checked_parts(at_point)
+    scenario = _scenario_of(at_point, parts)
+    tails = tail_problems(priors, functools.partial(_tail_refused, at_point, parts))
     if tails:
         raise SpecError(_prior_source(tree, tails), tails)
     in_cohorts = {g for c in scenario.world.cohorts for g in c.groups}
@@ -737,6 +731,36 @@ def resolve(tree: ScenarioTree) -> Scenario:
     return replace(scenario, resolved=resolved, priors=used)
 
 
+_READS: dict[str, tuple[str, ...]] = {
+    "scenario": ("scenario",), "world": ("scenario", "world"), "design": ("design",),
+    "evaluation": ("evaluation",), "pathway": ("pathway",), "contract": ("contract",),
+    "built_world": ("scenario", "world", "pathway", "evaluation"),
+}
+"""The sections of a tree each validated part of :func:`_checked_parts` is made from (the world
+section's benefit kinds come from the country, ``scenario.country``; the built world also from
+the pathway and the evaluation design). A tail check of a prior in one section makes again only
+the parts that read it: every other part is the same as at the point values (the checks of the
+whole scenario, and the contract priced in the country's money, are made again every time)."""
+
+
+def _tail_refused(at_point: ScenarioTree, parts: dict[str, Any], key: str, number: Any) -> list[str]:
+    """The problems of ``at_point`` with ``number`` at ``key`` (a prior's tail quantile, the other
+    priors at their point values), empty when the scenario resolves: exactly those of
+    :func:`_resolve_numbers`, but the parts that do not read the key's section are taken from the
+    scenario at its point values (``parts``, which resolved) instead of being validated again,
+    and no :class:`Scenario` is made. A scenario with seven priors is checked fourteen times: this
+    was most of ``effekt validate``'s own work (issue 14)."""
+    section = str(parse_key(key)[0])
+    data = {**at_point.data, section: with_values(at_point.data[section], {})}  # a copy; the others shared
+    set_value(data, key, number)
+    known = {part: value for part, value in parts.items() if section not in _READS.get(part, SECTIONS)}
+    try:
+        _checked_parts(replace(at_point, data=data), known)
+    except SpecError as err:
+        return err.problems
+    return []
+
+
 def _prior_source(tree: ScenarioTree, problems: list[str]) -> str:
     """The scenario file, and the pathway or contract template a prior's key lies in."""
     where = [f"{s} template {f}" for s, f in (("pathway", tree.pathway_source),
@@ -747,6 +771,16 @@ def _prior_source(tree: ScenarioTree, problems: list[str]) -> str:
 
 def _resolve_numbers(tree: ScenarioTree) -> Scenario:
     """:func:`resolve` of a tree whose numbers are all numbers (no priors)."""
+    return _scenario_of(tree, _checked_parts(tree))
+
+
+def _checked_parts(tree: ScenarioTree, known: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The validated parts of a tree whose numbers are all numbers, by name (the sections'
+    models as :data:`_READS` names them, ``priced_terms`` the contract priced in the country's
+    currency), after every check that needs the whole scenario; a :class:`SpecError` names the
+    first problems found, section by section as :func:`resolve` says. A part in ``known`` is
+    taken as it is (it was validated from the same data), not validated again."""
+    known = known or {}
     d = tree.data
     unknown = [k for k in d if k not in SECTIONS]
     listed = ", ".join(SECTIONS)
@@ -755,28 +789,50 @@ def _resolve_numbers(tree: ScenarioTree) -> Scenario:
                                 f"seksjoner: {listed}")
                            for k in unknown]
     parts: dict[str, Any] = {}
-    if "world" in d:
+    if "world" in d and "world" not in known:
         d = {**d, "world": _with_anchored_files(d["world"], tree.folder)}
+    context = _world_context(d)  # the world's benefit kinds, for the groups' and benefits' checks
     for section, model in (("scenario", ScenarioInfo), ("world", WorldSection), ("design", Design),
                            ("evaluation", EvaluationDesign)):
+        if section in known:
+            parts[section] = known[section]
+            continue
         try:
             parts[section] = _validated(model, d.get(section, {}), section, tree.source,
-                                        _world_context(d) if section == "world" else None)
+                                        context if section == "world" else None)
         except SpecError as err:
             problems.extend(err.problems)
     if problems:
         raise SpecError(tree.source, problems)
-    info, top_world, design = parts["scenario"], parts["world"], parts["design"]
-    evaluation: EvaluationDesign = parts["evaluation"]
-    pathway = _validated(Pathway, d.get("pathway", {}), "pathway",
-                         f"{tree.source} [pathway, template {tree.pathway_source or 'as stored'}]")
-    terms = _validated(Terms, d.get("contract", {}), "contract",
-                       f"{tree.source} [contract, template {tree.contract_source or 'as stored'}]")
+    for section, model, template in (("pathway", Pathway, tree.pathway_source),
+                                     ("contract", Terms, tree.contract_source)):
+        if section not in known:
+            parts[section] = _validated(model, d.get(section, {}), section,
+                                        f"{tree.source} [{section}, template {template or 'as stored'}]")
+    parts = {**known, **parts}
+    if "built_world" not in known:
+        parts["built_world"] = _built_world(parts, context, tree.source)
+    info, top_world, evaluation = parts["scenario"], parts["world"], parts["evaluation"]
+    world, terms = parts["built_world"], parts["contract"]
+    _check_horizon(world, terms, tree.source)
+    _check_groups(world, terms, tree.source)
+    _check_long_run(top_world, evaluation, tree.source)
+    _check_evaluation(evaluation, terms, tree.source)
+    if evaluation.is_randomised:  # other designs compare with something else than the control arm
+        _check_control_arm(world, terms, tree.source)
+    payers = {k: b.payer for k, b in top_world.benefits.items() if b.payer}
+    parts["priced_terms"] = _check_country(info, world, terms, payers, tree.source)
+    return parts
+
+
+def _built_world(parts: Mapping[str, Any], context: dict[str, Any] | None, source: str) -> World:
+    """sim's :class:`World` of the validated sections (``context``: the world's benefit kinds,
+    for the groups' and benefits' checks, :func:`_world_context`)."""
+    top_world: WorldSection = parts["world"]
     try:
-        context = _world_context(d)  # the world's benefit kinds, for the groups' and benefits' checks
-        world = World.model_validate(dict(
-            pathway=pathway, cohorts=top_world.cohorts, horizon_weeks=top_world.horizon_weeks,
-            counterfactual=_counterfactual_for(top_world.counterfactual, evaluation),
+        return World.model_validate(dict(
+            pathway=parts["pathway"], cohorts=top_world.cohorts, horizon_weeks=top_world.horizon_weeks,
+            counterfactual=_counterfactual_for(top_world.counterfactual, parts["evaluation"]),
             groups=top_world.groups,
             benefits={k: Benefit.model_validate(b.model_dump(exclude={"payer"}), context=context)
                       for k, b in top_world.benefits.items()},
@@ -784,15 +840,16 @@ def _resolve_numbers(tree: ScenarioTree) -> Scenario:
             **({"retirement_age": top_world.retirement_age} if top_world.retirement_age is not None else {})),
             context=context)
     except ValidationError as err:
-        raise SpecError(tree.source, [keyed("world", error_message(e), ".") for e in err.errors()]) from None
-    _check_horizon(world, terms, tree.source)
-    _check_groups(world, terms, tree.source)
-    _check_long_run(top_world, evaluation, tree.source)
-    _check_evaluation(evaluation, terms, tree.source)
-    if evaluation.is_randomised:  # other designs compare with something else than the control arm
-        _check_control_arm(world, terms, tree.source)
-    terms = _check_country(info, world, terms, {k: b.payer for k, b in top_world.benefits.items()
-                                                if b.payer}, tree.source)
+        raise SpecError(source, [keyed("world", error_message(e), ".") for e in err.errors()]) from None
+
+
+def _scenario_of(tree: ScenarioTree, parts: Mapping[str, Any]) -> Scenario:
+    """The :class:`Scenario` of a tree's validated parts (:func:`_checked_parts`), with its
+    resolved tree: the sections as validated (their defaults filled in), the pathway and the
+    contract as written."""
+    d = tree.data
+    info, top_world, design = parts["scenario"], parts["world"], parts["design"]
+    evaluation: EvaluationDesign = parts["evaluation"]
     world_data = top_world.model_dump()
     if world_data["long_run_years"] is None:  # off: the resolved tree (and its hash) as before the key
         del world_data["long_run_years"]
@@ -812,8 +869,8 @@ def _resolve_numbers(tree: ScenarioTree) -> Scenario:
         "design": design_data,
         "evaluation": evaluation.model_dump(),
     }
-    return Scenario(info=info, world=world, terms=terms, design=design, resolved=resolved,
-                    source=tree.source, pathway_source=tree.pathway_source,
+    return Scenario(info=info, world=parts["built_world"], terms=parts["priced_terms"], design=design,
+                    resolved=resolved, source=tree.source, pathway_source=tree.pathway_source,
                     contract_source=tree.contract_source,
                     benefit_payers={k: b.payer for k, b in top_world.benefits.items() if b.payer},
                     displacement_share=top_world.labour_market.displacement_share,
