@@ -17,6 +17,12 @@ then::
 
     python benchmarks/bench_run.py --before /tmp/before_pkg                 # run 1000, --help, validate
     python benchmarks/bench_run.py --before /tmp/before_pkg --only run --runs 200
+    python benchmarks/bench_run.py --executors --runs 1000 --repeat 3   # --workers 1 / 2, --dask local
+
+``--executors`` times ``effekt run`` of this tree as whole commands in wall-clock seconds (start-up
+included) on one process, on two local processes and on a Dask LocalCluster of two workers, and
+gives each one's speed-up over the one process; it needs an idle machine (wall time), so the load
+average before and after is printed with it.
 
 Without ``--before`` only this tree is measured. The children run with bytecode (written once,
 untimed, under a scratch ``PYTHONPYCACHEPREFIX``), as an installed effekt starts;
@@ -26,12 +32,14 @@ untimed, under a scratch ``PYTHONPYCACHEPREFIX``), as an installed effekt starts
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,8 +65,8 @@ run); None: the environment as it is (a shell with ``PYTHONDONTWRITEBYTECODE=1``
 every module at every start, ~0.1 s that no user pays)."""
 
 
-def cpu_seconds(cmd: list[str], pythonpath: str | None) -> float:
-    """CPU seconds (user + system) of one run of ``cmd`` in a fresh process."""
+def _env(pythonpath: str | None) -> dict[str, str]:
+    """The children's environment: bytecode as :data:`BYTECODE` says, ``pythonpath`` or none."""
     env = dict(os.environ)
     if BYTECODE is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -67,10 +75,48 @@ def cpu_seconds(cmd: list[str], pythonpath: str | None) -> float:
         env["PYTHONPATH"] = pythonpath
     else:
         env.pop("PYTHONPATH", None)
+    return env
+
+
+def cpu_seconds(cmd: list[str], pythonpath: str | None) -> float:
+    """CPU seconds (user + system) of one run of ``cmd`` in a fresh process."""
+    env = _env(pythonpath)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def wall_and_cpu(cmd: list[str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system of the child and the processes it waited for) of
+    one run of ``cmd`` of this tree in a fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, env=_env(None), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def executors(runs: int, repeat: int, out: Path) -> None:
+    """``effekt run --runs runs`` on one process, two local processes and (if Dask is installed) a
+    two-worker Dask LocalCluster, as whole commands, best of ``repeat`` wall times, alternating."""
+    run = commands(runs, out)["run"]
+    base = [a for a in run if a not in ("--workers", "1")]
+    setups = {"--workers 1": run, "--workers 2": [*base, "--workers", "2"]}
+    if importlib.util.find_spec("distributed") is not None:
+        setups["--dask local"] = [*base, "--workers", "2", "--dask", "local"]
+    best = {name: (float("inf"), 0.0) for name in setups}
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    for _ in range(repeat):
+        for name, cmd in setups.items():
+            shutil.rmtree(out, ignore_errors=True)
+            best[name] = min(best[name], wall_and_cpu(cmd))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    serial = best["--workers 1"][0]
+    print(f"{'effekt run --runs ' + str(runs):<28} {'wall (s)':>9} {'CPU (s)':>8} {'speed-up':>9}")
+    for name, (wall, cpu) in best.items():
+        print(f"{name:<28} {wall:9.2f} {cpu:8.2f} {serial / wall:9.2f}")
 
 
 def main() -> None:
@@ -79,6 +125,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1000, help="replications of `effekt run`")
     ap.add_argument("--repeat", type=int, default=3, help="best of this many, alternating")
     ap.add_argument("--only", choices=["help", "validate", "run"], action="append")
+    ap.add_argument("--executors", action="store_true",
+                    help="wall time of this tree's run on 1 and 2 processes and a Dask LocalCluster")
     ap.add_argument("--no-bytecode", action="store_true",
                     help="measure the environment as it is (default: with bytecode, as a user starts)")
     args = ap.parse_args()
@@ -88,6 +136,11 @@ def main() -> None:
         BYTECODE = scratch / "pycache"
     try:
         cmds = commands(args.runs, scratch / "out")
+        if args.executors:
+            if BYTECODE is not None:
+                cpu_seconds(cmds["validate"], None)  # this tree's bytecode, written once, untimed
+            executors(args.runs, args.repeat, scratch / "out")
+            return
         theirs = Path(args.before or ".") / "effekt" / "experiments" / "scenarios" / "default.toml"
         their_cmds = commands(args.runs, scratch / "out", theirs if theirs.exists() else DEFAULT)
         names = args.only or list(cmds)

@@ -35,7 +35,9 @@ def executor_options(fn):
                           "1 runs in this process)."),
         click.option("--dask", "dask", metavar="ADDRESS",
                      help="Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a "
-                          "LocalCluster (pip install 'effekt[dask]')."),
+                          "LocalCluster (pip install 'effekt[dask]'). 'local' first starts a cluster "
+                          "on this machine, which takes seconds: it is for trying a Dask set-up; "
+                          "--workers is faster on one machine."),
     ]
     return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
 

@@ -74,9 +74,11 @@ HELP_NB: dict[str, str] = {
         "Lokale arbeidsprosesser, eller arbeidere i --dask local (standard: alle kjerner; 1 kjører i denne "
         "prosessen).",
     "Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster (pip install "
-    "'effekt[dask]').":
+    "'effekt[dask]'). 'local' first starts a cluster on this machine, which takes seconds: it is for "
+    "trying a Dask set-up; --workers is faster on one machine.":
         "Kjør på Dask: adressen til en planlegger (tcp://host:8786) eller 'local' for en LocalCluster (pip "
-        "install 'effekt[dask]').",
+        "install 'effekt[dask]'). 'local' starter først en klynge på denne maskinen, noe som tar sekunder: "
+        "det er for å prøve et Dask-oppsett; --workers er raskere på én maskin.",
     "Replications per task (default: about one second of work).":
         "Replikasjoner per oppgave (standard: omtrent ett sekunds arbeid).",
     "Also store record tables, comma-separated: persons,events,spells.":
