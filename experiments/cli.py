@@ -329,7 +329,7 @@ def validate(scenario, assignments, force, lang):
     for notice in term_notices(sc.world, sc.terms):
         click.echo(notice.text(lang))
     if work.measured:
-        click.echo(work.line(os.cpu_count() or 1))
+        click.echo(work.line(os.cpu_count() or 1, lang))
 
 
 def _check_workload(exp: Experiment, workers: int, refuse: bool = True, lang: str = "en"):

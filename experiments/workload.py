@@ -78,14 +78,22 @@ class Workload:
         evaluated one at a time.)"""
         return BASE_BYTES + self.peak_bytes
 
-    def line(self, workers: int) -> str:
-        """``estimated: ...`` for validate (empty when not measured)."""
+    def line(self, workers: int, lang: str = "en") -> str:
+        """``estimated: ...`` for validate, in ``lang`` (``en`` or ``nb``; empty when not measured)."""
         if not self.measured:
             return ""
         hours = self.cpu_hours()
         wall = hours / max(workers, 1)
+        if lang == "nb":
+            return (f"anslått fra pilotreplikasjoner: {_bytes_nb(self.peak_bytes)} og "
+                    f"{_duration_nb(self.seconds)} CPU-tid per replikasjon av {_n(self.persons)} personer "
+                    "(begge armer); "
+                    f"{_n(self.total_replications)} replikasjoner tar om lag {_duration_nb(hours * 3600)} "
+                    f"CPU-tid ({_duration_nb(wall * 3600)} på {workers} "
+                    f"{'arbeidere' if workers != 1 else 'arbeider'})")
         return (f"estimated from pilot replications: {_bytes(self.peak_bytes)} and {_duration(self.seconds)} "
-                f"of CPU per replication of {_n(self.persons)} people; {_n(self.total_replications)} "
+                f"of CPU per replication of {_n(self.persons)} people (both arms); "
+                f"{_n(self.total_replications)} "
                 f"replications take about {_duration(hours * 3600)} of CPU ({_duration(wall * 3600)} on "
                 f"{workers} worker{'s' if workers != 1 else ''})")
 
@@ -115,6 +123,12 @@ def _duration(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds:.1f} s"
+
+
+def _duration_nb(seconds: float) -> str:
+    """:func:`_duration` as bokmål writes it: a decimal comma, ``t`` for hours, ``døgn`` for days."""
+    text = _duration(seconds).replace(".", ",")
+    return text.replace(" days", " døgn").replace(" h", " t")
 
 
 def available_memory() -> int:

@@ -302,3 +302,21 @@ def test_the_memory_check_reads_in_bokmaal_and_the_page_drops_the_force_advice_i
     page = _without_force(problem)
     assert "--force" not in page and "--force" not in page.nb
     assert page.nb.endswith("ledig: senk kullstørrelsene (world.cohorts[].size) eller world.horizon_weeks")
+
+
+def test_validates_estimate_line_is_bokmal_with_norwegian_numbers():
+    """effekt validate prints the pilot estimate in the reader's language: decimal commas, 't' for
+    hours, thin-space thousands, no English words (the line was English only until session 18)."""
+    from effekt.experiments.workload import Workload
+
+    work = Workload(800_000, 300, 1, measured=True, seconds=39.5, peak_bytes=6.5 * 2**30)
+    nb = work.line(2, "nb")
+    # 300 x 39.5 s = 3.29 h of CPU; on 2 workers 1.65 h
+    assert nb == ("anslått fra pilotreplikasjoner: 6,5 GB og 39,5 s CPU-tid per replikasjon av "
+                  "800\u202f000 personer (begge armer); 300 replikasjoner tar om lag 3,3 t CPU-tid "
+                  "(1,6 t på 2 arbeidere)"), nb
+    en = work.line(1, "en")
+    assert en.endswith("(3.3 h on 1 worker)") and "6.5 GB and 39.5 s of CPU" in en, en
+    days = Workload(10, 100_000, 1, measured=True, seconds=10.0, peak_bytes=2**20)
+    assert "11,6 døgn CPU-tid" in days.line(1, "nb"), days.line(1, "nb")
+    assert Workload(10, 1, 1).line(2, "nb") == ""
