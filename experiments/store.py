@@ -90,6 +90,20 @@ def _remove(path: Path) -> None:
         trash.unlink()
 
 
+def parquet_options(schema: pa.Schema) -> dict[str, list[str]]:
+    """How a task's Parquet files are encoded: dictionary pages for the text columns (party, item,
+    arm, stage: a handful of values each), plain pages for numbers; min/max statistics for the
+    whole-number, yes/no and text columns (replication, month, year, party: what a reader filters
+    on), none for the money and KPI columns, whose ranges prune nothing. The values stored are
+    the same as with pyarrow's defaults (dictionary pages and statistics everywhere), and the
+    files are a little smaller; the writing process, which writes every worker's tasks, spends
+    about half as long on a task (24 -> 13 ms for 600 replications of the default, issue 14)."""
+    text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    filtered = [f.name for f in schema if f.name in text or pa.types.is_integer(f.type)
+                or pa.types.is_boolean(f.type)]
+    return {"use_dictionary": text, "write_statistics": filtered}
+
+
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -432,7 +446,7 @@ class ResultStore:
             meta = {**(table.schema.metadata or {}),
                     b"effekt.experiment": str(self._manifest.get("experiment_hash", "")).encode()}
             try:
-                pq.write_table(table.replace_schema_metadata(meta), tmp)
+                pq.write_table(table.replace_schema_metadata(meta), tmp, **parquet_options(table.schema))
                 _fsync_file(tmp)
                 os.replace(tmp, path)
                 _fsync_dir(path.parent)
