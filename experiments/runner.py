@@ -84,6 +84,35 @@ def plan_tasks(replications: int, chunk: int, point: int = 0,
     return tasks
 
 
+def tapered(tasks: Sequence[Task], chunk: int, workers: int) -> list[Task]:
+    """``tasks`` (in the order they are handed out) with the last ones cut smaller, so that
+    ``workers`` processes finish together: each task holds at most ``chunk`` replications and at
+    most a ``2 x workers``-th of those still to hand out (guided self-scheduling, Polychronopoulos
+    and Kuck 1987), but not fewer than ``chunk // 8`` (each task is a few files and some
+    milliseconds of the writing process). With equal tasks the last one runs alone on average
+    half a task long while the other workers wait: at 10 000 replications of the default on 2
+    processes, half a second of a seven-second run (issue 14). One worker gets ``tasks`` as they
+    are. A replication's numbers do not depend on its task, so the results are the same."""
+    if workers <= 1 or not tasks:
+        return list(tasks)
+    least = max(1, chunk // 8)
+    runs: list[list[int]] = []  # [point, start, stop] of each run of consecutive replications
+    for t in tasks:
+        if runs and runs[-1][0] == t.point and runs[-1][2] == t.start:
+            runs[-1][2] = t.stop
+        else:
+            runs.append([t.point, t.start, t.stop])
+    remaining = sum(t.size for t in tasks)
+    out = []
+    for point, start, stop in runs:
+        while start < stop:
+            size = min(stop - start, max(least, min(chunk, math.ceil(remaining / (2 * workers)))))
+            out.append(Task(point, start, start + size))
+            start += size
+            remaining -= size
+    return out
+
+
 def parse_task(name: str) -> Task:
     """The task a file stem such as ``p00000-r0000000-0000037`` stands for."""
     m = re.fullmatch(r"p(\d+)-r(\d+)-(\d+)", name)

@@ -4,6 +4,7 @@ the task files' Parquet encoding, each checked against what it must keep."""
 from __future__ import annotations
 
 import gc
+import math
 
 import numpy as np
 import pyarrow as pa
@@ -93,3 +94,65 @@ def test_task_files_store_the_same_values_with_statistics_only_where_readers_fil
     assert any("DICTIONARY" in e for e in group.column(1).encodings)
     assert not any("DICTIONARY" in e for e in group.column(3).encodings)
     assert lean.stat().st_size <= plain.stat().st_size * 1.05
+
+
+def _makespan(tasks, workers: int) -> int:
+    """Replications the busiest worker runs when each takes the next task as it gets free (the
+    executors hand tasks out in order), every replication costing the same."""
+    import heapq
+
+    free = [0] * workers
+    for t in tasks:
+        heapq.heappush(free, heapq.heappop(free) + t.size)
+    return max(free)
+
+
+@pytest.mark.parametrize(("reps", "chunk", "workers"), [(10_000, 590, 2), (1000, 125, 2), (1000, 125, 4),
+                                                         (997, 61, 3), (40, 5, 2)])
+def test_tapered_tasks_cover_the_same_replications_and_the_workers_finish_together(reps, chunk, workers):
+    from effekt.experiments.runner import plan_tasks, tapered
+
+    plain = plan_tasks(reps, chunk, 0)
+    tasks = tapered(plain, chunk, workers)
+    covered = np.concatenate([np.arange(t.start, t.stop) for t in tasks])
+    assert np.array_equal(covered, np.arange(reps))  # each once, in order
+    assert all(1 <= t.size <= chunk for t in tasks)
+    least = max(1, chunk // 8)
+    assert all(t.size >= least for t in tasks[:-1])
+    ideal = math.ceil(reps / workers)
+    # equal tasks leave the workers up to a whole task apart; tapered ones, within the smallest size
+    assert _makespan(tasks, workers) - ideal <= least
+    if (reps, workers) == (10_000, 2):  # 17 equal tasks: one worker runs nine of them
+        assert _makespan(plain, workers) - ideal > 3 * least
+    assert len(tasks) <= len(plain) + 2 * workers * math.ceil(math.log2(8)) + 8
+
+
+def test_tapering_keeps_design_points_apart_and_leaves_one_worker_alone():
+    from effekt.experiments.runner import Task, plan_tasks, tapered
+
+    done = [Task(0, 20, 30)]
+    plain = plan_tasks(50, 10, 0, done) + plan_tasks(50, 10, 1)
+    tasks = tapered(plain, 10, 2)
+    assert all(t.point in (0, 1) for t in tasks)
+    for point in (0, 1):
+        got = sorted(r for t in tasks if t.point == point for r in range(t.start, t.stop))
+        want = sorted(r for t in plain if t.point == point for r in range(t.start, t.stop))
+        assert got == want
+    assert not any(t.start < 30 and t.stop > 20 for t in tasks if t.point == 0)  # the done ones stay out
+    assert tapered(plain, 10, 1) == plain
+
+
+def test_a_quiet_run_does_not_import_rich(tmp_path):
+    """rich draws the progress bar; ``effekt run -q`` (and a worker, a script) shows none."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import sys, json\nfrom effekt.experiments.cli import main\n"
+            "sys.argv = ['effekt', 'run', '--runs', '2', '-q', '--workers', '1', '--out', "
+            f"{str(tmp_path / 'r')!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'rich')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert list((tmp_path / "r" / "runs").glob("point=0/*.parquet"))
