@@ -21,8 +21,8 @@ then::
 
 ``--executors`` times ``effekt run`` of this tree as whole commands in wall-clock seconds (start-up
 included) on one process, on two local processes and on a Dask LocalCluster of two workers, and
-gives each one's speed-up over the one process; it needs an idle machine (wall time), so the load
-average before and after is printed with it.
+gives each one's speed-up over the one process (with ``--before``, of both trees, alternating); it
+needs an idle machine (wall time), so the load average before and after is printed with it.
 
 Without ``--before`` only this tree is measured. The children run with bytecode (written once,
 untimed, under a scratch ``PYTHONPYCACHEPREFIX``), as an installed effekt starts;
@@ -87,36 +87,43 @@ def cpu_seconds(cmd: list[str], pythonpath: str | None) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def wall_and_cpu(cmd: list[str]) -> tuple[float, float]:
+def wall_and_cpu(cmd: list[str], pythonpath: str | None = None) -> tuple[float, float]:
     """Wall-clock and CPU seconds (user + system of the child and the processes it waited for) of
-    one run of ``cmd`` of this tree in a fresh process."""
+    one run of ``cmd`` in a fresh process (of this tree, or the one on ``pythonpath``)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, env=_env(None), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, env=_env(pythonpath), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def executors(runs: int, repeat: int, out: Path) -> None:
+def executors(runs: int, repeat: int, out: Path, before: str | None = None) -> None:
     """``effekt run --runs runs`` on one process, two local processes and (if Dask is installed) a
-    two-worker Dask LocalCluster, as whole commands, best of ``repeat`` wall times, alternating."""
+    two-worker Dask LocalCluster, as whole commands, best of ``repeat`` wall times, alternating
+    (and alternating with the tree on ``before``, when given)."""
     run = commands(runs, out)["run"]
     base = [a for a in run if a not in ("--workers", "1")]
     setups = {"--workers 1": run, "--workers 2": [*base, "--workers", "2"]}
     if importlib.util.find_spec("distributed") is not None:
         setups["--dask local"] = [*base, "--workers", "2", "--dask", "local"]
-    best = {name: (float("inf"), 0.0) for name in setups}
+    trees = {"now": None, **({"before": before} if before else {})}
+    best = {(tree, name): (float("inf"), 0.0) for tree in trees for name in setups}
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     for _ in range(repeat):
         for name, cmd in setups.items():
-            shutil.rmtree(out, ignore_errors=True)
-            best[name] = min(best[name], wall_and_cpu(cmd))
+            for tree, path in trees.items():
+                shutil.rmtree(out, ignore_errors=True)
+                best[tree, name] = min(best[tree, name], wall_and_cpu(cmd, path))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
-    serial = best["--workers 1"][0]
-    print(f"{'effekt run --runs ' + str(runs):<28} {'wall (s)':>9} {'CPU (s)':>8} {'speed-up':>9}")
-    for name, (wall, cpu) in best.items():
-        print(f"{name:<28} {wall:9.2f} {cpu:8.2f} {serial / wall:9.2f}")
+    for tree in trees:
+        serial = best[tree, "--workers 1"][0]
+        head = f"{tree}: effekt run --runs {runs}"
+        print(f"{head:<34} {'wall (s)':>9} {'CPU (s)':>8} {'speed-up':>9}")
+        for name in setups:
+            wall, cpu = best[tree, name]
+            print(f"  {name:<32} {wall:9.2f} {cpu:8.2f} {serial / wall:9.2f}")
 
 
 def main() -> None:
@@ -137,9 +144,11 @@ def main() -> None:
     try:
         cmds = commands(args.runs, scratch / "out")
         if args.executors:
-            if BYTECODE is not None:
-                cpu_seconds(cmds["validate"], None)  # this tree's bytecode, written once, untimed
-            executors(args.runs, args.repeat, scratch / "out")
+            if BYTECODE is not None:  # each tree's bytecode, written once, untimed
+                cpu_seconds(cmds["validate"], None)
+                if args.before:
+                    cpu_seconds(cmds["validate"], args.before)
+            executors(args.runs, args.repeat, scratch / "out", args.before)
             return
         theirs = Path(args.before or ".") / "effekt" / "experiments" / "scenarios" / "default.toml"
         their_cmds = commands(args.runs, scratch / "out", theirs if theirs.exists() else DEFAULT)
