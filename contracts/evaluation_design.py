@@ -42,7 +42,6 @@ from pydantic import Field, model_validator
 from effekt import lazy
 from effekt.contracts.terms import BINARY_METRICS
 from effekt.dotted import suggest
-from effekt.lazy import pandas as pd
 from effekt.specfile import SpecError, Strict, joined, said
 
 if TYPE_CHECKING:
@@ -254,7 +253,7 @@ class EvaluationDesign(Strict):
         if self.design in ("historical", "gross"):
             return arm == "treatment", arm
         comparison = arm == COMPARISON_ARM
-        participants = pd.unique(people.person_id[people.arm == COMPARISON_ARM])
+        participants = np.unique(people.person_id[people.arm == COMPARISON_ARM])
         keep = comparison | ((arm == "treatment") & np.isin(pid, participants))
         relabelled = np.where(comparison, "control", arm).astype(object)
         return keep, relabelled
@@ -266,7 +265,7 @@ class EvaluationDesign(Strict):
         if self.design != "matched":
             return persons, spells
         p_arm, p_pid = _column(persons, "arm"), _column(persons, "person_id")
-        participants = pd.unique(p_pid[p_arm == COMPARISON_ARM])
+        participants = np.unique(p_pid[p_arm == COMPARISON_ARM])
 
         def cut(table: Frame) -> Frame:
             arm, pid = _column(table, "arm"), _column(table, "person_id")

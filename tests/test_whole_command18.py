@@ -156,3 +156,38 @@ def test_a_quiet_run_does_not_import_rich(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
     assert list((tmp_path / "r" / "runs").glob("point=0/*.parquet"))
+
+
+def test_distinct_counts_what_pandas_unique_of_the_present_values_counted():
+    import pandas as pd
+
+    from effekt.contracts.payments import _distinct
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n = int(rng.integers(0, 40))
+        ints = rng.integers(0, 15, n).astype(np.int32)
+        floats = ints.astype(float)
+        floats[rng.random(n) < 0.3] = np.nan
+        objs = np.array([None if rng.random() < 0.2 else int(x) for x in ints], dtype=object)
+        for v in (ints, floats, objs):
+            assert _distinct(v) == len(pd.unique(v[pd.notna(v)])), v
+
+
+@pytest.mark.parametrize("args", [
+    ["--set", "contract.template=peterborough", "--set", "world.horizon_weeks=208"],  # a trigger
+    ["experiments/scenarios/dwp_lesson.toml", "--set", "evaluation.design=matched"],
+])
+def test_a_trigger_contract_or_a_matched_design_runs_without_pandas(tmp_path, args):
+    import json
+    import subprocess
+    import sys
+
+    argv = ["effekt", "run", *args, "--runs", "3", "-q", "--workers", "1", "--out", str(tmp_path / "r")]
+    code = ("import sys, json\nfrom effekt.experiments.cli import main\n"
+            f"sys.argv = {argv!r}\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(json.dumps('pandas' in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) is False
+    assert list((tmp_path / "r" / "runs").glob("point=0/*.parquet"))
