@@ -54,7 +54,16 @@ from effekt.contracts.outcomes import (
     work_shares_by_replication,
 )
 from effekt.contracts.payments import People, payment_columns, payments_frame, rate_cards, savings_base
-from effekt.contracts.periods import PERIOD_MONTHS, month_of, months_in, spread_over_months
+from effekt.contracts.periods import (
+    PERIOD_MONTHS,
+    WEEKS_PER_MONTH,
+    cell_pieces,
+    month_cells,
+    month_of,
+    month_span,
+    months_in,
+    spread_over_months,
+)
 from effekt.contracts.terms import Terms
 from effekt.contracts.valuation import G_DEFAULT, Valuation
 from effekt.contracts.waterfall import Waterfall, run_waterfall, run_waterfalls
@@ -275,13 +284,12 @@ def _provider_cost_matrix(terms: Terms, t: Tables, spells: Frame, n_months: Sequ
     mine = s_treated & ~t.s_usual & active[spell_rep]  # the pathway's own spells, not business as usual
     prog = mine & among(t.s_state, PROVIDER_WEEK_STATES)
     if p.per_week and prog.any():
-        weeks = spread_over_months(t.s_start[prog], t.s_end[prog], width)
-        whose = spell_rep[prog]
-        # each (replication, month)'s weeks added one spell after another from 0 (np.bincount)
-        cells = (whose[:, None] * width + np.arange(width)).ravel()
-        summed = np.bincount(cells, weights=weeks.ravel(), minlength=n_reps * width).reshape(n_reps, width)
+        rows = np.flatnonzero(prog)
+        whose = spell_rep[rows]
+        summed = _weeks_by_month(t.s_start[rows], t.s_end[rows], whose, n_reps, width)
         for r in np.flatnonzero(lengths == 1).tolist():  # one month: numpy sums its column pairwise
-            summed[r, :1] = weeks[whose == r][:, :1].sum(axis=0)
+            own = rows[whose == r]
+            summed[r, :1] = spread_over_months(t.s_start[own], t.s_end[own], width)[:, :1].sum(axis=0)
         worked = np.bincount(whose, minlength=n_reps) > 0
         costs[worked] += p.per_week * fx * summed[worked]
         costs[np.arange(width) >= lengths[:, None]] = 0.0  # past a replication's own months
@@ -291,6 +299,23 @@ def _provider_cost_matrix(terms: Terms, t: Tables, spells: Frame, n_months: Sequ
             lo, hi = int(sb[r]), int(sb[r + 1])
             _pathway_costs(costs[r, :lengths[r]], t, spells, mine[lo:hi] & payer[lo:hi], lo)
     return costs
+
+
+def _weeks_by_month(start: np.ndarray, end: np.ndarray, whose: np.ndarray, n_reps: int,
+                    width: int) -> np.ndarray:
+    """The weeks of the intervals [start, end) in each month of their replication (``whose``),
+    replications x ``width`` months: each (replication, month)'s weeks added one interval after
+    another from 0, as ``np.bincount`` over the rows of ``spread_over_months(start, end, width)``
+    adds them (a month an interval does not overlap adds nothing), over the months each interval
+    overlaps only, a piece of intervals at a time (:func:`effekt.contracts.periods.cell_pieces`):
+    no intervals x months matrix (issue 14: a replication of 400 000 persons has millions)."""
+    edges = np.arange(width + 1) * WEEKS_PER_MONTH
+    first, count = month_span(start, end, edges)
+    summed = np.zeros(n_reps * width)
+    for lo, hi in cell_pieces(count):
+        interval, month, weeks = month_cells(start[lo:hi], end[lo:hi], first[lo:hi], count[lo:hi], edges, lo)
+        np.add.at(summed, whose[interval] * width + month, weeks)
+    return summed.reshape(n_reps, width)
 
 
 def _pathway_costs(costs: np.ndarray, t: Tables, spells: Frame, own: np.ndarray, lo: int) -> None:

@@ -61,6 +61,7 @@ benefit levels are in. docs/public-finances.md, "Another country's rules", expla
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -69,6 +70,7 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from effekt import lazy
+from effekt.contracts import periods
 from effekt.contracts.block import RecordBlock
 from effekt.contracts.frames import nonzero_months, taken
 from effekt.contracts.outcomes import (
@@ -84,7 +86,14 @@ from effekt.contracts.outcomes import (
     has,
     matching,
 )
-from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, spread_over_months
+from effekt.contracts.periods import (
+    WEEKS_PER_MONTH,
+    cell_pieces,
+    month_cells,
+    month_of,
+    month_span,
+    spread_over_months,
+)
 from effekt.dotted import suggest
 from effekt.lazy import pandas as pd
 from effekt.specfile import SpecError, Strict, joined, load_spec, nb_number, said
@@ -539,7 +548,7 @@ def _codes(df: Frame, col: str, default: str) -> tuple[np.ndarray, list]:
     codes of ``_strings(df, col, default)``, but of an Arrow string column by Arrow's dictionary
     encoding, without a Python string per row (a block's spells are tens of thousands of rows)."""
     if not has(df, col):
-        return np.zeros(len(df), dtype=np.intp), [default]
+        return np.zeros(len(df), dtype=np.int32), [default]
     if isinstance(df, pa.Table) and df.schema.field(col).type in (pa.string(), pa.large_string()):
         encoded = dictionary_encoded(df.column(col))
         names = encoded.dictionary.to_pylist()
@@ -549,7 +558,7 @@ def _codes(df: Frame, col: str, default: str) -> tuple[np.ndarray, list]:
             if default not in names:
                 names.append(default)
             codes = np.where(np.isnan(codes), names.index(default), codes)
-        return np.asarray(codes, dtype=np.intp), names
+        return np.asarray(codes, dtype=np.int32), names
     codes, uniques = pd.factorize(_strings(df, col, default), use_na_sentinel=False)
     return codes, uniques.tolist()
 
@@ -561,7 +570,7 @@ def _party_codes(codes: np.ndarray, values: list) -> tuple[np.ndarray, list[str]
     distinct = list(dict.fromkeys(names))
     if len(distinct) < len(names):  # two names of one party (nav and state)
         place = {p: i for i, p in enumerate(distinct)}
-        codes = np.array([place[p] for p in names], dtype=np.intp)[codes]
+        codes = np.array([place[p] for p in names], dtype=np.int32)[codes]
     return codes, distinct
 
 
@@ -570,7 +579,7 @@ def _payer_codes(spells: Frame, columns: tuple[str, ...], default: str) -> tuple
     ``default`` where it is missing; every spell ``default`` when they have none of them."""
     col = next((c for c in columns if has(spells, c)), None)
     if col is None:
-        return np.zeros(len(spells), dtype=np.intp), [ALIASES.get(default, default)]
+        return np.zeros(len(spells), dtype=np.int32), [ALIASES.get(default, default)]
     return _party_codes(*_codes(spells, col, default))
 
 
@@ -638,50 +647,67 @@ def _person_codes(spells: Frame, arm_code: np.ndarray) -> np.ndarray:
     return factorized(key)[0]
 
 
-def _yearly_tax(params: FiscalParams, income: np.ndarray, benefit: np.ndarray | None,
-                tax_class: np.ndarray | None, person: np.ndarray,
-                in_year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each spell's annual income tax and the kommune's and fylke's skatteøre in it, at the rates
-    of its person's income in each contract year: three arrays spells x years (year ``y`` is
-    months ``12y .. 12y + 11``, the years of the ``budgets/`` table).
+class _Taxes:
+    """The income tax of a block's spells and the kommune's and fylke's skatteøre in it, at the
+    rates of each person's income in each contract year (year ``y`` is months ``12y .. 12y + 11``,
+    the years of the ``budgets/`` table), given by rows of spells (:meth:`rows`): a block's spells
+    x years is never made at once (a replication of 400 000 persons has millions of spells).
 
     A spell's taxable income is the wage (``income``, annual) plus the benefit when it has a tax
-    class. A person's taxable income in a year is the sum over their spells of that annual income
-    x the spell's weeks in the year (``in_year``: spells x years) / 52, and the rates are read at
-    that total: the wage and a ``wage``-class benefit at ``income_tax``'s average rate, a benefit
-    of another class at that class's average rate, so a krone of uføretrygd beside a wage pays
-    the low-rate trygdeavgift and the trinnskatt of the year's whole income (exact where the
-    trygdeavgift's 25 % limit does not bind, up to the tables' interpolation). Spread over the
-    months by the weeks (:func:`_yearly`), a person's tax of a year is the rate at the year's
-    income times that income. A year cut by the horizon (or begun before the data) is taxed on
-    the income observed in it, not annualised: the cut is the same in both arms. A year without
-    income pays no tax."""
-    rule = params.income_tax
-    n, n_years = in_year.shape
-    if benefit is None or tax_class is None:
-        taxable = at_wage_rate = income
-    else:
-        taxable = income + np.where(tax_class != "", benefit, 0.0)
-        at_wage_rate = income + np.where(tax_class == WAGE_CLASS, benefit, 0.0)
-    n_persons = int(person.max()) + 1 if n else 0
-    cell = (person[:, None] * n_years + np.arange(n_years)).ravel()
-    year_income = np.bincount(cell, weights=(taxable[:, None] * in_year).ravel(),
-                              minlength=n_persons * n_years).reshape(n_persons, n_years) / 52.0
-    rate = rule.rate(year_income)
-    tax = rate[person] * at_wage_rate[:, None]
-    k_tax = tax * rule.kommune_share(year_income)[person]
-    f_tax = tax * rule.fylke_share(year_income)[person]
-    if benefit is not None and tax_class is not None:
-        for name, table in params.benefit_tax_classes.items():
-            m = tax_class == name
-            if not m.any():
-                continue
-            y = year_income[person[m]]
-            t = table.rate(y) * benefit[m][:, None]
-            tax[m] += t
-            k_tax[m] += t * table.kommune_share(y)
-            f_tax[m] += t * table.fylke_share(y)
-    return tax, k_tax, f_tax
+    class. A person's taxable income in a year (``year_income``, :meth:`_Spells.year_incomes`) is
+    the sum over their spells of that annual income x the spell's weeks in the year / 52, and the
+    rates are read at that total: the wage and a ``wage``-class benefit at ``income_tax``'s
+    average rate, a benefit of another class at that class's average rate, so a krone of
+    uføretrygd beside a wage pays the low-rate trygdeavgift and the trinnskatt of the year's whole
+    income (exact where the trygdeavgift's 25 % limit does not bind, up to the tables'
+    interpolation). Spread over the months by the weeks (:meth:`_Spells.yearly_later`), a
+    person's tax of a year is the rate at the year's income times that income. A year cut by the
+    horizon (or begun before the data) is taxed on the income observed in it, not annualised: the
+    cut is the same in both arms. A year without income pays no tax. Every number is elementwise
+    in the spell (and its person's year), so rows taken in any pieces are the same bits."""
+
+    def __init__(self, params: FiscalParams, income: np.ndarray, benefit: np.ndarray | None,
+                 tax_class: np.ndarray | None, person: np.ndarray, year_income: np.ndarray) -> None:
+        rule = params.income_tax
+        self.params, self.person, self.year_income = params, person, year_income
+        self.benefit, self.tax_class = (None, None) if benefit is None or tax_class is None else (benefit,
+                                                                                                  tax_class)
+        self.at_wage_rate = (income if self.benefit is None
+                             else income + np.where(tax_class == WAGE_CLASS, benefit, 0.0))
+        self.rate = rule.rate(year_income)
+        self.k_share = rule.kommune_share(year_income)
+        self.f_share = rule.fylke_share(year_income)
+        self._last: tuple[int, int, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+
+    @staticmethod
+    def taxable(income: np.ndarray, benefit: np.ndarray | None, tax_class: np.ndarray | None) -> np.ndarray:
+        """Each spell's annual taxable income: the wage plus a benefit that has a tax class."""
+        if benefit is None or tax_class is None:
+            return income
+        return income + np.where(tax_class != "", benefit, 0.0)
+
+    def rows(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The annual income tax, kommune's and fylke's skatteøre of spells ``lo:hi`` (each
+        spells x years), the last rows asked for kept (several parts are read of each)."""
+        if self._last is not None and self._last[:2] == (lo, hi):
+            return self._last[2]
+        person = self.person[lo:hi]
+        tax = self.rate[person] * self.at_wage_rate[lo:hi, None]
+        k_tax = tax * self.k_share[person]
+        f_tax = tax * self.f_share[person]
+        if self.benefit is not None and self.tax_class is not None:
+            tax_class, benefit = self.tax_class[lo:hi], self.benefit[lo:hi]
+            for name, table in self.params.benefit_tax_classes.items():
+                m = tax_class == name
+                if not m.any():
+                    continue
+                y = self.year_income[person[m]]
+                t = table.rate(y) * benefit[m][:, None]
+                tax[m] += t
+                k_tax[m] += t * table.kommune_share(y)
+                f_tax[m] += t * table.fylke_share(y)
+        self._last = (lo, hi, (tax, k_tax, f_tax))
+        return tax, k_tax, f_tax
 
 
 def public_flows(persons: pd.DataFrame, spells: pd.DataFrame, G: float, n_months: int,
@@ -710,13 +736,16 @@ def public_ledgers(block: RecordBlock, G: float, n_months: int, params: FiscalPa
     Every item is a sum over spells of an amount per spell and month (``sign x annual x the weeks
     in the month / 52``; the income tax at each month's own year's amount; a programme cost per
     week x weeks), added **in spell order** into its (replication, arm, party, item) bin
-    (``np.bincount`` over the spells' nonzero months): a replication's numbers are the same bits
-    whichever block it is summed in, alone or among hundreds. Each replication's ledger has the
-    keys, in the order, that a loop over its own arms (sorted), the items (in the order of this
-    function) and the parties (in order of first appearance among the arm's spells) gives; an
-    item's condition (a wage cost, a subsidy, a fylke's skatteøre) is the replication's and arm's
-    own; a key two steps share (the wage subsidy a party pays and receives, a per-cohort cost
-    beside the stage costs) keeps the place of the first and adds the later ones to it in order."""
+    (``np.add.at`` over the spells' nonzero months, one addition after another as ``np.bincount``
+    adds, a piece of spells at a time so that a replication of 400 000 persons never holds its
+    tens of millions of (spell, month) cells at once): a replication's numbers are the same bits
+    whichever block it is summed in, alone or among hundreds, and wherever the pieces are cut.
+    Each replication's ledger has the keys, in the order, that a loop over its own arms (sorted),
+    the items (in the order of this function) and the parties (in order of first appearance
+    among the arm's spells) gives; an item's condition (a wage cost, a subsidy, a fylke's
+    skatteøre) is the replication's and arm's own; a key two steps share (the wage subsidy a
+    party pays and receives, a per-cohort cost beside the stage costs) keeps the place of the
+    first and adds the later ones to it in order."""
     params = params or default_fiscal()
     payers = payers if payers is not None else (params.benefit_payers or benefit_payers())
     w = params.wages
@@ -731,8 +760,10 @@ def public_ledgers(block: RecordBlock, G: float, n_months: int, params: FiscalPa
         payer_parts_of, tax_class_of = _block_kind_rules(spells, payers, params, block.spell_bounds)
         benefit = _floats(spells, "benefit_g") * G
     s = _Spells.of(block, start, end, n_months)
-    tax, k_tax, f_tax = _yearly_tax(params, income, benefit, tax_class_of, _person_codes(spells, s.group),
-                                    s.in_year())
+    person = _person_codes(spells, s.group).astype(np.int32)  # a code per person: fewer than 2**31
+    taxes = _Taxes(params, income, benefit, tax_class_of, person,
+                   s.year_incomes(person, _Taxes.taxable(income, benefit, tax_class_of)))
+    del person
     kept = params.kommune_kept_share()
     aga = params.employer_contributions.rate
     labour_cost = income * (1 + aga)
@@ -753,85 +784,99 @@ def public_ledgers(block: RecordBlock, G: float, n_months: int, params: FiscalPa
             sales = np.where(sold, wage_cost * np.nan_to_num(sold_share), 0.0)
             work_value = np.where(sold, 0.0, work_value)
     subsidy = np.where(employed, share * labour_cost, 0.0)
+    del labour_cost, share, public_job
 
-    book = _Book(block.n)
+    # every sum over the spells' months is planned first, then all are taken in one pass over the
+    # cells, a piece of spells at a time (:meth:`_Spells.run`); the ledger is written afterwards,
+    # in the order of the items
+    benefit_sums = []
     if has_benefit:  # each payer its share (one part of share 1 for most benefits)
         for code, names, part_share in payer_parts_of:
             payer = s.parties(code, names)
             paid = benefit if part_share is None else benefit * part_share
-            book.add("benefits", s.arm_names, payer, s.summed(paid, payer), -1.0)
-    book.add("earnings", s.arm_names, s.one("participants"), s.summed(income), 1.0, public_only=False)
-    parts = [("kommune", k_tax * kept)]  # the income tax by party: they add up to the tax exactly
-    if kept < 1:
-        parts.append(("other_kommuner", k_tax * (1 - kept)))
-    parts += [("fylke", f_tax), ("state", tax - k_tax - f_tax)]
-    fylke = s.any_of((f_tax != 0).any(axis=1))  # the fylke's part where some spell of the arm pays it
-    for party, annual in parts:
-        if party != "fylke" or fylke.any():
-            book.add("income_tax", s.arm_names, s.one(party), s.yearly(annual), 1.0,
-                     where=fylke if party == "fylke" else None)
-    to = ALIASES.get(params.employer_contributions.to, params.employer_contributions.to)
-    book.add("employer_contributions", s.arm_names, s.one(to), s.summed(income * aga), 1.0)
+            benefit_sums.append((payer, s.sum_later(paid, payer)))
+    earnings = s.sum_later(income)
+    parts = ["kommune", *(["other_kommuner"] if kept < 1 else []), "fylke", "state"]
+    tax_sums, fylke_spell = s.taxes_later(taxes, kept, parts)  # by party; the parts add up to the tax
+    contributions = s.sum_later(income * aga)
     costed = s.any_of(wage_cost != 0)  # the (replication, arm) groups that pay a public wage
-    arms = s.arm_names
     if costed.any():
-        book.add("wage_cost", arms, wage_payer, s.summed(wage_cost, wage_payer), -1.0, where=costed)
-        book.add("value_of_work", arms, wage_payer, s.summed(work_value, wage_payer), 1.0, where=costed)
+        wage_sums = [s.sum_later(wage_cost, wage_payer), s.sum_later(work_value, wage_payer)]
         if sales is not None:
-            book.add("sales_revenue", arms, wage_payer, s.summed(sales, wage_payer), 1.0,
-                     where=costed & s.any_of(sales != 0))
+            sales_sum = s.sum_later(sales, wage_payer)
+            sold_groups = s.any_of(sales != 0)
     subsidised = s.any_of(subsidy != 0)
     if subsidised.any():
-        book.add("wage_subsidy", arms, sub_payer, s.summed(subsidy, sub_payer), -1.0, where=subsidised)
-        book.add("wage_subsidy", arms, wage_payer, s.summed(subsidy, wage_payer), 1.0, where=subsidised)
-    if has(spells, "cost_payer"):
-        _programme_costs(book, s, spells, start, n_months)
+        subsidy_sums = [s.sum_later(subsidy, sub_payer), s.sum_later(subsidy, wage_payer)]
+    programme = _programme_costs(s, spells, start, n_months) if has(spells, "cost_payer") else None
+    del wage_cost, work_value, subsidy, income
+    s.run()
+
+    book = _Book(block.n)
+    arms = s.arm_names
+    for payer, summed in benefit_sums:
+        book.add("benefits", arms, payer, summed, -1.0)
+    book.add("earnings", arms, s.one("participants"), earnings, 1.0, public_only=False)
+    fylke = s.any_of(fylke_spell)  # the fylke's part where some spell of the arm pays it
+    for party in parts:
+        if party != "fylke" or fylke.any():
+            book.add("income_tax", arms, s.one(party), tax_sums[party], 1.0,
+                     where=fylke if party == "fylke" else None)
+    to = ALIASES.get(params.employer_contributions.to, params.employer_contributions.to)
+    book.add("employer_contributions", arms, s.one(to), contributions, 1.0)
+    if costed.any():
+        book.add("wage_cost", arms, wage_payer, wage_sums[0], -1.0, where=costed)
+        book.add("value_of_work", arms, wage_payer, wage_sums[1], 1.0, where=costed)
+        if sales is not None:
+            book.add("sales_revenue", arms, wage_payer, sales_sum, 1.0, where=costed & sold_groups)
+    if subsidised.any():
+        book.add("wage_subsidy", arms, sub_payer, subsidy_sums[0], -1.0, where=subsidised)
+        book.add("wage_subsidy", arms, wage_payer, subsidy_sums[1], 1.0, where=subsidised)
+    if programme is not None:
+        programme(book)
     if params.integration_grant.per_year:
         _integration_grant(book, block, n_months, params.integration_grant)
     return book.ledgers()
 
 
-def _programme_costs(book: _Book, s: _Spells, spells: Frame, start: np.ndarray, n_months: int) -> None:
+def _programme_costs(s: _Spells, spells: Frame, start: np.ndarray, n_months: int) -> Callable[[_Book], None]:
     """Stage costs the pathway charges to a public party (spells' ``cost_once`` at the spell's
     start, ``cost_per_week`` while it lasts, paid by ``cost_payer``): the weekly costs summed in
-    spell order, then each spell's one-off cost added to its start month, in spell order. A
-    stage's per-cohort cost (``cost_cohort``) falls on one spell (the kull's first entrant): at
-    once, or spread evenly over ``cost_cohort_weeks`` from that spell's start, added to its
-    payer's programme costs after the stage costs."""
+    spell order (planned here, taken by :meth:`_Spells.run`), then each spell's one-off cost added
+    to its start month, in spell order. A stage's per-cohort cost (``cost_cohort``) falls on one
+    spell (the kull's first entrant): at once, or spread evenly over ``cost_cohort_weeks`` from
+    that spell's start, added to its payer's programme costs after the stage costs. Returns what
+    writes them to the book once the sums are taken."""
     cost_payer = _party_codes(*_codes(spells, "cost_payer", "none"))
     per_week = _floats(spells, "cost_per_week")
-    cohort, cohort_weeks = _floats(spells, "cost_cohort"), _floats(spells, "cost_cohort_weeks")
-    spread = (cohort > 0) & (cohort_weeks > 0)
-    once = _floats(spells, "cost_once") + np.where(spread, 0.0, cohort)
     payer = s.parties(*cost_payer)
-    monthly = s.summed(per_week, payer)
-    np.add.at(monthly, (payer.bin, np.clip(month_of(start), 0, n_months - 1)), once)
-    book.add("programme_costs", s.arm_names, payer, monthly, -1.0, weekly=True)
-    if spread.any():
-        over = spread_over_months(start[spread], start[spread] + cohort_weeks[spread], n_months)
-        rate = np.zeros(len(spread))
-        rate[spread] = cohort[spread] / cohort_weeks[spread]
-        cohort_payer = s.parties(*cost_payer, of=spread)
-        book.add("programme_costs", s.arm_names, cohort_payer, s.summed(rate, cohort_payer, spread, over),
-                 -1.0, weekly=True)
+    monthly = s.sum_later(per_week, payer)
+
+    def write(book: _Book) -> None:
+        cohort, cohort_weeks = _floats(spells, "cost_cohort"), _floats(spells, "cost_cohort_weeks")
+        spread = (cohort > 0) & (cohort_weeks > 0)
+        once = _floats(spells, "cost_once") + np.where(spread, 0.0, cohort)
+        np.add.at(monthly, (payer.bin, np.clip(month_of(start), 0, n_months - 1)), once)
+        book.add("programme_costs", s.arm_names, payer, monthly, -1.0, weekly=True)
+        if spread.any():
+            over = spread_over_months(start[spread], start[spread] + cohort_weeks[spread], n_months)
+            rate = np.zeros(len(spread))
+            rate[spread] = cohort[spread] / cohort_weeks[spread]
+            cohort_payer = s.parties(*cost_payer, of=spread)
+            book.add("programme_costs", s.arm_names, cohort_payer, s.summed(rate, cohort_payer, spread, over),
+                     -1.0, weekly=True)
+
+    return write
 
 
 def _cells(start: np.ndarray, end: np.ndarray, n_months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (spell, month) cells of the months 0 .. ``n_months`` - 1 each interval [start, end)
     overlaps, in interval order, then month order, and the weeks of the interval in each: the
     nonzero entries of ``spread_over_months(start, end, n_months)``, each by the same arithmetic
-    (so the same bits), and a cell of zero weeks where an interval ends on a month's edge."""
+    (so the same bits), and a cell of zero weeks where an interval ends on a month's edge
+    (:func:`effekt.contracts.periods.month_cells` of all the intervals at once)."""
     edges = np.arange(n_months + 1) * WEEKS_PER_MONTH
-    first = np.maximum(np.searchsorted(edges, start, side="right") - 1, 0)
-    last = np.minimum(np.searchsorted(edges, end, side="left") - 1, n_months - 1)
-    count = np.maximum(last - first + 1, 0)
-    spell = np.repeat(np.arange(len(start)), count)
-    # each spell's values repeated over its cells (np.repeat: the same values as spell-indexed
-    # gathers, cheaper); a cell's month is its place after the spell's first cell, from its first month
-    month = np.arange(len(spell)) - np.repeat(np.cumsum(count) - count - first, count)
-    weeks = np.minimum(np.repeat(end, count), edges[month + 1])
-    np.subtract(weeks, np.maximum(np.repeat(start, count), edges[month]), out=weeks)
-    return spell, month, np.clip(weeks, 0.0, None, out=weeks)
+    return month_cells(start, end, *month_span(start, end, edges), edges)
 
 
 NO_SPELL = 2**62
@@ -852,40 +897,57 @@ class _Parties:
     first: np.ndarray
 
 
+YearlyRows = Callable[[int, int], "np.ndarray"]
+"""The annual amounts of spells ``lo:hi`` in each contract year (spells x years)."""
+
+
 @dataclass(frozen=True, eq=False)
 class _Spells:
     """A block's spells as the ledger sums them: each spell's (replication, arm) ``group``
-    (replication x ``len(arm_names)`` + the arm's place among the block's arms, sorted) and the
-    cells of the months each spell overlaps (``cell_spell``, ``cell_month``, and ``cell_weeks``,
-    the weeks of the spell in the month as :func:`effekt.contracts.periods.spread_over_months`
-    computes them; in spell order, then month order), over which every item is summed (a cell of
-    no weeks, at an edge, adds nothing to a sum)."""
+    (replication x ``len(arm_names)`` + the arm's place among the block's arms, sorted), and the
+    months each spell overlaps (``first`` month and ``count``; its cells, (spell, month) with the
+    weeks of the spell in the month as :func:`effekt.contracts.periods.spread_over_months`
+    computes them, are made a piece of spells at a time, :func:`effekt.contracts.periods.cell_pieces`),
+    over which every item is summed (a cell of no weeks, at an edge, adds nothing to a sum).
+
+    The sums are planned (:meth:`sum_later`, :meth:`taxes_later`: each gives its output, zeros
+    until then) and taken together in one pass over the cells (:meth:`run`), each added in cell
+    order (spell order, then month order) into its one output."""
 
     n_reps: int
     arm_names: list[str]
     group: np.ndarray
-    cell_spell: np.ndarray
-    cell_month: np.ndarray
-    cell_weeks: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    first: np.ndarray
+    count: np.ndarray
     n_months: int
-    _cell_bins: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
-    """Per bins array summed over (its id, checked by identity): each cell's bin x months + month
-    (a payer's bins are summed for several items, the groups' for most)."""
+    _jobs: list[tuple[np.ndarray, np.ndarray, np.ndarray | YearlyRows]] = field(default_factory=list,
+                                                                                 repr=False)
+    """The planned sums: (output, the spells' bins, per-spell annual amounts or their yearly rows)."""
+    _hooks: list[Callable[[int, int], None]] = field(default_factory=list, repr=False)
+    """What :meth:`run` calls with each piece of spells ``lo, hi`` (before its cells' sums)."""
 
     @classmethod
     def of(cls, block: RecordBlock, start: np.ndarray, end: np.ndarray, n_months: int) -> _Spells:
         codes, uniques = _codes(block.spells, "arm", "")
         arm_names = sorted(uniques)
         place = {a: i for i, a in enumerate(arm_names)}
-        rank = np.array([place[a] for a in uniques], dtype=np.intp)
-        cell_spell, cell_month, cell_weeks = _cells(start, end, n_months)
+        rank = np.array([place[a] for a in uniques], dtype=np.int32)
+        first, count = month_span(start, end, np.arange(n_months + 1) * WEEKS_PER_MONTH)
         return cls(n_reps=block.n, arm_names=arm_names,
-                   group=block.spell_replication() * len(arm_names) + rank[codes], cell_spell=cell_spell,
-                   cell_month=cell_month, cell_weeks=cell_weeks, n_months=n_months)
+                   group=(block.spell_replication() * len(arm_names) + rank[codes]).astype(np.int32),
+                   start=start, end=end,
+                   first=first.astype(np.int32), count=count.astype(np.int32), n_months=n_months)
 
     @property
     def n_groups(self) -> int:
         return self.n_reps * len(self.arm_names)
+
+    @property
+    def n_years(self) -> int:
+        """The contract years the months reach (month ``m`` is in year ``m // 12``)."""
+        return -(-self.n_months // 12)
 
     @cached_property
     def _first(self) -> np.ndarray:
@@ -896,71 +958,129 @@ class _Spells:
 
     def one(self, party: str) -> _Parties:
         """One party for every spell."""
-        return _Parties([party], np.zeros(len(self.group), dtype=np.intp),
+        return _Parties([party], np.zeros(len(self.group), dtype=np.int32),
                         np.array([party not in NOT_PUBLIC]), self.group, self._first)
 
     def parties(self, code: np.ndarray, names: list[str], of: np.ndarray | None = None) -> _Parties:
         """Each spell's party (``code`` into ``names``, :func:`_party_codes`), of the spells ``of``
         (of all without it)."""
-        bins = self.group * len(names) + code
+        code = np.asarray(code, dtype=np.int32)  # codes and bins are small: 4 bytes a spell, not 8
+        bins = self.group * np.int32(len(names)) + code
         index = np.arange(len(bins)) if of is None else np.flatnonzero(of)
         first = np.full(self.n_groups * len(names), NO_SPELL, dtype=np.intp)
         np.minimum.at(first, bins[index], index)
         return _Parties(names, code, np.array([p not in NOT_PUBLIC for p in names], dtype=bool), bins, first)
 
-    def _binned(self, bins: np.ndarray, n_bins: int, spell: np.ndarray | None, month: np.ndarray | None,
-                values: np.ndarray) -> np.ndarray:
-        """``values`` of the cells (``spell``, ``month``; None: all the spells' cells) added in
-        cell order into bins x months (floats even without a cell: ``np.bincount`` of nothing
-        counts in integers)."""
-        at = self._cells_in(bins) if spell is None else bins[spell] * self.n_months + month
-        out = np.bincount(at, weights=values, minlength=n_bins * self.n_months)
-        return out.astype(float, copy=False).reshape(n_bins, self.n_months)
+    def _pieces(self) -> list[tuple[int, int]]:
+        """The spells in consecutive pieces ``lo:hi`` of about
+        :data:`effekt.contracts.periods.CHUNK_CELLS` cells (:func:`effekt.contracts.periods.cell_pieces`)."""
+        return cell_pieces(self.count)
 
-    def _cells_in(self, bins: np.ndarray) -> np.ndarray:
-        """Each cell's bin x months + month for the spells' ``bins``, made once per bins array."""
-        hit = self._cell_bins.get(id(bins))
-        if hit is None or hit[0] is not bins:  # the array is held here: its id is not reused meanwhile
-            hit = self._cell_bins[id(bins)] = (bins, bins[self.cell_spell] * self.n_months + self.cell_month)
-        return hit[1]
+    def _cells(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cells of spells ``lo:hi`` (:func:`_cells`: spell, month, weeks)."""
+        edges = np.arange(self.n_months + 1) * WEEKS_PER_MONTH
+        return month_cells(self.start[lo:hi], self.end[lo:hi], self.first[lo:hi], self.count[lo:hi], edges,
+                           lo)
 
-    @cached_property
-    def _cell_year(self) -> np.ndarray:
-        """Each cell's contract year (month ``m`` is in year ``m // 12``)."""
-        return self.cell_month // 12
+    def year_incomes(self, person: np.ndarray, taxable: np.ndarray) -> np.ndarray:
+        """Each person's (``person``: a code per spell) taxable income in each contract year
+        (persons x years): the sum over the person's spells, in spell order, of the spell's
+        annual ``taxable`` income x its weeks in the year (its months' weeks added in month
+        order) / 52."""
+        n, n_years = len(self.group), self.n_years
+        n_persons = int(person.max()) + 1 if n else 0
+        out = np.zeros(n_persons * n_years)
+        years = np.arange(n_years)
+        for lo, hi in self._pieces():
+            spell, month, weeks = self._cells(lo, hi)
+            in_year = np.bincount((spell - lo) * n_years + month // 12, weights=weeks,
+                                  minlength=(hi - lo) * n_years).astype(float, copy=False)
+            np.add.at(out, (person[lo:hi, None].astype(np.int64) * n_years + years).ravel(),
+                      (taxable[lo:hi, None] * in_year.reshape(-1, n_years)).ravel())
+        return out.reshape(n_persons, n_years) / 52.0
 
-    def summed(self, annual: np.ndarray, payer: _Parties | None = None, of: np.ndarray | None = None,
-               weeks: np.ndarray | None = None) -> np.ndarray:
-        """Per bin of ``payer`` (None: per group) and month, the sum over spells in spell order
-        of ``annual x`` the spell's weeks in the month; with ``of``, over the spells ``of`` only,
-        with their own ``weeks`` (rows of ``weeks``: the spells ``of``, in order)."""
+    def sum_later(self, annual: np.ndarray, payer: _Parties | None = None) -> np.ndarray:
+        """Per bin of ``payer`` (None: per group) and month (bins x months), the sum over spells in
+        spell order of ``annual x`` the spell's weeks in the month: zeros until :meth:`run`."""
         bins, n_bins = ((self.group, self.n_groups) if payer is None
                         else (payer.bin, self.n_groups * len(payer.names)))
-        if of is None:
-            return self._binned(bins, n_bins, None, None, annual[self.cell_spell] * self.cell_weeks)
+        out = np.zeros(n_bins * self.n_months)
+        self._jobs.append((out, bins, annual))
+        return out.reshape(n_bins, self.n_months)
+
+    def yearly_later(self, rows: YearlyRows) -> np.ndarray:
+        """:meth:`sum_later` per group of the spells' annual amounts in each contract year
+        (``rows(lo, hi)``: spells ``lo:hi`` x years), each month at the annual amount of its own
+        year."""
+        out = np.zeros(self.n_groups * self.n_months)
+        self._jobs.append((out, self.group, rows))
+        return out.reshape(self.n_groups, self.n_months)
+
+    def taxes_later(self, taxes: _Taxes, kept: float, parties: list[str]) -> tuple[dict[str, np.ndarray],
+                                                                                 np.ndarray]:
+        """The income tax by party (of ``kommune``, ``other_kommuner``, ``fylke``, ``state``):
+        the kommune's skatteøre x ``kept``, the rest of it the other kommuner's, the fylke's
+        skatteøre and the rest of the tax the state's, each summed by :meth:`yearly_later`; and
+        whether each spell pays the fylke anything (filled by :meth:`run`)."""
+        part: dict[str, YearlyRows] = {
+            "kommune": lambda lo, hi: taxes.rows(lo, hi)[1] * kept,
+            "other_kommuner": lambda lo, hi: taxes.rows(lo, hi)[1] * (1 - kept),
+            "fylke": lambda lo, hi: taxes.rows(lo, hi)[2],
+            "state": lambda lo, hi: _state_part(*taxes.rows(lo, hi)),
+        }
+        pays_fylke = np.zeros(len(self.group), dtype=bool)
+
+        def fylke(lo: int, hi: int) -> None:
+            pays_fylke[lo:hi] = (taxes.rows(lo, hi)[2] != 0).any(axis=1)
+
+        self._hooks.append(fylke)
+        return {p: self.yearly_later(part[p]) for p in parties}, pays_fylke
+
+    def run(self) -> None:
+        """Take the planned sums, one pass over the cells a piece of spells at a time: each
+        output's cells added in cell order (``np.add.at``, one addition after another as
+        ``np.bincount`` adds them, so the same bits as one ``np.bincount`` over all cells)."""
+        jobs, hooks = self._jobs, self._hooks
+        for lo, hi in self._pieces() if jobs or hooks else []:
+            for hook in hooks:
+                hook(lo, hi)
+            spell, month, weeks = self._cells(lo, hi)
+            at_of: dict[int, np.ndarray] = {}
+            year_at = None
+            for out, bins, values in jobs:
+                at = at_of.get(id(bins))
+                if at is None:  # the bins arrays are held by the jobs: an id is not reused meanwhile
+                    at = at_of[id(bins)] = bins[spell] * self.n_months + month
+                if callable(values):
+                    annual = values(lo, hi)
+                    if year_at is None:
+                        year_at = (spell - lo) * annual.shape[1] + month // 12
+                    np.add.at(out, at, annual.ravel()[year_at] * weeks)
+                else:
+                    np.add.at(out, at, values[spell] * weeks)
+        jobs.clear()
+        hooks.clear()
+
+    def summed(self, annual: np.ndarray, payer: _Parties, of: np.ndarray, weeks: np.ndarray) -> np.ndarray:
+        """Per bin of ``payer`` and month, the sum over the spells ``of`` in spell order of
+        ``annual x`` their own ``weeks`` (rows of ``weeks``: the spells ``of``, in order), at once."""
+        n_bins = self.n_groups * len(payer.names)
         rows, month = np.nonzero(weeks)
         spell = np.flatnonzero(of)[rows]
-        return self._binned(bins, n_bins, spell, month, annual[spell] * weeks[rows, month])
-
-    def yearly(self, annual: np.ndarray) -> np.ndarray:
-        """:meth:`summed` per group of ``annual[spell, year]`` (spells x contract years), each
-        month at the annual amount of its own year (month ``m`` is in year ``m // 12``)."""
-        at = self.cell_spell * annual.shape[1] + self._cell_year
-        return self._binned(self.group, self.n_groups, None, None, annual.ravel()[at] * self.cell_weeks)
-
-    def in_year(self) -> np.ndarray:
-        """Each spell's weeks in each contract year (months ``12y .. 12y + 11``; spells x years),
-        its months' weeks added in month order."""
-        n, n_years = len(self.group), -(-self.n_months // 12)
-        out = np.bincount(self.cell_spell * n_years + self._cell_year, weights=self.cell_weeks,
-                          minlength=n * n_years)
-        return out.astype(float, copy=False).reshape(n, n_years)
+        out = np.bincount(payer.bin[spell] * self.n_months + month,
+                          weights=annual[spell] * weeks[rows, month], minlength=n_bins * self.n_months)
+        return out.astype(float, copy=False).reshape(n_bins, self.n_months)
 
     def any_of(self, flag: np.ndarray) -> np.ndarray:
         """Per group: whether any of its spells has ``flag``."""
         out = np.zeros(self.n_groups, dtype=bool)
         out[self.group[flag]] = True
         return out
+
+
+def _state_part(tax: np.ndarray, k_tax: np.ndarray, f_tax: np.ndarray) -> np.ndarray:
+    """The state's part of the income tax: what the kommune's and fylke's skatteøre leave."""
+    return tax - k_tax - f_tax
 
 
 class _Book:
@@ -1075,19 +1195,25 @@ def _integration_grant(book: _Book, block: RecordBlock, n_months: int, ig: Integ
     stop = np.minimum(moved_at, data_end)[eligible]
     entry = _floats(persons, "entry_week")[eligible]
     arm = arm_all[eligible]
-    tm = (np.arange(n_months) + 0.5) * WEEKS_PER_MONTH
-    year = ig.year_at_entry - 1 + np.floor((tm[None, :] - entry[:, None]) / 52.0).astype(int)
-    active = (tm[None, :] >= entry[:, None]) & (tm[None, :] < stop[:, None]) & (year < len(ig.per_year))
-    per_year = np.asarray(ig.per_year, float)
-    monthly = np.where(active, per_year[np.clip(year, 0, len(per_year) - 1)] / 12.0, 0.0)
     arm_names = sorted(set(arm.tolist()))
     place = {a: i for i, a in enumerate(arm_names)}
     group = block.person_replication()[eligible] * len(arm_names) + np.array([place[a] for a in arm.tolist()],
                                                                              dtype=np.int64)
     n_groups = block.n * len(arm_names)
-    cells = (group[:, None] * n_months + np.arange(n_months)).ravel()
-    total = np.bincount(cells, weights=monthly.ravel(),
-                        minlength=n_groups * n_months).reshape(n_groups, n_months)
+    months = np.arange(n_months)
+    tm = (months + 0.5) * WEEKS_PER_MONTH
+    per_year = np.asarray(ig.per_year, float)
+    # each group's months summed person after person, in person order (np.add.at into one output,
+    # as np.bincount adds), a piece of persons at a time: no eligible persons x months matrices
+    total = np.zeros(n_groups * n_months)
+    step = max(periods.CHUNK_CELLS // max(n_months, 1), 1)
+    for lo in range(0, len(entry), step):
+        e, st = entry[lo:lo + step, None], stop[lo:lo + step, None]
+        year = ig.year_at_entry - 1 + np.floor((tm[None, :] - e) / 52.0).astype(int)
+        active = (tm[None, :] >= e) & (tm[None, :] < st) & (year < len(ig.per_year))
+        monthly = np.where(active, per_year[np.clip(year, 0, len(per_year) - 1)] / 12.0, 0.0)
+        np.add.at(total, (group[lo:lo + step, None] * n_months + months).ravel(), monthly.ravel())
+    total = total.reshape(n_groups, n_months)
     present = np.full(n_groups, NO_SPELL, dtype=np.intp)  # the grant's keys come after the spells'
     present[group] = 0
     for party, sign in (("kommune", 1.0), ("state", -1.0)):

@@ -138,14 +138,28 @@ def _read_strings(df: Frame, col: str, default: str | None = None) -> np.ndarray
     if isinstance(df, pa.Table):
         c = df.column(col)
         if pa.types.is_string(c.type) or pa.types.is_large_string(c.type):
-            out = c.to_numpy(zero_copy_only=False)
-            if default is not None and c.null_count:  # a null is read as None, and only a null
-                out = np.array(out, dtype=object)
-                out[np.equal(out, None)] = default
-            return out
+            return _interned_strings(c, default)
         df = pa.table({col: c}).to_pandas()
     s = df[col]
     return (s.where(s.notna(), default) if default is not None else s).to_numpy(dtype=object)
+
+
+def _interned_strings(c: pa.ChunkedArray, default: str | None) -> np.ndarray:
+    """An Arrow string column as a numpy array of Python strings, a null read as ``default``
+    (None without one): one string object per distinct value, shared by its rows (through the
+    column's dictionary), not one per row as ``to_numpy`` makes them (issue 14: a replication of
+    400 000 persons has millions of spells, and a string per row was ~60 bytes, 8 shared); the
+    same values, compared and hashed alike."""
+    if not len(c):
+        return np.array(c.to_numpy(zero_copy_only=False), dtype=object)
+    encoded = dictionary_encoded(c)
+    names = np.empty(len(encoded.dictionary) + 1, dtype=object)  # the last: a null's
+    names[:-1] = encoded.dictionary.to_pylist()
+    names[-1] = default
+    at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))  # a null: NaN, of floats
+    if encoded.indices.null_count:
+        at = np.where(np.isnan(at), len(names) - 1, at)
+    return names[np.asarray(at, dtype=np.intp)]
 
 
 def _floats(df: Frame, col: str, default: float = 0.0) -> np.ndarray:

@@ -47,3 +47,48 @@ def spread_over_months(start: np.ndarray, end: np.ndarray, n_months: int) -> np.
     hi = np.minimum(np.asarray(end, float)[:, None], edges[None, 1:])
     np.subtract(hi, lo, out=hi)
     return np.clip(hi, 0.0, None, out=hi)
+
+
+CHUNK_CELLS = 1 << 18
+"""About how many (interval, month) cells a sum over a large replication's spells makes at once
+(:func:`cell_pieces`): a replication of 400 000 persons has some 30 million, and holding them all
+(or a spells x months matrix) was gigabytes (issue 14). Each sum adds its cells one after another
+into one output (``np.add.at``, as ``np.bincount`` adds), so where the pieces are cut changes no bit."""
+
+
+def month_span(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each interval [start, end)'s first month and how many of the months ``edges`` bound
+    (``edges``: ``np.arange(n_months + 1) * WEEKS_PER_MONTH``) it overlaps (0 for none)."""
+    n_months = len(edges) - 1
+    first = np.maximum(np.searchsorted(edges, start, side="right") - 1, 0)
+    last = np.minimum(np.searchsorted(edges, end, side="left") - 1, n_months - 1)
+    return first, np.maximum(last - first + 1, 0)
+
+
+def month_cells(start: np.ndarray, end: np.ndarray, first: np.ndarray, count: np.ndarray, edges: np.ndarray,
+                lo: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (interval, month) cells of the months each interval [start, end) overlaps
+    (:func:`month_span`: ``first`` month, ``count``), in interval order, then month order: each
+    cell's interval (numbered from ``lo``), month and the weeks of the interval in it, the nonzero
+    entries of ``spread_over_months(start, end, n_months)`` by the same arithmetic (so the same
+    bits), and a cell of zero weeks where an interval ends on a month's edge."""
+    interval = np.repeat(np.arange(lo, lo + len(start)), count)
+    # each interval's values repeated over its cells (np.repeat: the same values as indexed
+    # gathers, cheaper); a cell's month is its place after the interval's first cell, from its first month
+    month = np.arange(len(interval)) - np.repeat(np.cumsum(count) - count - first, count)
+    weeks = np.minimum(np.repeat(end, count), edges[month + 1])
+    np.subtract(weeks, np.maximum(np.repeat(start, count), edges[month]), out=weeks)
+    return interval, month, np.clip(weeks, 0.0, None, out=weeks)
+
+
+def cell_pieces(count: np.ndarray, chunk: int | None = None) -> list[tuple[int, int]]:
+    """Consecutive pieces ``lo:hi`` of intervals with ``count`` cells each, covering every interval,
+    each of about ``chunk`` cells (:data:`CHUNK_CELLS`; an interval is never cut)."""
+    n = len(count)
+    if not n:
+        return []
+    chunk = chunk or CHUNK_CELLS
+    ends = np.cumsum(count, dtype=np.int64)  # the cells up to each interval's last
+    cuts = np.searchsorted(ends, np.arange(chunk, int(ends[-1]), chunk), side="right")
+    bounds = np.unique(np.concatenate([[0], cuts, [n]])).tolist()
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
