@@ -308,7 +308,9 @@ def _weeks_by_month(start: np.ndarray, end: np.ndarray, whose: np.ndarray, n_rep
     another from 0, as ``np.bincount`` over the rows of ``spread_over_months(start, end, width)``
     adds them (a month an interval does not overlap adds nothing), over the months each interval
     overlaps only, a piece of intervals at a time (:func:`effekt.contracts.periods.cell_pieces`):
-    no intervals x months matrix (issue 14: a replication of 400 000 persons has millions)."""
+    no intervals x months matrix (issue 14: a replication of 400 000 persons has millions). An
+    interval whose start is NaN adds nothing (the matrix route made its replication's every month
+    NaN; a NaN end still does); the simulation never records a NaN start."""
     edges = np.arange(width + 1) * WEEKS_PER_MONTH
     first, count = month_span(start, end, edges)
     summed = np.zeros(n_reps * width)

@@ -1050,7 +1050,7 @@ class _Spells:
             for out, bins, values in jobs:
                 at = at_of.get(id(bins))
                 if at is None:  # the bins arrays are held by the jobs: an id is not reused meanwhile
-                    at = at_of[id(bins)] = bins[spell] * self.n_months + month
+                    at = at_of[id(bins)] = bins[spell] * np.int64(self.n_months) + month  # int32 bins
                 if callable(values):
                     annual = values(lo, hi)
                     if year_at is None:
@@ -1067,7 +1067,7 @@ class _Spells:
         n_bins = self.n_groups * len(payer.names)
         rows, month = np.nonzero(weeks)
         spell = np.flatnonzero(of)[rows]
-        out = np.bincount(payer.bin[spell] * self.n_months + month,
+        out = np.bincount(payer.bin[spell] * np.int64(self.n_months) + month,
                           weights=annual[spell] * weeks[rows, month], minlength=n_bins * self.n_months)
         return out.astype(float, copy=False).reshape(n_bins, self.n_months)
 

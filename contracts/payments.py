@@ -264,13 +264,14 @@ def _rates(o: Columns, people: People, name: str, cohort: str | None,
 
 def _distinct(values: np.ndarray) -> int:
     """How many different values ``values`` holds, missing ones (NaN, None) not counted: what
-    ``len(pd.unique(v[pd.notna(v)]))`` gives, without pandas (a run of a trigger contract imported
-    pandas for this alone, some 0.2 s of its start-up, issue 14)."""
+    ``len(pd.unique(v[pd.notna(v)]))`` gives, without pandas for numbers (a run of a trigger
+    contract imported pandas for this alone, some 0.2 s of its start-up, issue 14; the
+    simulation's ids are whole numbers)."""
     v = np.asarray(values)
+    if v.dtype.kind == "O":  # ids from outside the simulation (None, pd.NA, mixed types): as before
+        return len(pd.unique(v[pd.notna(v)]))
     if v.dtype.kind == "f":
         v = v[~np.isnan(v)]
-    elif v.dtype.kind == "O":
-        v = np.array([x for x in v if x is not None and x == x], dtype=object)
     return len(np.unique(v)) if v.size else 0
 
 

@@ -203,7 +203,7 @@ def run_batch(
     }
     old = store.read_manifest()
     if old is not None and not store.mismatch(old, manifest) and old.get("chunk"):
-        chunk = int(old["chunk"])  # resuming: the same tasks as before
+        chunk = int(old["chunk"])  # resuming: the same chunk (what is missing is planned afresh)
     elif chunk is None:
         chunk = choose_chunk(exp, executor.workers)
     manifest["chunk"] = chunk

@@ -96,8 +96,9 @@ def parquet_options(schema: pa.Schema) -> dict[str, list[str]]:
     whole-number, yes/no and text columns (replication, month, year, party: what a reader filters
     on), none for the money and KPI columns, whose ranges prune nothing. The values stored are
     the same as with pyarrow's defaults (dictionary pages and statistics everywhere), and the
-    files are a little smaller; the writing process, which writes every worker's tasks, spends
-    about half as long on a task (24 -> 13 ms for 600 replications of the default, issue 14)."""
+    files are about as large (most a little smaller); the writing process, which writes every
+    worker's tasks, spends about half as long on a task (24 -> 13 ms for 600 replications of the
+    default, issue 14)."""
     text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     filtered = [f.name for f in schema if f.name in text or pa.types.is_integer(f.type)
                 or pa.types.is_boolean(f.type)]
@@ -285,9 +286,9 @@ class ResultStore:
 
         A directory holding another experiment (another scenario, design, seed or set of tables)
         is refused unless ``overwrite``; a non-empty directory without a ``manifest.json`` is
-        always refused (``overwrite`` only ever deletes effekt results directories). When resuming, the
-        earlier run's ``chunk`` is kept (in ``manifest``, updated in place) so that task names,
-        and therefore files, line up.
+        always refused (``overwrite`` only ever deletes effekt results directories). When resuming,
+        the tasks done are kept and the files of any task not done are set aside
+        (:meth:`_set_aside_unfinished`): the rest is planned afresh from what is missing.
         """
         if self.out.is_file():
             raise ResultsDirError(said(f"{self.out} is a file, not a directory; choose another --out",
@@ -329,6 +330,8 @@ class ResultStore:
             manifest["resumed"] = [*old.get("resumed", []), now()]
         self._manifest = {**manifest, "format": FORMAT}
         done = self._verified(self.done_tasks()) if old is not None else self.done_tasks()
+        if old is not None:
+            self._set_aside_unfinished(done)
         self._done = set(done)
         self._manifest = {**self._manifest, "tasks_done": sorted(done), "finished": None}
         self.write_manifest(self._manifest)
@@ -365,6 +368,20 @@ class ResultStore:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, target.with_name(f"{target.stem}-{int(time.time())}.parquet"))
         return good
+
+    def _set_aside_unfinished(self, done: set[str]) -> None:
+        """Move the files of tasks that are not done to :data:`REJECTED` (kept, not deleted). A
+        batch stopped between the renames of a task's files (Ctrl-C, SIGTERM, ``kill -9``, a full
+        disk) leaves its ``cashflows`` or ``budgets`` file without its ``runs`` file; the task runs
+        again, perhaps cut into other tasks (:func:`effekt.experiments.runner.tapered` sizes the
+        last tasks by what is left and by the workers), and its old rows must not count twice."""
+        for ds in self.datasets:
+            for path in sorted((self.out / ds).glob("point=*/*.parquet")):
+                if path.stem in done:
+                    continue
+                target = self.out / REJECTED / path.relative_to(self.out)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target.with_name(f"{target.stem}-{int(time.time())}.parquet"))
 
     @staticmethod
     def mismatch(old: dict[str, Any], new: dict[str, Any]) -> str:

@@ -191,3 +191,32 @@ def test_a_trigger_contract_or_a_matched_design_runs_without_pandas(tmp_path, ar
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.strip().splitlines()[-1]) is False
     assert list((tmp_path / "r" / "runs").glob("point=0/*.parquet"))
+
+
+def test_a_task_stopped_between_its_files_counts_once_when_resumed_in_other_tasks(tmp_path):
+    """A batch stopped between the renames of a task's files leaves its cashflows and budgets
+    without its runs file. Resumed on two workers, the missing replications are cut into other
+    tasks (tapered), so the old files would sit beside the new ones and count twice: they are set
+    aside in .rejected, and every dataset equals an uninterrupted run's (review 18, item 1)."""
+    from effekt.experiments.batch import run_batch
+    from effekt.experiments.executors import SerialExecutor
+    from effekt.experiments.store import REJECTED, read_table
+
+    class TwoWorkers(SerialExecutor):  # plans as for two workers, runs here
+        workers = 2
+
+    exp = load_experiment(None, ["design.replications=40"], sweep=False)
+    whole, stopped = tmp_path / "whole", tmp_path / "stopped"
+    run_batch(exp, whole, executor=TwoWorkers(), chunk=10)
+    run_batch(exp, stopped, executor=TwoWorkers(), chunk=10)
+    first = sorted((stopped / "runs" / "point=0").glob("*.parquet"))[0]
+    assert first.stem == "p00000-r0000000-0000010"
+    first.unlink()  # stopped after the task's cashflows and budgets were renamed, before its runs
+    run_batch(exp, stopped, executor=TwoWorkers())  # resumes: the chunk is the manifest's
+    new = sorted(p.stem for p in (stopped / "runs" / "point=0").glob("*.parquet"))
+    assert first.stem not in new and any(s.startswith("p00000-r0000000-") for s in new)  # cut anew
+    for name in ("runs", "cashflows", "budgets"):
+        a, b = read_table(whole, name), read_table(stopped, name)
+        assert len(a) == len(b) and a.equals(b), name
+    kept = sorted(p.name for p in (stopped / REJECTED).rglob("*.parquet"))
+    assert [k.rsplit("-", 1)[0] for k in kept] == [first.stem] * 2  # cashflows, budgets: kept, not deleted
