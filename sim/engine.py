@@ -26,6 +26,12 @@ market at ``t``, out of work: the programme took the place of that part of busin
 the stage under way at ``t`` is joined for the rest of its drawn duration. Leaving on the spot
 (``t = t0``) is then exactly the control arm's process.
 
+The clock is SimPy's environment with a schedule whose cost per event does not grow with the
+number of events pending (:class:`_Clock`: SimPy's order of events, kept in a list per week), and
+once it has run nothing of the model is left in a reference cycle, so a replication's rows go
+with its tables without the cyclic collector (:meth:`_Model._let_go`; issue 14, the flat cost per
+person).
+
 Rows are appended per person in time order, not globally in time order: sort by time if needed.
 
 After the clock has run, a post-pass (``_Model._apply_rules``) makes every spell's columns true
@@ -49,17 +55,19 @@ random numbers).
 
 from __future__ import annotations
 
-import gc
 import math
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
+from heapq import heappop, heappush
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import simpy
+from simpy.core import EmptySchedule, StopSimulation
+from simpy.events import NORMAL, URGENT
 
 from effekt.sim.distributions import Duration, Sampler
 from effekt.sim.labour_market import LabourMarket
@@ -73,7 +81,7 @@ from effekt.sim.people import (
     draw_people,
     ends_by_rule,
 )
-from effekt.sim.records import Recorder, Tables
+from effekt.sim.records import Recorder, Tables, collector_paused
 from effekt.sim.streams import Streams
 from effekt.sim.world import World
 
@@ -91,6 +99,7 @@ _BENEFIT_KIND, _BENEFIT_G, _SUBSIDY_PAYER, _SUBSIDY_SHARE, _COST_ONCE, _USUAL, _
 _START_END = itemgetter(5, 6)
 """A spell's (start, end): the post-pass puts each person's spells in this order."""
 _STATE = itemgetter(2)
+_PID = itemgetter(1)
 
 Thresholds = tuple[tuple[float, str, int], ...]  # cumulative (threshold, target, exit index)
 
@@ -447,6 +456,180 @@ def _grown_pieces(spell: tuple, bounds: list[tuple[float, int]], base: float, g:
     return out
 
 
+class _Clock(simpy.Environment):
+    """SimPy's environment with the same order of events at a cost per event that does not grow
+    with the number of events pending (issue 14: the flat cost per person).
+
+    ``simpy.Environment`` keeps every pending event in one heap of ``(time, priority, event id,
+    event)`` tuples: each event is a push and a pop of O(log n) tuple comparisons, and a world of
+    100 000 people waiting for a week keeps 100 000 of them (a tenth of such a replication went to
+    comparing them). Here the events of normal priority, all this engine schedules but the end of
+    a run, are kept in a list per week they are due (in the order they were scheduled, which is
+    their event-id order) and only the distinct weeks are in a heap, of plain floats; the others
+    (urgent ones, such as ``run``'s end) stay in SimPy's heap. The next event is the heap's if it
+    is due at or before the first week with normal events (a smaller priority comes first at the
+    same time), else the next of that week's list, so events come in exactly SimPy's order: by
+    time, then priority, then the order they were scheduled in. An event scheduled for the week
+    being processed joins the end of its list, as its larger event id would place it.
+    :meth:`run` processes the events in one loop instead of a call of :meth:`step` per event;
+    :meth:`step` and :meth:`peek` keep their meaning.
+
+    Times are keyed by value: a week computed twice as the same float is one list, as two heap
+    entries of equal times are ordered by their ids alone."""
+
+    def __init__(self, initial_time: float = 0):
+        super().__init__(initial_time)
+        self._due: dict[float, list[simpy.Event | None]] = {}  # week -> its normal events
+        self._weeks: list[float] = []  # heap of the weeks in _due
+        self._current: list[simpy.Event | None] | None = None  # the list of _weeks[0] under way
+        self._next = 0  # ... and the index of its next event
+
+    # SimPy's factories as plain methods: its own are bound to each environment as attributes
+    # (``BoundClass.bind_early``, which skips a subclass), a reference cycle per environment that
+    # only the cyclic collector frees
+    def process(self, generator: Generator[simpy.Event, Any, Any]) -> simpy.Process:
+        """A new ``simpy.Process`` of ``generator``."""
+        return simpy.Process(self, generator)
+
+    def timeout(self, delay: float = 0, value: Any = None) -> simpy.Timeout:
+        """A new ``simpy.Timeout`` after ``delay``, with ``value``."""
+        return simpy.Timeout(self, delay, value)
+
+    def event(self) -> simpy.Event:
+        """A new ``simpy.Event``."""
+        return simpy.Event(self)
+
+    def all_of(self, events: Any) -> simpy.AllOf:
+        """A ``simpy.AllOf`` condition of ``events``."""
+        return simpy.AllOf(self, events)
+
+    def any_of(self, events: Any) -> simpy.AnyOf:
+        """A ``simpy.AnyOf`` condition of ``events``."""
+        return simpy.AnyOf(self, events)
+
+    def schedule(self, event: simpy.Event, priority: int = NORMAL, delay: float = 0) -> None:
+        """Schedule ``event`` with ``priority`` after ``delay`` (SimPy's meaning)."""
+        if priority == NORMAL:
+            t = self._now + delay
+            due = self._due.get(t)
+            if due is None:
+                self._due[t] = [event]
+                heappush(self._weeks, t)
+            else:
+                due.append(event)
+        else:
+            heappush(self._queue, (self._now + delay, priority, next(self._eid), event))
+
+    def peek(self) -> float:
+        """The time of the next scheduled event (infinity if none)."""
+        a = self._queue[0][0] if self._queue else math.inf
+        b = self._weeks[0] if self._weeks else math.inf
+        return a if a <= b else b
+
+    def _pop(self) -> simpy.Event:
+        """The next event in SimPy's order, taken off the schedule, with the clock set to its time."""
+        queue, weeks = self._queue, self._weeks
+        while weeks:
+            t = weeks[0]
+            if queue and queue[0][0] <= t:
+                break
+            due = self._due[t]
+            if self._current is not due:
+                self._current, self._next = due, 0
+            i = self._next
+            if i < len(due):
+                event, due[i] = due[i], None
+                self._next = i + 1
+                self._now = t
+                return event  # type: ignore[return-value]
+            del self._due[t]
+            heappop(weeks)
+            self._current = None
+        if not queue:
+            raise EmptySchedule
+        self._now, _, _, event = heappop(queue)
+        return event
+
+    def step(self) -> None:
+        """Process the next event (SimPy's ``step``)."""
+        _process(self, self._pop())
+
+    def run(self, until: float | simpy.Event | None = None) -> Any:
+        """SimPy's ``run``: to ``until`` (a time or an event), or until no event is left; the
+        events of normal priority processed in one loop (the same as :meth:`step` for each)."""
+        if until is not None:
+            if not isinstance(until, simpy.Event):
+                at = until if isinstance(until, int) else float(until)
+                if at <= self.now:
+                    raise ValueError(f"until ({at}) must be greater than the current simulation time")
+                until = simpy.Event(self)
+                until._ok, until._value = True, None
+                self.schedule(until, URGENT, at - self.now)
+            elif until.callbacks is None:
+                return until.value
+            until.callbacks.append(StopSimulation.callback)
+        queue, weeks, due_at = self._queue, self._weeks, self._due
+        try:
+            while True:
+                if not weeks or (queue and queue[0][0] <= weeks[0]):
+                    _process(self, self._pop())  # an urgent event, or none left (EmptySchedule)
+                    continue
+                t = weeks[0]
+                due = due_at[t]
+                i = self._next if self._current is due else 0
+                self._current, self._now = due, t
+                try:
+                    while i < len(due):
+                        event, due[i] = due[i], None
+                        i += 1
+                        self._next = i
+                        callbacks, event.callbacks = event.callbacks, None
+                        for callback in callbacks:
+                            callback(event)
+                        if not event._ok:
+                            _failed(event)
+                        if queue and queue[0][0] <= t:  # an urgent event for this week goes first
+                            break
+                    else:
+                        del due_at[t]
+                        heappop(weeks)
+                        self._current = None
+                except StopSimulation:  # as _process: the event's other callbacks wait, urgently
+                    event.callbacks = callbacks[callbacks.index(callback) + 1:]
+                    self.schedule(event, -1)
+                    raise
+        except StopSimulation as exc:
+            return exc.args[0]
+        except EmptySchedule:
+            if until is not None:
+                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: '
+                                   f"{until}") from None
+        return None
+
+
+def _process(env: simpy.Environment, event: simpy.Event) -> None:
+    """Run ``event``'s callbacks as ``simpy.Environment.step`` does (a callback stopping the
+    simulation leaves the rest of them scheduled, urgently, for the next run)."""
+    callbacks, event.callbacks = event.callbacks, None
+    for k, callback in enumerate(callbacks):
+        try:
+            callback(event)
+        except StopSimulation:
+            event.callbacks = callbacks[k + 1:]
+            env.schedule(event, -1)
+            raise
+    if not event._ok:
+        _failed(event)
+
+
+def _failed(event: simpy.Event) -> None:
+    """SimPy's crash of the environment on a failed event nobody defused."""
+    if not hasattr(event, "_defused"):
+        exc = type(event._value)(*event._value.args)
+        exc.__cause__ = event._value
+        raise exc
+
+
 class Slots:
     """A capacity's slots on the SimPy clock: what ``simpy.Resource`` does for this engine, with
     the same events in the same order (so the same tables), at a cost that does not grow with the
@@ -525,27 +708,6 @@ class _Walk:
         event.callbacks.append(self.resume)
 
 
-class collector_paused:  # noqa: N801 (used as a function: ``with collector_paused():``)
-    """Python's cyclic garbage collector off while a replication runs, back as it was after.
-
-    A replication allocates millions of small objects (events, tuples, generators) that all live
-    to its end; the collector's full passes over them grow with the world (39 % of a 100 000-person
-    run, issue 14) and free nothing until the replication is over. Reference counting still frees
-    everything that is not in a cycle at once; the cycles a run leaves are collected by the next
-    collection after it. A class rather than ``contextlib.contextmanager``: a generator per
-    replication costs more than the rest of entering and leaving."""
-
-    __slots__ = ("enabled",)
-
-    def __enter__(self) -> None:
-        self.enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            gc.enable()
-
-
 def _world_plan(world: World) -> dict[str, object]:
     """What a replication of ``world`` needs that does not depend on its random numbers: the
     compiled stages, business as usual per group and benefit, the benefit rules' roles, the
@@ -560,7 +722,8 @@ def _world_plan(world: World) -> dict[str, object]:
     # a long run: draws at or after the contract's horizon come from the long_run stream
     contract = world.contract_horizon_weeks
     stages = _compiled(world.pathway, tuple(world.groups))
-    # business as usual per group: (entry hazard, job-loss hazard) per year, both arms
+    # business as usual per group: (entry hazard, job-loss hazard) per year, both arms, and the
+    # spread of employability (:meth:`_Model.rates`)
     scale = world.counterfactual.entry_rate_multiplier
     groups = tuple(world.groups)
     # business-as-usual pathway per (group, prior benefit): (entry stage, compiled stages) or None
@@ -592,7 +755,8 @@ def _world_plan(world: World) -> dict[str, object]:
         "entry": world.pathway.pathway.entry,
         "slots": tuple((name, c.slots) for name, c in world.pathway.capacity.items()),
         "lm": lm,
-        "bau": {g: (tg.bau_entry_rate * scale, tg.bau_job_loss_rate) for g, tg in world.groups.items()},
+        "bau": {g: (tg.bau_entry_rate * scale, tg.bau_job_loss_rate, tg.employability_sd)
+                for g, tg in world.groups.items()},
         "usual": usual,
         "tiltak": (measure_kind or "none", tiltak.g if tiltak is not None else 0.0),
         "dagpenger_kind": dagpenger_kind,
@@ -636,7 +800,7 @@ class _Model:
     entry: str
     slots: tuple[tuple[str, int], ...]
     lm: LabourMarket
-    bau: dict[str, tuple[float, float]]
+    bau: dict[str, tuple[float, float, float]]
     usual: dict[tuple[str, str], tuple[str, dict[str, _Stage]] | None]
     tiltak: tuple[str, float]
     dagpenger_kind: str | None
@@ -655,7 +819,7 @@ class _Model:
         self.world = world
         self.streams = streams
         self.__dict__.update(_planned(world))
-        self.env = simpy.Environment()
+        self.env = _Clock()
         self.rec = Recorder()
         self.resources = {name: Slots(self.env, slots) for name, slots in self.slots}
         # cohort costs already charged: (cohort, stage)
@@ -669,7 +833,6 @@ class _Model:
         self.waiting: dict[int, tuple[str, float, list]] = {}
         # a job spell's benefit beside work by (fte, annual_wage, marked kind, level) (:meth:`_graded`)
         self.grades: dict[tuple, tuple[str, float]] = {}
-        self.person_rates: dict[tuple[str, float], tuple[float, float]] = {}  # (:meth:`rates`)
         # the treated people's walks, to start on the clock (:class:`_Walk`)
         self.walks: list[Generator[simpy.Event, None, None]] = []
 
@@ -816,16 +979,13 @@ class _Model:
 
     def rates(self, p: Person) -> tuple[float, float]:
         """The person's business-as-usual hazards (entry, job loss) per year in the labour market:
-        the group's, the entry hazard times the person's employability factor. A function of the
-        group and the employability alone, worked out once per replication for each (both arms
-        of a person ask for it)."""
-        key = (p.group, p.employability)
-        got = self.person_rates.get(key)
-        if got is None:
-            entry, loss = self.bau[p.group]
-            got = self.person_rates[key] = (
-                entry * self.world.groups[p.group].employability_factor(p.employability), loss)
-        return got
+        the group's, the entry hazard times the person's employability factor
+        (:meth:`effekt.sim.people.TargetGroup.employability_factor`, the same expression here,
+        so the same float). Worked out on each call: it is a few float operations, where the
+        replication's table of them (one entry per person, both arms asking) grew with the world
+        and missed the cache in a large one (issue 14)."""
+        entry, loss, sd = self.bau[p.group]
+        return entry * (math.exp(sd * p.employability - 0.5 * sd * sd) if sd else 1.0), loss
 
     def control(self, p: Person, arm: str = "control", rng: np.random.Generator | None = None) -> None:
         """The same person under business as usual from referral (the same process as after
@@ -950,19 +1110,28 @@ class _Model:
         steps, dp, grading, growth = self.steps, self.dagpenger, self.grading, self.growth
         if not changes and not steps and dp is None and not grading and growth is None:
             return
-        by_person: dict[tuple, list[tuple]] = {}  # (arm, person_id) -> the person's spells
-        mine_of = by_person.get
-        for s in self.rec.spells:
-            key = s[:2]
-            mine = mine_of(key)
+        # each (arm, person)'s spells, in the order the pairs first appear: by arm, a list indexed
+        # by person id (no key tuple made and hashed per spell, no table of every person)
+        spells = self.rec.spells
+        size = max(map(_PID, spells), default=-1) + 1
+        by_arm: dict[str, list[list[tuple] | None]] = {}
+        by_person: list[tuple[int, list[tuple]]] = []  # (person_id, the person's spells)
+        for s in spells:
+            of_arm = by_arm.get(s[0])
+            if of_arm is None:
+                of_arm = by_arm[s[0]] = [None] * size
+            pid = s[1]
+            mine = of_arm[pid]
             if mine is None:
-                by_person[key] = [s]
+                of_arm[pid] = mine = [s]
+                by_person.append((pid, mine))
             else:
                 mine.append(s)
+        del by_arm
         out: list[tuple] = []
         extend, append = out.extend, out.append
         graded = self._graded
-        for (_, pid), mine in by_person.items():
+        for pid, mine in by_person:
             if len(mine) > 1:
                 mine.sort(key=_START_END)
             changed = changes.get(pid)
@@ -1252,7 +1421,9 @@ class _Model:
         env, cut, spells = self.env, self.cut, self.rec.spells
         for steps in self.walks:  # each walk's first step, at week 0 in person order (:class:`_Walk`)
             _Walk(steps)
-        self.walks = []
+        # emptied, not rebound: :meth:`run` holds the list too, and a walk kept by it outlives its
+        # end (650 bytes a person, all of them, until the run returned)
+        self.walks.clear()
         if cut == math.inf:
             env.run(until=self.horizon)
             return {}
@@ -1269,6 +1440,30 @@ class _Model:
                     rest.append(s)
             spells[mark:] = rest
         return late
+
+    def _let_go(self) -> None:
+        """Drop the clock's pending events and the slots' queues once the clock has run and the
+        people still waiting are recorded: a walk waiting at the horizon is a reference cycle (its
+        event's callback resumes the walk, whose frame holds the event), and the clock's queue
+        holds the model through such walks, so without this the model, and with it every row it
+        recorded, lived until the cyclic collector's next pass (a full one in a large world)
+        instead of going with the last reference to its tables (issue 14)."""
+        for slots in self.resources.values():
+            for req in slots.queue:
+                req.callbacks = None
+            slots.queue.clear()
+        env = self.env
+        for entry in env._queue:
+            entry[-1].callbacks = None
+        env._queue.clear()
+        for due in env._due.values():
+            for event in due:
+                if event is not None:
+                    event.callbacks = None
+        env._due.clear()
+        env._weeks.clear()
+        env._current = None
+        self.waiting = {}
 
     # -- running -----------------------------------------------------------------------------
     def run(self) -> Tables:
@@ -1311,6 +1506,7 @@ class _Model:
             for r, req, t, granted in held:
                 self.rec.capacity.append((r, pid, t, granted if req.triggered else math.nan,
                                           math.nan, stage))
+        self._let_go()
         self._apply_rules(people)
         if self.retiring:
             self._retire(people)

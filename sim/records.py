@@ -29,6 +29,7 @@ event kind ``made_permanent``; persons ``employability``; spells ``business_as_u
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -147,6 +148,33 @@ scheduled end, which may lie beyond the horizon."""
 SCHEMAS = {"persons": PERSONS, "events": EVENTS, "spells": SPELLS, "capacity": CAPACITY}
 
 
+class collector_paused:  # noqa: N801 (used as a function: ``with collector_paused():``)
+    """Python's cyclic garbage collector off while a replication runs or its tables are built,
+    back as it was after (nested uses keep it off to the outermost's end).
+
+    A replication allocates millions of small objects (events, tuples, generators) that all live
+    to its end; the collector's full passes over them grow with the world (39 % of a 100 000-person
+    run, issue 14) and free nothing until the replication is over. Reference counting still frees
+    everything that is not in a cycle at once; the cycles a run leaves are collected by the next
+    collection after it. The record tables are built with it off as well (:class:`Tables`): a
+    collection started while a table is built would visit every row still waiting for its table,
+    and a row freed once its table is built takes itself off the collector's count, so none is
+    left for it to visit; a large record is built before the replication's pause ends
+    (:meth:`Recorder.tables`: a collection visiting a 140 000-person replication's rows took a
+    seventh of it, issue 14). A class rather than ``contextlib.contextmanager``: a generator per
+    replication costs more than the rest of entering and leaving."""
+
+    __slots__ = ("enabled",)
+
+    def __enter__(self) -> None:
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            gc.enable()
+
+
 class _Built:
     """A record table of :class:`Tables`, read as an attribute: built from the recorder's rows
     on first read (then the rows are let go), or the Arrow table the bundle was made with."""
@@ -159,9 +187,17 @@ class _Built:
             return self  # type: ignore[return-value]  # the descriptor itself, read from the class
         table = obj._tables.get(self.name)
         if table is None:  # the rows go only once the table is stored (two readers at once: no error)
-            table = _table(self.name, obj._rows[self.name])
-            obj._tables[self.name] = table
-            obj._rows.pop(self.name, None)
+            # the collector off (see collector_paused, done here without allocating an object
+            # the collector tracks, whose allocation could itself start the collection)
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                table = _table(self.name, obj._rows[self.name])
+                obj._tables[self.name] = table
+                obj._rows.pop(self.name, None)
+            finally:
+                if enabled:
+                    gc.enable()
         return table
 
     def __set__(self, obj: Tables, table: pa.Table) -> None:
@@ -212,8 +248,16 @@ class Tables:
         return len(rows) if rows is not None else self._tables[name].num_rows
 
     def items(self) -> list[tuple[str, pa.Table]]:
-        """(name, table) of the four tables in :data:`SCHEMAS`' order (building those not yet built)."""
-        return [(n, getattr(self, n)) for n in SCHEMAS]
+        """(name, table) of the four tables in :data:`SCHEMAS`' order (building those not yet
+        built, with the collector off until the last is built and its rows freed, as
+        :class:`collector_paused` says why)."""
+        enabled = gc.isenabled()  # as in _Built.__get__
+        gc.disable()
+        try:
+            return [(n, getattr(self, n)) for n in SCHEMAS]
+        finally:
+            if enabled:
+                gc.enable()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Tables):
@@ -274,8 +318,30 @@ class Recorder:
     capacity: list[tuple] = field(default_factory=list)
 
     def tables(self) -> Tables:
-        """The record tables of these rows, each built on its first read (:class:`Tables`)."""
-        return Tables.from_rows({name: getattr(self, name) for name in SCHEMAS})
+        """The record tables of these rows, each built on its first read (:class:`Tables`); a
+        large record (:data:`BUILT_AT_ONCE` rows or more) is built here and now, and the recorder
+        let go of its rows (it starts afresh).
+
+        Why a large record is built at once: its rows are millions of tuples the cyclic
+        collector tracks, and with the collector paused for the replication
+        (:class:`collector_paused`) they are all still counted as new when it comes back on, so
+        the first allocation after the replication starts a collection that visits every one of
+        them (1.6 s of a 140 000-person replication's 10, issue 14). Built while the collector
+        is still paused, each table's rows are freed as soon as it is built, and so are
+        uncounted. A small record stays lazy: building a task's replications together
+        (:func:`concat_records`) saves pyarrow's fixed cost per table, which is what counts
+        there, and the collection after it visits a few hundred rows."""
+        out = Tables.from_rows({name: getattr(self, name) for name in SCHEMAS})
+        if sum(len(getattr(self, name)) for name in SCHEMAS) >= BUILT_AT_ONCE:
+            self.persons, self.events, self.spells, self.capacity = [], [], [], []
+            out.items()
+        return out
+
+
+BUILT_AT_ONCE = 20_000
+"""Rows of a record (all four tables) from which :meth:`Recorder.tables` builds the tables at
+once: about a thousand persons of a default world, where a replication's tables cost more than
+a hundred times pyarrow's fixed cost per table, and a task of such replications has few."""
 
 
 _STRUCTS = {name: pa.struct(list(schema)) for name, schema in SCHEMAS.items()}

@@ -35,6 +35,8 @@ ALLOWED_ENGLISH = {
     # (file, the message's English text with {} for each placeholder): programmer errors, which no
     # data file or command line option can cause, so no user reads them
     ("sim/distributions.py", "describe: unknown language {}; allowed: {}"),  # lang comes from code
+    # the engine's clock: SimPy's own words for run(until) in the past; only the engine calls it
+    ("sim/engine.py", "until ({}) must be greater than the current simulation time"),
     ("src/effekt/priors.py", "describe: unknown language {}; allowed: {}"),  # (the CLI's --lang is
     ("contracts/kpis.py", "language '{}'; allowed: nb, en"),                  # a click Choice)
     ("contracts/evaluation_design.py", "language '{}'; allowed: nb, en"),
