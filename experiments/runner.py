@@ -12,7 +12,6 @@ field metadata, so the Parquet files say what their columns are without effekt.
 
 from __future__ import annotations
 
-import gc
 import math
 import operator
 import re
@@ -37,7 +36,7 @@ from effekt.contracts import (
 from effekt.experiments.datasets import RECORD_TABLES  # noqa: F401 (its old home: still importable from here)
 from effekt.experiments.scenario import Scenario
 from effekt.lazy import pandas as pd  # only run_replication and --tables build frames
-from effekt.sim import SCHEMAS, Tables, concat_records, replication_seed, simulate
+from effekt.sim import SCHEMAS, Tables, collector_paused, concat_records, replication_seed, simulate
 
 KEYS = [("point", pa.int32()), ("replication", pa.int32())]
 """Run keys of every row. ``point`` is stored in the hive partition path (``point=K``), not in
@@ -379,26 +378,11 @@ def run_task(scenario: Scenario, task: Task, params: dict[str, Any] | None = Non
 
 
 def run_job(job: Job) -> dict[str, pa.Table]:
-    """Run one :class:`Job` (the function executors call), the cyclic garbage collector off for the
-    whole task (:func:`collector_off`)."""
-    with collector_off():
+    """Run one :class:`Job` (the function executors call), Python's cyclic garbage collector off
+    for the whole task (:func:`effekt.sim.collector_paused`, as the simulation has it for each
+    replication): between replications and while a block is evaluated its passes would visit the
+    task's record rows and tables, which all live to the block's end, and free nothing (about
+    40-60 µs a replication of the default, issue 14). Reference counting still frees every object
+    not in a cycle at once; a task's few cycles are freed by the first collection after it."""
+    with collector_paused():
         return run_task(job.scenario, job.task, job.params, job.param_fields, job.tables)
-
-
-class collector_off:  # noqa: N801 (used as a function: ``with collector_off():``)
-    """Python's cyclic garbage collector off for a task, back as it was after. The simulation
-    already pauses it per replication (``effekt.sim.simulate``); between replications and while a
-    block is evaluated its passes would visit the task's record rows and tables, which all live to
-    the block's end, and free nothing (about 40-50 µs a replication of the default, issue 14).
-    Reference counting still frees every object not in a cycle at once; a task's few cycles are
-    freed by the first collection after it (a task is about a second of work)."""
-
-    __slots__ = ("enabled",)
-
-    def __enter__(self) -> None:
-        self.enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            gc.enable()

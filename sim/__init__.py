@@ -66,6 +66,8 @@ Record tables (the schemas ``effekt.contracts`` reads; columns are only ever add
     EVENT_KINDS             the values of ``events.event`` (referred, entered, hired ...)
     CONTRACTS               the values of ``spells.contract`` for jobs (temporary, permanent, project)
     PAYERS                  the values of ``wage_payer``, ``subsidy_payer`` and ``cost_payer``
+    collector_paused        ``with collector_paused():`` Python's cyclic garbage collector off, as
+                            a replication runs (a batch's task uses it too), back as it was after
 
 Errors
     SpecError               a world or pathway file (or table) that does not validate, with located
@@ -122,11 +124,12 @@ if TYPE_CHECKING:
         SPELLS,
         STATES,
         Tables,
+        collector_paused,
         concat_records,
     )
 
 _RECORDS = ("ARMS", "CAPACITY", "CONTRACTS", "EVENT_KINDS", "EVENTS", "PAYERS", "PERSONS", "SCHEMAS",
-            "SPELLS", "STATES", "Tables", "concat_records")
+            "SPELLS", "STATES", "Tables", "collector_paused", "concat_records")
 """The record schemas and tables (``effekt.sim.records``, which builds its Arrow schemas at import)."""
 
 _LAZY = {"simulate": "effekt.sim.engine", "WEEKS_PER_YEAR": "effekt.sim.engine",
@@ -176,6 +179,7 @@ __all__ = [
     "builtin_world_data",
     "business_as_usual_dir",
     "business_as_usual_names",
+    "collector_paused",
     "concat_records",
     "country_benefit_kinds",
     "country_dir",
