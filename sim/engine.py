@@ -723,7 +723,7 @@ def _world_plan(world: World) -> dict[str, object]:
     contract = world.contract_horizon_weeks
     stages = _compiled(world.pathway, tuple(world.groups))
     # business as usual per group: (entry hazard, job-loss hazard) per year, both arms, and the
-    # spread of employability (:meth:`_Model.rates`)
+    # group's employability factor (:meth:`_Model.rates`)
     scale = world.counterfactual.entry_rate_multiplier
     groups = tuple(world.groups)
     # business-as-usual pathway per (group, prior benefit): (entry stage, compiled stages) or None
@@ -755,7 +755,7 @@ def _world_plan(world: World) -> dict[str, object]:
         "entry": world.pathway.pathway.entry,
         "slots": tuple((name, c.slots) for name, c in world.pathway.capacity.items()),
         "lm": lm,
-        "bau": {g: (tg.bau_entry_rate * scale, tg.bau_job_loss_rate, tg.employability_sd)
+        "bau": {g: (tg.bau_entry_rate * scale, tg.bau_job_loss_rate, tg.employability_factor)
                 for g, tg in world.groups.items()},
         "usual": usual,
         "tiltak": (measure_kind or "none", tiltak.g if tiltak is not None else 0.0),
@@ -800,7 +800,7 @@ class _Model:
     entry: str
     slots: tuple[tuple[str, int], ...]
     lm: LabourMarket
-    bau: dict[str, tuple[float, float, float]]
+    bau: dict[str, tuple[float, float, Callable[[float], float]]]
     usual: dict[tuple[str, str], tuple[str, dict[str, _Stage]] | None]
     tiltak: tuple[str, float]
     dagpenger_kind: str | None
@@ -980,12 +980,12 @@ class _Model:
     def rates(self, p: Person) -> tuple[float, float]:
         """The person's business-as-usual hazards (entry, job loss) per year in the labour market:
         the group's, the entry hazard times the person's employability factor
-        (:meth:`effekt.sim.people.TargetGroup.employability_factor`, the same expression here,
-        so the same float). Worked out on each call: it is a few float operations, where the
-        replication's table of them (one entry per person, both arms asking) grew with the world
-        and missed the cache in a large one (issue 14)."""
-        entry, loss, sd = self.bau[p.group]
-        return entry * (math.exp(sd * p.employability - 0.5 * sd * sd) if sd else 1.0), loss
+        (:meth:`effekt.sim.people.TargetGroup.employability_factor`, the group's method held in
+        the plan). Worked out on each call: it is a few float operations, where the replication's
+        table of them (one entry per person, both arms asking) grew with the world and missed the
+        cache in a large one (issue 14)."""
+        entry, loss, factor = self.bau[p.group]
+        return entry * factor(p.employability), loss
 
     def control(self, p: Person, arm: str = "control", rng: np.random.Generator | None = None) -> None:
         """The same person under business as usual from referral (the same process as after
