@@ -869,16 +869,6 @@ def _programme_costs(s: _Spells, spells: Frame, start: np.ndarray, n_months: int
     return write
 
 
-def _cells(start: np.ndarray, end: np.ndarray, n_months: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The (spell, month) cells of the months 0 .. ``n_months`` - 1 each interval [start, end)
-    overlaps, in interval order, then month order, and the weeks of the interval in each: the
-    nonzero entries of ``spread_over_months(start, end, n_months)``, each by the same arithmetic
-    (so the same bits), and a cell of zero weeks where an interval ends on a month's edge
-    (:func:`effekt.contracts.periods.month_cells` of all the intervals at once)."""
-    edges = np.arange(n_months + 1) * WEEKS_PER_MONTH
-    return month_cells(start, end, *month_span(start, end, edges), edges)
-
-
 NO_SPELL = 2**62
 """The first spell of a (replication, arm, party) bin that has none (no key for it)."""
 
@@ -977,7 +967,8 @@ class _Spells:
         return cell_pieces(self.count)
 
     def _cells(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The cells of spells ``lo:hi`` (:func:`_cells`: spell, month, weeks)."""
+        """The (spell, month, weeks) cells of spells ``lo:hi``
+        (:func:`effekt.contracts.periods.month_cells`)."""
         edges = np.arange(self.n_months + 1) * WEEKS_PER_MONTH
         return month_cells(self.start[lo:hi], self.end[lo:hi], self.first[lo:hi], self.count[lo:hi], edges,
                            lo)

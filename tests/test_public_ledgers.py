@@ -32,7 +32,6 @@ from effekt.contracts.fiscal import (
     IntegrationGrant,
     Ledger,
     _accumulate,
-    _cells,
     benefit_payers,
     default_fiscal,
     fiscal_path,
@@ -41,7 +40,14 @@ from effekt.contracts.fiscal import (
     public_ledgers,
 )
 from effekt.contracts.outcomes import Tables, _floats, _strings, among, has
-from effekt.contracts.periods import WEEKS_PER_MONTH, month_of, months_in, spread_over_months
+from effekt.contracts.periods import (
+    WEEKS_PER_MONTH,
+    month_cells,
+    month_of,
+    month_span,
+    months_in,
+    spread_over_months,
+)
 from effekt.contracts.records import person, persons_table, spell, spells_table
 from effekt.experiments import load_scenario
 from effekt.experiments.runner import valuation_of
@@ -149,7 +155,8 @@ def test_the_cells_summed_are_the_weeks_spread_over_months_bit_for_bit():
                           [-1.0, 200.0, 7.0, np.inf]])  # edges, before the data, empty, open-ended
     for n_months in (1, 12, 29, 40):
         dense = spread_over_months(start, end, n_months)
-        spell, month, weeks = _cells(start, end, n_months)
+        months = np.arange(n_months + 1) * WEEKS_PER_MONTH  # the ledger's cells of these spells
+        spell, month, weeks = month_cells(start, end, *month_span(start, end, months), months)
         assert np.all(np.diff(spell * n_months + month) > 0)  # spell order, then month order
         back = np.zeros_like(dense)
         back[spell, month] = weeks
