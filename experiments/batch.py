@@ -8,10 +8,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from effekt import lazy
 from effekt.experiments.executors import Executor, SerialExecutor
 from effekt.experiments.provenance import provenance
 from effekt.experiments.runner import (
@@ -22,11 +22,12 @@ from effekt.experiments.runner import (
     parse_task,
     plan_tasks,
     run_job,
-    simulate_and_evaluate,
+    run_task,
     tapered,
 )
 from effekt.experiments.scenario import Experiment, Scenario
 from effekt.experiments.store import ResultsDirError, ResultStore, now
+from effekt.sim import collector_paused
 from effekt.specfile import said
 
 TASK_SECONDS = 1.0
@@ -94,41 +95,80 @@ def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECO
     task (``--runs 1``, or a few on many workers), nothing is timed: a replication of a large
     world can take a minute, and would be simulated again.
 
-    Timed as ``effekt national`` sizes its shards (BENCHMARKS.md, "National run"): on the design
-    point of median size (:func:`_representative`), after one untimed replication (the first in a
-    process pays for imports and caches, which once made every task a single replication), in CPU
-    time (the machine may be shared: wall time would count the other processes), at least two
-    replications and about a quarter of a second, or fewer once those timed say the target takes
-    more replications than the bound allows: the answer is then the bound, which timing on would
-    change only if the mean time per replication rose (the first ones after the warm-up are, if
-    anything, the slower: caches still warming); the default world's 1 000 replications are sized
-    on a few, not twenty. A warm-up longer than ``target`` is itself the answer: one replication
-    per task (so a large world is not simulated three times)."""
+    Timed on the design point of median size (:func:`_representative`) by :func:`task_cost`, as
+    ``effekt national`` sizes its shards (BENCHMARKS.md, "National run")."""
     reps = experiment.replications
     total = reps * len(experiment.points)
     bound = min(reps, math.ceil(total / (4 * workers)))
     if bound <= 1:
         return 1
-    sc = _representative(experiment)
-    lazy.arrow_without_pandas()  # pyarrow's first conversion would import pandas: not a replication's
-    # cost, and not a run's at all
+    cost = task_cost(_representative(experiment), bound, target)
+    return 1 if cost is None else cost.replications_for(target, bound)
 
+
+@dataclass(frozen=True)
+class TaskCost:
+    """What a task of a scenario costs in CPU seconds: ``fixed`` once per task (tables built,
+    the block's columns, the files' schemas) and ``per_replication`` for each of its replications."""
+
+    fixed: float
+    per_replication: float
+
+    def replications_for(self, target: float, most: int) -> int:
+        """Replications in a task of about ``target`` seconds: at least one, at most ``most``."""
+        return max(1, min(math.ceil((target - self.fixed) / self.per_replication), most))
+
+
+TIMING_SECONDS = 0.1
+"""CPU seconds :func:`task_cost` spends timing, at most about (after its warm-up)."""
+
+
+def task_cost(scenario: Scenario, most: int, target: float = TASK_SECONDS) -> TaskCost | None:
+    """The CPU time of a task of ``scenario`` as a task runs (:func:`effekt.experiments.runner.run_job`:
+    replications simulated one by one, evaluated as a block, the collector paused), or None when
+    the warm-up alone takes ``target`` or more (one replication per task then: a large world is
+    not simulated again to time it).
+
+    First one untimed replication (the first in a process pays for imports and caches; forked
+    worker processes inherit them), then tasks of 2, 4, 8 ... replications, a straight line
+    through the last two (the fixed cost per task and the cost per replication), until about
+    :data:`TIMING_SECONDS` of CPU time, or fewer once the line says a task of ``most``
+    replications (the bound on a task) is within ``target``: the answer then is the bound, which
+    more timing would change only if the cost per replication rose. Timed by tasks, not by single
+    replications: a replication evaluated alone costs several times its share of a task (issue 14:
+    11 against 2.5 ms for the default; a task's fixed cost is about 9 ms), which had made every task
+    a fourth of the intended length. In CPU time: the machine may be shared, and wall time would
+    count the other processes."""
     warm = time.process_time()
-    simulate_and_evaluate(sc, 0)
+    _timed_task(scenario, 0, 1)
     if time.process_time() - warm >= target:
-        return 1
-    start, n = time.process_time(), 0
-    while n < 20 and (n < 2 or time.process_time() - start < 0.25):
-        simulate_and_evaluate(sc, (n + 1) % reps)
-        n += 1
-        if n >= 2 and bound * _per_rep(start, n) <= target:
-            break  # the chunk is the bound
-    return max(1, min(math.ceil(target / _per_rep(start, n)), bound))
+        return None
+    began, first, size, timed = time.process_time(), 1, 2, []
+    while True:
+        start = time.process_time()
+        _timed_task(scenario, first, size)
+        timed.append((size, time.process_time() - start))
+        first += size
+        size *= 2
+        if len(timed) < 2:
+            continue
+        (k0, t0), (k1, t1) = timed[-2:]
+        per = (t1 - t0) / (k1 - k0)
+        if per <= 0:  # timing noise: the mean of the larger task, fixed cost and all
+            cost = TaskCost(0.0, max(t1 / k1, 1e-4))
+        else:
+            cost = TaskCost(max(t1 - per * k1, 0.0), max(per, 1e-4))
+        within = cost.fixed + most * cost.per_replication <= target
+        if within or time.process_time() - began >= TIMING_SECONDS:
+            return cost
 
 
-def _per_rep(start: float, n: int) -> float:
-    """CPU seconds per replication of ``n`` timed since ``start`` (at least 0.1 ms)."""
-    return max((time.process_time() - start) / n, 1e-4)
+def _timed_task(scenario: Scenario, start: int, size: int) -> None:
+    """Replications ``start`` .. ``start + size - 1`` of ``scenario`` run as a task runs them; the
+    results are thrown away (their replication numbers may lie beyond the batch's: they are only
+    timed)."""
+    with collector_paused():
+        run_task(scenario, Task(point=0, start=start, stop=start + size))
 
 
 def _check_not_fewer(store: ResultStore, old: dict, reps: int) -> None:
@@ -202,7 +242,7 @@ def run_batch(
         "started": now(),
     }
     old = store.read_manifest()
-    if old is not None and not store.mismatch(old, manifest) and old.get("chunk"):
+    if old is not None and not overwrite and not store.mismatch(old, manifest) and old.get("chunk"):
         chunk = int(old["chunk"])  # resuming: the same chunk (what is missing is planned afresh)
     elif chunk is None:
         chunk = choose_chunk(exp, executor.workers)
@@ -250,4 +290,4 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
     store.finish()
 
 
-__all__ = ["Task", "as_experiment", "choose_chunk", "run_batch"]
+__all__ = ["Task", "TaskCost", "as_experiment", "choose_chunk", "run_batch", "task_cost"]

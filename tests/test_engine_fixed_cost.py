@@ -124,26 +124,70 @@ def test_choose_chunk_times_the_design_point_of_median_size(monkeypatch):
     values = ", ".join(str(s) for s in sizes)
     exp = load_experiment(None, ["design.replications=40", f"design.sweep={{\"world.cohorts[0].size\" = "
                                  f"[{values}]}}"])
-    timed: list[tuple[int, int]] = []
-    monkeypatch.setattr(batch, "simulate_and_evaluate",
-                        lambda sc, rep: timed.append((sc.world.size, rep)))
+    timed: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(batch, "_timed_task",
+                        lambda sc, start, size: timed.append((sc.world.size, start, size)))
     chunk = batch.choose_chunk(exp, workers=1)
-    assert {size for size, _ in timed} == {40}  # the median of 4, 14, 40, 140, 400
-    reps = [rep for _, rep in timed]
-    assert reps[0] == 0 and len(reps) >= 3  # one untimed, then at least two timed
-    assert len(set(reps)) == len(reps)  # every timed replication another one
+    assert {size for size, _, _ in timed} == {40}  # the median of 4, 14, 40, 140, 400
+    runs = [(start, size) for _, start, size in timed]
+    assert runs[0] == (0, 1) and len(runs) >= 2  # one untimed replication, then tasks timed
+    sizes_timed = [size for _, size in runs[1:]]
+    assert sizes_timed == [2 * 2 ** k for k in range(len(sizes_timed))]  # tasks of 2, 4, 8 ...
+    starts = [start for start, _ in runs]
+    assert starts == [sum(size for _, size in runs[:k]) for k in range(len(runs))]  # each another replication
     assert 1 <= chunk <= 40
+
+
+def test_task_cost_is_a_tasks_not_a_lone_replications():
+    """A task's cost is a fixed part plus a part per replication (a block evaluated at once);
+    a replication evaluated alone costs several times its share. Timed here independently, by
+    tasks of 10 and 60 replications (the line through them) and by ten lone replications:
+    :func:`task_cost`'s line must predict a task of 60 within a factor of 1.5, which the lone
+    replications' mean (the old sizing) overshoots."""
+    import time
+
+    from effekt.experiments import batch
+    from effekt.experiments.runner import simulate_and_evaluate
+    from effekt.experiments.scenario import load_scenario
+
+    sc = load_scenario(None, ["design.replications=400"])
+    batch._timed_task(sc, 0, 1)  # warm
+
+    def best(fn, rounds=3):
+        out = []
+        for _ in range(rounds):
+            t = time.process_time()
+            fn()
+            out.append(time.process_time() - t)
+        return min(out)
+
+    sixty = best(lambda: batch._timed_task(sc, 1, 60))
+    alone = best(lambda: [simulate_and_evaluate(sc, r) for r in range(1, 11)]) / 10
+    costs = [batch.task_cost(sc, most=10_000, target=1e9) for _ in range(3)]
+    predicted = min(c.fixed + 60 * c.per_replication for c in costs)
+    assert 60 * alone > 1.5 * sixty  # the premise: a block is much cheaper per replication
+    assert sixty / 1.5 < predicted < sixty * 1.5
+    assert all(c.fixed >= 0 and c.per_replication > 0 for c in costs)
+
+
+def test_task_cost_gives_the_replications_for_a_target():
+    from effekt.experiments.batch import TaskCost
+
+    cost = TaskCost(fixed=0.01, per_replication=0.002)
+    assert cost.replications_for(1.0, most=10_000) == 495  # ceil(0.99 / 0.002)
+    assert cost.replications_for(1.0, most=100) == 100  # the bound
+    assert cost.replications_for(0.005, most=100) == 1  # never fewer than one
 
 
 def test_choose_chunk_gives_one_replication_when_the_warm_up_alone_is_over_the_target(monkeypatch):
     from effekt.experiments import batch
     from effekt.experiments.scenario import load_experiment
 
-    calls: list[int] = []
-    monkeypatch.setattr(batch, "simulate_and_evaluate", lambda sc, rep: calls.append(rep))
+    calls: list[tuple[int, int]] = []
+    monkeypatch.setattr(batch, "_timed_task", lambda sc, start, size: calls.append((start, size)))
     exp = load_experiment(None, ["design.replications=100"], sweep=False)
     assert batch.choose_chunk(exp, workers=1, target=0.0) == 1
-    assert calls == [0]  # a long replication is not simulated again to time it
+    assert calls == [(0, 1)]  # a long replication is not simulated again to time it
 
 
 def test_the_simulation_package_does_not_import_the_engine_or_simpy():

@@ -38,27 +38,17 @@ def national_job(job: Job) -> dict[str, pa.Table]:
 
 
 def shard_size(national: National, replications: int, target: float = 1.0) -> int:
-    """Replications per shard: about ``target`` seconds of work, timed on the kommune of median size
+    """Replications per shard: about ``target`` seconds of work, timed as a task runs them
+    (:func:`effekt.experiments.batch.task_cost`) on the kommune of median size
     (kommuner differ a hundredfold in people; the median one gives most shards about ``target``,
-    Oslo's a few longer ones) after one untimed replication (the first one in a process pays for
-    imports and caches, which would make every shard a single replication), at most
-    ``replications``. Shards of one replication would make the command's own process, which writes
-    three files per shard, the bottleneck."""
-    import math
-    import time
-
-    from effekt.experiments.runner import simulate_and_evaluate
+    Oslo's a few longer ones), at most ``replications``. Shards of one replication would make the
+    command's own process, which writes three files per shard, the bottleneck."""
+    from effekt.experiments.batch import task_cost
 
     sizes = [p["size"] for p in national.points]
     median = sorted(range(len(sizes)), key=lambda k: (sizes[k], k))[len(sizes) // 2]
-    scenario = national.experiment(replications).scenarios[median]
-    simulate_and_evaluate(scenario, 0)
-    start, n = time.process_time(), 0
-    while n < 20 and (n < 2 or time.process_time() - start < 0.25):
-        simulate_and_evaluate(scenario, n % replications)
-        n += 1
-    per_rep = max((time.process_time() - start) / n, 1e-4)
-    return max(1, min(replications, math.ceil(target / per_rep)))
+    cost = task_cost(national.experiment(replications).scenarios[median], replications, target)
+    return 1 if cost is None else cost.replications_for(target, replications)
 
 
 def run_national(national: National, out: str | Path, executor: Executor | None = None,
