@@ -16,6 +16,7 @@ No timing here: see benchmarks/bench_engine.py and BENCHMARKS.md.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -138,36 +139,31 @@ def test_choose_chunk_times_the_design_point_of_median_size(monkeypatch):
     assert 1 <= chunk <= 40
 
 
-def test_task_cost_is_a_tasks_not_a_lone_replications():
-    """A task's cost is a fixed part plus a part per replication (a block evaluated at once);
-    a replication evaluated alone costs several times its share. Timed here independently, by
-    tasks of 10 and 60 replications (the line through them) and by ten lone replications:
-    :func:`task_cost`'s line must predict a task of 60 within a factor of 1.5, which the lone
-    replications' mean (the old sizing) overshoots."""
-    import time
-
+@pytest.mark.parametrize(("fixed", "per", "most", "timed"), [
+    (0.009, 0.0025, 10_000, [1, 2, 4, 8, 16]),  # the default's figures: timed for a tenth of a second
+    (0.009, 0.0025, 100, [1, 2, 4]),  # a task of the bound (100) is within the target at once
+    (0.0, 0.03, 10_000, [1, 2, 4]),  # a larger world: the tenth of a second is spent sooner
+])
+def test_task_cost_recovers_a_tasks_fixed_cost_and_cost_per_replication(monkeypatch, fixed, per, most, timed):
+    """On a clock that a task of k replications advances by ``fixed + per x k`` (the warm-up by
+    one second's tenth more), :func:`task_cost` gives back both parts exactly, after the tasks
+    its rule says: 2, 4, 8 ... until a tenth of a second or the bound is within the target."""
     from effekt.experiments import batch
-    from effekt.experiments.runner import simulate_and_evaluate
-    from effekt.experiments.scenario import load_scenario
 
-    sc = load_scenario(None, ["design.replications=400"])
-    batch._timed_task(sc, 0, 1)  # warm
+    clock = [0.0]
+    sizes: list[int] = []
 
-    def best(fn, rounds=3):
-        out = []
-        for _ in range(rounds):
-            t = time.process_time()
-            fn()
-            out.append(time.process_time() - t)
-        return min(out)
+    def task(sc, start, size):
+        sizes.append(size)
+        clock[0] += fixed + per * size + (0.1 if start == 0 else 0.0)
 
-    sixty = best(lambda: batch._timed_task(sc, 1, 60))
-    alone = best(lambda: [simulate_and_evaluate(sc, r) for r in range(1, 11)]) / 10
-    costs = [batch.task_cost(sc, most=10_000, target=1e9) for _ in range(3)]
-    predicted = min(c.fixed + 60 * c.per_replication for c in costs)
-    assert 60 * alone > 1.5 * sixty  # the premise: a block is much cheaper per replication
-    assert sixty / 1.5 < predicted < sixty * 1.5
-    assert all(c.fixed >= 0 and c.per_replication > 0 for c in costs)
+    monkeypatch.setattr(batch, "_timed_task", task)
+    monkeypatch.setattr(batch.time, "process_time", lambda: clock[0])
+    cost = batch.task_cost(None, most=most, target=1.0)
+    assert cost.fixed == pytest.approx(fixed, abs=1e-12)
+    assert cost.per_replication == pytest.approx(per, rel=1e-9)
+    assert sizes == timed
+    assert cost.replications_for(1.0, most) == min(most, math.ceil((1.0 - fixed) / per - 1e-9))
 
 
 def test_task_cost_gives_the_replications_for_a_target():
