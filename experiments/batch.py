@@ -80,29 +80,33 @@ def _progress(enabled: bool, lang: str = "en"):
     )
 
 
-def _representative(experiment: Experiment) -> Scenario:
+def _representative(experiment: Experiment) -> int:
     """The design point to time: the one whose world has the median number of people (points of
     a sweep or of drawn priors can differ a hundredfold in size, as kommuner do; the median gives
     most tasks about the target), the first of equals."""
     sizes = [sc.world.size for sc in experiment.scenarios]
-    return experiment.scenarios[sorted(range(len(sizes)), key=lambda k: (sizes[k], k))[len(sizes) // 2]]
+    return sorted(range(len(sizes)), key=lambda k: (sizes[k], k))[len(sizes) // 2]
+
+
+def _bound(experiment: Experiment, workers: int) -> int:
+    """The most replications a task may hold: every worker gets about four tasks (so the last
+    ones do not leave workers idle for long), and a task never spans two design points."""
+    reps = experiment.replications
+    return min(reps, math.ceil(reps * len(experiment.points) / (4 * workers)))
 
 
 def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECONDS) -> int:
-    """Replications per task: enough for ``target`` seconds of work, but small enough that every
-    worker gets about four tasks (so the last ones do not leave workers idle for long), and never
-    more than one design point's replications. When those bounds already say one replication per
-    task (``--runs 1``, or a few on many workers), nothing is timed: a replication of a large
-    world can take a minute, and would be simulated again.
+    """Replications per task: enough for ``target`` seconds of work, but at most :func:`_bound`.
+    When the bound already says one replication per task (``--runs 1``, or a few on many
+    workers), nothing is timed: a replication of a large world can take a minute.
 
-    Timed on the design point of median size (:func:`_representative`) by :func:`task_cost`, as
-    ``effekt national`` sizes its shards (BENCHMARKS.md, "National run")."""
-    reps = experiment.replications
-    total = reps * len(experiment.points)
-    bound = min(reps, math.ceil(total / (4 * workers)))
+    Timed on the design point of median size (:func:`_representative`) by :func:`task_cost`,
+    the tasks thrown away. A batch sizes its tasks the same way but keeps the timed tasks as
+    results (:func:`run_batch`): nothing is simulated twice."""
+    bound = _bound(experiment, workers)
     if bound <= 1:
         return 1
-    cost = task_cost(_representative(experiment), bound, target)
+    cost = task_cost(experiment.scenarios[_representative(experiment)], bound, target)
     return 1 if cost is None else cost.replications_for(target, bound)
 
 
@@ -118,12 +122,27 @@ class TaskCost:
         """Replications in a task of about ``target`` seconds: at least one, at most ``most``."""
         return max(1, min(math.ceil((target - self.fixed) / self.per_replication), most))
 
+    @classmethod
+    def through(cls, timed: Sequence[tuple[int, float]]) -> TaskCost:
+        """The straight line through the last two (replications, seconds) of ``timed`` tasks; the
+        mean of the last one, fixed cost and all, when there is one task, two of one size, or a
+        line falling with the size (timing noise)."""
+        k1, t1 = timed[-1]
+        if len(timed) > 1:
+            k0, t0 = timed[-2]
+            if k1 != k0 and t1 > t0:
+                per = (t1 - t0) / (k1 - k0)
+                return cls(max(t1 - per * k1, 0.0), max(per, 1e-4))
+        return cls(0.0, max(t1 / k1, 1e-4))
+
 
 TIMING_SECONDS = 0.1
 """CPU seconds :func:`task_cost` spends timing, at most about (after its warm-up)."""
 
 
-def task_cost(scenario: Scenario, most: int, target: float = TASK_SECONDS) -> TaskCost | None:
+def task_cost(scenario: Scenario, most: int, target: float = TASK_SECONDS,
+              run: Callable[[int, int], object] | None = None,
+              replications: int | None = None) -> TaskCost | None:
     """The CPU time of a task of ``scenario`` as a task runs (:func:`effekt.experiments.runner.run_job`:
     replications simulated one by one, evaluated as a block, the collector paused), or None when
     the warm-up alone takes ``target`` or more (one replication per task then: a large world is
@@ -131,36 +150,37 @@ def task_cost(scenario: Scenario, most: int, target: float = TASK_SECONDS) -> Ta
 
     First one untimed replication (the first in a process pays for imports and caches; forked
     worker processes inherit them), then tasks of 2, 4, 8 ... replications, a straight line
-    through the last two (the fixed cost per task and the cost per replication), until about
-    :data:`TIMING_SECONDS` of CPU time, or fewer once the line says a task of ``most``
-    replications (the bound on a task) is within ``target``: the answer then is the bound, which
-    more timing would change only if the cost per replication rose. Timed by tasks, not by single
-    replications: a replication evaluated alone costs several times its share of a task (issue 14:
-    11 against 2.5 ms for the default; a task's fixed cost is about 9 ms), which had made every task
-    a fourth of the intended length. In CPU time: the machine may be shared, and wall time would
-    count the other processes."""
+    through the last two (:meth:`TaskCost.through`: the fixed cost per task and the cost per
+    replication), until about :data:`TIMING_SECONDS` of CPU time, or fewer once the line says a
+    task of ``most`` replications (the bound on a task) is within ``target``: the answer then is
+    the bound, which more timing would change only if the cost per replication rose. Timed by
+    tasks, not by single replications: a replication evaluated alone costs several times its share
+    of a task (issue 14: 11 against 2.5 ms for the default; a task's fixed cost is about 9 ms),
+    which had made every task a fourth of the intended length. In CPU time: the machine may be
+    shared, and wall time would count the other processes.
+
+    ``run(start, size)`` runs replications ``start .. start + size - 1`` as a task (by default
+    thrown away: :func:`_timed_task`); ``replications``: how many there are (the timing stops at
+    the last; by default there is no last, since thrown-away replications are only timed)."""
+    run = run or (lambda start, size: _timed_task(scenario, start, size))
+    last = math.inf if replications is None else replications
     warm = time.process_time()
-    _timed_task(scenario, 0, 1)
+    run(0, 1)
     if time.process_time() - warm >= target:
         return None
     began, first, size, timed = time.process_time(), 1, 2, []
-    while True:
+    while first < last:
+        size = int(min(size, last - first))
         start = time.process_time()
-        _timed_task(scenario, first, size)
+        run(first, size)
         timed.append((size, time.process_time() - start))
         first += size
         size *= 2
-        if len(timed) < 2:
-            continue
-        (k0, t0), (k1, t1) = timed[-2:]
-        per = (t1 - t0) / (k1 - k0)
-        if per <= 0:  # timing noise: the mean of the larger task, fixed cost and all
-            cost = TaskCost(0.0, max(t1 / k1, 1e-4))
-        else:
-            cost = TaskCost(max(t1 - per * k1, 0.0), max(per, 1e-4))
+        cost = TaskCost.through(timed)
         within = cost.fixed + most * cost.per_replication <= target
-        if within or time.process_time() - began >= TIMING_SECONDS:
+        if len(timed) > 1 and (within or time.process_time() - began >= TIMING_SECONDS):
             return cost
+    return TaskCost.through(timed) if timed else None
 
 
 def _timed_task(scenario: Scenario, start: int, size: int) -> None:
@@ -208,7 +228,9 @@ def run_batch(
     """Run all replications of every design point of ``scenario`` into ``out``; resumes what an
     earlier run of the same experiment left undone (``chunk`` is then the earlier run's).
 
-    ``chunk``: replications per task (default: about :data:`TASK_SECONDS` of work).
+    ``chunk``: replications per task (default: about :data:`TASK_SECONDS` of work, timed on the
+    first tasks of the design point of median size, which this process runs and stores as results
+    before the others start: :func:`_first_tasks_timed`).
     ``tables``: record tables to store besides ``runs`` and ``cashflows`` (persons, events, spells).
     ``progress``: a progress bar on stderr (default: when stderr is a terminal).
     ``task_fn``: what runs one :class:`Job` (a seam for benchmarks of the machinery itself).
@@ -242,12 +264,11 @@ def run_batch(
         "started": now(),
     }
     old = store.read_manifest()
-    if old is not None and not overwrite and not store.mismatch(old, manifest) and old.get("chunk"):
+    same = old is not None and not overwrite and not store.mismatch(old, manifest)
+    if same and old.get("chunk"):
         chunk = int(old["chunk"])  # resuming: the same chunk (what is missing is planned afresh)
-    elif chunk is None:
-        chunk = choose_chunk(exp, executor.workers)
-    manifest["chunk"] = chunk
-    if old is not None and not overwrite and not store.mismatch(old, manifest):
+    manifest["chunk"] = chunk  # None until the first tasks are timed (_run_locked)
+    if same:
         _check_not_fewer(store, old, reps)
     done = store.open(manifest, overwrite=overwrite)  # holds the directory's lock until close()
     try:
@@ -261,17 +282,22 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
                 executor: Executor, progress: bool | None, task_fn, lang: str = "en") -> None:
     """The tasks not done yet, run on ``executor`` and written to ``store`` (which holds the lock)."""
     reps, npoints, base = exp.replications, len(exp.points), exp.base
-    done_tasks = [parse_task(name) for name in done]
-
     fields = param_fields(exp.points)
+
+    def job_of(t: Task) -> Job:
+        return Job(task=t, scenario=exp.scenarios[t.point], params=exp.points[t.point],
+                   param_fields=fields, tables=tables, experiment=exp.hash)
+
+    if chunk is None:
+        chunk = _first_tasks_timed(store, exp, done, executor.workers, lambda t: task_fn(job_of(t)))
+    done_tasks = [parse_task(name) for name in done]
     todo = tapered([t for k in range(npoints) for t in plan_tasks(reps, chunk, k, done_tasks)], chunk,
                    executor.workers)
     store.set_tasks_total(len(done) + len(todo))
 
     def jobs() -> Iterator[Job]:
         for t in todo:
-            yield Job(task=t, scenario=exp.scenarios[t.point], params=exp.points[t.point],
-                      param_fields=fields, tables=tables, experiment=exp.hash)
+            yield job_of(t)
 
     if progress is None:
         progress = sys.stderr.isatty()
@@ -288,6 +314,35 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
             if bar is not None:
                 bar.advance(handle, job.task.size)
     store.finish()
+
+
+def _first_tasks_timed(store: ResultStore, exp: Experiment, done: set[str], workers: int,
+                       run: Callable[[Task], dict]) -> int:
+    """The chunk of a batch (replications per task, :func:`choose_chunk`'s rule), timed on the
+    first tasks of the design point of median size, run here (``run``: what a worker would do)
+    and stored as results (added to ``done``): the replications timed are the batch's own, so
+    none is simulated twice and a large world's first replication, if it alone is over the
+    target, is simply its first task. Worker processes forked afterwards inherit the caches the
+    first replication filled. A batch stopped while its first tasks are timed has no chunk in its
+    manifest; resumed, it times again by tasks thrown away (:func:`choose_chunk`), since some of
+    the replications are stored already."""
+    bound = _bound(exp, workers)
+    if bound <= 1:
+        chunk = 1
+    else:
+        k = _representative(exp)
+        if any(parse_task(name).point == k for name in done):
+            chunk = choose_chunk(exp, workers)
+        else:
+            def timed(start: int, size: int) -> None:
+                task = Task(point=k, start=start, stop=start + size)
+                store.write_task(k, task.name, run(task))
+                done.add(task.name)
+
+            cost = task_cost(exp.scenarios[k], bound, TASK_SECONDS, run=timed, replications=exp.replications)
+            chunk = 1 if cost is None else cost.replications_for(TASK_SECONDS, bound)
+    store.set_chunk(chunk)
+    return chunk
 
 
 __all__ = ["Task", "TaskCost", "as_experiment", "choose_chunk", "run_batch", "task_cost"]

@@ -474,6 +474,11 @@ class ResultStore:
         if time.monotonic() - self._last_save > 5:  # progress in the manifest, not on every task
             self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
 
+    def set_chunk(self, chunk: int) -> None:
+        """The batch's replications per task, once chosen (a resumed batch keeps it)."""
+        self._manifest["chunk"] = chunk
+        self.write_manifest(self._manifest)
+
     def set_tasks_total(self, total: int) -> None:
         """How many tasks the experiment has in all (those done plus those planned)."""
         self._manifest["tasks_total"] = total

@@ -138,7 +138,7 @@ def test_one_replication_is_not_simulated_again_to_size_chunks(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("choose_chunk simulated a replication")
 
-    monkeypatch.setattr(batch, "simulate_and_evaluate", boom)
+    monkeypatch.setattr(batch, "_timed_task", boom)
     exp = load_experiment(None, ["design.replications=1"], sweep=False)
     assert choose_chunk(exp, workers=1) == 1
     exp = load_experiment(None, ["design.replications=7"], sweep=False)
@@ -237,7 +237,8 @@ def test_chunks_are_sized_after_the_lazy_imports_not_with_them():
     (1 000 Parquet files for ``effekt run --runs 1000``). choose_chunk now tells pyarrow before
     timing that a run converts without pandas (``effekt.lazy.arrow_without_pandas``), so no timed
     replication imports it, and tasks hold many replications: checked in a fresh interpreter,
-    where nothing has imported pandas yet."""
+    where nothing has imported pandas yet (each timed task, :func:`effekt.experiments.runner.run_task`,
+    says so itself)."""
     import subprocess
     import sys
 
@@ -246,11 +247,11 @@ def test_chunks_are_sized_after_the_lazy_imports_not_with_them():
         "from effekt.experiments import batch\n"
         "from effekt.experiments.scenario import load_experiment\n"
         "seen = []\n"
-        "real = batch.simulate_and_evaluate\n"
-        "def spy(sc, rep):\n"
+        "real = batch._timed_task\n"
+        "def spy(sc, start, size):\n"
         "    seen.append('pandas' in sys.modules)\n"
-        "    return real(sc, rep)\n"
-        "batch.simulate_and_evaluate = spy\n"
+        "    return real(sc, start, size)\n"
+        "batch._timed_task = spy\n"
         "exp = load_experiment('experiments/scenarios/default.toml')\n"
         "assert 'pandas' not in sys.modules\n"
         "chunk = batch.choose_chunk(exp, 1)\n"

@@ -37,33 +37,20 @@ def national_job(job: Job) -> dict[str, pa.Table]:
     return out
 
 
-def shard_size(national: National, replications: int, target: float = 1.0) -> int:
-    """Replications per shard: about ``target`` seconds of work, timed as a task runs them
-    (:func:`effekt.experiments.batch.task_cost`) on the kommune of median size
-    (kommuner differ a hundredfold in people; the median one gives most shards about ``target``,
-    Oslo's a few longer ones), at most ``replications``. Shards of one replication would make the
-    command's own process, which writes three files per shard, the bottleneck."""
-    from effekt.experiments.batch import task_cost
-
-    sizes = [p["size"] for p in national.points]
-    median = sorted(range(len(sizes)), key=lambda k: (sizes[k], k))[len(sizes) // 2]
-    cost = task_cost(national.experiment(replications).scenarios[median], replications, target)
-    return 1 if cost is None else cost.replications_for(target, replications)
-
-
 def run_national(national: National, out: str | Path, executor: Executor | None = None,
                  replications: int | None = None, chunk: int | None = None, overwrite: bool = False,
                  progress: bool | None = None, command: str = ""):
     """Run every kommune of ``national`` into ``out`` (resuming what an earlier run left undone);
     ``replications`` overrides the file's (``--runs``); ``chunk`` (replications per shard) defaults
-    to :func:`shard_size` (a resumed run keeps its first run's). Returns the results' store."""
+    to about a second of work, timed on the first shards of the kommune of median size (kommuner
+    differ a hundredfold in people; the median one gives most shards about a second, Oslo's a few
+    longer ones), which are stored as results (:func:`effekt.experiments.batch.run_batch`); a
+    resumed run keeps its first run's. Returns the results' store."""
     from effekt.experiments.batch import run_batch
 
     experiment = national.experiment(replications)
-    if chunk is None:
-        chunk = shard_size(national, experiment.replications)
     return run_batch(experiment, out, executor=executor, chunk=chunk, overwrite=overwrite,
                      progress=progress, command=command, task_fn=national_job)
 
 
-__all__ = ["national_job", "run_national", "shard_size"]
+__all__ = ["national_job", "run_national"]
