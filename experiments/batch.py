@@ -288,17 +288,6 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
         return Job(task=t, scenario=exp.scenarios[t.point], params=exp.points[t.point],
                    param_fields=fields, tables=tables, experiment=exp.hash)
 
-    if chunk is None:
-        chunk = _first_tasks_timed(store, exp, done, executor.workers, lambda t: task_fn(job_of(t)))
-    done_tasks = [parse_task(name) for name in done]
-    todo = tapered([t for k in range(npoints) for t in plan_tasks(reps, chunk, k, done_tasks)], chunk,
-                   executor.workers)
-    store.set_tasks_total(len(done) + len(todo))
-
-    def jobs() -> Iterator[Job]:
-        for t in todo:
-            yield job_of(t)
-
     if progress is None:
         progress = sys.stderr.isatty()
     total = reps * npoints
@@ -308,7 +297,27 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
             from effekt.experiments.cli_lang import say
 
             label = base.info.name + (f" ({say('progress_points', lang, n=npoints)})" if exp.is_sweep else "")
-            handle = bar.add_task(label, total=total, completed=total - sum(t.size for t in todo))
+            covered = sum(parse_task(name).size for name in done)
+            handle = bar.add_task(label, total=total, completed=covered)
+
+        def run_here(t: Task) -> dict:
+            """A task run in this process (the first ones, timed to size the rest)."""
+            result = task_fn(job_of(t))
+            if bar is not None:
+                bar.advance(handle, t.size)
+            return result
+
+        if chunk is None:
+            chunk = _first_tasks_timed(store, exp, done, executor.workers, run_here)
+        done_tasks = [parse_task(name) for name in done]
+        todo = tapered([t for k in range(npoints) for t in plan_tasks(reps, chunk, k, done_tasks)], chunk,
+                       executor.workers)
+        store.set_tasks_total(len(done) + len(todo))
+
+        def jobs() -> Iterator[Job]:
+            for t in todo:
+                yield job_of(t)
+
         for job, result in executor.map_unordered(task_fn, jobs()):
             store.write_task(job.task.point, job.task.name, result)
             if bar is not None:

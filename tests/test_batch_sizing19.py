@@ -134,3 +134,36 @@ def test_the_chunk_never_breaks_the_bound_of_four_tasks_a_worker(tmp_path, worke
     assert 1 <= chunk <= -(-80 // (4 * workers))
     stored = [parse_task(p.stem) for p in (store.out / "runs" / "point=0").glob("*.parquet")]
     assert sorted(r for t in stored for r in range(t.start, t.stop)) == list(range(80))
+
+
+def test_the_progress_bar_counts_the_timed_first_tasks(tmp_path, monkeypatch):
+    """The bar is up while the first tasks are timed (a large world's first replication can take
+    a minute) and ends at every replication: what it started with plus each advance."""
+    from contextlib import contextmanager
+
+    counts = {"start": None, "advanced": 0}
+
+    class Bar:
+        def add_task(self, label, total, completed):
+            counts["start"], counts["total"] = completed, total
+            return 0
+
+        def advance(self, handle, n):
+            counts["advanced"] += n
+
+    @contextmanager
+    def fake(enabled, lang="en"):
+        yield Bar()
+
+    monkeypatch.setattr(batch, "_progress", fake)
+    exp = load_experiment(None, ["design.replications=30"], sweep=False)
+    seen: list[tuple[int, int, int]] = []
+    batch.run_batch(exp, tmp_path / "p", progress=True, task_fn=_counting(seen))
+    assert counts["start"] == 0 and counts["total"] == 30
+    assert counts["advanced"] == 30  # the timed tasks (1, 2, 4 ...) and the rest
+    assert seen[0] == (0, 0, 1)
+    # resumed with more replications: the bar starts at the 30 stored
+    exp = load_experiment(None, ["design.replications=40"], sweep=False)
+    counts.update(start=None, advanced=0)
+    batch.run_batch(exp, tmp_path / "p", progress=True)
+    assert counts["start"] == 30 and counts["advanced"] == 10 and counts["total"] == 40
