@@ -124,16 +124,21 @@ class TaskCost:
 
     @classmethod
     def through(cls, timed: Sequence[tuple[int, float]]) -> TaskCost:
-        """The straight line through the last two (replications, seconds) of ``timed`` tasks; the
-        mean of the last one, fixed cost and all, when there is one task, two of one size, or a
-        line falling with the size (timing noise)."""
-        k1, t1 = timed[-1]
-        if len(timed) > 1:
-            k0, t0 = timed[-2]
-            if k1 != k0 and t1 > t0:
-                per = (t1 - t0) / (k1 - k0)
-                return cls(max(t1 - per * k1, 0.0), max(per, 1e-4))
-        return cls(0.0, max(t1 / k1, 1e-4))
+        """The least-squares line through the (replications, seconds) of ``timed`` tasks: a line
+        through all of them, not the last two, because the difference of two short timings is
+        mostly their noise. The mean per replication of them all, fixed cost and all, when there is
+        one task, all of one size, or a line that does not rise with the size (timing noise)."""
+        n = len(timed)
+        ks = [float(k) for k, _ in timed]
+        ts = [t for _, t in timed]
+        mean = max(sum(ts) / sum(ks), 1e-4)
+        kbar, tbar = sum(ks) / n, sum(ts) / n
+        spread = sum((k - kbar) ** 2 for k in ks)
+        if spread > 0:
+            per = sum((k - kbar) * (t - tbar) for k, t in zip(ks, ts, strict=True)) / spread
+            if per > 0:
+                return cls(max(tbar - per * kbar, 0.0), max(per, 1e-4))
+        return cls(0.0, mean)
 
 
 TIMING_SECONDS = 0.1
@@ -150,7 +155,7 @@ def task_cost(scenario: Scenario, most: int, target: float = TASK_SECONDS,
 
     First one untimed replication (the first in a process pays for imports and caches; forked
     worker processes inherit them), then tasks of 2, 4, 8 ... replications, a straight line
-    through the last two (:meth:`TaskCost.through`: the fixed cost per task and the cost per
+    through their times (:meth:`TaskCost.through`: the fixed cost per task and the cost per
     replication), until about :data:`TIMING_SECONDS` of CPU time, or fewer once the line says a
     task of ``most`` replications (the bound on a task) is within ``target``: the answer then is
     the bound, which more timing would change only if the cost per replication rose. Timed by

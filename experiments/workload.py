@@ -116,13 +116,18 @@ def _bytes_nb(n: float) -> str:
 
 
 def _duration(seconds: float) -> str:
+    """A length of time as a person reads it: days, hours, minutes, seconds or milliseconds."""
     if seconds >= 2 * 86400:
         return f"{seconds / 86400:.1f} days"
     if seconds >= 3600:
         return f"{seconds / 3600:.1f} h"
     if seconds >= 60:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds:.1f} s"
+    if seconds >= 0.1:
+        return f"{seconds:.1f} s"
+    if seconds >= 0.001:
+        return f"{seconds * 1000:.1f} ms"
+    return "under 1 ms"
 
 
 def _duration_nb(seconds: float) -> str:
@@ -236,6 +241,26 @@ def _pilot(scenario: Any) -> tuple[float, float]:
         tracemalloc.stop()
 
 
+TASK_TIMED_BELOW = 0.05
+"""CPU seconds of a pilot replication below which the scenario's CPU time is measured as tasks
+run it (:func:`_in_tasks`): a small world's replications are evaluated together, a block at a
+time, and a replication evaluated alone costs several times its share (issue 14: about 11 against
+2.5 ms for the default)."""
+
+
+def _in_tasks(scenario: Any, replications: int) -> float | None:
+    """CPU seconds per replication of ``scenario`` as a batch runs it: tasks of about
+    :data:`effekt.experiments.batch.TASK_SECONDS`, each a fixed cost and a cost per replication,
+    timed as a batch times them (:func:`effekt.experiments.batch.task_cost`); None when one
+    replication alone is over that."""
+    from effekt.experiments.batch import TASK_SECONDS, task_cost
+
+    cost = task_cost(scenario, replications, TASK_SECONDS)
+    if cost is None:
+        return None
+    return cost.per_replication + cost.fixed / cost.replications_for(TASK_SECONDS, replications)
+
+
 def needs_pilot(scenario: Any, total_replications: int) -> bool:
     return (_persons(scenario) >= PILOT_FROM_PERSONS or scenario.world.horizon_weeks > PILOT_FROM_WEEKS
             or total_replications >= PILOT_FROM_REPLICATIONS)
@@ -266,6 +291,8 @@ def estimate(experiment: Any) -> Workload:
         step = (persons - sizes[1]) / (sizes[1] - sizes[0])
         seconds += max(0.0, measured[1][0] - measured[0][0]) * step
         peak += max(0.0, measured[1][1] - measured[0][1]) * step
+    if pilots[-1] is base and seconds < TASK_TIMED_BELOW:
+        seconds = _in_tasks(base, reps) or seconds
     return Workload(persons, reps, points, measured=True, seconds=seconds, peak_bytes=peak)
 
 

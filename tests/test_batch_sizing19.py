@@ -167,3 +167,47 @@ def test_the_progress_bar_counts_the_timed_first_tasks(tmp_path, monkeypatch):
     counts.update(start=None, advanced=0)
     batch.run_batch(exp, tmp_path / "p", progress=True)
     assert counts["start"] == 30 and counts["advanced"] == 10 and counts["total"] == 40
+
+
+def test_a_tasks_cost_is_the_least_squares_line_through_every_timed_task():
+    from effekt.experiments.batch import TaskCost
+
+    # on a line: both parts exactly
+    line = TaskCost.through([(2, 0.009 + 2 * 0.0025), (4, 0.009 + 4 * 0.0025), (8, 0.009 + 8 * 0.0025)])
+    assert line.fixed == pytest.approx(0.009) and line.per_replication == pytest.approx(0.0025)
+    # by hand: (1, 3), (2, 4), (3, 8): mean k 2, mean t 5, slope (-1 x -2 + 0 + 1 x 3) / 2 = 2.5,
+    # intercept 5 - 2.5 x 2 = 0; the last two alone would say 4 a replication and -4 fixed
+    fitted = TaskCost.through([(1, 3.0), (2, 4.0), (3, 8.0)])
+    assert fitted.per_replication == pytest.approx(2.5) and fitted.fixed == pytest.approx(0.0)
+    # falling with the size (noise), or one task: the mean per replication
+    assert TaskCost.through([(2, 0.02), (4, 0.01)]) == TaskCost(0.0, 0.03 / 6)
+    assert TaskCost.through([(5, 0.05)]) == TaskCost(0.0, 0.01)
+
+
+def test_validate_times_a_small_worlds_replications_as_tasks_run_them(monkeypatch):
+    """For a small world of many replications (piloted because of the replications), the CPU per
+    replication is a task's share (:func:`effekt.experiments.workload._in_tasks`), not a lone
+    replication's: here a task costs 10 ms plus 2 ms a replication, so a second's task holds
+    495 and a replication costs 2 + 10/495 ms."""
+    from effekt.experiments import workload as wl
+    from effekt.experiments.batch import TaskCost
+
+    monkeypatch.setattr(batch, "task_cost", lambda sc, most, target: TaskCost(0.010, 0.002))
+    monkeypatch.setattr(wl, "_pilot", lambda sc: (0.011, 10e6))
+    exp = load_experiment(None, ["design.replications=20000"], sweep=False)
+    work = wl.estimate(exp)
+    assert work.measured
+    assert work.seconds == pytest.approx(0.002 + 0.010 / 495)
+    # a world whose lone replication is over the threshold keeps the pilot's figure
+    monkeypatch.setattr(wl, "_pilot", lambda sc: (0.5, 10e6))
+    assert wl.estimate(exp).seconds == 0.5
+
+
+@pytest.mark.parametrize(("seconds", "en", "nb"), [
+    (0.0027, "2.7 ms", "2,7 ms"), (0.0004, "under 1 ms", "under 1 ms"), (0.25, "0.2 s", "0,2 s"),
+    (95.0, "2 min", "2 min"), (7200.0, "2.0 h", "2,0 t"), (3 * 86400.0, "3.0 days", "3,0 døgn"),
+])
+def test_a_duration_is_written_as_a_person_reads_it(seconds, en, nb):
+    from effekt.experiments import workload as wl
+
+    assert wl._duration(seconds) == en and wl._duration_nb(seconds) == nb
