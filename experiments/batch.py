@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from effekt.experiments.executors import Executor, SerialExecutor
+from effekt.experiments.executors import Executor, SerialExecutor, run_here
 from effekt.experiments.provenance import provenance
 from effekt.experiments.runner import (
     RECORD_TABLES,
@@ -146,7 +146,7 @@ TIMING_SECONDS = 0.1
 
 
 def task_cost(scenario: Scenario, most: int, target: float = TASK_SECONDS,
-              run: Callable[[int, int], object] | None = None,
+              run: Callable[[int, int], float | None] | None = None,
               replications: int | None = None) -> TaskCost | None:
     """The CPU time of a task of ``scenario`` as a task runs (:func:`effekt.experiments.runner.run_job`:
     replications simulated one by one, evaluated as a block, the collector paused), or None when
@@ -156,36 +156,42 @@ def task_cost(scenario: Scenario, most: int, target: float = TASK_SECONDS,
     First one untimed replication (the first in a process pays for imports and caches; forked
     worker processes inherit them), then tasks of 2, 4, 8 ... replications, a straight line
     through their times (:meth:`TaskCost.through`: the fixed cost per task and the cost per
-    replication), until about :data:`TIMING_SECONDS` of CPU time, or fewer once the line says a
-    task of ``most`` replications (the bound on a task) is within ``target``: the answer then is
-    the bound, which more timing would change only if the cost per replication rose. Timed by
+    replication), until about :data:`TIMING_SECONDS` of CPU time, or fewer once the line (or, after
+    one task, the mean with its fixed cost, an overestimate) says a task of ``most`` replications
+    (the bound on a task) is within ``target``: the answer then is the bound, which more timing
+    would change only if the cost per replication rose. Timed by
     tasks, not by single replications: a replication evaluated alone costs several times its share
     of a task (issue 14: 11 against 2.5 ms for the default; a task's fixed cost is about 9 ms),
     which had made every task a fourth of the intended length. In CPU time: the machine may be
     shared, and wall time would count the other processes.
 
     ``run(start, size)`` runs replications ``start .. start + size - 1`` as a task (by default
-    thrown away: :func:`_timed_task`); ``replications``: how many there are (the timing stops at
-    the last; by default there is no last, since thrown-away replications are only timed)."""
+    thrown away: :func:`_timed_task`) and may return the CPU seconds that took (what it does
+    besides, such as storing the task, is then not counted); ``replications``: how many there are
+    (the timing stops at the last; by default there is no last, since thrown-away replications are
+    only timed). No timed task holds more than ``most`` replications."""
     run = run or (lambda start, size: _timed_task(scenario, start, size))
     last = math.inf if replications is None else replications
-    warm = time.process_time()
-    run(0, 1)
-    if time.process_time() - warm >= target:
+
+    def timed(start: int, size: int) -> float:
+        began = time.process_time()
+        seconds = run(start, size)
+        return time.process_time() - began if seconds is None else seconds
+
+    if timed(0, 1) >= target:
         return None
-    began, first, size, timed = time.process_time(), 1, 2, []
+    first, size, spent, tasks = 1, 2, 0.0, []
     while first < last:
-        size = int(min(size, last - first))
-        start = time.process_time()
-        run(first, size)
-        timed.append((size, time.process_time() - start))
+        size = int(min(size, most, last - first))
+        seconds = timed(first, size)
+        tasks.append((size, seconds))
+        spent += seconds
         first += size
+        cost = TaskCost.through(tasks)
+        if cost.fixed + most * cost.per_replication <= target or spent >= TIMING_SECONDS or size >= most:
+            return cost  # (the last: a task of the bound was timed, the next could be no larger)
         size *= 2
-        cost = TaskCost.through(timed)
-        within = cost.fixed + most * cost.per_replication <= target
-        if len(timed) > 1 and (within or time.process_time() - began >= TIMING_SECONDS):
-            return cost
-    return TaskCost.through(timed) if timed else None
+    return TaskCost.through(tasks) if tasks else None
 
 
 def _timed_task(scenario: Scenario, start: int, size: int) -> None:
@@ -305,15 +311,18 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
             covered = sum(parse_task(name).size for name in done)
             handle = bar.add_task(label, total=total, completed=covered)
 
-        def run_here(t: Task) -> dict:
-            """A task run in this process (the first ones, timed to size the rest)."""
-            result = task_fn(job_of(t))
+        def first(t: Task) -> tuple[dict, float]:
+            """A task run in this process (the first ones, timed to size the rest): its tables
+            and its CPU seconds."""
+            began = time.process_time()
+            result = run_here(executor, task_fn, job_of(t))
+            seconds = time.process_time() - began
             if bar is not None:
                 bar.advance(handle, t.size)
-            return result
+            return result, seconds
 
         if chunk is None:
-            chunk = _first_tasks_timed(store, exp, done, executor.workers, run_here)
+            chunk = _first_tasks_timed(store, exp, done, executor.workers, first)
         done_tasks = [parse_task(name) for name in done]
         todo = tapered([t for k in range(npoints) for t in plan_tasks(reps, chunk, k, done_tasks)], chunk,
                        executor.workers)
@@ -331,15 +340,16 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
 
 
 def _first_tasks_timed(store: ResultStore, exp: Experiment, done: set[str], workers: int,
-                       run: Callable[[Task], dict]) -> int:
+                       run: Callable[[Task], tuple[dict, float]]) -> int:
     """The chunk of a batch (replications per task, :func:`choose_chunk`'s rule), timed on the
-    first tasks of the design point of median size, run here (``run``: what a worker would do)
-    and stored as results (added to ``done``): the replications timed are the batch's own, so
-    none is simulated twice and a large world's first replication, if it alone is over the
-    target, is simply its first task. Worker processes forked afterwards inherit the caches the
-    first replication filled. A batch stopped while its first tasks are timed has no chunk in its
-    manifest; resumed, it times again by tasks thrown away (:func:`choose_chunk`), since some of
-    the replications are stored already."""
+    first tasks of the design point of median size, run here (``run``: what a worker would do,
+    giving the tables and their CPU seconds, the writing not counted) and stored as results
+    (added to ``done``): the replications timed are the batch's own, so none is simulated twice,
+    and a large world's first replication, if it alone is over the target, is simply its first
+    task. Local worker processes forked afterwards inherit the caches the first replication filled
+    (Dask's workers and the app's warm pool fill their own). A batch stopped while its first tasks
+    are timed has no chunk in its manifest; resumed, it times again by tasks thrown away
+    (:func:`choose_chunk`), since some of the replications are stored already."""
     bound = _bound(exp, workers)
     if bound <= 1:
         chunk = 1
@@ -348,10 +358,12 @@ def _first_tasks_timed(store: ResultStore, exp: Experiment, done: set[str], work
         if any(parse_task(name).point == k for name in done):
             chunk = choose_chunk(exp, workers)
         else:
-            def timed(start: int, size: int) -> None:
+            def timed(start: int, size: int) -> float:
                 task = Task(point=k, start=start, stop=start + size)
-                store.write_task(k, task.name, run(task))
+                tables, seconds = run(task)
+                store.write_task(k, task.name, tables)  # not timed: a worker's task does not write
                 done.add(task.name)
+                return seconds
 
             cost = task_cost(exp.scenarios[k], bound, TASK_SECONDS, run=timed, replications=exp.replications)
             chunk = 1 if cost is None else cost.replications_for(TASK_SECONDS, bound)

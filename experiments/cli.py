@@ -155,7 +155,7 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
     except RuntimeError as err:
         _fail(err, lang)
     if not force and not dask:  # a Dask cluster's memory is on its workers' machines
-        _check_workload(exp, executor.workers, lang=lang)
+        _check_workload(exp, executor.workers, lang=lang, cpu=False)
     previous = signal.signal(signal.SIGTERM, _terminated)  # stop as Ctrl-C does: workers closed
     try:
         run_batch(exp, out, executor=executor, chunk=chunk, overwrite=overwrite,
@@ -332,13 +332,14 @@ def validate(scenario, assignments, force, lang):
         click.echo(work.line(os.cpu_count() or 1, lang))
 
 
-def _check_workload(exp: Experiment, workers: int, refuse: bool = True, lang: str = "en"):
+def _check_workload(exp: Experiment, workers: int, refuse: bool = True, lang: str = "en", cpu: bool = True):
     """The experiment's workload (:mod:`effekt.experiments.workload`); a scenario that would not fit
-    in memory on ``workers`` workers is refused (exit 2) unless not ``refuse``."""
+    in memory on ``workers`` workers is refused (exit 2) unless not ``refuse``. ``cpu``: also time
+    a small world's replications as tasks (validate prints the CPU time; a run needs the memory only)."""
     from effekt.experiments.workload import check_workload, estimate
     from effekt.specfile import SpecError
 
-    work = estimate(exp)
+    work = estimate(exp, cpu=cpu)
     if refuse:
         try:
             check_workload(work, workers, exp.base.source)

@@ -70,6 +70,14 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def run_here(executor: Executor, fn: Callable[[Any], Any], item: Any) -> Any:
+    """Run one task in the calling process, seen by ``executor`` (a batch's first tasks, timed
+    to size the rest: :func:`effekt.experiments.batch.run_batch`): an executor with a ``run_here``
+    method (the app's, which counts replications and honours Cancel) runs it through that."""
+    own = getattr(executor, "run_here", None)
+    return own(fn, item) if own is not None else fn(item)
+
+
 class _Closing:
     """``with executor:`` closes the executor at the end of the block."""
 

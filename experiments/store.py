@@ -477,12 +477,12 @@ class ResultStore:
     def set_chunk(self, chunk: int) -> None:
         """The batch's replications per task, once chosen (a resumed batch keeps it)."""
         self._manifest["chunk"] = chunk
-        self.write_manifest(self._manifest)
+        self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
 
     def set_tasks_total(self, total: int) -> None:
         """How many tasks the experiment has in all (those done plus those planned)."""
         self._manifest["tasks_total"] = total
-        self.write_manifest(self._manifest)
+        self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
 
     def finish(self) -> dict[str, Any]:
         """Record the end: tasks done and the finishing time. Returns the final manifest."""

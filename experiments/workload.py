@@ -241,15 +241,10 @@ def _pilot(scenario: Any) -> tuple[float, float]:
         tracemalloc.stop()
 
 
-TASK_TIMED_BELOW = 0.05
-"""CPU seconds of a pilot replication below which the scenario's CPU time is measured as tasks
-run it (:func:`_in_tasks`): a small world's replications are evaluated together, a block at a
-time, and a replication evaluated alone costs several times its share (issue 14: about 11 against
-2.5 ms for the default)."""
-
-
 def _in_tasks(scenario: Any, replications: int) -> float | None:
-    """CPU seconds per replication of ``scenario`` as a batch runs it: tasks of about
+    """CPU seconds per replication of ``scenario`` as a batch runs it (a small world's replications
+    are evaluated together, a block at a time, and a replication evaluated alone costs several times
+    its share: issue 14, about 11 against 2.5 ms for the default): tasks of about
     :data:`effekt.experiments.batch.TASK_SECONDS`, each a fixed cost and a cost per replication,
     timed as a batch times them (:func:`effekt.experiments.batch.task_cost`); None when one
     replication alone is over that."""
@@ -266,9 +261,11 @@ def needs_pilot(scenario: Any, total_replications: int) -> bool:
             or total_replications >= PILOT_FROM_REPLICATIONS)
 
 
-def estimate(experiment: Any) -> Workload:
+def estimate(experiment: Any, cpu: bool = True) -> Workload:
     """The workload of ``experiment`` (a :class:`~effekt.experiments.scenario.Experiment`),
-    measured on pilot replications of its base scenario when it is large (see the module)."""
+    measured on pilot replications of its base scenario when it is large (see the module).
+    ``cpu``: a world of at most :data:`PILOT_PERSONS` people is also timed as tasks run it
+    (:func:`_in_tasks`; the memory check alone does not need it)."""
     base = experiment.base
     persons, reps, points = _persons(base), experiment.replications, len(experiment.points)
     if not needs_pilot(base, reps * points):
@@ -291,7 +288,7 @@ def estimate(experiment: Any) -> Workload:
         step = (persons - sizes[1]) / (sizes[1] - sizes[0])
         seconds += max(0.0, measured[1][0] - measured[0][0]) * step
         peak += max(0.0, measured[1][1] - measured[0][1]) * step
-    if pilots[-1] is base and seconds < TASK_TIMED_BELOW:
+    if cpu and len(pilots) == 1 and pilots[0] is base:  # small: replications evaluated in blocks
         seconds = _in_tasks(base, reps) or seconds
     return Workload(persons, reps, points, measured=True, seconds=seconds, peak_bytes=peak)
 

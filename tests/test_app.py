@@ -517,3 +517,28 @@ def test_the_counterfactual_mode_and_lottery_share():
     assert bad.errors == {"treatment_share": ["world.counterfactual.treatment_share: skal være mindre enn 1"]}
     odd = forms.check({**d, "counterfactual_mode": "lottery"})
     assert list(odd.errors) == ["counterfactual_mode"]
+
+
+def test_the_first_tasks_a_batch_times_in_the_servers_thread_are_counted_and_cancellable():
+    """A batch runs its first tasks in the calling thread to size the rest (run_here): the app's
+    executor counts them like the others, and a run cancelled before one starts stops there."""
+    run = SimpleNamespace(done=0, cancel=SimpleNamespace(flag=False))
+    run.cancel.is_set = lambda: run.cancel.flag
+    watched = _Watched(SerialExecutor(), run)
+    assert watched.run_here(lambda item: "tables", _Task(4)) == "tables"
+    assert run.done == 4
+    run.cancel.flag = True
+    with pytest.raises(Cancelled):
+        watched.run_here(lambda item: pytest.fail("started after cancel"), _Task(2))
+    assert run.done == 4
+
+
+def test_a_finished_app_run_counts_every_replication(tmp_path):
+    from effekt.experiments.app.jobs import RunManager
+
+    manager = RunManager(tmp_path, 1, series_runs=2)
+    run, checked = manager.start({**forms.defaults(), "replications": 30}, "en")
+    assert run is not None, checked.errors
+    run.thread.join(timeout=300)
+    assert run.status == "done", run.error
+    assert run.done == run.total == 30

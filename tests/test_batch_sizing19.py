@@ -198,9 +198,12 @@ def test_validate_times_a_small_worlds_replications_as_tasks_run_them(monkeypatc
     work = wl.estimate(exp)
     assert work.measured
     assert work.seconds == pytest.approx(0.002 + 0.010 / 495)
-    # a world whose lone replication is over the threshold keeps the pilot's figure
+    # the memory check of a run (cpu=False) keeps the pilot's figure, and so does a world too large
+    # for its replications to share blocks (piloted at a scaled-down size)
+    assert wl.estimate(exp, cpu=False).seconds == 0.011
+    big = load_experiment(None, ["world.cohorts[0].size=3000"], sweep=False)
     monkeypatch.setattr(wl, "_pilot", lambda sc: (0.5, 10e6))
-    assert wl.estimate(exp).seconds == 0.5
+    assert wl.estimate(big).seconds == 0.5
 
 
 @pytest.mark.parametrize(("seconds", "en", "nb"), [

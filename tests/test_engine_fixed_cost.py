@@ -141,7 +141,6 @@ def test_choose_chunk_times_the_design_point_of_median_size(monkeypatch):
 
 @pytest.mark.parametrize(("fixed", "per", "most", "timed"), [
     (0.009, 0.0025, 10_000, [1, 2, 4, 8, 16]),  # the default's figures: timed for a tenth of a second
-    (0.009, 0.0025, 100, [1, 2, 4]),  # a task of the bound (100) is within the target at once
     (0.0, 0.03, 10_000, [1, 2, 4]),  # a larger world: the tenth of a second is spent sooner
 ])
 def test_task_cost_recovers_a_tasks_fixed_cost_and_cost_per_replication(monkeypatch, fixed, per, most, timed):
@@ -164,6 +163,29 @@ def test_task_cost_recovers_a_tasks_fixed_cost_and_cost_per_replication(monkeypa
     assert cost.per_replication == pytest.approx(per, rel=1e-9)
     assert sizes == timed
     assert cost.replications_for(1.0, most) == min(most, math.ceil((1.0 - fixed) / per - 1e-9))
+
+
+@pytest.mark.parametrize(("fixed", "per", "most", "target", "timed"), [
+    (0.009, 0.0025, 100, 1.0, [1, 2]),  # after one task its mean says the bound (100) fits: done
+    (0.0, 0.5, 3, 1.0, [1, 2]),  # the task of 2 alone spends the tenth of a second
+    (0.0, 0.00002, 3, 0.00005, [1, 2, 3]),  # never within the target: timed up to the bound, no more
+])
+def test_task_cost_never_times_a_task_beyond_the_bound_nor_longer_than_needed(
+        monkeypatch, fixed, per, most, target, timed):
+    from effekt.experiments import batch
+
+    clock = [0.0]
+    sizes: list[int] = []
+
+    def task(sc, start, size):
+        sizes.append(size)
+        clock[0] += fixed + per * size
+
+    monkeypatch.setattr(batch, "_timed_task", task)
+    monkeypatch.setattr(batch.time, "process_time", lambda: clock[0])
+    cost = batch.task_cost(None, most=most, target=target)
+    assert sizes == timed and max(sizes) <= most
+    assert cost.replications_for(target, most) <= most
 
 
 def test_task_cost_gives_the_replications_for_a_target():

@@ -115,6 +115,15 @@ class _Watched:
         if self.run.cancel.is_set():
             raise Cancelled
 
+    def run_here(self, fn: Callable[[Any], Any], item: Any) -> Any:
+        """A task run in the server's thread (a batch's first tasks, timed to size the rest):
+        counted like the others, and not started once cancel is pressed."""
+        if self.run.cancel.is_set():
+            raise Cancelled
+        result = fn(item)
+        self.run.done += item.task.size
+        return result
+
     def close(self) -> None:  # the pool is the manager's
         pass
 
