@@ -166,7 +166,7 @@ class RunManager:
         exp = checked.experiment
         if not self.dask and not force:  # as effekt run: refused before anything runs when it would not fit
             try:
-                check_workload(estimate(exp), self.executor.workers, exp.base.source)
+                check_workload(estimate(exp, cpu=False), self.executor.workers, exp.base.source)
             except SpecError as err:
                 shutil.rmtree(folder, ignore_errors=True)
                 checked.errors = {forms.GENERAL: [problem_text(_without_force(p), lang)
