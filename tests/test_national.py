@@ -389,3 +389,25 @@ def test_the_cli_refuses_a_bad_file_with_exit_2(tmp_path):
     res = CliRunner().invoke(main, ["national", str(path), "--out", str(tmp_path / "o"), "--lang", "en"])
     assert res.exit_code == 2
     assert "no kommune 3399" in res.output
+
+
+def test_shards_hold_all_of_a_kommunes_replications_or_one_by_the_time_they_take(tmp_path, monkeypatch):
+    """With a target no shard reaches, a shard holds the most a task may (all of a kommune's
+    replications, or fewer so that the one worker still gets about four shards: three kommuner of
+    four replications, ceil(12 / 4) = 3); with a target the first replication alone is over, every
+    shard is one replication."""
+    import json
+
+    from effekt.experiments import batch
+
+    nat = load_national(national_file(tmp_path))
+    monkeypatch.setattr(batch, "TASK_SECONDS", 1e9)
+    run_national(nat, tmp_path / "long", SerialExecutor(), progress=False)
+    assert len(nat.points) == 3
+    chunk = json.loads((tmp_path / "long" / "manifest.json").read_text())["chunk"]
+    assert chunk == min(REPS, -(-3 * REPS // 4))
+    monkeypatch.setattr(batch, "TASK_SECONDS", 0.0)
+    run_national(nat, tmp_path / "short", SerialExecutor(), progress=False)
+    assert json.loads((tmp_path / "short" / "manifest.json").read_text())["chunk"] == 1
+    files = list((tmp_path / "short" / "runs").glob("point=*/*.parquet"))
+    assert files and all(int(f.stem.split("-")[2]) - int(f.stem.split("-")[1][1:]) == 1 for f in files)
