@@ -95,18 +95,22 @@ def _bound(experiment: Experiment, workers: int) -> int:
     return min(reps, math.ceil(reps * len(experiment.points) / (4 * workers)))
 
 
-def choose_chunk(experiment: Experiment, workers: int, target: float = TASK_SECONDS) -> int:
-    """Replications per task: enough for ``target`` seconds of work, but at most :func:`_bound`.
-    When the bound already says one replication per task (``--runs 1``, or a few on many
-    workers), nothing is timed: a replication of a large world can take a minute.
+def choose_chunk(experiment: Experiment, workers: int, target: float | None = None,
+                 run: Callable[[int, int], float | None] | None = None) -> int:
+    """Replications per task: enough for ``target`` seconds of work (default
+    :data:`TASK_SECONDS`), but at most :func:`_bound`. When the bound already says one replication
+    per task (``--runs 1``, or a few on many workers), nothing is timed: a replication of a large
+    world can take a minute.
 
-    Timed on the design point of median size (:func:`_representative`) by :func:`task_cost`,
-    the tasks thrown away. A batch sizes its tasks the same way but keeps the timed tasks as
-    results (:func:`run_batch`): nothing is simulated twice."""
+    Timed on the design point of median size (:func:`_representative`) by :func:`task_cost`:
+    ``run(start, size)`` runs its replications (a batch's own first tasks, stored as results:
+    :func:`_first_tasks_timed`); by default the tasks are thrown away."""
+    target = TASK_SECONDS if target is None else target
     bound = _bound(experiment, workers)
     if bound <= 1:
         return 1
-    cost = task_cost(experiment.scenarios[_representative(experiment)], bound, target)
+    cost = task_cost(experiment.scenarios[_representative(experiment)], bound, target, run=run,
+                     replications=experiment.replications if run is not None else None)
     return 1 if cost is None else cost.replications_for(target, bound)
 
 
@@ -350,23 +354,18 @@ def _first_tasks_timed(store: ResultStore, exp: Experiment, done: set[str], work
     (Dask's workers and the app's warm pool fill their own). A batch stopped while its first tasks
     are timed has no chunk in its manifest; resumed, it times again by tasks thrown away
     (:func:`choose_chunk`), since some of the replications are stored already."""
-    bound = _bound(exp, workers)
-    if bound <= 1:
-        chunk = 1
+    k = _representative(exp)
+    if any(parse_task(name).point == k for name in done):
+        chunk = choose_chunk(exp, workers)
     else:
-        k = _representative(exp)
-        if any(parse_task(name).point == k for name in done):
-            chunk = choose_chunk(exp, workers)
-        else:
-            def timed(start: int, size: int) -> float:
-                task = Task(point=k, start=start, stop=start + size)
-                tables, seconds = run(task)
-                store.write_task(k, task.name, tables)  # not timed: a worker's task does not write
-                done.add(task.name)
-                return seconds
+        def timed(start: int, size: int) -> float:
+            task = Task(point=k, start=start, stop=start + size)
+            tables, seconds = run(task)
+            store.write_task(k, task.name, tables)  # not timed: a worker's task does not write
+            done.add(task.name)
+            return seconds
 
-            cost = task_cost(exp.scenarios[k], bound, TASK_SECONDS, run=timed, replications=exp.replications)
-            chunk = 1 if cost is None else cost.replications_for(TASK_SECONDS, bound)
+        chunk = choose_chunk(exp, workers, run=timed)
     store.set_chunk(chunk)
     return chunk
 
