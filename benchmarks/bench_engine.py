@@ -12,8 +12,8 @@ once per task of ``--task`` replications as ``effekt run`` builds them
 (:func:`effekt.sim.concat_records`, all four tables, amortised over the task's replications),
 the cyclic collector paused for the whole task as ``effekt run``'s tasks run
 (:func:`effekt.experiments.runner.run_task`; without it, the collector's passes over the rows of
-the task's earlier replications cost 5-10 % of a small world's task). Only the treatment arm is simulated (counterfactual mode "none"), because the hand-written model
-has no control arm.
+the task's earlier replications cost 5-10 % of a small world's task). Only the treatment arm is
+simulated (counterfactual mode "none"), because the hand-written model has no control arm.
 
 Usage::
 

@@ -1,19 +1,34 @@
 """What a scenario will cost before it runs: design points, computing time and memory.
 
 A file can be valid and still never finish on the machine at hand: a cohort of a million people
-needs about 13 GB for one replication, a design of 100 000 points is 100 000 full scenarios to
-build. ``effekt validate``, ``run``, ``batch`` and ``sweep`` measure the scenario first and refuse
-what the machine cannot hold, naming the number to lower; ``--force`` runs it anyway.
+needs about 6 GB for one replication (estimated as below), a design of 100 000 points is 100 000
+full scenarios to build. ``effekt validate``, ``run``, ``batch`` and ``sweep`` measure the scenario
+first and refuse what the machine cannot hold, naming the number to lower; ``--force`` runs it
+anyway.
 
 How: a scenario of more than :data:`PILOT_FROM_PERSONS` people (both arms), or more than
 :data:`PILOT_FROM_WEEKS` weeks, or :data:`PILOT_FROM_REPLICATIONS` replications in all, is
-measured on *pilot replications*: the same scenario with every cohort scaled down to about
-:data:`PILOT_PERSONS` people and four times that many (the scenario itself when it is smaller),
-at the full horizon. Their CPU time and peak memory (each in a forked child
-process, whose peak resident size counts every allocation) are fitted by a line in the number of
-people and extrapolated to the scenario's size; the simulation's cost per person is close to flat
-(BENCHMARKS.md), so the line is an honest first estimate, not a promise. Smaller scenarios cost
-seconds and are not measured.
+measured on *pilot replications* at the full horizon, each in a forked child process whose peak
+resident size counts every allocation. A world of at most 144 000 people
+(:data:`PILOT_SMALL_PERSONS` and :data:`PILOT_PERSONS` together) is its own pilot: one replication
+of it, no dearer than the two pilots. A larger one is measured on the same scenario with every
+cohort scaled down to about 16 000 and 128 000 people, and their CPU time and peak memory are
+extrapolated by the line through the two, a fixed part and a part per person. Smaller scenarios
+cost seconds and are not measured.
+
+Why those sizes (BENCHMARKS.md, "tenth part", measured on the default scenario with its cohort
+scaled): the peak memory per person falls as the world grows (9 300 bytes at 8 000 people, 4 300
+at 32 000, 3 400 at 256 000) because parts of it grow with the world only up to a cap (buffers of
+a bounded number of cells, caches, allocator arenas), and the memory added per person between two
+sizes jumps about (1 800 to 4 300 bytes between 8 000 and 32 000) before it settles, near 3 300
+bytes, above about 64 000. For 800 000 people, whose replication adds 2.5 GB (GiB, as the estimate
+prints it) to its process, pilots of 2 000 and 8 000 people (the method until then) said 6.0 GB,
+pilots of 8 000 and 32 000 said 1.9 GB, and pilots of 16 000 and 128 000 say 2.3-2.4 GB; with the
+work-training places grown with the cohort (3.1 GB measured) they say 3.0 GB. Their CPU time was
+26-34 s where the replication took 23-28 s on the shared 2-core machine. That agreement is
+measured, not a law: a scenario whose capped parts end elsewhere (another horizon, pathway or
+contract) may miss by more. The two pilots cost about a 144 000-person replication, 5-9 s: a
+fifth to a third of an 800 000-person replication.
 
     Workload            the estimate: people, replications, CPU seconds and peak bytes per
                         replication, and what the machine has
@@ -39,8 +54,14 @@ MAX_DESIGN_POINTS = 10_000
 """Design points built without ``--force``: each is a full scenario, validated before anything
 runs (about 3 ms and tens of kB each), and each runs every replication."""
 
-PILOT_PERSONS = 2_000
+PILOT_PERSONS = 128_000
+"""The larger pilot replication, in people (both arms); the smaller is :data:`PILOT_SMALL_PERSONS`.
+A world of at most the two together is measured itself (see the module)."""
+PILOT_SMALL_PERSONS = 16_000
+"""The smaller pilot replication, in people (both arms)."""
 PILOT_FROM_PERSONS = 2_000
+"""A world of this many people (both arms) or more is measured before it runs; one of at most
+this many, piloted for its horizon or its replications, is also timed as tasks run it."""
 PILOT_FROM_WEEKS = 1_040
 PILOT_FROM_REPLICATIONS = 20_000
 BASE_BYTES = 250 * 2**20
@@ -264,33 +285,48 @@ def needs_pilot(scenario: Any, total_replications: int) -> bool:
 def estimate(experiment: Any, cpu: bool = True) -> Workload:
     """The workload of ``experiment`` (a :class:`~effekt.experiments.scenario.Experiment`),
     measured on pilot replications of its base scenario when it is large (see the module).
-    ``cpu``: a world of at most :data:`PILOT_PERSONS` people is also timed as tasks run it
+    ``cpu``: a world of at most :data:`PILOT_FROM_PERSONS` people is also timed as tasks run it
     (:func:`_in_tasks`; the memory check alone does not need it)."""
     base = experiment.base
     persons, reps, points = _persons(base), experiment.replications, len(experiment.points)
     if not needs_pilot(base, reps * points):
         return Workload(persons, reps, points)
-    pilots = []
-    for size in (PILOT_PERSONS, 4 * PILOT_PERSONS):
-        factor = min(1.0, size / max(1.0, float(persons)))
-        pilots.append(_scaled(base, factor) if factor < 1 else base)
-        if factor >= 1:
-            break
+    sizes = pilot_sizes(persons)
+    pilots = [base if size >= persons else _scaled(base, size / persons) for size in sizes]
     from effekt.experiments.runner import simulate_and_evaluate
 
     # load what every pilot reuses (files, caches) on a replication so small that it leaves almost
     # no freed memory behind, which a pilot would reuse unseen
     simulate_and_evaluate(_scaled(base, 1.0 / max(1.0, float(base.world.size))), 0)
-    sizes = [_persons(p) for p in pilots]
+    sizes = [_persons(p) for p in pilots]  # as rounded to whole people per cohort
     measured = [_pilot(p) for p in pilots]
+    seconds, peak = _extrapolated(sizes, measured, persons)
+    if cpu and persons <= PILOT_FROM_PERSONS:  # small: replications evaluated in blocks
+        seconds = _in_tasks(base, reps) or seconds
+    return Workload(persons, reps, points, measured=True, seconds=seconds, peak_bytes=peak)
+
+
+def pilot_sizes(persons: int) -> tuple[int, ...]:
+    """The people (both arms) of the pilot replications of a world of ``persons``:
+    :data:`PILOT_SMALL_PERSONS` and :data:`PILOT_PERSONS` (see the module: sizes where the memory
+    per person is near its settled slope), or the world itself when one replication of it costs no
+    more than those two."""
+    if persons <= PILOT_SMALL_PERSONS + PILOT_PERSONS:
+        return (persons,)
+    return (PILOT_SMALL_PERSONS, PILOT_PERSONS)
+
+
+def _extrapolated(sizes: list[int], measured: list[tuple[float, float]],
+                  persons: int) -> tuple[float, float]:
+    """(CPU seconds, peak bytes) of a replication of ``persons`` from pilots of ``sizes`` people
+    that measured ``measured``: the line through the two (a fixed part and a part per person;
+    never falling with the size, which would be noise), or the one pilot's own figures."""
     seconds, peak = measured[-1]
-    if len(pilots) == 2 and sizes[1] > sizes[0]:  # a line in the number of people, extrapolated
+    if len(sizes) == 2 and sizes[1] > sizes[0]:
         step = (persons - sizes[1]) / (sizes[1] - sizes[0])
         seconds += max(0.0, measured[1][0] - measured[0][0]) * step
         peak += max(0.0, measured[1][1] - measured[0][1]) * step
-    if cpu and len(pilots) == 1 and pilots[0] is base:  # small: replications evaluated in blocks
-        seconds = _in_tasks(base, reps) or seconds
-    return Workload(persons, reps, points, measured=True, seconds=seconds, peak_bytes=peak)
+    return seconds, peak
 
 
 def check_workload(work: Workload, workers: int, source: str, available: int | None = None) -> None:
@@ -334,4 +370,4 @@ def check_design_size(points: int, source: str, force: bool = False) -> None:
 
 
 __all__ = ["MAX_DESIGN_POINTS", "Workload", "available_memory", "check_design_size", "check_workload",
-           "estimate", "needs_pilot"]
+           "estimate", "needs_pilot", "pilot_sizes"]

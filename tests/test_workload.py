@@ -101,3 +101,78 @@ def test_the_memory_estimate_is_near_a_replication_measured_in_a_process_of_its_
              "exp = load_experiment(None, ['world.cohorts[0].size=3000'])\n")
     measured = peak(setup + "simulate_and_evaluate(exp.base, 0)") - peak(setup + "pass")
     assert 0.5 * measured <= float(peak_bytes) <= 2.0 * measured, (peak_bytes, measured)
+
+
+def _synthetic_pilots(monkeypatch, seconds, peak):
+    """``_pilot`` replaced by known costs of a pilot's people (both arms), the warm-up replication
+    by nothing; returns the list the pilots' sizes are recorded in."""
+    from effekt.experiments import runner
+
+    seen = []
+
+    def pilot(scenario):
+        n = wl._persons(scenario)
+        seen.append(n)
+        return seconds(n), peak(n)
+
+    monkeypatch.setattr(wl, "_pilot", pilot)
+    monkeypatch.setattr(runner, "simulate_and_evaluate", lambda scenario, replication: None)
+    return seen
+
+
+def test_a_large_worlds_estimate_is_the_line_through_pilots_where_the_cost_has_settled(monkeypatch):
+    # a replication costing 0.15 s + 80 µs a person and 34 MB + 4 100 bytes a person: the line
+    # through the two pilots gives the 800 000-person world's 64.15 s and 34 MB + 3 280 000 000 bytes
+    seen = _synthetic_pilots(monkeypatch, lambda n: 0.15 + 80e-6 * n, lambda n: 34 * 2**20 + 4_100.0 * n)
+    work = wl.estimate(load_experiment(None, ["world.cohorts[0].size=400000"]), cpu=False)
+    assert seen == [16_000, 128_000]  # where the cost per person has settled, not 2 000 and 8 000
+    assert work.measured and work.persons == 800_000
+    assert work.seconds == pytest.approx(0.15 + 64.0, rel=1e-12)
+    assert work.peak_bytes == pytest.approx(34 * 2**20 + 3_280_000_000, rel=1e-12)
+
+
+def test_a_pilot_whose_cost_falls_with_the_size_is_noise_and_not_extrapolated_downwards(monkeypatch):
+    _synthetic_pilots(monkeypatch, lambda n: 20.0 - n / 10_000, lambda n: 1e9 - n)
+    work = wl.estimate(load_experiment(None, ["world.cohorts[0].size=400000"]), cpu=False)
+    assert work.seconds == pytest.approx(20.0 - 12.8) and work.peak_bytes == 1e9 - 128_000
+
+
+def test_a_world_no_larger_than_the_two_pilots_is_measured_itself_once(monkeypatch):
+    seen = _synthetic_pilots(monkeypatch, lambda n: 1e-4 * n, lambda n: 5_000.0 * n)
+    work = wl.estimate(load_experiment(None, ["world.cohorts[0].size=20000"]), cpu=False)
+    assert seen == [40_000] and work.seconds == pytest.approx(4.0) and work.peak_bytes == 2e8
+
+
+@pytest.mark.parametrize("persons", [2_000, 6_000, 143_999, 144_000, 144_001, 200_000, 800_000, 2_000_000])
+def test_the_pilots_never_cost_more_people_than_one_replication_of_the_world(persons):
+    sizes = wl.pilot_sizes(persons)
+    assert sum(sizes) <= persons and max(sizes) <= persons
+    assert sizes == ((persons,) if persons <= 144_000 else (16_000, 128_000))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("places", ["10", "142857"], ids=["places-fixed", "places-grown"])
+def test_a_large_worlds_memory_estimate_is_within_a_fifth_of_its_replication(places):
+    # 400 000 people-arms, three times the larger pilot, with the default's 10 work-training places
+    # or as many per person as the default's 10 per 14: pilots of 2 000 and 8 000 people said more
+    # than twice what the replication adds to its process, pilots of 8 000 and 32 000 a fourth less
+    # with the places fixed (BENCHMARKS.md, tenth part); about a minute each, most of it the
+    # replication itself
+    sets = f"['world.cohorts[0].size=200000', 'pathway.capacity.placements.slots={places}']"
+    probe = ("from effekt.experiments.scenario import load_experiment\n"
+             "from effekt.experiments import workload as wl\n"
+             f"print(wl.estimate(load_experiment(None, {sets}), cpu=False).peak_bytes)\n")
+    shown = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    estimated = float(shown.stdout.split()[-1])
+
+    def peak(code: str) -> int:
+        tail = ("\nprint([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
+        done = subprocess.run([sys.executable, "-c", code + tail], check=True, capture_output=True, text=True)
+        return int(done.stdout.split()[-1]) * 1024
+
+    setup = ("from effekt.experiments.scenario import load_experiment\n"
+             "from effekt.experiments.runner import simulate_and_evaluate\n"
+             "simulate_and_evaluate(load_experiment(None).base, 0)\n"
+             f"exp = load_experiment(None, {sets})\n")
+    measured = peak(setup + "simulate_and_evaluate(exp.base, 0)") - peak(setup + "pass")
+    assert 0.8 * measured <= estimated <= 1.2 * measured, (estimated, measured)
