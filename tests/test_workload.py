@@ -77,6 +77,23 @@ def test_run_refuses_a_scenario_too_large_before_anything_runs_and_force_runs_it
     assert forced.exit_code == 0, forced.output and (out / "manifest.json").exists()
 
 
+def _peak(code: str) -> int:
+    """The peak resident size of a fresh Python process running ``code``, by the kernel."""
+    tail = ("\nprint([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
+    done = subprocess.run([sys.executable, "-c", code + tail], check=True, capture_output=True, text=True)
+    return int(done.stdout.split()[-1]) * 1024
+
+
+def _replication_peak(sets: str) -> int:
+    """What one replication of the default with ``sets`` (a Python list literal of --set
+    assignments) adds to the peak of a fresh process that has everything loaded, as a worker."""
+    setup = ("from effekt.experiments.scenario import load_experiment\n"
+             "from effekt.experiments.runner import simulate_and_evaluate\n"
+             "simulate_and_evaluate(load_experiment(None).base, 0)\n"
+             f"exp = load_experiment(None, {sets})\n")
+    return _peak(setup + "simulate_and_evaluate(exp.base, 0)") - _peak(setup + "pass")
+
+
 @pytest.mark.slow
 def test_the_memory_estimate_is_near_a_replication_measured_in_a_process_of_its_own():
     # the estimate as `effekt validate` makes it, in a fresh process: forked from this test process,
@@ -89,17 +106,7 @@ def test_the_memory_estimate_is_near_a_replication_measured_in_a_process_of_its_
     measured_flag, persons, peak_bytes = shown.stdout.split()[-3:]
     assert measured_flag == "True" and int(persons) == 6000
 
-    def peak(code: str) -> int:
-        """The peak resident size of a fresh Python process running ``code``, by the kernel."""
-        tail = ("\nprint([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
-        done = subprocess.run([sys.executable, "-c", code + tail], check=True, capture_output=True, text=True)
-        return int(done.stdout.split()[-1]) * 1024
-
-    setup = ("from effekt.experiments.scenario import load_experiment\n"
-             "from effekt.experiments.runner import simulate_and_evaluate\n"
-             "simulate_and_evaluate(load_experiment(None).base, 0)\n"  # everything loaded, as in a worker
-             "exp = load_experiment(None, ['world.cohorts[0].size=3000'])\n")
-    measured = peak(setup + "simulate_and_evaluate(exp.base, 0)") - peak(setup + "pass")
+    measured = _replication_peak("['world.cohorts[0].size=3000']")
     assert 0.5 * measured <= float(peak_bytes) <= 2.0 * measured, (peak_bytes, measured)
 
 
@@ -165,14 +172,5 @@ def test_a_large_worlds_memory_estimate_is_within_a_fifth_of_its_replication(pla
     shown = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
     estimated = float(shown.stdout.split()[-1])
 
-    def peak(code: str) -> int:
-        tail = ("\nprint([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])")
-        done = subprocess.run([sys.executable, "-c", code + tail], check=True, capture_output=True, text=True)
-        return int(done.stdout.split()[-1]) * 1024
-
-    setup = ("from effekt.experiments.scenario import load_experiment\n"
-             "from effekt.experiments.runner import simulate_and_evaluate\n"
-             "simulate_and_evaluate(load_experiment(None).base, 0)\n"
-             f"exp = load_experiment(None, {sets})\n")
-    measured = peak(setup + "simulate_and_evaluate(exp.base, 0)") - peak(setup + "pass")
+    measured = _replication_peak(sets)
     assert 0.8 * measured <= estimated <= 1.2 * measured, (estimated, measured)
