@@ -6,8 +6,8 @@ full scenarios to build. ``effekt validate``, ``run``, ``batch`` and ``sweep`` m
 first and refuse what the machine cannot hold, naming the number to lower; ``--force`` runs it
 anyway.
 
-How: a scenario of more than :data:`PILOT_FROM_PERSONS` people (both arms), or more than
-:data:`PILOT_FROM_WEEKS` weeks, or :data:`PILOT_FROM_REPLICATIONS` replications in all, is
+How: a scenario of at least :data:`PILOT_FROM_PERSONS` people (both arms), or more than
+:data:`PILOT_FROM_WEEKS` weeks, or at least :data:`PILOT_FROM_REPLICATIONS` replications in all, is
 measured on *pilot replications* at the full horizon, each in a forked child process whose peak
 resident size counts every allocation. A world of at most 144 000 people
 (:data:`PILOT_SMALL_PERSONS` and :data:`PILOT_PERSONS` together) is its own pilot: one replication
@@ -16,19 +16,16 @@ cohort scaled down to about 16 000 and 128 000 people, and their CPU time and pe
 extrapolated by the line through the two, a fixed part and a part per person. Smaller scenarios
 cost seconds and are not measured.
 
-Why those sizes (BENCHMARKS.md, "tenth part", measured on the default scenario with its cohort
-scaled): the peak memory per person falls as the world grows (9 300 bytes at 8 000 people, 4 300
-at 32 000, 3 400 at 256 000) because parts of it grow with the world only up to a cap (buffers of
-a bounded number of cells, caches, allocator arenas), and the memory added per person between two
-sizes jumps about (1 800 to 4 300 bytes between 8 000 and 32 000) before it settles, near 3 300
-bytes, above about 64 000. For 800 000 people, whose replication adds 2.5 GB (GiB, as the estimate
-prints it) to its process, pilots of 2 000 and 8 000 people (the method until then) said 6.0 GB,
-pilots of 8 000 and 32 000 said 1.9 GB, and pilots of 16 000 and 128 000 say 2.3-2.4 GB; with the
-work-training places grown with the cohort (3.1 GB measured) they say 3.0 GB. Their CPU time was
-26-34 s where the replication took 23-28 s on the shared 2-core machine. That agreement is
-measured, not a law: a scenario whose capped parts end elsewhere (another horizon, pathway or
-contract) may miss by more. The two pilots cost about a 144 000-person replication, 5-9 s: a
-fifth to a third of an 800 000-person replication.
+Why those sizes (the figures in BENCHMARKS.md, "tenth part"): the peak memory per person falls as
+the world grows, because parts of it grow with the world only up to a cap (buffers of a bounded
+number of cells, caches, allocator arenas), and the memory a person adds between two sizes jumps
+about below some 64 000 people before it settles. Smaller pilots took their slope from the jumps:
+2 000 and 8 000 people said more than twice the memory of an 800 000-person replication of the
+default, 8 000 and 32 000 a fourth less; 16 000 and 128 000 came within 5 % of it, with the
+work-training places fixed and grown with the cohort. That agreement is measured, not a law: a
+scenario whose capped parts end elsewhere (another horizon, pathway or contract) may miss by more.
+The two pilots cost about a 144 000-person replication, 5-9 s: a fifth to a third of an
+800 000-person replication.
 
     Workload            the estimate: people, replications, CPU seconds and peak bytes per
                         replication, and what the machine has
@@ -291,8 +288,7 @@ def estimate(experiment: Any, cpu: bool = True) -> Workload:
     persons, reps, points = _persons(base), experiment.replications, len(experiment.points)
     if not needs_pilot(base, reps * points):
         return Workload(persons, reps, points)
-    sizes = pilot_sizes(persons)
-    pilots = [base if size >= persons else _scaled(base, size / persons) for size in sizes]
+    pilots = [base if size >= persons else _scaled(base, size / persons) for size in pilot_sizes(persons)]
     from effekt.experiments.runner import simulate_and_evaluate
 
     # load what every pilot reuses (files, caches) on a replication so small that it leaves almost
