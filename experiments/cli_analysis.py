@@ -36,8 +36,9 @@ def executor_options(fn):
         click.option("--dask", "dask", metavar="ADDRESS",
                      help="Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a "
                           "LocalCluster (pip install 'effekt[dask]'). 'local' first starts a cluster "
-                          "on this machine, which takes seconds: it is for trying a Dask set-up; "
-                          "--workers is faster on one machine."),
+                          "on this machine, which takes seconds: it is for trying a Dask set-up. On "
+                          "one machine --workers is faster; a cluster started once (dask scheduler, "
+                          "dask worker) is reused by every command given its address."),
     ]
     return functools.reduce(lambda f, opt: opt(f), reversed(options), fn)
 

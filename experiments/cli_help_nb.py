@@ -75,10 +75,12 @@ HELP_NB: dict[str, str] = {
         "prosessen).",
     "Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster (pip install "
     "'effekt[dask]'). 'local' first starts a cluster on this machine, which takes seconds: it is for "
-    "trying a Dask set-up; --workers is faster on one machine.":
+    "trying a Dask set-up. On one machine --workers is faster; a cluster started once (dask scheduler, "
+    "dask worker) is reused by every command given its address.":
         "Kjør på Dask: adressen til en planlegger (tcp://host:8786) eller 'local' for en LocalCluster (pip "
         "install 'effekt[dask]'). 'local' starter først en klynge på denne maskinen, noe som tar sekunder: "
-        "det er for å prøve et Dask-oppsett; --workers er raskere på én maskin.",
+        "det er for å prøve et Dask-oppsett. På én maskin er --workers raskere; en klynge som er startet "
+        "én gang (dask scheduler, dask worker), brukes på nytt av hver kommando som får adressen.",
     "Replications per task (default: about one second of work).":
         "Replikasjoner per oppgave (standard: omtrent ett sekunds arbeid).",
     "Also store record tables, comma-separated: persons,events,spells.":

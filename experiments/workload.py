@@ -22,8 +22,9 @@ number of cells, caches, allocator arenas), and the memory a person adds between
 about below some 64 000 people before it settles. Smaller pilots took their slope from the jumps:
 2 000 and 8 000 people said more than twice the memory of an 800 000-person replication of the
 default, 8 000 and 32 000 a fourth less; 16 000 and 128 000 came within 5 % of it, with the
-work-training places fixed and grown with the cohort. That agreement is measured, not a law: a
-scenario whose capped parts end elsewhere (another horizon, pathway or contract) may miss by more.
+work-training places fixed and grown with the cohort, and within 4 % on five other shapes (another
+world, pathway, contract and counterfactual; ten years; three kull; eleventh part). That agreement
+is measured, not a law: a scenario whose capped parts end elsewhere may miss by more.
 The two pilots cost about a 144 000-person replication, 5-9 s: a fifth to a third of an
 800 000-person replication.
 

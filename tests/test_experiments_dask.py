@@ -91,6 +91,30 @@ def test_cli_runs_a_sweep_on_the_cluster(cluster, tmp_path):
     assert '"executor": "dask"' in manifest
 
 
+def test_a_cluster_started_once_is_reused_by_the_next_command(cluster, tmp_path):
+    # the --dask help: a cluster started once is reused by every command given its address, which
+    # is what makes Dask pay at 1 000 replications on one machine (docs/experiments.md); a command
+    # must leave a cluster it did not start as it found it: the same workers, none restarted
+    from click.testing import CliRunner
+
+    from effekt.experiments.cli import main
+
+    address, _ = cluster
+    with distributed.Client(address, timeout=10) as client:
+        before = sorted(client.scheduler_info()["workers"])
+    path = write(tmp_path)
+    for out in ("first", "second"):
+        r = CliRunner().invoke(main, ["run", str(path), "--dask", address, "--runs", "4", "--chunk", "2",
+                                      "--seed", "11", "--out", str(tmp_path / out), "-q"])
+        assert r.exit_code == 0, r.output
+    with distributed.Client(address, timeout=10) as client:
+        assert sorted(client.scheduler_info()["workers"]) == before and len(before) == 2
+    first, second = (table(tmp_path / out, "runs").sort_values("replication").reset_index(drop=True)
+                     for out in ("first", "second"))
+    assert len(first) == 4
+    pd.testing.assert_frame_equal(first, second)
+
+
 def test_dask_results_equal_serial_even_when_a_worker_dies(cluster, tmp_path):
     from effekt.experiments.dask_executor import DaskExecutor
 
