@@ -155,6 +155,7 @@ class ResultStore:
         self._manifest: dict[str, Any] = {}
         self._done: set[str] = set()
         self._last_save = 0.0
+        self._made: set[Path] = set()  # the dataset folders made so far (one mkdir each, not one a file)
         self._lock: int | None = None  # the lock file's descriptor while this store holds it
 
     @property
@@ -309,6 +310,7 @@ class ResultStore:
             raise
 
     def _open_locked(self, manifest: dict[str, Any], overwrite: bool) -> set[str]:
+        self._made.clear()  # what an earlier open made may be cleared below
         old = self.read_manifest()
         if old is not None:
             problem = self.mismatch(old, manifest)
@@ -454,7 +456,9 @@ class ResultStore:
             raise ValueError(f"task {task}: no table for {sorted(missing)}")
         for ds in sorted(self.datasets, key=lambda d: d == "runs"):
             path = self._path(ds, point, task)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
             tmp = path.with_name(f".{path.name}.tmp")
             table = tables[ds]
             if "point" in table.column_names:  # it is in the partition path (hive style)
