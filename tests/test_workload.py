@@ -95,28 +95,30 @@ def _replication_peak(sets: str, scenario: str | None = None) -> int:
     return _peak(setup + "simulate_and_evaluate(exp.base, 0)") - _peak(setup + "pass")
 
 
-def _estimated_peak(sets: str, scenario: str | None = None) -> float:
-    """The peak bytes a replication adds by the estimate, as `effekt validate` makes it, in a
-    fresh process (forked from the test process, a pilot's child could reuse pages earlier tests
-    freed, and its peak would not rise)."""
+def _estimate(sets: str, scenario: str | None = None) -> tuple[bool, int, float]:
+    """(measured, persons, peak bytes a replication adds) by the estimate, as `effekt validate`
+    makes it, in a fresh process (forked from the test process, a pilot's child could reuse pages
+    earlier tests freed, and its peak would not rise)."""
     probe = ("from effekt.experiments.scenario import load_experiment\n"
              "from effekt.experiments import workload as wl\n"
-             f"print(wl.estimate(load_experiment({scenario!r}, {sets}), cpu=False).peak_bytes)\n")
+             f"w = wl.estimate(load_experiment({scenario!r}, {sets}), cpu=False)\n"
+             "print(w.measured, w.persons, w.peak_bytes)\n")
     shown = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
-    return float(shown.stdout.split()[-1])
+    measured, persons, peak = shown.stdout.split()[-3:]
+    return measured == "True", int(persons), float(peak)
+
+
+def _estimated_peak(sets: str, scenario: str | None = None) -> float:
+    """The peak bytes a replication adds by :func:`_estimate`."""
+    return _estimate(sets, scenario)[2]
 
 
 @pytest.mark.slow
 def test_the_memory_estimate_is_near_a_replication_measured_in_a_process_of_its_own():
     # the estimate as `effekt validate` makes it, in a fresh process: forked from this test process,
     # the pilot's child could reuse pages earlier tests freed here, and its peak would not rise
-    probe = ("from effekt.experiments.scenario import load_experiment\n"
-             "from effekt.experiments import workload as wl\n"
-             "w = wl.estimate(load_experiment(None, ['world.cohorts[0].size=3000']))\n"
-             "print(w.measured, w.persons, w.peak_bytes)\n")
-    shown = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
-    measured_flag, persons, peak_bytes = shown.stdout.split()[-3:]
-    assert measured_flag == "True" and int(persons) == 6000
+    measured_flag, persons, peak_bytes = _estimate("['world.cohorts[0].size=3000']")
+    assert measured_flag and persons == 6000
 
     measured = _replication_peak("['world.cohorts[0].size=3000']")
     assert 0.5 * measured <= float(peak_bytes) <= 2.0 * measured, (peak_bytes, measured)
