@@ -57,14 +57,68 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "en") -> Experiment:
+def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "en", workers: int = 1,
+          bar: bool | None = None) -> Experiment:
+    """The experiment of ``scenario``, its design points built on ``workers`` local processes
+    (:func:`effekt.experiments.scenario.load_experiment`), with a bar on stderr while a sweep's
+    points are built (``bar``: None, when stderr is a terminal); a scenario's error ends the
+    command with its message."""
     from effekt.experiments.scenario import load_experiment
     from effekt.specfile import SpecError
 
+    with _building_bar(sys.stderr.isatty() if bar is None else bar, lang) as progress:
+        try:
+            return load_experiment(scenario, list(assignments), sweep=sweep, force=force,
+                                   workers=workers, progress=progress)
+        except SpecError as err:
+            progress.close()
+            _fail(err, lang)
+
+
+class _BuildingBar:
+    """``progress(done, total)`` of :func:`load_experiment`, drawn as a bar on stderr once a
+    design has :data:`BAR_POINTS` points or more (a scenario of a few points is built before a
+    bar could say anything). rich is imported only then. Refreshed by hand, never by a thread of
+    its own: the points are built on processes forked after the bar appears."""
+
+    BAR_POINTS = 16
+
+    def __init__(self, enabled: bool, lang: str) -> None:
+        self.enabled, self.lang = enabled, lang
+        self._bar = None
+        self._task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < self.BAR_POINTS:
+            return
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn(say("progress_built", self.lang)), TimeElapsedColumn(),
+                                 console=Console(stderr=True), transient=True, auto_refresh=False)
+            self._bar.start()
+            self._task = self._bar.add_task(say("progress_building", self.lang), total=total)
+        self._bar.update(self._task, completed=done)
+        self._bar.refresh()
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        """The bar off the screen (the points are built, or one did not validate)."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+@contextmanager
+def _building_bar(enabled: bool, lang: str) -> Iterator[_BuildingBar]:
+    bar = _BuildingBar(enabled, lang)
     try:
-        return load_experiment(scenario, list(assignments), sweep=sweep, force=force)
-    except SpecError as err:
-        _fail(err, lang)
+        yield bar
+    finally:
+        bar.close()
 
 
 def _tables(text: str | None) -> tuple[str, ...]:
@@ -129,7 +183,8 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
         from effekt.experiments.executors import ExecutorLost, make_executor
         from effekt.experiments.scenario import load_experiment  # noqa: F401  (for _load)
         from effekt.experiments.store import ResultsDirError, ResultStore
-    exp = _load(scenario, extra, sweep, force, lang)
+    building = (os.cpu_count() or 1) if dask or workers is None else workers  # a cluster's files are here
+    exp = _load(scenario, extra, sweep, force, lang, workers=building, bar=False if quiet else None)
     if not quiet:
         for notice in term_notices(exp.base.world, exp.base.terms):
             click.echo(notice.text(lang), err=True)
@@ -316,7 +371,7 @@ def validate(scenario, assignments, force, lang):
     with _collector_paused():  # the library's imports
         from effekt.experiments.contract_checks import term_notices
         from effekt.experiments.scenario import load_experiment  # noqa: F401  (for _load)
-    exp = _load(scenario, assignments, sweep=True, force=force, lang=lang)
+    exp = _load(scenario, assignments, sweep=True, force=force, lang=lang, workers=os.cpu_count() or 1)
     work = _check_workload(exp, os.cpu_count() or 1, refuse=not force, lang=lang)  # may refuse: before "ok"
     sc = exp.base
     points = say("ok_points", lang, n=len(exp.points)) if exp.is_sweep else ""

@@ -111,6 +111,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "progress_rate": ("rep./s", "rep/s"),
     "progress_eta": ("gjenstår", "ETA"),
     "progress_points": ("{n} designpunkter", "{n} design points"),
+    "progress_building": ("Bygger designpunktene", "Building the design points"),
+    "progress_built": ("designpunkter", "design points"),
     # the analysis commands (effekt.experiments.cli_analysis)
     "per_long_run": ("--per: '{per}' med --horizon long_run: det teller personer i arbeid i én måned av "
                      "kontraktsperioden; tillatt på lang sikt: {allowed}",

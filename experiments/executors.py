@@ -159,6 +159,32 @@ class ProcessExecutor(_Closing):
                 self._pool = None
 
 
+class _Indexed:
+    """``fn`` of the second of a pair ``(index, item)``: a task that carries its place in the
+    order (picklable when ``fn`` is, as a worker process needs)."""
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, pair: tuple[int, Any]) -> Any:
+        return self.fn(pair[1])
+
+
+def map_in_order(executor: Executor, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    """``fn`` of every item on ``executor``'s seam (:meth:`Executor.map_unordered`), the results
+    yielded in the items' order: each as soon as it and every result before it are in, so a
+    caller that stops at the first bad result (a design point that does not validate) sees the
+    same one whatever ran the items and in whatever order they finished. Stopping early (closing
+    the generator, an error) cancels the items not started."""
+    waiting: dict[int, Any] = {}
+    nxt = 0
+    for (index, _item), result in executor.map_unordered(_Indexed(fn), enumerate(items)):
+        waiting[index] = result
+        while nxt in waiting:
+            yield waiting.pop(nxt)
+            nxt += 1
+
+
 def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:
     """``dask``: a scheduler address (``tcp://host:8786``) or ``local`` for a LocalCluster of
     ``workers`` processes. Otherwise ``workers`` = 1: serial; None or more: local processes."""

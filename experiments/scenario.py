@@ -33,7 +33,8 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -1080,14 +1081,21 @@ def load_scenario(path: str | Path | None = None, assignments: Iterable[str] | N
 
 
 def load_experiment(path: str | Path | None = None, assignments: Iterable[str] | None = None,
-                    sweep: bool = True, force: bool = False) -> Experiment:
+                    sweep: bool = True, force: bool = False, workers: int = 1,
+                    progress: Callable[[int, int], None] | None = None) -> Experiment:
     """The scenario at every design point of its ``[design]`` (just the scenario if ``sweep`` is
     False or the design varies nothing). Every point is validated here, before anything runs.
 
     ``[design.parameters] draws`` (outer draws of the scenario's priors) are made with or without
     ``sweep``: they are the scenario's own uncertainty, not a sweep (``effekt run --draws``).
     A design of more than :data:`effekt.experiments.workload.MAX_DESIGN_POINTS` points is refused
-    before its points are built, unless ``force``."""
+    before its points are built, unless ``force``.
+
+    ``workers``: local processes that build the points (a point of a scenario with priors costs
+    some 40 ms, its priors' tails checked again there: issue 14), in chunks of
+    :func:`_chunk_size`; the same :class:`Experiment` and, for a point that does not validate, the
+    same error as one process (the first such point in the design's order), whatever the number.
+    ``progress(done, total)`` is called as points are built (``effekt run``'s bar on a terminal)."""
     path = Path(path) if path is not None else default_scenario_path()
     tree = read_tree(path, list(assignments or []))
     base = resolve(tree)
@@ -1097,15 +1105,62 @@ def load_experiment(path: str | Path | None = None, assignments: Iterable[str] |
     origins = {key: f"design.{t}.'{key}'" for t in ("sweep", "levers", "uncertainties")
                for key in getattr(base.design, t)}
     origins.update({key: f"design.parameters (a draw of the prior of {key})" for key in drawn})
-    scenarios = []
-    for k, point in enumerate(points):
-        if not point:
-            scenarios.append(base)
-            continue
+    if points == [{}]:  # nothing varied: the scenario as written
+        return Experiment(base=base, points=points, scenarios=[base], drawn=drawn)
+    scenarios = _point_scenarios(tree, origins, points, workers, progress)
+    return Experiment(base=base, points=points, scenarios=scenarios, drawn=drawn)
+
+
+PARALLEL_POINTS = 16
+"""Fewer design points than this are built in the calling process whatever ``workers`` says:
+starting the processes (some 50 ms) would cost more than it saves."""
+
+
+def _chunk_size(points: int, workers: int) -> int:
+    """Design points a process builds at a time: about eight chunks a worker (the bar moves, and
+    the last chunks leave no worker idle for long), at most 64 (the tree is sent once a chunk);
+    one at a time in one process (the bar moves with every point)."""
+    if workers <= 1:
+        return 1
+    return max(1, min(64, math.ceil(points / (8 * workers))))
+
+
+def _point_scenarios(tree: ScenarioTree, origins: dict[str, str], points: list[dict[str, Any]],
+                     workers: int, progress: Callable[[int, int], None] | None) -> list[Scenario]:
+    """The :class:`Scenario` of ``tree`` at each of ``points`` (``origins``: how a message names
+    where each key's value came from), built on ``workers`` local processes
+    (:func:`effekt.experiments.executors.map_in_order`); raises the first point's error in order."""
+    from effekt.experiments.executors import ProcessExecutor, SerialExecutor, map_in_order
+
+    n = len(points)
+    workers = max(1, min(int(workers), math.ceil(n / 4))) if n >= PARALLEL_POINTS else 1
+    size = _chunk_size(n, workers)
+    jobs = [(tree, origins, list(enumerate(points))[start:start + size]) for start in range(0, n, size)]
+    scenarios: list[Scenario] = []
+    if progress is not None:
+        progress(0, n)
+    with (ProcessExecutor(workers) if workers > 1 else SerialExecutor()) as executor, \
+            closing(map_in_order(executor, _chunk_scenarios, jobs)) as chunks:  # an error: the rest cancelled
+        for built, error in chunks:
+            scenarios.extend(built)
+            if progress is not None:
+                progress(len(scenarios), n)
+            if error is not None:
+                raise error
+    return scenarios
+
+
+def _chunk_scenarios(job: tuple[ScenarioTree, dict[str, str], list[tuple[int, dict[str, Any]]]]
+                     ) -> tuple[list[Scenario], SpecError | None]:
+    """The scenarios of a chunk of design points ``(k, point)`` (a task of
+    :func:`_point_scenarios`, in whichever process), up to the first point that does not
+    validate, and that point's error (naming it) or None."""
+    tree, origins, chunk = job
+    built = []
+    for k, point in chunk:
         try:
-            at = tree._edited((key, value, origins[key]) for key, value in point.items())
-            scenarios.append(resolve(at))
+            built.append(resolve(tree._edited((key, value, origins[key]) for key, value in point.items())))
         except SpecError as err:
             where = ", ".join(f"{key}={value!r}" for key, value in point.items())
-            raise SpecError(err.source, [_at_point(k, where, p) for p in err.problems]) from None
-    return Experiment(base=base, points=points, scenarios=scenarios, drawn=drawn)
+            return built, SpecError(err.source, [_at_point(k, where, p) for p in err.problems])
+    return built, None
