@@ -210,7 +210,7 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
     except RuntimeError as err:
         _fail(err, lang)
     if not force and not dask:  # a Dask cluster's memory is on its workers' machines
-        _check_workload(exp, executor.workers, lang=lang, cpu=False)
+        _check_workload(exp, executor.workers, lang=lang, cpu=False, notice_on=False if quiet else None)
     previous = signal.signal(signal.SIGTERM, _terminated)  # stop as Ctrl-C does: workers closed
     try:
         run_batch(exp, out, executor=executor, chunk=chunk, overwrite=overwrite,
@@ -387,13 +387,19 @@ def validate(scenario, assignments, force, lang):
         click.echo(work.line(os.cpu_count() or 1, lang))
 
 
-def _check_workload(exp: Experiment, workers: int, refuse: bool = True, lang: str = "en", cpu: bool = True):
+def _check_workload(exp: Experiment, workers: int, refuse: bool = True, lang: str = "en", cpu: bool = True,
+                    notice_on: bool | None = None):
     """The experiment's workload (:mod:`effekt.experiments.workload`); a scenario that would not fit
     in memory on ``workers`` workers is refused (exit 2) unless not ``refuse``. ``cpu``: also time
-    a small world's replications as tasks (validate prints the CPU time; a run needs the memory only)."""
+    a small world's replications as tasks (validate prints the CPU time; a run needs the memory only).
+    Before pilots of seconds, a line on stderr says what is measured (:func:`_pilot_notice`;
+    ``notice_on``: None, when stderr is a terminal)."""
     from effekt.experiments.workload import check_workload, estimate
     from effekt.specfile import SpecError
 
+    notice = _pilot_notice(exp, lang) if notice_on is None or notice_on else None
+    if notice and (notice_on or sys.stderr.isatty()):
+        click.echo(notice, err=True)
     work = estimate(exp, cpu=cpu)
     if refuse:
         try:
@@ -401,6 +407,23 @@ def _check_workload(exp: Experiment, workers: int, refuse: bool = True, lang: st
         except SpecError as err:
             _fail(err, lang)
     return work
+
+
+def _pilot_notice(exp: Experiment, lang: str) -> str | None:
+    """What the workload estimate is about to measure, when it takes seconds: pilot replications
+    of :data:`~effekt.experiments.workload.PILOT_SMALL_PERSONS` people or more (a world of 400 000
+    is measured for 5-13 s before anything is said). None for a quick one, or none at all."""
+    from effekt.experiments.workload import PILOT_SMALL_PERSONS, _persons, needs_pilot, pilot_sizes
+
+    base = exp.base
+    persons = _persons(base)
+    if persons < PILOT_SMALL_PERSONS or not needs_pilot(base, exp.replications * len(exp.points)):
+        return None
+    sizes = pilot_sizes(persons)
+    if sizes == (persons,):  # measured on one replication of itself
+        return say("measuring_itself", lang, people=people(persons, lang))
+    return say("measuring_pilots", lang, people=people(persons, lang),
+               sizes=(" og " if lang == "nb" else " and ").join(people(n, lang) for n in sizes))
 
 
 @main.command()

@@ -112,6 +112,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "progress_eta": ("gjenstår", "ETA"),
     "progress_points": ("{n} designpunkter", "{n} design points"),
     "progress_building": ("Bygger designpunktene", "Building the design points"),
+    "measuring_pilots": ("Måler tid og minne for en replikasjon av {people} personer (begge armer) på "
+                         "pilotreplikasjoner av {sizes} personer …",
+                         "Measuring the time and memory of a replication of {people} people (both arms) on "
+                         "pilot replications of {sizes} people ..."),
+    "measuring_itself": ("Måler tid og minne på én replikasjon av {people} personer (begge armer) …",
+                         "Measuring the time and memory of one replication of {people} people "
+                         "(both arms) ..."),
     "progress_built": ("designpunkter", "design points"),
     # the analysis commands (effekt.experiments.cli_analysis)
     "per_long_run": ("--per: '{per}' med --horizon long_run: det teller personer i arbeid i én måned av "
