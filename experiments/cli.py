@@ -63,6 +63,7 @@ def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "
     (:func:`effekt.experiments.scenario.load_experiment`), with a bar on stderr while a sweep's
     points are built (``bar``: None, when stderr is a terminal); a scenario's error ends the
     command with its message."""
+    from effekt.experiments.executors import ExecutorLost
     from effekt.experiments.scenario import load_experiment
     from effekt.specfile import SpecError
 
@@ -70,7 +71,7 @@ def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "
         try:
             return load_experiment(scenario, list(assignments), sweep=sweep, force=force,
                                    workers=workers, progress=progress)
-        except SpecError as err:
+        except (SpecError, ExecutorLost) as err:  # a point that does not validate; a builder killed
             progress.close()
             _fail(err, lang)
 

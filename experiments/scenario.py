@@ -1130,23 +1130,33 @@ def _point_scenarios(tree: ScenarioTree, origins: dict[str, str], points: list[d
     """The :class:`Scenario` of ``tree`` at each of ``points`` (``origins``: how a message names
     where each key's value came from), built on ``workers`` local processes
     (:func:`effekt.experiments.executors.map_in_order`); raises the first point's error in order."""
-    from effekt.experiments.executors import ProcessExecutor, SerialExecutor, map_in_order
+    from effekt.experiments.executors import ExecutorLost, ProcessExecutor, SerialExecutor, map_in_order
 
     n = len(points)
     workers = max(1, min(int(workers), math.ceil(n / 4))) if n >= PARALLEL_POINTS else 1
     size = _chunk_size(n, workers)
-    jobs = [(tree, origins, list(enumerate(points))[start:start + size]) for start in range(0, n, size)]
+    indexed = list(enumerate(points))
+    jobs = [(tree, origins, indexed[start:start + size]) for start in range(0, n, size)]
     scenarios: list[Scenario] = []
     if progress is not None:
         progress(0, n)
-    with (ProcessExecutor(workers) if workers > 1 else SerialExecutor()) as executor, \
-            closing(map_in_order(executor, _chunk_scenarios, jobs)) as chunks:  # an error: the rest cancelled
-        for built, error in chunks:
-            scenarios.extend(built)
-            if progress is not None:
-                progress(len(scenarios), n)
-            if error is not None:
-                raise error
+    try:  # on an error the generator is closed at once: the chunks not started are cancelled
+        with (ProcessExecutor(workers) if workers > 1 else SerialExecutor()) as executor, \
+                closing(map_in_order(executor, _chunk_scenarios, jobs)) as chunks:
+            for built, error in chunks:
+                scenarios.extend(built)
+                if progress is not None:
+                    progress(len(scenarios), n)
+                if error is not None:
+                    raise error
+    except ExecutorLost:
+        raise ExecutorLost(said(
+            "a process building the design points died (killed from outside, or by the system for want "
+            "of memory); nothing has run and nothing is stored: run the command again, or with "
+            "--workers 1",
+            "en prosess som bygde designpunktene, døde (stoppet utenfra, eller av systemet for lite "
+            "minne); ingenting er kjørt og ingenting er lagret: kjør kommandoen på nytt, eller med "
+            "--workers 1")) from None
     return scenarios
 
 

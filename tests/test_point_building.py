@@ -3,12 +3,15 @@ some 40 ms a point): the same experiment as one process builds, the same first e
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from effekt.experiments.cli import _BuildingBar
-from effekt.experiments.executors import SerialExecutor, map_in_order
+import effekt.experiments.scenario as scenario_module
+from effekt.experiments.cli import _BuildingBar, main
+from effekt.experiments.executors import ExecutorLost, SerialExecutor, map_in_order
 from effekt.experiments.scenario import PARALLEL_POINTS, _chunk_size, load_experiment
 from effekt.specfile import SpecError
 
@@ -108,3 +111,23 @@ def test_the_bar_appears_only_for_a_design_of_many_points_and_leaves_when_they_a
     off = _BuildingBar(False, "en")
     off(0, 1000)
     assert off._bar is None
+
+
+_real_chunk = scenario_module._chunk_scenarios
+
+
+def _dies_at_point_5(job):
+    if any(k == 5 for k, _ in job[2]):
+        os._exit(1)  # a builder killed from outside, or by the system for want of memory
+    return _real_chunk(job)
+
+
+def test_a_builder_killed_is_a_message_saying_nothing_ran_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setattr(scenario_module, "_chunk_scenarios", _dies_at_point_5)  # the forked workers see it
+    path = _bad_sweep(tmp_path, {})
+    with pytest.raises(ExecutorLost, match="a process building the design points died"):
+        load_experiment(path, workers=2)
+    r = CliRunner().invoke(main, ["validate", str(path), "--lang", "nb"])
+    assert r.exit_code == 2, r.output
+    assert "en prosess som bygde designpunktene, døde" in r.output and "ingenting er lagret" in r.output
+    assert "Traceback" not in r.output
