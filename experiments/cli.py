@@ -63,7 +63,6 @@ def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "
     (:func:`effekt.experiments.scenario.load_experiment`), with a bar on stderr while a sweep's
     points are built (``bar``: None, when stderr is a terminal); a scenario's error ends the
     command with its message."""
-    from effekt.experiments.executors import ExecutorLost
     from effekt.experiments.scenario import load_experiment
     from effekt.specfile import SpecError
 
@@ -71,18 +70,24 @@ def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "
         try:
             return load_experiment(scenario, list(assignments), sweep=sweep, force=force,
                                    workers=workers, progress=progress)
-        except (SpecError, ExecutorLost) as err:  # a point that does not validate; a builder killed
+        except SpecError as err:
+            progress.close()
+            _fail(err, lang)
+        except Exception as err:
+            # a process building the points killed; the executors are loaded only if one ran
+            executors = sys.modules.get("effekt.experiments.executors")
+            if executors is None or not isinstance(err, executors.ExecutorLost):
+                raise
             progress.close()
             _fail(err, lang)
 
 
 class _BuildingBar:
     """``progress(done, total)`` of :func:`load_experiment`, drawn as a bar on stderr once a
-    design has :data:`BAR_POINTS` points or more (a scenario of a few points is built before a
-    bar could say anything). rich is imported only then. Refreshed by hand, never by a thread of
-    its own: the points are built on processes forked after the bar appears."""
-
-    BAR_POINTS = 16
+    design has :data:`~effekt.experiments.scenario.PARALLEL_POINTS` points or more (a scenario of
+    a few points is built before a bar could say anything). rich is imported only then. Refreshed
+    by hand, never by a thread of its own: the points are built on processes forked after the bar
+    appears."""
 
     def __init__(self, enabled: bool, lang: str) -> None:
         self.enabled, self.lang = enabled, lang
@@ -90,15 +95,20 @@ class _BuildingBar:
         self._task = None
 
     def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total < self.BAR_POINTS:
+        from effekt.experiments.scenario import PARALLEL_POINTS
+
+        if not self.enabled or total < PARALLEL_POINTS:
             return
         if self._bar is None:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+            # no thread of its own, and stdout and stderr left as they are: the forked workers
+            # would inherit rich's stand-ins and draw a stale bar with anything they write
             self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn(say("progress_built", self.lang)), TimeElapsedColumn(),
-                                 console=Console(stderr=True), transient=True, auto_refresh=False)
+                                 console=Console(stderr=True), transient=True, auto_refresh=False,
+                                 redirect_stdout=False, redirect_stderr=False)
             self._bar.start()
             self._task = self._bar.add_task(say("progress_building", self.lang), total=total)
         self._bar.update(self._task, completed=done)

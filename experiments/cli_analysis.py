@@ -32,7 +32,7 @@ def executor_options(fn):
     options = [
         click.option("--workers", type=click.IntRange(min=1),
                      help="Local worker processes, or workers of --dask local (default: all cores; "
-                          "1 runs in this process). A sweep's design points are built on as many."),
+                          "1 runs in this process)."),
         click.option("--dask", "dask", metavar="ADDRESS",
                      help="Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a "
                           "LocalCluster (pip install 'effekt[dask]'). 'local' first starts a cluster "

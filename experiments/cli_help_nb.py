@@ -70,10 +70,9 @@ HELP_NB: dict[str, str] = {
         "hver priorfordeling ved punktverdien).",
     "Results directory (default: results/<scenario name>).":
         "Resultatmappe (standard: results/<scenarionavn>).",
-    "Local worker processes, or workers of --dask local (default: all cores; 1 runs in this process). "
-    "A sweep's design points are built on as many.":
+    "Local worker processes, or workers of --dask local (default: all cores; 1 runs in this process).":
         "Lokale arbeidsprosesser, eller arbeidere i --dask local (standard: alle kjerner; 1 kjører i denne "
-        "prosessen). Designpunktene i et sveip bygges på like mange.",
+        "prosessen).",
     "Run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster (pip install "
     "'effekt[dask]'). 'local' first starts a cluster on this machine, which takes seconds: it is for "
     "trying a Dask set-up. On one machine --workers is faster; a cluster started once (dask scheduler, "

@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any, Protocol, Self
 
 
@@ -154,35 +154,79 @@ class ProcessExecutor(_Closing):
             finished = True
         finally:
             # on Ctrl-C or an error, do not wait for tasks nobody will write
-            if not kept or not finished:
-                pool.shutdown(wait=finished, cancel_futures=not finished)
+            if not finished:
+                _stop(pool)
                 self._pool = None
+            elif not kept:
+                pool.shutdown()
+                self._pool = None
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Shut ``pool`` down at once: the tasks not started are cancelled and its processes ended.
+    ``shutdown(cancel_futures=True)`` cancels only what the pool has not yet queued to its
+    processes; the tasks queued (a worker's next one or two) would run to their end, and the
+    interpreter waits for them at exit (seconds after a design point's error, or Ctrl-C). The
+    pool has no public way to end its processes (Python 3.11-3.13), hence ``_processes``."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
+class _Raised:
+    """An exception a task of :func:`map_in_order` raised, carried back as its result so that it
+    is raised in its turn in the items' order, not in the order the tasks finished."""
+
+    def __init__(self, error: Exception, trace: str) -> None:
+        self.error, self.trace = error, trace
+
+    def raised(self) -> Exception:
+        """The exception, with the task's traceback as a note when it came from another process
+        (a pickled exception keeps none of its own)."""
+        if self.error.__traceback__ is None:
+            self.error.add_note(f"raised in a task:\n{self.trace}")
+        return self.error
 
 
 class _Indexed:
     """``fn`` of the second of a pair ``(index, item)``: a task that carries its place in the
-    order (picklable when ``fn`` is, as a worker process needs)."""
+    order (picklable when ``fn`` is, as a worker process needs); an exception it raises is its
+    result (:class:`_Raised`)."""
 
     def __init__(self, fn: Callable[[Any], Any]) -> None:
         self.fn = fn
 
     def __call__(self, pair: tuple[int, Any]) -> Any:
-        return self.fn(pair[1])
+        try:
+            return self.fn(pair[1])
+        except Exception as err:  # raised in its turn by map_in_order
+            import traceback
+
+            return _Raised(err, traceback.format_exc())
 
 
 def map_in_order(executor: Executor, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
     """``fn`` of every item on ``executor``'s seam (:meth:`Executor.map_unordered`), the results
     yielded in the items' order: each as soon as it and every result before it are in, so a
     caller that stops at the first bad result (a design point that does not validate) sees the
-    same one whatever ran the items and in whatever order they finished. Stopping early (closing
-    the generator, an error) cancels the items not started."""
+    same one whatever ran the items and in whatever order they finished. An exception ``fn``
+    raises is raised in its turn too. Stopping early (closing the generator, an error) cancels
+    the items not started and, on local processes, ends the processes (:func:`_stop`)."""
     waiting: dict[int, Any] = {}
     nxt = 0
-    for (index, _item), result in executor.map_unordered(_Indexed(fn), enumerate(items)):
-        waiting[index] = result
-        while nxt in waiting:
-            yield waiting.pop(nxt)
-            nxt += 1
+    with closing(executor.map_unordered(_Indexed(fn), enumerate(items))) as results:
+        for (index, _item), result in results:
+            waiting[index] = result
+            while nxt in waiting:
+                out = waiting.pop(nxt)
+                if isinstance(out, _Raised):
+                    raise out.raised()
+                yield out
+                nxt += 1
 
 
 def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:

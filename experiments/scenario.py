@@ -32,9 +32,10 @@ import functools
 import hashlib
 import json
 import math
+import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -1081,7 +1082,7 @@ def load_scenario(path: str | Path | None = None, assignments: Iterable[str] | N
 
 
 def load_experiment(path: str | Path | None = None, assignments: Iterable[str] | None = None,
-                    sweep: bool = True, force: bool = False, workers: int = 1,
+                    sweep: bool = True, force: bool = False, workers: int | None = 1,
                     progress: Callable[[int, int], None] | None = None) -> Experiment:
     """The scenario at every design point of its ``[design]`` (just the scenario if ``sweep`` is
     False or the design varies nothing). Every point is validated here, before anything runs.
@@ -1126,29 +1127,41 @@ def _chunk_size(points: int, workers: int) -> int:
 
 
 def _point_scenarios(tree: ScenarioTree, origins: dict[str, str], points: list[dict[str, Any]],
-                     workers: int, progress: Callable[[int, int], None] | None) -> list[Scenario]:
+                     workers: int | None, progress: Callable[[int, int], None] | None) -> list[Scenario]:
     """The :class:`Scenario` of ``tree`` at each of ``points`` (``origins``: how a message names
     where each key's value came from), built on ``workers`` local processes
-    (:func:`effekt.experiments.executors.map_in_order`); raises the first point's error in order."""
-    from effekt.experiments.executors import ExecutorLost, ProcessExecutor, SerialExecutor, map_in_order
-
+    (:func:`_built_on_processes`) or in this one; raises the first point's error in order."""
     n = len(points)
-    workers = max(1, min(int(workers), math.ceil(n / 4))) if n >= PARALLEL_POINTS else 1
+    workers = (os.cpu_count() or 1) if workers is None else int(workers)  # None: all cores, as the executors
+    workers = max(1, min(workers, math.ceil(n / 4))) if n >= PARALLEL_POINTS else 1
     size = _chunk_size(n, workers)
     indexed = list(enumerate(points))
     jobs = [(tree, origins, indexed[start:start + size]) for start in range(0, n, size)]
     scenarios: list[Scenario] = []
     if progress is not None:
         progress(0, n)
-    try:  # on an error the generator is closed at once: the chunks not started are cancelled
-        with (ProcessExecutor(workers) if workers > 1 else SerialExecutor()) as executor, \
-                closing(map_in_order(executor, _chunk_scenarios, jobs)) as chunks:
-            for built, error in chunks:
-                scenarios.extend(built)
-                if progress is not None:
-                    progress(len(scenarios), n)
-                if error is not None:
-                    raise error
+    # in this process the executors (and multiprocessing) are not even imported: effekt validate
+    here = map(_chunk_scenarios, jobs)
+    with closing(_built_on_processes(jobs, workers)) if workers > 1 else nullcontext(here) as chunks:
+        for built, error in chunks:
+            scenarios.extend(built)
+            if progress is not None:
+                progress(len(scenarios), n)
+            if error is not None:
+                raise error  # closing the chunks' generator cancels the rest and ends the processes
+    return scenarios
+
+
+def _built_on_processes(jobs: list[Any], workers: int) -> Iterator[tuple[list[Scenario], SpecError | None]]:
+    """:func:`_chunk_scenarios` of each job on ``workers`` local processes, in the jobs' order
+    (:func:`effekt.experiments.executors.map_in_order`); a process killed is an
+    :class:`~effekt.experiments.executors.ExecutorLost` that says nothing has run."""
+    from effekt.experiments.executors import ExecutorLost, ProcessExecutor, map_in_order
+
+    try:
+        with ProcessExecutor(workers) as executor, \
+                closing(map_in_order(executor, _chunk_scenarios, jobs)) as out:
+            yield from out
     except ExecutorLost:
         raise ExecutorLost(said(
             "a process building the design points died (killed from outside, or by the system for want "
@@ -1157,7 +1170,6 @@ def _point_scenarios(tree: ScenarioTree, origins: dict[str, str], points: list[d
             "en prosess som bygde designpunktene, døde (stoppet utenfra, eller av systemet for lite "
             "minne); ingenting er kjørt og ingenting er lagret: kjør kommandoen på nytt, eller med "
             "--workers 1")) from None
-    return scenarios
 
 
 def _chunk_scenarios(job: tuple[ScenarioTree, dict[str, str], list[tuple[int, dict[str, Any]]]]

@@ -50,7 +50,7 @@ from effekt.specfile import SpecError, said
 
 MAX_DESIGN_POINTS = 10_000
 """Design points built without ``--force``: each is a full scenario, validated before anything
-runs (35-40 ms each for the built-in sweep in one process, most of it checking its priors' tails
+runs (30-50 ms each for the built-in sweep in one process, most of it checking its priors' tails
 at the point: BENCHMARKS.md, eleventh part; built on all the run's local processes from 16 points:
 twelfth part; tens of kB each), and each runs every replication."""
 

@@ -56,7 +56,17 @@ from pydantic import Field, model_validator
 
 from effekt import lazy
 from effekt.sim.distributions import Duration
-from effekt.specfile import SpecError, Strict, joined, keyed, load_spec, nb_number, said
+from effekt.specfile import (
+    SpecError,
+    Strict,
+    checked_before,
+    joined,
+    keyed,
+    load_spec,
+    mark_checked,
+    nb_number,
+    said,
+)
 from effekt.titles import TITLE_NB
 
 np = lazy.module("numpy", globals())  # on first use: checking a pathway needs no numpy (issue 14)
@@ -472,6 +482,8 @@ class Pathway(Strict):
     @model_validator(mode="after")
     def _graph(self) -> Pathway:
         # One problem per line, each starting with its dotted key (effekt.specfile splits them).
+        if checked_before(self):  # a validated pathway given to a world: pydantic checks it again
+            return self
         problems = [keyed(f"stages.{n}.{k}", m) for n, st in self.stages.items() for k, m in st.problems()]
         if problems:
             raise ValueError(joined("\n", problems))
@@ -520,6 +532,7 @@ class Pathway(Strict):
         problems += self._timeless_loops()
         if problems:
             raise ValueError(joined("\n", problems))
+        mark_checked(self)
         return self
 
     def _timeless_loops(self, most_rounds: float = 1000.0) -> list[str]:

@@ -3,7 +3,9 @@ some 40 ms a point): the same experiment as one process builds, the same first e
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -70,7 +72,7 @@ def test_the_first_bad_point_in_the_designs_order_is_the_error_on_any_number_of_
     assert errors[1].problems == errors[0].problems and errors[1].source == errors[0].source
     text = str(errors[1])
     assert "design point 5 (contract.prices.job_sustained=-5)" in text
-    assert "design point 17" not in text and "-7" not in text
+    assert "design point 17" not in text and "=-7" not in text
     # the only bad point last: every earlier chunk is in before it is reported
     with pytest.raises(SpecError, match="design point 19 "):
         load_experiment(_bad_sweep(tmp_path, {19: -1}), workers=2)
@@ -131,3 +133,64 @@ def test_a_builder_killed_is_a_message_saying_nothing_ran_not_a_traceback(tmp_pa
     assert r.exit_code == 2, r.output
     assert "en prosess som bygde designpunktene, døde" in r.output and "ingenting er lagret" in r.output
     assert "Traceback" not in r.output
+
+
+class _BackwardsProcesses(_Backwards):
+    """Stands in for ProcessExecutor: every chunk built, handed back last first."""
+
+    def __init__(self, workers=None):
+        self.workers = workers
+
+
+def test_chunks_finishing_last_first_still_give_the_designs_order_and_its_first_error(tmp_path, monkeypatch):
+    import effekt.experiments.executors as executors
+
+    path = _bad_sweep(tmp_path, {})
+    one = load_experiment(path, workers=1)
+    monkeypatch.setattr(executors, "ProcessExecutor", _BackwardsProcesses)
+    backwards = load_experiment(path, workers=2)
+    assert [s.hash for s in backwards.scenarios] == [s.hash for s in one.scenarios]
+    with pytest.raises(SpecError) as info:
+        load_experiment(_bad_sweep(tmp_path, {5: -5, 17: -7}), workers=2)
+    assert "design point 5 (contract.prices.job_sustained=-5)" in str(info.value)
+    assert "design point 17" not in str(info.value)
+
+
+def _breaks_at_point_7(job):
+    if any(k == 7 for k, _ in job[2]):
+        raise RuntimeError("a bug met at design point 7")
+    return _real_chunk(job)
+
+
+def test_another_error_is_raised_in_its_turn_too(tmp_path, monkeypatch):
+    import effekt.experiments.executors as executors
+
+    monkeypatch.setattr(scenario_module, "_chunk_scenarios", _breaks_at_point_7)
+    monkeypatch.setattr(executors, "ProcessExecutor", _BackwardsProcesses)  # point 7's chunk is in first
+    path = _bad_sweep(tmp_path, {5: -5})
+    for workers in (1, 2):
+        with pytest.raises(SpecError, match="design point 5 "):
+            load_experiment(path, workers=workers)
+    with pytest.raises(RuntimeError, match="a bug met at design point 7"):
+        load_experiment(_bad_sweep(tmp_path, {}), workers=2)
+
+
+def _bad_first_then_slow(job):
+    if any(k == 0 for k, _ in job[2]):
+        return [], SpecError("s.toml", ["design point 0: refused at once"])
+    time.sleep(4)  # the chunks queued to the workers meanwhile
+    return _real_chunk(job)
+
+
+def test_after_a_bad_point_the_workers_are_ended_not_waited_for(tmp_path, monkeypatch):
+    monkeypatch.setattr(scenario_module, "_chunk_scenarios", _bad_first_then_slow)  # the workers see it
+    path = _bad_sweep(tmp_path, {})
+    with pytest.raises(SpecError, match="refused at once"):
+        load_experiment(path, workers=2)
+    # the chunks queued to the workers sleep for 4 s: a worker still alive is one waited for
+    assert [p for p in multiprocessing.active_children() if p.is_alive()] == []
+
+
+def test_no_workers_means_every_core_as_the_executors_say(tmp_path):
+    path = _bad_sweep(tmp_path, {})
+    assert load_experiment(path, workers=None).scenarios == load_experiment(path, workers=1).scenarios

@@ -33,6 +33,7 @@ import math
 import re
 import stat
 import tomllib
+import weakref
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -188,6 +189,35 @@ def _bool_check(annotation: Any) -> Callable[[Any], bool] | None:
             return None
         return lambda value: isinstance(value, list | tuple) and any(item_check(x) for x in value)
     return _is_bool if _numeric(annotation) else None
+
+
+_CHECKED: dict[int, tuple[weakref.ref, frozenset[Any]]] = {}
+"""The specs :func:`mark_checked` has seen, by ``id``: a weak reference (the entry goes when the spec
+is freed, so a reused ``id`` is never taken for it) and the keys they were checked with."""
+
+
+def checked_before(spec: Any, key: Any = None) -> bool:
+    """Whether a model's ``after`` check already passed on this very object with ``key`` (what
+    the check depends on besides the spec itself: a validation context's benefit kinds, say).
+
+    pydantic runs a model's ``after`` checks again whenever a validated instance is given for a
+    field: a world made of a validated pathway checked the pathway's whole stage graph again, and
+    a sweep's design point builds its world some fifteen times (issue 14). A spec is frozen, so
+    what was checked has not changed; a copy made without validation (``model_copy``,
+    unpickling) is a new object and is checked as any input. A check that is costly and is met
+    again on instances calls this first and :func:`mark_checked` when it passes."""
+    entry = _CHECKED.get(id(spec))
+    return entry is not None and entry[0]() is spec and key in entry[1]
+
+
+def mark_checked(spec: Any, key: Any = None) -> None:
+    """Remember that a check passed on ``spec`` with ``key`` (:func:`checked_before`)."""
+    ident = id(spec)
+    entry = _CHECKED.get(ident)
+    if entry is not None and entry[0]() is spec:
+        _CHECKED[ident] = (entry[0], entry[1] | {key})
+        return
+    _CHECKED[ident] = (weakref.ref(spec, lambda _ref: _CHECKED.pop(ident, None)), frozenset((key,)))
 
 
 _NUMBER_CHECKS: dict[type, tuple[dict[str, Any], list[tuple[str, Callable[[Any], bool]]]]] = {}
