@@ -30,9 +30,16 @@ def _watch_parent(parent: int, every: float = 0.5) -> None:
     """In a worker process: exit as soon as the process that started it is gone (its parent id
     changes when it dies, ``kill -9`` included), so a killed ``effekt run`` leaves no workers
     behind, and repeated kill-and-resume never piles them up. A daemon thread polls, because a
-    worker busy in a task cannot be asked."""
+    worker busy in a task cannot be asked.
+
+    SIGTERM ends a worker, whatever handler it inherited: the command line's (which turns it into
+    Ctrl-C so the parent unwinds) would make a worker told to stop abandon its task and take the
+    next one (:func:`_stop`)."""
+    import signal
     import threading
     import time
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -122,6 +129,13 @@ class ProcessExecutor(_Closing):
             self._pool.shutdown()
             self._pool = None
 
+    def abort(self) -> None:
+        """End a kept pool at once (:func:`_stop`): its tasks not started are cancelled and its
+        processes ended (Ctrl-C in a block of :func:`open_executor`)."""
+        if self._pool is not None:
+            _stop(self._pool)
+            self._pool = None
+
     def map_unordered(self, fn, items):
         items = iter(items)
         kept = self._pool is not None
@@ -153,13 +167,16 @@ class ProcessExecutor(_Closing):
                         pending[pool.submit(fn, nxt)] = nxt
             finished = True
         finally:
-            # on Ctrl-C or an error, do not wait for tasks nobody will write
-            if not finished:
-                _stop(pool)
-                self._pool = None
-            elif not kept:
+            # on Ctrl-C or an error, do not wait for tasks nobody will write; a kept pool may serve
+            # other calls (the app's runs share one): only this call's tasks are cancelled there
+            if kept:
+                if not finished:
+                    for fut in pending:
+                        fut.cancel()
+            elif finished:
                 pool.shutdown()
-                self._pool = None
+            else:
+                _stop(pool)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -169,12 +186,15 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     interpreter waits for them at exit (seconds after a design point's error, or Ctrl-C). The
     pool has no public way to end its processes (Python 3.11-3.13), hence ``_processes``."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
     for process in processes:
         process.join(timeout=5)
+    if manager is not None:  # done before the interpreter's exit closes what it waits on
+        manager.join(timeout=5)
 
 
 class _Raised:
@@ -183,6 +203,19 @@ class _Raised:
 
     def __init__(self, error: Exception, trace: str) -> None:
         self.error, self.trace = error, trace
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Sent to the parent process as it is, or, when the exception cannot make the journey
+        (it holds a lock, or cannot be rebuilt from its arguments, which would break the pool),
+        as a RuntimeError naming it: either way it is raised in its turn."""
+        import pickle
+
+        try:
+            pickle.loads(pickle.dumps(self.error))
+            error: Exception = self.error
+        except Exception:
+            error = RuntimeError(f"{type(self.error).__qualname__}: {self.error}")
+        return (_Raised, (error, self.trace))
 
     def raised(self) -> Exception:
         """The exception, with the task's traceback as a note when it came from another process
@@ -250,5 +283,9 @@ def open_executor(workers: int | None = None, dask: str | None = None) -> Iterat
         if isinstance(executor, ProcessExecutor):
             executor.__enter__()
         yield executor
+    except BaseException:  # Ctrl-C, an error: the workers' tasks are of no more use
+        if isinstance(executor, ProcessExecutor):
+            executor.abort()
+        raise
     finally:
         executor.close()

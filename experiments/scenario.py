@@ -1158,9 +1158,8 @@ def _built_on_processes(jobs: list[Any], workers: int) -> Iterator[tuple[list[Sc
     :class:`~effekt.experiments.executors.ExecutorLost` that says nothing has run."""
     from effekt.experiments.executors import ExecutorLost, ProcessExecutor, map_in_order
 
-    try:
-        with ProcessExecutor(workers) as executor, \
-                closing(map_in_order(executor, _chunk_scenarios, jobs)) as out:
+    try:  # a pool of this call's own (not kept): an error or Ctrl-C ends its processes at once
+        with closing(map_in_order(ProcessExecutor(workers), _chunk_scenarios, jobs)) as out:
             yield from out
     except ExecutorLost:
         raise ExecutorLost(said(

@@ -236,8 +236,8 @@ class TargetGroup(Strict):
     @model_validator(mode="after")
     def _shares(self, info: ValidationInfo) -> TargetGroup:
         kinds, where = benefit_kinds_of(info)
-        if checked_before(self, (kinds, where)):  # a validated group given to a world, the same kinds
-            return self
+        if checked_before(self, kinds):  # a validated group given to a world, the same kinds (where:
+            return self  # only the messages' words)
         _check_shares(self.norwegian, NORWEGIAN_LEVELS, "Norwegian level")
         _check_shares(self.education, EDUCATION_LEVELS, "education level")
         _check_shares(self.benefit, kinds, "benefit kind", where)
@@ -245,7 +245,7 @@ class TargetGroup(Strict):
             message = unknown_kinds(self.bau_pathway, kinds, where)
             if message:
                 raise ValueError(keyed("bau_pathway", message))
-        mark_checked(self, (kinds, where))
+        mark_checked(self, kinds)
         return self
 
 
