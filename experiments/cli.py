@@ -57,8 +57,8 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "en", workers: int = 1,
-          bar: bool | None = None) -> Experiment:
+def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "en",
+          workers: int | None = 1, bar: bool | None = None) -> Experiment:
     """The experiment of ``scenario``, its design points built on ``workers`` local processes
     (:func:`effekt.experiments.scenario.load_experiment`), with a bar on stderr while a sweep's
     points are built (``bar``: None, when stderr is a terminal); a scenario's error ends the
@@ -70,13 +70,12 @@ def _load(scenario, assignments, sweep: bool, force: bool = False, lang: str = "
         try:
             return load_experiment(scenario, list(assignments), sweep=sweep, force=force,
                                    workers=workers, progress=progress)
-        except SpecError as err:
-            progress.close()
-            _fail(err, lang)
         except Exception as err:
-            # a process building the points killed; the executors are loaded only if one ran
+            # a point that does not validate, or a process building the points killed (the
+            # executors are loaded only if one ran)
             executors = sys.modules.get("effekt.experiments.executors")
-            if executors is None or not isinstance(err, executors.ExecutorLost):
+            lost = executors is not None and isinstance(err, executors.ExecutorLost)
+            if not (lost or isinstance(err, SpecError)):
                 raise
             progress.close()
             _fail(err, lang)
@@ -194,7 +193,7 @@ def _execute(scenario, replications, seed, draws, out, workers, dask, chunk, tab
         from effekt.experiments.executors import ExecutorLost, make_executor
         from effekt.experiments.scenario import load_experiment  # noqa: F401  (for _load)
         from effekt.experiments.store import ResultsDirError, ResultStore
-    building = (os.cpu_count() or 1) if dask or workers is None else workers  # a cluster's files are here
+    building = None if dask else workers  # None: all cores (a cluster's workers may not see the files)
     exp = _load(scenario, extra, sweep, force, lang, workers=building, bar=False if quiet else None)
     if not quiet:
         for notice in term_notices(exp.base.world, exp.base.terms):
@@ -382,7 +381,7 @@ def validate(scenario, assignments, force, lang):
     with _collector_paused():  # the library's imports
         from effekt.experiments.contract_checks import term_notices
         from effekt.experiments.scenario import load_experiment  # noqa: F401  (for _load)
-    exp = _load(scenario, assignments, sweep=True, force=force, lang=lang, workers=os.cpu_count() or 1)
+    exp = _load(scenario, assignments, sweep=True, force=force, lang=lang, workers=None)  # all cores
     work = _check_workload(exp, os.cpu_count() or 1, refuse=not force, lang=lang)  # may refuse: before "ok"
     sc = exp.base
     points = say("ok_points", lang, n=len(exp.points)) if exp.is_sweep else ""
@@ -408,8 +407,7 @@ def _check_workload(exp: Experiment, workers: int, refuse: bool = True, lang: st
     from effekt.experiments.workload import check_workload, estimate
     from effekt.specfile import SpecError
 
-    notice = _pilot_notice(exp, lang) if notice_on is None or notice_on else None
-    if notice and (notice_on or sys.stderr.isatty()):
+    if (sys.stderr.isatty() if notice_on is None else notice_on) and (notice := _pilot_notice(exp, lang)):
         click.echo(notice, err=True)
     work = estimate(exp, cpu=cpu)
     if refuse:

@@ -35,7 +35,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import closing, nullcontext
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -1141,8 +1141,8 @@ def _point_scenarios(tree: ScenarioTree, origins: dict[str, str], points: list[d
     if progress is not None:
         progress(0, n)
     # in this process the executors (and multiprocessing) are not even imported: effekt validate
-    here = map(_chunk_scenarios, jobs)
-    with closing(_built_on_processes(jobs, workers)) if workers > 1 else nullcontext(here) as chunks:
+    chunks = _built_on_processes(jobs, workers) if workers > 1 else (_chunk_scenarios(job) for job in jobs)
+    with closing(chunks):
         for built, error in chunks:
             scenarios.extend(built)
             if progress is not None:
