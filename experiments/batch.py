@@ -342,6 +342,13 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
             for t in todo:
                 yield job_of(t)
 
+        start_workers = getattr(executor, "start_workers", None)
+        if bar is not None and start_workers is not None and todo:
+            bar.stop()  # its redrawing thread paused while the workers fork (ProcessExecutor.start_workers)
+            try:
+                start_workers()
+            finally:
+                bar.start()
         for job, result in executor.map_unordered(task_fn, jobs()):
             store.write_task(job.task.point, job.task.name, result)
             if bar is not None:

@@ -117,6 +117,7 @@ class ProcessExecutor(_Closing):
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
+        self._started: ProcessPoolExecutor | None = None  # forked ahead for the next call alone
 
     def __enter__(self) -> Self:
         """Keep one pool of workers for every call until :meth:`close`."""
@@ -125,21 +126,43 @@ class ProcessExecutor(_Closing):
         return self
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        for pool in (self._pool, self._started):
+            if pool is not None:
+                pool.shutdown()
+        self._pool = self._started = None
+
+    def start_workers(self) -> None:
+        """Fork the worker processes now, not at the next :meth:`map_unordered`'s first task.
+
+        Why: a process forked while another thread of this one holds a lock gets the lock held
+        for ever, and a worker that then writes to that stream (a warning on stderr) hangs. A
+        batch's progress bar redraws itself from a thread of its own, ten times a second, on
+        stderr; the batch pauses the bar, calls this, and starts the bar again
+        (:func:`effekt.experiments.batch.run_batch`), so no worker is forked beside that thread.
+        The workers are forked after the batch's first tasks ran in this process, as before, so
+        they still inherit what those filled (the world's plan, the imports). The processes serve
+        the next :meth:`map_unordered` call (ended with it, unless the pool is kept: ``with``)."""
+        pool = self._pool
+        if pool is None:
+            pool = self._started = self._started or _pool(self.workers)
+        try:
+            pool.submit(int).result()  # the first task forks every worker (fork start method)
+        except BrokenProcessPool:
+            raise _worker_died() from None
 
     def abort(self) -> None:
         """End a kept pool at once (:func:`_stop`): its tasks not started are cancelled and its
         processes ended (Ctrl-C in a block of :func:`open_executor`)."""
-        if self._pool is not None:
-            _stop(self._pool)
-            self._pool = None
+        for pool in (self._pool, self._started):
+            if pool is not None:
+                _stop(pool)
+        self._pool = self._started = None
 
     def map_unordered(self, fn, items):
         items = iter(items)
         kept = self._pool is not None
-        pool = self._pool if kept else _pool(self.workers)
+        pool = self._pool if kept else self._started or _pool(self.workers)
+        self._started = None
         finished = False
         try:
             pending = {}
@@ -154,13 +177,7 @@ class ProcessExecutor(_Closing):
                     try:
                         result = fut.result()
                     except BrokenProcessPool:
-                        from effekt.specfile import said
-
-                        raise ExecutorLost(said(
-                            "a worker process died (killed from outside, or by the system for want of "
-                            f"memory: see effekt validate's estimate); {RESUME}",
-                            "en arbeidsprosess døde (stoppet utenfra, eller av systemet for lite minne: se "
-                            f"anslaget fra effekt validate); {RESUME_NB}")) from None
+                        raise _worker_died() from None
                     yield item, result
                     nxt = next(items, None)
                     if nxt is not None:
@@ -177,6 +194,17 @@ class ProcessExecutor(_Closing):
                 pool.shutdown()
             else:
                 _stop(pool)
+
+
+def _worker_died() -> ExecutorLost:
+    """What a pool whose worker process died raises (bokmål or English, :func:`effekt.specfile.said`)."""
+    from effekt.specfile import said
+
+    return ExecutorLost(said(
+        "a worker process died (killed from outside, or by the system for want of "
+        f"memory: see effekt validate's estimate); {RESUME}",
+        "en arbeidsprosess døde (stoppet utenfra, eller av systemet for lite minne: se "
+        f"anslaget fra effekt validate); {RESUME_NB}"))
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
