@@ -60,10 +60,16 @@ def calibrate(file, out, particles, generations, tolerance, seed, workers, dask,
         bar.update(tasks[t], completed=accepted)
 
     try:
-        with bar, open_executor(workers, dask) as executor:
-            cal = run_calibration(spec, source, executor=executor, particles=particles,
-                                  generations=generations, seed=seed, tolerance=tolerance,
-                                  progress=progress, model=model)
+        with open_executor(workers, dask) as executor:
+            # local workers forked before the bar's redrawing thread starts (a process forked
+            # beside it could inherit a lock on the terminal held: ProcessExecutor.start_workers)
+            start_workers = getattr(executor, "start_workers", None)
+            if start_workers is not None:
+                start_workers()
+            with bar:
+                cal = run_calibration(spec, source, executor=executor, particles=particles,
+                                      generations=generations, seed=seed, tolerance=tolerance,
+                                      progress=progress, model=model)
     except (SpecError, RuntimeError) as err:
         _fail(err, lang)
     click.echo("\n".join(summary_lines(cal, lang)))
