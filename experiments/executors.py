@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
 from typing import Any, Protocol, Self
@@ -167,7 +167,7 @@ class ProcessExecutor(_Closing):
         try:
             pending = {}
             for item in items:
-                pending[pool.submit(fn, item)] = item
+                pending[_submit(pool, fn, item)] = item
                 if len(pending) >= 2 * self.workers:
                     break
             while pending:
@@ -180,8 +180,8 @@ class ProcessExecutor(_Closing):
                         raise _worker_died() from None
                     yield item, result
                     nxt = next(items, None)
-                    if nxt is not None:
-                        pending[pool.submit(fn, nxt)] = nxt
+                    if nxt is not None:  # the pool may have broken since: a worker died
+                        pending[_submit(pool, fn, nxt)] = nxt
             finished = True
         finally:
             # on Ctrl-C or an error, do not wait for tasks nobody will write; a kept pool may serve
@@ -194,6 +194,15 @@ class ProcessExecutor(_Closing):
                 pool.shutdown()
             else:
                 _stop(pool)
+
+
+def _submit(pool: ProcessPoolExecutor, fn: Callable[[Any], Any], item: Any) -> Future:
+    """``pool.submit(fn, item)``; a pool broken by a worker's death (found here when it broke
+    after the last result was collected) raises :func:`_worker_died`'s message, as a result does."""
+    try:
+        return pool.submit(fn, item)
+    except BrokenProcessPool:
+        raise _worker_died() from None
 
 
 def _worker_died() -> ExecutorLost:

@@ -79,3 +79,37 @@ def test_an_error_that_cannot_be_pickled_still_comes_in_its_turn_and_names_itsel
     assert next(results) == 0
     with pytest.raises(RuntimeError, match="_Unpicklable: holds a lock"):
         next(results)
+
+
+class _BreaksAfterFirst:
+    """A pool whose first tasks finish and whose next submit finds it broken (a worker died after
+    the last result was collected): the race a killed worker can win."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, fn, item):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.submitted += 1
+        if self.submitted > 2:
+            raise BrokenProcessPool("A child process terminated abruptly")
+        fut: Future = Future()
+        fut.set_result(fn(item))
+        return fut
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def test_a_pool_found_broken_at_a_submit_is_the_worker_died_message(monkeypatch):
+    from effekt.experiments import executors
+    from effekt.experiments.executors import ExecutorLost
+
+    monkeypatch.setattr(executors, "_pool", lambda workers: _BreaksAfterFirst())
+    got = []
+    with pytest.raises(ExecutorLost, match="a worker process died"):
+        for _, result in ProcessExecutor(1).map_unordered(abs, [-1, -2, -3, -4]):
+            got.append(result)
+    assert got == [1]  # the first result came, then the next submit found the pool broken
