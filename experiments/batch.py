@@ -344,7 +344,12 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
 
         start_workers = getattr(executor, "start_workers", None)
         if bar is not None and start_workers is not None and todo:
-            bar.stop()  # its redrawing thread paused while the workers fork (ProcessExecutor.start_workers)
+            # its redrawing thread ended while the workers fork (ProcessExecutor.start_workers):
+            # stop() only asks it to end, so it is waited for (rich keeps it in live._refresh_thread)
+            redrawing = getattr(getattr(bar, "live", None), "_refresh_thread", None)
+            bar.stop()
+            if redrawing is not None:
+                redrawing.join()
             try:
                 start_workers()
             finally:

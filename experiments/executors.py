@@ -147,8 +147,13 @@ class ProcessExecutor(_Closing):
             pool = self._started = self._started or _pool(self.workers)
         try:
             pool.submit(int).result()  # the first task forks every worker (fork start method)
-        except BrokenProcessPool:
-            raise _worker_died() from None
+        except BaseException as err:  # a worker died, or Ctrl-C between two forks: none left behind
+            if pool is self._started:
+                self._started = None
+                _stop(pool)
+            if isinstance(err, BrokenProcessPool):
+                raise _worker_died() from None
+            raise
 
     def abort(self) -> None:
         """End a kept pool at once (:func:`_stop`): its tasks not started are cancelled and its

@@ -112,4 +112,6 @@ def test_a_pool_found_broken_at_a_submit_is_the_worker_died_message(monkeypatch)
     with pytest.raises(ExecutorLost, match="a worker process died"):
         for _, result in ProcessExecutor(1).map_unordered(abs, [-1, -2, -3, -4]):
             got.append(result)
-    assert got == [1]  # the first result came, then the next submit found the pool broken
+    # one of the two first results came (finished together: in either order), then the next
+    # submit found the pool broken
+    assert len(got) == 1 and got[0] in (1, 2)

@@ -7,6 +7,7 @@ workers fork (:meth:`effekt.experiments.executors.ProcessExecutor.start_workers`
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 
@@ -63,13 +64,14 @@ def test_workers_started_ahead_serve_the_next_call_and_end_with_it():
     ex = ProcessExecutor(2)
     ex.start_workers()
     pool = ex._started
-    assert pool is not None and len(pool._processes) == 2
+    forked = multiprocessing.get_start_method() == "fork"  # then the first task forks every worker
+    assert pool is not None and (len(pool._processes) == 2 or not forked)
     processes = list(pool._processes.values())
     assert sorted(r for _, r in ex.map_unordered(abs, [-3, -1, -2])) == [1, 2, 3]
     assert ex._started is None and not any(p.is_alive() for p in processes)
     # kept pool: started ahead is the kept one itself, still serving after the call
     with ProcessExecutor(2) as kept:
         kept.start_workers()
-        assert kept._started is None and len(kept._pool._processes) == 2
+        assert kept._started is None and (len(kept._pool._processes) == 2 or not forked)
         assert sorted(r for _, r in kept.map_unordered(abs, [-1, -2])) == [1, 2]
         assert kept._pool is not None
