@@ -621,6 +621,66 @@ def benefit_changes(kind: str, age: int, entry: float, benefits: dict[str, Benef
     return tuple(out)
 
 
+class _BenefitRules:
+    """What :func:`benefit_changes` reads of a country's benefits, by kind, for
+    :func:`draw_people`: each kind's level (G a year, the factor under 25) and, for a kind that
+    ends by its rules (:func:`ends_by_rule`), its limit and the inverse CDF of what follows it
+    (in key order, :func:`_cumulative`). ``chains``: some kind that follows one ending by its
+    rules ends by its rules too (a person may then draw more than once)."""
+
+    __slots__ = ("level", "first", "chains")
+
+    def __init__(self, benefits: dict[str, Benefit]):
+        self.level = {k: (b.g, b.under25) for k, b in benefits.items()}
+        self.first = {k: (b.max_weeks, *_cumulative(tuple(b.then.items())))
+                      for k, b in benefits.items() if ends_by_rule(b)}
+        self.chains = any(then in self.first for _, kinds, _ in self.first.values() for then in kinds)
+
+
+_RULES: dict[tuple[tuple[str, int], ...], tuple[list[Benefit], _BenefitRules]] = {}
+
+
+def _benefit_rules(benefits: dict[str, Benefit]) -> _BenefitRules:
+    """:class:`_BenefitRules` of ``benefits``, remembered for the last 64 sets: a Monte Carlo
+    batch draws with the same (frozen) benefits in every replication. Keyed by the kinds and
+    the benefits' identities (the entry holds the benefits, so no id is reused while it lives):
+    a dict changed since is a new set."""
+    key = tuple((k, id(b)) for k, b in benefits.items())
+    hit = _RULES.get(key)
+    if hit is not None:
+        return hit[1]
+    if len(_RULES) >= 64:
+        _RULES.pop(next(iter(_RULES)))
+    rules = _BenefitRules(benefits)
+    _RULES[key] = (list(benefits.values()), rules)
+    return rules
+
+
+def _draw_changes(people: list[Person], rules: _BenefitRules, rng: np.random.Generator | None) -> None:
+    """Set ``changes`` of ``people`` (in id order, each on a benefit that ends by its rules) as
+    :func:`benefit_changes` would, one after the other, from ``rng``: where no benefit that
+    follows one ending ends by its rules too (one draw a person), the uniforms are drawn in one
+    call, the same numbers as one call each."""
+    level, first = rules.level, rules.first
+    if rng is None:
+        us: list[float] | None = [0.0] * len(people)
+    else:
+        us = None if rules.chains else rng.random(len(people)).tolist()
+    for k, p in enumerate(people):
+        out: list[tuple[float, str, float]] = []
+        t, kind, age = p.entry_week, p.benefit_kind, p.age
+        rule = first.get(kind)
+        while rule is not None and len(out) < MAX_BENEFIT_CHANGES:
+            weeks, kinds, cum = rule
+            t += weeks
+            u = us[k] if us is not None else rng.random()
+            kind = kinds[min(bisect_right(cum, u), len(kinds) - 1)]
+            g, under25 = level[kind]
+            out.append((t, kind, g * (under25 if age < 25 else 1.0)))
+            rule = first.get(kind)
+        p.changes = tuple(out)
+
+
 @cache
 def _cumulative(items: tuple[tuple[str, float], ...]) -> tuple[list[str], list[float]]:
     """Keys and cumulative shares for inverse-CDF draws, **in key order**: who is drawn with
@@ -706,6 +766,8 @@ def draw_people(
     """
     people: list[Person] = []
     next_id = 0
+    rules = _benefit_rules(benefits)
+    level = rules.level
     for cohort in cohorts:
         unknown = sorted(set(cohort.groups) - set(groups))
         if unknown:
@@ -747,16 +809,17 @@ def draw_people(
                 for i, (ua, ub, un, ue, uw) in zip(idx, fives, strict=True):
                     age = d.age_low + min(int(ua * d.age_span), d.age_span - 1)
                     kind = d.kinds[min(bisect_right(d.kcum, ub), d.last_kind)]
-                    b = benefits[kind]
+                    g_level, under25 = level[kind]
                     batch[i] = Person(next_id + i, name, g, age,
                                       d.levels[min(bisect_right(d.lcum, un), d.last_level)],
                                       d.edus[min(bisect_right(d.ecum, ue), d.last_edu)],
                                       d.wc_low + uw * d.wc_span, kind,
-                                      b.g * (b.under25 if age < 25 else 1.0), entries[i],
+                                      g_level * (under25 if age < 25 else 1.0), entries[i],
                                       cohort.stage, cohort.elapsed_weeks, zs[i])
-            for p in batch:  # in id order; only a benefit that ends by its rules draws (see there)
-                if p is not None and ends_by_rule(benefits[p.benefit_kind]):
-                    p.changes = benefit_changes(p.benefit_kind, p.age, p.entry_week, benefits, benefit_rules)
+            # in id order; only a benefit that ends by its rules draws (benefit_changes says how)
+            changing = [p for p in batch if p is not None and p.benefit_kind in rules.first]
+            if changing:
+                _draw_changes(changing, rules, benefit_rules)
             next_id += n
             people.extend(p for p in batch if p is not None and p.entry_week < horizon)
     return people
