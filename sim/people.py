@@ -644,7 +644,9 @@ def _benefit_rules(benefits: dict[str, Benefit]) -> _BenefitRules:
     """:class:`_BenefitRules` of ``benefits``, remembered for the last 64 sets: a Monte Carlo
     batch draws with the same (frozen) benefits in every replication. Keyed by the kinds and
     the benefits' identities (the entry holds the benefits, so no id is reused while it lives):
-    a dict changed since is a new set."""
+    a ``benefits`` dict whose entries were replaced since is a new set. A Benefit is frozen, but
+    its ``then`` is a plain dict: one changed in place is not seen (nothing in effekt does that;
+    a changed benefit is a new Benefit, ``model_copy(update=...)``)."""
     key = tuple((k, id(b)) for k, b in benefits.items())
     hit = _RULES.get(key)
     if hit is not None:
