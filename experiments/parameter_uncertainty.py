@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri  # scipy.stats' norm.ppf, without importing scipy.stats (issue 14)
 
 from effekt.contracts import KpiRegistry, kpis_for_columns
 from effekt.dotted import canonical, parse_key
@@ -210,7 +210,7 @@ def parameter_table(runs: pd.DataFrame, drawn: list[str], params: list[str] | No
     if not isinstance(reg, KpiRegistry):
         reg = kpis_for_columns(runs.columns)
     params = list(params if params is not None else drawn)
-    z = stats.norm.ppf(0.975)
+    z = ndtri(0.975)
     rows = []
     groups = _groups(runs, params, drawn)
     for g, (values, df) in enumerate(groups):

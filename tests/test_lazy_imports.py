@@ -111,6 +111,36 @@ def test_a_run_needs_no_scipy(tmp_path):
     assert "pyarrow" in loaded  # it did run and store
 
 
+def test_a_run_that_prints_its_summary_loads_no_scipy_stats(tmp_path):
+    """The summary's t and normal quantiles come from scipy.special (``stdtrit``, ``ndtri``: what
+    scipy.stats' ``t.ppf`` and ``norm.ppf`` compute), so the user's plain ``effekt run`` does not
+    import scipy.stats, about half a second of its start-up (issue 14)."""
+    args = ["run", str(DEFAULT), "--runs", "3", "--workers", "1", "--out", str(tmp_path / "r")]
+    loaded = _modules_after(_cli(args), ("scipy.stats", "scipy.optimize", "scipy.special",
+                                         "effekt.experiments.summary"))
+    assert loaded == {"scipy.special", "effekt.experiments.summary"}
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 1000])
+def test_the_summary_intervals_are_scipy_stats_own(n):
+    """describe's t interval and wilson's z are scipy.stats' t.ppf and norm.ppf to the bit."""
+    import numpy as np
+    from scipy import stats
+
+    from effekt.experiments.summary import describe, wilson
+
+    x = np.random.default_rng(n).normal(10.0, 3.0, n)
+    half = stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n)
+    got = describe(x)
+    assert (got["ci_low"], got["ci_high"]) == (float(x.mean()) - float(half), float(x.mean()) + float(half))
+    k = n // 2  # successes strictly between none and all, so neither end is pinned
+    z = stats.norm.ppf(0.975)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half_w = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert wilson(k, n) == (max(0.0, float(centre - half_w)), min(1.0, float(centre + half_w)))
+
+
 FAMILIES = [("beta", (25.1, 15.4), {}), ("beta", (0.5, 0.5), {}), ("beta", (2.0, 200.0), {}),
             ("gamma", (4.0, 0.05), {}), ("gamma", (0.3, 2.0), {}), ("gamma", (200.0, 1.5), {}),
             ("lognormal", (1.4, 0.2), {}), ("lognormal", (0.5, 0.3), {}),
