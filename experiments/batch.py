@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from effekt import lazy
 from effekt.experiments.executors import Executor, SerialExecutor, run_here
 from effekt.experiments.provenance import provenance
 from effekt.experiments.runner import (
@@ -242,6 +243,7 @@ def run_batch(
     tables: Sequence[str] = (),
     task_fn: Callable[[Job], dict] = run_job,
     lang: str = "en",
+    prefetch: Sequence[str] = (),
 ) -> ResultStore:
     """Run all replications of every design point of ``scenario`` into ``out``; resumes what an
     earlier run of the same experiment left undone (``chunk`` is then the earlier run's).
@@ -253,6 +255,10 @@ def run_batch(
     ``progress``: a progress bar on stderr (default: when stderr is a terminal).
     ``task_fn``: what runs one :class:`Job` (a seam for benchmarks of the machinery itself).
     ``lang``: the language of the progress bar's words (``nb`` or ``en``).
+    ``prefetch``: modules the caller imports once the batch is done (``effekt run``: its
+    summary's), imported in a thread of this process while the tasks run elsewhere: on worker
+    processes once they are all forked, or on a Dask cluster (:func:`effekt.lazy.prefetch`; not
+    when the tasks run in this process, nor when none is left to run).
     """
     exp = as_experiment(scenario)
     executor = executor or SerialExecutor()
@@ -290,14 +296,15 @@ def run_batch(
         _check_not_fewer(store, old, reps)
     done = store.open(manifest, overwrite=overwrite)  # holds the directory's lock until close()
     try:
-        _run_locked(store, exp, done, chunk, tables, executor, progress, task_fn, lang)
+        _run_locked(store, exp, done, chunk, tables, executor, progress, task_fn, lang, prefetch)
     finally:
         store.close()
     return store
 
 
 def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int, tables: tuple[str, ...],
-                executor: Executor, progress: bool | None, task_fn, lang: str = "en") -> None:
+                executor: Executor, progress: bool | None, task_fn, lang: str = "en",
+                prefetch: Sequence[str] = ()) -> None:
     """The tasks not done yet, run on ``executor`` and written to ``store`` (which holds the lock)."""
     reps, npoints, base = exp.replications, len(exp.points), exp.base
     fields = param_fields(exp.points)
@@ -343,6 +350,7 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
                 yield job_of(t)
 
         start_workers = getattr(executor, "start_workers", None)
+        ahead = bool(prefetch) and bool(todo) and executor.name != "serial"  # see effekt.lazy.prefetch
         if bar is not None and start_workers is not None and todo:
             # its redrawing thread ended while the workers fork (ProcessExecutor.start_workers):
             # stop() only asks it to end, so it is waited for (rich keeps it in live._refresh_thread)
@@ -354,6 +362,10 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
                 start_workers()
             finally:
                 bar.start()
+        elif ahead and start_workers is not None:
+            start_workers()  # every worker forked before the prefetching thread starts
+        if ahead:
+            lazy.prefetch(prefetch)
         for job, result in executor.map_unordered(task_fn, jobs()):
             store.write_task(job.task.point, job.task.name, result)
             if bar is not None:
