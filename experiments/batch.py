@@ -28,6 +28,7 @@ from effekt.experiments.runner import (
 )
 from effekt.experiments.scenario import Experiment, Scenario
 from effekt.experiments.store import ResultsDirError, ResultStore, now
+from effekt.experiments.writer import TaskWriter
 from effekt.sim import collector_paused
 from effekt.specfile import said
 
@@ -349,27 +350,33 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
             for t in todo:
                 yield job_of(t)
 
+        # every local worker is forked here, before any thread of this batch but the bar's starts
+        # (the prefetching thread, the writers): a process forked beside a thread holding a lock
+        # keeps it held for ever (ProcessExecutor.start_workers)
         start_workers = getattr(executor, "start_workers", None)
-        ahead = bool(prefetch) and bool(todo) and executor.name != "serial"  # see effekt.lazy.prefetch
-        if bar is not None and start_workers is not None and todo:
-            # its redrawing thread ended while the workers fork (ProcessExecutor.start_workers):
-            # stop() only asks it to end, so it is waited for (rich keeps it in live._refresh_thread)
-            redrawing = getattr(getattr(bar, "live", None), "_refresh_thread", None)
-            bar.stop()
-            if redrawing is not None:
-                redrawing.join()
-            try:
+        if start_workers is not None and todo:
+            if bar is None:
                 start_workers()
-            finally:
-                bar.start()
-        elif ahead and start_workers is not None:
-            start_workers()  # every worker forked before the prefetching thread starts
-        if ahead:
+            else:
+                # its redrawing thread ended while the workers fork: stop() only asks it to end, so
+                # it is waited for (rich keeps it in live._refresh_thread)
+                redrawing = getattr(getattr(bar, "live", None), "_refresh_thread", None)
+                bar.stop()
+                if redrawing is not None:
+                    redrawing.join()
+                try:
+                    start_workers()
+                finally:
+                    bar.start()
+        if prefetch and todo and executor.name != "serial":  # see effekt.lazy.prefetch
             lazy.prefetch(prefetch)
-        for job, result in executor.map_unordered(task_fn, jobs()):
-            store.write_task(job.task.point, job.task.name, result)
-            if bar is not None:
-                bar.advance(handle, job.task.size)
+        # writing threads where the tasks run elsewhere; in this process they would take turns with
+        # the simulation for the interpreter's lock (effekt.experiments.writer)
+        with TaskWriter(store, threads=0 if executor.name == "serial" else None) as writer:
+            for job, result in executor.map_unordered(task_fn, jobs()):
+                writer.write(job.task.point, job.task.name, result)
+                if bar is not None:
+                    bar.advance(handle, job.task.size)
     store.finish()
 
 

@@ -27,6 +27,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,6 +158,9 @@ class ResultStore:
         self._last_save = 0.0
         self._made: set[Path] = set()  # the dataset folders made so far (one mkdir each, not one a file)
         self._lock: int | None = None  # the lock file's descriptor while this store holds it
+        # tasks are written from several threads at once (effekt.experiments.writer): the set of
+        # tasks done and the manifest's saves are changed under this lock
+        self._saving = threading.RLock()
 
     @property
     def manifest_path(self) -> Path:
@@ -428,6 +432,10 @@ class ResultStore:
         return ""
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
+        with self._saving:  # one temporary file: one save at a time
+            self._write_manifest(manifest)
+
+    def _write_manifest(self, manifest: dict[str, Any]) -> None:
         tmp = self.manifest_path.with_name(".manifest.json.tmp")
         try:
             with open(tmp, "w") as f:
@@ -450,7 +458,8 @@ class ResultStore:
         return set.intersection(*found) if found else set()
 
     def write_task(self, point: int, task: str, tables: dict[str, pa.Table]) -> None:
-        """Write one task's tables atomically (temp file, then rename), ``runs`` last."""
+        """Write one task's tables atomically (temp file, then rename), ``runs`` last. Safe to
+        call from several threads at once for different tasks (:mod:`effekt.experiments.writer`)."""
         missing = set(self.datasets) - set(tables)
         if missing:
             raise ValueError(f"task {task}: no table for {sorted(missing)}")
@@ -474,19 +483,22 @@ class ResultStore:
             except OSError as err:
                 tmp.unlink(missing_ok=True)  # the task is not done: no half file counts or stays
                 raise ResultsDirError(_write_failed(path, err)) from None
-        self._done.add(task)
-        if time.monotonic() - self._last_save > 5:  # progress in the manifest, not on every task
-            self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
+        with self._saving:
+            self._done.add(task)
+            if time.monotonic() - self._last_save > 5:  # progress in the manifest, not on every task
+                self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
 
     def set_chunk(self, chunk: int) -> None:
         """The batch's replications per task, once chosen (a resumed batch keeps it)."""
-        self._manifest["chunk"] = chunk
-        self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
+        with self._saving:
+            self._manifest["chunk"] = chunk
+            self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
 
     def set_tasks_total(self, total: int) -> None:
         """How many tasks the experiment has in all (those done plus those planned)."""
-        self._manifest["tasks_total"] = total
-        self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
+        with self._saving:
+            self._manifest["tasks_total"] = total
+            self.write_manifest({**self._manifest, "tasks_done": sorted(self._done)})
 
     def finish(self) -> dict[str, Any]:
         """Record the end: tasks done and the finishing time. Returns the final manifest."""

@@ -45,6 +45,9 @@ def probe(tmp_path, monkeypatch):
         encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     yield name
+    for thread in threading.enumerate():  # an earlier test's thread is not seen at a later one's forks
+        if thread.name == "effekt-prefetch":
+            thread.join(timeout=30)
     sys.modules.pop(name, None)
 
 

@@ -58,6 +58,8 @@ ALLOWED = {
     ("national/spec.py", "{} people cannot fill {} cohorts"): "national.min_size is checked first",
     ("runner.py", "not a task name: {}"): "task names are effekt's own file names",
     ("store.py", "task {}: no table for {}"): "the runner always returns every table",
+    ("writer.py", "TaskWriter: threads must be 0 (write in the calling thread) or more, not {}"):
+        "the batch passes 0 or the module's WRITE_THREADS",
     ("summary.py", "an indicator must be 0 or 1 in every replication, got {}"): "KPI kinds are effekt's",
 }
 """Plain-English messages that are programmer errors, never shown to a person (see the comments)."""

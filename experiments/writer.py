@@ -1,0 +1,116 @@
+"""A batch's task files written on a few threads of the batch's own process (issue 14).
+
+Every result of a batch is written by the process that runs the batch, never by its workers: a
+lost worker then loses nothing stored, and a cluster's workers need not see the results
+directory. Writing one task is Parquet encoding and making the files durable (each file, then its
+folder, synced to disk before the task counts as done); one after another, about 7 ms for a
+national shard's three files, that is what a national run on many Dask workers waits for (357
+shards, BENCHMARKS.md). pyarrow encodes and the kernel syncs with the interpreter's lock released,
+so a few threads write several tasks at once: the same files, each written as
+:meth:`~effekt.experiments.store.ResultStore.write_task` writes it (temporary name, sync, rename,
+``runs`` last), only finished in another order.
+
+At most ``2 x threads`` tasks' tables wait in memory (a new task waits for a write to end). A
+failed write (a full disk) is raised, with the store's message, at the next task given or at the
+end; the writes already begun end first, each either stored whole or leaving no file, as before.
+
+Not where the tasks run in the batch's own process (``--workers 1``): there the simulation holds
+the interpreter's lock, and a writing thread coming back from the disk takes it from the
+simulation again and again (a national run on one worker took 19 % more CPU with four writing
+threads than writing in its own thread); the batch writes there as before, one task after another
+(``threads=0``).
+
+Threads and forks: a process forked while another thread holds a lock keeps that lock held for
+ever. The threads start with the first task written and end with the block (``with``); the batch
+forks its local workers before (:meth:`effekt.experiments.executors.ProcessExecutor.start_workers`).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from effekt.experiments.store import ResultStore
+
+WRITE_THREADS = 4
+"""Threads writing a batch's tasks. Measured on 2 cores, 359 national shards (BENCHMARKS.md,
+sixteenth part): 7.3 ms a shard on one thread, 4.5 on two, 3.7 on four, 4.0 on eight."""
+
+
+class TaskWriter:
+    """Writes tasks' tables into ``store`` on ``threads`` threads (default :data:`WRITE_THREADS`;
+    0: in the calling thread, one after another); use as ``with TaskWriter(store) as writer:
+    writer.write(point, task, tables)``. Leaving the block waits for every write given and raises
+    the first that failed (unless the block itself is leaving on an exception, which then goes on,
+    the writes given still ended)."""
+
+    def __init__(self, store: ResultStore, threads: int | None = None) -> None:
+        threads = WRITE_THREADS if threads is None else threads
+        if threads < 0:
+            raise ValueError(f"TaskWriter: threads must be 0 (write in the calling thread) or more, "
+                             f"not {threads}")
+        self.store = store
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: set[Future] = set()
+        self._failed: BaseException | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def write(self, point: int, task: str, tables: dict[str, pa.Table]) -> None:
+        """Give the tables of task ``task`` (design point ``point``) to be written; waits while
+        ``2 x threads`` tasks are still being written, and raises a write that failed. With no
+        threads, writes it here and now."""
+        if self.threads == 0:
+            self.store.write_task(point, task, tables)
+            return
+        self._collect(block=len(self._pending) >= 2 * self.threads)
+        self._raise()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="effekt-writer")
+        self._pending.add(self._pool.submit(self.store.write_task, point, task, tables))
+
+    def close(self) -> None:
+        """Wait for every write given; then raise the first that failed."""
+        self._end()
+        self._raise()
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is None:
+            self.close()
+        else:  # the block's own exception goes on; what was given is still written (or not, whole)
+            self._end()
+
+    def _end(self) -> None:
+        try:
+            while self._pending:
+                self._collect(block=True)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+    def _collect(self, block: bool) -> None:
+        if not self._pending:
+            return
+        if block:
+            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
+        else:
+            done = {f for f in self._pending if f.done()}
+        for fut in done:
+            self._pending.discard(fut)
+            err = fut.exception()
+            if err is not None and self._failed is None:
+                self._failed = err
+
+    def _raise(self) -> None:
+        if self._failed is not None:
+            err, self._failed = self._failed, None
+            raise err
+
+
+__all__ = ["WRITE_THREADS", "TaskWriter"]

@@ -1,0 +1,157 @@
+"""A batch's tasks are written on several threads (effekt.experiments.writer): the same files as
+one after another, at most 2 x threads tasks waiting, a failed write raised with its message, and
+the manifest's saves one at a time."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pyarrow as pa
+import pytest
+
+from effekt.experiments import store as store_module
+from effekt.experiments import writer as writer_module
+from effekt.experiments.batch import run_batch
+from effekt.experiments.executors import ProcessExecutor, SerialExecutor
+from effekt.experiments.scenario import load_experiment
+from effekt.experiments.store import ResultsDirError, ResultStore
+from effekt.experiments.writer import TaskWriter
+
+
+def files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.parquet"))}
+
+
+@pytest.mark.parametrize("executor", [SerialExecutor, lambda: ProcessExecutor(2)])
+def test_the_files_written_on_threads_are_those_written_one_after_another(tmp_path, monkeypatch, executor):
+    exp = load_experiment(None, ["design.replications=24"], sweep=False)
+    monkeypatch.setattr(writer_module, "WRITE_THREADS", 1)
+    run_batch(exp, tmp_path / "one", executor=executor(), chunk=2, progress=False)
+    monkeypatch.setattr(writer_module, "WRITE_THREADS", 4)
+    run_batch(exp, tmp_path / "four", executor=executor(), chunk=2, progress=False)
+    one, four = files(tmp_path / "one"), files(tmp_path / "four")
+    tasks = json.loads((tmp_path / "one" / "manifest.json").read_text())["tasks_done"]
+    assert len(tasks) >= 12 and len(one) == 3 * len(tasks)  # runs, cashflows, budgets of each task
+    assert one == four  # byte for byte
+    manifest = json.loads((tmp_path / "four" / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["tasks_done"] == tasks
+
+
+class _Store:
+    """A stand-in store whose writes wait for what the test says."""
+
+    def __init__(self, wait=None, fail: str | None = None):
+        self.wait, self.fail, self.written = wait, fail, []
+        self.lock = threading.Lock()
+
+    def write_task(self, point, task, tables):
+        if self.wait is not None:
+            self.wait()
+        if task == self.fail:
+            raise ResultsDirError(f"{task} cannot be written (the disk is full)")
+        with self.lock:
+            self.written.append(task)
+
+
+def test_writes_run_at_the_same_time():
+    together = threading.Barrier(4, timeout=10)  # broken (an error) unless four writes wait at once
+    store = _Store(wait=together.wait)
+    with TaskWriter(store, threads=4) as writer:
+        for i in range(8):
+            writer.write(0, f"t{i}", {})
+    assert sorted(store.written) == [f"t{i}" for i in range(8)]
+
+
+def test_at_most_twice_the_threads_wait_and_the_next_task_waits_for_one_to_end():
+    go = threading.Event()
+    store = _Store(wait=lambda: go.wait(10))
+    writer = TaskWriter(store, threads=1)
+    writer.write(0, "a", {})
+    writer.write(0, "b", {})  # two given to one thread: the most that wait
+    third = threading.Thread(target=writer.write, args=(0, "c", {}))
+    third.start()
+    third.join(timeout=0.3)
+    assert third.is_alive()  # held until a write ends
+    go.set()
+    third.join(timeout=10)
+    assert not third.is_alive()
+    writer.close()
+    assert store.written == ["a", "b", "c"]
+
+
+def test_a_failed_write_is_raised_after_the_others_end():
+    store = _Store(fail="t3")
+    writer = TaskWriter(store, threads=2)
+    with pytest.raises(ResultsDirError, match="t3 cannot be written"):
+        with writer:
+            for i in range(6):
+                writer.write(0, f"t{i}", {})
+    assert "t3" not in store.written and writer._pool is None  # every thread ended
+
+
+def test_the_block_s_own_exception_goes_on_and_what_was_given_is_written():
+    store = _Store(fail="t1")
+    with pytest.raises(KeyboardInterrupt):
+        with TaskWriter(store, threads=2) as writer:
+            writer.write(0, "t0", {})
+            writer.write(0, "t1", {})
+            raise KeyboardInterrupt
+    assert store.written == ["t0"]
+
+
+def test_no_threads_writes_in_the_calling_thread_and_fewer_is_refused():
+    seen = []
+    store = _Store(wait=lambda: seen.append(threading.current_thread()))
+    with TaskWriter(store, threads=0) as writer:
+        writer.write(0, "t0", {})
+        assert store.written == ["t0"] and seen == [threading.current_thread()]
+    assert writer._pool is None
+    with pytest.raises(ValueError, match="0 .write in the calling thread. or more, not -1"):
+        TaskWriter(_Store(), threads=-1)
+
+
+def test_a_batch_in_its_own_process_writes_in_its_own_thread(tmp_path, monkeypatch):
+    threads = []
+    real = ResultStore.write_task
+
+    def watched(self, *args):
+        threads.append(threading.current_thread().name)
+        return real(self, *args)
+
+    monkeypatch.setattr(ResultStore, "write_task", watched)
+    exp = load_experiment(None, ["design.replications=6"], sweep=False)
+    run_batch(exp, tmp_path / "s", executor=SerialExecutor(), chunk=2, progress=False)
+    assert threads and set(threads) == {"MainThread"}
+    threads.clear()
+    run_batch(exp, tmp_path / "p", executor=ProcessExecutor(2), chunk=2, progress=False)
+    assert threads and all(name.startswith("effekt-writer") for name in threads)
+
+
+def test_the_manifest_is_saved_one_at_a_time_from_many_writing_threads(tmp_path, monkeypatch):
+    store = ResultStore(tmp_path / "m")
+    store.open({"experiment_hash": "x", "command": "test"})
+    saves = []
+    real = store._write_manifest
+
+    def counted(manifest):
+        saves.append(manifest)
+        real(manifest)
+
+    monkeypatch.setattr(store, "_write_manifest", counted)
+    clock = itertools.count(start=1e12, step=10.0)  # the store's clock, 10 s on a reading: a save a task
+    monkeypatch.setattr(store_module, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    table = pa.table({"x": [1.0]})
+    try:
+        with TaskWriter(store, threads=8) as writer:
+            for i in range(40):
+                writer.write(0, f"p00000-r{i:07d}-{i + 1:07d}", dict.fromkeys(store.datasets, table))
+    finally:
+        store.close()
+    assert len(saves) >= 40
+    manifest = json.loads(store.manifest_path.read_text())
+    assert len(manifest["tasks_done"]) == 40
+    assert not list((tmp_path / "m").glob(".manifest.json.tmp"))
