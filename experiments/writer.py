@@ -15,10 +15,10 @@ failed write (a full disk) is raised, with the store's message, at the next task
 end; the writes already begun end first, each either stored whole or leaving no file, as before.
 
 Not where the tasks run in the batch's own process (``--workers 1``): there the simulation holds
-the interpreter's lock, and a writing thread coming back from the disk takes it from the
-simulation again and again (a national run on one worker took 19 % more CPU with four writing
-threads than writing in its own thread); the batch writes there as before, one task after another
-(``threads=0``).
+the interpreter's lock, and writing threads take turns with it for the lock (a national run of 30
+replications on one worker, alternating: the same wall time on 2 cores, but 10-15 % more CPU,
+which on a machine of one core is wall time); the batch writes there as before, one task after
+another, in its own thread (``threads=0``).
 
 Threads and forks: a process forked while another thread holds a lock keeps that lock held for
 ever. The threads start with the first task written and end with the block (``with``); the batch
