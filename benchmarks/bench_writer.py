@@ -1,11 +1,14 @@
-"""How fast the batch's own process writes task files: one thread against several (issue 14).
+"""How fast the batch's own process writes task files: one thread against several, tables
+against the bytes the workers encode (issue 14).
 
 A national run's every shard is written by the command's process (``effekt.experiments.writer``),
 so on many Dask workers that process sets the pace. This reads the shards of a national results
-directory (each task's runs, cashflows and budgets, as a worker hands them back) and writes them
-all into a fresh results directory through :class:`effekt.experiments.writer.TaskWriter`, once for
-each thread count, timing wall and CPU seconds; the written files are checked byte for byte
-against those of the first count.
+directory (each task's runs, cashflows and budgets) and writes them all into a fresh results
+directory through :class:`effekt.experiments.writer.TaskWriter`, once for each thread count:
+given as tables (what the batch's process encodes itself, as with ``--workers 1`` and as every
+batch did before) and given as the bytes of their files (what a worker hands back now,
+:class:`~effekt.experiments.writer.EncodedTask`; encoded here beforehand, not timed), timing wall
+and CPU seconds; the written files are checked byte for byte against those of the first count.
 
     .venv/bin/python benchmarks/bench_writer.py                       # makes its own: --runs 100
     .venv/bin/python benchmarks/bench_writer.py --from results/national --threads 1,2,4,8
@@ -27,7 +30,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from effekt.experiments.store import DATASETS, ResultStore
+from effekt.experiments.store import DATASETS, ResultStore, encoded_file
 from effekt.experiments.writer import TaskWriter
 
 
@@ -78,18 +81,23 @@ def main() -> None:
         manifest = json.loads((src / "manifest.json").read_text())
         manifest = {k: v for k, v in manifest.items() if k not in ("tasks_done", "complete", "finished")}
         tasks = shards(src)
+        encoded = [(p, n, {ds: encoded_file(t, manifest.get("experiment_hash", "")) for ds, t in d.items()})
+                   for p, n, d in tasks]
         size = sum(t.nbytes for _, _, d in tasks for t in d.values()) / 1e6
-        print(f"{len(tasks)} tasks of {src} ({size:.0f} MB in memory), best of {args.rounds}")
+        files_size = sum(len(b) for _, _, d in encoded for b in d.values()) / 1e6
+        print(f"{len(tasks)} tasks of {src} ({size:.0f} MB of tables in memory, {files_size:.0f} MB as "
+              f"files), best of {args.rounds}")
         first = None
-        for threads in [int(x) for x in args.threads.split(",")]:
-            out = Path(tmp) / f"written{threads}"
-            best = min((write_all(tasks, manifest, out, threads) for _ in range(args.rounds)),
-                       key=lambda r: r[0])
-            written = files(out)
-            first = first or written
-            same = "the same files" if written == first else "DIFFERENT FILES"
-            print(f"threads {threads}: {best[0]:.2f} s wall, {best[1]:.2f} s CPU, "
-                  f"{best[0] / len(tasks) * 1e3:.1f} ms a task ({same})", flush=True)
+        for given, work in (("tables", tasks), ("bytes", encoded)):
+            for threads in [int(x) for x in args.threads.split(",")]:
+                out = Path(tmp) / f"written{threads}"
+                best = min((write_all(work, manifest, out, threads) for _ in range(args.rounds)),
+                           key=lambda r: r[0])
+                written = files(out)
+                first = first or written
+                same = "the same files" if written == first else "DIFFERENT FILES"
+                print(f"{given}, threads {threads}: {best[0]:.2f} s wall, {best[1]:.2f} s CPU, "
+                      f"{best[0] / len(tasks) * 1e3:.1f} ms a task ({same})", flush=True)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from effekt.experiments.runner import (
 )
 from effekt.experiments.scenario import Experiment, Scenario
 from effekt.experiments.store import ResultsDirError, ResultStore, now
-from effekt.experiments.writer import TaskWriter
+from effekt.experiments.writer import EncodedTask, TaskWriter
 from effekt.sim import collector_paused
 from effekt.specfile import said
 
@@ -370,10 +370,12 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
                     bar.start()
         if prefetch and todo and executor.name != "serial":  # see effekt.lazy.prefetch
             lazy.prefetch(prefetch)
-        # writing threads where the tasks run elsewhere; in this process they would take turns with
-        # the simulation for the interpreter's lock (effekt.experiments.writer)
-        with TaskWriter(store, threads=0 if executor.name == "serial" else None) as writer:
-            for job, result in executor.map_unordered(task_fn, jobs()):
+        # where the tasks run elsewhere, they encode their files and this process writes them on
+        # threads; in this process, threads would take turns with the simulation for the
+        # interpreter's lock (effekt.experiments.writer)
+        here = executor.name == "serial"
+        with TaskWriter(store, threads=0 if here else None) as writer:
+            for job, result in executor.map_unordered(task_fn if here else EncodedTask(task_fn), jobs()):
                 writer.write(job.task.point, job.task.name, result)
                 if bar is not None:
                     bar.advance(handle, job.task.size)

@@ -106,6 +106,29 @@ def parquet_options(schema: pa.Schema) -> dict[str, list[str]]:
     return {"use_dictionary": text, "write_statistics": filtered}
 
 
+def encoded_file(table: pa.Table, experiment: str) -> bytes:
+    """The bytes of the Parquet file :meth:`ResultStore.write_task` writes for ``table`` in an
+    experiment of hash ``experiment``: the ``point`` column left out (it is in the folder's
+    name), the experiment named in the schema's metadata (so a resume tells its own files from
+    anything else), encoded as :func:`parquet_options` says. Made where a task ran (a worker), the
+    file's bytes travel instead of its table, and the batch's own process only puts them on disk
+    (:class:`effekt.experiments.writer.EncodedTask`)."""
+    if "point" in table.column_names:  # it is in the partition path (hive style)
+        table = table.drop_columns(["point"])
+    meta = {**(table.schema.metadata or {}), b"effekt.experiment": str(experiment).encode()}
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.replace_schema_metadata(meta), sink, **parquet_options(table.schema))
+    return sink.getvalue().to_pybytes()
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """``data`` as the file ``path``, synced to disk."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -457,9 +480,11 @@ class ResultStore:
         found = [{p.stem for p in (self.out / ds).glob("point=*/*.parquet")} for ds in self.datasets]
         return set.intersection(*found) if found else set()
 
-    def write_task(self, point: int, task: str, tables: dict[str, pa.Table]) -> None:
-        """Write one task's tables atomically (temp file, then rename), ``runs`` last. Safe to
-        call from several threads at once for different tasks (:mod:`effekt.experiments.writer`)."""
+    def write_task(self, point: int, task: str, tables: dict[str, pa.Table | bytes]) -> None:
+        """Write one task's tables atomically (temp file, then rename), ``runs`` last. A table may
+        come as the bytes of its file already (:func:`encoded_file`, made with this store's
+        experiment hash). Safe to call from several threads at once for different tasks
+        (:mod:`effekt.experiments.writer`)."""
         missing = set(self.datasets) - set(tables)
         if missing:
             raise ValueError(f"task {task}: no table for {sorted(missing)}")
@@ -470,14 +495,17 @@ class ResultStore:
                 self._made.add(path.parent)
             tmp = path.with_name(f".{path.name}.tmp")
             table = tables[ds]
-            if "point" in table.column_names:  # it is in the partition path (hive style)
-                table = table.drop_columns(["point"])
-            # which experiment wrote it, so a resume can tell its own files from anything else
-            meta = {**(table.schema.metadata or {}),
-                    b"effekt.experiment": str(self._manifest.get("experiment_hash", "")).encode()}
             try:
-                pq.write_table(table.replace_schema_metadata(meta), tmp, **parquet_options(table.schema))
-                _fsync_file(tmp)
+                if isinstance(table, bytes):  # encoded where the task ran (encoded_file)
+                    _write_bytes(tmp, table)
+                else:
+                    if "point" in table.column_names:  # it is in the partition path (hive style)
+                        table = table.drop_columns(["point"])
+                    # which experiment wrote it, so a resume can tell its own files from anything else
+                    meta = {**(table.schema.metadata or {}),
+                            b"effekt.experiment": str(self._manifest.get("experiment_hash", "")).encode()}
+                    pq.write_table(table.replace_schema_metadata(meta), tmp, **parquet_options(table.schema))
+                    _fsync_file(tmp)
                 os.replace(tmp, path)
                 _fsync_dir(path.parent)
             except OSError as err:

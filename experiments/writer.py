@@ -1,12 +1,16 @@
-"""A batch's task files written on a few threads of the batch's own process (issue 14).
+"""A batch's task files: encoded where the task ran, written on a few threads of the batch's own
+process (issue 14).
 
 Every result of a batch is written by the process that runs the batch, never by its workers: a
 lost worker then loses nothing stored, and a cluster's workers need not see the results
 directory. Writing one task is Parquet encoding and making the files durable (each file, then its
-folder, synced to disk before the task counts as done); one after another, about 7 ms for a
+folder, synced to disk before the task counts as done); one after another, about 9 ms for a
 national shard's three files, that is what a national run on many Dask workers waits for (357
-shards, BENCHMARKS.md). pyarrow encodes and the kernel syncs with the interpreter's lock released,
-so a few threads write several tasks at once: the same files, each written as
+shards, BENCHMARKS.md). So where the tasks run on worker processes or a cluster, each worker
+encodes its task's files itself (:class:`EncodedTask`: the same bytes the batch's process would
+make) and hands back the bytes, smaller than the tables; and the batch's process puts them on disk
+on a few threads (:class:`TaskWriter`; the kernel syncs, and pyarrow encodes where it still
+must, with the interpreter's lock released): the same files, each written as
 :meth:`~effekt.experiments.store.ResultStore.write_task` writes it (temporary name, sync, rename,
 ``runs`` last), only finished in another order.
 
@@ -27,8 +31,11 @@ forks its local workers before (:meth:`effekt.experiments.executors.ProcessExecu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
+
+from effekt.experiments.store import encoded_file
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -113,4 +120,20 @@ class TaskWriter:
             raise err
 
 
-__all__ = ["WRITE_THREADS", "TaskWriter"]
+class EncodedTask:
+    """A batch's task function (``fn``: a :class:`~effekt.experiments.runner.Job` to its tables)
+    that hands back each table as the bytes of its Parquet file (:func:`encoded_file`, with the
+    job's experiment hash, which is the store's), for tasks that run on worker processes or a
+    Dask cluster: the encoding, a third of what writing a task costs, is then done by the
+    workers, side by side, and what travels back is the file (a national shard: about a third of
+    its tables' size in memory), so the batch's own process only puts bytes on disk. The files are
+    the same, byte for byte, as those the batch's process would encode (tests/test_writer.py)."""
+
+    def __init__(self, fn: Callable[[Any], dict[str, pa.Table]]) -> None:
+        self.fn = fn
+
+    def __call__(self, job: Any) -> dict[str, bytes]:
+        return {name: encoded_file(table, job.experiment) for name, table in self.fn(job).items()}
+
+
+__all__ = ["WRITE_THREADS", "EncodedTask", "TaskWriter"]

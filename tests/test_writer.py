@@ -155,3 +155,58 @@ def test_the_manifest_is_saved_one_at_a_time_from_many_writing_threads(tmp_path,
     manifest = json.loads(store.manifest_path.read_text())
     assert len(manifest["tasks_done"]) == 40
     assert not list((tmp_path / "m").glob(".manifest.json.tmp"))
+
+
+def test_files_encoded_by_the_workers_are_those_the_batch_s_process_encodes(tmp_path):
+    """A worker process hands back each task's files as bytes (EncodedTask); a batch in one
+    process writes its tables itself: the same files, byte for byte (one worker process, so that
+    both plan the same tasks: on two, the last tasks are cut smaller)."""
+    exp = load_experiment(None, ["design.replications=12"], sweep=False)
+    run_batch(exp, tmp_path / "here", executor=SerialExecutor(), chunk=3, progress=False,
+              tables=("persons", "spells"))
+    run_batch(exp, tmp_path / "there", executor=ProcessExecutor(1), chunk=3, progress=False,
+              tables=("persons", "spells"))
+    here, there = files(tmp_path / "here"), files(tmp_path / "there")
+    assert len(here) == 5 * 4 and here == there  # runs, cashflows, budgets, persons, spells of 4 tasks
+
+
+def test_encoded_task_gives_the_bytes_of_the_store_s_own_file(tmp_path):
+    from effekt.experiments.runner import Job, Task, run_job
+    from effekt.experiments.writer import EncodedTask
+
+    exp = load_experiment(None, ["design.replications=2"], sweep=False)
+    job = Job(task=Task(0, 0, 2), scenario=exp.scenarios[0], params=exp.points[0], experiment=exp.hash)
+    encoded = EncodedTask(run_job)(job)
+    assert set(encoded) == {"runs", "cashflows", "budgets"}
+    assert all(isinstance(b, bytes) for b in encoded.values())
+    store = ResultStore(tmp_path / "s")
+    store.open({"experiment_hash": exp.hash, "command": "test"})
+    try:
+        store.write_task(0, job.task.name, run_job(job))
+    finally:
+        store.close()
+    for name, data in encoded.items():
+        assert (tmp_path / "s" / name / "point=0" / f"{job.task.name}.parquet").read_bytes() == data
+
+
+def test_a_full_disk_while_writing_the_workers_bytes_stops_with_the_message_and_no_half_file(tmp_path,
+                                                                                             monkeypatch):
+    real = store_module._write_bytes
+
+    def full_disk(path, data):
+        if "-r0000000-" not in path.name:  # the first task's files are written, then the disk is full
+            path.write_bytes(data[:10])
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(store_module, "_write_bytes", full_disk)
+    exp = load_experiment(None, ["design.replications=6"], sweep=False)
+    with pytest.raises(ResultsDirError, match="the disk is full"):
+        run_batch(exp, tmp_path / "r", executor=ProcessExecutor(2), chunk=2, progress=False)
+    assert not list((tmp_path / "r").rglob("*.tmp"))
+    stored = [p.name for p in (tmp_path / "r" / "runs").rglob("*.parquet")]
+    assert stored == ["p00000-r0000000-0000002.parquet"]
+    monkeypatch.setattr(store_module, "_write_bytes", real)
+    run_batch(exp, tmp_path / "r", executor=ProcessExecutor(2), chunk=2, progress=False)  # resumes
+    run_batch(exp, tmp_path / "clean", executor=ProcessExecutor(2), chunk=2, progress=False)
+    assert files(tmp_path / "r") == files(tmp_path / "clean")
