@@ -257,9 +257,10 @@ def run_batch(
     ``task_fn``: what runs one :class:`Job` (a seam for benchmarks of the machinery itself).
     ``lang``: the language of the progress bar's words (``nb`` or ``en``).
     ``prefetch``: modules the caller imports once the batch is done (``effekt run``: its
-    summary's), imported in a thread of this process while the tasks run elsewhere: on worker
-    processes once they are all forked, or on a Dask cluster (:func:`effekt.lazy.prefetch`; not
-    when the tasks run in this process, nor when none is left to run).
+    summary's), imported in a thread of this process while the tasks run elsewhere: on local
+    worker processes once they are all forked, or on a Dask cluster (:func:`effekt.lazy.prefetch`;
+    not when the tasks run in this process, nor when none is left to run). The batch waits for the
+    thread before it returns (or raises), so no later fork meets it.
     """
     exp = as_experiment(scenario)
     executor = executor or SerialExecutor()
@@ -354,6 +355,7 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
         # (the prefetching thread, the writers): a process forked beside a thread holding a lock
         # keeps it held for ever (ProcessExecutor.start_workers)
         start_workers = getattr(executor, "start_workers", None)
+        forked = False  # every worker of this batch forked: threads may start (or none will fork: Dask)
         if start_workers is not None and todo:
             if bar is None:
                 start_workers()
@@ -368,17 +370,24 @@ def _run_locked(store: ResultStore, exp: Experiment, done: set[str], chunk: int,
                     start_workers()
                 finally:
                     bar.start()
-        if prefetch and todo and executor.name != "serial":  # see effekt.lazy.prefetch
-            lazy.prefetch(prefetch)
+            forked = True
+        # the prefetching thread only where no fork follows (see effekt.lazy.prefetch): ended with
+        # the batch, so that no later fork in this process (another batch) meets it
+        ahead = (lazy.prefetch(prefetch) if prefetch and todo and (forked or executor.name == "dask")
+                 else None)
         # where the tasks run elsewhere, they encode their files and this process writes them on
         # threads; in this process, threads would take turns with the simulation for the
         # interpreter's lock (effekt.experiments.writer)
         here = executor.name == "serial"
-        with TaskWriter(store, threads=0 if here else None) as writer:
-            for job, result in executor.map_unordered(task_fn if here else EncodedTask(task_fn), jobs()):
-                writer.write(job.task.point, job.task.name, result)
-                if bar is not None:
-                    bar.advance(handle, job.task.size)
+        try:
+            with TaskWriter(store, threads=0 if here else None) as writer:
+                for job, result in executor.map_unordered(task_fn if here else EncodedTask(task_fn), jobs()):
+                    writer.write(job.task.point, job.task.name, result)
+                    if bar is not None:
+                        bar.advance(handle, job.task.size)
+        finally:
+            if ahead is not None:
+                ahead.join()
     store.finish()
 
 

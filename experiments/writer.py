@@ -17,6 +17,10 @@ must, with the interpreter's lock released): the same files, each written as
 At most ``2 x threads`` tasks' tables wait in memory (a new task waits for a write to end). A
 failed write (a full disk) is raised, with the store's message, at the next task given or at the
 end; the writes already begun end first, each either stored whole or leaving no file, as before.
+So a batch on workers learns of a full disk when its next result comes back, not at once: up to
+a task's time later (about a second with the tasks sized by default; a minute for a task of one
+replication of a very large world), the results of that time unstored and simulated again on
+resume.
 
 Not where the tasks run in the batch's own process (``--workers 1``): there the simulation holds
 the interpreter's lock, and writing threads take turns with it for the lock (a national run of 30

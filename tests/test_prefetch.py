@@ -45,10 +45,12 @@ def probe(tmp_path, monkeypatch):
         encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     yield name
-    for thread in threading.enumerate():  # an earlier test's thread is not seen at a later one's forks
-        if thread.name == "effekt-prefetch":
-            thread.join(timeout=30)
     sys.modules.pop(name, None)
+
+
+def _ours(threads: list[str]) -> list[str]:
+    """The batch's own threads among those alive at a fork (other tests may leave theirs)."""
+    return [t for t in threads if t.startswith(("effekt-prefetch", "effekt-writer"))]
 
 
 def test_prefetch_imports_in_a_thread_of_its_own_and_a_failure_is_left_for_the_real_import(probe):
@@ -71,9 +73,26 @@ def test_a_batch_on_worker_processes_prefetches_only_after_every_fork(tmp_path, 
     finally:
         seen = _WATCHING.pop()
     assert len(seen) == 2, seen  # both workers forked while the test watched
-    assert not any("effekt-prefetch" in threads for threads in seen), seen
-    assert sys.modules[probe].IMPORTED_BY == "effekt-prefetch"
+    assert [_ours(threads) for threads in seen] == [[], []], seen  # neither the prefetch nor a writer
+    assert sys.modules[probe].IMPORTED_BY == "effekt-prefetch"  # imported whole: the batch waited
+    assert not any(t.name == "effekt-prefetch" for t in threading.enumerate())
     assert len(read_table(tmp_path / "b", "runs")) == 12
+
+
+def test_a_second_batch_forks_its_workers_with_the_first_one_s_prefetch_ended(tmp_path, probe):
+    """The thread is waited for before the batch returns: another batch in the same process (a
+    script, a test) forks its workers with none of it left (at the fork, a thread in the middle
+    of an import leaves the workers waiting for ever on that import's lock)."""
+    exp = load_experiment(None, ["design.replications=6"], sweep=False)
+    _WATCHING.append([])
+    try:
+        run_batch(exp, tmp_path / "one", executor=ProcessExecutor(2), chunk=3, progress=False,
+                  prefetch=[probe])
+        run_batch(exp, tmp_path / "two", executor=ProcessExecutor(2), chunk=3, progress=False,
+                  prefetch=[probe])
+    finally:
+        seen = _WATCHING.pop()
+    assert len(seen) == 4 and [_ours(threads) for threads in seen] == [[]] * 4, seen
 
 
 def test_a_batch_in_this_process_or_with_nothing_left_to_run_prefetches_nothing(tmp_path, probe):

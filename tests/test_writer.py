@@ -27,19 +27,44 @@ def files(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.parquet"))}
 
 
-@pytest.mark.parametrize("executor", [SerialExecutor, lambda: ProcessExecutor(2)])
-def test_the_files_written_on_threads_are_those_written_one_after_another(tmp_path, monkeypatch, executor):
+def test_the_files_written_on_threads_are_those_written_one_after_another(tmp_path, monkeypatch):
     exp = load_experiment(None, ["design.replications=24"], sweep=False)
     monkeypatch.setattr(writer_module, "WRITE_THREADS", 1)
-    run_batch(exp, tmp_path / "one", executor=executor(), chunk=2, progress=False)
+    run_batch(exp, tmp_path / "one", executor=ProcessExecutor(2), chunk=2, progress=False)
     monkeypatch.setattr(writer_module, "WRITE_THREADS", 4)
-    run_batch(exp, tmp_path / "four", executor=executor(), chunk=2, progress=False)
+    run_batch(exp, tmp_path / "four", executor=ProcessExecutor(2), chunk=2, progress=False)
     one, four = files(tmp_path / "one"), files(tmp_path / "four")
     tasks = json.loads((tmp_path / "one" / "manifest.json").read_text())["tasks_done"]
     assert len(tasks) >= 12 and len(one) == 3 * len(tasks)  # runs, cashflows, budgets of each task
     assert one == four  # byte for byte
     manifest = json.loads((tmp_path / "four" / "manifest.json").read_text())
     assert manifest["complete"] and manifest["tasks_done"] == tasks
+
+
+def test_a_burst_of_tasks_written_on_threads_gives_the_files_written_in_the_calling_thread(tmp_path):
+    """Twelve tasks' results given at once (as when many workers finish together), as tables and
+    as the workers' bytes, on four threads and in the calling thread: the same files."""
+    from effekt.experiments.runner import Job, Task, run_job
+    from effekt.experiments.writer import EncodedTask
+
+    exp = load_experiment(None, ["design.replications=12"], sweep=False)
+    jobs = [Job(task=Task(0, r, r + 1), scenario=exp.scenarios[0], params=exp.points[0], experiment=exp.hash)
+            for r in range(12)]
+    results = [run_job(j) for j in jobs]
+    encoded = [EncodedTask(run_job)(j) for j in jobs]
+    written = {}
+    for label, threads, given in (("inline", 0, results), ("tables", 4, results), ("bytes", 4, encoded)):
+        store = ResultStore(tmp_path / label)
+        store.open({"experiment_hash": exp.hash, "command": "test"})
+        try:
+            with TaskWriter(store, threads=threads) as writer:
+                for job, tables in zip(jobs, given, strict=True):
+                    writer.write(0, job.task.name, tables)
+        finally:
+            store.close()
+        written[label] = files(tmp_path / label)
+    assert len(written["inline"]) == 3 * 12
+    assert written["inline"] == written["tables"] == written["bytes"]
 
 
 class _Store:
@@ -87,11 +112,15 @@ def test_at_most_twice_the_threads_wait_and_the_next_task_waits_for_one_to_end()
 def test_a_failed_write_is_raised_after_the_others_end():
     store = _Store(fail="t3")
     writer = TaskWriter(store, threads=2)
+    given = []
     with pytest.raises(ResultsDirError, match="t3 cannot be written"):
         with writer:
             for i in range(6):
                 writer.write(0, f"t{i}", {})
-    assert "t3" not in store.written and writer._pool is None  # every thread ended
+                given.append(f"t{i}")
+    # every task given before the failure was seen is written (all but t3), then the threads end
+    assert "t3" in given and sorted(store.written) == sorted(t for t in given if t != "t3")
+    assert writer._pool is None
 
 
 def test_the_block_s_own_exception_goes_on_and_what_was_given_is_written():

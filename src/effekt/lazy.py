@@ -165,10 +165,12 @@ def prefetch(names: Sequence[str]) -> threading.Thread:
     import failed here is simply imported again there, so its error is raised where it belongs.
 
     Never call it while this process may still fork: a process forked while another thread is in
-    the middle of an import keeps that import's lock held for ever. The batch starts it only once
-    its worker processes are forked (:func:`effekt.experiments.batch.run_batch`'s ``prefetch``),
-    and never where the work runs in this process itself, since a thread of Python code there
-    would take its time from the simulation (one interpreter lock)."""
+    the middle of an import keeps that import's lock held for ever (its workers would wait for
+    ever on their first import of pandas). The batch starts it only once its worker processes are
+    forked (or on a Dask cluster, which forks nothing here) and waits for it before it returns, so
+    no later fork in the process meets it (:func:`effekt.experiments.batch.run_batch`'s
+    ``prefetch``); and never where the work runs in this process itself, since a thread of Python
+    code there would take its time from the simulation (one interpreter lock)."""
 
     def run() -> None:
         for name in names:
