@@ -129,14 +129,6 @@ def _write_bytes(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_dir(path: Path) -> None:
     """Make a rename in ``path`` durable (a no-op where directories cannot be opened)."""
     try:
@@ -495,17 +487,11 @@ class ResultStore:
                 self._made.add(path.parent)
             tmp = path.with_name(f".{path.name}.tmp")
             table = tables[ds]
+            # bytes: the file encoded where the task ran, as it is encoded here
+            data = (table if isinstance(table, bytes)
+                    else encoded_file(table, self._manifest.get("experiment_hash", "")))
             try:
-                if isinstance(table, bytes):  # encoded where the task ran (encoded_file)
-                    _write_bytes(tmp, table)
-                else:
-                    if "point" in table.column_names:  # it is in the partition path (hive style)
-                        table = table.drop_columns(["point"])
-                    # which experiment wrote it, so a resume can tell its own files from anything else
-                    meta = {**(table.schema.metadata or {}),
-                            b"effekt.experiment": str(self._manifest.get("experiment_hash", "")).encode()}
-                    pq.write_table(table.replace_schema_metadata(meta), tmp, **parquet_options(table.schema))
-                    _fsync_file(tmp)
+                _write_bytes(tmp, data)
                 os.replace(tmp, path)
                 _fsync_dir(path.parent)
             except OSError as err:

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
@@ -33,25 +32,25 @@ def runs(out: Path) -> pd.DataFrame:
 
 
 def test_a_full_disk_stops_with_a_message_keeps_what_was_stored_and_a_rerun_resumes(tmp_path, monkeypatch):
-    real = pq.write_table
+    real = store_module._write_bytes
 
-    def full_disk(table, where, *args, **kwargs):
+    def full_disk(where, data):
         # the first task's three files are written, then the disk is full (told by the file's name:
         # tasks are written on several threads, so not in the order they were given)
         if "-r0000000-" not in Path(where).name:
             Path(where).write_bytes(b"partial")
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(table, where, *args, **kwargs)
+        return real(where, data)
 
     args = ["batch", DEFAULT, "--runs", "6", "--chunk", "2", "--workers", "1", "-q"]
-    monkeypatch.setattr(store_module.pq, "write_table", full_disk)
+    monkeypatch.setattr(store_module, "_write_bytes", full_disk)
     result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "r"), "--lang", "en"])
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
     assert "cannot be written (the disk is full: free space there or choose another --out)" in result.output
     assert "run the same command again to resume" in result.output
     assert not list((tmp_path / "r").rglob("*.tmp"))  # no half-written file left behind
     assert len(list((tmp_path / "r" / "runs").rglob("*.parquet"))) == 1
-    monkeypatch.setattr(store_module.pq, "write_table", real)
+    monkeypatch.setattr(store_module, "_write_bytes", real)
     assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "r")]).exit_code == 0
     assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "clean")]).exit_code == 0
     pd.testing.assert_frame_equal(runs(tmp_path / "r"), runs(tmp_path / "clean"))
